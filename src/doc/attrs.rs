@@ -1,0 +1,301 @@
+//! Fence info strings: the language word and the `{key=value ...}` attributes after it.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// What to do when a command fails, as set by `on_fail=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFail {
+    Stop,
+    Continue,
+    Ask,
+}
+
+/// The attributes of one fence, parsed once into typed values.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Attrs {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
+    pub timeout: Option<Duration>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    #[serde(skip_serializing_if = "is_false")]
+    pub skip: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub manual: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub confirm: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect_exit: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_fail: Option<OnFail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub danger: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+fn secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_f64(d.as_secs_f64()),
+        None => s.serialize_none(),
+    }
+}
+
+/// A problem in an info string, at a byte offset inside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttrError {
+    pub offset: usize,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// The attribute keys runsheet knows, for the "did you mean" hint.
+pub const KEYS: &[&str] = &[
+    "name",
+    "timeout",
+    "retries",
+    "skip",
+    "manual",
+    "confirm",
+    "expect",
+    "expect_exit",
+    "on_fail",
+    "danger",
+    "cwd",
+    "runner",
+];
+
+/// Splits an info string into its language and attributes.
+///
+/// Only what is inside `{...}` is runsheet's: other words after the language
+/// (`title="app.js"`) belong to other tools and are left alone.
+pub fn parse_info(info: &str) -> Result<(String, Attrs), AttrError> {
+    let trimmed = info.trim_start();
+    let lead = info.len() - trimmed.len();
+    let lang_end = trimmed
+        .find(|c: char| c.is_whitespace() || c == '{')
+        .unwrap_or(trimmed.len());
+    let lang = trimmed[..lang_end].to_ascii_lowercase();
+    let mut attrs = Attrs::default();
+    let Some(open) = info.find('{') else {
+        return Ok((lang, attrs));
+    };
+    let Some(close_rel) = info[open..].rfind('}') else {
+        return Err(AttrError {
+            offset: open,
+            message: "attribute list is not closed".into(),
+            hint: Some("close it with `}`, as in ```bash {name=backup timeout=10m}".into()),
+        });
+    };
+    let body_start = open + 1;
+    let body = &info[body_start..open + close_rel];
+    for (offset, key, value) in tokens(body).map_err(|(at, message)| AttrError {
+        offset: body_start + at,
+        message,
+        hint: None,
+    })? {
+        apply(&mut attrs, key, value).map_err(|(message, hint)| AttrError {
+            offset: body_start + offset,
+            message,
+            hint,
+        })?;
+    }
+    let _ = lead;
+    Ok((lang, attrs))
+}
+
+type Token<'a> = (usize, &'a str, Option<String>);
+
+fn tokens(body: &str) -> Result<Vec<Token<'_>>, (usize, String)> {
+    let bytes = body.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_whitespace() || bytes[i] == b',' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && !matches!(bytes[i], b'=' | b',') && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key = &body[start..i];
+        let key = key.strip_prefix('.').unwrap_or(key);
+        if i < bytes.len() && bytes[i] == b'=' {
+            i += 1;
+            let (value, next) = value_at(body, i).map_err(|m| (start, m))?;
+            out.push((start, key, Some(value)));
+            i = next;
+        } else {
+            out.push((start, key, None));
+        }
+    }
+    Ok(out)
+}
+
+fn value_at(body: &str, at: usize) -> Result<(String, usize), String> {
+    let rest = &body[at..];
+    match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => {
+            let mut value = String::new();
+            let mut chars = rest.char_indices().skip(1);
+            while let Some((i, c)) = chars.next() {
+                if c == q {
+                    return Ok((value, at + i + 1));
+                }
+                if c == '\\' {
+                    if let Some((_, n)) = chars.next() {
+                        value.push(n);
+                    }
+                } else {
+                    value.push(c);
+                }
+            }
+            Err(format!("quoted value is not closed (missing {q})"))
+        }
+        _ => {
+            let end = rest
+                .find(|c: char| c.is_whitespace() || c == ',')
+                .unwrap_or(rest.len());
+            Ok((rest[..end].to_string(), at + end))
+        }
+    }
+}
+
+fn apply(attrs: &mut Attrs, key: &str, value: Option<String>) -> Result<(), (String, Option<String>)> {
+    let need = |v: Option<String>| v.ok_or_else(|| (format!("`{key}` needs a value, as in {key}=..."), None));
+    match key {
+        "name" => attrs.name = Some(need(value)?),
+        "timeout" => attrs.timeout = Some(duration(&need(value)?).map_err(|m| (m, Some("write it as 30s, 10m, 1h or 500ms".into())))?),
+        "retries" => {
+            let v = need(value)?;
+            attrs.retries = v.parse().map_err(|_| (format!("`retries={v}` is not a whole number"), None))?;
+        }
+        "skip" => attrs.skip = flag(key, value)?,
+        "manual" => attrs.manual = flag(key, value)?,
+        "confirm" => attrs.confirm = flag(key, value)?,
+        "danger" => attrs.danger = Some(flag(key, value)?),
+        "expect" => attrs.expect = Some(need(value)?),
+        "expect_exit" => {
+            let v = need(value)?;
+            attrs.expect_exit = Some(v.parse().map_err(|_| (format!("`expect_exit={v}` is not an exit code"), None))?);
+        }
+        "on_fail" => {
+            let v = need(value)?;
+            attrs.on_fail = Some(match v.as_str() {
+                "stop" => OnFail::Stop,
+                "continue" => OnFail::Continue,
+                "ask" => OnFail::Ask,
+                _ => return Err((format!("`on_fail={v}` is not one of stop, continue, ask"), None)),
+            });
+        }
+        "cwd" => attrs.cwd = Some(need(value)?),
+        "runner" => attrs.runner = Some(need(value)?),
+        _ => {
+            let hint = KEYS
+                .iter()
+                .find(|k| close_to(k, key))
+                .map(|k| format!("did you mean `{k}`?"))
+                .or_else(|| Some(format!("known attributes: {}", KEYS.join(", "))));
+            return Err((format!("unknown attribute `{key}`"), hint));
+        }
+    }
+    Ok(())
+}
+
+fn flag(key: &str, value: Option<String>) -> Result<bool, (String, Option<String>)> {
+    match value.as_deref() {
+        None | Some("true" | "yes" | "1") => Ok(true),
+        Some("false" | "no" | "0") => Ok(false),
+        Some(v) => Err((format!("`{key}={v}` is not true or false"), None)),
+    }
+}
+
+/// Parses `30s`, `10m`, `1h`, `500ms` or a plain number of seconds.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("`{text}` has an unknown unit `{unit}`")),
+    };
+    if !seconds.is_finite() || seconds <= 0.0 {
+        return Err(format!("`{text}` must be a positive duration"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn close_to(a: &str, b: &str) -> bool {
+    let a = a.replace('_', "");
+    let b = b.replace(['_', '-'], "").to_ascii_lowercase();
+    a == b || (a.len() > 3 && (a.starts_with(&b) || b.starts_with(&a)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_and_attributes() {
+        let (lang, a) = parse_info("bash {name=backup timeout=10m retries=2 skip on_fail=continue expect=\"ok done\"}").unwrap();
+        assert_eq!(lang, "bash");
+        assert_eq!(a.name.as_deref(), Some("backup"));
+        assert_eq!(a.timeout, Some(Duration::from_secs(600)));
+        assert_eq!(a.retries, 2);
+        assert!(a.skip);
+        assert_eq!(a.on_fail, Some(OnFail::Continue));
+        assert_eq!(a.expect.as_deref(), Some("ok done"));
+    }
+
+    #[test]
+    fn words_outside_braces_belong_to_other_tools() {
+        let (lang, a) = parse_info("js title=\"app.js\"").unwrap();
+        assert_eq!(lang, "js");
+        assert_eq!(a, Attrs::default());
+        assert_eq!(parse_info("Bash{manual}").unwrap().0, "bash");
+    }
+
+    #[test]
+    fn unknown_and_bad_values_are_errors_with_offsets() {
+        let e = parse_info("bash {nmae=x}").unwrap_err();
+        assert_eq!(e.message, "unknown attribute `nmae`");
+        assert_eq!(e.offset, 6);
+        let e = parse_info("bash {timeout=ten}").unwrap_err();
+        assert!(e.message.contains("not a duration"), "{}", e.message);
+        let e = parse_info("bash {on_fail=maybe}").unwrap_err();
+        assert!(e.message.contains("stop, continue, ask"));
+        let e = parse_info("bash {expect=\"x}").unwrap_err();
+        assert!(e.message.contains("not closed"));
+        assert!(parse_info("bash {name=x").is_err());
+        assert_eq!(parse_info("bash {timeout_sec=1}").unwrap_err().hint.as_deref(), Some("did you mean `timeout`?"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(duration("1h").unwrap(), Duration::from_secs(3600));
+        assert!(duration("0").is_err());
+        assert!(duration("5y").is_err());
+    }
+}

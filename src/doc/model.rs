@@ -1,0 +1,209 @@
+//! The document model: steps with the byte spans they came from. Plain data, no I/O.
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use super::attrs::Attrs;
+use crate::diagnostic::Diagnostic;
+
+/// A byte range in the source text.
+pub type Span = Range<usize>;
+
+/// A parsed document: its steps in document order, and what `plan` should say about it.
+#[derive(Debug, Clone, Default)]
+pub struct Runbook {
+    pub steps: Vec<Step>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Where the run summary goes: after a byte-order mark and front matter.
+    pub summary_at: usize,
+}
+
+/// One thing the operator is walked through.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Position in document order; also the stable id `s{index+1}` when unnamed.
+    pub index: usize,
+    pub kind: StepKind,
+    pub span: Span,
+    pub line: usize,
+    /// Headings above the step, outermost first.
+    pub heading: Vec<String>,
+    /// A one-line description: the item text, or a command's first line.
+    pub text: String,
+    pub parent: Option<usize>,
+    pub children: Vec<usize>,
+}
+
+/// What kind of step, with what that kind needs.
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    Task(Task),
+    Command(Command),
+}
+
+/// A `- [ ]` item.
+#[derive(Debug, Clone)]
+pub struct Task {
+    /// Already `[x]` in the source: done before the run began.
+    pub checked: bool,
+    /// The `[ ]` itself.
+    pub marker: Span,
+}
+
+/// A fenced block runsheet can run.
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub lang: String,
+    pub runner: Runner,
+    pub attrs: Attrs,
+    /// The block's content as the parser gives it (container prefixes removed).
+    pub code: String,
+    pub fence: Fence,
+}
+
+/// How a block is run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runner {
+    /// Sourced into the run's one bash session.
+    Shell,
+    /// Written to a file and run by this program from inside the session.
+    Program(String),
+}
+
+/// Where a fence sits, so output can be inserted right under it.
+#[derive(Debug, Clone)]
+pub struct Fence {
+    /// Byte offset of the start of the line after the block.
+    pub insert_at: usize,
+    /// Whether the closing fence is there; if not, output must close it first.
+    pub closed: bool,
+    /// The opening fence characters, e.g. "```" or "~~~~".
+    pub marker: String,
+    /// What starts each continuation line of the block's container (`> `, indentation).
+    pub prefix: String,
+    /// The document ends right after the block without a line ending.
+    pub at_eof_without_newline: bool,
+}
+
+impl Step {
+    /// The stable id used in transcripts: the `name=` attribute, else `s{n}`.
+    pub fn id(&self) -> String {
+        match &self.kind {
+            StepKind::Command(c) => c.attrs.name.clone(),
+            StepKind::Task(_) => None,
+        }
+        .unwrap_or_else(|| format!("s{}", self.index + 1))
+    }
+
+    /// The command, if this step is one.
+    pub fn command(&self) -> Option<&Command> {
+        match &self.kind {
+            StepKind::Command(c) => Some(c),
+            StepKind::Task(_) => None,
+        }
+    }
+
+    /// The task, if this step is one.
+    pub fn task(&self) -> Option<&Task> {
+        match &self.kind {
+            StepKind::Task(t) => Some(t),
+            StepKind::Command(_) => None,
+        }
+    }
+
+    /// The name of the kind, as `plan --format json` prints it.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            StepKind::Task(_) => "task",
+            StepKind::Command(_) => "command",
+        }
+    }
+
+    /// `Section › Subsection`, or empty at the top of the document.
+    pub fn heading_path(&self) -> String {
+        self.heading.join(" › ")
+    }
+}
+
+impl Command {
+    /// The script that runs: `$ `-prompt blocks run only their prompt lines
+    /// (and their `\` continuations); everything else runs as written.
+    pub fn script(&self) -> String {
+        let prompted = self.lang == "console"
+            || self.lang == "shell-session"
+            || self.code.lines().any(|l| l.trim_start().starts_with("$ "));
+        if !prompted {
+            return self.code.clone();
+        }
+        let mut out = String::new();
+        let mut continuing = false;
+        for line in self.code.lines() {
+            let trimmed = line.trim_start();
+            if let Some(cmd) = trimmed.strip_prefix("$ ") {
+                out.push_str(cmd);
+                out.push('\n');
+                continuing = cmd.ends_with('\\');
+            } else if continuing {
+                out.push_str(line);
+                out.push('\n');
+                continuing = line.ends_with('\\');
+            }
+        }
+        out
+    }
+}
+
+/// JSON shape of one step in `plan --format json`: a stable, documented schema.
+#[derive(Debug, Serialize)]
+pub struct PlanStep {
+    pub id: String,
+    pub kind: &'static str,
+    pub line: usize,
+    pub heading: Vec<String>,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attrs: Option<Attrs>,
+    pub children: Vec<PlanStep>,
+}
+
+impl Runbook {
+    /// Indices of the top-level steps, in document order.
+    pub fn roots(&self) -> impl Iterator<Item = usize> + '_ {
+        self.steps.iter().filter(|s| s.parent.is_none()).map(|s| s.index)
+    }
+
+    /// The steps as a tree, for `plan --format json`.
+    pub fn plan_tree(&self) -> Vec<PlanStep> {
+        self.roots().map(|i| self.plan_step(i)).collect()
+    }
+
+    fn plan_step(&self, index: usize) -> PlanStep {
+        let step = &self.steps[index];
+        PlanStep {
+            id: step.id(),
+            kind: step.kind_name(),
+            line: step.line,
+            heading: step.heading.clone(),
+            text: step.text.clone(),
+            lang: step.command().map(|c| c.lang.clone()),
+            checked: step.task().map(|t| t.checked),
+            attrs: step
+                .command()
+                .map(|c| c.attrs.clone())
+                .filter(|a| *a != Attrs::default()),
+            children: step.children.iter().map(|&c| self.plan_step(c)).collect(),
+        }
+    }
+
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == crate::diagnostic::Severity::Error)
+    }
+}

@@ -1,0 +1,168 @@
+//! Reading a document from disk into text runsheet can parse, with line lookup.
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::{Error, Result};
+
+const BOM: &str = "\u{feff}";
+
+/// A document as read from disk: its exact text, and where its lines start.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    /// Reads `path`, refusing directories, binary data and text that is not UTF-8.
+    pub fn read(path: &Path) -> Result<Source> {
+        if path.is_dir() {
+            return Err(Error::IsDirectory { path: path.into() });
+        }
+        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+            path: path.into(),
+            source,
+        })?;
+        Source::from_bytes(path, bytes)
+    }
+
+    /// Builds a source from bytes already in memory (tests, stdin, strip output).
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Source> {
+        if let Some(at) = bytes.iter().position(|&b| b == 0) {
+            return Err(Error::Binary {
+                path: path.into(),
+                line: line_of(&bytes, at),
+            });
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let line = line_of(bytes, at);
+            let line_start = bytes[..at]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            let column = String::from_utf8_lossy(&bytes[line_start..at]).chars().count() + 1;
+            Error::Encoding {
+                path: path.into(),
+                line,
+                column,
+                byte: bytes[at],
+            }
+        })?;
+        Ok(Source::from_text(path, text))
+    }
+
+    /// Builds a source from text.
+    pub fn from_text(path: &Path, text: String) -> Source {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Source {
+            path: path.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// The bytes before the Markdown proper: a byte-order mark, if any.
+    pub fn body_offset(&self) -> usize {
+        if self.text.starts_with(BOM) { BOM.len() } else { 0 }
+    }
+
+    /// The document's own line ending, used for every line runsheet inserts.
+    pub fn line_ending(&self) -> &'static str {
+        match self.text.find('\n') {
+            Some(i) if i > 0 && self.text.as_bytes()[i - 1] == b'\r' => "\r\n",
+            _ => "\n",
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self.line_starts[line - 1];
+        let column = self.text[start..offset.min(self.text.len())]
+            .chars()
+            .count()
+            + 1;
+        (line, column)
+    }
+
+    /// Byte offset where the line holding `offset` starts.
+    pub fn line_start(&self, offset: usize) -> usize {
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        self.line_starts[line - 1]
+    }
+
+    /// The text of 1-based `line`, without its line ending.
+    pub fn line_text(&self, line: usize) -> &str {
+        let start = self.line_starts.get(line - 1).copied().unwrap_or(self.text.len());
+        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    /// The path as the user gave it, for messages.
+    pub fn display_path(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// A finding at `offset`, with the source line for context.
+    pub fn diagnostic(
+        &self,
+        severity: Severity,
+        offset: usize,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Diagnostic {
+        let (line, column) = self.position(offset);
+        Diagnostic {
+            severity,
+            path: self.display_path(),
+            line,
+            column,
+            message: message.into(),
+            hint,
+            excerpt: self.line_text(line).to_string(),
+        }
+    }
+}
+
+fn line_of(bytes: &[u8], at: usize) -> usize {
+    bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(text: &str) -> Source {
+        Source::from_text(Path::new("t.md"), text.to_string())
+    }
+
+    #[test]
+    fn positions_are_one_based_in_characters() {
+        let s = src("ab\nçd\r\nx");
+        assert_eq!(s.position(0), (1, 1));
+        assert_eq!(s.position(3), (2, 1));
+        assert_eq!(s.position(5), (2, 2));
+        assert_eq!(s.line_text(2), "çd");
+        assert_eq!(s.line_ending(), "\n");
+        assert_eq!(src("a\r\nb").line_ending(), "\r\n");
+    }
+
+    #[test]
+    fn refuses_binary_and_bad_utf8_with_line() {
+        let err = Source::from_bytes(Path::new("b.md"), b"a\nb\0".to_vec()).unwrap_err();
+        assert_eq!(err.to_string(), "b.md:2: this is binary data (a NUL byte), not a Markdown document");
+        let err = Source::from_bytes(Path::new("e.md"), b"ok\nab\xffc".to_vec()).unwrap_err();
+        assert!(err.to_string().starts_with("e.md:2:3: not valid UTF-8 (byte 0xff)"), "{err}");
+    }
+
+    #[test]
+    fn bom_is_outside_the_body() {
+        assert_eq!(src("\u{feff}# x").body_offset(), 3);
+        assert_eq!(src("# x").body_offset(), 0);
+    }
+}
