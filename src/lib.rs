@@ -6,3 +6,4 @@ pub mod error;
 pub mod source;
 
 pub use error::{Error, Result};
+pub mod exec;

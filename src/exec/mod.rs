@@ -1,0 +1,8 @@
+//! Running blocks: the shell session, its state snapshots, the processes blocks start.
+
+pub mod capture;
+pub mod session;
+pub mod snapshot;
+pub mod tree;
+
+pub use session::{BlockEnd, Session, SessionOptions};

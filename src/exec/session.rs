@@ -1,0 +1,383 @@
+//! The run's one bash session: blocks are sourced into it so shell state carries over.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use command_fds::{CommandFdExt, FdMapping};
+
+use super::snapshot;
+use super::tree;
+use crate::error::{Error, Result};
+
+const DRIVER: &str = include_str!("driver.sh");
+
+/// How a session is started.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Private directory (0700) for block scripts and state snapshots.
+    pub dir: PathBuf,
+    /// Working directory the session starts in.
+    pub cwd: PathBuf,
+    /// Give blocks the terminal as stdin (interactive runs); otherwise /dev/null.
+    pub inherit_stdin: bool,
+}
+
+/// What one block did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockEnd {
+    /// Exit status; 130 when interrupted, 124 when timed out.
+    pub exit: i32,
+    pub duration: Duration,
+    /// The block ended the shell itself (`exit N`); a new session was started.
+    pub session_restarted: bool,
+    pub timed_out: bool,
+}
+
+/// One persistent `bash --noprofile --norc` for a whole run.
+pub struct Session {
+    options: SessionOptions,
+    child: Child,
+    commands: File,
+    output: Receiver<Vec<u8>>,
+    pending: Vec<u8>,
+    nonce: String,
+    counter: u64,
+}
+
+impl Session {
+    /// Starts bash with the driver loop.
+    pub fn start(options: SessionOptions) -> Result<Session> {
+        let nonce = format!("{:016x}", rand_u64());
+        let (cmd_read, cmd_write) = io::pipe().map_err(session_err)?;
+        let (out_read, out_write) = io::pipe().map_err(session_err)?;
+        let out_err = out_write.try_clone().map_err(session_err)?;
+        let mut command = Command::new("bash");
+        command
+            .args(["--noprofile", "--norc", "-c", DRIVER, "runsheet"])
+            .arg(&options.dir)
+            .arg(&nonce)
+            .current_dir(&options.cwd)
+            .stdout(Stdio::from(out_write))
+            .stderr(Stdio::from(out_err))
+            .stdin(if options.inherit_stdin {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            });
+        command
+            .fd_mappings(vec![FdMapping {
+                parent_fd: OwnedFd::from(cmd_read),
+                child_fd: 3,
+            }])
+            .map_err(|e| Error::Session(e.to_string()))?;
+        let child = command.spawn().map_err(|e| {
+            Error::Session(format!("cannot start bash: {e}; runsheet needs bash on PATH"))
+        })?;
+        drop(command);
+        let (tx, rx) = mpsc::channel();
+        let mut reader = out_read;
+        thread::spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if tx.send(buf[..n].to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        Ok(Session {
+            options,
+            child,
+            commands: File::from(OwnedFd::from(cmd_write)),
+            output: rx,
+            pending: Vec::new(),
+            nonce,
+            counter: 0,
+        })
+    }
+
+    /// The private directory this session keeps its state in.
+    pub fn dir(&self) -> &Path {
+        &self.options.dir
+    }
+
+    /// Sources `script` into the session; streams what it prints to `sink` as it
+    /// comes. Returns when the block's status arrives, not when output stops.
+    pub fn run(
+        &mut self,
+        script: &str,
+        timeout: Option<Duration>,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<BlockEnd> {
+        self.counter += 1;
+        let path = self.options.dir.join(format!("block-{}.sh", self.counter));
+        write_private(&path, script.as_bytes())?;
+        let before = tree::descendants(self.child.id());
+        let started = Instant::now();
+        let line = format!("{}\n", path.display());
+        if self.commands.write_all(line.as_bytes()).is_err() {
+            return self.restart_after_exit(started, sink);
+        }
+        let mut timed_out = false;
+        let end = loop {
+            if let Some(rc) = self.take_status(sink) {
+                break Some(rc);
+            }
+            let wait = if timed_out {
+                Duration::from_millis(200)
+            } else {
+                timeout
+                    .map(|t| t.saturating_sub(started.elapsed()))
+                    .unwrap_or(Duration::from_secs(3600))
+                    .max(Duration::from_millis(1))
+            };
+            match self.output.recv_timeout(wait) {
+                Ok(chunk) => self.pending.extend_from_slice(&chunk),
+                Err(RecvTimeoutError::Timeout) => {
+                    if timeout.is_some_and(|t| started.elapsed() >= t) {
+                        // Stop what the block started, never the session itself.
+                        let grace = timed_out;
+                        timed_out = true;
+                        tree::stop_new(self.child.id(), &before, grace);
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break None,
+            }
+        };
+        let _ = fs::remove_file(&path);
+        match end {
+            Some(exit) => {
+                let _ = fs::rename(
+                    self.options.dir.join("state.new"),
+                    self.options.dir.join("state"),
+                );
+                Ok(BlockEnd {
+                    exit: if timed_out { 124 } else { exit },
+                    duration: started.elapsed(),
+                    session_restarted: false,
+                    timed_out,
+                })
+            }
+            None => self.restart_after_exit(started, sink),
+        }
+    }
+
+    /// Pulls the block's output out of `pending` up to its status sentinel.
+    fn take_status(&mut self, sink: &mut dyn FnMut(&[u8])) -> Option<i32> {
+        let tag = format!("\x1eRS{}:", self.nonce);
+        let tag = tag.as_bytes();
+        if let Some(at) = find(&self.pending, tag) {
+            let rest = &self.pending[at + tag.len()..];
+            if let Some(end) = rest.iter().position(|&b| b == 0x1e) {
+                let rc = std::str::from_utf8(&rest[..end])
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(1);
+                sink(&self.pending[..at]);
+                let consumed = at + tag.len() + end + 1;
+                self.pending.drain(..consumed);
+                return Some(rc);
+            }
+            return None;
+        }
+        // Hold back only a tail that could be the start of the sentinel.
+        let keep = (1..tag.len().min(self.pending.len() + 1))
+            .rev()
+            .find(|&n| self.pending.ends_with(&tag[..n]))
+            .unwrap_or(0);
+        let flush = self.pending.len() - keep;
+        if flush > 0 {
+            sink(&self.pending[..flush]);
+            self.pending.drain(..flush);
+        }
+        None
+    }
+
+    /// The block ended the shell (`exit N`): record N and start again from the
+    /// last snapshot.
+    fn restart_after_exit(
+        &mut self,
+        started: Instant,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<BlockEnd> {
+        let status = self.child.wait().map_err(session_err)?;
+        while let Ok(chunk) = self.output.try_recv() {
+            self.pending.extend_from_slice(&chunk);
+        }
+        sink(&self.pending);
+        self.pending.clear();
+        let exit = status.code().unwrap_or(1);
+        let duration = started.elapsed();
+        let fresh = Session::start(self.options.clone())?;
+        let _ = std::mem::replace(self, fresh);
+        self.restore()?;
+        Ok(BlockEnd {
+            exit,
+            duration,
+            session_restarted: true,
+            timed_out: false,
+        })
+    }
+
+    /// Restores what the runbook changed (per the last snapshot) into this session.
+    pub fn restore(&mut self) -> Result<bool> {
+        let Some(script) = snapshot::restore_script(&self.options.dir) else {
+            return Ok(false);
+        };
+        let mut ignore = |_: &[u8]| {};
+        self.run(&script, None, &mut ignore)?;
+        Ok(true)
+    }
+
+    /// Ends the session and whatever it still runs in the background.
+    pub fn finish(mut self) {
+        drop(std::mem::replace(&mut self.commands, devnull()));
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        tree::stop_new(self.child.id(), &[], true);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn devnull() -> File {
+    File::open("/dev/null").expect("/dev/null exists on every Unix")
+}
+
+fn session_err(e: io::Error) -> Error {
+    Error::Session(e.to_string())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Writes a file only the user can read.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|source| Error::Write {
+            path: path.into(),
+            source,
+        })?;
+    file.write_all(bytes).map_err(|source| Error::Write {
+        path: path.into(),
+        source,
+    })
+}
+
+/// Makes a private directory (0700).
+pub fn private_dir(path: &Path) -> Result<()> {
+    fs::create_dir_all(path).map_err(|source| Error::Write {
+        path: path.into(),
+        source,
+    })?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(|source| Error::Write {
+        path: path.into(),
+        source,
+    })
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> (tempfile::TempDir, Session) {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        private_dir(&state).unwrap();
+        let s = Session::start(SessionOptions {
+            dir: state,
+            cwd: dir.path().to_path_buf(),
+            inherit_stdin: false,
+        })
+        .unwrap();
+        (dir, s)
+    }
+
+    fn run(s: &mut Session, script: &str) -> (i32, String) {
+        let mut out = Vec::new();
+        let end = s.run(script, Some(Duration::from_secs(20)), &mut |b| out.extend_from_slice(b)).unwrap();
+        (end.exit, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn state_carries_from_block_to_block() {
+        let (_d, mut s) = session();
+        assert_eq!(run(&mut s, "X=1; export Y=2; f() { echo \"f:$1\"; }; alias k='echo alias'; mkdir -p sub && cd sub; umask 027; set -o noclobber\n").0, 0);
+        let (rc, out) = run(&mut s, "echo \"$X $Y $(basename \"$PWD\") $(umask)\"; f a; k; [[ -o noclobber ]] && echo noclobber\n");
+        assert_eq!((rc, out.as_str()), (0, "1 2 sub 0027\nf:a\nalias\nnoclobber\n"));
+        s.finish();
+    }
+
+    #[test]
+    fn strict_mode_stops_the_block_not_the_session() {
+        let (_d, mut s) = session();
+        assert_eq!(run(&mut s, "echo a; false; echo never\n"), (1, "a\n".into()));
+        assert_eq!(run(&mut s, "false | true; echo never\n").0, 1);
+        assert_eq!(run(&mut s, "g() { false; echo never; }; g; echo never\n"), (1, String::new()));
+        assert_eq!(run(&mut s, "set -e; false\n").0, 1);
+        assert_eq!(run(&mut s, "false || echo handled; if false; then :; fi; echo ok\n"), (0, "handled\nok\n".into()));
+        assert_eq!(run(&mut s, "set -- a b; echo \"$#\"; exec 3</dev/null; printf() { echo hijacked; }\n"), (0, "2\n".into()));
+        assert_eq!(run(&mut s, "echo alive\n"), (0, "alive\n".into()));
+        s.finish();
+    }
+
+    #[test]
+    fn exit_restarts_the_session_from_its_last_state() {
+        let (_d, mut s) = session();
+        run(&mut s, "KEEP=kept; h() { echo fn; }; mkdir -p d; cd d\n");
+        let mut out = Vec::new();
+        let end = s.run("echo bye; exit 7\n", None, &mut |b| out.extend_from_slice(b)).unwrap();
+        assert_eq!((end.exit, end.session_restarted), (7, true));
+        assert_eq!(out, b"bye\n");
+        let (rc, out) = run(&mut s, "echo \"$KEEP $(basename \"$PWD\")\"; h\n");
+        assert_eq!((rc, out.as_str()), (0, "kept d\nfn\n"));
+        s.finish();
+    }
+
+    #[test]
+    fn timeout_stops_what_the_block_started_and_spares_older_jobs() {
+        let (_d, mut s) = session();
+        run(&mut s, "sleep 300 & BG=$!\n");
+        let end = s.run("sleep 300; echo never\n", Some(Duration::from_millis(300)), &mut |_| {}).unwrap();
+        assert!(end.timed_out);
+        assert_eq!(end.exit, 124);
+        let (rc, out) = run(&mut s, "kill -0 $BG && echo bg-alive; kill %1\n");
+        assert_eq!((rc, out.as_str()), (0, "bg-alive\n"));
+        s.finish();
+    }
+}

@@ -1,0 +1,160 @@
+//! Shell state snapshots: what the runbook changed, turned back into a script.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+/// Variables that belong to bash or to this login, never to the runbook.
+fn is_internal(name: &str) -> bool {
+    name.starts_with("BASH")
+        || name.starts_with("__rs_")
+        || name.starts_with("COMP_")
+        || matches!(
+            name,
+            "EUID" | "PPID" | "UID" | "SHLVL" | "PWD" | "OLDPWD" | "_" | "PIPESTATUS"
+                | "FUNCNAME" | "GROUPS" | "DIRSTACK" | "RANDOM" | "SRANDOM" | "SECONDS"
+                | "LINENO" | "HISTCMD" | "EPOCHREALTIME" | "EPOCHSECONDS" | "SHELLOPTS"
+                | "OPTIND" | "OPTERR" | "HOSTNAME" | "HOSTTYPE" | "MACHTYPE" | "OSTYPE"
+                | "IFS" | "PS4" | "COLUMNS" | "LINES"
+        )
+}
+
+/// The sections of a snapshot file, as the driver writes them.
+struct Snapshot<'a> {
+    variables: BTreeMap<&'a str, (&'a str, &'a str)>,
+    functions: &'a str,
+    aliases: &'a str,
+    options: &'a str,
+    umask: &'a str,
+    cwd: &'a str,
+}
+
+fn split(text: &str) -> Option<Snapshot<'_>> {
+    let mut parts = text.split("\x1e\n");
+    let variables = declarations(parts.next()?);
+    let functions = parts.next()?;
+    let aliases = parts.next()?;
+    let options = parts.next()?;
+    let mut tail = parts.next()?.lines();
+    let umask = tail.next()?;
+    let cwd = tail.next()?;
+    Some(Snapshot {
+        variables,
+        functions,
+        aliases,
+        options,
+        umask,
+        cwd,
+    })
+}
+
+/// `declare -p` output: name -> (flags, whole declaration text).
+fn declarations(text: &str) -> BTreeMap<&str, (&str, &str)> {
+    let mut out = BTreeMap::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        let Some(rest) = text[i..].strip_prefix("declare -") else {
+            // Not a declaration start: skip the line.
+            i = text[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
+            continue;
+        };
+        let flags_end = rest.find(' ').unwrap_or(rest.len());
+        let flags = &rest[..flags_end];
+        let mut j = start + "declare -".len() + flags_end + 1;
+        let name_start = j;
+        while j < bytes.len() && bytes[j] != b'=' && bytes[j] != b'\n' {
+            j += 1;
+        }
+        let name = &text[name_start.min(bytes.len())..j];
+        if j < bytes.len() && bytes[j] == b'=' {
+            j = value_end(bytes, j + 1);
+        }
+        let end = text[j..].find('\n').map_or(bytes.len(), |n| j + n);
+        out.insert(name, (flags, &text[start..end]));
+        i = (end + 1).min(bytes.len());
+    }
+    out
+}
+
+/// Where a `declare -p` value that starts at `i` ends.
+fn value_end(bytes: &[u8], mut i: usize) -> usize {
+    let quoted = |bytes: &[u8], mut i: usize, q: u8, escapes: bool| {
+        i += 1;
+        while i < bytes.len() && bytes[i] != q {
+            if escapes && bytes[i] == b'\\' {
+                i += 1;
+            }
+            i += 1;
+        }
+        (i + 1).min(bytes.len())
+    };
+    match bytes.get(i) {
+        Some(b'"') => quoted(bytes, i, b'"', true),
+        Some(b'$') if bytes.get(i + 1) == Some(&b'\'') => quoted(bytes, i + 1, b'\'', true),
+        Some(b'\'') => quoted(bytes, i, b'\'', false),
+        Some(b'(') => {
+            i += 1;
+            while i < bytes.len() && bytes[i] != b')' {
+                i = match bytes[i] {
+                    b'"' => quoted(bytes, i, b'"', true),
+                    b'$' if bytes.get(i + 1) == Some(&b'\'') => quoted(bytes, i + 1, b'\'', true),
+                    b'\'' => quoted(bytes, i, b'\'', false),
+                    _ => i + 1,
+                };
+            }
+            (i + 1).min(bytes.len())
+        }
+        _ => i,
+    }
+}
+
+/// A script that puts back what the runbook changed since the session began:
+/// variables it set or unset, its functions, aliases, options, umask and cwd.
+/// `None` when there is no snapshot to restore.
+pub fn restore_script(dir: &Path) -> Option<String> {
+    let base_text = fs::read_to_string(dir.join("base")).ok()?;
+    let state_text = fs::read_to_string(dir.join("state")).ok()?;
+    let base = split(&base_text)?;
+    let state = split(&state_text)?;
+    let mut script = String::new();
+    for (name, (flags, decl)) in &state.variables {
+        if is_internal(name) || flags.contains('r') {
+            continue;
+        }
+        if base.variables.get(name).map(|(_, d)| d) != Some(decl) {
+            // `declare` at the top level of a sourced file is global; -g says so anyway.
+            script.push_str(&decl.replacen("declare -", "declare -g", 1).replace("-g-", "-g"));
+            script.push('\n');
+        }
+    }
+    for name in base.variables.keys() {
+        if !is_internal(name) && !state.variables.contains_key(name) {
+            script.push_str(&format!("builtin unset -v {name}\n"));
+        }
+    }
+    script.push_str(state.functions);
+    script.push_str(state.aliases);
+    script.push_str(state.options);
+    script.push_str(&format!("builtin umask {}\n", state.umask));
+    script.push_str(&format!("builtin cd -- {}\n", shell_words::quote(state.cwd)));
+    Some(script)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declarations_survive_newlines_quotes_and_arrays() {
+        let text = "declare -- A=\"x\ny \\\"q\\\"\"\ndeclare -a B=([0]=\"1\" [1]=\"a)b\")\ndeclare -x C=$'t\\'\\n'\ndeclare -ir D=\"3\"\ndeclare -- E\n";
+        let d = declarations(text);
+        assert_eq!(d["A"].1, "declare -- A=\"x\ny \\\"q\\\"\"");
+        assert_eq!(d["B"].1, "declare -a B=([0]=\"1\" [1]=\"a)b\")");
+        assert_eq!(d["C"].1, "declare -x C=$'t\\'\\n'");
+        assert_eq!(d["D"].0, "ir");
+        assert_eq!(d["E"].1, "declare -- E");
+        assert_eq!(d.len(), 5);
+    }
+}
