@@ -7,3 +7,4 @@ pub mod source;
 
 pub use error::{Error, Result};
 pub mod exec;
+pub mod transcript;

@@ -1,0 +1,61 @@
+//! The append-only journal of outcomes beside the state file: one JSON line per
+//! step, written as each step ends, so a killed run loses at most the step in flight.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use super::Outcome;
+use crate::error::{Error, Result};
+
+/// An open journal.
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+}
+
+impl Journal {
+    /// Opens (creating, 0600) the journal at `path` for appending.
+    pub fn open(path: &Path) -> Result<Journal> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|source| Error::Write { path: path.into(), source })?;
+        Ok(Journal { path: path.into(), file })
+    }
+
+    /// Appends one outcome. A single `write` of a whole line: a `kill -9` after
+    /// it returns cannot lose it.
+    pub fn append(&mut self, outcome: &Outcome) -> Result<()> {
+        let mut line = serde_json::to_string(outcome).expect("outcomes always serialize");
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .map_err(|source| Error::Write { path: self.path.clone(), source })
+    }
+
+    /// Forces what was appended to disk (at checkpoints, not every step).
+    pub fn sync(&self) -> Result<()> {
+        self.file
+            .sync_data()
+            .map_err(|source| Error::Write { path: self.path.clone(), source })
+    }
+}
+
+/// Replays a journal: the last outcome of each step wins. A torn last line (a
+/// crash mid-write) is ignored.
+pub fn replay(path: &Path) -> HashMap<String, Outcome> {
+    let mut out = HashMap::new();
+    if let Ok(file) = File::open(path) {
+        for line in BufReader::new(file).lines().map_while(|l| l.ok()) {
+            if let Ok(o) = serde_json::from_str::<Outcome>(&line) {
+                out.insert(o.id.clone(), o);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,122 @@
+//! Marker comments: `<!--rs:KIND key=value ...-->`, and their values escaped so
+//! that nothing inside can end the comment or break a line.
+
+use std::collections::BTreeMap;
+
+/// Prefix of every opening marker.
+pub const OPEN: &str = "<!--rs:";
+/// Prefix of every closing marker.
+pub const CLOSE: &str = "<!--/rs:";
+
+/// Builds an opening marker.
+pub fn open(kind: &str, attrs: &[(&str, String)]) -> String {
+    let mut out = format!("{OPEN}{kind}");
+    for (key, value) in attrs {
+        out.push(' ');
+        out.push_str(key);
+        out.push('=');
+        out.push_str(&encode(value));
+    }
+    out.push_str("-->");
+    out
+}
+
+/// Builds a closing marker.
+pub fn close(kind: &str) -> String {
+    format!("{CLOSE}{kind}-->")
+}
+
+/// Percent-encodes what could end a comment, split a value or break a line.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        // `--` may not appear in a comment for older Markdown renderers, nor may
+        // the text end in `-`: encode a `-` that another `-` or the end follows.
+        let dash_needs_it = c == '-' && matches!(chars.peek(), None | Some('-'));
+        match c {
+            '-' if !dash_needs_it => out.push(c),
+            '%' | ' ' | '"' | '<' | '>' | '-' | '\n' | '\r' | '\t' | '=' => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Undoes `encode`.
+pub fn decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            if let Some(Ok(b)) = value.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A parsed opening marker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    pub kind: String,
+    pub attrs: BTreeMap<String, String>,
+}
+
+impl Marker {
+    /// A decoded attribute.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.attrs.get(key).map(String::as_str)
+    }
+}
+
+/// Parses text that starts with an opening marker; `None` if it is not one.
+pub fn parse_open(text: &str) -> Option<Marker> {
+    let rest = text.strip_prefix(OPEN)?;
+    let end = rest.find("-->")?;
+    let mut words = rest[..end].split(' ');
+    let kind = words.next()?.to_string();
+    let attrs = words
+        .filter_map(|w| w.split_once('='))
+        .map(|(k, v)| (k.to_string(), decode(v)))
+        .collect();
+    Some(Marker { kind, attrs })
+}
+
+/// The kind named by a closing marker at the start of `text`.
+pub fn parse_close(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix(CLOSE)?;
+    Some(&rest[..rest.find("-->")?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_cannot_end_the_comment() {
+        let tricky = "a --> b\n\"c\" 100% é=x\t";
+        let m = open("task", &[("note", tricky.into()), ("id", "s1".into())]);
+        assert_eq!(m.matches("-->").count(), 1);
+        assert_eq!(m.matches("--").count(), 1, "{m}");
+        assert_eq!(encode("2026-11-21"), "2026-11-21");
+        assert_eq!(encode("a--b-"), "a%2D-b%2D");
+        assert!(!m.contains('\n'));
+        let parsed = parse_open(&m).unwrap();
+        assert_eq!(parsed.kind, "task");
+        assert_eq!(parsed.get("note"), Some(tricky));
+        assert_eq!(parse_close("<!--/rs:task-->x"), Some("task"));
+        assert_eq!(decode("50%"), "50%");
+    }
+}

@@ -1,0 +1,239 @@
+//! The transcript: the source with runsheet's annotations at the parser's spans.
+//!
+//! Every annotation sits between `<!--rs:KIND ...-->` and `<!--/rs:KIND-->`, so
+//! `read` can take them out again and give back the source byte for byte.
+
+pub mod journal;
+pub mod marker;
+pub mod read;
+pub mod write;
+
+use serde::{Deserialize, Serialize};
+
+pub use read::{Transcript, read};
+pub use write::render;
+
+/// Version of the transcript format, recorded in the run marker.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Where a step ended up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Done,
+    Failed,
+    Skipped,
+    /// Nobody confirmed it: a manual task in an unattended run.
+    NotConfirmed,
+}
+
+impl Status {
+    /// The word used in markers and reports.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Done => "done",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::NotConfirmed => "not-confirmed",
+        }
+    }
+
+    /// Parses a marker word.
+    pub fn from_word(word: &str) -> Option<Status> {
+        Some(match word {
+            "done" => Status::Done,
+            "failed" => Status::Failed,
+            "skipped" => Status::Skipped,
+            "not-confirmed" => Status::NotConfirmed,
+            _ => return None,
+        })
+    }
+
+    /// Done or deliberately skipped: `resume` does not come back to it.
+    pub fn is_settled(self) -> bool {
+        matches!(self, Status::Done | Status::Skipped)
+    }
+}
+
+/// What happened to one step, as recorded in the transcript and the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub id: String,
+    pub status: Status,
+    /// UTC time the step ended, RFC 3339.
+    pub at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<i32>,
+    #[serde(default)]
+    pub ms: u64,
+    /// How it got its status, when that matters: `auto` (ticked because its
+    /// commands succeeded, unattended), `timeout`, `interrupted`, `ignored`,
+    /// `restarted` (the block ended the shell).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub how: Vec<String>,
+    /// Captured output, cleaned.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+    /// The command as it ran, when the operator edited it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ran: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Outcome {
+    /// A new outcome stamped now.
+    pub fn new(id: String, status: Status) -> Outcome {
+        Outcome {
+            id,
+            status,
+            at: now(),
+            exit: None,
+            ms: 0,
+            how: Vec::new(),
+            output: String::new(),
+            ran: None,
+            note: None,
+        }
+    }
+
+    /// Whether `how` holds `word`.
+    pub fn has(&self, word: &str) -> bool {
+        self.how.iter().any(|h| h == word)
+    }
+}
+
+/// Facts about the run for the summary at the top.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub id: String,
+    pub source: String,
+    pub sha256: String,
+    pub operator: String,
+    pub started: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<String>,
+    /// `complete`, `running`, `stopped` (a failure), `interrupted`.
+    pub state: String,
+    pub mode: String,
+}
+
+/// The current UTC time, to the second, RFC 3339.
+pub fn now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// `05:11:02Z` from an RFC 3339 time, for the parts people read.
+pub fn clock(at: &str) -> &str {
+    at.split_once('T').map_or(at, |(_, t)| t)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use super::*;
+    use crate::doc::parse;
+    use crate::source::Source;
+
+    fn outcome_for(id: String, command: bool, n: usize) -> Outcome {
+        let mut o = Outcome::new(id, [Status::Done, Status::Failed, Status::Skipped, Status::NotConfirmed][n % 4]);
+        if command {
+            o.exit = Some(n as i32 % 3);
+            o.ms = 20 * n as u64;
+            o.output = match n % 3 {
+                0 => String::new(),
+                1 => "line one\n\n```\n<!--rs:out id=s1 status=done-->\n<!--/rs:out-->\n".into(),
+                _ => "no newline at end".into(),
+            };
+            if n % 5 == 1 {
+                o.ran = Some("echo edited\n".into());
+            }
+        } else if n % 2 == 1 {
+            o.note = Some("checked by hand --> ok | `x` *y*\nsecond line".into());
+        }
+        o
+    }
+
+    /// Renders every step of `text` with a made-up outcome, then reads it back.
+    fn round_trip(text: &str) {
+        let source = Source::from_text(Path::new("t.md"), text.to_string());
+        let book = parse(&source);
+        let outcomes: HashMap<_, _> = book
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(n, s)| (s.id(), outcome_for(s.id(), s.command().is_some(), n)))
+            .collect();
+        let info = RunInfo { id: "r1".into(), source: "t.md".into(), state: "complete".into(), ..RunInfo::default() };
+        let rendered = render(&source, &book, &outcomes, &info);
+        assert_ne!(rendered, text);
+        let back = read(Path::new("t.md"), &rendered).unwrap();
+        assert_eq!(back.source, text, "strip is not byte-exact for:\n{rendered}");
+        assert_eq!(back.info.unwrap().id, "r1");
+        for (id, o) in &outcomes {
+            let got = &back.outcomes[id];
+            assert_eq!((got.status, got.exit, &got.note, &got.ran), (o.status, o.exit, &o.note, &o.ran), "{id}");
+            assert_eq!(got.output.trim_end(), o.output.trim_end(), "{id}");
+        }
+        // The re-parsed transcript still has the same steps where they were.
+        let again = parse(&Source::from_text(Path::new("t.md"), back.source));
+        assert_eq!(again.steps.len(), book.steps.len());
+    }
+
+    #[test]
+    fn round_trips_are_byte_exact() {
+        for text in [
+            "# Deploy\n\n- [ ] First\n  ```bash\n  echo hi\n  ```\n- [ ] Manual\n- [x] Done\n",
+            "\u{feff}---\ntitle: t\n---\n- [ ]\n- [ ]\ttabbed\n",
+            "a\r\n\r\n- [ ] crlf\r\n  ```sh\r\n  ls\r\n  ```\r\n",
+            "> - [ ] quoted\n>   ```bash\n>   q\n>   ```\n\ntext after\n",
+            "1. [ ] numbered\n   ```bash\n   x\n   ```\n   more text\n2. [ ] two\n",
+            "~~~~bash\nunclosed at eof without newline",
+            "```bash\nclosed at eof without newline\n```",
+            "- [ ] item\n  > ```sh\n  > unclosed in a quote\n\nafter\n",
+            "---\nonly: front matter\n---",
+            "",
+            "no steps at all\n",
+            "\t- [ ] tab-indented\n\n```bash\necho `date`\n```\n",
+        ] {
+            round_trip(text);
+        }
+    }
+
+    #[test]
+    fn rendered_transcript_reads_as_a_checklist() {
+        let source = Source::from_text(Path::new("d.md"), "- [ ] Deploy\n  ```bash\n  echo hi\n  ```\n".into());
+        let book = parse(&source);
+        let mut outcomes = HashMap::new();
+        let mut task = Outcome::new("s1".into(), Status::Done);
+        task.at = "2026-11-21T05:11:02Z".into();
+        let mut cmd = Outcome::new("s2".into(), Status::Done);
+        cmd.at = "2026-11-21T05:11:01Z".into();
+        cmd.exit = Some(0);
+        cmd.ms = 20;
+        cmd.output = "hi\n".into();
+        outcomes.insert("s1".into(), task);
+        outcomes.insert("s2".into(), cmd);
+        let info = RunInfo { id: "r".into(), source: "d.md".into(), operator: "alice@ops".into(), started: "2026-11-21T05:11:00Z".into(), finished: Some("2026-11-21T05:11:03Z".into()), state: "complete".into(), mode: "interactive".into(), sha256: "ab".into() };
+        let out = render(&source, &book, &outcomes, &info);
+        let body: Vec<&str> = out.lines().skip(4).collect();
+        assert_eq!(
+            body,
+            vec![
+                "- [x] <!--rs:task id=s1 status=done at=2026-11-21T05:11:02Z tick=1-->✅ 05:11:02Z · <!--/rs:task-->Deploy",
+                "  ```bash",
+                "  echo hi",
+                "  ```",
+                "  <!--rs:out id=s2 status=done at=2026-11-21T05:11:01Z exit=0 ms=20-->✅ exit 0 · 0.02s · 05:11:01Z",
+                "  ```text {rs=output}",
+                "  hi",
+                "  ```",
+                "  <!--/rs:out-->",
+            ]
+        );
+        assert!(out.starts_with("<!--rs:run v=1 id=r"), "{out}");
+        assert!(out.lines().nth(1).unwrap().starts_with("> **runsheet** · `d.md` · alice@ops · 2026-11-21 05:11:00Z → 05:11:03Z"));
+    }
+}

@@ -1,0 +1,169 @@
+//! Reading a transcript back: its markers, found through the parser, give the
+//! recorded outcomes, and taking them out gives the source byte for byte.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
+
+use super::marker::{self, Marker};
+use super::{Outcome, RunInfo, Status};
+use crate::doc::parse::options;
+use crate::error::{Error, Result};
+
+/// What a transcript holds.
+#[derive(Debug, Clone, Default)]
+pub struct Transcript {
+    /// The source document, markers taken out.
+    pub source: String,
+    /// The run summary, if the text is a transcript at all.
+    pub info: Option<RunInfo>,
+    pub outcomes: HashMap<String, Outcome>,
+}
+
+/// One marked region being read.
+struct Open {
+    marker: Marker,
+    start: usize,
+    output: Option<String>,
+    ran: Option<String>,
+}
+
+/// Reads `text` (a transcript, or a plain document, which reads as itself).
+pub fn read(path: &Path, text: &str) -> Result<Transcript> {
+    let damaged = |message: String| Error::Transcript {
+        path: path.into(),
+        message: format!("{message}; the transcript's runsheet markers are damaged (was it edited by hand?)"),
+    };
+    let mut removals: Vec<(usize, usize, Option<(usize, String)>)> = Vec::new();
+    let mut info = None;
+    let mut outcomes = HashMap::new();
+    let mut open: Option<Open> = None;
+    let mut inline: Option<(Marker, usize)> = None;
+    let mut code: Option<(String, String)> = None;
+
+    for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
+        match event {
+            Event::Html(html) if html.starts_with(marker::OPEN) && open.is_none() => {
+                let m = marker::parse_open(&html).ok_or_else(|| damaged(format!("unreadable marker at byte {}", range.start)))?;
+                let pre: usize = m.get("pre").and_then(|p| p.parse().ok()).unwrap_or(0);
+                let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+                let start = line_start.checked_sub(pre).ok_or_else(|| damaged("a marker's `pre` runs past the start".into()))?;
+                open = Some(Open { marker: m, start, output: None, ran: None });
+            }
+            Event::Html(html) if html.starts_with(marker::CLOSE) => {
+                let kind = marker::parse_close(&html).unwrap_or("");
+                let Some(o) = open.take() else {
+                    return Err(damaged(format!("a closing `{kind}` marker with no opening one at byte {}", range.start)));
+                };
+                if o.marker.kind != kind {
+                    return Err(damaged(format!("`{}` region closed as `{kind}`", o.marker.kind)));
+                }
+                let end = text[range.start..].find('\n').map_or(text.len(), |i| range.start + i + 1);
+                removals.push((o.start, end, None));
+                match kind {
+                    "run" => info = Some(run_info(&o.marker)),
+                    "out" => {
+                        let mut outcome = outcome(&o.marker).ok_or_else(|| damaged("an output marker without id or status".into()))?;
+                        outcome.output = o.output.unwrap_or_default();
+                        outcome.ran = o.ran;
+                        outcomes.insert(outcome.id.clone(), outcome);
+                    }
+                    _ => {}
+                }
+            }
+            Event::InlineHtml(html) if html.starts_with(marker::OPEN) => {
+                let m = marker::parse_open(&html).ok_or_else(|| damaged(format!("unreadable marker at byte {}", range.start)))?;
+                inline = Some((m, range.start));
+            }
+            Event::InlineHtml(html) if html.starts_with(marker::CLOSE) => {
+                let Some((m, start)) = inline.take() else {
+                    return Err(damaged(format!("a closing marker with no opening one at byte {}", range.start)));
+                };
+                let spaced = m.get("sp") == Some("1");
+                let from = if spaced { start - 1 } else { start };
+                let restore = if m.get("tick") == Some("1") {
+                    let at = start.checked_sub(4).filter(|&a| text.get(a..a + 3) == Some("[x]"));
+                    Some((at.ok_or_else(|| damaged("a ticked box is no longer `[x]`".into()))?, "[ ]".to_string()))
+                } else {
+                    None
+                };
+                removals.push((from, range.end, restore));
+                if let Some(mut o) = outcome(&m) {
+                    o.note = m.get("note").map(str::to_string);
+                    outcomes.insert(o.id.clone(), o);
+                }
+            }
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if open.is_some() => {
+                code = Some((info.to_string(), String::new()));
+            }
+            Event::Text(t) if code.is_some() => {
+                if let Some((_, body)) = code.as_mut() {
+                    body.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let (Some((info, body)), Some(o)) = (code.take(), open.as_mut()) {
+                    if info.contains("{rs=output}") {
+                        o.output = Some(body);
+                    } else if info.contains("{rs=ran}") {
+                        o.ran = Some(body);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(o) = open {
+        return Err(damaged(format!("the `{}` region that starts at byte {} is never closed", o.marker.kind, o.start)));
+    }
+    removals.sort_by_key(|r| r.0);
+    let mut source = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut restores: Vec<(usize, String)> = removals.iter().filter_map(|r| r.2.clone()).collect();
+    restores.sort_by_key(|r| r.0);
+    let mut cuts: Vec<(usize, usize, &str)> = removals.iter().map(|r| (r.0, r.1, "")).collect();
+    cuts.extend(restores.iter().map(|(a, s)| (*a, *a + 3, s.as_str())));
+    cuts.sort_by_key(|c| c.0);
+    for (from, to, with) in cuts {
+        if from < at {
+            return Err(damaged("overlapping markers".into()));
+        }
+        source.push_str(&text[at..from]);
+        source.push_str(with);
+        at = to;
+    }
+    source.push_str(&text[at..]);
+    Ok(Transcript { source, info, outcomes })
+}
+
+fn run_info(m: &Marker) -> RunInfo {
+    let get = |k: &str| m.get(k).unwrap_or_default().to_string();
+    RunInfo {
+        id: get("id"),
+        source: get("source"),
+        sha256: get("sha256"),
+        operator: get("operator"),
+        started: get("started"),
+        finished: m.get("finished").map(str::to_string),
+        state: get("state"),
+        mode: get("mode"),
+    }
+}
+
+fn outcome(m: &Marker) -> Option<Outcome> {
+    Some(Outcome {
+        id: m.get("id")?.to_string(),
+        status: Status::from_word(m.get("status")?)?,
+        at: m.get("at").unwrap_or_default().to_string(),
+        exit: m.get("exit").and_then(|e| e.parse().ok()),
+        ms: m.get("ms").and_then(|e| e.parse().ok()).unwrap_or(0),
+        how: m
+            .get("how")
+            .map(|h| h.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
+        output: String::new(),
+        ran: None,
+        note: None,
+    })
+}

@@ -1,0 +1,300 @@
+//! Rendering a transcript: the source plus sorted, non-overlapping edits at spans.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use super::marker;
+use super::{Outcome, RunInfo, Status, clock};
+use crate::doc::{Command, Runbook, Step, StepKind};
+use crate::source::Source;
+
+/// One change to the source: replace `len` bytes at `at` with `text`.
+struct Edit {
+    at: usize,
+    len: usize,
+    text: String,
+}
+
+/// Counts of steps by where they ended up, for the summary and the exit code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub done: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    pub not_confirmed: usize,
+    pub pending: usize,
+}
+
+impl Counts {
+    /// Tallies the steps of `book` (already-ticked tasks count as done).
+    pub fn of(book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Counts {
+        let mut c = Counts::default();
+        for step in &book.steps {
+            match outcomes.get(&step.id()).map(|o| o.status) {
+                Some(Status::Done) => c.done += 1,
+                Some(Status::Skipped) => c.skipped += 1,
+                Some(Status::Failed) => c.failed += 1,
+                Some(Status::NotConfirmed) => c.not_confirmed += 1,
+                None if step.task().is_some_and(|t| t.checked) => c.done += 1,
+                None => c.pending += 1,
+            }
+        }
+        c
+    }
+}
+
+/// The transcript text for `source` with `outcomes` recorded into it.
+pub fn render(
+    source: &Source,
+    book: &Runbook,
+    outcomes: &HashMap<String, Outcome>,
+    info: &RunInfo,
+) -> String {
+    let eol = source.line_ending();
+    let text = &source.text;
+    let mut edits = vec![summary(source, book, outcomes, info, eol)];
+    for step in &book.steps {
+        let Some(outcome) = outcomes.get(&step.id()) else {
+            continue;
+        };
+        match &step.kind {
+            StepKind::Task(_) => task_edits(text, step, outcome, &mut edits),
+            StepKind::Command(command) => edits.push(command_edit(text, command, outcome, eol)),
+        }
+    }
+    edits.sort_by_key(|e| e.at);
+    let mut out = String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
+    let mut at = 0;
+    for edit in edits {
+        out.push_str(&text[at..edit.at]);
+        out.push_str(&edit.text);
+        at = edit.at + edit.len;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+fn summary(
+    source: &Source,
+    book: &Runbook,
+    outcomes: &HashMap<String, Outcome>,
+    info: &RunInfo,
+    eol: &str,
+) -> Edit {
+    let at = book.summary_at;
+    let pre = if at > 0 && !source.text[..at].ends_with('\n') { eol } else { "" };
+    let mut attrs = vec![
+        ("v", super::FORMAT_VERSION.to_string()),
+        ("id", info.id.clone()),
+        ("source", info.source.clone()),
+        ("sha256", info.sha256.clone()),
+        ("operator", info.operator.clone()),
+        ("started", info.started.clone()),
+        ("state", info.state.clone()),
+        ("mode", info.mode.clone()),
+    ];
+    if let Some(f) = &info.finished {
+        attrs.push(("finished", f.clone()));
+    }
+    if !pre.is_empty() {
+        attrs.push(("pre", pre.len().to_string()));
+    }
+    let c = Counts::of(book, outcomes);
+    let name = info.source.rsplit('/').next().unwrap_or(&info.source).replace('`', "");
+    let when = match &info.finished {
+        Some(f) => format!("{} → {}", info.started.replace('T', " "), clock(f)),
+        None => format!("started {}", info.started.replace('T', " ")),
+    };
+    let mut tally = format!("{} done · {} skipped · {} failed", c.done, c.skipped, c.failed);
+    if c.not_confirmed > 0 {
+        let _ = write!(tally, " · {} not confirmed", c.not_confirmed);
+    }
+    if c.pending > 0 {
+        let _ = write!(tally, " · {} not reached", c.pending);
+    }
+    if book.steps.is_empty() {
+        tally = "this document has no steps".into();
+    }
+    let mut text = String::from(pre);
+    let _ = write!(
+        text,
+        "{}{eol}> **runsheet** · `{name}` · {} · {when} · {} · {}{eol}> {tally}{eol}{}{eol}",
+        marker::open("run", &attrs),
+        escape_inline(&info.operator),
+        info.mode,
+        info.state,
+        marker::close("run"),
+    );
+    Edit { at, len: 0, text }
+}
+
+fn task_edits(text: &str, step: &Step, outcome: &Outcome, edits: &mut Vec<Edit>) {
+    let StepKind::Task(task) = &step.kind else {
+        return;
+    };
+    let after = task.marker.end;
+    let spaced = matches!(text.as_bytes().get(after), Some(b' ' | b'\t'));
+    let at = if spaced { after + 1 } else { after };
+    let tick = outcome.status == Status::Done && !task.checked;
+    if tick {
+        edits.push(Edit {
+            at: task.marker.start,
+            len: task.marker.len(),
+            text: "[x]".into(),
+        });
+    }
+    let mut attrs = outcome_attrs(outcome);
+    if tick {
+        attrs.push(("tick", "1".into()));
+    }
+    if !spaced {
+        attrs.push(("sp", "1".into()));
+    }
+    if let Some(note) = &outcome.note {
+        attrs.push(("note", note.clone()));
+    }
+    let time = clock(&outcome.at);
+    let mut label = match outcome.status {
+        Status::Done if outcome.has("auto") => format!("✅ commands succeeded, ticked unattended {time}"),
+        Status::Done => format!("✅ {time}"),
+        Status::Skipped => format!("⏭️ skipped {time}"),
+        Status::Failed => format!("❌ failed {time}"),
+        Status::NotConfirmed => "⚠️ not confirmed (unattended run)".into(),
+    };
+    if let Some(note) = &outcome.note {
+        let _ = write!(label, " — note: {}", escape_inline(note));
+    }
+    let rest_of_line = text[at..].split(['\n', '\r']).next().unwrap_or("");
+    if !rest_of_line.trim().is_empty() {
+        label.push_str(" · ");
+    }
+    edits.push(Edit {
+        at,
+        len: 0,
+        text: format!(
+            "{}{}{label}{}",
+            if spaced { "" } else { " " },
+            marker::open("task", &attrs),
+            marker::close("task")
+        ),
+    });
+}
+
+fn outcome_attrs(outcome: &Outcome) -> Vec<(&'static str, String)> {
+    let mut attrs = vec![
+        ("id", outcome.id.clone()),
+        ("status", outcome.status.word().to_string()),
+        ("at", outcome.at.clone()),
+    ];
+    if let Some(exit) = outcome.exit {
+        attrs.push(("exit", exit.to_string()));
+    }
+    if outcome.ms > 0 {
+        attrs.push(("ms", outcome.ms.to_string()));
+    }
+    if !outcome.how.is_empty() {
+        attrs.push(("how", outcome.how.join(",")));
+    }
+    attrs
+}
+
+fn command_edit(text: &str, command: &Command, outcome: &Outcome, eol: &str) -> Edit {
+    let fence = &command.fence;
+    let prefix = fence.prefix.as_str();
+    let mut pre = String::new();
+    if fence.at_eof_without_newline {
+        pre.push_str(eol);
+    }
+    if !fence.closed {
+        let _ = write!(pre, "{prefix}{}{eol}", fence.marker);
+    }
+    let mut attrs = outcome_attrs(outcome);
+    if !pre.is_empty() {
+        attrs.push(("pre", pre.len().to_string()));
+    }
+    let mut out = pre;
+    let _ = write!(out, "{prefix}{}{}{eol}", marker::open("out", &attrs), status_line(outcome));
+    if let Some(ran) = &outcome.ran {
+        let lang = if command.lang.is_empty() { "bash" } else { &command.lang };
+        fenced(&mut out, prefix, &format!("{lang} {{rs=ran}}"), ran, eol);
+    }
+    if !outcome.output.is_empty() {
+        fenced(&mut out, prefix, "text {rs=output}", &outcome.output, eol);
+    }
+    let _ = write!(out, "{prefix}{}{eol}", marker::close("out"));
+    let _ = text;
+    Edit {
+        at: fence.insert_at,
+        len: 0,
+        text: out,
+    }
+}
+
+fn status_line(o: &Outcome) -> String {
+    let took = duration(o.ms);
+    let time = clock(&o.at);
+    let exit = o.exit.unwrap_or(0);
+    let mut line = match o.status {
+        Status::Skipped => format!("⏭️ skipped {time}"),
+        Status::NotConfirmed => "⚠️ not run (unattended)".into(),
+        _ if o.has("timeout") => format!("⏱️ timed out after {took} · {time}"),
+        _ if o.has("interrupted") => format!("⚠️ interrupted after {took} · {time}"),
+        Status::Done => format!("✅ exit {exit} · {took} · {time}"),
+        Status::Failed => format!("❌ exit {exit} · {took} · {time}"),
+    };
+    if o.has("ignored") {
+        line.push_str(" · failure ignored by the operator");
+    }
+    if o.has("restarted") {
+        line.push_str(" · the block ended the shell; a new session went on from the last saved state");
+    }
+    if o.ran.is_some() {
+        line.push_str(" · edited before it ran:");
+    }
+    line
+}
+
+fn fenced(out: &mut String, prefix: &str, info: &str, body: &str, eol: &str) {
+    let longest = body
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let _ = write!(out, "{prefix}{fence}{info}{eol}");
+    for line in body.strip_suffix('\n').unwrap_or(body).split('\n') {
+        if line.is_empty() {
+            let _ = write!(out, "{}{eol}", prefix.trim_end());
+        } else {
+            let _ = write!(out, "{prefix}{line}{eol}");
+        }
+    }
+    let _ = write!(out, "{prefix}{fence}{eol}");
+}
+
+/// Backslash-escapes Markdown punctuation in text placed inline.
+pub fn escape_inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            c if c.is_ascii_punctuation() && c != '.' && c != ',' && c != '@' && c != ':' && c != '/' && c != '\'' && c != '-' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `0.02s`, `12.3s`, `4m 05s`.
+pub fn duration(ms: u64) -> String {
+    if ms < 10_000 {
+        format!("{:.2}s", ms as f64 / 1000.0)
+    } else if ms < 60_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else {
+        format!("{}m {:02}s", ms / 60_000, (ms / 1000) % 60)
+    }
+}
