@@ -1,10 +1,16 @@
 //! runsheet: run the Markdown checklists teams already keep, and write a filled-in transcript.
 
+pub mod app;
+pub mod cli;
 pub mod diagnostic;
 pub mod doc;
 pub mod error;
+pub mod exec;
+pub mod operator;
+pub mod plan;
+pub mod run;
 pub mod source;
+pub mod state;
+pub mod transcript;
 
 pub use error::{Error, Result};
-pub mod exec;
-pub mod transcript;

@@ -1,6 +1,7 @@
 //! Running blocks: the shell session, its state snapshots, the processes blocks start.
 
 pub mod capture;
+pub mod editor;
 pub mod session;
 pub mod snapshot;
 pub mod tree;

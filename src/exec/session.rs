@@ -38,6 +38,8 @@ pub struct BlockEnd {
     /// The block ended the shell itself (`exit N`); a new session was started.
     pub session_restarted: bool,
     pub timed_out: bool,
+    /// Stopped because runsheet was asked to stop (Ctrl-C, SIGTERM, SIGHUP).
+    pub interrupted: bool,
 }
 
 /// One persistent `bash --noprofile --norc` for a whole run.
@@ -107,6 +109,11 @@ impl Session {
         })
     }
 
+    /// The process id of the session's shell.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The private directory this session keeps its state in.
     pub fn dir(&self) -> &Path {
         &self.options.dir
@@ -118,6 +125,7 @@ impl Session {
         &mut self,
         script: &str,
         timeout: Option<Duration>,
+        stop: &dyn Fn() -> bool,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<BlockEnd> {
         self.counter += 1;
@@ -130,29 +138,33 @@ impl Session {
             return self.restart_after_exit(started, sink);
         }
         let mut timed_out = false;
+        let mut interrupted = false;
+        let mut stopping_since: Option<Instant> = None;
         let end = loop {
             if let Some(rc) = self.take_status(sink) {
                 break Some(rc);
             }
-            let wait = if timed_out {
-                Duration::from_millis(200)
-            } else {
-                timeout
-                    .map(|t| t.saturating_sub(started.elapsed()))
-                    .unwrap_or(Duration::from_secs(3600))
-                    .max(Duration::from_millis(1))
-            };
+            let wait = timeout
+                .map(|t| t.saturating_sub(started.elapsed()))
+                .unwrap_or(Duration::from_millis(100))
+                .clamp(Duration::from_millis(1), Duration::from_millis(100));
             match self.output.recv_timeout(wait) {
                 Ok(chunk) => self.pending.extend_from_slice(&chunk),
-                Err(RecvTimeoutError::Timeout) => {
-                    if timeout.is_some_and(|t| started.elapsed() >= t) {
-                        // Stop what the block started, never the session itself.
-                        let grace = timed_out;
-                        timed_out = true;
-                        tree::stop_new(self.child.id(), &before, grace);
-                    }
-                }
+                Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break None,
+            }
+            if !timed_out && timeout.is_some_and(|t| started.elapsed() >= t) {
+                timed_out = true;
+            }
+            if !interrupted && stop() {
+                interrupted = true;
+            }
+            if timed_out || interrupted {
+                // Stop what the block started, never the session itself: TERM
+                // first, KILL to whatever is still there two seconds later.
+                let since = *stopping_since.get_or_insert_with(Instant::now);
+                let hard = since.elapsed() > Duration::from_secs(2);
+                tree::stop_new(self.child.id(), &before, hard);
             }
         };
         let _ = fs::remove_file(&path);
@@ -163,10 +175,17 @@ impl Session {
                     self.options.dir.join("state"),
                 );
                 Ok(BlockEnd {
-                    exit: if timed_out { 124 } else { exit },
+                    exit: if timed_out {
+                        124
+                    } else if interrupted {
+                        130
+                    } else {
+                        exit
+                    },
                     duration: started.elapsed(),
                     session_restarted: false,
                     timed_out,
+                    interrupted,
                 })
             }
             None => self.restart_after_exit(started, sink),
@@ -227,6 +246,7 @@ impl Session {
             duration,
             session_restarted: true,
             timed_out: false,
+            interrupted: false,
         })
     }
 
@@ -236,7 +256,7 @@ impl Session {
             return Ok(false);
         };
         let mut ignore = |_: &[u8]| {};
-        self.run(&script, None, &mut ignore)?;
+        self.run(&script, None, &|| false, &mut ignore)?;
         Ok(true)
     }
 
@@ -330,7 +350,7 @@ mod tests {
 
     fn run(s: &mut Session, script: &str) -> (i32, String) {
         let mut out = Vec::new();
-        let end = s.run(script, Some(Duration::from_secs(20)), &mut |b| out.extend_from_slice(b)).unwrap();
+        let end = s.run(script, Some(Duration::from_secs(20)), &|| false, &mut |b| out.extend_from_slice(b)).unwrap();
         (end.exit, String::from_utf8(out).unwrap())
     }
 
@@ -361,7 +381,7 @@ mod tests {
         let (_d, mut s) = session();
         run(&mut s, "KEEP=kept; h() { echo fn; }; mkdir -p d; cd d\n");
         let mut out = Vec::new();
-        let end = s.run("echo bye; exit 7\n", None, &mut |b| out.extend_from_slice(b)).unwrap();
+        let end = s.run("echo bye; exit 7\n", None, &|| false, &mut |b| out.extend_from_slice(b)).unwrap();
         assert_eq!((end.exit, end.session_restarted), (7, true));
         assert_eq!(out, b"bye\n");
         let (rc, out) = run(&mut s, "echo \"$KEEP $(basename \"$PWD\")\"; h\n");
@@ -373,7 +393,7 @@ mod tests {
     fn timeout_stops_what_the_block_started_and_spares_older_jobs() {
         let (_d, mut s) = session();
         run(&mut s, "sleep 300 & BG=$!\n");
-        let end = s.run("sleep 300; echo never\n", Some(Duration::from_millis(300)), &mut |_| {}).unwrap();
+        let end = s.run("sleep 300; echo never\n", Some(Duration::from_millis(300)), &|| false, &mut |_| {}).unwrap();
         assert!(end.timed_out);
         assert_eq!(end.exit, 124);
         let (rc, out) = run(&mut s, "kill -0 $BG && echo bg-alive; kill %1\n");

@@ -1,0 +1,222 @@
+//! The commands: each turns validated arguments into pipeline calls and an exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command, Format, ModeArgs};
+use crate::doc::{self, Runbook};
+use crate::error::{Error, Result};
+use crate::operator::{Operator, Terminal, Unattended};
+use crate::run::{Run, RunOptions, Signals, sha256, write_atomic};
+use crate::source::Source;
+use crate::transcript::{self, Transcript, write::Counts};
+
+/// Runs the command line `args` and returns the process exit code.
+pub fn main<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match dispatch(cli.command) {
+        Ok(code) => code,
+        Err(Error::Interrupted) => 130,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<i32> {
+    match command {
+        Command::Run { file, output, mode } => run(&file, output, &mode),
+        Command::Resume { transcript, mode } => resume(&transcript, &mode),
+        Command::Plan { file, format } => plan(&file, format),
+        Command::Strip { transcript, output } => strip(&transcript, output.as_deref()),
+    }
+}
+
+/// Reads a document; a transcript is read as the source it was made from.
+fn load(path: &Path) -> Result<(Source, Transcript)> {
+    let raw = Source::read(path)?;
+    let read = transcript::read(path, &raw.text)?;
+    let source = if read.info.is_some() {
+        Source::from_text(path, read.source.clone())
+    } else {
+        raw
+    };
+    Ok((source, read))
+}
+
+fn parse_checked(source: &Source) -> Result<Runbook> {
+    let book = doc::parse(source);
+    if book.has_errors() {
+        return Err(Error::Document(book.diagnostics));
+    }
+    Ok(book)
+}
+
+fn operator(mode: &ModeArgs) -> Result<Box<dyn Operator>> {
+    if mode.yes {
+        return Ok(Box::new(Unattended { keep_going: mode.keep_going }));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::usage(
+            "standard input is not a terminal, so nobody can answer the prompts; \
+             use --yes to run unattended (manual items are then recorded as not confirmed)",
+        ));
+    }
+    Ok(Box::new(Terminal::default()))
+}
+
+fn default_transcript(file: &Path) -> PathBuf {
+    let stem = file.file_stem().map_or_else(|| "runbook".into(), |s| s.to_string_lossy().into_owned());
+    let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let mut path = dir.join(format!("{stem}.run-{stamp}.md"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{stem}.run-{stamp}-{n}.md"));
+        n += 1;
+    }
+    path
+}
+
+fn check_output(out: &Path, input: &Path) -> Result<()> {
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            return Err(Error::usage(format!(
+                "cannot write the transcript to {}: the directory {} does not exist; create it or choose another -o",
+                out.display(),
+                parent.display()
+            )));
+        }
+    }
+    if out.is_dir() {
+        return Err(Error::usage(format!("-o {} is a directory; give a file name", out.display())));
+    }
+    let same = match (out.canonicalize(), input.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Err(Error::usage(format!(
+            "-o {} is the runbook itself; runsheet never overwrites a runbook — choose another file",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
+    if let Some(out) = &output {
+        check_output(out, file)?;
+    }
+    let (source, read) = load(file)?;
+    let book = parse_checked(&source)?;
+    let mut operator = operator(mode)?;
+    let transcript = output.unwrap_or_else(|| default_transcript(file));
+    if read.info.is_some() {
+        operator.say(&format!("{} is a transcript: running the checklist it was made from.", file.display()));
+    }
+    for d in &book.diagnostics {
+        operator.say(&d.to_string());
+    }
+    operator.say(&format!("Transcript: {}", transcript.display()));
+    let signals = Signals::install();
+    let options = RunOptions {
+        transcript: transcript.clone(),
+        timeout: mode.timeout,
+        mode: if mode.yes { "unattended" } else { "interactive" },
+    };
+    let report = Run::start(source, book, options, operator.as_mut(), signals)?.execute()?;
+    finish_message(operator.as_mut(), &transcript, report.counts);
+    Ok(report.exit_code())
+}
+
+fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
+    let (source, read) = load(path)?;
+    let Some(info) = read.info else {
+        return Err(Error::Transcript {
+            path: path.into(),
+            message: "this is not a runsheet transcript (it has no run summary); use `runsheet run` to start a run".into(),
+        });
+    };
+    if sha256(&source.text) != info.sha256 {
+        return Err(Error::Transcript {
+            path: path.into(),
+            message: "the checklist in this transcript is not the one the run began with (it was edited since); \
+                      nothing was run. Start a new run with `runsheet run` on the edited transcript"
+                .into(),
+        });
+    }
+    let book = parse_checked(&source)?;
+    let mut operator = operator(mode)?;
+    let signals = Signals::install();
+    let options = RunOptions {
+        transcript: path.to_path_buf(),
+        timeout: mode.timeout,
+        mode: if mode.yes { "unattended" } else { "interactive" },
+    };
+    let settled = |s: &crate::doc::Step| {
+        s.task().is_some_and(|t| t.checked)
+            || read.outcomes.get(&s.id()).is_some_and(|o| o.status.is_settled())
+    };
+    if info.state == "complete" && book.steps.iter().all(settled) {
+        operator.say(&format!("{}: this run is already finished; nothing to resume.", path.display()));
+        return Ok(0);
+    }
+    operator.say(&format!("Resuming {}", path.display()));
+    let run = Run::resume(source, book, info, read.outcomes, options, operator.as_mut(), signals)?;
+    let report = run.execute()?;
+    finish_message(operator.as_mut(), path, report.counts);
+    Ok(report.exit_code())
+}
+
+fn finish_message(operator: &mut dyn Operator, transcript: &Path, c: Counts) {
+    let mut line = format!("\n{} done · {} skipped · {} failed", c.done, c.skipped, c.failed);
+    if c.not_confirmed > 0 {
+        line.push_str(&format!(" · {} not confirmed", c.not_confirmed));
+    }
+    if c.pending > 0 {
+        line.push_str(&format!(" · {} not reached", c.pending));
+    }
+    operator.say(&line);
+    operator.say(&format!("Transcript: {}", transcript.display()));
+}
+
+fn plan(file: &Path, format: Format) -> Result<i32> {
+    let (source, _) = load(file)?;
+    let book = doc::parse(&source);
+    let text = match format {
+        Format::Json => crate::plan::json(&book),
+        Format::Text => crate::plan::text(&source.display_path(), &book),
+    };
+    print_out(text.as_bytes());
+    Ok(if book.has_errors() { 1 } else { 0 })
+}
+
+fn strip(path: &Path, output: Option<&Path>) -> Result<i32> {
+    let raw = Source::read(path)?;
+    let read = transcript::read(path, &raw.text)?;
+    match output {
+        Some(out) => write_atomic(out, read.source.as_bytes())?,
+        None => print_out(read.source.as_bytes()),
+    }
+    Ok(0)
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn print_out(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
+}

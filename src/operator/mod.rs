@@ -1,0 +1,78 @@
+//! The operator: who answers runsheet's questions — a person at a terminal, or
+//! nobody (`--yes`). One trait, so the run loop never asks which.
+
+mod tty;
+mod yes;
+
+pub use tty::Terminal;
+pub use yes::Unattended;
+
+use crate::doc::Step;
+use crate::error::Result;
+
+/// What the operator is looking at when asked.
+pub struct View<'a> {
+    /// 1-based position among all steps, and how many there are.
+    pub position: usize,
+    pub total: usize,
+    pub step: &'a Step,
+    /// The script that will run, for commands.
+    pub script: &'a str,
+}
+
+/// The answer for a command about to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandChoice {
+    Run,
+    Skip,
+    Edit,
+    Quit,
+}
+
+/// The answer after a command failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureChoice {
+    Retry,
+    Edit,
+    /// Go on; the step stays recorded as failed.
+    Ignore,
+    Abort,
+}
+
+/// The answer for a task with nothing to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskChoice {
+    Done,
+    Skip,
+    Failed,
+    /// Nobody could confirm it (unattended).
+    NotConfirmed,
+    Quit,
+}
+
+/// Whoever answers the questions a run asks.
+pub trait Operator {
+    /// A person is there: their answers count as confirmation.
+    fn attended(&self) -> bool;
+    /// Shows a line of progress or information.
+    fn say(&mut self, text: &str);
+    /// A command is about to run.
+    fn command(&mut self, view: &View) -> Result<CommandChoice>;
+    /// A command failed with `exit`.
+    fn failed(&mut self, view: &View, exit: i32) -> Result<FailureChoice>;
+    /// A task with nothing to run; an optional note comes with the answer.
+    fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)>;
+    /// Lets the operator change `script` for this run only.
+    fn edit(&mut self, script: &str) -> Result<String>;
+}
+
+/// `[12/87] Section › Subsection`: where the operator is.
+pub fn progress(view: &View) -> String {
+    let heading = view.step.heading_path();
+    let mut line = format!("[{}/{}]", view.position, view.total);
+    if !heading.is_empty() {
+        line.push(' ');
+        line.push_str(&heading);
+    }
+    line
+}

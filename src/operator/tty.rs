@@ -1,0 +1,137 @@
+//! Prompts for a person at a terminal: a letter and Enter for each question.
+
+use std::io::Write as _;
+
+use console::{Style, Term};
+use dialoguer::Input;
+use dialoguer::theme::SimpleTheme;
+
+use super::{CommandChoice, FailureChoice, Operator, TaskChoice, View, progress};
+use crate::error::{Error, Result};
+
+/// The operator of an interactive run.
+pub struct Terminal {
+    term: Term,
+    bold: Style,
+    dim: Style,
+}
+
+impl Default for Terminal {
+    fn default() -> Self {
+        Terminal {
+            term: Term::stderr(),
+            bold: Style::new().bold().for_stderr(),
+            dim: Style::new().dim().for_stderr(),
+        }
+    }
+}
+
+impl Terminal {
+    /// Asks until one of `keys` (first letters) is typed; returns its index.
+    fn ask(&self, question: &str, options: &[&str]) -> Result<usize> {
+        let keys: Vec<char> = options.iter().filter_map(|o| o.chars().next()).collect();
+        let listed = options
+            .iter()
+            .map(|o| format!("[{}]{}", &o[..1], &o[1..]))
+            .collect::<Vec<_>>()
+            .join(" / ");
+        let keys_for_check = keys.clone();
+        let answer: String = Input::with_theme(&SimpleTheme)
+            .with_prompt(format!("{question} {listed}"))
+            .validate_with(move |input: &String| -> std::result::Result<(), String> {
+                let c = input.trim().to_ascii_lowercase();
+                if c.chars().count() == 1 && keys_for_check.contains(&c.chars().next().unwrap_or(' ')) {
+                    Ok(())
+                } else {
+                    Err("type one of the letters in brackets, then Enter".into())
+                }
+            })
+            .interact_text_on(&self.term)
+            .map_err(|_| Error::Interrupted)?;
+        let c = answer.trim().to_ascii_lowercase().chars().next().unwrap_or(' ');
+        Ok(keys.iter().position(|&k| k == c).unwrap_or(0))
+    }
+
+    fn show(&self, view: &View) {
+        let _ = self.term.write_line("");
+        let _ = self.term.write_line(&self.bold.apply_to(progress(view)).to_string());
+        let _ = self.term.write_line(&format!("  {}", view.step.text));
+    }
+}
+
+impl Operator for Terminal {
+    fn attended(&self) -> bool {
+        true
+    }
+
+    fn say(&mut self, text: &str) {
+        let _ = self.term.write_line(text);
+    }
+
+    fn command(&mut self, view: &View) -> Result<CommandChoice> {
+        self.show(view);
+        for line in view.script.lines() {
+            let _ = self.term.write_line(&format!("  {} {line}", self.dim.apply_to("│")));
+        }
+        Ok(match self.ask("Run this block?", &["run", "skip", "edit", "quit"])? {
+            0 => CommandChoice::Run,
+            1 => CommandChoice::Skip,
+            2 => CommandChoice::Edit,
+            _ => CommandChoice::Quit,
+        })
+    }
+
+    fn failed(&mut self, _view: &View, exit: i32) -> Result<FailureChoice> {
+        let what = match exit {
+            124 => "The block timed out.".to_string(),
+            130 => "The block was interrupted.".to_string(),
+            n => format!("The block failed (exit {n})."),
+        };
+        Ok(match self.ask(&what, &["retry", "edit", "ignore", "abort"])? {
+            0 => FailureChoice::Retry,
+            1 => FailureChoice::Edit,
+            2 => FailureChoice::Ignore,
+            _ => FailureChoice::Abort,
+        })
+    }
+
+    fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {
+        self.show(view);
+        let mut note: Option<String> = None;
+        loop {
+            let choice = self.ask("Is it done?", &["done", "skip", "failed", "note", "quit"])?;
+            let answer = match choice {
+                0 => TaskChoice::Done,
+                1 => TaskChoice::Skip,
+                2 => TaskChoice::Failed,
+                3 => {
+                    let text: String = Input::with_theme(&SimpleTheme)
+                        .with_prompt("Note")
+                        .allow_empty(true)
+                        .interact_text_on(&self.term)
+                        .map_err(|_| Error::Interrupted)?;
+                    let text = text.trim().to_string();
+                    note = (!text.is_empty()).then_some(text);
+                    continue;
+                }
+                _ => TaskChoice::Quit,
+            };
+            return Ok((answer, note));
+        }
+    }
+
+    fn edit(&mut self, script: &str) -> Result<String> {
+        let mut file = tempfile::Builder::new()
+            .prefix("runsheet-block-")
+            .suffix(".sh")
+            .tempfile()
+            .map_err(|source| Error::Write { path: std::env::temp_dir(), source })?;
+        file.write_all(script.as_bytes())
+            .map_err(|source| Error::Write { path: file.path().into(), source })?;
+        crate::exec::editor::open(file.path())?;
+        std::fs::read_to_string(file.path()).map_err(|source| Error::Read {
+            path: file.path().into(),
+            source,
+        })
+    }
+}

@@ -1,0 +1,42 @@
+//! `--yes`: nobody at the keyboard. Every command runs; nothing a person would
+//! have to confirm is claimed.
+
+use super::{CommandChoice, FailureChoice, Operator, TaskChoice, View, progress};
+use crate::error::{Error, Result};
+
+/// The operator of an unattended run.
+pub struct Unattended {
+    pub keep_going: bool,
+}
+
+impl Operator for Unattended {
+    fn attended(&self) -> bool {
+        false
+    }
+
+    fn say(&mut self, text: &str) {
+        eprintln!("{text}");
+    }
+
+    fn command(&mut self, view: &View) -> Result<CommandChoice> {
+        eprintln!("{} · {}", progress(view), view.step.text);
+        Ok(CommandChoice::Run)
+    }
+
+    fn failed(&mut self, _view: &View, _exit: i32) -> Result<FailureChoice> {
+        Ok(if self.keep_going {
+            FailureChoice::Ignore
+        } else {
+            FailureChoice::Abort
+        })
+    }
+
+    fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {
+        eprintln!("{} · {} — not confirmed (unattended)", progress(view), view.step.text);
+        Ok((TaskChoice::NotConfirmed, None))
+    }
+
+    fn edit(&mut self, _script: &str) -> Result<String> {
+        Err(Error::usage("editing a block needs a person at a terminal"))
+    }
+}

@@ -1,0 +1,548 @@
+//! The run: walks the steps in order, asks the operator, runs blocks in the
+//! session, and records every outcome in the journal and the transcript.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::doc::{Runbook, Runner, Step, StepKind};
+use crate::error::{Error, Result};
+use crate::exec::{Session, SessionOptions};
+use crate::operator::{CommandChoice, FailureChoice, Operator, TaskChoice, View};
+use crate::source::Source;
+use crate::state::StateDir;
+use crate::transcript::journal::{self, Journal};
+use crate::transcript::write::Counts;
+use crate::transcript::{Outcome, RunInfo, Status, now, render};
+
+/// How often the transcript is re-rendered between prompts, at most.
+const CHECKPOINT: Duration = Duration::from_secs(1);
+
+/// Signals that ask runsheet to stop, shared with the signal handlers.
+#[derive(Clone, Default)]
+pub struct Signals {
+    pub interrupt: Arc<AtomicBool>,
+    pub terminate: Arc<AtomicBool>,
+}
+
+impl Signals {
+    /// Installs handlers for SIGINT, SIGTERM and SIGHUP that set flags instead
+    /// of killing runsheet, so it can save before it goes.
+    pub fn install() -> Signals {
+        let s = Signals::default();
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, s.interrupt.clone());
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, s.terminate.clone());
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGHUP, s.terminate.clone());
+        s
+    }
+}
+
+/// Settings of one run or resume.
+pub struct RunOptions {
+    pub transcript: PathBuf,
+    pub timeout: Option<Duration>,
+    pub mode: &'static str,
+}
+
+/// How a walk ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    /// A failure stopped the run (abort, or `--yes` without `--keep-going`).
+    Stop,
+    /// The operator quit, or a signal asked runsheet to stop.
+    Interrupted,
+}
+
+/// What a finished run reports, from which the exit code follows.
+#[derive(Debug, Clone, Copy)]
+pub struct Report {
+    pub counts: Counts,
+    pub interrupted: bool,
+}
+
+impl Report {
+    /// 0 all done or skipped; 1 a failure; 3 steps not confirmed; 130 interrupted.
+    pub fn exit_code(&self) -> i32 {
+        if self.interrupted {
+            130
+        } else if self.counts.failed > 0 {
+            1
+        } else if self.counts.not_confirmed > 0 || self.counts.pending > 0 {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+/// A run in progress.
+pub struct Run<'a> {
+    source: Source,
+    book: Runbook,
+    outcomes: HashMap<String, Outcome>,
+    info: RunInfo,
+    options: RunOptions,
+    operator: &'a mut dyn Operator,
+    signals: Signals,
+    state: Option<StateDir>,
+    journal: Journal,
+    session: Option<Session>,
+    last_render: Instant,
+    restore_on_start: bool,
+}
+
+/// sha256 of a document's text, hex.
+pub fn sha256(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A new run id: the UTC start time and a few random hex digits.
+pub fn new_run_id() -> String {
+    let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{stamp}-{:04x}", (nanos ^ std::process::id()) & 0xffff)
+}
+
+impl<'a> Run<'a> {
+    /// Prepares a fresh run of `source`.
+    pub fn start(
+        source: Source,
+        book: Runbook,
+        options: RunOptions,
+        operator: &'a mut dyn Operator,
+        signals: Signals,
+    ) -> Result<Run<'a>> {
+        let info = RunInfo {
+            id: new_run_id(),
+            source: source.display_path(),
+            sha256: sha256(&source.text),
+            operator: operator_name(),
+            started: now(),
+            finished: None,
+            state: "running".into(),
+            mode: options.mode.into(),
+        };
+        let state = StateDir::open(&info.id)?;
+        let journal = Journal::open(&state.journal())?;
+        Ok(Run {
+            source,
+            book,
+            outcomes: HashMap::new(),
+            info,
+            options,
+            operator,
+            signals,
+            state: Some(state),
+            journal,
+            session: None,
+            last_render: Instant::now(),
+            restore_on_start: false,
+        })
+    }
+
+    /// Prepares to continue an earlier run from its transcript.
+    pub fn resume(
+        source: Source,
+        book: Runbook,
+        mut info: RunInfo,
+        recorded: HashMap<String, Outcome>,
+        options: RunOptions,
+        operator: &'a mut dyn Operator,
+        signals: Signals,
+    ) -> Result<Run<'a>> {
+        let state = StateDir::open(&info.id)?;
+        let mut outcomes = recorded;
+        outcomes.extend(journal::replay(&state.journal()));
+        let journal = Journal::open(&state.journal())?;
+        info.state = "running".into();
+        info.finished = None;
+        info.mode = options.mode.into();
+        Ok(Run {
+            source,
+            book,
+            outcomes,
+            info,
+            options,
+            operator,
+            signals,
+            state: Some(state),
+            journal,
+            session: None,
+            last_render: Instant::now(),
+            restore_on_start: true,
+        })
+    }
+
+    /// Walks the document and returns what happened.
+    pub fn execute(mut self) -> Result<Report> {
+        self.checkpoint(true)?;
+        let roots: Vec<usize> = self.book.roots().collect();
+        let flow = match self.walk(&roots) {
+            Ok(flow) => flow,
+            Err(Error::Interrupted) => Flow::Interrupted,
+            Err(e) => {
+                self.finish(Flow::Interrupted)?;
+                return Err(e);
+            }
+        };
+        self.finish(flow)
+    }
+
+    fn finish(&mut self, flow: Flow) -> Result<Report> {
+        if let Some(session) = self.session.take() {
+            session.finish();
+        }
+        let counts = Counts::of(&self.book, &self.outcomes);
+        self.info.finished = Some(now());
+        self.info.state = match flow {
+            Flow::Continue => "complete",
+            Flow::Stop => "stopped",
+            Flow::Interrupted => "interrupted",
+        }
+        .into();
+        self.checkpoint(true)?;
+        let report = Report {
+            counts,
+            interrupted: flow == Flow::Interrupted,
+        };
+        let state = self.state.take();
+        if let Some(state) = state {
+            if flow == Flow::Continue && counts.failed == 0 {
+                state.remove();
+            } else {
+                self.operator.say(&format!(
+                    "Shell state kept for `runsheet resume {}`.",
+                    self.options.transcript.display()
+                ));
+            }
+        }
+        Ok(report)
+    }
+
+    fn settled(&self, step: &Step) -> bool {
+        step.task().is_some_and(|t| t.checked)
+            || self.outcomes.get(&step.id()).is_some_and(|o| o.status.is_settled())
+    }
+
+    fn walk(&mut self, indices: &[usize]) -> Result<Flow> {
+        for &index in indices {
+            let flow = self.step(index)?;
+            if flow != Flow::Continue {
+                return Ok(flow);
+            }
+            if self.signals.terminate.load(Ordering::SeqCst) {
+                return Ok(Flow::Interrupted);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn step(&mut self, index: usize) -> Result<Flow> {
+        let step = self.book.steps[index].clone();
+        if self.settled(&step) {
+            return Ok(Flow::Continue);
+        }
+        match &step.kind {
+            StepKind::Task(_) if !step.children.is_empty() => self.parent_task(&step),
+            StepKind::Task(_) => self.manual_task(&step),
+            StepKind::Command(_) => self.command(&step),
+        }
+    }
+
+    fn view<'s>(&self, step: &'s Step, script: &'s str) -> View<'s> {
+        View {
+            position: step.index + 1,
+            total: self.book.steps.len(),
+            step,
+            script,
+        }
+    }
+
+    /// A task that owns commands or sub-tasks: ticked when they all succeed.
+    fn parent_task(&mut self, step: &Step) -> Result<Flow> {
+        let view = self.view(step, "");
+        self.operator.say(&format!(
+            "\n{} · {}",
+            crate::operator::progress(&view),
+            step.text
+        ));
+        let flow = self.walk(&step.children)?;
+        if flow != Flow::Continue {
+            return Ok(flow);
+        }
+        let statuses: Vec<Status> = step
+            .children
+            .iter()
+            .map(|&c| {
+                let child = &self.book.steps[c];
+                if child.task().is_some_and(|t| t.checked) {
+                    Status::Done
+                } else {
+                    self.outcomes.get(&child.id()).map_or(Status::NotConfirmed, |o| o.status)
+                }
+            })
+            .collect();
+        let status = if statuses.contains(&Status::Failed) {
+            Status::Failed
+        } else if statuses.contains(&Status::NotConfirmed) {
+            Status::NotConfirmed
+        } else if statuses.contains(&Status::Skipped) {
+            Status::Skipped
+        } else {
+            Status::Done
+        };
+        let mut outcome = Outcome::new(step.id(), status);
+        if status == Status::Done && !self.operator.attended() {
+            outcome.how.push("auto".into());
+        }
+        self.record(outcome, false)?;
+        Ok(Flow::Continue)
+    }
+
+    fn manual_task(&mut self, step: &Step) -> Result<Flow> {
+        self.checkpoint(true)?;
+        let view = self.view(step, "");
+        let (choice, note) = self.operator.task(&view)?;
+        let status = match choice {
+            TaskChoice::Done => Status::Done,
+            TaskChoice::Skip => Status::Skipped,
+            TaskChoice::Failed => Status::Failed,
+            TaskChoice::NotConfirmed => Status::NotConfirmed,
+            TaskChoice::Quit => return Ok(Flow::Interrupted),
+        };
+        let mut outcome = Outcome::new(step.id(), status);
+        outcome.note = note;
+        self.record(outcome, status == Status::Failed)?;
+        Ok(if status == Status::Failed && !self.operator.attended() {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        })
+    }
+
+    fn command(&mut self, step: &Step) -> Result<Flow> {
+        let command = step.command().expect("command steps hold a command").clone();
+        let attrs = &command.attrs;
+        if attrs.skip {
+            let mut o = Outcome::new(step.id(), Status::Skipped);
+            o.how.push("attribute".into());
+            self.record(o, false)?;
+            return Ok(Flow::Continue);
+        }
+        let mut script = command.script();
+        if attrs.manual {
+            // Shown, not run: the operator does it by hand and says so.
+            return self.manual_task(step);
+        }
+        if attrs.confirm && !self.operator.attended() {
+            self.operator.say(&format!(
+                "{}: refused: this block is marked `confirm`, and nobody is here to confirm it",
+                step.line
+            ));
+            let mut o = Outcome::new(step.id(), Status::Failed);
+            o.how.push("refused".into());
+            self.record(o, true)?;
+            return Ok(Flow::Stop);
+        }
+        let mut edited = false;
+        if self.operator.attended() {
+            self.checkpoint(true)?;
+        }
+        loop {
+            let view = self.view(step, &script);
+            match self.operator.command(&view)? {
+                CommandChoice::Run => break,
+                CommandChoice::Skip => {
+                    self.record(Outcome::new(step.id(), Status::Skipped), false)?;
+                    return Ok(Flow::Continue);
+                }
+                CommandChoice::Edit => {
+                    script = self.operator.edit(&script)?;
+                    edited = true;
+                }
+                CommandChoice::Quit => return Ok(Flow::Interrupted),
+            }
+        }
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut outcome = self.execute_block(step, &command.runner, &script)?;
+            if edited {
+                outcome.ran = Some(script.clone());
+            }
+            let expected = attrs.expect_exit.unwrap_or(0);
+            if outcome.exit == Some(expected) && !outcome.has("interrupted") && !outcome.has("timeout") {
+                outcome.status = Status::Done;
+                self.record(outcome, false)?;
+                return Ok(Flow::Continue);
+            }
+            let exit = outcome.exit.unwrap_or(1);
+            let interrupted = outcome.has("interrupted");
+            if self.signals.terminate.load(Ordering::SeqCst) {
+                self.record(outcome, true)?;
+                return Ok(Flow::Interrupted);
+            }
+            if !self.operator.attended() {
+                if !interrupted && attempts <= attrs.retries as usize {
+                    self.operator.say(&format!("retrying ({attempts}/{})", attrs.retries));
+                    continue;
+                }
+                let keep_going = attrs.on_fail == Some(crate::doc::attrs::OnFail::Continue);
+                let choice = self.operator.failed(&self.view(step, &script), exit)?;
+                self.record(outcome, true)?;
+                if interrupted {
+                    return Ok(Flow::Interrupted);
+                }
+                return Ok(if keep_going || choice == FailureChoice::Ignore {
+                    Flow::Continue
+                } else {
+                    Flow::Stop
+                });
+            }
+            self.record(outcome.clone(), true)?;
+            match self.operator.failed(&self.view(step, &script), exit)? {
+                FailureChoice::Retry => continue,
+                FailureChoice::Edit => {
+                    script = self.operator.edit(&script)?;
+                    edited = true;
+                }
+                FailureChoice::Ignore => {
+                    outcome.how.push("ignored".into());
+                    self.record(outcome, false)?;
+                    return Ok(Flow::Continue);
+                }
+                FailureChoice::Abort => return Ok(Flow::Stop),
+            }
+        }
+    }
+
+    fn session(&mut self) -> Result<&mut Session> {
+        if self.session.is_none() {
+            let state = self.state.as_ref().expect("a run holds its state dir until it finishes");
+            let mut session = Session::start(SessionOptions {
+                dir: state.path.clone(),
+                cwd: std::env::current_dir().map_err(|e| Error::Session(e.to_string()))?,
+                inherit_stdin: self.operator.attended(),
+            })?;
+            state.record_session(session.pid());
+            if self.restore_on_start && session.restore()? {
+                self.operator.say(
+                    "Restored the shell state saved after the last block (variables, functions, aliases, options, directory); background jobs cannot be restored.",
+                );
+            }
+            self.session = Some(session);
+        }
+        Ok(self.session.as_mut().expect("just started"))
+    }
+
+    fn execute_block(&mut self, step: &Step, runner: &Runner, script: &str) -> Result<Outcome> {
+        let timeout = step
+            .command()
+            .and_then(|c| c.attrs.timeout)
+            .or(self.options.timeout);
+        let text = match runner {
+            Runner::Shell => script.to_string(),
+            Runner::Program(program) => {
+                let dir = self.state.as_ref().expect("state held").path.clone();
+                let file = dir.join(format!("{}.code", step.id()));
+                crate::exec::session::write_private(&file, script.as_bytes())?;
+                let quoted = shell_words::quote(&file.to_string_lossy()).into_owned();
+                if program.contains("{file}") {
+                    program.replace("{file}", &quoted)
+                } else {
+                    format!("{program} {quoted}")
+                }
+            }
+        };
+        let interrupt = self.signals.interrupt.clone();
+        interrupt.store(false, Ordering::SeqCst);
+        let terminate = self.signals.terminate.clone();
+        let stop = move || terminate.load(Ordering::SeqCst);
+        let mut capture = crate::exec::capture::Capture::default();
+        let mut stdout = std::io::stdout();
+        let end = {
+            let session = self.session()?;
+            session.run(&text, timeout, &stop, &mut |bytes| {
+                capture.push(bytes);
+                let _ = stdout.write_all(bytes);
+                let _ = stdout.flush();
+            })?
+        };
+        if end.session_restarted {
+            if let (Some(state), Some(session)) = (&self.state, &self.session) {
+                state.record_session(session.pid());
+            }
+        }
+        let mut outcome = Outcome::new(step.id(), Status::Failed);
+        outcome.exit = Some(end.exit);
+        outcome.ms = end.duration.as_millis() as u64;
+        outcome.output = capture.text();
+        if end.timed_out {
+            outcome.how.push("timeout".into());
+        }
+        if end.interrupted || interrupt.swap(false, Ordering::SeqCst) || end.exit == 130 {
+            outcome.how.push("interrupted".into());
+        }
+        if end.session_restarted {
+            outcome.how.push("restarted".into());
+        }
+        Ok(outcome)
+    }
+
+    /// Records an outcome: journal first (survives a kill), transcript at checkpoints.
+    fn record(&mut self, outcome: Outcome, urgent: bool) -> Result<()> {
+        self.journal.append(&outcome)?;
+        self.outcomes.insert(outcome.id.clone(), outcome);
+        self.checkpoint(urgent)
+    }
+
+    /// Re-renders the transcript atomically, now if `force`, else at most once a second.
+    fn checkpoint(&mut self, force: bool) -> Result<()> {
+        if !force && self.last_render.elapsed() < CHECKPOINT {
+            return Ok(());
+        }
+        self.journal.sync()?;
+        let text = render(&self.source, &self.book, &self.outcomes, &self.info);
+        write_atomic(&self.options.transcript, text.as_bytes())?;
+        self.last_render = Instant::now();
+        Ok(())
+    }
+}
+
+/// Writes `path` through a temp file in the same directory, fsync and rename,
+/// so a reader (or a crash) sees the old file or the new one, never half.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let err = |source| Error::Write { path: path.into(), source };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".runsheet-")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_data().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// `user@host`, for the audit record.
+fn operator_name() -> String {
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| whoami::fallible::username().ok())
+        .unwrap_or_else(|| "unknown".into());
+    let host = whoami::fallible::hostname().unwrap_or_else(|_| "unknown-host".into());
+    format!("{user}@{host}")
+}
