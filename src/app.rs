@@ -67,7 +67,9 @@ fn parse_checked(source: &Source) -> Result<Runbook> {
 
 fn operator(mode: &ModeArgs) -> Result<Box<dyn Operator>> {
     if mode.yes {
-        return Ok(Box::new(Unattended { keep_going: mode.keep_going }));
+        return Ok(Box::new(Unattended {
+            keep_going: mode.keep_going,
+        }));
     }
     if !std::io::stdin().is_terminal() {
         return Err(Error::usage(
@@ -79,8 +81,12 @@ fn operator(mode: &ModeArgs) -> Result<Box<dyn Operator>> {
 }
 
 fn default_transcript(file: &Path) -> PathBuf {
-    let stem = file.file_stem().map_or_else(|| "runbook".into(), |s| s.to_string_lossy().into_owned());
-    let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    let stem = file
+        .file_stem()
+        .map_or_else(|| "runbook".into(), |s| s.to_string_lossy().into_owned());
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
     let dir = file.parent().unwrap_or(Path::new(""));
     let mut path = dir.join(format!("{stem}.run-{stamp}.md"));
     let mut n = 2;
@@ -92,17 +98,20 @@ fn default_transcript(file: &Path) -> PathBuf {
 }
 
 fn check_output(out: &Path, input: &Path) -> Result<()> {
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.is_dir() {
-            return Err(Error::usage(format!(
-                "cannot write the transcript to {}: the directory {} does not exist; create it or choose another -o",
-                out.display(),
-                parent.display()
-            )));
-        }
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(Error::usage(format!(
+            "cannot write the transcript to {}: the directory {} does not exist; create it or choose another -o",
+            out.display(),
+            parent.display()
+        )));
     }
     if out.is_dir() {
-        return Err(Error::usage(format!("-o {} is a directory; give a file name", out.display())));
+        return Err(Error::usage(format!(
+            "-o {} is a directory; give a file name",
+            out.display()
+        )));
     }
     let same = match (out.canonicalize(), input.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
@@ -126,7 +135,10 @@ fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
     let mut operator = operator(mode)?;
     let transcript = output.unwrap_or_else(|| default_transcript(file));
     if read.info.is_some() {
-        operator.say(&format!("{} is a transcript: running the checklist it was made from.", file.display()));
+        operator.say(&format!(
+            "{} is a transcript: running the checklist it was made from.",
+            file.display()
+        ));
     }
     for d in &book.diagnostics {
         operator.say(&d.to_string());
@@ -136,7 +148,11 @@ fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
     let options = RunOptions {
         transcript: transcript.clone(),
         timeout: mode.timeout,
-        mode: if mode.yes { "unattended" } else { "interactive" },
+        mode: if mode.yes {
+            "unattended"
+        } else {
+            "interactive"
+        },
     };
     let report = Run::start(source, book, options, operator.as_mut(), signals)?.execute()?;
     finish_message(operator.as_mut(), &transcript, report.counts);
@@ -165,25 +181,46 @@ fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
     let options = RunOptions {
         transcript: path.to_path_buf(),
         timeout: mode.timeout,
-        mode: if mode.yes { "unattended" } else { "interactive" },
+        mode: if mode.yes {
+            "unattended"
+        } else {
+            "interactive"
+        },
     };
     let settled = |s: &crate::doc::Step| {
         s.task().is_some_and(|t| t.checked)
-            || read.outcomes.get(&s.id()).is_some_and(|o| o.status.is_settled())
+            || read
+                .outcomes
+                .get(&s.id())
+                .is_some_and(|o| o.status.is_settled())
     };
     if info.state == "complete" && book.steps.iter().all(settled) {
-        operator.say(&format!("{}: this run is already finished; nothing to resume.", path.display()));
+        operator.say(&format!(
+            "{}: this run is already finished; nothing to resume.",
+            path.display()
+        ));
         return Ok(0);
     }
     operator.say(&format!("Resuming {}", path.display()));
-    let run = Run::resume(source, book, info, read.outcomes, options, operator.as_mut(), signals)?;
+    let run = Run::resume(
+        source,
+        book,
+        info,
+        read.outcomes,
+        options,
+        operator.as_mut(),
+        signals,
+    )?;
     let report = run.execute()?;
     finish_message(operator.as_mut(), path, report.counts);
     Ok(report.exit_code())
 }
 
 fn finish_message(operator: &mut dyn Operator, transcript: &Path, c: Counts) {
-    let mut line = format!("\n{} done · {} skipped · {} failed", c.done, c.skipped, c.failed);
+    let mut line = format!(
+        "\n{} done · {} skipped · {} failed",
+        c.done, c.skipped, c.failed
+    );
     if c.not_confirmed > 0 {
         line.push_str(&format!(" · {} not confirmed", c.not_confirmed));
     }

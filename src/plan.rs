@@ -59,12 +59,25 @@ pub fn text(name: &str, book: &Runbook) -> String {
                 if c.attrs.confirm {
                     flags.push("confirm");
                 }
-                let flags = if flags.is_empty() { String::new() } else { format!(" ({})", flags.join(", ")) };
-                format!("{}$ {}{flags}", if c.lang.is_empty() { "" } else { &c.lang }, step.text)
+                let flags = if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", flags.join(", "))
+                };
+                format!(
+                    "{}$ {}{flags}",
+                    if c.lang.is_empty() { "" } else { &c.lang },
+                    step.text
+                )
             }
             _ => step.text.clone(),
         };
-        let _ = writeln!(out, "{:>5}  {indent}{:<8} {what}", step.line, step.kind_name());
+        let _ = writeln!(
+            out,
+            "{:>5}  {indent}{:<8} {what}",
+            step.line,
+            step.kind_name()
+        );
     }
     for d in &book.diagnostics {
         let _ = writeln!(out, "\n{d}");

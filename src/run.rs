@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::doc::{Runbook, Runner, Step, StepKind};
+use crate::doc::attrs::OnFail;
+use crate::doc::{Command, Runbook, Runner, Step, StepKind};
 use crate::error::{Error, Result};
 use crate::exec::{Session, SessionOptions};
 use crate::operator::{CommandChoice, FailureChoice, Operator, TaskChoice, View};
@@ -107,7 +108,9 @@ pub fn sha256(text: &str) -> String {
 
 /// A new run id: the UTC start time and a few random hex digits.
 pub fn new_run_id() -> String {
-    let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -233,7 +236,10 @@ impl<'a> Run<'a> {
 
     fn settled(&self, step: &Step) -> bool {
         step.task().is_some_and(|t| t.checked)
-            || self.outcomes.get(&step.id()).is_some_and(|o| o.status.is_settled())
+            || self
+                .outcomes
+                .get(&step.id())
+                .is_some_and(|o| o.status.is_settled())
     }
 
     fn walk(&mut self, indices: &[usize]) -> Result<Flow> {
@@ -273,11 +279,8 @@ impl<'a> Run<'a> {
     /// A task that owns commands or sub-tasks: ticked when they all succeed.
     fn parent_task(&mut self, step: &Step) -> Result<Flow> {
         let view = self.view(step, "");
-        self.operator.say(&format!(
-            "\n{} · {}",
-            crate::operator::progress(&view),
-            step.text
-        ));
+        self.operator
+            .say(&format!("\n{}", crate::operator::progress_with_text(&view)));
         let flow = self.walk(&step.children)?;
         if flow != Flow::Continue {
             return Ok(flow);
@@ -290,7 +293,9 @@ impl<'a> Run<'a> {
                 if child.task().is_some_and(|t| t.checked) {
                     Status::Done
                 } else {
-                    self.outcomes.get(&child.id()).map_or(Status::NotConfirmed, |o| o.status)
+                    self.outcomes
+                        .get(&child.id())
+                        .map_or(Status::NotConfirmed, |o| o.status)
                 }
             })
             .collect();
@@ -333,7 +338,10 @@ impl<'a> Run<'a> {
     }
 
     fn command(&mut self, step: &Step) -> Result<Flow> {
-        let command = step.command().expect("command steps hold a command").clone();
+        let command = step
+            .command()
+            .expect("command steps hold a command")
+            .clone();
         let attrs = &command.attrs;
         if attrs.skip {
             let mut o = Outcome::new(step.id(), Status::Skipped);
@@ -341,21 +349,24 @@ impl<'a> Run<'a> {
             self.record(o, false)?;
             return Ok(Flow::Continue);
         }
-        let mut script = command.script();
         if attrs.manual {
             // Shown, not run: the operator does it by hand and says so.
             return self.manual_task(step);
         }
-        if attrs.confirm && !self.operator.attended() {
+        let needs_person = attrs.confirm || attrs.danger == Some(true);
+        if needs_person && !self.operator.attended() {
             self.operator.say(&format!(
-                "{}: refused: this block is marked `confirm`, and nobody is here to confirm it",
-                step.line
+                "{}:{}: refused: this block is marked `{}`, and nobody is here to confirm it",
+                self.source.display_path(),
+                step.line,
+                if attrs.confirm { "confirm" } else { "danger" }
             ));
             let mut o = Outcome::new(step.id(), Status::Failed);
             o.how.push("refused".into());
             self.record(o, true)?;
             return Ok(Flow::Stop);
         }
+        let mut script = command.script();
         let mut edited = false;
         if self.operator.attended() {
             self.checkpoint(true)?;
@@ -378,51 +389,47 @@ impl<'a> Run<'a> {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let mut outcome = self.execute_block(step, &command.runner, &script)?;
+            let mut outcome = self.execute_block(step, &command, &script)?;
             if edited {
                 outcome.ran = Some(script.clone());
             }
-            let expected = attrs.expect_exit.unwrap_or(0);
-            if outcome.exit == Some(expected) && !outcome.has("interrupted") && !outcome.has("timeout") {
-                outcome.status = Status::Done;
+            if outcome.status == Status::Done {
                 self.record(outcome, false)?;
                 return Ok(Flow::Continue);
             }
-            let exit = outcome.exit.unwrap_or(1);
             let interrupted = outcome.has("interrupted");
             if self.signals.terminate.load(Ordering::SeqCst) {
                 self.record(outcome, true)?;
                 return Ok(Flow::Interrupted);
             }
-            if !self.operator.attended() {
-                if !interrupted && attempts <= attrs.retries as usize {
-                    self.operator.say(&format!("retrying ({attempts}/{})", attrs.retries));
-                    continue;
-                }
-                let keep_going = attrs.on_fail == Some(crate::doc::attrs::OnFail::Continue);
-                let choice = self.operator.failed(&self.view(step, &script), exit)?;
-                self.record(outcome, true)?;
-                if interrupted {
-                    return Ok(Flow::Interrupted);
-                }
-                return Ok(if keep_going || choice == FailureChoice::Ignore {
-                    Flow::Continue
-                } else {
-                    Flow::Stop
-                });
+            if !interrupted && attempts <= attrs.retries as usize {
+                self.operator
+                    .say(&format!("Retrying ({attempts} of {})", attrs.retries));
+                continue;
             }
+            let exit = outcome.exit.unwrap_or(1);
             self.record(outcome.clone(), true)?;
-            match self.operator.failed(&self.view(step, &script), exit)? {
-                FailureChoice::Retry => continue,
+            let attended = self.operator.attended();
+            let choice = match attrs.on_fail {
+                Some(OnFail::Continue) if !interrupted => FailureChoice::Ignore,
+                Some(OnFail::Stop) => FailureChoice::Abort,
+                _ if !attended && interrupted => FailureChoice::Abort,
+                _ => self.operator.failed(&self.view(step, &script), exit)?,
+            };
+            match choice {
+                FailureChoice::Retry => {}
                 FailureChoice::Edit => {
                     script = self.operator.edit(&script)?;
                     edited = true;
                 }
                 FailureChoice::Ignore => {
-                    outcome.how.push("ignored".into());
-                    self.record(outcome, false)?;
+                    if attended {
+                        outcome.how.push("ignored".into());
+                        self.record(outcome, false)?;
+                    }
                     return Ok(Flow::Continue);
                 }
+                FailureChoice::Abort if interrupted && !attended => return Ok(Flow::Interrupted),
                 FailureChoice::Abort => return Ok(Flow::Stop),
             }
         }
@@ -430,7 +437,10 @@ impl<'a> Run<'a> {
 
     fn session(&mut self) -> Result<&mut Session> {
         if self.session.is_none() {
-            let state = self.state.as_ref().expect("a run holds its state dir until it finishes");
+            let state = self
+                .state
+                .as_ref()
+                .expect("a run holds its state dir until it finishes");
             let mut session = Session::start(SessionOptions {
                 dir: state.path.clone(),
                 cwd: std::env::current_dir().map_err(|e| Error::Session(e.to_string()))?,
@@ -447,12 +457,9 @@ impl<'a> Run<'a> {
         Ok(self.session.as_mut().expect("just started"))
     }
 
-    fn execute_block(&mut self, step: &Step, runner: &Runner, script: &str) -> Result<Outcome> {
-        let timeout = step
-            .command()
-            .and_then(|c| c.attrs.timeout)
-            .or(self.options.timeout);
-        let text = match runner {
+    fn execute_block(&mut self, step: &Step, command: &Command, script: &str) -> Result<Outcome> {
+        let timeout = command.attrs.timeout.or(self.options.timeout);
+        let mut text = match &command.runner {
             Runner::Shell => script.to_string(),
             Runner::Program(program) => {
                 let dir = self.state.as_ref().expect("state held").path.clone();
@@ -466,6 +473,13 @@ impl<'a> Run<'a> {
                 }
             }
         };
+        if let Some(dir) = &command.attrs.cwd {
+            // For this block only, like a CI step's working-directory.
+            text = format!(
+                "builtin pushd -- {} >/dev/null || builtin return 1\n{text}",
+                shell_words::quote(dir)
+            );
+        }
         let interrupt = self.signals.interrupt.clone();
         interrupt.store(false, Ordering::SeqCst);
         let terminate = self.signals.terminate.clone();
@@ -480,10 +494,10 @@ impl<'a> Run<'a> {
                 let _ = stdout.flush();
             })?
         };
-        if end.session_restarted {
-            if let (Some(state), Some(session)) = (&self.state, &self.session) {
-                state.record_session(session.pid());
-            }
+        if end.session_restarted
+            && let (Some(state), Some(session)) = (&self.state, &self.session)
+        {
+            state.record_session(session.pid());
         }
         let mut outcome = Outcome::new(step.id(), Status::Failed);
         outcome.exit = Some(end.exit);
@@ -498,6 +512,33 @@ impl<'a> Run<'a> {
         if end.session_restarted {
             outcome.how.push("restarted".into());
         }
+        if command.attrs.cwd.is_some() && !end.session_restarted {
+            let session = self.session()?;
+            session.run(
+                "builtin popd >/dev/null 2>&1 || :\n",
+                None,
+                &|| false,
+                &mut |_| {},
+            )?;
+        }
+        let expected_exit = command.attrs.expect_exit.unwrap_or(0);
+        let expectation = command
+            .attrs
+            .expect
+            .as_deref()
+            .map(|e| crate::doc::attrs::expectation_met(e, &outcome.output));
+        outcome.status = match expectation {
+            _ if end.timed_out || outcome.has("interrupted") => Status::Failed,
+            _ if end.exit != expected_exit => Status::Failed,
+            Some(Err(message)) => {
+                outcome
+                    .output
+                    .push_str(&format!("\n[runsheet: {message}]\n"));
+                outcome.how.push("expect".into());
+                Status::Failed
+            }
+            _ => Status::Done,
+        };
         Ok(outcome)
     }
 
@@ -524,8 +565,14 @@ impl<'a> Run<'a> {
 /// Writes `path` through a temp file in the same directory, fsync and rename,
 /// so a reader (or a crash) sees the old file or the new one, never half.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let err = |source| Error::Write { path: path.into(), source };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let err = |source| Error::Write {
+        path: path.into(),
+        source,
+    };
     let mut tmp = tempfile::Builder::new()
         .prefix(".runsheet-")
         .tempfile_in(dir)

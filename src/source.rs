@@ -44,7 +44,10 @@ impl Source {
                 .iter()
                 .rposition(|&b| b == b'\n')
                 .map_or(0, |p| p + 1);
-            let column = String::from_utf8_lossy(&bytes[line_start..at]).chars().count() + 1;
+            let column = String::from_utf8_lossy(&bytes[line_start..at])
+                .chars()
+                .count()
+                + 1;
             Error::Encoding {
                 path: path.into(),
                 line,
@@ -68,7 +71,11 @@ impl Source {
 
     /// The bytes before the Markdown proper: a byte-order mark, if any.
     pub fn body_offset(&self) -> usize {
-        if self.text.starts_with(BOM) { BOM.len() } else { 0 }
+        if self.text.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        }
     }
 
     /// The document's own line ending, used for every line runsheet inserts.
@@ -98,8 +105,16 @@ impl Source {
 
     /// The text of 1-based `line`, without its line ending.
     pub fn line_text(&self, line: usize) -> &str {
-        let start = self.line_starts.get(line - 1).copied().unwrap_or(self.text.len());
-        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        let start = self
+            .line_starts
+            .get(line - 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
@@ -155,9 +170,16 @@ mod tests {
     #[test]
     fn refuses_binary_and_bad_utf8_with_line() {
         let err = Source::from_bytes(Path::new("b.md"), b"a\nb\0".to_vec()).unwrap_err();
-        assert_eq!(err.to_string(), "b.md:2: this is binary data (a NUL byte), not a Markdown document");
+        assert_eq!(
+            err.to_string(),
+            "b.md:2: this is binary data (a NUL byte), not a Markdown document"
+        );
         let err = Source::from_bytes(Path::new("e.md"), b"ok\nab\xffc".to_vec()).unwrap_err();
-        assert!(err.to_string().starts_with("e.md:2:3: not valid UTF-8 (byte 0xff)"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("e.md:2:3: not valid UTF-8 (byte 0xff)"),
+            "{err}"
+        );
     }
 
     #[test]

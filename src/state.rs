@@ -38,7 +38,10 @@ impl StateDir {
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|source| Error::Write { path: lock_path.clone(), source })?;
+            .map_err(|source| Error::Write {
+                path: lock_path.clone(),
+                source,
+            })?;
         if lock.try_lock().is_err() {
             return Err(Error::usage(format!(
                 "another runsheet is running this transcript (its state in {} is locked); wait for it to finish",
@@ -72,7 +75,11 @@ impl StateDir {
 
 /// The pid of an earlier session's shell that is still alive, if any.
 fn live_session(dir: &Path) -> Option<u32> {
-    let pid: u32 = fs::read_to_string(dir.join("session.pid")).ok()?.trim().parse().ok()?;
+    let pid: u32 = fs::read_to_string(dir.join("session.pid"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
     let needle = dir.as_os_str().as_encoded_bytes();
     cmdline

@@ -130,7 +130,8 @@ fn tokens(body: &str) -> Result<Vec<Token<'_>>, (usize, String)> {
             continue;
         }
         let start = i;
-        while i < bytes.len() && !matches!(bytes[i], b'=' | b',') && !bytes[i].is_ascii_whitespace() {
+        while i < bytes.len() && !matches!(bytes[i], b'=' | b',') && !bytes[i].is_ascii_whitespace()
+        {
             i += 1;
         }
         let key = &body[start..i];
@@ -176,23 +177,50 @@ fn value_at(body: &str, at: usize) -> Result<(String, usize), String> {
     }
 }
 
-fn apply(attrs: &mut Attrs, key: &str, value: Option<String>) -> Result<(), (String, Option<String>)> {
-    let need = |v: Option<String>| v.ok_or_else(|| (format!("`{key}` needs a value, as in {key}=..."), None));
+fn apply(
+    attrs: &mut Attrs,
+    key: &str,
+    value: Option<String>,
+) -> Result<(), (String, Option<String>)> {
+    let need = |v: Option<String>| {
+        v.ok_or_else(|| (format!("`{key}` needs a value, as in {key}=..."), None))
+    };
     match key {
         "name" => attrs.name = Some(need(value)?),
-        "timeout" => attrs.timeout = Some(duration(&need(value)?).map_err(|m| (m, Some("write it as 30s, 10m, 1h or 500ms".into())))?),
+        "timeout" => {
+            attrs.timeout = Some(
+                duration(&need(value)?)
+                    .map_err(|m| (m, Some("write it as 30s, 10m, 1h or 500ms".into())))?,
+            )
+        }
         "retries" => {
             let v = need(value)?;
-            attrs.retries = v.parse().map_err(|_| (format!("`retries={v}` is not a whole number"), None))?;
+            attrs.retries = v
+                .parse()
+                .map_err(|_| (format!("`retries={v}` is not a whole number"), None))?;
         }
         "skip" => attrs.skip = flag(key, value)?,
         "manual" => attrs.manual = flag(key, value)?,
         "confirm" => attrs.confirm = flag(key, value)?,
         "danger" => attrs.danger = Some(flag(key, value)?),
-        "expect" => attrs.expect = Some(need(value)?),
+        "expect" => {
+            let v = need(value)?;
+            if let Some(pattern) = regex_of(&v) {
+                regex::Regex::new(pattern).map_err(|e| {
+                    (
+                        format!("`expect=/{pattern}/` is not a valid regex: {e}"),
+                        None,
+                    )
+                })?;
+            }
+            attrs.expect = Some(v);
+        }
         "expect_exit" => {
             let v = need(value)?;
-            attrs.expect_exit = Some(v.parse().map_err(|_| (format!("`expect_exit={v}` is not an exit code"), None))?);
+            attrs.expect_exit = Some(
+                v.parse()
+                    .map_err(|_| (format!("`expect_exit={v}` is not an exit code"), None))?,
+            );
         }
         "on_fail" => {
             let v = need(value)?;
@@ -200,7 +228,12 @@ fn apply(attrs: &mut Attrs, key: &str, value: Option<String>) -> Result<(), (Str
                 "stop" => OnFail::Stop,
                 "continue" => OnFail::Continue,
                 "ask" => OnFail::Ask,
-                _ => return Err((format!("`on_fail={v}` is not one of stop, continue, ask"), None)),
+                _ => {
+                    return Err((
+                        format!("`on_fail={v}` is not one of stop, continue, ask"),
+                        None,
+                    ));
+                }
             });
         }
         "cwd" => attrs.cwd = Some(need(value)?),
@@ -225,9 +258,35 @@ fn flag(key: &str, value: Option<String>) -> Result<bool, (String, Option<String
     }
 }
 
+fn regex_of(expect: &str) -> Option<&str> {
+    expect
+        .strip_prefix('/')?
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+}
+
+/// Checks an `expect=` value against a block's output: a substring, or `/regex/`.
+pub fn expectation_met(expect: &str, output: &str) -> Result<(), String> {
+    let found = match regex_of(expect) {
+        Some(pattern) => regex::Regex::new(&format!("(?m){pattern}"))
+            .map_err(|e| format!("expect=/{pattern}/ is not a valid regex: {e}"))?
+            .is_match(output),
+        None => output.contains(expect),
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(format!(
+            "the output does not contain the expected `{expect}`"
+        ))
+    }
+}
+
 /// Parses `30s`, `10m`, `1h`, `500ms` or a plain number of seconds.
 pub fn duration(text: &str) -> Result<Duration, String> {
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let n: f64 = number
         .parse()
@@ -257,7 +316,10 @@ mod tests {
 
     #[test]
     fn language_and_attributes() {
-        let (lang, a) = parse_info("bash {name=backup timeout=10m retries=2 skip on_fail=continue expect=\"ok done\"}").unwrap();
+        let (lang, a) = parse_info(
+            "bash {name=backup timeout=10m retries=2 skip on_fail=continue expect=\"ok done\"}",
+        )
+        .unwrap();
         assert_eq!(lang, "bash");
         assert_eq!(a.name.as_deref(), Some("backup"));
         assert_eq!(a.timeout, Some(Duration::from_secs(600)));
@@ -287,7 +349,30 @@ mod tests {
         let e = parse_info("bash {expect=\"x}").unwrap_err();
         assert!(e.message.contains("not closed"));
         assert!(parse_info("bash {name=x").is_err());
-        assert_eq!(parse_info("bash {timeout_sec=1}").unwrap_err().hint.as_deref(), Some("did you mean `timeout`?"));
+        assert_eq!(
+            parse_info("bash {timeout_sec=1}")
+                .unwrap_err()
+                .hint
+                .as_deref(),
+            Some("did you mean `timeout`?")
+        );
+    }
+
+    #[test]
+    fn expectations_are_substrings_or_regexes() {
+        assert!(expectation_met("200 OK", "HTTP/1.1 200 OK").is_ok());
+        assert!(expectation_met("/^v[0-9]+$/", "v12").is_ok());
+        assert!(expectation_met("/^v[0-9]+$/", "version 12").is_err());
+        assert!(
+            expectation_met("/^/usr$/", "/usr\n").is_ok(),
+            "lines, not the whole output"
+        );
+        assert!(
+            parse_info("bash {expect=/([/}")
+                .unwrap_err()
+                .message
+                .contains("not a valid regex")
+        );
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub struct Step {
 #[derive(Debug, Clone)]
 pub enum StepKind {
     Task(Task),
-    Command(Command),
+    Command(Box<Command>),
 }
 
 /// A `- [ ]` item.
@@ -174,7 +174,10 @@ pub struct PlanStep {
 impl Runbook {
     /// Indices of the top-level steps, in document order.
     pub fn roots(&self) -> impl Iterator<Item = usize> + '_ {
-        self.steps.iter().filter(|s| s.parent.is_none()).map(|s| s.index)
+        self.steps
+            .iter()
+            .filter(|s| s.parent.is_none())
+            .map(|s| s.index)
     }
 
     /// The steps as a tree, for `plan --format json`.

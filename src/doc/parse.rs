@@ -133,10 +133,10 @@ pub fn parse(source: &Source) -> Runbook {
                 paragraph_start = Some(range.start);
             }
             Event::End(TagEnd::Paragraph) => {
-                if let Some(start) = paragraph_start.take() {
-                    if !items.last().is_some_and(|i| i.collecting) {
-                        checkbox_outside_list(source, &mut book, start, false);
-                    }
+                if let Some(start) = paragraph_start.take()
+                    && !items.last().is_some_and(|i| i.collecting)
+                {
+                    checkbox_outside_list(source, &mut book, start, false);
                 }
                 stop_collecting(&mut items);
             }
@@ -155,9 +155,9 @@ pub fn parse(source: &Source) -> Runbook {
                     close_fence(source, &mut book, &headings, &items, open, range.end);
                 }
             }
-            Event::Start(
-                Tag::List(_) | Tag::BlockQuote(_) | Tag::Table(_) | Tag::HtmlBlock,
-            ) => stop_collecting(&mut items),
+            Event::Start(Tag::List(_) | Tag::BlockQuote(_) | Tag::Table(_) | Tag::HtmlBlock) => {
+                stop_collecting(&mut items)
+            }
             Event::Text(text) | Event::Code(text) => {
                 if let Some(open) = fence.as_mut() {
                     open.code.push_str(&text);
@@ -280,12 +280,8 @@ fn close_fence(
         Ok(parsed) => parsed,
         Err(e) => {
             let info_at = open.start + marker_len + e.offset;
-            book.diagnostics.push(source.diagnostic(
-                Severity::Error,
-                info_at,
-                e.message,
-                e.hint,
-            ));
+            book.diagnostics
+                .push(source.diagnostic(Severity::Error, info_at, e.message, e.hint));
             return;
         }
     };
@@ -324,7 +320,7 @@ fn close_fence(
         .to_string();
     book.steps.push(Step {
         index,
-        kind: StepKind::Command(Command {
+        kind: StepKind::Command(Box::new(Command {
             lang,
             runner,
             attrs,
@@ -336,7 +332,7 @@ fn close_fence(
                 prefix,
                 at_eof_without_newline,
             },
-        }),
+        })),
         span: open.start..end,
         line,
         heading: heading_path(headings),
@@ -364,7 +360,11 @@ mod tests {
         let book = parse_str(
             "# Deploy\n## DB\n- [ ] Migrate\n  ```bash\n  make migrate\n  ```\n  - [ ] Check tables\n- [x] Done before\n\n```sh\necho top\n```\n",
         );
-        let kinds: Vec<_> = book.steps.iter().map(|s| (s.kind_name(), s.text.as_str(), s.parent)).collect();
+        let kinds: Vec<_> = book
+            .steps
+            .iter()
+            .map(|s| (s.kind_name(), s.text.as_str(), s.parent))
+            .collect();
         assert_eq!(
             kinds,
             vec![
@@ -407,8 +407,15 @@ mod tests {
     fn shown_languages_are_not_steps_and_unknown_ones_warn() {
         let book = parse_str("```\n[ ] x\n```\n```json\n{}\n```\n```sql\nselect 1;\n```\n");
         assert!(book.steps.is_empty());
-        let messages: Vec<_> = book.diagnostics.iter().map(|d| d.message.as_str()).collect();
-        assert!(messages.iter().any(|m| m.contains("no runner for `sql`")), "{messages:?}");
+        let messages: Vec<_> = book
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert!(
+            messages.iter().any(|m| m.contains("no runner for `sql`")),
+            "{messages:?}"
+        );
     }
 
     #[test]
@@ -429,12 +436,21 @@ mod tests {
     #[test]
     fn loose_checkboxes_warn() {
         let book = parse_str("[ ] not a list\n\n### [ ] Heading box\n");
-        assert_eq!(book.diagnostics.iter().filter(|d| d.message.contains("not in a list item")).count(), 2);
+        assert_eq!(
+            book.diagnostics
+                .iter()
+                .filter(|d| d.message.contains("not in a list item"))
+                .count(),
+            2
+        );
     }
 
     #[test]
     fn prompt_lines_are_what_runs() {
         let book = parse_str("```bash\n$ echo a \\\n  b\nout a b\n$ ls\n```\n");
-        assert_eq!(book.steps[0].command().unwrap().script(), "echo a \\\n  b\nls\n");
+        assert_eq!(
+            book.steps[0].command().unwrap().script(),
+            "echo a \\\n  b\nls\n"
+        );
     }
 }

@@ -90,7 +90,10 @@ mod tests {
 
     #[test]
     fn cleans_escapes_and_progress() {
-        assert_eq!(clean(b"\x1b[31mred\x1b[0m\r\n10%\r50%\r100%\ndone"), "red\n100%\ndone");
+        assert_eq!(
+            clean(b"\x1b[31mred\x1b[0m\r\n10%\r50%\r100%\ndone"),
+            "red\n100%\ndone"
+        );
     }
 
     #[test]

@@ -12,7 +12,9 @@ pub fn open(path: &Path) -> Result<()> {
     let words = shell_words::split(&editor)
         .map_err(|e| Error::usage(format!("cannot understand $EDITOR `{editor}`: {e}")))?;
     let Some((program, args)) = words.split_first() else {
-        return Err(Error::usage("$EDITOR is empty; set it to your editor, e.g. EDITOR=nano"));
+        return Err(Error::usage(
+            "$EDITOR is empty; set it to your editor, e.g. EDITOR=nano",
+        ));
     };
     let mut args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
     args.push(path.into());
@@ -24,7 +26,10 @@ pub fn open(path: &Path) -> Result<()> {
             if out.status.success() {
                 Ok(())
             } else {
-                Err(Error::usage(format!("the editor `{editor}` exited with {}; the block was not changed", out.status)))
+                Err(Error::usage(format!(
+                    "the editor `{editor}` exited with {}; the block was not changed",
+                    out.status
+                )))
             }
         })
 }

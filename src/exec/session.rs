@@ -80,7 +80,9 @@ impl Session {
             }])
             .map_err(|e| Error::Session(e.to_string()))?;
         let child = command.spawn().map_err(|e| {
-            Error::Session(format!("cannot start bash: {e}; runsheet needs bash on PATH"))
+            Error::Session(format!(
+                "cannot start bash: {e}; runsheet needs bash on PATH"
+            ))
         })?;
         drop(command);
         let (tx, rx) = mpsc::channel();
@@ -350,7 +352,11 @@ mod tests {
 
     fn run(s: &mut Session, script: &str) -> (i32, String) {
         let mut out = Vec::new();
-        let end = s.run(script, Some(Duration::from_secs(20)), &|| false, &mut |b| out.extend_from_slice(b)).unwrap();
+        let end = s
+            .run(script, Some(Duration::from_secs(20)), &|| false, &mut |b| {
+                out.extend_from_slice(b)
+            })
+            .unwrap();
         (end.exit, String::from_utf8(out).unwrap())
     }
 
@@ -358,20 +364,44 @@ mod tests {
     fn state_carries_from_block_to_block() {
         let (_d, mut s) = session();
         assert_eq!(run(&mut s, "X=1; export Y=2; f() { echo \"f:$1\"; }; alias k='echo alias'; mkdir -p sub && cd sub; umask 027; set -o noclobber\n").0, 0);
-        let (rc, out) = run(&mut s, "echo \"$X $Y $(basename \"$PWD\") $(umask)\"; f a; k; [[ -o noclobber ]] && echo noclobber\n");
-        assert_eq!((rc, out.as_str()), (0, "1 2 sub 0027\nf:a\nalias\nnoclobber\n"));
+        let (rc, out) = run(
+            &mut s,
+            "echo \"$X $Y $(basename \"$PWD\") $(umask)\"; f a; k; [[ -o noclobber ]] && echo noclobber\n",
+        );
+        assert_eq!(
+            (rc, out.as_str()),
+            (0, "1 2 sub 0027\nf:a\nalias\nnoclobber\n")
+        );
         s.finish();
     }
 
     #[test]
     fn strict_mode_stops_the_block_not_the_session() {
         let (_d, mut s) = session();
-        assert_eq!(run(&mut s, "echo a; false; echo never\n"), (1, "a\n".into()));
+        assert_eq!(
+            run(&mut s, "echo a; false; echo never\n"),
+            (1, "a\n".into())
+        );
         assert_eq!(run(&mut s, "false | true; echo never\n").0, 1);
-        assert_eq!(run(&mut s, "g() { false; echo never; }; g; echo never\n"), (1, String::new()));
+        assert_eq!(
+            run(&mut s, "g() { false; echo never; }; g; echo never\n"),
+            (1, String::new())
+        );
         assert_eq!(run(&mut s, "set -e; false\n").0, 1);
-        assert_eq!(run(&mut s, "false || echo handled; if false; then :; fi; echo ok\n"), (0, "handled\nok\n".into()));
-        assert_eq!(run(&mut s, "set -- a b; echo \"$#\"; exec 3</dev/null; printf() { echo hijacked; }\n"), (0, "2\n".into()));
+        assert_eq!(
+            run(
+                &mut s,
+                "false || echo handled; if false; then :; fi; echo ok\n"
+            ),
+            (0, "handled\nok\n".into())
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                "set -- a b; echo \"$#\"; exec 3</dev/null; printf() { echo hijacked; }\n"
+            ),
+            (0, "2\n".into())
+        );
         assert_eq!(run(&mut s, "echo alive\n"), (0, "alive\n".into()));
         s.finish();
     }
@@ -381,7 +411,11 @@ mod tests {
         let (_d, mut s) = session();
         run(&mut s, "KEEP=kept; h() { echo fn; }; mkdir -p d; cd d\n");
         let mut out = Vec::new();
-        let end = s.run("echo bye; exit 7\n", None, &|| false, &mut |b| out.extend_from_slice(b)).unwrap();
+        let end = s
+            .run("echo bye; exit 7\n", None, &|| false, &mut |b| {
+                out.extend_from_slice(b)
+            })
+            .unwrap();
         assert_eq!((end.exit, end.session_restarted), (7, true));
         assert_eq!(out, b"bye\n");
         let (rc, out) = run(&mut s, "echo \"$KEEP $(basename \"$PWD\")\"; h\n");
@@ -393,7 +427,14 @@ mod tests {
     fn timeout_stops_what_the_block_started_and_spares_older_jobs() {
         let (_d, mut s) = session();
         run(&mut s, "sleep 300 & BG=$!\n");
-        let end = s.run("sleep 300; echo never\n", Some(Duration::from_millis(300)), &|| false, &mut |_| {}).unwrap();
+        let end = s
+            .run(
+                "sleep 300; echo never\n",
+                Some(Duration::from_millis(300)),
+                &|| false,
+                &mut |_| {},
+            )
+            .unwrap();
         assert!(end.timed_out);
         assert_eq!(end.exit, 124);
         let (rc, out) = run(&mut s, "kill -0 $BG && echo bg-alive; kill %1\n");

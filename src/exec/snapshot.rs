@@ -11,11 +11,35 @@ fn is_internal(name: &str) -> bool {
         || name.starts_with("COMP_")
         || matches!(
             name,
-            "EUID" | "PPID" | "UID" | "SHLVL" | "PWD" | "OLDPWD" | "_" | "PIPESTATUS"
-                | "FUNCNAME" | "GROUPS" | "DIRSTACK" | "RANDOM" | "SRANDOM" | "SECONDS"
-                | "LINENO" | "HISTCMD" | "EPOCHREALTIME" | "EPOCHSECONDS" | "SHELLOPTS"
-                | "OPTIND" | "OPTERR" | "HOSTNAME" | "HOSTTYPE" | "MACHTYPE" | "OSTYPE"
-                | "IFS" | "PS4" | "COLUMNS" | "LINES"
+            "EUID"
+                | "PPID"
+                | "UID"
+                | "SHLVL"
+                | "PWD"
+                | "OLDPWD"
+                | "_"
+                | "PIPESTATUS"
+                | "FUNCNAME"
+                | "GROUPS"
+                | "DIRSTACK"
+                | "RANDOM"
+                | "SRANDOM"
+                | "SECONDS"
+                | "LINENO"
+                | "HISTCMD"
+                | "EPOCHREALTIME"
+                | "EPOCHSECONDS"
+                | "SHELLOPTS"
+                | "OPTIND"
+                | "OPTERR"
+                | "HOSTNAME"
+                | "HOSTTYPE"
+                | "MACHTYPE"
+                | "OSTYPE"
+                | "IFS"
+                | "PS4"
+                | "COLUMNS"
+                | "LINES"
         )
 }
 
@@ -125,7 +149,11 @@ pub fn restore_script(dir: &Path) -> Option<String> {
         }
         if base.variables.get(name).map(|(_, d)| d) != Some(decl) {
             // `declare` at the top level of a sourced file is global; -g says so anyway.
-            script.push_str(&decl.replacen("declare -", "declare -g", 1).replace("-g-", "-g"));
+            script.push_str(
+                &decl
+                    .replacen("declare -", "declare -g", 1)
+                    .replace("-g-", "-g"),
+            );
             script.push('\n');
         }
     }
@@ -138,7 +166,10 @@ pub fn restore_script(dir: &Path) -> Option<String> {
     script.push_str(state.aliases);
     script.push_str(state.options);
     script.push_str(&format!("builtin umask {}\n", state.umask));
-    script.push_str(&format!("builtin cd -- {}\n", shell_words::quote(state.cwd)));
+    script.push_str(&format!(
+        "builtin cd -- {}\n",
+        shell_words::quote(state.cwd)
+    ));
     Some(script)
 }
 

@@ -76,3 +76,13 @@ pub fn progress(view: &View) -> String {
     }
     line
 }
+
+/// The progress line followed by the step's text.
+pub fn progress_with_text(view: &View) -> String {
+    let head = progress(view);
+    if view.step.heading.is_empty() {
+        format!("{head} {}", view.step.text)
+    } else {
+        format!("{head} · {}", view.step.text)
+    }
+}

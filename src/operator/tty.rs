@@ -40,7 +40,9 @@ impl Terminal {
             .with_prompt(format!("{question} {listed}"))
             .validate_with(move |input: &String| -> std::result::Result<(), String> {
                 let c = input.trim().to_ascii_lowercase();
-                if c.chars().count() == 1 && keys_for_check.contains(&c.chars().next().unwrap_or(' ')) {
+                if c.chars().count() == 1
+                    && keys_for_check.contains(&c.chars().next().unwrap_or(' '))
+                {
                     Ok(())
                 } else {
                     Err("type one of the letters in brackets, then Enter".into())
@@ -48,13 +50,20 @@ impl Terminal {
             })
             .interact_text_on(&self.term)
             .map_err(|_| Error::Interrupted)?;
-        let c = answer.trim().to_ascii_lowercase().chars().next().unwrap_or(' ');
+        let c = answer
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .next()
+            .unwrap_or(' ');
         Ok(keys.iter().position(|&k| k == c).unwrap_or(0))
     }
 
     fn show(&self, view: &View) {
         let _ = self.term.write_line("");
-        let _ = self.term.write_line(&self.bold.apply_to(progress(view)).to_string());
+        let _ = self
+            .term
+            .write_line(&self.bold.apply_to(progress(view)).to_string());
         let _ = self.term.write_line(&format!("  {}", view.step.text));
     }
 }
@@ -71,14 +80,18 @@ impl Operator for Terminal {
     fn command(&mut self, view: &View) -> Result<CommandChoice> {
         self.show(view);
         for line in view.script.lines() {
-            let _ = self.term.write_line(&format!("  {} {line}", self.dim.apply_to("│")));
+            let _ = self
+                .term
+                .write_line(&format!("  {} {line}", self.dim.apply_to("│")));
         }
-        Ok(match self.ask("Run this block?", &["run", "skip", "edit", "quit"])? {
-            0 => CommandChoice::Run,
-            1 => CommandChoice::Skip,
-            2 => CommandChoice::Edit,
-            _ => CommandChoice::Quit,
-        })
+        Ok(
+            match self.ask("Run this block?", &["run", "skip", "edit", "quit"])? {
+                0 => CommandChoice::Run,
+                1 => CommandChoice::Skip,
+                2 => CommandChoice::Edit,
+                _ => CommandChoice::Quit,
+            },
+        )
     }
 
     fn failed(&mut self, _view: &View, exit: i32) -> Result<FailureChoice> {
@@ -87,12 +100,14 @@ impl Operator for Terminal {
             130 => "The block was interrupted.".to_string(),
             n => format!("The block failed (exit {n})."),
         };
-        Ok(match self.ask(&what, &["retry", "edit", "ignore", "abort"])? {
-            0 => FailureChoice::Retry,
-            1 => FailureChoice::Edit,
-            2 => FailureChoice::Ignore,
-            _ => FailureChoice::Abort,
-        })
+        Ok(
+            match self.ask(&what, &["retry", "edit", "ignore", "abort"])? {
+                0 => FailureChoice::Retry,
+                1 => FailureChoice::Edit,
+                2 => FailureChoice::Ignore,
+                _ => FailureChoice::Abort,
+            },
+        )
     }
 
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {
@@ -125,9 +140,15 @@ impl Operator for Terminal {
             .prefix("runsheet-block-")
             .suffix(".sh")
             .tempfile()
-            .map_err(|source| Error::Write { path: std::env::temp_dir(), source })?;
+            .map_err(|source| Error::Write {
+                path: std::env::temp_dir(),
+                source,
+            })?;
         file.write_all(script.as_bytes())
-            .map_err(|source| Error::Write { path: file.path().into(), source })?;
+            .map_err(|source| Error::Write {
+                path: file.path().into(),
+                source,
+            })?;
         crate::exec::editor::open(file.path())?;
         std::fs::read_to_string(file.path()).map_err(|source| Error::Read {
             path: file.path().into(),

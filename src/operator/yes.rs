@@ -1,7 +1,7 @@
 //! `--yes`: nobody at the keyboard. Every command runs; nothing a person would
 //! have to confirm is claimed.
 
-use super::{CommandChoice, FailureChoice, Operator, TaskChoice, View, progress};
+use super::{CommandChoice, FailureChoice, Operator, TaskChoice, View, progress_with_text};
 use crate::error::{Error, Result};
 
 /// The operator of an unattended run.
@@ -19,7 +19,7 @@ impl Operator for Unattended {
     }
 
     fn command(&mut self, view: &View) -> Result<CommandChoice> {
-        eprintln!("{} · {}", progress(view), view.step.text);
+        eprintln!("{}", progress_with_text(view));
         Ok(CommandChoice::Run)
     }
 
@@ -32,7 +32,7 @@ impl Operator for Unattended {
     }
 
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {
-        eprintln!("{} · {} — not confirmed (unattended)", progress(view), view.step.text);
+        eprintln!("{} — not confirmed (unattended)", progress_with_text(view));
         Ok((TaskChoice::NotConfirmed, None))
     }
 

@@ -24,8 +24,14 @@ impl Journal {
             .append(true)
             .mode(0o600)
             .open(path)
-            .map_err(|source| Error::Write { path: path.into(), source })?;
-        Ok(Journal { path: path.into(), file })
+            .map_err(|source| Error::Write {
+                path: path.into(),
+                source,
+            })?;
+        Ok(Journal {
+            path: path.into(),
+            file,
+        })
     }
 
     /// Appends one outcome. A single `write` of a whole line: a `kill -9` after
@@ -35,14 +41,18 @@ impl Journal {
         line.push('\n');
         self.file
             .write_all(line.as_bytes())
-            .map_err(|source| Error::Write { path: self.path.clone(), source })
+            .map_err(|source| Error::Write {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     /// Forces what was appended to disk (at checkpoints, not every step).
     pub fn sync(&self) -> Result<()> {
-        self.file
-            .sync_data()
-            .map_err(|source| Error::Write { path: self.path.clone(), source })
+        self.file.sync_data().map_err(|source| Error::Write {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 

@@ -54,12 +54,12 @@ pub fn decode(value: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if let Some(Ok(b)) = value.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && let Some(Ok(b)) = value.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16))
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -109,7 +109,11 @@ mod tests {
         let tricky = "a --> b\n\"c\" 100% é=x\t";
         let m = open("task", &[("note", tricky.into()), ("id", "s1".into())]);
         assert_eq!(m.matches("-->").count(), 1);
-        assert_eq!(m.matches("--").count(), 2, "only the comment delimiters: {m}");
+        assert_eq!(
+            m.matches("--").count(),
+            2,
+            "only the comment delimiters: {m}"
+        );
         assert_eq!(encode("2026-11-21"), "2026-11-21");
         assert_eq!(encode("a--b-"), "a%2D-b%2D");
         assert!(!m.contains('\n'));

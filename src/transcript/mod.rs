@@ -120,7 +120,9 @@ pub struct RunInfo {
 
 /// The current UTC time, to the second, RFC 3339.
 pub fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// `05:11:02Z` from an RFC 3339 time, for the parts people read.
@@ -138,7 +140,15 @@ mod tests {
     use crate::source::Source;
 
     fn outcome_for(id: String, command: bool, n: usize) -> Outcome {
-        let mut o = Outcome::new(id, [Status::Done, Status::Failed, Status::Skipped, Status::NotConfirmed][n % 4]);
+        let mut o = Outcome::new(
+            id,
+            [
+                Status::Done,
+                Status::Failed,
+                Status::Skipped,
+                Status::NotConfirmed,
+            ][n % 4],
+        );
         if command {
             o.exit = Some(n as i32 % 3);
             o.ms = 20 * n as u64;
@@ -166,15 +176,27 @@ mod tests {
             .enumerate()
             .map(|(n, s)| (s.id(), outcome_for(s.id(), s.command().is_some(), n)))
             .collect();
-        let info = RunInfo { id: "r1".into(), source: "t.md".into(), state: "complete".into(), ..RunInfo::default() };
+        let info = RunInfo {
+            id: "r1".into(),
+            source: "t.md".into(),
+            state: "complete".into(),
+            ..RunInfo::default()
+        };
         let rendered = render(&source, &book, &outcomes, &info);
         assert_ne!(rendered, text);
         let back = read(Path::new("t.md"), &rendered).unwrap();
-        assert_eq!(back.source, text, "strip is not byte-exact for:\n{rendered}");
+        assert_eq!(
+            back.source, text,
+            "strip is not byte-exact for:\n{rendered}"
+        );
         assert_eq!(back.info.unwrap().id, "r1");
         for (id, o) in &outcomes {
             let got = &back.outcomes[id];
-            assert_eq!((got.status, got.exit, &got.note, &got.ran), (o.status, o.exit, &o.note, &o.ran), "{id}");
+            assert_eq!(
+                (got.status, got.exit, &got.note, &got.ran),
+                (o.status, o.exit, &o.note, &o.ran),
+                "{id}"
+            );
             assert_eq!(got.output.trim_end(), o.output.trim_end(), "{id}");
         }
         // The re-parsed transcript still has the same steps where they were.
@@ -204,7 +226,10 @@ mod tests {
 
     #[test]
     fn rendered_transcript_reads_as_a_checklist() {
-        let source = Source::from_text(Path::new("d.md"), "- [ ] Deploy\n  ```bash\n  echo hi\n  ```\n".into());
+        let source = Source::from_text(
+            Path::new("d.md"),
+            "- [ ] Deploy\n  ```bash\n  echo hi\n  ```\n".into(),
+        );
         let book = parse(&source);
         let mut outcomes = HashMap::new();
         let mut task = Outcome::new("s1".into(), Status::Done);
@@ -216,7 +241,16 @@ mod tests {
         cmd.output = "hi\n".into();
         outcomes.insert("s1".into(), task);
         outcomes.insert("s2".into(), cmd);
-        let info = RunInfo { id: "r".into(), source: "d.md".into(), operator: "alice@ops".into(), started: "2026-11-21T05:11:00Z".into(), finished: Some("2026-11-21T05:11:03Z".into()), state: "complete".into(), mode: "interactive".into(), sha256: "ab".into() };
+        let info = RunInfo {
+            id: "r".into(),
+            source: "d.md".into(),
+            operator: "alice@ops".into(),
+            started: "2026-11-21T05:11:00Z".into(),
+            finished: Some("2026-11-21T05:11:03Z".into()),
+            state: "complete".into(),
+            mode: "interactive".into(),
+            sha256: "ab".into(),
+        };
         let out = render(&source, &book, &outcomes, &info);
         let body: Vec<&str> = out.lines().skip(4).collect();
         assert_eq!(
@@ -234,6 +268,10 @@ mod tests {
             ]
         );
         assert!(out.starts_with("<!--rs:run v=1 id=r"), "{out}");
-        assert!(out.lines().nth(1).unwrap().starts_with("> **runsheet** · `d.md` · alice@ops · 2026-11-21 05:11:00Z → 05:11:03Z"));
+        assert!(
+            out.lines().nth(1).unwrap().starts_with(
+                "> **runsheet** · `d.md` · alice@ops · 2026-11-21 05:11:00Z → 05:11:03Z"
+            )
+        );
     }
 }

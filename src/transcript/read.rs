@@ -21,6 +21,9 @@ pub struct Transcript {
     pub outcomes: HashMap<String, Outcome>,
 }
 
+/// Bytes `from..to` to take out, and a ticked box at an offset to put back as `[ ]`.
+type Removal = (usize, usize, Option<(usize, String)>);
+
 /// One marked region being read.
 struct Open {
     marker: Marker,
@@ -33,9 +36,11 @@ struct Open {
 pub fn read(path: &Path, text: &str) -> Result<Transcript> {
     let damaged = |message: String| Error::Transcript {
         path: path.into(),
-        message: format!("{message}; the transcript's runsheet markers are damaged (was it edited by hand?)"),
+        message: format!(
+            "{message}; the transcript's runsheet markers are damaged (was it edited by hand?)"
+        ),
     };
-    let mut removals: Vec<(usize, usize, Option<(usize, String)>)> = Vec::new();
+    let mut removals: Vec<Removal> = Vec::new();
     let mut info = None;
     let mut outcomes = HashMap::new();
     let mut open: Option<Open> = None;
@@ -45,26 +50,44 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
     for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
         match event {
             Event::Html(html) if html.starts_with(marker::OPEN) && open.is_none() => {
-                let m = marker::parse_open(&html).ok_or_else(|| damaged(format!("unreadable marker at byte {}", range.start)))?;
+                let m = marker::parse_open(&html)
+                    .ok_or_else(|| damaged(format!("unreadable marker at byte {}", range.start)))?;
                 let pre: usize = m.get("pre").and_then(|p| p.parse().ok()).unwrap_or(0);
                 let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
-                let start = line_start.checked_sub(pre).ok_or_else(|| damaged("a marker's `pre` runs past the start".into()))?;
-                open = Some(Open { marker: m, start, output: None, ran: None });
+                let start = line_start
+                    .checked_sub(pre)
+                    .ok_or_else(|| damaged("a marker's `pre` runs past the start".into()))?;
+                open = Some(Open {
+                    marker: m,
+                    start,
+                    output: None,
+                    ran: None,
+                });
             }
             Event::Html(html) if html.starts_with(marker::CLOSE) => {
                 let kind = marker::parse_close(&html).unwrap_or("");
                 let Some(o) = open.take() else {
-                    return Err(damaged(format!("a closing `{kind}` marker with no opening one at byte {}", range.start)));
+                    return Err(damaged(format!(
+                        "a closing `{kind}` marker with no opening one at byte {}",
+                        range.start
+                    )));
                 };
                 if o.marker.kind != kind {
-                    return Err(damaged(format!("`{}` region closed as `{kind}`", o.marker.kind)));
+                    return Err(damaged(format!(
+                        "`{}` region closed as `{kind}`",
+                        o.marker.kind
+                    )));
                 }
-                let end = text[range.start..].find('\n').map_or(text.len(), |i| range.start + i + 1);
+                let end = text[range.start..]
+                    .find('\n')
+                    .map_or(text.len(), |i| range.start + i + 1);
                 removals.push((o.start, end, None));
                 match kind {
                     "run" => info = Some(run_info(&o.marker)),
                     "out" => {
-                        let mut outcome = outcome(&o.marker).ok_or_else(|| damaged("an output marker without id or status".into()))?;
+                        let mut outcome = outcome(&o.marker).ok_or_else(|| {
+                            damaged("an output marker without id or status".into())
+                        })?;
                         outcome.output = o.output.unwrap_or_default();
                         outcome.ran = o.ran;
                         outcomes.insert(outcome.id.clone(), outcome);
@@ -73,18 +96,27 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
                 }
             }
             Event::InlineHtml(html) if html.starts_with(marker::OPEN) => {
-                let m = marker::parse_open(&html).ok_or_else(|| damaged(format!("unreadable marker at byte {}", range.start)))?;
+                let m = marker::parse_open(&html)
+                    .ok_or_else(|| damaged(format!("unreadable marker at byte {}", range.start)))?;
                 inline = Some((m, range.start));
             }
             Event::InlineHtml(html) if html.starts_with(marker::CLOSE) => {
                 let Some((m, start)) = inline.take() else {
-                    return Err(damaged(format!("a closing marker with no opening one at byte {}", range.start)));
+                    return Err(damaged(format!(
+                        "a closing marker with no opening one at byte {}",
+                        range.start
+                    )));
                 };
                 let spaced = m.get("sp") == Some("1");
                 let from = if spaced { start - 1 } else { start };
                 let restore = if m.get("tick") == Some("1") {
-                    let at = start.checked_sub(4).filter(|&a| text.get(a..a + 3) == Some("[x]"));
-                    Some((at.ok_or_else(|| damaged("a ticked box is no longer `[x]`".into()))?, "[ ]".to_string()))
+                    let at = start
+                        .checked_sub(4)
+                        .filter(|&a| text.get(a..a + 3) == Some("[x]"));
+                    Some((
+                        at.ok_or_else(|| damaged("a ticked box is no longer `[x]`".into()))?,
+                        "[ ]".to_string(),
+                    ))
                 } else {
                     None
                 };
@@ -115,7 +147,10 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
         }
     }
     if let Some(o) = open {
-        return Err(damaged(format!("the `{}` region that starts at byte {} is never closed", o.marker.kind, o.start)));
+        return Err(damaged(format!(
+            "the `{}` region that starts at byte {} is never closed",
+            o.marker.kind, o.start
+        )));
     }
     removals.sort_by_key(|r| r.0);
     let mut source = String::with_capacity(text.len());
@@ -134,7 +169,11 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
         at = to;
     }
     source.push_str(&text[at..]);
-    Ok(Transcript { source, info, outcomes })
+    Ok(Transcript {
+        source,
+        info,
+        outcomes,
+    })
 }
 
 fn run_info(m: &Marker) -> RunInfo {

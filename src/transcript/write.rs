@@ -63,7 +63,8 @@ pub fn render(
         }
     }
     edits.sort_by_key(|e| e.at);
-    let mut out = String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
+    let mut out =
+        String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
     let mut at = 0;
     for edit in edits {
         out.push_str(&text[at..edit.at]);
@@ -82,7 +83,11 @@ fn summary(
     eol: &str,
 ) -> Edit {
     let at = book.summary_at;
-    let pre = if at > 0 && !source.text[..at].ends_with('\n') { eol } else { "" };
+    let pre = if at > 0 && !source.text[..at].ends_with('\n') {
+        eol
+    } else {
+        ""
+    };
     let mut attrs = vec![
         ("v", super::FORMAT_VERSION.to_string()),
         ("id", info.id.clone()),
@@ -100,12 +105,20 @@ fn summary(
         attrs.push(("pre", pre.len().to_string()));
     }
     let c = Counts::of(book, outcomes);
-    let name = info.source.rsplit('/').next().unwrap_or(&info.source).replace('`', "");
+    let name = info
+        .source
+        .rsplit('/')
+        .next()
+        .unwrap_or(&info.source)
+        .replace('`', "");
     let when = match &info.finished {
         Some(f) => format!("{} → {}", info.started.replace('T', " "), clock(f)),
         None => format!("started {}", info.started.replace('T', " ")),
     };
-    let mut tally = format!("{} done · {} skipped · {} failed", c.done, c.skipped, c.failed);
+    let mut tally = format!(
+        "{} done · {} skipped · {} failed",
+        c.done, c.skipped, c.failed
+    );
     if c.not_confirmed > 0 {
         let _ = write!(tally, " · {} not confirmed", c.not_confirmed);
     }
@@ -155,7 +168,9 @@ fn task_edits(text: &str, step: &Step, outcome: &Outcome, edits: &mut Vec<Edit>)
     }
     let time = clock(&outcome.at);
     let mut label = match outcome.status {
-        Status::Done if outcome.has("auto") => format!("✅ commands succeeded, ticked unattended {time}"),
+        Status::Done if outcome.has("auto") => {
+            format!("✅ commands succeeded, ticked unattended {time}")
+        }
         Status::Done => format!("✅ {time}"),
         Status::Skipped => format!("⏭️ skipped {time}"),
         Status::Failed => format!("❌ failed {time}"),
@@ -213,9 +228,18 @@ fn command_edit(text: &str, command: &Command, outcome: &Outcome, eol: &str) -> 
         attrs.push(("pre", pre.len().to_string()));
     }
     let mut out = pre;
-    let _ = write!(out, "{prefix}{}{}{eol}", marker::open("out", &attrs), status_line(outcome));
+    let _ = write!(
+        out,
+        "{prefix}{}{}{eol}",
+        marker::open("out", &attrs),
+        status_line(outcome)
+    );
     if let Some(ran) = &outcome.ran {
-        let lang = if command.lang.is_empty() { "bash" } else { &command.lang };
+        let lang = if command.lang.is_empty() {
+            "bash"
+        } else {
+            &command.lang
+        };
         fenced(&mut out, prefix, &format!("{lang} {{rs=ran}}"), ran, eol);
     }
     if !outcome.output.is_empty() {
@@ -235,6 +259,11 @@ fn status_line(o: &Outcome) -> String {
     let time = clock(&o.at);
     let exit = o.exit.unwrap_or(0);
     let mut line = match o.status {
+        _ if o.has("refused") => {
+            format!(
+                "⛔ refused {time}: marked to need a person's confirmation, and the run was unattended"
+            )
+        }
         Status::Skipped => format!("⏭️ skipped {time}"),
         Status::NotConfirmed => "⚠️ not run (unattended)".into(),
         _ if o.has("timeout") => format!("⏱️ timed out after {took} · {time}"),
@@ -242,11 +271,16 @@ fn status_line(o: &Outcome) -> String {
         Status::Done => format!("✅ exit {exit} · {took} · {time}"),
         Status::Failed => format!("❌ exit {exit} · {took} · {time}"),
     };
+    if o.has("expect") {
+        line.push_str(" · the output did not match `expect`");
+    }
     if o.has("ignored") {
         line.push_str(" · failure ignored by the operator");
     }
     if o.has("restarted") {
-        line.push_str(" · the block ended the shell; a new session went on from the last saved state");
+        line.push_str(
+            " · the block ended the shell; a new session went on from the last saved state",
+        );
     }
     if o.ran.is_some() {
         line.push_str(" · edited before it ran:");
@@ -255,11 +289,7 @@ fn status_line(o: &Outcome) -> String {
 }
 
 fn fenced(out: &mut String, prefix: &str, info: &str, body: &str, eol: &str) {
-    let longest = body
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     let _ = write!(out, "{prefix}{fence}{info}{eol}");
     for line in body.strip_suffix('\n').unwrap_or(body).split('\n') {
@@ -278,7 +308,15 @@ pub fn escape_inline(text: &str) -> String {
     for c in text.chars() {
         match c {
             '\n' | '\r' => out.push(' '),
-            c if c.is_ascii_punctuation() && c != '.' && c != ',' && c != '@' && c != ':' && c != '/' && c != '\'' && c != '-' => {
+            c if c.is_ascii_punctuation()
+                && c != '.'
+                && c != ','
+                && c != '@'
+                && c != ':'
+                && c != '/'
+                && c != '\''
+                && c != '-' =>
+            {
                 out.push('\\');
                 out.push(c);
             }
