@@ -7,13 +7,19 @@ use super::model::{Command, Fence, Runbook, Runner, Step, StepKind, Task};
 use crate::diagnostic::Severity;
 use crate::source::Source;
 
-/// The parser options runsheet reads documents with, everywhere.
-pub fn options() -> Options {
-    Options::ENABLE_TASKLISTS
+/// The parser options runsheet reads `text` with, everywhere. Front matter is
+/// only front matter at the very start: elsewhere `---` is a thematic break.
+pub fn options(text: &str) -> Options {
+    let base = Options::ENABLE_TASKLISTS
         | Options::ENABLE_TABLES
-        | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
         | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_FOOTNOTES;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.starts_with("---\n") || text.starts_with("---\r\n") {
+        base | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
+    } else {
+        base
+    }
 }
 
 /// How a fence language is treated.
@@ -77,11 +83,11 @@ pub fn parse(source: &Source) -> Runbook {
     let mut fence: Option<OpenFence> = None;
     let mut paragraph_start: Option<usize> = None;
 
-    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+    for (event, range) in Parser::new_ext(body, options(body)).into_offset_iter() {
         let range = range.start + base..range.end + base;
         match event {
             Event::Start(Tag::MetadataBlock(_)) => {}
-            Event::End(TagEnd::MetadataBlock(_)) => {
+            Event::End(TagEnd::MetadataBlock(_)) if range.start == base => {
                 book.summary_at = next_line(&source.text, range.end);
             }
             Event::Start(Tag::Heading { level, .. }) => {
@@ -240,6 +246,19 @@ fn checkbox_outside_list(source: &Source, book: &mut Runbook, start: usize, in_h
     }
 }
 
+/// `line` with the container prefix of its block taken off: each `>` of the
+/// prefix must be there (spaces around it are optional); `None` if one is missing.
+fn without_container<'l>(line: &'l str, prefix: &str) -> Option<&'l str> {
+    let mut rest = line;
+    for c in prefix.chars() {
+        match c {
+            '>' => rest = rest.trim_start_matches([' ', '\t']).strip_prefix('>')?,
+            _ => rest = rest.strip_prefix([' ', '\t']).unwrap_or(rest),
+        }
+    }
+    Some(rest)
+}
+
 fn close_fence(
     source: &Source,
     book: &mut Runbook,
@@ -262,10 +281,12 @@ fn close_fence(
     // an unclosed one runs to the end of its container, line ending included.
     let last_line_start = source.line_start(end.saturating_sub(1).max(open.start));
     let last_line = text[last_line_start..end].trim_end_matches(['\n', '\r']);
-    let last_content = last_line.trim_start_matches([' ', '\t', '>']);
     let closed = last_line_start > line_start
-        && last_content.trim_end().len() >= marker_len
-        && last_content.trim_end().bytes().all(|b| b == fence_char);
+        && without_container(last_line, &prefix).is_some_and(|rest| {
+            let indent = rest.len() - rest.trim_start_matches(' ').len();
+            let rest = rest.trim_start_matches(' ').trim_end();
+            indent <= 3 && rest.len() >= marker_len && rest.bytes().all(|b| b == fence_char)
+        });
     let (insert_at, at_eof_without_newline) = if closed {
         match text[end..].find('\n') {
             Some(i) => (end + i + 1, false),

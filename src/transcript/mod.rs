@@ -224,6 +224,85 @@ mod tests {
         }
     }
 
+    /// Documents stitched from awkward fragments, with every step given an
+    /// outcome: stripping the transcript must give the document back exactly.
+    #[test]
+    fn random_documents_round_trip() {
+        const FRAGMENTS: &[&str] = &[
+            "# Heading\n",
+            "- [ ] task\n",
+            "- [ ]\n",
+            "* [x] done already\n",
+            "  ```bash\n  echo nested\n  ```\n",
+            "```sh\nls\n```\n",
+            "> ```bash\n> quoted\n> ```\n",
+            "> - [ ] quoted task\n>   ```bash\n>   q\n>   ```\n",
+            "1. [ ] numbered\n   ~~~bash\n   tilde\n   ~~~\n",
+            "\n",
+            "text with `code` and <b>html</b>\n",
+            "<!-- a comment -->\n",
+            "| a | b |\n|---|---|\n| ____ | x |\n",
+            "\t- [ ] tabbed\n",
+            "```bash\n$ echo prompt\noutput\n```\n",
+            "````markdown\n- [ ] example\n```bash\nx\n```\n````\n",
+            "```text\nplain\n```\n",
+            "    indented code\n",
+            "---\n",
+            "```bash\nunclosed\n",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2000 {
+            let n = 1 + next() % 8;
+            let mut text = String::new();
+            if next() % 5 == 0 {
+                text.push('\u{feff}');
+            }
+            for _ in 0..n {
+                text.push_str(FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize]);
+            }
+            if next() % 3 == 0 {
+                text = text.replace('\n', "\r\n");
+            }
+            if next() % 4 == 0 {
+                text.pop();
+            }
+            round_trip_lenient(&text);
+        }
+    }
+
+    fn round_trip_lenient(text: &str) {
+        let source = Source::from_text(Path::new("t.md"), text.to_string());
+        let book = parse(&source);
+        let outcomes: HashMap<_, _> = book
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(n, s)| (s.id(), outcome_for(s.id(), s.command().is_some(), n)))
+            .collect();
+        let info = RunInfo {
+            id: "r".into(),
+            ..RunInfo::default()
+        };
+        let rendered = render(&source, &book, &outcomes, &info);
+        let back = read(Path::new("t.md"), &rendered)
+            .unwrap_or_else(|e| panic!("{e}\n{text:?}\n{rendered}"));
+        assert_eq!(
+            back.source, text,
+            "not byte-exact for {text:?}:\n{rendered}"
+        );
+        assert_eq!(
+            back.outcomes.len(),
+            outcomes.len(),
+            "outcomes lost for {text:?}:\n{rendered}"
+        );
+    }
+
     #[test]
     fn rendered_transcript_reads_as_a_checklist() {
         let source = Source::from_text(

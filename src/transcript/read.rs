@@ -47,7 +47,15 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
     let mut inline: Option<(Marker, usize)> = None;
     let mut code: Option<(String, String)> = None;
 
-    for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
+    // Parse as the document parser does: after a byte-order mark.
+    let base = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    let body = &text[base..];
+    for (event, range) in Parser::new_ext(body, options(body)).into_offset_iter() {
+        let range = range.start + base..range.end + base;
         match event {
             Event::Html(html) if html.starts_with(marker::OPEN) && open.is_none() => {
                 let m = marker::parse_open(&html)
