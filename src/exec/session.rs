@@ -133,7 +133,7 @@ impl Session {
         self.counter += 1;
         let path = self.options.dir.join(format!("block-{}.sh", self.counter));
         write_private(&path, script.as_bytes())?;
-        let before = tree::descendants(self.child.id());
+        let before = tree::children(self.child.id());
         let started = Instant::now();
         let line = format!("{}\n", path.display());
         if self.commands.write_all(line.as_bytes()).is_err() {
