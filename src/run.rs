@@ -191,6 +191,7 @@ impl<'a> Run<'a> {
     /// Walks the document and returns what happened.
     pub fn execute(mut self) -> Result<Report> {
         self.checkpoint(true)?;
+        self.show_context();
         let roots: Vec<usize> = self.book.roots().collect();
         let flow = match self.walk(&roots) {
             Ok(flow) => flow,
@@ -201,6 +202,21 @@ impl<'a> Run<'a> {
             }
         };
         self.finish(flow)
+    }
+
+    /// Where commands will land, before the first one runs.
+    fn show_context(&mut self) {
+        if let Ok(cwd) = std::env::current_dir() {
+            self.operator.say(&format!("Commands run in {}", cwd.display()));
+        }
+        let over_ssh = std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some();
+        let multiplexed = std::env::var_os("TMUX").is_some() || std::env::var_os("STY").is_some();
+        if self.operator.attended() && over_ssh && !multiplexed {
+            self.operator.say(
+                "warning: this is an SSH session without tmux or screen; if the connection drops, \
+                 the block in flight dies with it. `runsheet resume` picks up from the transcript.",
+            );
+        }
     }
 
     fn finish(&mut self, flow: Flow) -> Result<Report> {
