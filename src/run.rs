@@ -207,9 +207,11 @@ impl<'a> Run<'a> {
     /// Where commands will land, before the first one runs.
     fn show_context(&mut self) {
         if let Ok(cwd) = std::env::current_dir() {
-            self.operator.say(&format!("Commands run in {}", cwd.display()));
+            self.operator
+                .say(&format!("Commands run in {}", cwd.display()));
         }
-        let over_ssh = std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some();
+        let over_ssh =
+            std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some();
         let multiplexed = std::env::var_os("TMUX").is_some() || std::env::var_os("STY").is_some();
         if self.operator.attended() && over_ssh && !multiplexed {
             self.operator.say(
@@ -460,7 +462,7 @@ impl<'a> Run<'a> {
             let mut session = Session::start(SessionOptions {
                 dir: state.path.clone(),
                 cwd: std::env::current_dir().map_err(|e| Error::Session(e.to_string()))?,
-                inherit_stdin: self.operator.attended(),
+                interactive: self.operator.attended(),
             })?;
             state.record_session(session.pid());
             if self.restore_on_start && session.restore()? {

@@ -2,6 +2,7 @@
 
 pub mod capture;
 pub mod editor;
+pub mod pty;
 pub mod session;
 pub mod snapshot;
 pub mod tree;

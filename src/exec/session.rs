@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use command_fds::{CommandFdExt, FdMapping};
 
+use super::pty;
 use super::snapshot;
 use super::tree;
 use crate::error::{Error, Result};
@@ -25,8 +26,9 @@ pub struct SessionOptions {
     pub dir: PathBuf,
     /// Working directory the session starts in.
     pub cwd: PathBuf,
-    /// Give blocks the terminal as stdin (interactive runs); otherwise /dev/null.
-    pub inherit_stdin: bool,
+    /// A person is there: blocks get the terminal as stdin and write to a
+    /// pseudo-terminal. Otherwise stdin is /dev/null and output a pipe.
+    pub interactive: bool,
 }
 
 /// What one block did.
@@ -58,7 +60,15 @@ impl Session {
     pub fn start(options: SessionOptions) -> Result<Session> {
         let nonce = format!("{:016x}", rand_u64());
         let (cmd_read, cmd_write) = io::pipe().map_err(session_err)?;
-        let (out_read, out_write) = io::pipe().map_err(session_err)?;
+        // Interactive sessions write to a pseudo-terminal so programs behave as
+        // in a terminal; unattended ones write to a pipe.
+        let (out_read, out_write): (Box<dyn Read + Send>, OwnedFd) = if options.interactive {
+            let pty = pty::open_pty().map_err(session_err)?;
+            (Box::new(pty.master), pty.slave)
+        } else {
+            let (r, w) = io::pipe().map_err(session_err)?;
+            (Box::new(r), OwnedFd::from(w))
+        };
         let out_err = out_write.try_clone().map_err(session_err)?;
         let mut command = Command::new("bash");
         command
@@ -68,7 +78,7 @@ impl Session {
             .current_dir(&options.cwd)
             .stdout(Stdio::from(out_write))
             .stderr(Stdio::from(out_err))
-            .stdin(if options.inherit_stdin {
+            .stdin(if options.interactive {
                 Stdio::inherit()
             } else {
                 Stdio::null()
@@ -338,13 +348,17 @@ mod tests {
     use super::*;
 
     fn session() -> (tempfile::TempDir, Session) {
+        session_with(false)
+    }
+
+    fn session_with(interactive: bool) -> (tempfile::TempDir, Session) {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state");
         private_dir(&state).unwrap();
         let s = Session::start(SessionOptions {
             dir: state,
             cwd: dir.path().to_path_buf(),
-            inherit_stdin: false,
+            interactive,
         })
         .unwrap();
         (dir, s)
@@ -373,6 +387,19 @@ mod tests {
             (0, "1 2 sub 0027\nf:a\nalias\nnoclobber\n")
         );
         s.finish();
+    }
+
+    #[test]
+    fn interactive_sessions_write_to_a_terminal() {
+        let (_d, mut s) = session_with(true);
+        let (rc, out) = run(
+            &mut s,
+            "[ -t 1 ] && echo out-is-tty; [ -t 2 ] && echo err-is-tty >&2\n",
+        );
+        assert_eq!(rc, 0);
+        assert_eq!(out.replace('\r', ""), "out-is-tty\nerr-is-tty\n");
+        let (_d, mut s) = session_with(false);
+        assert_eq!(run(&mut s, "[ -t 1 ] || echo pipe\n"), (0, "pipe\n".into()));
     }
 
     #[test]
