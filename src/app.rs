@@ -232,7 +232,14 @@ fn finish_message(operator: &mut dyn Operator, transcript: &Path, c: Counts) {
 }
 
 fn plan(file: &Path, format: Format) -> Result<i32> {
-    let (source, _) = load(file)?;
+    let (source, _) = match load(file) {
+        Ok(loaded) => loaded,
+        // `plan` answers 0 or 1: a document it cannot read is an error found.
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(1);
+        }
+    };
     let book = doc::parse(&source);
     let text = match format {
         Format::Json => crate::plan::json(&book),

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -520,7 +521,7 @@ impl<'a> Run<'a> {
         let mut outcome = Outcome::new(step.id(), Status::Failed);
         outcome.exit = Some(end.exit);
         outcome.ms = end.duration.as_millis() as u64;
-        outcome.output = capture.text();
+        outcome.output = relocate(&capture.text(), &self.source.display_path(), step.line);
         if end.timed_out {
             outcome.how.push("timeout".into());
         }
@@ -580,6 +581,43 @@ impl<'a> Run<'a> {
     }
 }
 
+/// Bash names the private block file in its messages (`/…/block-3.sh: line 2:
+/// foo: command not found`); point at the runbook line instead, and keep the
+/// state directory out of the transcript.
+fn relocate(output: &str, runbook: &str, fence_line: usize) -> String {
+    const TAG: &str = ".sh: line ";
+    let mut out = String::with_capacity(output.len());
+    let mut rest = output;
+    while let Some(at) = rest.find(TAG) {
+        let start = rest[..at]
+            .rfind(|c: char| c.is_whitespace())
+            .map_or(0, |i| i + 1);
+        let path = &rest[start..at];
+        let digits = rest[at + TAG.len()..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(0, |n| n);
+        let after = at + TAG.len() + digits;
+        let is_block = path.starts_with('/')
+            && path
+                .rsplit('/')
+                .next()
+                .is_some_and(|f| f.starts_with("block-"))
+            && digits > 0
+            && rest[after..].starts_with(':');
+        if is_block {
+            let n: usize = rest[at + TAG.len()..after].parse().unwrap_or(0);
+            out.push_str(&rest[..start]);
+            out.push_str(&format!("{runbook}:{}", fence_line + n));
+            rest = &rest[after..];
+        } else {
+            out.push_str(&rest[..at + TAG.len()]);
+            rest = &rest[at + TAG.len()..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Writes `path` through a temp file in the same directory, fsync and rename,
 /// so a reader (or a crash) sees the old file or the new one, never half.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -596,6 +634,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
+    // A temp file is created 0600; a transcript is a document to share, so it
+    // keeps the mode of the file it replaces, or gets the usual 0644.
+    let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode)).map_err(err)?;
     tmp.as_file().sync_data().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
@@ -610,4 +652,18 @@ fn operator_name() -> String {
         .unwrap_or_else(|| "unknown".into());
     let host = whoami::fallible::hostname().unwrap_or_else(|_| "unknown-host".into());
     format!("{user}@{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relocate;
+
+    #[test]
+    fn bash_messages_point_at_the_runbook() {
+        let out = "ok\n/root/.local/state/runsheet/R/block-3.sh: line 2: foo: command not found\nmy.sh: line 1: x\n";
+        assert_eq!(
+            relocate(out, "deploy.md", 10),
+            "ok\ndeploy.md:12: foo: command not found\nmy.sh: line 1: x\n"
+        );
+    }
 }
