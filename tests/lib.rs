@@ -1,1 +1,4 @@
+mod common;
 mod corpus;
+mod interactive;
+mod run;

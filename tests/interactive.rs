@@ -1,0 +1,280 @@
+//! Interactive runs through a real pseudo-terminal, typed like an operator.
+
+use std::time::{Duration, Instant};
+
+use crate::common::{OUT, Pty, RUNBOOK, Sandbox, Test, unindent};
+
+const RUN: &str = "Run this block? [r]un / [s]kip / [e]dit / [q]uit";
+const FAILED: &str = "The block failed (exit 1). [r]etry / [e]dit / [i]gnore / [a]bort";
+const TASK: &str = "Is it done? [d]one / [s]kip / [f]ailed / [n]ote / [q]uit";
+
+/// A sandbox holding `runbook` as `RUNBOOK`.
+fn sandbox(runbook: &str) -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.write(RUNBOOK, unindent(runbook));
+    sandbox
+}
+
+/// `runsheet run RUNBOOK -o OUT` on a terminal.
+fn run(sandbox: &Sandbox) -> Pty {
+    sandbox.pty(&["run", RUNBOOK, "-o", OUT], &[])
+}
+
+/// The transcript line that mentions `text`.
+fn line_with(transcript: &str, text: &str) -> String {
+    transcript
+        .lines()
+        .find(|l| l.contains(text))
+        .unwrap_or_else(|| panic!("no line with {text:?} in:\n{transcript}"))
+        .to_string()
+}
+
+#[test]
+fn operator_runs_one_block_and_skips_another() {
+    let sandbox = sandbox(
+        r#"
+        # Deploy
+
+        ```bash
+        touch ran-file
+        echo ran-output
+        ```
+
+        ```bash
+        touch skipped-file
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    // A letter that is not offered is refused, and the question asked again.
+    pty.expect_prompt(RUN);
+    pty.send("x\r");
+    pty.expect("type one of the letters in brackets");
+    pty.answer(RUN, "r");
+    pty.expect("ran-output");
+    pty.answer(RUN, "s");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert!(sandbox.exists("ran-file"));
+    assert!(!sandbox.exists("skipped-file"), "the skipped block ran");
+    assert_eq!(sandbox.outputs(), vec!["ran-output\n".to_string()]);
+    let transcript = sandbox.transcript();
+    assert_eq!(
+        transcript.matches("status=skipped").count(),
+        1,
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("touch skipped-file\n```\n<!--rs:out id=s2 status=skipped"),
+        "the skipped block is not marked skipped:\n{transcript}"
+    );
+    assert!(sandbox.transcript().contains("mode=interactive"));
+}
+
+#[test]
+fn operator_answers_manual_tasks_done_failed_and_with_a_note() {
+    let sandbox = sandbox(
+        r#"
+        - [ ] Check the dashboard
+        - [ ] Tell the team
+        - [ ] Warm the cache
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.expect("Check the dashboard");
+    pty.answer(TASK, "d");
+    pty.expect("Tell the team");
+    pty.answer(TASK, "n");
+    pty.answer("Note", "told them in the channel");
+    pty.answer(TASK, "d");
+    pty.expect("Warm the cache");
+    pty.answer(TASK, "f");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 1, "a task marked failed: {screen}");
+    let transcript = sandbox.transcript();
+    let done = line_with(&transcript, "Check the dashboard");
+    assert!(
+        done.starts_with("- [x] ") && done.contains("status=done"),
+        "{done}"
+    );
+    let noted = line_with(&transcript, "Tell the team");
+    assert!(noted.starts_with("- [x] "), "{noted}");
+    assert!(noted.contains("note: told them in the channel"), "{noted}");
+    let failed = line_with(&transcript, "Warm the cache");
+    assert!(
+        failed.starts_with("- [ ] ") && failed.contains("status=failed"),
+        "{failed}"
+    );
+    assert!(failed.contains("failed"), "{failed}");
+}
+
+#[test]
+fn failed_block_retried_after_the_cause_is_fixed() {
+    let sandbox = sandbox(
+        r#"
+        ```bash
+        test -f ready
+        echo ready-now
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.expect_prompt(FAILED);
+    sandbox.write("ready", "");
+    pty.reply(FAILED, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.outputs(), vec!["ready-now\n".to_string()]);
+    let transcript = sandbox.transcript();
+    assert!(
+        transcript.contains("status=done") && !transcript.contains("status=failed"),
+        "{transcript}"
+    );
+}
+
+const FAILS_THEN_MARKS: &str = r#"
+    ```bash
+    false
+    ```
+
+    ```bash
+    touch after
+    ```
+"#;
+
+#[test]
+fn failed_block_ignored_lets_the_run_go_on_and_exit_1() {
+    let sandbox = sandbox(FAILS_THEN_MARKS);
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.answer(FAILED, "i");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 1, "{screen}");
+    assert!(sandbox.exists("after"), "the run did not go on");
+    let transcript = sandbox.transcript();
+    assert!(transcript.contains("failure ignored"), "{transcript}");
+}
+
+#[test]
+fn failed_block_aborted_stops_the_run() {
+    let sandbox = sandbox(FAILS_THEN_MARKS);
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.answer(FAILED, "a");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 1, "{screen}");
+    assert!(!sandbox.exists("after"), "a block after the abort ran");
+    assert!(
+        !screen.contains("touch after"),
+        "asked about a later block:\n{screen}"
+    );
+    let transcript = sandbox.transcript();
+    assert!(transcript.contains("state=stopped"), "{transcript}");
+}
+
+#[test]
+fn edit_changes_the_command_for_this_run_only() {
+    let source = "```bash\necho old-value\n```\n";
+    let sandbox = sandbox(source);
+    let editor = sandbox.write_script("editor.sh", "#!/bin/sh\nsed -i 's/old/new/' \"$1\"\n");
+    let mut pty = sandbox.pty(
+        &["run", RUNBOOK, "-o", OUT],
+        &[("EDITOR", editor.to_str().unwrap())],
+    );
+    pty.answer(RUN, "e");
+    pty.expect("echo new-value");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    let transcript = sandbox.transcript();
+    assert!(
+        transcript.contains("```bash {rs=ran}\necho new-value\n```\n"),
+        "the edited command is not shown:\n{transcript}"
+    );
+    assert_eq!(sandbox.outputs(), vec!["new-value\n".to_string()]);
+    assert_eq!(sandbox.read(RUNBOOK), source, "the runbook was changed");
+    let out = Test::in_sandbox(sandbox).args(["strip", OUT]).run();
+    assert_eq!(out.stdout, source);
+}
+
+#[test]
+fn quit_saves_what_was_done_and_resume_goes_on() {
+    let sandbox = sandbox(
+        r#"
+        ```bash
+        echo one >> counter
+        ```
+
+        ```bash
+        echo two >> counter
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.answer(RUN, "q");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 130, "{screen}");
+    assert_eq!(sandbox.read("counter"), "one\n");
+    let transcript = sandbox.transcript();
+    assert!(transcript.contains("state=interrupted"), "{transcript}");
+    assert_eq!(transcript.matches("status=done").count(), 1, "{transcript}");
+
+    let out = Test::in_sandbox(sandbox)
+        .args(["resume", "--yes", OUT])
+        .run();
+    assert_eq!(out.read("counter"), "one\ntwo\n");
+    assert!(
+        out.transcript().contains("state=complete"),
+        "{}",
+        out.transcript()
+    );
+}
+
+#[test]
+fn ctrl_c_stops_a_long_block_and_offers_the_failure_prompt() {
+    let sandbox = sandbox(
+        r#"
+        ```bash
+        echo before-sleep
+        sleep 30
+        echo after-sleep
+        ```
+
+        ```bash
+        touch later
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.expect("before-sleep");
+    std::thread::sleep(Duration::from_millis(300));
+    let pressed = Instant::now();
+    pty.send("\x03");
+    let options = "[r]etry / [e]dit / [i]gnore / [a]bort";
+    pty.expect_prompt_within(options, Duration::from_secs(10));
+    assert!(
+        pressed.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        pressed.elapsed()
+    );
+    pty.reply(options, "a");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 1, "{screen}");
+    let (_, after_output) = screen.rsplit_once("before-sleep").unwrap();
+    assert!(
+        !after_output.contains("after-sleep"),
+        "the rest of the block ran:\n{screen}"
+    );
+    assert!(!sandbox.exists("later"), "a later block ran");
+    let transcript = sandbox.transcript();
+    assert!(transcript.contains("interrupted"), "{transcript}");
+    assert_eq!(
+        sandbox.outputs(),
+        vec!["before-sleep\n".to_string()],
+        "{transcript}"
+    );
+}
