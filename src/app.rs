@@ -40,7 +40,11 @@ fn dispatch(command: Command) -> Result<i32> {
     match command {
         Command::Run { file, output, mode } => run(&file, output, &mode),
         Command::Resume { transcript, mode } => resume(&transcript, &mode),
-        Command::Plan { file, format } => plan(&file, format),
+        Command::Plan {
+            file,
+            format,
+            answers_template,
+        } => plan(&file, format, answers_template),
         Command::Strip { transcript, output } => strip(&transcript, output.as_deref()),
     }
 }
@@ -78,6 +82,13 @@ fn operator(mode: &ModeArgs) -> Result<Box<dyn Operator>> {
         ));
     }
     Ok(Box::new(Terminal::default()))
+}
+
+fn answers(mode: &ModeArgs, book: &Runbook) -> Result<crate::operator::Answers> {
+    match &mode.answers {
+        Some(path) => crate::operator::Answers::load(path, book),
+        None => Ok(crate::operator::Answers::none()),
+    }
 }
 
 fn default_transcript(file: &Path) -> PathBuf {
@@ -146,6 +157,7 @@ fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
     operator.say(&format!("Transcript: {}", transcript.display()));
     let signals = Signals::install();
     let options = RunOptions {
+        answers: answers(mode, &book)?,
         transcript: transcript.clone(),
         timeout: mode.timeout,
         mode: if mode.yes {
@@ -179,6 +191,7 @@ fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
     let mut operator = operator(mode)?;
     let signals = Signals::install();
     let options = RunOptions {
+        answers: answers(mode, &book)?,
         transcript: path.to_path_buf(),
         timeout: mode.timeout,
         mode: if mode.yes {
@@ -231,7 +244,7 @@ fn finish_message(operator: &mut dyn Operator, transcript: &Path, c: Counts) {
     operator.say(&format!("Transcript: {}", transcript.display()));
 }
 
-fn plan(file: &Path, format: Format) -> Result<i32> {
+fn plan(file: &Path, format: Format, answers_template: bool) -> Result<i32> {
     let (source, _) = match load(file) {
         Ok(loaded) => loaded,
         // `plan` answers 0 or 1: a document it cannot read is an error found.
@@ -241,6 +254,10 @@ fn plan(file: &Path, format: Format) -> Result<i32> {
         }
     };
     let book = doc::parse(&source);
+    if answers_template {
+        print_out(crate::operator::answers::template(&book).as_bytes());
+        return Ok(if book.has_errors() { 1 } else { 0 });
+    }
     let text = match format {
         Format::Json => crate::plan::json(&book),
         Format::Text => crate::plan::text(&source.display_path(), &book),

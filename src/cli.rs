@@ -44,6 +44,9 @@ pub enum Command {
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Print a skeleton answers file for the document instead.
+        #[arg(long)]
+        answers_template: bool,
     },
     /// Print the source a transcript was made from, byte for byte.
     Strip {
@@ -67,6 +70,10 @@ pub struct ModeArgs {
     /// `timeout=` wins.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    /// Answers to prompts, ahead of time (YAML or JSON): keys name steps by
+    /// `name=`, heading path or a piece of their text; placeholders by name.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
 }
 
 /// Output format of `plan`.

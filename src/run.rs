@@ -19,7 +19,7 @@ use crate::operator::{CommandChoice, FailureChoice, Operator, TaskChoice, View};
 use crate::source::Source;
 use crate::state::StateDir;
 use crate::transcript::journal::{self, Journal};
-use crate::transcript::write::Counts;
+use crate::transcript::write::{Counts, done_before};
 use crate::transcript::{Outcome, RunInfo, Status, now, render};
 
 /// How often the transcript is re-rendered between prompts, at most.
@@ -47,6 +47,7 @@ impl Signals {
 /// Settings of one run or resume.
 pub struct RunOptions {
     pub transcript: PathBuf,
+    pub answers: crate::operator::Answers,
     pub timeout: Option<Duration>,
     pub mode: &'static str,
 }
@@ -75,7 +76,10 @@ impl Report {
             130
         } else if self.counts.failed > 0 {
             1
-        } else if self.counts.not_confirmed > 0 || self.counts.pending > 0 {
+        } else if self.counts.not_confirmed > 0
+            || self.counts.pending > 0
+            || self.counts.unverified > 0
+        {
             3
         } else {
             0
@@ -97,6 +101,8 @@ pub struct Run<'a> {
     session: Option<Session>,
     last_render: Instant,
     restore_on_start: bool,
+    /// Placeholder values given so far, by token: asked once per run.
+    filled: HashMap<String, String>,
 }
 
 /// sha256 of a document's text, hex.
@@ -153,6 +159,7 @@ impl<'a> Run<'a> {
             session: None,
             last_render: Instant::now(),
             restore_on_start: false,
+            filled: HashMap::new(),
         })
     }
 
@@ -186,6 +193,7 @@ impl<'a> Run<'a> {
             session: None,
             last_render: Instant::now(),
             restore_on_start: true,
+            filled: HashMap::new(),
         })
     }
 
@@ -254,7 +262,8 @@ impl<'a> Run<'a> {
     }
 
     fn settled(&self, step: &Step) -> bool {
-        step.task().is_some_and(|t| t.checked)
+        step.placeholder().is_some()
+            || done_before(&self.book, step)
             || self
                 .outcomes
                 .get(&step.id())
@@ -283,6 +292,8 @@ impl<'a> Run<'a> {
             StepKind::Task(_) if !step.children.is_empty() => self.parent_task(&step),
             StepKind::Task(_) => self.manual_task(&step),
             StepKind::Command(_) => self.command(&step),
+            StepKind::Blank(_) | StepKind::Choice(_) => self.field(&step),
+            StepKind::Placeholder(_) => Ok(Flow::Continue),
         }
     }
 
@@ -335,10 +346,65 @@ impl<'a> Run<'a> {
         Ok(Flow::Continue)
     }
 
+    /// A blank to fill in or a choice to make: from the answers file, else the operator.
+    fn field(&mut self, step: &Step) -> Result<Flow> {
+        self.checkpoint(self.operator.attended())?;
+        let view = self.view(step, "");
+        let answer = match &step.kind {
+            StepKind::Choice(field) => match self.options.answers.for_step(step) {
+                Some(a) => Some(a),
+                None => self
+                    .operator
+                    .choice(&view, &field.options)?
+                    .map(|i| field.options[i].clone()),
+            },
+            _ => match self.options.answers.for_step(step) {
+                Some(a) => Some(a),
+                None => self.operator.blank(&view)?,
+            },
+        };
+        let outcome = match answer {
+            Some(value) => {
+                let mut o = Outcome::new(step.id(), Status::Done);
+                o.value = Some(if value.trim().eq_ignore_ascii_case("now") {
+                    now()
+                } else {
+                    value
+                });
+                o
+            }
+            None if self.operator.attended() => Outcome::new(step.id(), Status::Skipped),
+            None => Outcome::new(step.id(), Status::NotConfirmed),
+        };
+        self.record(outcome, false)?;
+        Ok(Flow::Continue)
+    }
+
     fn manual_task(&mut self, step: &Step) -> Result<Flow> {
         self.checkpoint(true)?;
         let view = self.view(step, "");
-        let (choice, note) = self.operator.task(&view)?;
+        let (choice, note) = match self
+            .options
+            .answers
+            .for_step(step)
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("done") => (
+                TaskChoice::Done,
+                Some("answered in the answers file".into()),
+            ),
+            Some("skip") => (
+                TaskChoice::Skip,
+                Some("answered in the answers file".into()),
+            ),
+            Some("fail") => (
+                TaskChoice::Failed,
+                Some("answered in the answers file".into()),
+            ),
+            _ => self.operator.task(&view)?,
+        };
         let status = match choice {
             TaskChoice::Done => Status::Done,
             TaskChoice::Skip => Status::Skipped,
@@ -405,12 +471,50 @@ impl<'a> Run<'a> {
                 CommandChoice::Quit => return Ok(Flow::Interrupted),
             }
         }
+        let (filled, secrets) = match self.fill_placeholders(step, &script)? {
+            Ok(filled) => filled,
+            Err(missing) => {
+                self.operator.say(&format!(
+                    "{}:{}: cannot run: no value for {missing}; give it in an answers file (--answers) or run interactively",
+                    self.source.display_path(),
+                    step.line
+                ));
+                let mut o = Outcome::new(step.id(), Status::Failed);
+                o.how.push("unfilled".into());
+                o.output = format!("[runsheet: no value for {missing}]\n");
+                self.record(o, true)?;
+                return Ok(if self.operator.attended() {
+                    Flow::Continue
+                } else {
+                    Flow::Stop
+                });
+            }
+        };
+        let placeholders_filled = filled != script;
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let mut outcome = self.execute_block(step, &command, &script)?;
-            if edited {
-                outcome.ran = Some(script.clone());
+            let run_text = if placeholders_filled {
+                filled.clone()
+            } else {
+                script.clone()
+            };
+            let mut outcome = self.execute_block(step, &command, &run_text)?;
+            if edited || placeholders_filled {
+                outcome.ran = Some(redact(&run_text, &secrets));
+            }
+            outcome.output = redact(&outcome.output, &secrets);
+            if outcome.status == Status::Done
+                && let Some(hint) = &command.hint
+            {
+                match self.operator.verify(hint)? {
+                    Some(true) => outcome.how.push("verified".into()),
+                    Some(false) => {
+                        outcome.how.push("mismatch".into());
+                        outcome.status = Status::Failed;
+                    }
+                    None => outcome.how.push("not-verified".into()),
+                }
             }
             if outcome.status == Status::Done {
                 self.record(outcome, false)?;
@@ -452,6 +556,42 @@ impl<'a> Run<'a> {
                 FailureChoice::Abort => return Ok(Flow::Stop),
             }
         }
+    }
+
+    /// Puts the placeholders' values into `script`: from the answers file, else
+    /// the operator. `Err(token)` names the first one nobody gave a value for.
+    /// Also returns the secret values, to keep them out of the transcript.
+    fn fill_placeholders(
+        &mut self,
+        step: &Step,
+        script: &str,
+    ) -> Result<std::result::Result<(String, Vec<String>), String>> {
+        let mut filled = script.to_string();
+        let mut secrets = Vec::new();
+        for &child in &step.children {
+            let Some(p) = self.book.steps[child].placeholder().cloned() else {
+                continue;
+            };
+            if !filled.contains(&p.token) {
+                continue;
+            }
+            let value = match self.filled.get(&p.token) {
+                Some(v) => Some(v.clone()),
+                None => match self.options.answers.for_placeholder(&p.name) {
+                    Some(v) => Some(v),
+                    None => self.operator.placeholder(&p.name, &p.token, p.secret)?,
+                },
+            };
+            let Some(value) = value else {
+                return Ok(Err(p.token));
+            };
+            if p.secret && !value.is_empty() {
+                secrets.push(value.clone());
+            }
+            self.filled.insert(p.token.clone(), value.clone());
+            filled = filled.replace(&p.token, &value);
+        }
+        Ok(Ok((filled, secrets)))
     }
 
     fn session(&mut self) -> Result<&mut Session> {
@@ -616,6 +756,14 @@ fn relocate(output: &str, runbook: &str, fence_line: usize) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `text` with every secret value replaced by `•••`.
+fn redact(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .filter(|s| s.len() >= 4)
+        .fold(text.to_string(), |t, s| t.replace(s.as_str(), "•••"))
 }
 
 /// Writes `path` through a temp file in the same directory, fsync and rename,

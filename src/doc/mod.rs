@@ -1,6 +1,7 @@
 //! The document: parsing Markdown into steps, and the model they live in.
 
 pub mod attrs;
+pub mod fields;
 pub mod model;
 pub mod parse;
 

@@ -40,6 +40,41 @@ pub struct Step {
 pub enum StepKind {
     Task(Task),
     Command(Box<Command>),
+    /// A value to type in: `____`, `[START TIME]`, a `____` code span.
+    Blank(Field),
+    /// One option to pick: `Yes / No` code span, `☐ GO ☐ NO-GO` ballot.
+    Choice(Field),
+    /// A value a command needs before it may run: `<release-tag>`.
+    Placeholder(Placeholder),
+}
+
+/// A blank or choice in the text, and how it is written there.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The bytes the answer replaces (or marks, for ballots).
+    pub span: Span,
+    pub form: FieldForm,
+    /// The options of a choice; empty for a blank.
+    pub options: Vec<String>,
+}
+
+/// How a field is written in the source.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldForm {
+    /// In prose or a table cell.
+    Prose,
+    /// Inside a code span; the span covers the backticks.
+    CodeSpan,
+    /// Ballot boxes: the byte offset of each `☐`, in option order.
+    Ballot(Vec<usize>),
+}
+
+/// A placeholder in a command; a child of that command's step.
+#[derive(Debug, Clone)]
+pub struct Placeholder {
+    pub token: String,
+    pub name: String,
+    pub secret: bool,
 }
 
 /// A `- [ ]` item.
@@ -59,6 +94,9 @@ pub struct Command {
     pub attrs: Attrs,
     /// The block's content as the parser gives it (container prefixes removed).
     pub code: String,
+    /// What the document says the output should be (`**Expected**: ...`,
+    /// `# Should output: ...`), for the operator to check.
+    pub hint: Option<String>,
     pub fence: Fence,
 }
 
@@ -91,7 +129,7 @@ impl Step {
     pub fn id(&self) -> String {
         match &self.kind {
             StepKind::Command(c) => c.attrs.name.clone(),
-            StepKind::Task(_) => None,
+            _ => None,
         }
         .unwrap_or_else(|| format!("s{}", self.index + 1))
     }
@@ -100,7 +138,7 @@ impl Step {
     pub fn command(&self) -> Option<&Command> {
         match &self.kind {
             StepKind::Command(c) => Some(c),
-            StepKind::Task(_) => None,
+            _ => None,
         }
     }
 
@@ -108,7 +146,7 @@ impl Step {
     pub fn task(&self) -> Option<&Task> {
         match &self.kind {
             StepKind::Task(t) => Some(t),
-            StepKind::Command(_) => None,
+            _ => None,
         }
     }
 
@@ -117,6 +155,25 @@ impl Step {
         match self.kind {
             StepKind::Task(_) => "task",
             StepKind::Command(_) => "command",
+            StepKind::Blank(_) => "blank",
+            StepKind::Choice(_) => "choice",
+            StepKind::Placeholder(_) => "placeholder",
+        }
+    }
+
+    /// The blank or choice, if this step is one.
+    pub fn field(&self) -> Option<&Field> {
+        match &self.kind {
+            StepKind::Blank(f) | StepKind::Choice(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The placeholder, if this step is one.
+    pub fn placeholder(&self) -> Option<&Placeholder> {
+        match &self.kind {
+            StepKind::Placeholder(p) => Some(p),
+            _ => None,
         }
     }
 
@@ -168,6 +225,13 @@ pub struct PlanStep {
     pub checked: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attrs: Option<Attrs>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<String>>,
+    /// For placeholders: the name an answers file gives a value under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<bool>,
     pub children: Vec<PlanStep>,
 }
 
@@ -199,6 +263,12 @@ impl Runbook {
                 .command()
                 .map(|c| c.attrs.clone())
                 .filter(|a| *a != Attrs::default()),
+            options: match &step.kind {
+                StepKind::Choice(f) => Some(f.options.clone()),
+                _ => None,
+            },
+            name: step.placeholder().map(|p| p.name.clone()),
+            secret: step.placeholder().map(|p| p.secret),
             children: step.children.iter().map(|&c| self.plan_step(c)).collect(),
         }
     }

@@ -3,7 +3,10 @@
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use super::attrs::parse_info;
-use super::model::{Command, Fence, Runbook, Runner, Step, StepKind, Task};
+use super::fields;
+use super::model::{
+    Command, Fence, Field, FieldForm, Placeholder, Runbook, Runner, Step, StepKind, Task,
+};
 use crate::diagnostic::Severity;
 use crate::source::Source;
 
@@ -54,6 +57,8 @@ fn language(lang: &str) -> Language {
 struct OpenHeading {
     level: usize,
     text: String,
+    /// `### [ ] Heading`: the task this heading is.
+    task: Option<usize>,
 }
 
 /// A list item being read, and the task it is if it has a checkbox.
@@ -69,120 +74,58 @@ struct OpenFence {
     code: String,
 }
 
+/// A block whose text labels the fields found in it (paragraph, heading, table
+/// row, list item).
+#[derive(Default)]
+struct Label {
+    text: String,
+    fields: Vec<usize>,
+}
+
+/// The state of one pass over the parser's events.
+struct Walker<'s> {
+    source: &'s Source,
+    book: Runbook,
+    headings: Vec<(usize, String)>,
+    heading: Option<OpenHeading>,
+    items: Vec<OpenItem>,
+    fence: Option<OpenFence>,
+    paragraph_start: Option<usize>,
+    /// Source range of consecutive text events, scanned for blanks and ballots.
+    run: Option<std::ops::Range<usize>>,
+    labels: Vec<Label>,
+    /// The command just read, until another step or heading: a paragraph right
+    /// after it may say what its output should be.
+    last_command: Option<usize>,
+    in_metadata: bool,
+}
+
 /// Parses a document into its steps. Pure: never fails; problems become diagnostics.
 pub fn parse(source: &Source) -> Runbook {
     let base = source.body_offset();
     let body = &source.text[base..];
-    let mut book = Runbook {
-        summary_at: base,
-        ..Runbook::default()
+    let mut w = Walker {
+        source,
+        book: Runbook {
+            summary_at: base,
+            ..Runbook::default()
+        },
+        headings: Vec::new(),
+        heading: None,
+        items: Vec::new(),
+        fence: None,
+        paragraph_start: None,
+        run: None,
+        labels: Vec::new(),
+        last_command: None,
+        in_metadata: false,
     };
-    let mut headings: Vec<(usize, String)> = Vec::new();
-    let mut heading: Option<OpenHeading> = None;
-    let mut items: Vec<OpenItem> = Vec::new();
-    let mut fence: Option<OpenFence> = None;
-    let mut paragraph_start: Option<usize> = None;
-
     for (event, range) in Parser::new_ext(body, options(body)).into_offset_iter() {
         let range = range.start + base..range.end + base;
-        match event {
-            Event::Start(Tag::MetadataBlock(_)) => {}
-            Event::End(TagEnd::MetadataBlock(_)) if range.start == base => {
-                book.summary_at = next_line(&source.text, range.end);
-            }
-            Event::Start(Tag::Heading { level, .. }) => {
-                stop_collecting(&mut items);
-                heading = Some(OpenHeading {
-                    level: level as usize,
-                    text: String::new(),
-                });
-                checkbox_outside_list(source, &mut book, range.start, true);
-            }
-            Event::End(TagEnd::Heading(_)) => {
-                if let Some(h) = heading.take() {
-                    headings.retain(|(level, _)| *level < h.level);
-                    headings.push((h.level, h.text.trim().to_string()));
-                }
-            }
-            Event::Start(Tag::Item) => items.push(OpenItem {
-                task: None,
-                collecting: false,
-            }),
-            Event::End(TagEnd::Item) => {
-                items.pop();
-            }
-            Event::TaskListMarker(checked) => {
-                let index = book.steps.len();
-                let parent = items.iter().rev().skip(1).find_map(|i| i.task);
-                book.steps.push(Step {
-                    index,
-                    kind: StepKind::Task(Task {
-                        checked,
-                        marker: range.clone(),
-                    }),
-                    span: range.clone(),
-                    line: source.position(range.start).0,
-                    heading: heading_path(&headings),
-                    text: String::new(),
-                    parent,
-                    children: Vec::new(),
-                });
-                if let Some(p) = parent {
-                    book.steps[p].children.push(index);
-                }
-                if let Some(item) = items.last_mut() {
-                    item.task = Some(index);
-                    item.collecting = true;
-                }
-            }
-            Event::Start(Tag::Paragraph) => {
-                paragraph_start = Some(range.start);
-            }
-            Event::End(TagEnd::Paragraph) => {
-                if let Some(start) = paragraph_start.take()
-                    && !items.last().is_some_and(|i| i.collecting)
-                {
-                    checkbox_outside_list(source, &mut book, start, false);
-                }
-                stop_collecting(&mut items);
-            }
-            Event::Start(Tag::CodeBlock(kind)) => {
-                stop_collecting(&mut items);
-                if let CodeBlockKind::Fenced(info) = kind {
-                    fence = Some(OpenFence {
-                        start: range.start,
-                        info: info.to_string(),
-                        code: String::new(),
-                    });
-                }
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                if let Some(open) = fence.take() {
-                    close_fence(source, &mut book, &headings, &items, open, range.end);
-                }
-            }
-            Event::Start(Tag::List(_) | Tag::BlockQuote(_) | Tag::Table(_) | Tag::HtmlBlock) => {
-                stop_collecting(&mut items)
-            }
-            Event::Text(text) | Event::Code(text) => {
-                if let Some(open) = fence.as_mut() {
-                    open.code.push_str(&text);
-                } else if let Some(h) = heading.as_mut() {
-                    h.text.push_str(&text);
-                } else {
-                    collect(&mut book, &items, &text);
-                }
-            }
-            Event::SoftBreak | Event::HardBreak => {
-                if let Some(h) = heading.as_mut() {
-                    h.text.push(' ');
-                } else {
-                    collect(&mut book, &items, " ");
-                }
-            }
-            _ => {}
-        }
+        w.event(event, range, base);
     }
+    w.flush_run();
+    let mut book = w.book;
     for step in &mut book.steps {
         step.text = tidy(&step.text);
     }
@@ -190,31 +133,389 @@ pub fn parse(source: &Source) -> Runbook {
         book.diagnostics.push(source.diagnostic(
             Severity::Warning,
             base,
-            "this document has no steps: no `- [ ]` items and no runnable fenced blocks",
+            "this document has no steps: no `- [ ]` items, blanks, choices or runnable fenced blocks",
             Some("runsheet runs ```bash blocks and asks about `- [ ]` items".into()),
         ));
     }
     book
 }
 
+impl Walker<'_> {
+    fn event(&mut self, event: Event<'_>, range: std::ops::Range<usize>, base: usize) {
+        if !matches!(event, Event::Text(_)) {
+            self.flush_run();
+        }
+        match event {
+            Event::Start(Tag::MetadataBlock(_)) => self.in_metadata = true,
+            Event::End(TagEnd::MetadataBlock(_)) => {
+                self.in_metadata = false;
+                if range.start == base {
+                    self.book.summary_at = next_line(&self.source.text, range.end);
+                }
+            }
+            // Front matter is data, not prose: no fields in it.
+            Event::Text(_) if self.in_metadata => {}
+            Event::Start(Tag::Heading { level, .. }) => {
+                self.last_command = None;
+                self.stop_collecting();
+                let task = self.heading_checkbox(range.start);
+                self.heading = Some(OpenHeading {
+                    level: level as usize,
+                    text: String::new(),
+                    task,
+                });
+                self.labels.push(Label::default());
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some(h) = self.heading.take() {
+                    let text = tidy(&h.text);
+                    let text = match h.task {
+                        Some(t) => {
+                            let rest = text.get(3..).unwrap_or("").trim().to_string();
+                            self.book.steps[t].text = rest.clone();
+                            rest
+                        }
+                        None => text,
+                    };
+                    self.headings.retain(|(level, _)| *level < h.level);
+                    self.headings.push((h.level, text));
+                }
+                self.pop_label();
+            }
+            Event::Start(Tag::Item) => {
+                self.items.push(OpenItem {
+                    task: None,
+                    collecting: false,
+                });
+                self.labels.push(Label::default());
+            }
+            Event::End(TagEnd::Item) => {
+                self.items.pop();
+                self.pop_label();
+            }
+            Event::TaskListMarker(checked) => {
+                let parent = self.items.iter().rev().skip(1).find_map(|i| i.task);
+                let index = self.push(
+                    StepKind::Task(Task {
+                        checked,
+                        marker: range.clone(),
+                    }),
+                    range,
+                    parent,
+                );
+                if let Some(item) = self.items.last_mut() {
+                    item.task = Some(index);
+                    item.collecting = true;
+                }
+            }
+            Event::Start(Tag::Paragraph) => {
+                self.paragraph_start = Some(range.start);
+                self.labels.push(Label::default());
+            }
+            Event::End(TagEnd::Paragraph) => {
+                if let Some(start) = self.paragraph_start.take()
+                    && !self.items.last().is_some_and(|i| i.collecting)
+                {
+                    self.checkbox_outside_list(start);
+                }
+                if let Some(index) = self.last_command.take()
+                    && let Some(hint) = self.labels.last().and_then(|l| prose_hint(&tidy(&l.text)))
+                    && let StepKind::Command(c) = &mut self.book.steps[index].kind
+                    && c.hint.is_none()
+                {
+                    c.hint = Some(hint);
+                }
+                self.stop_collecting();
+                self.pop_label();
+            }
+            Event::Start(Tag::TableRow | Tag::TableHead) => self.labels.push(Label::default()),
+            Event::End(TagEnd::TableRow | TagEnd::TableHead) => self.pop_label(),
+            Event::End(TagEnd::TableCell) => self.label_text(" | "),
+            Event::Start(Tag::CodeBlock(kind)) => {
+                self.stop_collecting();
+                if let CodeBlockKind::Fenced(info) = kind {
+                    self.fence = Some(OpenFence {
+                        start: range.start,
+                        info: info.to_string(),
+                        code: String::new(),
+                    });
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some(open) = self.fence.take() {
+                    self.close_fence(open, range.end);
+                }
+            }
+            Event::Start(Tag::List(_) | Tag::BlockQuote(_) | Tag::Table(_) | Tag::HtmlBlock) => {
+                self.stop_collecting()
+            }
+            Event::Text(text) => {
+                if let Some(open) = self.fence.as_mut() {
+                    open.code.push_str(&text);
+                    return;
+                }
+                self.text(&text);
+                // A backslash escape (`\_`) comes as its character alone: the
+                // backslash before it belongs to the run too.
+                let bytes = self.source.text.as_bytes();
+                let escaped =
+                    range.start > 0 && bytes[range.start - 1] == b'\\' && range.len() == 1;
+                let start = if escaped {
+                    range.start - 1
+                } else {
+                    range.start
+                };
+                self.run = match self.run.take() {
+                    Some(run) if run.end == start || run.end == range.start => {
+                        Some(run.start..range.end)
+                    }
+                    Some(run) => {
+                        self.run = Some(run);
+                        self.flush_run();
+                        Some(start..range.end)
+                    }
+                    None => Some(start..range.end),
+                };
+            }
+            Event::Code(code) => {
+                self.text(&format!("`{code}`"));
+                self.code_span(&code, range);
+            }
+            Event::SoftBreak | Event::HardBreak => self.text(" "),
+            _ => {}
+        }
+    }
+
+    fn push(
+        &mut self,
+        kind: StepKind,
+        span: std::ops::Range<usize>,
+        parent: Option<usize>,
+    ) -> usize {
+        self.last_command = None;
+        let index = self.book.steps.len();
+        self.book.steps.push(Step {
+            index,
+            kind,
+            line: self.source.position(span.start).0,
+            span,
+            heading: heading_path(&self.headings),
+            text: String::new(),
+            parent,
+            children: Vec::new(),
+        });
+        if let Some(p) = parent {
+            self.book.steps[p].children.push(index);
+        }
+        index
+    }
+
+    /// The innermost task the current position is inside.
+    fn enclosing_task(&self) -> Option<usize> {
+        self.items.iter().rev().find_map(|i| i.task)
+    }
+
+    fn text(&mut self, text: &str) {
+        if let Some(h) = self.heading.as_mut() {
+            h.text.push_str(text);
+        } else if let Some(OpenItem {
+            task: Some(index),
+            collecting: true,
+        }) = self.items.last()
+        {
+            self.book.steps[*index].text.push_str(text);
+        }
+        if let Some(label) = self.labels.last_mut() {
+            label.text.push_str(text);
+        }
+    }
+
+    fn label_text(&mut self, text: &str) {
+        if let Some(label) = self.labels.last_mut() {
+            label.text.push_str(text);
+        }
+    }
+
+    fn pop_label(&mut self) {
+        let Some(label) = self.labels.pop() else {
+            return;
+        };
+        let text = tidy(label.text.trim_matches([' ', '|']));
+        for index in label.fields {
+            self.book.steps[index].text = text.clone();
+        }
+        // An item's text also labels what the item's paragraph holds.
+        if let Some(outer) = self.labels.last_mut() {
+            if outer.text.is_empty() {
+                outer.text = text;
+            }
+        }
+    }
+
+    fn add_field(&mut self, kind: StepKind, span: std::ops::Range<usize>) {
+        let parent = self.enclosing_task();
+        let index = self.push(kind, span, parent);
+        match self.labels.last_mut() {
+            Some(label) => label.fields.push(index),
+            None => {
+                self.book.steps[index].text = self
+                    .source
+                    .line_text(self.book.steps[index].line)
+                    .trim()
+                    .to_string()
+            }
+        }
+    }
+
+    /// Blanks and ballots in the run of text just read.
+    fn flush_run(&mut self) {
+        let Some(run) = self.run.take() else {
+            return;
+        };
+        let text = &self.source.text[run.clone()];
+        let mut found: Vec<(usize, StepKind, std::ops::Range<usize>)> = Vec::new();
+        for blank in fields::blanks(text) {
+            let span = run.start + blank.start..run.start + blank.end;
+            found.push((
+                span.start,
+                StepKind::Blank(Field {
+                    span: span.clone(),
+                    form: FieldForm::Prose,
+                    options: Vec::new(),
+                }),
+                span,
+            ));
+        }
+        for ballot in fields::ballots(text) {
+            let span = run.start + ballot.span.start..run.start + ballot.span.end;
+            let boxes = ballot.boxes.iter().map(|b| run.start + b).collect();
+            let options = if ballot.options.len() == 1 {
+                // A lone box: checked or not.
+                vec!["yes".to_string(), "no".to_string()]
+            } else {
+                ballot.options
+            };
+            found.push((
+                span.start,
+                StepKind::Choice(Field {
+                    span: span.clone(),
+                    form: FieldForm::Ballot(boxes),
+                    options,
+                }),
+                span,
+            ));
+        }
+        found.sort_by_key(|f| f.0);
+        for (_, kind, span) in found {
+            self.add_field(kind, span);
+        }
+    }
+
+    fn code_span(&mut self, code: &str, range: std::ops::Range<usize>) {
+        if code.len() >= 3 && code.trim().chars().all(|c| c == '_') && code.trim().len() >= 3 {
+            self.add_field(
+                StepKind::Blank(Field {
+                    span: range.clone(),
+                    form: FieldForm::CodeSpan,
+                    options: Vec::new(),
+                }),
+                range,
+            );
+        } else if let Some(options) = fields::code_choice(code) {
+            self.add_field(
+                StepKind::Choice(Field {
+                    span: range.clone(),
+                    form: FieldForm::CodeSpan,
+                    options,
+                }),
+                range,
+            );
+        }
+    }
+
+    fn stop_collecting(&mut self) {
+        if let Some(item) = self.items.last_mut() {
+            item.collecting = false;
+        }
+    }
+
+    /// `### [ ] Heading`: a heading that is a task.
+    fn heading_checkbox(&mut self, start: usize) -> Option<usize> {
+        let line = &self.source.text[start..];
+        let hashes = line.len() - line.trim_start_matches('#').len();
+        let after = &line[hashes..];
+        let spaces = after.len() - after.trim_start_matches([' ', '\t']).len();
+        let at = start + hashes + spaces;
+        let rest = &self.source.text[at..];
+        let checked = if rest.starts_with("[ ] ") {
+            false
+        } else if rest.starts_with("[x] ") || rest.starts_with("[X] ") {
+            true
+        } else {
+            return None;
+        };
+        Some(self.push(
+            StepKind::Task(Task {
+                checked,
+                marker: at..at + 3,
+            }),
+            at..at + 3,
+            None,
+        ))
+    }
+
+    /// `[ ] item` in a paragraph: a checkbox that is no task item.
+    fn checkbox_outside_list(&mut self, start: usize) {
+        let text = &self.source.text[start..];
+        if ["[ ]", "[x]", "[X]"].iter().any(|b| text.starts_with(b)) {
+            self.book.diagnostics.push(self.source.diagnostic(
+                Severity::Warning,
+                start,
+                "this checkbox is not in a list item, so it is not a step",
+                Some("write it as a task list item: `- [ ] ...`".into()),
+            ));
+        }
+    }
+
+    fn close_fence(&mut self, open: OpenFence, end: usize) {
+        if let Some(index) = close_fence(
+            self.source,
+            &mut self.book,
+            &self.headings,
+            &self.items,
+            open,
+            end,
+        ) {
+            self.last_command = Some(index);
+            let step = &self.book.steps[index];
+            let script = step.command().map(|c| c.script()).unwrap_or_default();
+            let first_code_line = step.line + 1;
+            for p in fields::placeholders(&script) {
+                let line = first_code_line + p.line;
+                let child = self.book.steps.len();
+                let heading = self.book.steps[index].heading.clone();
+                self.book.steps.push(Step {
+                    index: child,
+                    kind: StepKind::Placeholder(Placeholder {
+                        token: p.token.clone(),
+                        name: p.name,
+                        secret: p.secret,
+                    }),
+                    span: self.book.steps[index].span.clone(),
+                    line,
+                    heading,
+                    text: p.token,
+                    parent: Some(index),
+                    children: Vec::new(),
+                });
+                self.book.steps[index].children.push(child);
+            }
+        }
+    }
+}
+
 fn heading_path(headings: &[(usize, String)]) -> Vec<String> {
     headings.iter().map(|(_, t)| t.clone()).collect()
-}
-
-fn stop_collecting(items: &mut [OpenItem]) {
-    if let Some(item) = items.last_mut() {
-        item.collecting = false;
-    }
-}
-
-fn collect(book: &mut Runbook, items: &[OpenItem], text: &str) {
-    if let Some(OpenItem {
-        task: Some(index),
-        collecting: true,
-    }) = items.last()
-    {
-        book.steps[*index].text.push_str(text);
-    }
 }
 
 fn tidy(text: &str) -> String {
@@ -227,23 +528,47 @@ fn next_line(text: &str, offset: usize) -> usize {
         .map_or(text.len(), |i| offset + i + 1)
 }
 
-/// `[ ] item` in a paragraph or `### [ ] Heading`: a checkbox that is no task item.
-fn checkbox_outside_list(source: &Source, book: &mut Runbook, start: usize, in_heading: bool) {
-    let text = &source.text[start..];
-    let text = if in_heading {
-        text.trim_start_matches('#').trim_start()
-    } else {
-        text
-    };
-    if ["[ ]", "[x]", "[X]"].iter().any(|b| text.starts_with(b)) {
-        let at = source.text.len() - text.len();
-        book.diagnostics.push(source.diagnostic(
-            Severity::Warning,
-            at,
-            "this checkbox is not in a list item, so it is not a step",
-            Some("write it as a task list item: `- [ ] ...`".into()),
-        ));
+/// `# Expected: 200 OK`, `# Should output: ...` inside a block.
+fn comment_hint(code: &str) -> Option<String> {
+    code.lines().find_map(|line| {
+        let t = line.trim_start().strip_prefix('#')?.trim_start();
+        let lower = t.to_ascii_lowercase();
+        [
+            "expected output:",
+            "expected:",
+            "should output:",
+            "should show:",
+            "should print:",
+            "should return:",
+        ]
+        .iter()
+        .find(|p| lower.starts_with(*p))
+        .map(|p| t[p.len()..].trim().to_string())
+        .filter(|h| !h.is_empty())
+    })
+}
+
+/// `**Expected**: ...` (or `Expected output:`) as the paragraph right after a block.
+fn prose_hint(text: &str) -> Option<String> {
+    let t = text.trim_start_matches(['*', '_', ' ']);
+    let lower = t.to_ascii_lowercase();
+    for p in [
+        "expected output",
+        "expected result",
+        "expected",
+        "should output",
+        "should show",
+    ] {
+        if let Some(rest) = lower.strip_prefix(p) {
+            let rest_at = t.len() - rest.len();
+            let rest = t[rest_at..].trim_start_matches(['*', '_', ' ']);
+            if let Some(hint) = rest.strip_prefix(':') {
+                let hint = hint.trim_start_matches(['*', '_', ' ']).trim();
+                return (!hint.is_empty()).then(|| hint.to_string());
+            }
+        }
     }
+    None
 }
 
 /// `line` with the container prefix of its block taken off: each `>` of the
@@ -266,7 +591,7 @@ fn close_fence(
     items: &[OpenItem],
     open: OpenFence,
     end: usize,
-) {
+) -> Option<usize> {
     let text = &source.text;
     let line_start = source.line_start(open.start);
     let opener = &text[open.start..];
@@ -296,20 +621,20 @@ fn close_fence(
         (end, !text[..end].ends_with('\n'))
     };
 
-    let (line, column) = source.position(open.start);
+    let line = source.position(open.start).0;
     let (lang, attrs) = match parse_info(&open.info) {
         Ok(parsed) => parsed,
         Err(e) => {
             let info_at = open.start + marker_len + e.offset;
             book.diagnostics
                 .push(source.diagnostic(Severity::Error, info_at, e.message, e.hint));
-            return;
+            return None;
         }
     };
     let runner = match (&attrs.runner, language(&lang)) {
         (Some(program), _) => Runner::Program(program.clone()),
         (None, Language::Run(runner)) => runner,
-        (None, Language::Shown) => return,
+        (None, Language::Shown) => return None,
         (None, Language::NoRunner) => {
             book.diagnostics.push(source.diagnostic(
                 Severity::Warning,
@@ -317,7 +642,7 @@ fn close_fence(
                 format!("runsheet has no runner for `{lang}` blocks; this one is shown, not run"),
                 Some(format!("set one with {{runner=...}} on the fence, e.g. ```{lang} {{runner=\"psql -f\"}}")),
             ));
-            return;
+            return None;
         }
     };
     if !closed {
@@ -328,7 +653,6 @@ fn close_fence(
             Some(format!("close it with a line of {marker}")),
         ));
     }
-    let _ = column;
     let index = book.steps.len();
     let parent = items.iter().rev().find_map(|i| i.task);
     let first_line = open
@@ -345,6 +669,7 @@ fn close_fence(
             lang,
             runner,
             attrs,
+            hint: comment_hint(&open.code),
             code: open.code,
             fence: Fence {
                 insert_at,
@@ -364,6 +689,7 @@ fn close_fence(
     if let Some(p) = parent {
         book.steps[p].children.push(index);
     }
+    Some(index)
 }
 
 #[cfg(test)]
@@ -455,15 +781,49 @@ mod tests {
     }
 
     #[test]
-    fn loose_checkboxes_warn() {
-        let book = parse_str("[ ] not a list\n\n### [ ] Heading box\n");
+    fn loose_checkboxes_warn_and_heading_checkboxes_are_tasks() {
+        let book = parse_str("[ ] not a list\n\n### [ ] Heading box\n\n```bash\necho under\n```\n");
+        let loose = book
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("not in a list item"));
+        assert_eq!(loose.count(), 1);
+        assert_eq!(book.steps[0].kind_name(), "task");
+        assert_eq!(book.steps[0].text, "Heading box");
+        assert_eq!(book.steps[1].heading, vec!["Heading box"]);
+    }
+
+    #[test]
+    fn blanks_choices_and_placeholders_are_steps() {
+        let text = "- [ ] Record start: ________ (UTC)\n- [ ] Decision: `GO / NO-GO`\n- X: ******\\_\\_\\_\\_******\n\n| Check | Result |\n|---|---|\n| CAB | ☐ Yes ☐ No |\n\n```bash\ncurl -H \"Bearer <api-token>\" x\n```\n**Expected**: `200 OK`\n";
+        let book = parse_str(text);
+        let kinds: Vec<_> = book
+            .steps
+            .iter()
+            .map(|s| (s.kind_name(), s.parent))
+            .collect();
         assert_eq!(
-            book.diagnostics
-                .iter()
-                .filter(|d| d.message.contains("not in a list item"))
-                .count(),
-            2
+            kinds,
+            vec![
+                ("task", None),
+                ("blank", Some(0)),
+                ("task", None),
+                ("choice", Some(2)),
+                ("blank", None),
+                ("choice", None),
+                ("command", None),
+                ("placeholder", Some(6)),
+            ]
         );
+        assert_eq!(&text[book.steps[4].span.clone()], "\\_\\_\\_\\_");
+        assert_eq!(book.steps[1].text, "Record start: ________ (UTC)");
+        assert_eq!(book.steps[5].text, "CAB | ☐ Yes ☐ No");
+        assert_eq!(book.steps[5].field().unwrap().options, vec!["Yes", "No"]);
+        assert_eq!(
+            book.steps[6].command().unwrap().hint.as_deref(),
+            Some("`200 OK`")
+        );
+        assert!(book.steps[7].placeholder().unwrap().secret);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The operator: who answers runsheet's questions — a person at a terminal, or
 //! nobody (`--yes`). One trait, so the run loop never asks which.
 
+pub mod answers;
 mod tty;
 mod yes;
 
+pub use answers::Answers;
 pub use tty::Terminal;
 pub use yes::Unattended;
 
@@ -64,6 +66,16 @@ pub trait Operator {
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)>;
     /// Lets the operator change `script` for this run only.
     fn edit(&mut self, script: &str) -> Result<String>;
+    /// A value for a blank; `None` leaves it (skipped, or nobody to ask).
+    fn blank(&mut self, view: &View) -> Result<Option<String>>;
+    /// One of `options`, by index; `None` leaves it.
+    fn choice(&mut self, view: &View, options: &[String]) -> Result<Option<usize>>;
+    /// A value for a placeholder in the command about to run; asked without
+    /// echo when `secret`. `None`: nobody to ask.
+    fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Option<String>>;
+    /// After a command with an `Expected` hint ran: did the output match?
+    /// `None`: nobody to say.
+    fn verify(&mut self, hint: &str) -> Result<Option<bool>>;
 }
 
 /// `[12/87] Section › Subsection`: where the operator is.

@@ -135,6 +135,76 @@ impl Operator for Terminal {
         }
     }
 
+    fn blank(&mut self, view: &View) -> Result<Option<String>> {
+        self.show(view);
+        let value: String = Input::with_theme(&SimpleTheme)
+            .with_prompt("Value (`now` for the current UTC time, empty to skip)")
+            .allow_empty(true)
+            .interact_text_on(&self.term)
+            .map_err(|_| Error::Interrupted)?;
+        let value = value.trim().to_string();
+        Ok((!value.is_empty()).then_some(value))
+    }
+
+    fn choice(&mut self, view: &View, options: &[String]) -> Result<Option<usize>> {
+        self.show(view);
+        for (n, o) in options.iter().enumerate() {
+            let _ = self.term.write_line(&format!("  {}) {o}", n + 1));
+        }
+        let count = options.len();
+        let lower: Vec<String> = options.iter().map(|o| o.to_lowercase()).collect();
+        let check = lower.clone();
+        let answer: String = Input::with_theme(&SimpleTheme)
+            .with_prompt(format!(
+                "Pick 1-{count} (or type the option; empty to skip)"
+            ))
+            .allow_empty(true)
+            .validate_with(move |input: &String| -> std::result::Result<(), String> {
+                let t = input.trim().to_lowercase();
+                let ok = t.is_empty()
+                    || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n))
+                    || check.contains(&t);
+                if ok {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "type a number from 1 to {count}, or one of the options"
+                    ))
+                }
+            })
+            .interact_text_on(&self.term)
+            .map_err(|_| Error::Interrupted)?;
+        let t = answer.trim().to_lowercase();
+        Ok(t.parse::<usize>()
+            .ok()
+            .map(|n| n - 1)
+            .or_else(|| lower.iter().position(|o| *o == t)))
+    }
+
+    fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Option<String>> {
+        let prompt = format!("Value for {token}");
+        let value = if secret {
+            dialoguer::Password::with_theme(&SimpleTheme)
+                .with_prompt(format!("{prompt} (hidden)"))
+                .interact_on(&self.term)
+                .map_err(|_| Error::Interrupted)?
+        } else {
+            Input::<String>::with_theme(&SimpleTheme)
+                .with_prompt(prompt)
+                .interact_text_on(&self.term)
+                .map_err(|_| Error::Interrupted)?
+        };
+        let _ = name;
+        Ok(Some(value))
+    }
+
+    fn verify(&mut self, hint: &str) -> Result<Option<bool>> {
+        let _ = self.term.write_line(&format!("  Expected: {hint}"));
+        Ok(Some(
+            self.ask("Does the output match?", &["yes", "no"])? == 0,
+        ))
+    }
+
     fn edit(&mut self, script: &str) -> Result<String> {
         let mut file = tempfile::Builder::new()
             .prefix("runsheet-block-")

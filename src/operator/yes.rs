@@ -36,6 +36,24 @@ impl Operator for Unattended {
         Ok((TaskChoice::NotConfirmed, None))
     }
 
+    fn blank(&mut self, view: &View) -> Result<Option<String>> {
+        eprintln!("{} — not answered (unattended)", progress_with_text(view));
+        Ok(None)
+    }
+
+    fn choice(&mut self, view: &View, _options: &[String]) -> Result<Option<usize>> {
+        eprintln!("{} — not answered (unattended)", progress_with_text(view));
+        Ok(None)
+    }
+
+    fn placeholder(&mut self, _name: &str, _token: &str, _secret: bool) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    fn verify(&mut self, _hint: &str) -> Result<Option<bool>> {
+        Ok(None)
+    }
+
     fn edit(&mut self, _script: &str) -> Result<String> {
         Err(Error::usage("editing a block needs a person at a terminal"))
     }

@@ -79,6 +79,9 @@ pub struct Outcome {
     pub ran: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The answer to a blank or choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 impl Outcome {
@@ -94,6 +97,7 @@ impl Outcome {
             output: String::new(),
             ran: None,
             note: None,
+            value: None,
         }
     }
 
@@ -163,6 +167,9 @@ mod tests {
         } else if n % 2 == 1 {
             o.note = Some("checked by hand --> ok | `x` *y*\nsecond line".into());
         }
+        if !command && n % 3 != 2 {
+            o.value = Some(["Yes", "GO", "a|b `c` --> d\ne"][n % 3].into());
+        }
         o
     }
 
@@ -173,6 +180,7 @@ mod tests {
         let outcomes: HashMap<_, _> = book
             .steps
             .iter()
+            .filter(|s| s.placeholder().is_none())
             .enumerate()
             .map(|(n, s)| (s.id(), outcome_for(s.id(), s.command().is_some(), n)))
             .collect();
@@ -247,6 +255,10 @@ mod tests {
             "````markdown\n- [ ] example\n```bash\nx\n```\n````\n",
             "```text\nplain\n```\n",
             "    indented code\n",
+            "Decision: `GO / NO-GO` and ☐ Yes ☐ No\n",
+            "| CAB | ☐ |\n|---|---|\n| x | `____` |\n",
+            "- [ ] start: ________ [START TIME] ******\\_\\_******\n",
+            "### [ ] heading task\n",
             "---\n",
             "```bash\nunclosed\n",
         ];
@@ -282,6 +294,7 @@ mod tests {
         let outcomes: HashMap<_, _> = book
             .steps
             .iter()
+            .filter(|s| s.placeholder().is_none())
             .enumerate()
             .map(|(n, s)| (s.id(), outcome_for(s.id(), s.command().is_some(), n)))
             .collect();

@@ -21,8 +21,8 @@ pub struct Transcript {
     pub outcomes: HashMap<String, Outcome>,
 }
 
-/// Bytes `from..to` to take out, and a ticked box at an offset to put back as `[ ]`.
-type Removal = (usize, usize, Option<(usize, String)>);
+/// Bytes `from..to` to replace with the text runsheet took out.
+type Removal = (usize, usize, String);
 
 /// One marked region being read.
 struct Open {
@@ -89,7 +89,7 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
                 let end = text[range.start..]
                     .find('\n')
                     .map_or(text.len(), |i| range.start + i + 1);
-                removals.push((o.start, end, None));
+                removals.push((o.start, end, String::new()));
                 match kind {
                     "run" => info = Some(run_info(&o.marker)),
                     "out" => {
@@ -117,20 +117,27 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
                 };
                 let spaced = m.get("sp") == Some("1");
                 let from = if spaced { start - 1 } else { start };
-                let restore = if m.get("tick") == Some("1") {
+                if m.get("tick") == Some("1") {
                     let at = start
                         .checked_sub(4)
-                        .filter(|&a| text.get(a..a + 3) == Some("[x]"));
-                    Some((
-                        at.ok_or_else(|| damaged("a ticked box is no longer `[x]`".into()))?,
-                        "[ ]".to_string(),
-                    ))
-                } else {
-                    None
-                };
-                removals.push((from, range.end, restore));
+                        .filter(|&a| text.get(a..a + 3) == Some("[x]"))
+                        .ok_or_else(|| damaged("a ticked box is no longer `[x]`".into()))?;
+                    removals.push((at, at + 3, "[ ]".into()));
+                }
+                // A fill replaced `n` bytes before its marker; `was` is what stood there.
+                let n: usize = m.get("n").and_then(|n| n.parse().ok()).unwrap_or(0);
+                let from = from
+                    .checked_sub(n)
+                    .filter(|&f| text.is_char_boundary(f))
+                    .ok_or_else(|| damaged("a filled value runs past the start".into()))?;
+                removals.push((
+                    from,
+                    range.end,
+                    m.get("was").unwrap_or_default().to_string(),
+                ));
                 if let Some(mut o) = outcome(&m) {
                     o.note = m.get("note").map(str::to_string);
+                    o.value = m.get("value").map(str::to_string);
                     outcomes.insert(o.id.clone(), o);
                 }
             }
@@ -163,17 +170,12 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
     removals.sort_by_key(|r| r.0);
     let mut source = String::with_capacity(text.len());
     let mut at = 0;
-    let mut restores: Vec<(usize, String)> = removals.iter().filter_map(|r| r.2.clone()).collect();
-    restores.sort_by_key(|r| r.0);
-    let mut cuts: Vec<(usize, usize, &str)> = removals.iter().map(|r| (r.0, r.1, "")).collect();
-    cuts.extend(restores.iter().map(|(a, s)| (*a, *a + 3, s.as_str())));
-    cuts.sort_by_key(|c| c.0);
-    for (from, to, with) in cuts {
+    for (from, to, with) in removals {
         if from < at {
             return Err(damaged("overlapping markers".into()));
         }
         source.push_str(&text[at..from]);
-        source.push_str(with);
+        source.push_str(&with);
         at = to;
     }
     source.push_str(&text[at..]);
@@ -212,5 +214,6 @@ fn outcome(m: &Marker) -> Option<Outcome> {
         output: String::new(),
         ran: None,
         note: None,
+        value: None,
     })
 }

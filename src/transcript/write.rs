@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 
 use super::marker;
 use super::{Outcome, RunInfo, Status, clock};
+use crate::doc::fields::{BALLOT, BALLOT_MARKED};
+use crate::doc::model::{Field, FieldForm};
 use crate::doc::{Command, Runbook, Step, StepKind};
 use crate::source::Source;
 
@@ -23,6 +25,8 @@ pub struct Counts {
     pub failed: usize,
     pub not_confirmed: usize,
     pub pending: usize,
+    /// Done, but an `Expected` hint beside it was checked by nobody.
+    pub unverified: usize,
 }
 
 impl Counts {
@@ -30,17 +34,39 @@ impl Counts {
     pub fn of(book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Counts {
         let mut c = Counts::default();
         for step in &book.steps {
+            if step.placeholder().is_some() {
+                // Filled as part of its command; counted with it.
+                continue;
+            }
             match outcomes.get(&step.id()).map(|o| o.status) {
                 Some(Status::Done) => c.done += 1,
                 Some(Status::Skipped) => c.skipped += 1,
                 Some(Status::Failed) => c.failed += 1,
                 Some(Status::NotConfirmed) => c.not_confirmed += 1,
-                None if step.task().is_some_and(|t| t.checked) => c.done += 1,
+                None if done_before(book, step) => c.done += 1,
                 None => c.pending += 1,
+            }
+            if outcomes
+                .get(&step.id())
+                .is_some_and(|o| o.has("not-verified"))
+            {
+                c.unverified += 1;
             }
         }
         c
     }
+}
+
+/// Ticked `[x]` in the source, or inside an item that was: done before the run.
+pub fn done_before(book: &Runbook, step: &Step) -> bool {
+    let mut at = Some(step.index);
+    while let Some(i) = at {
+        if book.steps[i].task().is_some_and(|t| t.checked) {
+            return true;
+        }
+        at = book.steps[i].parent;
+    }
+    false
 }
 
 /// The transcript text for `source` with `outcomes` recorded into it.
@@ -60,6 +86,11 @@ pub fn render(
         match &step.kind {
             StepKind::Task(_) => task_edits(text, step, outcome, &mut edits),
             StepKind::Command(command) => edits.push(command_edit(text, command, outcome, eol)),
+            StepKind::Blank(field) | StepKind::Choice(field) => {
+                edits.push(field_edit(text, field, outcome))
+            }
+            // What a placeholder was filled with shows in the command as it ran.
+            StepKind::Placeholder(_) => {}
         }
     }
     edits.sort_by_key(|e| e.at);
@@ -120,7 +151,14 @@ fn summary(
         c.done, c.skipped, c.failed
     );
     if c.not_confirmed > 0 {
-        let _ = write!(tally, " · {} not confirmed", c.not_confirmed);
+        let _ = write!(
+            tally,
+            " · {} not confirmed or not answered",
+            c.not_confirmed
+        );
+    }
+    if c.unverified > 0 {
+        let _ = write!(tally, " · {} outputs not verified", c.unverified);
     }
     if c.pending > 0 {
         let _ = write!(tally, " · {} not reached", c.pending);
@@ -195,6 +233,93 @@ fn task_edits(text: &str, step: &Step, outcome: &Outcome, edits: &mut Vec<Edit>)
     });
 }
 
+/// A blank filled in or a choice marked, in place; or a "not answered" note beside it.
+fn field_edit(text: &str, field: &Field, outcome: &Outcome) -> Edit {
+    let original = &text[field.span.clone()];
+    let mut attrs = outcome_attrs(outcome);
+    let answered = outcome.status == Status::Done && outcome.value.is_some();
+    let (replacement, visible) = match (&outcome.value, answered) {
+        (Some(value), true) => (filled(text, field, value), String::new()),
+        _ => {
+            let word = match outcome.status {
+                Status::Skipped => "⏭️ skipped",
+                _ => "⚠️ not answered",
+            };
+            (original.to_string(), format!(" {word}"))
+        }
+    };
+    if let Some(value) = &outcome.value {
+        attrs.push(("value", value.clone()));
+    }
+    let changed = replacement != original;
+    if changed {
+        attrs.push(("n", replacement.len().to_string()));
+        attrs.push(("was", original.to_string()));
+    }
+    let mut out = if changed { replacement } else { String::new() };
+    out.push_str(&marker::open("fill", &attrs));
+    out.push_str(&visible);
+    out.push_str(&marker::close("fill"));
+    Edit {
+        at: if changed {
+            field.span.start
+        } else {
+            field.span.end
+        },
+        len: if changed { field.span.len() } else { 0 },
+        text: out,
+    }
+}
+
+/// The text that replaces a field once answered.
+fn filled(text: &str, field: &Field, value: &str) -> String {
+    match &field.form {
+        FieldForm::Ballot(boxes) => {
+            let pick = field.options.iter().position(|o| o == value);
+            let mut out = String::new();
+            let mut at = field.span.start;
+            for (n, &b) in boxes.iter().enumerate() {
+                out.push_str(&text[at..b]);
+                let lone_yes = boxes.len() == 1 && value == "yes";
+                out.push(if Some(n) == pick && boxes.len() > 1 || lone_yes {
+                    BALLOT_MARKED
+                } else {
+                    BALLOT
+                });
+                at = b + BALLOT.len_utf8();
+            }
+            out.push_str(&text[at..field.span.end]);
+            out
+        }
+        FieldForm::CodeSpan if !field.options.is_empty() => {
+            let marked: Vec<String> = field
+                .options
+                .iter()
+                .map(|o| format!("{} {o}", if o == value { BALLOT_MARKED } else { BALLOT }))
+                .collect();
+            code_span(&marked.join(" / "))
+        }
+        FieldForm::CodeSpan | FieldForm::Prose => code_span(value),
+    }
+}
+
+/// `value` as a code span, with a backtick run longer than any inside it.
+fn code_span(value: &str) -> String {
+    let value: String = value
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    let longest = value.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let ticks = "`".repeat(longest + 1);
+    let pad = if value.starts_with('`') || value.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    // A `|` would end a table cell even inside a code span.
+    format!("{ticks}{pad}{}{pad}{ticks}", value.replace('|', "\\|"))
+}
+
 fn outcome_attrs(outcome: &Outcome) -> Vec<(&'static str, String)> {
     let mut attrs = vec![
         ("id", outcome.id.clone()),
@@ -259,6 +384,7 @@ fn status_line(o: &Outcome) -> String {
     let time = clock(&o.at);
     let exit = o.exit.unwrap_or(0);
     let mut line = match o.status {
+        _ if o.has("unfilled") => format!("⛔ not run {time}: a placeholder has no value"),
         _ if o.has("refused") => {
             format!(
                 "⛔ refused {time}: marked to need a person's confirmation, and the run was unattended"
@@ -271,6 +397,15 @@ fn status_line(o: &Outcome) -> String {
         Status::Done => format!("✅ exit {exit} · {took} · {time}"),
         Status::Failed => format!("❌ exit {exit} · {took} · {time}"),
     };
+    if o.has("not-verified") {
+        line.push_str(" · expected output not verified (unattended)");
+    }
+    if o.has("verified") {
+        line.push_str(" · the operator confirmed the expected output");
+    }
+    if o.has("mismatch") {
+        line.push_str(" · the operator said the output did not match what was expected");
+    }
     if o.has("expect") {
         line.push_str(" · the output did not match `expect`");
     }

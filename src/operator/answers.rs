@@ -1,0 +1,207 @@
+//! Answers files: prompts answered ahead of time, matched to steps before anything runs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::doc::{Runbook, Step, StepKind};
+use crate::error::{Error, Result};
+
+/// Answers loaded from a file and matched to the steps of one runbook.
+#[derive(Debug, Default)]
+pub struct Answers {
+    by_step: HashMap<usize, String>,
+    by_placeholder: HashMap<String, String>,
+}
+
+/// The words that answer a task.
+const TASK_WORDS: &[&str] = &["done", "skip", "fail"];
+
+impl Answers {
+    /// No answers: every prompt goes to the operator.
+    pub fn none() -> Answers {
+        Answers::default()
+    }
+
+    /// Reads `path` (YAML or JSON: a map of key to value) and matches every key
+    /// to a step of `book`. A key naming no step, naming several steps of one
+    /// kind, or giving a choice an option it does not have is an error.
+    pub fn load(path: &Path, book: &Runbook) -> Result<Answers> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.into(),
+            source,
+        })?;
+        let raw: BTreeMap<String, serde_norway::Value> = serde_norway::from_str(&text)
+            .map_err(|e| bad(path, format!("is not a YAML or JSON map of answers ({e})")))?;
+        let mut answers = Answers::default();
+        for (key, value) in raw {
+            let value = match value {
+                serde_norway::Value::String(s) => s,
+                serde_norway::Value::Number(n) => n.to_string(),
+                serde_norway::Value::Bool(b) => {
+                    if b {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    }
+                }
+                _ => {
+                    return Err(bad(
+                        path,
+                        format!("the answer to `{key}` must be a single value"),
+                    ));
+                }
+            };
+            answers.add(path, book, &key, value)?;
+        }
+        Ok(answers)
+    }
+
+    fn add(&mut self, path: &Path, book: &Runbook, key: &str, value: String) -> Result<()> {
+        let placeholder = book.steps.iter().any(|s| {
+            s.placeholder()
+                .is_some_and(|p| p.name.eq_ignore_ascii_case(key) || p.token == key)
+        });
+        let task_word = TASK_WORDS.contains(&value.to_ascii_lowercase().as_str());
+        let accepts = |s: &&Step| match &s.kind {
+            StepKind::Task(_) => task_word,
+            StepKind::Blank(_) | StepKind::Choice(_) => true,
+            _ => false,
+        };
+        let matching: Vec<&Step> = book.steps.iter().filter(|s| matches(s, key)).collect();
+        let mut accepting: Vec<&Step> = matching.iter().copied().filter(accepts).collect();
+        // A key that names a task and the one field inside it: the value decides.
+        if accepting.len() > 1 && !task_word {
+            accepting.retain(|s| s.field().is_some());
+        }
+        if accepting.len() > 1 && task_word {
+            accepting.retain(|s| s.task().is_some());
+        }
+        match accepting.as_slice() {
+            [] if placeholder => {
+                self.by_placeholder.insert(key.to_ascii_lowercase(), value);
+                Ok(())
+            }
+            [] if matching.is_empty() => Err(bad(
+                path,
+                format!("`{key}` names no step, blank, choice or placeholder of the runbook"),
+            )),
+            [] => Err(bad(
+                path,
+                format!(
+                    "`{key}: {value}` does not fit the step it names (line {}): tasks take done, skip or fail",
+                    matching[0].line
+                ),
+            )),
+            [step] => {
+                if let StepKind::Choice(field) = &step.kind {
+                    let Some(option) = field
+                        .options
+                        .iter()
+                        .find(|o| o.eq_ignore_ascii_case(&value))
+                    else {
+                        return Err(bad(
+                            path,
+                            format!(
+                                "`{key}: {value}` is not an option of the choice on line {}: {}",
+                                step.line,
+                                field.options.join(", ")
+                            ),
+                        ));
+                    };
+                    self.by_step.insert(step.index, option.clone());
+                } else {
+                    self.by_step.insert(step.index, value);
+                }
+                Ok(())
+            }
+            many => Err(bad(
+                path,
+                format!(
+                    "`{key}` matches several steps (lines {}); use a longer piece of the text, the heading path, or a name= attribute",
+                    many.iter()
+                        .map(|s| s.line.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// The answer for a task, blank or choice, if the file gave one.
+    pub fn for_step(&self, step: &Step) -> Option<String> {
+        self.by_step.get(&step.index).cloned()
+    }
+
+    /// The value for a placeholder, by its name or token.
+    pub fn for_placeholder(&self, name: &str) -> Option<String> {
+        self.by_placeholder.get(&name.to_ascii_lowercase()).cloned()
+    }
+}
+
+/// A key names a step by its `name=`/id, its heading path, or a piece of its text.
+fn matches(step: &Step, key: &str) -> bool {
+    if step.placeholder().is_some() {
+        return false;
+    }
+    let key_l = key.to_lowercase();
+    step.id().eq_ignore_ascii_case(key)
+        || (!step.text.is_empty() && step.text.to_lowercase().contains(&key_l))
+        || normalise_path(&format!("{} › {}", step.heading_path(), step.text))
+            == normalise_path(key)
+}
+
+fn normalise_path(path: &str) -> String {
+    path.split(['›', '>', '/'])
+        .map(|p| p.trim().to_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn bad(path: &Path, message: String) -> Error {
+    Error::Transcript {
+        path: PathBuf::from(path),
+        message,
+    }
+}
+
+/// A skeleton answers file for `book`: one commented entry per thing to answer.
+pub fn template(book: &Runbook) -> String {
+    let mut out =
+        String::from("# Answers for an unattended run: runsheet run --yes --answers FILE\n");
+    let mut seen = std::collections::HashSet::new();
+    for step in &book.steps {
+        let (key, hint) = match &step.kind {
+            StepKind::Placeholder(p) => (
+                p.name.clone(),
+                if p.secret {
+                    "secret value (better given at a prompt)".to_string()
+                } else {
+                    "value".to_string()
+                },
+            ),
+            StepKind::Choice(f) => (step.text.clone(), f.options.join(" | ")),
+            StepKind::Blank(_) => (
+                step.text.clone(),
+                "value (now = the current UTC time)".into(),
+            ),
+            StepKind::Task(t) if step.children.is_empty() && !t.checked => {
+                (step.text.clone(), "done | skip | fail".into())
+            }
+            _ => continue,
+        };
+        if key.is_empty() || !seen.insert(key.clone()) {
+            continue;
+        }
+        out.push_str(&format!(
+            "# line {}: {hint}\n# {}: \n",
+            step.line,
+            quote_key(&key)
+        ));
+    }
+    out
+}
+
+fn quote_key(key: &str) -> String {
+    format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
+}
