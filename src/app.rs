@@ -29,6 +29,13 @@ where
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(Error::Interrupted) => 130,
+        // Diagnostics carry their own `error:` and location.
+        Err(Error::Document(diagnostics)) => {
+            for d in diagnostics {
+                eprintln!("{d}");
+            }
+            2
+        }
         Err(e) => {
             eprintln!("error: {e}");
             2
@@ -46,6 +53,7 @@ fn dispatch(command: Command) -> Result<i32> {
             answers_template,
         } => plan(&file, format, answers_template),
         Command::Strip { transcript, output } => strip(&transcript, output.as_deref()),
+        Command::Repair { file, output } => repair(&file, output.as_deref()),
     }
 }
 
@@ -273,6 +281,27 @@ fn strip(path: &Path, output: Option<&Path>) -> Result<i32> {
         Some(out) => write_atomic(out, read.source.as_bytes())?,
         None => print_out(read.source.as_bytes()),
     }
+    Ok(0)
+}
+
+fn repair(path: &Path, output: Option<&Path>) -> Result<i32> {
+    let source = Source::read(path)?;
+    let Some(found) = doc::mojibake::detect(&source.text) else {
+        eprintln!("{}: no mojibake found; nothing to repair.", path.display());
+        return Ok(0);
+    };
+    let repaired = doc::mojibake::repair(&source.text);
+    let target = output.unwrap_or(path);
+    write_atomic(target, repaired.as_bytes())?;
+    eprintln!(
+        "{}: repaired {} places that had been read as {} (e.g. `{}` → `{}`); wrote {}",
+        path.display(),
+        found.count,
+        found.kind,
+        found.example.0,
+        found.example.1,
+        target.display()
+    );
     Ok(0)
 }
 

@@ -48,6 +48,14 @@ pub enum Command {
         #[arg(long)]
         answers_template: bool,
     },
+    /// Undo mojibake: text that was UTF-8, read as Mac Roman or Windows-1252 and
+    /// saved again (`‚úÖ` for ✅). Rewrites FILE unless -o is given.
+    Repair {
+        file: PathBuf,
+        /// Write the repaired text here instead of rewriting FILE.
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+    },
     /// Print the source a transcript was made from, byte for byte.
     Strip {
         transcript: PathBuf,

@@ -21,15 +21,26 @@ pub fn json(book: &Runbook) -> String {
         diagnostics: &book.diagnostics,
     })
     .expect("plans always serialize")
+        + "\n"
 }
 
 /// The plan as text: one line per step, indented by nesting, grouped by heading.
 pub fn text(name: &str, book: &Runbook) -> String {
-    let tasks = book.steps.iter().filter(|s| s.task().is_some()).count();
+    let mut kinds: Vec<(&str, usize)> = Vec::new();
+    for step in &book.steps {
+        match kinds.iter_mut().find(|(k, _)| *k == step.kind_name()) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((step.kind_name(), 1)),
+        }
+    }
+    let tally: Vec<String> = kinds
+        .iter()
+        .map(|(k, n)| format!("{n} {k}{}", if *n == 1 { "" } else { "s" }))
+        .collect();
     let mut out = format!(
-        "{name}: {} steps ({tasks} tasks, {} commands)\n",
+        "{name}: {} steps ({})\n",
         book.steps.len(),
-        book.steps.len() - tasks
+        tally.join(", ")
     );
     let mut heading = String::new();
     for step in &book.steps {

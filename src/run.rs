@@ -249,7 +249,11 @@ impl<'a> Run<'a> {
         };
         let state = self.state.take();
         if let Some(state) = state {
-            if flow == Flow::Continue && counts.failed == 0 {
+            let all_settled = counts.failed == 0
+                && counts.not_confirmed == 0
+                && counts.pending == 0
+                && counts.unverified == 0;
+            if flow == Flow::Continue && all_settled {
                 state.remove();
             } else {
                 self.operator.say(&format!(
@@ -313,6 +317,16 @@ impl<'a> Run<'a> {
             .say(&format!("\n{}", crate::operator::progress_with_text(&view)));
         let flow = self.walk(&step.children)?;
         if flow != Flow::Continue {
+            // Stopped inside: the task failed if a step of it did; else it waits.
+            let failed = step.children.iter().any(|&c| {
+                let id = self.book.steps[c].id();
+                self.outcomes
+                    .get(&id)
+                    .is_some_and(|o| o.status == Status::Failed)
+            });
+            if failed {
+                self.record(Outcome::new(step.id(), Status::Failed), true)?;
+            }
             return Ok(flow);
         }
         let statuses: Vec<Status> = step

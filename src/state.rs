@@ -4,7 +4,9 @@ use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::exec::session::private_dir;
+use std::os::unix::fs::OpenOptionsExt;
+
+use crate::exec::session::{private_dir, write_private};
 
 /// The private directory of one run, locked while a runner uses it.
 pub struct StateDir {
@@ -37,6 +39,7 @@ impl StateDir {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
             .open(&lock_path)
             .map_err(|source| Error::Write {
                 path: lock_path.clone(),
@@ -64,7 +67,7 @@ impl StateDir {
 
     /// Records the pid of the session's shell, for `live_session`.
     pub fn record_session(&self, pid: u32) {
-        let _ = fs::write(self.path.join("session.pid"), pid.to_string());
+        let _ = write_private(&self.path.join("session.pid"), pid.to_string().as_bytes());
     }
 
     /// Removes the directory: the run completed and nobody will resume it.

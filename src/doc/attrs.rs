@@ -304,10 +304,10 @@ pub fn duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
-fn close_to(a: &str, b: &str) -> bool {
-    let a = a.replace('_', "");
-    let b = b.replace(['_', '-'], "").to_ascii_lowercase();
-    a == b || (a.len() > 3 && (a.starts_with(&b) || b.starts_with(&a)))
+fn close_to(known: &str, typed: &str) -> bool {
+    let typed = typed.to_ascii_lowercase().replace('-', "_");
+    strsim::damerau_levenshtein(known, &typed) <= 2
+        || (known.len() > 3 && (known.starts_with(&typed) || typed.starts_with(known)))
 }
 
 #[cfg(test)]
@@ -355,6 +355,15 @@ mod tests {
                 .hint
                 .as_deref(),
             Some("did you mean `timeout`?")
+        );
+        let hint = |info: &str| parse_info(info).unwrap_err().hint;
+        assert_eq!(
+            hint("bash {nmae=x}").as_deref(),
+            Some("did you mean `name`?")
+        );
+        assert_eq!(
+            hint("bash {on-fail=stop}").as_deref(),
+            Some("did you mean `on_fail`?")
         );
     }
 

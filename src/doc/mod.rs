@@ -3,6 +3,7 @@
 pub mod attrs;
 pub mod fields;
 pub mod model;
+pub mod mojibake;
 pub mod parse;
 
 pub use model::{Command, Fence, Runbook, Runner, Span, Step, StepKind, Task};

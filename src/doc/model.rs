@@ -189,7 +189,8 @@ impl Command {
     pub fn script(&self) -> String {
         let prompted = self.lang == "console"
             || self.lang == "shell-session"
-            || self.code.lines().any(|l| l.trim_start().starts_with("$ "));
+            || (self.runner == Runner::Shell
+                && self.code.lines().any(|l| l.trim_start().starts_with("$ ")));
         if !prompted {
             return self.code.clone();
         }

@@ -7,6 +7,7 @@ use super::fields;
 use super::model::{
     Command, Fence, Field, FieldForm, Placeholder, Runbook, Runner, Step, StepKind, Task,
 };
+use super::mojibake;
 use crate::diagnostic::Severity;
 use crate::source::Source;
 
@@ -128,6 +129,28 @@ pub fn parse(source: &Source) -> Runbook {
     let mut book = w.book;
     for step in &mut book.steps {
         step.text = tidy(&step.text);
+    }
+    check_names(source, &mut book);
+    if let Some(found) = mojibake::detect(&source.text) {
+        // Show people what the author wrote; the transcript keeps the bytes.
+        for step in &mut book.steps {
+            step.text = mojibake::repair_str(&step.text).into_owned();
+            for h in &mut step.heading {
+                *h = mojibake::repair_str(h).into_owned();
+            }
+        }
+        book.diagnostics.push(source.diagnostic(
+            Severity::Warning,
+            found.first_offset,
+            format!(
+                "{} places look like UTF-8 that was read as {} and saved again (`{}` for `{}`)",
+                found.count, found.kind, found.example.0, found.example.1
+            ),
+            Some(format!(
+                "prompts show the repaired text; `runsheet repair {}` writes it back to the file",
+                source.display_path()
+            )),
+        ));
     }
     if book.steps.is_empty() {
         book.diagnostics.push(source.diagnostic(
@@ -510,6 +533,24 @@ impl Walker<'_> {
                 });
                 self.book.steps[index].children.push(child);
             }
+        }
+    }
+}
+
+/// Two blocks with the same `name=` would share one record: an error.
+fn check_names(source: &Source, book: &mut Runbook) {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for step in &book.steps {
+        let Some(name) = step.command().and_then(|c| c.attrs.name.clone()) else {
+            continue;
+        };
+        if let Some(first) = seen.insert(name.clone(), step.line) {
+            book.diagnostics.push(source.diagnostic(
+                Severity::Error,
+                step.span.start,
+                format!("`name={name}` is already the name of the block on line {first}"),
+                Some("give each block its own name: transcripts and answers files find steps by it".into()),
+            ));
         }
     }
 }

@@ -23,7 +23,7 @@ __rs_snapshot() {
     builtin printf '%s\n' "$PWD"
   } >| "$1" 2>/dev/null
 }
-[[ -e $__rs_dir/base ]] || __rs_snapshot "$__rs_dir/base"
+[[ -s $__rs_dir/base ]] || __rs_snapshot "$__rs_dir/base"
 while builtin read -r -u 3 __rs_path; do
   builtin set -o errtrace -o pipefail
   builtin trap '__rs_rc=$?; builtin set +eu; builtin return $__rs_rc 2>/dev/null' ERR

@@ -59,6 +59,12 @@ impl Session {
     /// Starts bash with the driver loop.
     pub fn start(options: SessionOptions) -> Result<Session> {
         let nonce = format!("{:016x}", rand_u64());
+        // The driver writes snapshots with `>|` into files made private here:
+        // a block may have set `umask 000`.
+        if !options.dir.join("base").exists() {
+            write_private(&options.dir.join("base"), b"")?;
+        }
+        write_private(&options.dir.join("state.new"), b"")?;
         let (cmd_read, cmd_write) = io::pipe().map_err(session_err)?;
         // Interactive sessions write to a pseudo-terminal so programs behave as
         // in a terminal; unattended ones write to a pipe.
@@ -186,6 +192,7 @@ impl Session {
                     self.options.dir.join("state.new"),
                     self.options.dir.join("state"),
                 );
+                write_private(&self.options.dir.join("state.new"), b"")?;
                 Ok(BlockEnd {
                     exit: if timed_out {
                         124

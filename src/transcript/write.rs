@@ -394,6 +394,7 @@ fn status_line(o: &Outcome) -> String {
         Status::NotConfirmed => "⚠️ not run (unattended)".into(),
         _ if o.has("timeout") => format!("⏱️ timed out after {took} · {time}"),
         _ if o.has("interrupted") => format!("⚠️ interrupted after {took} · {time}"),
+        Status::Done if o.exit.is_none() => format!("✅ done by hand {time}"),
         Status::Done => format!("✅ exit {exit} · {took} · {time}"),
         Status::Failed => format!("❌ exit {exit} · {took} · {time}"),
     };
