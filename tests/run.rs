@@ -241,7 +241,6 @@ fn already_ticked_items_are_neither_asked_nor_run() {
 }
 
 #[test]
-#[ignore = "the command inside an already-ticked item counts as `not reached`, so the run exits 3 instead of 0"]
 fn already_ticked_items_count_as_done() {
     let out = Test::new()
         .runbook(unindent(
@@ -600,7 +599,6 @@ fn resume_continues_from_the_failed_step_with_the_shell_state() {
 }
 
 #[test]
-#[ignore = "files in a kept state directory are 0644 (lock, session.pid, base, state): only journal.jsonl is 0600"]
 fn failed_run_keeps_its_state_files_private() {
     let out = Test::new().runbook(RESUMABLE).run_yes().status(1).run();
     let dirs = out.state_dirs();
@@ -763,7 +761,6 @@ fn plan_points_at_an_unknown_attribute() {
 }
 
 #[test]
-#[ignore = "for `{nmae=x}` the hint lists every known attribute instead of saying \"did you mean `name`?\" (transposed letters are not recognised)"]
 fn plan_suggests_the_attribute_meant() {
     let out = Test::new()
         .runbook(MISSPELT)
@@ -774,7 +771,6 @@ fn plan_suggests_the_attribute_meant() {
 }
 
 #[test]
-#[ignore = "`run` on a document with an attribute error prints `error: error: unknown attribute` (the prefix twice)"]
 fn run_reports_a_document_error_with_one_prefix() {
     let out = Test::new().runbook(MISSPELT).run_yes().status(2).run();
     assert!(
