@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser as _;
 
 use crate::cli::{Cli, Command, Format, ModeArgs};
+use crate::config::Config;
 use crate::doc::{self, Runbook};
 use crate::error::{Error, Result};
 use crate::operator::{Operator, Terminal, Unattended};
@@ -69,8 +70,8 @@ fn load(path: &Path) -> Result<(Source, Transcript)> {
     Ok((source, read))
 }
 
-fn parse_checked(source: &Source) -> Result<Runbook> {
-    let book = doc::parse(source);
+fn parse_checked(source: &Source, config: &Config) -> Result<Runbook> {
+    let book = doc::parse_with(source, &config.runners);
     if book.has_errors() {
         return Err(Error::Document(book.diagnostics));
     }
@@ -150,7 +151,7 @@ fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
         check_output(out, file)?;
     }
     let (source, read) = load(file)?;
-    let book = parse_checked(&source)?;
+    let book = parse_checked(&source, &Config::load(file)?)?;
     let mut operator = operator(mode)?;
     let transcript = output.unwrap_or_else(|| default_transcript(file));
     if read.info.is_some() {
@@ -195,7 +196,7 @@ fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
                 .into(),
         });
     }
-    let book = parse_checked(&source)?;
+    let book = parse_checked(&source, &Config::load(path)?)?;
     let mut operator = operator(mode)?;
     let signals = Signals::install();
     let options = RunOptions {
@@ -261,7 +262,14 @@ fn plan(file: &Path, format: Format, answers_template: bool) -> Result<i32> {
             return Ok(1);
         }
     };
-    let book = doc::parse(&source);
+    let config = match Config::load(file) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(1);
+        }
+    };
+    let book = doc::parse_with(&source, &config.runners);
     if answers_template {
         print_out(crate::operator::answers::template(&book).as_bytes());
         return Ok(if book.has_errors() { 1 } else { 0 });

@@ -7,4 +7,4 @@ pub mod mojibake;
 pub mod parse;
 
 pub use model::{Command, Fence, Runbook, Runner, Span, Step, StepKind, Task};
-pub use parse::parse;
+pub use parse::{parse, parse_with};

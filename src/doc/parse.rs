@@ -35,7 +35,10 @@ enum Language {
     NoRunner,
 }
 
-fn language(lang: &str) -> Language {
+fn language(lang: &str, runners: &Runners) -> Language {
+    if let Some(command) = runners.get(lang) {
+        return Language::Run(Runner::Program(command.clone()));
+    }
     match lang {
         "bash" | "sh" | "shell" | "console" | "shell-session" | "shellsession" => {
             Language::Run(Runner::Shell)
@@ -86,6 +89,7 @@ struct Label {
 /// The state of one pass over the parser's events.
 struct Walker<'s> {
     source: &'s Source,
+    runners: &'s Runners,
     book: Runbook,
     headings: Vec<(usize, String)>,
     heading: Option<OpenHeading>,
@@ -101,12 +105,21 @@ struct Walker<'s> {
     in_metadata: bool,
 }
 
-/// Parses a document into its steps. Pure: never fails; problems become diagnostics.
+/// Fence languages with a configured command (`runsheet.toml`'s `[runners]`).
+pub type Runners = std::collections::BTreeMap<String, String>;
+
+/// Parses a document into its steps with the built-in runners.
 pub fn parse(source: &Source) -> Runbook {
+    parse_with(source, &Runners::new())
+}
+
+/// Parses a document into its steps. Pure: never fails; problems become diagnostics.
+pub fn parse_with(source: &Source, runners: &Runners) -> Runbook {
     let base = source.body_offset();
     let body = &source.text[base..];
     let mut w = Walker {
         source,
+        runners,
         book: Runbook {
             summary_at: base,
             ..Runbook::default()
@@ -503,6 +516,7 @@ impl Walker<'_> {
     fn close_fence(&mut self, open: OpenFence, end: usize) {
         if let Some(index) = close_fence(
             self.source,
+            self.runners,
             &mut self.book,
             &self.headings,
             &self.items,
@@ -627,6 +641,7 @@ fn without_container<'l>(line: &'l str, prefix: &str) -> Option<&'l str> {
 
 fn close_fence(
     source: &Source,
+    runners: &Runners,
     book: &mut Runbook,
     headings: &[(usize, String)],
     items: &[OpenItem],
@@ -672,7 +687,7 @@ fn close_fence(
             return None;
         }
     };
-    let runner = match (&attrs.runner, language(&lang)) {
+    let runner = match (&attrs.runner, language(&lang, runners)) {
         (Some(program), _) => Runner::Program(program.clone()),
         (None, Language::Run(runner)) => runner,
         (None, Language::Shown) => return None,
@@ -681,7 +696,9 @@ fn close_fence(
                 Severity::Warning,
                 open.start + marker_len,
                 format!("runsheet has no runner for `{lang}` blocks; this one is shown, not run"),
-                Some(format!("set one with {{runner=...}} on the fence, e.g. ```{lang} {{runner=\"psql -f\"}}")),
+                Some(format!(
+                    "set one in runsheet.toml ([runners] {lang} = \"...\"), or with {{runner=...}} on the fence"
+                )),
             ));
             return None;
         }

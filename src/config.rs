@@ -1,0 +1,105 @@
+//! `runsheet.toml`: settings beside the runbook or in the user's config directory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The file name runsheet looks for.
+pub const FILE_NAME: &str = "runsheet.toml";
+
+/// Settings that change how documents are read and run.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Fence language → command that runs a block of it, e.g.
+    /// `sql = "psql \"$DATABASE_URL\" -f {file}"`. `{file}` is the block's
+    /// file; without it the file is appended.
+    #[serde(default)]
+    pub runners: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// The user's config (`$XDG_CONFIG_HOME/runsheet/runsheet.toml` or
+    /// `~/.config/runsheet/runsheet.toml`), then the one beside the runbook,
+    /// which wins where both set something.
+    pub fn load(runbook: &Path) -> Result<Config> {
+        let mut config = Config::default();
+        let beside = runbook.parent().unwrap_or(Path::new("")).join(FILE_NAME);
+        for path in user_config().into_iter().chain([beside]) {
+            if path.is_file() {
+                let found = Config::read(&path)?;
+                config.runners.extend(found.runners);
+            }
+        }
+        config.runners = config
+            .runners
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .filter(|(_, v)| !v.trim().is_empty())
+            .collect();
+        Ok(config)
+    }
+
+    fn read(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.into(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start].matches('\n').count() + 1;
+                    let column = s.start - text[..s.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+                    format!(":{line}:{column}")
+                })
+                .unwrap_or_default();
+            Error::usage(format!(
+                "{}{at}: {}; runsheet.toml holds a [runners] table, e.g. sql = \"psql -f {{file}}\"",
+                path.display(),
+                e.message()
+            ))
+        })
+    }
+}
+
+fn user_config() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("runsheet").join(FILE_NAME))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runners_beside_the_runbook_and_errors_with_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let runbook = dir.path().join("deploy.md");
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            "[runners]\nSQL = \"psql -f {file}\"\nempty = \"\"\n",
+        )
+        .unwrap();
+        let config = Config::load(&runbook).unwrap();
+        assert_eq!(
+            config.runners.get("sql").map(String::as_str),
+            Some("psql -f {file}")
+        );
+        assert!(!config.runners.contains_key("empty"));
+        std::fs::write(dir.path().join(FILE_NAME), "[runners]\nsql = 1\n").unwrap();
+        let err = Config::load(&runbook).unwrap_err().to_string();
+        assert!(err.contains("runsheet.toml:2:7"), "{err}");
+        std::fs::write(dir.path().join(FILE_NAME), "[runners]\n[other]\n").unwrap();
+        let err = Config::load(&runbook).unwrap_err().to_string();
+        assert!(
+            err.contains("runsheet.toml:2:2: unknown field `other`"),
+            "{err}"
+        );
+    }
+}
