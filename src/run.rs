@@ -518,6 +518,18 @@ impl<'a> Run<'a> {
                 outcome.ran = Some(redact(&run_text, &secrets));
             }
             outcome.output = redact(&outcome.output, &secrets);
+            let example = command.example_output();
+            if !example.trim().is_empty() && !edited && !placeholders_filled {
+                let same = normalise_output(&example) == normalise_output(&outcome.output);
+                outcome.how.push(
+                    if same {
+                        "example-matches"
+                    } else {
+                        "example-differs"
+                    }
+                    .into(),
+                );
+            }
             if outcome.status == Status::Done
                 && let Some(hint) = &command.hint
             {
@@ -770,6 +782,14 @@ fn relocate(output: &str, runbook: &str, fence_line: usize) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Output lines without trailing spaces or blank lines, for comparing with an example.
+fn normalise_output(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// `text` with every secret value replaced by `•••`.

@@ -187,14 +187,25 @@ impl Command {
     /// The script that runs: `$ `-prompt blocks run only their prompt lines
     /// (and their `\` continuations); everything else runs as written.
     pub fn script(&self) -> String {
+        self.split_prompted().0
+    }
+
+    /// The lines of a `$ `-prompt block that are not commands: the output the
+    /// author saw, to compare with what runs now. Empty for other blocks.
+    pub fn example_output(&self) -> String {
+        self.split_prompted().1
+    }
+
+    fn split_prompted(&self) -> (String, String) {
         let prompted = self.lang == "console"
             || self.lang == "shell-session"
             || (self.runner == Runner::Shell
                 && self.code.lines().any(|l| l.trim_start().starts_with("$ ")));
         if !prompted {
-            return self.code.clone();
+            return (self.code.clone(), String::new());
         }
         let mut out = String::new();
+        let mut example = String::new();
         let mut continuing = false;
         for line in self.code.lines() {
             let trimmed = line.trim_start();
@@ -206,9 +217,12 @@ impl Command {
                 out.push_str(line);
                 out.push('\n');
                 continuing = line.ends_with('\\');
+            } else {
+                example.push_str(line);
+                example.push('\n');
             }
         }
-        out
+        (out, example)
     }
 }
 

@@ -398,6 +398,12 @@ fn status_line(o: &Outcome) -> String {
         Status::Done => format!("✅ exit {exit} · {took} · {time}"),
         Status::Failed => format!("❌ exit {exit} · {took} · {time}"),
     };
+    if o.has("example-matches") {
+        line.push_str(" · output matches the example in the block");
+    }
+    if o.has("example-differs") {
+        line.push_str(" · output differs from the example in the block");
+    }
     if o.has("not-verified") {
         line.push_str(" · expected output not verified (unattended)");
     }
