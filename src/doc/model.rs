@@ -84,6 +84,9 @@ pub struct Task {
     pub checked: bool,
     /// The `[ ]` itself.
     pub marker: Span,
+    /// A `[ ] item` line inside a plain fence: ticked in place, recorded after
+    /// the fence (a comment inside it would show as text).
+    pub in_fence: Option<Box<Fence>>,
 }
 
 /// A fenced block runsheet can run.

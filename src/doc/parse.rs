@@ -235,6 +235,7 @@ impl Walker<'_> {
                     StepKind::Task(Task {
                         checked,
                         marker: range.clone(),
+                        in_fence: None,
                     }),
                     range,
                     parent,
@@ -494,6 +495,7 @@ impl Walker<'_> {
             StepKind::Task(Task {
                 checked,
                 marker: at..at + 3,
+                in_fence: None,
             }),
             at..at + 3,
             None,
@@ -626,6 +628,78 @@ fn prose_hint(text: &str) -> Option<String> {
     None
 }
 
+/// `[ ] item`, `- [ ] item`, `### [ ] Heading` lines inside a plain fence: tasks.
+fn fence_checkboxes(
+    source: &Source,
+    book: &mut Runbook,
+    headings: &[(usize, String)],
+    parent: Option<usize>,
+    body: std::ops::Range<usize>,
+    fence: &Fence,
+) {
+    let mut at = body.start;
+    for line in source.text[body.clone()].split_inclusive('\n') {
+        let line_start = at;
+        at += line.len();
+        let Some(rest) = without_container(line.trim_end_matches(['\n', '\r']), &fence.prefix)
+        else {
+            continue;
+        };
+        let content = rest.trim_start_matches([' ', '\t']);
+        let content = content.trim_start_matches('#').trim_start_matches(' ');
+        let content = strip_list_marker(content);
+        let checked = if content.starts_with("[ ]") {
+            false
+        } else if content.starts_with("[x]") || content.starts_with("[X]") {
+            true
+        } else {
+            continue;
+        };
+        let after = &content[3..];
+        if !(after.is_empty() || after.starts_with([' ', '\t'])) {
+            continue;
+        }
+        let line_text = line.trim_end_matches(['\n', '\r']);
+        let box_at = line_start + (line_text.len() - content.len());
+        let index = book.steps.len();
+        book.steps.push(Step {
+            index,
+            kind: StepKind::Task(Task {
+                checked,
+                marker: box_at..box_at + 3,
+                in_fence: Some(Box::new(fence.clone())),
+            }),
+            span: box_at..box_at + 3,
+            line: source.position(box_at).0,
+            heading: heading_path(headings),
+            text: tidy(after),
+            parent,
+            children: Vec::new(),
+        });
+        if let Some(p) = parent {
+            book.steps[p].children.push(index);
+        }
+    }
+}
+
+fn strip_list_marker(text: &str) -> &str {
+    if let Some(rest) = text
+        .strip_prefix(['-', '*', '+'])
+        .filter(|r| r.starts_with(' '))
+    {
+        return rest.trim_start_matches(' ');
+    }
+    let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits > 0
+        && let Some(rest) = text[digits..]
+            .strip_prefix(['.', ')'])
+            .filter(|r| r.starts_with(' '))
+    {
+        return rest.trim_start_matches(' ');
+    }
+    text
+}
+
 /// `line` with the container prefix of its block taken off: each `>` of the
 /// prefix must be there (spaces around it are optional); `None` if one is missing.
 fn without_container<'l>(line: &'l str, prefix: &str) -> Option<&'l str> {
@@ -687,10 +761,34 @@ fn close_fence(
             return None;
         }
     };
+    let fence = Fence {
+        insert_at,
+        closed,
+        marker: marker.clone(),
+        prefix: prefix.clone(),
+        at_eof_without_newline,
+    };
     let runner = match (&attrs.runner, language(&lang, runners)) {
         (Some(program), _) => Runner::Program(program.clone()),
         (None, Language::Run(runner)) => runner,
-        (None, Language::Shown) => return None,
+        (None, Language::Shown) => {
+            if matches!(lang.as_str(), "" | "text" | "txt" | "plaintext" | "plain") {
+                let body_start = text[open.start..]
+                    .find('\n')
+                    .map_or(end, |i| open.start + i + 1);
+                let body_end = if closed { last_line_start } else { end };
+                let parent = items.iter().rev().find_map(|i| i.task);
+                fence_checkboxes(
+                    source,
+                    book,
+                    headings,
+                    parent,
+                    body_start..body_end.max(body_start),
+                    &fence,
+                );
+            }
+            return None;
+        }
         (None, Language::NoRunner) => {
             book.diagnostics.push(source.diagnostic(
                 Severity::Warning,
@@ -729,13 +827,7 @@ fn close_fence(
             attrs,
             hint: comment_hint(&open.code),
             code: open.code,
-            fence: Fence {
-                insert_at,
-                closed,
-                marker,
-                prefix,
-                at_eof_without_newline,
-            },
+            fence,
         })),
         span: open.start..end,
         line,

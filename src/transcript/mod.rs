@@ -259,6 +259,9 @@ mod tests {
             "| CAB | ☐ |\n|---|---|\n| x | `____` |\n",
             "- [ ] start: ________ [START TIME] ******\\_\\_******\n",
             "### [ ] heading task\n",
+            "```\n[ ] plain box\n- [x] done box\n### [ ] head box\n```\n",
+            "> ```text\n> 1. [ ] quoted box\n",
+            "```\n[ ]\n",
             "---\n",
             "```bash\nunclosed\n",
         ];

@@ -92,6 +92,48 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
                 removals.push((o.start, end, String::new()));
                 match kind {
                     "run" => info = Some(run_info(&o.marker)),
+                    "boxes" => {
+                        let region_line = o.start
+                            + o.marker
+                                .get("pre")
+                                .and_then(|p| p.parse::<usize>().ok())
+                                .unwrap_or(0);
+                        let list = |k: &str| -> Vec<String> {
+                            o.marker
+                                .get(k)
+                                .unwrap_or_default()
+                                .split(',')
+                                .map(str::to_string)
+                                .collect()
+                        };
+                        let (ids, statuses, ats, back, ticks) = (
+                            list("ids"),
+                            list("status"),
+                            list("at"),
+                            list("back"),
+                            list("tick"),
+                        );
+                        for (n, id) in ids.iter().enumerate() {
+                            let status = statuses
+                                .get(n)
+                                .and_then(|s| Status::from_word(s))
+                                .ok_or_else(|| {
+                                    damaged(format!("a checkbox record for `{id}` has no status"))
+                                })?;
+                            let mut outcome = Outcome::new(id.clone(), status);
+                            outcome.at = ats.get(n).cloned().unwrap_or_default();
+                            if ticks.get(n).map(String::as_str) == Some("1") {
+                                let at = back
+                                    .get(n)
+                                    .and_then(|b| b.parse::<usize>().ok())
+                                    .and_then(|b| region_line.checked_sub(b))
+                                    .filter(|&a| text.get(a..a + 3) == Some("[x]"))
+                                    .ok_or_else(|| damaged(format!("the box of `{id}` is no longer `[x]` where it was ticked")))?;
+                                removals.push((at, at + 3, "[ ]".into()));
+                            }
+                            outcomes.insert(id.clone(), outcome);
+                        }
+                    }
                     "out" => {
                         let mut outcome = outcome(&o.marker).ok_or_else(|| {
                             damaged("an output marker without id or status".into())

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::marker;
 use super::{Outcome, RunInfo, Status, clock};
 use crate::doc::fields::{BALLOT, BALLOT_MARKED};
-use crate::doc::model::{Field, FieldForm};
+use crate::doc::model::{Fence, Field, FieldForm, Task};
 use crate::doc::{Command, Runbook, Step, StepKind};
 use crate::source::Source;
 
@@ -79,11 +79,24 @@ pub fn render(
     let eol = source.line_ending();
     let text = &source.text;
     let mut edits = vec![summary(source, book, outcomes, info, eol)];
+    let mut fences: Vec<(&Fence, Vec<(&Step, &Outcome)>)> = Vec::new();
     for step in &book.steps {
         let Some(outcome) = outcomes.get(&step.id()) else {
             continue;
         };
         match &step.kind {
+            StepKind::Task(Task {
+                in_fence: Some(fence),
+                ..
+            }) => {
+                match fences
+                    .iter_mut()
+                    .find(|(f, _)| f.insert_at == fence.insert_at)
+                {
+                    Some((_, boxes)) => boxes.push((step, outcome)),
+                    None => fences.push((fence, vec![(step, outcome)])),
+                }
+            }
             StepKind::Task(_) => task_edits(text, step, outcome, &mut edits),
             StepKind::Command(command) => edits.push(command_edit(text, command, outcome, eol)),
             StepKind::Blank(field) | StepKind::Choice(field) => {
@@ -92,6 +105,9 @@ pub fn render(
             // What a placeholder was filled with shows in the command as it ran.
             StepKind::Placeholder(_) => {}
         }
+    }
+    for (fence, boxes) in fences {
+        fence_box_edits(fence, &boxes, eol, &mut edits);
     }
     edits.sort_by_key(|e| e.at);
     let mut out =
@@ -230,6 +246,66 @@ fn task_edits(text: &str, step: &Step, outcome: &Outcome, edits: &mut Vec<Edit>)
             marker::open("task", &attrs),
             marker::close("task")
         ),
+    });
+}
+
+/// Checkboxes inside a plain fence: ticked in place (same length, so nothing
+/// else moves), and recorded in one region after the fence, which says how far
+/// back each box is.
+fn fence_box_edits(fence: &Fence, boxes: &[(&Step, &Outcome)], eol: &str, edits: &mut Vec<Edit>) {
+    let prefix = fence.prefix.as_str();
+    let mut pre = String::new();
+    if fence.at_eof_without_newline {
+        pre.push_str(eol);
+    }
+    if !fence.closed {
+        let _ = write!(pre, "{prefix}{}{eol}", fence.marker);
+    }
+    let region_line = fence.insert_at + pre.len();
+    let mut lists: [Vec<String>; 5] = Default::default();
+    let mut done = 0;
+    for (step, outcome) in boxes {
+        let Some(task) = step.task() else { continue };
+        let tick = outcome.status == Status::Done && !task.checked;
+        if tick {
+            edits.push(Edit {
+                at: task.marker.start,
+                len: 3,
+                text: "[x]".into(),
+            });
+        }
+        if outcome.status == Status::Done {
+            done += 1;
+        }
+        lists[0].push(outcome.id.clone());
+        lists[1].push(outcome.status.word().into());
+        lists[2].push(outcome.at.clone());
+        lists[3].push((region_line - task.marker.start).to_string());
+        lists[4].push(if tick { "1" } else { "0" }.into());
+    }
+    let [ids, statuses, ats, back, ticks] = lists;
+    let mut attrs = vec![
+        ("ids", ids.join(",")),
+        ("status", statuses.join(",")),
+        ("at", ats.join(",")),
+        ("back", back.join(",")),
+        ("tick", ticks.join(",")),
+    ];
+    if !pre.is_empty() {
+        attrs.push(("pre", pre.len().to_string()));
+    }
+    let total = boxes.len();
+    let mut text = pre;
+    let _ = write!(
+        text,
+        "{prefix}{}☑ {done} of {total} items in the block above checked{eol}{prefix}{}{eol}",
+        marker::open("boxes", &attrs),
+        marker::close("boxes")
+    );
+    edits.push(Edit {
+        at: fence.insert_at,
+        len: 0,
+        text,
     });
 }
 
