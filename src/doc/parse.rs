@@ -902,8 +902,19 @@ mod tests {
 
     #[test]
     fn shown_languages_are_not_steps_and_unknown_ones_warn() {
-        let book = parse_str("```\n[ ] x\n```\n```json\n{}\n```\n```sql\nselect 1;\n```\n");
-        assert!(book.steps.is_empty());
+        let book = parse_str(
+            "```\necho plain\n```\n```json\n{\"a\": \"[ ] no\"}\n```\n```markdown\n- [ ] example\n```\n```sql\nselect 1;\n```\n```\n[ ] boxed\n```\n",
+        );
+        let kinds: Vec<_> = book
+            .steps
+            .iter()
+            .map(|s| (s.kind_name(), s.text.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![("task", "boxed")],
+            "only the plain fence's box is a step"
+        );
         let messages: Vec<_> = book
             .diagnostics
             .iter()
