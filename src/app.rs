@@ -167,6 +167,7 @@ fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
     let signals = Signals::install();
     let options = RunOptions {
         answers: answers(mode, &book)?,
+        secret_names: mode.secrets.clone(),
         transcript: transcript.clone(),
         timeout: mode.timeout,
         mode: if mode.yes {
@@ -201,6 +202,7 @@ fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
     let signals = Signals::install();
     let options = RunOptions {
         answers: answers(mode, &book)?,
+        secret_names: mode.secrets.clone(),
         transcript: path.to_path_buf(),
         timeout: mode.timeout,
         mode: if mode.yes {

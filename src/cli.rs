@@ -82,6 +82,10 @@ pub struct ModeArgs {
     /// `name=`, heading path or a piece of their text; placeholders by name.
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
+    /// Treat this variable or placeholder as a secret too (repeatable): its
+    /// value is masked as ••• everywhere runsheet writes or prints.
+    #[arg(long = "secret", value_name = "NAME")]
+    pub secrets: Vec<String>,
 }
 
 /// Output format of `plan`.

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod operator;
 pub mod plan;
 pub mod run;
+pub mod secrets;
 pub mod source;
 pub mod state;
 pub mod transcript;

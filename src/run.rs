@@ -16,6 +16,7 @@ use crate::doc::{Command, Runbook, Runner, Step, StepKind};
 use crate::error::{Error, Result};
 use crate::exec::{Session, SessionOptions};
 use crate::operator::{CommandChoice, FailureChoice, Operator, TaskChoice, View};
+use crate::secrets::{Redactor, Secrets};
 use crate::source::Source;
 use crate::state::StateDir;
 use crate::transcript::journal::{self, Journal};
@@ -47,6 +48,8 @@ impl Signals {
 /// Settings of one run or resume.
 pub struct RunOptions {
     pub transcript: PathBuf,
+    /// Extra variable or placeholder names whose values are secrets.
+    pub secret_names: Vec<String>,
     pub answers: crate::operator::Answers,
     pub timeout: Option<Duration>,
     pub mode: &'static str,
@@ -103,6 +106,7 @@ pub struct Run<'a> {
     restore_on_start: bool,
     /// Placeholder values given so far, by token: asked once per run.
     filled: HashMap<String, String>,
+    secrets: Secrets,
 }
 
 /// sha256 of a document's text, hex.
@@ -160,7 +164,9 @@ impl<'a> Run<'a> {
             last_render: Instant::now(),
             restore_on_start: false,
             filled: HashMap::new(),
-        })
+            secrets: Secrets::default(),
+        }
+        .with_secrets())
     }
 
     /// Prepares to continue an earlier run from its transcript.
@@ -194,7 +200,9 @@ impl<'a> Run<'a> {
             last_render: Instant::now(),
             restore_on_start: true,
             filled: HashMap::new(),
-        })
+            secrets: Secrets::default(),
+        }
+        .with_secrets())
     }
 
     /// Walks the document and returns what happened.
@@ -485,7 +493,7 @@ impl<'a> Run<'a> {
                 CommandChoice::Quit => return Ok(Flow::Interrupted),
             }
         }
-        let (filled, secrets) = match self.fill_placeholders(step, &script)? {
+        let filled = match self.fill_placeholders(step, &script)? {
             Ok(filled) => filled,
             Err(missing) => {
                 self.operator.say(&format!(
@@ -515,9 +523,8 @@ impl<'a> Run<'a> {
             };
             let mut outcome = self.execute_block(step, &command, &run_text)?;
             if edited || placeholders_filled {
-                outcome.ran = Some(redact(&run_text, &secrets));
+                outcome.ran = Some(self.secrets.redact(&run_text));
             }
-            outcome.output = redact(&outcome.output, &secrets);
             let example = command.example_output();
             if !example.trim().is_empty() && !edited && !placeholders_filled {
                 let same = normalise_output(&example) == normalise_output(&outcome.output);
@@ -591,9 +598,8 @@ impl<'a> Run<'a> {
         &mut self,
         step: &Step,
         script: &str,
-    ) -> Result<std::result::Result<(String, Vec<String>), String>> {
+    ) -> Result<std::result::Result<String, String>> {
         let mut filled = script.to_string();
-        let mut secrets = Vec::new();
         for &child in &step.children {
             let Some(p) = self.book.steps[child].placeholder().cloned() else {
                 continue;
@@ -611,13 +617,32 @@ impl<'a> Run<'a> {
             let Some(value) = value else {
                 return Ok(Err(p.token));
             };
-            if p.secret && !value.is_empty() {
-                secrets.push(value.clone());
+            if p.secret || self.secrets.is_secret(&p.name) {
+                self.secrets.add(&value);
             }
             self.filled.insert(p.token.clone(), value.clone());
             filled = filled.replace(&p.token, &value);
         }
-        Ok(Ok((filled, secrets)))
+        Ok(Ok(filled))
+    }
+
+    /// Secrets from `--secret`, and those in the environment runsheet started in.
+    fn with_secrets(mut self) -> Run<'a> {
+        self.secrets = Secrets::new(&self.options.secret_names);
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        self.secrets
+            .learn(env.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        self.learn_secrets();
+        self
+    }
+
+    /// Values of secret-named variables the runbook set, from the last snapshot.
+    fn learn_secrets(&mut self) {
+        if let Some(state) = &self.state {
+            let vars = crate::exec::snapshot::variables(&state.path);
+            self.secrets
+                .learn(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        }
     }
 
     fn session(&mut self) -> Result<&mut Session> {
@@ -668,17 +693,24 @@ impl<'a> Run<'a> {
         let interrupt = self.signals.interrupt.clone();
         interrupt.store(false, Ordering::SeqCst);
         let terminate = self.signals.terminate.clone();
-        let stop = move || terminate.load(Ordering::SeqCst);
+        let int = interrupt.clone();
+        // Ctrl-C, SIGTERM or SIGHUP: stop the block and whatever it started.
+        let stop = move || terminate.load(Ordering::SeqCst) || int.load(Ordering::SeqCst);
         let mut capture = crate::exec::capture::Capture::default();
         let mut stdout = std::io::stdout();
+        let secrets = self.secrets.clone();
+        let mut redactor = Redactor::new(&secrets);
         let end = {
             let session = self.session()?;
-            session.run(&text, timeout, &stop, &mut |bytes| {
+            let end = session.run(&text, timeout, &stop, &mut |bytes| {
                 capture.push(bytes);
-                let _ = stdout.write_all(bytes);
+                let _ = stdout.write_all(&redactor.push(bytes));
                 let _ = stdout.flush();
-            })?
+            })?;
+            let _ = stdout.write_all(&redactor.finish());
+            end
         };
+        self.learn_secrets();
         if end.session_restarted
             && let (Some(state), Some(session)) = (&self.state, &self.session)
         {
@@ -687,7 +719,8 @@ impl<'a> Run<'a> {
         let mut outcome = Outcome::new(step.id(), Status::Failed);
         outcome.exit = Some(end.exit);
         outcome.ms = end.duration.as_millis() as u64;
-        outcome.output = relocate(&capture.text(), &self.source.display_path(), step.line);
+        let output = relocate(&capture.text(), &self.source.display_path(), step.line);
+        outcome.output = self.secrets.redact(&output);
         if end.timed_out {
             outcome.how.push("timeout".into());
         }
@@ -790,14 +823,6 @@ fn normalise_output(text: &str) -> Vec<&str> {
         .map(str::trim_end)
         .filter(|l| !l.is_empty())
         .collect()
-}
-
-/// `text` with every secret value replaced by `•••`.
-fn redact(text: &str, secrets: &[String]) -> String {
-    secrets
-        .iter()
-        .filter(|s| s.len() >= 4)
-        .fold(text.to_string(), |t, s| t.replace(s.as_str(), "•••"))
 }
 
 /// Writes `path` through a temp file in the same directory, fsync and rename,

@@ -144,6 +144,20 @@ pub fn parse_with(source: &Source, runners: &Runners) -> Runbook {
         step.text = tidy(&step.text);
     }
     check_names(source, &mut book);
+    for (at, what) in crate::secrets::literal_secrets(&source.text) {
+        book.diagnostics.push(
+            source.diagnostic(
+                Severity::Warning,
+                at,
+                format!("a secret is written in the runbook itself ({what})"),
+                Some(
+                    "a transcript keeps the runbook's bytes, so runsheet cannot hide it there: \
+                 read it from the environment or a placeholder (`<api-token>`) instead"
+                        .into(),
+                ),
+            ),
+        );
+    }
     if let Some(found) = mojibake::detect(&source.text) {
         // Show people what the author wrote; the transcript keeps the bytes.
         for step in &mut book.steps {

@@ -134,6 +134,60 @@ fn value_end(bytes: &[u8], mut i: usize) -> usize {
     }
 }
 
+/// The variables of the latest snapshot (or the first one), with their values
+/// unquoted: what `Secrets::learn` looks at. Arrays are left out.
+pub fn variables(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for file in ["base", "state"] {
+        let Ok(text) = fs::read_to_string(dir.join(file)) else {
+            continue;
+        };
+        let Some(snapshot) = split(&text) else {
+            continue;
+        };
+        for (name, (flags, decl)) in snapshot.variables {
+            if flags.contains('a') || flags.contains('A') {
+                continue;
+            }
+            if let Some(value) = decl.split_once('=').map(|(_, v)| unquote(v)) {
+                out.push((name.to_string(), value));
+            }
+        }
+    }
+    out
+}
+
+/// A `declare -p` value, as the shell would see it.
+fn unquote(value: &str) -> String {
+    if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        let mut out = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some(n @ ('"' | '\\' | '$' | '`')) => out.push(n),
+                    Some(n) => {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                    None => out.push('\\'),
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        return out;
+    }
+    if let Some(inner) = value.strip_prefix("$'").and_then(|v| v.strip_suffix('\'')) {
+        return inner
+            .replace("\\n", "\n")
+            .replace("\\t", "\t")
+            .replace("\\'", "'")
+            .replace("\\\\", "\\");
+    }
+    value.to_string()
+}
+
 /// A script that puts back what the runbook changed since the session began:
 /// variables it set or unset, its functions, aliases, options, umask and cwd.
 /// `None` when there is no snapshot to restore.
@@ -176,6 +230,13 @@ pub fn restore_script(dir: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_are_unquoted() {
+        assert_eq!(unquote("\"a \\\"b\\\" \\$c\""), "a \"b\" $c");
+        assert_eq!(unquote("$'x\\ny'"), "x\ny");
+        assert_eq!(unquote("plain"), "plain");
+    }
 
     #[test]
     fn declarations_survive_newlines_quotes_and_arrays() {
