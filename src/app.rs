@@ -168,6 +168,7 @@ fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
     let options = RunOptions {
         answers: answers(mode, &book)?,
         secret_names: mode.secrets.clone(),
+        allow_destructive: mode.allow_destructive,
         transcript: transcript.clone(),
         timeout: mode.timeout,
         mode: if mode.yes {
@@ -203,6 +204,7 @@ fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
     let options = RunOptions {
         answers: answers(mode, &book)?,
         secret_names: mode.secrets.clone(),
+        allow_destructive: mode.allow_destructive,
         transcript: path.to_path_buf(),
         timeout: mode.timeout,
         mode: if mode.yes {

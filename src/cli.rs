@@ -86,6 +86,10 @@ pub struct ModeArgs {
     /// value is masked as ••• everywhere runsheet writes or prints.
     #[arg(long = "secret", value_name = "NAME")]
     pub secrets: Vec<String>,
+    /// Let destructive commands (dropdb, rm -rf, kubectl delete, ...) run
+    /// without a typed confirmation. Without it, an unattended run refuses them.
+    #[arg(long)]
+    pub allow_destructive: bool,
 }
 
 /// Output format of `plan`.

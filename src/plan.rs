@@ -70,6 +70,10 @@ pub fn text(name: &str, book: &Runbook) -> String {
                 if c.attrs.confirm {
                     flags.push("confirm");
                 }
+                let danger = format!("destructive: {}", c.destructive.join(", "));
+                if !c.destructive.is_empty() {
+                    flags.push(&danger);
+                }
                 let flags = if flags.is_empty() {
                     String::new()
                 } else {

@@ -48,6 +48,8 @@ impl Signals {
 /// Settings of one run or resume.
 pub struct RunOptions {
     pub transcript: PathBuf,
+    /// Destructive commands may run without a typed confirmation.
+    pub allow_destructive: bool,
     /// Extra variable or placeholder names whose values are secrets.
     pub secret_names: Vec<String>,
     pub answers: crate::operator::Answers,
@@ -460,19 +462,6 @@ impl<'a> Run<'a> {
             // Shown, not run: the operator does it by hand and says so.
             return self.manual_task(step);
         }
-        let needs_person = attrs.confirm || attrs.danger == Some(true);
-        if needs_person && !self.operator.attended() {
-            self.operator.say(&format!(
-                "{}:{}: refused: this block is marked `{}`, and nobody is here to confirm it",
-                self.source.display_path(),
-                step.line,
-                if attrs.confirm { "confirm" } else { "danger" }
-            ));
-            let mut o = Outcome::new(step.id(), Status::Failed);
-            o.how.push("refused".into());
-            self.record(o, true)?;
-            return Ok(Flow::Stop);
-        }
         let mut script = command.script();
         let mut edited = false;
         if self.operator.attended() {
@@ -491,6 +480,43 @@ impl<'a> Run<'a> {
                     edited = true;
                 }
                 CommandChoice::Quit => return Ok(Flow::Interrupted),
+            }
+        }
+        // The guard looks at what will run, edits included.
+        let destructive = match attrs.danger {
+            Some(false) => Vec::new(),
+            Some(true) => command.destructive.clone(),
+            None => crate::guard::destructive(&script),
+        };
+        let guarded = !destructive.is_empty() && !self.options.allow_destructive;
+        let mut confirmed_by = None;
+        if attrs.confirm || guarded {
+            let what = if guarded {
+                format!("This block looks destructive ({}).", destructive.join(", "))
+            } else {
+                "This block is marked `confirm`.".to_string()
+            };
+            match self.operator.confirm_typed(&what)? {
+                Some(true) => confirmed_by = Some(self.info.operator.clone()),
+                Some(false) => {
+                    let mut o = Outcome::new(step.id(), Status::Skipped);
+                    o.how.push("declined".into());
+                    self.record(o, false)?;
+                    return Ok(Flow::Continue);
+                }
+                None => {
+                    self.operator.say(&format!(
+                        "{}:{}: refused: {what} Nobody is at a terminal to confirm it; \
+                         use --allow-destructive if this unattended run may do it.",
+                        self.source.display_path(),
+                        step.line,
+                    ));
+                    let mut o = Outcome::new(step.id(), Status::Failed);
+                    o.how.push("refused".into());
+                    o.note = Some(what);
+                    self.record(o, true)?;
+                    return self.after_unattended_failure(step, &script);
+                }
             }
         }
         let filled = match self.fill_placeholders(step, &script)? {
@@ -524,6 +550,12 @@ impl<'a> Run<'a> {
             let mut outcome = self.execute_block(step, &command, &run_text)?;
             if edited || placeholders_filled {
                 outcome.ran = Some(self.secrets.redact(&run_text));
+            }
+            if let Some(who) = &confirmed_by {
+                outcome.how.push("confirmed".into());
+                outcome.note = Some(format!("confirmed by {who}"));
+            } else if !destructive.is_empty() {
+                outcome.how.push("allowed-destructive".into());
             }
             let example = command.example_output();
             if !example.trim().is_empty() && !edited && !placeholders_filled {

@@ -100,6 +100,9 @@ pub struct Command {
     /// What the document says the output should be (`**Expected**: ...`,
     /// `# Should output: ...`), for the operator to check.
     pub hint: Option<String>,
+    /// What in it looks destructive (`kubectl delete`, `DROP TABLE`, ...), or
+    /// "marked danger"; empty when `danger=false` marks a reviewed block.
+    pub destructive: Vec<String>,
     pub fence: Fence,
 }
 
@@ -250,6 +253,9 @@ pub struct PlanStep {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<bool>,
+    /// For commands the guard stops: what looks destructive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destructive: Option<Vec<String>>,
     pub children: Vec<PlanStep>,
 }
 
@@ -287,6 +293,10 @@ impl Runbook {
             },
             name: step.placeholder().map(|p| p.name.clone()),
             secret: step.placeholder().map(|p| p.secret),
+            destructive: step
+                .command()
+                .map(|c| c.destructive.clone())
+                .filter(|d| !d.is_empty()),
             children: step.children.iter().map(|&c| self.plan_step(c)).collect(),
         }
     }

@@ -840,6 +840,7 @@ fn close_fence(
             runner,
             attrs,
             hint: comment_hint(&open.code),
+            destructive: Vec::new(),
             code: open.code,
             fence,
         })),
@@ -852,6 +853,13 @@ fn close_fence(
     });
     if let Some(p) = parent {
         book.steps[p].children.push(index);
+    }
+    if let StepKind::Command(c) = &mut book.steps[index].kind {
+        c.destructive = match c.attrs.danger {
+            Some(false) => Vec::new(),
+            Some(true) => vec!["marked danger".into()],
+            None => crate::guard::destructive(&c.script()),
+        };
     }
     Some(index)
 }

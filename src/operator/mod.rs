@@ -73,6 +73,9 @@ pub trait Operator {
     /// A value for a placeholder in the command about to run; asked without
     /// echo when `secret`. `None`: nobody to ask.
     fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Option<String>>;
+    /// A typed confirmation (`yes`) for something that needs a person even
+    /// under `--yes`. `None`: no person can be asked.
+    fn confirm_typed(&mut self, question: &str) -> Result<Option<bool>>;
     /// After a command with an `Expected` hint ran: did the output match?
     /// `None`: nobody to say.
     fn verify(&mut self, hint: &str) -> Result<Option<bool>>;

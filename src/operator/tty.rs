@@ -198,6 +198,18 @@ impl Operator for Terminal {
         Ok(Some(value))
     }
 
+    fn confirm_typed(&mut self, question: &str) -> Result<Option<bool>> {
+        let _ = self
+            .term
+            .write_line(&format!("  {}", self.bold.apply_to(question)));
+        let answer: String = Input::with_theme(&SimpleTheme)
+            .with_prompt("Type `yes` to run it, anything else to skip it")
+            .allow_empty(true)
+            .interact_text_on(&self.term)
+            .map_err(|_| Error::Interrupted)?;
+        Ok(Some(answer.trim() == "yes"))
+    }
+
     fn verify(&mut self, hint: &str) -> Result<Option<bool>> {
         let _ = self.term.write_line(&format!("  Expected: {hint}"));
         Ok(Some(

@@ -2,6 +2,8 @@
 //! have to confirm is claimed.
 
 use super::{CommandChoice, FailureChoice, Operator, TaskChoice, View, progress_with_text};
+use std::io::IsTerminal;
+
 use crate::error::{Error, Result};
 
 /// The operator of an unattended run.
@@ -47,6 +49,14 @@ impl Operator for Unattended {
     }
 
     fn placeholder(&mut self, _name: &str, _token: &str, _secret: bool) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    fn confirm_typed(&mut self, question: &str) -> Result<Option<bool>> {
+        // Even unattended, a person at the terminal is asked.
+        if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+            return super::Terminal::default().confirm_typed(question);
+        }
         Ok(None)
     }
 

@@ -139,6 +139,7 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
                             damaged("an output marker without id or status".into())
                         })?;
                         outcome.output = o.output.unwrap_or_default();
+                        outcome.note = o.marker.get("note").map(str::to_string);
                         outcome.ran = o.ran;
                         outcomes.insert(outcome.id.clone(), outcome);
                     }

@@ -425,6 +425,9 @@ fn command_edit(text: &str, command: &Command, outcome: &Outcome, eol: &str) -> 
         let _ = write!(pre, "{prefix}{}{eol}", fence.marker);
     }
     let mut attrs = outcome_attrs(outcome);
+    if let Some(note) = &outcome.note {
+        attrs.push(("note", note.clone()));
+    }
     if !pre.is_empty() {
         attrs.push(("pre", pre.len().to_string()));
     }
@@ -461,11 +464,13 @@ fn status_line(o: &Outcome) -> String {
     let exit = o.exit.unwrap_or(0);
     let mut line = match o.status {
         _ if o.has("unfilled") => format!("⛔ not run {time}: a placeholder has no value"),
-        _ if o.has("refused") => {
-            format!(
-                "⛔ refused {time}: marked to need a person's confirmation, and the run was unattended"
-            )
-        }
+        _ if o.has("refused") => format!(
+            "⛔ refused {time}: {} Nobody was there to confirm it",
+            o.note
+                .as_deref()
+                .unwrap_or("it needs a person's confirmation.")
+        ),
+        _ if o.has("declined") => format!("⏭️ not run {time}: the operator did not confirm it"),
         Status::Skipped => format!("⏭️ skipped {time}"),
         Status::NotConfirmed => "⚠️ not run (unattended)".into(),
         _ if o.has("timeout") => format!("⏱️ timed out after {took} · {time}"),
@@ -474,6 +479,12 @@ fn status_line(o: &Outcome) -> String {
         Status::Done => format!("✅ exit {exit} · {took} · {time}"),
         Status::Failed => format!("❌ exit {exit} · {took} · {time}"),
     };
+    if o.has("confirmed") {
+        let _ = write!(line, " · {}", o.note.as_deref().unwrap_or("confirmed"));
+    }
+    if o.has("allowed-destructive") {
+        line.push_str(" · destructive, allowed by --allow-destructive");
+    }
     if o.has("example-matches") {
         line.push_str(" · output matches the example in the block");
     }
