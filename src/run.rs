@@ -531,11 +531,10 @@ impl<'a> Run<'a> {
                 o.how.push("unfilled".into());
                 o.output = format!("[runsheet: no value for {missing}]\n");
                 self.record(o, true)?;
-                return Ok(if self.operator.attended() {
-                    Flow::Continue
-                } else {
-                    Flow::Stop
-                });
+                if self.operator.attended() {
+                    return Ok(Flow::Continue);
+                }
+                return self.after_unattended_failure(step, &script);
             }
         };
         let placeholders_filled = filled != script;
@@ -675,6 +674,14 @@ impl<'a> Run<'a> {
             self.secrets
                 .learn(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
         }
+    }
+
+    /// After a step failed with nobody to ask: go on under `--keep-going`, else stop.
+    fn after_unattended_failure(&mut self, step: &Step, script: &str) -> Result<Flow> {
+        Ok(match self.operator.failed(&self.view(step, script), 1)? {
+            FailureChoice::Ignore => Flow::Continue,
+            _ => Flow::Stop,
+        })
     }
 
     fn session(&mut self) -> Result<&mut Session> {
