@@ -80,8 +80,39 @@ pub fn clean(bytes: &[u8]) -> String {
             .unwrap_or(&[]);
         collapsed.extend_from_slice(last);
     }
-    let plain = strip_ansi_escapes::strip(&collapsed);
-    String::from_utf8_lossy(&plain).into_owned()
+    // The escape stripper drops tabs and lone control bytes: protect tabs, and
+    // spell out what is not text before it runs.
+    let text = escape_binary(&collapsed);
+    let plain = strip_ansi_escapes::strip(text.as_bytes());
+    String::from_utf8_lossy(&plain).replace(TAB_STANDIN, "\t")
+}
+
+/// Stands for a tab while escapes are stripped.
+const TAB_STANDIN: char = '\u{E000}';
+
+/// Text as it is; bytes that are not valid UTF-8, and control characters
+/// other than tab, newline and the escape-sequence ones, as `\xNN`.
+fn escape_binary(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\t' => out.push(TAB_STANDIN),
+                '\n' | '\u{1b}' | '\u{07}' => out.push(c),
+                c if c.is_control() => {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        out.push_str(&format!("\\x{b:02x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -94,6 +125,16 @@ mod tests {
             clean(b"\x1b[31mred\x1b[0m\r\n10%\r50%\r100%\ndone"),
             "red\n100%\ndone"
         );
+    }
+
+    #[test]
+    fn binary_and_invalid_utf8_are_escaped() {
+        assert_eq!(
+            clean(b"ok\x00\xff\xfe\tt\x01\n"),
+            "ok\\x00\\xff\\xfe\tt\\x01\n"
+        );
+        assert_eq!(clean(b"\x1b]0;title\x07a\tb\x1b[1mB\x1b[0m\n"), "a\tbB\n");
+        assert_eq!(clean("héllo ✅\n".as_bytes()), "héllo ✅\n");
     }
 
     #[test]

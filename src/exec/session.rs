@@ -101,7 +101,9 @@ impl Session {
             ))
         })?;
         drop(command);
-        let (tx, rx) = mpsc::channel();
+        // Bounded: a block printing gigabytes waits for runsheet to keep up
+        // instead of piling its output up in memory.
+        let (tx, rx) = mpsc::sync_channel(16);
         let mut reader = out_read;
         thread::spawn(move || {
             let mut buf = vec![0u8; 64 * 1024];
