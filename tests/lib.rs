@@ -1,4 +1,5 @@
 mod common;
+mod constructs;
 mod corpus;
 mod interactive;
 mod run;
