@@ -1,5 +1,6 @@
 mod common;
 mod constructs;
 mod corpus;
+mod crash;
 mod interactive;
 mod run;

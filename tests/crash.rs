@@ -1,0 +1,135 @@
+//! Crash safety: `kill -9` at arbitrary moments leaves a valid transcript that
+//! `resume` completes, losing at most the step in flight.
+
+use std::collections::HashMap;
+use std::process::{Child, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use crate::common::Sandbox;
+
+const BLOCKS: usize = 40;
+
+fn runbook() -> String {
+    let mut text = String::from("# Many steps\n\n");
+    for n in 1..=BLOCKS {
+        text.push_str(&format!(
+            "- [ ] Step {n}\n  ```bash\n  echo s{n} >> ran.txt; sleep 0.02\n  ```\n"
+        ));
+    }
+    text
+}
+
+fn spawn(sandbox: &Sandbox, args: &[&str]) -> Child {
+    sandbox
+        .command()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn runsheet")
+}
+
+/// Resumes until runsheet agrees to (the killed run's shell may still be
+/// finishing its block) and returns its exit code.
+fn resume_to_end(sandbox: &Sandbox) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = sandbox
+            .command()
+            .args(["resume", "--yes", "out.md"])
+            .output()
+            .expect("resume");
+        let code = out.status.code().unwrap_or(-1);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        if code == 2 && stderr.contains("still running") && Instant::now() < deadline {
+            sleep(Duration::from_millis(50));
+            continue;
+        }
+        return code;
+    }
+}
+
+#[test]
+fn kill_9_at_random_moments_loses_at_most_the_step_in_flight() {
+    let sandbox = Sandbox::new();
+    let source = runbook();
+    sandbox.write("rb.md", &source);
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut kills = 0;
+    for round in 0..8 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let wait = Duration::from_millis(60 + seed % 300);
+        let mut child = if round == 0 || !sandbox.exists("out.md") {
+            spawn(&sandbox, &["run", "--yes", "rb.md", "-o", "out.md"])
+        } else {
+            // Wait out the killed run's shell, then resume in the background.
+            let mut child;
+            loop {
+                child = spawn(&sandbox, &["resume", "--yes", "out.md"]);
+                sleep(Duration::from_millis(30));
+                match child.try_wait().expect("try_wait") {
+                    Some(status) if status.code() == Some(2) => continue,
+                    _ => break,
+                }
+            }
+            child
+        };
+        sleep(wait);
+        if child.try_wait().expect("try_wait").is_some() {
+            break; // finished before the kill
+        }
+        child.kill().expect("kill -9");
+        child.wait().expect("reap");
+        kills += 1;
+        if sandbox.exists("out.md") {
+            // Whatever moment it died at, the transcript is whole and valid.
+            let strip = sandbox
+                .command()
+                .args(["strip", "out.md"])
+                .output()
+                .expect("strip");
+            assert!(
+                strip.status.success(),
+                "{}",
+                String::from_utf8_lossy(&strip.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&strip.stdout),
+                source,
+                "round {round}"
+            );
+        }
+    }
+    assert!(kills > 0, "the run should have been killed at least once");
+    assert_eq!(resume_to_end(&sandbox), 0, "resume completes the run");
+
+    let ran = sandbox.read("ran.txt");
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for line in ran.lines() {
+        *counts.entry(line).or_default() += 1;
+    }
+    for n in 1..=BLOCKS {
+        let times = counts.get(format!("s{n}").as_str()).copied().unwrap_or(0);
+        assert!(times >= 1, "step {n} never ran:\n{ran}");
+        assert!(times <= 2, "step {n} ran {times} times:\n{ran}");
+    }
+    let repeats: usize = counts.values().map(|c| c - 1).sum();
+    assert!(
+        repeats <= kills,
+        "{repeats} repeated steps after {kills} kills:\n{ran}"
+    );
+    let transcript = sandbox.read("out.md");
+    assert_eq!(
+        transcript.matches("status=done").count(),
+        2 * BLOCKS,
+        "every task and command done"
+    );
+    assert!(
+        sandbox.state_dirs().is_empty(),
+        "state removed once complete"
+    );
+}
