@@ -125,10 +125,6 @@ fn blanks_are_filled_in_place_as_typed_and_strip_back() {
 }
 
 #[test]
-#[ignore = "typing `a | b` into the blank in `| Version | ____ |` escapes the `|` in the \
-            code span but not in the fill marker: the row becomes `| Version | `a \\| b`\
-            <!--rs:fill ... value=a%20|%20b ...--><!--/rs:fill--> |`, four unescaped `|` \
-            instead of three, so the table gains a cell"]
 fn a_pipe_typed_into_a_table_blank_keeps_the_row_whole() {
     let source = unindent(BLANKS);
     let sandbox = sandbox(BLANKS);
@@ -1003,10 +999,6 @@ fn a_json_answers_file_can_fail_a_task() {
 }
 
 #[test]
-#[ignore = "a key naming a block by its name= is refused: for ```bash {name=restart manual} \
-            and `restart: done`, run exits 2 with \"`restart: done` does not fit the step it \
-            names (line N): tasks take done, skip or fail\" (answers only match tasks, blanks \
-            and choices, not manual blocks)"]
 fn an_answers_key_names_a_manual_block_by_its_name() {
     let out = Test::new()
         .runbook("```bash {name=restart manual}\ntouch restarted\n```\n")

@@ -306,7 +306,13 @@ pub fn duration(text: &str) -> Result<Duration, String> {
 
 fn close_to(known: &str, typed: &str) -> bool {
     let typed = typed.to_ascii_lowercase().replace('-', "_");
+    let shared = known
+        .chars()
+        .zip(typed.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
     strsim::damerau_levenshtein(known, &typed) <= 2
+        || shared >= 4
         || (known.len() > 3 && (known.starts_with(&typed) || typed.starts_with(known)))
 }
 
@@ -364,6 +370,10 @@ mod tests {
         assert_eq!(
             hint("bash {on-fail=stop}").as_deref(),
             Some("did you mean `on_fail`?")
+        );
+        assert_eq!(
+            hint("bash {retry=2}").as_deref(),
+            Some("did you mean `retries`?")
         );
     }
 

@@ -35,17 +35,17 @@ pub fn blanks(text: &str) -> Vec<Range<usize>> {
             i = j;
             continue;
         }
-        if bytes[i] == b'[' {
-            if let Some(len) = bracketed_caps(&text[i..]) {
-                let after = bytes.get(i + len).copied();
-                let before = i.checked_sub(1).map(|b| bytes[b]);
-                let link = matches!(after, Some(b'(' | b'[' | b':'));
-                let nested = before == Some(b']') || before == Some(b'!');
-                if !link && !nested {
-                    out.push(i..i + len);
-                    i += len;
-                    continue;
-                }
+        if bytes[i] == b'['
+            && let Some(len) = bracketed_caps(&text[i..])
+        {
+            let after = bytes.get(i + len).copied();
+            let before = i.checked_sub(1).map(|b| bytes[b]);
+            let link = matches!(after, Some(b'(' | b'[' | b':'));
+            let nested = before == Some(b']') || before == Some(b'!');
+            if !link && !nested {
+                out.push(i..i + len);
+                i += len;
+                continue;
             }
         }
         i = j.max(i + 1);

@@ -396,10 +396,10 @@ impl Walker<'_> {
             self.book.steps[index].text = text.clone();
         }
         // An item's text also labels what the item's paragraph holds.
-        if let Some(outer) = self.labels.last_mut() {
-            if outer.text.is_empty() {
-                outer.text = text;
-            }
+        if let Some(outer) = self.labels.last_mut()
+            && outer.text.is_empty()
+        {
+            outer.text = text;
         }
     }
 

@@ -64,6 +64,8 @@ impl Answers {
         let task_word = TASK_WORDS.contains(&value.to_ascii_lowercase().as_str());
         let accepts = |s: &&Step| match &s.kind {
             StepKind::Task(_) => task_word,
+            // A `manual` block is done by hand: answered like a task.
+            StepKind::Command(c) if c.attrs.manual => task_word,
             StepKind::Blank(_) | StepKind::Choice(_) => true,
             _ => false,
         };
@@ -88,8 +90,15 @@ impl Answers {
             [] => Err(bad(
                 path,
                 format!(
-                    "`{key}: {value}` does not fit the step it names (line {}): tasks take done, skip or fail",
-                    matching[0].line
+                    "`{key}: {value}` does not fit the step it names (line {}, a {}): {}",
+                    matching[0].line,
+                    matching[0].kind_name(),
+                    match matching[0].kind {
+                        StepKind::Command(_) => {
+                            "a block that runs takes no answer; only `manual` ones take done, skip or fail"
+                        }
+                        _ => "tasks take done, skip or fail",
+                    }
                 ),
             )),
             [step] => {
@@ -170,6 +179,7 @@ pub fn template(book: &Runbook) -> String {
     let mut out =
         String::from("# Answers for an unattended run: runsheet run --yes --answers FILE\n");
     let mut seen = std::collections::HashSet::new();
+    let shared = |step: &Step| book.steps.iter().filter(|s| s.text == step.text).count() > 1;
     for step in &book.steps {
         let (key, hint) = match &step.kind {
             StepKind::Placeholder(p) => (
@@ -188,7 +198,17 @@ pub fn template(book: &Runbook) -> String {
             StepKind::Task(t) if step.children.is_empty() && !t.checked => {
                 (step.text.clone(), "done | skip | fail".into())
             }
+            StepKind::Command(c) if c.attrs.manual => (step.id(), "done | skip | fail".into()),
             _ => continue,
+        };
+        // Steps with the same text are told apart by their heading path.
+        let key = match &step.kind {
+            StepKind::Task(_) | StepKind::Blank(_) | StepKind::Choice(_)
+                if shared(step) && !step.heading.is_empty() =>
+            {
+                format!("{} › {key}", step.heading_path())
+            }
+            _ => key,
         };
         if key.is_empty() || !seen.insert(key.clone()) {
             continue;
