@@ -41,6 +41,23 @@ impl Signals {
         let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, s.interrupt.clone());
         let _ = signal_hook::flag::register(signal_hook::consts::SIGTERM, s.terminate.clone());
         let _ = signal_hook::flag::register(signal_hook::consts::SIGHUP, s.terminate.clone());
+        // A prompt blocks in a read that the signal does not end; the transcript
+        // is saved before every prompt, so there runsheet may simply go.
+        let terminate = s.terminate.clone();
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(100));
+                if terminate.load(Ordering::SeqCst)
+                    && crate::operator::AT_PROMPT.load(Ordering::SeqCst)
+                {
+                    crate::operator::restore_terminal();
+                    eprintln!(
+                        "\nrunsheet: stopped by a signal at a prompt; the transcript is saved."
+                    );
+                    std::process::exit(130);
+                }
+            }
+        });
         s
     }
 }

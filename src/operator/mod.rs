@@ -9,6 +9,8 @@ pub use answers::Answers;
 pub use tty::Terminal;
 pub use yes::Unattended;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::doc::Step;
 use crate::error::Result;
 
@@ -79,6 +81,32 @@ pub trait Operator {
     /// After a command with an `Expected` hint ran: did the output match?
     /// `None`: nobody to say.
     fn verify(&mut self, hint: &str) -> Result<Option<bool>>;
+}
+
+/// Whether runsheet is waiting at a prompt: the transcript is saved then, so a
+/// SIGTERM or SIGHUP there may end runsheet at once.
+pub static AT_PROMPT: AtomicBool = AtomicBool::new(false);
+
+/// Marks the time a prompt is open.
+pub struct Prompting;
+
+impl Prompting {
+    /// Marks a prompt as open until the returned guard drops.
+    pub fn start() -> Prompting {
+        AT_PROMPT.store(true, Ordering::SeqCst);
+        Prompting
+    }
+}
+
+impl Drop for Prompting {
+    fn drop(&mut self) {
+        AT_PROMPT.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Puts the terminal back as a prompt found it (cursor shown), before exiting.
+pub fn restore_terminal() {
+    let _ = console::Term::stderr().show_cursor();
 }
 
 /// `[12/87] Section › Subsection`: where the operator is.

@@ -78,6 +78,7 @@ impl Operator for Terminal {
     }
 
     fn command(&mut self, view: &View) -> Result<CommandChoice> {
+        let _prompt = super::Prompting::start();
         self.show(view);
         for line in view.script.lines() {
             let _ = self
@@ -95,6 +96,7 @@ impl Operator for Terminal {
     }
 
     fn failed(&mut self, _view: &View, exit: i32) -> Result<FailureChoice> {
+        let _prompt = super::Prompting::start();
         let what = match exit {
             124 => "The block timed out.".to_string(),
             130 => "The block was interrupted.".to_string(),
@@ -111,6 +113,7 @@ impl Operator for Terminal {
     }
 
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {
+        let _prompt = super::Prompting::start();
         self.show(view);
         let mut note: Option<String> = None;
         loop {
@@ -136,6 +139,7 @@ impl Operator for Terminal {
     }
 
     fn blank(&mut self, view: &View) -> Result<Option<String>> {
+        let _prompt = super::Prompting::start();
         self.show(view);
         let value: String = Input::with_theme(&SimpleTheme)
             .with_prompt("Value (`now` for the current UTC time, empty to skip)")
@@ -147,6 +151,7 @@ impl Operator for Terminal {
     }
 
     fn choice(&mut self, view: &View, options: &[String]) -> Result<Option<usize>> {
+        let _prompt = super::Prompting::start();
         self.show(view);
         for (n, o) in options.iter().enumerate() {
             let _ = self.term.write_line(&format!("  {}) {o}", n + 1));
@@ -182,6 +187,7 @@ impl Operator for Terminal {
     }
 
     fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Option<String>> {
+        let _prompt = super::Prompting::start();
         let prompt = format!("Value for {token}");
         let value = if secret {
             dialoguer::Password::with_theme(&SimpleTheme)
@@ -199,6 +205,7 @@ impl Operator for Terminal {
     }
 
     fn confirm_typed(&mut self, question: &str) -> Result<Option<bool>> {
+        let _prompt = super::Prompting::start();
         let _ = self
             .term
             .write_line(&format!("  {}", self.bold.apply_to(question)));
@@ -211,6 +218,7 @@ impl Operator for Terminal {
     }
 
     fn verify(&mut self, hint: &str) -> Result<Option<bool>> {
+        let _prompt = super::Prompting::start();
         let _ = self.term.write_line(&format!("  Expected: {hint}"));
         Ok(Some(
             self.ask("Does the output match?", &["yes", "no"])? == 0,
