@@ -190,16 +190,30 @@ fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
             message: "this is not a runsheet transcript (it has no run summary); use `runsheet run` to start a run".into(),
         });
     };
-    if sha256(&source.text) != info.sha256 {
-        return Err(Error::Transcript {
-            path: path.into(),
-            message: "the checklist in this transcript is not the one the run began with (it was edited since); \
-                      nothing was run. Start a new run with `runsheet run` on the edited transcript"
-                .into(),
-        });
-    }
     let book = parse_checked(&source, &Config::load(path)?)?;
     let mut operator = operator(mode)?;
+    let mut info = info;
+    let now_sha = sha256(&source.text);
+    if now_sha != info.sha256 {
+        let changed = "the checklist in this transcript is not the one the run began with: \
+                       it was edited since (its sha256 differs)";
+        let go_on = if mode.yes {
+            None
+        } else {
+            operator.confirm_typed(&format!(
+                "Careful: {changed}. Steps keep their records by id, and an edited command runs as it reads now."
+            ))?
+        };
+        if go_on != Some(true) {
+            return Err(Error::Transcript {
+                path: path.into(),
+                message: format!(
+                    "{changed}; nothing was run. Resume it interactively to confirm, or start a new run with `runsheet run`"
+                ),
+            });
+        }
+        info.sha256 = now_sha;
+    }
     let signals = Signals::install();
     let options = RunOptions {
         answers: answers(mode, &book)?,
