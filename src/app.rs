@@ -61,6 +61,10 @@ fn dispatch(command: Command) -> Result<i32> {
 /// Reads a document; a transcript is read as the source it was made from.
 fn load(path: &Path) -> Result<(Source, Transcript)> {
     let raw = Source::read(path)?;
+    if !raw.text.contains(transcript::marker::OPEN) {
+        // Not a transcript: no need to read it twice.
+        return Ok((raw, Transcript::default()));
+    }
     let read = transcript::read(path, &raw.text)?;
     let source = if read.info.is_some() {
         Source::from_text(path, read.source.clone())

@@ -16,8 +16,7 @@ __rs_snapshot() {
     builtin printf '\036\n'
     builtin alias -p
     builtin printf '\036\n'
-    builtin shopt -p
-    builtin set +o
+    # Options need no listing of their own: SHELLOPTS and BASHOPTS above hold them.
     builtin printf '\036\n'
     builtin umask
     builtin printf '%s\n' "$PWD"

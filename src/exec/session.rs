@@ -445,7 +445,10 @@ mod tests {
     #[test]
     fn exit_restarts_the_session_from_its_last_state() {
         let (_d, mut s) = session();
-        run(&mut s, "KEEP=kept; h() { echo fn; }; mkdir -p d; cd d\n");
+        run(
+            &mut s,
+            "KEEP=kept; h() { echo fn; }; mkdir -p d; cd d; set -o noclobber; shopt -s nullglob\n",
+        );
         let mut out = Vec::new();
         let end = s
             .run("echo bye; exit 7\n", None, &|| false, &mut |b| {
@@ -454,8 +457,11 @@ mod tests {
             .unwrap();
         assert_eq!((end.exit, end.session_restarted), (7, true));
         assert_eq!(out, b"bye\n");
-        let (rc, out) = run(&mut s, "echo \"$KEEP $(basename \"$PWD\")\"; h\n");
-        assert_eq!((rc, out.as_str()), (0, "kept d\nfn\n"));
+        let (rc, out) = run(
+            &mut s,
+            "echo \"$KEEP $(basename \"$PWD\")\"; h; [[ -o noclobber ]] && shopt -q nullglob && echo opts\n",
+        );
+        assert_eq!((rc, out.as_str()), (0, "kept d\nfn\nopts\n"));
         s.finish();
     }
 

@@ -188,6 +188,33 @@ fn unquote(value: &str) -> String {
     value.to_string()
 }
 
+/// `set -o`/`shopt -s` lines for the options a runbook turned on or off, read
+/// from the colon lists bash keeps in `SHELLOPTS` and `BASHOPTS`.
+fn option_changes(base: &Snapshot, state: &Snapshot, var: &str, on: &str, off: &str) -> String {
+    let list = |s: &Snapshot| -> Vec<String> {
+        s.variables
+            .get(var)
+            .and_then(|(_, decl)| decl.split_once('=').map(|(_, v)| unquote(v)))
+            .map(|v| v.split(':').map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let (before, after) = (list(base), list(state));
+    let mut out = String::new();
+    for o in after
+        .iter()
+        .filter(|o| !before.contains(o) && !o.is_empty())
+    {
+        out.push_str(&format!("builtin {on} {o}\n"));
+    }
+    for o in before
+        .iter()
+        .filter(|o| !after.contains(o) && !o.is_empty())
+    {
+        out.push_str(&format!("builtin {off} {o}\n"));
+    }
+    out
+}
+
 /// A script that puts back what the runbook changed since the session began:
 /// variables it set or unset, its functions, aliases, options, umask and cwd.
 /// `None` when there is no snapshot to restore.
@@ -219,6 +246,16 @@ pub fn restore_script(dir: &Path) -> Option<String> {
     script.push_str(state.functions);
     script.push_str(state.aliases);
     script.push_str(state.options);
+    script.push_str(&option_changes(
+        &base,
+        &state,
+        "SHELLOPTS",
+        "set -o",
+        "set +o",
+    ));
+    script.push_str(&option_changes(
+        &base, &state, "BASHOPTS", "shopt -s", "shopt -u",
+    ));
     script.push_str(&format!("builtin umask {}\n", state.umask));
     script.push_str(&format!(
         "builtin cd -- {}\n",
