@@ -89,7 +89,47 @@ fn main() {
     let plan = measure_plan(&env);
     print_plan(&plan);
     println!();
+    measure_big_output(&env);
+    println!();
     println!("load average at end: {}", load_average());
+}
+
+/// Budget for runsheet's peak memory while a block prints 1 GiB.
+const BUDGET_BIG_OUTPUT_MB: f64 = 64.0;
+
+/// One block printing 1 GiB: runsheet's peak resident memory must stay small
+/// (it keeps a head and a tail of the output) and the transcript must say how
+/// much it left out.
+fn measure_big_output(env: &Env) {
+    let runbook = env.root.join("big-output.md");
+    let transcript = env.root.join("big-output.out.md");
+    fs::write(
+        &runbook,
+        "```bash\nhead -c 1073741824 /dev/zero | tr '\\0' x | fold -w 100\n```\n",
+    )
+    .expect("write the big-output runbook");
+    let started = Instant::now();
+    let args = [
+        OsStr::new("run"),
+        OsStr::new("--yes"),
+        runbook.as_os_str(),
+        OsStr::new("-o"),
+        transcript.as_os_str(),
+    ];
+    let peak = peak_rss(&mut env.runsheet(&args));
+    let took = started.elapsed();
+    let text = fs::read_to_string(&transcript).expect("the big-output transcript");
+    assert!(
+        text.contains("bytes omitted"),
+        "the transcript should say what it left out"
+    );
+    let mb = peak.map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0));
+    println!(
+        "1 GiB of output from one block: peak RSS {mb:.1} MB (budget < {BUDGET_BIG_OUTPUT_MB} MB) {} · {:.1} s · transcript {} KB",
+        verdict(mb < BUDGET_BIG_OUTPUT_MB),
+        took.as_secs_f64(),
+        text.len() / 1024
+    );
 }
 
 /// Where the binary under test and its scratch space are.
