@@ -10,6 +10,9 @@ use crate::diagnostic::Diagnostic;
 /// A byte range in the source text.
 pub type Span = Range<usize>;
 
+/// A heading path, shared by every step under the same headings.
+pub type Path = std::sync::Arc<[String]>;
+
 /// A parsed document: its steps in document order, and what `plan` should say about it.
 #[derive(Debug, Clone, Default)]
 pub struct Runbook {
@@ -28,7 +31,7 @@ pub struct Step {
     pub span: Span,
     pub line: usize,
     /// Headings above the step, outermost first.
-    pub heading: Vec<String>,
+    pub heading: Path,
     /// A one-line description: the item text, or a command's first line.
     pub text: String,
     pub parent: Option<usize>,
@@ -279,7 +282,7 @@ impl Runbook {
             id: step.id(),
             kind: step.kind_name(),
             line: step.line,
-            heading: step.heading.clone(),
+            heading: step.heading.to_vec(),
             text: step.text.clone(),
             lang: step.command().map(|c| c.lang.clone()),
             checked: step.task().map(|t| t.checked),

@@ -5,7 +5,7 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use super::attrs::parse_info;
 use super::fields;
 use super::model::{
-    Command, Fence, Field, FieldForm, Placeholder, Runbook, Runner, Step, StepKind, Task,
+    Command, Fence, Field, FieldForm, Path, Placeholder, Runbook, Runner, Step, StepKind, Task,
 };
 use super::mojibake;
 use crate::diagnostic::Severity;
@@ -92,6 +92,8 @@ struct Walker<'s> {
     runners: &'s Runners,
     book: Runbook,
     headings: Vec<(usize, String)>,
+    /// The headings above the current position, shared by the steps under them.
+    path: Path,
     heading: Option<OpenHeading>,
     items: Vec<OpenItem>,
     fence: Option<OpenFence>,
@@ -125,6 +127,7 @@ pub fn parse_with(source: &Source, runners: &Runners) -> Runbook {
             ..Runbook::default()
         },
         headings: Vec::new(),
+        path: Path::default(),
         heading: None,
         items: Vec::new(),
         fence: None,
@@ -162,9 +165,12 @@ pub fn parse_with(source: &Source, runners: &Runners) -> Runbook {
         // Show people what the author wrote; the transcript keeps the bytes.
         for step in &mut book.steps {
             step.text = mojibake::repair_str(&step.text).into_owned();
-            for h in &mut step.heading {
-                *h = mojibake::repair_str(h).into_owned();
-            }
+            step.heading = step
+                .heading
+                .iter()
+                .map(|h| mojibake::repair_str(h).into_owned())
+                .collect::<Vec<_>>()
+                .into();
         }
         book.diagnostics.push(source.diagnostic(
             Severity::Warning,
@@ -229,6 +235,7 @@ impl Walker<'_> {
                     };
                     self.headings.retain(|(level, _)| *level < h.level);
                     self.headings.push((h.level, text));
+                    self.path = heading_path(&self.headings);
                 }
                 self.pop_label();
             }
@@ -350,7 +357,7 @@ impl Walker<'_> {
             kind,
             line: self.source.position(span.start).0,
             span,
-            heading: heading_path(&self.headings),
+            heading: self.path.clone(),
             text: String::new(),
             parent,
             children: Vec::new(),
@@ -534,7 +541,7 @@ impl Walker<'_> {
             self.source,
             self.runners,
             &mut self.book,
-            &self.headings,
+            &self.path,
             &self.items,
             open,
             end,
@@ -585,8 +592,12 @@ fn check_names(source: &Source, book: &mut Runbook) {
     }
 }
 
-fn heading_path(headings: &[(usize, String)]) -> Vec<String> {
-    headings.iter().map(|(_, t)| t.clone()).collect()
+fn heading_path(headings: &[(usize, String)]) -> Path {
+    headings
+        .iter()
+        .map(|(_, t)| t.clone())
+        .collect::<Vec<_>>()
+        .into()
 }
 
 fn tidy(text: &str) -> String {
@@ -646,7 +657,7 @@ fn prose_hint(text: &str) -> Option<String> {
 fn fence_checkboxes(
     source: &Source,
     book: &mut Runbook,
-    headings: &[(usize, String)],
+    path: &Path,
     parent: Option<usize>,
     body: std::ops::Range<usize>,
     fence: &Fence,
@@ -685,7 +696,7 @@ fn fence_checkboxes(
             }),
             span: box_at..box_at + 3,
             line: source.position(box_at).0,
-            heading: heading_path(headings),
+            heading: path.clone(),
             text: tidy(after),
             parent,
             children: Vec::new(),
@@ -731,7 +742,7 @@ fn close_fence(
     source: &Source,
     runners: &Runners,
     book: &mut Runbook,
-    headings: &[(usize, String)],
+    path: &Path,
     items: &[OpenItem],
     open: OpenFence,
     end: usize,
@@ -795,7 +806,7 @@ fn close_fence(
                 fence_checkboxes(
                     source,
                     book,
-                    headings,
+                    path,
                     parent,
                     body_start..body_end.max(body_start),
                     &fence,
@@ -846,7 +857,7 @@ fn close_fence(
         })),
         span: open.start..end,
         line,
-        heading: heading_path(headings),
+        heading: path.clone(),
         text: first_line,
         parent,
         children: Vec::new(),
@@ -895,7 +906,7 @@ mod tests {
             ]
         );
         assert_eq!(book.steps[0].children, vec![1, 2]);
-        assert_eq!(book.steps[1].heading, vec!["Deploy", "DB"]);
+        assert_eq!(&*book.steps[1].heading, ["Deploy", "DB"]);
         assert_eq!(book.steps[1].line, 4);
         assert!(book.steps[3].task().unwrap().checked);
         assert!(book.diagnostics.is_empty());
@@ -973,7 +984,7 @@ mod tests {
         assert_eq!(loose.count(), 1);
         assert_eq!(book.steps[0].kind_name(), "task");
         assert_eq!(book.steps[0].text, "Heading box");
-        assert_eq!(book.steps[1].heading, vec!["Heading box"]);
+        assert_eq!(&*book.steps[1].heading, ["Heading box"]);
     }
 
     #[test]
