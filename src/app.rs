@@ -156,6 +156,7 @@ fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
     }
     let (source, read) = load(file)?;
     let book = parse_checked(&source, &Config::load(file)?)?;
+    let answers = answers(mode, &book)?;
     let mut operator = operator(mode)?;
     let transcript = output.unwrap_or_else(|| default_transcript(file));
     if read.info.is_some() {
@@ -170,7 +171,7 @@ fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
     operator.say(&format!("Transcript: {}", transcript.display()));
     let signals = Signals::install();
     let options = RunOptions {
-        answers: answers(mode, &book)?,
+        answers,
         secret_names: mode.secrets.clone(),
         allow_destructive: mode.allow_destructive,
         transcript: transcript.clone(),
@@ -194,7 +195,10 @@ fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
             message: "this is not a runsheet transcript (it has no run summary); use `runsheet run` to start a run".into(),
         });
     };
-    let book = parse_checked(&source, &Config::load(path)?)?;
+    // runsheet.toml belongs beside the runbook, wherever the transcript went.
+    let runbook = PathBuf::from(&info.source);
+    let config = Config::load(if runbook.is_file() { &runbook } else { path })?;
+    let book = parse_checked(&source, &config)?;
     let mut operator = operator(mode)?;
     let mut info = info;
     let now_sha = sha256(&source.text);
@@ -261,17 +265,7 @@ fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
 }
 
 fn finish_message(operator: &mut dyn Operator, transcript: &Path, c: Counts) {
-    let mut line = format!(
-        "\n{} done · {} skipped · {} failed",
-        c.done, c.skipped, c.failed
-    );
-    if c.not_confirmed > 0 {
-        line.push_str(&format!(" · {} not confirmed", c.not_confirmed));
-    }
-    if c.pending > 0 {
-        line.push_str(&format!(" · {} not reached", c.pending));
-    }
-    operator.say(&line);
+    operator.say(&format!("\n{}", c.tally()));
     operator.say(&format!("Transcript: {}", transcript.display()));
 }
 

@@ -276,10 +276,9 @@ impl<'a> Run<'a> {
         };
         let state = self.state.take();
         if let Some(state) = state {
-            let all_settled = counts.failed == 0
-                && counts.not_confirmed == 0
-                && counts.pending == 0
-                && counts.unverified == 0;
+            // Unverified outputs are settled: resuming cannot verify them.
+            let all_settled =
+                counts.failed == 0 && counts.not_confirmed == 0 && counts.pending == 0;
             if flow == Flow::Continue && all_settled {
                 state.remove();
             } else {
@@ -456,11 +455,10 @@ impl<'a> Run<'a> {
         let mut outcome = Outcome::new(step.id(), status);
         outcome.note = note;
         self.record(outcome, status == Status::Failed)?;
-        Ok(if status == Status::Failed && !self.operator.attended() {
-            Flow::Stop
-        } else {
-            Flow::Continue
-        })
+        if status == Status::Failed && !self.operator.attended() {
+            return self.after_unattended_failure(step, "");
+        }
+        Ok(Flow::Continue)
     }
 
     fn command(&mut self, step: &Step) -> Result<Flow> {
@@ -522,9 +520,13 @@ impl<'a> Run<'a> {
                     return Ok(Flow::Continue);
                 }
                 None => {
+                    let hint = if guarded {
+                        " use --allow-destructive if this unattended run may do it."
+                    } else {
+                        " run it interactively to confirm it."
+                    };
                     self.operator.say(&format!(
-                        "{}:{}: refused: {what} Nobody is at a terminal to confirm it; \
-                         use --allow-destructive if this unattended run may do it.",
+                        "{}:{}: refused: {what} Nobody is at a terminal to confirm it;{hint}",
                         self.source.display_path(),
                         step.line,
                     ));
@@ -659,7 +661,10 @@ impl<'a> Run<'a> {
                 Some(v) => Some(v.clone()),
                 None => match self.options.answers.for_placeholder(&p.name) {
                     Some(v) => Some(v),
-                    None => self.operator.placeholder(&p.name, &p.token, p.secret)?,
+                    None => {
+                        let hidden = p.secret || self.secrets.is_secret(&p.name);
+                        self.operator.placeholder(&p.name, &p.token, hidden)?
+                    }
                 },
             };
             let Some(value) = value else {

@@ -94,6 +94,9 @@ struct Walker<'s> {
     headings: Vec<(usize, String)>,
     /// The headings above the current position, shared by the steps under them.
     path: Path,
+    /// `### [ ] Heading` tasks still open, with their levels: they own the
+    /// steps under them.
+    heading_tasks: Vec<(usize, usize)>,
     heading: Option<OpenHeading>,
     items: Vec<OpenItem>,
     fence: Option<OpenFence>,
@@ -128,6 +131,7 @@ pub fn parse_with(source: &Source, runners: &Runners) -> Runbook {
         },
         headings: Vec::new(),
         path: Path::default(),
+        heading_tasks: Vec::new(),
         heading: None,
         items: Vec::new(),
         fence: None,
@@ -235,6 +239,10 @@ impl Walker<'_> {
                     };
                     self.headings.retain(|(level, _)| *level < h.level);
                     self.headings.push((h.level, text));
+                    self.heading_tasks.retain(|(level, _)| *level < h.level);
+                    if let Some(t) = h.task {
+                        self.heading_tasks.push((h.level, t));
+                    }
                     self.path = heading_path(&self.headings);
                 }
                 self.pop_label();
@@ -251,7 +259,13 @@ impl Walker<'_> {
                 self.pop_label();
             }
             Event::TaskListMarker(checked) => {
-                let parent = self.items.iter().rev().skip(1).find_map(|i| i.task);
+                let parent = self
+                    .items
+                    .iter()
+                    .rev()
+                    .skip(1)
+                    .find_map(|i| i.task)
+                    .or_else(|| self.heading_task());
                 let index = self.push(
                     StepKind::Task(Task {
                         checked,
@@ -370,7 +384,16 @@ impl Walker<'_> {
 
     /// The innermost task the current position is inside.
     fn enclosing_task(&self) -> Option<usize> {
-        self.items.iter().rev().find_map(|i| i.task)
+        self.items
+            .iter()
+            .rev()
+            .find_map(|i| i.task)
+            .or_else(|| self.heading_task())
+    }
+
+    /// The innermost `### [ ] Heading` task above the current position.
+    fn heading_task(&self) -> Option<usize> {
+        self.heading_tasks.last().map(|&(_, t)| t)
     }
 
     fn text(&mut self, text: &str) {
@@ -537,12 +560,14 @@ impl Walker<'_> {
     }
 
     fn close_fence(&mut self, open: OpenFence, end: usize) {
+        let heading_task = self.heading_task();
         if let Some(index) = close_fence(
             self.source,
             self.runners,
             &mut self.book,
             &self.path,
             &self.items,
+            heading_task,
             open,
             end,
         ) {
@@ -744,6 +769,7 @@ fn close_fence(
     book: &mut Runbook,
     path: &Path,
     items: &[OpenItem],
+    heading_task: Option<usize>,
     open: OpenFence,
     end: usize,
 ) -> Option<usize> {
@@ -802,7 +828,7 @@ fn close_fence(
                     .find('\n')
                     .map_or(end, |i| open.start + i + 1);
                 let body_end = if closed { last_line_start } else { end };
-                let parent = items.iter().rev().find_map(|i| i.task);
+                let parent = items.iter().rev().find_map(|i| i.task).or(heading_task);
                 fence_checkboxes(
                     source,
                     book,
@@ -835,7 +861,7 @@ fn close_fence(
         ));
     }
     let index = book.steps.len();
-    let parent = items.iter().rev().find_map(|i| i.task);
+    let parent = items.iter().rev().find_map(|i| i.task).or(heading_task);
     let first_line = open
         .code
         .lines()
@@ -985,6 +1011,11 @@ mod tests {
         assert_eq!(book.steps[0].kind_name(), "task");
         assert_eq!(book.steps[0].text, "Heading box");
         assert_eq!(&*book.steps[1].heading, ["Heading box"]);
+        assert_eq!(
+            book.steps[1].parent,
+            Some(0),
+            "a heading task owns the steps under it"
+        );
     }
 
     #[test]

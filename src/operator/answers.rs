@@ -57,13 +57,22 @@ impl Answers {
     }
 
     fn add(&mut self, path: &Path, book: &Runbook, key: &str, value: String) -> Result<()> {
-        let placeholder = book.steps.iter().any(|s| {
-            s.placeholder()
-                .is_some_and(|p| p.name.eq_ignore_ascii_case(key) || p.token == key)
-        });
+        // A key that names a placeholder exactly (`release-tag`, `<release-tag>`)
+        // is that placeholder's, whatever text elsewhere it also matches.
+        if let Some(p) = book
+            .steps
+            .iter()
+            .filter_map(Step::placeholder)
+            .find(|p| p.name.eq_ignore_ascii_case(key) || p.token.eq_ignore_ascii_case(key))
+        {
+            self.by_placeholder
+                .insert(p.name.to_ascii_lowercase(), value);
+            return Ok(());
+        }
         let task_word = TASK_WORDS.contains(&value.to_ascii_lowercase().as_str());
         let accepts = |s: &&Step| match &s.kind {
-            StepKind::Task(_) => task_word,
+            // A task that owns steps is done when they are: it takes no answer.
+            StepKind::Task(_) => task_word && s.children.is_empty(),
             // A `manual` block is done by hand: answered like a task.
             StepKind::Command(c) if c.attrs.manual => task_word,
             StepKind::Blank(_) | StepKind::Choice(_) => true,
@@ -79,10 +88,6 @@ impl Answers {
             accepting.retain(|s| s.task().is_some());
         }
         match accepting.as_slice() {
-            [] if placeholder => {
-                self.by_placeholder.insert(key.to_ascii_lowercase(), value);
-                Ok(())
-            }
             [] if matching.is_empty() => Err(bad(
                 path,
                 format!("`{key}` names no step, blank, choice or placeholder of the runbook"),

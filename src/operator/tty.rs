@@ -100,6 +100,7 @@ impl Operator for Terminal {
         let what = match exit {
             124 => "The block timed out.".to_string(),
             130 => "The block was interrupted.".to_string(),
+            0 => "The step failed: its output was not what was expected.".to_string(),
             n => format!("The block failed (exit {n})."),
         };
         Ok(

@@ -57,6 +57,30 @@ impl Counts {
     }
 }
 
+impl Counts {
+    /// `41 done · 3 skipped · 1 failed · 2 not confirmed or not answered`.
+    pub fn tally(&self) -> String {
+        let mut tally = format!(
+            "{} done · {} skipped · {} failed",
+            self.done, self.skipped, self.failed
+        );
+        if self.not_confirmed > 0 {
+            let _ = write!(
+                tally,
+                " · {} not confirmed or not answered",
+                self.not_confirmed
+            );
+        }
+        if self.unverified > 0 {
+            let _ = write!(tally, " · {} outputs not verified", self.unverified);
+        }
+        if self.pending > 0 {
+            let _ = write!(tally, " · {} not reached", self.pending);
+        }
+        tally
+    }
+}
+
 /// Ticked `[x]` in the source, or inside an item that was: done before the run.
 pub fn done_before(book: &Runbook, step: &Step) -> bool {
     let mut at = Some(step.index);
@@ -97,7 +121,7 @@ pub fn render(
                     None => fences.push((fence, vec![(step, outcome)])),
                 }
             }
-            StepKind::Task(_) => task_edits(text, step, outcome, &mut edits),
+            StepKind::Task(_) => task_edits(text, book, step, outcome, &mut edits),
             StepKind::Command(command) => edits.push(command_edit(text, command, outcome, eol)),
             StepKind::Blank(field) | StepKind::Choice(field) => {
                 edits.push(field_edit(text, field, outcome))
@@ -162,23 +186,7 @@ fn summary(
         Some(f) => format!("{} → {}", info.started.replace('T', " "), clock(f)),
         None => format!("started {}", info.started.replace('T', " ")),
     };
-    let mut tally = format!(
-        "{} done · {} skipped · {} failed",
-        c.done, c.skipped, c.failed
-    );
-    if c.not_confirmed > 0 {
-        let _ = write!(
-            tally,
-            " · {} not confirmed or not answered",
-            c.not_confirmed
-        );
-    }
-    if c.unverified > 0 {
-        let _ = write!(tally, " · {} outputs not verified", c.unverified);
-    }
-    if c.pending > 0 {
-        let _ = write!(tally, " · {} not reached", c.pending);
-    }
+    let mut tally = c.tally();
     if book.steps.is_empty() {
         tally = "this document has no steps".into();
     }
@@ -195,7 +203,11 @@ fn summary(
     Edit { at, len: 0, text }
 }
 
-fn task_edits(text: &str, step: &Step, outcome: &Outcome, edits: &mut Vec<Edit>) {
+fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits: &mut Vec<Edit>) {
+    let owns_commands = step
+        .children
+        .iter()
+        .any(|&c| book.steps[c].command().is_some());
     let StepKind::Task(task) = &step.kind else {
         return;
     };
@@ -223,7 +235,11 @@ fn task_edits(text: &str, step: &Step, outcome: &Outcome, edits: &mut Vec<Edit>)
     let time = clock(&outcome.at);
     let mut label = match outcome.status {
         Status::Done if outcome.has("auto") => {
-            format!("✅ commands succeeded, ticked unattended {time}")
+            if owns_commands {
+                format!("✅ commands succeeded, ticked unattended {time}")
+            } else {
+                format!("✅ all its steps answered, ticked unattended {time}")
+            }
         }
         Status::Done => format!("✅ {time}"),
         Status::Skipped => format!("⏭️ skipped {time}"),
