@@ -268,6 +268,8 @@ fn an_unattended_run_never_picks_a_choice() {
 #[test]
 fn heading_and_plain_fence_checkboxes_are_asked_and_ticked_in_place() {
     let doc = r#"
+        ### [ ] Announce the freeze
+
         ### [ ] Freeze deploys
 
         ```
@@ -279,7 +281,9 @@ fn heading_and_plain_fence_checkboxes_are_asked_and_ticked_in_place() {
     let source = unindent(doc);
     let sandbox = sandbox(doc);
     let mut pty = run(&sandbox);
-    pty.expect("Freeze deploys");
+    // A heading task with nothing under it is asked; one that owns steps is
+    // done when they are.
+    pty.expect("Announce the freeze");
     pty.answer(TASK, "d");
     pty.expect("Page the on-call");
     pty.answer(TASK, "d");
@@ -291,9 +295,15 @@ fn heading_and_plain_fence_checkboxes_are_asked_and_ticked_in_place() {
     assert_eq!(code, 0, "{screen}");
 
     let transcript = sandbox.transcript();
-    let heading = line_with(&transcript, "Freeze deploys");
+    let heading = line_with(&transcript, "Announce the freeze");
     assert!(heading.starts_with("### [x] "), "{heading}");
     assert!(heading.contains("status=done"), "{heading}");
+    let owner = line_with(&transcript, "Freeze deploys");
+    assert!(
+        owner.starts_with("### [ ] "),
+        "one of its steps was skipped: {owner}"
+    );
+    assert!(owner.contains("status=skipped"), "{owner}");
     assert!(
         transcript.contains(
             "```\n[x] Page the on-call\n- [x] Post in the ops channel\n- [ ] Update the status page\n```\n<!--rs:boxes "
@@ -462,7 +472,7 @@ fn the_operator_confirms_or_rejects_the_expected_output() {
     pty.expect("Expected: something else");
     pty.answer(VERIFY, "n");
     pty.answer(
-        "The block failed (exit 0). [r]etry / [e]dit / [i]gnore / [a]bort",
+        "The step failed: its output was not what was expected. [r]etry / [e]dit / [i]gnore / [a]bort",
         "a",
     );
     let (code, screen) = pty.wait();

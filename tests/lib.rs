@@ -1,6 +1,8 @@
+mod book;
 mod common;
 mod constructs;
 mod corpus;
 mod crash;
+mod hostile;
 mod interactive;
 mod run;
