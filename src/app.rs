@@ -53,7 +53,11 @@ fn dispatch(command: Command) -> Result<i32> {
             format,
             answers_template,
         } => plan(&file, format, answers_template),
-        Command::Strip { transcript, output } => strip(&transcript, output.as_deref()),
+        Command::Strip {
+            transcript,
+            output,
+            force,
+        } => strip(&transcript, output.as_deref(), force),
         Command::Repair { file, output } => repair(&file, output.as_deref()),
     }
 }
@@ -66,6 +70,14 @@ fn load(path: &Path) -> Result<(Source, Transcript)> {
         return Ok((raw, Transcript::default()));
     }
     let read = transcript::read(path, &raw.text)?;
+    if let Some(info) = &read.info
+        && sha256(&read.source) != info.sha256
+    {
+        eprintln!(
+            "warning: {}: the checklist in this transcript was edited since its run; it runs as it reads now",
+            path.display()
+        );
+    }
     let source = if read.info.is_some() {
         Source::from_text(path, read.source.clone())
     } else {
@@ -298,9 +310,24 @@ fn plan(file: &Path, format: Format, answers_template: bool) -> Result<i32> {
     Ok(if book.has_errors() { 1 } else { 0 })
 }
 
-fn strip(path: &Path, output: Option<&Path>) -> Result<i32> {
+fn strip(path: &Path, output: Option<&Path>, force: bool) -> Result<i32> {
     let raw = Source::read(path)?;
     let read = transcript::read(path, &raw.text)?;
+    if let Some(info) = &read.info
+        && sha256(&read.source) != info.sha256
+    {
+        let what = "what is left once runsheet's markers are taken out is not the document the run \
+                    recorded (its sha256 differs): the transcript was edited or its markers damaged";
+        if !force {
+            return Err(Error::Transcript {
+                path: path.into(),
+                message: format!(
+                    "{what}; nothing was written. `strip --force` gives the text anyway"
+                ),
+            });
+        }
+        eprintln!("warning: {}: {what}", path.display());
+    }
     match output {
         Some(out) => write_atomic(out, read.source.as_bytes())?,
         None => print_out(read.source.as_bytes()),

@@ -62,6 +62,10 @@ pub enum Command {
         /// Write to this file instead of standard output.
         #[arg(short, long, value_name = "OUT")]
         output: Option<PathBuf>,
+        /// Give back the text even when it no longer matches the sha256 the
+        /// run recorded (the transcript was edited or damaged).
+        #[arg(long)]
+        force: bool,
     },
 }
 

@@ -301,7 +301,7 @@ pub fn duration(text: &str) -> Result<Duration, String> {
     if !seconds.is_finite() || seconds <= 0.0 {
         return Err(format!("`{text}` must be a positive duration"));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is too long a duration"))
 }
 
 fn close_to(known: &str, typed: &str) -> bool {
@@ -401,5 +401,6 @@ mod tests {
         assert_eq!(duration("1h").unwrap(), Duration::from_secs(3600));
         assert!(duration("0").is_err());
         assert!(duration("5y").is_err());
+        assert!(duration("99999999999999999999999h").is_err());
     }
 }

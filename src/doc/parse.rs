@@ -151,6 +151,15 @@ pub fn parse_with(source: &Source, runners: &Runners) -> Runbook {
         step.text = tidy(&step.text);
     }
     check_names(source, &mut book);
+    if source.text.contains('\r') && !source.text.contains('\n') {
+        book.diagnostics.push(source.diagnostic(
+            Severity::Warning,
+            base,
+            "this document ends its lines with a bare carriage return (old Mac style); \
+             Markdown parsers, runsheet's included, may miss its blocks",
+            Some("convert it to LF or CRLF line endings, e.g. `tr '\\r' '\\n'`".into()),
+        ));
+    }
     for (at, what) in crate::secrets::literal_secrets(&source.text) {
         book.diagnostics.push(
             source.diagnostic(
@@ -488,7 +497,26 @@ impl Walker<'_> {
         }
         found.sort_by_key(|f| f.0);
         for (_, kind, span) in found {
+            if self.inside_open_comment(span.start) {
+                // A marker here would close the document's own `<!--`.
+                continue;
+            }
             self.add_field(kind, span);
+        }
+    }
+
+    /// Whether an HTML comment opened earlier in the same block (or line) is
+    /// still open at `at`.
+    fn inside_open_comment(&self, at: usize) -> bool {
+        let start = self
+            .paragraph_start
+            .filter(|&p| p <= at)
+            .unwrap_or_else(|| self.source.line_start(at));
+        let before = &self.source.text[start..at];
+        match (before.rfind("<!--"), before.rfind("-->")) {
+            (Some(open), Some(close)) => open > close,
+            (Some(_), None) => true,
+            _ => false,
         }
     }
 

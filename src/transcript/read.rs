@@ -222,6 +222,15 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
         at = to;
     }
     source.push_str(&text[at..]);
+    if info.is_none() {
+        // Markers but no run summary: not a transcript runsheet wrote. The
+        // document is what it is; nothing is taken out of it.
+        return Ok(Transcript {
+            source: text.to_string(),
+            info: None,
+            outcomes: HashMap::new(),
+        });
+    }
     Ok(Transcript {
         source,
         info,
