@@ -168,24 +168,17 @@ impl<'a> Run<'a> {
             mode: options.mode.into(),
         };
         let state = StateDir::open(&info.id)?;
-        let journal = Journal::open(&state.journal())?;
-        Ok(Run {
+        Run::new(
             source,
             book,
-            outcomes: HashMap::new(),
             info,
+            HashMap::new(),
             options,
             operator,
             signals,
-            state: Some(state),
-            journal,
-            session: None,
-            last_render: Instant::now(),
-            restore_on_start: false,
-            filled: HashMap::new(),
-            secrets: Secrets::default(),
-        }
-        .with_secrets())
+            state,
+            false,
+        )
     }
 
     /// Prepares to continue an earlier run from its transcript.
@@ -201,11 +194,29 @@ impl<'a> Run<'a> {
         let state = StateDir::open(&info.id)?;
         let mut outcomes = recorded;
         outcomes.extend(journal::replay(&state.journal()));
-        let journal = Journal::open(&state.journal())?;
         info.state = "running".into();
         info.finished = None;
         info.mode = options.mode.into();
-        Ok(Run {
+        Run::new(
+            source, book, info, outcomes, options, operator, signals, state, true,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        source: Source,
+        book: Runbook,
+        info: RunInfo,
+        outcomes: HashMap<String, Outcome>,
+        options: RunOptions,
+        operator: &'a mut dyn Operator,
+        signals: Signals,
+        state: StateDir,
+        restore_on_start: bool,
+    ) -> Result<Run<'a>> {
+        let journal = Journal::open(&state.journal())?;
+        let secrets = Secrets::new(&options.secret_names);
+        let mut run = Run {
             source,
             book,
             outcomes,
@@ -217,11 +228,12 @@ impl<'a> Run<'a> {
             journal,
             session: None,
             last_render: Instant::now(),
-            restore_on_start: true,
+            restore_on_start,
             filled: HashMap::new(),
-            secrets: Secrets::default(),
-        }
-        .with_secrets())
+            secrets,
+        };
+        run.learn_environment_secrets();
+        Ok(run)
     }
 
     /// Walks the document and returns what happened.
@@ -679,14 +691,13 @@ impl<'a> Run<'a> {
         Ok(Ok(filled))
     }
 
-    /// Secrets from `--secret`, and those in the environment runsheet started in.
-    fn with_secrets(mut self) -> Run<'a> {
-        self.secrets = Secrets::new(&self.options.secret_names);
+    /// Secrets in the environment runsheet started in, and (on resume) in the
+    /// state the run left.
+    fn learn_environment_secrets(&mut self) {
         let env: Vec<(String, String)> = std::env::vars().collect();
         self.secrets
             .learn(env.iter().map(|(k, v)| (k.as_str(), v.clone())));
         self.learn_secrets();
-        self
     }
 
     /// Values of secret-named variables the runbook set, from the last snapshot.

@@ -588,14 +588,13 @@ impl Walker<'_> {
     }
 
     fn close_fence(&mut self, open: OpenFence, end: usize) {
-        let heading_task = self.heading_task();
+        let parent = self.enclosing_task();
         if let Some(index) = close_fence(
             self.source,
             self.runners,
             &mut self.book,
             &self.path,
-            &self.items,
-            heading_task,
+            parent,
             open,
             end,
         ) {
@@ -796,8 +795,7 @@ fn close_fence(
     runners: &Runners,
     book: &mut Runbook,
     path: &Path,
-    items: &[OpenItem],
-    heading_task: Option<usize>,
+    parent: Option<usize>,
     open: OpenFence,
     end: usize,
 ) -> Option<usize> {
@@ -856,7 +854,6 @@ fn close_fence(
                     .find('\n')
                     .map_or(end, |i| open.start + i + 1);
                 let body_end = if closed { last_line_start } else { end };
-                let parent = items.iter().rev().find_map(|i| i.task).or(heading_task);
                 fence_checkboxes(
                     source,
                     book,
@@ -889,7 +886,6 @@ fn close_fence(
         ));
     }
     let index = book.steps.len();
-    let parent = items.iter().rev().find_map(|i| i.task).or(heading_task);
     let first_line = open
         .code
         .lines()

@@ -173,17 +173,21 @@ mod tests {
         o
     }
 
-    /// Renders every step of `text` with a made-up outcome, then reads it back.
-    fn round_trip(text: &str) {
-        let source = Source::from_text(Path::new("t.md"), text.to_string());
-        let book = parse(&source);
-        let outcomes: HashMap<_, _> = book
-            .steps
+    /// A made-up outcome for every step but placeholders (filled with their command).
+    fn outcomes_for(book: &crate::doc::Runbook) -> HashMap<String, Outcome> {
+        book.steps
             .iter()
             .filter(|s| s.placeholder().is_none())
             .enumerate()
             .map(|(n, s)| (s.id(), outcome_for(s.id(), s.command().is_some(), n)))
-            .collect();
+            .collect()
+    }
+
+    /// Renders every step of `text` with a made-up outcome, then reads it back.
+    fn round_trip(text: &str) {
+        let source = Source::from_text(Path::new("t.md"), text.to_string());
+        let book = parse(&source);
+        let outcomes = outcomes_for(&book);
         let info = RunInfo {
             id: "r1".into(),
             source: "t.md".into(),
@@ -294,13 +298,7 @@ mod tests {
     fn round_trip_lenient(text: &str) {
         let source = Source::from_text(Path::new("t.md"), text.to_string());
         let book = parse(&source);
-        let outcomes: HashMap<_, _> = book
-            .steps
-            .iter()
-            .filter(|s| s.placeholder().is_none())
-            .enumerate()
-            .map(|(n, s)| (s.id(), outcome_for(s.id(), s.command().is_some(), n)))
-            .collect();
+        let outcomes = outcomes_for(&book);
         let info = RunInfo {
             id: "r".into(),
             ..RunInfo::default()

@@ -474,6 +474,31 @@ fn command_edit(text: &str, command: &Command, outcome: &Outcome, eol: &str) -> 
     }
 }
 
+/// What the status line adds for each `how` word that needs saying.
+const HOW_NOTES: &[(&str, &str)] = &[
+    (
+        "allowed-destructive",
+        "destructive, allowed by --allow-destructive",
+    ),
+    ("example-matches", "output matches the example in the block"),
+    (
+        "example-differs",
+        "output differs from the example in the block",
+    ),
+    ("not-verified", "expected output not verified (unattended)"),
+    ("verified", "the operator confirmed the expected output"),
+    (
+        "mismatch",
+        "the operator said the output did not match what was expected",
+    ),
+    ("expect", "the output did not match `expect`"),
+    ("ignored", "failure ignored by the operator"),
+    (
+        "restarted",
+        "the block ended the shell; a new session went on from the last saved state",
+    ),
+];
+
 fn status_line(o: &Outcome) -> String {
     let took = duration(o.ms);
     let time = clock(&o.at);
@@ -498,34 +523,11 @@ fn status_line(o: &Outcome) -> String {
     if o.has("confirmed") {
         let _ = write!(line, " · {}", o.note.as_deref().unwrap_or("confirmed"));
     }
-    if o.has("allowed-destructive") {
-        line.push_str(" · destructive, allowed by --allow-destructive");
-    }
-    if o.has("example-matches") {
-        line.push_str(" · output matches the example in the block");
-    }
-    if o.has("example-differs") {
-        line.push_str(" · output differs from the example in the block");
-    }
-    if o.has("not-verified") {
-        line.push_str(" · expected output not verified (unattended)");
-    }
-    if o.has("verified") {
-        line.push_str(" · the operator confirmed the expected output");
-    }
-    if o.has("mismatch") {
-        line.push_str(" · the operator said the output did not match what was expected");
-    }
-    if o.has("expect") {
-        line.push_str(" · the output did not match `expect`");
-    }
-    if o.has("ignored") {
-        line.push_str(" · failure ignored by the operator");
-    }
-    if o.has("restarted") {
-        line.push_str(
-            " · the block ended the shell; a new session went on from the last saved state",
-        );
+    for (word, note) in HOW_NOTES {
+        if o.has(word) {
+            line.push_str(" · ");
+            line.push_str(note);
+        }
     }
     if o.ran.is_some() {
         line.push_str(" · edited before it ran:");
