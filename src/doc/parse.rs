@@ -107,6 +107,8 @@ struct Walker<'s> {
     /// The command just read, until another step or heading: a paragraph right
     /// after it may say what its output should be.
     last_command: Option<usize>,
+    /// Text read since `last_command`.
+    after_command: String,
     in_metadata: bool,
 }
 
@@ -139,6 +141,7 @@ pub fn parse_with(source: &Source, runners: &Runners) -> Runbook {
         run: None,
         labels: Vec::new(),
         last_command: None,
+        after_command: String::new(),
         in_metadata: false,
     };
     for (event, range) in Parser::new_ext(body, options(body)).into_offset_iter() {
@@ -264,6 +267,8 @@ impl Walker<'_> {
                 self.labels.push(Label::default());
             }
             Event::End(TagEnd::Item) => {
+                // In a tight list an `Expected:` line after a block has no paragraph.
+                self.take_hint();
                 self.items.pop();
                 self.pop_label();
             }
@@ -299,13 +304,7 @@ impl Walker<'_> {
                 {
                     self.checkbox_outside_list(start);
                 }
-                if let Some(index) = self.last_command.take()
-                    && let Some(hint) = self.labels.last().and_then(|l| prose_hint(&tidy(&l.text)))
-                    && let StepKind::Command(c) = &mut self.book.steps[index].kind
-                    && c.hint.is_none()
-                {
-                    c.hint = Some(hint);
-                }
+                self.take_hint();
                 self.stop_collecting();
                 self.pop_label();
             }
@@ -405,7 +404,23 @@ impl Walker<'_> {
         self.heading_tasks.last().map(|&(_, t)| t)
     }
 
+    /// The text read since the last command, if it says what the output
+    /// should be, becomes that command's hint.
+    fn take_hint(&mut self) {
+        let text = std::mem::take(&mut self.after_command);
+        if let Some(index) = self.last_command.take()
+            && let Some(hint) = prose_hint(&tidy(&text))
+            && let StepKind::Command(c) = &mut self.book.steps[index].kind
+            && c.hint.is_none()
+        {
+            c.hint = Some(hint);
+        }
+    }
+
     fn text(&mut self, text: &str) {
+        if self.last_command.is_some() {
+            self.after_command.push_str(text);
+        }
         if let Some(h) = self.heading.as_mut() {
             h.text.push_str(text);
         } else if let Some(OpenItem {
@@ -599,6 +614,7 @@ impl Walker<'_> {
             end,
         ) {
             self.last_command = Some(index);
+            self.after_command.clear();
             let step = &self.book.steps[index];
             let script = step.command().map(|c| c.script()).unwrap_or_default();
             let first_code_line = step.line + 1;
@@ -1073,6 +1089,12 @@ mod tests {
             Some("`200 OK`")
         );
         assert!(book.steps[7].placeholder().unwrap().secret);
+        let tight =
+            parse_str("- [ ] Check\n  ```bash\n  curl x\n  ```\n  **Expected**: 200\n- [ ] Next\n");
+        assert_eq!(
+            tight.steps[1].command().unwrap().hint.as_deref(),
+            Some("200")
+        );
     }
 
     #[test]
