@@ -6,3 +6,4 @@ mod crash;
 mod hostile;
 mod interactive;
 mod run;
+mod safety;
