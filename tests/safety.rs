@@ -849,9 +849,6 @@ fn a_background_job_started_on_purpose_survives_the_next_blocks() {
 }
 
 #[test]
-#[ignore = "product: a background job a block started outlives the run; Session::finish \
-            closes the command pipe, bash exits at once without stopping its jobs, and \
-            finish returns without signalling them (they are orphaned to init)"]
 fn a_background_job_ends_when_the_run_ends() {
     let long = nap(1243);
     let _reaper = Reaper(vec![long.clone()]);

@@ -283,17 +283,27 @@ impl Session {
 
     /// Ends the session and whatever it still runs in the background.
     pub fn finish(mut self) {
+        // Background jobs outlive a non-interactive shell: note them while they
+        // are still its children, and stop them once it is gone, as a terminal
+        // closing would.
+        let leftovers = tree::descendants(self.child.id(), &[]);
         drop(std::mem::replace(&mut self.commands, devnull()));
         let deadline = Instant::now() + Duration::from_millis(500);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+                break;
             }
             thread::sleep(Duration::from_millis(5));
         }
-        tree::stop_new(self.child.id(), &[], true);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if !leftovers.is_empty() {
+            tree::signal(&leftovers, false);
+            thread::sleep(Duration::from_millis(200));
+            tree::signal(&leftovers, true);
+        }
     }
 }
 

@@ -39,13 +39,18 @@ pub fn descendants(root: u32, spared: &[u32]) -> Vec<u32> {
     found
 }
 
-/// Signals the descendants of `root` that are not in the subtrees of `spared`
-/// (background jobs that outlived earlier blocks): TERM, or KILL when `hard`.
-pub fn stop_new(root: u32, spared: &[u32], hard: bool) {
+/// Sends TERM (or KILL when `hard`) to each of `pids` that is still alive.
+pub fn signal(pids: &[u32], hard: bool) {
     let signal = if hard { Signal::KILL } else { Signal::TERM };
-    for pid in descendants(root, spared) {
+    for &pid in pids {
         if let Some(pid) = Pid::from_raw(pid as i32) {
             let _ = kill_process(pid, signal);
         }
     }
+}
+
+/// Signals the descendants of `root` that are not in the subtrees of `spared`
+/// (background jobs that outlived earlier blocks): TERM, or KILL when `hard`.
+pub fn stop_new(root: u32, spared: &[u32], hard: bool) {
+    signal(&descendants(root, spared), hard);
 }
