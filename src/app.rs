@@ -109,6 +109,15 @@ fn operator(mode: &ModeArgs) -> Result<Box<dyn Operator>> {
     Ok(Box::new(Terminal::default()))
 }
 
+/// `--secret` names and the `[secrets] names` of runsheet.toml.
+fn secret_names(mode: &ModeArgs, config: &Config) -> Vec<String> {
+    mode.secrets
+        .iter()
+        .chain(&config.secrets.names)
+        .cloned()
+        .collect()
+}
+
 fn answers(mode: &ModeArgs, book: &Runbook) -> Result<crate::operator::Answers> {
     match &mode.answers {
         Some(path) => crate::operator::Answers::load(path, book),
@@ -167,7 +176,8 @@ fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
         check_output(out, file)?;
     }
     let (source, read) = load(file)?;
-    let book = parse_checked(&source, &Config::load(file)?)?;
+    let config = Config::load(file)?;
+    let book = parse_checked(&source, &config)?;
     let answers = answers(mode, &book)?;
     let mut operator = operator(mode)?;
     let transcript = output.unwrap_or_else(|| default_transcript(file));
@@ -184,7 +194,7 @@ fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
     let signals = Signals::install();
     let options = RunOptions {
         answers,
-        secret_names: mode.secrets.clone(),
+        secret_names: secret_names(mode, &config),
         allow_destructive: mode.allow_destructive,
         transcript: transcript.clone(),
         timeout: mode.timeout,
@@ -237,7 +247,7 @@ fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
     let signals = Signals::install();
     let options = RunOptions {
         answers: answers(mode, &book)?,
-        secret_names: mode.secrets.clone(),
+        secret_names: secret_names(mode, &config),
         allow_destructive: mode.allow_destructive,
         transcript: path.to_path_buf(),
         timeout: mode.timeout,

@@ -19,6 +19,17 @@ pub struct Config {
     /// file; without it the file is appended.
     #[serde(default)]
     pub runners: BTreeMap<String, String>,
+    #[serde(default)]
+    pub secrets: SecretNames,
+}
+
+/// `[secrets]`: more variable names whose values are secrets.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretNames {
+    /// Names or `*` patterns, e.g. `["*_DSN", "STRIPE_*"]`.
+    #[serde(default)]
+    pub names: Vec<String>,
 }
 
 impl Config {
@@ -32,6 +43,7 @@ impl Config {
             if path.is_file() {
                 let found = Config::read(&path)?;
                 config.runners.extend(found.runners);
+                config.secrets.names.extend(found.secrets.names);
             }
         }
         config.runners = config
@@ -92,6 +104,12 @@ mod tests {
             Some("psql -f {file}")
         );
         assert!(!config.runners.contains_key("empty"));
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            "[secrets]\nnames = [\"*_DSN\"]\n",
+        )
+        .unwrap();
+        assert_eq!(Config::load(&runbook).unwrap().secrets.names, vec!["*_DSN"]);
         std::fs::write(dir.path().join(FILE_NAME), "[runners]\nsql = 1\n").unwrap();
         let err = Config::load(&runbook).unwrap_err().to_string();
         assert!(err.contains("runsheet.toml:2:7"), "{err}");

@@ -51,9 +51,11 @@ impl Secrets {
         }
     }
 
-    /// Whether `name` is a secret's name, by its shape or by `--secret`.
+    /// Whether `name` is a secret's name, by its shape, `--secret` or a
+    /// `[secrets] names` pattern (`*` matches any run of characters).
     pub fn is_secret(&self, name: &str) -> bool {
-        is_secret_name(name) || self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
+        let name = name.to_ascii_uppercase();
+        is_secret_name(&name) || self.names.iter().any(|pattern| glob(pattern, &name))
     }
 
     /// Remembers a secret value (too-short values are ignored).
@@ -89,6 +91,26 @@ impl Secrets {
         }
         redact_shapes(&out)
     }
+}
+
+/// `*`-only glob matching, on upper-cased text.
+fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || !text[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 fn shapes() -> &'static Regex {
@@ -267,8 +289,12 @@ mod tests {
         ] {
             assert!(!is_secret_name(name), "{name}");
         }
-        let s = Secrets::new(&["DSN".into()]);
+        let s = Secrets::new(&["DSN".into(), "*_url".into(), "STRIPE_*_ID".into()]);
         assert!(s.is_secret("dsn"));
+        assert!(s.is_secret("DATABASE_URL"));
+        assert!(s.is_secret("STRIPE_ACCOUNT_ID"));
+        assert!(!s.is_secret("DSN2"));
+        assert!(!s.is_secret("URL_BASE"));
     }
 
     #[test]
