@@ -70,6 +70,14 @@ fn load(path: &Path) -> Result<(Source, Transcript)> {
         return Ok((raw, Transcript::default()));
     }
     let read = transcript::read(path, &raw.text)?;
+    if read.stray_markers {
+        return Err(Error::Transcript {
+            path: path.into(),
+            message: "this holds runsheet markers (<!--rs:...-->) but no run summary, so it is neither a \
+                      document nor a whole transcript; restore the summary at the top or take the markers out"
+                .into(),
+        });
+    }
     if let Some(info) = &read.info
         && sha256(&read.source) != info.sha256
     {

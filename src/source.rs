@@ -82,18 +82,36 @@ impl Source {
     pub fn line_ending(&self) -> &'static str {
         match self.text.find('\n') {
             Some(i) if i > 0 && self.text.as_bytes()[i - 1] == b'\r' => "\r\n",
+            None if self.text.contains('\r') => "\r",
             _ => "\n",
+        }
+    }
+
+    /// Whether lines end with a bare carriage return (old Mac files).
+    pub fn cr_only(&self) -> bool {
+        !self.text.contains('\n') && self.text.contains('\r')
+    }
+
+    /// The text as Markdown parsers read it: bare carriage returns, which they
+    /// do not all take for line ends, as line feeds. Same length, so every
+    /// offset in it is an offset in the text.
+    pub fn for_parser(&self) -> std::borrow::Cow<'_, Source> {
+        if self.cr_only() {
+            std::borrow::Cow::Owned(Source::from_text(&self.path, self.text.replace('\r', "\n")))
+        } else {
+            std::borrow::Cow::Borrowed(self)
         }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line - 1];
-        let column = self.text[start..offset.min(self.text.len())]
-            .chars()
-            .count()
-            + 1;
+        let column = self.text[start..offset].chars().count() + 1;
         (line, column)
     }
 

@@ -121,7 +121,9 @@ pub fn parse(source: &Source) -> Runbook {
 }
 
 /// Parses a document into its steps. Pure: never fails; problems become diagnostics.
-pub fn parse_with(source: &Source, runners: &Runners) -> Runbook {
+pub fn parse_with(original: &Source, runners: &Runners) -> Runbook {
+    let converted = original.for_parser();
+    let source: &Source = &converted;
     let base = source.body_offset();
     let body = &source.text[base..];
     let mut w = Walker {
@@ -154,15 +156,7 @@ pub fn parse_with(source: &Source, runners: &Runners) -> Runbook {
         step.text = tidy(&step.text);
     }
     check_names(source, &mut book);
-    if source.text.contains('\r') && !source.text.contains('\n') {
-        book.diagnostics.push(source.diagnostic(
-            Severity::Warning,
-            base,
-            "this document ends its lines with a bare carriage return (old Mac style); \
-             Markdown parsers, runsheet's included, may miss its blocks",
-            Some("convert it to LF or CRLF line endings, e.g. `tr '\\r' '\\n'`".into()),
-        ));
-    }
+
     for (at, what) in crate::secrets::literal_secrets(&source.text) {
         book.diagnostics.push(
             source.diagnostic(
@@ -848,7 +842,14 @@ fn close_fence(
     let (lang, attrs) = match parse_info(&open.info) {
         Ok(parsed) => parsed,
         Err(e) => {
-            let info_at = open.start + marker_len + e.offset;
+            // The parser gives the info string with escapes and entities
+            // decoded: its offsets match the source only when nothing was.
+            let raw = text[open.start + marker_len..].lines().next().unwrap_or("");
+            let info_at = if raw.starts_with(&open.info) {
+                open.start + marker_len + e.offset
+            } else {
+                open.start + marker_len
+            };
             book.diagnostics
                 .push(source.diagnostic(Severity::Error, info_at, e.message, e.hint));
             return None;

@@ -19,6 +19,9 @@ pub struct Transcript {
     /// The run summary, if the text is a transcript at all.
     pub info: Option<RunInfo>,
     pub outcomes: HashMap<String, Outcome>,
+    /// Markers found outside code, in a text with no run summary: a damaged
+    /// transcript rather than a document.
+    pub stray_markers: bool,
 }
 
 /// Bytes `from..to` to replace with the text runsheet took out.
@@ -33,7 +36,16 @@ struct Open {
 }
 
 /// Reads `text` (a transcript, or a plain document, which reads as itself).
-pub fn read(path: &Path, text: &str) -> Result<Transcript> {
+pub fn read(path: &Path, original: &str) -> Result<Transcript> {
+    // Bare carriage returns read as line feeds, as the document parser reads
+    // them; same length, so offsets hold for the original text.
+    let converted;
+    let text: &str = if !original.contains('\n') && original.contains('\r') {
+        converted = original.replace('\r', "\n");
+        &converted
+    } else {
+        original
+    };
     let damaged = |message: String| Error::Transcript {
         path: path.into(),
         message: format!(
@@ -210,6 +222,7 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
             o.marker.kind, o.start
         )));
     }
+    let found_markers = !removals.is_empty();
     removals.sort_by_key(|r| r.0);
     let mut source = String::with_capacity(text.len());
     let mut at = 0;
@@ -217,24 +230,26 @@ pub fn read(path: &Path, text: &str) -> Result<Transcript> {
         if from < at {
             return Err(damaged("overlapping markers".into()));
         }
-        source.push_str(&text[at..from]);
+        source.push_str(&original[at..from]);
         source.push_str(&with);
         at = to;
     }
-    source.push_str(&text[at..]);
+    source.push_str(&original[at..]);
     if info.is_none() {
         // Markers but no run summary: not a transcript runsheet wrote. The
         // document is what it is; nothing is taken out of it.
         return Ok(Transcript {
-            source: text.to_string(),
+            source: original.to_string(),
             info: None,
             outcomes: HashMap::new(),
+            stray_markers: found_markers,
         });
     }
     Ok(Transcript {
         source,
         info,
         outcomes,
+        stray_markers: false,
     })
 }
 
