@@ -514,14 +514,20 @@ impl Walker<'_> {
         }
     }
 
-    /// Whether an HTML comment opened earlier in the same block (or line) is
-    /// still open at `at`.
+    /// Whether an HTML comment opened earlier in the same run of non-blank
+    /// lines (where inline HTML may span lines, lazily continued items and
+    /// table headers included) is still open at `at`.
     fn inside_open_comment(&self, at: usize) -> bool {
-        let start = self
-            .paragraph_start
-            .filter(|&p| p <= at)
-            .unwrap_or_else(|| self.source.line_start(at));
-        let before = &self.source.text[start..at];
+        let text = &self.source.text;
+        let mut start = self.source.line_start(at);
+        while start > 0 {
+            let previous = self.source.line_start(start - 1);
+            if text[previous..start].trim().is_empty() {
+                break;
+            }
+            start = previous;
+        }
+        let before = &text[start..at];
         match (before.rfind("<!--"), before.rfind("-->")) {
             (Some(open), Some(close)) => open > close,
             (Some(_), None) => true,
@@ -530,6 +536,9 @@ impl Walker<'_> {
     }
 
     fn code_span(&mut self, code: &str, range: std::ops::Range<usize>) {
+        if self.inside_open_comment(range.start) {
+            return;
+        }
         if code.len() >= 3 && code.trim().chars().all(|c| c == '_') && code.trim().len() >= 3 {
             self.add_field(
                 StepKind::Blank(Field {

@@ -68,6 +68,23 @@ pub fn decode(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The kinds of region and mark runsheet writes.
+pub const KINDS: &[&str] = &["run", "out", "task", "fill", "boxes"];
+
+/// Whether `html` is an opening marker runsheet writes: a known kind, closed
+/// as a comment. Anything else that merely starts like one is document text.
+pub fn is_open(html: &str) -> bool {
+    html.strip_prefix(OPEN).is_some_and(|rest| {
+        let kind_end = rest.find([' ', '-']).unwrap_or(rest.len());
+        KINDS.contains(&&rest[..kind_end]) && rest.contains("-->")
+    })
+}
+
+/// Whether `html` is a closing marker of a known kind.
+pub fn is_close(html: &str) -> bool {
+    parse_close(html).is_some_and(|kind| KINDS.contains(&kind))
+}
+
 /// A parsed opening marker.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Marker {

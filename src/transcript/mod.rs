@@ -266,6 +266,11 @@ mod tests {
             "```\n[ ] plain box\n- [x] done box\n### [ ] head box\n```\n",
             "> ```text\n> 1. [ ] quoted box\n",
             "```\n[ ]\n",
+            // Found by fuzzing: text that only looks like a marker, and a
+            // blank after a comment opener on an earlier line of the item.
+            "<!--rs:\n",
+            "- ]<!--\na___\n",
+            "text <!--rs:out id=s1--> more\n",
             "---\n",
             "```bash\nunclosed\n",
         ];

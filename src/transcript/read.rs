@@ -69,7 +69,7 @@ pub fn read(path: &Path, original: &str) -> Result<Transcript> {
     for (event, range) in Parser::new_ext(body, options(body)).into_offset_iter() {
         let range = range.start + base..range.end + base;
         match event {
-            Event::Html(html) if html.starts_with(marker::OPEN) && open.is_none() => {
+            Event::Html(html) if marker::is_open(&html) && open.is_none() => {
                 let m = marker::parse_open(&html)
                     .ok_or_else(|| damaged(format!("unreadable marker at byte {}", range.start)))?;
                 let pre: usize = m.get("pre").and_then(|p| p.parse().ok()).unwrap_or(0);
@@ -84,7 +84,7 @@ pub fn read(path: &Path, original: &str) -> Result<Transcript> {
                     ran: None,
                 });
             }
-            Event::Html(html) if html.starts_with(marker::CLOSE) => {
+            Event::Html(html) if marker::is_close(&html) => {
                 let kind = marker::parse_close(&html).unwrap_or("");
                 let Some(o) = open.take() else {
                     return Err(damaged(format!(
@@ -158,12 +158,12 @@ pub fn read(path: &Path, original: &str) -> Result<Transcript> {
                     _ => {}
                 }
             }
-            Event::InlineHtml(html) if html.starts_with(marker::OPEN) => {
+            Event::InlineHtml(html) if marker::is_open(&html) => {
                 let m = marker::parse_open(&html)
                     .ok_or_else(|| damaged(format!("unreadable marker at byte {}", range.start)))?;
                 inline = Some((m, range.start));
             }
-            Event::InlineHtml(html) if html.starts_with(marker::CLOSE) => {
+            Event::InlineHtml(html) if marker::is_close(&html) => {
                 let Some((m, start)) = inline.take() else {
                     return Err(damaged(format!(
                         "a closing marker with no opening one at byte {}",
