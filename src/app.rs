@@ -78,18 +78,15 @@ fn load(path: &Path) -> Result<(Source, Transcript)> {
                 .into(),
         });
     }
-    if let Some(info) = &read.info
-        && sha256(&read.source) != info.sha256
-    {
-        eprintln!(
-            "warning: {}: the checklist in this transcript was edited since its run; it runs as it reads now",
-            path.display()
-        );
-    }
-    let source = if read.info.is_some() {
-        Source::from_text(path, read.source.clone())
-    } else {
-        raw
+
+    // The text of a transcript is its runbook's: it keeps the runbook's name,
+    // so a new run of it records where the checklist came from.
+    let source = match &read.info {
+        Some(info) if !info.source.is_empty() => {
+            Source::from_text(Path::new(&info.source), read.source.clone())
+        }
+        Some(_) => Source::from_text(path, read.source.clone()),
+        None => raw,
     };
     Ok((source, read))
 }
@@ -184,6 +181,14 @@ fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
         check_output(out, file)?;
     }
     let (source, read) = load(file)?;
+    if let Some(info) = &read.info
+        && sha256(&source.text) != info.sha256
+    {
+        eprintln!(
+            "warning: {}: the checklist in this transcript was edited since its run; it runs as it reads now",
+            file.display()
+        );
+    }
     let config = Config::load(file)?;
     let book = parse_checked(&source, &config)?;
     let answers = answers(mode, &book)?;
@@ -229,6 +234,19 @@ fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
     let runbook = PathBuf::from(&info.source);
     let config = Config::load(if runbook.is_file() { &runbook } else { path })?;
     let book = parse_checked(&source, &config)?;
+    let finished = info.state == "complete"
+        && book
+            .steps
+            .iter()
+            .all(|s| transcript::write::settled(&book, s, &read.outcomes));
+    if finished {
+        // Nothing to ask, so no terminal needed to say so.
+        eprintln!(
+            "{}: this run is already finished; nothing to resume.",
+            path.display()
+        );
+        return Ok(0);
+    }
     let mut operator = operator(mode)?;
     let mut info = info;
     let now_sha = sha256(&source.text);
@@ -265,20 +283,6 @@ fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
             "interactive"
         },
     };
-    let settled = |s: &crate::doc::Step| {
-        s.task().is_some_and(|t| t.checked)
-            || read
-                .outcomes
-                .get(&s.id())
-                .is_some_and(|o| o.status.is_settled())
-    };
-    if info.state == "complete" && book.steps.iter().all(settled) {
-        operator.say(&format!(
-            "{}: this run is already finished; nothing to resume.",
-            path.display()
-        ));
-        return Ok(0);
-    }
     operator.say(&format!("Resuming {}", path.display()));
     let run = Run::resume(
         source,

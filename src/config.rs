@@ -70,7 +70,7 @@ impl Config {
                 })
                 .unwrap_or_default();
             Error::usage(format!(
-                "{}{at}: {}; runsheet.toml holds a [runners] table, e.g. sql = \"psql -f {{file}}\"",
+                "{}{at}: {}; runsheet.toml holds [runners] (e.g. sql = \"psql -f {{file}}\") and [secrets] (names = [\"*_DSN\"])",
                 path.display(),
                 e.message()
             ))

@@ -20,7 +20,7 @@ use crate::secrets::{Redactor, Secrets};
 use crate::source::Source;
 use crate::state::StateDir;
 use crate::transcript::journal::{self, Journal};
-use crate::transcript::write::{Counts, done_before};
+use crate::transcript::write::{Counts, settled};
 use crate::transcript::{Outcome, RunInfo, Status, now, render};
 
 /// How often the transcript is re-rendered between prompts, at most.
@@ -304,12 +304,7 @@ impl<'a> Run<'a> {
     }
 
     fn settled(&self, step: &Step) -> bool {
-        step.placeholder().is_some()
-            || done_before(&self.book, step)
-            || self
-                .outcomes
-                .get(&step.id())
-                .is_some_and(|o| o.status.is_settled())
+        settled(&self.book, step, &self.outcomes)
     }
 
     fn walk(&mut self, indices: &[usize]) -> Result<Flow> {
@@ -625,14 +620,14 @@ impl<'a> Run<'a> {
                     .say(&format!("Retrying ({attempts} of {})", attrs.retries));
                 continue;
             }
-            let exit = outcome.exit.unwrap_or(1);
+            let reason = failure_reason(&outcome, attrs.expect_exit.unwrap_or(0));
             self.record(outcome.clone(), true)?;
             let attended = self.operator.attended();
             let choice = match attrs.on_fail {
                 Some(OnFail::Continue) if !interrupted => FailureChoice::Ignore,
                 Some(OnFail::Stop) => FailureChoice::Abort,
                 _ if !attended && interrupted => FailureChoice::Abort,
-                _ => self.operator.failed(&self.view(step, &script), exit)?,
+                _ => self.operator.failed(&self.view(step, &script), &reason)?,
             };
             match choice {
                 FailureChoice::Retry => {}
@@ -711,10 +706,15 @@ impl<'a> Run<'a> {
 
     /// After a step failed with nobody to ask: go on under `--keep-going`, else stop.
     fn after_unattended_failure(&mut self, step: &Step, script: &str) -> Result<Flow> {
-        Ok(match self.operator.failed(&self.view(step, script), 1)? {
-            FailureChoice::Ignore => Flow::Continue,
-            _ => Flow::Stop,
-        })
+        Ok(
+            match self
+                .operator
+                .failed(&self.view(step, script), "The step failed.")?
+            {
+                FailureChoice::Ignore => Flow::Continue,
+                _ => Flow::Stop,
+            },
+        )
     }
 
     fn session(&mut self) -> Result<&mut Session> {
@@ -819,7 +819,12 @@ impl<'a> Run<'a> {
             .map(|e| crate::doc::attrs::expectation_met(e, &outcome.output));
         outcome.status = match expectation {
             _ if end.timed_out || outcome.has("interrupted") => Status::Failed,
-            _ if end.exit != expected_exit => Status::Failed,
+            _ if end.exit != expected_exit => {
+                if command.attrs.expect_exit.is_some() {
+                    outcome.how.push("unexpected-exit".into());
+                }
+                Status::Failed
+            }
             Some(Err(message)) => {
                 outcome
                     .output
@@ -887,6 +892,24 @@ fn relocate(output: &str, runbook: &str, fence_line: usize) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Why a block failed, in the words the failure prompt opens with.
+fn failure_reason(outcome: &Outcome, expected_exit: i32) -> String {
+    let exit = outcome.exit.unwrap_or(1);
+    if outcome.has("timeout") {
+        "The block timed out.".into()
+    } else if outcome.has("interrupted") {
+        "The block was interrupted.".into()
+    } else if outcome.has("mismatch") {
+        "The step failed: you said its output was not what was expected.".into()
+    } else if outcome.has("expect") {
+        "The step failed: its output does not contain what `expect` asks for.".into()
+    } else if exit != expected_exit && expected_exit != 0 {
+        format!("The block exited {exit}, not the {expected_exit} that `expect_exit` asks for.")
+    } else {
+        format!("The block failed (exit {exit}).")
+    }
 }
 
 /// Output lines without trailing spaces or blank lines, for comparing with an example.

@@ -472,7 +472,7 @@ fn the_operator_confirms_or_rejects_the_expected_output() {
     pty.expect("Expected: something else");
     pty.answer(VERIFY, "n");
     pty.answer(
-        "The step failed: its output was not what was expected. [r]etry / [e]dit / [i]gnore / [a]bort",
+        "The step failed: you said its output was not what was expected. [r]etry / [e]dit / [i]gnore / [a]bort",
         "a",
     );
     let (code, screen) = pty.wait();

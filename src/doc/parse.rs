@@ -224,9 +224,15 @@ impl Walker<'_> {
             Event::Start(Tag::Heading { level, .. }) => {
                 self.last_command = None;
                 self.stop_collecting();
+                // A heading ends the sections at its level and below: what it
+                // starts (a heading task included) sits under the rest.
+                let level = level as usize;
+                self.headings.retain(|(l, _)| *l < level);
+                self.heading_tasks.retain(|(l, _)| *l < level);
+                self.path = heading_path(&self.headings);
                 let task = self.heading_checkbox(range.start);
                 self.heading = Some(OpenHeading {
-                    level: level as usize,
+                    level,
                     text: String::new(),
                     task,
                 });
@@ -1066,6 +1072,13 @@ mod tests {
             Some(0),
             "a heading task owns the steps under it"
         );
+        let book = parse_str("# Deploy\n## Prepare\n### Notes\n## [ ] Ship\n```bash\nx\n```\n");
+        assert_eq!(
+            &*book.steps[0].heading,
+            ["Deploy"],
+            "a heading task sits under its parents"
+        );
+        assert_eq!(&*book.steps[1].heading, ["Deploy", "Ship"]);
     }
 
     #[test]

@@ -102,6 +102,9 @@ impl Answers {
                         StepKind::Command(_) => {
                             "a block that runs takes no answer; only `manual` ones take done, skip or fail"
                         }
+                        StepKind::Task(_) if !matching[0].children.is_empty() => {
+                            "a task that owns steps is done when they are: answer its steps instead"
+                        }
                         _ => "tasks take done, skip or fail",
                     }
                 ),

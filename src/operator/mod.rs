@@ -62,8 +62,8 @@ pub trait Operator {
     fn say(&mut self, text: &str);
     /// A command is about to run.
     fn command(&mut self, view: &View) -> Result<CommandChoice>;
-    /// A command failed with `exit`.
-    fn failed(&mut self, view: &View, exit: i32) -> Result<FailureChoice>;
+    /// A step failed, for `reason` ("The block failed (exit 1).").
+    fn failed(&mut self, view: &View, reason: &str) -> Result<FailureChoice>;
     /// A task with nothing to run; an optional note comes with the answer.
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)>;
     /// Lets the operator change `script` for this run only.

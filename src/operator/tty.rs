@@ -95,16 +95,10 @@ impl Operator for Terminal {
         )
     }
 
-    fn failed(&mut self, _view: &View, exit: i32) -> Result<FailureChoice> {
+    fn failed(&mut self, _view: &View, reason: &str) -> Result<FailureChoice> {
         let _prompt = super::Prompting::start();
-        let what = match exit {
-            124 => "The block timed out.".to_string(),
-            130 => "The block was interrupted.".to_string(),
-            0 => "The step failed: its output was not what was expected.".to_string(),
-            n => format!("The block failed (exit {n})."),
-        };
         Ok(
-            match self.ask(&what, &["retry", "edit", "ignore", "abort"])? {
+            match self.ask(reason, &["retry", "edit", "ignore", "abort"])? {
                 0 => FailureChoice::Retry,
                 1 => FailureChoice::Edit,
                 2 => FailureChoice::Ignore,

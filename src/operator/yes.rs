@@ -25,7 +25,7 @@ impl Operator for Unattended {
         Ok(CommandChoice::Run)
     }
 
-    fn failed(&mut self, _view: &View, _exit: i32) -> Result<FailureChoice> {
+    fn failed(&mut self, _view: &View, _reason: &str) -> Result<FailureChoice> {
         Ok(if self.keep_going {
             FailureChoice::Ignore
         } else {

@@ -81,6 +81,23 @@ impl Counts {
     }
 }
 
+/// Done or deliberately skipped, ticked before the run, or a placeholder
+/// (filled as part of its command): nothing left to do for `resume`.
+pub fn settled(book: &Runbook, step: &Step, outcomes: &HashMap<String, Outcome>) -> bool {
+    step.placeholder().is_some()
+        || done_before(book, step)
+        || outcomes
+            .get(&step.id())
+            .is_some_and(|o| o.status.is_settled())
+}
+
+/// Whether a command is among the steps `step` owns, at any depth.
+fn owns_commands(book: &Runbook, step: &Step) -> bool {
+    step.children
+        .iter()
+        .any(|&c| book.steps[c].command().is_some() || owns_commands(book, &book.steps[c]))
+}
+
 /// Ticked `[x]` in the source, or inside an item that was: done before the run.
 pub fn done_before(book: &Runbook, step: &Step) -> bool {
     let mut at = Some(step.index);
@@ -204,10 +221,7 @@ fn summary(
 }
 
 fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits: &mut Vec<Edit>) {
-    let owns_commands = step
-        .children
-        .iter()
-        .any(|&c| book.steps[c].command().is_some());
+    let owns_commands = owns_commands(book, step);
     let StepKind::Task(task) = &step.kind else {
         return;
     };
@@ -492,6 +506,10 @@ const HOW_NOTES: &[(&str, &str)] = &[
         "the operator said the output did not match what was expected",
     ),
     ("expect", "the output did not match `expect`"),
+    (
+        "unexpected-exit",
+        "not the exit code `expect_exit` asks for",
+    ),
     ("ignored", "failure ignored by the operator"),
     (
         "restarted",
