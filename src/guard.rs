@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 /// `(pattern, what to call it)`; patterns apply to one line of a script, or to
 /// the whole script for `(?s)` ones.
@@ -54,14 +54,10 @@ const PATTERNS: &[(&str, &str)] = &[
     (r"\bdd\s+.*\bof=/dev/", "dd to a device"),
 ];
 
-fn compiled() -> &'static Vec<(Regex, &'static str)> {
-    static SET: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
-    SET.get_or_init(|| {
-        PATTERNS
-            .iter()
-            .map(|(p, what)| (Regex::new(p).expect("a valid pattern"), *what))
-            .collect()
-    })
+/// All the patterns at once: one pass over each line.
+fn compiled() -> &'static RegexSet {
+    static SET: OnceLock<RegexSet> = OnceLock::new();
+    SET.get_or_init(|| RegexSet::new(PATTERNS.iter().map(|(p, _)| p)).expect("valid patterns"))
 }
 
 fn delete_without_where() -> &'static Regex {
@@ -83,10 +79,8 @@ pub fn destructive(script: &str) -> Vec<String> {
         .collect::<Vec<_>>()
         .join("\n");
     for line in code.lines() {
-        for (re, what) in compiled() {
-            if re.is_match(line) {
-                note(what);
-            }
+        for i in compiled().matches(line) {
+            note(PATTERNS[i].1);
         }
     }
     for m in delete_without_where().find_iter(&code) {
