@@ -504,11 +504,29 @@ impl<'a> Run<'a> {
                 CommandChoice::Quit => return Ok(Flow::Interrupted),
             }
         }
-        // The guard looks at what will run, edits included.
+        let filled = match self.fill_placeholders(step, &script)? {
+            Ok(filled) => filled,
+            Err(missing) => {
+                self.operator.say(&format!(
+                    "{}:{}: cannot run: no value for {missing}; give it in an answers file (--answers) or run interactively",
+                    self.source.display_path(),
+                    step.line
+                ));
+                let mut o = Outcome::new(step.id(), Status::Failed);
+                o.how.push("unfilled".into());
+                o.output = format!("[runsheet: no value for {missing}]\n");
+                self.record(o, true)?;
+                if self.operator.attended() {
+                    return Ok(Flow::Continue);
+                }
+                return self.after_unattended_failure(step, &script);
+            }
+        };
+        // The guard looks at what will run: edits and placeholder values included.
         let destructive = match attrs.danger {
             Some(false) => Vec::new(),
             Some(true) => command.destructive.clone(),
-            None => crate::guard::destructive(&script),
+            None => crate::guard::destructive(&filled),
         };
         let guarded = !destructive.is_empty() && !self.options.allow_destructive;
         let mut confirmed_by = None;
@@ -545,24 +563,6 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        let filled = match self.fill_placeholders(step, &script)? {
-            Ok(filled) => filled,
-            Err(missing) => {
-                self.operator.say(&format!(
-                    "{}:{}: cannot run: no value for {missing}; give it in an answers file (--answers) or run interactively",
-                    self.source.display_path(),
-                    step.line
-                ));
-                let mut o = Outcome::new(step.id(), Status::Failed);
-                o.how.push("unfilled".into());
-                o.output = format!("[runsheet: no value for {missing}]\n");
-                self.record(o, true)?;
-                if self.operator.attended() {
-                    return Ok(Flow::Continue);
-                }
-                return self.after_unattended_failure(step, &script);
-            }
-        };
         let placeholders_filled = filled != script;
         let mut attempts = 0;
         loop {

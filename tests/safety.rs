@@ -943,3 +943,29 @@ fn resume_on_a_terminal_asks_for_a_typed_yes_before_running_an_edited_transcript
     assert_eq!(sandbox.read("counter"), "a\n", "something ran");
     assert_eq!(sandbox.read(OUT), edited, "the transcript was changed");
 }
+
+#[test]
+fn a_placeholder_filled_with_a_destructive_command_is_refused_unattended() {
+    let sandbox = Sandbox::new();
+    let (path, log) = fake_tools(&sandbox);
+    let out = sandbox
+        .test()
+        .runbook("```bash\n<cleanup-command> /var/lib/app\n```\n")
+        .file("answers.yaml", "cleanup-command: rm -rf\n")
+        .env("PATH", path)
+        .env("FAKE_LOG", log)
+        .args([
+            "run",
+            "--yes",
+            "--answers",
+            "answers.yaml",
+            RUNBOOK,
+            "-o",
+            OUT,
+        ])
+        .status(1)
+        .stderr_contains("looks destructive (rm -r)")
+        .run();
+    assert_eq!(calls(&out), "", "the filled-in command ran");
+    assert!(record(&out.transcript(), "s1").contains("how=refused"));
+}
