@@ -460,7 +460,7 @@ impl<'a> Run<'a> {
             TaskChoice::Quit => return Ok(Flow::Interrupted),
         };
         let mut outcome = Outcome::new(step.id(), status);
-        outcome.note = note;
+        outcome.note = note.map(|n| self.secrets.redact(&n));
         self.record(outcome, status == Status::Failed)?;
         if status == Status::Failed && !self.operator.attended() {
             return self.after_unattended_failure(step, "");
