@@ -248,8 +248,12 @@ fn angle_tokens(line: &str) -> Vec<(String, String)> {
     while let Some(rel) = line[i..].find('<') {
         let at = i + rel;
         i = at + 1;
-        if b.get(at + 1) == Some(&b'<') || (at > 0 && b[at - 1] == b'<') {
-            i = at + 2;
+        // `<<` (a heredoc, a shift) is no placeholder: step past both.
+        if b.get(at + 1) == Some(&b'<') {
+            i = (at + 2).min(line.len());
+            continue;
+        }
+        if at > 0 && b[at - 1] == b'<' {
             continue;
         }
         let Some(close) = line[at + 1..].find('>') else {
@@ -389,6 +393,21 @@ mod tests {
         assert_eq!(b[1].options, vec![""]);
         let b = ballots("☐ ✅ Yes  ☐ ❌ No");
         assert_eq!(b[0].options, vec!["✅ Yes", "❌ No"]);
+    }
+
+    #[test]
+    fn runs_of_angle_brackets_never_panic() {
+        for line in [
+            "docker exe<<<<<",
+            "|-<<<<<[<<<<<<<",
+            "`GO / =<<<<<<<<<<<<<<<",
+            "a <<<<<Ľ<<<< b",
+            "<",
+            "<<",
+            "x<",
+        ] {
+            assert!(placeholders(line).is_empty(), "{line}");
+        }
     }
 
     #[test]
