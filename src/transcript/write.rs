@@ -279,18 +279,26 @@ fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits:
     });
 }
 
-/// Checkboxes inside a plain fence: ticked in place (same length, so nothing
-/// else moves), and recorded in one region after the fence, which says how far
-/// back each box is.
-fn fence_box_edits(fence: &Fence, boxes: &[(&Step, &Outcome)], eol: &str, edits: &mut Vec<Edit>) {
-    let prefix = fence.prefix.as_str();
+/// What a region after `fence` must start with: a line ending if the document
+/// ends without one, and a closing fence if the block was never closed (else
+/// the block would swallow the region). Its length goes in the marker's `pre`.
+fn before_region(fence: &Fence, eol: &str) -> String {
     let mut pre = String::new();
     if fence.at_eof_without_newline {
         pre.push_str(eol);
     }
     if !fence.closed {
-        let _ = write!(pre, "{prefix}{}{eol}", fence.marker);
+        let _ = write!(pre, "{}{}{eol}", fence.prefix, fence.marker);
     }
+    pre
+}
+
+/// Checkboxes inside a plain fence: ticked in place (same length, so nothing
+/// else moves), and recorded in one region after the fence, which says how far
+/// back each box is.
+fn fence_box_edits(fence: &Fence, boxes: &[(&Step, &Outcome)], eol: &str, edits: &mut Vec<Edit>) {
+    let prefix = fence.prefix.as_str();
+    let pre = before_region(fence, eol);
     let region_line = fence.insert_at + pre.len();
     let mut lists: [Vec<String>; 5] = Default::default();
     let mut done = 0;
@@ -447,13 +455,7 @@ fn outcome_attrs(outcome: &Outcome) -> Vec<(&'static str, String)> {
 fn command_edit(text: &str, command: &Command, outcome: &Outcome, eol: &str) -> Edit {
     let fence = &command.fence;
     let prefix = fence.prefix.as_str();
-    let mut pre = String::new();
-    if fence.at_eof_without_newline {
-        pre.push_str(eol);
-    }
-    if !fence.closed {
-        let _ = write!(pre, "{prefix}{}{eol}", fence.marker);
-    }
+    let pre = before_region(fence, eol);
     let mut attrs = outcome_attrs(outcome);
     if let Some(note) = &outcome.note {
         attrs.push(("note", note.clone()));
