@@ -107,6 +107,8 @@ struct Walker<'s> {
     /// The command just read, until another step or heading: a paragraph right
     /// after it may say what its output should be.
     last_command: Option<usize>,
+    /// Code spans seen so far, in order: a backtick outside them is stray.
+    code_spans: Vec<std::ops::Range<usize>>,
     /// Text read since `last_command`.
     after_command: String,
     in_metadata: bool,
@@ -143,6 +145,7 @@ pub fn parse_with(original: &Source, runners: &Runners) -> Runbook {
         run: None,
         labels: Vec::new(),
         last_command: None,
+        code_spans: Vec::new(),
         after_command: String::new(),
         in_metadata: false,
     };
@@ -359,6 +362,7 @@ impl Walker<'_> {
             }
             Event::Code(code) => {
                 self.text(&format!("`{code}`"));
+                self.code_spans.push(range.clone());
                 self.code_span(&code, range);
             }
             Event::SoftBreak | Event::HardBreak => self.text(" "),
@@ -523,10 +527,18 @@ impl Walker<'_> {
     /// Whether an HTML comment opened earlier in the same run of non-blank
     /// lines (where inline HTML may span lines, lazily continued items and
     /// table headers included) is still open at `at`.
+    ///
+    /// The same for a backtick that opens no code span the parser saw: text
+    /// runsheet puts after it (a code span of its own, a marker) could pair
+    /// with it and swallow what lies between.
     fn inside_open_comment(&self, at: usize) -> bool {
         let text = &self.source.text;
         let mut start = self.source.line_start(at);
-        while start > 0 {
+        // Bounded, so a huge paragraph cannot make this quadratic.
+        for _ in 0..1000 {
+            if start == 0 {
+                break;
+            }
             let previous = self.source.line_start(start - 1);
             if text[previous..start].trim().is_empty() {
                 break;
@@ -534,11 +546,22 @@ impl Walker<'_> {
             start = previous;
         }
         let before = &text[start..at];
-        match (before.rfind("<!--"), before.rfind("-->")) {
+        let open_comment = match (before.rfind("<!--"), before.rfind("-->")) {
             (Some(open), Some(close)) => open > close,
             (Some(_), None) => true,
             _ => false,
-        }
+        };
+        let bytes = text.as_bytes();
+        let stray_backtick = before.match_indices('`').any(|(i, _)| {
+            let p = start + i;
+            let escaped = p > 0 && bytes[p - 1] == b'\\';
+            let in_span = {
+                let k = self.code_spans.partition_point(|r| r.start <= p);
+                k > 0 && self.code_spans[k - 1].contains(&p)
+            };
+            !escaped && !in_span
+        });
+        open_comment || stray_backtick
     }
 
     fn code_span(&mut self, code: &str, range: std::ops::Range<usize>) {
@@ -802,6 +825,28 @@ fn strip_list_marker(text: &str) -> &str {
     text
 }
 
+/// What starts each continuation line of a block whose first line begins
+/// with `opener` (`> - `, `1. `, tabs): quote markers kept, list markers
+/// turned to spaces, and a space after a `>` that had none (`>*`), since a
+/// parser takes one space after `>` as part of the quote marker.
+fn continuation_prefix(opener: &str) -> String {
+    let mut out = String::with_capacity(opener.len() + 2);
+    let mut chars = opener.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '>' => {
+                out.push('>');
+                if !matches!(chars.peek(), Some(' ' | '\t')) {
+                    out.push(' ');
+                }
+            }
+            '\t' => out.push('\t'),
+            _ => out.push(' '),
+        }
+    }
+    out
+}
+
 /// `line` with the container prefix of its block taken off: each `>` of the
 /// prefix must be there (spaces around it are optional); `None` if one is missing.
 fn without_container<'l>(line: &'l str, prefix: &str) -> Option<&'l str> {
@@ -830,20 +875,29 @@ fn close_fence(
     let fence_char = opener.as_bytes()[0];
     let marker_len = opener.bytes().take_while(|&b| b == fence_char).count();
     let marker = opener[..marker_len].to_string();
-    let prefix: String = text[line_start..open.start]
-        .chars()
-        .map(|c| if c == '>' || c == '\t' { c } else { ' ' })
-        .collect();
+    let prefix = continuation_prefix(&text[line_start..open.start]);
     // A closed fence's range ends at its closing line (without the line ending);
     // an unclosed one runs to the end of its container, line ending included.
     let last_line_start = source.line_start(end.saturating_sub(1).max(open.start));
     let last_line = text[last_line_start..end].trim_end_matches(['\n', '\r']);
+    // Where both could be (the range ends at the end of a text without a final
+    // line ending), the block's content tells: an unclosed fence's last line is
+    // its content's last line.
+    let looks_like_fence = |line: &str| {
+        let rest = line.trim();
+        rest.len() >= marker_len && rest.bytes().all(|b| b == fence_char)
+    };
+    let content_last = open
+        .code
+        .trim_end_matches(['\n', '\r'])
+        .lines()
+        .last()
+        .unwrap_or("");
+    let ends_with_newline = text[..end].ends_with('\n');
     let closed = last_line_start > line_start
-        && without_container(last_line, &prefix).is_some_and(|rest| {
-            let indent = rest.len() - rest.trim_start_matches(' ').len();
-            let rest = rest.trim_start_matches(' ').trim_end();
-            indent <= 3 && rest.len() >= marker_len && rest.bytes().all(|b| b == fence_char)
-        });
+        && !ends_with_newline
+        && without_container(last_line, &prefix).is_some_and(|rest| looks_like_fence(rest))
+        && !(end == text.len() && !open.code.is_empty() && content_last.trim() == last_line.trim());
     let (insert_at, at_eof_without_newline) = if closed {
         match text[end..].find('\n') {
             Some(i) => (end + i + 1, false),

@@ -271,6 +271,9 @@ mod tests {
             "<!--rs:\n",
             "- ]<!--\na___\n",
             "text <!--rs:out id=s1--> more\n",
+            "`___ ___\n",
+            ">* ```bash",
+            " ```\n[ ]\n    ```",
             "---\n",
             "```bash\nunclosed\n",
         ];
