@@ -896,7 +896,7 @@ fn close_fence(
     let ends_with_newline = text[..end].ends_with('\n');
     let closed = last_line_start > line_start
         && !ends_with_newline
-        && without_container(last_line, &prefix).is_some_and(|rest| looks_like_fence(rest))
+        && without_container(last_line, &prefix).is_some_and(looks_like_fence)
         && !(end == text.len() && !open.code.is_empty() && content_last.trim() == last_line.trim());
     let (insert_at, at_eof_without_newline) = if closed {
         match text[end..].find('\n') {
