@@ -112,6 +112,7 @@ struct Walker<'s> {
     /// Text read since `last_command`.
     after_command: String,
     in_metadata: bool,
+    in_indented_code: bool,
 }
 
 /// Fence languages with a configured command (`runsheet.toml`'s `[runners]`).
@@ -148,6 +149,7 @@ pub fn parse_with(original: &Source, runners: &Runners) -> Runbook {
         code_spans: Vec::new(),
         after_command: String::new(),
         in_metadata: false,
+        in_indented_code: false,
     };
     for (event, range) in Parser::new_ext(body, options(body)).into_offset_iter() {
         let range = range.start + base..range.end + base;
@@ -223,7 +225,7 @@ impl Walker<'_> {
                 }
             }
             // Front matter is data, not prose: no fields in it.
-            Event::Text(_) if self.in_metadata => {}
+            Event::Text(_) if self.in_metadata || self.in_indented_code => {}
             Event::Start(Tag::Heading { level, .. }) => {
                 self.last_command = None;
                 self.stop_collecting();
@@ -316,15 +318,20 @@ impl Walker<'_> {
             Event::End(TagEnd::TableCell) => self.label_text(" | "),
             Event::Start(Tag::CodeBlock(kind)) => {
                 self.stop_collecting();
-                if let CodeBlockKind::Fenced(info) = kind {
-                    self.fence = Some(OpenFence {
-                        start: range.start,
-                        info: info.to_string(),
-                        code: String::new(),
-                    });
+                match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        self.fence = Some(OpenFence {
+                            start: range.start,
+                            info: info.to_string(),
+                            code: String::new(),
+                        });
+                    }
+                    // Indented code is code: no fields in it.
+                    CodeBlockKind::Indented => self.in_indented_code = true,
                 }
             }
             Event::End(TagEnd::CodeBlock) => {
+                self.in_indented_code = false;
                 if let Some(open) = self.fence.take() {
                     self.close_fence(open, range.end);
                 }
@@ -551,6 +558,13 @@ impl Walker<'_> {
             (Some(_), None) => true,
             _ => false,
         };
+        // `<!DOCTYPE`, `<![CDATA[`, `<?php`: ended by the next `>`, which a
+        // marker would bring.
+        let open_declaration = ["<!", "<?"].iter().any(|opener| {
+            before
+                .rfind(opener)
+                .is_some_and(|at| !before[at..].contains('>') && !before[at..].starts_with("<!--"))
+        });
         let bytes = text.as_bytes();
         let stray_backtick = before.match_indices('`').any(|(i, _)| {
             let p = start + i;
@@ -561,7 +575,7 @@ impl Walker<'_> {
             };
             !escaped && !in_span
         });
-        open_comment || stray_backtick
+        open_comment || open_declaration || stray_backtick
     }
 
     fn code_span(&mut self, code: &str, range: std::ops::Range<usize>) {
@@ -841,6 +855,8 @@ fn continuation_prefix(opener: &str) -> String {
                 }
             }
             '\t' => out.push('\t'),
+            // A byte-order mark is no indentation.
+            '\u{feff}' => {}
             _ => out.push(' '),
         }
     }

@@ -274,6 +274,10 @@ mod tests {
             "`___ ___\n",
             ">* ```bash",
             " ```\n[ ]\n    ```",
+            "Use <!t ___ here\n",
+            "\u{feff}   ```sh\n",
+            "    [HA] ____\n",
+            "```\n[ ] a\n```\n[ ] Title\n---\n",
             "---\n",
             "```bash\nunclosed\n",
         ];

@@ -150,7 +150,8 @@ pub fn render(
     for (fence, boxes) in fences {
         fence_box_edits(fence, &boxes, eol, &mut edits);
     }
-    edits.sort_by_key(|e| e.at);
+    // At one offset, what is inserted goes before what is replaced there.
+    edits.sort_by_key(|e| (e.at, e.len));
     let mut out =
         String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
     let mut at = 0;
