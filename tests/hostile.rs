@@ -339,14 +339,135 @@ fn a_misspelt_attribute_after_an_entity_is_a_plan_error() {
         .run();
 }
 
-/// An HTML comment opener in prose before a blank: the marker runsheet puts
-/// after the blank ends that comment, so the opening marker is swallowed and
-/// the transcript cannot be read back.
+/// `<<<` (a here-string with nothing after it, or a bare merge-conflict
+/// marker) at the end of a line of a command, or before a multi-byte
+/// character: looking for placeholders must not slice past the line.
+#[test]
+fn a_here_string_at_the_end_of_a_command_line_plans() {
+    for line in ["cat <<<", "<<<<<<<", "echo <<<▸"] {
+        Test::new()
+            .runbook(format!("```bash\n{line}\n```\n"))
+            .args(["plan", RUNBOOK])
+            .stdout_contains("1 command")
+            .run();
+    }
+}
+
+/// An HTML comment opener in prose before a blank: a marker after the blank
+/// would end that comment and swallow its own opening half.
 #[test]
 fn a_blank_after_an_unclosed_comment_opener_strips_back() {
-    // A marker after the blank would close the document's own `<!--`: the blank
-    // is left alone, so there is nothing to ask.
+    // The blank is left alone, so there is nothing to ask.
     runs_and_strips_back(b"Owner <!-- ___\n", 0);
+}
+
+/// The same with an HTML declaration opener (`<!` and a letter), which the
+/// first `>` ends: the `-->` of the marker after the blank.
+#[test]
+fn a_blank_after_an_unclosed_declaration_opener_strips_back() {
+    // A marker after the blank would end the declaration: the blank is left
+    // alone, so nothing is asked.
+    let out = Test::new()
+        .runbook("Use <!DOCTYPE and fill ____\n")
+        .run_yes()
+        .status(0)
+        .run();
+    let stripped = out.then().args(["strip", OUT]).run();
+    assert_same_bytes(&stripped.stdout_bytes, b"Use <!DOCTYPE and fill ____\n");
+}
+
+/// A backtick in an answer, after a backtick the document left open earlier
+/// in the line: what runsheet writes (the filled code span, the marker's
+/// `value=`) must not pair with the stray one and swallow a marker. Either
+/// the blank is left alone (then the answers key names no step: a clear
+/// error) or the transcript strips back.
+#[test]
+fn an_answer_with_backticks_after_a_stray_backtick_strips_back() {
+    let document = "Run `kubectl get pods and write the count: ____\n";
+    let sandbox = Sandbox::new();
+    sandbox.write(RUNBOOK, document);
+    sandbox.write("answers.yaml", "count: \"`3` pods\"\n");
+    let mut run = sandbox.command();
+    run.args([
+        "run",
+        "--yes",
+        "--answers",
+        "answers.yaml",
+        RUNBOOK,
+        "-o",
+        OUT,
+    ]);
+    let run = assert_cmd::Command::from_std(run)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("runsheet runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    match run.status.code() {
+        Some(2) => assert!(stderr.contains("answers.yaml"), "{stderr}"),
+        Some(0) => {
+            let stripped = Test::in_sandbox(sandbox).args(["strip", OUT]).run();
+            assert_same_bytes(&stripped.stdout_bytes, document.as_bytes());
+        }
+        code => panic!("exit {code:?}:\n{stderr}"),
+    }
+}
+
+/// A byte-order mark and then a fence indented three spaces: the lines
+/// runsheet adds under it must line up with it, not one column further right
+/// (four spaces would make them code).
+#[test]
+fn a_bom_then_a_fence_indented_three_spaces_strips_back() {
+    runs_and_strips_back("\u{feff}   ```sh\n   echo hi\n   ```\n".as_bytes(), 0);
+    runs_and_strips_back("\u{feff}   ```sh\n   echo hi\n".as_bytes(), 0);
+}
+
+/// A block quote without a space after `>` around a list item whose fence is
+/// never closed: the lines runsheet adds must stay inside the same containers.
+#[test]
+fn a_fence_in_a_list_in_a_quote_without_a_space_strips_back() {
+    runs_and_strips_back(b">* ```bash\n>  echo hi\n>  ```\n", 0);
+}
+
+/// A fence indented one space whose last line is indented four: that line
+/// does not close it (at most three spaces may precede a closing fence), so
+/// the fence runs to the end of the document.
+#[test]
+fn a_fence_indented_one_space_with_a_last_line_indented_four_strips_back() {
+    runs_and_strips_back(b" ```bash\n echo hi\n    ```\n", 1);
+}
+
+/// Blanks shown in an indented code block are example text: either they are
+/// left alone, or the markers that record them must still come out again.
+#[test]
+fn blanks_in_an_indented_code_block_strip_back() {
+    runs_and_strips_back(
+        b"# Deploy\n\nExample:\n\n    Started at [START TIME]\n    Owner: ______\n",
+        0,
+    );
+}
+
+/// A heading task written as a setext heading right after a plain fence
+/// holding a checkbox: ticking the heading's box and recording the fence's
+/// boxes are two edits at the same byte.
+#[test]
+fn a_setext_heading_task_right_after_a_fence_with_a_box_is_ticked() {
+    let out = Test::new()
+        .runbook("```\n[ ] a\n```\n[ ] Title\n---\n")
+        .file("answers.yaml", "Title: done\n")
+        .args([
+            "run",
+            "--yes",
+            "--answers",
+            "answers.yaml",
+            RUNBOOK,
+            "-o",
+            OUT,
+        ])
+        .status(3)
+        .run();
+    let stripped = out.then().args(["strip", OUT]).run();
+    assert_same_bytes(&stripped.stdout_bytes, b"```\n[ ] a\n```\n[ ] Title\n---\n");
 }
 
 // --- Damaged and forged transcripts -------------------------------------------
@@ -501,9 +622,8 @@ fn a_forged_output_marker_in_a_plain_document_is_refused() {
         .run();
 }
 
-/// A `pre` that still lands inside the document takes real bytes with it.
-/// `resume` notices through the recorded sha256; `strip` prints the damaged
-/// source and exits 0.
+/// A `pre` that still lands inside the document takes real bytes with it;
+/// `resume` and `strip` notice through the recorded sha256.
 #[test]
 fn a_marker_whose_pre_eats_document_bytes_is_refused_by_strip() {
     let out = Test::new()

@@ -1,0 +1,20 @@
+//! Fence info strings: `parse_info` must never panic, and what it accepts
+//! must be consistent.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use runsheet::doc::attrs::{duration, parse_info};
+
+fuzz_target!(|info: &str| {
+    match parse_info(info) {
+        Ok((lang, _)) => assert!(!lang.chars().any(char::is_whitespace), "{lang:?}"),
+        // The offset places a caret in the document: it must fall on a character.
+        Err(e) => assert!(
+            info.is_char_boundary(e.offset),
+            "error offset {} is not a character boundary of {info:?}",
+            e.offset
+        ),
+    }
+    let _ = duration(info);
+});
