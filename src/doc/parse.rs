@@ -19,10 +19,15 @@ pub fn options(text: &str) -> Options {
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_FOOTNOTES;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.starts_with("---\n") || text.starts_with("---\r\n") {
-        base | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
-    } else {
-        base
+    if !(text.starts_with("---\n") || text.starts_with("---\r\n")) {
+        return base;
+    }
+    // With the option on, the parser also takes `---` blocks further down for
+    // metadata; keep it only when the document really opens with front matter.
+    let with = base | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
+    match Parser::new_ext(text, with).next() {
+        Some(Event::Start(Tag::MetadataBlock(_))) => with,
+        _ => base,
     }
 }
 

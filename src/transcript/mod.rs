@@ -277,6 +277,7 @@ mod tests {
             "Use <!t ___ here\n",
             "\u{feff}   ```sh\n",
             "    [HA] ____\n",
+            "---\r\n---\nname: x\n- [ ] `A / B`\n---\n",
             "```\n[ ] a\n```\n[ ] Title\n---\n",
             "---\n",
             "```bash\nunclosed\n",
