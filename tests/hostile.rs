@@ -160,9 +160,9 @@ fn carriage_return_only_documents_find_the_steps_of_their_lf_twin() {
 
 // --- Size and depth -------------------------------------------------------------
 
-/// 100 MB of paragraphs with a task and a command every thousand of them.
-/// Measured in a release build: `plan` takes about 0.8 s and 200 MB of memory
-/// on it, so the full size is kept.
+/// 100 MB of paragraphs with a task and a command every megabyte. Measured
+/// in a release build: `plan` takes about 0.8 s and 200 MB of memory on it
+/// (2 s on a loaded machine), so the full size is kept.
 #[test]
 fn plan_finishes_on_a_100_mb_document() {
     const SIZE: usize = 100_000_000;
@@ -468,6 +468,22 @@ fn a_setext_heading_task_right_after_a_fence_with_a_box_is_ticked() {
         .run();
     let stripped = out.then().args(["strip", OUT]).run();
     assert_same_bytes(&stripped.stdout_bytes, b"```\n[ ] a\n```\n[ ] Title\n---\n");
+}
+
+/// Carriage returns, then a line feed: the line that holds the fence starts
+/// after the last carriage return, not at the start of the file.
+#[test]
+#[ignore = "Source lines are split at LF only, so the text before an indented fence after lone CRs (`\\r\\r  ```sh`) counts as its indentation: the lines runsheet adds under the fence get four spaces, are read as code, and strip refuses the untouched transcript (sha256 differs)"]
+fn carriage_returns_then_an_indented_fence_strip_back() {
+    runs_and_strips_back(b"\r\r  ```sh\n  echo hi\n", 0);
+}
+
+/// A list item, a lazy continuation line, then a fence indented into the
+/// item that is never closed, and a checkbox after it at the margin.
+#[test]
+#[ignore = "runsheet takes `[ ]` on the last line for a box inside the fence (ticked in place, recorded in a boxes region under a closing fence indented two spaces), but the Markdown parser ends the fence and the list before it: the inserted lines land in a new fence and strip refuses the untouched transcript (sha256 differs)"]
+fn an_unclosed_fence_after_a_lazy_line_in_a_list_strips_back() {
+    runs_and_strips_back(b"-\n  - [ ]\n.\n  ```\n[ ]", 3);
 }
 
 // --- Damaged and forged transcripts -------------------------------------------
