@@ -891,7 +891,8 @@ fn close_fence(
     end: usize,
 ) -> Option<usize> {
     let text = &source.text;
-    let line_start = source.line_start(open.start);
+    // A lone carriage return ends a line for the Markdown parser too.
+    let line_start = text[..open.start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     let opener = &text[open.start..];
     let fence_char = opener.as_bytes()[0];
     let marker_len = opener.bytes().take_while(|&b| b == fence_char).count();
