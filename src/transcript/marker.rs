@@ -36,8 +36,9 @@ pub fn encode(value: &str) -> String {
         let dash_needs_it = c == '-' && matches!(chars.peek(), None | Some('-'));
         match c {
             '-' if !dash_needs_it => out.push(c),
-            // `|` too: a marker in a table cell must not end the cell.
-            '%' | ' ' | '"' | '<' | '>' | '-' | '\n' | '\r' | '\t' | '=' | '|' => {
+            // `|` too: a marker in a table cell must not end the cell; and a
+            // backtick, which could pair with a stray one in the document.
+            '%' | ' ' | '"' | '<' | '>' | '-' | '\n' | '\r' | '\t' | '=' | '|' | '`' => {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
                     out.push_str(&format!("%{b:02X}"));
