@@ -6,33 +6,11 @@ use std::time::{Duration, Instant};
 
 use regex::Regex;
 
-use crate::common::{OUT, Pty, RUNBOOK, Sandbox, Test, unindent};
+use crate::common::{OUT, RUN, RUNBOOK, Sandbox, TASK, Test, line_with, run, sandbox, unindent};
 
-const RUN: &str = "Run this block? [r]un / [s]kip / [e]dit / [q]uit";
-const TASK: &str = "Is it done? [d]one / [s]kip / [f]ailed / [n]ote / [q]uit";
 const VALUE: &str = "Value (`now` for the current UTC time, empty to skip)";
 const PICK2: &str = "Pick 1-2 (or type the option; empty to skip)";
 const VERIFY: &str = "Does the output match? [y]es / [n]o";
-
-/// A sandbox holding `runbook` (unindented) as `RUNBOOK`.
-fn sandbox(runbook: &str) -> Sandbox {
-    let sandbox = Sandbox::new();
-    sandbox.write(RUNBOOK, unindent(runbook));
-    sandbox
-}
-
-/// `runsheet run RUNBOOK -o OUT` on a terminal.
-fn run(sandbox: &Sandbox) -> Pty {
-    sandbox.pty(&["run", RUNBOOK, "-o", OUT], &[])
-}
-
-/// The first line of `text` that mentions `needle`.
-fn line_with(text: &str, needle: &str) -> String {
-    text.lines()
-        .find(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{text}"))
-        .to_string()
-}
 
 /// The result marker line of the block with id `id`.
 fn out_line(transcript: &str, id: &str) -> String {

@@ -2,32 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{OUT, Pty, RUNBOOK, Sandbox, Test, unindent};
+use crate::common::{OUT, RUN, RUNBOOK, TASK, Test, line_with, run, sandbox};
 
-const RUN: &str = "Run this block? [r]un / [s]kip / [e]dit / [q]uit";
 const FAILED: &str = "The block failed (exit 1). [r]etry / [e]dit / [i]gnore / [a]bort";
-const TASK: &str = "Is it done? [d]one / [s]kip / [f]ailed / [n]ote / [q]uit";
-
-/// A sandbox holding `runbook` as `RUNBOOK`.
-fn sandbox(runbook: &str) -> Sandbox {
-    let sandbox = Sandbox::new();
-    sandbox.write(RUNBOOK, unindent(runbook));
-    sandbox
-}
-
-/// `runsheet run RUNBOOK -o OUT` on a terminal.
-fn run(sandbox: &Sandbox) -> Pty {
-    sandbox.pty(&["run", RUNBOOK, "-o", OUT], &[])
-}
-
-/// The transcript line that mentions `text`.
-fn line_with(transcript: &str, text: &str) -> String {
-    transcript
-        .lines()
-        .find(|l| l.contains(text))
-        .unwrap_or_else(|| panic!("no line with {text:?} in:\n{transcript}"))
-        .to_string()
-}
 
 #[test]
 fn operator_runs_one_block_and_skips_another() {

@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process};
 
-use crate::common::{OUT, RUNBOOK, Sandbox, Test, mode, unindent, wait_for};
+use crate::common::{OUT, RUN, RUNBOOK, Sandbox, Test, mode, unindent, wait_for};
 
-const RUN: &str = "Run this block? [r]un / [s]kip / [e]dit / [q]uit";
 const TYPE_YES: &str = "Type `yes` to run it, anything else to skip it";
 const FAILURE: &str = "[r]etry / [e]dit / [i]gnore / [a]bort";
 

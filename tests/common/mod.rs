@@ -18,6 +18,32 @@ pub const RUNBOOK: &str = "runbook.md";
 /// Where tests ask for the transcript, inside the working directory.
 pub const OUT: &str = "out.md";
 
+/// The prompt before a block runs.
+pub const RUN: &str = "Run this block? [r]un / [s]kip / [e]dit / [q]uit";
+
+/// The prompt for a task with nothing to run.
+pub const TASK: &str = "Is it done? [d]one / [s]kip / [f]ailed / [n]ote / [q]uit";
+
+/// A sandbox holding `runbook` (unindented) as `RUNBOOK`.
+pub fn sandbox(runbook: &str) -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.write(RUNBOOK, unindent(runbook));
+    sandbox
+}
+
+/// `runsheet run RUNBOOK -o OUT` on a terminal.
+pub fn run(sandbox: &Sandbox) -> Pty {
+    sandbox.pty(&["run", RUNBOOK, "-o", OUT], &[])
+}
+
+/// The first line of `text` that mentions `needle`.
+pub fn line_with(text: &str, needle: &str) -> String {
+    text.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{text}"))
+        .to_string()
+}
+
 /// How long any one runsheet process may take before the test gives up.
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
