@@ -85,7 +85,6 @@ pub const KEYS: &[&str] = &[
 /// (`title="app.js"`) belong to other tools and are left alone.
 pub fn parse_info(info: &str) -> Result<(String, Attrs), AttrError> {
     let trimmed = info.trim_start();
-    let lead = info.len() - trimmed.len();
     let lang_end = trimmed
         .find(|c: char| c.is_whitespace() || c == '{')
         .unwrap_or(trimmed.len());
@@ -114,7 +113,6 @@ pub fn parse_info(info: &str) -> Result<(String, Attrs), AttrError> {
             hint,
         })?;
     }
-    let _ = lead;
     Ok((lang, attrs))
 }
 

@@ -181,7 +181,7 @@ impl Operator for Terminal {
             .or_else(|| lower.iter().position(|o| *o == t)))
     }
 
-    fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Option<String>> {
+    fn placeholder(&mut self, _name: &str, token: &str, secret: bool) -> Result<Option<String>> {
         let _prompt = super::Prompting::start();
         let prompt = format!("Value for {token}");
         let value = if secret {
@@ -195,7 +195,6 @@ impl Operator for Terminal {
                 .interact_text_on(&self.term)
                 .map_err(|_| Error::Interrupted)?
         };
-        let _ = name;
         Ok(Some(value))
     }
 

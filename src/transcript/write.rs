@@ -139,7 +139,7 @@ pub fn render(
                 }
             }
             StepKind::Task(_) => task_edits(text, book, step, outcome, &mut edits),
-            StepKind::Command(command) => edits.push(command_edit(text, command, outcome, eol)),
+            StepKind::Command(command) => edits.push(command_edit(command, outcome, eol)),
             StepKind::Blank(field) | StepKind::Choice(field) => {
                 edits.push(field_edit(text, field, outcome))
             }
@@ -453,7 +453,7 @@ fn outcome_attrs(outcome: &Outcome) -> Vec<(&'static str, String)> {
     attrs
 }
 
-fn command_edit(text: &str, command: &Command, outcome: &Outcome, eol: &str) -> Edit {
+fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
     let fence = &command.fence;
     let prefix = fence.prefix.as_str();
     let pre = before_region(fence, eol);
@@ -483,7 +483,6 @@ fn command_edit(text: &str, command: &Command, outcome: &Outcome, eol: &str) -> 
         fenced(&mut out, prefix, "text {rs=output}", &outcome.output, eol);
     }
     let _ = write!(out, "{prefix}{}{eol}", marker::close("out"));
-    let _ = text;
     Edit {
         at: fence.insert_at,
         len: 0,
