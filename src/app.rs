@@ -10,9 +10,9 @@ use crate::config::Config;
 use crate::doc::{self, Runbook};
 use crate::error::{Error, Result};
 use crate::operator::{Operator, Terminal, Unattended};
-use crate::run::{Run, RunOptions, Signals, sha256, write_atomic};
+use crate::run::{Run, RunOptions, Signals, write_atomic};
 use crate::source::Source;
-use crate::transcript::{self, Transcript, write::Counts};
+use crate::transcript::{self, Transcript, sha256, write::Counts};
 
 /// Runs the command line `args` and returns the process exit code.
 pub fn main<I, T>(args: I) -> i32

@@ -9,8 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
 use crate::doc::attrs::OnFail;
 use crate::doc::{Command, Runbook, Runner, Step, StepKind};
 use crate::error::{Error, Result};
@@ -21,7 +19,7 @@ use crate::source::Source;
 use crate::state::StateDir;
 use crate::transcript::journal::{self, Journal};
 use crate::transcript::write::{Counts, settled};
-use crate::transcript::{Outcome, RunInfo, Status, now, render};
+use crate::transcript::{Outcome, RunInfo, Status, now, render, sha256};
 
 /// How often the transcript is re-rendered between prompts, at most.
 const CHECKPOINT: Duration = Duration::from_secs(1);
@@ -126,14 +124,6 @@ pub struct Run<'a> {
     /// Placeholder values given so far, by token: asked once per run.
     filled: HashMap<String, String>,
     secrets: Secrets,
-}
-
-/// sha256 of a document's text, hex.
-pub fn sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// A new run id: the UTC start time and a few random hex digits.

@@ -1,5 +1,14 @@
-//! Reading a transcript back: its markers, found through the parser, give the
-//! recorded outcomes, and taking them out gives the source byte for byte.
+//! Reading a transcript back: its markers give the recorded outcomes, and
+//! taking them out gives the source byte for byte.
+//!
+//! There are two readings. The first finds the markers through the Markdown
+//! parser, so that marker-like text the document itself holds (in a code block,
+//! say) stays document text. But what runsheet inserts can change how the
+//! parser reads the text around it: a code span it writes may pair with a stray
+//! backtick, or a region it adds may end a list early. So when that reading
+//! does not give back the document the run began with (its sha256 is in the run
+//! summary), the second reading finds each region by its layout alone, from
+//! its closing marker back, and is taken if it gives the document back.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -7,7 +16,7 @@ use std::path::Path;
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 
 use super::marker::{self, Marker};
-use super::{Outcome, RunInfo, Status};
+use super::{Outcome, RunInfo, Status, sha256};
 use crate::doc::parse::options;
 use crate::error::{Error, Result};
 
@@ -24,15 +33,13 @@ pub struct Transcript {
     pub stray_markers: bool,
 }
 
-/// Bytes `from..to` to replace with the text runsheet took out.
-type Removal = (usize, usize, String);
-
-/// One marked region being read.
-struct Open {
-    marker: Marker,
-    start: usize,
-    output: Option<String>,
-    ran: Option<String>,
+impl Transcript {
+    /// Whether the text read back is the document the run began with.
+    fn gives_back_the_source(&self) -> bool {
+        self.info
+            .as_ref()
+            .is_some_and(|i| !i.sha256.is_empty() && sha256(&self.source) == i.sha256)
+    }
 }
 
 /// Reads `text` (a transcript, or a plain document, which reads as itself).
@@ -46,16 +53,220 @@ pub fn read(path: &Path, original: &str) -> Result<Transcript> {
     } else {
         original
     };
-    let damaged = |message: String| Error::Transcript {
+    let parsed = by_parser(path, original, text);
+    if matches!(&parsed, Ok(t) if t.gives_back_the_source()) {
+        return parsed;
+    }
+    match by_layout(path, original, text) {
+        Some(t) if t.gives_back_the_source() => Ok(t),
+        _ => parsed,
+    }
+}
+
+/// The error for a transcript whose markers do not add up.
+fn damaged(path: &Path, message: String) -> Error {
+    Error::Transcript {
         path: path.into(),
         message: format!(
             "{message}; the transcript's runsheet markers are damaged (was it edited by hand?)"
         ),
-    };
-    let mut removals: Vec<Removal> = Vec::new();
-    let mut info = None;
-    let mut outcomes = HashMap::new();
-    let mut open: Option<Open> = None;
+    }
+}
+
+/// Bytes `from..to` to replace with the text runsheet took out.
+type Removal = (usize, usize, String);
+
+/// What a reading has found so far.
+struct Reading<'a> {
+    path: &'a Path,
+    /// The text with bare carriage returns read as line feeds.
+    text: &'a str,
+    removals: Vec<Removal>,
+    info: Option<RunInfo>,
+    outcomes: HashMap<String, Outcome>,
+}
+
+/// One marked region: its opening marker, where it starts (what runsheet
+/// put before the marker line included), and the code blocks inside it.
+struct Region {
+    marker: Marker,
+    start: usize,
+    output: Option<String>,
+    ran: Option<String>,
+}
+
+impl<'a> Reading<'a> {
+    fn new(path: &'a Path, text: &'a str) -> Self {
+        Reading {
+            path,
+            text,
+            removals: Vec::new(),
+            info: None,
+            outcomes: HashMap::new(),
+        }
+    }
+
+    fn damaged(&self, message: String) -> Error {
+        damaged(self.path, message)
+    }
+
+    /// Where a region whose opening marker is at `at` starts: the start of the
+    /// marker's line, less what runsheet wrote before it (`pre`).
+    fn region_start(&self, marker: &Marker, at: usize) -> Result<usize> {
+        let pre: usize = marker.get("pre").and_then(|p| p.parse().ok()).unwrap_or(0);
+        let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
+        line_start
+            .checked_sub(pre)
+            .ok_or_else(|| self.damaged("a marker's `pre` runs past the start".into()))
+    }
+
+    /// A region that ends at byte `end` (after its closing marker's line).
+    fn region(&mut self, region: Region, end: usize) -> Result<()> {
+        let Region {
+            marker: m,
+            start,
+            output,
+            ran,
+        } = region;
+        self.removals.push((start, end, String::new()));
+        match m.kind.as_str() {
+            "run" => self.info = Some(run_info(&m)),
+            "boxes" => self.boxes(&m, start)?,
+            "out" => {
+                let mut outcome = outcome(&m)
+                    .ok_or_else(|| self.damaged("an output marker without id or status".into()))?;
+                outcome.output = output.unwrap_or_default();
+                outcome.note = m.get("note").map(str::to_string);
+                outcome.ran = ran;
+                self.outcomes.insert(outcome.id.clone(), outcome);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The checkboxes a `boxes` region records, ticked in the fence above it.
+    fn boxes(&mut self, m: &Marker, start: usize) -> Result<()> {
+        let region_line = start
+            + m.get("pre")
+                .and_then(|p| p.parse::<usize>().ok())
+                .unwrap_or(0);
+        let list = |k: &str| -> Vec<String> {
+            m.get(k)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::to_string)
+                .collect()
+        };
+        let (ids, statuses, ats, back, ticks) = (
+            list("ids"),
+            list("status"),
+            list("at"),
+            list("back"),
+            list("tick"),
+        );
+        for (n, id) in ids.iter().enumerate() {
+            let status = statuses
+                .get(n)
+                .and_then(|s| Status::from_word(s))
+                .ok_or_else(|| {
+                    self.damaged(format!("a checkbox record for `{id}` has no status"))
+                })?;
+            let mut outcome = Outcome::new(id.clone(), status);
+            outcome.at = ats.get(n).cloned().unwrap_or_default();
+            if ticks.get(n).map(String::as_str) == Some("1") {
+                let at = back
+                    .get(n)
+                    .and_then(|b| b.parse::<usize>().ok())
+                    .and_then(|b| region_line.checked_sub(b))
+                    .filter(|&a| self.text.get(a..a + 3) == Some("[x]"))
+                    .ok_or_else(|| {
+                        self.damaged(format!(
+                            "the box of `{id}` is no longer `[x]` where it was ticked"
+                        ))
+                    })?;
+                self.removals.push((at, at + 3, "[ ]".into()));
+            }
+            self.outcomes.insert(id.clone(), outcome);
+        }
+        Ok(())
+    }
+
+    /// An inline mark (a task's or a field's) whose opening marker starts at
+    /// `start` and whose closing marker ends at `end`. Returns the first byte
+    /// it accounts for.
+    fn inline(&mut self, m: &Marker, start: usize, end: usize) -> Result<usize> {
+        let spaced = m.get("sp") == Some("1");
+        let from = if spaced {
+            start
+                .checked_sub(1)
+                .ok_or_else(|| self.damaged("a task mark runs past the start".into()))?
+        } else {
+            start
+        };
+        let mut first = from;
+        if m.get("tick") == Some("1") {
+            let at = start
+                .checked_sub(4)
+                .filter(|&a| self.text.get(a..a + 3) == Some("[x]"))
+                .ok_or_else(|| self.damaged("a ticked box is no longer `[x]`".into()))?;
+            self.removals.push((at, at + 3, "[ ]".into()));
+            first = first.min(at);
+        }
+        // A fill replaced `n` bytes before its marker; `was` is what stood there.
+        let n: usize = m.get("n").and_then(|n| n.parse().ok()).unwrap_or(0);
+        let from = from
+            .checked_sub(n)
+            .filter(|&f| self.text.is_char_boundary(f))
+            .ok_or_else(|| self.damaged("a filled value runs past the start".into()))?;
+        self.removals
+            .push((from, end, m.get("was").unwrap_or_default().to_string()));
+        if let Some(mut o) = outcome(m) {
+            o.note = m.get("note").map(str::to_string);
+            o.value = m.get("value").map(str::to_string);
+            self.outcomes.insert(o.id.clone(), o);
+        }
+        Ok(first.min(from))
+    }
+
+    /// The source: `original` with every removal undone.
+    fn finish(mut self, original: &str) -> Result<Transcript> {
+        let found_markers = !self.removals.is_empty();
+        self.removals.sort_by_key(|r| r.0);
+        let mut source = String::with_capacity(original.len());
+        let mut at = 0;
+        for (from, to, with) in std::mem::take(&mut self.removals) {
+            if from < at {
+                return Err(self.damaged("overlapping markers".into()));
+            }
+            source.push_str(&original[at..from]);
+            source.push_str(&with);
+            at = to;
+        }
+        source.push_str(&original[at..]);
+        if self.info.is_none() {
+            // Markers but no run summary: not a transcript runsheet wrote. The
+            // document is what it is; nothing is taken out of it.
+            return Ok(Transcript {
+                source: original.to_string(),
+                info: None,
+                outcomes: HashMap::new(),
+                stray_markers: found_markers,
+            });
+        }
+        Ok(Transcript {
+            source,
+            info: self.info,
+            outcomes: self.outcomes,
+            stray_markers: false,
+        })
+    }
+}
+
+/// The first reading: markers are the HTML the Markdown parser finds.
+fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
+    let mut r = Reading::new(path, text);
+    let mut open: Option<Region> = None;
     let mut inline: Option<(Marker, usize)> = None;
     let mut code: Option<(String, String)> = None;
 
@@ -70,14 +281,11 @@ pub fn read(path: &Path, original: &str) -> Result<Transcript> {
         let range = range.start + base..range.end + base;
         match event {
             Event::Html(html) if marker::is_open(&html) && open.is_none() => {
-                let m = marker::parse_open(&html)
-                    .ok_or_else(|| damaged(format!("unreadable marker at byte {}", range.start)))?;
-                let pre: usize = m.get("pre").and_then(|p| p.parse().ok()).unwrap_or(0);
-                let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
-                let start = line_start
-                    .checked_sub(pre)
-                    .ok_or_else(|| damaged("a marker's `pre` runs past the start".into()))?;
-                open = Some(Open {
+                let m = marker::parse_open(&html).ok_or_else(|| {
+                    r.damaged(format!("unreadable marker at byte {}", range.start))
+                })?;
+                let start = r.region_start(&m, range.start)?;
+                open = Some(Region {
                     marker: m,
                     start,
                     output: None,
@@ -87,114 +295,33 @@ pub fn read(path: &Path, original: &str) -> Result<Transcript> {
             Event::Html(html) if marker::is_close(&html) => {
                 let kind = marker::parse_close(&html).unwrap_or("");
                 let Some(o) = open.take() else {
-                    return Err(damaged(format!(
+                    return Err(r.damaged(format!(
                         "a closing `{kind}` marker with no opening one at byte {}",
                         range.start
                     )));
                 };
                 if o.marker.kind != kind {
-                    return Err(damaged(format!(
-                        "`{}` region closed as `{kind}`",
-                        o.marker.kind
-                    )));
+                    return Err(r.damaged(format!("`{}` region closed as `{kind}`", o.marker.kind)));
                 }
                 let end = text[range.start..]
                     .find('\n')
                     .map_or(text.len(), |i| range.start + i + 1);
-                removals.push((o.start, end, String::new()));
-                match kind {
-                    "run" => info = Some(run_info(&o.marker)),
-                    "boxes" => {
-                        let region_line = o.start
-                            + o.marker
-                                .get("pre")
-                                .and_then(|p| p.parse::<usize>().ok())
-                                .unwrap_or(0);
-                        let list = |k: &str| -> Vec<String> {
-                            o.marker
-                                .get(k)
-                                .unwrap_or_default()
-                                .split(',')
-                                .map(str::to_string)
-                                .collect()
-                        };
-                        let (ids, statuses, ats, back, ticks) = (
-                            list("ids"),
-                            list("status"),
-                            list("at"),
-                            list("back"),
-                            list("tick"),
-                        );
-                        for (n, id) in ids.iter().enumerate() {
-                            let status = statuses
-                                .get(n)
-                                .and_then(|s| Status::from_word(s))
-                                .ok_or_else(|| {
-                                    damaged(format!("a checkbox record for `{id}` has no status"))
-                                })?;
-                            let mut outcome = Outcome::new(id.clone(), status);
-                            outcome.at = ats.get(n).cloned().unwrap_or_default();
-                            if ticks.get(n).map(String::as_str) == Some("1") {
-                                let at = back
-                                    .get(n)
-                                    .and_then(|b| b.parse::<usize>().ok())
-                                    .and_then(|b| region_line.checked_sub(b))
-                                    .filter(|&a| text.get(a..a + 3) == Some("[x]"))
-                                    .ok_or_else(|| damaged(format!("the box of `{id}` is no longer `[x]` where it was ticked")))?;
-                                removals.push((at, at + 3, "[ ]".into()));
-                            }
-                            outcomes.insert(id.clone(), outcome);
-                        }
-                    }
-                    "out" => {
-                        let mut outcome = outcome(&o.marker).ok_or_else(|| {
-                            damaged("an output marker without id or status".into())
-                        })?;
-                        outcome.output = o.output.unwrap_or_default();
-                        outcome.note = o.marker.get("note").map(str::to_string);
-                        outcome.ran = o.ran;
-                        outcomes.insert(outcome.id.clone(), outcome);
-                    }
-                    _ => {}
-                }
+                r.region(o, end)?;
             }
             Event::InlineHtml(html) if marker::is_open(&html) => {
-                let m = marker::parse_open(&html)
-                    .ok_or_else(|| damaged(format!("unreadable marker at byte {}", range.start)))?;
+                let m = marker::parse_open(&html).ok_or_else(|| {
+                    r.damaged(format!("unreadable marker at byte {}", range.start))
+                })?;
                 inline = Some((m, range.start));
             }
             Event::InlineHtml(html) if marker::is_close(&html) => {
                 let Some((m, start)) = inline.take() else {
-                    return Err(damaged(format!(
+                    return Err(r.damaged(format!(
                         "a closing marker with no opening one at byte {}",
                         range.start
                     )));
                 };
-                let spaced = m.get("sp") == Some("1");
-                let from = if spaced { start - 1 } else { start };
-                if m.get("tick") == Some("1") {
-                    let at = start
-                        .checked_sub(4)
-                        .filter(|&a| text.get(a..a + 3) == Some("[x]"))
-                        .ok_or_else(|| damaged("a ticked box is no longer `[x]`".into()))?;
-                    removals.push((at, at + 3, "[ ]".into()));
-                }
-                // A fill replaced `n` bytes before its marker; `was` is what stood there.
-                let n: usize = m.get("n").and_then(|n| n.parse().ok()).unwrap_or(0);
-                let from = from
-                    .checked_sub(n)
-                    .filter(|&f| text.is_char_boundary(f))
-                    .ok_or_else(|| damaged("a filled value runs past the start".into()))?;
-                removals.push((
-                    from,
-                    range.end,
-                    m.get("was").unwrap_or_default().to_string(),
-                ));
-                if let Some(mut o) = outcome(&m) {
-                    o.note = m.get("note").map(str::to_string);
-                    o.value = m.get("value").map(str::to_string);
-                    outcomes.insert(o.id.clone(), o);
-                }
+                r.inline(&m, start, range.end)?;
             }
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if open.is_some() => {
                 code = Some((info.to_string(), String::new()));
@@ -217,40 +344,166 @@ pub fn read(path: &Path, original: &str) -> Result<Transcript> {
         }
     }
     if let Some(o) = open {
-        return Err(damaged(format!(
+        return Err(r.damaged(format!(
             "the `{}` region that starts at byte {} is never closed",
             o.marker.kind, o.start
         )));
     }
-    let found_markers = !removals.is_empty();
-    removals.sort_by_key(|r| r.0);
-    let mut source = String::with_capacity(text.len());
-    let mut at = 0;
-    for (from, to, with) in removals {
-        if from < at {
-            return Err(damaged("overlapping markers".into()));
+    r.finish(original)
+}
+
+/// The second reading: each region found from its closing marker back, by the
+/// layout runsheet writes, whatever the Markdown around it makes of it.
+/// `None` when the text does not hold a run summary read this way.
+fn by_layout(path: &Path, original: &str, text: &str) -> Option<Transcript> {
+    let mut r = Reading::new(path, text);
+    // Everything from `limit` on is accounted for.
+    let mut limit = text.len();
+    let mut search = text.len();
+    while let Some(at) = text[..search].rfind(marker::CLOSE) {
+        search = at;
+        if let Some(start) = layout_region(&mut r, at) {
+            limit = start.min(limit);
+            search = search.min(limit);
         }
-        source.push_str(&original[at..from]);
-        source.push_str(&with);
-        at = to;
     }
-    source.push_str(&original[at..]);
-    if info.is_none() {
-        // Markers but no run summary: not a transcript runsheet wrote. The
-        // document is what it is; nothing is taken out of it.
-        return Ok(Transcript {
-            source: original.to_string(),
-            info: None,
-            outcomes: HashMap::new(),
-            stray_markers: found_markers,
-        });
+    let t = r.finish(original).ok()?;
+    t.info.is_some().then_some(t)
+}
+
+/// The region (or inline mark) whose closing marker is at `at`: recorded in
+/// `r`, and where it starts returned. `None` (nothing recorded) if what is
+/// there is not laid out as runsheet writes it.
+fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
+    let text = r.text;
+    let kind = marker::parse_close(&text[at..]).filter(|k| marker::KINDS.contains(k))?;
+    let close_end = at + marker::CLOSE.len() + kind.len() + "-->".len();
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let opening = |from: usize, to: usize| -> Option<(usize, Marker)> {
+        let open_at = from + text[from..to].rfind(marker::OPEN)?;
+        let m = marker::parse_open(&text[open_at..to]).filter(|m| m.kind == kind)?;
+        Some((open_at, m))
+    };
+    if matches!(kind, "task" | "fill") {
+        let (open_at, m) = opening(line_start, at)?;
+        let mut trial = Reading::new(r.path, text);
+        let first = trial.inline(&m, open_at, close_end).ok()?;
+        r.removals.append(&mut trial.removals);
+        r.outcomes.extend(trial.outcomes);
+        return Some(first);
     }
-    Ok(Transcript {
-        source,
-        info,
-        outcomes,
-        stray_markers: false,
-    })
+    // A region: its closing marker alone on its line, after the prefix the
+    // region's lines share (a list's indent, a quote's `> `).
+    let prefix = &text[line_start..at];
+    let rest = &text[close_end..];
+    let end = if rest.is_empty() {
+        text.len()
+    } else if rest.starts_with('\n') {
+        close_end + 1
+    } else if rest.starts_with("\r\n") {
+        close_end + 2
+    } else {
+        return None;
+    };
+    let mut region = match kind {
+        "run" => {
+            let (open_at, marker) = opening(0, line_start)?;
+            Region {
+                marker,
+                start: open_at,
+                output: None,
+                ran: None,
+            }
+        }
+        "boxes" => {
+            let above = line_before(text, line_start)?;
+            let (open_at, marker) = opening(above, line_start)?;
+            (open_at == above + prefix.len()).then_some(Region {
+                marker,
+                start: open_at,
+                output: None,
+                ran: None,
+            })?
+        }
+        _ => out_region(text, prefix, line_start)?,
+    };
+    let start = r.region_start(&region.marker, region.start).ok()?;
+    region.start = start;
+    let mut trial = Reading::new(r.path, text);
+    trial.region(region, end).ok()?;
+    r.removals.append(&mut trial.removals);
+    r.outcomes.extend(trial.outcomes);
+    r.info = trial.info.or(r.info.take());
+    Some(start)
+}
+
+/// The start of the line before the one that starts at `line_start`.
+fn line_before(text: &str, line_start: usize) -> Option<usize> {
+    let before = line_start.checked_sub(1)?;
+    Some(text[..before].rfind('\n').map_or(0, |i| i + 1))
+}
+
+/// An output region whose closing line starts at `close_line`: code blocks
+/// (what ran, what it printed) back up to the line with the opening marker.
+/// The region's `start` is the opening marker's offset.
+fn out_region(text: &str, prefix: &str, close_line: usize) -> Option<Region> {
+    let mut region = Region {
+        marker: Marker {
+            kind: String::new(),
+            attrs: Default::default(),
+        },
+        start: 0,
+        output: None,
+        ran: None,
+    };
+    let mut line_start = close_line;
+    loop {
+        let above = line_before(text, line_start)?;
+        let line = text[above..line_start].trim_end_matches(['\n', '\r']);
+        let rest = line.strip_prefix(prefix)?;
+        if rest.starts_with(marker::OPEN) {
+            region.marker = marker::parse_open(rest).filter(|m| m.kind == "out")?;
+            region.start = above + prefix.len();
+            return Some(region);
+        }
+        // The closing fence of a code block: a run of backticks, and nothing
+        // inside the block holds a run that long.
+        if rest.len() < 3 || !rest.bytes().all(|b| b == b'`') {
+            return None;
+        }
+        let fence = rest;
+        let mut body_end = above;
+        let mut lines: Vec<&str> = Vec::new();
+        let (info, open_line) = loop {
+            let up = line_before(text, body_end)?;
+            let line = &text[up..body_end];
+            let bare = line.trim_end_matches(['\n', '\r']);
+            if let Some(info) = bare
+                .strip_prefix(prefix)
+                .and_then(|l| l.strip_prefix(fence))
+                .filter(|i| !i.starts_with('`'))
+            {
+                break (info, up);
+            }
+            let eol = &line[bare.len()..];
+            let content = bare
+                .strip_prefix(prefix)
+                .or_else(|| (bare == prefix.trim_end()).then_some(""))?;
+            lines.push(eol);
+            lines.push(content);
+            body_end = up;
+        };
+        lines.reverse();
+        let body = lines.concat();
+        if info.contains("{rs=output}") {
+            region.output = Some(body);
+        } else if info.contains("{rs=ran}") {
+            region.ran = Some(body);
+        } else {
+            return None;
+        }
+        line_start = open_line;
+    }
 }
 
 fn run_info(m: &Marker) -> RunInfo {

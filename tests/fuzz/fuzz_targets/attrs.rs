@@ -1,20 +1,11 @@
-//! Fence info strings: `parse_info` must never panic, and what it accepts
-//! must be consistent.
+//! The fence info-string parser: see `checks/attrs.rs`.
+//!
+//! The check itself is shared with `cargo test`, which replays the seeds and
+//! every regression kept under `regressions/attrs/`.
 
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use runsheet::doc::attrs::{duration, parse_info};
+#[path = "../checks/attrs.rs"]
+mod attrs;
 
-fuzz_target!(|info: &str| {
-    match parse_info(info) {
-        Ok((lang, _)) => assert!(!lang.chars().any(char::is_whitespace), "{lang:?}"),
-        // The offset places a caret in the document: it must fall on a character.
-        Err(e) => assert!(
-            info.is_char_boundary(e.offset),
-            "error offset {} is not a character boundary of {info:?}",
-            e.offset
-        ),
-    }
-    let _ = duration(info);
-});
+libfuzzer_sys::fuzz_target!(|input: &[u8]| attrs::check(input));
