@@ -126,6 +126,64 @@ pub struct Run<'a> {
     secrets: Secrets,
 }
 
+/// The values a watched block's secret variables took, as the session
+/// reports them (see `Session::watch_next`): NUL-terminated, appended.
+struct Seen {
+    path: PathBuf,
+    watching: bool,
+    /// Bytes of the file already taken.
+    taken: usize,
+    values: Vec<String>,
+}
+
+impl Seen {
+    fn new(path: PathBuf, watching: bool) -> Seen {
+        Seen {
+            path,
+            watching,
+            taken: 0,
+            values: Vec::new(),
+        }
+    }
+
+    /// Values reported since the last call.
+    fn new_values(&mut self) -> Vec<String> {
+        if !self.watching {
+            return Vec::new();
+        }
+        let grown = std::fs::metadata(&self.path).is_ok_and(|m| m.len() as usize > self.taken);
+        let Ok(bytes) = grown.then(|| std::fs::read(&self.path)).transpose() else {
+            return Vec::new();
+        };
+        let Some(bytes) = bytes else {
+            return Vec::new();
+        };
+        let Some(end) = bytes
+            .iter()
+            .rposition(|&b| b == 0)
+            .filter(|&e| e >= self.taken)
+        else {
+            return Vec::new();
+        };
+        let fresh: Vec<String> = bytes[self.taken..end]
+            .split(|&b| b == 0)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        self.taken = end + 1;
+        self.values.extend(fresh.iter().cloned());
+        fresh
+    }
+
+    /// Every value reported; the file goes, as it holds them in the clear.
+    fn finish(mut self) -> Vec<String> {
+        self.new_values();
+        if self.watching {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        self.values
+    }
+}
+
 /// A new run id: the UTC start time and a few random hex digits.
 pub fn new_run_id() -> String {
     let stamp = jiff::Timestamp::now()
@@ -760,18 +818,28 @@ impl<'a> Run<'a> {
         let stop = move || terminate.load(Ordering::SeqCst) || int.load(Ordering::SeqCst);
         let mut capture = crate::exec::capture::Capture::default();
         let mut stdout = std::io::stdout();
-        let secrets = self.secrets.clone();
-        let mut redactor = Redactor::new(&secrets);
-        let end = {
+        let mut redactor = Redactor::new(&self.secrets);
+        // A secret the block sets is masked in what it prints after, live too.
+        let watch = self.secrets.names_in(&text);
+        let (end, seen) = {
             let session = self.session()?;
+            let mut seen = Seen::new(session.seen_path(), !watch.is_empty());
+            session.watch_next(watch);
             let end = session.run(&text, timeout, &stop, &mut |bytes| {
+                // The value was written before the command that prints it ran.
+                for value in seen.new_values() {
+                    redactor.add(&value);
+                }
                 capture.push(bytes);
                 let _ = stdout.write_all(&redactor.push(bytes));
                 let _ = stdout.flush();
             })?;
             let _ = stdout.write_all(&redactor.finish());
-            end
+            (end, seen)
         };
+        for value in seen.finish() {
+            self.secrets.add(&value);
+        }
         self.learn_secrets();
         if end.session_restarted
             && let (Some(state), Some(session)) = (&self.state, &self.session)

@@ -76,6 +76,22 @@ impl Secrets {
         }
     }
 
+    /// The secret-named variables `script` mentions, each once: the ones a
+    /// block may set and then print.
+    pub fn names_in(&self, script: &str) -> Vec<String> {
+        static WORD: OnceLock<Regex> = OnceLock::new();
+        let word =
+            WORD.get_or_init(|| Regex::new(r"[A-Za-z_][A-Za-z0-9_]*").expect("a valid pattern"));
+        let mut names: Vec<String> = Vec::new();
+        for m in word.find_iter(script) {
+            let name = m.as_str();
+            if self.is_secret(name) && !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        names
+    }
+
     /// The longest known value, in bytes.
     pub fn longest(&self) -> usize {
         self.values.first().map_or(0, String::len)
@@ -208,18 +224,23 @@ pub fn literal_secrets(text: &str) -> Vec<(usize, String)> {
 /// Redacts a stream as it comes: masks what it can now, and holds back only a
 /// tail that could be the start of a known secret, so a secret split across
 /// two reads is still masked.
-pub struct Redactor<'s> {
-    secrets: &'s Secrets,
+pub struct Redactor {
+    secrets: Secrets,
     held: Vec<u8>,
 }
 
-impl<'s> Redactor<'s> {
-    /// A redactor for one block's output.
-    pub fn new(secrets: &'s Secrets) -> Redactor<'s> {
+impl Redactor {
+    /// A redactor for one block's output, knowing the run's secrets so far.
+    pub fn new(secrets: &Secrets) -> Redactor {
         Redactor {
-            secrets,
+            secrets: secrets.clone(),
             held: Vec::new(),
         }
+    }
+
+    /// A secret value learnt while the block runs: masked from now on.
+    pub fn add(&mut self, value: &str) {
+        self.secrets.add(value);
     }
 
     /// Takes more output; returns what may be shown now.
@@ -307,6 +328,25 @@ mod tests {
             s.redact(text),
             "pw=••• key=••• url=postgres://app:•••@db:5432/x gh=••• one=1"
         );
+    }
+
+    #[test]
+    fn a_block_is_watched_for_the_secret_names_it_mentions() {
+        let s = Secrets::new(&["DSN".into()]);
+        let script =
+            "API_TOKEN=$(vault read x)\necho \"$API_TOKEN $DSN $HOME\"\nread -rs DB_PASSWORD\n";
+        assert_eq!(s.names_in(script), ["API_TOKEN", "DSN", "DB_PASSWORD"]);
+        assert!(s.names_in("echo hello; ls -la").is_empty());
+    }
+
+    #[test]
+    fn a_value_learnt_mid_stream_is_masked_from_then_on() {
+        let mut r = Redactor::new(&Secrets::new(&[]));
+        let mut shown = r.push(b"before ");
+        r.add("freshly-set-token");
+        shown.extend(r.push(b"freshly-set-token after\n"));
+        shown.extend(r.finish());
+        assert_eq!(String::from_utf8(shown).unwrap(), "before ••• after\n");
     }
 
     #[test]

@@ -153,6 +153,8 @@ const URL_PASSWORD: &str = "s3cretpw";
 const DSN: &str = "dsn-55667788";
 /// The value of the `<admin-password>` placeholder.
 const ADMIN_PASSWORD: &str = "Adm1n-Pa55-xyz";
+/// Computed, printed and replaced in one block: no snapshot ever holds it.
+const OLD_TOKEN: &str = "old-99887766";
 
 fn planted() -> Vec<String> {
     vec![
@@ -162,18 +164,23 @@ fn planted() -> Vec<String> {
         URL_PASSWORD.into(),
         DSN.into(),
         ADMIN_PASSWORD.into(),
+        OLD_TOKEN.into(),
     ]
 }
 
-/// Sets secrets in one block and prints them (to stdout and stderr) in later
-/// ones; nothing secret is written in it literally.
+/// Sets secrets in one block and prints them (to stdout and stderr) there and
+/// in later ones; nothing secret is written in it literally.
 const SECRETS_RUNBOOK: &str = r#"
     # Rotate credentials
 
     ```bash
     API_TOKEN=$(printf 'tok-%s' 1234567890)
+    echo "fresh: $API_TOKEN"
+    SESSION_TOKEN=$(printf 'old-%s' 99887766)
+    for i in 1; do echo "old: $SESSION_TOKEN" >&2; done
+    SESSION_TOKEN=rotated
     DSN=$(printf 'dsn-%s' 55667788)
-    echo "set them"
+    echo "set them: $DSN"
     ```
 
     ```bash
@@ -229,6 +236,9 @@ fn assert_no_file_leaks(sandbox: &Sandbox, inputs: &[&str]) {
 fn assert_masked_outputs(sandbox: &Sandbox) {
     let outputs = sandbox.outputs().join("");
     for shown in [
+        "fresh: •••",
+        "old: •••",
+        "set them: •••",
         "gh=••• db=••• api=•••",
         "url=postgres://app:•••@db/x",
         "dsn=•••",
@@ -315,7 +325,7 @@ fn secrets_typed_at_the_hidden_prompt_stay_off_the_screen_and_out_of_files() {
         ],
     );
     pty.answer(RUN, "r");
-    pty.expect("set them");
+    pty.expect("set them: •••");
     pty.answer(RUN, "r");
     pty.expect("gh=••• db=•••");
     pty.answer(RUN, "r");

@@ -22,13 +22,42 @@ __rs_snapshot() {
     builtin printf '%s\n' "$PWD"
   } >| "$1" 2>/dev/null
 }
+# Before each command of a block that names secret variables: a value one of
+# them took since is added to `seen` (each ends in a NUL, which no value holds),
+# so runsheet masks it in what the block prints next, in the same block.
+__rs_watch() {
+  builtin local __rs_n
+  for __rs_n in "${__rs_names[@]}"; do
+    if [[ -v $__rs_n && ${__rs_seen[$__rs_n]-} != "${!__rs_n}" ]]; then
+      __rs_seen[$__rs_n]=${!__rs_n}
+      builtin printf '%s\0' "${!__rs_n}" >>"$__rs_dir/seen" || builtin :
+    fi
+  done
+  builtin return 0
+}
 [[ -s $__rs_dir/base ]] || __rs_snapshot "$__rs_dir/base"
 while builtin read -r -u 3 __rs_path; do
   builtin set -o errtrace -o pipefail
   builtin trap '__rs_rc=$?; builtin set +eu; builtin return $__rs_rc 2>/dev/null' ERR
   builtin trap 'builtin return 130 2>/dev/null' INT
+  __rs_watching=
+  if [[ -s $__rs_path.watch ]]; then
+    builtin mapfile -t __rs_names <"$__rs_path.watch"
+    builtin declare -gA __rs_seen
+    __rs_debug=$(builtin trap -p DEBUG)
+    # `source` keeps a DEBUG trap only under functrace; it is put back after.
+    [[ $- == *T* ]] && __rs_watching=T || __rs_watching=1
+    builtin set -T
+    builtin trap __rs_watch DEBUG
+  fi
   builtin source "$__rs_path" 3<&- 5>&-
   __rs_rc=$?
+  if [[ -n $__rs_watching ]]; then
+    builtin trap - DEBUG
+    [[ $__rs_watching == T ]] || builtin set +T
+    builtin eval "$__rs_debug"
+    builtin unset __rs_names __rs_seen __rs_debug
+  fi
   builtin trap - ERR
   builtin trap '' INT
   builtin set +eu +o errtrace

@@ -53,6 +53,8 @@ pub struct Session {
     pending: Vec<u8>,
     nonce: String,
     counter: u64,
+    /// Secret-named variables the next block is watched for.
+    watch: Vec<String>,
 }
 
 impl Session {
@@ -126,6 +128,7 @@ impl Session {
             pending: Vec::new(),
             nonce,
             counter: 0,
+            watch: Vec::new(),
         })
     }
 
@@ -137,6 +140,18 @@ impl Session {
     /// The private directory this session keeps its state in.
     pub fn dir(&self) -> &Path {
         &self.options.dir
+    }
+
+    /// Has the next block report, before each of its commands, a new value of
+    /// any of these variables to the file at `seen_path`.
+    pub fn watch_next(&mut self, names: Vec<String>) {
+        self.watch = names;
+    }
+
+    /// Values the watched variables took in the block that runs now: each one
+    /// followed by a NUL, appended before the next command runs.
+    pub fn seen_path(&self) -> PathBuf {
+        self.options.dir.join("seen")
     }
 
     /// Sources `script` into the session; streams what it prints to `sink` as it
@@ -151,6 +166,12 @@ impl Session {
         self.counter += 1;
         let path = self.options.dir.join(format!("block-{}.sh", self.counter));
         write_private(&path, script.as_bytes())?;
+        let watch = path.with_extension("sh.watch");
+        let watch_names = std::mem::take(&mut self.watch);
+        if !watch_names.is_empty() {
+            write_private(&self.seen_path(), b"")?;
+            write_private(&watch, watch_names.join("\n").as_bytes())?;
+        }
         let before = tree::children(self.child.id());
         let started = Instant::now();
         let line = format!("{}\n", path.display());
@@ -188,6 +209,7 @@ impl Session {
             }
         };
         let _ = fs::remove_file(&path);
+        let _ = fs::remove_file(&watch);
         match end {
             Some(exit) => {
                 let _ = fs::rename(
