@@ -396,12 +396,16 @@ fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
     // region's lines share (a list's indent, a quote's `> `).
     let prefix = &text[line_start..at];
     let rest = &text[close_end..];
+    // The line ending runsheet wrote the region's lines with.
+    let eol = if rest.starts_with("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let end = if rest.is_empty() {
         text.len()
-    } else if rest.starts_with('\n') {
-        close_end + 1
-    } else if rest.starts_with("\r\n") {
-        close_end + 2
+    } else if rest.starts_with(eol) {
+        close_end + eol.len()
     } else {
         return None;
     };
@@ -425,7 +429,7 @@ fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
                 ran: None,
             })?
         }
-        _ => out_region(text, prefix, line_start)?,
+        _ => out_region(text, prefix, eol, line_start)?,
     };
     let start = r.region_start(&region.marker, region.start).ok()?;
     region.start = start;
@@ -445,8 +449,9 @@ fn line_before(text: &str, line_start: usize) -> Option<usize> {
 
 /// An output region whose closing line starts at `close_line`: code blocks
 /// (what ran, what it printed) back up to the line with the opening marker.
-/// The region's `start` is the opening marker's offset.
-fn out_region(text: &str, prefix: &str, close_line: usize) -> Option<Region> {
+/// The region's `start` is the opening marker's offset. Its lines end in
+/// `eol`; the text inside its blocks had lines ending in `\n`.
+fn out_region(text: &str, prefix: &str, eol: &str, close_line: usize) -> Option<Region> {
     let mut region = Region {
         marker: Marker {
             kind: String::new(),
@@ -459,7 +464,7 @@ fn out_region(text: &str, prefix: &str, close_line: usize) -> Option<Region> {
     let mut line_start = close_line;
     loop {
         let above = line_before(text, line_start)?;
-        let line = text[above..line_start].trim_end_matches(['\n', '\r']);
+        let line = text[above..line_start].strip_suffix(eol)?;
         let rest = line.strip_prefix(prefix)?;
         if rest.starts_with(marker::OPEN) {
             region.marker = marker::parse_open(rest).filter(|m| m.kind == "out")?;
@@ -476,8 +481,7 @@ fn out_region(text: &str, prefix: &str, close_line: usize) -> Option<Region> {
         let mut lines: Vec<&str> = Vec::new();
         let (info, open_line) = loop {
             let up = line_before(text, body_end)?;
-            let line = &text[up..body_end];
-            let bare = line.trim_end_matches(['\n', '\r']);
+            let bare = text[up..body_end].strip_suffix(eol)?;
             if let Some(info) = bare
                 .strip_prefix(prefix)
                 .and_then(|l| l.strip_prefix(fence))
@@ -485,11 +489,10 @@ fn out_region(text: &str, prefix: &str, close_line: usize) -> Option<Region> {
             {
                 break (info, up);
             }
-            let eol = &line[bare.len()..];
             let content = bare
                 .strip_prefix(prefix)
                 .or_else(|| (bare == prefix.trim_end()).then_some(""))?;
-            lines.push(eol);
+            lines.push("\n");
             lines.push(content);
             body_end = up;
         };
