@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use crate::common::Sandbox;
 
-const BLOCKS: usize = 40;
+const BLOCKS: usize = 100;
+/// Kills, at moments from the start of a run to well into it.
+const ROUNDS: usize = 30;
 
 fn runbook() -> String {
     let mut text = String::from("# Many steps\n\n");
@@ -58,11 +60,11 @@ fn kill_9_at_random_moments_loses_at_most_the_step_in_flight() {
     sandbox.write("rb.md", &source);
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     let mut kills = 0;
-    for round in 0..8 {
+    for round in 0..ROUNDS {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let wait = Duration::from_millis(60 + seed % 300);
+        let wait = Duration::from_millis(seed % 250);
         let mut child = if round == 0 || !sandbox.exists("out.md") {
             spawn(&sandbox, &["run", "--yes", "rb.md", "-o", "out.md"])
         } else {
@@ -115,8 +117,9 @@ fn kill_9_at_random_moments_loses_at_most_the_step_in_flight() {
     for n in 1..=BLOCKS {
         let times = counts.get(format!("s{n}").as_str()).copied().unwrap_or(0);
         assert!(times >= 1, "step {n} never ran:\n{ran}");
-        assert!(times <= 2, "step {n} ran {times} times:\n{ran}");
     }
+    // Each kill loses at most the step in flight, which the next run repeats
+    // (a step killed in flight twice runs three times).
     let repeats: usize = counts.values().map(|c| c - 1).sum();
     assert!(
         repeats <= kills,
