@@ -477,6 +477,34 @@ fn carriage_returns_then_an_indented_fence_strip_back() {
     runs_and_strips_back(b"\r\r  ```sh\n  echo hi\n", 0);
 }
 
+/// Whitespace between a nested list marker and its box (`  - \t[ ]`), where
+/// the parser's range for the box starts at the tab: ticking the box
+/// replaces the box, not the tab before it.
+#[test]
+fn a_tab_before_a_ticked_box_strips_back() {
+    let document = "- Deploy\n  - \t[ ] Say hi\n";
+    let out = Test::new()
+        .runbook(document)
+        .file("answers.yaml", "Say hi: done\n")
+        .args([
+            "run",
+            "--yes",
+            "--answers",
+            "answers.yaml",
+            RUNBOOK,
+            "-o",
+            OUT,
+        ])
+        .run();
+    assert!(
+        out.transcript().contains("  - \t[x] <!--rs:task"),
+        "{}",
+        out.transcript()
+    );
+    let stripped = out.then().args(["strip", OUT]).run();
+    assert_same_bytes(&stripped.stdout_bytes, document.as_bytes());
+}
+
 /// A list item, a lazy continuation line, then a fence indented into the
 /// item that is never closed, and a checkbox after it at the margin.
 #[test]

@@ -285,6 +285,13 @@ impl Walker<'_> {
                 self.pop_label();
             }
             Event::TaskListMarker(checked) => {
+                // The range may start at the whitespace before the box
+                // (`- \t[ ]`); the marker is the box itself.
+                let marker = self.source.text[range.clone()]
+                    .find('[')
+                    .map_or(range.clone(), |i| {
+                        range.start + i..(range.start + i + 3).min(range.end)
+                    });
                 let parent = self
                     .items
                     .iter()
@@ -295,10 +302,10 @@ impl Walker<'_> {
                 let index = self.push(
                     StepKind::Task(Task {
                         checked,
-                        marker: range.clone(),
+                        marker: marker.clone(),
                         in_fence: None,
                     }),
-                    range,
+                    marker,
                     parent,
                 );
                 if let Some(item) = self.items.last_mut() {
@@ -1067,6 +1074,27 @@ mod tests {
 
     fn parse_str(text: &str) -> Runbook {
         parse(&Source::from_text(Path::new("t.md"), text.to_string()))
+    }
+
+    #[test]
+    fn a_task_marker_is_the_box_whatever_whitespace_comes_before_it() {
+        for text in [
+            "- \t[ ] a\n",
+            "- a\n  - \t[ ] b\n",
+            "-\t[x] c\n",
+            "* \t\t[ ] d\n",
+            "1. \t[ ] e\n",
+            "> - \t[ ] f\n",
+        ] {
+            let book = parse_str(text);
+            let task = book.steps.iter().rev().find_map(Step::task).expect(text);
+            assert!(
+                matches!(&text[task.marker.clone()], "[ ]" | "[x]"),
+                "{text:?}: marker {:?} is {:?}",
+                task.marker,
+                &text[task.marker.clone()]
+            );
+        }
     }
 
     #[test]
