@@ -268,6 +268,8 @@ fn heading_and_plain_fence_checkboxes_are_asked_and_ticked_in_place() {
     pty.expect("Post in the ops channel");
     pty.answer(TASK, "d");
     pty.expect("Update the status page");
+    pty.answer(TASK, "n");
+    pty.answer("Note", "status page is down, too");
     pty.answer(TASK, "s");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");
@@ -288,11 +290,16 @@ fn heading_and_plain_fence_checkboxes_are_asked_and_ticked_in_place() {
         ),
         "the boxes are not ticked in place, with the record after the fence:\n{transcript}"
     );
+    let record = line_with(&transcript, "<!--rs:boxes ");
+    assert!(
+        record.contains("note-s5=status%20page%20is%20down,%20too")
+            && record.contains("· Update the status page: status page is down, too"),
+        "the note on the skipped box is not recorded: {record}"
+    );
     assert!(
         transcript.contains("☑ 2 of 3 items in the block above checked"),
         "{transcript}"
     );
-    let record = line_with(&transcript, "<!--rs:boxes ");
     assert!(record.contains("status=done,done,skipped"), "{record}");
     strips_back(sandbox, source.as_bytes());
 }

@@ -241,6 +241,7 @@ mod tests {
             "",
             "no steps at all\n",
             "\t- [ ] tab-indented\n\n```bash\necho `date`\n```\n",
+            "Checks:\n\n```\n[ ] one, with a comma\n[ ] two\n[x] three\n```\n",
         ] {
             round_trip(text);
         }

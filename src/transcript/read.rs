@@ -174,6 +174,7 @@ impl<'a> Reading<'a> {
                 })?;
             let mut outcome = Outcome::new(id.clone(), status);
             outcome.at = ats.get(n).cloned().unwrap_or_default();
+            outcome.note = m.get(&format!("note-{id}")).map(str::to_string);
             if ticks.get(n).map(String::as_str) == Some("1") {
                 let at = back
                     .get(n)

@@ -333,11 +333,33 @@ fn fence_box_edits(fence: &Fence, boxes: &[(&Step, &Outcome)], eol: &str, edits:
     if !pre.is_empty() {
         attrs.push(("pre", pre.len().to_string()));
     }
+    // Notes, one attribute a box (`note-s3=...`), and shown after the count.
+    let notes: Vec<(String, &str, &str)> = boxes
+        .iter()
+        .filter_map(|(step, o)| {
+            let note = o.note.as_deref()?;
+            Some((format!("note-{}", o.id), step.text.as_str(), note))
+        })
+        .collect();
+    attrs.extend(
+        notes
+            .iter()
+            .map(|(key, _, note)| (key.as_str(), (*note).to_string())),
+    );
+    let mut shown = String::new();
+    for (_, label, note) in &notes {
+        let _ = write!(
+            shown,
+            " · {}: {}",
+            escape_inline(label),
+            escape_inline(note)
+        );
+    }
     let total = boxes.len();
     let mut text = pre;
     let _ = write!(
         text,
-        "{prefix}{}☑ {done} of {total} items in the block above checked{eol}{prefix}{}{eol}",
+        "{prefix}{}☑ {done} of {total} items in the block above checked{shown}{eol}{prefix}{}{eol}",
         marker::open("boxes", &attrs),
         marker::close("boxes")
     );
