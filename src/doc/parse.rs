@@ -128,8 +128,26 @@ pub fn parse(source: &Source) -> Runbook {
     parse_with(source, &Runners::new())
 }
 
+/// Documents at least this long are parsed in pieces (see `parse_pieces`).
+const PIECES_FROM: usize = 1 << 20;
+/// The least size of a piece.
+const PIECE: usize = 256 << 10;
+
 /// Parses a document into its steps. Pure: never fails; problems become diagnostics.
 pub fn parse_with(original: &Source, runners: &Runners) -> Runbook {
+    let piece = (original.text.len() >= PIECES_FROM).then_some(PIECE);
+    parse_pieces(original, runners, piece)
+}
+
+/// `parse_with`, with the Markdown parser run on pieces of at least `piece`
+/// bytes rather than on the whole document (`None`). The parser holds a tree of
+/// all it is given, about six times the text, so a large runbook is cut into
+/// pieces before ATX headings at the margin: a heading there ends every block
+/// but a fenced code block, an HTML block or front matter, so a cut where none
+/// of those runs to the end of the piece reads the same as the whole; the cut
+/// moves on where one does. Documents with link or footnote definitions, which
+/// reach across the whole document, are parsed whole.
+pub fn parse_pieces(original: &Source, runners: &Runners, piece: Option<usize>) -> Runbook {
     let converted = original.for_parser();
     let source: &Source = &converted;
     let base = source.body_offset();
@@ -156,9 +174,23 @@ pub fn parse_with(original: &Source, runners: &Runners) -> Runbook {
         in_metadata: false,
         in_indented_code: false,
     };
-    for (event, range) in Parser::new_ext(body, options(body)).into_offset_iter() {
-        let range = range.start + base..range.end + base;
-        w.event(event, range, base);
+    let options = options(body);
+    // With front matter, the parser may take a later `---` block for
+    // metadata too, which a cut could split: such documents are read whole.
+    let metadata = options.contains(Options::ENABLE_YAML_STYLE_METADATA_BLOCKS);
+    match piece {
+        Some(piece) if !metadata && !has_definitions(body) => {
+            pieces(body, options, piece, |at, events| {
+                for (event, range) in events {
+                    w.event(event, range.start + base + at..range.end + base + at, base);
+                }
+            });
+        }
+        _ => {
+            for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
+                w.event(event, range.start + base..range.end + base, base);
+            }
+        }
     }
     w.flush_run();
     let mut book = w.book;
@@ -728,6 +760,86 @@ fn heading_path(headings: &[(usize, String)]) -> Path {
         .into()
 }
 
+/// Events of one piece, with ranges within the piece.
+type PieceEvents<'a> = Vec<(Event<'a>, std::ops::Range<usize>)>;
+
+/// Gives `feed` the document's events piece by piece, with the offset each
+/// piece starts at: the start, or an ATX heading at the margin.
+fn pieces<'a>(
+    body: &'a str,
+    options: Options,
+    piece: usize,
+    mut feed: impl FnMut(usize, PieceEvents<'a>),
+) {
+    let cuts = heading_lines(body);
+    let mut start = 0;
+    while start < body.len() {
+        // Where a cut is not safe, try one twice as far on: the work stays
+        // in proportion to the document however few cuts are safe.
+        let mut step = piece.max(1);
+        loop {
+            let end = cuts
+                .iter()
+                .copied()
+                .find(|&c| c >= start + step)
+                .unwrap_or(body.len());
+            let text = &body[start..end];
+            let events: PieceEvents<'_> =
+                Parser::new_ext(text, options).into_offset_iter().collect();
+            if end == body.len() || cut_is_safe(&events, text.len()) {
+                feed(start, events);
+                start = end;
+                break;
+            }
+            step = step.saturating_mul(2);
+        }
+    }
+}
+
+/// Starts of lines that open an ATX heading at the margin (`# `, `######`).
+fn heading_lines(body: &str) -> Vec<usize> {
+    let bytes = body.as_bytes();
+    let mut cuts = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let hashes = bytes[at..].iter().take_while(|&&b| b == b'#').count();
+        if (1..=6).contains(&hashes)
+            && matches!(
+                bytes.get(at + hashes),
+                None | Some(b' ' | b'\t' | b'\r' | b'\n')
+            )
+            && at > 0
+        {
+            cuts.push(at);
+        }
+        match bytes[at..].iter().position(|&b| b == b'\n') {
+            Some(i) => at += i + 1,
+            None => break,
+        }
+    }
+    cuts
+}
+
+/// Whether a heading right after a piece that gave `events` starts a new block
+/// in the whole document too: no code block, HTML block or front matter runs
+/// to the end of the piece (such a block would take the heading in).
+fn cut_is_safe(events: &[(Event<'_>, std::ops::Range<usize>)], len: usize) -> bool {
+    !events.iter().any(|(event, range)| {
+        range.end >= len
+            && matches!(
+                event,
+                Event::Start(Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_))
+                    | Event::Html(_)
+            )
+    })
+}
+
+/// Whether the text may define link references or footnotes (`[x]: ...`,
+/// in any container), which apply across the whole document.
+fn has_definitions(body: &str) -> bool {
+    body.contains("]:")
+}
+
 /// Whitespace runs as single spaces, none at the ends.
 fn tidy(text: &str) -> String {
     if is_tidy(text) {
@@ -1095,6 +1207,32 @@ mod tests {
                 &text[task.marker.clone()]
             );
         }
+    }
+
+    #[test]
+    fn a_document_reads_the_same_in_pieces_as_whole() {
+        for text in [
+            "# A\n- [ ] one\n  ```bash\n  echo 1\n  ```\n# B\n- [ ] two\n",
+            "# A\n```bash\nunclosed\n# not a heading\n```\n# B\n- [ ] b\n",
+            "# A\n<div>\n# inside html\n</div>\n\n# B\n- [ ] b\n",
+            "# A\n- item\n  ```sh\n  in the item\n# B ends it\n- [ ] b\n",
+            "> - [ ] quoted\n# B\n> lazy? no\n",
+            "# A\n<!--\n# in a comment\n-->\n# B\n- [ ] b: `____`\n",
+            "# A\n[ref]\n# B\n[ref]: https://example.com\n- [ ] b\n",
+            "---\ntitle: t\n---\n# A\n---\n# inside?\n---\n- [ ] a\n",
+            "# A\r\n- [ ] crlf\r\n#B not a heading\r\n# C\r\n- [ ] c\r\n",
+            "Para\n# A\n    indented\n# B\n| a | b |\n|---|---|\n| ____ | x |\n# C\n",
+        ] {
+            let source = Source::from_text(Path::new("t.md"), text.to_string());
+            let runners = Runners::new();
+            assert_eq!(
+                format!("{:?}", parse_pieces(&source, &runners, None)),
+                format!("{:?}", parse_pieces(&source, &runners, Some(1))),
+                "{text:?}"
+            );
+        }
+        let cuts = heading_lines("# A\ntext\n## B\n#C\n####### D\n###\n");
+        assert_eq!(cuts, [9, 27]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use runsheet::doc::parse::{Runners, parse_pieces};
 use runsheet::doc::{mojibake, parse};
 use runsheet::plan;
 use runsheet::source::Source;
@@ -16,6 +17,16 @@ pub fn check(bytes: &[u8]) {
     };
     let source = Source::from_text(path, text.to_string());
     let book = parse(&source);
+    // Large documents are parsed in pieces cut before headings; with pieces as
+    // small as can be, cutting before every heading it may, the document must
+    // read exactly as it does whole.
+    let runners = Runners::new();
+    let whole = format!("{:?}", parse_pieces(&source, &runners, None));
+    let pieces = format!("{:?}", parse_pieces(&source, &runners, Some(1)));
+    assert!(
+        whole == pieces,
+        "parsed in pieces, the document reads differently:\n{text:?}\nwhole:  {whole}\npieces: {pieces}"
+    );
     for step in &book.steps {
         assert!(
             step.span.start <= step.span.end && step.span.end <= text.len(),
