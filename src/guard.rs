@@ -78,9 +78,13 @@ pub fn destructive(script: &str) -> Vec<String> {
         .filter(|l| !l.trim_start().starts_with('#') && !l.trim_start().starts_with("--"))
         .collect::<Vec<_>>()
         .join("\n");
-    for line in code.lines() {
-        for i in compiled().matches(line) {
-            note(PATTERNS[i].1);
+    // Most blocks hold nothing destructive: one pass over the whole block
+    // says so before any line is looked at alone.
+    if compiled().is_match(&code) {
+        for line in code.lines() {
+            for i in compiled().matches(line) {
+                note(PATTERNS[i].1);
+            }
         }
     }
     for m in delete_without_where().find_iter(&code) {

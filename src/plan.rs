@@ -42,23 +42,34 @@ pub fn text(name: &str, book: &Runbook) -> String {
         book.steps.len(),
         tally.join(", ")
     );
-    let mut heading = String::new();
+    let mut heading: Option<&[String]> = None;
     for step in &book.steps {
-        let path = step.heading_path();
-        if path != heading && !path.is_empty() {
-            let _ = writeln!(out, "\n§ {path}");
+        // Steps share their heading path: compare it, build its text only when it changes.
+        if heading != Some(&step.heading[..]) && !step.heading.is_empty() {
+            let _ = writeln!(out, "\n§ {}", step.heading_path());
         }
-        heading = path;
+        heading = Some(&step.heading[..]);
         let mut depth = 0;
         let mut p = step.parent;
         while let Some(i) = p {
             depth += 1;
             p = book.steps[i].parent;
         }
-        let indent = "  ".repeat(depth);
-        let what = match (&step.kind, step.task()) {
-            (_, Some(t)) if t.checked => format!("[x] {}", step.text),
-            (_, Some(_)) => format!("[ ] {}", step.text),
+        let _ = write!(
+            out,
+            "{:>5}  {:indent$}{:<8} ",
+            step.line,
+            "",
+            step.kind_name(),
+            indent = 2 * depth
+        );
+        match (&step.kind, step.task()) {
+            (_, Some(t)) if t.checked => {
+                let _ = write!(out, "[x] {}", step.text);
+            }
+            (_, Some(_)) => {
+                let _ = write!(out, "[ ] {}", step.text);
+            }
             (crate::doc::StepKind::Command(c), _) => {
                 let mut flags: Vec<&str> = Vec::new();
                 if c.attrs.skip {
@@ -70,29 +81,19 @@ pub fn text(name: &str, book: &Runbook) -> String {
                 if c.attrs.confirm {
                     flags.push("confirm");
                 }
-                let danger = format!("destructive: {}", c.destructive.join(", "));
+                let danger;
                 if !c.destructive.is_empty() {
+                    danger = format!("destructive: {}", c.destructive.join(", "));
                     flags.push(&danger);
                 }
-                let flags = if flags.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", flags.join(", "))
-                };
-                format!(
-                    "{}$ {}{flags}",
-                    if c.lang.is_empty() { "" } else { &c.lang },
-                    step.text
-                )
+                let _ = write!(out, "{}$ {}", c.lang, step.text);
+                if !flags.is_empty() {
+                    let _ = write!(out, " ({})", flags.join(", "));
+                }
             }
-            _ => step.text.clone(),
-        };
-        let _ = writeln!(
-            out,
-            "{:>5}  {indent}{:<8} {what}",
-            step.line,
-            step.kind_name()
-        );
+            _ => out.push_str(&step.text),
+        }
+        out.push('\n');
     }
     for d in &book.diagnostics {
         let _ = writeln!(out, "\n{d}");

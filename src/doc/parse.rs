@@ -181,7 +181,7 @@ pub fn parse_pieces(original: &Source, runners: &Runners, piece: Option<usize>) 
     match piece {
         Some(piece) if !metadata && !has_definitions(body) => {
             pieces(body, options, piece, |at, events| {
-                for (event, range) in events {
+                for (event, range) in events.drain(..) {
                     w.event(event, range.start + base + at..range.end + base + at, base);
                 }
             });
@@ -769,10 +769,12 @@ fn pieces<'a>(
     body: &'a str,
     options: Options,
     piece: usize,
-    mut feed: impl FnMut(usize, PieceEvents<'a>),
+    mut feed: impl FnMut(usize, &mut PieceEvents<'a>),
 ) {
     let cuts = heading_lines(body);
     let mut start = 0;
+    // One buffer for every piece: a piece's events are fed, then dropped.
+    let mut events: PieceEvents<'a> = Vec::new();
     while start < body.len() {
         // Where a cut is not safe, try one twice as far on: the work stays
         // in proportion to the document however few cuts are safe.
@@ -784,10 +786,10 @@ fn pieces<'a>(
                 .find(|&c| c >= start + step)
                 .unwrap_or(body.len());
             let text = &body[start..end];
-            let events: PieceEvents<'_> =
-                Parser::new_ext(text, options).into_offset_iter().collect();
+            events.clear();
+            events.extend(Parser::new_ext(text, options).into_offset_iter());
             if end == body.len() || cut_is_safe(&events, text.len()) {
-                feed(start, events);
+                feed(start, &mut events);
                 start = end;
                 break;
             }
