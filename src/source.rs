@@ -30,7 +30,12 @@ impl Source {
 
     /// Builds a source from bytes already in memory (tests, stdin, strip output).
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Source> {
-        if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        // `contains` searches a byte slice with memchr; `position` only finds where.
+        if let Some(at) = bytes
+            .contains(&0)
+            .then(|| bytes.iter().position(|&b| b == 0))
+            .flatten()
+        {
             return Err(Error::Binary {
                 path: path.into(),
                 line: line_of(&bytes, at),
@@ -113,6 +118,11 @@ impl Source {
         let start = self.line_starts[line - 1];
         let column = self.text[start..offset].chars().count() + 1;
         (line, column)
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= offset)
     }
 
     /// Byte offset where the line holding `offset` starts.

@@ -10,6 +10,10 @@ pub const BALLOT_MARKED: char = '☒';
 
 /// Blanks in a run of prose (source text of consecutive text events): byte ranges.
 pub fn blanks(text: &str) -> Vec<Range<usize>> {
+    // Every blank holds an underscore or starts with a bracket.
+    if !text.contains(['_', '[']) {
+        return Vec::new();
+    }
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -172,6 +176,16 @@ const HTML_TAGS: &[&str] = &[
 /// Placeholders in a block's script, heredoc bodies and `mktemp` templates excluded.
 pub fn placeholders(script: &str) -> Vec<Placeholder> {
     let mut out: Vec<Placeholder> = Vec::new();
+    // Each kind needs one of these: `<name>`, `[NAME]`, `XXXX`, `your-name`.
+    let may_hold = script.contains(['<', '['])
+        || script.contains("XXXX")
+        || script
+            .as_bytes()
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"your"));
+    if !may_hold {
+        return out;
+    }
     let mut heredoc_end: Option<String> = None;
     for (n, line) in script.lines().enumerate() {
         if let Some(end) = &heredoc_end {

@@ -434,7 +434,7 @@ impl Walker<'_> {
         self.book.steps.push(Step {
             index,
             kind,
-            line: self.source.position(span.start).0,
+            line: self.source.line_of(span.start),
             span,
             heading: self.path.clone(),
             text: String::new(),
@@ -961,7 +961,7 @@ fn fence_checkboxes(
                 in_fence: Some(Box::new(fence.clone())),
             }),
             span: box_at..box_at + 3,
-            line: source.position(box_at).0,
+            line: source.line_of(box_at),
             heading: path.clone(),
             text: tidy(after),
             parent,
@@ -1076,7 +1076,7 @@ fn close_fence(
         (end, !text[..end].ends_with('\n'))
     };
 
-    let line = source.position(open.start).0;
+    let line = source.line_of(open.start);
     let (lang, attrs) = match parse_info(&open.info) {
         Ok(parsed) => parsed,
         Err(e) => {
