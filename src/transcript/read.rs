@@ -358,18 +358,53 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
 /// `None` when the text does not hold a run summary read this way.
 fn by_layout(path: &Path, original: &str, text: &str) -> Option<Transcript> {
     let mut r = Reading::new(path, text);
-    // Everything from `limit` on is accounted for.
+    // Marker-like text of the runbook's own, by its offset in the runbook
+    // (`lit`), and the runbook's length (`len`): from the run summary.
+    let summary = literal_summary(text);
+    // Everything from `limit` on is accounted for, and `inserted` is how many
+    // bytes longer what runsheet wrote there made it.
     let mut limit = text.len();
     let mut search = text.len();
+    // (A filled value can be shorter than the blank it replaced: signed.)
+    let mut inserted = 0isize;
     while let Some(at) = text[..search].rfind(marker::CLOSE) {
         search = at;
+        if let Some((literal, len)) = &summary {
+            // Where `at` is in the runbook, if this is the runbook's text.
+            let before = text.len() as isize - *len as isize - inserted;
+            let in_runbook = usize::try_from(at as isize - before).ok();
+            if in_runbook.is_some_and(|o| literal.binary_search(&o).is_ok()) {
+                continue;
+            }
+        }
+        let removals = r.removals.len();
         if let Some(start) = layout_region(&mut r, at) {
             limit = start.min(limit);
             search = search.min(limit);
+            inserted += r.removals[removals..]
+                .iter()
+                .map(|(from, to, with)| (to - from) as isize - with.len() as isize)
+                .sum::<isize>();
         }
     }
     let t = r.finish(original).ok()?;
     t.info.is_some().then_some(t)
+}
+
+/// The run summary's record of marker-like text in the runbook: the offsets
+/// (`lit`) and the runbook's length (`len`), if it has one.
+fn literal_summary(text: &str) -> Option<(Vec<usize>, usize)> {
+    let m = text
+        .match_indices(marker::OPEN)
+        .filter_map(|(at, _)| marker::parse_open(&text[at..]))
+        .find(|m| m.kind == "run" && m.get("sha256").is_some())?;
+    let len: usize = m.get("len")?.parse().ok()?;
+    let literal = m
+        .get("lit")?
+        .split(',')
+        .map(|o| o.parse().ok())
+        .collect::<Option<Vec<usize>>>()?;
+    (len <= text.len()).then_some((literal, len))
 }
 
 /// The region (or inline mark) whose closing marker is at `at`: recorded in

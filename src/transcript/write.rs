@@ -193,6 +193,14 @@ fn summary(
     if !pre.is_empty() {
         attrs.push(("pre", pre.len().to_string()));
     }
+    // Marker-like text the runbook itself holds, by offset, with the runbook's
+    // length: reading by layout tells it from what runsheet wrote.
+    let literal = literal_markers(&source.text);
+    if !literal.is_empty() {
+        let offsets: Vec<String> = literal.iter().map(usize::to_string).collect();
+        attrs.push(("lit", offsets.join(",")));
+        attrs.push(("len", source.text.len().to_string()));
+    }
     let c = Counts::of(book, outcomes);
     let name = info
         .source
@@ -219,6 +227,17 @@ fn summary(
         marker::close("run"),
     );
     Edit { at, len: 0, text }
+}
+
+/// Offsets of every `<!--rs:` and `<!--/rs:` in `text`, in order.
+pub fn literal_markers(text: &str) -> Vec<usize> {
+    let mut found: Vec<usize> = text
+        .match_indices(marker::OPEN)
+        .chain(text.match_indices(marker::CLOSE))
+        .map(|(at, _)| at)
+        .collect();
+    found.sort_unstable();
+    found
 }
 
 fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits: &mut Vec<Edit>) {
