@@ -152,10 +152,7 @@ impl Seen {
             return Vec::new();
         }
         let grown = std::fs::metadata(&self.path).is_ok_and(|m| m.len() as usize > self.taken);
-        let Ok(bytes) = grown.then(|| std::fs::read(&self.path)).transpose() else {
-            return Vec::new();
-        };
-        let Some(bytes) = bytes else {
+        let Some(bytes) = grown.then(|| std::fs::read(&self.path).ok()).flatten() else {
             return Vec::new();
         };
         let Some(end) = bytes

@@ -357,19 +357,7 @@ fn placeholders_are_asked_and_the_secret_stays_off_screen_and_out_of_the_transcr
 fn a_secret_from_an_answers_file_is_masked_in_live_output() {
     let out = Test::new()
         .runbook(unindent(TOKEN_AND_TAG))
-        .file(
-            "answers.yaml",
-            format!("api-token: {SECRET}\nrelease-tag: v7\n"),
-        )
-        .args([
-            "run",
-            "--yes",
-            "--answers",
-            "answers.yaml",
-            RUNBOOK,
-            "-o",
-            OUT,
-        ])
+        .run_answered(format!("api-token: {SECRET}\nrelease-tag: v7\n"))
         .stderr_lacks(SECRET)
         .stdout_contains("token=•••")
         .run();
@@ -997,16 +985,7 @@ fn a_json_answers_file_can_fail_a_task() {
 fn an_answers_key_names_a_manual_block_by_its_name() {
     let out = Test::new()
         .runbook("```bash {name=restart manual}\ntouch restarted\n```\n")
-        .file("answers.yaml", "restart: done\n")
-        .args([
-            "run",
-            "--yes",
-            "--answers",
-            "answers.yaml",
-            RUNBOOK,
-            "-o",
-            OUT,
-        ])
+        .run_answered("restart: done\n")
         .run();
     assert!(!out.exists("restarted"), "a manual block ran");
     let line = out_line(&out.transcript(), "restart");
@@ -1104,19 +1083,7 @@ fn the_answers_template_once_filled_in_answers_the_whole_run() {
             hint = h;
         }
     }
-    let out = out
-        .then()
-        .file("answers.yaml", &filled)
-        .args([
-            "run",
-            "--yes",
-            "--answers",
-            "answers.yaml",
-            RUNBOOK,
-            "-o",
-            OUT,
-        ])
-        .run();
+    let out = out.then().run_answered(&filled).run();
     let transcript = out.transcript();
     assert!(
         !transcript.contains("not answered"),

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{OUT, Output, RUNBOOK, Sandbox, Test, unindent};
+use crate::common::{OUT, Output, RUN_ANSWERED, RUNBOOK, Sandbox, Test, unindent};
 
 /// `plan` reports the document as an error found (exit 1) and `run` refuses
 /// it before anything runs (exit 2), both with an `error:` naming the file and
@@ -388,15 +388,7 @@ fn an_answer_with_backticks_after_a_stray_backtick_strips_back() {
     sandbox.write(RUNBOOK, document);
     sandbox.write("answers.yaml", "count: \"`3` pods\"\n");
     let mut run = sandbox.command();
-    run.args([
-        "run",
-        "--yes",
-        "--answers",
-        "answers.yaml",
-        RUNBOOK,
-        "-o",
-        OUT,
-    ]);
+    run.args(RUN_ANSWERED);
     let run = assert_cmd::Command::from_std(run)
         .timeout(Duration::from_secs(60))
         .output()
@@ -454,16 +446,7 @@ fn blanks_in_an_indented_code_block_strip_back() {
 fn a_setext_heading_task_right_after_a_fence_with_a_box_is_ticked() {
     let out = Test::new()
         .runbook("```\n[ ] a\n```\n[ ] Title\n---\n")
-        .file("answers.yaml", "Title: done\n")
-        .args([
-            "run",
-            "--yes",
-            "--answers",
-            "answers.yaml",
-            RUNBOOK,
-            "-o",
-            OUT,
-        ])
+        .run_answered("Title: done\n")
         .status(3)
         .run();
     let stripped = out.then().args(["strip", OUT]).run();
@@ -485,16 +468,7 @@ fn a_tab_before_a_ticked_box_strips_back() {
     let document = "- Deploy\n  - \t[ ] Say hi\n";
     let out = Test::new()
         .runbook(document)
-        .file("answers.yaml", "Say hi: done\n")
-        .args([
-            "run",
-            "--yes",
-            "--answers",
-            "answers.yaml",
-            RUNBOOK,
-            "-o",
-            OUT,
-        ])
+        .run_answered("Say hi: done\n")
         .run();
     assert!(
         out.transcript().contains("  - \t[x] <!--rs:task"),
@@ -510,6 +484,17 @@ fn a_tab_before_a_ticked_box_strips_back() {
 #[test]
 fn an_unclosed_fence_after_a_lazy_line_in_a_list_strips_back() {
     runs_and_strips_back(b"-\n  - [ ]\n.\n  ```\n[ ]", 3);
+}
+
+/// The same unclosed fence holding runsheet marker text of the document's
+/// own: the run summary lists where that text is (`lit`), so reading the
+/// transcript by layout leaves it in the document.
+#[test]
+fn marker_text_in_a_fence_the_parser_misreads_strips_back() {
+    let document = b"-\n  - [ ]\n.\n  ```\n<!--rs:task id=s9 status=done-->x<!--/rs:task-->\n[ ]";
+    let stripped = runs_and_strips_back(document, 3);
+    let transcript = stripped.read(OUT);
+    assert!(transcript.contains(" lit=18,51 len=70-->"), "{transcript}");
 }
 
 // --- Damaged and forged transcripts -------------------------------------------

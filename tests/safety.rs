@@ -960,18 +960,9 @@ fn a_placeholder_filled_with_a_destructive_command_is_refused_unattended() {
     let out = sandbox
         .test()
         .runbook("```bash\n<cleanup-command> /var/lib/app\n```\n")
-        .file("answers.yaml", "cleanup-command: rm -rf\n")
         .env("PATH", path)
         .env("FAKE_LOG", log)
-        .args([
-            "run",
-            "--yes",
-            "--answers",
-            "answers.yaml",
-            RUNBOOK,
-            "-o",
-            OUT,
-        ])
+        .run_answered("cleanup-command: rm -rf\n")
         .status(1)
         .stderr_contains("looks destructive (rm -r)")
         .run();

@@ -230,6 +230,15 @@ impl<'a> Reading<'a> {
         Ok(first.min(from))
     }
 
+    /// Adds what `other` found.
+    fn take(&mut self, mut other: Reading) {
+        self.removals.append(&mut other.removals);
+        self.outcomes.extend(other.outcomes);
+        if other.info.is_some() {
+            self.info = other.info;
+        }
+    }
+
     /// The source: `original` with every removal undone.
     fn finish(mut self, original: &str) -> Result<Transcript> {
         let found_markers = !self.removals.is_empty();
@@ -422,10 +431,10 @@ fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
     };
     if matches!(kind, "task" | "fill") {
         let (open_at, m) = opening(line_start, at)?;
+        // Tried apart, so that a mark that does not add up leaves `r` as it was.
         let mut trial = Reading::new(r.path, text);
         let first = trial.inline(&m, open_at, close_end).ok()?;
-        r.removals.append(&mut trial.removals);
-        r.outcomes.extend(trial.outcomes);
+        r.take(trial);
         return Some(first);
     }
     // A region: its closing marker alone on its line, after the prefix the
@@ -471,9 +480,7 @@ fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
     region.start = start;
     let mut trial = Reading::new(r.path, text);
     trial.region(region, end).ok()?;
-    r.removals.append(&mut trial.removals);
-    r.outcomes.extend(trial.outcomes);
-    r.info = trial.info.or(r.info.take());
+    r.take(trial);
     Some(start)
 }
 
@@ -488,24 +495,19 @@ fn line_before(text: &str, line_start: usize) -> Option<usize> {
 /// The region's `start` is the opening marker's offset. Its lines end in
 /// `eol`; the text inside its blocks had lines ending in `\n`.
 fn out_region(text: &str, prefix: &str, eol: &str, close_line: usize) -> Option<Region> {
-    let mut region = Region {
-        marker: Marker {
-            kind: String::new(),
-            attrs: Default::default(),
-        },
-        start: 0,
-        output: None,
-        ran: None,
-    };
+    let (mut output, mut ran) = (None, None);
     let mut line_start = close_line;
     loop {
         let above = line_before(text, line_start)?;
         let line = text[above..line_start].strip_suffix(eol)?;
         let rest = line.strip_prefix(prefix)?;
         if rest.starts_with(marker::OPEN) {
-            region.marker = marker::parse_open(rest).filter(|m| m.kind == "out")?;
-            region.start = above + prefix.len();
-            return Some(region);
+            return Some(Region {
+                marker: marker::parse_open(rest).filter(|m| m.kind == "out")?,
+                start: above + prefix.len(),
+                output,
+                ran,
+            });
         }
         // The closing fence of a code block: a run of backticks, and nothing
         // inside the block holds a run that long.
@@ -535,9 +537,9 @@ fn out_region(text: &str, prefix: &str, eol: &str, close_line: usize) -> Option<
         lines.reverse();
         let body = lines.concat();
         if info.contains("{rs=output}") {
-            region.output = Some(body);
+            output = Some(body);
         } else if info.contains("{rs=ran}") {
-            region.ran = Some(body);
+            ran = Some(body);
         } else {
             return None;
         }

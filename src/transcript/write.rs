@@ -230,7 +230,7 @@ fn summary(
 }
 
 /// Offsets of every `<!--rs:` and `<!--/rs:` in `text`, in order.
-pub fn literal_markers(text: &str) -> Vec<usize> {
+fn literal_markers(text: &str) -> Vec<usize> {
     let mut found: Vec<usize> = text
         .match_indices(marker::OPEN)
         .chain(text.match_indices(marker::CLOSE))

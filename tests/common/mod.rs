@@ -44,6 +44,17 @@ pub fn line_with(text: &str, needle: &str) -> String {
         .to_string()
 }
 
+/// The arguments of an unattended run answered from `answers.yaml`.
+pub const RUN_ANSWERED: [&str; 7] = [
+    "run",
+    "--yes",
+    "--answers",
+    "answers.yaml",
+    RUNBOOK,
+    "-o",
+    OUT,
+];
+
 /// How long any one runsheet process may take before the test gives up.
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -290,6 +301,12 @@ impl Test {
     /// `run --yes RUNBOOK -o OUT`, the unattended run most tests want.
     pub fn run_yes(self) -> Test {
         self.args(["run", "--yes", RUNBOOK, "-o", OUT])
+    }
+
+    /// `run --yes --answers answers.yaml RUNBOOK -o OUT`, with `answers` written
+    /// to `answers.yaml`.
+    pub fn run_answered(self, answers: impl AsRef<[u8]>) -> Test {
+        self.file("answers.yaml", answers).args(RUN_ANSWERED)
     }
 
     pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Test {
