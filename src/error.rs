@@ -48,6 +48,29 @@ fn render_all(diagnostics: &[Diagnostic]) -> String {
 }
 
 impl Error {
+    /// The process exit code this error ends runsheet with: 130 when
+    /// interrupted, else 2 (usage, document, I/O).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Interrupted => 130,
+            _ => 2,
+        }
+    }
+
+    /// Prints the error for the user: diagnostics as they render (they
+    /// carry their own `error:` and location), anything else after `error:`.
+    pub fn report(&self) {
+        match self {
+            Error::Interrupted => {}
+            Error::Document(diagnostics) => {
+                for d in diagnostics {
+                    eprintln!("{d}");
+                }
+            }
+            e => eprintln!("error: {e}"),
+        }
+    }
+
     /// Shorthand for a usage error with a message the user can act on.
     pub fn usage(message: impl Into<String>) -> Self {
         Error::Usage {

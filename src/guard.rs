@@ -65,6 +65,17 @@ fn delete_without_where() -> &'static Regex {
     DELETE.get_or_init(|| Regex::new(r"(?is)\bdelete\s+from\b[^;]*").expect("a valid pattern"))
 }
 
+/// What the guard stops in a block whose fence says `danger` (`None` when it
+/// says nothing): `danger=false` marks a reviewed block, `danger=true` forces
+/// the guard, else what `destructive` finds.
+pub fn assess(danger: Option<bool>, script: &str) -> Vec<String> {
+    match danger {
+        Some(false) => Vec::new(),
+        Some(true) => vec!["marked danger".into()],
+        None => destructive(script),
+    }
+}
+
 /// What in `script` looks destructive, each named once, in order found.
 pub fn destructive(script: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();

@@ -1,7 +1,7 @@
 //! runsheet: run the Markdown checklists teams already keep, and write a filled-in transcript.
 
-pub mod app;
 pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod diagnostic;
 pub mod doc;
@@ -10,8 +10,10 @@ pub mod exec;
 pub mod guard;
 pub mod operator;
 pub mod plan;
+pub mod record;
 pub mod run;
 pub mod secrets;
+pub mod signals;
 pub mod source;
 pub mod state;
 pub mod transcript;

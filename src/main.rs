@@ -1,5 +1,12 @@
 //! The `runsheet` binary: hands the arguments to the library, returns its exit code.
 
 fn main() {
-    std::process::exit(runsheet::app::main(std::env::args_os()));
+    // A stop signal at a prompt: the transcript was saved before the prompt
+    // opened, so the process may end there and then.
+    runsheet::signals::on_stop_at_prompt(|| {
+        runsheet::operator::restore_terminal();
+        eprintln!("\nrunsheet: stopped by a signal at a prompt; the transcript is saved.");
+        std::process::exit(130);
+    });
+    std::process::exit(runsheet::cmd::main(std::env::args_os()));
 }

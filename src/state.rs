@@ -65,15 +65,16 @@ impl StateDir {
         self.path.join("journal.jsonl")
     }
 
-    /// Records the pid of the session's shell, for `live_session`.
-    pub fn record_session(&self, pid: u32) {
-        let _ = write_private(&self.path.join("session.pid"), pid.to_string().as_bytes());
-    }
-
     /// Removes the directory: the run completed and nobody will resume it.
     pub fn remove(self) {
         let _ = fs::remove_dir_all(&self.path);
     }
+}
+
+/// Records the pid of the shell of the run whose state is in `dir`, so that
+/// a later `resume` can tell whether it still lives.
+pub fn record_session(dir: &Path, pid: u32) {
+    let _ = write_private(&dir.join("session.pid"), pid.to_string().as_bytes());
 }
 
 /// The pid of an earlier session's shell that is still alive, if any.

@@ -1,18 +1,19 @@
 //! The operator: who answers runsheet's questions — a person at a terminal, or
 //! nobody (`--yes`). One trait, so the run loop never asks which.
 
+mod answered;
 pub mod answers;
 mod tty;
 mod yes;
 
+pub use answered::{ANSWERED_IN_FILE, Answered};
 pub use answers::Answers;
 pub use tty::Terminal;
 pub use yes::Unattended;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use crate::doc::Step;
 use crate::error::Result;
+use crate::signals::Prompting;
 
 /// What the operator is looking at when asked.
 pub struct View<'a> {
@@ -81,27 +82,6 @@ pub trait Operator {
     /// After a command with an `Expected` hint ran: did the output match?
     /// `None`: nobody to say.
     fn verify(&mut self, hint: &str) -> Result<Option<bool>>;
-}
-
-/// Whether runsheet is waiting at a prompt: the transcript is saved then, so a
-/// SIGTERM or SIGHUP there may end runsheet at once.
-pub static AT_PROMPT: AtomicBool = AtomicBool::new(false);
-
-/// Marks the time a prompt is open.
-pub struct Prompting;
-
-impl Prompting {
-    /// Marks a prompt as open until the returned guard drops.
-    pub fn start() -> Prompting {
-        AT_PROMPT.store(true, Ordering::SeqCst);
-        Prompting
-    }
-}
-
-impl Drop for Prompting {
-    fn drop(&mut self) {
-        AT_PROMPT.store(false, Ordering::SeqCst);
-    }
 }
 
 /// Puts the terminal back as a prompt found it (cursor shown), before exiting.

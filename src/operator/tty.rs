@@ -6,7 +6,7 @@ use console::{Style, Term};
 use dialoguer::Input;
 use dialoguer::theme::SimpleTheme;
 
-use super::{CommandChoice, FailureChoice, Operator, TaskChoice, View, progress};
+use super::{CommandChoice, FailureChoice, Operator, Prompting, TaskChoice, View, progress};
 use crate::error::{Error, Result};
 
 /// The operator of an interactive run.
@@ -78,7 +78,7 @@ impl Operator for Terminal {
     }
 
     fn command(&mut self, view: &View) -> Result<CommandChoice> {
-        let _prompt = super::Prompting::start();
+        let _prompt = Prompting::start();
         self.show(view);
         for line in view.script.lines() {
             let _ = self
@@ -96,7 +96,7 @@ impl Operator for Terminal {
     }
 
     fn failed(&mut self, _view: &View, reason: &str) -> Result<FailureChoice> {
-        let _prompt = super::Prompting::start();
+        let _prompt = Prompting::start();
         Ok(
             match self.ask(reason, &["retry", "edit", "ignore", "abort"])? {
                 0 => FailureChoice::Retry,
@@ -108,7 +108,7 @@ impl Operator for Terminal {
     }
 
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {
-        let _prompt = super::Prompting::start();
+        let _prompt = Prompting::start();
         self.show(view);
         let mut note: Option<String> = None;
         loop {
@@ -134,7 +134,7 @@ impl Operator for Terminal {
     }
 
     fn blank(&mut self, view: &View) -> Result<Option<String>> {
-        let _prompt = super::Prompting::start();
+        let _prompt = Prompting::start();
         self.show(view);
         let value: String = Input::with_theme(&SimpleTheme)
             .with_prompt("Value (`now` for the current UTC time, empty to skip)")
@@ -146,7 +146,7 @@ impl Operator for Terminal {
     }
 
     fn choice(&mut self, view: &View, options: &[String]) -> Result<Option<usize>> {
-        let _prompt = super::Prompting::start();
+        let _prompt = Prompting::start();
         self.show(view);
         for (n, o) in options.iter().enumerate() {
             let _ = self.term.write_line(&format!("  {}) {o}", n + 1));
@@ -182,7 +182,7 @@ impl Operator for Terminal {
     }
 
     fn placeholder(&mut self, _name: &str, token: &str, secret: bool) -> Result<Option<String>> {
-        let _prompt = super::Prompting::start();
+        let _prompt = Prompting::start();
         let prompt = format!("Value for {token}");
         let value = if secret {
             dialoguer::Password::with_theme(&SimpleTheme)
@@ -199,7 +199,7 @@ impl Operator for Terminal {
     }
 
     fn confirm_typed(&mut self, question: &str) -> Result<Option<bool>> {
-        let _prompt = super::Prompting::start();
+        let _prompt = Prompting::start();
         let _ = self
             .term
             .write_line(&format!("  {}", self.bold.apply_to(question)));
@@ -212,7 +212,7 @@ impl Operator for Terminal {
     }
 
     fn verify(&mut self, hint: &str) -> Result<Option<bool>> {
-        let _prompt = super::Prompting::start();
+        let _prompt = Prompting::start();
         let _ = self.term.write_line(&format!("  Expected: {hint}"));
         Ok(Some(
             self.ask("Does the output match?", &["yes", "no"])? == 0,

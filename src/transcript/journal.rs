@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use super::Outcome;
 use crate::error::{Error, Result};
+use crate::record::Outcome;
 
 /// An open journal.
 pub struct Journal {

@@ -8,8 +8,14 @@ pub mod marker;
 pub mod read;
 pub mod write;
 
-use serde::{Deserialize, Serialize};
+use std::path::Path;
+
 use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::record::RunRecord;
+use crate::source::Source;
 
 pub use read::{Transcript, read};
 pub use write::render;
@@ -26,122 +32,21 @@ pub fn sha256(text: &str) -> String {
 /// Version of the transcript format, recorded in the run marker.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Where a step ended up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    Done,
-    Failed,
-    Skipped,
-    /// Nobody confirmed it: a manual task in an unattended run.
-    NotConfirmed,
-}
-
-impl Status {
-    /// The word used in markers and reports.
-    pub fn word(self) -> &'static str {
-        match self {
-            Status::Done => "done",
-            Status::Failed => "failed",
-            Status::Skipped => "skipped",
-            Status::NotConfirmed => "not-confirmed",
-        }
-    }
-
-    /// Parses a marker word.
-    pub fn from_word(word: &str) -> Option<Status> {
-        Some(match word {
-            "done" => Status::Done,
-            "failed" => Status::Failed,
-            "skipped" => Status::Skipped,
-            "not-confirmed" => Status::NotConfirmed,
-            _ => return None,
-        })
-    }
-
-    /// Done or deliberately skipped: `resume` does not come back to it.
-    pub fn is_settled(self) -> bool {
-        matches!(self, Status::Done | Status::Skipped)
-    }
-}
-
-/// What happened to one step, as recorded in the transcript and the journal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Outcome {
-    pub id: String,
-    pub status: Status,
-    /// UTC time the step ended, RFC 3339.
-    pub at: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exit: Option<i32>,
-    #[serde(default)]
-    pub ms: u64,
-    /// How it got its status, when that matters: `auto` (ticked because its
-    /// commands succeeded, unattended), `timeout`, `interrupted`, `ignored`,
-    /// `restarted` (the block ended the shell).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub how: Vec<String>,
-    /// Captured output, cleaned.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub output: String,
-    /// The command as it ran, when the operator edited it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ran: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// The answer to a blank or choice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-}
-
-impl Outcome {
-    /// A new outcome stamped now.
-    pub fn new(id: String, status: Status) -> Outcome {
-        Outcome {
-            id,
-            status,
-            at: now(),
-            exit: None,
-            ms: 0,
-            how: Vec::new(),
-            output: String::new(),
-            ran: None,
-            note: None,
-            value: None,
-        }
-    }
-
-    /// Whether `how` holds `word`.
-    pub fn has(&self, word: &str) -> bool {
-        self.how.iter().any(|h| h == word)
-    }
-}
-
-/// Facts about the run for the summary at the top.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RunInfo {
-    pub id: String,
-    pub source: String,
-    pub sha256: String,
-    pub operator: String,
-    pub started: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finished: Option<String>,
-    /// `complete`, `running`, `stopped` (a failure), `interrupted`.
-    pub state: String,
-    pub mode: String,
-}
-
-/// The current UTC time, to the second, RFC 3339.
-pub fn now() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
-/// `05:11:02Z` from an RFC 3339 time, for the parts people read.
-pub fn clock(at: &str) -> &str {
-    at.split_once('T').map_or(at, |(_, t)| t)
+/// The run record of the transcript at `path` whose text is `text`: the one
+/// way from a transcript to what its run did. `config` gives the fence
+/// languages runsheet.toml adds, so the steps are the ones the run walked.
+pub fn record(path: &Path, text: &str, config: &Config) -> Result<(Source, RunRecord)> {
+    let read = read(path, text)?;
+    let Some(info) = read.info else {
+        return Err(Error::Transcript {
+            path: path.into(),
+            message: "this is not a runsheet transcript (it has no run summary)".into(),
+        });
+    };
+    let source = Source::from_text(Path::new(&info.source), read.source);
+    let book = crate::doc::parse_with(&source, &config.runners);
+    let record = RunRecord::new(info, &book, &read.outcomes);
+    Ok((source, record))
 }
 
 #[cfg(test)]
@@ -151,7 +56,7 @@ mod tests {
 
     use super::*;
     use crate::doc::parse;
-    use crate::source::Source;
+    use crate::record::{Mode, Outcome, RunInfo, RunState, Status};
 
     fn outcome_for(id: String, command: bool, n: usize) -> Outcome {
         let mut o = Outcome::new(
@@ -201,7 +106,7 @@ mod tests {
         let info = RunInfo {
             id: "r1".into(),
             source: "t.md".into(),
-            state: "complete".into(),
+            state: RunState::Complete,
             ..RunInfo::default()
         };
         let rendered = render(&source, &book, &outcomes, &info);
@@ -364,9 +269,10 @@ mod tests {
             operator: "alice@ops".into(),
             started: "2026-11-21T05:11:00Z".into(),
             finished: Some("2026-11-21T05:11:03Z".into()),
-            state: "complete".into(),
-            mode: "interactive".into(),
+            state: RunState::Complete,
+            mode: Mode::Interactive,
             sha256: "ab".into(),
+            ..RunInfo::default()
         };
         let out = render(&source, &book, &outcomes, &info);
         let body: Vec<&str> = out.lines().skip(4).collect();

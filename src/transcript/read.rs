@@ -16,9 +16,10 @@ use std::path::Path;
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 
 use super::marker::{self, Marker};
-use super::{Outcome, RunInfo, Status, sha256};
+use super::sha256;
 use crate::doc::parse::options;
 use crate::error::{Error, Result};
+use crate::record::{Outcome, RunInfo, Status};
 
 /// What a transcript holds.
 #[derive(Debug, Clone, Default)]
@@ -130,10 +131,11 @@ impl<'a> Reading<'a> {
         } = region;
         self.removals.push((start, end, String::new()));
         match m.kind.as_str() {
-            "run" => self.info = Some(run_info(&m)),
+            "run" => self.info = Some(run_info(&m).map_err(|e| self.damaged(e))?),
             "boxes" => self.boxes(&m, start)?,
             "out" => {
                 let mut outcome = outcome(&m)
+                    .map_err(|e| self.damaged(e))?
                     .ok_or_else(|| self.damaged("an output marker without id or status".into()))?;
                 outcome.output = output.unwrap_or_default();
                 outcome.note = m.get("note").map(str::to_string);
@@ -168,7 +170,7 @@ impl<'a> Reading<'a> {
         for (n, id) in ids.iter().enumerate() {
             let status = statuses
                 .get(n)
-                .and_then(|s| Status::from_word(s))
+                .and_then(|s| s.parse::<Status>().ok())
                 .ok_or_else(|| {
                     self.damaged(format!("a checkbox record for `{id}` has no status"))
                 })?;
@@ -222,7 +224,7 @@ impl<'a> Reading<'a> {
             .ok_or_else(|| self.damaged("a filled value runs past the start".into()))?;
         self.removals
             .push((from, end, m.get("was").unwrap_or_default().to_string()));
-        if let Some(mut o) = outcome(m) {
+        if let Some(mut o) = outcome(m).map_err(|e| self.damaged(e))? {
             o.note = m.get("note").map(str::to_string);
             o.value = m.get("value").map(str::to_string);
             self.outcomes.insert(o.id.clone(), o);
@@ -547,34 +549,59 @@ fn out_region(text: &str, prefix: &str, eol: &str, close_line: usize) -> Option<
     }
 }
 
-fn run_info(m: &Marker) -> RunInfo {
+/// The run summary a `run` marker holds.
+fn run_info(m: &Marker) -> std::result::Result<RunInfo, String> {
     let get = |k: &str| m.get(k).unwrap_or_default().to_string();
-    RunInfo {
+    let vars = m
+        .get("vars")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (marker::decode(k), marker::decode(v))
+        })
+        .collect();
+    Ok(RunInfo {
         id: get("id"),
         source: get("source"),
         sha256: get("sha256"),
         operator: get("operator"),
         started: get("started"),
         finished: m.get("finished").map(str::to_string),
-        state: get("state"),
-        mode: get("mode"),
-    }
+        state: m
+            .get("state")
+            .unwrap_or("running")
+            .parse()
+            .map_err(|e| format!("the run summary's state: {e}"))?,
+        mode: m
+            .get("mode")
+            .unwrap_or("interactive")
+            .parse()
+            .map_err(|e| format!("the run summary's mode: {e}"))?,
+        env: m.get("env").map(str::to_string),
+        vars,
+    })
 }
 
-fn outcome(m: &Marker) -> Option<Outcome> {
-    Some(Outcome {
-        id: m.get("id")?.to_string(),
-        status: Status::from_word(m.get("status")?)?,
-        at: m.get("at").unwrap_or_default().to_string(),
-        exit: m.get("exit").and_then(|e| e.parse().ok()),
-        ms: m.get("ms").and_then(|e| e.parse().ok()).unwrap_or(0),
-        how: m
-            .get("how")
-            .map(|h| h.split(',').map(str::to_string).collect())
-            .unwrap_or_default(),
-        output: String::new(),
-        ran: None,
-        note: None,
-        value: None,
-    })
+/// The outcome an `out`, `task` or `fill` marker records; `None` when it has
+/// no id or status.
+fn outcome(m: &Marker) -> std::result::Result<Option<Outcome>, String> {
+    let (Some(id), Some(status)) = (m.get("id"), m.get("status")) else {
+        return Ok(None);
+    };
+    let status: Status = status.parse().map_err(|e| format!("`{id}`: {e}"))?;
+    let reasons = m
+        .get("how")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().map_err(|e| format!("`{id}`: {e}")))
+        .collect::<std::result::Result<Vec<_>, String>>()?;
+    let mut o = Outcome::new(id.to_string(), status);
+    o.at = m.get("at").unwrap_or_default().to_string();
+    o.exit = m.get("exit").and_then(|e| e.parse().ok());
+    o.ms = m.get("ms").and_then(|e| e.parse().ok()).unwrap_or(0);
+    o.reasons = reasons;
+    Ok(Some(o))
 }

@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::marker;
-use super::{Outcome, RunInfo, Status, clock};
 use crate::doc::fields::{BALLOT, BALLOT_MARKED};
 use crate::doc::model::{Fence, Field, FieldForm, Task};
 use crate::doc::{Command, Runbook, Step, StepKind};
+use crate::record::{Counts, Outcome, Reason, RunInfo, Status, clock};
 use crate::source::Source;
 
 /// One change to the source: replace `len` bytes at `at` with `text`.
@@ -17,97 +17,11 @@ struct Edit {
     text: String,
 }
 
-/// Counts of steps by where they ended up, for the summary and the exit code.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub done: usize,
-    pub skipped: usize,
-    pub failed: usize,
-    pub not_confirmed: usize,
-    pub pending: usize,
-    /// Done, but an `Expected` hint beside it was checked by nobody.
-    pub unverified: usize,
-}
-
-impl Counts {
-    /// Tallies the steps of `book` (already-ticked tasks count as done).
-    pub fn of(book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Counts {
-        let mut c = Counts::default();
-        for step in &book.steps {
-            if step.placeholder().is_some() {
-                // Filled as part of its command; counted with it.
-                continue;
-            }
-            match outcomes.get(&step.id()).map(|o| o.status) {
-                Some(Status::Done) => c.done += 1,
-                Some(Status::Skipped) => c.skipped += 1,
-                Some(Status::Failed) => c.failed += 1,
-                Some(Status::NotConfirmed) => c.not_confirmed += 1,
-                None if done_before(book, step) => c.done += 1,
-                None => c.pending += 1,
-            }
-            if outcomes
-                .get(&step.id())
-                .is_some_and(|o| o.has("not-verified"))
-            {
-                c.unverified += 1;
-            }
-        }
-        c
-    }
-}
-
-impl Counts {
-    /// `41 done · 3 skipped · 1 failed · 2 not confirmed or not answered`.
-    pub fn tally(&self) -> String {
-        let mut tally = format!(
-            "{} done · {} skipped · {} failed",
-            self.done, self.skipped, self.failed
-        );
-        if self.not_confirmed > 0 {
-            let _ = write!(
-                tally,
-                " · {} not confirmed or not answered",
-                self.not_confirmed
-            );
-        }
-        if self.unverified > 0 {
-            let _ = write!(tally, " · {} outputs not verified", self.unverified);
-        }
-        if self.pending > 0 {
-            let _ = write!(tally, " · {} not reached", self.pending);
-        }
-        tally
-    }
-}
-
-/// Done or deliberately skipped, ticked before the run, or a placeholder
-/// (filled as part of its command): nothing left to do for `resume`.
-pub fn settled(book: &Runbook, step: &Step, outcomes: &HashMap<String, Outcome>) -> bool {
-    step.placeholder().is_some()
-        || done_before(book, step)
-        || outcomes
-            .get(&step.id())
-            .is_some_and(|o| o.status.is_settled())
-}
-
 /// Whether a command is among the steps `step` owns, at any depth.
 fn owns_commands(book: &Runbook, step: &Step) -> bool {
     step.children
         .iter()
         .any(|&c| book.steps[c].command().is_some() || owns_commands(book, &book.steps[c]))
-}
-
-/// Ticked `[x]` in the source, or inside an item that was: done before the run.
-pub fn done_before(book: &Runbook, step: &Step) -> bool {
-    let mut at = Some(step.index);
-    while let Some(i) = at {
-        if book.steps[i].task().is_some_and(|t| t.checked) {
-            return true;
-        }
-        at = book.steps[i].parent;
-    }
-    false
 }
 
 /// The transcript text for `source` with `outcomes` recorded into it.
@@ -184,9 +98,22 @@ fn summary(
         ("sha256", info.sha256.clone()),
         ("operator", info.operator.clone()),
         ("started", info.started.clone()),
-        ("state", info.state.clone()),
-        ("mode", info.mode.clone()),
+        ("state", info.state.word().to_string()),
+        ("mode", info.mode.word().to_string()),
     ];
+    if let Some(env) = &info.env {
+        attrs.push(("env", env.clone()));
+    }
+    if !info.vars.is_empty() {
+        // `name=value` pairs, comma-separated, each encoded on its own so a
+        // comma in a value cannot split it.
+        let vars: Vec<String> = info
+            .vars
+            .iter()
+            .map(|(k, v)| format!("{}={}", marker::encode(k), marker::encode(v)))
+            .collect();
+        attrs.push(("vars", vars.join(",")));
+    }
     if let Some(f) = &info.finished {
         attrs.push(("finished", f.clone()));
     }
@@ -268,7 +195,7 @@ fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits:
     }
     let time = clock(&outcome.at);
     let mut label = match outcome.status {
-        Status::Done if outcome.has("auto") => {
+        Status::Done if outcome.has(Reason::Auto) => {
             if owns_commands {
                 format!("✅ commands succeeded, ticked unattended {time}")
             } else {
@@ -488,8 +415,9 @@ fn outcome_attrs(outcome: &Outcome) -> Vec<(&'static str, String)> {
     if outcome.ms > 0 {
         attrs.push(("ms", outcome.ms.to_string()));
     }
-    if !outcome.how.is_empty() {
-        attrs.push(("how", outcome.how.join(",")));
+    if !outcome.reasons.is_empty() {
+        let words: Vec<&str> = outcome.reasons.iter().map(|r| r.word()).collect();
+        attrs.push(("how", words.join(",")));
     }
     attrs
 }
@@ -531,61 +459,75 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
     }
 }
 
-/// What the status line adds for each `how` word that needs saying.
-const HOW_NOTES: &[(&str, &str)] = &[
-    (
-        "allowed-destructive",
-        "destructive, allowed by --allow-destructive",
-    ),
-    ("example-matches", "output matches the example in the block"),
-    (
-        "example-differs",
-        "output differs from the example in the block",
-    ),
-    ("not-verified", "expected output not verified (unattended)"),
-    ("verified", "the operator confirmed the expected output"),
-    (
-        "mismatch",
-        "the operator said the output did not match what was expected",
-    ),
-    ("expect", "the output did not match `expect`"),
-    (
-        "unexpected-exit",
-        "not the exit code `expect_exit` asks for",
-    ),
-    ("ignored", "failure ignored by the operator"),
-    (
-        "restarted",
-        "the block ended the shell; a new session went on from the last saved state",
-    ),
+/// The reasons the status line explains, in the order it lists them.
+const EXPLAINED: [Reason; 10] = [
+    Reason::AllowedDestructive,
+    Reason::ExampleMatches,
+    Reason::ExampleDiffers,
+    Reason::NotVerified,
+    Reason::Verified,
+    Reason::Mismatch,
+    Reason::Expect,
+    Reason::UnexpectedExit,
+    Reason::Ignored,
+    Reason::Restarted,
 ];
+
+/// What the status line adds for each reason that needs saying.
+fn reason_note(reason: Reason) -> Option<&'static str> {
+    Some(match reason {
+        Reason::AllowedDestructive => "destructive, allowed by --allow-destructive",
+        Reason::ExampleMatches => "output matches the example in the block",
+        Reason::ExampleDiffers => "output differs from the example in the block",
+        Reason::NotVerified => "expected output not verified (unattended)",
+        Reason::Verified => "the operator confirmed the expected output",
+        Reason::Mismatch => "the operator said the output did not match what was expected",
+        Reason::Expect => "the output did not match `expect`",
+        Reason::UnexpectedExit => "not the exit code `expect_exit` asks for",
+        Reason::Ignored => "failure ignored by the operator",
+        Reason::Restarted => {
+            "the block ended the shell; a new session went on from the last saved state"
+        }
+        Reason::Auto
+        | Reason::Attribute
+        | Reason::Timeout
+        | Reason::Interrupted
+        | Reason::Unfilled
+        | Reason::Refused
+        | Reason::Declined
+        | Reason::Confirmed => return None,
+    })
+}
 
 fn status_line(o: &Outcome) -> String {
     let took = duration(o.ms);
     let time = clock(&o.at);
     let exit = o.exit.unwrap_or(0);
     let mut line = match o.status {
-        _ if o.has("unfilled") => format!("⛔ not run {time}: a placeholder has no value"),
-        _ if o.has("refused") => format!(
+        _ if o.has(Reason::Unfilled) => format!("⛔ not run {time}: a placeholder has no value"),
+        _ if o.has(Reason::Refused) => format!(
             "⛔ refused {time}: {} Nobody was there to confirm it",
             o.note
                 .as_deref()
                 .unwrap_or("it needs a person's confirmation.")
         ),
-        _ if o.has("declined") => format!("⏭️ not run {time}: the operator did not confirm it"),
+        _ if o.has(Reason::Declined) => {
+            format!("⏭️ not run {time}: the operator did not confirm it")
+        }
         Status::Skipped => format!("⏭️ skipped {time}"),
         Status::NotConfirmed => "⚠️ not run (unattended)".into(),
-        _ if o.has("timeout") => format!("⏱️ timed out after {took} · {time}"),
-        _ if o.has("interrupted") => format!("⚠️ interrupted after {took} · {time}"),
+        _ if o.has(Reason::Timeout) => format!("⏱️ timed out after {took} · {time}"),
+        _ if o.has(Reason::Interrupted) => format!("⚠️ interrupted after {took} · {time}"),
         Status::Done if o.exit.is_none() => format!("✅ done by hand {time}"),
         Status::Done => format!("✅ exit {exit} · {took} · {time}"),
         Status::Failed => format!("❌ exit {exit} · {took} · {time}"),
     };
-    if o.has("confirmed") {
+    if o.has(Reason::Confirmed) {
         let _ = write!(line, " · {}", o.note.as_deref().unwrap_or("confirmed"));
     }
-    for (word, note) in HOW_NOTES {
-        if o.has(word) {
+    // In a fixed order, whatever order the reasons were recorded in.
+    for reason in EXPLAINED {
+        if let Some(note) = reason_note(reason).filter(|_| o.has(reason)) {
             line.push_str(" · ");
             line.push_str(note);
         }

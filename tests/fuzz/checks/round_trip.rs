@@ -14,8 +14,9 @@ use std::path::Path;
 
 use runsheet::doc::{StepKind, parse};
 use runsheet::exec::capture;
+use runsheet::record::{Mode, Outcome, Reason, RunInfo, RunState, Status};
 use runsheet::source::Source;
-use runsheet::transcript::{Outcome, RunInfo, Status, read, render, sha256};
+use runsheet::transcript::{read, render, sha256};
 
 const STATUSES: [Status; 4] = [
     Status::Done,
@@ -51,12 +52,12 @@ const VALUES: [&str; 6] = [
     "[x] <!--rs:task-->",
 ];
 
-const HOWS: [&[&str]; 5] = [
+const HOWS: [&[Reason]; 5] = [
     &[],
-    &["auto"],
-    &["timeout"],
-    &["interrupted", "ignored"],
-    &["restarted", "not-verified"],
+    &[Reason::Auto],
+    &[Reason::Timeout],
+    &[Reason::Interrupted, Reason::Ignored],
+    &[Reason::Restarted, Reason::NotVerified],
 ];
 
 /// Picks fields from the knob bytes; the document itself is the last resort
@@ -111,10 +112,7 @@ impl Knobs<'_> {
                     k => Some(i32::from(k) - 4),
                 };
                 o.ms = u64::from(b) * u64::from(c) * 97;
-                o.how = HOWS[usize::from(c) % HOWS.len()]
-                    .iter()
-                    .map(|h| (*h).to_string())
-                    .collect();
+                o.reasons = HOWS[usize::from(c) % HOWS.len()].to_vec();
                 let raw = match usize::from(b >> 4) {
                     k if k < OUTPUTS.len() => OUTPUTS[k].to_string(),
                     _ => self.excerpt(b, c).to_string(),
@@ -188,8 +186,8 @@ pub fn check(input: &[u8]) {
         source: "fuzz.md".into(),
         // As `run` records it: what the run began with.
         sha256: sha256(doc),
-        state: "complete".into(),
-        mode: "unattended".into(),
+        state: RunState::Complete,
+        mode: Mode::Unattended,
         ..RunInfo::default()
     };
     let rendered = render(&source, &book, &outcomes, &info);
@@ -227,8 +225,8 @@ pub fn check(input: &[u8]) {
             panic!("outcome of {id} lost\n{}", show(doc, &rendered));
         };
         assert_eq!(
-            (got.status, got.exit, &got.how),
-            (want.status, want.exit, &want.how),
+            (got.status, got.exit, &got.reasons),
+            (want.status, want.exit, &want.reasons),
             "{id} came back different\n{}",
             show(doc, &rendered)
         );

@@ -1,0 +1,93 @@
+//! `runsheet run`: walk a checklist and write its transcript.
+
+use std::path::{Path, PathBuf};
+
+use super::{finish_message, load, operator, parse_checked, settings};
+use crate::cli::ModeArgs;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::run::Run;
+use crate::transcript::sha256;
+
+/// Runs `file` (a runbook, or a transcript of one), writing the transcript
+/// to `output` or a new file beside it.
+pub fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
+    if let Some(out) = &output {
+        check_output(out, file)?;
+    }
+    let (source, read) = load(file)?;
+    if let Some(info) = &read.info
+        && sha256(&source.text) != info.sha256
+    {
+        eprintln!(
+            "warning: {}: the checklist in this transcript was edited since its run; it runs as it reads now",
+            file.display()
+        );
+    }
+    let config = Config::load(file)?;
+    let book = parse_checked(&source, &config)?;
+    let mut operator = operator(mode, &book)?;
+    let transcript = output.unwrap_or_else(|| default_transcript(file));
+    let settings = settings(mode, &config, transcript.clone())?;
+    if read.info.is_some() {
+        operator.say(&format!(
+            "{} is a transcript: running the checklist it was made from.",
+            file.display()
+        ));
+    }
+    for d in &book.diagnostics {
+        operator.say(&d.to_string());
+    }
+    operator.say(&format!("Transcript: {}", transcript.display()));
+    let report = Run::start(source, book, settings, operator.as_mut())?.execute()?;
+    finish_message(operator.as_mut(), &transcript, &report);
+    Ok(report.exit_code())
+}
+
+/// `<stem>.run-<UTC time>.md` beside the runbook, never an existing file.
+fn default_transcript(file: &Path) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map_or_else(|| "runbook".into(), |s| s.to_string_lossy().into_owned());
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let mut path = dir.join(format!("{stem}.run-{stamp}.md"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{stem}.run-{stamp}-{n}.md"));
+        n += 1;
+    }
+    path
+}
+
+/// `-o` must be a file in a directory that exists, and not the runbook.
+fn check_output(out: &Path, input: &Path) -> Result<()> {
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(Error::usage(format!(
+            "cannot write the transcript to {}: the directory {} does not exist; create it or choose another -o",
+            out.display(),
+            parent.display()
+        )));
+    }
+    if out.is_dir() {
+        return Err(Error::usage(format!(
+            "-o {} is a directory; give a file name",
+            out.display()
+        )));
+    }
+    let same = match (out.canonicalize(), input.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Err(Error::usage(format!(
+            "-o {} is the runbook itself; runsheet never overwrites a runbook — choose another file",
+            out.display()
+        )));
+    }
+    Ok(())
+}

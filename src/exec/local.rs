@@ -1,0 +1,181 @@
+//! The local executor: blocks run in one bash session on this machine,
+//! started when the first block runs, restored from the last snapshot on resume.
+
+use std::path::PathBuf;
+
+use super::session::write_private;
+use super::watch::Seen;
+use super::{Block, BlockEnd, Executor, Session, SessionOptions, Sink};
+use crate::doc::Runner;
+use crate::error::Result;
+
+/// The run's bash session on this machine.
+pub struct LocalShell {
+    /// The run's private state directory.
+    dir: PathBuf,
+    cwd: PathBuf,
+    interactive: bool,
+    /// Resuming: restore the state the last snapshot holds when starting.
+    restore: bool,
+    session: Option<Session>,
+}
+
+impl LocalShell {
+    /// A shell keeping its state in `dir`, starting in `cwd`; blocks get a
+    /// terminal when `interactive`. With `restore`, the shell first takes
+    /// back the state an earlier part of the run left.
+    pub fn new(dir: PathBuf, cwd: PathBuf, interactive: bool, restore: bool) -> LocalShell {
+        LocalShell {
+            dir,
+            cwd,
+            interactive,
+            restore,
+            session: None,
+        }
+    }
+
+    fn session(&mut self, sink: &mut dyn Sink) -> Result<&mut Session> {
+        if self.session.is_none() {
+            let mut session = Session::start(SessionOptions {
+                dir: self.dir.clone(),
+                cwd: self.cwd.clone(),
+                interactive: self.interactive,
+            })?;
+            crate::state::record_session(&self.dir, session.pid());
+            if self.restore && session.restore()? {
+                sink.notice(
+                    "Restored the shell state saved after the last block (variables, functions, aliases, options, directory); background jobs cannot be restored.",
+                );
+            }
+            self.session = Some(session);
+        }
+        Ok(self.session.as_mut().expect("just started"))
+    }
+
+    /// The text the session sources for `block`: programs other than bash
+    /// get the block as a private file; `cwd=` moves into a directory first.
+    fn text(&self, block: &Block) -> Result<String> {
+        let mut text = match block.runner {
+            Runner::Shell => block.script.to_string(),
+            Runner::Program(program) => {
+                let file = self.dir.join(format!("{}.code", block.id));
+                write_private(&file, block.script.as_bytes())?;
+                let quoted = shell_words::quote(&file.to_string_lossy()).into_owned();
+                if program.contains("{file}") {
+                    program.replace("{file}", &quoted)
+                } else {
+                    format!("{program} {quoted}")
+                }
+            }
+        };
+        if let Some(dir) = block.cwd {
+            // For this block only, like a CI step's working-directory.
+            text = format!(
+                "builtin pushd -- {} >/dev/null || builtin return 1\n{text}",
+                shell_words::quote(dir)
+            );
+        }
+        Ok(text)
+    }
+}
+
+impl Executor for LocalShell {
+    fn run(
+        &mut self,
+        block: &Block,
+        stop: &dyn Fn() -> bool,
+        sink: &mut dyn Sink,
+    ) -> Result<BlockEnd> {
+        let text = self.text(block)?;
+        let session = self.session(sink)?;
+        let mut seen = Seen::new(session.seen_path(), !block.watch.is_empty());
+        session.watch_next(block.watch.clone());
+        let end = session.run(&text, block.timeout, stop, &mut |bytes| {
+            // A value is reported before the command that prints it runs.
+            for value in seen.new_values() {
+                sink.secret(&value);
+            }
+            sink.output(bytes);
+        })?;
+        for value in seen.finish() {
+            sink.secret(&value);
+        }
+        if end.session_restarted {
+            crate::state::record_session(session.dir(), session.pid());
+        }
+        if block.cwd.is_some() && !end.session_restarted {
+            session.run(
+                "builtin popd >/dev/null 2>&1 || :\n",
+                None,
+                &|| false,
+                &mut |_| {},
+            )?;
+        }
+        Ok(end)
+    }
+
+    fn variables(&self) -> Vec<(String, String)> {
+        super::snapshot::variables(&self.dir)
+    }
+
+    fn locate(&self, output: &str, runbook: &str, fence_line: usize) -> String {
+        relocate(output, runbook, fence_line)
+    }
+
+    fn finish(&mut self) {
+        if let Some(session) = self.session.take() {
+            session.finish();
+        }
+    }
+}
+
+/// Bash names the private block file in its messages (`/…/block-3.sh: line 2:
+/// foo: command not found`); point at the runbook line instead, and keep the
+/// state directory out of the transcript.
+fn relocate(output: &str, runbook: &str, fence_line: usize) -> String {
+    const TAG: &str = ".sh: line ";
+    let mut out = String::with_capacity(output.len());
+    let mut rest = output;
+    while let Some(at) = rest.find(TAG) {
+        let start = rest[..at]
+            .rfind(|c: char| c.is_whitespace())
+            .map_or(0, |i| i + 1);
+        let path = &rest[start..at];
+        let digits = rest[at + TAG.len()..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(0, |n| n);
+        let after = at + TAG.len() + digits;
+        let is_block = path.starts_with('/')
+            && path
+                .rsplit('/')
+                .next()
+                .is_some_and(|f| f.starts_with("block-"))
+            && digits > 0
+            && rest[after..].starts_with(':');
+        if is_block {
+            let n: usize = rest[at + TAG.len()..after].parse().unwrap_or(0);
+            out.push_str(&rest[..start]);
+            out.push_str(&format!("{runbook}:{}", fence_line + n));
+            rest = &rest[after..];
+        } else {
+            out.push_str(&rest[..at + TAG.len()]);
+            rest = &rest[at + TAG.len()..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relocate;
+
+    #[test]
+    fn bash_messages_point_at_the_runbook() {
+        let out = "ok\n/root/.local/state/runsheet/R/block-3.sh: line 2: foo: command not found\nmy.sh: line 1: x\n";
+        assert_eq!(
+            relocate(out, "deploy.md", 10),
+            "ok\ndeploy.md:12: foo: command not found\nmy.sh: line 1: x\n"
+        );
+    }
+}

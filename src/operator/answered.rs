@@ -1,0 +1,91 @@
+//! An operator that answers from an answers file first, and hands every
+//! question the file does not answer to the operator it wraps.
+
+use super::{Answers, CommandChoice, FailureChoice, Operator, TaskChoice, View};
+use crate::error::Result;
+
+/// The note a task answered in the answers file carries.
+pub const ANSWERED_IN_FILE: &str = "answered in the answers file";
+
+/// The answers file in front of another operator.
+pub struct Answered<O> {
+    answers: Answers,
+    inner: O,
+}
+
+impl<O: Operator> Answered<O> {
+    /// `inner` answers whatever `answers` does not.
+    pub fn new(answers: Answers, inner: O) -> Answered<O> {
+        Answered { answers, inner }
+    }
+}
+
+impl<O: Operator> Operator for Answered<O> {
+    fn attended(&self) -> bool {
+        self.inner.attended()
+    }
+
+    fn say(&mut self, text: &str) {
+        self.inner.say(text);
+    }
+
+    fn command(&mut self, view: &View) -> Result<CommandChoice> {
+        self.inner.command(view)
+    }
+
+    fn failed(&mut self, view: &View, reason: &str) -> Result<FailureChoice> {
+        self.inner.failed(view, reason)
+    }
+
+    fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {
+        let answer = self
+            .answers
+            .for_step(view.step)
+            .map(|a| a.to_ascii_lowercase());
+        let choice = match answer.as_deref() {
+            Some("done") => TaskChoice::Done,
+            Some("skip") => TaskChoice::Skip,
+            Some("fail") => TaskChoice::Failed,
+            _ => return self.inner.task(view),
+        };
+        Ok((choice, Some(ANSWERED_IN_FILE.into())))
+    }
+
+    fn edit(&mut self, script: &str) -> Result<String> {
+        self.inner.edit(script)
+    }
+
+    fn blank(&mut self, view: &View) -> Result<Option<String>> {
+        match self.answers.for_step(view.step) {
+            Some(value) => Ok(Some(value)),
+            None => self.inner.blank(view),
+        }
+    }
+
+    fn choice(&mut self, view: &View, options: &[String]) -> Result<Option<usize>> {
+        // The file's answer was checked against the options when it was read.
+        match self
+            .answers
+            .for_step(view.step)
+            .and_then(|a| options.iter().position(|o| *o == a))
+        {
+            Some(index) => Ok(Some(index)),
+            None => self.inner.choice(view, options),
+        }
+    }
+
+    fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Option<String>> {
+        match self.answers.for_placeholder(name) {
+            Some(value) => Ok(Some(value)),
+            None => self.inner.placeholder(name, token, secret),
+        }
+    }
+
+    fn confirm_typed(&mut self, question: &str) -> Result<Option<bool>> {
+        self.inner.confirm_typed(question)
+    }
+
+    fn verify(&mut self, hint: &str) -> Result<Option<bool>> {
+        self.inner.verify(hint)
+    }
+}

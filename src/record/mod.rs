@@ -1,0 +1,329 @@
+//! The typed run record: a run and every step's record, as a transcript holds
+//! them. Everything that reads runs (resume, strip, reports, diff, history)
+//! reads this.
+
+mod counts;
+mod outcome;
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+pub use counts::Counts;
+pub use outcome::{Mode, Outcome, Reason, RunState, Status, UnknownWord, clock, now};
+
+use crate::doc::{Runbook, Step, StepKind};
+
+/// Facts about the run: the summary at the top of its transcript.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub id: String,
+    /// The runbook's path as given when the run began.
+    pub source: String,
+    /// sha256 of the runbook's text when the run began.
+    pub sha256: String,
+    /// `user@host` of whoever ran it.
+    pub operator: String,
+    pub started: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<String>,
+    pub state: RunState,
+    pub mode: Mode,
+    /// The environment a templated runbook was rendered for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    /// The variables it was rendered with, secrets masked.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
+}
+
+/// What kind of step a record is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Task,
+    Command,
+    Blank,
+    Choice,
+    Placeholder,
+}
+
+impl Kind {
+    /// The kind of `step`.
+    pub fn of(step: &Step) -> Kind {
+        match step.kind {
+            StepKind::Task(_) => Kind::Task,
+            StepKind::Command(_) => Kind::Command,
+            StepKind::Blank(_) => Kind::Blank,
+            StepKind::Choice(_) => Kind::Choice,
+            StepKind::Placeholder(_) => Kind::Placeholder,
+        }
+    }
+}
+
+/// One try at a step: what ran, when, how it ended and what it printed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// UTC start time, RFC 3339 (the end less the duration).
+    pub started: String,
+    /// UTC end time, RFC 3339.
+    pub finished: String,
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<i32>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+    /// The command as it ran, when it differs from the runbook's (edited, or
+    /// placeholders filled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ran: Option<String>,
+}
+
+/// One step of the run and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// The stable id: the `name=` attribute, else `s{n}`.
+    pub id: String,
+    pub kind: Kind,
+    /// Line of the runbook the step is on.
+    pub line: usize,
+    /// Headings above the step, outermost first.
+    pub heading: Vec<String>,
+    pub text: String,
+    /// The fence's `name=` attribute, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The id of the step this one belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Where it ended up; `None` when the run never reached it.
+    pub status: Option<Status>,
+    /// Already ticked `[x]` in the runbook (or inside an item that was).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub done_before: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<Reason>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+    /// The answer to a blank or choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Who confirmed it: the operator who typed `yes` for a guarded block, or
+    /// ticked a manual task at the terminal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+/// A whole run: its summary, counts and every step in document order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub run: RunInfo,
+    pub counts: Counts,
+    pub steps: Vec<StepRecord>,
+}
+
+/// The note a guarded block's outcome carries once someone typed `yes`.
+pub const CONFIRMED_BY: &str = "confirmed by ";
+
+impl RunRecord {
+    /// The record of a run of `book` that left `outcomes`.
+    pub fn new(run: RunInfo, book: &Runbook, outcomes: &HashMap<String, Outcome>) -> RunRecord {
+        let steps = book
+            .steps
+            .iter()
+            .map(|step| step_record(&run, book, step, outcomes.get(&step.id())))
+            .collect();
+        RunRecord {
+            counts: Counts::of(book, outcomes),
+            run,
+            steps,
+        }
+    }
+
+    /// The step with id `id`.
+    pub fn step(&self, id: &str) -> Option<&StepRecord> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+}
+
+fn step_record(
+    run: &RunInfo,
+    book: &Runbook,
+    step: &Step,
+    outcome: Option<&Outcome>,
+) -> StepRecord {
+    let before = done_before(book, step);
+    let mut record = StepRecord {
+        id: step.id(),
+        kind: Kind::of(step),
+        line: step.line,
+        heading: step.heading.to_vec(),
+        text: step.text.clone(),
+        name: step.command().and_then(|c| c.attrs.name.clone()),
+        parent: step.parent.map(|p| book.steps[p].id()),
+        status: outcome.map(|o| o.status).or(before.then_some(Status::Done)),
+        done_before: before,
+        reasons: Vec::new(),
+        attempts: Vec::new(),
+        answer: None,
+        note: None,
+        confirmed_by: None,
+        host: None,
+    };
+    let Some(o) = outcome else {
+        return record;
+    };
+    record.reasons = o.reasons.clone();
+    record.answer = o.value.clone();
+    record.host = o.host.clone();
+    record.confirmed_by = confirmed_by(run, step, o);
+    record.note = match &o.note {
+        Some(n) if o.has(Reason::Confirmed) && n.starts_with(CONFIRMED_BY) => None,
+        n => n.clone(),
+    };
+    if o.exit.is_some() || o.ms > 0 || !o.output.is_empty() || o.ran.is_some() {
+        record.attempts.push(Attempt {
+            started: started(&o.at, o.ms),
+            finished: o.at.clone(),
+            duration_ms: o.ms,
+            exit: o.exit,
+            output: o.output.clone(),
+            ran: o.ran.clone(),
+        });
+    }
+    record
+}
+
+/// Who confirmed a step, when the record says a person did.
+fn confirmed_by(run: &RunInfo, step: &Step, o: &Outcome) -> Option<String> {
+    if o.has(Reason::Confirmed) {
+        return o
+            .note
+            .as_deref()
+            .and_then(|n| n.strip_prefix(CONFIRMED_BY))
+            .map(str::to_string)
+            .or_else(|| Some(run.operator.clone()));
+    }
+    let by_hand = step.children.is_empty()
+        && (step.task().is_some() || step.command().is_some_and(|c| c.attrs.manual));
+    let answered_ahead = o.note.as_deref() == Some(crate::operator::ANSWERED_IN_FILE);
+    (by_hand && o.status == Status::Done && run.mode == Mode::Interactive && !answered_ahead)
+        .then(|| run.operator.clone())
+}
+
+/// `at` less `ms`, RFC 3339; `at` itself when it does not parse.
+fn started(at: &str, ms: u64) -> String {
+    let Ok(end) = at.parse::<jiff::Timestamp>() else {
+        return at.to_string();
+    };
+    let span = jiff::SignedDuration::from_millis(i64::try_from(ms).unwrap_or(i64::MAX));
+    end.checked_sub(span).map_or_else(
+        |_| at.to_string(),
+        |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
+}
+
+/// Ticked `[x]` in the source, or inside an item that was: done before the run.
+pub fn done_before(book: &Runbook, step: &Step) -> bool {
+    let mut at = Some(step.index);
+    while let Some(i) = at {
+        if book.steps[i].task().is_some_and(|t| t.checked) {
+            return true;
+        }
+        at = book.steps[i].parent;
+    }
+    false
+}
+
+/// Done or deliberately skipped, ticked before the run, or a placeholder
+/// (filled as part of its command): nothing left to do for `resume`.
+pub fn settled(book: &Runbook, step: &Step, outcomes: &HashMap<String, Outcome>) -> bool {
+    step.placeholder().is_some()
+        || done_before(book, step)
+        || outcomes
+            .get(&step.id())
+            .is_some_and(|o| o.status.is_settled())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::doc::parse;
+    use crate::source::Source;
+
+    #[test]
+    fn a_record_holds_every_step_with_what_became_of_it() {
+        let source = Source::from_text(
+            Path::new("d.md"),
+            "# Deploy\n\n- [ ] Migrate\n  ```bash {name=migrate}\n  ./migrate\n  ```\n- [x] Announce\n- [ ] Smoke test\n"
+                .into(),
+        );
+        let book = parse(&source);
+        let mut outcomes = HashMap::new();
+        let mut cmd = Outcome::new("migrate".into(), Status::Failed);
+        cmd.at = "2026-11-21T05:11:05Z".into();
+        cmd.exit = Some(1);
+        cmd.ms = 2_000;
+        cmd.output = "boom\n".into();
+        outcomes.insert("migrate".into(), cmd);
+        outcomes.insert(
+            "s1".into(),
+            Outcome::new("s1".into(), Status::Failed).because(Reason::Ignored),
+        );
+        let info = RunInfo {
+            id: "r".into(),
+            operator: "alice@ops".into(),
+            mode: Mode::Unattended,
+            ..RunInfo::default()
+        };
+        let record = RunRecord::new(info, &book, &outcomes);
+        let ids: Vec<&str> = record.steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["s1", "migrate", "s3", "s4"]);
+        let migrate = record.step("migrate").unwrap();
+        assert_eq!(migrate.kind, Kind::Command);
+        assert_eq!(migrate.name.as_deref(), Some("migrate"));
+        assert_eq!(migrate.parent.as_deref(), Some("s1"));
+        assert_eq!(migrate.heading, vec!["Deploy".to_string()]);
+        assert_eq!(
+            migrate.attempts,
+            vec![Attempt {
+                started: "2026-11-21T05:11:03Z".into(),
+                finished: "2026-11-21T05:11:05Z".into(),
+                duration_ms: 2_000,
+                exit: Some(1),
+                output: "boom\n".into(),
+                ran: None,
+            }]
+        );
+        let announce = record.step("s3").unwrap();
+        assert_eq!(
+            (announce.status, announce.done_before),
+            (Some(Status::Done), true)
+        );
+        assert_eq!(record.step("s4").unwrap().status, None);
+        assert_eq!(record.step("s1").unwrap().reasons, vec![Reason::Ignored]);
+        assert_eq!((record.counts.failed, record.counts.pending), (2, 1));
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["run"]["mode"], "unattended");
+        assert_eq!(json["steps"][0]["reasons"][0], "ignored");
+        assert_eq!(json["steps"][3]["status"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn who_confirmed_comes_from_the_note_of_a_guarded_block() {
+        let source = Source::from_text(Path::new("d.md"), "```bash\ndropdb x\n```\n".into());
+        let book = parse(&source);
+        let mut o = Outcome::new("s1".into(), Status::Done).because(Reason::Confirmed);
+        o.note = Some(format!("{CONFIRMED_BY}bob@db-1"));
+        let outcomes = HashMap::from([("s1".to_string(), o)]);
+        let record = RunRecord::new(RunInfo::default(), &book, &outcomes);
+        assert_eq!(record.steps[0].confirmed_by.as_deref(), Some("bob@db-1"));
+        assert_eq!(record.steps[0].note, None);
+    }
+}

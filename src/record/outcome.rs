@@ -1,0 +1,312 @@
+//! What happened to one step, and to the run: statuses, the reasons behind
+//! them, run state and mode, as enums that serialise to the transcript's words.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a step ended up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Done,
+    Failed,
+    Skipped,
+    /// Nobody confirmed it: a manual task in an unattended run.
+    NotConfirmed,
+}
+
+/// Writes an enum as the word the transcript uses, and reads it back.
+macro_rules! words {
+    ($ty:ident { $($variant:ident => $word:literal,)* }) => {
+        impl $ty {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant,)*];
+
+            /// The word used in markers, the journal and reports.
+            pub fn word(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $word,)*
+                }
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = UnknownWord;
+
+            fn from_str(word: &str) -> Result<Self, UnknownWord> {
+                match word {
+                    $($word => Ok($ty::$variant),)*
+                    _ => Err(UnknownWord {
+                        what: stringify!($ty),
+                        word: word.to_string(),
+                    }),
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.word())
+            }
+        }
+    };
+}
+
+/// A word in a transcript that names no known status, reason, state or mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownWord {
+    pub what: &'static str,
+    pub word: String,
+}
+
+impl fmt::Display for UnknownWord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` is not a {} runsheet writes", self.word, self.what)
+    }
+}
+
+words!(Status {
+    Done => "done",
+    Failed => "failed",
+    Skipped => "skipped",
+    NotConfirmed => "not-confirmed",
+});
+
+impl Status {
+    /// Done or deliberately skipped: `resume` does not come back to it.
+    pub fn is_settled(self) -> bool {
+        matches!(self, Status::Done | Status::Skipped)
+    }
+}
+
+/// How a step got its status, when that matters. Several can hold at once
+/// (a block that timed out and was then ignored by the operator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// Ticked because its steps succeeded, in an unattended run.
+    Auto,
+    /// Skipped because its fence says `skip`.
+    Attribute,
+    Timeout,
+    Interrupted,
+    /// The block ended the shell; a new session went on from the last snapshot.
+    Restarted,
+    /// Failed, and the operator chose to go on.
+    Ignored,
+    /// Not run: a placeholder had no value.
+    Unfilled,
+    /// Not run: it needed a person's confirmation and nobody was there.
+    Refused,
+    /// Not run: the operator did not confirm it.
+    Declined,
+    /// Run after the operator typed `yes`.
+    Confirmed,
+    /// Destructive, run because of `--allow-destructive`.
+    AllowedDestructive,
+    /// The output matched the example in a `$ `-prompt block.
+    ExampleMatches,
+    ExampleDiffers,
+    /// An `Expected` hint nobody checked (unattended).
+    NotVerified,
+    /// The operator said the output matched the `Expected` hint.
+    Verified,
+    /// The operator said the output did not match the `Expected` hint.
+    Mismatch,
+    /// The output did not contain what `expect=` asks for.
+    Expect,
+    /// Not the exit code `expect_exit=` asks for.
+    UnexpectedExit,
+}
+
+words!(Reason {
+    Auto => "auto",
+    Attribute => "attribute",
+    Timeout => "timeout",
+    Interrupted => "interrupted",
+    Restarted => "restarted",
+    Ignored => "ignored",
+    Unfilled => "unfilled",
+    Refused => "refused",
+    Declined => "declined",
+    Confirmed => "confirmed",
+    AllowedDestructive => "allowed-destructive",
+    ExampleMatches => "example-matches",
+    ExampleDiffers => "example-differs",
+    NotVerified => "not-verified",
+    Verified => "verified",
+    Mismatch => "mismatch",
+    Expect => "expect",
+    UnexpectedExit => "unexpected-exit",
+});
+
+/// Where a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunState {
+    #[default]
+    Running,
+    /// Walked to the end.
+    Complete,
+    /// A failure stopped it.
+    Stopped,
+    /// The operator quit, or a signal stopped it.
+    Interrupted,
+}
+
+words!(RunState {
+    Running => "running",
+    Complete => "complete",
+    Stopped => "stopped",
+    Interrupted => "interrupted",
+});
+
+/// Who answered the run's questions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// A person at a terminal.
+    #[default]
+    Interactive,
+    /// Nobody: `--yes`.
+    Unattended,
+}
+
+words!(Mode {
+    Interactive => "interactive",
+    Unattended => "unattended",
+});
+
+/// What happened to one step, as the run records it in the journal and the
+/// transcript: its last attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub id: String,
+    pub status: Status,
+    /// UTC time the step ended, RFC 3339.
+    pub at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<i32>,
+    #[serde(default)]
+    pub ms: u64,
+    /// How it got its status, when that matters.
+    #[serde(
+        rename = "how",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "known_reasons"
+    )]
+    pub reasons: Vec<Reason>,
+    /// Captured output, cleaned and with secrets masked.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+    /// The command as it ran, when it differs from the runbook's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ran: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The answer to a blank or choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The host the step ran on, when it did not run here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+/// Reasons from a journal line, each read as a word; a word this version does
+/// not know (written by a newer one) is dropped rather than losing the line.
+fn known_reasons<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Reason>, D::Error> {
+    let words = Vec::<String>::deserialize(d)?;
+    Ok(words.iter().filter_map(|w| w.parse().ok()).collect())
+}
+
+impl Outcome {
+    /// A new outcome stamped now.
+    pub fn new(id: String, status: Status) -> Outcome {
+        Outcome {
+            id,
+            status,
+            at: now(),
+            exit: None,
+            ms: 0,
+            reasons: Vec::new(),
+            output: String::new(),
+            ran: None,
+            note: None,
+            value: None,
+            host: None,
+        }
+    }
+
+    /// Whether `reason` is among the reasons recorded.
+    pub fn has(&self, reason: Reason) -> bool {
+        self.reasons.contains(&reason)
+    }
+
+    /// Adds `reason` once.
+    pub fn add(&mut self, reason: Reason) {
+        if !self.has(reason) {
+            self.reasons.push(reason);
+        }
+    }
+
+    /// With `reason` added.
+    pub fn because(mut self, reason: Reason) -> Outcome {
+        self.add(reason);
+        self
+    }
+}
+
+/// The current UTC time, to the second, RFC 3339.
+pub fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// `05:11:02Z` from an RFC 3339 time, for the parts people read.
+pub fn clock(at: &str) -> &str {
+    at.split_once('T').map_or(at, |(_, t)| t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_round_trip_and_match_serde() {
+        for &r in Reason::ALL {
+            assert_eq!(r.word().parse::<Reason>(), Ok(r));
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.word())
+            );
+        }
+        for &s in Status::ALL {
+            assert_eq!(s.word().parse::<Status>(), Ok(s));
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.word())
+            );
+        }
+        for &s in RunState::ALL {
+            assert_eq!(s.word().parse::<RunState>(), Ok(s));
+        }
+        for &m in Mode::ALL {
+            assert_eq!(m.word().parse::<Mode>(), Ok(m));
+        }
+        assert!("finished".parse::<RunState>().is_err());
+    }
+
+    #[test]
+    fn journal_lines_of_earlier_versions_still_read() {
+        let line = r#"{"id":"s2","status":"failed","at":"2026-11-21T05:11:01Z","exit":1,"ms":20,"how":["timeout","from-the-future"],"output":"x\n"}"#;
+        let o: Outcome = serde_json::from_str(line).unwrap();
+        assert_eq!(o.reasons, vec![Reason::Timeout]);
+        assert_eq!(o.host, None);
+        let back = serde_json::to_string(&o).unwrap();
+        assert!(back.contains(r#""how":["timeout"]"#), "{back}");
+    }
+}

@@ -1,0 +1,126 @@
+//! One attempt at a block: run it through the executor, then judge the
+//! outcome by its exit code, `expect`, the example output, and the operator's
+//! check of an `Expected` hint.
+
+use std::sync::atomic::Ordering;
+
+use super::Run;
+use super::command::Cleared;
+use crate::doc::{Command, Step};
+use crate::error::Result;
+use crate::exec::Block;
+use crate::exec::output::Live;
+use crate::record::{Outcome, Reason, Status};
+
+impl Run<'_> {
+    /// Runs `cleared` once and returns its outcome (not yet recorded).
+    pub(super) fn attempt(
+        &mut self,
+        step: &Step,
+        command: &Command,
+        cleared: &Cleared,
+    ) -> Result<Outcome> {
+        let id = step.id();
+        let block = Block {
+            id: &id,
+            script: &cleared.text,
+            runner: &command.runner,
+            cwd: command.attrs.cwd.as_deref(),
+            timeout: command.attrs.timeout.or(self.settings.timeout),
+            // A secret the block sets is masked in what it prints after, live too.
+            watch: self.secrets.names_in(&cleared.text),
+        };
+        let interrupt = self.signals.interrupt.clone();
+        interrupt.store(false, Ordering::SeqCst);
+        let terminate = self.signals.terminate.clone();
+        let int = interrupt.clone();
+        // Ctrl-C, SIGTERM or SIGHUP: stop the block and whatever it started.
+        let stop = move || terminate.load(Ordering::SeqCst) || int.load(Ordering::SeqCst);
+        let mut live = Live::new(&self.secrets);
+        let end = self.exec.run(&block, &stop, &mut live)?;
+        let (capture, learnt) = live.finish();
+        for value in &learnt {
+            self.secrets.add(value);
+        }
+        let vars = self.exec.variables();
+        self.secrets
+            .learn(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
+
+        let mut outcome = Outcome::new(id, Status::Failed);
+        outcome.exit = Some(end.exit);
+        outcome.ms = end.duration.as_millis() as u64;
+        let runbook = self.recorder.source().display_path();
+        let output = self.exec.locate(&capture.text(), &runbook, step.line);
+        outcome.output = self.secrets.redact(&output);
+        if end.timed_out {
+            outcome.add(Reason::Timeout);
+        }
+        if end.interrupted || interrupt.swap(false, Ordering::SeqCst) || end.exit == 130 {
+            outcome.add(Reason::Interrupted);
+        }
+        if end.session_restarted {
+            outcome.add(Reason::Restarted);
+        }
+        outcome.status = judge(command, &end, &mut outcome);
+        if cleared.changed {
+            outcome.ran = Some(self.secrets.redact(&cleared.text));
+        }
+        cleared.note_in(&mut outcome);
+        let example = command.example_output();
+        if !example.trim().is_empty() && !cleared.changed {
+            let same = normalise_output(&example) == normalise_output(&outcome.output);
+            outcome.add(if same {
+                Reason::ExampleMatches
+            } else {
+                Reason::ExampleDiffers
+            });
+        }
+        if outcome.status == Status::Done
+            && let Some(hint) = &command.hint
+        {
+            match self.operator.verify(hint)? {
+                Some(true) => outcome.add(Reason::Verified),
+                Some(false) => {
+                    outcome.add(Reason::Mismatch);
+                    outcome.status = Status::Failed;
+                }
+                None => outcome.add(Reason::NotVerified),
+            }
+        }
+        Ok(outcome)
+    }
+}
+
+/// Done or failed, by the exit code the block should have and `expect=`.
+fn judge(command: &Command, end: &crate::exec::BlockEnd, outcome: &mut Outcome) -> Status {
+    let attrs = &command.attrs;
+    if end.timed_out || outcome.has(Reason::Interrupted) {
+        return Status::Failed;
+    }
+    if end.exit != attrs.expect_exit.unwrap_or(0) {
+        if attrs.expect_exit.is_some() {
+            outcome.add(Reason::UnexpectedExit);
+        }
+        return Status::Failed;
+    }
+    let expectation = attrs
+        .expect
+        .as_deref()
+        .map(|e| crate::doc::attrs::expectation_met(e, &outcome.output));
+    if let Some(Err(message)) = expectation {
+        outcome
+            .output
+            .push_str(&format!("\n[runsheet: {message}]\n"));
+        outcome.add(Reason::Expect);
+        return Status::Failed;
+    }
+    Status::Done
+}
+
+/// Output lines without trailing spaces or blank lines, for comparing with an example.
+fn normalise_output(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect()
+}

@@ -1,0 +1,237 @@
+//! Command steps: the gate before a block runs (the operator's say, its
+//! placeholders, the destructive-command guard), its attempts, and what
+//! happens after one fails.
+
+use super::{Flow, Run};
+use crate::doc::attrs::OnFail;
+use crate::doc::{Command, Step};
+use crate::error::Result;
+use crate::operator::{CommandChoice, FailureChoice};
+use crate::record::{CONFIRMED_BY, Outcome, Reason, Status};
+
+/// A block cleared to run: its text as it will run, and what the guard said.
+pub(super) struct Cleared {
+    /// The command as it runs: edits applied, placeholders filled.
+    pub text: String,
+    /// Whether `text` differs from the runbook's block.
+    pub changed: bool,
+    /// What looks destructive in it (empty when nothing does).
+    pub destructive: Vec<String>,
+    /// Who typed `yes` for it.
+    pub confirmed_by: Option<String>,
+}
+
+impl Cleared {
+    /// Records in `outcome` what the guard's say was.
+    pub fn note_in(&self, outcome: &mut Outcome) {
+        if let Some(who) = &self.confirmed_by {
+            outcome.add(Reason::Confirmed);
+            outcome.note = Some(format!("{CONFIRMED_BY}{who}"));
+        } else if !self.destructive.is_empty() {
+            outcome.add(Reason::AllowedDestructive);
+        }
+    }
+}
+
+/// What the gate decided.
+enum Gate {
+    Run(Cleared),
+    /// Not run; the walk goes on like this.
+    Done(Flow),
+}
+
+impl Run<'_> {
+    /// A fenced block: gate, then attempts until one succeeds or the
+    /// operator (or `on_fail`, or `--yes`) decides otherwise.
+    pub(super) fn command(&mut self, step: &Step, command: &Command) -> Result<Flow> {
+        if command.attrs.skip {
+            let o = Outcome::new(step.id(), Status::Skipped).because(Reason::Attribute);
+            self.record(o, false)?;
+            return Ok(Flow::Continue);
+        }
+        if command.attrs.manual {
+            // Shown, not run: the operator does it by hand and says so.
+            return self.manual_task(step);
+        }
+        let mut script = match self.ask_to_run(step, command)? {
+            Ok(script) => script,
+            Err(flow) => return Ok(flow),
+        };
+        let mut edited = script != command.script();
+        let mut attempts = 0;
+        loop {
+            let cleared = match self.gate(step, command, &script, edited)? {
+                Gate::Run(cleared) => cleared,
+                Gate::Done(flow) => return Ok(flow),
+            };
+            loop {
+                attempts += 1;
+                let outcome = self.attempt(step, command, &cleared)?;
+                if outcome.status == Status::Done {
+                    self.record(outcome, false)?;
+                    return Ok(Flow::Continue);
+                }
+                let interrupted = outcome.has(Reason::Interrupted);
+                if self.signals.terminating() {
+                    self.record(outcome, true)?;
+                    return Ok(Flow::Interrupted);
+                }
+                if !interrupted && attempts <= command.attrs.retries as usize {
+                    self.operator.say(&format!(
+                        "Retrying ({attempts} of {})",
+                        command.attrs.retries
+                    ));
+                    continue;
+                }
+                match self.after_failure(step, command, &cleared.text, outcome)? {
+                    FailureChoice::Retry => {}
+                    FailureChoice::Edit => {
+                        script = self.operator.edit(&script)?;
+                        edited = true;
+                        // The edited block goes through the gate again.
+                        break;
+                    }
+                    FailureChoice::Ignore => return Ok(Flow::Continue),
+                    FailureChoice::Abort if interrupted && !self.settings.attended() => {
+                        return Ok(Flow::Interrupted);
+                    }
+                    FailureChoice::Abort => return Ok(Flow::Stop),
+                }
+            }
+        }
+    }
+
+    /// Shows the block and asks to run it (edits allowed): the script to
+    /// run, or where the walk goes when the operator skipped it (recorded)
+    /// or quit.
+    fn ask_to_run(
+        &mut self,
+        step: &Step,
+        command: &Command,
+    ) -> Result<std::result::Result<String, Flow>> {
+        let mut script = command.script();
+        self.before_prompt()?;
+        loop {
+            let view = self.view(step, &script);
+            match self.operator.command(&view)? {
+                CommandChoice::Run => return Ok(Ok(script)),
+                CommandChoice::Skip => {
+                    self.record(Outcome::new(step.id(), Status::Skipped), false)?;
+                    return Ok(Err(Flow::Continue));
+                }
+                CommandChoice::Edit => script = self.operator.edit(&script)?,
+                CommandChoice::Quit => return Ok(Err(Flow::Interrupted)),
+            }
+        }
+    }
+
+    /// Fills the placeholders of `script`, then lets the destructive-command
+    /// guard and `confirm` look at what will run.
+    fn gate(&mut self, step: &Step, command: &Command, script: &str, edited: bool) -> Result<Gate> {
+        let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
+        let text = match self.fill_placeholders(step, script)? {
+            Ok(text) => text,
+            Err(missing) => {
+                self.operator.say(&format!(
+                    "{place}: cannot run: no value for {missing}; give it in an answers file (--answers) or run interactively"
+                ));
+                let mut o = Outcome::new(step.id(), Status::Failed).because(Reason::Unfilled);
+                o.output = format!("[runsheet: no value for {missing}]\n");
+                self.record(o, true)?;
+                if self.settings.attended() {
+                    return Ok(Gate::Done(Flow::Continue));
+                }
+                return Ok(Gate::Done(self.after_unattended_failure(step, script)?));
+            }
+        };
+        // The guard looks at what will run: edits and placeholder values included.
+        let destructive = crate::guard::assess(command.attrs.danger, &text);
+        let guarded = !destructive.is_empty() && !self.settings.allow_destructive;
+        let changed = edited || text != script;
+        let cleared = |confirmed_by| Cleared {
+            text: text.clone(),
+            changed,
+            destructive: destructive.clone(),
+            confirmed_by,
+        };
+        if !command.attrs.confirm && !guarded {
+            return Ok(Gate::Run(cleared(None)));
+        }
+        let what = if guarded {
+            format!("This block looks destructive ({}).", destructive.join(", "))
+        } else {
+            "This block is marked `confirm`.".to_string()
+        };
+        match self.operator.confirm_typed(&what)? {
+            Some(true) => Ok(Gate::Run(cleared(Some(
+                self.recorder.info().operator.clone(),
+            )))),
+            Some(false) => {
+                let o = Outcome::new(step.id(), Status::Skipped).because(Reason::Declined);
+                self.record(o, false)?;
+                Ok(Gate::Done(Flow::Continue))
+            }
+            None => {
+                let hint = if guarded {
+                    " use --allow-destructive if this unattended run may do it."
+                } else {
+                    " run it interactively to confirm it."
+                };
+                self.operator.say(&format!(
+                    "{place}: refused: {what} Nobody is at a terminal to confirm it;{hint}"
+                ));
+                let mut o = Outcome::new(step.id(), Status::Failed).because(Reason::Refused);
+                o.note = Some(what);
+                self.record(o, true)?;
+                Ok(Gate::Done(self.after_unattended_failure(step, script)?))
+            }
+        }
+    }
+
+    /// Records a failed attempt and asks what next: `on_fail` decides if the
+    /// block says, else the operator (who, under `--yes`, stops or goes on).
+    fn after_failure(
+        &mut self,
+        step: &Step,
+        command: &Command,
+        text: &str,
+        mut outcome: Outcome,
+    ) -> Result<FailureChoice> {
+        let interrupted = outcome.has(Reason::Interrupted);
+        let reason = failure_reason(&outcome, command.attrs.expect_exit.unwrap_or(0));
+        self.record(outcome.clone(), true)?;
+        let attended = self.settings.attended();
+        let choice = match command.attrs.on_fail {
+            Some(OnFail::Continue) if !interrupted => FailureChoice::Ignore,
+            Some(OnFail::Stop) => FailureChoice::Abort,
+            _ if !attended && interrupted => FailureChoice::Abort,
+            _ => {
+                let view = self.view(step, text);
+                self.operator.failed(&view, &reason)?
+            }
+        };
+        if choice == FailureChoice::Ignore && attended {
+            outcome.add(Reason::Ignored);
+            self.record(outcome, false)?;
+        }
+        Ok(choice)
+    }
+}
+
+/// Why a block failed, in the words the failure prompt opens with.
+fn failure_reason(outcome: &Outcome, expected_exit: i32) -> String {
+    let exit = outcome.exit.unwrap_or(1);
+    if outcome.has(Reason::Timeout) {
+        "The block timed out.".into()
+    } else if outcome.has(Reason::Interrupted) {
+        "The block was interrupted.".into()
+    } else if outcome.has(Reason::Mismatch) {
+        "The step failed: you said its output was not what was expected.".into()
+    } else if outcome.has(Reason::Expect) {
+        "The step failed: its output does not contain what `expect` asks for.".into()
+    } else if exit != expected_exit && expected_exit != 0 {
+        format!("The block exited {exit}, not the {expected_exit} that `expect_exit` asks for.")
+    } else {
+        format!("The block failed (exit {exit}).")
+    }
+}

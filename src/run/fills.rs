@@ -1,0 +1,50 @@
+//! Placeholders: the values a command's `<release-tag>`-style tokens take,
+//! asked once per run and put into the command before it runs.
+
+use std::collections::HashMap;
+
+use super::Run;
+use crate::doc::Step;
+use crate::error::Result;
+
+/// Placeholder values given so far in a run, by token.
+#[derive(Debug, Default)]
+pub(super) struct Fills {
+    values: HashMap<String, String>,
+}
+
+impl Run<'_> {
+    /// `script` with the placeholders of `step` filled in: from values given
+    /// earlier in the run, else the operator (or the answers file).
+    /// `Ok(Err(token))` names the first one nobody gave a value for. Values
+    /// of secret placeholders become secrets of the run.
+    pub(super) fn fill_placeholders(
+        &mut self,
+        step: &Step,
+        script: &str,
+    ) -> Result<std::result::Result<String, String>> {
+        let mut filled = script.to_string();
+        for &child in &step.children {
+            let Some(p) = self.book.steps[child].placeholder().cloned() else {
+                continue;
+            };
+            if !filled.contains(&p.token) {
+                continue;
+            }
+            let secret = p.secret || self.secrets.is_secret(&p.name);
+            let value = match self.fills.values.get(&p.token) {
+                Some(v) => Some(v.clone()),
+                None => self.operator.placeholder(&p.name, &p.token, secret)?,
+            };
+            let Some(value) = value else {
+                return Ok(Err(p.token));
+            };
+            if secret {
+                self.secrets.add(&value);
+            }
+            filled = filled.replace(&p.token, &value);
+            self.fills.values.insert(p.token, value);
+        }
+        Ok(Ok(filled))
+    }
+}

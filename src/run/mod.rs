@@ -1,0 +1,277 @@
+//! The run loop: walks the steps in order and hands each to the part that
+//! knows its kind. It orchestrates only: asking is the operator's, running
+//! the executor's, recording the recorder's.
+
+mod attempt;
+mod command;
+mod field;
+mod fills;
+mod recorder;
+mod settings;
+mod task;
+
+use std::collections::HashMap;
+
+pub use recorder::{Recorder, write_atomic};
+pub use settings::RunSettings;
+
+use crate::doc::{Runbook, Step, StepKind};
+use crate::error::{Error, Result};
+use crate::exec::Executor;
+use crate::operator::{Operator, View};
+use crate::record::{Counts, Outcome, RunInfo, RunState, now};
+use crate::secrets::Secrets;
+use crate::signals::Signals;
+use crate::source::Source;
+use crate::state::StateDir;
+use fills::Fills;
+
+/// Where the walk goes after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    /// A failure stopped the run (abort, or `--yes` without `--keep-going`).
+    Stop,
+    /// The operator quit, or a signal asked runsheet to stop.
+    Interrupted,
+}
+
+/// What a finished run reports, from which the exit code follows.
+#[derive(Debug, Clone, Copy)]
+pub struct Report {
+    pub counts: Counts,
+    pub interrupted: bool,
+}
+
+impl Report {
+    /// 0 all done or skipped; 1 a failure; 3 steps not confirmed; 130 interrupted.
+    pub fn exit_code(&self) -> i32 {
+        self.counts.exit_code(self.interrupted)
+    }
+}
+
+/// A run in progress.
+pub struct Run<'a> {
+    book: Runbook,
+    settings: RunSettings,
+    operator: &'a mut dyn Operator,
+    exec: Box<dyn Executor + 'a>,
+    recorder: Recorder,
+    secrets: Secrets,
+    signals: Signals,
+    /// Placeholder values given so far: asked once per run.
+    fills: Fills,
+}
+
+/// A new run id: the UTC start time and a few random hex digits.
+pub fn new_run_id() -> String {
+    let stamp = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{stamp}-{:04x}", (nanos ^ std::process::id()) & 0xffff)
+}
+
+/// The summary of a new run of `source`.
+pub fn new_run_info(source: &Source, settings: &RunSettings) -> RunInfo {
+    RunInfo {
+        id: new_run_id(),
+        source: source.display_path(),
+        sha256: crate::transcript::sha256(&source.text),
+        operator: operator_name(),
+        started: now(),
+        finished: None,
+        state: RunState::Running,
+        mode: settings.mode,
+        env: None,
+        vars: Default::default(),
+    }
+}
+
+impl<'a> Run<'a> {
+    /// Prepares a fresh run of `book` (from `source`).
+    pub fn start(
+        source: Source,
+        book: Runbook,
+        settings: RunSettings,
+        operator: &'a mut dyn Operator,
+    ) -> Result<Run<'a>> {
+        let info = new_run_info(&source, &settings);
+        Run::new(
+            source,
+            book,
+            info,
+            HashMap::new(),
+            settings,
+            operator,
+            false,
+        )
+    }
+
+    /// Prepares to continue an earlier run with the summary `info`, whose
+    /// transcript recorded `outcomes`: the shell takes back the state the
+    /// run left, and the journal adds what the transcript missed.
+    pub fn resume(
+        source: Source,
+        book: Runbook,
+        info: RunInfo,
+        outcomes: HashMap<String, Outcome>,
+        settings: RunSettings,
+        operator: &'a mut dyn Operator,
+    ) -> Result<Run<'a>> {
+        Run::new(source, book, info, outcomes, settings, operator, true)
+    }
+
+    fn new(
+        source: Source,
+        book: Runbook,
+        mut info: RunInfo,
+        outcomes: HashMap<String, Outcome>,
+        settings: RunSettings,
+        operator: &'a mut dyn Operator,
+        resuming: bool,
+    ) -> Result<Run<'a>> {
+        info.state = RunState::Running;
+        info.finished = None;
+        info.mode = settings.mode;
+        let state = StateDir::open(&info.id)?;
+        let exec = crate::exec::LocalShell::new(
+            state.path.clone(),
+            settings.cwd.clone(),
+            settings.attended(),
+            resuming,
+        );
+        let recorder = Recorder::open(source, settings.transcript.clone(), info, outcomes, state)?;
+        let mut secrets = Secrets::new(&settings.secret_names);
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        secrets.learn(env.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        let vars = exec.variables();
+        secrets.learn(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        Ok(Run {
+            book,
+            settings,
+            operator,
+            exec: Box::new(exec),
+            recorder,
+            secrets,
+            signals: Signals::install(),
+            fills: Fills::default(),
+        })
+    }
+
+    /// Walks the document and returns what happened.
+    pub fn execute(mut self) -> Result<Report> {
+        self.recorder.checkpoint(&self.book, true)?;
+        self.show_context();
+        let roots: Vec<usize> = self.book.roots().collect();
+        let flow = match self.walk(&roots) {
+            Ok(flow) => flow,
+            Err(Error::Interrupted) => Flow::Interrupted,
+            Err(e) => {
+                self.finish(Flow::Interrupted)?;
+                return Err(e);
+            }
+        };
+        self.finish(flow)
+    }
+
+    /// Where commands will land, before the first one runs.
+    fn show_context(&mut self) {
+        self.operator
+            .say(&format!("Commands run in {}", self.settings.cwd.display()));
+        let over_ssh =
+            std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some();
+        let multiplexed = std::env::var_os("TMUX").is_some() || std::env::var_os("STY").is_some();
+        if self.settings.attended() && over_ssh && !multiplexed {
+            self.operator.say(
+                "warning: this is an SSH session without tmux or screen; if the connection drops, \
+                 the block in flight dies with it. `runsheet resume` picks up from the transcript.",
+            );
+        }
+    }
+
+    fn finish(mut self, flow: Flow) -> Result<Report> {
+        self.exec.finish();
+        let state = match flow {
+            Flow::Continue => RunState::Complete,
+            Flow::Stop => RunState::Stopped,
+            Flow::Interrupted => RunState::Interrupted,
+        };
+        let transcript = self.recorder.transcript().to_path_buf();
+        let (counts, kept) = self.recorder.finish(&self.book, state)?;
+        if kept {
+            self.operator.say(&format!(
+                "Shell state kept for `runsheet resume {}`.",
+                transcript.display()
+            ));
+        }
+        Ok(Report {
+            counts,
+            interrupted: flow == Flow::Interrupted,
+        })
+    }
+
+    fn walk(&mut self, indices: &[usize]) -> Result<Flow> {
+        for &index in indices {
+            let flow = self.step(index)?;
+            if flow != Flow::Continue {
+                return Ok(flow);
+            }
+            if self.signals.terminating() {
+                return Ok(Flow::Interrupted);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn step(&mut self, index: usize) -> Result<Flow> {
+        let step = self.book.steps[index].clone();
+        if self.recorder.settled(&self.book, &step) {
+            return Ok(Flow::Continue);
+        }
+        match &step.kind {
+            StepKind::Task(_) if !step.children.is_empty() => self.parent_task(&step),
+            StepKind::Task(_) => self.manual_task(&step),
+            StepKind::Command(command) => self.command(&step, command),
+            StepKind::Blank(_) | StepKind::Choice(_) => self.field(&step),
+            // Filled as part of its command.
+            StepKind::Placeholder(_) => Ok(Flow::Continue),
+        }
+    }
+
+    fn view<'s>(&self, step: &'s Step, script: &'s str) -> View<'s> {
+        View {
+            position: step.index + 1,
+            total: self.book.steps.len(),
+            step,
+            script,
+        }
+    }
+
+    /// Records an outcome (see `Recorder::record`).
+    fn record(&mut self, outcome: Outcome, urgent: bool) -> Result<()> {
+        self.recorder.record(&self.book, outcome, urgent)
+    }
+
+    /// Saves the transcript before a person is asked something.
+    fn before_prompt(&mut self) -> Result<()> {
+        if self.settings.attended() {
+            self.recorder.checkpoint(&self.book, true)?;
+        }
+        Ok(())
+    }
+}
+
+/// `user@host`, for the audit record.
+fn operator_name() -> String {
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| whoami::fallible::username().ok())
+        .unwrap_or_else(|| "unknown".into());
+    let host = whoami::fallible::hostname().unwrap_or_else(|_| "unknown-host".into());
+    format!("{user}@{host}")
+}

@@ -1,0 +1,151 @@
+//! The recorder: every outcome goes to the journal at once and into the
+//! transcript at checkpoints, so a killed run loses at most the step in flight.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::doc::{Runbook, Step};
+use crate::error::{Error, Result};
+use crate::record::{Counts, Outcome, RunInfo, RunState, now, settled};
+use crate::source::Source;
+use crate::state::StateDir;
+use crate::transcript::journal::{self, Journal};
+use crate::transcript::render;
+
+/// How often the transcript is re-rendered between prompts, at most.
+const CHECKPOINT: Duration = Duration::from_secs(1);
+
+/// Where a run's outcomes go.
+pub struct Recorder {
+    source: Source,
+    transcript: PathBuf,
+    info: RunInfo,
+    outcomes: HashMap<String, Outcome>,
+    state: StateDir,
+    journal: Journal,
+    last_render: Instant,
+}
+
+impl Recorder {
+    /// Records a run of `source` into `transcript`, its journal in `state`.
+    /// `outcomes` are those of an earlier part of the run (on resume), to
+    /// which the journal's are added: they are newer than the transcript's.
+    pub fn open(
+        source: Source,
+        transcript: PathBuf,
+        info: RunInfo,
+        mut outcomes: HashMap<String, Outcome>,
+        state: StateDir,
+    ) -> Result<Recorder> {
+        outcomes.extend(journal::replay(&state.journal()));
+        let journal = Journal::open(&state.journal())?;
+        Ok(Recorder {
+            source,
+            transcript,
+            info,
+            outcomes,
+            state,
+            journal,
+            last_render: Instant::now(),
+        })
+    }
+
+    /// The runbook being run.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The run's summary.
+    pub fn info(&self) -> &RunInfo {
+        &self.info
+    }
+
+    /// The run's private state directory.
+    pub fn state_dir(&self) -> &Path {
+        &self.state.path
+    }
+
+    /// Where the transcript goes.
+    pub fn transcript(&self) -> &Path {
+        &self.transcript
+    }
+
+    /// What became of step `id`, if anything did yet.
+    pub fn outcome(&self, id: &str) -> Option<&Outcome> {
+        self.outcomes.get(id)
+    }
+
+    /// Done, skipped, ticked before the run, or filled with its command.
+    pub fn settled(&self, book: &Runbook, step: &Step) -> bool {
+        settled(book, step, &self.outcomes)
+    }
+
+    /// The counts so far.
+    pub fn counts(&self, book: &Runbook) -> Counts {
+        Counts::of(book, &self.outcomes)
+    }
+
+    /// Records an outcome: journal first (survives a kill), transcript at
+    /// checkpoints, or now if `urgent`.
+    pub fn record(&mut self, book: &Runbook, outcome: Outcome, urgent: bool) -> Result<()> {
+        self.journal.append(&outcome)?;
+        self.outcomes.insert(outcome.id.clone(), outcome);
+        self.checkpoint(book, urgent)
+    }
+
+    /// Re-renders the transcript atomically, now if `force`, else at most once a second.
+    pub fn checkpoint(&mut self, book: &Runbook, force: bool) -> Result<()> {
+        if !force && self.last_render.elapsed() < CHECKPOINT {
+            return Ok(());
+        }
+        self.journal.sync()?;
+        let text = render(&self.source, book, &self.outcomes, &self.info);
+        write_atomic(&self.transcript, text.as_bytes())?;
+        self.last_render = Instant::now();
+        Ok(())
+    }
+
+    /// Ends the run in `state` and writes the transcript a last time. When
+    /// nothing is left for `resume` the private state goes; otherwise it
+    /// stays, and `true` says so.
+    pub fn finish(mut self, book: &Runbook, state: RunState) -> Result<(Counts, bool)> {
+        self.info.finished = Some(now());
+        self.info.state = state;
+        self.checkpoint(book, true)?;
+        let counts = self.counts(book);
+        // Unverified outputs are settled: resuming cannot verify them.
+        let done_with = state == RunState::Complete && counts.all_settled();
+        if done_with {
+            self.state.remove();
+        }
+        Ok((counts, !done_with))
+    }
+}
+
+/// Writes `path` through a temp file in the same directory, fsync and rename,
+/// so a reader (or a crash) sees the old file or the new one, never half.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let err = |source| Error::Write {
+        path: path.into(),
+        source,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".runsheet-")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    // A temp file is created 0600; a transcript is a document to share, so it
+    // keeps the mode of the file it replaces, or gets the usual 0644.
+    let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode)).map_err(err)?;
+    tmp.as_file().sync_data().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,35 @@
+//! The settings of one run or resume, built once from the command line,
+//! runsheet.toml and the environment.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::record::Mode;
+
+/// How a run goes: everything the run loop needs to know that is not the
+/// runbook, the operator or the shell.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Where the transcript is written (a new file, or the one resumed).
+    pub transcript: PathBuf,
+    /// Who answers: a person at a terminal, or nobody (`--yes`).
+    pub mode: Mode,
+    /// With nobody to ask: go on after a failure instead of stopping.
+    pub keep_going: bool,
+    /// Destructive commands may run without a typed confirmation.
+    pub allow_destructive: bool,
+    /// Variable or placeholder names (or `*` patterns) whose values are
+    /// secrets, beyond the built-in ones: `--secret` and `[secrets] names`.
+    pub secret_names: Vec<String>,
+    /// Stop a block that runs longer than this (a fence's `timeout=` wins).
+    pub timeout: Option<Duration>,
+    /// Where blocks start: the directory runsheet was started in.
+    pub cwd: PathBuf,
+}
+
+impl RunSettings {
+    /// Whether a person answers this run's questions.
+    pub fn attended(&self) -> bool {
+        self.mode == Mode::Interactive
+    }
+}

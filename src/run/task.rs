@@ -1,0 +1,83 @@
+//! Task steps: a task that owns steps is ticked when they succeed; a task
+//! with nothing to run is a question for the operator.
+
+use super::{Flow, Run};
+use crate::doc::Step;
+use crate::error::Result;
+use crate::operator::{FailureChoice, TaskChoice};
+use crate::record::{Outcome, Reason, Status};
+
+impl Run<'_> {
+    /// A task that owns commands or sub-tasks: ticked when they all succeed.
+    pub(super) fn parent_task(&mut self, step: &Step) -> Result<Flow> {
+        let view = self.view(step, "");
+        self.operator
+            .say(&format!("\n{}", crate::operator::progress_with_text(&view)));
+        let flow = self.walk(&step.children)?;
+        if flow != Flow::Continue {
+            // Stopped inside: the task failed if a step of it did; else it waits.
+            if self.status_of_children(step).contains(&Status::Failed) {
+                self.record(Outcome::new(step.id(), Status::Failed), true)?;
+            }
+            return Ok(flow);
+        }
+        let statuses = self.status_of_children(step);
+        let status = [Status::Failed, Status::NotConfirmed, Status::Skipped]
+            .into_iter()
+            .find(|s| statuses.contains(s))
+            .unwrap_or(Status::Done);
+        let mut outcome = Outcome::new(step.id(), status);
+        if status == Status::Done && !self.settings.attended() {
+            outcome.add(Reason::Auto);
+        }
+        self.record(outcome, false)?;
+        Ok(Flow::Continue)
+    }
+
+    /// Where each child of `step` ended up; a child never reached is not confirmed.
+    fn status_of_children(&self, step: &Step) -> Vec<Status> {
+        step.children
+            .iter()
+            .map(|&c| {
+                let child = &self.book.steps[c];
+                if child.task().is_some_and(|t| t.checked) {
+                    Status::Done
+                } else {
+                    self.recorder
+                        .outcome(&child.id())
+                        .map_or(Status::NotConfirmed, |o| o.status)
+                }
+            })
+            .collect()
+    }
+
+    /// A task (or a `manual` block) done by hand: the operator says how it went.
+    pub(super) fn manual_task(&mut self, step: &Step) -> Result<Flow> {
+        self.recorder.checkpoint(&self.book, true)?;
+        let view = self.view(step, "");
+        let (choice, note) = self.operator.task(&view)?;
+        let status = match choice {
+            TaskChoice::Done => Status::Done,
+            TaskChoice::Skip => Status::Skipped,
+            TaskChoice::Failed => Status::Failed,
+            TaskChoice::NotConfirmed => Status::NotConfirmed,
+            TaskChoice::Quit => return Ok(Flow::Interrupted),
+        };
+        let mut outcome = Outcome::new(step.id(), status);
+        outcome.note = note.map(|n| self.secrets.redact(&n));
+        self.record(outcome, status == Status::Failed)?;
+        if status == Status::Failed && !self.settings.attended() {
+            return self.after_unattended_failure(step, "");
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// After a step failed with nobody to ask: go on under `--keep-going`, else stop.
+    pub(super) fn after_unattended_failure(&mut self, step: &Step, script: &str) -> Result<Flow> {
+        let view = self.view(step, script);
+        Ok(match self.operator.failed(&view, "The step failed.")? {
+            FailureChoice::Ignore => Flow::Continue,
+            _ => Flow::Stop,
+        })
+    }
+}
