@@ -110,7 +110,6 @@ fn settings(mode: &ModeArgs, config: &Config, transcript: PathBuf) -> Result<Run
         } else {
             Mode::Interactive
         },
-        keep_going: mode.keep_going,
         allow_destructive: mode.allow_destructive,
         secret_names: mode
             .secrets
@@ -148,7 +147,7 @@ fn operator(mode: &ModeArgs, book: &Runbook) -> Result<Box<dyn Operator>> {
 
 /// The closing lines of a run: counts and where the transcript is.
 fn finish_message(operator: &mut dyn Operator, transcript: &Path, report: &crate::run::Report) {
-    operator.say(&format!("\n{}", report.counts.tally()));
+    operator.say(&format!("\n{}", report.record.counts.tally()));
     operator.say(&format!("Transcript: {}", transcript.display()));
 }
 

@@ -19,7 +19,7 @@ use crate::doc::{Runbook, Step, StepKind};
 use crate::error::{Error, Result};
 use crate::exec::Executor;
 use crate::operator::{Operator, View};
-use crate::record::{Counts, Outcome, RunInfo, RunState, now};
+use crate::record::{Outcome, RunInfo, RunRecord, RunState, now};
 use crate::secrets::Secrets;
 use crate::signals::Signals;
 use crate::source::Source;
@@ -36,17 +36,17 @@ enum Flow {
     Interrupted,
 }
 
-/// What a finished run reports, from which the exit code follows.
-#[derive(Debug, Clone, Copy)]
+/// What a finished run reports: its record, from which the exit code follows.
+#[derive(Debug, Clone)]
 pub struct Report {
-    pub counts: Counts,
+    pub record: RunRecord,
     pub interrupted: bool,
 }
 
 impl Report {
     /// 0 all done or skipped; 1 a failure; 3 steps not confirmed; 130 interrupted.
     pub fn exit_code(&self) -> i32 {
-        self.counts.exit_code(self.interrupted)
+        self.record.counts.exit_code(self.interrupted)
     }
 }
 
@@ -201,7 +201,7 @@ impl<'a> Run<'a> {
             Flow::Interrupted => RunState::Interrupted,
         };
         let transcript = self.recorder.transcript().to_path_buf();
-        let (counts, kept) = self.recorder.finish(&self.book, state)?;
+        let (record, kept) = self.recorder.finish(&self.book, state)?;
         if kept {
             self.operator.say(&format!(
                 "Shell state kept for `runsheet resume {}`.",
@@ -209,7 +209,7 @@ impl<'a> Run<'a> {
             ));
         }
         Ok(Report {
-            counts,
+            record,
             interrupted: flow == Flow::Interrupted,
         })
     }

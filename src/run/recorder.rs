@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::doc::{Runbook, Step};
 use crate::error::{Error, Result};
-use crate::record::{Counts, Outcome, RunInfo, RunState, now, settled};
+use crate::record::{Outcome, RunInfo, RunRecord, RunState, now, settled};
 use crate::source::Source;
 use crate::state::StateDir;
 use crate::transcript::journal::{self, Journal};
@@ -83,11 +83,6 @@ impl Recorder {
         settled(book, step, &self.outcomes)
     }
 
-    /// The counts so far.
-    pub fn counts(&self, book: &Runbook) -> Counts {
-        Counts::of(book, &self.outcomes)
-    }
-
     /// Records an outcome: journal first (survives a kill), transcript at
     /// checkpoints, or now if `urgent`.
     pub fn record(&mut self, book: &Runbook, outcome: Outcome, urgent: bool) -> Result<()> {
@@ -108,20 +103,20 @@ impl Recorder {
         Ok(())
     }
 
-    /// Ends the run in `state` and writes the transcript a last time. When
-    /// nothing is left for `resume` the private state goes; otherwise it
-    /// stays, and `true` says so.
-    pub fn finish(mut self, book: &Runbook, state: RunState) -> Result<(Counts, bool)> {
+    /// Ends the run in `state`, writes the transcript a last time, and gives
+    /// the run's record. When nothing is left for `resume` the private state
+    /// goes; otherwise it stays, and `true` says so.
+    pub fn finish(mut self, book: &Runbook, state: RunState) -> Result<(RunRecord, bool)> {
         self.info.finished = Some(now());
         self.info.state = state;
         self.checkpoint(book, true)?;
-        let counts = self.counts(book);
+        let record = RunRecord::new(self.info, book, &self.outcomes);
         // Unverified outputs are settled: resuming cannot verify them.
-        let done_with = state == RunState::Complete && counts.all_settled();
+        let done_with = state == RunState::Complete && record.counts.all_settled();
         if done_with {
             self.state.remove();
         }
-        Ok((counts, !done_with))
+        Ok((record, !done_with))
     }
 }
 

@@ -14,8 +14,6 @@ pub struct RunSettings {
     pub transcript: PathBuf,
     /// Who answers: a person at a terminal, or nobody (`--yes`).
     pub mode: Mode,
-    /// With nobody to ask: go on after a failure instead of stopping.
-    pub keep_going: bool,
     /// Destructive commands may run without a typed confirmation.
     pub allow_destructive: bool,
     /// Variable or placeholder names (or `*` patterns) whose values are
