@@ -13,6 +13,16 @@ pub enum Error {
     Read { path: PathBuf, source: io::Error },
     #[error("{} is a directory; give the path of a Markdown file", path.display())]
     IsDirectory { path: PathBuf },
+    #[error(
+        "{} is not a regular file (a device, a pipe or a socket); give the path of a Markdown file",
+        path.display()
+    )]
+    NotAFile { path: PathBuf },
+    #[error(
+        "{} is {len} bytes, more than the {max} bytes runsheet reads; a runbook that large is not one",
+        path.display()
+    )]
+    TooLarge { path: PathBuf, len: u64, max: u64 },
     #[error("{}:{line}: this is binary data (a NUL byte), not a Markdown document", path.display())]
     Binary { path: PathBuf, line: usize },
     #[error(

@@ -15,16 +15,53 @@ pub struct Source {
     line_starts: Vec<usize>,
 }
 
+/// The largest document runsheet reads: 256 MiB. Runbooks are a few
+/// kilobytes; anything near this is not one.
+pub const MAX_LEN: u64 = 256 << 20;
+
 impl Source {
-    /// Reads `path`, refusing directories, binary data and text that is not UTF-8.
+    /// Reads `path`, refusing directories, devices and pipes, files larger
+    /// than `MAX_LEN`, binary data and text that is not UTF-8.
     pub fn read(path: &Path) -> Result<Source> {
-        if path.is_dir() {
-            return Err(Error::IsDirectory { path: path.into() });
-        }
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        use std::io::Read as _;
+        let err = |source| Error::Read {
             path: path.into(),
             source,
-        })?;
+        };
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // Non-blocking, so that opening a pipe nobody writes does not hang;
+        // it is refused as soon as it is seen to be one.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(path)
+            .map_err(err)?;
+        let meta = file.metadata().map_err(err)?;
+        if meta.is_dir() {
+            return Err(Error::IsDirectory { path: path.into() });
+        }
+        if !meta.is_file() {
+            return Err(Error::NotAFile { path: path.into() });
+        }
+        if meta.len() > MAX_LEN {
+            return Err(Error::TooLarge {
+                path: path.into(),
+                len: meta.len(),
+                max: MAX_LEN,
+            });
+        }
+        // The file may grow while it is read: read no more than the limit.
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.take(MAX_LEN + 1)
+            .read_to_end(&mut bytes)
+            .map_err(err)?;
+        if bytes.len() as u64 > MAX_LEN {
+            return Err(Error::TooLarge {
+                path: path.into(),
+                len: bytes.len() as u64,
+                max: MAX_LEN,
+            });
+        }
         Source::from_bytes(path, bytes)
     }
 

@@ -79,6 +79,20 @@ fn check_output(out: &Path, input: &Path) -> Result<()> {
             out.display()
         )));
     }
+    if out.is_file()
+        && let Ok(text) = std::fs::read_to_string(out)
+        && let Ok(read) = crate::transcript::read(out, &text)
+        && let Some(info) = read.info
+    {
+        return Err(Error::usage(format!(
+            "-o {} already holds the transcript of run {} ({}); runsheet never replaces a transcript: \
+             `runsheet resume {}` continues that run, or choose another -o",
+            out.display(),
+            info.id,
+            info.state,
+            out.display()
+        )));
+    }
     let same = match (out.canonicalize(), input.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,

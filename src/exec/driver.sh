@@ -4,6 +4,9 @@
 # Every command here goes through `builtin`, so a runbook's own `printf` or `cd`
 # function cannot hijack the driver.
 builtin shopt -s expand_aliases
+# A hangup is runsheet's to handle (it stops the block and saves): the
+# session survives it, and what a block runs still gets the default action.
+builtin trap 'builtin :' HUP
 __rs_dir=$1
 __rs_nonce=$2
 builtin set --
@@ -20,6 +23,8 @@ __rs_snapshot() {
     builtin printf '\036\n'
     builtin umask
     builtin printf '%s\n' "$PWD"
+    # Last: a snapshot cut short (a full disk) lacks it, and is not taken.
+    builtin printf '\036end\n'
   } >| "$1" 2>/dev/null
 }
 # Before each command of a block that names secret variables: a value one of
@@ -61,6 +66,6 @@ while builtin read -r -u 3 __rs_path; do
   builtin trap - ERR
   builtin trap '' INT
   builtin set +eu +o errtrace
-  __rs_snapshot "$__rs_dir/state.new"
-  builtin printf '\036RS%s:%s\036' "$__rs_nonce" "$__rs_rc" >&5
+  __rs_snapshot "$__rs_dir/state.new" && __rs_saved=1 || __rs_saved=0
+  builtin printf '\036RS%s:%s:%s\036' "$__rs_nonce" "$__rs_rc" "$__rs_saved" >&5
 done

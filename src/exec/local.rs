@@ -34,6 +34,20 @@ impl LocalShell {
         }
     }
 
+    /// Whether the state an earlier part of the run saved can be restored:
+    /// `Err` names the snapshot file that is damaged.
+    pub fn check_restore(&self) -> std::result::Result<(), PathBuf> {
+        if !self.restore {
+            return Ok(());
+        }
+        super::snapshot::check(&self.dir).map_err(|damaged| damaged.0)
+    }
+
+    /// Starts from a fresh shell instead of restoring the saved state.
+    pub fn skip_restore(&mut self) {
+        self.restore = false;
+    }
+
     fn session(&mut self, sink: &mut dyn Sink) -> Result<&mut Session> {
         if self.session.is_none() {
             let mut session = Session::start(SessionOptions {

@@ -42,6 +42,9 @@ pub struct BlockEnd {
     pub timed_out: bool,
     /// Stopped because runsheet was asked to stop (Ctrl-C, SIGTERM, SIGHUP).
     pub interrupted: bool,
+    /// The shell state after the block was saved. When it could not be (a
+    /// full disk), the state saved after the block before stays.
+    pub state_saved: bool,
 }
 
 /// One persistent `bash --noprofile --norc` for a whole run.
@@ -79,6 +82,13 @@ impl Session {
         };
         let out_err = out_write.try_clone().map_err(session_err)?;
         let mut command = Command::new("bash");
+        if !options.interactive {
+            // Its own process group: a Ctrl-C or hangup at a terminal reaches
+            // runsheet, which stops the block and saves. Interactive sessions
+            // share the terminal's, so a block can read from it (`sudo`, a
+            // password prompt); the driver outlives a hangup there.
+            std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        }
         command
             .args(["--noprofile", "--norc", "-c", DRIVER, "runsheet"])
             .arg(&options.dir)
@@ -201,8 +211,13 @@ impl Session {
                 interrupted = true;
             }
             if timed_out || interrupted {
-                // Stop what the block started, never the session itself: TERM
-                // first, KILL to whatever is still there two seconds later.
+                // Stop the block and what it started, never the session
+                // itself: INT to the shell (its trap leaves the block), TERM
+                // to what the block started, KILL to whatever is still there
+                // two seconds later.
+                if stopping_since.is_none() {
+                    tree::interrupt(self.child.id());
+                }
                 let since = *stopping_since.get_or_insert_with(Instant::now);
                 let hard = since.elapsed() > Duration::from_secs(2);
                 tree::stop_new(self.child.id(), &before, hard);
@@ -211,11 +226,13 @@ impl Session {
         let _ = fs::remove_file(&path);
         let _ = fs::remove_file(&watch);
         match end {
-            Some(exit) => {
-                let _ = fs::rename(
-                    self.options.dir.join("state.new"),
-                    self.options.dir.join("state"),
-                );
+            Some((exit, state_saved)) => {
+                if state_saved {
+                    let _ = fs::rename(
+                        self.options.dir.join("state.new"),
+                        self.options.dir.join("state"),
+                    );
+                }
                 write_private(&self.options.dir.join("state.new"), b"")?;
                 Ok(BlockEnd {
                     exit: if timed_out {
@@ -229,27 +246,28 @@ impl Session {
                     session_restarted: false,
                     timed_out,
                     interrupted,
+                    state_saved,
                 })
             }
             None => self.restart_after_exit(started, sink),
         }
     }
 
-    /// Pulls the block's output out of `pending` up to its status sentinel.
-    fn take_status(&mut self, sink: &mut dyn FnMut(&[u8])) -> Option<i32> {
+    /// Pulls the block's output out of `pending` up to its status sentinel:
+    /// the block's exit status, and whether the state after it was saved.
+    fn take_status(&mut self, sink: &mut dyn FnMut(&[u8])) -> Option<(i32, bool)> {
         let tag = format!("\x1eRS{}:", self.nonce);
         let tag = tag.as_bytes();
         if let Some(at) = find(&self.pending, tag) {
             let rest = &self.pending[at + tag.len()..];
             if let Some(end) = rest.iter().position(|&b| b == 0x1e) {
-                let rc = std::str::from_utf8(&rest[..end])
-                    .ok()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(1);
+                let status = std::str::from_utf8(&rest[..end]).unwrap_or("");
+                let (rc, saved) = status.split_once(':').unwrap_or((status, "1"));
+                let (rc, saved) = (rc.parse().unwrap_or(1), saved == "1");
                 sink(&self.pending[..at]);
                 let consumed = at + tag.len() + end + 1;
                 self.pending.drain(..consumed);
-                return Some(rc);
+                return Some((rc, saved));
             }
             return None;
         }
@@ -290,6 +308,7 @@ impl Session {
             session_restarted: true,
             timed_out: false,
             interrupted: false,
+            state_saved: true,
         })
     }
 

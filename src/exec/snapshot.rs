@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Variables that belong to bash or to this login, never to the runbook.
 fn is_internal(name: &str) -> bool {
@@ -53,7 +53,10 @@ struct Snapshot<'a> {
     cwd: &'a str,
 }
 
+/// The sections of a whole snapshot; `None` when it was cut short (it ends
+/// in the driver's end mark) or is not one.
 fn split(text: &str) -> Option<Snapshot<'_>> {
+    let text = text.strip_suffix("\x1eend\n")?;
     let mut parts = text.split("\x1e\n");
     let variables = declarations(parts.next()?);
     let functions = parts.next()?;
@@ -62,6 +65,9 @@ fn split(text: &str) -> Option<Snapshot<'_>> {
     let mut tail = parts.next()?.lines();
     let umask = tail.next()?;
     let cwd = tail.next()?;
+    if parts.next().is_some() {
+        return None;
+    }
     Some(Snapshot {
         variables,
         functions,
@@ -84,14 +90,17 @@ fn declarations(text: &str) -> BTreeMap<&str, (&str, &str)> {
             i = text[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
             continue;
         };
-        let flags_end = rest.find(' ').unwrap_or(rest.len());
+        let Some(flags_end) = rest.find(' ') else {
+            // A declaration cut short: nothing after it to read.
+            break;
+        };
         let flags = &rest[..flags_end];
         let mut j = start + "declare -".len() + flags_end + 1;
         let name_start = j;
         while j < bytes.len() && bytes[j] != b'=' && bytes[j] != b'\n' {
             j += 1;
         }
-        let name = &text[name_start.min(bytes.len())..j];
+        let name = &text[name_start..j];
         if j < bytes.len() && bytes[j] == b'=' {
             j = value_end(bytes, j + 1);
         }
@@ -215,9 +224,31 @@ fn option_changes(base: &Snapshot, state: &Snapshot, var: &str, on: &str, off: &
     out
 }
 
+/// A snapshot file that is there but cannot be read whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damaged(pub PathBuf);
+
+/// Whether the snapshots a resume would restore are whole: `Err` names the
+/// first one that is there but damaged (cut short, not UTF-8, not one).
+pub fn check(dir: &Path) -> Result<(), Damaged> {
+    for name in ["base", "state"] {
+        let path = dir.join(name);
+        match fs::read(&path) {
+            Err(_) => {}
+            Ok(bytes) => {
+                let whole = std::str::from_utf8(&bytes).ok().and_then(split).is_some();
+                if !whole {
+                    return Err(Damaged(path));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A script that puts back what the runbook changed since the session began:
 /// variables it set or unset, its functions, aliases, options, umask and cwd.
-/// `None` when there is no snapshot to restore.
+/// `None` when there is no whole snapshot to restore (see `check`).
 pub fn restore_script(dir: &Path) -> Option<String> {
     let base_text = fs::read_to_string(dir.join("base")).ok()?;
     let state_text = fs::read_to_string(dir.join("state")).ok()?;
@@ -267,6 +298,32 @@ pub fn restore_script(dir: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A snapshot as the driver writes it.
+    const WHOLE: &str = "declare -- A=\"1\"\ndeclare -x B=\"é\"\n\x1e\nf () \n{ \n    :\n}\n\x1e\nalias k='echo'\n\x1e\n\x1e\n0022\n/tmp/x\n\x1eend\n";
+
+    #[test]
+    fn a_snapshot_cut_anywhere_is_damaged_and_never_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("base"), WHOLE).unwrap();
+        fs::write(dir.path().join("state"), WHOLE).unwrap();
+        assert_eq!(check(dir.path()), Ok(()));
+        assert!(restore_script(dir.path()).is_some());
+        for cut in 0..WHOLE.len() {
+            let bytes = &WHOLE.as_bytes()[..cut];
+            fs::write(dir.path().join("state"), bytes).unwrap();
+            assert_eq!(
+                check(dir.path()),
+                Err(Damaged(dir.path().join("state"))),
+                "cut at {cut}"
+            );
+            assert_eq!(restore_script(dir.path()), None, "cut at {cut}");
+            let _ = variables(dir.path());
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                let _ = declarations(text);
+            }
+        }
+    }
 
     #[test]
     fn values_are_unquoted() {

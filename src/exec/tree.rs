@@ -54,3 +54,11 @@ pub fn signal(pids: &[u32], hard: bool) {
 pub fn stop_new(root: u32, spared: &[u32], hard: bool) {
     signal(&descendants(root, spared), hard);
 }
+
+/// Asks the shell `pid` to leave the block it runs: its INT trap returns
+/// from the block, between commands, whatever the block does.
+pub fn interrupt(pid: u32) {
+    if let Some(pid) = Pid::from_raw(pid as i32) {
+        let _ = kill_process(pid, Signal::INT);
+    }
+}

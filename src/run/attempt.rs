@@ -55,11 +55,18 @@ impl Run<'_> {
         if end.timed_out {
             outcome.add(Reason::Timeout);
         }
-        if end.interrupted || interrupt.swap(false, Ordering::SeqCst) || end.exit == 130 {
+        let stopped = interrupt.swap(false, Ordering::SeqCst) || self.signals.terminating();
+        if end.interrupted || stopped || end.exit == 130 {
             outcome.add(Reason::Interrupted);
         }
         if end.session_restarted {
             outcome.add(Reason::Restarted);
+        }
+        if !end.state_saved {
+            self.operator.say(
+                "warning: the shell state after this block could not be saved (is the disk full?); \
+                 a resume would restore the state saved after the block before",
+            );
         }
         outcome.status = judge(command, &end, &mut outcome);
         if cleared.changed {

@@ -138,12 +138,32 @@ impl<'a> Run<'a> {
         info.finished = None;
         info.mode = settings.mode;
         let state = StateDir::open(&info.id)?;
-        let exec = crate::exec::LocalShell::new(
+        let mut exec = crate::exec::LocalShell::new(
             state.path.clone(),
             settings.cwd.clone(),
             settings.attended(),
             resuming,
         );
+        if let Err(damaged) = exec.check_restore() {
+            let what = format!(
+                "the shell state the run saved ({}) is damaged, so variables, functions and the \
+                 directory the earlier blocks set cannot be restored",
+                damaged.display()
+            );
+            let go_on = if settings.attended() {
+                operator.confirm_typed(&format!(
+                    "Careful: {what}. Go on in a fresh shell without them?"
+                ))?
+            } else {
+                None
+            };
+            if go_on != Some(true) {
+                return Err(Error::usage(format!(
+                    "{what}; nothing was run. Resume interactively to go on without them"
+                )));
+            }
+            exec.skip_restore();
+        }
         let recorder = Recorder::open(source, settings.transcript.clone(), info, outcomes, state)?;
         let mut secrets = Secrets::new(&settings.secret_names);
         let env: Vec<(String, String)> = std::env::vars().collect();
@@ -201,10 +221,16 @@ impl<'a> Run<'a> {
             Flow::Interrupted => RunState::Interrupted,
         };
         let transcript = self.recorder.transcript().to_path_buf();
+        let volatile = self.recorder.state_is_volatile();
         let (record, kept) = self.recorder.finish(&self.book, state)?;
         if kept {
+            let lost = if volatile {
+                " (there is no home directory to keep it in, so a reboot loses it)"
+            } else {
+                ""
+            };
             self.operator.say(&format!(
-                "Shell state kept for `runsheet resume {}`.",
+                "Shell state kept for `runsheet resume {}`{lost}.",
                 transcript.display()
             ));
         }

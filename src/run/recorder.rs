@@ -11,7 +11,7 @@ use crate::doc::{Runbook, Step};
 use crate::error::{Error, Result};
 use crate::record::{Outcome, RunInfo, RunRecord, RunState, now, settled};
 use crate::source::Source;
-use crate::state::StateDir;
+use crate::state::{OutputLock, StateDir, lock_output};
 use crate::transcript::journal::{self, Journal};
 use crate::transcript::render;
 
@@ -27,6 +27,8 @@ pub struct Recorder {
     state: StateDir,
     journal: Journal,
     last_render: Instant,
+    /// No other runner writes the transcript while this one does.
+    _output: OutputLock,
 }
 
 impl Recorder {
@@ -40,6 +42,7 @@ impl Recorder {
         mut outcomes: HashMap<String, Outcome>,
         state: StateDir,
     ) -> Result<Recorder> {
+        let output = lock_output(&transcript)?;
         outcomes.extend(journal::replay(&state.journal()));
         let journal = Journal::open(&state.journal())?;
         Ok(Recorder {
@@ -50,6 +53,7 @@ impl Recorder {
             state,
             journal,
             last_render: Instant::now(),
+            _output: output,
         })
     }
 
@@ -63,9 +67,9 @@ impl Recorder {
         &self.info
     }
 
-    /// The run's private state directory.
-    pub fn state_dir(&self) -> &Path {
-        &self.state.path
+    /// Whether a reboot loses the run's private state.
+    pub fn state_is_volatile(&self) -> bool {
+        self.state.volatile
     }
 
     /// Where the transcript goes.

@@ -53,7 +53,7 @@ impl Run<'_> {
 
     /// A task (or a `manual` block) done by hand: the operator says how it went.
     pub(super) fn manual_task(&mut self, step: &Step) -> Result<Flow> {
-        self.recorder.checkpoint(&self.book, true)?;
+        self.before_prompt()?;
         let view = self.view(step, "");
         let (choice, note) = self.operator.task(&view)?;
         let status = match choice {

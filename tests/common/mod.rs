@@ -150,8 +150,15 @@ impl Sandbox {
 
     /// The run directories under the state root.
     pub fn state_dirs(&self) -> Vec<PathBuf> {
+        // `locks/` holds the locks of transcripts being written, not a run's state.
         let mut dirs: Vec<PathBuf> = fs::read_dir(self.state_root())
-            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| !p.ends_with("locks"))
+                    .collect()
+            })
             .unwrap_or_default();
         dirs.sort();
         dirs
