@@ -230,6 +230,23 @@ mod tests {
     }
 
     #[test]
+    fn line_starts_as_the_parser_reads_lines_and_the_next_line() {
+        let s = src("a\r\nb\rc\nd");
+        assert_eq!(s.line_start(5), 3);
+        assert_eq!(
+            s.parser_line_start(5),
+            5,
+            "a lone CR ends a line for the parser"
+        );
+        assert_eq!(s.parser_line_start(3), 3, "a CRLF line starts after the LF");
+        assert_eq!(s.next_line_start(0), 3);
+        assert_eq!(s.next_line_start(3), 7);
+        assert_eq!(s.next_line_start(7), 8);
+        assert_eq!(s.next_line_start(8), 8);
+        assert_eq!(s.line_of(7), 3);
+    }
+
+    #[test]
     fn refuses_binary_and_bad_utf8_with_line() {
         let err = Source::from_bytes(Path::new("b.md"), b"a\nb\0".to_vec()).unwrap_err();
         assert_eq!(
