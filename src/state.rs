@@ -1,12 +1,10 @@
 //! Where a run keeps its private state: shell snapshots, the journal, the lock.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use std::os::unix::fs::OpenOptionsExt;
-
-use crate::exec::session::{private_dir, write_private};
+use crate::fsutil::{Open, open_private, private_dir, write_private};
 
 /// The private directory of one run, locked while a runner uses it.
 pub struct StateDir {
@@ -35,16 +33,7 @@ impl StateDir {
         let path = root().join(id);
         private_dir(&path)?;
         let lock_path = path.join("lock");
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&lock_path)
-            .map_err(|source| Error::Write {
-                path: lock_path.clone(),
-                source,
-            })?;
+        let lock = open_private(&lock_path, Open::Keep)?;
         if lock.try_lock().is_err() {
             return Err(Error::usage(format!(
                 "another runsheet is running this transcript (its state in {} is locked); wait for it to finish",
