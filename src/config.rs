@@ -1,11 +1,12 @@
 //! `runsheet.toml`: settings beside the runbook or in the user's config directory.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::exec::runner::{self, Runners};
+use crate::source::Lines;
 
 /// The file name runsheet looks for.
 pub const FILE_NAME: &str = "runsheet.toml";
@@ -18,7 +19,7 @@ pub struct Config {
     /// `sql = "psql \"$DATABASE_URL\" -f {file}"`. `{file}` is the block's
     /// file; without it the file is appended.
     #[serde(default)]
-    pub runners: BTreeMap<String, String>,
+    pub runners: Runners,
     #[serde(default)]
     pub secrets: SecretNames,
 }
@@ -46,12 +47,7 @@ impl Config {
                 config.secrets.names.extend(found.secrets.names);
             }
         }
-        config.runners = config
-            .runners
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .filter(|(_, v)| !v.trim().is_empty())
-            .collect();
+        config.runners = runner::configured(config.runners);
         Ok(config)
     }
 
@@ -64,8 +60,7 @@ impl Config {
             let at = e
                 .span()
                 .map(|s| {
-                    let line = text[..s.start].matches('\n').count() + 1;
-                    let column = s.start - text[..s.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+                    let (line, column) = Lines::new(&text).position(&text, s.start);
                     format!(":{line}:{column}")
                 })
                 .unwrap_or_default();

@@ -134,6 +134,14 @@ mod tests {
     }
 
     #[test]
+    fn the_danger_attribute_decides_before_the_script() {
+        assert!(assess(Some(false), "rm -rf dist/").is_empty());
+        assert_eq!(assess(Some(true), "ls"), vec!["marked danger".to_string()]);
+        assert_eq!(assess(None, "dropdb x"), vec!["dropdb".to_string()]);
+        assert!(assess(None, "ls").is_empty());
+    }
+
+    #[test]
     fn ordinary_commands_are_not() {
         for script in [
             "psql -c 'DELETE FROM users WHERE id = 3;'",

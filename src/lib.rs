@@ -7,6 +7,7 @@ pub mod diagnostic;
 pub mod doc;
 pub mod error;
 pub mod exec;
+pub mod fsutil;
 pub mod guard;
 pub mod operator;
 pub mod plan;

@@ -20,8 +20,13 @@ pub struct Secrets {
     names: Vec<String>,
 }
 
-/// Whether a variable name reads like a credential: `*TOKEN*`, `*SECRET*`,
-/// `*PASSWORD*`, `*PASSWD*`, `*CREDENTIAL*`, `*KEY*` (but not `*KEY_ID`).
+/// Whether a variable or placeholder name reads like a credential:
+/// `*TOKEN*`, `*SECRET*`, `*PASSWORD*`, `*PASSWD*`, `*CREDENTIAL*`,
+/// `*PRIVATE*`, `*API_KEY*` / `*APIKEY*`, or a `KEY` word (`SSH_KEY`,
+/// `deploy-keys`, `key_file`) but not `*KEY_ID` (`AWS_ACCESS_KEY_ID`). Case and
+/// `-` or `_` do not matter. The one definition: placeholders, environment
+/// variables and variables a block sets are all judged by it (how long a
+/// value must be to count is judged where values are, in `Secrets::add`).
 pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_uppercase().replace('-', "_");
     [
@@ -31,12 +36,14 @@ pub fn is_secret_name(name: &str) -> bool {
         "PASSWD",
         "CREDENTIAL",
         "PRIVATE",
+        "API_KEY",
+        "APIKEY",
     ]
     .iter()
     .any(|w| n.contains(w))
         || (n
             .split('_')
-            .any(|part| matches!(part, "KEY" | "APIKEY" | "SSHKEY" | "KEYS"))
+            .any(|part| matches!(part, "KEY" | "SSHKEY" | "KEYS"))
             && !n.ends_with("KEY_ID")
             && !n.ends_with("KEYID"))
 }
@@ -298,6 +305,15 @@ mod tests {
             "SSH_KEY",
             "PGPASSWD",
             "MY_CREDENTIALS",
+            "private_ip",
+            "deploy-keys",
+            "key_file",
+            "ssh-key-path",
+            "valid-jwt-token",
+            "x-api-key",
+            "stripeapikey",
+            "api-key-id",
+            "license-key",
         ] {
             assert!(is_secret_name(name), "{name}");
         }
@@ -307,6 +323,9 @@ mod tests {
             "MONKEY_COUNT",
             "PATH",
             "HOME",
+            "release-tag",
+            "hotkey",
+            "keycloak-realm",
         ] {
             assert!(!is_secret_name(name), "{name}");
         }

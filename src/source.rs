@@ -12,7 +12,54 @@ const BOM: &str = "\u{feff}";
 pub struct Source {
     pub path: PathBuf,
     pub text: String,
-    line_starts: Vec<usize>,
+    lines: Lines,
+}
+
+/// Where each line of a text starts: the one place a byte offset becomes a
+/// line and a column.
+#[derive(Debug, Clone)]
+pub struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    /// The lines of `text`, which end at line feeds (a CRLF line's carriage
+    /// return is part of the line).
+    pub fn new(text: &str) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+
+    /// Byte offset where the line holding `offset` starts.
+    pub fn line_start(&self, offset: usize) -> usize {
+        self.starts[self.line(offset) - 1]
+    }
+
+    /// Byte range of 1-based `line` in a text `len` bytes long, line ending included.
+    fn range(&self, line: usize, len: usize) -> std::ops::Range<usize> {
+        let start = self.starts.get(line - 1).copied().unwrap_or(len);
+        let end = self.starts.get(line).copied().unwrap_or(len);
+        start..end
+    }
+
+    /// 1-based line and column (in characters) of a byte offset in `text`,
+    /// the text these lines were found in.
+    pub fn position(&self, text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line(offset);
+        let start = self.starts[line - 1];
+        let column = text[start..offset].chars().count() + 1;
+        (line, column)
+    }
 }
 
 /// The largest document runsheet reads: 256 MiB. Runbooks are a few
@@ -73,23 +120,19 @@ impl Source {
             .then(|| bytes.iter().position(|&b| b == 0))
             .flatten()
         {
+            // Lines are counted by their line feeds, which a lossy reading keeps.
+            let before = String::from_utf8_lossy(&bytes[..at]);
             return Err(Error::Binary {
                 path: path.into(),
-                line: line_of(&bytes, at),
+                line: Lines::new(&before).line(before.len()),
             });
         }
         let text = String::from_utf8(bytes).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
             let bytes = e.as_bytes();
-            let line = line_of(bytes, at);
-            let line_start = bytes[..at]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1);
-            let column = String::from_utf8_lossy(&bytes[line_start..at])
-                .chars()
-                .count()
-                + 1;
+            // Valid up to `at`: the lossy reading is the text itself.
+            let before = String::from_utf8_lossy(&bytes[..at]);
+            let (line, column) = Lines::new(&before).position(&before, at);
             Error::Encoding {
                 path: path.into(),
                 line,
@@ -102,12 +145,10 @@ impl Source {
 
     /// Builds a source from text.
     pub fn from_text(path: &Path, text: String) -> Source {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Source {
             path: path.into(),
+            lines: Lines::new(&text),
             text,
-            line_starts,
         }
     }
 
@@ -147,40 +188,37 @@ impl Source {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = self.line_starts.partition_point(|&s| s <= offset);
-        let start = self.line_starts[line - 1];
-        let column = self.text[start..offset].chars().count() + 1;
-        (line, column)
+        self.lines.position(&self.text, offset)
     }
 
     /// 1-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
-        self.line_starts.partition_point(|&s| s <= offset)
+        self.lines.line(offset)
     }
 
     /// Byte offset where the line holding `offset` starts.
     pub fn line_start(&self, offset: usize) -> usize {
-        let line = self.line_starts.partition_point(|&s| s <= offset);
-        self.line_starts[line - 1]
+        self.lines.line_start(offset)
+    }
+
+    /// Byte offset where the line holding `offset` starts as the Markdown
+    /// parser reads lines: a lone carriage return ends a line for it too.
+    pub fn parser_line_start(&self, offset: usize) -> usize {
+        let start = self.line_start(offset);
+        self.text[start..offset]
+            .rfind('\r')
+            .map_or(start, |i| start + i + 1)
+    }
+
+    /// Byte offset of the start of the line after the one holding `offset`,
+    /// or the end of the text if that line is the last.
+    pub fn next_line_start(&self, offset: usize) -> usize {
+        self.lines.range(self.line_of(offset), self.text.len()).end
     }
 
     /// The text of 1-based `line`, without its line ending.
     pub fn line_text(&self, line: usize) -> &str {
-        let start = self
-            .line_starts
-            .get(line - 1)
-            .copied()
-            .unwrap_or(self.text.len());
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
-        self.text[start..end].trim_end_matches(['\n', '\r'])
+        self.text[self.lines.range(line, self.text.len())].trim_end_matches(['\n', '\r'])
     }
 
     /// The path as the user gave it, for messages.
@@ -209,10 +247,6 @@ impl Source {
     }
 }
 
-fn line_of(bytes: &[u8], at: usize) -> usize {
-    bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +264,23 @@ mod tests {
         assert_eq!(s.line_text(2), "çd");
         assert_eq!(s.line_ending(), "\n");
         assert_eq!(src("a\r\nb").line_ending(), "\r\n");
+    }
+
+    #[test]
+    fn line_starts_as_the_parser_reads_lines_and_the_next_line() {
+        let s = src("a\r\nb\rc\nd");
+        assert_eq!(s.line_start(5), 3);
+        assert_eq!(
+            s.parser_line_start(5),
+            5,
+            "a lone CR ends a line for the parser"
+        );
+        assert_eq!(s.parser_line_start(3), 3, "a CRLF line starts after the LF");
+        assert_eq!(s.next_line_start(0), 3);
+        assert_eq!(s.next_line_start(3), 7);
+        assert_eq!(s.next_line_start(7), 8);
+        assert_eq!(s.next_line_start(8), 8);
+        assert_eq!(s.line_of(7), 3);
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! lock), in a directory only its user can reach, and the lock that lets one
 //! runner at a time write a transcript.
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, DirBuilder, File};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::exec::session::write_private;
+use crate::fsutil::{Open, open_private, private_dir, write_private};
 
 /// The private directory of one run, locked while a runner uses it.
 pub struct StateDir {
@@ -141,17 +141,7 @@ pub fn lock_output(path: &Path) -> Result<OutputLock> {
 
 /// Opens (creating, 0600) a lock file, never through a symlink.
 fn lock_file(path: &Path) -> Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(path)
-        .map_err(|source| Error::Write {
-            path: path.into(),
-            source,
-        })
+    open_private(path, Open::Keep)
 }
 
 /// Makes sure the root of all runs' state is a directory of this user's
@@ -170,56 +160,6 @@ fn private_root(root: &Path) -> Result<()> {
             })?;
     }
     private_dir(root)
-}
-
-/// Creates `dir` (0700) if it is not there — `mkdir` fails rather than
-/// follow anything another user put there first — and checks that what is
-/// there is a real directory of this user's that nobody else can write.
-pub fn private_dir(dir: &Path) -> Result<()> {
-    match DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(source) => {
-            return Err(Error::Write {
-                path: dir.into(),
-                source,
-            });
-        }
-    }
-    let meta = fs::symlink_metadata(dir).map_err(|source| Error::Read {
-        path: dir.into(),
-        source,
-    })?;
-    let uid = rustix::process::geteuid().as_raw();
-    let unsafe_dir = |why: &str| {
-        Err(Error::usage(format!(
-            "refusing to keep a run's state in {}: {why}; another user could read or change it. \
-             Remove it, or set RUNSHEET_STATE_DIR to a directory of your own",
-            dir.display()
-        )))
-    };
-    if meta.file_type().is_symlink() {
-        return unsafe_dir("it is a symbolic link");
-    }
-    if !meta.is_dir() {
-        return unsafe_dir("it is not a directory");
-    }
-    if meta.uid() != uid {
-        return unsafe_dir(&format!("it belongs to uid {}, not to you", meta.uid()));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return unsafe_dir("others can write to it");
-    }
-    if meta.mode() & 0o077 != 0 {
-        // Ours, and only readable by others: tighten it.
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|source| {
-            Error::Write {
-                path: dir.into(),
-                source,
-            }
-        })?;
-    }
-    Ok(())
 }
 
 /// Records the pid of the shell of the run whose state is in `dir`, so that
@@ -241,42 +181,4 @@ fn live_session(dir: &Path) -> Option<u32> {
         .windows(needle.len())
         .any(|w| w == needle)
         .then_some(pid)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::os::unix::fs::symlink;
-
-    use super::*;
-
-    #[test]
-    fn a_state_directory_others_can_write_or_that_is_a_link_is_refused() {
-        let tmp = tempfile::tempdir().unwrap();
-        let fine = tmp.path().join("fine");
-        private_dir(&fine).unwrap();
-        assert_eq!(
-            fs::metadata(&fine).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
-        // Ours and only readable by others: tightened, not refused.
-        fs::set_permissions(&fine, fs::Permissions::from_mode(0o755)).unwrap();
-        private_dir(&fine).unwrap();
-        assert_eq!(
-            fs::metadata(&fine).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
-        let open = tmp.path().join("open");
-        fs::create_dir(&open).unwrap();
-        fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
-        let e = private_dir(&open).unwrap_err().to_string();
-        assert!(e.contains("others can write to it"), "{e}");
-        let link = tmp.path().join("link");
-        symlink(&fine, &link).unwrap();
-        let e = private_dir(&link).unwrap_err().to_string();
-        assert!(e.contains("symbolic link"), "{e}");
-        let file = tmp.path().join("file");
-        fs::write(&file, "").unwrap();
-        let e = private_dir(&file).unwrap_err().to_string();
-        assert!(e.contains("not a directory"), "{e}");
-    }
 }

@@ -8,3 +8,4 @@ mod hostile;
 mod interactive;
 mod run;
 mod safety;
+mod secret_names;

@@ -162,7 +162,8 @@ pub struct Placeholder {
     pub name: String,
     /// 0-based line within the block.
     pub line: usize,
-    /// Looks like a password or token: asked without echo, redacted.
+    /// Named like a credential (`secrets::is_secret_name`): asked without
+    /// echo, redacted.
     pub secret: bool,
 }
 
@@ -202,7 +203,7 @@ pub fn placeholders(script: &str) -> Vec<Placeholder> {
             .chain(your_tokens(code))
         {
             if !out.iter().any(|p| p.token == token) {
-                let secret = is_secret_name(&name);
+                let secret = crate::secrets::is_secret_name(&name);
                 out.push(Placeholder {
                     token,
                     name,
@@ -214,26 +215,6 @@ pub fn placeholders(script: &str) -> Vec<Placeholder> {
         heredoc_end = heredoc_delimiter(code);
     }
     out
-}
-
-/// Whether a name reads like a credential: asked without echo and redacted.
-pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    [
-        "password",
-        "passwd",
-        "secret",
-        "token",
-        "credential",
-        "api-key",
-        "api_key",
-        "apikey",
-        "private-key",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
-        || n.ends_with("_key")
-        || n.ends_with("-key")
 }
 
 fn strip_comment(line: &str) -> &str {
@@ -432,6 +413,7 @@ mod tests {
                       sort < input.txt > out.txt 2>&1\n\
                       cat <<EOF > page.html\n<html><b>[NOT A FIELD]</b> <token></html>\nEOF\n\
                       f=$(mktemp /tmp/x.XXXXXX); tr '[A-Z]' '[a-z]'; [[ -f x ]]; echo ${ARR[IDX]}\n\
+                      ssh -i <deploy-keys> admin@<private_ip>\n\
                       # <not-this>: comments are prose\n";
         let found: Vec<(String, bool)> = placeholders(script)
             .into_iter()
@@ -446,6 +428,8 @@ mod tests {
                 ("SHA".into(), false),
                 ("XXXXXXXX".into(), false),
                 ("your-production-admin-token".into(), true),
+                ("deploy-keys".into(), true),
+                ("private_ip".into(), true),
             ]
         );
     }

@@ -1,10 +1,17 @@
 //! The document: parsing Markdown into steps, and the model they live in.
 
 pub mod attrs;
+mod fence;
 pub mod fields;
+mod hints;
+mod lint;
+pub mod markdown;
 pub mod model;
 pub mod mojibake;
 pub mod parse;
+mod pieces;
+mod tidy;
+mod walk;
 
 pub use model::{Command, Fence, Runbook, Runner, Span, Step, StepKind, Task};
 pub use parse::{parse, parse_with};

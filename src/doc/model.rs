@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::attrs::Attrs;
 use crate::diagnostic::Diagnostic;
+pub use crate::exec::runner::Runner;
 
 /// A byte range in the source text.
 pub type Span = Range<usize>;
@@ -109,15 +110,6 @@ pub struct Command {
     pub fence: Fence,
 }
 
-/// How a block is run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Runner {
-    /// Sourced into the run's one bash session.
-    Shell,
-    /// Written to a file and run by this program from inside the session.
-    Program(String),
-}
-
 /// Where a fence sits, so output can be inserted right under it.
 #[derive(Debug, Clone)]
 pub struct Fence {
@@ -134,6 +126,21 @@ pub struct Fence {
 }
 
 impl Step {
+    /// A step not yet in a runbook: `Runbook::push` gives it its index and
+    /// its place under a parent.
+    pub fn new(kind: StepKind, span: Span, line: usize, heading: Path, text: String) -> Step {
+        Step {
+            index: 0,
+            kind,
+            span,
+            line,
+            heading,
+            text,
+            parent: None,
+            children: Vec::new(),
+        }
+    }
+
     /// The stable id used in transcripts: the `name=` attribute, else `s{n}`.
     pub fn id(&self) -> String {
         match &self.kind {
@@ -263,6 +270,20 @@ pub struct PlanStep {
 }
 
 impl Runbook {
+    /// Adds `step` at the end, under `parent` (a step added before it), and
+    /// returns its index: the one place indices, parents and children are set.
+    pub fn push(&mut self, mut step: Step, parent: Option<usize>) -> usize {
+        let index = self.steps.len();
+        step.index = index;
+        step.parent = parent;
+        step.children.clear();
+        if let Some(p) = parent {
+            self.steps[p].children.push(index);
+        }
+        self.steps.push(step);
+        index
+    }
+
     /// Indices of the top-level steps, in document order.
     pub fn roots(&self) -> impl Iterator<Item = usize> + '_ {
         self.steps
@@ -309,5 +330,43 @@ impl Runbook {
         self.diagnostics
             .iter()
             .any(|d| d.severity == crate::diagnostic::Severity::Error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(line: usize) -> Step {
+        let kind = StepKind::Task(Task {
+            checked: false,
+            marker: 0..3,
+            in_fence: None,
+        });
+        Step::new(kind, 0..3, line, Path::default(), format!("t{line}"))
+    }
+
+    #[test]
+    fn push_numbers_steps_in_order_and_wires_parents_to_children() {
+        let mut book = Runbook::default();
+        let a = book.push(task(1), None);
+        let b = book.push(task(2), Some(a));
+        let c = book.push(task(3), Some(b));
+        let d = book.push(task(4), Some(a));
+        let e = book.push(task(5), None);
+        assert_eq!([a, b, c, d, e], [0, 1, 2, 3, 4]);
+        for (i, step) in book.steps.iter().enumerate() {
+            assert_eq!(step.index, i, "an index is the position");
+            for &child in &step.children {
+                assert!(child > i, "children come after their parent");
+                assert_eq!(book.steps[child].parent, Some(i));
+            }
+            if let Some(p) = step.parent {
+                assert!(book.steps[p].children.contains(&i));
+            }
+        }
+        assert_eq!(book.steps[a].children, [b, d]);
+        assert_eq!(book.roots().collect::<Vec<_>>(), [a, e]);
+        assert_eq!(book.steps[e].id(), "s5");
     }
 }

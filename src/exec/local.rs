@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use super::session::write_private;
 use super::watch::Seen;
 use super::{Block, BlockEnd, Executor, Session, SessionOptions, Sink};
 use crate::doc::Runner;
 use crate::error::Result;
+use crate::fsutil::write_private;
 
 /// The run's bash session on this machine.
 pub struct LocalShell {
@@ -75,11 +75,7 @@ impl LocalShell {
                 let file = self.dir.join(format!("{}.code", block.id));
                 write_private(&file, block.script.as_bytes())?;
                 let quoted = shell_words::quote(&file.to_string_lossy()).into_owned();
-                if program.contains("{file}") {
-                    program.replace("{file}", &quoted)
-                } else {
-                    format!("{program} {quoted}")
-                }
+                super::runner::program_line(program, &quoted)
             }
         };
         if let Some(dir) = block.cwd {

@@ -1,11 +1,13 @@
 //! Running blocks: the executor seam the run loop talks to, the local bash
-//! session behind it, its state snapshots, output capture and redaction.
+//! session behind it, its state snapshots, output capture and redaction, and
+//! which fence languages run how.
 
 pub mod capture;
 pub mod editor;
 pub mod local;
 pub mod output;
 pub mod pty;
+pub mod runner;
 pub mod session;
 pub mod snapshot;
 pub mod tree;

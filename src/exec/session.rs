@@ -1,9 +1,8 @@
 //! The run's one bash session: blocks are sourced into it so shell state carries over.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -16,6 +15,7 @@ use super::pty;
 use super::snapshot;
 use super::tree;
 use crate::error::{Error, Result};
+use crate::fsutil::write_private;
 
 const DRIVER: &str = include_str!("driver.sh");
 
@@ -360,36 +360,6 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Writes a file only the user can read.
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|source| Error::Write {
-            path: path.into(),
-            source,
-        })?;
-    file.write_all(bytes).map_err(|source| Error::Write {
-        path: path.into(),
-        source,
-    })
-}
-
-/// Makes a private directory (0700).
-pub fn private_dir(path: &Path) -> Result<()> {
-    fs::create_dir_all(path).map_err(|source| Error::Write {
-        path: path.into(),
-        source,
-    })?;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(|source| Error::Write {
-        path: path.into(),
-        source,
-    })
-}
-
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -406,6 +376,7 @@ fn rand_u64() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fsutil::private_dir;
 
     fn session() -> (tempfile::TempDir, Session) {
         session_with(false)

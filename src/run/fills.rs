@@ -31,6 +31,7 @@ impl Run<'_> {
             if !filled.contains(&p.token) {
                 continue;
             }
+            // `--secret` and `[secrets] names` too, beyond the placeholder's own name.
             let secret = p.secret || self.secrets.is_secret(&p.name);
             let value = match self.fills.values.get(&p.token) {
                 Some(v) => Some(v.clone()),

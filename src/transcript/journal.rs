@@ -2,12 +2,12 @@
 //! step, written as each step ends, so a killed run loses at most the step in flight.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::fsutil::{Open, open_private};
 use crate::record::Outcome;
 
 /// An open journal.
@@ -19,15 +19,7 @@ pub struct Journal {
 impl Journal {
     /// Opens (creating, 0600) the journal at `path` for appending.
     pub fn open(path: &Path) -> Result<Journal> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|source| Error::Write {
-                path: path.into(),
-                source,
-            })?;
+        let file = open_private(path, Open::Append)?;
         Ok(Journal {
             path: path.into(),
             file,

@@ -13,11 +13,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
-
 use super::marker::{self, Marker};
 use super::sha256;
-use crate::doc::parse::options;
+use crate::doc::markdown::{self, CodeBlockKind, Event, Tag, TagEnd};
 use crate::error::{Error, Result};
 use crate::record::{Outcome, RunInfo, Status};
 
@@ -289,7 +287,7 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
         0
     };
     let body = &text[base..];
-    for (event, range) in Parser::new_ext(body, options(body)).into_offset_iter() {
+    for (event, range) in markdown::events(body) {
         let range = range.start + base..range.end + base;
         match event {
             Event::Html(html) if marker::is_open(&html) && open.is_none() => {

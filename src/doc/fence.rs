@@ -1,0 +1,418 @@
+//! Fenced blocks: where each sits (its container's prefix, whether it is
+//! closed, where output goes under it), the command a runnable one becomes,
+//! and the `[ ] item` tasks a plain-text one holds.
+
+use std::ops::Range;
+
+use super::attrs::parse_info;
+use super::hints::comment_hint;
+use super::model::{Command, Fence, Path, Runbook, Step, StepKind, Task};
+use super::tidy::tidy;
+use crate::diagnostic::Severity;
+use crate::exec::runner::{self, Language, Runners};
+use crate::source::Source;
+
+/// A fenced block being read.
+pub(super) struct OpenFence {
+    pub start: usize,
+    pub info: String,
+    pub code: String,
+}
+
+/// Where a fence ends, and what its lines look like.
+struct Geometry {
+    fence: Fence,
+    /// Length of the opening marker (```` ``` ````, `~~~~`).
+    marker_len: usize,
+    /// Where the block's last line (the closing fence, if closed) starts.
+    last_line_start: usize,
+}
+
+/// The geometry of the fence opened by `open` whose block (as the parser
+/// gives its range) ends at `end`.
+fn geometry(source: &Source, open: &OpenFence, end: usize) -> Geometry {
+    let text = &source.text;
+    let line_start = source.parser_line_start(open.start);
+    let opener = &text[open.start..];
+    let fence_char = opener.as_bytes()[0];
+    let marker_len = opener.bytes().take_while(|&b| b == fence_char).count();
+    let marker = opener[..marker_len].to_string();
+    let prefix = continuation_prefix(&text[line_start..open.start]);
+    // A closed fence's range ends at its closing line (without the line ending);
+    // an unclosed one runs to the end of its container, line ending included.
+    let last_line_start = source.line_start(end.saturating_sub(1).max(open.start));
+    let last_line = text[last_line_start..end].trim_end_matches(['\n', '\r']);
+    // Where both could be (the range ends at the end of a text without a final
+    // line ending), the block's content tells: an unclosed fence's last line is
+    // its content's last line.
+    let looks_like_fence = |line: &str| {
+        let rest = line.trim();
+        rest.len() >= marker_len && rest.bytes().all(|b| b == fence_char)
+    };
+    let content_last = open
+        .code
+        .trim_end_matches(['\n', '\r'])
+        .lines()
+        .last()
+        .unwrap_or("");
+    let ends_with_newline = text[..end].ends_with('\n');
+    let closed = last_line_start > line_start
+        && !ends_with_newline
+        && without_container(last_line, &prefix).is_some_and(looks_like_fence)
+        && !(end == text.len() && !open.code.is_empty() && content_last.trim() == last_line.trim());
+    let (insert_at, at_eof_without_newline) = if closed {
+        match text[end..].find('\n') {
+            Some(i) => (end + i + 1, false),
+            None => (text.len(), true),
+        }
+    } else {
+        (end, !text[..end].ends_with('\n'))
+    };
+    Geometry {
+        fence: Fence {
+            insert_at,
+            closed,
+            marker,
+            prefix,
+            at_eof_without_newline,
+        },
+        marker_len,
+        last_line_start,
+    }
+}
+
+/// The step a fenced block becomes, added to `book` under `parent`: a
+/// command if its language runs (its index returned), tasks for the boxes of
+/// a plain-text block, else nothing (a warning if code has no runner).
+pub(super) fn close(
+    source: &Source,
+    runners: &Runners,
+    book: &mut Runbook,
+    path: &Path,
+    parent: Option<usize>,
+    open: OpenFence,
+    end: usize,
+) -> Option<usize> {
+    let text = &source.text;
+    let Geometry {
+        fence,
+        marker_len,
+        last_line_start,
+    } = geometry(source, &open, end);
+    let (lang, attrs) = match parse_info(&open.info) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            // The parser gives the info string with escapes and entities
+            // decoded: its offsets match the source only when nothing was.
+            let raw = text[open.start + marker_len..].lines().next().unwrap_or("");
+            let info_at = if raw.starts_with(&open.info) {
+                open.start + marker_len + e.offset
+            } else {
+                open.start + marker_len
+            };
+            book.diagnostics
+                .push(source.diagnostic(Severity::Error, info_at, e.message, e.hint));
+            return None;
+        }
+    };
+    let runner = match runner::resolve(&lang, attrs.runner.as_deref(), runners) {
+        Language::Run(runner) => runner,
+        Language::Shown => {
+            if runner::is_plain_text(&lang) {
+                let body_start = text[open.start..]
+                    .find('\n')
+                    .map_or(end, |i| open.start + i + 1);
+                let body_end = if fence.closed { last_line_start } else { end };
+                checkboxes(
+                    source,
+                    book,
+                    path,
+                    parent,
+                    body_start..body_end.max(body_start),
+                    &fence,
+                );
+            }
+            return None;
+        }
+        Language::NoRunner => {
+            book.diagnostics.push(source.diagnostic(
+                Severity::Warning,
+                open.start + marker_len,
+                format!("runsheet has no runner for `{lang}` blocks; this one is shown, not run"),
+                Some(format!(
+                    "set one in runsheet.toml ([runners] {lang} = \"...\"), or with {{runner=...}} on the fence"
+                )),
+            ));
+            return None;
+        }
+    };
+    if !fence.closed {
+        book.diagnostics.push(source.diagnostic(
+            Severity::Warning,
+            open.start,
+            "this fence is never closed, so it runs to the end of its container",
+            Some(format!("close it with a line of {}", fence.marker)),
+        ));
+    }
+    let first_line = open
+        .code
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .or_else(|| open.code.lines().map(str::trim).find(|l| !l.is_empty()))
+        .unwrap_or("")
+        .to_string();
+    let mut command = Command {
+        lang,
+        runner,
+        attrs,
+        hint: comment_hint(&open.code),
+        destructive: Vec::new(),
+        code: open.code,
+        fence,
+    };
+    command.destructive = crate::guard::assess(command.attrs.danger, &command.script());
+    let step = Step::new(
+        StepKind::Command(Box::new(command)),
+        open.start..end,
+        source.line_of(open.start),
+        path.clone(),
+        first_line,
+    );
+    Some(book.push(step, parent))
+}
+
+/// `[ ] item`, `- [ ] item`, `### [ ] Heading` lines inside a plain fence: tasks.
+fn checkboxes(
+    source: &Source,
+    book: &mut Runbook,
+    path: &Path,
+    parent: Option<usize>,
+    body: Range<usize>,
+    fence: &Fence,
+) {
+    let mut at = body.start;
+    for line in source.text[body.clone()].split_inclusive('\n') {
+        let line_start = at;
+        at += line.len();
+        let Some(rest) = without_container(line.trim_end_matches(['\n', '\r']), &fence.prefix)
+        else {
+            continue;
+        };
+        let content = rest.trim_start_matches([' ', '\t']);
+        let content = content.trim_start_matches('#').trim_start_matches(' ');
+        let content = strip_list_marker(content);
+        let checked = if content.starts_with("[ ]") {
+            false
+        } else if content.starts_with("[x]") || content.starts_with("[X]") {
+            true
+        } else {
+            continue;
+        };
+        let after = &content[3..];
+        if !(after.is_empty() || after.starts_with([' ', '\t'])) {
+            continue;
+        }
+        let line_text = line.trim_end_matches(['\n', '\r']);
+        let box_at = line_start + (line_text.len() - content.len());
+        let task = StepKind::Task(Task {
+            checked,
+            marker: box_at..box_at + 3,
+            in_fence: Some(Box::new(fence.clone())),
+        });
+        let step = Step::new(
+            task,
+            box_at..box_at + 3,
+            source.line_of(box_at),
+            path.clone(),
+            tidy(after),
+        );
+        book.push(step, parent);
+    }
+}
+
+fn strip_list_marker(text: &str) -> &str {
+    if let Some(rest) = text
+        .strip_prefix(['-', '*', '+'])
+        .filter(|r| r.starts_with(' '))
+    {
+        return rest.trim_start_matches(' ');
+    }
+    let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits > 0
+        && let Some(rest) = text[digits..]
+            .strip_prefix(['.', ')'])
+            .filter(|r| r.starts_with(' '))
+    {
+        return rest.trim_start_matches(' ');
+    }
+    text
+}
+
+/// What starts each continuation line of a block whose first line begins
+/// with `opener` (`> - `, `1. `, tabs): quote markers kept, list markers
+/// turned to spaces, and a space after a `>` that had none (`>*`), since a
+/// parser takes one space after `>` as part of the quote marker.
+fn continuation_prefix(opener: &str) -> String {
+    let mut out = String::with_capacity(opener.len() + 2);
+    let mut chars = opener.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '>' => {
+                out.push('>');
+                if !matches!(chars.peek(), Some(' ' | '\t')) {
+                    out.push(' ');
+                }
+            }
+            '\t' => out.push('\t'),
+            // A byte-order mark is no indentation.
+            '\u{feff}' => {}
+            _ => out.push(' '),
+        }
+    }
+    out
+}
+
+/// `line` with the container prefix of its block taken off: each `>` of the
+/// prefix must be there (spaces around it are optional); `None` if one is missing.
+fn without_container<'l>(line: &'l str, prefix: &str) -> Option<&'l str> {
+    let mut rest = line;
+    for c in prefix.chars() {
+        match c {
+            '>' => rest = rest.trim_start_matches([' ', '\t']).strip_prefix('>')?,
+            _ => rest = rest.strip_prefix([' ', '\t']).unwrap_or(rest),
+        }
+    }
+    Some(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::doc::parse;
+
+    fn parse_str(text: &str) -> Runbook {
+        parse(&Source::from_text(Path::new("t.md"), text.to_string()))
+    }
+
+    #[test]
+    fn fence_geometry_in_containers() {
+        let text = "> - ```bash\n>   q\n>   ```\n";
+        let book = parse_str(text);
+        let c = book.steps[0].command().unwrap();
+        assert_eq!(c.fence.prefix, ">   ");
+        assert!(c.fence.closed);
+        assert_eq!(c.fence.insert_at, text.len());
+        assert_eq!(c.code, "q\n");
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_the_line_before_a_fence() {
+        let book = parse_str("text\r```bash\nls\n```\n");
+        let c = book.steps[0].command().unwrap();
+        assert_eq!(c.fence.prefix, "");
+        assert!(c.fence.closed);
+    }
+
+    #[test]
+    fn unclosed_fence_is_a_warning_and_known() {
+        let book = parse_str("~~~~bash\nunclosed");
+        let c = book.steps[0].command().unwrap();
+        assert!(!c.fence.closed);
+        assert!(c.fence.at_eof_without_newline);
+        assert_eq!(c.fence.marker, "~~~~");
+        assert!(book.diagnostics[0].message.contains("never closed"));
+    }
+
+    #[test]
+    fn shown_languages_are_not_steps_and_unknown_ones_warn() {
+        let book = parse_str(
+            "```\necho plain\n```\n```json\n{\"a\": \"[ ] no\"}\n```\n```markdown\n- [ ] example\n```\n```sql\nselect 1;\n```\n```\n[ ] boxed\n```\n",
+        );
+        let kinds: Vec<_> = book
+            .steps
+            .iter()
+            .map(|s| (s.kind_name(), s.text.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![("task", "boxed")],
+            "only the plain fence's box is a step"
+        );
+        let messages: Vec<_> = book
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert!(
+            messages.iter().any(|m| m.contains("no runner for `sql`")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn boxes_in_a_plain_fence_belong_to_the_task_around_it() {
+        let text = "- [ ] Outer\n  ```\n  [ ] inner\n  - [x] done\n  ```\n";
+        let book = parse_str(text);
+        let found: Vec<_> = book
+            .steps
+            .iter()
+            .map(|s| {
+                (
+                    s.text.as_str(),
+                    s.parent,
+                    s.task().unwrap().in_fence.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("Outer", None, false),
+                ("inner", Some(0), true),
+                ("done", Some(0), true)
+            ]
+        );
+        assert_eq!(book.steps[0].children, [1, 2]);
+        assert_eq!(&text[book.steps[2].span.clone()], "[x]");
+    }
+
+    #[test]
+    fn danger_decides_what_the_guard_says() {
+        let book = parse_str(
+            "```bash\nrm -rf /tmp/x\n```\n```bash {danger=false}\nrm -rf dist\n```\n```bash {danger=true}\nls\n```\n",
+        );
+        let found: Vec<_> = book
+            .steps
+            .iter()
+            .map(|s| s.command().unwrap().destructive.clone())
+            .collect();
+        assert_eq!(
+            found,
+            [
+                vec!["rm -r".to_string()],
+                vec![],
+                vec!["marked danger".to_string()]
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_attribute_is_an_error_at_its_column() {
+        let book = parse_str("text\n\n```bash {nmae=x}\nls\n```\n");
+        assert!(book.has_errors());
+        let d = &book.diagnostics[0];
+        assert_eq!((d.line, d.column), (3, 10));
+    }
+
+    #[test]
+    fn prompt_lines_are_what_runs() {
+        let book = parse_str("```bash\n$ echo a \\\n  b\nout a b\n$ ls\n```\n");
+        assert_eq!(
+            book.steps[0].command().unwrap().script(),
+            "echo a \\\n  b\nls\n"
+        );
+    }
+}
