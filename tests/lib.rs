@@ -3,6 +3,7 @@ mod common;
 mod constructs;
 mod corpus;
 mod crash;
+mod faults;
 mod fuzz_replay;
 mod hostile;
 mod interactive;

@@ -754,7 +754,19 @@ fn timeout_attribute_stops_the_block_and_its_background_job() {
 
 /// SIGTERM or SIGHUP to an unattended runsheet during a long block: it stops
 /// the block, saves, exits 130, and `resume --yes` finishes the run.
+/// Who a stop signal is sent to: runsheet alone, or its whole process group,
+/// as a terminal that hangs up sends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Runsheet,
+    Group,
+}
+
 fn signal_saves_and_resume_finishes(sig: Signal, base: u32) {
+    signal_to_saves_and_resume_finishes(sig, base, Target::Runsheet);
+}
+
+fn signal_to_saves_and_resume_finishes(sig: Signal, base: u32, target: Target) {
     let long = nap(base);
     let _reaper = Reaper(vec![long.clone()]);
     let sandbox = Sandbox::new();
@@ -778,19 +790,27 @@ fn signal_saves_and_resume_finishes(sig: Signal, base: u32) {
             "#,
         ),
     );
-    let mut child = sandbox
-        .command()
+    let mut command = sandbox.command();
+    command
         .args(["run", "--yes", RUNBOOK, "-o", OUT])
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn runsheet");
+        .stderr(Stdio::piped());
+    // A group of its own, as a job of a terminal's shell is.
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command.spawn().expect("spawn runsheet");
     assert!(
         wait_for(Duration::from_secs(10), || !sleepers(&long).is_empty()),
         "the long block did not start"
     );
     let sent = Instant::now();
-    signal(child.id(), sig);
+    match target {
+        Target::Runsheet => signal(child.id(), sig),
+        Target::Group => {
+            if let Some(group) = Pid::from_raw(child.id() as i32) {
+                let _ = rustix::process::kill_process_group(group, sig);
+            }
+        }
+    }
     let status = loop {
         if let Some(status) = child.try_wait().expect("try_wait") {
             break status;
@@ -812,6 +832,9 @@ fn signal_saves_and_resume_finishes(sig: Signal, base: u32) {
     assert!(transcript.contains("state=interrupted"), "{transcript}");
     let line = record(&transcript, "s2");
     assert!(line.contains("how=interrupted"), "{line}");
+    // What happened, not a story: the shell did not end, nothing restarted.
+    assert!(!line.contains("restarted"), "{line}");
+    assert!(!transcript.contains("ended the shell"), "{transcript}");
     assert!(!transcript.contains("<!--rs:out id=s3 "), "{transcript}");
 
     sandbox.write("nap", "0");
@@ -830,6 +853,16 @@ fn sigterm_during_a_block_saves_exits_130_and_resume_finishes() {
 #[test]
 fn sighup_during_a_block_saves_exits_130_and_resume_finishes() {
     signal_saves_and_resume_finishes(Signal::HUP, 1241);
+}
+
+#[test]
+fn a_hangup_of_the_whole_terminal_is_recorded_as_an_interruption_and_resume_finishes() {
+    signal_to_saves_and_resume_finishes(Signal::HUP, 1244, Target::Group);
+}
+
+#[test]
+fn ctrl_c_to_the_whole_terminal_stops_an_unattended_run_and_resume_finishes() {
+    signal_to_saves_and_resume_finishes(Signal::INT, 1245, Target::Group);
 }
 
 /// Starts a background job on purpose and checks on it in the next blocks.

@@ -84,6 +84,8 @@ fn check_output(out: &Path, input: &Path) -> Result<()> {
         && let Ok(read) = crate::transcript::read(out, &text)
         && let Some(info) = read.info
     {
+        // A run writing it right now says so first.
+        drop(crate::state::lock_output(out)?);
         return Err(Error::usage(format!(
             "-o {} already holds the transcript of run {} ({}); runsheet never replaces a transcript: \
              `runsheet resume {}` continues that run, or choose another -o",

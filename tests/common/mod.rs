@@ -453,6 +453,12 @@ pub struct Pty {
 }
 
 impl Pty {
+    /// The process id of runsheet on this terminal: it leads the terminal's
+    /// session and process group.
+    pub fn pid(&self) -> u32 {
+        self.session.get_process().pid().as_raw() as u32
+    }
+
     /// Everything printed so far, escape sequences removed.
     pub fn screen(&self) -> String {
         strip_escapes(&String::from_utf8_lossy(&self.raw))
