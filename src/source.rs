@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, Result};
 
@@ -245,6 +247,15 @@ impl Source {
             excerpt: self.line_text(line).to_string(),
         }
     }
+}
+
+/// sha256 of a document's text, hex: recorded when a run begins, so that a
+/// transcript's text can be checked against the document it was made from.
+pub fn sha256(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -116,7 +116,7 @@ pub fn lock_output(path: &Path) -> Result<OutputLock> {
         path: path.into(),
         source,
     })?;
-    let key = crate::transcript::sha256(&dir.join(name).to_string_lossy());
+    let key = crate::source::sha256(&dir.join(name).to_string_lossy());
     let lock_path = locks.join(&key[..32]);
     loop {
         let file = lock_file(&lock_path)?;

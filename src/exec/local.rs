@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
+use super::runner::Runner;
 use super::watch::Seen;
 use super::{Block, BlockEnd, Executor, Session, SessionOptions, Sink};
-use crate::doc::Runner;
 use crate::error::Result;
 use crate::fsutil::write_private;
 

@@ -18,8 +18,8 @@ use std::time::Duration;
 pub use local::LocalShell;
 pub use session::{BlockEnd, Session, SessionOptions};
 
-use crate::doc::Runner;
 use crate::error::Result;
+use runner::Runner;
 
 /// One block to run, as the run loop hands it over.
 #[derive(Debug, Clone)]

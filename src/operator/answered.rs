@@ -4,8 +4,7 @@
 use super::{Answers, CommandChoice, FailureChoice, Operator, TaskChoice, View};
 use crate::error::Result;
 
-/// The note a task answered in the answers file carries.
-pub const ANSWERED_IN_FILE: &str = "answered in the answers file";
+pub use crate::record::ANSWERED_IN_FILE;
 
 /// The answers file in front of another operator.
 pub struct Answered<O> {

@@ -126,6 +126,9 @@ pub struct RunRecord {
     pub steps: Vec<StepRecord>,
 }
 
+/// The note a task answered in the answers file carries.
+pub const ANSWERED_IN_FILE: &str = "answered in the answers file";
+
 /// The note a guarded block's outcome carries once someone typed `yes`.
 pub const CONFIRMED_BY: &str = "confirmed by ";
 
@@ -210,7 +213,7 @@ fn confirmed_by(run: &RunInfo, step: &Step, o: &Outcome) -> Option<String> {
     }
     let by_hand = step.children.is_empty()
         && (step.task().is_some() || step.command().is_some_and(|c| c.attrs.manual));
-    let answered_ahead = o.note.as_deref() == Some(crate::operator::ANSWERED_IN_FILE);
+    let answered_ahead = o.note.as_deref() == Some(ANSWERED_IN_FILE);
     (by_hand && o.status == Status::Done && run.mode == Mode::Interactive && !answered_ahead)
         .then(|| run.operator.clone())
 }

@@ -10,24 +10,14 @@ pub mod write;
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::record::RunRecord;
 use crate::source::Source;
+pub use crate::source::sha256;
 
 pub use read::{Transcript, read};
 pub use write::render;
-
-/// sha256 of a document's text, hex: recorded when a run begins, so that a
-/// transcript's text can be checked against the document it was made from.
-pub fn sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// Version of the transcript format, recorded in the run marker.
 pub const FORMAT_VERSION: u32 = 1;
