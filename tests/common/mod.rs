@@ -13,6 +13,12 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+mod strip;
+pub mod transcript;
+
+use strip::{SandboxPaths, StripCheck};
+pub use transcript::{assert_same_bytes, mask};
+
 /// Where the runbook of a test is written, inside the working directory.
 pub const RUNBOOK: &str = "runbook.md";
 /// Where tests ask for the transcript, inside the working directory.
@@ -174,15 +180,7 @@ impl Sandbox {
 
     /// `command` with stdin left alone, for the pseudo-terminal to take.
     fn bare_command(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("runsheet"));
-        cmd.current_dir(self.work())
-            .env("RUNSHEET_STATE_DIR", self.state_root())
-            .env("HOME", self.home())
-            .env("NO_COLOR", "1")
-            .env_remove("XDG_STATE_HOME")
-            .env_remove("EDITOR")
-            .env_remove("VISUAL");
-        cmd
+        self.clone_handle().bare_command()
     }
 
     /// Starts runsheet with `args` on a pseudo-terminal, as an operator would.
@@ -192,6 +190,9 @@ impl Sandbox {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        let owned: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let strip_check =
+            StripCheck::prepare(self, &owned).map(|check| (self.clone_handle(), check));
         let mut session = expectrl::Session::spawn(cmd).expect("spawn runsheet on a pty");
         // Wide enough that no prompt wraps.
         let _ = session.get_process_mut().set_window_size(200, 50);
@@ -200,6 +201,17 @@ impl Sandbox {
             raw: Vec::new(),
             pos: 0,
             eof: false,
+            strip_check,
+        }
+    }
+
+    /// The paths of this sandbox, for a check that runs after the sandbox
+    /// itself has been lent out.
+    fn clone_handle(&self) -> SandboxPaths {
+        SandboxPaths {
+            work: self.work(),
+            home: self.home(),
+            state: self.state_root(),
         }
     }
 
@@ -254,6 +266,9 @@ pub struct Test {
     stdout_has: Vec<String>,
     stderr_has: Vec<String>,
     stderr_lacks: Vec<String>,
+    /// Whether a `run` or `resume` that wrote a transcript must `strip` back
+    /// to its source (see `StripCheck`).
+    strip_check: bool,
 }
 
 impl Default for Test {
@@ -277,6 +292,7 @@ impl Test {
             stdout_has: Vec::new(),
             stderr_has: Vec::new(),
             stderr_lacks: vec!["panicked".into()],
+            strip_check: true,
         }
     }
 
@@ -347,6 +363,15 @@ impl Test {
         self
     }
 
+    /// Leaves out the check that the transcript strips back to its source,
+    /// for a test that makes a transcript unstrippable on purpose; `why` is
+    /// for the reader.
+    pub fn without_strip_check(mut self, why: &str) -> Test {
+        assert!(!why.is_empty(), "say why the strip check does not apply");
+        self.strip_check = false;
+        self
+    }
+
     /// The sandbox, for setting things up before the run.
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
@@ -354,6 +379,11 @@ impl Test {
 
     /// Runs the binary and checks the exit code and output expectations.
     pub fn run(self) -> Output {
+        let strip_check = if self.strip_check {
+            StripCheck::prepare(&self.sandbox, &self.args)
+        } else {
+            None
+        };
         let mut cmd = self.sandbox.command();
         cmd.args(&self.args);
         for (k, v) in &self.env {
@@ -393,6 +423,9 @@ impl Test {
         }
         for s in &self.stderr_lacks {
             assert!(!stderr.contains(s.as_str()), "stderr has {s:?}\n{}", show());
+        }
+        if let (Some(check), Some(code)) = (strip_check, status) {
+            check.verify(&self.sandbox.clone_handle(), code);
         }
         Output {
             sandbox: self.sandbox,
@@ -450,6 +483,8 @@ pub struct Pty {
     /// How far into the cleaned screen text the last `expect` matched.
     pos: usize,
     eof: bool,
+    /// Checked in `wait`, as `Test::run` does.
+    strip_check: Option<(SandboxPaths, StripCheck)>,
 }
 
 impl Pty {
@@ -567,9 +602,22 @@ impl Pty {
         while self.pump() {}
         let screen = self.screen();
         match status {
-            expectrl::WaitStatus::Exited(_, code) => (code, screen),
+            expectrl::WaitStatus::Exited(_, code) => {
+                if let Some((paths, check)) = self.strip_check.take() {
+                    check.verify(&paths, code);
+                }
+                (code, screen)
+            }
             other => panic!("runsheet did not exit normally: {other:?}; screen:\n{screen}"),
         }
+    }
+
+    /// Leaves out the check in `wait` that the transcript strips back to its
+    /// source, for a test that damages the transcript on purpose.
+    pub fn without_strip_check(mut self, why: &str) -> Pty {
+        assert!(!why.is_empty(), "say why the strip check does not apply");
+        self.strip_check = None;
+        self
     }
 }
 
