@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{OUT, Output, RUN_ANSWERED, RUNBOOK, Sandbox, Test, assert_same_bytes, unindent};
+use crate::common::{
+    OUT, Output, RUN_ANSWERED, RUNBOOK, Sandbox, Test, assert_same_bytes, unindent,
+};
 
 /// `plan` reports the document as an error found (exit 1) and `run` refuses
 /// it before anything runs (exit 2), both with an `error:` naming the file and
@@ -351,7 +353,11 @@ fn a_blank_after_an_unclosed_declaration_opener_strips_back() {
         .status(0)
         .run();
     let stripped = out.then().args(["strip", OUT]).run();
-    assert_same_bytes(&stripped.stdout_bytes, b"Use <!DOCTYPE and fill ____\n", "strip");
+    assert_same_bytes(
+        &stripped.stdout_bytes,
+        b"Use <!DOCTYPE and fill ____\n",
+        "strip",
+    );
 }
 
 /// A backtick in an answer, after a backtick the document left open earlier
@@ -428,7 +434,11 @@ fn a_setext_heading_task_right_after_a_fence_with_a_box_is_ticked() {
         .status(3)
         .run();
     let stripped = out.then().args(["strip", OUT]).run();
-    assert_same_bytes(&stripped.stdout_bytes, b"```\n[ ] a\n```\n[ ] Title\n---\n", "strip");
+    assert_same_bytes(
+        &stripped.stdout_bytes,
+        b"```\n[ ] a\n```\n[ ] Title\n---\n",
+        "strip",
+    );
 }
 
 /// Carriage returns, then a line feed: the line that holds the fence starts

@@ -45,7 +45,12 @@ pub fn mask(text: &str) -> String {
 
 /// A unified diff of `expected` and `actual`, cut after `DIFF_LINES` lines,
 /// or `None` when they are the same.
-pub fn diff(expected: &str, actual: &str, expected_name: &str, actual_name: &str) -> Option<String> {
+pub fn diff(
+    expected: &str,
+    actual: &str,
+    expected_name: &str,
+    actual_name: &str,
+) -> Option<String> {
     if expected == actual {
         return None;
     }
@@ -58,7 +63,11 @@ pub fn diff(expected: &str, actual: &str, expected_name: &str, actual_name: &str
     let lines: Vec<&str> = unified.lines().collect();
     let mut shown = lines[..lines.len().min(DIFF_LINES)].join("\n");
     if lines.len() > DIFF_LINES {
-        let _ = write!(shown, "\n… ({} more lines of diff)", lines.len() - DIFF_LINES);
+        let _ = write!(
+            shown,
+            "\n… ({} more lines of diff)",
+            lines.len() - DIFF_LINES
+        );
     }
     if shown.is_empty() {
         // Same lines, different line endings or a missing final newline.
@@ -78,7 +87,11 @@ pub fn assert_same_bytes(got: &[u8], want: &[u8], what: &str) {
         .zip(want)
         .position(|(a, b)| a != b)
         .unwrap_or(got.len().min(want.len()));
-    let line = want[..at.min(want.len())].iter().filter(|&&b| b == b'\n').count() + 1;
+    let line = want[..at.min(want.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1;
     let around = |b: &[u8]| {
         String::from_utf8_lossy(&b[at.saturating_sub(40).min(b.len())..(at + 40).min(b.len())])
             .into_owned()
