@@ -42,6 +42,21 @@ pub fn run(sandbox: &Sandbox) -> Pty {
     sandbox.pty(&["run", RUNBOOK, "-o", OUT], &[])
 }
 
+/// Fails the test, saying what to install, unless `program` is on `PATH`. For
+/// the `#[ignore]`d tests that need a tool beyond cargo and bash, which CI has
+/// and runs with `cargo test --release -- --ignored`.
+pub fn require_tool(program: &str) {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        found,
+        "this test needs `{program}` on PATH: install it (on Debian, `apt-get install {program}`), or leave this test out (it is #[ignore]d, so a plain `cargo test` does)"
+    );
+}
+
 /// The first line of `text` that mentions `needle`.
 pub fn line_with(text: &str, needle: &str) -> String {
     text.lines()
