@@ -9,16 +9,16 @@ use std::process::{Command, Stdio};
 
 use crate::common::{mask, require_tool};
 
-fn repo() -> PathBuf {
+pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn examples() -> PathBuf {
+pub fn examples() -> PathBuf {
     repo().join("book/src/examples")
 }
 
 /// Rows of the first Markdown table under `heading` in `text`.
-fn table(text: &str, heading: &str) -> Vec<Vec<String>> {
+pub fn table(text: &str, heading: &str) -> Vec<Vec<String>> {
     let section = text
         .split(heading)
         .nth(1)
@@ -62,7 +62,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// Whether an example needs `sqlite3`: `runsheet.toml` here gives `sql` blocks
 /// to it.
-fn needs_sqlite3(example: &str) -> bool {
+pub fn needs_sqlite3(example: &str) -> bool {
     example.contains("```sql")
 }
 

@@ -255,8 +255,11 @@ fn mojibake_in(text: &str) -> Vec<(String, &'static str)> {
         .collect()
 }
 
-/// The corpus documents with their text, split by whether they carry mojibake.
-fn corpus_by_mojibake() -> (Vec<(String, Vec<u8>)>, Vec<(String, Vec<u8>)>) {
+/// A document's file name and bytes.
+type Document = (String, Vec<u8>);
+
+/// The corpus documents, split by whether they carry mojibake.
+fn corpus_by_mojibake() -> (Vec<Document>, Vec<Document>) {
     let mut mangled = Vec::new();
     let mut genuine = Vec::new();
     for path in documents_in(&corpus_dir()) {

@@ -17,7 +17,7 @@ mod strip;
 pub mod transcript;
 
 use strip::{SandboxPaths, StripCheck};
-pub use transcript::{assert_same_bytes, mask};
+pub use transcript::{assert_same_bytes, diff, mask};
 
 /// Where the runbook of a test is written, inside the working directory.
 pub const RUNBOOK: &str = "runbook.md";
@@ -101,6 +101,11 @@ impl Sandbox {
             fs::create_dir(tmp.path().join(dir)).expect("sandbox dirs");
         }
         Sandbox { tmp }
+    }
+
+    /// The directory holding `work/`, `home/` and `state/`.
+    pub fn root(&self) -> &Path {
+        self.tmp.path()
     }
 
     /// The working directory of every runsheet started here.
