@@ -286,9 +286,6 @@ pub struct Test {
     stdout_has: Vec<String>,
     stderr_has: Vec<String>,
     stderr_lacks: Vec<String>,
-    /// Whether a `run` or `resume` that wrote a transcript must `strip` back
-    /// to its source (see `StripCheck`).
-    strip_check: bool,
 }
 
 impl Default for Test {
@@ -312,7 +309,6 @@ impl Test {
             stdout_has: Vec::new(),
             stderr_has: Vec::new(),
             stderr_lacks: vec!["panicked".into()],
-            strip_check: true,
         }
     }
 
@@ -383,15 +379,6 @@ impl Test {
         self
     }
 
-    /// Leaves out the check that the transcript strips back to its source,
-    /// for a test that makes a transcript unstrippable on purpose; `why` is
-    /// for the reader.
-    pub fn without_strip_check(mut self, why: &str) -> Test {
-        assert!(!why.is_empty(), "say why the strip check does not apply");
-        self.strip_check = false;
-        self
-    }
-
     /// The sandbox, for setting things up before the run.
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
@@ -399,11 +386,11 @@ impl Test {
 
     /// Runs the binary and checks the exit code and output expectations.
     pub fn run(self) -> Output {
-        let strip_check = if self.strip_check {
-            StripCheck::prepare(&self.sandbox, &self.args)
-        } else {
-            None
-        };
+        // A `run` or `resume` that writes a transcript must strip back to
+        // its source; no test needs to opt out, since the check reads the
+        // source before the run and leaves alone a resume of a transcript
+        // that does not strip to begin with.
+        let strip_check = StripCheck::prepare(&self.sandbox, &self.args);
         let mut cmd = self.sandbox.command();
         cmd.args(&self.args);
         for (k, v) in &self.env {
@@ -630,14 +617,6 @@ impl Pty {
             }
             other => panic!("runsheet did not exit normally: {other:?}; screen:\n{screen}"),
         }
-    }
-
-    /// Leaves out the check in `wait` that the transcript strips back to its
-    /// source, for a test that damages the transcript on purpose.
-    pub fn without_strip_check(mut self, why: &str) -> Pty {
-        assert!(!why.is_empty(), "say why the strip check does not apply");
-        self.strip_check = None;
-        self
     }
 }
 
