@@ -821,6 +821,8 @@ fn corpus_documents() -> Vec<PathBuf> {
 struct Sandbox {
     dir: tempfile::TempDir,
     user: Option<User>,
+    /// The runsheet binary the sandbox runs.
+    runsheet: PathBuf,
 }
 
 impl Sandbox {
@@ -846,11 +848,25 @@ impl Sandbox {
         fs::set_permissions(root.join("state"), fs::Permissions::from_mode(0o700))
             .expect("make the state dir private");
         fs::write(root.join("log"), "").expect("create the call log");
-        let sandbox = Sandbox {
+        let user = unprivileged_user();
+        let built = assert_cmd::cargo::cargo_bin!("runsheet");
+        let mut sandbox = Sandbox {
             dir,
-            user: unprivileged_user(),
+            user,
+            runsheet: built.to_path_buf(),
         };
         sandbox.hand_over(sandbox.root());
+        if user.is_some() {
+            // The unprivileged user may be unable to reach the build directory
+            // (a checkout under a private home, or in a `mktemp -d`), so it gets
+            // the binary inside the sandbox: linked, or copied across file
+            // systems. Added after the hand-over, it stays root's, read-only.
+            let inside = sandbox.root().join("tools/runsheet");
+            if fs::hard_link(built, &inside).is_err() {
+                fs::copy(built, &inside).expect("copy runsheet into the sandbox");
+            }
+            sandbox.runsheet = inside;
+        }
         sandbox
     }
 
@@ -918,7 +934,7 @@ impl Sandbox {
     }
 
     fn runsheet(&self, args: &[OsString], timeout: Duration) -> Outcome {
-        self.run(assert_cmd::cargo::cargo_bin!("runsheet"), args, timeout)
+        self.run(&self.runsheet, args, timeout)
     }
 
     /// Runs `program` in the sandbox with nothing on stdin, kills it after `timeout`,

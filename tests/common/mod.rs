@@ -200,7 +200,7 @@ impl Sandbox {
 
     /// `command` with stdin left alone, for the pseudo-terminal to take.
     fn bare_command(&self) -> std::process::Command {
-        self.clone_handle().bare_command()
+        self.paths().bare_command()
     }
 
     /// Starts runsheet with `args` on a pseudo-terminal, as an operator would.
@@ -212,7 +212,7 @@ impl Sandbox {
         }
         let owned: Vec<OsString> = args.iter().map(OsString::from).collect();
         let strip_check =
-            StripCheck::prepare(self, &owned).map(|check| (self.clone_handle(), check));
+            StripCheck::prepare(&self.paths(), &owned).map(|check| (self.paths(), check));
         let mut session = expectrl::Session::spawn(cmd).expect("spawn runsheet on a pty");
         // Wide enough that no prompt wraps.
         let _ = session.get_process_mut().set_window_size(200, 50);
@@ -225,9 +225,8 @@ impl Sandbox {
         }
     }
 
-    /// The paths of this sandbox, for a check that runs after the sandbox
-    /// itself has been lent out.
-    fn clone_handle(&self) -> SandboxPaths {
+    /// Where this sandbox's runsheet runs, for the strip check.
+    fn paths(&self) -> SandboxPaths {
         SandboxPaths {
             work: self.work(),
             home: self.home(),
@@ -390,7 +389,7 @@ impl Test {
         // its source; no test needs to opt out, since the check reads the
         // source before the run and leaves alone a resume of a transcript
         // that does not strip to begin with.
-        let strip_check = StripCheck::prepare(&self.sandbox, &self.args);
+        let strip_check = StripCheck::prepare(&self.sandbox.paths(), &self.args);
         let mut cmd = self.sandbox.command();
         cmd.args(&self.args);
         for (k, v) in &self.env {
@@ -432,7 +431,7 @@ impl Test {
             assert!(!stderr.contains(s.as_str()), "stderr has {s:?}\n{}", show());
         }
         if let (Some(check), Some(code)) = (strip_check, status) {
-            check.verify(&self.sandbox.clone_handle(), code);
+            check.verify(&self.sandbox.paths(), code);
         }
         Output {
             sandbox: self.sandbox,

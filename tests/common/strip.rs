@@ -71,9 +71,9 @@ pub struct StripCheck {
     document: PathBuf,
     /// `-o`, when given.
     output: Option<PathBuf>,
-    /// What `strip` must print afterwards; `None` for a `resume` of a
-    /// transcript that does not strip to begin with (it is damaged on purpose,
-    /// and the resume is expected to refuse it).
+    /// What `strip` must print afterwards; `None` when the document is a
+    /// transcript that does not strip to begin with (damaged on purpose, for
+    /// a run or resume that is expected to refuse it).
     source: Option<Vec<u8>>,
     /// Transcripts beside the runbook before the run, to find the one a run
     /// without `-o` names itself.
@@ -82,8 +82,7 @@ pub struct StripCheck {
 
 impl StripCheck {
     /// `None` unless `args` is a `run` or `resume` of a file that exists.
-    pub fn prepare(paths_of: &impl HasPaths, args: &[OsString]) -> Option<StripCheck> {
-        let paths = paths_of.paths();
+    pub fn prepare(paths: &SandboxPaths, args: &[OsString]) -> Option<StripCheck> {
         let command = args.first()?.to_str()?.to_owned();
         if command != "run" && command != "resume" {
             return None;
@@ -199,21 +198,4 @@ fn transcripts_beside(document: &Path) -> BTreeSet<PathBuf> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Something that knows where its sandbox is.
-pub trait HasPaths {
-    fn paths(&self) -> SandboxPaths;
-}
-
-impl HasPaths for SandboxPaths {
-    fn paths(&self) -> SandboxPaths {
-        self.clone()
-    }
-}
-
-impl HasPaths for super::Sandbox {
-    fn paths(&self) -> SandboxPaths {
-        self.clone_handle()
-    }
 }
