@@ -81,7 +81,7 @@ pub struct StripCheck {
 }
 
 impl StripCheck {
-    /// `None` unless `args` is a `run` or `resume` of a file that exists.
+    /// `None` unless `args` is a `run` or `resume` of a regular file.
     pub fn prepare(paths: &SandboxPaths, args: &[OsString]) -> Option<StripCheck> {
         let command = args.first()?.to_str()?.to_owned();
         if command != "run" && command != "resume" {
@@ -106,6 +106,12 @@ impl StripCheck {
             }
         }
         let document = document?;
+        // Only a regular file has a source to give back; reading a pipe or a
+        // device (which tests hand runsheet to see it refused) could block
+        // or never end.
+        if !fs::metadata(&document).is_ok_and(|m| m.is_file()) {
+            return None;
+        }
         let source = if command == "run" {
             let bytes = fs::read(&document).ok()?;
             // Running a transcript again runs the runbook inside it.
