@@ -2,11 +2,11 @@
 //! checkboxes, placeholders in commands, expected output, other languages,
 //! fence attributes, answers files and mojibake.
 
-use std::time::{Duration, Instant};
-
 use regex::Regex;
 
-use crate::common::{OUT, RUN, RUNBOOK, Sandbox, TASK, Test, line_with, run, sandbox, unindent};
+use crate::common::{
+    OUT, RUN, RUNBOOK, Sandbox, TASK, Test, line_with, require_tool, run, sandbox, unindent,
+};
 
 const VALUE: &str = "Value (`now` for the current UTC time, empty to skip)";
 const PICK2: &str = "Pick 1-2 (or type the option; empty to skip)";
@@ -542,15 +542,9 @@ fn expect_attributes_check_the_output_and_exit_code() {
 // --- Other languages ------------------------------------------------------
 
 #[test]
+#[ignore = "needs python3, which a developer machine may lack; CI runs it with --ignored"]
 fn python_blocks_run() {
-    let have_python = std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have_python {
-        eprintln!("skipped: python3 is not installed");
-        return;
-    }
+    require_tool("python3");
     let out = Test::new()
         .runbook(unindent(
             r#"
@@ -818,32 +812,6 @@ fn on_fail_continue_goes_on_unattended() {
     assert!(
         out_line(&transcript, "s2").contains("status=done"),
         "{transcript}"
-    );
-}
-
-#[test]
-fn timeout_attribute_stops_a_long_block() {
-    let started = Instant::now();
-    let out = Test::new()
-        .runbook("```bash {timeout=1s}\necho started\nsleep 20\necho finished\n```\n")
-        .run_yes()
-        .status(1)
-        .run();
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
-    let line = out_line(&out.transcript(), "s1");
-    assert!(
-        line.contains("status=failed") && line.contains("timed out"),
-        "{line}"
-    );
-    // Whatever the shell says about the killed `sleep`, the block went no further.
-    let output = out.outputs().concat();
-    assert!(
-        output.starts_with("started\n") && !output.contains("finished"),
-        "{output}"
     );
 }
 

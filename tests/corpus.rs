@@ -1,12 +1,22 @@
-//! Runs every runbook of the shared corpus unattended, inside a sandbox of fake tools.
+//! Runs every runbook of a corpus unattended, inside a sandbox of fake tools.
 //!
-//! Each `*.md` in `../shared/corpus` (beside this crate; `README.md` excepted) must
-//! `plan` cleanly, `run --yes --keep-going` to a transcript without a usage error, a
-//! panic or a hang, `strip` back to its source byte for byte, and its transcript
-//! must `plan` cleanly too. A document dropped into that directory is tested too.
+//! The corpus is the directory `RUNSHEET_CORPUS` names (CI points it at the shared
+//! corpus of other teams' real checklists; a relative path is taken from the crate's
+//! directory). When the variable is set, that directory must hold documents: a
+//! missing or empty one fails the tests rather than letting them pass on nothing.
+//! Without it, the corpus is `tests/corpus/`, checklists written for this suite that
+//! use every construct runsheet recognises (`in_tree_corpus_covers_every_construct`
+//! keeps them doing so).
 //!
-//! The documents are other teams' production runbooks (`kubectl delete`, `rm -rf`,
-//! `git push`, `npm publish`), so nothing they call may be real:
+//! Each `*.md` in the corpus (`README.md` excepted) must `plan` cleanly, `run --yes
+//! --keep-going` to a transcript without a usage error, a panic or a hang, `strip`
+//! back to its source byte for byte, and its transcript must `plan` cleanly too. A
+//! document dropped into that directory is tested too, with the answers in
+//! `NAME.answers.yaml` beside it when there is one. Its mojibake must be found
+//! and repaired, and a document without any must be left alone.
+//!
+//! The documents call production tools (`kubectl delete`, `rm -rf`, `git push`,
+//! `npm publish`), so nothing they call may be real:
 //!
 //! * `PATH` is `bin/` then `real/`. `bin/` links every name in
 //!   `tests/fixtures/sandbox/tools.txt` to the `fake` script, which logs the call to
@@ -15,8 +25,8 @@
 //!   found.
 //! * `HOME`, `TMPDIR`, `RUNSHEET_STATE_DIR` and the working directory live in a
 //!   fresh temp dir, and the environment is otherwise empty.
-//! * What bash does itself cannot be faked (`echo … >> /var/log/dr.log` is in the
-//!   corpus), so a test running as root runs runsheet as `nobody`.
+//! * What bash does itself cannot be faked (`echo … >> /var/log/dr.log` is a line
+//!   real runbooks have), so a test running as root runs runsheet as `nobody`.
 //! * Processes still carrying the sandbox's `SANDBOX_LOG` once a command is over are
 //!   killed and reported: a run must not leave its session behind.
 //!
@@ -36,6 +46,8 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::common::Test;
 
 /// A whole unattended run of one document, fakes included.
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
@@ -95,6 +107,12 @@ fn corpus_documents_run_in_the_sandbox_and_strip_back() {
         }
         panic!("{message}");
     }
+    // Shown with `--nocapture`: which corpus ran, and how much of it.
+    eprintln!(
+        "corpus: {} documents from {} ran and stripped back",
+        results.len(),
+        corpus_dir().display()
+    );
 }
 
 #[test]
@@ -208,6 +226,376 @@ fn sandbox_lists_keep_writers_fake() {
     );
 }
 
+/// What `plan` says of a document that looks misdecoded.
+const MOJIBAKE_WARNING: &str = "look like UTF-8 that was read as";
+
+/// Characters checklists use (dashes, quotes, bullets, arrows, ticks), each with
+/// what it becomes when its UTF-8 is read as Mac Roman or as Windows-1252.
+/// Computed here, not taken from runsheet, so the tests below judge its
+/// detector by another measure.
+fn mojibake_signatures() -> Vec<(String, &'static str)> {
+    let originals = [
+        "–", "—", "‘", "’", "“", "”", "•", "…", "→", "✅", "❌", "⚠", "·", "é",
+    ];
+    let mut signatures = Vec::new();
+    for encoding in [encoding_rs::MACINTOSH, encoding_rs::WINDOWS_1252] {
+        for original in originals {
+            let (misread, _) = encoding.decode_without_bom_handling(original.as_bytes());
+            signatures.push((misread.into_owned(), original));
+        }
+    }
+    signatures
+}
+
+/// The signatures found in `text`.
+fn mojibake_in(text: &str) -> Vec<(String, &'static str)> {
+    mojibake_signatures()
+        .into_iter()
+        .filter(|(misread, _)| text.contains(misread.as_str()))
+        .collect()
+}
+
+/// A document's file name and bytes.
+type Document = (String, Vec<u8>);
+
+/// The corpus documents, split by whether they carry mojibake.
+fn corpus_by_mojibake() -> (Vec<Document>, Vec<Document>) {
+    let mut mangled = Vec::new();
+    let mut genuine = Vec::new();
+    for path in documents_in(&corpus_dir()) {
+        let name = path
+            .file_name()
+            .expect("a document has a file name")
+            .to_string_lossy()
+            .into_owned();
+        let bytes = fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        if mojibake_in(&String::from_utf8_lossy(&bytes)).is_empty() {
+            genuine.push((name, bytes));
+        } else {
+            mangled.push((name, bytes));
+        }
+    }
+    (mangled, genuine)
+}
+
+#[test]
+fn corpus_mojibake_is_found_and_repaired() {
+    let (mangled, _) = corpus_by_mojibake();
+    for (name, bytes) in &mangled {
+        let found = mojibake_in(&String::from_utf8_lossy(bytes));
+        let out = Test::new()
+            .file(name, bytes)
+            .args(["plan", name])
+            .stdout_contains(MOJIBAKE_WARNING)
+            .run();
+        let out = out
+            .then()
+            .args(["repair", name, "-o", "repaired.md"])
+            .stderr_contains("repaired")
+            .run();
+        let repaired = out.read("repaired.md");
+        let left = mojibake_in(&repaired);
+        assert!(left.is_empty(), "{name}: repair left {left:?}");
+        for (misread, original) in &found {
+            assert!(
+                repaired.contains(original),
+                "{name}: `{misread}` was not repaired to `{original}`"
+            );
+        }
+        assert_eq!(
+            &out.read_bytes(name),
+            bytes,
+            "{name}: repair -o changed the file"
+        );
+        let replan = out.then().args(["plan", "repaired.md"]).run();
+        assert!(
+            !replan.stdout.contains(MOJIBAKE_WARNING),
+            "{name}: plan still warns once repaired:\n{}",
+            replan.stdout
+        );
+    }
+    eprintln!(
+        "mojibake: {} corpus documents found and repaired",
+        mangled.len()
+    );
+}
+
+#[test]
+fn corpus_genuine_documents_are_left_alone() {
+    let (_, genuine) = corpus_by_mojibake();
+    assert!(
+        !genuine.is_empty(),
+        "the corpus has no document without mojibake"
+    );
+    for (name, bytes) in &genuine {
+        let out = Test::new().file(name, bytes).args(["plan", name]).run();
+        assert!(
+            !out.stdout.contains(MOJIBAKE_WARNING),
+            "{name}: plan warns of mojibake in a document without any:\n{}",
+            out.stdout
+        );
+        let out = out
+            .then()
+            .args(["repair", name])
+            .stderr_contains("no mojibake found")
+            .run();
+        assert_eq!(&out.read_bytes(name), bytes, "{name}: repair changed it");
+    }
+}
+
+/// The steps of a `plan --format json`, children included, in document order.
+fn plan_steps(plan: &serde_json::Value) -> Vec<&serde_json::Value> {
+    fn walk<'a>(steps: &'a serde_json::Value, out: &mut Vec<&'a serde_json::Value>) {
+        for step in steps.as_array().into_iter().flatten() {
+            out.push(step);
+            walk(&step["children"], out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&plan["steps"], &mut out);
+    out
+}
+
+/// The line ranges (1-based, fence lines included) of the `markdown`/`md`
+/// fences of `text`, however they are indented or quoted.
+fn markdown_fences(text: &str) -> Vec<(usize, usize)> {
+    let mut fences = Vec::new();
+    let mut open: Option<(usize, String)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let bare = line.trim_start_matches([' ', '>']);
+        match &open {
+            None => {
+                let fence: String = bare.chars().take_while(|&c| c == '`' || c == '~').collect();
+                let lang = bare[fence.len()..].split_whitespace().next().unwrap_or("");
+                if fence.len() >= 3 && matches!(lang, "markdown" | "md") {
+                    open = Some((i + 1, fence));
+                }
+            }
+            Some((start, fence)) => {
+                if bare.trim_end() == fence.as_str() {
+                    fences.push((*start, i + 1));
+                    open = None;
+                }
+            }
+        }
+    }
+    fences
+}
+
+/// The in-tree corpus is what `cargo test` runs on a fresh clone, so it must
+/// keep using every construct runsheet recognises; this names the one a change
+/// to `tests/corpus/` left out.
+#[test]
+fn in_tree_corpus_covers_every_construct() {
+    let mut seen: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut note = |what: &'static str, name: &str| {
+        seen.entry(what).or_default().push(name.to_owned());
+    };
+    for path in documents_in(&in_tree_corpus()) {
+        let name = path
+            .file_name()
+            .expect("a document has a file name")
+            .to_string_lossy()
+            .into_owned();
+        let bytes = fs::read(&path).expect("a corpus document");
+        let text = String::from_utf8_lossy(&bytes);
+        let out = Test::new()
+            .file(&name, &bytes)
+            .args(["plan", "--format", "json", &name])
+            .run();
+        let plan: serde_json::Value =
+            serde_json::from_str(&out.stdout).expect("plan --format json is JSON");
+        let steps = plan_steps(&plan);
+        let human = out.then().args(["plan", &name]).run();
+
+        if bytes.starts_with(b"\xef\xbb\xbf---") {
+            note("a BOM and front matter", &name);
+        }
+        if bytes.windows(2).any(|w| w == b"\r\n") {
+            note("CRLF line endings", &name);
+        }
+        if human.stdout.contains(MOJIBAKE_WARNING) && !mojibake_in(&text).is_empty() {
+            note("mojibake", &name);
+        }
+        if human.stdout.contains("never closed") {
+            note("an unclosed fence at the end", &name);
+        }
+        for (pattern, what) in [
+            ("\n- [ ] ", "`- [ ]` tasks"),
+            ("\n* [ ] ", "`* [ ]` tasks"),
+            ("\n+ [ ] ", "`+ [ ]` tasks"),
+            ("\n1. [ ] ", "`1. [ ]` tasks"),
+            ("\n### [ ] ", "heading tasks"),
+            ("\n~~~", "tilde fences"),
+            ("\n  ````", "longer fences"),
+            ("\n> ```", "fences in blockquotes"),
+            ("\n  ```bash", "fences in list items"),
+            ("[START TIME]", "`[START TIME]` blanks"),
+            ("`____`", "code-span blanks"),
+            ("\\_\\_\\_", "escaped-underscore blanks"),
+            ("`GO / NO-GO`", "`GO / NO-GO` choices"),
+            ("☐ Yes ☐ No", "`☐ Yes ☐ No` choices"),
+            ("**Expected**:", "`**Expected**:` hints"),
+            ("# Expected:", "`# Expected:` hints"),
+        ] {
+            if text.contains(pattern) {
+                note(what, &name);
+            }
+        }
+        for step in &steps {
+            let kind = step["kind"].as_str().unwrap_or("");
+            match kind {
+                "task" => note("tasks", &name),
+                "command" => note("commands", &name),
+                "blank" => note("blanks", &name),
+                "choice" => note("choices", &name),
+                "placeholder" => note("placeholders", &name),
+                _ => {}
+            }
+            if kind == "task" && step["checked"] == true {
+                note("already-ticked tasks", &name);
+            }
+            if kind == "task"
+                && step["children"]
+                    .as_array()
+                    .is_some_and(|c| c.iter().any(|c| c["kind"] == "task"))
+            {
+                note("nested tasks", &name);
+            }
+            if kind == "placeholder" && step["secret"] == true {
+                note("secret placeholders", &name);
+            }
+            if kind == "placeholder" && step["text"].as_str().is_some_and(|t| t.starts_with('<')) {
+                note("`<angle>` placeholders", &name);
+            }
+            if kind == "blank" && step["text"].as_str().is_some_and(|t| t.contains('|')) {
+                note("blanks in tables", &name);
+            }
+            if kind == "command" {
+                let lang = step["lang"].as_str().unwrap_or("");
+                if matches!(lang, "bash" | "sh" | "console" | "python") {
+                    note(
+                        match lang {
+                            "bash" => "bash blocks",
+                            "sh" => "sh blocks",
+                            "console" => "console blocks",
+                            _ => "python blocks",
+                        },
+                        &name,
+                    );
+                }
+                if step["text"].as_str().is_some_and(|t| t.starts_with("$ ")) {
+                    note("`$ ` prompt lines", &name);
+                }
+                if step["destructive"]
+                    .as_array()
+                    .is_some_and(|d| !d.is_empty())
+                {
+                    note("destructive commands", &name);
+                }
+                for (attr, value) in step["attrs"].as_object().into_iter().flatten() {
+                    let what = match (attr.as_str(), value) {
+                        ("name", _) => "name=",
+                        ("timeout", _) => "timeout=",
+                        ("skip", _) => "skip",
+                        ("manual", _) => "manual",
+                        ("confirm", _) => "confirm",
+                        ("expect", _) => "expect=",
+                        ("expect_exit", _) => "expect_exit=",
+                        ("retries", _) => "retries=",
+                        ("on_fail", _) => "on_fail=",
+                        ("cwd", _) => "cwd=",
+                        ("runner", _) => "runner=",
+                        ("danger", serde_json::Value::Bool(false)) => "danger=false",
+                        ("danger", _) => "danger=true",
+                        _ => continue,
+                    };
+                    note(what, &name);
+                }
+            }
+        }
+        // A `markdown` fence shows a checklist; nothing in it is a step.
+        for (start, end) in markdown_fences(&text) {
+            let inside: Vec<&str> = steps
+                .iter()
+                .filter(|s| {
+                    s["line"]
+                        .as_u64()
+                        .is_some_and(|l| (start as u64..=end as u64).contains(&l))
+                })
+                .filter_map(|s| s["text"].as_str())
+                .collect();
+            assert!(
+                inside.is_empty(),
+                "{name}: the markdown fence at lines {start}-{end} gave steps {inside:?}"
+            );
+            note("markdown example fences", &name);
+        }
+    }
+    let wanted = [
+        "tasks",
+        "`- [ ]` tasks",
+        "`* [ ]` tasks",
+        "`+ [ ]` tasks",
+        "`1. [ ]` tasks",
+        "heading tasks",
+        "already-ticked tasks",
+        "nested tasks",
+        "commands",
+        "bash blocks",
+        "sh blocks",
+        "console blocks",
+        "python blocks",
+        "`$ ` prompt lines",
+        "fences in list items",
+        "fences in blockquotes",
+        "tilde fences",
+        "longer fences",
+        "an unclosed fence at the end",
+        "CRLF line endings",
+        "a BOM and front matter",
+        "blanks",
+        "blanks in tables",
+        "`[START TIME]` blanks",
+        "code-span blanks",
+        "escaped-underscore blanks",
+        "choices",
+        "`GO / NO-GO` choices",
+        "`☐ Yes ☐ No` choices",
+        "placeholders",
+        "`<angle>` placeholders",
+        "secret placeholders",
+        "`**Expected**:` hints",
+        "`# Expected:` hints",
+        "name=",
+        "timeout=",
+        "skip",
+        "manual",
+        "confirm",
+        "expect=",
+        "expect_exit=",
+        "retries=",
+        "on_fail=",
+        "cwd=",
+        "runner=",
+        "danger=false",
+        "danger=true",
+        "destructive commands",
+        "mojibake",
+        "markdown example fences",
+    ];
+    let missing: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|w| !seen.contains_key(w))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no document in tests/corpus/ has: {}",
+        missing.join(", ")
+    );
+}
+
 /// What happened to one document: its problems, empty when it passed.
 struct DocumentReport {
     name: String,
@@ -255,7 +643,27 @@ fn check_document(document: &Path) -> DocumentReport {
         .to_string_lossy()
         .into_owned();
     let transcript = sandbox.root().join(format!("{stem}.transcript.md"));
-    check_document_in(&sandbox, &source, &runbook, &transcript, &mut report);
+    // `NAME.answers.yaml` beside a document answers its blanks, choices,
+    // placeholders and tasks, so that filled-in values strip back too.
+    let answers_name = format!("{stem}.answers.yaml");
+    let answers = match fs::read(document.with_file_name(&answers_name)) {
+        Ok(bytes) => Some(sandbox.add_file(&answers_name, &bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => {
+            report
+                .problems
+                .push(format!("cannot read {answers_name}: {e}"));
+            return report;
+        }
+    };
+    check_document_in(
+        &sandbox,
+        &source,
+        &runbook,
+        answers.as_deref(),
+        &transcript,
+        &mut report,
+    );
     if std::env::var_os("RUNSHEET_CORPUS_KEEP").is_some() {
         let kept = sandbox.keep();
         let _ = write!(report.run, ", sandbox kept at {}", kept.display());
@@ -267,6 +675,7 @@ fn check_document_in(
     sandbox: &Sandbox,
     source: &[u8],
     runbook: &Path,
+    answers: Option<&Path>,
     transcript: &Path,
     report: &mut DocumentReport,
 ) {
@@ -275,18 +684,21 @@ fn check_document_in(
     let plan = sandbox.runsheet(&[os("plan"), runbook.into()], QUICK_TIMEOUT);
     expect_code(problems, "plan", &plan, &[0]);
 
-    let run = sandbox.runsheet(
-        &[
-            os("run"),
-            os("--yes"),
-            os("--keep-going"),
-            runbook.into(),
-            os("-o"),
-            transcript.into(),
-        ],
-        RUN_TIMEOUT,
+    let mut args = vec![os("run"), os("--yes"), os("--keep-going")];
+    if let Some(answers) = answers {
+        args.extend([os("--answers"), answers.into()]);
+    }
+    args.extend([runbook.into(), os("-o"), transcript.into()]);
+    let run = sandbox.runsheet(&args, RUN_TIMEOUT);
+    report.run = format!(
+        "run{} {}",
+        if answers.is_some() {
+            " with answers"
+        } else {
+            ""
+        },
+        run.status_text()
     );
-    report.run = format!("run {}", run.status_text());
     expect_code(problems, "run --yes --keep-going", &run, &RUN_CODES);
     if fs::read(runbook).ok().as_deref() != Some(source) {
         problems.push("run changed the runbook itself".into());
@@ -341,30 +753,67 @@ fn expect_code(problems: &mut Vec<String>, what: &str, outcome: &Outcome, codes:
     }
 }
 
-/// The corpus documents, smallest first: workers pop from the end, so the slowest
-/// start early.
-fn corpus_documents() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let entries = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read the corpus at {}: {e}", dir.display()));
-    let only = std::env::var("RUNSHEET_CORPUS_ONLY").ok();
+/// The in-tree corpus, run when `RUNSHEET_CORPUS` is not set.
+fn in_tree_corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+/// The corpus directory: `RUNSHEET_CORPUS` (relative to the crate) when set,
+/// else the in-tree one.
+fn corpus_dir() -> PathBuf {
+    match std::env::var_os("RUNSHEET_CORPUS") {
+        None => in_tree_corpus(),
+        Some(dir) => {
+            assert!(
+                !dir.is_empty(),
+                "RUNSHEET_CORPUS is set but empty: point it at a directory of Markdown runbooks, or unset it to test tests/corpus/"
+            );
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)
+        }
+    }
+}
+
+/// The `*.md` files of `dir` but `README.md`, smallest first.
+fn documents_in(dir: &Path) -> Vec<PathBuf> {
+    let entries = fs::read_dir(dir).unwrap_or_else(|e| {
+        panic!(
+            "cannot read the corpus at {} ({e}); RUNSHEET_CORPUS must name a directory of Markdown runbooks, or be unset to test tests/corpus/",
+            dir.display()
+        )
+    });
     let mut documents: Vec<(u64, PathBuf)> = entries
         .map(|entry| entry.expect("a corpus directory entry").path())
         .filter(|path| path.extension() == Some(OsStr::new("md")))
         .filter(|path| path.file_name() != Some(OsStr::new("README.md")))
-        .filter(|path| {
-            only.as_deref()
-                .is_none_or(|only| path.to_string_lossy().contains(only))
-        })
         .map(|path| (fs::metadata(&path).map_or(0, |m| m.len()), path))
         .collect();
     assert!(
         !documents.is_empty(),
-        "no corpus documents in {} (RUNSHEET_CORPUS_ONLY={only:?})",
+        "the corpus at {} holds no *.md documents; RUNSHEET_CORPUS must name a directory of Markdown runbooks, or be unset to test tests/corpus/",
         dir.display()
     );
     documents.sort();
     documents.into_iter().map(|(_, path)| path).collect()
+}
+
+/// The corpus documents, smallest first (workers pop from the end, so the slowest
+/// start early), narrowed by `RUNSHEET_CORPUS_ONLY`.
+fn corpus_documents() -> Vec<PathBuf> {
+    let dir = corpus_dir();
+    let only = std::env::var("RUNSHEET_CORPUS_ONLY").ok();
+    let documents: Vec<PathBuf> = documents_in(&dir)
+        .into_iter()
+        .filter(|path| {
+            only.as_deref()
+                .is_none_or(|only| path.to_string_lossy().contains(only))
+        })
+        .collect();
+    assert!(
+        !documents.is_empty(),
+        "no corpus documents in {} match RUNSHEET_CORPUS_ONLY={only:?}",
+        dir.display()
+    );
+    documents
 }
 
 /// A temp dir laid out as a closed little machine: fake tools, a home, a temp dir, a
@@ -372,6 +821,8 @@ fn corpus_documents() -> Vec<PathBuf> {
 struct Sandbox {
     dir: tempfile::TempDir,
     user: Option<User>,
+    /// The runsheet binary the sandbox runs.
+    runsheet: PathBuf,
 }
 
 impl Sandbox {
@@ -397,11 +848,25 @@ impl Sandbox {
         fs::set_permissions(root.join("state"), fs::Permissions::from_mode(0o700))
             .expect("make the state dir private");
         fs::write(root.join("log"), "").expect("create the call log");
-        let sandbox = Sandbox {
+        let user = unprivileged_user();
+        let built = assert_cmd::cargo::cargo_bin!("runsheet");
+        let mut sandbox = Sandbox {
             dir,
-            user: unprivileged_user(),
+            user,
+            runsheet: built.to_path_buf(),
         };
         sandbox.hand_over(sandbox.root());
+        if user.is_some() {
+            // The unprivileged user may be unable to reach the build directory
+            // (a checkout under a private home, or in a `mktemp -d`), so it gets
+            // the binary inside the sandbox: linked, or copied across file
+            // systems. Added after the hand-over, it stays root's, read-only.
+            let inside = sandbox.root().join("tools/runsheet");
+            if fs::hard_link(built, &inside).is_err() {
+                fs::copy(built, &inside).expect("copy runsheet into the sandbox");
+            }
+            sandbox.runsheet = inside;
+        }
         sandbox
     }
 
@@ -469,7 +934,7 @@ impl Sandbox {
     }
 
     fn runsheet(&self, args: &[OsString], timeout: Duration) -> Outcome {
-        self.run(assert_cmd::cargo::cargo_bin!("runsheet"), args, timeout)
+        self.run(&self.runsheet, args, timeout)
     }
 
     /// Runs `program` in the sandbox with nothing on stdin, kills it after `timeout`,

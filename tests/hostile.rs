@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{OUT, Output, RUN_ANSWERED, RUNBOOK, Sandbox, Test, unindent};
+use crate::common::{
+    OUT, Output, RUN_ANSWERED, RUNBOOK, Sandbox, Test, assert_same_bytes, unindent,
+};
 
 /// `plan` reports the document as an error found (exit 1) and `run` refuses
 /// it before anything runs (exit 2), both with an `error:` naming the file and
@@ -32,30 +34,8 @@ fn refused(document: &[u8], reason: &str) {
 fn runs_and_strips_back(document: &[u8], status: i32) -> Output {
     let out = Test::new().runbook(document).run_yes().status(status).run();
     let stripped = out.then().args(["strip", OUT]).run();
-    assert_same_bytes(&stripped.stdout_bytes, document);
+    assert_same_bytes(&stripped.stdout_bytes, document, "strip");
     stripped
-}
-
-/// Compares two (possibly huge) byte strings without printing them whole.
-fn assert_same_bytes(got: &[u8], want: &[u8]) {
-    if got == want {
-        return;
-    }
-    let at = got
-        .iter()
-        .zip(want)
-        .position(|(a, b)| a != b)
-        .unwrap_or(got.len().min(want.len()));
-    let around = |b: &[u8]| {
-        String::from_utf8_lossy(&b[at.saturating_sub(40)..(at + 40).min(b.len())]).into_owned()
-    };
-    panic!(
-        "strip is not byte-exact: {} bytes back for {}, first difference at byte {at}\n got: {:?}\nwant: {:?}",
-        got.len(),
-        want.len(),
-        around(got),
-        around(want)
-    );
 }
 
 // --- Bytes that are not a Markdown document ----------------------------------
@@ -373,7 +353,11 @@ fn a_blank_after_an_unclosed_declaration_opener_strips_back() {
         .status(0)
         .run();
     let stripped = out.then().args(["strip", OUT]).run();
-    assert_same_bytes(&stripped.stdout_bytes, b"Use <!DOCTYPE and fill ____\n");
+    assert_same_bytes(
+        &stripped.stdout_bytes,
+        b"Use <!DOCTYPE and fill ____\n",
+        "strip",
+    );
 }
 
 /// A backtick in an answer, after a backtick the document left open earlier
@@ -399,7 +383,7 @@ fn an_answer_with_backticks_after_a_stray_backtick_strips_back() {
         Some(2) => assert!(stderr.contains("answers.yaml"), "{stderr}"),
         Some(0) => {
             let stripped = Test::in_sandbox(sandbox).args(["strip", OUT]).run();
-            assert_same_bytes(&stripped.stdout_bytes, document.as_bytes());
+            assert_same_bytes(&stripped.stdout_bytes, document.as_bytes(), "strip");
         }
         code => panic!("exit {code:?}:\n{stderr}"),
     }
@@ -450,7 +434,11 @@ fn a_setext_heading_task_right_after_a_fence_with_a_box_is_ticked() {
         .status(3)
         .run();
     let stripped = out.then().args(["strip", OUT]).run();
-    assert_same_bytes(&stripped.stdout_bytes, b"```\n[ ] a\n```\n[ ] Title\n---\n");
+    assert_same_bytes(
+        &stripped.stdout_bytes,
+        b"```\n[ ] a\n```\n[ ] Title\n---\n",
+        "strip",
+    );
 }
 
 /// Carriage returns, then a line feed: the line that holds the fence starts
@@ -476,7 +464,7 @@ fn a_tab_before_a_ticked_box_strips_back() {
         out.transcript()
     );
     let stripped = out.then().args(["strip", OUT]).run();
-    assert_same_bytes(&stripped.stdout_bytes, document.as_bytes());
+    assert_same_bytes(&stripped.stdout_bytes, document.as_bytes(), "strip");
 }
 
 /// A list item, a lazy continuation line, then a fence indented into the
@@ -694,7 +682,7 @@ fn markers_without_a_run_summary_strip_back_or_are_refused() {
         Some(2) => assert!(stderr.contains(RUNBOOK), "{stderr}"),
         Some(0 | 1 | 3) => {
             let stripped = Test::in_sandbox(sandbox).args(["strip", OUT]).run();
-            assert_same_bytes(&stripped.stdout_bytes, document.as_bytes());
+            assert_same_bytes(&stripped.stdout_bytes, document.as_bytes(), "strip");
         }
         code => panic!("exit {code:?}:\n{stderr}"),
     }

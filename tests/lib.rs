@@ -10,3 +10,4 @@ mod interactive;
 mod run;
 mod safety;
 mod secret_names;
+mod snapshot;

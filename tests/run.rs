@@ -1,6 +1,6 @@
 //! Unattended runs (`--yes`), `strip`, `resume` and `plan`, through the real binary.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::{OUT, RUNBOOK, Sandbox, Test, mode, unindent, wait_for};
 
@@ -123,30 +123,6 @@ fn exit_in_a_block_restarts_the_session_from_the_last_state() {
         vec!["before\nfn-x\nsub\n".to_string()],
         "{transcript}"
     );
-}
-
-#[test]
-fn timeout_attribute_stops_a_block() {
-    let start = Instant::now();
-    let out = Test::new()
-        .runbook(unindent(
-            r#"
-            ```bash {timeout=1s}
-            sleep 30
-            ```
-            "#,
-        ))
-        .run_yes()
-        .status(1)
-        .run();
-    assert!(
-        start.elapsed() < Duration::from_secs(15),
-        "took {:?}",
-        start.elapsed()
-    );
-    let transcript = out.transcript();
-    assert!(transcript.contains("timed out"), "{transcript}");
-    assert!(transcript.contains("how=timeout"), "{transcript}");
 }
 
 // --- Tasks under --yes ------------------------------------------------------

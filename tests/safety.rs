@@ -712,13 +712,17 @@ fn ctrl_c_stops_the_block_and_everything_it_started() {
     assert!(record(&sandbox.transcript(), "s1").contains("interrupted"));
 }
 
-fn timeout_stops_the_block(base: u32, fence: &str, extra: &[&str]) {
+/// A block that runs out of time, by `--timeout` or by its `timeout=`
+/// attribute: it is stopped with everything it started (its background job
+/// too) within moments, recorded as failed by a timeout with what it printed
+/// so far, and the run does not go on to the next block.
+fn a_timeout_stops_the_block_and_everything_it_started(base: u32, fence: &str, extra: &[&str]) {
     let (bg, fg) = (nap(base), nap(base + 1));
     let _reaper = Reaper(vec![bg.clone(), fg.clone()]);
     let started = Instant::now();
     let out = Test::new()
         .runbook(format!(
-            "```bash{fence}\nsleep {bg} & sleep {fg}\necho \"never-$((1+1))\"\n```\n\n```bash\ntouch later\n```\n"
+            "```bash{fence}\necho started\nsleep {bg} & sleep {fg}\necho \"never-$((1+1))\"\n```\n\n```bash\ntouch later\n```\n"
         ))
         .args(["run", "--yes"])
         .args(extra)
@@ -740,16 +744,23 @@ fn timeout_stops_the_block(base: u32, fence: &str, extra: &[&str]) {
             && line.contains("timed out"),
         "{line}"
     );
+    // Whatever the shell says about the killed `sleep`, the block went no further.
+    let output = out.outputs().concat();
+    assert!(
+        output.starts_with("started\n") && !output.contains("never-2"),
+        "{output}"
+    );
+    assert_eq!(out.outputs().len(), 1, "the second block ran: {output}");
 }
 
 #[test]
-fn timeout_flag_stops_the_block_and_its_background_job() {
-    timeout_stops_the_block(1236, "", &["--timeout", "1s"]);
+fn timeout_flag_stops_the_block_and_everything_it_started() {
+    a_timeout_stops_the_block_and_everything_it_started(1236, "", &["--timeout", "1s"]);
 }
 
 #[test]
-fn timeout_attribute_stops_the_block_and_its_background_job() {
-    timeout_stops_the_block(1238, " {timeout=1s}", &[]);
+fn timeout_attribute_stops_the_block_and_everything_it_started() {
+    a_timeout_stops_the_block_and_everything_it_started(1238, " {timeout=1s}", &[]);
 }
 
 /// SIGTERM or SIGHUP to an unattended runsheet during a long block: it stops

@@ -13,6 +13,12 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+mod strip;
+pub mod transcript;
+
+use strip::{SandboxPaths, StripCheck};
+pub use transcript::{assert_same_bytes, diff, mask};
+
 /// Where the runbook of a test is written, inside the working directory.
 pub const RUNBOOK: &str = "runbook.md";
 /// Where tests ask for the transcript, inside the working directory.
@@ -34,6 +40,21 @@ pub fn sandbox(runbook: &str) -> Sandbox {
 /// `runsheet run RUNBOOK -o OUT` on a terminal.
 pub fn run(sandbox: &Sandbox) -> Pty {
     sandbox.pty(&["run", RUNBOOK, "-o", OUT], &[])
+}
+
+/// Fails the test, saying what to install, unless `program` is on `PATH`. For
+/// the `#[ignore]`d tests that need a tool beyond cargo and bash, which CI has
+/// and runs with `cargo test --release -- --ignored`.
+pub fn require_tool(program: &str) {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        found,
+        "this test needs `{program}` on PATH: install it (on Debian, `apt-get install {program}`), or leave this test out (it is #[ignore]d, so a plain `cargo test` does)"
+    );
 }
 
 /// The first line of `text` that mentions `needle`.
@@ -80,6 +101,11 @@ impl Sandbox {
             fs::create_dir(tmp.path().join(dir)).expect("sandbox dirs");
         }
         Sandbox { tmp }
+    }
+
+    /// The directory holding `work/`, `home/` and `state/`.
+    pub fn root(&self) -> &Path {
+        self.tmp.path()
     }
 
     /// The working directory of every runsheet started here.
@@ -174,15 +200,7 @@ impl Sandbox {
 
     /// `command` with stdin left alone, for the pseudo-terminal to take.
     fn bare_command(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("runsheet"));
-        cmd.current_dir(self.work())
-            .env("RUNSHEET_STATE_DIR", self.state_root())
-            .env("HOME", self.home())
-            .env("NO_COLOR", "1")
-            .env_remove("XDG_STATE_HOME")
-            .env_remove("EDITOR")
-            .env_remove("VISUAL");
-        cmd
+        self.paths().bare_command()
     }
 
     /// Starts runsheet with `args` on a pseudo-terminal, as an operator would.
@@ -192,6 +210,9 @@ impl Sandbox {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        let owned: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let strip_check =
+            StripCheck::prepare(&self.paths(), &owned).map(|check| (self.paths(), check));
         let mut session = expectrl::Session::spawn(cmd).expect("spawn runsheet on a pty");
         // Wide enough that no prompt wraps.
         let _ = session.get_process_mut().set_window_size(200, 50);
@@ -200,6 +221,16 @@ impl Sandbox {
             raw: Vec::new(),
             pos: 0,
             eof: false,
+            strip_check,
+        }
+    }
+
+    /// Where this sandbox's runsheet runs, for the strip check.
+    fn paths(&self) -> SandboxPaths {
+        SandboxPaths {
+            work: self.work(),
+            home: self.home(),
+            state: self.state_root(),
         }
     }
 
@@ -354,6 +385,11 @@ impl Test {
 
     /// Runs the binary and checks the exit code and output expectations.
     pub fn run(self) -> Output {
+        // A `run` or `resume` that writes a transcript must strip back to
+        // its source; no test needs to opt out, since the check reads the
+        // source before the run and leaves alone a resume of a transcript
+        // that does not strip to begin with.
+        let strip_check = StripCheck::prepare(&self.sandbox.paths(), &self.args);
         let mut cmd = self.sandbox.command();
         cmd.args(&self.args);
         for (k, v) in &self.env {
@@ -393,6 +429,9 @@ impl Test {
         }
         for s in &self.stderr_lacks {
             assert!(!stderr.contains(s.as_str()), "stderr has {s:?}\n{}", show());
+        }
+        if let (Some(check), Some(code)) = (strip_check, status) {
+            check.verify(&self.sandbox.paths(), code);
         }
         Output {
             sandbox: self.sandbox,
@@ -450,6 +489,8 @@ pub struct Pty {
     /// How far into the cleaned screen text the last `expect` matched.
     pos: usize,
     eof: bool,
+    /// Checked in `wait`, as `Test::run` does.
+    strip_check: Option<(SandboxPaths, StripCheck)>,
 }
 
 impl Pty {
@@ -567,7 +608,12 @@ impl Pty {
         while self.pump() {}
         let screen = self.screen();
         match status {
-            expectrl::WaitStatus::Exited(_, code) => (code, screen),
+            expectrl::WaitStatus::Exited(_, code) => {
+                if let Some((paths, check)) = self.strip_check.take() {
+                    check.verify(&paths, code);
+                }
+                (code, screen)
+            }
             other => panic!("runsheet did not exit normally: {other:?}; screen:\n{screen}"),
         }
     }
