@@ -610,6 +610,30 @@ fn resume_of_a_finished_transcript_says_so() {
 }
 
 #[test]
+fn resume_of_a_finished_run_clears_the_state_a_kill_left_behind() {
+    let out = Test::new()
+        .runbook("```bash\necho once >> counter\n```\n")
+        .run_yes()
+        .run();
+    // Killed after its last transcript, before its state went.
+    let transcript = out.transcript();
+    let id = transcript
+        .split("<!--rs:run ")
+        .nth(1)
+        .and_then(|m| m.split_whitespace().find_map(|w| w.strip_prefix("id=")))
+        .expect("the run id")
+        .to_string();
+    std::fs::create_dir(out.state_root().join(&id)).unwrap();
+    std::fs::write(out.state_root().join(&id).join("journal.jsonl"), "").unwrap();
+    let out = out
+        .then()
+        .args(["resume", "--yes", OUT])
+        .stderr_contains("already finished")
+        .run();
+    assert!(out.state_dirs().is_empty(), "{:?}", out.state_dirs());
+}
+
+#[test]
 fn resume_refuses_a_transcript_whose_commands_were_edited() {
     let out = Test::new().runbook(RESUMABLE).run_yes().status(1).run();
     out.write("ready", "");

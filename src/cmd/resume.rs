@@ -31,6 +31,15 @@ pub fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
             "{}: this run is already finished; nothing to resume.",
             path.display()
         );
+        // A run killed between its last transcript and removing its state
+        // leaves the state behind: nothing will resume it now. (Kept if a
+        // runner still holds it.)
+        let left = crate::state::root().0.join(&info.id);
+        if left.is_dir()
+            && let Ok(state) = crate::state::StateDir::open(&info.id)
+        {
+            state.remove();
+        }
         return Ok(0);
     }
     let mut operator = operator(mode, &book)?;
