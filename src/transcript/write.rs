@@ -110,7 +110,7 @@ fn summary(
         let vars: Vec<String> = info
             .vars
             .iter()
-            .map(|(k, v)| format!("{}={}", marker::encode(k), marker::encode(v)))
+            .map(|(k, v)| format!("{}={}", pair_part(k), pair_part(v)))
             .collect();
         attrs.push(("vars", vars.join(",")));
     }
@@ -170,6 +170,11 @@ fn summary(
         marker::close("run"),
     );
     Edit { at, len: 0, text }
+}
+
+/// One side of a `name=value` pair in the `vars` list: encoded, commas too.
+fn pair_part(text: &str) -> String {
+    marker::encode(text).replace(',', "%2C")
 }
 
 /// Offsets of every `<!--rs:` and `<!--/rs:` in `text`, in order.
