@@ -106,8 +106,13 @@ struct Loaded {
 fn load(path: &Path, inputs: &Inputs, config: &Config, secret_names: &[String]) -> Result<Loaded> {
     let raw = Source::read(path)?;
     if !raw.text.contains(transcript::marker::OPEN) {
-        let names: Vec<String> = secret_names.iter().chain(&config.secrets.names).cloned().collect();
-        let rendered = template::render(&raw, inputs, &Secrets::new(&names), &config.runners, None)?;
+        let names: Vec<String> = secret_names
+            .iter()
+            .chain(&config.secrets.names)
+            .cloned()
+            .collect();
+        let rendered =
+            template::render(&raw, inputs, &Secrets::new(&names), &config.runners, None)?;
         let source = match &rendered {
             Some(r) => Source::from_text(path, r.masked.clone()),
             None => raw,
@@ -176,7 +181,10 @@ fn parse_checked(source: &Source, config: &Config, rendered: Option<&Rendered>) 
 /// Gives the commands of `book` (read from the masked rendering) the text
 /// they run with: the same steps, read from the real one.
 fn unmask(book: &mut Runbook, source: &Source, real: &str, config: &Config) -> Result<()> {
-    let real = doc::parse_with(&Source::from_text(&source.path, real.to_string()), &config.runners);
+    let real = doc::parse_with(
+        &Source::from_text(&source.path, real.to_string()),
+        &config.runners,
+    );
     let same = real.steps.len() == book.steps.len()
         && real
             .steps
@@ -191,7 +199,9 @@ fn unmask(book: &mut Runbook, source: &Source, real: &str, config: &Config) -> R
         )));
     }
     for (step, real) in book.steps.iter_mut().zip(real.steps) {
-        if let (doc::StepKind::Command(masked), doc::StepKind::Command(real)) = (&mut step.kind, real.kind) {
+        if let (doc::StepKind::Command(masked), doc::StepKind::Command(real)) =
+            (&mut step.kind, real.kind)
+        {
             masked.code = real.code;
         }
     }

@@ -26,7 +26,13 @@ pub fn render(
         .chain(&config.secrets.names)
         .cloned()
         .collect();
-    let rendered = template::render(&source, inputs, &Secrets::new(&names), &config.runners, None)?;
+    let rendered = template::render(
+        &source,
+        inputs,
+        &Secrets::new(&names),
+        &config.runners,
+        None,
+    )?;
     let text = match &rendered {
         Some(r) if show_secrets => &r.text,
         Some(r) => &r.masked,

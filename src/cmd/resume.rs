@@ -29,7 +29,9 @@ pub fn resume(path: &Path, mode: &ModeArgs, inputs: &Inputs) -> Result<i32> {
     let runbook = PathBuf::from(&info.source);
     let config = Config::load(if runbook.is_file() { &runbook } else { path })?;
     let rendered = match info.template.clone() {
-        Some(t) => Some(render_again(path, &info, &t, &source, inputs, mode, &config)?),
+        Some(t) => Some(render_again(
+            path, &info, &t, &source, inputs, mode, &config,
+        )?),
         None if inputs.any() => {
             return Err(Error::usage(format!(
                 "{} is not the transcript of a templated run: --env, --var, --var-file and --dotenv have nothing to do",
@@ -121,8 +123,11 @@ fn render_again(
             info.env.as_deref().unwrap_or("(none)")
         )));
     }
-    let template = Source::read(Path::new(&t.path))
-        .map_err(|e| refuse(format!("the template this run was rendered from cannot be read ({e})")))?;
+    let template = Source::read(Path::new(&t.path)).map_err(|e| {
+        refuse(format!(
+            "the template this run was rendered from cannot be read ({e})"
+        ))
+    })?;
     if sha256(&template.text) != t.sha256 {
         return Err(refuse(format!(
             "the template {} changed since this run began (its sha256 differs), so the steps left \
@@ -157,7 +162,13 @@ fn render_again(
     let missing: Vec<&str> = info
         .vars
         .iter()
-        .filter(|(k, v)| v.as_str() == MASK && !inputs.vars.iter().any(|p| p.split('=').next() == Some(k.as_str())))
+        .filter(|(k, v)| {
+            v.as_str() == MASK
+                && !inputs
+                    .vars
+                    .iter()
+                    .any(|p| p.split('=').next() == Some(k.as_str()))
+        })
         .map(|(k, _)| k.as_str())
         .collect();
     let secret_hint = || {
@@ -171,16 +182,49 @@ fn render_again(
             )
         }
     };
-    let names: Vec<String> = mode.secrets.iter().chain(&config.secrets.names).cloned().collect();
-    let rendered = template::render(&template, &again, &Secrets::new(&names), &config.runners, Some(&t.rendered))
-        .map_err(|e| {
-            if missing.is_empty() {
-                e
-            } else {
-                refuse(format!("the template does not render again: {e}{}", secret_hint()))
-            }
-        })?
-        .ok_or_else(|| refuse(format!("{} is no longer a template", t.path)))?;
+    let names: Vec<String> = mode
+        .secrets
+        .iter()
+        .chain(&config.secrets.names)
+        .cloned()
+        .collect();
+    let rendered = template::render(
+        &template,
+        &again,
+        &Secrets::new(&names),
+        &config.runners,
+        Some(&t.rendered),
+    )
+    .map_err(|e| {
+        if missing.is_empty() {
+            e
+        } else {
+            refuse(format!(
+                "the template does not render again: {e}{}",
+                secret_hint()
+            ))
+        }
+    })?
+    .ok_or_else(|| refuse(format!("{} is no longer a template", t.path)))?;
+    // A masked secret not given again must come from a file, as it did.
+    let unknown: Vec<&str> = missing
+        .iter()
+        .copied()
+        .filter(|name| {
+            !matches!(
+                rendered.variables.vars.get(*name).map(|v| &v.origin),
+                Some(template::Origin::EnvFile(_) | template::Origin::VarFile(_))
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(refuse(format!(
+            "this run was rendered with the secret variables {}, which the transcript masks; \
+             give them again (--var {}=...)",
+            unknown.join(", "),
+            unknown[0]
+        )));
+    }
     if rendered.masked != recorded.text {
         let (line, now, then) = first_difference(&rendered.masked, &recorded.text);
         return Err(refuse(format!(
@@ -201,11 +245,7 @@ fn first_difference(a: &str, b: &str) -> (usize, String, String) {
         match (la.next(), lb.next()) {
             (Some(x), Some(y)) if x == y => n += 1,
             (x, y) => {
-                return (
-                    n,
-                    x.unwrap_or("").to_string(),
-                    y.unwrap_or("").to_string(),
-                );
+                return (n, x.unwrap_or("").to_string(), y.unwrap_or("").to_string());
             }
         }
     }

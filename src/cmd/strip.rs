@@ -46,7 +46,11 @@ pub fn strip(path: &Path, output: Option<&Path>, force: bool, template: bool) ->
 
 /// The text of the template a templated run was rendered from, read from
 /// its file; refused, unless `force`, when the file changed since the run.
-fn template_source(path: &Path, info: Option<&crate::record::RunInfo>, force: bool) -> Result<String> {
+fn template_source(
+    path: &Path,
+    info: Option<&crate::record::RunInfo>,
+    force: bool,
+) -> Result<String> {
     let Some(t) = info.and_then(|i| i.template.as_ref()) else {
         return Err(Error::Transcript {
             path: path.into(),
@@ -69,7 +73,9 @@ fn template_source(path: &Path, info: Option<&crate::record::RunInfo>, force: bo
         if !force {
             return Err(Error::Transcript {
                 path: path.into(),
-                message: format!("{what}; nothing was written. `strip --template --force` gives it anyway"),
+                message: format!(
+                    "{what}; nothing was written. `strip --template --force` gives it anyway"
+                ),
             });
         }
         eprintln!("warning: {}: {what}", path.display());

@@ -131,7 +131,22 @@ pub fn render(
         all.push(piece);
         write!(out, "{OPEN}{index}{CLOSE}").map_err(Error::from)
     });
-    let root = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    // The folder must be absolute and real for the "never outside" check:
+    // a runbook named without a folder lives in the current one.
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let root = dir.canonicalize().map_err(|e| {
+        (
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("cannot read the runbook's folder {}: {e}", dir.display()),
+            ),
+            BTreeMap::new(),
+        )
+    })?;
     let read = files.clone();
     env.set_loader(move |name| load(&root, name, &read));
     env.add_filter("raw", |value: Value| {
