@@ -599,3 +599,28 @@ fn resume_asks_again_for_secrets_given_on_the_command_line() {
     assert!(transcript.contains("ok •••"), "{transcript}");
     assert!(!transcript.contains("hunter2-long"), "{transcript}");
 }
+
+#[test]
+fn the_example_renders_and_runs_for_each_environment_with_nothing_remote() {
+    let runbook = concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/templated-deploy.md");
+    let t = Test::new()
+        .args(["envs", runbook])
+        .stdout_contains("prod  (")
+        .stdout_contains("staging  (")
+        .run();
+    let t = t
+        .then()
+        .args(["run", "--yes", runbook, "--env", "staging", "-o", OUT])
+        .run();
+    let outputs = t.outputs().join("");
+    assert!(outputs.contains("stg-web-2 runs web:1.4.2"), "{outputs}");
+    assert!(!t.read(OUT).contains("Change window"));
+    let t = t
+        .then()
+        .args(["run", "--yes", runbook, "--env", "prod", "-o", OUT])
+        .status(3)
+        .run();
+    let transcript = t.read(OUT);
+    assert!(transcript.contains("id=deploy-web-3"), "{transcript}");
+    assert!(transcript.contains("Change window"), "{transcript}");
+}
