@@ -74,6 +74,8 @@ pub const OUTSIDE: &str = "outside the runbook's folder";
 
 /// Renders `body` (the runbook's text, named `name`) with `context`.
 /// Includes are read from `dir` and below. `now` is what `now()` gives.
+/// `spans`: also say where each piece of output came from (slower, and
+/// only needed to point at a value that cannot be written).
 pub fn render(
     name: &str,
     body: &str,
@@ -81,6 +83,7 @@ pub fn render(
     context: Value,
     now: &str,
     dotenv: BTreeMap<String, String>,
+    spans: bool,
 ) -> Result<Rendering, (Error, BTreeMap<String, String>)> {
     let pieces: Arc<Mutex<Vec<Piece>>> = Arc::default();
     let files: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
@@ -169,9 +172,13 @@ pub fn render(
     env.add_function("now", move || now.clone());
     env.add_global("env", Value::from_object(Environ(dotenv)));
 
-    let result = env
-        .template_from_named_str(name, body)
-        .and_then(|t| t.render_with_spans(context));
+    let result = env.template_from_named_str(name, body).and_then(|t| {
+        if spans {
+            t.render_with_spans(context)
+        } else {
+            t.render(context).map(|text| (text, Vec::new()))
+        }
+    });
     let files = files.lock().expect("never poisoned").clone();
     match result {
         Ok((text, spans)) => {

@@ -106,15 +106,27 @@ pub fn render(
             Some("compare `environment` instead: {% if environment == \"prod\" %} (--env sets it)".into()),
         )]));
     }
-    let rendering = engine::render(
-        &name,
-        &body,
-        &dir,
-        minijinja::Value::from(context),
-        &rendered_at,
-        variables.dotenv.clone(),
-    )
-    .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))?;
+    let render = |spans: bool| {
+        engine::render(
+            &name,
+            &body,
+            &dir,
+            minijinja::Value::from(context.clone()),
+            &rendered_at,
+            variables.dotenv.clone(),
+            spans,
+        )
+        .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))
+    };
+    let secret_values = variables.secret_values();
+    let mut rendering = render(false)?;
+    let mut spliced = splice::splice(&rendering.text, &rendering.pieces, runners, &secret_values);
+    if spliced.is_err() || spliced.as_ref().is_ok_and(|s| !s.raw.is_empty()) {
+        // Pointing at a value takes where each piece of output came from:
+        // the same render again, with spans.
+        rendering = render(true)?;
+        spliced = splice::splice(&rendering.text, &rendering.pieces, runners, &secret_values);
+    }
     let files = files_for(&rendering.files);
     // Where in the author's files a place of the rendered text came from.
     let origin = |at: usize| -> (String, usize) {
@@ -128,24 +140,26 @@ pub fn render(
             _ => (name.clone(), 0),
         }
     };
-    let secret_values = variables.secret_values();
-    let spliced = splice::splice(&rendering.text, &rendering.pieces, runners, &secret_values)
-        .map_err(|refusals| {
-            Error::Document(
-                refusals
-                    .into_iter()
-                    .map(|r| {
-                        let (file, at) = origin(r.at);
-                        files.at(&file, at, r.message, r.hint)
-                    })
-                    .collect(),
-            )
-        })?;
-    let stand_ins: Vec<usize> = rendering
-        .text
-        .match_indices(engine::OPEN)
-        .map(|(i, _)| i)
-        .collect();
+    let spliced = spliced.map_err(|refusals| {
+        Error::Document(
+            refusals
+                .into_iter()
+                .map(|r| {
+                    let (file, at) = origin(r.at);
+                    files.at(&file, at, r.message, r.hint)
+                })
+                .collect(),
+        )
+    })?;
+    let stand_ins: Vec<usize> = if spliced.raw.is_empty() {
+        Vec::new()
+    } else {
+        rendering
+            .text
+            .match_indices(engine::OPEN)
+            .map(|(i, _)| i)
+            .collect()
+    };
     let notes = spliced
         .raw
         .iter()
@@ -166,6 +180,7 @@ pub fn render(
             )
         })
         .collect();
+    drop(rendering);
     Ok(Some(Rendered {
         text: spliced.text,
         masked: spliced.masked,

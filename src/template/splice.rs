@@ -61,14 +61,18 @@ pub fn splice(
     };
     let landings = land(text, &stand_ins, &blocks, runners);
     let mut real = String::with_capacity(text.len());
-    let mut masked = String::with_capacity(text.len());
+    // Without secrets the masked text is the real one: built once.
+    let masking = !secrets.is_empty();
+    let mut masked = String::with_capacity(if masking { text.len() } else { 0 });
     let mut raw = Vec::new();
     let mut at = 0;
     let mut secrets: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     for (s, landing) in stand_ins.iter().zip(&landings) {
         real.push_str(&text[at..s.start]);
-        masked.push_str(&text[at..s.start]);
+        if masking {
+            masked.push_str(&text[at..s.start]);
+        }
         at = s.end;
         let Some(piece) = pieces.get(s.piece) else {
             refusals.push(Refusal {
@@ -83,7 +87,9 @@ pub fn splice(
         match written {
             Ok((r, m)) => {
                 real.push_str(&r);
-                masked.push_str(&m);
+                if masking {
+                    masked.push_str(&m);
+                }
                 if piece.raw {
                     let lang = match landing {
                         Landing::Runs(b, _) | Landing::Info(b) => b.lang.clone(),
@@ -100,7 +106,11 @@ pub fn splice(
         }
     }
     real.push_str(&text[at..]);
-    masked.push_str(&text[at..]);
+    if masking {
+        masked.push_str(&text[at..]);
+    } else {
+        masked = real.clone();
+    }
     if !refusals.is_empty() {
         return Err(refusals);
     }
@@ -265,7 +275,11 @@ fn write(
                     ),
                 )
             })?;
-            let masked = quote::quote(hidden, place).unwrap_or_else(|_| hidden.to_string());
+            let masked = if hidden == piece.text {
+                real.clone()
+            } else {
+                quote::quote(hidden, place).unwrap_or_else(|_| hidden.to_string())
+            };
             Ok((real, masked))
         }
     }
