@@ -246,7 +246,15 @@ fn undefined_variables_are_errors_at_their_line_and_column() {
 
 #[test]
 fn bad_templates_and_variable_files_are_errors_with_a_line() {
-    let cases: Vec<(&str, String, Vec<(&str, &str)>, Vec<&str>, &str)> = vec![
+    // What, runbook, other files, arguments, what stderr must say.
+    type Case<'a> = (
+        &'a str,
+        String,
+        Vec<(&'a str, &'a str)>,
+        Vec<&'a str>,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
         (
             "syntax",
             template("x: 1", "a\n{% if x %}\nb\n"),
@@ -463,7 +471,7 @@ fn secrets_are_masked_in_the_transcript_render_and_envs() {
         .runbook(&body)
         .file(
             "envs/prod.toml",
-            &format!("api_token = \"{secret}\"\nregion = \"eu\"\n"),
+            format!("api_token = \"{secret}\"\nregion = \"eu\"\n"),
         )
         .args(["run", "--yes", RUNBOOK, "--env", "prod", "-o", OUT])
         .run();
@@ -617,10 +625,18 @@ fn the_example_renders_and_runs_for_each_environment_with_nothing_remote() {
     assert!(!t.read(OUT).contains("Change window"));
     let t = t
         .then()
-        .args(["run", "--yes", runbook, "--env", "prod", "-o", OUT])
+        .args([
+            "run",
+            "--yes",
+            runbook,
+            "--env",
+            "prod",
+            "-o",
+            "prod.out.md",
+        ])
         .status(3)
         .run();
-    let transcript = t.read(OUT);
+    let transcript = t.read("prod.out.md");
     assert!(transcript.contains("id=deploy-web-3"), "{transcript}");
     assert!(transcript.contains("Change window"), "{transcript}");
 }

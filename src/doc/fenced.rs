@@ -32,7 +32,13 @@ pub fn fenced_blocks(text: &str) -> Vec<FencedBlock> {
         Some(piece) if pieces::may_cut(text, options) => {
             pieces::pieces(text, options, piece, |at, events| {
                 for (event, range) in events.drain(..) {
-                    block_event(text, &event, range.start + at..range.end + at, &mut open, &mut blocks);
+                    block_event(
+                        text,
+                        &event,
+                        range.start + at..range.end + at,
+                        &mut open,
+                        &mut blocks,
+                    );
                 }
             });
         }

@@ -227,7 +227,7 @@ fn undefined(expr: &str, detail: &str, files: &Files<'_>) -> (String, Option<Str
             )),
         );
     }
-    let known = files.names.iter().any(|n| *n == root);
+    let known = files.names.contains(&root);
     if !known || root == expr {
         let mut hint = did_you_mean(&root, files.names.iter().map(String::as_str))
             .map(|n| format!("did you mean `{n}`? "))

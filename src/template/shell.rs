@@ -27,6 +27,9 @@ pub enum Context {
     Arithmetic,
 }
 
+/// Gives a context to the offsets up to an end: (from, to, context, out).
+type Mark<'m> = dyn FnMut(usize, usize, Context, &mut Vec<Context>) + 'm;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Frame {
     /// Plain shell text; `depth` counts open `(` (subshells, `$(`).
@@ -318,7 +321,7 @@ impl<'a> Lexer<'a> {
     fn heredoc_bodies(
         &mut self,
         mut i: usize,
-        mark: &mut dyn FnMut(usize, usize, Context, &mut Vec<Context>),
+        mark: &mut Mark<'_>,
         out: &mut Vec<Context>,
     ) -> usize {
         let t = self.text;
