@@ -3,7 +3,7 @@
 //! precedence, errors point into the source, and a templated run records
 //! what it was rendered from.
 
-use crate::common::{OUT, RUNBOOK, Test, unindent};
+use crate::common::{OUT, RUN, RUNBOOK, Sandbox, Test, unindent};
 
 /// A template with front-matter defaults `vars` (YAML lines) and `body`.
 fn template(vars: &str, body: &str) -> String {
@@ -639,4 +639,32 @@ fn the_example_renders_and_runs_for_each_environment_with_nothing_remote() {
     let transcript = t.read("prod.out.md");
     assert!(transcript.contains("id=deploy-web-3"), "{transcript}");
     assert!(transcript.contains("Change window"), "{transcript}");
+}
+
+#[test]
+fn an_operator_at_the_terminal_sees_the_rendered_block_with_secrets_masked() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        RUNBOOK,
+        template(
+            "host: web-1",
+            "
+            ```bash
+            echo deploying to {{ host }} with {{ api_token }}
+            ```
+            ",
+        ),
+    );
+    sandbox.write(
+        "envs/prod.toml",
+        "api_token = \"tok-0123456789\"\nhost = \"web-9\"\n",
+    );
+    let mut pty = sandbox.pty(&["run", RUNBOOK, "--env", "prod", "-o", OUT], &[]);
+    pty.expect("echo deploying to web-9 with");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("tok-0123456789"), "{screen}");
+    assert!(screen.contains("deploying to web-9 with •••"), "{screen}");
+    assert!(!sandbox.transcript().contains("tok-0123456789"));
 }
