@@ -619,6 +619,7 @@ fn the_example_renders_and_runs_for_each_environment_with_nothing_remote() {
     let t = t
         .then()
         .args(["run", "--yes", runbook, "--env", "staging", "-o", OUT])
+        .status(3)
         .run();
     let outputs = t.outputs().join("");
     assert!(outputs.contains("stg-web-2 runs web:1.4.2"), "{outputs}");
