@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "runsheet",
     version,
     about,
-    after_help = "Examples:\n  runsheet plan deploy.md\n  runsheet run deploy.md\n  runsheet run --yes --keep-going deploy.md -o deploy.ci.md\n  runsheet resume deploy.run-20261121T051003Z.md\n  runsheet strip deploy.run-20261121T051003Z.md > deploy.md\n\nExit codes (run, resume): 0 every step done or skipped, 1 a step failed,\n2 usage or document error, 3 steps not confirmed, 130 interrupted."
+    after_help = "Examples:\n  runsheet plan deploy.md\n  runsheet run deploy.md\n  runsheet run --yes --keep-going deploy.md -o deploy.ci.md\n  runsheet resume deploy.run-20261121T051003Z.md\n  runsheet strip deploy.run-20261121T051003Z.md > deploy.md\n  runsheet render deploy.md --env prod\n  runsheet run deploy.md --env staging --var version=1.4.2\n  runsheet envs deploy.md\n\nExit codes (run, resume): 0 every step done or skipped, 1 a step failed,\n2 usage or document error, 3 steps not confirmed, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,13 +31,19 @@ pub enum Command {
         output: Option<PathBuf>,
         #[command(flatten)]
         mode: ModeArgs,
+        #[command(flatten)]
+        template: TemplateArgs,
     },
-    /// Continue an interrupted or failed run from its transcript.
+    /// Continue an interrupted or failed run from its transcript. A templated
+    /// run is rendered again with the variables it recorded (give secrets
+    /// given with --var again).
     Resume {
         /// The transcript of the earlier run; updated in place.
         transcript: PathBuf,
         #[command(flatten)]
         mode: ModeArgs,
+        #[command(flatten)]
+        template: TemplateArgs,
     },
     /// List the steps runsheet finds, with warnings; runs nothing.
     Plan {
@@ -47,7 +53,33 @@ pub enum Command {
         /// Print a skeleton answers file for the document instead.
         #[arg(long)]
         answers_template: bool,
+        #[command(flatten)]
+        template: TemplateArgs,
     },
+    /// Print a templated runbook rendered for an environment (secrets masked
+    /// unless --show-secrets); any other document is printed as it is.
+    #[command(
+        after_help = "Examples:\n  runsheet render deploy.md --env prod\n  runsheet render deploy.md --env staging --var version=1.4.2 -o deploy.staging.md\n  runsheet render deploy.md.j2 --var-file local.yaml"
+    )]
+    Render {
+        file: PathBuf,
+        /// Write the rendered runbook here instead of standard output.
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        template: TemplateArgs,
+        /// Treat this variable as a secret too (repeatable).
+        #[arg(long = "secret", value_name = "NAME")]
+        secrets: Vec<String>,
+        /// Write secret values as they are instead of •••.
+        #[arg(long)]
+        show_secrets: bool,
+    },
+    /// List the environments a templated runbook can be rendered for
+    /// (envs/*.toml|yaml beside it, else runbooks/envs/) and what each sets,
+    /// secrets masked.
+    #[command(after_help = "Example:\n  runsheet envs runbooks/templated-deploy.md")]
+    Envs { file: PathBuf },
     /// Undo mojibake: text that was UTF-8, read as Mac Roman or Windows-1252 and
     /// saved again (`‚úÖ` for ✅). Rewrites FILE unless -o is given.
     Repair {
@@ -66,7 +98,48 @@ pub enum Command {
         /// run recorded (the transcript was edited or damaged).
         #[arg(long)]
         force: bool,
+        /// For a templated run: print the template it was rendered from
+        /// (read from its file, refused if it changed since) instead of the
+        /// rendered runbook.
+        #[arg(long)]
+        template: bool,
     },
+}
+
+/// How a templated runbook is rendered.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TemplateArgs {
+    /// Render for this environment: envs/NAME.toml (or .yaml) beside the
+    /// runbook, else runbooks/envs/NAME.toml.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Set a template variable (repeatable); wins over --var-file, the
+    /// environment file and the front matter's defaults.
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
+    /// Read template variables from a TOML, YAML or JSON file (repeatable);
+    /// a file named *secret* holds secrets.
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Read this .env file for env.NAME (after the process environment).
+    #[arg(long, value_name = "FILE")]
+    pub dotenv: Option<PathBuf>,
+    /// Render FILE as a template even though it does not opt in.
+    #[arg(long = "template")]
+    pub forced: bool,
+}
+
+impl TemplateArgs {
+    /// What the template module needs from the command line.
+    pub fn inputs(&self) -> crate::template::Inputs {
+        crate::template::Inputs {
+            env: self.env.clone(),
+            vars: self.vars.clone(),
+            var_files: self.var_files.clone(),
+            dotenv: self.dotenv.clone(),
+            forced: self.forced,
+        }
+    }
 }
 
 /// How a run is answered.

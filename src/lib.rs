@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod signals;
 pub mod source;
 pub mod state;
+pub mod template;
 pub mod transcript;
 
 pub use error::{Error, Result};

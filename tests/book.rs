@@ -56,6 +56,9 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in fs::read_dir(from).expect("read the examples").flatten() {
         if entry.path().is_file() {
             fs::copy(entry.path(), to.join(entry.file_name())).expect("copy an example");
+        } else if entry.path().is_dir() {
+            // Environment files of the templated examples live in envs/.
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
         }
     }
 }
@@ -205,5 +208,26 @@ fn the_transcript_format_example_is_what_runsheet_writes() {
         mask_with_digest(&marked_block(&page, "example-transcript")),
         mask_with_digest(&written),
         "the chapter's example transcript is not what runsheet writes now"
+    );
+}
+
+#[test]
+fn the_templates_chapter_shows_the_error_runsheet_gives() {
+    let page = fs::read_to_string(repo().join("book/src/templates.md")).expect("the chapter");
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let state = tmp.path().join("state");
+    fs::create_dir_all(&state).expect("state dir");
+    let out = runsheet(&examples(), &["render", "templated.typo.md"], &state)
+        .output()
+        .expect("render the example");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        marked_block(&page, "template-error"),
+        String::from_utf8_lossy(&out.stderr),
+        "the chapter's error is not what runsheet prints now"
+    );
+    assert_eq!(
+        marked_block(&page, "templated"),
+        fs::read_to_string(examples().join("templated.md")).expect("the example")
     );
 }

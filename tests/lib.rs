@@ -11,3 +11,4 @@ mod run;
 mod safety;
 mod secret_names;
 mod snapshot;
+mod templates;

@@ -104,27 +104,37 @@ fn cases() -> Vec<Case> {
 }
 
 /// `nightly.md` run with `--yes --keep-going` is `nightly.keep-going.md`: the
-/// long options other than `--yes` go into the name.
+/// long options other than `--yes` go into the name, and the environment a
+/// template is rendered for with it (`templated.env-prod.md`).
 fn snapshot_name(file: &str, args: &[String]) -> String {
     let stem = file.strip_suffix(".md").unwrap_or(file);
     let mut name = stem.to_owned();
-    for arg in args {
+    for (i, arg) in args.iter().enumerate() {
         if let Some(option) = arg.strip_prefix("--")
             && option != "yes"
         {
             name.push('.');
             name.push_str(option);
+            if option == "env"
+                && let Some(env) = args.get(i + 1)
+            {
+                name.push('-');
+                name.push_str(env);
+            }
         }
     }
     name + ".md"
 }
 
-/// Copies the files of `from` (not its subdirectories) into `to`.
+/// Copies the files of `from` into `to`, and its folders (a template's
+/// `envs/`) with theirs.
 fn copy_files(from: &Path, to: &Path) {
     fs::create_dir_all(to).expect("create the copy");
     for entry in fs::read_dir(from).expect("read a directory").flatten() {
         if entry.path().is_file() {
             fs::copy(entry.path(), to.join(entry.file_name())).expect("copy a file");
+        } else if entry.path().is_dir() {
+            copy_files(&entry.path(), &to.join(entry.file_name()));
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The commands: each subcommand in its own file turns validated arguments
 //! into pipeline calls and an exit code. What several share is here.
 
+mod envs;
 mod plan;
+mod render;
 mod repair;
 mod resume;
 mod run;
@@ -18,8 +20,10 @@ use crate::doc::{self, Runbook};
 use crate::error::{Error, Result};
 use crate::operator::{Answered, Answers, Operator, Terminal, Unattended};
 use crate::record::Mode;
-use crate::run::RunSettings;
+use crate::run::{Rendering, RunSettings};
+use crate::secrets::Secrets;
 use crate::source::Source;
+use crate::template::{self, Inputs, Rendered};
 use crate::transcript::{self, Transcript};
 
 /// Runs the command line `args` and returns the process exit code.
@@ -46,29 +50,96 @@ where
 
 fn dispatch(command: Command) -> Result<i32> {
     match command {
-        Command::Run { file, output, mode } => run::run(&file, output, &mode),
-        Command::Resume { transcript, mode } => resume::resume(&transcript, &mode),
+        Command::Run {
+            file,
+            output,
+            mode,
+            template,
+        } => run::run(&file, output, &mode, &template.inputs()),
+        Command::Resume {
+            transcript,
+            mode,
+            template,
+        } => resume::resume(&transcript, &mode, &template.inputs()),
         Command::Plan {
             file,
             format,
             answers_template,
-        } => plan::plan(&file, format, answers_template),
+            template,
+        } => plan::plan(&file, format, answers_template, &template.inputs()),
+        Command::Render {
+            file,
+            output,
+            template,
+            secrets,
+            show_secrets,
+        } => render::render(
+            &file,
+            output.as_deref(),
+            &template.inputs(),
+            &secrets,
+            show_secrets,
+        ),
+        Command::Envs { file } => envs::envs(&file),
         Command::Strip {
             transcript,
             output,
             force,
-        } => strip::strip(&transcript, output.as_deref(), force),
+            template,
+        } => strip::strip(&transcript, output.as_deref(), force, template),
         Command::Repair { file, output } => repair::repair(&file, output.as_deref()),
     }
 }
 
-/// Reads a document; a transcript is read as the source it was made from.
-fn load(path: &Path) -> Result<(Source, Transcript)> {
+/// A document as runsheet reads it for a run or a plan.
+struct Loaded {
+    /// The text steps are read from: a runbook's, the source a transcript
+    /// was made from, or a template's rendering with secrets masked.
+    source: Source,
+    read: Transcript,
+    /// What a template rendered to; `None` for any other document.
+    rendered: Option<Rendered>,
+}
+
+/// Reads a document: a transcript is read as the source it was made from,
+/// and a template (one that opted in) is rendered with `inputs`.
+fn load(path: &Path, inputs: &Inputs, config: &Config, secret_names: &[String]) -> Result<Loaded> {
     let raw = Source::read(path)?;
     if !raw.text.contains(transcript::marker::OPEN) {
-        // Not a transcript: no need to read it twice.
-        return Ok((raw, Transcript::default()));
+        let names: Vec<String> = secret_names
+            .iter()
+            .chain(&config.secrets.names)
+            .cloned()
+            .collect();
+        let rendered =
+            template::render(&raw, inputs, &Secrets::new(&names), &config.runners, None)?;
+        let source = match &rendered {
+            Some(r) => Source::from_text(path, r.masked.clone()),
+            None => raw,
+        };
+        return Ok(Loaded {
+            source,
+            read: Transcript::default(),
+            rendered,
+        });
     }
+    if inputs.any() {
+        return Err(Error::usage(format!(
+            "{} is a transcript: its text is already rendered; --env, --var, --var-file, --dotenv and \
+             --template go with the runbook or template itself",
+            path.display()
+        )));
+    }
+    let (source, read) = load_transcript(path, raw)?;
+    Ok(Loaded {
+        source,
+        read,
+        rendered: None,
+    })
+}
+
+/// A transcript read as the source it was made from.
+fn load_transcript(path: &Path, raw: Source) -> Result<(Source, Transcript)> {
     let read = transcript::read(path, &raw.text)?;
     if read.stray_markers {
         return Err(Error::Transcript {
@@ -91,13 +162,71 @@ fn load(path: &Path) -> Result<(Source, Transcript)> {
     Ok((source, read))
 }
 
-/// The steps of `source`; a document with errors stops here.
-fn parse_checked(source: &Source, config: &Config) -> Result<Runbook> {
-    let book = doc::parse_with(source, &config.runners);
+/// The steps of `source`; a document with errors stops here. The steps of
+/// a rendered template run with the secrets `source` shows masked.
+fn parse_checked(source: &Source, config: &Config, rendered: Option<&Rendered>) -> Result<Runbook> {
+    let mut book = doc::parse_with(source, &config.runners);
     if book.has_errors() {
         return Err(Error::Document(book.diagnostics));
     }
+    if let Some(r) = rendered {
+        book.diagnostics.extend(r.notes.iter().cloned());
+        if r.text != source.text {
+            unmask(&mut book, source, &r.text, config)?;
+        }
+    }
     Ok(book)
+}
+
+/// Gives the commands of `book` (read from the masked rendering) the text
+/// they run with: the same steps, read from the real one.
+fn unmask(book: &mut Runbook, source: &Source, real: &str, config: &Config) -> Result<()> {
+    let real = doc::parse_with(
+        &Source::from_text(&source.path, real.to_string()),
+        &config.runners,
+    );
+    let same = real.steps.len() == book.steps.len()
+        && real
+            .steps
+            .iter()
+            .zip(&book.steps)
+            .all(|(a, b)| a.kind_name() == b.kind_name() && a.id() == b.id());
+    if !same {
+        return Err(Error::usage(format!(
+            "{}: a secret value changes the shape of the rendered runbook (it reads as other steps \
+             once masked); keep secrets out of text that makes steps, or pass them through the environment",
+            source.display_path()
+        )));
+    }
+    for (step, real) in book.steps.iter_mut().zip(real.steps) {
+        if let (doc::StepKind::Command(masked), doc::StepKind::Command(real)) =
+            (&mut step.kind, real.kind)
+        {
+            masked.code = real.code;
+        }
+    }
+    Ok(())
+}
+
+/// What the run summary records of `rendered`, a rendering of `template`.
+fn rendering(rendered: &Rendered, template: &Path) -> Rendering {
+    let vars = &rendered.variables;
+    Rendering {
+        env: vars.env.as_ref().map(|e| e.name.clone()),
+        vars: vars
+            .vars
+            .iter()
+            .map(|(k, v)| (k.clone(), template::Variables::display(v)))
+            .collect(),
+        template: crate::record::TemplateInfo {
+            path: template.display().to_string(),
+            sha256: rendered.sha256.clone(),
+            env_file: vars.env.as_ref().map(|e| e.path.display().to_string()),
+            env_sha256: vars.env.as_ref().map(|e| e.sha256.clone()),
+            rendered: rendered.rendered_at.clone(),
+        },
+        secret_values: vars.secret_values(),
+    }
 }
 
 /// The settings of a run or resume writing to `transcript`: the one place
@@ -120,6 +249,7 @@ fn settings(mode: &ModeArgs, config: &Config, transcript: PathBuf) -> Result<Run
         timeout: mode.timeout,
         cwd: std::env::current_dir()
             .map_err(|e| Error::usage(format!("cannot tell the current directory: {e}")))?,
+        rendering: None,
     })
 }
 

@@ -7,17 +7,12 @@ use crate::cli::Format;
 use crate::config::Config;
 use crate::doc;
 use crate::error::Result;
+use crate::template::Inputs;
 
-/// Prints the plan of `file`; 0 when clean, 1 when it found errors.
-pub fn plan(file: &Path, format: Format, answers_template: bool) -> Result<i32> {
+/// Prints the plan of `file` (a template rendered with `inputs`); 0 when
+/// clean, 1 when it found errors.
+pub fn plan(file: &Path, format: Format, answers_template: bool, inputs: &Inputs) -> Result<i32> {
     // `plan` answers 0 or 1: a document it cannot read is an error found.
-    let (source, _) = match load(file) {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            e.report();
-            return Ok(1);
-        }
-    };
     let config = match Config::load(file) {
         Ok(config) => config,
         Err(e) => {
@@ -25,7 +20,19 @@ pub fn plan(file: &Path, format: Format, answers_template: bool) -> Result<i32> 
             return Ok(1);
         }
     };
-    let book = doc::parse_with(&source, &config.runners);
+    let loaded = match load(file, inputs, &config, &[]) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            e.report();
+            return Ok(1);
+        }
+    };
+    let source = loaded.source;
+    let mut book = doc::parse_with(&source, &config.runners);
+    if let Some(r) = &loaded.rendered {
+        // Where `|raw` wrote a value unquoted: listed with the warnings.
+        book.diagnostics.extend(r.notes.iter().cloned());
+    }
     let text = if answers_template {
         crate::operator::answers::template(&book)
     } else {

@@ -2,17 +2,23 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{finish_message, load, operator, parse_checked, settings};
+use super::{finish_message, load, operator, parse_checked, rendering, settings};
 use crate::cli::ModeArgs;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::record::{RunState, settled};
+use crate::record::{RunInfo, RunState, TemplateInfo, settled};
 use crate::run::Run;
+use crate::secrets::{MASK, Secrets};
+use crate::source::Source;
+use crate::template::{self, Inputs, Rendered};
 use crate::transcript::sha256;
 
-/// Resumes the run whose transcript is at `path`, updating it in place.
-pub fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
-    let (source, read) = load(path)?;
+/// Resumes the run whose transcript is at `path`, updating it in place. A
+/// templated run is rendered again from its template with the variables
+/// it recorded (and `inputs`: secrets the transcript masks).
+pub fn resume(path: &Path, mode: &ModeArgs, inputs: &Inputs) -> Result<i32> {
+    let loaded = load(path, &Inputs::default(), &Config::default(), &[])?;
+    let (source, read) = (loaded.source, loaded.read);
     let Some(mut info) = read.info else {
         return Err(Error::Transcript {
             path: path.into(),
@@ -22,7 +28,19 @@ pub fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
     // runsheet.toml belongs beside the runbook, wherever the transcript went.
     let runbook = PathBuf::from(&info.source);
     let config = Config::load(if runbook.is_file() { &runbook } else { path })?;
-    let book = parse_checked(&source, &config)?;
+    let rendered = match info.template.clone() {
+        Some(t) => Some(render_again(
+            path, &info, &t, &source, inputs, mode, &config,
+        )?),
+        None if inputs.any() => {
+            return Err(Error::usage(format!(
+                "{} is not the transcript of a templated run: --env, --var, --var-file and --dotenv have nothing to do",
+                path.display()
+            )));
+        }
+        None => None,
+    };
+    let book = parse_checked(&source, &config, rendered.as_ref())?;
     let finished = info.state == RunState::Complete
         && book.steps.iter().all(|s| settled(&book, s, &read.outcomes));
     if finished {
@@ -64,7 +82,11 @@ pub fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
         }
         info.sha256 = now_sha;
     }
-    let settings = settings(mode, &config, path.to_path_buf())?;
+    let mut settings = settings(mode, &config, path.to_path_buf())?;
+    settings.rendering = rendered
+        .as_ref()
+        .zip(info.template.as_ref())
+        .map(|(r, t)| rendering(r, Path::new(&t.path)));
     operator.say(&format!("Resuming {}", path.display()));
     let run = Run::resume(
         source,
@@ -77,4 +99,154 @@ pub fn resume(path: &Path, mode: &ModeArgs) -> Result<i32> {
     let report = run.execute()?;
     finish_message(operator.as_mut(), path, &report);
     Ok(report.exit_code())
+}
+
+/// The template of a templated run, rendered again as the run rendered it:
+/// refused when the template or its environment file changed, or when it
+/// no longer gives the runbook the transcript holds.
+fn render_again(
+    path: &Path,
+    info: &RunInfo,
+    t: &TemplateInfo,
+    recorded: &Source,
+    inputs: &Inputs,
+    mode: &ModeArgs,
+    config: &Config,
+) -> Result<Rendered> {
+    let refuse = |message: String| Error::Transcript {
+        path: path.into(),
+        message: format!("{message}; nothing was run"),
+    };
+    if inputs.env.is_some() && inputs.env != info.env {
+        return Err(refuse(format!(
+            "this run was rendered for environment `{}`; a resumed run keeps it",
+            info.env.as_deref().unwrap_or("(none)")
+        )));
+    }
+    let template = Source::read(Path::new(&t.path)).map_err(|e| {
+        refuse(format!(
+            "the template this run was rendered from cannot be read ({e})"
+        ))
+    })?;
+    if sha256(&template.text) != t.sha256 {
+        return Err(refuse(format!(
+            "the template {} changed since this run began (its sha256 differs), so the steps left \
+             are not the ones the run began with. Start a new run with `runsheet run {}`",
+            t.path, t.path
+        )));
+    }
+    if let (Some(file), Some(sha)) = (&t.env_file, &t.env_sha256) {
+        let now = std::fs::read_to_string(file)
+            .map_err(|e| refuse(format!("the environment file {file} cannot be read ({e})")))?;
+        if sha256(&now) != *sha {
+            return Err(refuse(format!(
+                "the environment file {file} changed since this run began (its sha256 differs), so the \
+                 template would render other steps. Start a new run, or put the file back as it was"
+            )));
+        }
+    }
+    // The recorded values go in as --var; masked secrets must come again.
+    let mut again = Inputs {
+        env: info.env.clone(),
+        vars: info
+            .vars
+            .iter()
+            .filter(|(_, v)| v.as_str() != MASK)
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
+        var_files: inputs.var_files.clone(),
+        dotenv: inputs.dotenv.clone(),
+        forced: true,
+    };
+    again.vars.extend(inputs.vars.iter().cloned());
+    let missing: Vec<&str> = info
+        .vars
+        .iter()
+        .filter(|(k, v)| {
+            v.as_str() == MASK
+                && !inputs
+                    .vars
+                    .iter()
+                    .any(|p| p.split('=').next() == Some(k.as_str()))
+        })
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let secret_hint = || {
+        if missing.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ". The transcript masks the secret variables {}: if the run had them from --var, give them again (--var {}=...)",
+                missing.join(", "),
+                missing[0]
+            )
+        }
+    };
+    let names: Vec<String> = mode
+        .secrets
+        .iter()
+        .chain(&config.secrets.names)
+        .cloned()
+        .collect();
+    let rendered = template::render(
+        &template,
+        &again,
+        &Secrets::new(&names),
+        &config.runners,
+        Some(&t.rendered),
+    )
+    .map_err(|e| {
+        if missing.is_empty() {
+            e
+        } else {
+            refuse(format!(
+                "the template does not render again: {e}{}",
+                secret_hint()
+            ))
+        }
+    })?
+    .ok_or_else(|| refuse(format!("{} is no longer a template", t.path)))?;
+    // A masked secret not given again must come from a file, as it did.
+    let unknown: Vec<&str> = missing
+        .iter()
+        .copied()
+        .filter(|name| {
+            !matches!(
+                rendered.variables.vars.get(*name).map(|v| &v.origin),
+                Some(template::Origin::EnvFile(_) | template::Origin::VarFile(_))
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(refuse(format!(
+            "this run was rendered with the secret variables {}, which the transcript masks; \
+             give them again (--var {}=...)",
+            unknown.join(", "),
+            unknown[0]
+        )));
+    }
+    if rendered.masked != recorded.text {
+        let (line, now, then) = first_difference(&rendered.masked, &recorded.text);
+        return Err(refuse(format!(
+            "rendered again with the variables this run recorded, the template gives another runbook \
+             (line {line} now reads `{now}`, the run's read `{then}`){}",
+            secret_hint()
+        )));
+    }
+    Ok(rendered)
+}
+
+/// The first line where `a` and `b` differ, with both lines.
+fn first_difference(a: &str, b: &str) -> (usize, String, String) {
+    let mut la = a.lines();
+    let mut lb = b.lines();
+    let mut n = 1;
+    loop {
+        match (la.next(), lb.next()) {
+            (Some(x), Some(y)) if x == y => n += 1,
+            (x, y) => {
+                return (n, x.unwrap_or("").to_string(), y.unwrap_or("").to_string());
+            }
+        }
+    }
 }

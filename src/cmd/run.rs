@@ -2,20 +2,37 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{finish_message, load, operator, parse_checked, settings};
+use super::{finish_message, load, operator, parse_checked, rendering, settings};
 use crate::cli::ModeArgs;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::run::Run;
+use crate::template::Inputs;
 use crate::transcript::sha256;
 
-/// Runs `file` (a runbook, or a transcript of one), writing the transcript
-/// to `output` or a new file beside it.
-pub fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32> {
+/// Runs `file` (a runbook, a template rendered with `inputs`, or a
+/// transcript of a runbook), writing the transcript to `output` or a new
+/// file beside it.
+pub fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs, inputs: &Inputs) -> Result<i32> {
     if let Some(out) = &output {
         check_output(out, file)?;
     }
-    let (source, read) = load(file)?;
+    let config = Config::load(file)?;
+    let loaded = load(file, inputs, &config, &mode.secrets)?;
+    let (source, read) = (loaded.source, loaded.read);
+    if let Some(t) = read.info.as_ref().and_then(|i| i.template.as_ref()) {
+        return Err(Error::usage(format!(
+            "{} is the transcript of a templated run; run the template again (runsheet run {}{}), \
+             or carry this run on with `runsheet resume`",
+            file.display(),
+            t.path,
+            read.info
+                .as_ref()
+                .and_then(|i| i.env.as_ref())
+                .map(|e| format!(" --env {e}"))
+                .unwrap_or_default()
+        )));
+    }
     if let Some(info) = &read.info
         && sha256(&source.text) != info.sha256
     {
@@ -24,11 +41,11 @@ pub fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32>
             file.display()
         );
     }
-    let config = Config::load(file)?;
-    let book = parse_checked(&source, &config)?;
+    let book = parse_checked(&source, &config, loaded.rendered.as_ref())?;
     let mut operator = operator(mode, &book)?;
     let transcript = output.unwrap_or_else(|| default_transcript(file));
-    let settings = settings(mode, &config, transcript.clone())?;
+    let mut settings = settings(mode, &config, transcript.clone())?;
+    settings.rendering = loaded.rendered.as_ref().map(|r| rendering(r, file));
     if read.info.is_some() {
         operator.say(&format!(
             "{} is a transcript: running the checklist it was made from.",
@@ -44,11 +61,17 @@ pub fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs) -> Result<i32>
     Ok(report.exit_code())
 }
 
-/// `<stem>.run-<UTC time>.md` beside the runbook, never an existing file.
+/// `<stem>.run-<UTC time>.md` beside the runbook, never an existing file
+/// (`deploy.md.j2` makes `deploy.run-...md`).
 fn default_transcript(file: &Path) -> PathBuf {
-    let stem = file
+    let mut stem = file
         .file_stem()
         .map_or_else(|| "runbook".into(), |s| s.to_string_lossy().into_owned());
+    if crate::template::front::template_by_name(file)
+        && let Some(inner) = stem.strip_suffix(".md")
+    {
+        stem = inner.to_string();
+    }
     let stamp = jiff::Timestamp::now()
         .strftime("%Y%m%dT%H%M%SZ")
         .to_string();

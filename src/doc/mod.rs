@@ -2,6 +2,7 @@
 
 pub mod attrs;
 mod fence;
+pub mod fenced;
 pub mod fields;
 mod hints;
 mod lint;

@@ -35,6 +35,26 @@ pub struct RunInfo {
     /// The variables it was rendered with, secrets masked.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vars: BTreeMap<String, String>,
+    /// The template the runbook was rendered from, for a templated run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateInfo>,
+}
+
+/// What a templated run was rendered from: enough for `resume` to render it
+/// again and to refuse when a file changed, and for `strip --template`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TemplateInfo {
+    /// The template's path as given.
+    pub path: String,
+    /// sha256 of the template's text.
+    pub sha256: String,
+    /// The environment file read for `--env`, and its sha256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_sha256: Option<String>,
+    /// What `now()` gave when the run began (UTC, RFC 3339).
+    pub rendered: String,
 }
 
 /// What kind of step a record is of.

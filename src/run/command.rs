@@ -112,7 +112,9 @@ impl Run<'_> {
         let mut script = command.script();
         self.before_prompt()?;
         loop {
-            let view = self.view(step, &script);
+            // A templated runbook's secrets run, but are not shown.
+            let shown = self.secrets.redact(&script);
+            let view = self.view(step, &shown);
             match self.operator.command(&view)? {
                 CommandChoice::Run => return Ok(Ok(script)),
                 CommandChoice::Skip => {

@@ -13,7 +13,7 @@ mod task;
 use std::collections::HashMap;
 
 pub use recorder::{Recorder, write_atomic};
-pub use settings::RunSettings;
+pub use settings::{Rendering, RunSettings};
 
 use crate::doc::{Runbook, Step, StepKind};
 use crate::error::{Error, Result};
@@ -86,8 +86,13 @@ pub fn new_run_info(source: &Source, settings: &RunSettings) -> RunInfo {
         finished: None,
         state: RunState::Running,
         mode: settings.mode,
-        env: None,
-        vars: Default::default(),
+        env: settings.rendering.as_ref().and_then(|r| r.env.clone()),
+        vars: settings
+            .rendering
+            .as_ref()
+            .map(|r| r.vars.clone())
+            .unwrap_or_default(),
+        template: settings.rendering.as_ref().map(|r| r.template.clone()),
     }
 }
 
@@ -166,6 +171,9 @@ impl<'a> Run<'a> {
         }
         let recorder = Recorder::open(source, settings.transcript.clone(), info, outcomes, state)?;
         let mut secrets = Secrets::new(&settings.secret_names);
+        for value in settings.rendering.iter().flat_map(|r| &r.secret_values) {
+            secrets.add(value);
+        }
         let env: Vec<(String, String)> = std::env::vars().collect();
         secrets.learn(env.iter().map(|(k, v)| (k.as_str(), v.clone())));
         let vars = exec.variables();

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::record::Mode;
+use crate::record::{Mode, TemplateInfo};
 
 /// How a run goes: everything the run loop needs to know that is not the
 /// runbook, the operator or the shell.
@@ -23,6 +23,20 @@ pub struct RunSettings {
     pub timeout: Option<Duration>,
     /// Where blocks start: the directory runsheet was started in.
     pub cwd: PathBuf,
+    /// What a templated runbook was rendered with, for the run summary.
+    pub rendering: Option<Rendering>,
+}
+
+/// What the run summary records of a templated runbook's rendering.
+#[derive(Debug, Clone, Default)]
+pub struct Rendering {
+    /// The `--env` name.
+    pub env: Option<String>,
+    /// Every variable, secrets masked, as people read them.
+    pub vars: std::collections::BTreeMap<String, String>,
+    pub template: TemplateInfo,
+    /// Secret values the runbook was rendered with: masked in output too.
+    pub secret_values: Vec<String>,
 }
 
 impl RunSettings {

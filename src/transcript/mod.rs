@@ -237,6 +237,35 @@ mod tests {
     }
 
     #[test]
+    fn a_templated_run_keeps_its_environment_variables_and_template() {
+        let source = Source::from_text(Path::new("d.md"), "- [ ] Deploy web-1\n".into());
+        let book = parse(&source);
+        let info = RunInfo {
+            id: "r".into(),
+            source: "d.md".into(),
+            env: Some("prod".into()),
+            vars: [
+                ("hosts".to_string(), "[\"a,b\",\"c\"]".to_string()),
+                ("token".to_string(), "•••".to_string()),
+                ("odd".to_string(), "x=y --> z".to_string()),
+            ]
+            .into(),
+            template: Some(crate::record::TemplateInfo {
+                path: "d.md".into(),
+                sha256: "ab".into(),
+                env_file: Some("envs/prod.toml".into()),
+                env_sha256: Some("cd".into()),
+                rendered: "2026-11-21T05:10:03Z".into(),
+            }),
+            ..RunInfo::default()
+        };
+        let out = render(&source, &book, &HashMap::new(), &info);
+        assert!(out.contains("· env `prod` ·"), "{out}");
+        let back = read(Path::new("t.md"), &out).unwrap();
+        assert_eq!(back.info.unwrap(), info);
+    }
+
+    #[test]
     fn rendered_transcript_reads_as_a_checklist() {
         let source = Source::from_text(
             Path::new("d.md"),

@@ -17,7 +17,7 @@ use super::marker::{self, Marker};
 use super::sha256;
 use crate::doc::markdown::{self, CodeBlockKind, Event, Tag, TagEnd};
 use crate::error::{Error, Result};
-use crate::record::{Outcome, RunInfo, Status};
+use crate::record::{Outcome, RunInfo, Status, TemplateInfo};
 
 /// What a transcript holds.
 #[derive(Debug, Clone, Default)]
@@ -579,6 +579,13 @@ fn run_info(m: &Marker) -> std::result::Result<RunInfo, String> {
             .map_err(|e| format!("the run summary's mode: {e}"))?,
         env: m.get("env").map(str::to_string),
         vars,
+        template: m.get("template").map(|path| TemplateInfo {
+            path: path.to_string(),
+            sha256: get("template_sha256"),
+            env_file: m.get("env_file").map(str::to_string),
+            env_sha256: m.get("env_sha256").map(str::to_string),
+            rendered: get("rendered"),
+        }),
     })
 }
 

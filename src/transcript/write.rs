@@ -110,9 +110,20 @@ fn summary(
         let vars: Vec<String> = info
             .vars
             .iter()
-            .map(|(k, v)| format!("{}={}", marker::encode(k), marker::encode(v)))
+            .map(|(k, v)| format!("{}={}", pair_part(k), pair_part(v)))
             .collect();
         attrs.push(("vars", vars.join(",")));
+    }
+    if let Some(t) = &info.template {
+        attrs.push(("template", t.path.clone()));
+        attrs.push(("template_sha256", t.sha256.clone()));
+        if let Some(f) = &t.env_file {
+            attrs.push(("env_file", f.clone()));
+        }
+        if let Some(sha) = &t.env_sha256 {
+            attrs.push(("env_sha256", sha.clone()));
+        }
+        attrs.push(("rendered", t.rendered.clone()));
     }
     if let Some(f) = &info.finished {
         attrs.push(("finished", f.clone()));
@@ -143,10 +154,15 @@ fn summary(
     if book.steps.is_empty() {
         tally = "this document has no steps".into();
     }
+    let env = info
+        .env
+        .as_ref()
+        .map(|e| format!("env `{}` · ", e.replace('`', "")))
+        .unwrap_or_default();
     let mut text = String::from(pre);
     let _ = write!(
         text,
-        "{}{eol}> **runsheet** · `{name}` · {} · {when} · {} · {}{eol}> {tally}{eol}{}{eol}",
+        "{}{eol}> **runsheet** · `{name}` · {env}{} · {when} · {} · {}{eol}> {tally}{eol}{}{eol}",
         marker::open("run", &attrs),
         escape_inline(&info.operator),
         info.mode,
@@ -154,6 +170,11 @@ fn summary(
         marker::close("run"),
     );
     Edit { at, len: 0, text }
+}
+
+/// One side of a `name=value` pair in the `vars` list: encoded, commas too.
+fn pair_part(text: &str) -> String {
+    marker::encode(text).replace(',', "%2C")
 }
 
 /// Offsets of every `<!--rs:` and `<!--/rs:` in `text`, in order.

@@ -1,6 +1,8 @@
 //! The check every run in the suite gets for free: once `run` or `resume` has
 //! written a transcript, `strip` must give back the runbook it ran, byte for
-//! byte.
+//! byte; for a run of a template, `strip --template` gives back the template
+//! and `strip` (which checks the rendering against the sha256 the run
+//! recorded) succeeds.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -12,7 +14,17 @@ use super::transcript::assert_same_bytes;
 
 /// Options of `run` and `resume` that take a value, so that the value is not
 /// taken for the runbook.
-const VALUE_OPTIONS: [&str; 5] = ["-o", "--output", "--answers", "--timeout", "--secret"];
+const VALUE_OPTIONS: [&str; 9] = [
+    "-o",
+    "--output",
+    "--answers",
+    "--timeout",
+    "--secret",
+    "--env",
+    "--var",
+    "--var-file",
+    "--dotenv",
+];
 
 /// Run exit codes after which a transcript must be there: done, failed, not
 /// confirmed. (2 is refused before anything ran; 130 is checked by the tests
@@ -48,9 +60,19 @@ impl SandboxPaths {
 
     /// `runsheet strip TRANSCRIPT`: its exit code and what it printed.
     fn strip(&self, transcript: &Path) -> (Option<i32>, Vec<u8>, String) {
+        self.strip_with(&[], transcript)
+    }
+
+    /// `runsheet strip --template TRANSCRIPT`.
+    fn strip_template(&self, transcript: &Path) -> (Option<i32>, Vec<u8>, String) {
+        self.strip_with(&["--template"], transcript)
+    }
+
+    fn strip_with(&self, options: &[&str], transcript: &Path) -> (Option<i32>, Vec<u8>, String) {
         let out = self
             .bare_command()
             .arg("strip")
+            .args(options)
             .arg(transcript)
             .stdin(Stdio::null())
             .output()
@@ -78,6 +100,9 @@ pub struct StripCheck {
     /// Transcripts beside the runbook before the run, to find the one a run
     /// without `-o` names itself.
     earlier: BTreeSet<PathBuf>,
+    /// A `run` of a template: `source` is the template, which `strip
+    /// --template` gives back.
+    template: bool,
 }
 
 impl StripCheck {
@@ -89,9 +114,13 @@ impl StripCheck {
         }
         let mut document = None;
         let mut output = None;
+        let mut template = false;
         let mut rest = args[1..].iter();
         while let Some(arg) = rest.next() {
             let text = arg.to_string_lossy();
+            if ["--env", "--var", "--var-file", "--dotenv", "--template"].contains(&text.as_ref()) {
+                template = true;
+            }
             if VALUE_OPTIONS.contains(&text.as_ref()) {
                 let value = rest.next();
                 if text == "-o" || text == "--output" {
@@ -121,6 +150,7 @@ impl StripCheck {
                     _ => None,
                 }
             } else {
+                template |= is_template(&document, &bytes);
                 Some(bytes)
             }
         } else {
@@ -130,6 +160,7 @@ impl StripCheck {
             }
         };
         Some(StripCheck {
+            template: template && command == "run",
             command,
             earlier: transcripts_beside(&document),
             document,
@@ -163,6 +194,18 @@ impl StripCheck {
         );
         for transcript in transcripts {
             let (status, stdout, stderr) = paths.strip(&transcript);
+            let (status, stdout, stderr) = if self.template {
+                assert_eq!(
+                    status,
+                    Some(0),
+                    "`strip {}` after `run` of the template {} failed:\n{stderr}",
+                    transcript.display(),
+                    self.document.display()
+                );
+                paths.strip_template(&transcript)
+            } else {
+                (status, stdout, stderr)
+            };
             assert_eq!(
                 status,
                 Some(0),
@@ -182,6 +225,23 @@ impl StripCheck {
             );
         }
     }
+}
+
+/// Whether runsheet renders `document` (`bytes`) as a template: a `.j2` or
+/// `.jinja` name, or front matter with a `runsheet:` section that opts in.
+fn is_template(document: &Path, bytes: &[u8]) -> bool {
+    let by_name = document
+        .extension()
+        .is_some_and(|e| e == "j2" || e == "jinja" || e == "jinja2");
+    let text = String::from_utf8_lossy(bytes);
+    let front = text
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.split("\n---").next())
+        .unwrap_or("");
+    let opted = front.lines().any(|l| l.starts_with("runsheet:"))
+        && (front.contains("template: true") || front.contains("vars:"))
+        && !front.contains("template: false");
+    by_name || opted
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

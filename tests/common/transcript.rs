@@ -22,7 +22,10 @@ fn masks() -> &'static [(Regex, &'static str)] {
             (r"\d\d:\d\d:\d\dZ", "[TIME]"),
             (r"\b\d{4}-\d\d-\d\d\b", "[DATE]"),
             (r"operator=[^ ]+", "operator=[WHO]"),
-            (r"(?m)^(> \*\*runsheet\*\* · `[^`]*` · )[^ ]+", "${1}[WHO]"),
+            (
+                r"(?m)^(> \*\*runsheet\*\* · `[^`]*` · (?:env `[^`]*` · )?)[^ ]+",
+                "${1}[WHO]",
+            ),
             (r" ms=\d+", ""),
             (r"\b\d+\.\d+s\b", "[DURATION]"),
             (r"\btmp\.[A-Za-z0-9]{10}\b", "tmp.[RANDOM]"),

@@ -1,0 +1,187 @@
+//! Measures rendering a templated runbook: a 1 MB template whose loop runs
+//! 10,000 times, against the budget (under 50 ms, under 10× the template's
+//! size in memory), and against `plan` on the rendered runbook.
+//!
+//! Run it with:
+//!
+//! ```text
+//! cargo bench --bench templates
+//! ```
+//!
+//! A custom harness (`harness = false`): times come from calling the library
+//! directly, each the median of several renders; memory is the peak resident
+//! size (`VmHWM`) of a `runsheet render` process on the same template, next to
+//! that of one rendering a tiny template, so the binary's own footprint shows.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use runsheet::doc::parse::Runners;
+use runsheet::secrets::Secrets;
+use runsheet::source::Source;
+use runsheet::template::{self, Inputs};
+
+const TEMPLATE_BYTES: usize = 1024 * 1024;
+const ITERATIONS: usize = 10_000;
+const RUNS: usize = 9;
+const BUDGET_MS: f64 = 50.0;
+const BUDGET_MEMORY_FACTOR: f64 = 10.0;
+
+/// A template of about `TEMPLATE_BYTES`: front matter with `ITERATIONS`
+/// hosts, one loop making a task and a bash block per host, and sections of
+/// prose, tasks and blocks with values until the size is reached.
+fn template() -> String {
+    let mut t = String::from(
+        "---\ntitle: Fleet restart\nrunsheet:\n  vars:\n    service: web\n    version: \"1.4.2\"\n    hosts:\n",
+    );
+    for i in 0..ITERATIONS {
+        t.push_str(&format!("      - host-{i:05}\n"));
+    }
+    t.push_str("---\n# Restart {{ service }} {{ version }}\n\n");
+    t.push_str(
+        "{% for host in hosts %}\n- [ ] Restart {{ host }}\n  ```bash {name=restart-{{ host }}}\n  echo restarting {{ service }} on {{ host }} \"at {{ version }}\"\n  ```\n{% endfor %}\n",
+    );
+    let mut n = 0;
+    while t.len() < TEMPLATE_BYTES {
+        n += 1;
+        t.push_str(&format!(
+            "\n## Section {n}\n\nCheck that {{{{ service }}}} answers before going on; the dashboards show \
+             the error rate and latency of every host in this group.\n\n- [ ] Look at the dashboard of group {n}\n\
+             - [ ] Drain group {n}\n  ```bash\n  echo draining group {n} of {{{{ service }}}} --version {{{{ version }}}}\n  ```\n"
+        ));
+    }
+    t
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn main() {
+    let text = template();
+    let size = text.len();
+    let source = Source::from_text(Path::new("fleet.md"), text);
+    let inputs = Inputs::default();
+    let secrets = Secrets::new(&[]);
+    let runners = Runners::new();
+    let render = || {
+        template::render(
+            &source,
+            &inputs,
+            &secrets,
+            &runners,
+            Some("2026-11-21T05:10:03Z"),
+        )
+        .expect("the bench template renders")
+        .expect("the bench template is a template")
+    };
+
+    let first = render();
+    let rendered = Source::from_text(Path::new("fleet.md"), first.text.clone());
+    let book = runsheet::doc::parse(&rendered);
+    let restarts = book
+        .steps
+        .iter()
+        .filter(|s| s.id().starts_with("restart-host-"))
+        .count();
+    assert_eq!(restarts, ITERATIONS, "one named block per loop iteration");
+    drop(book);
+
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let r = render();
+        times.push(start.elapsed());
+        drop(r);
+    }
+    let render_time = median(times);
+
+    let dir = tempfile::Builder::new()
+        .prefix("runsheet-bench-")
+        .tempdir()
+        .expect("a temporary directory");
+    let big = dir.path().join("fleet.md");
+    std::fs::write(&big, &source.text).expect("write the template");
+    let tiny = dir.path().join("tiny.md");
+    std::fs::write(&tiny, "---\nrunsheet: {vars: {x: 1}}\n---\n{{ x }}\n").expect("write");
+    let bin = runsheet_binary();
+    let peak = peak_rss(&bin, &big);
+    let baseline = peak_rss(&bin, &tiny);
+
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let book = runsheet::doc::parse(&rendered);
+        let plan = runsheet::plan::text("fleet.md", &book);
+        times.push(start.elapsed());
+        drop((book, plan));
+    }
+    let plan_time = median(times);
+
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let factor = peak as f64 / size as f64;
+    let above = peak.saturating_sub(baseline) as f64 / size as f64;
+    println!(
+        "template: {size} bytes, {ITERATIONS} loop iterations; rendered: {} bytes, {} steps",
+        first.text.len(),
+        runsheet::doc::parse(&rendered).steps.len()
+    );
+    println!("render (median of {RUNS}): {:.1} ms", ms(render_time));
+    println!(
+        "`runsheet render` peak RSS: {:.1} MB, {factor:.1}× the template ({:.1} MB for a tiny template; {above:.1}× above that)",
+        peak as f64 / 1e6,
+        baseline as f64 / 1e6
+    );
+    println!(
+        "plan on the rendered runbook (median of {RUNS}): {:.1} ms; render / plan = {:.2}",
+        ms(plan_time),
+        ms(render_time) / ms(plan_time)
+    );
+    let verdict = |ok: bool| if ok { "met" } else { "NOT MET" };
+    println!(
+        "budget: render < {BUDGET_MS} ms: {}; memory < {BUDGET_MEMORY_FACTOR}× the template: {}",
+        verdict(ms(render_time) < BUDGET_MS),
+        verdict(factor < BUDGET_MEMORY_FACTOR)
+    );
+}
+
+/// The release binary: the one `cargo bench` built, else target/release.
+fn runsheet_binary() -> PathBuf {
+    if let Some(path) = option_env!("CARGO_BIN_EXE_runsheet") {
+        return PathBuf::from(path);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/runsheet")
+}
+
+/// Peak resident memory of `runsheet render FILE`, from the kernel's
+/// high-water mark, sampled every millisecond until it exits.
+fn peak_rss(bin: &Path, file: &Path) -> u64 {
+    let mut child = Command::new(bin)
+        .args(["render", "--show-secrets"])
+        .arg(file)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn runsheet render");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for runsheet") {
+            assert!(
+                status.success(),
+                "runsheet render {}: {status}",
+                file.display()
+            );
+            return peak;
+        }
+        if let Some(kib) = std::fs::read_to_string(&status_file).ok().and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        }) {
+            peak = peak.max(kib * 1024);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

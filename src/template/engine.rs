@@ -1,0 +1,328 @@
+//! The minijinja environment a runbook is rendered in: strict undefined
+//! values, includes from the runbook's folder only, `|raw`, `now()` and
+//! `|date`, `env.NAME`; and every value written out as a numbered stand-in,
+//! so that it is quoted once it is known where it landed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value, ValueKind};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, OutputSpan, UndefinedBehavior};
+
+/// Opens a stand-in for a value in the rendered text (a Unicode
+/// noncharacter: never in a document, refused if one is).
+pub const OPEN: char = '\u{FDD0}';
+/// Closes a stand-in.
+pub const CLOSE: char = '\u{FDD1}';
+
+/// What `{{ ... }}` produced, kept aside until it is known where it landed.
+#[derive(Debug, Clone)]
+pub struct Piece {
+    pub text: String,
+    /// Written through `|raw`: never quoted.
+    pub raw: bool,
+    /// A list or map rather than one value.
+    pub compound: bool,
+}
+
+/// A render's output: the text with stand-ins, where each piece of output
+/// came from, and the values.
+pub struct Rendering {
+    pub text: String,
+    pub spans: Vec<OutputSpan>,
+    pub pieces: Vec<Piece>,
+    /// The text of every file read, by template name.
+    pub files: BTreeMap<String, String>,
+}
+
+/// A value written through `|raw`.
+#[derive(Debug)]
+struct Raw(String);
+
+impl Object for Raw {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `env.NAME`: the process environment, then what a `.env` file set.
+#[derive(Debug)]
+struct Environ(BTreeMap<String, String>);
+
+impl Object for Environ {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        std::env::var(name)
+            .ok()
+            .or_else(|| self.0.get(name).cloned())
+            .map(Value::from)
+    }
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::NonEnumerable
+    }
+}
+
+/// Why a loader refused a name; read back by the error module.
+pub const OUTSIDE: &str = "outside the runbook's folder";
+
+/// Renders `body` (the runbook's text, named `name`) with `context`.
+/// Includes are read from `dir` and below. `now` is what `now()` gives.
+/// `spans`: also say where each piece of output came from (slower, and
+/// only needed to point at a value that cannot be written).
+pub fn render(
+    name: &str,
+    body: &str,
+    dir: &Path,
+    context: Value,
+    now: &str,
+    dotenv: BTreeMap<String, String>,
+    spans: bool,
+) -> Result<Rendering, (Error, BTreeMap<String, String>)> {
+    let pieces: Arc<Mutex<Vec<Piece>>> = Arc::default();
+    let files: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .expect("the default delimiters are valid"),
+    );
+    // A custom mode, so captured output (macros, `{% filter %}`) comes back
+    // marked safe: it is template text with stand-ins, already handled.
+    env.set_auto_escape_callback(|_| AutoEscape::Custom("runsheet".into()));
+    let sink = pieces.clone();
+    env.set_formatter(move |out, _state, value| {
+        if value.is_safe() {
+            return out.write_str(value.as_str().unwrap_or_default()).map_err(Error::from);
+        }
+        let piece = if let Some(raw) = value.downcast_object_ref::<Raw>() {
+            Piece {
+                text: raw.0.clone(),
+                raw: true,
+                compound: false,
+            }
+        } else {
+            match value.kind() {
+                ValueKind::None => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        "this value is null (nothing was set); runsheet never writes an empty value silently",
+                    ));
+                }
+                ValueKind::Undefined => {
+                    return Err(Error::new(ErrorKind::UndefinedError, "undefined value"));
+                }
+                kind => Piece {
+                    text: value.to_string(),
+                    raw: false,
+                    compound: matches!(kind, ValueKind::Seq | ValueKind::Map | ValueKind::Iterable),
+                },
+            }
+        };
+        let mut all = sink.lock().expect("the piece list is never poisoned");
+        let index = all.len();
+        all.push(piece);
+        write!(out, "{OPEN}{index}{CLOSE}").map_err(Error::from)
+    });
+    // The folder must be absolute and real for the "never outside" check:
+    // a runbook named without a folder lives in the current one.
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let root = dir.canonicalize().map_err(|e| {
+        (
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("cannot read the runbook's folder {}: {e}", dir.display()),
+            ),
+            BTreeMap::new(),
+        )
+    })?;
+    let read = files.clone();
+    env.set_loader(move |name| load(&root, name, &read));
+    env.add_filter("raw", |value: Value| {
+        Value::from_object(Raw(value.to_string()))
+    });
+    env.add_filter("safe", |_: Value| -> Result<Value, Error> {
+        Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "`|safe` is HTML's notion and does nothing for a runbook; runsheet quotes values \
+             for the block they land in, and `|raw` writes one unquoted",
+        ))
+    });
+    env.add_filter("tojson", |value: Value| -> Result<Value, Error> {
+        serde_json::to_string(&value)
+            .map(Value::from)
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+    });
+    env.add_filter("date", date);
+    let now = now.to_string();
+    env.add_function("now", move || now.clone());
+    env.add_global("env", Value::from_object(Environ(dotenv)));
+
+    let result = env.template_from_named_str(name, body).and_then(|t| {
+        if spans {
+            t.render_with_spans(context)
+        } else {
+            t.render(context).map(|text| (text, Vec::new()))
+        }
+    });
+    let files = files.lock().expect("never poisoned").clone();
+    match result {
+        Ok((text, spans)) => {
+            let pieces = std::mem::take(&mut *pieces.lock().expect("never poisoned"));
+            Ok(Rendering {
+                text,
+                spans,
+                pieces,
+                files,
+            })
+        }
+        Err(e) => Err((e, files)),
+    }
+}
+
+/// Reads an included file: relative to the runbook's folder, and never
+/// outside it.
+fn load(
+    root: &Path,
+    name: &str,
+    files: &Mutex<BTreeMap<String, String>>,
+) -> Result<Option<String>, Error> {
+    let rel = PathBuf::from(name);
+    if rel.is_absolute() {
+        return Err(Error::new(ErrorKind::InvalidOperation, OUTSIDE));
+    }
+    let path = root.join(&rel);
+    let Ok(real) = path.canonicalize() else {
+        return Ok(None);
+    };
+    if !real.starts_with(root) {
+        return Err(Error::new(ErrorKind::InvalidOperation, OUTSIDE));
+    }
+    let text = std::fs::read_to_string(&real).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    if text.contains([OPEN, CLOSE]) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "this file holds Unicode noncharacters U+FDD0/U+FDD1, which runsheet keeps for itself",
+        ));
+    }
+    files
+        .lock()
+        .expect("never poisoned")
+        .insert(name.to_string(), text.clone());
+    Ok(Some(text))
+}
+
+/// `{{ now() | date("%Y-%m-%d") }}`: a timestamp or date, formatted.
+fn date(value: Value, format: Option<String>) -> Result<Value, Error> {
+    let format = format.unwrap_or_else(|| "%Y-%m-%d".into());
+    let text = value.to_string();
+    let formatted = if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        t.strftime(&format).to_string()
+    } else if let Ok(d) = text.parse::<jiff::civil::DateTime>() {
+        d.strftime(&format).to_string()
+    } else if let Ok(d) = text.parse::<jiff::civil::Date>() {
+        d.strftime(&format).to_string()
+    } else {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "`{text}` is not a date or time (write it as 2026-11-21 or 2026-11-21T05:10:00Z)"
+            ),
+        ));
+    };
+    Ok(Value::from(formatted))
+}
+
+/// A JSON value as a template value.
+pub fn value_of(json: &serde_json::Value) -> Value {
+    match json {
+        serde_json::Value::Null => Value::from(()),
+        serde_json::Value::Bool(b) => Value::from(*b),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map(Value::from)
+            .or_else(|| n.as_u64().map(Value::from))
+            .unwrap_or_else(|| Value::from(n.as_f64().unwrap_or(0.0))),
+        serde_json::Value::String(s) => Value::from(s.as_str()),
+        serde_json::Value::Array(items) => {
+            Value::from(items.iter().map(value_of).collect::<Vec<_>>())
+        }
+        serde_json::Value::Object(map) => Value::from(
+            map.iter()
+                .map(|(k, v)| (k.clone(), value_of(v)))
+                .collect::<BTreeMap<String, Value>>(),
+        ),
+    }
+}
+
+/// The names the formatter and filters add, for "did you mean".
+pub const FILTERS: &[&str] = &[
+    "raw",
+    "date",
+    "tojson",
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "count",
+    "default",
+    "d",
+    "dictsort",
+    "escape",
+    "e",
+    "first",
+    "float",
+    "groupby",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "pprint",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "sum",
+    "title",
+    "trim",
+    "unique",
+    "upper",
+    "urlencode",
+    "chain",
+    "zip",
+];

@@ -1,0 +1,247 @@
+//! A render's errors as compiler-style diagnostics: file:line:column in the
+//! file the author wrote (front matter included), a caret, and a hint.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use minijinja::ErrorKind;
+
+use super::engine::{FILTERS, OUTSIDE};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::Source;
+
+/// The files of one render, to point into.
+pub struct Files<'a> {
+    /// The runbook, as read from disk.
+    pub main: &'a Source,
+    /// The template name the runbook was rendered under.
+    pub main_name: String,
+    /// Bytes taken out of the runbook before rendering.
+    pub cut: Option<Range<usize>>,
+    /// Included files, by name, and the folder they are relative to.
+    pub included: BTreeMap<String, String>,
+    pub dir: std::path::PathBuf,
+    /// Variable names the render had, for "did you mean".
+    pub names: Vec<String>,
+    /// Where a variable may be set, for the hint: `envs/prod.toml`.
+    pub env_file: Option<String>,
+}
+
+impl Files<'_> {
+    /// A diagnostic at byte `offset` of template `name` (as rendered).
+    pub fn at(
+        &self,
+        name: &str,
+        offset: usize,
+        message: String,
+        hint: Option<String>,
+    ) -> Diagnostic {
+        self.at_severity(Severity::Error, name, offset, message, hint)
+    }
+
+    /// `at` with a severity.
+    pub fn at_severity(
+        &self,
+        severity: Severity,
+        name: &str,
+        offset: usize,
+        message: String,
+        hint: Option<String>,
+    ) -> Diagnostic {
+        if name == self.main_name {
+            let offset = match &self.cut {
+                Some(cut) if offset >= cut.start => offset + cut.len(),
+                _ => offset,
+            };
+            return self.main.diagnostic(severity, offset, message, hint);
+        }
+        let text = self.included.get(name).cloned().unwrap_or_default();
+        let path = self.dir.join(name);
+        Source::from_text(&path, text).diagnostic(severity, offset, message, hint)
+    }
+
+    /// The text of template `name` (as rendered).
+    fn text(&self, name: &str) -> String {
+        if name == self.main_name {
+            let mut text = self.main.text.clone();
+            if let Some(cut) = &self.cut {
+                text.replace_range(cut.clone(), "");
+            }
+            return text;
+        }
+        self.included.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// "did you mean" for `word` among `candidates`.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, c)| *score > 0.8 && *c != word)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// The diagnostic for a render that failed with `error`.
+pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> Diagnostic {
+    // Errors in included files come wrapped, one layer per include.
+    let mut chain: Vec<&minijinja::Error> = vec![error];
+    let mut cause = std::error::Error::source(error);
+    while let Some(c) = cause {
+        match c.downcast_ref::<minijinja::Error>() {
+            Some(e) => chain.push(e),
+            None => break,
+        }
+        cause = c.source();
+    }
+    // An include that comes back to a file already being included.
+    let includes: Vec<&str> = chain
+        .iter()
+        .filter(|e| e.kind() == ErrorKind::BadInclude)
+        .filter_map(|e| e.name())
+        .collect();
+    for (i, name) in includes.iter().enumerate() {
+        if includes[..i].contains(name) {
+            let mut cycle: Vec<&str> =
+                includes[includes[..i].iter().position(|n| n == name).unwrap_or(0)..=i].to_vec();
+            cycle.dedup();
+            let first = chain
+                .iter()
+                .find(|e| e.name() == Some(name))
+                .copied()
+                .unwrap_or(error);
+            let at = first.range().map_or(0, |r| r.start);
+            return files.at(
+                first.name().unwrap_or(&files.main_name),
+                at,
+                format!("an include cycle: {}", cycle.join(" → ")),
+                Some("a file may not include itself, directly or through others".into()),
+            );
+        }
+    }
+    let inner = chain
+        .iter()
+        .rev()
+        .find(|e| e.name().is_some() && e.range().is_some())
+        .copied()
+        .unwrap_or(error);
+    let name = inner.name().unwrap_or(&files.main_name);
+    let range = inner.range().unwrap_or(0..0);
+    let text = files.text(name);
+    let expr = text.get(range.clone()).unwrap_or("").trim().to_string();
+    let detail = inner.detail().unwrap_or("").to_string();
+    let (message, hint) = match inner.kind() {
+        ErrorKind::UndefinedError => undefined(&expr, &detail, files),
+        ErrorKind::UnknownFilter => {
+            let filter = detail
+                .strip_prefix("filter ")
+                .and_then(|d| d.strip_suffix(" is unknown"))
+                .unwrap_or(&expr)
+                .to_string();
+            (
+                format!("unknown filter `{filter}`"),
+                did_you_mean(&filter, FILTERS.iter().copied())
+                    .map(|f| format!("did you mean `{f}`?")),
+            )
+        }
+        ErrorKind::UnknownFunction => (
+            format!("unknown function: {detail}"),
+            Some(
+                "the functions runsheet adds are now() and the Jinja built-ins (range, dict...)"
+                    .into(),
+            ),
+        ),
+        ErrorKind::SyntaxError => (
+            format!("template syntax error: {detail}"),
+            Some(
+                "template tags are {{ value }}, {% if ... %}...{% endif %} and {# comment #}; \
+                  text that only looks like one can go inside {% raw %}...{% endraw %}"
+                    .into(),
+            ),
+        ),
+        ErrorKind::TemplateNotFound => {
+            let missing = detail
+                .rsplit('\'')
+                .nth(1)
+                .unwrap_or(detail.as_str())
+                .to_string();
+            (
+                format!("there is no file `{missing}` to include"),
+                Some(format!(
+                    "includes are read relative to the runbook's folder ({})",
+                    display_dir(&files.dir)
+                )),
+            )
+        }
+        _ if detail.contains(OUTSIDE) => (
+            format!("this includes a file {OUTSIDE}"),
+            Some("includes may only read files in the runbook's folder and below".into()),
+        ),
+        _ if detail.contains("recursion limit") => (
+            "the template calls itself without end (recursion limit)".into(),
+            None,
+        ),
+        kind => (
+            if detail.is_empty() {
+                format!("{kind}")
+            } else {
+                detail.clone()
+            },
+            None,
+        ),
+    };
+    files.at(name, range.start, message, hint)
+}
+
+fn display_dir(dir: &Path) -> String {
+    let shown = dir.display().to_string();
+    if shown.is_empty() { ".".into() } else { shown }
+}
+
+/// The message and hint for an undefined `expr` (`replicas`, `cfg.x`, `env.HOME`).
+fn undefined(expr: &str, detail: &str, files: &Files<'_>) -> (String, Option<String>) {
+    // minijinja names the expression: "`cfg.replica` is undefined".
+    let expr = detail
+        .strip_prefix('`')
+        .and_then(|d| d.split_once("` is undefined"))
+        .map_or(expr, |(e, _)| e);
+    let root: String = expr
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if root == "env" {
+        let var = expr
+            .trim_start_matches("env")
+            .trim_start_matches(['.', '[', '"', '\''])
+            .trim_end_matches([']', '"', '\''])
+            .to_string();
+        return (
+            format!("the environment variable `{var}` is not set"),
+            Some(format!(
+                "export {var}=... before running, or put it in a .env file beside the runbook (runsheet: {{dotenv: true}})"
+            )),
+        );
+    }
+    let known = files.names.contains(&root);
+    if !known || root == expr {
+        let mut hint = did_you_mean(&root, files.names.iter().map(String::as_str))
+            .map(|n| format!("did you mean `{n}`? "))
+            .unwrap_or_default();
+        match &files.env_file {
+            Some(file) => hint.push_str(&format!("set it in {file} or with --var {root}=...")),
+            None => hint.push_str(&format!(
+                "set it under `runsheet: {{vars: ...}}` in the front matter, in an environment file (--env), or with --var {root}=..."
+            )),
+        }
+        return (format!("undefined variable `{root}`"), Some(hint));
+    }
+    (
+        format!("`{expr}` is undefined: `{root}` has no such key or item"),
+        Some(format!("check the keys of `{root}` in the variables")),
+    )
+}

@@ -1,0 +1,285 @@
+//! Templated runbooks: a document that opted in is rendered with minijinja
+//! before it is parsed, every value quoted for the block it lands in. The
+//! only module that knows minijinja.
+
+mod engine;
+mod errors;
+pub mod front;
+mod quote;
+mod shell;
+mod splice;
+pub mod vars;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub use vars::{Inputs, Origin, Var, Variables, display_value, environments};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::doc::parse::Runners;
+use crate::error::{Error, Result};
+use crate::secrets::Secrets;
+use crate::source::Source;
+
+/// A rendered runbook and what went into it.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The runbook as it runs.
+    pub text: String,
+    /// The same with secret values masked: what transcripts, `plan` and
+    /// `render` show.
+    pub masked: String,
+    /// Where `|raw` wrote a value unquoted, as warnings for `plan`.
+    pub notes: Vec<Diagnostic>,
+    pub variables: Variables,
+    /// sha256 of the template's text.
+    pub sha256: String,
+    /// What `now()` gave: the time of the first render of a run.
+    pub rendered_at: String,
+}
+
+/// Renders `source` when it is a template (it opted in, or `--template`);
+/// `None` for any other document, which is never rendered. `now` fixes
+/// `now()` (a resumed run renders with its first render's time).
+pub fn render(
+    source: &Source,
+    inputs: &Inputs,
+    secrets: &Secrets,
+    runners: &Runners,
+    now: Option<&str>,
+) -> Result<Option<Rendered>> {
+    let Some(front) = front::read(source, inputs.forced)? else {
+        if inputs.any() {
+            return Err(Error::usage(format!(
+                "{} is not a template, so --env, --var, --var-file and --dotenv have nothing to do; \
+                 a runbook opts in with `runsheet: {{template: true}}` in its front matter, a name \
+                 ending in .j2, or --template",
+                source.display_path()
+            )));
+        }
+        return Ok(None);
+    };
+    if let Some(at) = source.text.find([engine::OPEN, engine::CLOSE]) {
+        return Err(Error::Document(vec![source.diagnostic(
+            Severity::Error,
+            at,
+            "this holds the Unicode noncharacter U+FDD0 or U+FDD1, which runsheet keeps for itself in templates",
+            None,
+        )]));
+    }
+    let variables = vars::gather(source, &front, inputs, secrets)?;
+    if variables.vars.contains_key("env") {
+        return Err(Error::usage(
+            "a variable is named `env`, which templates keep for the process environment \
+             (env.HOME); name it `environment` or something else",
+        ));
+    }
+    let mut body = source.text.clone();
+    if let Some(cut) = &front.cut {
+        body.replace_range(cut.clone(), "");
+    }
+    let name = source.display_path();
+    let dir = source.path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let rendered_at = now.map_or_else(crate::record::now, str::to_string);
+    let context: BTreeMap<String, minijinja::Value> = variables
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), engine::value_of(&v.value)))
+        .collect();
+    let names: Vec<String> = variables.vars.keys().cloned().collect();
+    let env_file = variables.env.as_ref().map(|e| e.path.display().to_string());
+    let empty = BTreeMap::new();
+    let files_for = |included: &BTreeMap<String, String>| errors::Files {
+        main: source,
+        main_name: name.clone(),
+        cut: front.cut.clone(),
+        included: included.clone(),
+        dir: dir.clone(),
+        names: names.clone(),
+        env_file: env_file.clone(),
+    };
+    if let Some(d) = env_compared(&body) {
+        return Err(Error::Document(vec![files_for(&empty).at(
+            &name,
+            d,
+            "`env` is the process environment (env.HOME), not the name of the environment".into(),
+            Some("compare `environment` instead: {% if environment == \"prod\" %} (--env sets it)".into()),
+        )]));
+    }
+    let render = |spans: bool| {
+        engine::render(
+            &name,
+            &body,
+            &dir,
+            minijinja::Value::from(context.clone()),
+            &rendered_at,
+            variables.dotenv.clone(),
+            spans,
+        )
+        .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))
+    };
+    let secret_values = variables.secret_values();
+    let mut rendering = render(false)?;
+    let mut spliced = splice::splice(&rendering.text, &rendering.pieces, runners, &secret_values);
+    if spliced.is_err() || spliced.as_ref().is_ok_and(|s| !s.raw.is_empty()) {
+        // Pointing at a value takes where each piece of output came from:
+        // the same render again, with spans.
+        rendering = render(true)?;
+        spliced = splice::splice(&rendering.text, &rendering.pieces, runners, &secret_values);
+    }
+    let files = files_for(&rendering.files);
+    // Where in the author's files a place of the rendered text came from.
+    let origin = |at: usize| -> (String, usize) {
+        let k = rendering
+            .spans
+            .partition_point(|s| s.output_range().end <= at);
+        match rendering.spans.get(k) {
+            Some(s) if s.output_range().contains(&at) => {
+                (s.name().to_string(), s.source_range().start)
+            }
+            _ => (name.clone(), 0),
+        }
+    };
+    let spliced = spliced.map_err(|refusals| {
+        Error::Document(
+            refusals
+                .into_iter()
+                .map(|r| {
+                    let (file, at) = origin(r.at);
+                    files.at(&file, at, r.message, r.hint)
+                })
+                .collect(),
+        )
+    })?;
+    let stand_ins: Vec<usize> = if spliced.raw.is_empty() {
+        Vec::new()
+    } else {
+        rendering
+            .text
+            .match_indices(engine::OPEN)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let notes = spliced
+        .raw
+        .iter()
+        .map(|(piece, lang)| {
+            let at = stand_ins.get(*piece).copied().unwrap_or(0);
+            let (file, offset) = origin(at);
+            let place = if lang.is_empty() {
+                "into the text".to_string()
+            } else {
+                format!("into a `{lang}` block")
+            };
+            files.at_severity(
+                Severity::Warning,
+                &file,
+                offset,
+                format!("`|raw`: this value goes {place} as it is, unquoted"),
+                Some("check that it can never hold something that runs".into()),
+            )
+        })
+        .collect();
+    drop(rendering);
+    Ok(Some(Rendered {
+        text: spliced.text,
+        masked: spliced.masked,
+        notes,
+        variables,
+        sha256: crate::transcript::sha256(&source.text),
+        rendered_at,
+    }))
+}
+
+/// Where a tag compares `env` itself with something (`env == "prod"`):
+/// always false, since `env` is the process environment.
+fn env_compared(body: &str) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let mut search = 0;
+    while let Some(rel) = body[search..].find("env") {
+        let at = search + rel;
+        search = at + 3;
+        let before_ok = at == 0
+            || !(bytes[at - 1].is_ascii_alphanumeric() || matches!(bytes[at - 1], b'_' | b'.'));
+        let after = &body[at + 3..];
+        let after_ok = !after
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'['));
+        if !(before_ok && after_ok) {
+            continue;
+        }
+        // Inside a tag?
+        let open = body[..at].rfind(['{']).filter(|&o| {
+            matches!(bytes.get(o + 1), Some(b'{' | b'%')) || (o > 0 && matches!(bytes[o - 1], b'{'))
+        });
+        let Some(open) = open else { continue };
+        if body[open..at].contains("}}") || body[open..at].contains("%}") {
+            continue;
+        }
+        let before = body[..at].trim_end();
+        let after = after.trim_start();
+        if after.starts_with("==")
+            || after.starts_with("!=")
+            || before.ends_with("==")
+            || before.ends_with("!=")
+        {
+            return Some(at);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render_str(text: &str, vars: &[&str]) -> Result<Option<Rendered>> {
+        let source = Source::from_text(Path::new("t.md"), text.to_string());
+        let inputs = Inputs {
+            vars: vars.iter().map(|s| s.to_string()).collect(),
+            ..Inputs::default()
+        };
+        render(
+            &source,
+            &inputs,
+            &Secrets::new(&[]),
+            &Runners::new(),
+            Some("2026-11-21T05:10:03Z"),
+        )
+    }
+
+    #[test]
+    fn a_document_that_did_not_opt_in_is_not_rendered() {
+        let text = "# {{ .Values.image }} ${{ secrets.TOKEN }} {% raw %}\n";
+        assert!(render_str(text, &[]).unwrap().is_none());
+        assert!(render_str(text, &["a=1"]).is_err());
+    }
+
+    #[test]
+    fn values_are_quoted_in_blocks_and_left_alone_in_prose() {
+        let text = "---\nrunsheet:\n  vars:\n    name: world\n---\n# Hello {{ name }}\n\n```bash\necho {{ name }}\n```\n\n```yaml\nk: {{ name }}\n```\n";
+        let r = render_str(text, &["name=x; touch p"]).unwrap().unwrap();
+        assert_eq!(
+            r.text,
+            "# Hello x; touch p\n\n```bash\necho 'x; touch p'\n```\n\n```yaml\nk: x; touch p\n```\n"
+        );
+    }
+
+    #[test]
+    fn undefined_variables_point_at_the_source_line() {
+        let text = "---\nrunsheet:\n  vars:\n    replica_count: 2\n---\n\n```bash\nkubectl scale --replicas={{ replicas }}\n```\n";
+        let err = render_str(text, &[]).unwrap_err().to_string();
+        assert!(err.contains("undefined variable `replicas`"), "{err}");
+        assert!(err.contains("t.md:8:29"), "{err}");
+        assert!(err.contains("did you mean `replica_count`?"), "{err}");
+    }
+
+    #[test]
+    fn comparing_env_is_refused() {
+        let text = "---\nrunsheet: {template: true}\n---\n{% if env == \"prod\" %}x{% endif %}\n";
+        let err = render_str(text, &[]).unwrap_err().to_string();
+        assert!(err.contains("t.md:4:7"), "{err}");
+        assert!(env_compared("{{ env.HOME }} {% if environment == 'x' %}").is_none());
+    }
+}

@@ -1,0 +1,297 @@
+//! Putting the values back into the rendered text, each quoted for where it
+//! landed: inside a runnable block, in a fence's info string, or in prose.
+
+use std::collections::HashMap;
+
+use super::engine::{CLOSE, OPEN, Piece};
+use super::quote::{self, Quoting};
+use crate::doc::fenced::{FencedBlock, fenced_blocks, runner_of};
+use crate::doc::parse::Runners;
+use crate::secrets::MASK;
+
+/// The rendered runbook, twice: as it runs, and with secrets masked (what
+/// the transcript, `plan` and the terminal show).
+#[derive(Debug, Clone)]
+pub struct Spliced {
+    pub text: String,
+    pub masked: String,
+    /// Values written through `|raw`: piece index and the block's language
+    /// (empty in prose).
+    pub raw: Vec<(usize, String)>,
+}
+
+/// A value that cannot be written where it landed: the piece, and why.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// The stand-in's offset in the rendered text.
+    pub at: usize,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+struct StandIn {
+    start: usize,
+    end: usize,
+    piece: usize,
+}
+
+/// Where a stand-in is, with respect to the fenced blocks.
+enum Landing<'b> {
+    Prose,
+    /// In the language word itself.
+    Lang,
+    Info(&'b FencedBlock),
+    Shown,
+    Runs(&'b FencedBlock, quote::Place),
+}
+
+/// Replaces every stand-in of `text` with its piece, quoted for where it is.
+pub fn splice(
+    text: &str,
+    pieces: &[Piece],
+    runners: &Runners,
+    secrets: &[String],
+) -> Result<Spliced, Vec<Refusal>> {
+    let stand_ins = find(text, pieces.len());
+    let mut refusals = Vec::new();
+    let blocks = if stand_ins.is_empty() {
+        Vec::new()
+    } else {
+        fenced_blocks(text)
+    };
+    let landings = land(text, &stand_ins, &blocks, runners);
+    let mut real = String::with_capacity(text.len());
+    // Without secrets the masked text is the real one: built once.
+    let masking = !secrets.is_empty();
+    let mut masked = String::with_capacity(if masking { text.len() } else { 0 });
+    let mut raw = Vec::new();
+    let mut at = 0;
+    let mut secrets: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for (s, landing) in stand_ins.iter().zip(&landings) {
+        real.push_str(&text[at..s.start]);
+        if masking {
+            masked.push_str(&text[at..s.start]);
+        }
+        at = s.end;
+        let Some(piece) = pieces.get(s.piece) else {
+            refusals.push(Refusal {
+                at: s.start,
+                message: "a filter changed the text around a value (runsheet's stand-in for it was altered)".into(),
+                hint: Some("apply string filters to values, not to the output of macros or {% filter %} blocks".into()),
+            });
+            continue;
+        };
+        let hidden = mask(&piece.text, &secrets);
+        let written = write(piece, &hidden, landing);
+        match written {
+            Ok((r, m)) => {
+                real.push_str(&r);
+                if masking {
+                    masked.push_str(&m);
+                }
+                if piece.raw {
+                    let lang = match landing {
+                        Landing::Runs(b, _) | Landing::Info(b) => b.lang.clone(),
+                        _ => String::new(),
+                    };
+                    raw.push((s.piece, lang));
+                }
+            }
+            Err((message, hint)) => refusals.push(Refusal {
+                at: s.start,
+                message,
+                hint,
+            }),
+        }
+    }
+    real.push_str(&text[at..]);
+    if masking {
+        masked.push_str(&text[at..]);
+    } else {
+        masked = real.clone();
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+    if real.contains([OPEN, CLOSE]) {
+        let at = real.find([OPEN, CLOSE]).unwrap_or(0);
+        return Err(vec![Refusal {
+            at,
+            message:
+                "a filter changed the text around a value (runsheet's stand-in for it was altered)"
+                    .into(),
+            hint: None,
+        }]);
+    }
+    Ok(Spliced {
+        text: real,
+        masked,
+        raw,
+    })
+}
+
+/// The stand-ins of `text`, in order.
+fn find(text: &str, count: usize) -> Vec<StandIn> {
+    let mut out = Vec::new();
+    for (start, _) in text.match_indices(OPEN) {
+        let rest = &text[start + OPEN.len_utf8()..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if !rest[digits..].starts_with(CLOSE) {
+            continue;
+        }
+        let piece = rest[..digits].parse().unwrap_or(count);
+        out.push(StandIn {
+            start,
+            end: start + OPEN.len_utf8() + digits + CLOSE.len_utf8(),
+            piece,
+        });
+    }
+    out
+}
+
+/// Where each stand-in landed.
+fn land<'b>(
+    text: &str,
+    stand_ins: &[StandIn],
+    blocks: &'b [FencedBlock],
+    runners: &Runners,
+) -> Vec<Landing<'b>> {
+    let mut cache: HashMap<String, bool> = HashMap::new();
+    let mut out: Vec<Landing<'b>> = Vec::with_capacity(stand_ins.len());
+    let mut b = 0;
+    let mut i = 0;
+    while i < stand_ins.len() {
+        let at = stand_ins[i].start;
+        while b < blocks.len() && blocks[b].body.end <= at && blocks[b].info.end <= at {
+            b += 1;
+        }
+        let Some(block) = blocks.get(b) else {
+            out.push(Landing::Prose);
+            i += 1;
+            continue;
+        };
+        if at >= block.info.start && at < block.lang_end {
+            out.push(Landing::Lang);
+            i += 1;
+            continue;
+        }
+        if block.info.contains(&at) || (at >= block.info.end && at < block.body.start) {
+            out.push(Landing::Info(block));
+            i += 1;
+            continue;
+        }
+        if !block.body.contains(&at) {
+            out.push(Landing::Prose);
+            i += 1;
+            continue;
+        }
+        let info = &text[block.info.clone()];
+        let runs = info.contains("runner=")
+            || *cache
+                .entry(block.lang.clone())
+                .or_insert_with(|| runner_of(&block.lang, runners).is_some());
+        // Every stand-in in this block's body, read together.
+        let mut j = i;
+        while j < stand_ins.len() && block.body.contains(&stand_ins[j].start) {
+            j += 1;
+        }
+        if !runs {
+            out.extend((i..j).map(|_| Landing::Shown));
+            i = j;
+            continue;
+        }
+        let quoting = Quoting::of(&block.lang);
+        let body = &text[block.body.clone()];
+        let offsets: Vec<usize> = stand_ins[i..j]
+            .iter()
+            .map(|s| s.start - block.body.start)
+            .collect();
+        let prompted = matches!(
+            block.lang.as_str(),
+            "console" | "shell-session" | "shellsession"
+        ) || body.lines().any(|l| l.trim_start().starts_with("$ "));
+        let places = quote::places(&quoting, body, &offsets, prompted);
+        out.extend(places.into_iter().map(|p| Landing::Runs(block, p)));
+        i = j;
+    }
+    out
+}
+
+/// `piece` written at `landing`: as it runs, and masked.
+fn write(
+    piece: &Piece,
+    hidden: &str,
+    landing: &Landing<'_>,
+) -> Result<(String, String), (String, Option<String>)> {
+    let fence = |text: &str| text.contains("```") || text.contains("~~~");
+    match landing {
+        _ if piece.raw => Ok((piece.text.clone(), hidden.to_string())),
+        Landing::Prose | Landing::Shown => {
+            if fence(&piece.text) {
+                return Err((
+                    "this value holds a code fence (``` or ~~~), which would start or end a block of the runbook".into(),
+                    Some("values may not add blocks to a runbook; if this one must, write it with |raw".into()),
+                ));
+            }
+            Ok((piece.text.clone(), hidden.to_string()))
+        }
+        Landing::Lang => Err((
+            "a fence's language cannot come from a value: it decides whether and how the block runs".into(),
+            Some("write the language in the runbook, and use {% if %} to choose between blocks".into()),
+        )),
+        Landing::Info(_) => {
+            let attr_safe = |t: &str| {
+                !t.is_empty()
+                    && t.chars()
+                        .all(|c| c.is_alphanumeric() || "_-.:/@+".contains(c))
+            };
+            if !attr_safe(&piece.text) {
+                return Err((
+                    format!(
+                        "`{hidden}` cannot go into a fence's info string: only letters, digits and _-.:/@+ can"
+                    ),
+                    Some("values there become attributes such as name=; keep them to plain words".into()),
+                ));
+            }
+            Ok((piece.text.clone(), hidden.to_string()))
+        }
+        Landing::Runs(block, place) => {
+            if piece.compound {
+                return Err((
+                    format!(
+                        "this value is a list or map, which cannot be written into a `{}` block as one value",
+                        block.lang
+                    ),
+                    Some("loop over it ({% for h in hosts %}...{% endfor %}) or join it (|join(\" \"))".into()),
+                ));
+            }
+            let real = quote::quote(&piece.text, place).map_err(|m| {
+                (
+                    m,
+                    Some(
+                        "runsheet quotes values inside runnable blocks; if you have checked this one is safe to run as written, use |raw"
+                            .to_string(),
+                    ),
+                )
+            })?;
+            let masked = if hidden == piece.text {
+                real.clone()
+            } else {
+                quote::quote(hidden, place).unwrap_or_else(|_| hidden.to_string())
+            };
+            Ok((real, masked))
+        }
+    }
+}
+
+/// `text` with every secret value in it masked.
+fn mask(text: &str, secrets: &[&String]) -> String {
+    let mut out = text.to_string();
+    for s in secrets {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), MASK);
+        }
+    }
+    out
+}

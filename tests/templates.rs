@@ -1,0 +1,677 @@
+//! Templated runbooks, end to end: only documents that opted in are rendered,
+//! values are quoted for the block they land in, variables come in order of
+//! precedence, errors point into the source, and a templated run records
+//! what it was rendered from.
+
+use crate::common::{OUT, RUN, RUNBOOK, Sandbox, Test, require_tool, unindent};
+
+/// A template with front-matter defaults `vars` (YAML lines) and `body`.
+fn template(vars: &str, body: &str) -> String {
+    let vars: String = unindent(vars)
+        .lines()
+        .map(|l| format!("    {l}\n"))
+        .collect();
+    format!("---\nrunsheet:\n  vars:\n{vars}---\n{}", unindent(body))
+}
+
+const LOOKALIKES: &str = "# Values {{ .Values.image }}\n\
+\n\
+Token: ${{ secrets.TOKEN }} and {% raw %} and {#} and {{ unclosed\n\
+\n\
+- [ ] Inspect\n\
+  ```bash\n\
+  echo '{{.State.Status}} ${{ secrets.TOKEN }} {% raw %}'\n\
+  ```\n";
+
+#[test]
+fn a_document_that_did_not_opt_in_is_never_rendered() {
+    let t = Test::new()
+        .runbook(LOOKALIKES)
+        .args(["render", RUNBOOK])
+        .run();
+    assert_eq!(t.stdout_bytes, LOOKALIKES.as_bytes(), "render changed it");
+    let t = t
+        .then()
+        .args(["plan", RUNBOOK])
+        .stdout_contains("echo '{{.State.Status}} ${{ secrets.TOKEN }} {% raw %}'")
+        .run();
+    let t = t.then().run_yes().status(3).run();
+    let transcript = t.read(OUT);
+    assert!(
+        transcript.contains("# Values {{ .Values.image }}"),
+        "{transcript}"
+    );
+    assert!(
+        t.outputs()
+            .iter()
+            .any(|o| o.contains("{{.State.Status}} ${{ secrets.TOKEN }} {% raw %}")),
+        "the block ran with its text as written: {transcript}"
+    );
+    let t = t.then().args(["strip", OUT]).run();
+    assert_eq!(
+        t.stdout_bytes,
+        LOOKALIKES.as_bytes(),
+        "strip is not the runbook"
+    );
+}
+
+#[test]
+fn a_value_is_one_word_in_a_shell_block_and_never_a_command() {
+    let out = Test::new();
+    let pwned = out.sandbox().path("pwned");
+    let pwned = pwned.display();
+    let body = template(
+        "name: world",
+        r#"
+        ```bash
+        printf '[%s]\n' {{ name }}
+        printf '<%s>\n' "hello {{ name }}"
+        cat <<EOF
+        here {{ name }}
+        EOF
+        ```
+        "#,
+    );
+    for value in [
+        format!("x; touch {pwned}"),
+        format!("$(touch {pwned})"),
+        format!("`touch {pwned}`"),
+        format!("a'b\"; touch {pwned} #"),
+    ] {
+        let t = Test::new()
+            .runbook(&body)
+            .args(["run", "--yes", RUNBOOK, "-o", OUT, "--var"])
+            .arg(format!("name={value}"))
+            .run();
+        assert!(!t.exists("pwned"), "a value ran as a command: {value}");
+        let outputs = t.outputs().join("\n");
+        assert!(
+            outputs.contains(&format!("[{value}]")),
+            "not one word: {outputs}"
+        );
+        assert!(outputs.contains(&format!("<hello {value}>")), "{outputs}");
+        assert!(outputs.contains(&format!("here {value}")), "{outputs}");
+    }
+    assert!(!std::path::Path::new(&pwned.to_string()).exists());
+}
+
+#[test]
+#[ignore = "needs python3; CI runs it with --ignored"]
+fn a_value_is_a_string_literal_in_a_python_block() {
+    require_tool("python3");
+    let t = Test::new()
+        .runbook(template(
+            "name: x",
+            r#"
+            ```python
+            import sys
+            print("[" + {{ name }} + "]")
+            ```
+            "#,
+        ))
+        .args(["run", "--yes", RUNBOOK, "-o", OUT, "--var"])
+        .arg("name=a\"); import os; os.system(\"touch pwned\") #")
+        .run();
+    assert!(!t.exists("pwned"));
+    assert!(
+        t.outputs()
+            .join("")
+            .contains("[a\"); import os; os.system(\"touch pwned\") #]"),
+        "{}",
+        t.read(OUT)
+    );
+}
+
+#[test]
+fn a_value_is_a_literal_in_an_sql_block() {
+    Test::new()
+        .runbook(template(
+            "who: x",
+            "
+            ```sql {runner=cat}
+            select * from users where name = {{ who }};
+            ```
+            ",
+        ))
+        .args(["render", RUNBOOK, "--var", "who=O'Brien"])
+        .stdout_contains("where name = 'O''Brien';")
+        .run();
+}
+
+#[test]
+fn raw_opts_out_visibly_and_plan_lists_it() {
+    let t = Test::new()
+        .runbook(template(
+            "flags: --all --force",
+            "
+            ```bash
+            echo {{ flags | raw }}
+            ```
+            ",
+        ))
+        .args(["render", RUNBOOK])
+        .stdout_contains("echo --all --force")
+        .run();
+    t.then()
+        .args(["plan", RUNBOOK])
+        .stdout_contains("`|raw`: this value goes into a `bash` block as it is, unquoted")
+        .stdout_contains("runbook.md:7:9")
+        .run();
+}
+
+#[test]
+fn variables_come_in_order_of_precedence() {
+    let body = template(
+        "
+        a: default
+        b: default
+        c: default
+        d: default
+        ",
+        "Values: {{ a }} {{ b }} {{ c }} {{ d }}\n",
+    );
+    Test::new()
+        .runbook(body)
+        .file("envs/prod.toml", "b = \"env\"\nc = \"env\"\nd = \"env\"\n")
+        .file("more.yaml", "c: file\nd: file\n")
+        .args([
+            "render",
+            RUNBOOK,
+            "--env",
+            "prod",
+            "--var-file",
+            "more.yaml",
+            "--var",
+            "d=cli",
+        ])
+        .stdout_contains("Values: default env file cli")
+        .run();
+}
+
+#[test]
+fn an_environment_is_found_beside_the_runbook_or_in_runbooks_envs() {
+    let body = template("where: nowhere", "From {{ where }} for {{ environment }}\n");
+    Test::new()
+        .runbook(&body)
+        .file("runbooks/envs/qa.yaml", "where: shared\n")
+        .args(["render", RUNBOOK, "--env", "qa"])
+        .stdout_contains("From shared for qa")
+        .run()
+        .then()
+        .file("envs/qa.toml", "where = \"beside\"\n")
+        .args(["render", RUNBOOK, "--env", "qa"])
+        .stdout_contains("From beside for qa")
+        .run();
+}
+
+#[test]
+fn an_unknown_environment_lists_the_known_ones() {
+    Test::new()
+        .runbook(template("x: 1", "{{ x }}\n"))
+        .file("envs/prod.toml", "x = 2\n")
+        .file("envs/staging.yaml", "x: 3\n")
+        .args(["run", "--yes", RUNBOOK, "--env", "prdo"])
+        .status(2)
+        .stderr_contains(
+            "unknown environment `prdo`: the known ones are prod, staging; did you mean `prod`?",
+        )
+        .run();
+}
+
+#[test]
+fn undefined_variables_are_errors_at_their_line_and_column() {
+    let t = Test::new()
+        .runbook(template(
+            "replica_count: 2",
+            "
+            # Scale
+
+            ```bash
+            kubectl scale deploy/web --replicas={{ replicas }}
+            ```
+            ",
+        ))
+        .file("envs/prod.toml", "replica_count = 3\n")
+        .args(["run", "--yes", RUNBOOK, "--env", "prod", "-o", OUT])
+        .status(2)
+        .stderr_contains("error: undefined variable `replicas`")
+        .stderr_contains("--> runbook.md:9:40")
+        .stderr_contains("kubectl scale deploy/web --replicas={{ replicas }}")
+        .stderr_contains(
+            "did you mean `replica_count`? set it in envs/prod.toml or with --var replicas=...",
+        )
+        .run();
+    assert!(!t.exists(OUT), "nothing runs after a template error");
+    let caret = t
+        .stderr
+        .lines()
+        .find(|l| l.trim_end().ends_with('^'))
+        .unwrap_or("");
+    assert_eq!(caret.find('^'), Some(4 + 39), "{}", t.stderr);
+}
+
+#[test]
+fn bad_templates_and_variable_files_are_errors_with_a_line() {
+    // What, runbook, other files, arguments, what stderr must say.
+    type Case<'a> = (
+        &'a str,
+        String,
+        Vec<(&'a str, &'a str)>,
+        Vec<&'a str>,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "syntax",
+            template("x: 1", "a\n{% if x %}\nb\n"),
+            vec![],
+            vec![],
+            "runbook.md:",
+        ),
+        (
+            "unknown filter",
+            template("x: 1", "{{ x | uper }}\n"),
+            vec![],
+            vec![],
+            "did you mean `upper`?",
+        ),
+        (
+            "not toml",
+            template("x: 1", "{{ x }}\n"),
+            vec![("envs/prod.toml", "x = = 1\n")],
+            vec!["--env", "prod"],
+            "envs/prod.toml:1:",
+        ),
+        (
+            "not yaml",
+            template("x: 1", "{{ x }}\n"),
+            vec![("v.yaml", "x: [1\n")],
+            vec!["--var-file", "v.yaml"],
+            "v.yaml:",
+        ),
+        (
+            "wrong type",
+            template("hosts: [a, b]", "{% for h in hosts %}{{ h }}{% endfor %}\n"),
+            vec![("envs/prod.toml", "# hosts\nhosts = \"web-1\"\n")],
+            vec!["--env", "prod"],
+            "envs/prod.toml:2: `hosts` is a single value here, but a list in the runbook's default (runbook.md:4)",
+        ),
+        (
+            "a list where one value goes",
+            template("hosts: [a, b]", "```bash\nssh {{ hosts }}\n```\n"),
+            vec![],
+            vec![],
+            "is a list or map, which cannot be written into a `bash` block as one value",
+        ),
+        (
+            "var without =",
+            template("x: 1", "{{ x }}\n"),
+            vec![],
+            vec!["--var", "x"],
+            "--var `x` has no `=`: write it as --var x=VALUE",
+        ),
+        (
+            "missing include",
+            template("x: 1", "one\n{% include \"snippets/nope.md\" %}\n"),
+            vec![],
+            vec![],
+            "runbook.md:7:",
+        ),
+        (
+            "include outside",
+            template("x: 1", "{% include \"../outside.md\" %}\n"),
+            vec![],
+            vec![],
+            "this includes a file outside the runbook's folder",
+        ),
+        (
+            "include cycle",
+            template("x: 1", "{% include \"a.md\" %}\n"),
+            vec![
+                ("a.md", "A\n{% include \"b.md\" %}\n"),
+                ("b.md", "B\n{% include \"a.md\" %}\n"),
+            ],
+            vec![],
+            "an include cycle: a.md → b.md → a.md",
+        ),
+        (
+            "language from a value",
+            template("lang: bash", "```{{ lang }}\nls\n```\n"),
+            vec![],
+            vec![],
+            "a fence's language cannot come from a value",
+        ),
+    ];
+    for (what, runbook, files, args, expect) in cases {
+        let mut t = Test::new().runbook(runbook).file("../outside.md", "x\n");
+        for (path, text) in files {
+            t = t.file(path, text);
+        }
+        let out = t
+            .args(["run", "--yes", RUNBOOK, "-o", OUT])
+            .args(args)
+            .status(2)
+            .run();
+        assert!(out.stderr.contains(expect), "{what}: {}", out.stderr);
+        assert!(!out.exists(OUT), "{what}: something ran");
+    }
+}
+
+#[test]
+fn rendering_never_runs_anything() {
+    let t = Test::new()
+        .runbook(template(
+            "x: 1",
+            "
+            ```bash
+            touch ran-{{ x }}
+            ```
+            ",
+        ))
+        .args(["render", RUNBOOK])
+        .run();
+    let t = t.then().args(["plan", RUNBOOK]).run();
+    assert!(!t.exists("ran-1"));
+}
+
+#[test]
+fn loops_make_one_step_per_host_with_a_stable_id() {
+    let body = template(
+        "hosts: [web-1, web-2]",
+        "
+        {% for host in hosts %}
+        - [ ] Restart {{ host }}
+          ```bash {name=restart-{{ host }}}
+          echo restarting {{ host }}
+          ```
+        {% endfor %}
+        ",
+    );
+    let t = Test::new()
+        .runbook(&body)
+        .args([
+            "run",
+            "--yes",
+            RUNBOOK,
+            "-o",
+            OUT,
+            "--var",
+            "hosts=[\"web-2\", \"web-3\"]",
+        ])
+        .run();
+    let transcript = t.read(OUT);
+    assert!(transcript.contains("id=restart-web-2"), "{transcript}");
+    assert!(transcript.contains("id=restart-web-3"), "{transcript}");
+    assert!(!transcript.contains("restart-web-1"), "{transcript}");
+    t.then()
+        .args(["plan", "--format", "json", RUNBOOK])
+        .stdout_contains("\"id\": \"restart-web-1\"")
+        .run();
+}
+
+#[test]
+fn conditions_macros_and_dates() {
+    let body = template(
+        "shout: false",
+        r#"
+        {% macro step(what) %}- [ ] {{ what }} on {{ environment }}{% endmacro %}
+        # Deploy
+        {% if environment == "prod" %}
+        ## Change window
+        {{ step("Announce") }}
+        {% endif %}
+        {{ step("Deploy") }}
+        Date: {{ now() | date("%Y") }}
+        "#,
+    );
+    let year = jiff::Timestamp::now().strftime("%Y").to_string();
+    let t = Test::new()
+        .runbook(&body)
+        .file("envs/prod.toml", "")
+        .file("envs/staging.toml", "")
+        .args(["render", RUNBOOK, "--env", "prod"])
+        .stdout_contains("## Change window\n- [ ] Announce on prod\n")
+        .stdout_contains("- [ ] Deploy on prod")
+        .stdout_contains(&format!("Date: {year}"))
+        .run();
+    let t = t.then().args(["render", RUNBOOK, "--env", "staging"]).run();
+    assert!(!t.stdout.contains("Change window"), "{}", t.stdout);
+    t.then()
+        .runbook(template("x: 1", "{% if env == \"prod\" %}x{% endif %}\n"))
+        .args(["render", RUNBOOK])
+        .status(2)
+        .stderr_contains("`env` is the process environment")
+        .run();
+}
+
+#[test]
+fn env_reads_the_process_environment_and_a_dotenv_file_on_request() {
+    let body = "---\nrunsheet: {template: true, dotenv: true}\n---\nUser {{ env.DEPLOY_USER }}, region {{ env.REGION }}\n";
+    Test::new()
+        .runbook(body)
+        .file(".env", "REGION=eu-west\nDEPLOY_USER=from-file\n")
+        .env("DEPLOY_USER", "alice")
+        .args(["render", RUNBOOK])
+        .stdout_contains("User alice, region eu-west")
+        .run()
+        .then()
+        .runbook("---\nrunsheet: {template: true}\n---\n{{ env.NOT_SET_ANYWHERE }}\n")
+        .args(["render", RUNBOOK])
+        .status(2)
+        .stderr_contains("the environment variable `NOT_SET_ANYWHERE` is not set")
+        .run();
+}
+
+#[test]
+fn secrets_are_masked_in_the_transcript_render_and_envs() {
+    let body = template(
+        "api_token: none-yet",
+        r#"
+        ```bash
+        echo "calling with {{ api_token }}"
+        ```
+        "#,
+    );
+    let secret = "s3cr3t-abcdef-123";
+    let t = Test::new()
+        .runbook(&body)
+        .file(
+            "envs/prod.toml",
+            format!("api_token = \"{secret}\"\nregion = \"eu\"\n"),
+        )
+        .args(["run", "--yes", RUNBOOK, "--env", "prod", "-o", OUT])
+        .run();
+    let transcript = t.read(OUT);
+    assert!(!transcript.contains(secret), "{transcript}");
+    assert!(transcript.contains("env=prod"), "{transcript}");
+    assert!(transcript.contains("api_token%3D•••"), "{transcript}");
+    assert!(transcript.contains("calling with •••"), "{transcript}");
+    let t = t.then().args(["render", RUNBOOK, "--env", "prod"]).run();
+    assert!(!t.stdout.contains(secret));
+    let t = t
+        .then()
+        .args(["envs", RUNBOOK])
+        .stdout_contains("prod  (envs/prod.toml)")
+        .stdout_contains("api_token = •••")
+        .stdout_contains("region = eu")
+        .run();
+    assert!(!t.stdout.contains(secret));
+}
+
+#[test]
+fn strip_gives_the_rendered_runbook_and_the_template_on_request() {
+    let body = template("who: world", "- [ ] Greet {{ who }}\n");
+    let t = Test::new()
+        .runbook(&body)
+        .args(["run", "--yes", RUNBOOK, "-o", OUT, "--var", "who=ops"])
+        .status(3)
+        .run();
+    let t = t
+        .then()
+        .args(["strip", OUT])
+        .stdout_contains("- [ ] Greet ops\n")
+        .run();
+    assert!(!t.stdout.contains("runsheet:"), "{}", t.stdout);
+    let t = t.then().args(["strip", "--template", OUT]).run();
+    assert_eq!(t.stdout, body);
+    t.then()
+        .file(RUNBOOK, body.replace("Greet", "Wave at"))
+        .args(["strip", "--template", OUT])
+        .status(2)
+        .stderr_contains("is not the template this run was rendered from")
+        .run();
+}
+
+#[test]
+fn resume_renders_again_and_refuses_a_changed_environment_file() {
+    let body = template(
+        "greeting: hi",
+        "
+        - [ ] First
+          ```bash
+          echo {{ greeting }} > first.txt; false
+          ```
+        - [ ] Second
+          ```bash
+          touch second.txt
+          ```
+        ",
+    );
+    let t = Test::new()
+        .runbook(&body)
+        .file("envs/prod.toml", "greeting = \"hello\"\n")
+        .args(["run", "--yes", RUNBOOK, "--env", "prod", "-o", OUT])
+        .status(1)
+        .run();
+    assert_eq!(t.read("first.txt"), "hello\n");
+    let t = t
+        .then()
+        .file("envs/prod.toml", "greeting = \"bye\"\n")
+        .args(["resume", "--yes", OUT])
+        .status(2)
+        .stderr_contains("the environment file envs/prod.toml changed since this run began")
+        .run();
+    assert!(!t.exists("second.txt"), "resume ran a step");
+    let t = t
+        .then()
+        .file("envs/prod.toml", "greeting = \"hello\"\n")
+        .file(RUNBOOK, body.replace("- [ ] Second", "- [ ] Later"))
+        .args(["resume", "--yes", OUT])
+        .status(2)
+        .stderr_contains("the template runbook.md changed since this run began")
+        .run();
+    assert!(!t.exists("second.txt"));
+    let t = t
+        .then()
+        .file(RUNBOOK, &body)
+        .args(["resume", "--yes", OUT])
+        .status(1)
+        .run();
+    assert!(
+        !t.exists("second.txt"),
+        "the first block still fails, so it stops there"
+    );
+}
+
+#[test]
+fn resume_asks_again_for_secrets_given_on_the_command_line() {
+    let body = template(
+        "db_password: unset",
+        "
+        - [ ] Check
+          ```bash
+          test -f go.txt && echo ok {{ db_password }}
+          ```
+        ",
+    );
+    let t = Test::new()
+        .runbook(&body)
+        .args([
+            "run",
+            "--yes",
+            RUNBOOK,
+            "-o",
+            OUT,
+            "--var",
+            "db_password=hunter2-long",
+        ])
+        .status(1)
+        .run();
+    assert!(!t.read(OUT).contains("hunter2-long"));
+    let t = t
+        .then()
+        .args(["resume", "--yes", OUT])
+        .status(2)
+        .stderr_contains("give them again (--var db_password=...)")
+        .run();
+    let t = t
+        .then()
+        .file("go.txt", "")
+        .args(["resume", "--yes", OUT, "--var", "db_password=hunter2-long"])
+        .run();
+    let transcript = t.read(OUT);
+    assert!(transcript.contains("ok •••"), "{transcript}");
+    assert!(!transcript.contains("hunter2-long"), "{transcript}");
+}
+
+#[test]
+fn the_example_renders_and_runs_for_each_environment_with_nothing_remote() {
+    let runbook = concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/templated-deploy.md");
+    let t = Test::new()
+        .args(["envs", runbook])
+        .stdout_contains("prod  (")
+        .stdout_contains("staging  (")
+        .run();
+    let t = t
+        .then()
+        .args(["run", "--yes", runbook, "--env", "staging", "-o", OUT])
+        .status(3)
+        .run();
+    let outputs = t.outputs().join("");
+    assert!(outputs.contains("stg-web-2 runs web:1.4.2"), "{outputs}");
+    assert!(!t.read(OUT).contains("Change window"));
+    let t = t
+        .then()
+        .args([
+            "run",
+            "--yes",
+            runbook,
+            "--env",
+            "prod",
+            "-o",
+            "prod.out.md",
+        ])
+        .status(3)
+        .run();
+    let transcript = t.read("prod.out.md");
+    assert!(transcript.contains("id=deploy-web-3"), "{transcript}");
+    assert!(transcript.contains("Change window"), "{transcript}");
+}
+
+#[test]
+fn an_operator_at_the_terminal_sees_the_rendered_block_with_secrets_masked() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        RUNBOOK,
+        template(
+            "host: web-1",
+            "
+            ```bash
+            echo deploying to {{ host }} with {{ api_token }}
+            ```
+            ",
+        ),
+    );
+    sandbox.write(
+        "envs/prod.toml",
+        "api_token = \"tok-0123456789\"\nhost = \"web-9\"\n",
+    );
+    let mut pty = sandbox.pty(&["run", RUNBOOK, "--env", "prod", "-o", OUT], &[]);
+    pty.expect("echo deploying to web-9 with");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("tok-0123456789"), "{screen}");
+    assert!(screen.contains("deploying to web-9 with •••"), "{screen}");
+    assert!(!sandbox.transcript().contains("tok-0123456789"));
+}
