@@ -133,12 +133,7 @@ fn kill_9_at_random_moments_loses_at_most_the_step_in_flight() {
     );
     // The completed run's state is gone. (A run killed before it had written
     // its transcript leaves its own, never resumed, behind.)
-    let id = transcript
-        .split("<!--rs:run ")
-        .nth(1)
-        .and_then(|m| m.split_whitespace().find_map(|w| w.strip_prefix("id=")))
-        .expect("the run id")
-        .to_string();
+    let id = crate::common::run_id(&transcript);
     assert!(
         !sandbox.state_root().join(&id).exists(),
         "state removed once complete"

@@ -617,12 +617,7 @@ fn resume_of_a_finished_run_clears_the_state_a_kill_left_behind() {
         .run();
     // Killed after its last transcript, before its state went.
     let transcript = out.transcript();
-    let id = transcript
-        .split("<!--rs:run ")
-        .nth(1)
-        .and_then(|m| m.split_whitespace().find_map(|w| w.strip_prefix("id=")))
-        .expect("the run id")
-        .to_string();
+    let id = crate::common::run_id(&transcript);
     std::fs::create_dir(out.state_root().join(&id)).unwrap();
     std::fs::write(out.state_root().join(&id).join("journal.jsonl"), "").unwrap();
     let out = out

@@ -57,6 +57,16 @@ pub fn require_tool(program: &str) {
     );
 }
 
+/// The id of the run a transcript records (its run summary's `id=`).
+pub fn run_id(transcript: &str) -> String {
+    transcript
+        .split("<!--rs:run ")
+        .nth(1)
+        .and_then(|m| m.split_whitespace().find_map(|w| w.strip_prefix("id=")))
+        .expect("the run id")
+        .to_string()
+}
+
 /// The first line of `text` that mentions `needle`.
 pub fn line_with(text: &str, needle: &str) -> String {
     text.lines()
