@@ -684,9 +684,19 @@ fn check_document_in(
     let plan = sandbox.runsheet(&[os("plan"), runbook.into()], QUICK_TIMEOUT);
     expect_code(problems, "plan", &plan, &[0]);
 
+    // Where the document offers alternatives that run commands, an
+    // unattended run does one of each: the first, as a person might.
+    let json = sandbox.runsheet(
+        &[os("plan"), os("--format"), os("json"), runbook.into()],
+        QUICK_TIMEOUT,
+    );
     let mut args = vec![os("run"), os("--yes"), os("--keep-going")];
     if let Some(answers) = answers {
         args.extend([os("--answers"), answers.into()]);
+    }
+    for label in first_options(&json.stdout()) {
+        args.push(os("--choose"));
+        args.push(label.into());
     }
     args.extend([runbook.into(), os("-o"), transcript.into()]);
     let run = sandbox.runsheet(&args, RUN_TIMEOUT);
@@ -735,6 +745,21 @@ fn check_document_in(
 
     let replan = sandbox.runsheet(&[os("plan"), transcript.into()], QUICK_TIMEOUT);
     expect_code(problems, "plan on the transcript", &replan, &[0]);
+}
+
+/// The first option of each group of alternatives that runs commands, from
+/// `plan --format json`.
+fn first_options(plan: &[u8]) -> Vec<String> {
+    let Ok(plan) = serde_json::from_slice::<serde_json::Value>(plan) else {
+        return Vec::new();
+    };
+    plan["alternatives"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|g| g["runs_commands"] == true)
+        .filter_map(|g| g["options"][0]["label"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// Records a problem unless the command ended with one of `codes`, printed no panic

@@ -79,3 +79,110 @@ impl Scope {
         self.off.get(index).copied().unwrap_or(false)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use super::*;
+    use crate::doc::parse;
+    use crate::record::{Counts, RunInfo, RunRecord, SectionRole, SectionState, Status};
+    use crate::source::Source;
+
+    const DOC: &str = "# Deploy\n- [ ] ship\n## Option 1\n- [ ] green\n## Option 2\n- [ ] rolling\n## Rollback\n- [ ] undo\n### Check\n- [ ] check\n";
+
+    fn book() -> crate::doc::Runbook {
+        parse(&Source::from_text(Path::new("d.md"), DOC.to_string()))
+    }
+
+    fn outcome(id: &str, status: Status, reason: Option<Reason>) -> (String, Outcome) {
+        let mut o = Outcome::new(id.into(), status);
+        o.reasons.extend(reason);
+        (id.to_string(), o)
+    }
+
+    #[test]
+    fn the_path_leaves_out_what_nobody_called_for() {
+        let book = book();
+        assert_eq!(book.sections[3].title, "Rollback");
+        let mut outcomes: HashMap<String, Outcome> = [
+            outcome("s1", Status::Done, None),
+            outcome("§2", Status::Done, Some(Reason::Chosen)),
+            outcome("§3", Status::Skipped, Some(Reason::NotChosen)),
+            outcome("s2", Status::Done, None),
+            outcome("§4", Status::Skipped, Some(Reason::NotNeeded)),
+        ]
+        .into();
+        let scope = Scope::of(&book, &outcomes);
+        let off: Vec<bool> = (0..book.steps.len()).map(|i| scope.off_path(i)).collect();
+        assert_eq!(off, [false, false, true, true, true]);
+        let counts = Counts::of(&book, &outcomes);
+        assert_eq!((counts.done, counts.skipped, counts.pending), (2, 0, 0));
+        assert_eq!(
+            counts.exit_code(false),
+            0,
+            "the rollback not needed changes nothing"
+        );
+
+        // The rollback gone into: its steps are on the path, done or not.
+        let mut entered = Outcome::new(section_id(3), Status::Done).because(Reason::Entered);
+        entered.value = Some("ship failed (exit 1) at d.md:2".into());
+        outcomes.insert(section_id(3), entered);
+        outcomes.insert("s4".into(), Outcome::new("s4".into(), Status::Done));
+        let counts = Counts::of(&book, &outcomes);
+        assert_eq!((counts.done, counts.pending), (3, 1));
+        let record = RunRecord::new(RunInfo::default(), &book, &outcomes);
+        let rollback: Vec<_> = record.contingency_entered().collect();
+        assert_eq!(rollback.len(), 1);
+        assert_eq!(rollback[0].title, "Rollback");
+        assert_eq!(
+            rollback[0].because.as_deref(),
+            Some("ship failed (exit 1) at d.md:2")
+        );
+        let undo = record.step("s4").unwrap();
+        assert_eq!(undo.section_role, Some(SectionRole::Contingency));
+        assert_eq!(undo.contingency, Some(crate::doc::Contingency::Rollback));
+        assert!(!undo.off_path);
+        let rolling = record.step("s3").unwrap();
+        assert_eq!(
+            (rolling.section_role, rolling.off_path),
+            (Some(SectionRole::Alternative), true)
+        );
+        let states: Vec<(String, SectionState)> = record
+            .sections
+            .iter()
+            .map(|s| (s.title.clone(), s.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("Option 1".to_string(), SectionState::Chosen),
+                ("Option 2".to_string(), SectionState::NotChosen),
+                ("Rollback".to_string(), SectionState::Entered),
+            ]
+        );
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["sections"][2]["state"], "entered");
+        assert_eq!(json["steps"][3]["section_role"], "contingency");
+    }
+
+    #[test]
+    fn a_run_limited_to_one_section_counts_only_it() {
+        let book = book();
+        // `--only Check`: a sub-section of the rollback, run on its own.
+        let outcomes: HashMap<String, Outcome> = [
+            outcome("§5", Status::Done, Some(Reason::Only)),
+            outcome("s5", Status::Done, None),
+        ]
+        .into();
+        let scope = Scope::of(&book, &outcomes);
+        let off: Vec<bool> = (0..book.steps.len()).map(|i| scope.off_path(i)).collect();
+        assert_eq!(off, [true, true, true, true, false]);
+        let counts = Counts::of(&book, &outcomes);
+        assert_eq!(
+            (counts.done, counts.pending, counts.exit_code(false)),
+            (1, 0, 0)
+        );
+    }
+}

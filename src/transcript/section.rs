@@ -83,3 +83,131 @@ pub(super) fn marks(
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use crate::doc::parse;
+    use crate::record::{Outcome, Reason, RunInfo, RunState, Status, section_id};
+    use crate::source::Source;
+    use crate::transcript::{read, render, sha256};
+
+    /// Every section recorded (one of each kind in turn), every step too:
+    /// the transcript reads back as the document and the same records.
+    fn round_trip(text: &str) {
+        let source = Source::from_text(Path::new("t.md"), text.to_string());
+        let book = parse(&source);
+        let mut outcomes = HashMap::new();
+        for step in book.steps.iter().filter(|s| s.placeholder().is_none()) {
+            outcomes.insert(step.id(), Outcome::new(step.id(), Status::Done));
+        }
+        let kinds = [
+            (Status::Skipped, Reason::NotNeeded, None),
+            (
+                Status::Done,
+                Reason::Entered,
+                Some("Migrate <db> failed (exit 1) at t.md:3 --> | `x`\nnext"),
+            ),
+            (
+                Status::Done,
+                Reason::Only,
+                Some("run on its own with --only"),
+            ),
+            (Status::Done, Reason::Chosen, Some("chosen by alice@ops")),
+            (Status::Skipped, Reason::NotChosen, Some("\"A\" was chosen")),
+        ];
+        for i in 0..book.sections.len() {
+            let (status, reason, value) = kinds[i % kinds.len()];
+            let mut o = Outcome::new(section_id(i), status).because(reason);
+            o.value = value.map(str::to_string);
+            outcomes.insert(section_id(i), o);
+        }
+        let info = RunInfo {
+            id: "r".into(),
+            source: "t.md".into(),
+            sha256: sha256(text),
+            state: RunState::Complete,
+            ..RunInfo::default()
+        };
+        let rendered = render(&source, &book, &outcomes, &info);
+        let back = read(Path::new("t.md"), &rendered)
+            .unwrap_or_else(|e| panic!("{e}\n{text:?}\n{rendered}"));
+        assert_eq!(
+            back.source, text,
+            "not byte-exact for {text:?}:\n{rendered}"
+        );
+        for (id, want) in &outcomes {
+            let got = back
+                .outcomes
+                .get(id)
+                .unwrap_or_else(|| panic!("{id} lost for {text:?}:\n{rendered}"));
+            assert_eq!(
+                (got.status, &got.reasons, &got.value),
+                (want.status, &want.reasons, &want.value),
+                "{id} for {text:?}:\n{rendered}"
+            );
+        }
+    }
+
+    #[test]
+    fn section_lines_strip_back_exactly() {
+        for text in [
+            "# Deploy\n- [ ] ship\n## Rollback\n- [ ] undo\n",
+            "# Deploy\r\n- [ ] ship\r\n## Rollback\r\n- [ ] undo\r\n",
+            "Deploy\n======\n\n- [ ] ship\n\nRollback\n--------\n- [ ] undo\n",
+            "- [ ] ship\n\n> ## Rollback\n> - [ ] undo\n",
+            "- ## Rollback\n  - [ ] undo\n",
+            "# Deploy\n## Rollback",
+            "# Deploy\n## Rollback\n",
+            "## Rollback\n____ blank at the start of the line\n",
+            "## [ ] Roll back\n```bash\nundo\n```\n",
+            "## Rollback\n<!-- runsheet: contingency -->\n- [ ] x\n",
+            "# A `stray\n## B\n- [ ] `x\n",
+            "\u{feff}---\ntitle: t\n---\n# Deploy\n## Option 1\n- [ ] a\n## Option 2\n- [ ] b\n",
+            "## Rollback\r- [ ] old mac\r",
+        ] {
+            round_trip(text);
+        }
+    }
+
+    #[test]
+    fn awkward_documents_with_sections_round_trip() {
+        const FRAGMENTS: &[&str] = &[
+            "# Heading\n",
+            "## Rollback plan\n",
+            "### Option 1\n",
+            "Setext\n---\n",
+            "> ## Quoted\n",
+            "- [ ] task\n",
+            "- [ ] A OR\n- [ ] B\n",
+            "```bash\nls\n```\n",
+            "`stray backtick\n",
+            "text with `code`\n",
+            "<!-- runsheet: contingency -->\n",
+            "| a | ____ |\n|---|---|\n| x | y |\n",
+            "\n",
+            "#",
+            "## Tail",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..1500 {
+            let n = 1 + next() % 7;
+            let mut text = String::new();
+            for _ in 0..n {
+                text.push_str(FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize]);
+            }
+            if next() % 3 == 0 {
+                text = text.replace('\n', "\r\n");
+            }
+            round_trip(&text);
+        }
+    }
+}
