@@ -190,6 +190,10 @@ mod tests {
             "\n",
             "#",
             "## Tail",
+            "## Ŕollback ☐ or\n",
+            "- [ ] ☐ OR\n- [ ] é ☐\n",
+            "### Option Б: ✅\n",
+            "## 🚨 Emergency — if it fails ☐\n",
         ];
         let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = move || {

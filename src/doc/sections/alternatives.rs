@@ -186,8 +186,10 @@ fn last_under(book: &Runbook, index: usize) -> usize {
 fn before_or(text: &str) -> Option<&str> {
     let trimmed = text.trim_end_matches(|c: char| c.is_whitespace() || "*_:,".contains(c));
     let word_start = trimmed
-        .rfind(|c: char| !c.is_alphanumeric())
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let (rest, word) = trimmed.split_at(word_start);
     (word.eq_ignore_ascii_case("or") && !rest.trim().is_empty())
         .then(|| rest.trim_end_matches(|c: char| c.is_whitespace() || c == ','))
@@ -285,5 +287,7 @@ mod tests {
         );
         assert_eq!(before_or("Resume rollout OR deploy next batch:"), None);
         assert_eq!(before_or("OR"), None);
+        assert_eq!(before_or("Changelog reviewed ☐"), None);
+        assert_eq!(before_or("Rouge ☐ or"), Some("Rouge ☐"));
     }
 }
