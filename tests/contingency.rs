@@ -667,6 +667,68 @@ fn timed_steps_are_not_waited_out_unattended_unless_asked() {
         .run();
 }
 
+#[test]
+fn the_demo_passes_over_its_rollback_and_rolls_back_when_broken_on_purpose() {
+    let demo = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/demo.md"))
+        .expect("the demo runbook");
+    let demo_at = "runbooks/demo.md";
+    let out = Test::new()
+        .file(demo_at, &demo)
+        .args(["run", "--yes", demo_at, "-o", OUT])
+        .status(3)
+        .run();
+    let transcript = out.transcript();
+    assert!(
+        transcript.contains("⏭ contingency section, not needed in this run"),
+        "{transcript}"
+    );
+    assert!(
+        line_with(&transcript, " done · ")
+            .contains("16 done · 0 skipped · 0 failed · 2 not confirmed")
+    );
+    assert!(
+        !out.outputs().iter().any(|o| o.contains("rolled back")),
+        "{transcript}"
+    );
+    // What the book says the second demo command does.
+    let out = out
+        .then()
+        .env("HELLO_BROKEN", "1")
+        .args([
+            "run",
+            "--yes",
+            "--on-failure",
+            "rollback",
+            demo_at,
+            "-o",
+            "broken.md",
+        ])
+        .status(1)
+        .run();
+    let transcript = out.read("broken.md");
+    assert!(
+        transcript.contains(
+            "started because: The service answers with the new version failed (exit 1) at runbooks/demo.md:75"
+        ),
+        "{transcript}"
+    );
+    assert!(
+        out.outputs_of("broken.md")
+            .last()
+            .is_some_and(|o| o.ends_with("hello from hello-service 1.3.0\n")),
+        "the rollback put the release before back: {transcript}"
+    );
+    let book = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/book/src/contingency.md"
+    ))
+    .expect("the chapter");
+    assert!(
+        book.contains("with the new version failed (exit 1) at runbooks/demo.md:75"),
+        "the chapter quotes what the demo records"
+    );
+}
+
 // --- At a terminal -------------------------------------------------------
 
 /// The prompt before a block runs, in a runbook with contingency sections.

@@ -245,7 +245,18 @@ pub fn template(book: &Runbook) -> String {
         String::from("# Answers for an unattended run: runsheet run --yes --answers FILE\n");
     let mut seen = std::collections::HashSet::new();
     let shared = |step: &Step| book.steps.iter().filter(|s| s.text == step.text).count() > 1;
+    // Where `choose:` goes: before the first step of the first group.
+    let first_option = book.groups.first().map_or(usize::MAX, |g| {
+        g.options.iter().map(|o| o.steps.start).min().unwrap_or(0)
+    });
     for step in &book.steps {
+        if step.index == first_option {
+            let groups: Vec<String> = book.groups.iter().map(|g| g.labels().join(" | ")).collect();
+            out.push_str(&format!(
+                "# the options to take where the runbook offers alternatives, one per group: {}\n# {CHOOSE}: \n",
+                groups.join("; ")
+            ));
+        }
         let (key, hint) = match &step.kind {
             StepKind::Placeholder(p) => (
                 p.name.clone(),
@@ -278,6 +289,7 @@ pub fn template(book: &Runbook) -> String {
         if key.is_empty() || !seen.insert(key.clone()) {
             continue;
         }
+
         out.push_str(&format!(
             "# line {}: {hint}\n# {}: \n",
             step.line,

@@ -204,7 +204,7 @@ impl Run<'_> {
         if let Some(c) = self.book.contingency_of(index)
             && !self.active_at(index, c)
         {
-            if !self.recorder.outcome(&section_id(c)).is_some() {
+            if self.recorder.outcome(&section_id(c)).is_none() {
                 self.record_section(c, Status::Skipped, Reason::NotNeeded, None)?;
             }
             return Ok(Some(Flow::Continue));

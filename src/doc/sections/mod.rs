@@ -455,14 +455,13 @@ impl Runbook {
         if let [one] = exact.as_slice() {
             return Ok(*one);
         }
-        if let Some(kind) = Contingency::ALL.iter().find(|k| k.word() == q) {
-            if let Some(&first) = self
+        if let Some(kind) = Contingency::ALL.iter().find(|k| k.word() == q)
+            && let Some(&first) = self
                 .contingency_sections()
                 .iter()
                 .find(|&&i| self.sections[i].contingency == Some(*kind))
-            {
-                return Ok(first);
-            }
+        {
+            return Ok(first);
         }
         let within: Vec<usize> = if exact.len() > 1 {
             exact
