@@ -1,5 +1,6 @@
 //! `plan`: the steps runsheet finds in a document, as text for people or JSON.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -108,9 +109,10 @@ pub fn text(name: &str, book: &Runbook) -> String {
         tally.join(", ")
     );
     out.push_str(&overview(book));
+    let mut opening = openings(book);
     let mut heading: Option<&[String]> = None;
     for step in &book.steps {
-        let opened = opened_at(book, step.index);
+        let opened = opening.remove(&step.index).unwrap_or_default();
         for (path, tag) in &opened {
             let _ = writeln!(out, "\n§ {path}  [{tag}]");
         }
@@ -205,10 +207,11 @@ fn overview(book: &Runbook) -> String {
             let kind = s.contingency.unwrap_or(Contingency::Marked);
             let _ = writeln!(
                 out,
-                "  line {:>4}  {kind:<15} {} ({} steps)",
+                "  line {:>4}  {kind:<15} {} ({} step{})",
                 s.line,
                 s.title,
-                s.steps.len()
+                s.steps.len(),
+                if s.steps.len() == 1 { "" } else { "s" }
             );
         }
     }
@@ -221,30 +224,31 @@ fn overview(book: &Runbook) -> String {
     out
 }
 
-/// The sections that start at step `index` and that a run treats apart
-/// (contingency sections, options), outermost first, with what to say of each.
-fn opened_at(book: &Runbook, index: usize) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    for &i in &book.contingency_sections() {
+/// The sections a run treats apart (contingency sections, options), by the
+/// step they start at, outermost first, with what to say of each.
+fn openings(book: &Runbook) -> HashMap<usize, Vec<(String, String)>> {
+    let mut found: Vec<(usize, usize, String)> = Vec::new();
+    for i in book.contingency_sections() {
         let s = &book.sections[i];
-        if s.steps.start == index && !s.steps.is_empty() {
+        if !s.steps.is_empty() {
             let kind = s.contingency.unwrap_or(Contingency::Marked);
-            found.push((i, format!("contingency: {kind}")));
+            found.push((s.steps.start, i, format!("contingency: {kind}")));
         }
     }
     for g in &book.groups {
         for (n, o) in g.options.iter().enumerate() {
             if let OptionForm::Section(i) = o.form
-                && o.steps.start == index
                 && !o.steps.is_empty()
             {
-                found.push((i, format!("option {} of {}", n + 1, g.options.len())));
+                let tag = format!("option {} of {}", n + 1, g.options.len());
+                found.push((o.steps.start, i, tag));
             }
         }
     }
-    found.sort_by_key(|&(i, _)| i);
-    found
-        .into_iter()
-        .map(|(i, tag)| (book.path_of(i), tag))
-        .collect()
+    found.sort_by_key(|&(at, i, _)| (at, i));
+    let mut by_step: HashMap<usize, Vec<(String, String)>> = HashMap::new();
+    for (at, i, tag) in found {
+        by_step.entry(at).or_default().push((book.path_of(i), tag));
+    }
+    by_step
 }

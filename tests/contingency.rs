@@ -276,6 +276,24 @@ fn only_runs_a_contingency_section_on_its_own() {
         ])
         .run();
     assert_eq!(calls(&out)[2..], [BLUE_ONLY, UNDO]);
+    // A run limited to a section stays limited to it when resumed.
+    failing(&out, &[UNDO]);
+    let out = out
+        .then()
+        .env("PATH", &path)
+        .args([
+            "run", "--yes", "--only", "rollback", RUNBOOK, "-o", "alone.md",
+        ])
+        .status(1)
+        .run();
+    assert_eq!(calls(&out)[4..], [BLUE_ONLY, UNDO]);
+    failing(&out, &[]);
+    let out = out
+        .then()
+        .env("PATH", &path)
+        .args(["resume", "--yes", "alone.md"])
+        .run();
+    assert_eq!(calls(&out)[6..], [UNDO], "nothing outside the section");
 }
 
 #[test]

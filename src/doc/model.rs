@@ -30,6 +30,9 @@ pub struct Runbook {
     /// The kinds of contingency the document exists to carry out (a
     /// rollback runbook's rollback): run on its main path.
     pub purpose: Vec<Contingency>,
+    /// For each step, the groups and options it is part of (outermost
+    /// first), so that looking it up does not go through every group.
+    pub options_at: Vec<Vec<(usize, usize)>>,
 }
 
 /// One thing the operator is walked through.

@@ -220,6 +220,14 @@ impl Headings {
         book.purpose = document_purpose(source, book);
         resolve(book, &SectionRules::default());
         book.groups = alternatives::recognise(book);
+        book.options_at = vec![Vec::new(); book.steps.len()];
+        for (g, group) in book.groups.iter().enumerate() {
+            for (o, option) in group.options.iter().enumerate() {
+                for at in option.steps.clone() {
+                    book.options_at[at].push((g, o));
+                }
+            }
+        }
     }
 }
 
@@ -425,17 +433,7 @@ impl Runbook {
 
     /// The groups and options step `index` is part of, outermost first.
     pub fn alternatives_of(&self, index: usize) -> Vec<(usize, usize)> {
-        self.groups
-            .iter()
-            .enumerate()
-            .filter_map(|(g, group)| {
-                group
-                    .options
-                    .iter()
-                    .position(|o| o.steps.contains(&index))
-                    .map(|o| (g, o))
-            })
-            .collect()
+        self.options_at.get(index).cloned().unwrap_or_default()
     }
 
     /// The section `query` names: its heading text (or a heading path
