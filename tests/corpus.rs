@@ -420,6 +420,23 @@ fn in_tree_corpus_covers_every_construct() {
         if human.stdout.contains("never closed") {
             note("an unclosed fence at the end", &name);
         }
+        for section in plan["contingency"].as_array().into_iter().flatten() {
+            match section["because"].as_str() {
+                Some("comment") => note("`<!-- runsheet: contingency -->` comments", &name),
+                _ => note("contingency sections", &name),
+            }
+        }
+        if plan["alternatives"]
+            .as_array()
+            .is_some_and(|groups| !groups.is_empty())
+        {
+            if text.contains("\n### Option ") {
+                note("option sections", &name);
+            }
+            if text.contains(" OR\n") {
+                note("items joined by OR", &name);
+            }
+        }
         for (pattern, what) in [
             ("\n- [ ] ", "`- [ ]` tasks"),
             ("\n* [ ] ", "`* [ ]` tasks"),
@@ -454,6 +471,9 @@ fn in_tree_corpus_covers_every_construct() {
             }
             if kind == "task" && step["checked"] == true {
                 note("already-ticked tasks", &name);
+            }
+            if kind == "task" && step["wait"].is_number() {
+                note("steps that take time", &name);
             }
             if kind == "task"
                 && step["children"]
@@ -506,6 +526,7 @@ fn in_tree_corpus_covers_every_construct() {
                         ("on_fail", _) => "on_fail=",
                         ("cwd", _) => "cwd=",
                         ("runner", _) => "runner=",
+                        ("wait", _) => "wait=",
                         ("danger", serde_json::Value::Bool(false)) => "danger=false",
                         ("danger", _) => "danger=true",
                         _ => continue,
@@ -583,6 +604,12 @@ fn in_tree_corpus_covers_every_construct() {
         "destructive commands",
         "mojibake",
         "markdown example fences",
+        "contingency sections",
+        "`<!-- runsheet: contingency -->` comments",
+        "option sections",
+        "items joined by OR",
+        "steps that take time",
+        "wait=",
     ];
     let missing: Vec<&str> = wanted
         .iter()
@@ -785,7 +812,7 @@ fn in_tree_corpus() -> PathBuf {
 
 /// The corpus directory: `RUNSHEET_CORPUS` (relative to the crate) when set,
 /// else the in-tree one.
-fn corpus_dir() -> PathBuf {
+pub(crate) fn corpus_dir() -> PathBuf {
     match std::env::var_os("RUNSHEET_CORPUS") {
         None => in_tree_corpus(),
         Some(dir) => {
@@ -799,7 +826,7 @@ fn corpus_dir() -> PathBuf {
 }
 
 /// The `*.md` files of `dir` but `README.md`, smallest first.
-fn documents_in(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn documents_in(dir: &Path) -> Vec<PathBuf> {
     let entries = fs::read_dir(dir).unwrap_or_else(|e| {
         panic!(
             "cannot read the corpus at {} ({e}); RUNSHEET_CORPUS must name a directory of Markdown runbooks, or be unset to test tests/corpus/",
