@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "runsheet",
     version,
     about,
-    after_help = "Examples:\n  runsheet plan deploy.md\n  runsheet run deploy.md\n  runsheet run --yes --keep-going deploy.md -o deploy.ci.md\n  runsheet resume deploy.run-20261121T051003Z.md\n  runsheet strip deploy.run-20261121T051003Z.md > deploy.md\n  runsheet render deploy.md --env prod\n  runsheet run deploy.md --env staging --var version=1.4.2\n  runsheet envs deploy.md\n\nExit codes (run, resume): 0 every step done or skipped, 1 a step failed,\n2 usage or document error, 3 steps not confirmed, 130 interrupted."
+    after_help = "Examples:\n  runsheet plan deploy.md\n  runsheet run deploy.md\n  runsheet run --yes --keep-going deploy.md -o deploy.ci.md\n  runsheet run --yes --on-failure rollback deploy.md\n  runsheet run deploy.md --only \"Rollback plan\"\n  runsheet resume deploy.run-20261121T051003Z.md\n  runsheet strip deploy.run-20261121T051003Z.md > deploy.md\n  runsheet render deploy.md --env prod\n  runsheet run deploy.md --env staging --var version=1.4.2\n  runsheet envs deploy.md\n\nExit codes (run, resume): 0 every step done or skipped, 1 a step failed,\n2 usage or document error, 3 steps not confirmed, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -29,10 +29,18 @@ pub enum Command {
         /// Where to write the transcript [default: beside FILE, <stem>.run-<UTC time>.md].
         #[arg(short, long, value_name = "OUT")]
         output: Option<PathBuf>,
+        /// Run only this section: its heading's text (or a piece of it, or a
+        /// path `A › B`), or a contingency kind such as `rollback` for the
+        /// first rollback section. A contingency section runs this way on
+        /// purpose, days after the deploy say.
+        #[arg(long, visible_alias = "section", value_name = "SECTION")]
+        only: Option<String>,
         #[command(flatten)]
         mode: ModeArgs,
         #[command(flatten)]
         template: TemplateArgs,
+        #[command(flatten)]
+        path: PathArgs,
     },
     /// Continue an interrupted or failed run from its transcript. A templated
     /// run is rendered again with the variables it recorded (give secrets
@@ -44,6 +52,8 @@ pub enum Command {
         mode: ModeArgs,
         #[command(flatten)]
         template: TemplateArgs,
+        #[command(flatten)]
+        path: PathArgs,
     },
     /// List the steps runsheet finds, with warnings; runs nothing.
     Plan {
@@ -167,6 +177,33 @@ pub struct ModeArgs {
     /// without a typed confirmation. Without it, an unattended run refuses them.
     #[arg(long)]
     pub allow_destructive: bool,
+}
+
+/// Which way through the runbook a run takes: its contingency sections,
+/// alternatives and steps that take time.
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    /// With --yes: when a step fails, run this contingency section (its
+    /// heading, or `rollback` for the first rollback section), then end the
+    /// run (exit 1). Without it a failure ends the run and names the
+    /// contingency sections there are.
+    #[arg(
+        long,
+        value_name = "SECTION",
+        requires = "yes",
+        conflicts_with = "keep_going"
+    )]
+    pub on_failure: Option<String>,
+    /// Take this option where the runbook offers alternatives (`Option 1` /
+    /// `Option 2` sections, items joined by `OR`): its label, or a piece of
+    /// it. Repeat for each group. An unattended run needs it wherever an
+    /// option runs commands.
+    #[arg(long, value_name = "OPTION")]
+    pub choose: Vec<String>,
+    /// With --yes: wait out steps that take time ("Monitor for 5 minutes")
+    /// instead of leaving them not confirmed.
+    #[arg(long, visible_alias = "honor-waits", requires = "yes")]
+    pub honour_waits: bool,
 }
 
 /// Output format of `plan`.

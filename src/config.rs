@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::doc::SectionRules;
 use crate::error::{Error, Result};
 use crate::exec::runner::{self, Runners};
 use crate::source::Lines;
@@ -22,6 +23,11 @@ pub struct Config {
     pub runners: Runners,
     #[serde(default)]
     pub secrets: SecretNames,
+    /// `[contingency]`: which sections run only when called for
+    /// (`sections = ["Plan B*"]`) and which are the main path whatever
+    /// their headings say (`main = ["Rollback readiness"]`).
+    #[serde(default)]
+    pub contingency: SectionRules,
 }
 
 /// `[secrets]`: more variable names whose values are secrets.
@@ -45,6 +51,7 @@ impl Config {
                 let found = Config::read(&path)?;
                 config.runners.extend(found.runners);
                 config.secrets.names.extend(found.secrets.names);
+                config.contingency.extend(found.contingency);
             }
         }
         config.runners = runner::configured(config.runners);
@@ -65,7 +72,7 @@ impl Config {
                 })
                 .unwrap_or_default();
             Error::usage(format!(
-                "{}{at}: {}; runsheet.toml holds [runners] (e.g. sql = \"psql -f {{file}}\") and [secrets] (names = [\"*_DSN\"])",
+                "{}{at}: {}; runsheet.toml holds [runners] (e.g. sql = \"psql -f {{file}}\"), [secrets] (names = [\"*_DSN\"]) and [contingency] (sections = [\"Plan B*\"], main = [\"Rollback readiness\"])",
                 path.display(),
                 e.message()
             ))

@@ -1,23 +1,89 @@
 //! `plan`: the steps runsheet finds in a document, as text for people or JSON.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
-use crate::doc::Runbook;
 use crate::doc::model::PlanStep;
+use crate::doc::sections::{Because, OptionForm};
+use crate::doc::{Contingency, Runbook};
 
 #[derive(Serialize)]
 struct PlanJson<'a> {
     steps: Vec<PlanStep>,
+    /// Sections run only when called for: skipped on the main path.
+    contingency: Vec<ContingencyJson>,
+    /// Groups of options, of which a run does one.
+    alternatives: Vec<GroupJson>,
     diagnostics: &'a [Diagnostic],
 }
 
-/// The plan as JSON: `{"steps": [...], "diagnostics": [...]}`.
+#[derive(Serialize)]
+struct ContingencyJson {
+    title: String,
+    heading: String,
+    line: usize,
+    kind: Contingency,
+    because: Because,
+    /// How many steps it holds.
+    steps: usize,
+}
+
+#[derive(Serialize)]
+struct GroupJson {
+    line: usize,
+    /// Whether some option runs commands: an unattended run needs `--choose`.
+    runs_commands: bool,
+    options: Vec<OptionJson>,
+}
+
+#[derive(Serialize)]
+struct OptionJson {
+    label: String,
+    line: usize,
+    steps: usize,
+}
+
+/// The plan as JSON: `{"steps": [...], "contingency": [...], "alternatives": [...], "diagnostics": [...]}`.
 pub fn json(book: &Runbook) -> String {
+    let contingency = book
+        .contingency_sections()
+        .into_iter()
+        .map(|i| {
+            let s = &book.sections[i];
+            ContingencyJson {
+                title: s.title.clone(),
+                heading: book.path_of(i),
+                line: s.line,
+                kind: s.contingency.unwrap_or(Contingency::Marked),
+                because: s.because,
+                steps: s.steps.len(),
+            }
+        })
+        .collect();
+    let alternatives = book
+        .groups
+        .iter()
+        .map(|g| GroupJson {
+            line: g.line,
+            runs_commands: g.runs_commands(book),
+            options: g
+                .options
+                .iter()
+                .map(|o| OptionJson {
+                    label: o.label.clone(),
+                    line: o.line,
+                    steps: o.steps.len(),
+                })
+                .collect(),
+        })
+        .collect();
     serde_json::to_string_pretty(&PlanJson {
         steps: book.plan_tree(),
+        contingency,
+        alternatives,
         diagnostics: &book.diagnostics,
     })
     .expect("plans always serialize")
@@ -42,10 +108,19 @@ pub fn text(name: &str, book: &Runbook) -> String {
         book.steps.len(),
         tally.join(", ")
     );
+    out.push_str(&overview(book));
+    let mut opening = openings(book);
     let mut heading: Option<&[String]> = None;
     for step in &book.steps {
+        let opened = opening.remove(&step.index).unwrap_or_default();
+        for (path, tag) in &opened {
+            let _ = writeln!(out, "\n§ {path}  [{tag}]");
+        }
         // Steps share their heading path: compare it, build its text only when it changes.
-        if heading != Some(&step.heading[..]) && !step.heading.is_empty() {
+        if heading != Some(&step.heading[..])
+            && !step.heading.is_empty()
+            && opened.last().map(|(p, _)| p.as_str()) != Some(&step.heading_path())
+        {
             let _ = writeln!(out, "\n§ {}", step.heading_path());
         }
         heading = Some(&step.heading[..]);
@@ -93,10 +168,87 @@ pub fn text(name: &str, book: &Runbook) -> String {
             }
             _ => out.push_str(&step.text),
         }
+        if let Some(wait) = step.wait {
+            let _ = write!(
+                out,
+                " (takes {})",
+                crate::transcript::write::duration(
+                    u64::try_from(wait.duration.as_millis()).unwrap_or(u64::MAX)
+                )
+            );
+        }
+        for (g, o) in book.alternatives_of(step.index) {
+            if book.groups[g].options[o].form == OptionForm::Item(step.index) {
+                let _ = write!(
+                    out,
+                    "  [option {} of {}]",
+                    o + 1,
+                    book.groups[g].options.len()
+                );
+            }
+        }
         out.push('\n');
     }
     for d in &book.diagnostics {
         let _ = writeln!(out, "\n{d}");
     }
     out
+}
+
+/// What the text plan says first about the document's shape: its
+/// contingency sections and the alternatives it offers.
+fn overview(book: &Runbook) -> String {
+    let mut out = String::new();
+    let contingency = book.contingency_sections();
+    if !contingency.is_empty() {
+        out.push_str("contingency sections, skipped on the main path (run one with --only or --on-failure):\n");
+        for i in contingency {
+            let s = &book.sections[i];
+            let kind = s.contingency.unwrap_or(Contingency::Marked);
+            let _ = writeln!(
+                out,
+                "  line {:>4}  {kind:<15} {} ({} step{})",
+                s.line,
+                s.title,
+                s.steps.len(),
+                if s.steps.len() == 1 { "" } else { "s" }
+            );
+        }
+    }
+    if !book.groups.is_empty() {
+        out.push_str("alternatives, of which a run does one (choose with --choose):\n");
+        for g in &book.groups {
+            let _ = writeln!(out, "  line {:>4}  {}", g.line, g.labels().join(" | "));
+        }
+    }
+    out
+}
+
+/// The sections a run treats apart (contingency sections, options), by the
+/// step they start at, outermost first, with what to say of each.
+fn openings(book: &Runbook) -> HashMap<usize, Vec<(String, String)>> {
+    let mut found: Vec<(usize, usize, String)> = Vec::new();
+    for i in book.contingency_sections() {
+        let s = &book.sections[i];
+        if !s.steps.is_empty() {
+            let kind = s.contingency.unwrap_or(Contingency::Marked);
+            found.push((s.steps.start, i, format!("contingency: {kind}")));
+        }
+    }
+    for g in &book.groups {
+        for (n, o) in g.options.iter().enumerate() {
+            if let OptionForm::Section(i) = o.form
+                && !o.steps.is_empty()
+            {
+                let tag = format!("option {} of {}", n + 1, g.options.len());
+                found.push((o.steps.start, i, tag));
+            }
+        }
+    }
+    found.sort_by_key(|&(at, i, _)| (at, i));
+    let mut by_step: HashMap<usize, Vec<(String, String)>> = HashMap::new();
+    for (at, i, tag) in found {
+        by_step.entry(at).or_default().push((book.path_of(i), tag));
+    }
+    by_step
 }

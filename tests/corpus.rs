@@ -420,6 +420,23 @@ fn in_tree_corpus_covers_every_construct() {
         if human.stdout.contains("never closed") {
             note("an unclosed fence at the end", &name);
         }
+        for section in plan["contingency"].as_array().into_iter().flatten() {
+            match section["because"].as_str() {
+                Some("comment") => note("`<!-- runsheet: contingency -->` comments", &name),
+                _ => note("contingency sections", &name),
+            }
+        }
+        if plan["alternatives"]
+            .as_array()
+            .is_some_and(|groups| !groups.is_empty())
+        {
+            if text.contains("\n### Option ") {
+                note("option sections", &name);
+            }
+            if text.contains(" OR\n") {
+                note("items joined by OR", &name);
+            }
+        }
         for (pattern, what) in [
             ("\n- [ ] ", "`- [ ]` tasks"),
             ("\n* [ ] ", "`* [ ]` tasks"),
@@ -454,6 +471,9 @@ fn in_tree_corpus_covers_every_construct() {
             }
             if kind == "task" && step["checked"] == true {
                 note("already-ticked tasks", &name);
+            }
+            if kind == "task" && step["wait"].is_number() {
+                note("steps that take time", &name);
             }
             if kind == "task"
                 && step["children"]
@@ -506,6 +526,7 @@ fn in_tree_corpus_covers_every_construct() {
                         ("on_fail", _) => "on_fail=",
                         ("cwd", _) => "cwd=",
                         ("runner", _) => "runner=",
+                        ("wait", _) => "wait=",
                         ("danger", serde_json::Value::Bool(false)) => "danger=false",
                         ("danger", _) => "danger=true",
                         _ => continue,
@@ -583,6 +604,12 @@ fn in_tree_corpus_covers_every_construct() {
         "destructive commands",
         "mojibake",
         "markdown example fences",
+        "contingency sections",
+        "`<!-- runsheet: contingency -->` comments",
+        "option sections",
+        "items joined by OR",
+        "steps that take time",
+        "wait=",
     ];
     let missing: Vec<&str> = wanted
         .iter()
@@ -684,9 +711,19 @@ fn check_document_in(
     let plan = sandbox.runsheet(&[os("plan"), runbook.into()], QUICK_TIMEOUT);
     expect_code(problems, "plan", &plan, &[0]);
 
+    // Where the document offers alternatives that run commands, an
+    // unattended run does one of each: the first, as a person might.
+    let json = sandbox.runsheet(
+        &[os("plan"), os("--format"), os("json"), runbook.into()],
+        QUICK_TIMEOUT,
+    );
     let mut args = vec![os("run"), os("--yes"), os("--keep-going")];
     if let Some(answers) = answers {
         args.extend([os("--answers"), answers.into()]);
+    }
+    for label in first_options(&json.stdout()) {
+        args.push(os("--choose"));
+        args.push(label.into());
     }
     args.extend([runbook.into(), os("-o"), transcript.into()]);
     let run = sandbox.runsheet(&args, RUN_TIMEOUT);
@@ -737,6 +774,21 @@ fn check_document_in(
     expect_code(problems, "plan on the transcript", &replan, &[0]);
 }
 
+/// The first option of each group of alternatives that runs commands, from
+/// `plan --format json`.
+fn first_options(plan: &[u8]) -> Vec<String> {
+    let Ok(plan) = serde_json::from_slice::<serde_json::Value>(plan) else {
+        return Vec::new();
+    };
+    plan["alternatives"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|g| g["runs_commands"] == true)
+        .filter_map(|g| g["options"][0]["label"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// Records a problem unless the command ended with one of `codes`, printed no panic
 /// and left nothing running.
 fn expect_code(problems: &mut Vec<String>, what: &str, outcome: &Outcome, codes: &[i32]) {
@@ -760,7 +812,7 @@ fn in_tree_corpus() -> PathBuf {
 
 /// The corpus directory: `RUNSHEET_CORPUS` (relative to the crate) when set,
 /// else the in-tree one.
-fn corpus_dir() -> PathBuf {
+pub(crate) fn corpus_dir() -> PathBuf {
     match std::env::var_os("RUNSHEET_CORPUS") {
         None => in_tree_corpus(),
         Some(dir) => {
@@ -774,7 +826,7 @@ fn corpus_dir() -> PathBuf {
 }
 
 /// The `*.md` files of `dir` but `README.md`, smallest first.
-fn documents_in(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn documents_in(dir: &Path) -> Vec<PathBuf> {
     let entries = fs::read_dir(dir).unwrap_or_else(|e| {
         panic!(
             "cannot read the corpus at {} ({e}); RUNSHEET_CORPUS must name a directory of Markdown runbooks, or be unset to test tests/corpus/",

@@ -1,7 +1,9 @@
 mod book;
 mod common;
 mod constructs;
+mod contingency;
 mod corpus;
+mod corpus_sections;
 mod crash;
 mod faults;
 mod fuzz_replay;

@@ -104,8 +104,10 @@ fn cases() -> Vec<Case> {
 }
 
 /// `nightly.md` run with `--yes --keep-going` is `nightly.keep-going.md`: the
-/// long options other than `--yes` go into the name, and the environment a
-/// template is rendered for with it (`templated.env-prod.md`).
+/// long options other than `--yes` go into the name, and the value of those
+/// that name what the run takes: the environment a template is rendered for
+/// (`templated.env-prod.md`), the option chosen, the section run alone or
+/// after a failure (`canary.choose-canary.on-failure-rollback.md`).
 fn snapshot_name(file: &str, args: &[String]) -> String {
     let stem = file.strip_suffix(".md").unwrap_or(file);
     let mut name = stem.to_owned();
@@ -115,11 +117,11 @@ fn snapshot_name(file: &str, args: &[String]) -> String {
         {
             name.push('.');
             name.push_str(option);
-            if option == "env"
-                && let Some(env) = args.get(i + 1)
+            if matches!(option, "env" | "choose" | "only" | "on-failure")
+                && let Some(value) = args.get(i + 1)
             {
                 name.push('-');
-                name.push_str(env);
+                name.push_str(value);
             }
         }
     }

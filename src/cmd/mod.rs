@@ -53,14 +53,24 @@ fn dispatch(command: Command) -> Result<i32> {
         Command::Run {
             file,
             output,
+            only,
             mode,
             template,
-        } => run::run(&file, output, &mode, &template.inputs()),
+            path,
+        } => run::run(
+            &file,
+            output,
+            &mode,
+            &template.inputs(),
+            &path,
+            only.as_deref(),
+        ),
         Command::Resume {
             transcript,
             mode,
             template,
-        } => resume::resume(&transcript, &mode, &template.inputs()),
+            path,
+        } => resume::resume(&transcript, &mode, &template.inputs(), &path),
         Command::Plan {
             file,
             format,
@@ -166,6 +176,7 @@ fn load_transcript(path: &Path, raw: Source) -> Result<(Source, Transcript)> {
 /// a rendered template run with the secrets `source` shows masked.
 fn parse_checked(source: &Source, config: &Config, rendered: Option<&Rendered>) -> Result<Runbook> {
     let mut book = doc::parse_with(source, &config.runners);
+    doc::configure(&mut book, &config.contingency);
     if book.has_errors() {
         return Err(Error::Document(book.diagnostics));
     }
@@ -250,6 +261,7 @@ fn settings(mode: &ModeArgs, config: &Config, transcript: PathBuf) -> Result<Run
         cwd: std::env::current_dir()
             .map_err(|e| Error::usage(format!("cannot tell the current directory: {e}")))?,
         rendering: None,
+        path: Default::default(),
     })
 }
 

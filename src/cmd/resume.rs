@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use super::{finish_message, load, operator, parse_checked, rendering, settings};
-use crate::cli::ModeArgs;
+use crate::cli::{ModeArgs, PathArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::record::{RunInfo, RunState, TemplateInfo, settled};
+use crate::record::{RunInfo, RunState, Scope, TemplateInfo, settled};
 use crate::run::Run;
 use crate::secrets::{MASK, Secrets};
 use crate::source::Source;
@@ -16,7 +16,7 @@ use crate::transcript::sha256;
 /// Resumes the run whose transcript is at `path`, updating it in place. A
 /// templated run is rendered again from its template with the variables
 /// it recorded (and `inputs`: secrets the transcript masks).
-pub fn resume(path: &Path, mode: &ModeArgs, inputs: &Inputs) -> Result<i32> {
+pub fn resume(path: &Path, mode: &ModeArgs, inputs: &Inputs, way: &PathArgs) -> Result<i32> {
     let loaded = load(path, &Inputs::default(), &Config::default(), &[])?;
     let (source, read) = (loaded.source, loaded.read);
     let Some(mut info) = read.info else {
@@ -41,8 +41,12 @@ pub fn resume(path: &Path, mode: &ModeArgs, inputs: &Inputs) -> Result<i32> {
         None => None,
     };
     let book = parse_checked(&source, &config, rendered.as_ref())?;
+    let scope = Scope::of(&book, &read.outcomes);
     let finished = info.state == RunState::Complete
-        && book.steps.iter().all(|s| settled(&book, s, &read.outcomes));
+        && book
+            .steps
+            .iter()
+            .all(|s| scope.off_path(s.index) || settled(&book, s, &read.outcomes));
     if finished {
         // Nothing to ask, so no terminal needed to say so.
         eprintln!(
@@ -87,6 +91,10 @@ pub fn resume(path: &Path, mode: &ModeArgs, inputs: &Inputs) -> Result<i32> {
         .as_ref()
         .zip(info.template.as_ref())
         .map(|(r, t)| rendering(r, Path::new(&t.path)));
+    settings.path = super::run::path_settings(&book, way, None)?;
+    if mode.yes {
+        crate::run::choose_ahead(&book, &mut settings.path, operator.as_mut())?;
+    }
     operator.say(&format!("Resuming {}", path.display()));
     let run = Run::resume(
         source,

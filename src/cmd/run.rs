@@ -3,17 +3,25 @@
 use std::path::{Path, PathBuf};
 
 use super::{finish_message, load, operator, parse_checked, rendering, settings};
-use crate::cli::ModeArgs;
+use crate::cli::{ModeArgs, PathArgs};
 use crate::config::Config;
+use crate::doc::Runbook;
 use crate::error::{Error, Result};
-use crate::run::Run;
+use crate::run::{PathSettings, Run};
 use crate::template::Inputs;
 use crate::transcript::sha256;
 
 /// Runs `file` (a runbook, a template rendered with `inputs`, or a
 /// transcript of a runbook), writing the transcript to `output` or a new
 /// file beside it.
-pub fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs, inputs: &Inputs) -> Result<i32> {
+pub fn run(
+    file: &Path,
+    output: Option<PathBuf>,
+    mode: &ModeArgs,
+    inputs: &Inputs,
+    path: &PathArgs,
+    only: Option<&str>,
+) -> Result<i32> {
     if let Some(out) = &output {
         check_output(out, file)?;
     }
@@ -46,6 +54,10 @@ pub fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs, inputs: &Input
     let transcript = output.unwrap_or_else(|| default_transcript(file));
     let mut settings = settings(mode, &config, transcript.clone())?;
     settings.rendering = loaded.rendered.as_ref().map(|r| rendering(r, file));
+    settings.path = path_settings(&book, path, only)?;
+    if mode.yes {
+        crate::run::choose_ahead(&book, &mut settings.path, operator.as_mut())?;
+    }
     if read.info.is_some() {
         operator.say(&format!(
             "{} is a transcript: running the checklist it was made from.",
@@ -59,6 +71,53 @@ pub fn run(file: &Path, output: Option<PathBuf>, mode: &ModeArgs, inputs: &Input
     let report = Run::start(source, book, settings, operator.as_mut())?.execute()?;
     finish_message(operator.as_mut(), &transcript, &report);
     Ok(report.exit_code())
+}
+
+/// The way through `book` the command line asks for: `--only`,
+/// `--on-failure`, `--choose`, `--honour-waits`, checked against it.
+pub(super) fn path_settings(
+    book: &Runbook,
+    path: &PathArgs,
+    only: Option<&str>,
+) -> Result<PathSettings> {
+    let only = only
+        .map(|q| {
+            book.find_section(q)
+                .map_err(|e| Error::usage(format!("--only: {e}")))
+        })
+        .transpose()?;
+    let on_failure = match &path.on_failure {
+        None => None,
+        Some(q) => {
+            let s = book
+                .find_section(q)
+                .map_err(|e| Error::usage(format!("--on-failure: {e}")))?;
+            if book.contingency_of_section(s).is_none() {
+                let listed: Vec<String> = book
+                    .contingency_sections()
+                    .iter()
+                    .map(|&c| format!("\"{}\"", book.sections[c].title))
+                    .collect();
+                return Err(Error::usage(format!(
+                    "--on-failure {q:?}: \"{}\" (line {}) is on the main path, not a contingency section; {}",
+                    book.sections[s].title,
+                    book.sections[s].line,
+                    if listed.is_empty() {
+                        "this runbook has none (mark one with <!-- runsheet: contingency --> under its heading)".to_string()
+                    } else {
+                        format!("its contingency sections are {}", listed.join(", "))
+                    }
+                )));
+            }
+            Some(s)
+        }
+    };
+    Ok(PathSettings {
+        only,
+        on_failure,
+        chosen: crate::run::choices(book, &path.choose)?,
+        honour_waits: path.honour_waits,
+    })
 }
 
 /// `<stem>.run-<UTC time>.md` beside the runbook, never an existing file

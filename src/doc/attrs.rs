@@ -40,6 +40,10 @@ pub struct Attrs {
     pub cwd: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runner: Option<String>,
+    /// For a `manual` block: how long doing it takes; a run counts it down,
+    /// and an unattended run waits it out too.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
+    pub wait: Option<Duration>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -77,6 +81,7 @@ pub const KEYS: &[&str] = &[
     "danger",
     "cwd",
     "runner",
+    "wait",
 ];
 
 /// Splits an info string into its language and attributes.
@@ -235,6 +240,12 @@ fn apply(
             });
         }
         "cwd" => attrs.cwd = Some(need(value)?),
+        "wait" => {
+            attrs.wait = Some(
+                duration(&need(value)?)
+                    .map_err(|m| (m, Some("write it as 30s, 10m, 1h or 500ms".into())))?,
+            )
+        }
         "runner" => attrs.runner = Some(need(value)?),
         _ => {
             let hint = KEYS

@@ -11,8 +11,11 @@ pub mod model;
 pub mod mojibake;
 pub mod parse;
 mod pieces;
+pub mod sections;
 mod tidy;
+pub mod waits;
 mod walk;
 
 pub use model::{Command, Fence, Runbook, Runner, Span, Step, StepKind, Task};
 pub use parse::{parse, parse_with};
+pub use sections::{Contingency, SectionRules, configure};

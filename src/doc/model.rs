@@ -5,6 +5,8 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::attrs::Attrs;
+use super::sections::{Contingency, Group, Section};
+use super::waits::Wait;
 use crate::diagnostic::Diagnostic;
 pub use crate::exec::runner::Runner;
 
@@ -21,6 +23,16 @@ pub struct Runbook {
     pub diagnostics: Vec<Diagnostic>,
     /// Where the run summary goes: after a byte-order mark and front matter.
     pub summary_at: usize,
+    /// Every heading and the part of the document it starts, in order.
+    pub sections: Vec<Section>,
+    /// The alternatives the document offers, in order: a run does one of each.
+    pub groups: Vec<Group>,
+    /// The kinds of contingency the document exists to carry out (a
+    /// rollback runbook's rollback): run on its main path.
+    pub purpose: Vec<Contingency>,
+    /// For each step, the groups and options it is part of (outermost
+    /// first), so that looking it up does not go through every group.
+    pub options_at: Vec<Vec<(usize, usize)>>,
 }
 
 /// One thing the operator is walked through.
@@ -37,6 +49,10 @@ pub struct Step {
     pub text: String,
     pub parent: Option<usize>,
     pub children: Vec<usize>,
+    /// The innermost section (index into `Runbook::sections`) it is in.
+    pub section: Option<usize>,
+    /// For a step done by hand: how long its text (or `wait=`) says it takes.
+    pub wait: Option<Wait>,
 }
 
 /// What kind of step, with what that kind needs.
@@ -138,6 +154,8 @@ impl Step {
             text,
             parent: None,
             children: Vec::new(),
+            section: None,
+            wait: None,
         }
     }
 
@@ -266,7 +284,26 @@ pub struct PlanStep {
     /// For commands the guard stops: what looks destructive.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destructive: Option<Vec<String>>,
+    /// In a contingency section: what kind (`rollback`, `emergency`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contingency: Option<Contingency>,
+    /// Part of one option of a group of alternatives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alternative: Option<PlanOption>,
+    /// For a step done by hand that takes time: seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait: Option<f64>,
     pub children: Vec<PlanStep>,
+}
+
+/// Which option of which group a step belongs to, in `plan --format json`.
+#[derive(Debug, Serialize)]
+pub struct PlanOption {
+    /// 1-based group number, in document order.
+    pub group: usize,
+    /// 1-based option number within the group.
+    pub option: usize,
+    pub label: String,
 }
 
 impl Runbook {
@@ -321,6 +358,18 @@ impl Runbook {
                 .command()
                 .map(|c| c.destructive.clone())
                 .filter(|d| !d.is_empty()),
+            contingency: self
+                .contingency_of(index)
+                .and_then(|s| self.sections[s].contingency),
+            alternative: self
+                .alternatives_of(index)
+                .last()
+                .map(|&(g, o)| PlanOption {
+                    group: g + 1,
+                    option: o + 1,
+                    label: self.groups[g].options[o].label.clone(),
+                }),
+            wait: step.wait.map(|w| w.duration.as_secs_f64()),
             children: step.children.iter().map(|&c| self.plan_step(c)).collect(),
         }
     }

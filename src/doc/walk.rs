@@ -10,6 +10,7 @@ use super::fields;
 use super::hints::prose_hint;
 use super::markdown::{CodeBlockKind, Event, Tag, TagEnd};
 use super::model::{Path, Placeholder, Runbook, Step, StepKind, Task};
+use super::sections::Headings;
 use super::tidy::{is_tidy, tidy};
 use crate::diagnostic::Severity;
 use crate::exec::runner::Runners;
@@ -19,6 +20,7 @@ use prose::Label;
 /// A heading being read.
 struct OpenHeading {
     level: usize,
+    range: Range<usize>,
     text: String,
     /// `### [ ] Heading`: the task this heading is.
     task: Option<usize>,
@@ -60,6 +62,8 @@ pub(super) struct Walker<'s> {
     after_command: String,
     in_metadata: bool,
     in_indented_code: bool,
+    /// Every heading, for working out the sections once the walk is over.
+    sections: Headings,
 }
 
 impl<'s> Walker<'s> {
@@ -87,6 +91,7 @@ impl<'s> Walker<'s> {
             after_command: String::new(),
             in_metadata: false,
             in_indented_code: false,
+            sections: Headings::default(),
         }
     }
 
@@ -99,6 +104,8 @@ impl<'s> Walker<'s> {
                 step.text = tidy(&step.text);
             }
         }
+        self.sections.finish(self.source, &mut book);
+        super::waits::find(self.source, &mut book);
         book
     }
 }
@@ -131,6 +138,7 @@ impl Walker<'_> {
                 let task = self.heading_checkbox(range.start);
                 self.heading = Some(OpenHeading {
                     level,
+                    range: range.clone(),
                     text: String::new(),
                     task,
                 });
@@ -148,6 +156,7 @@ impl Walker<'_> {
                         None => text,
                     };
                     self.headings.retain(|(level, _)| *level < h.level);
+                    self.sections.heading(h.level, text.clone(), h.range);
                     self.headings.push((h.level, text));
                     self.heading_tasks.retain(|(level, _)| *level < h.level);
                     if let Some(t) = h.task {
@@ -273,6 +282,7 @@ impl Walker<'_> {
                 self.code_span(&code, range);
             }
             Event::SoftBreak | Event::HardBreak => self.text(" "),
+            Event::Html(html) => self.sections.html(self.source, &html, range.start),
             _ => {}
         }
     }

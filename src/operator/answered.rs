@@ -1,7 +1,9 @@
 //! An operator that answers from an answers file first, and hands every
 //! question the file does not answer to the operator it wraps.
 
-use super::{Answers, CommandChoice, FailureChoice, Operator, TaskChoice, View};
+use std::time::Duration;
+
+use super::{Answers, CommandChoice, FailureChoice, Operator, Setback, TaskChoice, View};
 use crate::error::Result;
 
 pub use crate::record::ANSWERED_IN_FILE;
@@ -86,5 +88,24 @@ impl<O: Operator> Operator for Answered<O> {
 
     fn verify(&mut self, hint: &str) -> Result<Option<bool>> {
         self.inner.verify(hint)
+    }
+
+    fn setback(&mut self, view: &View, what: &str) -> Result<Setback> {
+        self.inner.setback(view, what)
+    }
+
+    fn after_contingency(&mut self, title: &str) -> Result<bool> {
+        self.inner.after_contingency(title)
+    }
+
+    fn choose(&mut self, view: &View, options: &[String]) -> Result<Option<usize>> {
+        match self.answers.choice_among(options) {
+            Some(index) => Ok(Some(index)),
+            None => self.inner.choose(view, options),
+        }
+    }
+
+    fn wait(&mut self, view: &View, wait: Duration) -> Result<Option<Duration>> {
+        self.inner.wait(view, wait)
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+use crate::doc::sections::pick;
 use crate::doc::{Runbook, Step, StepKind};
 use crate::error::{Error, Result};
 
@@ -11,6 +12,8 @@ use crate::error::{Error, Result};
 pub struct Answers {
     by_step: HashMap<usize, String>,
     by_placeholder: HashMap<String, String>,
+    /// `choose:` — the options to take where the runbook offers alternatives.
+    choose: Vec<String>,
 }
 
 /// The words that answer a task.
@@ -34,6 +37,10 @@ impl Answers {
             .map_err(|e| bad(path, format!("is not a YAML or JSON map of answers ({e})")))?;
         let mut answers = Answers::default();
         for (key, value) in raw {
+            if key == CHOOSE {
+                answers.choose = choices(path, book, value)?;
+                continue;
+            }
             let value = match value {
                 serde_norway::Value::String(s) => s,
                 serde_norway::Value::Number(n) => n.to_string(),
@@ -153,6 +160,56 @@ impl Answers {
     pub fn for_placeholder(&self, name: &str) -> Option<String> {
         self.by_placeholder.get(&name.to_ascii_lowercase()).cloned()
     }
+
+    /// The option the file's `choose:` takes among `options`, if one.
+    pub fn choice_among(&self, options: &[String]) -> Option<usize> {
+        self.choose.iter().find_map(|c| pick(options, c))
+    }
+}
+
+/// The key that lists the options to take: `choose: "OPTION 1"`, or a list.
+const CHOOSE: &str = "choose";
+
+/// The options a `choose:` entry names; each must name an option the runbook offers.
+fn choices(path: &Path, book: &Runbook, value: serde_norway::Value) -> Result<Vec<String>> {
+    let values = match value {
+        serde_norway::Value::String(s) => vec![s],
+        serde_norway::Value::Sequence(items) => items
+            .into_iter()
+            .map(|v| match v {
+                serde_norway::Value::String(s) => Ok(s),
+                serde_norway::Value::Number(n) => Ok(n.to_string()),
+                _ => Err(bad(path, "`choose:` takes option names".into())),
+            })
+            .collect::<Result<_>>()?,
+        _ => {
+            return Err(bad(
+                path,
+                "`choose:` takes an option name, or a list of them".into(),
+            ));
+        }
+    };
+    for wanted in &values {
+        if !book
+            .groups
+            .iter()
+            .any(|g| pick(&g.labels(), wanted).is_some())
+        {
+            let offered: Vec<String> = book.groups.iter().flat_map(|g| g.labels()).collect();
+            return Err(bad(
+                path,
+                if offered.is_empty() {
+                    format!("`choose: {wanted}`: the runbook offers no alternatives to choose from")
+                } else {
+                    format!(
+                        "`choose: {wanted}` names no option of the runbook (one per group); the options are: {}",
+                        offered.join(" | ")
+                    )
+                },
+            ));
+        }
+    }
+    Ok(values)
 }
 
 /// A key names a step by its `name=`/id, its heading path, or a piece of its text.
@@ -188,7 +245,18 @@ pub fn template(book: &Runbook) -> String {
         String::from("# Answers for an unattended run: runsheet run --yes --answers FILE\n");
     let mut seen = std::collections::HashSet::new();
     let shared = |step: &Step| book.steps.iter().filter(|s| s.text == step.text).count() > 1;
+    // Where `choose:` goes: before the first step of the first group.
+    let first_option = book.groups.first().map_or(usize::MAX, |g| {
+        g.options.iter().map(|o| o.steps.start).min().unwrap_or(0)
+    });
     for step in &book.steps {
+        if step.index == first_option {
+            let groups: Vec<String> = book.groups.iter().map(|g| g.labels().join(" | ")).collect();
+            out.push_str(&format!(
+                "# the options to take where the runbook offers alternatives, one per group: {}\n# {CHOOSE}: \n",
+                groups.join("; ")
+            ));
+        }
         let (key, hint) = match &step.kind {
             StepKind::Placeholder(p) => (
                 p.name.clone(),
@@ -221,6 +289,7 @@ pub fn template(book: &Runbook) -> String {
         if key.is_empty() || !seen.insert(key.clone()) {
             continue;
         }
+
         out.push_str(&format!(
             "# line {}: {hint}\n# {}: \n",
             step.line,

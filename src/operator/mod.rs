@@ -3,6 +3,7 @@
 
 mod answered;
 pub mod answers;
+mod countdown;
 mod tty;
 mod yes;
 
@@ -10,6 +11,9 @@ pub use answered::{ANSWERED_IN_FILE, Answered};
 pub use answers::Answers;
 pub use tty::Terminal;
 pub use yes::Unattended;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::doc::Step;
 use crate::error::Result;
@@ -23,6 +27,9 @@ pub struct View<'a> {
     pub step: &'a Step,
     /// The script that will run, for commands.
     pub script: &'a str,
+    /// The contingency sections the operator may start from here
+    /// (`rollback: H) ROLLBACK PLAN`); empty when the runbook has none.
+    pub contingency: Arc<[String]>,
 }
 
 /// The answer for a command about to run.
@@ -32,6 +39,8 @@ pub enum CommandChoice {
     Skip,
     Edit,
     Quit,
+    /// Start the contingency section at this index of `View::contingency`.
+    Contingency(usize),
 }
 
 /// The answer after a command failed.
@@ -42,6 +51,20 @@ pub enum FailureChoice {
     /// Go on; the step stays recorded as failed.
     Ignore,
     Abort,
+    /// Start the contingency section at this index of `View::contingency`.
+    Contingency(usize),
+}
+
+/// The answer after something went wrong that is not a failed command (a
+/// task marked failed, a decision answered NO-GO).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setback {
+    /// Go on with the checklist.
+    GoOn,
+    /// Stop the run here.
+    Stop,
+    /// Start the contingency section at this index of `View::contingency`.
+    Contingency(usize),
 }
 
 /// The answer for a task with nothing to run.
@@ -53,6 +76,8 @@ pub enum TaskChoice {
     /// Nobody could confirm it (unattended).
     NotConfirmed,
     Quit,
+    /// Start the contingency section at this index of `View::contingency`.
+    Contingency(usize),
 }
 
 /// Whoever answers the questions a run asks.
@@ -82,6 +107,18 @@ pub trait Operator {
     /// After a command with an `Expected` hint ran: did the output match?
     /// `None`: nobody to say.
     fn verify(&mut self, hint: &str) -> Result<Option<bool>>;
+    /// Something went wrong (`what`: "Smoke test failed"): go on, stop, or
+    /// start one of `view.contingency`.
+    fn setback(&mut self, view: &View, what: &str) -> Result<Setback>;
+    /// A contingency section (`title`) is done: `true` returns to where the
+    /// run was, `false` stops it.
+    fn after_contingency(&mut self, title: &str) -> Result<bool>;
+    /// One of a group of alternatives (`options`, their labels), by index.
+    /// `None`: nobody to choose.
+    fn choose(&mut self, view: &View, options: &[String]) -> Result<Option<usize>>;
+    /// A step done by hand takes `wait`: count it down. How long the
+    /// operator actually waited; `None`: nobody to wait.
+    fn wait(&mut self, view: &View, wait: Duration) -> Result<Option<Duration>>;
 }
 
 /// Puts the terminal back as a prompt found it (cursor shown), before exiting.

@@ -1,12 +1,15 @@
 //! Prompts for a person at a terminal: a letter and Enter for each question.
 
 use std::io::Write as _;
+use std::time::Duration;
 
 use console::{Style, Term};
 use dialoguer::Input;
 use dialoguer::theme::SimpleTheme;
 
-use super::{CommandChoice, FailureChoice, Operator, Prompting, TaskChoice, View, progress};
+use super::{
+    CommandChoice, FailureChoice, Operator, Prompting, Setback, TaskChoice, View, progress,
+};
 use crate::error::{Error, Result};
 
 /// The operator of an interactive run.
@@ -29,34 +32,75 @@ impl Default for Terminal {
 impl Terminal {
     /// Asks until one of `keys` (first letters) is typed; returns its index.
     fn ask(&self, question: &str, options: &[&str]) -> Result<usize> {
+        self.ask_with(question, options, &[])
+    }
+
+    /// Asks until the first letter of one of `options`, or the number of one
+    /// of `numbered`, is typed. Returns the option's index, or
+    /// `options.len() + n` for the n-th (0-based) numbered item.
+    fn ask_with(&self, question: &str, options: &[&str], numbered: &[String]) -> Result<usize> {
         let keys: Vec<char> = options.iter().filter_map(|o| o.chars().next()).collect();
-        let listed = options
+        let mut listed = options
             .iter()
             .map(|o| format!("[{}]{}", &o[..1], &o[1..]))
             .collect::<Vec<_>>()
             .join(" / ");
+        for (n, item) in numbered.iter().enumerate() {
+            listed.push_str(&format!(" · [{}] {item}", n + 1));
+        }
         let keys_for_check = keys.clone();
+        let count = numbered.len();
         let answer: String = Input::with_theme(&SimpleTheme)
             .with_prompt(format!("{question} {listed}"))
             .validate_with(move |input: &String| -> std::result::Result<(), String> {
                 let c = input.trim().to_ascii_lowercase();
-                if c.chars().count() == 1
-                    && keys_for_check.contains(&c.chars().next().unwrap_or(' '))
-                {
+                let letter = c.chars().count() == 1
+                    && keys_for_check.contains(&c.chars().next().unwrap_or(' '));
+                let number = c.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n));
+                if letter || number {
                     Ok(())
+                } else if count > 0 {
+                    Err("type one of the letters or numbers in brackets, then Enter".into())
                 } else {
                     Err("type one of the letters in brackets, then Enter".into())
                 }
             })
             .interact_text_on(&self.term)
             .map_err(|_| Error::Interrupted)?;
-        let c = answer
-            .trim()
-            .to_ascii_lowercase()
-            .chars()
-            .next()
-            .unwrap_or(' ');
+        let answer = answer.trim().to_ascii_lowercase();
+        if let Ok(n) = answer.parse::<usize>() {
+            return Ok(options.len() + n - 1);
+        }
+        let c = answer.chars().next().unwrap_or(' ');
         Ok(keys.iter().position(|&k| k == c).unwrap_or(0))
+    }
+
+    /// The operator asked for the contingency sections at a prompt: lists
+    /// them and asks which to start. `None`: back to the prompt.
+    fn pick_contingency(&self, view: &View) -> Result<Option<usize>> {
+        let _ = self
+            .term
+            .write_line("  Contingency sections of this runbook:");
+        for (n, item) in view.contingency.iter().enumerate() {
+            let _ = self.term.write_line(&format!("    [{}] {item}", n + 1));
+        }
+        let count = view.contingency.len();
+        let answer: String = Input::with_theme(&SimpleTheme)
+            .with_prompt(format!("Start which? (1-{count}, empty to go back)"))
+            .allow_empty(true)
+            .validate_with(move |input: &String| -> std::result::Result<(), String> {
+                let t = input.trim();
+                if t.is_empty() || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n)) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "type a number from 1 to {count}, or nothing to go back"
+                    ))
+                }
+            })
+            .interact_text_on(&self.term)
+            .map_err(|_| Error::Interrupted)?;
+        Ok(answer.trim().parse::<usize>().ok().map(|n| n - 1))
     }
 
     fn show(&self, view: &View) {
@@ -85,38 +129,54 @@ impl Operator for Terminal {
                 .term
                 .write_line(&format!("  {} {line}", self.dim.apply_to("│")));
         }
-        Ok(
-            match self.ask("Run this block?", &["run", "skip", "edit", "quit"])? {
+        let mut options = vec!["run", "skip", "edit", "quit"];
+        if !view.contingency.is_empty() {
+            options.push("contingency");
+        }
+        loop {
+            return Ok(match self.ask("Run this block?", &options)? {
                 0 => CommandChoice::Run,
                 1 => CommandChoice::Skip,
                 2 => CommandChoice::Edit,
+                4 => match self.pick_contingency(view)? {
+                    Some(k) => CommandChoice::Contingency(k),
+                    None => continue,
+                },
                 _ => CommandChoice::Quit,
-            },
-        )
+            });
+        }
     }
 
-    fn failed(&mut self, _view: &View, reason: &str) -> Result<FailureChoice> {
+    fn failed(&mut self, view: &View, reason: &str) -> Result<FailureChoice> {
         let _prompt = Prompting::start();
-        Ok(
-            match self.ask(reason, &["retry", "edit", "ignore", "abort"])? {
-                0 => FailureChoice::Retry,
-                1 => FailureChoice::Edit,
-                2 => FailureChoice::Ignore,
-                _ => FailureChoice::Abort,
-            },
-        )
+        let options = ["retry", "edit", "ignore", "abort"];
+        Ok(match self.ask_with(reason, &options, &view.contingency)? {
+            0 => FailureChoice::Retry,
+            1 => FailureChoice::Edit,
+            2 => FailureChoice::Ignore,
+            3 => FailureChoice::Abort,
+            n => FailureChoice::Contingency(n - options.len()),
+        })
     }
 
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {
         let _prompt = Prompting::start();
         self.show(view);
         let mut note: Option<String> = None;
+        let mut options = vec!["done", "skip", "failed", "note", "quit"];
+        if !view.contingency.is_empty() {
+            options.push("contingency");
+        }
         loop {
-            let choice = self.ask("Is it done?", &["done", "skip", "failed", "note", "quit"])?;
+            let choice = self.ask("Is it done?", &options)?;
             let answer = match choice {
                 0 => TaskChoice::Done,
                 1 => TaskChoice::Skip,
                 2 => TaskChoice::Failed,
+                5 => match self.pick_contingency(view)? {
+                    Some(k) => TaskChoice::Contingency(k),
+                    None => continue,
+                },
                 3 => {
                     let text: String = Input::with_theme(&SimpleTheme)
                         .with_prompt("Note")
@@ -217,6 +277,58 @@ impl Operator for Terminal {
         Ok(Some(
             self.ask("Does the output match?", &["yes", "no"])? == 0,
         ))
+    }
+
+    fn setback(&mut self, view: &View, what: &str) -> Result<Setback> {
+        let _prompt = Prompting::start();
+        let options = ["go on", "stop"];
+        Ok(
+            match self.ask_with(&format!("{what}. What next?"), &options, &view.contingency)? {
+                0 => Setback::GoOn,
+                1 => Setback::Stop,
+                n => Setback::Contingency(n - options.len()),
+            },
+        )
+    }
+
+    fn after_contingency(&mut self, title: &str) -> Result<bool> {
+        let _prompt = Prompting::start();
+        let question = format!("\"{title}\" is done.");
+        Ok(self.ask(&question, &["stop the run", "return to where it was"])? == 1)
+    }
+
+    fn choose(&mut self, view: &View, options: &[String]) -> Result<Option<usize>> {
+        let _prompt = Prompting::start();
+        self.show(view);
+        let _ = self
+            .term
+            .write_line("  The runbook offers these as alternatives; a run does one:");
+        for (n, o) in options.iter().enumerate() {
+            let _ = self.term.write_line(&format!("    {}) {o}", n + 1));
+        }
+        let count = options.len();
+        let answer: String = Input::with_theme(&SimpleTheme)
+            .with_prompt(format!("Which one? (1-{count}, q to quit)"))
+            .validate_with(move |input: &String| -> std::result::Result<(), String> {
+                let t = input.trim();
+                if t == "q" || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n)) {
+                    Ok(())
+                } else {
+                    Err(format!("type a number from 1 to {count}, or q to quit"))
+                }
+            })
+            .interact_text_on(&self.term)
+            .map_err(|_| Error::Interrupted)?;
+        match answer.trim().parse::<usize>() {
+            Ok(n) => Ok(Some(n - 1)),
+            Err(_) => Err(Error::Interrupted),
+        }
+    }
+
+    fn wait(&mut self, view: &View, wait: Duration) -> Result<Option<Duration>> {
+        let _prompt = Prompting::start();
+        self.show(view);
+        super::countdown::count_down(&self.term, wait).map(Some)
     }
 
     fn edit(&mut self, script: &str) -> Result<String> {

@@ -1,8 +1,11 @@
 //! `--yes`: nobody at the keyboard. Every command runs; nothing a person would
 //! have to confirm is claimed.
 
-use super::{CommandChoice, FailureChoice, Operator, TaskChoice, View, progress_with_text};
+use super::{
+    CommandChoice, FailureChoice, Operator, Setback, TaskChoice, View, progress_with_text,
+};
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 
@@ -66,5 +69,22 @@ impl Operator for Unattended {
 
     fn edit(&mut self, _script: &str) -> Result<String> {
         Err(Error::usage("editing a block needs a person at a terminal"))
+    }
+
+    fn setback(&mut self, _view: &View, _what: &str) -> Result<Setback> {
+        Ok(Setback::GoOn)
+    }
+
+    fn after_contingency(&mut self, _title: &str) -> Result<bool> {
+        // An unattended run that went into a contingency section ends after it.
+        Ok(false)
+    }
+
+    fn choose(&mut self, _view: &View, _options: &[String]) -> Result<Option<usize>> {
+        Ok(None)
+    }
+
+    fn wait(&mut self, _view: &View, _wait: Duration) -> Result<Option<Duration>> {
+        Ok(None)
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Outcome, Reason, Status, done_before};
+use super::{Outcome, Reason, Scope, Status, done_before};
 use crate::doc::Runbook;
 
 /// Counts of steps by where they ended up, for the summary and the exit code.
@@ -24,11 +24,14 @@ pub struct Counts {
 
 impl Counts {
     /// Tallies the steps of `book` (already-ticked tasks count as done).
+    /// Steps the run left off its path on purpose (contingency sections not
+    /// needed, options not chosen) are not counted at all.
     pub fn of(book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Counts {
         let mut c = Counts::default();
+        let scope = Scope::of(book, outcomes);
         for step in &book.steps {
-            if step.placeholder().is_some() {
-                // Filled as part of its command; counted with it.
+            // A placeholder is filled as part of its command, counted with it.
+            if step.placeholder().is_some() || scope.off_path(step.index) {
                 continue;
             }
             let outcome = outcomes.get(&step.id());

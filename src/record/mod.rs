@@ -4,6 +4,7 @@
 
 mod counts;
 mod outcome;
+mod scope;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,8 +12,10 @@ use serde::{Deserialize, Serialize};
 
 pub use counts::Counts;
 pub use outcome::{Mode, Outcome, Reason, RunState, Status, UnknownWord, clock, now};
+pub use scope::{Scope, section_id};
 
-use crate::doc::{Runbook, Step, StepKind};
+use crate::doc::sections::OptionForm;
+use crate::doc::{Contingency, Runbook, Step, StepKind};
 
 /// Facts about the run: the summary at the top of its transcript.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -136,6 +139,74 @@ pub struct StepRecord {
     pub confirmed_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// What the section it is in is for, when that is not the main path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section_role: Option<SectionRole>,
+    /// The heading of that section: the outermost contingency section the
+    /// step is in, else the option it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    /// In a contingency section: its kind (`rollback`, `emergency`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contingency: Option<Contingency>,
+    /// The option of a group of alternatives the step belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option: Option<String>,
+    /// Left off the run's path on purpose: in a contingency section nobody
+    /// called for, an option not chosen, or outside the section of `--only`.
+    /// Not a step the run failed to reach.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub off_path: bool,
+}
+
+/// What a section is for, when a run treats it apart from the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SectionRole {
+    /// On the main path (recorded when a run was limited to it with `--only`).
+    Main,
+    /// Run only when called for: a rollback, an emergency procedure, ...
+    Contingency,
+    /// One option of a group of alternatives.
+    Alternative,
+}
+
+/// What became of a section a run treated apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SectionState {
+    /// A contingency section passed over: nothing called for it.
+    NotNeeded,
+    /// A contingency section the run went into, for `because`.
+    Entered,
+    /// The one section the run was limited to (`--only`).
+    Only,
+    /// The option of its group the run took.
+    Chosen,
+    /// An option of a group the run did not take.
+    NotChosen,
+}
+
+/// A section a run treated apart from the main path, and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SectionRecord {
+    /// `§n`: the n-th heading of the runbook.
+    pub id: String,
+    pub title: String,
+    /// The headings down to it, itself included.
+    pub heading: Vec<String>,
+    pub line: usize,
+    pub role: SectionRole,
+    /// For a contingency section: its kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contingency: Option<Contingency>,
+    pub state: SectionState,
+    /// What started it ("Migrate failed (exit 1) at deploy.md:312"), or who
+    /// chose an option and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
+    /// UTC time it was recorded, RFC 3339.
+    pub at: String,
 }
 
 /// A whole run: its summary, counts and every step in document order.
@@ -144,6 +215,10 @@ pub struct RunRecord {
     pub run: RunInfo,
     pub counts: Counts,
     pub steps: Vec<StepRecord>,
+    /// The sections the run treated apart (contingency sections passed over
+    /// or entered, options chosen or not, the section of `--only`), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<SectionRecord>,
 }
 
 /// The note a task answered in the answers file carries.
@@ -155,15 +230,22 @@ pub const CONFIRMED_BY: &str = "confirmed by ";
 impl RunRecord {
     /// The record of a run of `book` that left `outcomes`.
     pub fn new(run: RunInfo, book: &Runbook, outcomes: &HashMap<String, Outcome>) -> RunRecord {
+        let scope = Scope::of(book, outcomes);
         let steps = book
             .steps
             .iter()
-            .map(|step| step_record(&run, book, step, outcomes.get(&step.id())))
+            .map(|step| {
+                let mut record = step_record(&run, book, step, outcomes.get(&step.id()));
+                place(book, step.index, &mut record);
+                record.off_path = scope.off_path(step.index);
+                record
+            })
             .collect();
         RunRecord {
             counts: Counts::of(book, outcomes),
             run,
             steps,
+            sections: section_records(book, outcomes),
         }
     }
 
@@ -171,6 +253,80 @@ impl RunRecord {
     pub fn step(&self, id: &str) -> Option<&StepRecord> {
         self.steps.iter().find(|s| s.id == id)
     }
+
+    /// The contingency sections the run went into (a rollback that ran), in order.
+    pub fn contingency_entered(&self) -> impl Iterator<Item = &SectionRecord> {
+        self.sections.iter().filter(|s| {
+            s.role == SectionRole::Contingency
+                && matches!(s.state, SectionState::Entered | SectionState::Only)
+        })
+    }
+}
+
+/// Where in the document's shape step `index` sits.
+fn place(book: &Runbook, index: usize, record: &mut StepRecord) {
+    let option = book
+        .alternatives_of(index)
+        .last()
+        .map(|&(g, o)| book.groups[g].options[o].label.clone());
+    if let Some(c) = book.contingency_of(index) {
+        let section = &book.sections[c];
+        record.section_role = Some(SectionRole::Contingency);
+        record.section = Some(section.title.clone());
+        record.contingency = section.contingency;
+    } else if let Some(label) = &option {
+        record.section_role = Some(SectionRole::Alternative);
+        record.section = Some(label.clone());
+    }
+    record.option = option;
+}
+
+/// The records of the sections a run treated apart, in document order.
+fn section_records(book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Vec<SectionRecord> {
+    let options: HashMap<usize, ()> = book
+        .groups
+        .iter()
+        .flat_map(|g| g.options.iter())
+        .filter_map(|o| match o.form {
+            OptionForm::Section(s) => Some((s, ())),
+            OptionForm::Item(_) => None,
+        })
+        .collect();
+    (0..book.sections.len())
+        .filter_map(|i| {
+            let o = outcomes.get(&section_id(i))?;
+            let section = &book.sections[i];
+            let state = [
+                (Reason::Only, SectionState::Only),
+                (Reason::Entered, SectionState::Entered),
+                (Reason::NotNeeded, SectionState::NotNeeded),
+                (Reason::NotChosen, SectionState::NotChosen),
+                (Reason::Chosen, SectionState::Chosen),
+            ]
+            .into_iter()
+            .find(|(r, _)| o.has(*r))?
+            .1;
+            let role = if section.contingency.is_some() {
+                SectionRole::Contingency
+            } else if options.contains_key(&i) {
+                SectionRole::Alternative
+            } else {
+                SectionRole::Main
+            };
+            let heading = book.path_of(i).split(" › ").map(str::to_string).collect();
+            Some(SectionRecord {
+                id: section_id(i),
+                title: section.title.clone(),
+                heading,
+                line: section.line,
+                role,
+                contingency: section.contingency,
+                state,
+                because: o.value.clone(),
+                at: o.at.clone(),
+            })
+        })
+        .collect()
 }
 
 fn step_record(
@@ -196,6 +352,11 @@ fn step_record(
         note: None,
         confirmed_by: None,
         host: None,
+        section_role: None,
+        section: None,
+        contingency: None,
+        option: None,
+        off_path: false,
     };
     let Some(o) = outcome else {
         return record;

@@ -119,6 +119,18 @@ pub enum Reason {
     Expect,
     /// Not the exit code `expect_exit=` asks for.
     UnexpectedExit,
+    /// A contingency section the run did not need: passed over.
+    NotNeeded,
+    /// A contingency section the run went into, for the reason in `value`.
+    Entered,
+    /// The one section the run was limited to (`--only`).
+    Only,
+    /// The option of a group of alternatives that the run took.
+    Chosen,
+    /// An option the run did not take, another of its group being chosen.
+    NotChosen,
+    /// A step done by hand that takes time was waited out; `ms` says how long.
+    Waited,
 }
 
 words!(Reason {
@@ -140,6 +152,12 @@ words!(Reason {
     Mismatch => "mismatch",
     Expect => "expect",
     UnexpectedExit => "unexpected-exit",
+    NotNeeded => "not-needed",
+    Entered => "entered",
+    Only => "only",
+    Chosen => "chosen",
+    NotChosen => "not-chosen",
+    Waited => "waited",
 });
 
 /// Where a run stands.

@@ -96,6 +96,8 @@ impl Run<'_> {
                         return Ok(Flow::Interrupted);
                     }
                     FailureChoice::Abort => return Ok(Flow::Stop),
+                    // Asked for and run in `after_failure`, which never returns it.
+                    FailureChoice::Contingency(_) => return Ok(Flow::Stop),
                 }
             }
         }
@@ -123,6 +125,10 @@ impl Run<'_> {
                 }
                 CommandChoice::Edit => script = self.operator.edit(&script)?,
                 CommandChoice::Quit => return Ok(Err(Flow::Interrupted)),
+                CommandChoice::Contingency(k) => match self.start_asked(k, step)? {
+                    Flow::Continue => self.before_prompt()?,
+                    flow => return Ok(Err(flow)),
+                },
             }
         }
     }
@@ -207,10 +213,18 @@ impl Run<'_> {
             Some(OnFail::Continue) if !interrupted => FailureChoice::Ignore,
             Some(OnFail::Stop) => FailureChoice::Abort,
             _ if !attended && interrupted => FailureChoice::Abort,
-            _ => {
+            _ => loop {
                 let view = self.view(step, text);
-                self.operator.failed(&view, &reason)?
-            }
+                match self.operator.failed(&view, &reason)? {
+                    // A contingency section, then back to this question or stop.
+                    FailureChoice::Contingency(k) => match self.start_after_failure(k, step)? {
+                        Flow::Continue => self.before_prompt()?,
+                        Flow::Interrupted => return Err(crate::error::Error::Interrupted),
+                        Flow::Stop => break FailureChoice::Abort,
+                    },
+                    choice => break choice,
+                }
+            },
         };
         if choice == FailureChoice::Ignore && attended {
             outcome.add(Reason::Ignored);

@@ -30,7 +30,21 @@ impl Run<'_> {
             None if self.settings.attended() => Outcome::new(step.id(), Status::Skipped),
             None => Outcome::new(step.id(), Status::NotConfirmed),
         };
+        let negative = matches!(step.kind, StepKind::Choice(_))
+            && outcome
+                .value
+                .as_deref()
+                .is_some_and(super::contingency::negative);
+        let what = format!(
+            "{}: {}",
+            step.text,
+            outcome.value.clone().unwrap_or_default()
+        );
         self.record(outcome, false)?;
+        if negative {
+            // A NO-GO: the operator may want a contingency section now.
+            return self.setback(step, &what);
+        }
         Ok(Flow::Continue)
     }
 }

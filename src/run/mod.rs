@@ -3,15 +3,20 @@
 //! the executor's, recording the recorder's.
 
 mod attempt;
+mod choose;
 mod command;
+mod contingency;
 mod field;
 mod fills;
 mod recorder;
 mod settings;
 mod task;
+mod wait;
 
 use std::collections::HashMap;
 
+pub use choose::{choices, choose_ahead};
+pub use contingency::PathSettings;
 pub use recorder::{Recorder, write_atomic};
 pub use settings::{Rendering, RunSettings};
 
@@ -61,6 +66,9 @@ pub struct Run<'a> {
     signals: Signals,
     /// Placeholder values given so far: asked once per run.
     fills: Fills,
+    /// Where the run is in the document's shape: contingency sections gone
+    /// into, alternatives decided.
+    path: contingency::PathState,
 }
 
 /// A new run id: the UTC start time and a few random hex digits.
@@ -187,6 +195,7 @@ impl<'a> Run<'a> {
             secrets,
             signals: Signals::install(),
             fills: Fills::default(),
+            path: contingency::PathState::default(),
         })
     }
 
@@ -194,8 +203,7 @@ impl<'a> Run<'a> {
     pub fn execute(mut self) -> Result<Report> {
         self.recorder.checkpoint(&self.book, true)?;
         self.show_context();
-        let roots: Vec<usize> = self.book.roots().collect();
-        let flow = match self.walk(&roots) {
+        let flow = match self.walk_path() {
             Ok(flow) => flow,
             Err(Error::Interrupted) => Flow::Interrupted,
             Err(e) => {
@@ -266,6 +274,9 @@ impl<'a> Run<'a> {
         if self.recorder.settled(&self.book, &step) {
             return Ok(Flow::Continue);
         }
+        if let Some(flow) = self.skip_off_path(index)? {
+            return Ok(flow);
+        }
         match &step.kind {
             StepKind::Task(_) if !step.children.is_empty() => self.parent_task(&step),
             StepKind::Task(_) => self.manual_task(&step),
@@ -282,11 +293,13 @@ impl<'a> Run<'a> {
             total: self.book.steps.len(),
             step,
             script,
+            contingency: self.path.labels.clone(),
         }
     }
 
     /// Records an outcome (see `Recorder::record`).
     fn record(&mut self, outcome: Outcome, urgent: bool) -> Result<()> {
+        self.note_failure(&outcome);
         self.recorder.record(&self.book, outcome, urgent)
     }
 

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::PathSettings;
 use crate::record::{Mode, TemplateInfo};
 
 /// How a run goes: everything the run loop needs to know that is not the
@@ -23,6 +24,9 @@ pub struct RunSettings {
     pub timeout: Option<Duration>,
     /// Where blocks start: the directory runsheet was started in.
     pub cwd: PathBuf,
+    /// What the command line asked of the run's path through the runbook:
+    /// `--only`, `--on-failure`, `--choose`, `--honour-waits`.
+    pub path: PathSettings,
     /// What a templated runbook was rendered with, for the run summary.
     pub rendering: Option<Rendering>,
 }

@@ -34,10 +34,13 @@ impl Run<'_> {
         Ok(Flow::Continue)
     }
 
-    /// Where each child of `step` ended up; a child never reached is not confirmed.
+    /// Where each child of `step` ended up; a child never reached is not
+    /// confirmed. A child left off the run's path (a contingency section
+    /// nobody called for, an option not taken) has no say.
     fn status_of_children(&self, step: &Step) -> Vec<Status> {
         step.children
             .iter()
+            .filter(|&&c| !self.left_off(c))
             .map(|&c| {
                 let child = &self.book.steps[c];
                 if child.task().is_some_and(|t| t.checked) {
@@ -53,21 +56,46 @@ impl Run<'_> {
 
     /// A task (or a `manual` block) done by hand: the operator says how it went.
     pub(super) fn manual_task(&mut self, step: &Step) -> Result<Flow> {
-        self.before_prompt()?;
-        let view = self.view(step, "");
-        let (choice, note) = self.operator.task(&view)?;
+        // A step that takes time: counted down first, or waited out unattended.
+        let mut waited = None;
+        if let Some(wait) = step.wait {
+            if self.settings.attended() {
+                waited = self.count_down(step, wait)?;
+            } else if self.waits_unattended(&wait) {
+                return self.wait_unattended(step, wait);
+            }
+        }
+        let (choice, note) = loop {
+            self.before_prompt()?;
+            let view = self.view(step, "");
+            match self.operator.task(&view)? {
+                (TaskChoice::Contingency(k), _) => match self.start_asked(k, step)? {
+                    Flow::Continue => {}
+                    flow => return Ok(flow),
+                },
+                answer => break answer,
+            }
+        };
         let status = match choice {
             TaskChoice::Done => Status::Done,
             TaskChoice::Skip => Status::Skipped,
             TaskChoice::Failed => Status::Failed,
             TaskChoice::NotConfirmed => Status::NotConfirmed,
-            TaskChoice::Quit => return Ok(Flow::Interrupted),
+            // A contingency section was asked for and run above.
+            TaskChoice::Quit | TaskChoice::Contingency(_) => return Ok(Flow::Interrupted),
         };
         let mut outcome = Outcome::new(step.id(), status);
         outcome.note = note.map(|n| self.secrets.redact(&n));
+        if let Some(waited) = waited {
+            outcome.add(Reason::Waited);
+            outcome.ms = super::wait::millis(waited);
+        }
         self.record(outcome, status == Status::Failed)?;
-        if status == Status::Failed && !self.settings.attended() {
-            return self.after_unattended_failure(step, "");
+        if status == Status::Failed {
+            if !self.settings.attended() {
+                return self.after_unattended_failure(step, "");
+            }
+            return self.setback(step, &format!("\"{}\" failed", step.text));
         }
         Ok(Flow::Continue)
     }

@@ -70,7 +70,7 @@ pub fn decode(value: &str) -> String {
 }
 
 /// The kinds of region and mark runsheet writes.
-pub const KINDS: &[&str] = &["run", "out", "task", "fill", "boxes"];
+pub const KINDS: &[&str] = &["run", "out", "task", "fill", "boxes", "sec"];
 
 /// Whether `html` is an opening marker runsheet writes: a known kind, closed
 /// as a comment. Anything else that merely starts like one is document text.

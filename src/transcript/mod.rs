@@ -6,6 +6,7 @@
 pub mod journal;
 pub mod marker;
 pub mod read;
+mod section;
 pub mod write;
 
 use std::path::Path;
@@ -34,7 +35,8 @@ pub fn record(path: &Path, text: &str, config: &Config) -> Result<(Source, RunRe
         });
     };
     let source = Source::from_text(Path::new(&info.source), read.source);
-    let book = crate::doc::parse_with(&source, &config.runners);
+    let mut book = crate::doc::parse_with(&source, &config.runners);
+    crate::doc::configure(&mut book, &config.contingency);
     let record = RunRecord::new(info, &book, &read.outcomes);
     Ok((source, record))
 }

@@ -131,6 +131,13 @@ impl<'a> Reading<'a> {
         match m.kind.as_str() {
             "run" => self.info = Some(run_info(&m).map_err(|e| self.damaged(e))?),
             "boxes" => self.boxes(&m, start)?,
+            "sec" => {
+                let mut outcome = outcome(&m)
+                    .map_err(|e| self.damaged(e))?
+                    .ok_or_else(|| self.damaged("a section marker without id or status".into()))?;
+                outcome.value = m.get("value").map(str::to_string);
+                self.outcomes.insert(outcome.id.clone(), outcome);
+            }
             "out" => {
                 let mut outcome = outcome(&m)
                     .map_err(|e| self.damaged(e))?
@@ -464,7 +471,7 @@ fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
                 ran: None,
             }
         }
-        "boxes" => {
+        "boxes" | "sec" => {
             let above = line_before(text, line_start)?;
             let (open_at, marker) = opening(above, line_start)?;
             (open_at == above + prefix.len()).then_some(Region {

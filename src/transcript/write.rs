@@ -64,6 +64,9 @@ pub fn render(
     for (fence, boxes) in fences {
         fence_box_edits(fence, &boxes, eol, &mut edits);
     }
+    for (at, text) in super::section::marks(book, outcomes, eol) {
+        edits.push(Edit { at, len: 0, text });
+    }
     // At one offset, what is inserted goes before what is replaced there.
     edits.sort_by_key(|e| (e.at, e.len));
     let mut out =
@@ -224,10 +227,16 @@ fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits:
             }
         }
         Status::Done => format!("✅ {time}"),
+        Status::Skipped if outcome.has(Reason::NotChosen) => {
+            "⏭️ option not chosen in this run".into()
+        }
         Status::Skipped => format!("⏭️ skipped {time}"),
         Status::Failed => format!("❌ failed {time}"),
         Status::NotConfirmed => "⚠️ not confirmed (unattended run)".into(),
     };
+    if outcome.has(Reason::Waited) {
+        let _ = write!(label, " · waited {}", duration(outcome.ms));
+    }
     if let Some(note) = &outcome.note {
         let _ = write!(label, " — note: {}", escape_inline(note));
     }
@@ -516,7 +525,13 @@ fn reason_note(reason: Reason) -> Option<&'static str> {
         | Reason::Unfilled
         | Reason::Refused
         | Reason::Declined
-        | Reason::Confirmed => return None,
+        | Reason::Confirmed
+        | Reason::NotNeeded
+        | Reason::Entered
+        | Reason::Only
+        | Reason::Chosen
+        | Reason::NotChosen
+        | Reason::Waited => return None,
     })
 }
 

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use runsheet::doc::{StepKind, parse};
 use runsheet::exec::capture;
-use runsheet::record::{Mode, Outcome, Reason, RunInfo, RunState, Status};
+use runsheet::record::{Mode, Outcome, Reason, RunInfo, RunState, Status, section_id};
 use runsheet::source::Source;
 use runsheet::transcript::{read, render, sha256};
 
@@ -92,6 +92,32 @@ impl Knobs<'_> {
             to += 1;
         }
         &self.doc[from..to]
+    }
+
+    /// What became of section `n`, if anything: passed over, entered (and
+    /// why), run alone, an option chosen or not.
+    fn section(&self, n: usize) -> Option<Outcome> {
+        let a = self.byte(7 * n + 5);
+        let b = self.byte(7 * n + 6);
+        let (status, reason) = match a % 6 {
+            0 => return None,
+            1 => (Status::Skipped, Reason::NotNeeded),
+            2 => (Status::Done, Reason::Entered),
+            3 => (Status::Done, Reason::Only),
+            4 => (Status::Done, Reason::Chosen),
+            _ => (Status::Skipped, Reason::NotChosen),
+        };
+        let mut o = Outcome::new(section_id(n), status).because(reason);
+        if a & 0x40 != 0 {
+            o.at = "2026-11-21T05:11:02Z".into();
+        }
+        if a & 0x80 != 0 {
+            o.value = Some(match b & 3 {
+                0 => NOTES[usize::from(b >> 2) % NOTES.len()].to_string(),
+                _ => self.excerpt(b, a).to_string(),
+            });
+        }
+        Some(o)
     }
 
     fn outcome(&self, id: String, kind: &StepKind, n: usize) -> Outcome {
@@ -174,13 +200,20 @@ pub fn check(input: &[u8]) {
     let source = Source::from_text(path, doc.to_string());
     let book = parse(&source);
     let knobs = Knobs { bytes: knobs, doc };
-    let outcomes: HashMap<String, Outcome> = book
+    let mut outcomes: HashMap<String, Outcome> = book
         .steps
         .iter()
         .filter(|s| s.placeholder().is_none())
         .enumerate()
         .map(|(n, s)| (s.id(), knobs.outcome(s.id(), &s.kind, n)))
         .collect();
+    // Lines about whole sections, under their headings.
+    let sections: Vec<Outcome> = (0..book.sections.len())
+        .filter_map(|n| knobs.section(n))
+        .collect();
+    for o in &sections {
+        outcomes.insert(o.id.clone(), o.clone());
+    }
     let info = RunInfo {
         id: "fuzz".into(),
         source: "fuzz.md".into(),
@@ -216,6 +249,16 @@ pub fn check(input: &[u8]) {
         "run summary lost\n{}",
         show(doc, &rendered)
     );
+    for want in &sections {
+        let got = back.outcomes.get(&want.id);
+        assert_eq!(
+            got.map(|o| (o.status, &o.reasons, &o.value)),
+            Some((want.status, &want.reasons, &want.value)),
+            "section {} came back different\n{}",
+            want.id,
+            show(doc, &rendered)
+        );
+    }
     for step in &book.steps {
         let id = step.id();
         let Some(want) = outcomes.get(&id) else {

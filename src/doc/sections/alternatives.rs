@@ -1,0 +1,293 @@
+//! Alternatives: sibling sections named as options (`Option 1` / `Option 2`,
+//! `Option A`, `Method 1`, `Alternative:`) and list items joined by a
+//! trailing `OR`. A run does one of each group, not all of them.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::doc::model::{Runbook, Step};
+
+/// Options a document offers, of which a run does one.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// 1-based line of its first option.
+    pub line: usize,
+    pub options: Vec<Alternative>,
+}
+
+/// One option of a group.
+#[derive(Debug, Clone)]
+pub struct Alternative {
+    /// The heading, or the item's text without its `OR`.
+    pub label: String,
+    pub line: usize,
+    /// The steps doing it takes (an item's own step and those under it).
+    pub steps: Range<usize>,
+    pub form: OptionForm,
+}
+
+/// How an option is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionForm {
+    /// A section (by index into `Runbook::sections`).
+    Section(usize),
+    /// A `- [ ]` item (by step index) ending in `OR`, or the one after it.
+    Item(usize),
+}
+
+impl Group {
+    /// Whether doing some option runs a command: a run with nobody to
+    /// choose cannot go on past such a group.
+    pub fn runs_commands(&self, book: &Runbook) -> bool {
+        self.options.iter().any(|o| {
+            book.steps[o.steps.clone()]
+                .iter()
+                .any(|s| s.command().is_some())
+        })
+    }
+
+    /// The options' labels, as a run shows them.
+    pub fn labels(&self) -> Vec<String> {
+        self.options.iter().map(|o| o.label.clone()).collect()
+    }
+}
+
+/// The one option among `labels` that `wanted` names: its whole label
+/// (case aside), else the one label holding it. `None` when it names none
+/// or several.
+pub fn pick(labels: &[String], wanted: &str) -> Option<usize> {
+    let wanted = wanted.trim().to_lowercase();
+    if wanted.is_empty() {
+        return None;
+    }
+    let lower: Vec<String> = labels.iter().map(|l| l.trim().to_lowercase()).collect();
+    if let Some(exact) = lower.iter().position(|l| *l == wanted) {
+        return Some(exact);
+    }
+    let mut holding = lower
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| contains_words(l, &wanted));
+    match (holding.next(), holding.next()) {
+        (Some((i, _)), None) => Some(i),
+        _ => None,
+    }
+}
+
+/// Whether `text` holds `piece` starting and ending at word boundaries:
+/// "option 1" is in "option 1: blue/green", not in "option 12".
+fn contains_words(text: &str, piece: &str) -> bool {
+    text.match_indices(piece).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + piece.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// `Option 1`, `OPTION A`, `Method 2`, `Plan B`: a heading that is an option.
+fn numbered_option(title: &str) -> bool {
+    static OPTION: OnceLock<Regex> = OnceLock::new();
+    OPTION
+        .get_or_init(|| {
+            Regex::new(
+                r"^(?i:option|method|approach|alternative|variant|choice|plan|strategy)\s*#?\s*(?:[0-9]+|[A-Z]|[IVX]+)\b",
+            )
+            .expect("a valid pattern")
+        })
+        .is_match(bare(title))
+}
+
+/// `Alternative: …`, `Alternatively, …`, `Alternative approach`: an option
+/// besides the section before it.
+fn other_way(title: &str) -> bool {
+    static OTHER: OnceLock<Regex> = OnceLock::new();
+    OTHER
+        .get_or_init(|| {
+            Regex::new(
+                r"^(?i)alternative(?:ly)?(?:\s*[:,—–-]|\s+(?:approach|method|option|way|path)\b)",
+            )
+            .expect("a valid pattern")
+        })
+        .is_match(bare(title))
+}
+
+/// The title without leading symbols and numbering (`1. `, `E) `).
+fn bare(title: &str) -> &str {
+    static NUMBERING: OnceLock<Regex> = OnceLock::new();
+    let numbering = NUMBERING.get_or_init(|| {
+        Regex::new(r"^(?:[0-9]+(?:\.[0-9]+)*[).:]?\s+|[A-Za-z][).]\s+)").expect("a valid pattern")
+    });
+    let title = title.trim_start_matches(|c: char| !c.is_alphanumeric());
+    match numbering.find(title) {
+        Some(m) => &title[m.end()..],
+        None => title,
+    }
+}
+
+/// The groups of sibling sections named as options.
+fn section_groups(book: &Runbook) -> Vec<Group> {
+    let sections = &book.sections;
+    let mut groups: Vec<Group> = Vec::new();
+    // The section seen last under each parent: the previous sibling.
+    let mut previous_sibling: HashMap<Option<usize>, usize> = HashMap::new();
+    // The group each option section is in.
+    let mut group_of: HashMap<usize, usize> = HashMap::new();
+    let option = |at: usize| Alternative {
+        label: sections[at].title.clone(),
+        line: sections[at].line,
+        steps: sections[at].steps.clone(),
+        form: OptionForm::Section(at),
+    };
+    for (i, s) in sections.iter().enumerate() {
+        let previous = previous_sibling
+            .insert(s.parent, i)
+            .filter(|&p| sections[p].level == s.level);
+        let other = other_way(&s.title);
+        if !other && !numbered_option(&s.title) {
+            continue;
+        }
+        let g = match previous.and_then(|p| group_of.get(&p).copied()) {
+            Some(g) => {
+                groups[g].options.push(option(i));
+                g
+            }
+            None => {
+                let mut options = Vec::new();
+                if other && let Some(p) = previous {
+                    options.push(option(p));
+                }
+                options.push(option(i));
+                groups.push(Group {
+                    line: options[0].line,
+                    options,
+                });
+                groups.len() - 1
+            }
+        };
+        group_of.insert(i, g);
+    }
+    groups.retain(|g| g.options.len() > 1);
+    groups
+}
+
+/// The last step under `index` (itself if it owns none).
+fn last_under(book: &Runbook, index: usize) -> usize {
+    let mut at = index;
+    while let Some(&c) = book.steps[at].children.last() {
+        at = c;
+    }
+    at
+}
+
+/// `text` without a trailing `OR` word, if it ends in one.
+fn before_or(text: &str) -> Option<&str> {
+    let trimmed = text.trim_end_matches(|c: char| c.is_whitespace() || "*_:,".contains(c));
+    let word_start = trimmed
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let (rest, word) = trimmed.split_at(word_start);
+    (word.eq_ignore_ascii_case("or") && !rest.trim().is_empty())
+        .then(|| rest.trim_end_matches(|c: char| c.is_whitespace() || c == ','))
+}
+
+/// Groups of `- [ ]` items joined by a trailing `OR`.
+fn item_groups(book: &Runbook) -> Vec<Group> {
+    let mut groups = Vec::new();
+    let mut index = 0;
+    while index < book.steps.len() {
+        let step = &book.steps[index];
+        if !is_item(step) || before_or(&step.text).is_none() {
+            index += 1;
+            continue;
+        }
+        let mut options = Vec::new();
+        let mut at = index;
+        loop {
+            let here = &book.steps[at];
+            let end = last_under(book, at) + 1;
+            let label = before_or(&here.text).unwrap_or(&here.text).to_string();
+            options.push(Alternative {
+                label,
+                line: here.line,
+                steps: at..end,
+                form: OptionForm::Item(at),
+            });
+            let joined = before_or(&here.text).is_some();
+            let next = book
+                .steps
+                .get(end)
+                .filter(|n| is_item(n) && n.parent == here.parent && n.heading == here.heading);
+            match next {
+                Some(n) if joined => at = n.index,
+                _ => break,
+            }
+        }
+        index = options.last().map_or(index + 1, |o| o.steps.end);
+        if options.len() > 1 {
+            groups.push(Group {
+                line: options[0].line,
+                options,
+            });
+        }
+    }
+    groups
+}
+
+/// A list item task (not a box inside a plain fence, not a heading task).
+fn is_item(step: &Step) -> bool {
+    step.task().is_some_and(|t| t.in_fence.is_none())
+}
+
+/// Every group of alternatives in `book`, in document order.
+pub(super) fn recognise(book: &Runbook) -> Vec<Group> {
+    let mut groups = section_groups(book);
+    groups.extend(item_groups(book));
+    groups.sort_by_key(|g| (g.options[0].steps.start, g.line));
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_headings_and_trailing_ors() {
+        for title in [
+            "OPTION 1: BLUE/GREEN BACKEND DEPLOY",
+            "Option A: Quick Rollback (Kubernetes)",
+            "Method 2",
+            "Plan B",
+            "3. Option 2 — by hand",
+        ] {
+            assert!(numbered_option(title), "{title}");
+        }
+        for title in [
+            "Options",
+            "Plan a rollback",
+            "Optional steps",
+            "Strategy Selection",
+        ] {
+            assert!(!numbered_option(title), "{title}");
+        }
+        assert!(other_way("Alternative: deploy with kubectl"));
+        assert!(other_way("Alternative approach"));
+        assert!(!other_way("Alternatives considered"));
+        assert_eq!(
+            before_or("Docker image tag: `backend:mvp` OR"),
+            Some("Docker image tag: `backend:mvp`")
+        );
+        assert_eq!(
+            before_or("**Restart the pod** or"),
+            Some("**Restart the pod**")
+        );
+        assert_eq!(before_or("Resume rollout OR deploy next batch:"), None);
+        assert_eq!(before_or("OR"), None);
+        assert_eq!(before_or("Changelog reviewed ☐"), None);
+        assert_eq!(before_or("Rouge ☐ or"), Some("Rouge ☐"));
+    }
+}
