@@ -9,6 +9,7 @@ mod faults;
 mod fuzz_replay;
 mod hostile;
 mod interactive;
+mod leaks;
 mod run;
 mod safety;
 mod secret_names;
