@@ -262,7 +262,14 @@ fn set_x_traces_the_blocks_and_never_runsheet_itself() {
     );
     let check = |live: &str, transcript: &str, state: &str, how: &str| {
         for text in [live, transcript] {
-            for internal in ["__rs_", "builtin ", "\\h\\x", "hx-81726354", state, "\u{1e}RS"] {
+            for internal in [
+                "__rs_",
+                "builtin ",
+                "\\h\\x",
+                "hx-81726354",
+                state,
+                "\u{1e}RS",
+            ] {
                 assert!(!text.contains(internal), "{how}: {internal:?} in:\n{text}");
             }
         }
@@ -278,7 +285,12 @@ fn set_x_traces_the_blocks_and_never_runsheet_itself() {
         .status(1)
         .run();
     let state = out.state_root().display().to_string();
-    check(&format!("{}{}", out.stdout, out.stderr), &out.transcript(), &state, "pipe");
+    check(
+        &format!("{}{}", out.stdout, out.stderr),
+        &out.transcript(),
+        &state,
+        "pipe",
+    );
 
     let sandbox = Sandbox::new();
     sandbox.write(RUNBOOK, runbook);

@@ -7,6 +7,7 @@ mod corpus_sections;
 mod crash;
 mod faults;
 mod fuzz_replay;
+mod guard_catalogue;
 mod hostile;
 mod interactive;
 mod leaks;

@@ -131,7 +131,8 @@ impl Secrets {
             return text.to_string();
         }
         let out = stream::masked(bytes, 0..bytes.len(), masks);
-        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// Adds where `text` holds a known value or a secret by its shape to

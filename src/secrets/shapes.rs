@@ -85,7 +85,8 @@ pub fn url_passwords(text: &str) -> impl Iterator<Item = (usize, &str)> {
 const FIELD: &str = r#"(?mR-u)^[ \t]*(?:[-+>*<]+[ \t]*)?(?:(?:export|declare[ \t]+-[A-Za-z]+|local|readonly|typeset|set)[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*(?:=|:[ \t]|:$)[ \t]*("[^"\r\n]*"?|'[^'\r\n]*'?|[^ \t\r\n"'][^\r\n]*)"#;
 
 /// `"name": "value"` anywhere (JSON); groups: the name, the value.
-const JSON_FIELD: &str = r#"(?-u)"([A-Za-z_][A-Za-z0-9_.-]*)"[ \t]*:[ \t]*"((?:[^"\\\r\n]|\\.)*)"?"#;
+const JSON_FIELD: &str =
+    r#"(?-u)"([A-Za-z_][A-Za-z0-9_.-]*)"[ \t]*:[ \t]*"((?:[^"\\\r\n]|\\.)*)"?"#;
 
 fn field() -> &'static Regex {
     static FIELD_RE: OnceLock<Regex> = OnceLock::new();
@@ -104,8 +105,8 @@ fn json_field() -> &'static Regex {
 pub fn is_secret_field(name: &str) -> bool {
     let n = name.to_ascii_uppercase().replace(['-', '.'], "_");
     const ABOUT: &[&str] = &[
-        "NAME", "REF", "FILE", "PATH", "DIR", "TTL", "TYPE", "LENGTH", "LEN", "EXPIRY",
-        "EXPIRES", "POLICY", "VERSION", "MODE", "FORMAT", "ENABLED", "SOURCE", "ID",
+        "NAME", "REF", "FILE", "PATH", "DIR", "TTL", "TYPE", "LENGTH", "LEN", "EXPIRY", "EXPIRES",
+        "POLICY", "VERSION", "MODE", "FORMAT", "ENABLED", "SOURCE", "ID",
     ];
     !matches!(n.trim_matches('_'), "KEY" | "KEYS")
         && !ABOUT.iter().any(|a| n.ends_with(a))
@@ -193,8 +194,7 @@ pub fn ranges(text: &[u8], whole: bool, out: &mut Vec<Range<usize>>) {
 fn dangling_key(text: &[u8]) -> Option<usize> {
     static BEGIN: OnceLock<Regex> = OnceLock::new();
     static END: OnceLock<Regex> = OnceLock::new();
-    let begin =
-        BEGIN.get_or_init(|| compiled(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"));
+    let begin = BEGIN.get_or_init(|| compiled(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"));
     let end = END.get_or_init(|| compiled(r"-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"));
     let last = begin.find_iter(text).last()?;
     (!end.is_match(&text[last.end()..])).then_some(last.end())
@@ -318,19 +318,46 @@ mod tests {
     #[test]
     fn shapes_are_masked() {
         let cases = [
-            ("redis://:pa55word@127.0.0.1:6379", "redis://:•••@127.0.0.1:6379"),
-            ("url=postgres://app:s3cr3t@db:5432/x", "url=postgres://app:•••@db:5432/x"),
-            ("> Authorization: Bearer abc.def-123456", "> Authorization: Bearer •••"),
-            ("curl -H 'authorization: token Zx81mQzz90'", "curl -H 'authorization: token •••'"),
-            ("db.example.com:5432:app:deploy:pg-Pw-991", "db.example.com:5432:app:deploy:•••"),
+            (
+                "redis://:pa55word@127.0.0.1:6379",
+                "redis://:•••@127.0.0.1:6379",
+            ),
+            (
+                "url=postgres://app:s3cr3t@db:5432/x",
+                "url=postgres://app:•••@db:5432/x",
+            ),
+            (
+                "> Authorization: Bearer abc.def-123456",
+                "> Authorization: Bearer •••",
+            ),
+            (
+                "curl -H 'authorization: token Zx81mQzz90'",
+                "curl -H 'authorization: token •••'",
+            ),
+            (
+                "db.example.com:5432:app:deploy:pg-Pw-991",
+                "db.example.com:5432:app:deploy:•••",
+            ),
             ("*:*:*:postgres:hunter22", "*:*:*:postgres:•••"),
             ("password: hunter22", "password: •••"),
             ("  db_password: \"hunter 22\"", "  db_password: \"•••\""),
             ("api_key = AbCdEf123456", "api_key = •••"),
-            ("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz", "AWS_SECRET_ACCESS_KEY=•••"),
-            ("++ export DB_PASSWORD=hunter22", "++ export DB_PASSWORD=•••"),
-            ("declare -x API_TOKEN=\"tok-123456\"", "declare -x API_TOKEN=\"•••\""),
-            ("{\"user\":\"app\",\"password\":\"hunter22\"}", "{\"user\":\"app\",\"password\":\"•••\"}"),
+            (
+                "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz",
+                "AWS_SECRET_ACCESS_KEY=•••",
+            ),
+            (
+                "++ export DB_PASSWORD=hunter22",
+                "++ export DB_PASSWORD=•••",
+            ),
+            (
+                "declare -x API_TOKEN=\"tok-123456\"",
+                "declare -x API_TOKEN=\"•••\"",
+            ),
+            (
+                "{\"user\":\"app\",\"password\":\"hunter22\"}",
+                "{\"user\":\"app\",\"password\":\"•••\"}",
+            ),
             (
                 "-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\ndef==\n-----END RSA PRIVATE KEY-----\n",
                 "-----BEGIN RSA PRIVATE KEY-----\n•••\n-----END RSA PRIVATE KEY-----\n",

@@ -100,7 +100,9 @@ impl Redactor {
 /// whole for next time.
 fn whole_characters(text: &[u8], floor: usize) -> usize {
     let len = text.len();
-    let lead = (len.saturating_sub(3).max(floor)..len).rev().find(|&i| text[i] & 0xC0 != 0x80);
+    let lead = (len.saturating_sub(3).max(floor)..len)
+        .rev()
+        .find(|&i| text[i] & 0xC0 != 0x80);
     match lead {
         Some(i) => {
             let need = match text[i] {
@@ -180,7 +182,13 @@ mod tests {
     fn output_that_is_not_utf8_is_masked_too() {
         let mut s = Secrets::new(&[]);
         s.add("topsecretvalue");
-        let shown = stream(&s, &[b"\xfftopsecretvalue \xff\n", b"ghp_Q9x7Lm2Vb8Nc4Zr6Tt1Yw3Pk5Hd0Sj2Fg7Ua9E\xfe\n"]);
+        let shown = stream(
+            &s,
+            &[
+                b"\xfftopsecretvalue \xff\n",
+                b"ghp_Q9x7Lm2Vb8Nc4Zr6Tt1Yw3Pk5Hd0Sj2Fg7Ua9E\xfe\n",
+            ],
+        );
         let mut want = b"\xff".to_vec();
         want.extend(MASK.as_bytes());
         want.extend(b" \xff\n");
@@ -194,19 +202,34 @@ mod tests {
         let s = Secrets::new(&[]);
         for (chunks, want) in [
             (
-                vec![&b"token: ghp_Q9x7"[..], b"Lm2Vb8Nc4Zr6Tt1Yw3Pk5Hd0Sj2Fg7Ua9E\n"],
+                vec![
+                    &b"token: ghp_Q9x7"[..],
+                    b"Lm2Vb8Nc4Zr6Tt1Yw3Pk5Hd0Sj2Fg7Ua9E\n",
+                ],
                 "token: •••\n",
             ),
             (
-                vec![&b"got: gh"[..], b"p_Q9x7Lm2Vb8Nc4Zr6Tt1Yw3Pk5Hd0Sj2Fg7Ua9E\n"],
+                vec![
+                    &b"got: gh"[..],
+                    b"p_Q9x7Lm2Vb8Nc4Zr6Tt1Yw3Pk5Hd0Sj2Fg7Ua9E\n",
+                ],
                 "got: gh•••\n",
             ),
-            (vec![&b"db postgr"[..], b"es://app:", b"pw-123@db/x\n"], "db postgres://app:•••@db/x\n"),
-            (vec![&b"db postgres://app"[..], b":pw-123@db/x\n"], "db postgres://app:•••@db/x\n"),
+            (
+                vec![&b"db postgr"[..], b"es://app:", b"pw-123@db/x\n"],
+                "db postgres://app:•••@db/x\n",
+            ),
+            (
+                vec![&b"db postgres://app"[..], b":pw-123@db/x\n"],
+                "db postgres://app:•••@db/x\n",
+            ),
             (vec![&b"password: hun"[..], b"ter22\n"], "password: •••\n"),
             (vec![&b"passw"[..], b"ord: hunter22\n"], "password: •••\n"),
             (
-                vec![&b"-----BEGIN RSA PRIVATE KEY-----\nMIIEow"[..], b"IBAAK\n-----END RSA PRIVATE KEY-----\n"],
+                vec![
+                    &b"-----BEGIN RSA PRIVATE KEY-----\nMIIEow"[..],
+                    b"IBAAK\n-----END RSA PRIVATE KEY-----\n",
+                ],
                 "-----BEGIN RSA PRIVATE KEY-----\n•••\n-----END RSA PRIVATE KEY-----\n",
             ),
         ] {
@@ -219,7 +242,13 @@ mod tests {
     fn a_multi_line_value_is_masked_through_a_terminal() {
         let mut s = Secrets::new(&[]);
         s.add("line-one-secret\nline-two-secret");
-        let shown = stream(&s, &[b"key:\r\nline-one-secret\r\nline-", b"two-secret\r\nend\r\n"]);
+        let shown = stream(
+            &s,
+            &[
+                b"key:\r\nline-one-secret\r\nline-",
+                b"two-secret\r\nend\r\n",
+            ],
+        );
         assert_eq!(String::from_utf8_lossy(&shown), "key:\r\n•••\r\nend\r\n");
     }
 
