@@ -90,6 +90,12 @@ fn the_guard_catches_destructive_commands_and_leaves_harmless_ones() {
         harmless.len(),
         100.0 * flagged.len() as f64 / harmless.len() as f64,
     );
+    for m in &missed {
+        println!("  missed: {m}");
+    }
+    for f in &flagged {
+        println!("  flagged: {f}");
+    }
     assert!(
         caught * 100 >= destructive.len() * 98,
         "missed {} of {}:\n{}",

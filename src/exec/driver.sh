@@ -4,12 +4,13 @@
 # Every command here goes through `builtin`, so a runbook's own `printf` or `cd`
 # function cannot hijack the driver.
 #
-# Tracing: a block's own `set -x` (or `set -v`) must never trace the driver, which
-# handles the state directory, the status nonce and secret values. The driver
-# turns both off as soon as a block ends, and its hook runs inside
-# `{ ...; } 2>/dev/null` with them off; a block that leaves them on gets them
-# back at the first command of the next block, so tracing still carries over
-# from block to block as it would in one terminal.
+# Tracing: a block's own `set -x` must never trace the driver, which handles the
+# state directory, the status nonce and secret values. The driver turns it off
+# as soon as a block ends, and its hook runs inside `{ ...; } 2>/dev/null` with
+# it off; a block that leaves it on gets it back at the first command of the
+# next block, so tracing still carries over from block to block as it would in
+# one terminal. (`set -v` echoes what bash reads: the blocks, and the text of
+# the driver's traps when they run, never a value.)
 builtin shopt -s expand_aliases
 # A hangup is runsheet's to handle (it stops the block and saves): the
 # session survives it, and what a block runs still gets the default action.
@@ -42,7 +43,7 @@ __rs_snapshot() {
 # masks it in what the block prints next. Runs untraced: it reads the values.
 __rs_hook() {
   builtin local __rs_f=$- __rs_n
-  builtin set +xv
+  builtin set +x
   if [[ -n $__rs_skip ]]; then
     # This run is for the driver's own `source`, not yet the block.
     __rs_skip=
@@ -57,7 +58,6 @@ __rs_hook() {
     fi
   done
   [[ $__rs_f == *x* ]] && builtin set -x
-  [[ $__rs_f == *v* ]] && builtin set -v
   builtin return 0
 }
 [[ -s $__rs_dir/base ]] || __rs_snapshot "$__rs_dir/base"
@@ -79,7 +79,7 @@ while builtin read -r -u 3 __rs_path; do
     builtin trap '{ __rs_hook; } 2>/dev/null' DEBUG
   fi
   builtin source "$__rs_path" 3<&- 5>&-
-  { __rs_rc=$? __rs_now=$-; builtin set +xv; } 2>/dev/null
+  { __rs_rc=$? __rs_now=$-; builtin set +x; } 2>/dev/null
   if [[ -n $__rs_hooked ]]; then
     builtin trap - DEBUG
     [[ $__rs_hooked == T ]] || builtin set +T
@@ -89,9 +89,8 @@ while builtin read -r -u 3 __rs_path; do
   builtin unset __rs_names
   # A block that never reached its first command changed nothing: what was
   # pending stays so.
-  if [[ -z $__rs_pending ]]; then
-    [[ $__rs_now == *x* ]] && __rs_pending+=x
-    [[ $__rs_now == *v* ]] && __rs_pending+=v
+  if [[ -z $__rs_pending && $__rs_now == *x* ]]; then
+    __rs_pending=x
   fi
   builtin trap - ERR
   builtin trap '' INT

@@ -30,6 +30,9 @@ pub fn assess(danger: Option<bool>, script: &str) -> Vec<String> {
 /// What in `script` looks destructive, each named once, in order found.
 /// `script` is a shell block, or SQL (a `sql` fence, a psql script).
 pub fn destructive(script: &str) -> Vec<String> {
+    if !mentions_any(script) {
+        return Vec::new();
+    }
     let mut found = Found::default();
     let commands = shell::commands(script);
     // SQL (a `sql` fence, a psql script), or an SQL statement written
@@ -57,6 +60,41 @@ pub fn destructive(script: &str) -> Vec<String> {
         found.command(&words, cmd.stdin.as_deref(), &cmd.writes, 0);
     }
     found.0
+}
+
+/// Whether `script` names anything a rule is about: a program, an SQL or
+/// MongoDB keyword, a disk device. Most blocks name none, and are not parsed.
+fn mentions_any(script: &str) -> bool {
+    static WORDS: OnceLock<Regex> = OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        let mut all: Vec<String> = tools::names().map(regex::escape).collect();
+        all.extend(
+            [
+                "drop",
+                "truncate",
+                "delete",
+                "update",
+                "alter",
+                "deleteMany",
+                "remove",
+                "flushall",
+                "dropDatabase",
+                "dropCollection",
+                "mongo",
+                "mongosh",
+                "flushdb",
+                "del",
+                "unlink",
+                "flush",
+                "reset_db",
+                "sqlflush",
+                "zero",
+            ]
+            .map(String::from),
+        );
+        Regex::new(&format!(r"(?i)\b(?:{})\b|/dev/", all.join("|"))).expect("a valid pattern")
+    });
+    words.is_match(script)
 }
 
 /// `words` with an alias the block defined earlier put in for its name.
@@ -119,32 +157,121 @@ const SQL_CLIENTS: &[&str] = &[
     "litecli",
 ];
 
-/// Programs that run their arguments as a command (after their own flags).
-const WRAPPERS: &[&str] = &[
-    "sudo",
-    "doas",
-    "nohup",
-    "time",
-    "nice",
-    "ionice",
-    "stdbuf",
-    "timeout",
-    "exec",
-    "command",
-    "builtin",
-    "unbuffer",
-    "setsid",
-    "chroot",
-    "xargs",
-    "env",
-    "flock",
-    "systemd-run",
-    "runuser",
-    "caffeinate",
-    "chronic",
-    "torsocks",
-    "proxychains",
-    "proxychains4",
+/// Programs that run their arguments as a command, after their own flags:
+/// `(name, its flags that take a value)`.
+const WRAPPERS: &[(&str, &[&str])] = &[
+    (
+        "sudo",
+        &[
+            "-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group",
+            "--chdir", "--prompt", "--host",
+        ],
+    ),
+    ("doas", &["-u", "-C"]),
+    ("nohup", &[]),
+    ("time", &["-f", "-o", "--format", "--output"]),
+    ("nice", &["-n", "--adjustment"]),
+    ("ionice", &["-c", "-n", "-p", "--class", "--classdata"]),
+    ("stdbuf", &["-i", "-o", "-e"]),
+    ("timeout", &["-s", "-k", "--signal", "--kill-after"]),
+    ("exec", &["-a"]),
+    ("command", &[]),
+    ("builtin", &[]),
+    ("unbuffer", &[]),
+    ("setsid", &[]),
+    ("chroot", &["--userspec", "--groups"]),
+    (
+        "xargs",
+        &[
+            "-I",
+            "-n",
+            "-P",
+            "-L",
+            "-d",
+            "-E",
+            "-s",
+            "-a",
+            "--max-args",
+            "--max-procs",
+            "--delimiter",
+            "--arg-file",
+            "--replace",
+            "--max-lines",
+        ],
+    ),
+    ("env", &["-u", "-C", "--unset", "--chdir"]),
+    ("flock", &["-w", "-E", "--timeout", "--conflict-exit-code"]),
+    (
+        "systemd-run",
+        &[
+            "-p",
+            "--unit",
+            "--property",
+            "--uid",
+            "--gid",
+            "-E",
+            "--setenv",
+            "--working-directory",
+        ],
+    ),
+    ("runuser", &["-u", "-g", "-G", "--user", "--group"]),
+    ("chronic", &[]),
+    ("torsocks", &[]),
+    ("proxychains", &["-f"]),
+    ("proxychains4", &["-f"]),
+];
+
+/// Flags of `docker run` (and `podman run`) that take a value.
+const DOCKER_RUN_VALUES: &[&str] = &[
+    "-v",
+    "--volume",
+    "-e",
+    "--env",
+    "--env-file",
+    "-p",
+    "--publish",
+    "--name",
+    "-w",
+    "--workdir",
+    "-u",
+    "--user",
+    "--entrypoint",
+    "--network",
+    "--net",
+    "-l",
+    "--label",
+    "-m",
+    "--memory",
+    "--cpus",
+    "--mount",
+    "--platform",
+    "--restart",
+    "-h",
+    "--hostname",
+    "--add-host",
+    "--device",
+    "--log-driver",
+    "--log-opt",
+    "--pull",
+    "--cap-add",
+    "--cap-drop",
+    "--security-opt",
+    "--tmpfs",
+    "--ulimit",
+    "--volumes-from",
+    "-a",
+    "--attach",
+    "--link",
+    "--dns",
+    "--gpus",
+    "--ipc",
+    "--pid",
+    "--shm-size",
+    "--stop-signal",
+    "--stop-timeout",
+    "--runtime",
+    "--cidfile",
+    "--label-file",
 ];
 
 /// Runners that start a program named after a subcommand (`poetry run flask …`).
@@ -164,42 +291,6 @@ const RUNNERS: &[(&str, &str)] = &[
     ("microk8s", "kubectl"),
     ("docker", "exec"),
     ("podman", "exec"),
-];
-
-/// Flags of the wrappers that take a value.
-const WRAPPER_VALUES: &[&str] = &[
-    "-u",
-    "-g",
-    "-C",
-    "-D",
-    "-h",
-    "-p",
-    "-r",
-    "-t",
-    "-U",
-    "-n",
-    "-c",
-    "-s",
-    "-k",
-    "-I",
-    "-i",
-    "-L",
-    "-P",
-    "-d",
-    "-E",
-    "-a",
-    "-o",
-    "-e",
-    "--user",
-    "--group",
-    "--signal",
-    "--kill-after",
-    "--max-args",
-    "--max-procs",
-    "--delimiter",
-    "--arg-file",
-    "--unit",
-    "--chdir",
 ];
 
 /// Flags of `ssh` that take a value.
@@ -378,7 +469,11 @@ impl Found {
                 }
                 None
             }
-            _ if WRAPPERS.contains(&name) => {
+            _ if WRAPPERS.iter().any(|(w, _)| *w == name) => {
+                let values = WRAPPERS
+                    .iter()
+                    .find(|(w, _)| *w == name)
+                    .map_or(&[][..], |(_, v)| v);
                 let mut i = 0;
                 while i < a.len() {
                     let w = a[i].as_str();
@@ -390,7 +485,7 @@ impl Found {
                     if !w.starts_with('-') && !assignment {
                         break;
                     }
-                    i += if WRAPPER_VALUES.contains(&w) { 2 } else { 1 };
+                    i += if values.contains(&w) { 2 } else { 1 };
                 }
                 // What comes first after the flags of these is not the
                 // command: the duration, the root, the lock file.
@@ -409,6 +504,20 @@ impl Found {
                     };
                 }
                 a.get(i..).filter(|rest| !rest.is_empty())
+            }
+            "docker" | "podman" if args.positionals().first() == Some(&"run") => {
+                // `docker run [flags] IMAGE cmd…`
+                let at = a.iter().position(|w| w == "run")? + 1;
+                let rest = &a[at..];
+                let mut i = 0;
+                while i < rest.len() && rest[i].starts_with('-') {
+                    i += if DOCKER_RUN_VALUES.contains(&rest[i].as_str()) {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                rest.get(i + 1..).filter(|r| !r.is_empty())
             }
             "docker" | "podman" | "docker-compose"
                 if matches!(

@@ -335,6 +335,11 @@ const TABLE: &[(&[&str], When, &str)] = &[
     (&["gcloud"], When::Any(&["delete"]), "gcloud delete"),
     (&["gsutil"], When::First(&["rm", "rb"]), "gsutil rm/rb"),
     (
+        &["gcloud"],
+        When::Starts(&["storage", "rm"]),
+        "gsutil rm/rb",
+    ),
+    (
         &["az"],
         When::Any(&["delete", "delete-batch", "purge"]),
         "az delete",
@@ -350,6 +355,59 @@ const TABLE: &[(&[&str], When, &str)] = &[
     (&["userdel", "deluser"], When::Always, "userdel"),
     (&["ufw"], When::First(&["reset"]), "firewall flush/reset"),
 ];
+
+/// Programs with rules of their own in `check`, beside the table's.
+const OWN_RULES: &[&str] = &[
+    "rm",
+    "find",
+    "dd",
+    "truncate",
+    "mv",
+    "rsync",
+    "pg_restore",
+    "redis-cli",
+    "crontab",
+    "iptables",
+    "ip6tables",
+    "iptables-legacy",
+    "iptables-nft",
+    "nft",
+    "curl",
+    "http",
+    "https",
+    "xh",
+    "wget",
+    "kubectl",
+    "oc",
+    "kubecolor",
+    "helm",
+    "terraform",
+    "tofu",
+    "terragrunt",
+    "git",
+    "aws",
+    "docker",
+    "podman",
+    "nerdctl",
+    "docker-compose",
+    "podman-compose",
+    "gcloud",
+    "az",
+    "snap",
+    "npm",
+    "yarn",
+    "pnpm",
+    "bun",
+];
+
+/// Every program some rule is about: a block that names none of them (and
+/// no SQL or disk device) has nothing for the guard to find.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    TABLE
+        .iter()
+        .flat_map(|(names, _, _)| names.iter().copied())
+        .chain(OWN_RULES.iter().copied())
+}
 
 /// What `name` with `args` destroys, by the table and the tools' own rules.
 pub fn check(name: &str, args: Args, note: &mut dyn FnMut(&str)) {
@@ -453,6 +511,11 @@ pub fn check(name: &str, args: Args, note: &mut dyn FnMut(&str)) {
         }
         "az" if args.value(&["--new-capacity"]) == Some("0") => note("scale to zero"),
         "snap" if first == "remove" && args.has("--purge") => note("snap remove --purge"),
+        // A project's own script named for a migration run backwards
+        // (`npm run migrate:down`, `yarn db:reset`).
+        "npm" | "yarn" | "pnpm" | "bun" if positionals.iter().any(|p| is_downgrade_script(p)) => {
+            note("migration downgrade/reset");
+        }
         _ => {}
     }
 }
@@ -607,6 +670,19 @@ fn docker(name: &str, positionals: &[&str], args: Args, note: &mut dyn FnMut(&st
         }
         _ => {}
     }
+}
+
+/// A package script that runs migrations backwards or drops the database.
+fn is_downgrade_script(name: &str) -> bool {
+    let Some((scope, action)) = name.rsplit_once(':') else {
+        return false;
+    };
+    let scope = scope.to_ascii_lowercase();
+    (scope.contains("migrat") || scope.starts_with("db") || scope.contains("schema"))
+        && matches!(
+            action,
+            "down" | "rollback" | "reset" | "drop" | "undo" | "revert" | "fresh" | "wipe"
+        )
 }
 
 /// A block device or a disk (not `/dev/null` and the like).
