@@ -90,6 +90,20 @@ fn the_guard_catches_destructive_commands_and_leaves_harmless_ones() {
         harmless.len(),
         100.0 * flagged.len() as f64 / harmless.len() as f64,
     );
+    // The safety chapter states these figures: it must state what is measured.
+    let book = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/book/src/safety.md"))
+        .expect("the safety chapter");
+    let book = book.split_whitespace().collect::<Vec<_>>().join(" ");
+    let stated = format!(
+        "`plan` flags {caught} of {} destructive commands and {} of {} harmless ones",
+        destructive.len(),
+        flagged.len(),
+        harmless.len()
+    );
+    assert!(
+        book.contains(&stated),
+        "book/src/safety.md should say: {stated}"
+    );
     for m in &missed {
         println!("  missed: {m}");
     }

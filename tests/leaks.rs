@@ -218,6 +218,17 @@ fn no_secret_leaks_live_or_into_the_transcript() {
          leaked live: {live_leaks}; leaked into the transcript: {transcript_leaks}",
         piped.tried, terminal.tried
     );
+    // The safety chapter states these figures: it must state what is measured.
+    let book = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/book/src/safety.md"))
+        .expect("the safety chapter");
+    let book = book.split_whitespace().collect::<Vec<_>>().join(" ");
+    let stated = format!(
+        "{tested} leak paths. Leaked live: {live_leaks}. Leaked into the transcript: {transcript_leaks}."
+    );
+    assert!(
+        book.contains(&stated),
+        "book/src/safety.md should say: {stated}"
+    );
     assert!(
         live_leaks == 0 && transcript_leaks == 0,
         "leaked live through a pipe: {:?}\nleaked live through a terminal: {:?}\n\
