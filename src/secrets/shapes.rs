@@ -27,37 +27,36 @@ fn compiled(pattern: &str) -> Regex {
 
 /// Whole secrets: every match masks its first group that took part (or the
 /// whole match when it has none).
-fn complete() -> &'static [Regex] {
-    static ALL: OnceLock<Vec<Regex>> = OnceLock::new();
-    ALL.get_or_init(|| {
-        let mut all: Vec<Regex> = TOKENS
-            .iter()
-            .map(|(prefix, body, least)| compiled(&format!(r"\b{prefix}[{body}]{{{least},}}")))
-            .collect();
-        all.extend([
+fn complete_patterns() -> Vec<String> {
+    let mut all: Vec<String> = TOKENS
+        .iter()
+        .map(|(prefix, body, least)| format!(r"\b{prefix}[{body}]{{{least},}}"))
+        .collect();
+    all.extend(
+        [
             // JWTs: three base64url parts, the first two JSON objects.
-            compiled(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-            compiled(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+            r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+            r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
             // The password of a URL; the user may be empty (`redis://:pw@h`).
-            compiled(r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@]*:([^@\s/]+)@"),
-            compiled(r"(?i)aws_secret_access_key\W{1,4}([A-Za-z0-9/+=]{40})"),
+            r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@]*:([^@\s/]+)@",
+            r"(?i)aws_secret_access_key\W{1,4}([A-Za-z0-9/+=]{40})",
             // `Authorization: Bearer …` as a header, in curl -v, in a trace.
-            compiled(
-                r"(?i)\bauthorization\s*[:=]\s*(?:(?:bearer|basic|token|bot|digest|negotiate)\s+)?([^\s'\x22,;]+)",
-            ),
-            compiled(r"(?i)\bbearer\s+([A-Za-z0-9._~+/-]{8,}=*)"),
+            r"(?i)\bauthorization\s*[:=]\s*(?:(?:bearer|basic|token|bot|digest|negotiate)\s+)?([^\s'\x22,;]+)",
+            r"(?i)\bbearer\s+([A-Za-z0-9._~+/-]{8,}=*)",
             // The body of a private key block, headers kept.
-            compiled(
-                r"(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(.*?)-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
-            ),
+            r"(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(.*?)-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
             // `.pgpass`: host:port:database:user:password; a host has a
             // letter, a dot or is `*`, so times and MAC addresses are not it.
-            compiled(
-                r"(?m-u)^[ \t]*[^:\s#]*[A-Za-z.*][^:\s]*:(?:[0-9]+|\*):[^:\s]+:[^:\s]+:(\S+?)[ \t]*\r?$",
-            ),
-        ]);
-        all
-    })
+            r"(?m-u)^[ \t]*[^:\s#]*[A-Za-z.*][^:\s]*:(?:[0-9]+|\*):[^:\s]+:[^:\s]+:(\S+?)[ \t]*\r?$",
+        ]
+        .map(String::from),
+    );
+    all
+}
+
+fn complete() -> &'static [Regex] {
+    static ALL: OnceLock<Vec<Regex>> = OnceLock::new();
+    ALL.get_or_init(|| complete_patterns().iter().map(|p| compiled(p)).collect())
 }
 
 /// Tokens in `text` by their format: `(where, the token)`.
@@ -155,7 +154,14 @@ fn trimmed(text: &[u8], range: Range<usize>) -> Range<usize> {
 /// `whole` says the text is complete: a private key block with no end line
 /// is then masked to the end.
 pub fn ranges(text: &[u8], whole: bool, out: &mut Vec<Range<usize>>) {
-    for re in complete() {
+    // Shapes that start with a fixed text are searched for fast; those that
+    // need a `:` or a `=` (fields, `.pgpass`) only where there is one.
+    let separated = text.iter().any(|&b| b == b':' || b == b'=');
+    let pgpass = complete().len() - 1;
+    for (i, re) in complete().iter().enumerate() {
+        if i == pgpass && !separated {
+            continue;
+        }
         for caps in re.captures_iter(text) {
             let m = caps
                 .iter()
@@ -170,7 +176,12 @@ pub fn ranges(text: &[u8], whole: bool, out: &mut Vec<Range<usize>>) {
             }
         }
     }
-    for re in [field(), json_field()] {
+    let fields: &[&Regex] = if separated {
+        &[field(), json_field()]
+    } else {
+        &[]
+    };
+    for re in fields {
         for caps in re.captures_iter(text) {
             let (Some(name), Some(value)) = (caps.get(1), caps.get(2)) else {
                 continue;
