@@ -125,3 +125,80 @@ fn the_guard_catches_destructive_commands_and_leaves_harmless_ones() {
         flagged.join("\n")
     );
 }
+
+/// The attacks the guard was rebuilt for: destructive commands split over
+/// lines (a `\` continuation, a flag on the next line, SQL over lines) run
+/// unattended with stand-ins for the tools on `PATH`. Each is refused; none
+/// of the stand-ins is called.
+#[test]
+fn commands_split_over_lines_are_refused_unattended() {
+    let attacks = [
+        "aws s3 rm s3://b \\\n  --recursive",
+        "kubectl \\\n  delete namespace prod",
+        "rm \\\n  --recursive /srv/data",
+        "git push origin main \\\n  --force",
+        "terraform \\\n  destroy -auto-approve",
+        "dd if=/dev/zero \\\n  of=/dev/sdb bs=1M",
+        "psql app <<'SQL'\nDROP\nTABLE users;\nSQL",
+        "helm \\\n  uninstall api",
+    ];
+    let sandbox = crate::common::Sandbox::new();
+    for tool in [
+        "aws",
+        "kubectl",
+        "rm",
+        "git",
+        "terraform",
+        "dd",
+        "psql",
+        "helm",
+    ] {
+        sandbox.write_script(
+            &format!("bin/{tool}"),
+            &format!("#!/bin/sh\nprintf '%s\\n' \"{tool} $*\" >> \"$FAKE_LOG\"\n"),
+        );
+    }
+    let mut runbook = String::from("# Teardown\n\n");
+    for attack in attacks {
+        runbook.push_str(&format!("```bash\n{attack}\n```\n\n"));
+    }
+    let path = format!(
+        "{}:{}",
+        sandbox.path("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let log = sandbox.path("calls.log");
+    let out = sandbox
+        .test()
+        .runbook(runbook)
+        .env("PATH", path)
+        .env("FAKE_LOG", &log)
+        .args([
+            "run",
+            "--yes",
+            "--keep-going",
+            "runbook.md",
+            "-o",
+            crate::common::OUT,
+        ])
+        .status(1)
+        .run();
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap_or_default(),
+        "",
+        "a destructive command ran"
+    );
+    let transcript = out.transcript();
+    for n in 1..=attacks.len() {
+        let needle = format!("<!--rs:out id=s{n} ");
+        let line = transcript
+            .lines()
+            .find(|l| l.contains(&needle))
+            .unwrap_or_else(|| panic!("no record of s{n}:\n{transcript}"));
+        assert!(
+            line.contains("how=refused"),
+            "{:?} not refused: {line}",
+            attacks[n - 1]
+        );
+    }
+}
