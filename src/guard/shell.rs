@@ -22,7 +22,12 @@ pub struct Cmd {
 /// of every `$(…)`, `` `…` `` and `<(…)` inside them.
 pub fn commands(script: &str) -> Vec<Cmd> {
     let mut out = Vec::new();
-    match parse(script) {
+    // The parser recurses once a level: text nested deeper than any real
+    // block is read by the lenient tokenizer, which does not.
+    let parsed = (nesting(script) <= MAX_NESTING)
+        .then(|| parse(script))
+        .flatten();
+    match parsed {
         Some(program) => {
             for list in &program.complete_commands {
                 walk_list(list, &mut out);
@@ -31,6 +36,30 @@ pub fn commands(script: &str) -> Vec<Cmd> {
         None => lenient(script, &mut out),
     }
     out
+}
+
+/// How deep a block may nest groups, substitutions and compound commands
+/// to be parsed as bash.
+const MAX_NESTING: usize = 64;
+
+/// How deep `script` nests, at most: `(`, `{` and the words that open a
+/// compound command, against what closes them (quotes not taken into
+/// account, so this may count too many, never too few).
+fn nesting(script: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for word in script.split(|c: char| c.is_whitespace() || c == ';') {
+        let opens = word.matches(['(', '{']).count()
+            + usize::from(matches!(
+                word,
+                "if" | "case" | "for" | "while" | "until" | "select"
+            ));
+        let closes =
+            word.matches([')', '}']).count() + usize::from(matches!(word, "fi" | "esac" | "done"));
+        depth += opens;
+        deepest = deepest.max(depth);
+        depth = depth.saturating_sub(closes);
+    }
+    deepest
 }
 
 fn options() -> brush_parser::ParserOptions {
@@ -535,6 +564,29 @@ mod tests {
         assert_eq!(c[2].stdin.as_deref(), Some("FLUSHALL"));
         let c = commands("dd if=img of=/dev/sdb; cat /dev/zero > /dev/sdc");
         assert_eq!(c[1].writes, ["/dev/sdc"]);
+    }
+
+    #[test]
+    fn text_nested_too_deep_to_parse_is_read_leniently() {
+        for script in [
+            format!("{}rm -rf /x; {}", "{ ".repeat(5000), "} ".repeat(5000)),
+            format!(
+                "{}rm -rf /x; {}",
+                "if true; then ".repeat(5000),
+                "fi; ".repeat(5000)
+            ),
+            format!("echo {}rm -rf /x{}", "$(".repeat(5000), ")".repeat(5000)),
+            format!("{}rm -rf /x{}", "(".repeat(5000), ")".repeat(5000)),
+        ] {
+            let found = commands(&script);
+            assert!(
+                found
+                    .iter()
+                    .any(|c| c.words.first().is_some_and(|w| w == "rm")),
+                "{:?}",
+                &script[..40]
+            );
+        }
     }
 
     #[test]
