@@ -615,7 +615,17 @@ fn items_joined_by_or_are_chosen_between_and_plan_shows_the_groups() {
     let out = out
         .then()
         .env("PATH", &path)
-        .args(["run", "--yes", "--choose", "Scale them", RUNBOOK, "-o", OUT])
+        // Scaling to zero is destructive: this run is allowed to.
+        .args([
+            "run",
+            "--yes",
+            "--allow-destructive",
+            "--choose",
+            "Scale them",
+            RUNBOOK,
+            "-o",
+            OUT,
+        ])
         .run();
     assert_eq!(
         calls(&out),

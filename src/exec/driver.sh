@@ -3,12 +3,21 @@
 # stays for the next one. $1 is the private state directory, $2 the run's nonce.
 # Every command here goes through `builtin`, so a runbook's own `printf` or `cd`
 # function cannot hijack the driver.
+#
+# Tracing: a block's own `set -x` must never trace the driver, which handles the
+# state directory, the status nonce and secret values. The driver turns it off
+# as soon as a block ends, and its hook runs inside `{ ...; } 2>/dev/null` with
+# it off; a block that leaves it on gets it back at the first command of the
+# next block, so tracing still carries over from block to block as it would in
+# one terminal. (`set -v` echoes what bash reads: the blocks, and the text of
+# the driver's traps when they run, never a value.)
 builtin shopt -s expand_aliases
 # A hangup is runsheet's to handle (it stops the block and saves): the
 # session survives it, and what a block runs still gets the default action.
 builtin trap 'builtin :' HUP
 __rs_dir=$1
 __rs_nonce=$2
+__rs_pending=
 builtin set --
 exec 5>&1
 __rs_snapshot() {
@@ -27,45 +36,71 @@ __rs_snapshot() {
     builtin printf '\036end\n'
   } >| "$1" 2>/dev/null
 }
-# Before each command of a block that names secret variables: a value one of
-# them took since is added to `seen` (each ends in a NUL, which no value holds),
-# so runsheet masks it in what the block prints next, in the same block.
-__rs_watch() {
-  builtin local __rs_n
+# The DEBUG trap of a block that needs one, before each of its commands: turns
+# tracing back on at the block's first command when the block before left it
+# on, and, for a block that names secret variables, adds a value one of them
+# took since to `seen` (each ends in a NUL, which no value holds), so runsheet
+# masks it in what the block prints next. Runs untraced: it reads the values.
+__rs_hook() {
+  builtin local __rs_f=$- __rs_n
+  builtin set +x
+  if [[ -n $__rs_skip ]]; then
+    # This run is for the driver's own `source`, not yet the block.
+    __rs_skip=
+  elif [[ -n $__rs_pending ]]; then
+    __rs_f+=$__rs_pending
+    __rs_pending=
+  fi
   for __rs_n in "${__rs_names[@]}"; do
     if [[ -v $__rs_n && ${__rs_seen[$__rs_n]-} != "${!__rs_n}" ]]; then
       __rs_seen[$__rs_n]=${!__rs_n}
       builtin printf '%s\0' "${!__rs_n}" >>"$__rs_dir/seen" || builtin :
     fi
   done
+  [[ $__rs_f == *x* ]] && builtin set -x
   builtin return 0
 }
 [[ -s $__rs_dir/base ]] || __rs_snapshot "$__rs_dir/base"
 while builtin read -r -u 3 __rs_path; do
   builtin set -o errtrace -o pipefail
-  builtin trap '__rs_rc=$?; builtin set +eu; builtin return $__rs_rc 2>/dev/null' ERR
-  builtin trap 'builtin return 130 2>/dev/null' INT
-  __rs_watching=
-  if [[ -s $__rs_path.watch ]]; then
-    builtin mapfile -t __rs_names <"$__rs_path.watch"
+  builtin trap '{ __rs_rc=$?; builtin set +eu; } 2>/dev/null; { builtin return $__rs_rc; } 2>/dev/null' ERR
+  builtin trap '{ builtin return 130; } 2>/dev/null' INT
+  __rs_names=()
+  __rs_hooked=
+  [[ -s $__rs_path.watch ]] && builtin mapfile -t __rs_names <"$__rs_path.watch"
+  if [[ ${#__rs_names[@]} -gt 0 || -n $__rs_pending ]]; then
     builtin declare -gA __rs_seen
+    __rs_seen=()
     __rs_debug=$(builtin trap -p DEBUG)
     # `source` keeps a DEBUG trap only under functrace; it is put back after.
-    [[ $- == *T* ]] && __rs_watching=T || __rs_watching=1
+    [[ $- == *T* ]] && __rs_hooked=T || __rs_hooked=1
     builtin set -T
-    builtin trap __rs_watch DEBUG
+    __rs_skip=1
+    builtin trap '{ __rs_hook; } 2>/dev/null' DEBUG
   fi
   builtin source "$__rs_path" 3<&- 5>&-
-  __rs_rc=$?
-  if [[ -n $__rs_watching ]]; then
+  { __rs_rc=$? __rs_now=$-; builtin set +x; } 2>/dev/null
+  if [[ -n $__rs_hooked ]]; then
     builtin trap - DEBUG
-    [[ $__rs_watching == T ]] || builtin set +T
+    [[ $__rs_hooked == T ]] || builtin set +T
     builtin eval "$__rs_debug"
-    builtin unset __rs_names __rs_seen __rs_debug
+    builtin unset __rs_seen __rs_debug
+  fi
+  builtin unset __rs_names
+  # A block that never reached its first command changed nothing: what was
+  # pending stays so.
+  if [[ -z $__rs_pending && $__rs_now == *x* ]]; then
+    __rs_pending=x
   fi
   builtin trap - ERR
   builtin trap '' INT
   builtin set +eu +o errtrace
-  __rs_snapshot "$__rs_dir/state.new" && __rs_saved=1 || __rs_saved=0
+  # The snapshot keeps the block's options, tracing included (for a resume),
+  # and is taken with its own trace thrown away.
+  {
+    [[ $__rs_pending == *x* ]] && builtin set -x
+    __rs_snapshot "$__rs_dir/state.new" && __rs_saved=1 || __rs_saved=0
+    builtin set +x
+  } 2>/dev/null
   builtin printf '\036RS%s:%s:%s\036' "$__rs_nonce" "$__rs_rc" "$__rs_saved" >&5
 done

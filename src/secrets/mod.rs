@@ -1,9 +1,15 @@
 //! Secrets: what counts as one, learning their values as a run goes, and
 //! redacting them from everything runsheet writes or prints.
 
+mod shapes;
+mod stream;
+
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use regex::Regex;
+
+pub use stream::Redactor;
 
 /// Replaces a secret wherever runsheet writes or prints it.
 pub const MASK: &str = "•••";
@@ -14,10 +20,13 @@ const MIN_LEN: usize = 6;
 /// The secrets of one run.
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
-    /// Known values, longest first so a longer secret is masked whole.
+    /// Known values, longest first so a longer secret is masked whole; a
+    /// value of several lines also as a terminal shows it (`\r\n`).
     values: Vec<String>,
     /// Extra variable names (`--secret NAME`), upper-cased.
     names: Vec<String>,
+    /// All the values in one pattern, made when first needed.
+    known: OnceLock<Option<regex::bytes::Regex>>,
 }
 
 /// Whether a variable or placeholder name reads like a credential:
@@ -55,6 +64,7 @@ impl Secrets {
         Secrets {
             values: Vec::new(),
             names: names.iter().map(|n| n.to_ascii_uppercase()).collect(),
+            known: OnceLock::new(),
         }
     }
 
@@ -68,10 +78,21 @@ impl Secrets {
     /// Remembers a secret value (too-short values are ignored).
     pub fn add(&mut self, value: &str) {
         let value = value.trim_end_matches(['\n', '\r']);
-        if value.chars().count() >= MIN_LEN && !self.values.iter().any(|v| v == value) {
-            self.values.push(value.to_string());
-            self.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        if value.chars().count() < MIN_LEN || self.values.iter().any(|v| v == value) {
+            return;
         }
+        self.values.push(value.to_string());
+        // A terminal shows a line break as `\r\n` (and a value may have
+        // come with them): both forms are the secret.
+        let crlf = value.replace("\r\n", "\n").replace('\n', "\r\n");
+        let lf = value.replace("\r\n", "\n");
+        for form in [crlf, lf] {
+            if form != value && !self.values.contains(&form) {
+                self.values.push(form);
+            }
+        }
+        self.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        self.known = OnceLock::new();
     }
 
     /// Learns the values of secret-named variables from `(name, value)` pairs.
@@ -99,20 +120,46 @@ impl Secrets {
         names
     }
 
-    /// The longest known value, in bytes.
-    pub fn longest(&self) -> usize {
-        self.values.first().map_or(0, String::len)
+    /// `text` with known values and secrets known by their shape masked:
+    /// tokens, URL passwords, credential headers, private key blocks,
+    /// `.pgpass` lines, secret-named fields (`password: …`, `API_KEY=…`).
+    pub fn redact(&self, text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut masks = Vec::new();
+        self.mask_ranges(bytes, true, &mut masks);
+        if masks.is_empty() {
+            return text.to_string();
+        }
+        let out = stream::masked(bytes, 0..bytes.len(), masks);
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// `text` with known values, well-known token shapes and URL passwords masked.
-    pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for v in &self.values {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), MASK);
-            }
+    /// Adds where `text` holds a known value or a secret by its shape to
+    /// `out`; `whole` says no more of the text is coming.
+    fn mask_ranges(&self, text: &[u8], whole: bool, out: &mut Vec<Range<usize>>) {
+        if let Some(known) = self.known() {
+            out.extend(known.find_iter(text).map(|m| m.range()));
         }
-        redact_shapes(&out)
+        shapes::ranges(text, whole, out);
+    }
+
+    /// The known values as one pattern, longest first.
+    fn known(&self) -> Option<&regex::bytes::Regex> {
+        self.known
+            .get_or_init(|| {
+                if self.values.is_empty() {
+                    return None;
+                }
+                let alternatives: Vec<String> =
+                    self.values.iter().map(|v| regex::escape(v)).collect();
+                regex::bytes::RegexBuilder::new(&alternatives.join("|"))
+                    .unicode(false)
+                    .size_limit(64 << 20)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
     }
 }
 
@@ -134,45 +181,6 @@ fn glob(pattern: &str, text: &str) -> bool {
         }
     }
     true
-}
-
-fn shapes() -> &'static Regex {
-    static SHAPES: OnceLock<Regex> = OnceLock::new();
-    SHAPES.get_or_init(|| {
-        Regex::new(concat!(
-            r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
-            r"|\bgh[pousr]_[A-Za-z0-9]{30,}",
-            r"|\bgithub_pat_[A-Za-z0-9_]{22,}",
-            r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-            r"|\bxox[abprs]-[A-Za-z0-9-]{10,}",
-            r"|\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}",
-            r"|\bglpat-[A-Za-z0-9_-]{20,}",
-        ))
-        .expect("a valid pattern")
-    })
-}
-
-fn url_password() -> &'static Regex {
-    static URL: OnceLock<Regex> = OnceLock::new();
-    URL.get_or_init(|| {
-        Regex::new(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:)([^@\s/]+)@").expect("a valid pattern")
-    })
-}
-
-fn aws_secret() -> &'static Regex {
-    static AWS: OnceLock<Regex> = OnceLock::new();
-    AWS.get_or_init(|| {
-        Regex::new(r"(?i)(aws_secret_access_key\W{1,4})([A-Za-z0-9/+=]{40})")
-            .expect("a valid pattern")
-    })
-}
-
-fn redact_shapes(text: &str) -> String {
-    let out = shapes().replace_all(text, MASK);
-    let out = url_password().replace_all(&out, format!("${{1}}{MASK}@"));
-    aws_secret()
-        .replace_all(&out, format!("${{1}}{MASK}"))
-        .into_owned()
 }
 
 /// Where a runbook writes a secret literally, which no transcript of it can
@@ -203,92 +211,20 @@ pub fn literal_secrets(text: &str) -> Vec<(usize, String)> {
             found.push((caps.get(0).map_or(0, |m| m.start()), format!("{name}=…")));
         }
     }
-    for m in shapes().find_iter(text).filter(|m| !example(m.as_str())) {
-        found.push((
-            m.start(),
-            format!(
-                "a token that looks like `{}…`",
-                &m.as_str()[..4.min(m.len())]
-            ),
-        ));
+    for (at, token) in shapes::tokens(text).filter(|(_, t)| !example(t)) {
+        let head: String = token.chars().take(4).collect();
+        found.push((at, format!("a token that looks like `{head}…`")));
     }
-    for caps in url_password().captures_iter(text) {
-        let password = &caps[2];
+    for (at, password) in shapes::url_passwords(text) {
         if !password.starts_with(['$', '<', '{'])
             && !password.eq_ignore_ascii_case("password")
             && !example(password)
         {
-            found.push((
-                caps.get(0).map_or(0, |m| m.start()),
-                "a password inside a URL".into(),
-            ));
+            found.push((at, "a password inside a URL".into()));
         }
     }
     found.sort_by_key(|f| f.0);
     found
-}
-
-/// Redacts a stream as it comes: masks what it can now, and holds back only a
-/// tail that could be the start of a known secret, so a secret split across
-/// two reads is still masked.
-pub struct Redactor {
-    secrets: Secrets,
-    held: Vec<u8>,
-}
-
-impl Redactor {
-    /// A redactor for one block's output, knowing the run's secrets so far.
-    pub fn new(secrets: &Secrets) -> Redactor {
-        Redactor {
-            secrets: secrets.clone(),
-            held: Vec::new(),
-        }
-    }
-
-    /// A secret value learnt while the block runs: masked from now on.
-    pub fn add(&mut self, value: &str) {
-        self.secrets.add(value);
-    }
-
-    /// Takes more output; returns what may be shown now.
-    pub fn push(&mut self, bytes: &[u8]) -> Vec<u8> {
-        self.held.extend_from_slice(bytes);
-        if self.secrets.values.is_empty() {
-            return self.flush_to(self.held.len());
-        }
-        // Hold back a tail that could start a known secret.
-        let held = &self.held;
-        let keep = self
-            .secrets
-            .values
-            .iter()
-            .flat_map(|v| {
-                (1..v.len().min(held.len() + 1))
-                    .filter(move |&n| held.ends_with(&v.as_bytes()[..n]))
-            })
-            .max()
-            .unwrap_or(0);
-        let upto = self.held.len() - keep;
-        self.flush_to(upto)
-    }
-
-    /// Whatever is still held back, at the end of the block.
-    pub fn finish(&mut self) -> Vec<u8> {
-        self.flush_to(self.held.len())
-    }
-
-    fn flush_to(&mut self, upto: usize) -> Vec<u8> {
-        // Never cut a UTF-8 character in two.
-        let mut upto = upto;
-        while upto > 0 && upto < self.held.len() && (self.held[upto] & 0xC0) == 0x80 {
-            upto -= 1;
-        }
-        let out: Vec<u8> = self.held.drain(..upto).collect();
-        match std::str::from_utf8(&out) {
-            Ok(text) => self.secrets.redact(text).into_bytes(),
-            Err(_) => out,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -356,29 +292,6 @@ mod tests {
             "API_TOKEN=$(vault read x)\necho \"$API_TOKEN $DSN $HOME\"\nread -rs DB_PASSWORD\n";
         assert_eq!(s.names_in(script), ["API_TOKEN", "DSN", "DB_PASSWORD"]);
         assert!(s.names_in("echo hello; ls -la").is_empty());
-    }
-
-    #[test]
-    fn a_value_learnt_mid_stream_is_masked_from_then_on() {
-        let mut r = Redactor::new(&Secrets::new(&[]));
-        let mut shown = r.push(b"before ");
-        r.add("freshly-set-token");
-        shown.extend(r.push(b"freshly-set-token after\n"));
-        shown.extend(r.finish());
-        assert_eq!(String::from_utf8(shown).unwrap(), "before ••• after\n");
-    }
-
-    #[test]
-    fn a_secret_split_across_reads_is_still_masked() {
-        let mut s = Secrets::new(&[]);
-        s.add("topsecretvalue");
-        let mut r = Redactor::new(&s);
-        let mut shown = Vec::new();
-        for chunk in ["token is tops", "ecret", "value; done\n"] {
-            shown.extend(r.push(chunk.as_bytes()));
-        }
-        shown.extend(r.finish());
-        assert_eq!(String::from_utf8(shown).unwrap(), "token is •••; done\n");
     }
 
     #[test]
