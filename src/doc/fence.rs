@@ -1,13 +1,12 @@
 //! Fenced blocks: where each sits (its container's prefix, whether it is
-//! closed, where output goes under it), the command a runnable one becomes,
-//! and the `[ ] item` tasks a plain-text one holds.
+//! closed, where output goes under it), and the command a runnable one
+//! becomes (`form` reads the steps a shown one holds).
 
-use std::ops::Range;
 
 use super::attrs::parse_info;
 use super::hints::comment_hint;
-use super::model::{Command, Fence, Path, Runbook, Step, StepKind, Task};
-use super::tidy::tidy;
+use super::form;
+use super::model::{Command, Fence, Path, Runbook, Step, StepKind};
 use crate::diagnostic::Severity;
 use crate::exec::runner::{self, Language, Runners};
 use crate::source::Source;
@@ -117,35 +116,47 @@ pub(super) fn close(
     };
     let runner = match runner::resolve(&lang, attrs.runner.as_deref(), runners) {
         Language::Run(runner) => runner,
-        Language::Shown => {
-            if runner::is_plain_text(&lang) {
+        shown => {
+            if shown == Language::NoRunner {
+                book.diagnostics.push(source.diagnostic(
+                    Severity::Warning,
+                    open.start + marker_len,
+                    format!(
+                        "runsheet has no runner for `{lang}` blocks; this one is shown, not run"
+                    ),
+                    Some(format!(
+                        "set one in runsheet.toml ([runners] {lang} = \"...\"), or with {{runner=...}} on the fence"
+                    )),
+                ));
+            }
+            // A fence of four or more marks wraps an example of Markdown;
+            // `markdown` and diffs show it: their boxes are not steps.
+            let example = marker_len > 3 || matches!(lang.as_str(), "markdown" | "md" | "diff" | "patch");
+            if !example {
                 let body_start = text[open.start..]
                     .find('\n')
                     .map_or(end, |i| open.start + i + 1);
                 let body_end = if fence.closed { last_line_start } else { end };
-                checkboxes(
-                    source,
-                    book,
-                    path,
-                    parent,
-                    body_start..body_end.max(body_start),
-                    &fence,
-                );
+                let body = body_start..body_end.max(body_start);
+                let form = runner::is_plain_text(&lang);
+                form::steps(source, book, path, parent, body, &fence, form);
             }
             return None;
         }
-        Language::NoRunner => {
-            book.diagnostics.push(source.diagnostic(
-                Severity::Warning,
-                open.start + marker_len,
-                format!("runsheet has no runner for `{lang}` blocks; this one is shown, not run"),
-                Some(format!(
-                    "set one in runsheet.toml ([runners] {lang} = \"...\"), or with {{runner=...}} on the fence"
-                )),
-            ));
-            return None;
-        }
     };
+    if (lang == "console" || lang == "shell-session")
+        && !open.code.lines().any(|l| l.trim_start().starts_with("$ "))
+    {
+        book.diagnostics.push(source.diagnostic(
+            Severity::Warning,
+            open.start + marker_len,
+            format!("this `{lang}` block has no `$ ` lines, so all of it runs as a script"),
+            Some(format!(
+                "put `$ ` before each command and leave the output it shows without one, \
+                 or mark the block `text` if it is only output"
+            )),
+        ));
+    }
     if !fence.closed {
         book.diagnostics.push(source.diagnostic(
             Severity::Warning,
@@ -182,73 +193,6 @@ pub(super) fn close(
     Some(book.push(step, parent))
 }
 
-/// `[ ] item`, `- [ ] item`, `### [ ] Heading` lines inside a plain fence: tasks.
-fn checkboxes(
-    source: &Source,
-    book: &mut Runbook,
-    path: &Path,
-    parent: Option<usize>,
-    body: Range<usize>,
-    fence: &Fence,
-) {
-    let mut at = body.start;
-    for line in source.text[body.clone()].split_inclusive('\n') {
-        let line_start = at;
-        at += line.len();
-        let Some(rest) = without_container(line.trim_end_matches(['\n', '\r']), &fence.prefix)
-        else {
-            continue;
-        };
-        let content = rest.trim_start_matches([' ', '\t']);
-        let content = content.trim_start_matches('#').trim_start_matches(' ');
-        let content = strip_list_marker(content);
-        let checked = if content.starts_with("[ ]") {
-            false
-        } else if content.starts_with("[x]") || content.starts_with("[X]") {
-            true
-        } else {
-            continue;
-        };
-        let after = &content[3..];
-        if !(after.is_empty() || after.starts_with([' ', '\t'])) {
-            continue;
-        }
-        let line_text = line.trim_end_matches(['\n', '\r']);
-        let box_at = line_start + (line_text.len() - content.len());
-        let task = StepKind::Task(Task {
-            checked,
-            marker: box_at..box_at + 3,
-            in_fence: Some(Box::new(fence.clone())),
-        });
-        let step = Step::new(
-            task,
-            box_at..box_at + 3,
-            source.line_of(box_at),
-            path.clone(),
-            tidy(after),
-        );
-        book.push(step, parent);
-    }
-}
-
-fn strip_list_marker(text: &str) -> &str {
-    if let Some(rest) = text
-        .strip_prefix(['-', '*', '+'])
-        .filter(|r| r.starts_with(' '))
-    {
-        return rest.trim_start_matches(' ');
-    }
-    let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    if digits > 0
-        && let Some(rest) = text[digits..]
-            .strip_prefix(['.', ')'])
-            .filter(|r| r.starts_with(' '))
-    {
-        return rest.trim_start_matches(' ');
-    }
-    text
-}
-
 /// What starts each continuation line of a block whose first line begins
 /// with `opener` (`> - `, `1. `, tabs): quote markers kept, list markers
 /// turned to spaces, and a space after a `>` that had none (`>*`), since a
@@ -275,7 +219,7 @@ fn continuation_prefix(opener: &str) -> String {
 
 /// `line` with the container prefix of its block taken off: each `>` of the
 /// prefix must be there (spaces around it are optional); `None` if one is missing.
-fn without_container<'l>(line: &'l str, prefix: &str) -> Option<&'l str> {
+pub(super) fn without_container<'l>(line: &'l str, prefix: &str) -> Option<&'l str> {
     let mut rest = line;
     for c in prefix.chars() {
         match c {
