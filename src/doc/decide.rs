@@ -97,6 +97,7 @@ const BAD_THINGS: &[&str] = &[
     "violation",
     "vulnerabilit",
     "alert",
+    "leak",
 ];
 const HAPPENED: &[&str] = &[
     "required",
@@ -146,8 +147,14 @@ fn matches_word(option: &str, word: &str) -> bool {
 
 /// Whether a choice labelled `label` asks whether something bad happened.
 fn asks_about_trouble(label: &str) -> bool {
-    let label = label.to_lowercase();
-    BAD_THINGS.iter().any(|b| label.contains(b)) && HAPPENED.iter().any(|h| label.contains(h))
+    let label = format!(" {}", label.to_lowercase());
+    // `No memory leaks detected`: asked the other way round, `Yes` is good.
+    let negated = [" no ", " without ", " zero ", " not "]
+        .iter()
+        .any(|n| label.contains(n));
+    !negated
+        && BAD_THINGS.iter().any(|b| label.contains(b))
+        && HAPPENED.iter().any(|h| label.contains(h))
 }
 
 /// Indices of the options of a choice labelled `label` that fail, with
@@ -266,6 +273,8 @@ mod tests {
         assert_eq!(fails("Any errors in the logs?", &["Yes", "No"]), ["Yes"]);
         assert_eq!(fails("Rollback tested in staging:", &["Yes", "No"]), ["No"]);
         assert_eq!(fails("Rollback plan reviewed", &["yes", "no"]), ["no"]);
+        assert_eq!(fails("Memory leaks detected", &["Yes", "No"]), ["Yes"]);
+        assert_eq!(fails("No memory leaks detected", &["Yes", "No"]), ["No"]);
     }
 
     #[test]

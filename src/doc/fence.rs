@@ -91,6 +91,7 @@ pub(super) fn close(
     parent: Option<usize>,
     open: OpenFence,
     end: usize,
+    context: &str,
 ) -> Option<usize> {
     let text = &source.text;
     let Geometry {
@@ -139,7 +140,8 @@ pub(super) fn close(
                 let body_end = if fence.closed { last_line_start } else { end };
                 let body = body_start..body_end.max(body_start);
                 let form = runner::is_plain_text(&lang);
-                form::steps(source, book, path, parent, body, &fence, form);
+                let what = form::Form { fence: &fence, plain: form, context };
+                form::steps(source, book, path, parent, body, &what);
             }
             return None;
         }

@@ -12,17 +12,27 @@ use super::tidy::tidy;
 use super::walk::labels::own_labels;
 use crate::source::Source;
 
-/// The tasks (and, in a plain fence, when `form`, the fields) of the fence
-/// body `body`, added under `parent` in the order they come.
+/// A shown fence whose steps are read.
+pub(super) struct Form<'a> {
+    pub fence: &'a Fence,
+    /// Plain text, used as a form: it has fields too.
+    pub plain: bool,
+    /// The text of the block before the fence (`**Reason for change**:`):
+    /// what a field with no words of its own is for.
+    pub context: &'a str,
+}
+
+/// The tasks (and, in a plain fence, the fields) of the fence body `body`,
+/// added under `parent` in the order they come.
 pub(super) fn steps(
     source: &Source,
     book: &mut Runbook,
     path: &Path,
     parent: Option<usize>,
     body: Range<usize>,
-    fence: &Fence,
-    form: bool,
+    form: &Form,
 ) {
+    let fence = form.fence;
     let mut at = body.start;
     for line in source.text[body.clone()].split_inclusive('\n') {
         let line_start = at;
@@ -49,9 +59,10 @@ pub(super) fn steps(
             );
             book.push(step, parent);
         }
-        if form {
+        if form.plain {
             let skip = task.map_or(0, |(offset, len, _, _)| offset + len);
-            line_fields(source, book, path, parent, content_at, rest, skip, fence);
+            let line = Line { at: content_at, text: rest, skip };
+            line_fields(source, book, path, parent, &line, form);
         }
     }
 }
@@ -81,23 +92,28 @@ fn checkbox(line: &str) -> Option<(usize, usize, bool, &str)> {
     Some((line.len() - content.len(), len, checked, after))
 }
 
-/// Blanks and ballots in one line of a plain fence (`rest`, at `at` in the
-/// source), past its first `skip` bytes. Capitals in brackets count only
-/// after a label (`Commit: [SHA]`): alone they are more often a log's
-/// `[INFO]` than a field.
-#[allow(clippy::too_many_arguments)]
+/// One line of a fence: where its content starts in the source, the
+/// content, and how much of it a box at its start took.
+struct Line<'a> {
+    at: usize,
+    text: &'a str,
+    skip: usize,
+}
+
+/// Blanks and ballots in one line of a plain fence. Capitals in brackets
+/// count only after a label (`Commit: [SHA]`): alone they are more often a
+/// log's `[INFO]` than a field.
 fn line_fields(
     source: &Source,
     book: &mut Runbook,
     path: &Path,
     parent: Option<usize>,
-    at: usize,
-    rest: &str,
-    skip: usize,
-    fence: &Fence,
+    line: &Line,
+    form: &Form,
 ) {
-    let text = &rest[skip..];
-    let base = at + skip;
+    let text = &line.text[line.skip..];
+    let base = line.at + line.skip;
+    let fence = form.fence;
     let mut found: Vec<(Range<usize>, FieldForm, Vec<String>)> = fields::blanks(text)
         .into_iter()
         .filter(|b| {
@@ -121,10 +137,15 @@ fn line_fields(
     found.sort_by_key(|f| f.0.start);
     let spans: Vec<Range<usize>> = found.iter().map(|f| f.0.clone()).collect();
     let labels = own_labels(text, &spans);
-    for ((span, form, options), label) in found.into_iter().zip(labels) {
+    for ((span, written, options), label) in found.into_iter().zip(labels) {
         let span = base + span.start..base + span.end;
+        let label = if label.chars().any(char::is_alphabetic) || form.context.is_empty() {
+            label
+        } else {
+            format!("{} {label}", form.context)
+        };
         let choice = !options.is_empty();
-        let mut field = Field::new(span.clone(), form, options);
+        let mut field = Field::new(span.clone(), written, options);
         field.in_fence = Some(Box::new(fence.clone()));
         let kind = if choice {
             StepKind::Choice(field)

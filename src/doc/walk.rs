@@ -77,6 +77,8 @@ pub(super) struct Walker<'s> {
     sections: Headings,
     /// Tasks nest deeper than `MAX_DEPTH` (said once).
     too_deep: bool,
+    /// The text of the last block read: what a form in a fence after it is for.
+    last_label: String,
 }
 
 impl<'s> Walker<'s> {
@@ -111,6 +113,7 @@ impl<'s> Walker<'s> {
             in_indented_code: false,
             sections: Headings::default(),
             too_deep: false,
+            last_label: String::new(),
         }
     }
 
@@ -526,6 +529,7 @@ impl Walker<'_> {
             parent,
             open,
             end,
+            &self.last_label,
         ) else {
             return;
         };
@@ -552,10 +556,12 @@ impl Walker<'_> {
     }
 }
 
+/// The path of headings; each is kept to a few words, since every step
+/// under it carries the path (`plan --format json` prints it for each).
 fn heading_path(headings: &[(usize, String)]) -> Path {
     headings
         .iter()
-        .map(|(_, t)| t.clone())
+        .map(|(_, t)| labels::cap(t, ""))
         .collect::<Vec<_>>()
         .into()
 }

@@ -8,7 +8,7 @@ use dialoguer::Input;
 use dialoguer::theme::SimpleTheme;
 
 use super::{
-    CommandChoice, FailureChoice, Operator, Prompting, Setback, TaskChoice, View, progress,
+    AnswerChoice, CommandChoice, FailureChoice, Operator, Prompting, Setback, TaskChoice, View, progress,
 };
 use crate::error::{Error, Result};
 
@@ -157,6 +157,17 @@ impl Operator for Terminal {
             3 => FailureChoice::Abort,
             n => FailureChoice::Contingency(n - options.len()),
         })
+    }
+
+    fn answer_failed(&mut self, _view: &View, reason: &str) -> Result<AnswerChoice> {
+        let _prompt = Prompting::start();
+        Ok(
+            match self.ask(reason, &["continue", "go back", "abort"])? {
+                0 => AnswerChoice::Continue,
+                1 => AnswerChoice::Back,
+                _ => AnswerChoice::Abort,
+            },
+        )
     }
 
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {

@@ -11,8 +11,8 @@ use crate::doc::markdown::{Event, Tag};
 use crate::doc::model::{Field, FieldForm, StepKind, Task};
 use crate::doc::tidy::tidy;
 
-/// How many lines of a list are looked at to tell whether it is a form.
-const FORM_LINES: usize = 200;
+/// How much of a list is looked at to tell whether it is a form.
+const FORM_BYTES: usize = 8 << 10;
 
 /// A list item being read, and the task it is if it has a checkbox.
 pub(super) struct OpenItem {
@@ -62,10 +62,15 @@ impl OpenItem {
 /// Whether the lines of a list (its source, `text`) make a form: two or
 /// more at its own indentation are a label and nothing after it (`- Ticket:`).
 fn is_form(text: &str) -> bool {
+    let mut end = text.len().min(FORM_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let text = &text[..end];
     let indent = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
     let first = indent(text);
     let mut count = 0;
-    for line in text.lines().take(FORM_LINES) {
+    for line in text.lines() {
         if indent(line) != first {
             continue;
         }

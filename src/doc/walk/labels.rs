@@ -10,18 +10,53 @@ use crate::doc::tidy::tidy;
 /// asked with the words nearest to it.
 const MOST: usize = 160;
 
-/// Where a gap between two fields on one line splits: what is before goes
-/// with the field before, the rest (`Operator:`) labels the field after. A
-/// label is the words before a colon, back to the last mark that ends a
-/// clause; without a colon, the whole gap goes with the field after.
-fn split(gap: &str) -> usize {
+/// Where a gap between two fields on one line splits: where the label of
+/// the field before ends, and where the label of the field after begins. A
+/// label is the words before a colon (`Operator:`), back to the last mark
+/// that ends a clause, which belongs to neither; without a colon, the whole
+/// gap goes with the field after (`from ____ to ____`).
+fn split(gap: &str) -> (usize, usize) {
     let Some(colon) = gap.rfind([':', '：']) else {
-        return 0;
+        return (0, 0);
     };
     let head = &gap[..colon];
-    head.rfind(['|', ';', ',', '(', ')', '·', '.', '!', '?', '—', '–'])
-        .map_or(0, |i| i + head[i..].chars().next().map_or(1, char::len_utf8))
-        .max(head.rfind("  ").map_or(0, |i| i + 2))
+    let mark = head
+        .rfind(['|', ';', ',', '(', ')', '·', '.', '!', '?', '—', '–'])
+        .map(|i| (i, i + head[i..].chars().next().map_or(1, char::len_utf8)));
+    let gap_mark = ["  ", " / ", " - ", " – "]
+        .iter()
+        .filter_map(|sep| head.rfind(sep).map(|i| (i, i + sep.len())))
+        .max();
+    match (mark, gap_mark) {
+        (Some(m), Some(g)) => {
+            if g.0 > m.0 {
+                g
+            } else {
+                m
+            }
+        }
+        (Some(m), None) => m,
+        (None, Some(g)) => g,
+        (None, None) => (0, 0),
+    }
+}
+
+/// `label` without what a split left hanging at its ends: separators, an
+/// opening bracket at the end, a closing one with no opening one before it.
+fn trim(label: &str) -> &str {
+    let mut label = label.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '|' | '·' | ',' | ';')
+    });
+    loop {
+        let before = label.len();
+        label = label.trim_end_matches(['(', '[', ' ']).trim_start_matches([')', ']', ' ']);
+        if label.ends_with(')') && !label.contains('(') {
+            label = &label[..label.len() - 1];
+        }
+        if label.len() == before {
+            return label;
+        }
+    }
 }
 
 /// The label of each field in `text` (a block's text, lines split by
@@ -41,19 +76,17 @@ pub(in crate::doc) fn own_labels(text: &str, fields: &[Range<usize>]) -> Vec<Str
         let (line_start, line_end) = line(field.start);
         let start = match k.checked_sub(1).map(|p| &fields[p]) {
             Some(prev) if prev.end >= line_start && prev.end <= field.start => {
-                prev.end + split(&text[prev.end..field.start])
+                prev.end + split(&text[prev.end..field.start]).1
             }
             _ => line_start,
         };
         let end = match fields.get(k + 1) {
             Some(next) if next.start <= line_end && next.start >= field.end => {
-                field.end + split(&text[field.end..next.start])
+                field.end + split(&text[field.end..next.start]).0
             }
             _ => line_end.max(field.end),
         };
-        let mut label = tidy(text[start..end].trim_matches(|c: char| {
-            c.is_whitespace() || matches!(c, '|' | '·' | ',' | ';')
-        }));
+        let mut label = tidy(trim(&text[start..end]));
         // A field with no words of its own on its line (a blank line to
         // write on): the line above says what it is for.
         let own = text[start..field.start]
@@ -136,6 +169,10 @@ mod tests {
             ["Started at [START TIME] by the on-call."]
         );
         assert_eq!(labels("from ____ to ____", &["____", "____"]), ["from ____", "to ____"]);
+        assert_eq!(
+            labels("QA Lead: ____ (Date: __/__/____)", &["____", "__/__/____"]),
+            ["QA Lead: ____", "Date: __/__/____"]
+        );
         assert_eq!(
             labels("Owner: ____\nReviewer: ____", &["____", "____"]),
             ["Owner: ____", "Reviewer: ____"]

@@ -117,6 +117,7 @@ impl Walker<'_> {
             .map(|(_, s)| label.position(s.start)..label.position(s.end))
             .collect();
         if label.cells.is_empty() {
+            self.last_label = cap(&tidy(&label.text), "");
             let own = own_labels(&label.text, &spans);
             for ((index, _), text) in label.fields.iter().zip(own) {
                 self.label_field(*index, text, None);
