@@ -34,6 +34,8 @@ pub(super) fn steps(
 ) {
     let fence = form.fence;
     let mut at = body.start;
+    // The last line with words: what a line that is only a blank is for.
+    let mut above = String::new();
     for line in source.text[body.clone()].split_inclusive('\n') {
         let line_start = at;
         at += line.len();
@@ -62,7 +64,11 @@ pub(super) fn steps(
         if form.plain {
             let skip = task.map_or(0, |(offset, len, _, _)| offset + len);
             let line = Line { at: content_at, text: rest, skip };
-            line_fields(source, book, path, parent, &line, form);
+            let context = if above.is_empty() { form.context } else { above.as_str() };
+            line_fields(source, book, path, parent, &line, form.fence, context);
+            if rest.chars().any(char::is_alphabetic) {
+                above = super::walk::labels::cap(&tidy(rest), "");
+            }
         }
     }
 }
@@ -109,11 +115,11 @@ fn line_fields(
     path: &Path,
     parent: Option<usize>,
     line: &Line,
-    form: &Form,
+    fence: &Fence,
+    context: &str,
 ) {
     let text = &line.text[line.skip..];
     let base = line.at + line.skip;
-    let fence = form.fence;
     let mut found: Vec<(Range<usize>, FieldForm, Vec<String>)> = fields::blanks(text)
         .into_iter()
         .filter(|b| {
@@ -139,10 +145,10 @@ fn line_fields(
     let labels = own_labels(text, &spans);
     for ((span, written, options), label) in found.into_iter().zip(labels) {
         let span = base + span.start..base + span.end;
-        let label = if label.chars().any(char::is_alphabetic) || form.context.is_empty() {
+        let label = if label.chars().any(char::is_alphabetic) || context.is_empty() {
             label
         } else {
-            format!("{} {label}", form.context)
+            format!("{context} {label}")
         };
         let choice = !options.is_empty();
         let mut field = Field::new(span.clone(), written, options);

@@ -62,6 +62,8 @@ pub fn placeholders(script: &str, shell: bool) -> Vec<Placeholder> {
                 }
             }
         }
+        // Asked in the order they come in the line.
+        found.sort_by_key(|(token, _)| code.find(token.as_str()).unwrap_or(usize::MAX));
         for (token, name) in found {
             if !out.iter().any(|p| p.token == token) {
                 let secret = crate::secrets::is_secret_name(&name);

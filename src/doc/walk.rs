@@ -23,8 +23,9 @@ use prose::{Label, Scan};
 
 /// How deep tasks may nest: deeper lists are an error, so that nothing that
 /// follows the tree (the run, `plan --format json`, the transcript) can be
-/// driven deeper by a document.
-pub const MAX_DEPTH: usize = 100;
+/// driven deeper by a document, and the JSON of the deepest plan stays
+/// within what common JSON readers take (serde_json stops at 128 levels).
+pub const MAX_DEPTH: usize = 50;
 
 /// A heading being read.
 struct OpenHeading {

@@ -48,6 +48,10 @@ impl Run<'_> {
             self.record(outcome.clone(), true)?;
             let view = self.view(step, "");
             let said = format!("{why}: the step is recorded as failed.");
+            if !self.settings.attended() {
+                let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
+                self.operator.say(&format!("{place}: {said}"));
+            }
             match self.operator.answer_failed(&view, &said)? {
                 AnswerChoice::Back => {}
                 AnswerChoice::Continue => {
@@ -93,12 +97,17 @@ impl Run<'_> {
         let Some(field) = step.field() else {
             return step.text.clone();
         };
+        // As the label has it: on one line, single spaces.
         let written = self
             .recorder
             .source()
             .text
             .get(field.span.clone())
-            .unwrap_or("");
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let written = written.as_str();
         let text = match step.text.find(written).filter(|_| !written.is_empty()) {
             Some(at) => format!("{}{}", &step.text[..at], &step.text[at + written.len()..]),
             None => step.text.clone(),

@@ -21,8 +21,13 @@ fn split(gap: &str) -> (usize, usize) {
     };
     let head = &gap[..colon];
     let mark = head
-        .rfind(['|', ';', ',', '(', ')', '·', '.', '!', '?', '—', '–'])
-        .map(|i| (i, i + head[i..].chars().next().map_or(1, char::len_utf8)));
+        .rfind(['|', ';', ',', '(', ')', ']', '·', '.', '!', '?', '—', '–'])
+        .map(|i| {
+            let c = head[i..].chars().next().unwrap_or(' ');
+            let after = i + c.len_utf8();
+            // A closing bracket ends the clause before: it stays with it.
+            if matches!(c, ')' | ']') { (after, after) } else { (i, after) }
+        });
     let gap_mark = ["  ", " / ", " - ", " – "]
         .iter()
         .filter_map(|sep| head.rfind(sep).map(|i| (i, i + sep.len())))

@@ -39,7 +39,7 @@ impl Label {
             return 0;
         };
         let next = self.marks.get(k).map_or(self.text.len(), |m| m.1);
-        let mut pos = (own + (at - source)).min(next);
+        let mut pos = own.saturating_add(at.saturating_sub(source)).min(next).min(self.text.len());
         while !self.text.is_char_boundary(pos) {
             pos -= 1;
         }
@@ -111,6 +111,7 @@ impl Walker<'_> {
                 .map(|c| tidy(&label.text[c.clone()]))
                 .collect();
         }
+        let label = self.as_written(label);
         let spans: Vec<Range<usize>> = label
             .fields
             .iter()
@@ -132,6 +133,47 @@ impl Walker<'_> {
             let at = label.marks.first().map_or(0, |m| m.0);
             outer.push(at, &cap(&tidy(&label.text), ""));
         }
+    }
+
+    /// `label` with each field shown as the document writes it: what Markdown
+    /// makes of `__/__/____` (emphasis) is not what the operator should read.
+    /// Escapes are taken out (`\_\_` reads `__`).
+    fn as_written(&self, label: Label) -> Label {
+        if label.fields.is_empty() {
+            return label;
+        }
+        let mut out = Label {
+            cells: Vec::new(),
+            ..Label::default()
+        };
+        let mut at = 0;
+        // How far the text moved so far, to move the cells with it.
+        let mut moved: Vec<(usize, isize)> = Vec::new();
+        for (index, span) in &label.fields {
+            let (from, to) = (label.position(span.start), label.position(span.end));
+            if from < at || to < from {
+                out.fields.push((*index, span.clone()));
+                continue;
+            }
+            copy(&label, at..from, &mut out);
+            let shown = unescape(&self.source.text[span.clone()]);
+            moved.push((to, shown.len() as isize - (to - from) as isize));
+            out.push(span.start, &shown);
+            out.marks.push((span.end, out.text.len()));
+            out.fields.push((*index, span.clone()));
+            at = to;
+        }
+        copy(&label, at..label.text.len(), &mut out);
+        let shift = |p: usize| -> usize {
+            let d: isize = moved.iter().filter(|(end, _)| *end <= p).map(|(_, d)| d).sum();
+            (p as isize + d).max(0) as usize
+        };
+        out.cells = label
+            .cells
+            .iter()
+            .map(|c| shift(c.start)..shift(c.end).min(out.text.len()))
+            .collect();
+        out
     }
 
     /// Labels in a table row: the row's first cell and the column's header
@@ -383,6 +425,42 @@ impl Walker<'_> {
         self.fill_in_until = Some(range.end);
         true
     }
+}
+
+/// The part `range` of `label`'s text into `out`, with its marks.
+fn copy(label: &Label, range: Range<usize>, out: &mut Label) {
+    if range.is_empty() {
+        return;
+    }
+    let delta = out.text.len() as isize - range.start as isize;
+    let first = label.marks.partition_point(|m| m.1 < range.start);
+    // The mark the range starts inside, moved to where the range starts.
+    if let Some(&(source, own)) = first.checked_sub(1).map(|p| &label.marks[p])
+        && label.marks.get(first).is_none_or(|m| m.1 > range.start)
+    {
+        out.marks.push((source + (range.start - own), out.text.len()));
+    }
+    for &(source, own) in &label.marks[first..] {
+        if own >= range.end {
+            break;
+        }
+        out.marks.push((source, (own as isize + delta) as usize));
+    }
+    out.text.push_str(&label.text[range]);
+}
+
+/// Source text as a reader sees it: backslash escapes taken out, on one line.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek().is_some_and(char::is_ascii_punctuation) => {}
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The unit written right after a blank (`____ minutes`, `___%`), if any.

@@ -114,7 +114,7 @@ fn blanks_choices_and_placeholders_are_steps() {
     );
     assert_eq!(&text[book.steps[4].span.clone()], "\\_\\_\\_\\_");
     assert_eq!(book.steps[1].text, "Record start: ________ (UTC)");
-    assert_eq!(book.steps[5].text, "CAB | ☐ Yes ☐ No");
+    assert_eq!(book.steps[5].text, "CAB · Result: ☐ Yes ☐ No");
     assert_eq!(book.steps[5].field().unwrap().options, vec!["Yes", "No"]);
     assert_eq!(
         book.steps[6].command().unwrap().hint.as_deref(),
