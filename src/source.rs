@@ -249,7 +249,9 @@ impl Source {
         let (excerpt, caret) = if text.len() <= 2 * WIDTH {
             (text.to_string(), column)
         } else {
-            let at = offset.saturating_sub(self.line_start(offset)).min(text.len());
+            let at = offset
+                .saturating_sub(self.line_start(offset))
+                .min(text.len());
             let floor = |mut i: usize| {
                 while !text.is_char_boundary(i) {
                     i -= 1;

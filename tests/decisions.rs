@@ -28,12 +28,17 @@ fn a_negative_answer_fails_its_task_and_stops_an_unattended_run() {
         .runbook(&source)
         .run_answered("All smoke tests passed: \"No\"\n")
         .status(1)
-        .stderr_contains("runbook.md:4: All smoke tests passed: No: the step is recorded as failed.")
+        .stderr_contains(
+            "runbook.md:4: All smoke tests passed: No: the step is recorded as failed.",
+        )
         .run();
     assert!(!out.exists("deployed"), "the run went on after a No");
     let transcript = out.transcript();
     let task = line_with(&transcript, "Smoke tests");
-    assert!(task.starts_with("- [ ] <!--rs:task id=s1 status=failed "), "{task}");
+    assert!(
+        task.starts_with("- [ ] <!--rs:task id=s1 status=failed "),
+        "{task}"
+    );
     assert!(task.contains("how=negative"), "{task}");
     assert!(
         task.contains("❌ failed") && task.contains("note: All smoke tests passed: No"),
@@ -44,7 +49,10 @@ fn a_negative_answer_fails_its_task_and_stops_an_unattended_run() {
         choice.contains("`☐ Yes / ☒ No`<!--rs:fill id=s2 status=failed"),
         "{choice}"
     );
-    assert!(transcript.contains("0 done · 0 skipped · 2 failed"), "{transcript}");
+    assert!(
+        transcript.contains("0 done · 0 skipped · 2 failed"),
+        "{transcript}"
+    );
     strips_back(out.sandbox, &source);
 }
 
@@ -112,7 +120,10 @@ fn the_operator_can_go_back_and_answer_again() {
     assert_eq!(code, 0, "{screen}");
     assert!(sandbox.exists("deployed"));
     let transcript = sandbox.transcript();
-    assert!(line_with(&transcript, "Smoke tests").starts_with("- [x] "), "{transcript}");
+    assert!(
+        line_with(&transcript, "Smoke tests").starts_with("- [x] "),
+        "{transcript}"
+    );
     assert!(!transcript.contains("status=failed"), "{transcript}");
 }
 
@@ -161,10 +172,16 @@ fn a_value_that_misses_its_target_fails_the_task() {
         .run();
     let transcript = out.transcript();
     let value = line_with(&transcript, "- Latency p95:");
-    assert!(value.contains("`750 ms`<!--rs:fill id=s2 status=failed"), "{value}");
+    assert!(
+        value.contains("`750 ms`<!--rs:fill id=s2 status=failed"),
+        "{value}"
+    );
     assert!(value.contains("how=off-target"), "{value}");
     let task = line_with(&transcript, "Check the latency");
-    assert!(task.contains("status=failed") && task.contains("how=off-target"), "{task}");
+    assert!(
+        task.contains("status=failed") && task.contains("how=off-target"),
+        "{task}"
+    );
     strips_back(out.sandbox, &source);
     Test::new()
         .runbook(&source)
@@ -205,7 +222,16 @@ fn a_tables_target_column_is_the_target_of_its_row() {
     assert_eq!(plan["steps"][0]["text"], "Error rate · Actual: ____");
     out.then()
         .file("answers.yaml", "Error rate: 0.9%\nUptime: 99.5\n")
-        .args(["run", "--yes", "--keep-going", "--answers", "answers.yaml", RUNBOOK, "-o", OUT])
+        .args([
+            "run",
+            "--yes",
+            "--keep-going",
+            "--answers",
+            "answers.yaml",
+            RUNBOOK,
+            "-o",
+            OUT,
+        ])
         .status(1)
         .stderr_contains("Error rate · Actual: 0.9% misses the target < 0.5%")
         .stderr_lacks("Uptime")
@@ -216,7 +242,10 @@ fn a_tables_target_column_is_the_target_of_its_row() {
 fn runsheet_toml_and_the_document_name_more_failing_answers() {
     let doc = "Rollback: ☐ Not needed ☐ Executed\n";
     // Neither option is a failing word on its own.
-    Test::new().runbook(doc).run_answered("Rollback: Executed\n").run();
+    Test::new()
+        .runbook(doc)
+        .run_answered("Rollback: Executed\n")
+        .run();
     let out = Test::new()
         .runbook(doc)
         .file("runsheet.toml", "[choices]\nfail = [\"Executed\"]\n")
@@ -233,7 +262,10 @@ fn runsheet_toml_and_the_document_name_more_failing_answers() {
         .run();
     let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("plan JSON");
     assert_eq!(plan["steps"][0]["fail"], serde_json::json!(["Yes"]));
-    assert_eq!(plan["steps"][1]["fail"], serde_json::json!(["Needs attention"]));
+    assert_eq!(
+        plan["steps"][1]["fail"],
+        serde_json::json!(["Needs attention"])
+    );
     Test::new()
         .runbook("<!-- runsheet: choice-fial=No -->\n\nOk: `Yes / No`\n")
         .args(["plan", RUNBOOK])

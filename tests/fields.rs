@@ -159,7 +159,10 @@ fn a_plain_fence_used_as_a_form_is_filled_in_place() {
         kinds(&steps),
         [("blank", 4), ("choice", 5), ("blank", 6), ("blank", 8)]
     );
-    assert_eq!(steps[3].2, "Reason for the change: ________________________");
+    assert_eq!(
+        steps[3].2,
+        "Reason for the change: ________________________"
+    );
     for want in [
         "Signed off by: Alice\n",
         "Risk: ☒ Low ☐ Medium ☐ High\n",
@@ -220,7 +223,14 @@ fn emphasised_fill_ins_and_blanks_split_by_emphasis() {
     );
     assert_eq!(
         kinds(&steps),
-        [("task", 1), ("blank", 1), ("task", 2), ("blank", 2), ("blank", 4), ("blank", 5)]
+        [
+            ("task", 1),
+            ("blank", 1),
+            ("task", 2),
+            ("blank", 2),
+            ("blank", 4),
+            ("blank", 5)
+        ]
     );
     let planned = visible(&line_with(&transcript, "planned date"));
     assert!(
@@ -354,14 +364,21 @@ fn a_box_starting_a_list_item_is_a_task_that_owns_its_blanks() {
         [
             ("task".to_string(), 1, "Backups checked".to_string()),
             // A task reads as Markdown shows it; its fields as written.
-            ("task".to_string(), 2, "QA Lead: ______ (Date: //____)".to_string()),
+            (
+                "task".to_string(),
+                2,
+                "QA Lead: ______ (Date: //____)".to_string()
+            ),
             ("blank".to_string(), 2, "QA Lead: ______".to_string()),
             ("blank".to_string(), 2, "Date: __/__/____".to_string()),
         ]
     );
     let qa = visible(&line_with(&transcript, "QA Lead"));
     assert!(qa.starts_with("- ☒ ✅ all its steps answered"), "{qa}");
-    assert!(qa.ends_with("QA Lead: `Quinn` (Date: `01/12/2026`)"), "{qa}");
+    assert!(
+        qa.ends_with("QA Lead: `Quinn` (Date: `01/12/2026`)"),
+        "{qa}"
+    );
 }
 
 #[test]
@@ -437,7 +454,8 @@ fn replace_me_values_inside_commands_are_placeholders() {
 
 #[test]
 fn each_blank_is_asked_with_its_own_label() {
-    let doc = "**Date:** `____` **Operator:** `____`\n\nOwner: \\_\\_\\_\\_ Reviewer: \\_\\_\\_\\_\n";
+    let doc =
+        "**Date:** `____` **Operator:** `____`\n\nOwner: \\_\\_\\_\\_ Reviewer: \\_\\_\\_\\_\n";
     let sandbox = sandbox(doc);
     let mut pty = run(&sandbox);
     pty.expect("  Date: `____`\n");

@@ -199,14 +199,18 @@ pub fn classify(book: &mut Runbook, words: &ChoiceWords) {
 /// The settings of a `<!-- runsheet: key=value key="two words" -->`
 /// comment, in order; `None` when `html` is no such comment.
 pub fn directive(html: &str) -> Option<Vec<(String, String)>> {
-    let inner = html.trim().strip_prefix("<!--")?.strip_suffix("-->")?.trim();
+    let inner = html
+        .trim()
+        .strip_prefix("<!--")?
+        .strip_suffix("-->")?
+        .trim();
     let rest = inner.strip_prefix("runsheet:")?;
     let mut out = Vec::new();
     let mut chars = rest.trim().chars().peekable();
     loop {
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        let key: String = std::iter::from_fn(|| chars.next_if(|c| !c.is_whitespace() && *c != '='))
-            .collect();
+        let key: String =
+            std::iter::from_fn(|| chars.next_if(|c| !c.is_whitespace() && *c != '=')).collect();
         if key.is_empty() {
             break;
         }
@@ -255,16 +259,28 @@ mod tests {
         assert_eq!(fails("PagerDuty", &["Working", "Broken"]), ["Broken"]);
         assert_eq!(fails("Smoke", &["PASS", "FAIL"]), ["FAIL"]);
         assert_eq!(
-            fails("Status", &["STABLE", "NEEDS ATTENTION", "ROLLBACK REQUIRED"]),
+            fails(
+                "Status",
+                &["STABLE", "NEEDS ATTENTION", "ROLLBACK REQUIRED"]
+            ),
             ["ROLLBACK REQUIRED"]
         );
         assert_eq!(
             fails("Next", &["✅ Continue", "⏸ Hold", "❌ Stop"]),
             ["⏸ Hold", "❌ Stop"]
         );
-        assert_eq!(fails("Batch 1", &["✅ Stable", "❌ Rollback"]), ["❌ Rollback"]);
-        assert_eq!(fails("Trend", &["Stable", "Increasing", "Decreasing"]), Vec::<String>::new());
-        assert_eq!(fails("Impact", &["None", "Minor", "Significant"]), Vec::<String>::new());
+        assert_eq!(
+            fails("Batch 1", &["✅ Stable", "❌ Rollback"]),
+            ["❌ Rollback"]
+        );
+        assert_eq!(
+            fails("Trend", &["Stable", "Increasing", "Decreasing"]),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            fails("Impact", &["None", "Minor", "Significant"]),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -293,13 +309,18 @@ mod tests {
     #[test]
     fn directives_in_comments() {
         assert_eq!(
-            directive("<!-- runsheet: choice-fail=Executed,Critical choice-pass=\"Not needed, None\" -->"),
+            directive(
+                "<!-- runsheet: choice-fail=Executed,Critical choice-pass=\"Not needed, None\" -->"
+            ),
             Some(vec![
                 ("choice-fail".into(), "Executed,Critical".into()),
                 ("choice-pass".into(), "Not needed, None".into()),
             ])
         );
-        assert_eq!(directive("<!-- runsheet: contingency -->"), Some(vec![("contingency".into(), String::new())]));
+        assert_eq!(
+            directive("<!-- runsheet: contingency -->"),
+            Some(vec![("contingency".into(), String::new())])
+        );
         assert_eq!(directive("<!-- a comment -->"), None);
         assert_eq!(word_list("Not needed, None,,"), ["Not needed", "None"]);
     }

@@ -2,14 +2,22 @@
 //! closed, where output goes under it), and the command a runnable one
 //! becomes (`form` reads the steps a shown one holds).
 
-
 use super::attrs::parse_info;
-use super::hints::comment_hint;
 use super::form;
+use super::hints::comment_hint;
 use super::model::{Command, Fence, Path, Runbook, Step, StepKind};
 use crate::diagnostic::Severity;
 use crate::exec::runner::{self, Language, Runners};
 use crate::source::Source;
+
+/// Where a fence sits: under which headings and task, after what text.
+#[derive(Clone, Copy)]
+pub(super) struct Place<'a> {
+    pub path: &'a Path,
+    pub parent: Option<usize>,
+    /// The text of the block before the fence: what a form in it is for.
+    pub context: &'a str,
+}
 
 /// A fenced block being read.
 pub(super) struct OpenFence {
@@ -87,12 +95,15 @@ pub(super) fn close(
     source: &Source,
     runners: &Runners,
     book: &mut Runbook,
-    path: &Path,
-    parent: Option<usize>,
+    place: &Place,
     open: OpenFence,
     end: usize,
-    context: &str,
 ) -> Option<usize> {
+    let Place {
+        path,
+        parent,
+        context,
+    } = *place;
     let text = &source.text;
     let Geometry {
         fence,
@@ -132,7 +143,8 @@ pub(super) fn close(
             }
             // A fence of four or more marks wraps an example of Markdown;
             // `markdown` and diffs show it: their boxes are not steps.
-            let example = marker_len > 3 || matches!(lang.as_str(), "markdown" | "md" | "diff" | "patch");
+            let example =
+                marker_len > 3 || matches!(lang.as_str(), "markdown" | "md" | "diff" | "patch");
             if !example {
                 let body_start = text[open.start..]
                     .find('\n')
@@ -140,7 +152,11 @@ pub(super) fn close(
                 let body_end = if fence.closed { last_line_start } else { end };
                 let body = body_start..body_end.max(body_start);
                 let form = runner::is_plain_text(&lang);
-                let what = form::Form { fence: &fence, plain: form, context };
+                let what = form::Form {
+                    fence: &fence,
+                    plain: form,
+                    context,
+                };
                 form::steps(source, book, path, parent, body, &what);
             }
             return None;
@@ -149,15 +165,18 @@ pub(super) fn close(
     if (lang == "console" || lang == "shell-session")
         && !open.code.lines().any(|l| l.trim_start().starts_with("$ "))
     {
-        book.diagnostics.push(source.diagnostic(
-            Severity::Warning,
-            open.start + marker_len,
-            format!("this `{lang}` block has no `$ ` lines, so all of it runs as a script"),
-            Some(format!(
-                "put `$ ` before each command and leave the output it shows without one, \
+        book.diagnostics.push(
+            source.diagnostic(
+                Severity::Warning,
+                open.start + marker_len,
+                format!("this `{lang}` block has no `$ ` lines, so all of it runs as a script"),
+                Some(
+                    "put `$ ` before each command and leave the output it shows without one, \
                  or mark the block `text` if it is only output"
-            )),
-        ));
+                        .into(),
+                ),
+            ),
+        );
     }
     if !fence.closed {
         book.diagnostics.push(source.diagnostic(

@@ -14,7 +14,8 @@ pub const BALLOT_MARKED: char = '☒';
 /// with the word the transcript records it by. The last is `☐` as it reads
 /// after UTF-8 was decoded as Mac Roman and saved again: marked the same way
 /// (`☒` through the same misreading), so the file keeps one encoding.
-pub const BOXES: [(&str, &str, &str); 3] = [("[ ]", "[x]", "1"), ("☐", "☒", "b"), ("‚òê", "‚òí", "m")];
+pub const BOXES: [(&str, &str, &str); 3] =
+    [("[ ]", "[x]", "1"), ("☐", "☒", "b"), ("‚òê", "‚òí", "m")];
 
 /// The empty ballot box at the start of `text`, if there is one: its length
 /// and the box it becomes when marked.
@@ -167,8 +168,20 @@ pub struct Slot {
 
 /// Words a bracketed text opens with when it tells what to write there.
 const FILL_IN: &[&str] = &[
-    "fill", "to be ", "tbd", "tbc", "enter ", "insert ", "add ", "describe", "name of", "your ",
-    "link to", "paste ", "expected ", "write ",
+    "fill",
+    "to be ",
+    "tbd",
+    "tbc",
+    "enter ",
+    "insert ",
+    "add ",
+    "describe",
+    "name of",
+    "your ",
+    "link to",
+    "paste ",
+    "expected ",
+    "write ",
 ];
 
 /// Bracketed slots in a run of prose. `before` is the text of the line
@@ -209,9 +222,9 @@ pub fn slots(text: &str, before: &str, cell: bool) -> Vec<Slot> {
             && inner.len() <= 80
             && inner.chars().next().is_some_and(char::is_alphabetic)
             && inner.chars().any(char::is_lowercase)
-            && inner.chars().all(|c| {
-                c.is_alphanumeric() || " -_/.,'()&#@+?%<>".contains(c)
-            });
+            && inner
+                .chars()
+                .all(|c| c.is_alphanumeric() || " -_/.,'()&#@+?%<>".contains(c));
         if !words_ok {
             continue;
         }
@@ -406,7 +419,10 @@ mod tests {
             ("Total: \\_**\\_  ", vec!["\\_**\\_"]),
             ("X: ******\\_\\_\\_\\_******", vec!["\\_\\_\\_\\_"]),
             ("Amount: $____.__", vec!["____.__"]),
-            ("a: \\_\\_\\_\\_ b: \\_\\_\\_\\_", vec!["\\_\\_\\_\\_", "\\_\\_\\_\\_"]),
+            (
+                "a: \\_\\_\\_\\_ b: \\_\\_\\_\\_",
+                vec!["\\_\\_\\_\\_", "\\_\\_\\_\\_"],
+            ),
         ] {
             assert_eq!(texts(t, &blanks(t)), want, "{t}");
         }
@@ -421,7 +437,10 @@ mod tests {
                 .collect()
         };
         let free = |s: &str| vec![(s.to_string(), Vec::new())];
-        assert_eq!(found(": [name of the on-call]", "**Owner**"), free("[name of the on-call]"));
+        assert_eq!(
+            found(": [name of the on-call]", "**Owner**"),
+            free("[name of the on-call]")
+        );
         assert_eq!(found(" [Open]", "**Verdict:**"), free("[Open]"));
         assert_eq!(found("[expected result]", ""), free("[expected result]"));
         assert_eq!(slots(" [name] ", "| Owner |", true).len(), 1);

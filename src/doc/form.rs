@@ -63,8 +63,16 @@ pub(super) fn steps(
         }
         if form.plain {
             let skip = task.map_or(0, |(offset, len, _, _)| offset + len);
-            let line = Line { at: content_at, text: rest, skip };
-            let context = if above.is_empty() { form.context } else { above.as_str() };
+            let line = Line {
+                at: content_at,
+                text: rest,
+                skip,
+            };
+            let context = if above.is_empty() {
+                form.context
+            } else {
+                above.as_str()
+            };
             line_fields(source, book, path, parent, &line, form.fence, context);
             if rest.chars().any(char::is_alphabetic) {
                 above = super::walk::labels::cap(&tidy(rest), "");
@@ -86,7 +94,10 @@ fn checkbox(line: &str) -> Option<(usize, usize, bool, &str)> {
     } else {
         let (len, _) = ballot_at(content)?;
         // `☐ Low ☐ High` is a choice, not a task.
-        if fields::ballots(content, &[]).first().is_some_and(|b| b.boxes.len() > 1) {
+        if fields::ballots(content, &[])
+            .first()
+            .is_some_and(|b| b.boxes.len() > 1)
+        {
             return None;
         }
         (len, false)
@@ -122,10 +133,7 @@ fn line_fields(
     let base = line.at + line.skip;
     let mut found: Vec<(Range<usize>, FieldForm, Vec<String>)> = fields::blanks(text)
         .into_iter()
-        .filter(|b| {
-            !text[b.clone()].starts_with('[')
-                || text[..b.start].trim_end().ends_with(':')
-        })
+        .filter(|b| !text[b.clone()].starts_with('[') || text[..b.start].trim_end().ends_with(':'))
         .map(|b| (b, FieldForm::Prose, Vec::new()))
         .collect();
     let stops: Vec<usize> = found.iter().map(|f| f.0.start).collect();
@@ -135,7 +143,11 @@ fn line_fields(
         } else {
             ballot.options
         };
-        found.push((ballot.span, FieldForm::Ballot(ballot.boxes.iter().map(|b| base + b).collect()), options));
+        found.push((
+            ballot.span,
+            FieldForm::Ballot(ballot.boxes.iter().map(|b| base + b).collect()),
+            options,
+        ));
     }
     if found.is_empty() {
         return;
@@ -159,7 +171,13 @@ fn line_fields(
             field.target = target::in_text(&label);
             StepKind::Blank(field)
         };
-        let step = Step::new(kind, span.clone(), source.line_of(span.start), path.clone(), label);
+        let step = Step::new(
+            kind,
+            span.clone(),
+            source.line_of(span.start),
+            path.clone(),
+            label,
+        );
         book.push(step, parent);
     }
 }
@@ -218,7 +236,11 @@ mod tests {
                 ("task", "Paged the on-call".to_string()),
             ]
         );
-        assert!(book.steps.iter().all(|s| s.field().is_none_or(|f| f.in_fence.is_some())));
+        assert!(
+            book.steps
+                .iter()
+                .all(|s| s.field().is_none_or(|f| f.in_fence.is_some()))
+        );
     }
 
     #[test]
@@ -235,6 +257,9 @@ mod tests {
             .map(|s| s.text.clone())
             .collect();
         assert_eq!(tasks, ["rotate the key", "restart the service"]);
-        assert!(book.steps.iter().all(|s| s.field().is_none()), "no fields in data");
+        assert!(
+            book.steps.iter().all(|s| s.field().is_none()),
+            "no fields in data"
+        );
     }
 }

@@ -43,7 +43,10 @@ fn cap_findings(source: &Source, book: &mut Runbook) {
     book.diagnostics.push(source.diagnostic(
         severity,
         at,
-        format!("{} more findings like the ones above are not shown", rest.len()),
+        format!(
+            "{} more findings like the ones above are not shown",
+            rest.len()
+        ),
         None,
     ));
 }

@@ -211,7 +211,10 @@ fn bracketed_phrase(text: &str) -> Option<usize> {
     let words = inner.split(' ').filter(|w| !w.is_empty()).count();
     let ok = words >= 2
         && inner.len() <= 80
-        && inner.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && inner
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
         && inner.chars().any(|c| c.is_ascii_lowercase())
         && inner
             .chars()
@@ -252,7 +255,9 @@ fn words(line: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut at = 0;
     std::iter::from_fn(move || {
         let start = at + line[at..].find(word)?;
-        let end = line[start..].find(|c| !word(c)).map_or(line.len(), |e| start + e);
+        let end = line[start..]
+            .find(|c| !word(c))
+            .map_or(line.len(), |e| start + e);
         at = end;
         Some((start, &line[start..end]))
     })
@@ -404,16 +409,16 @@ mod tests {
         );
         assert_eq!(names("helm upgrade app --version X.Y.Z"), ["X.Y.Z"]);
         assert_eq!(names("pip install 'tool==1.2.x'"), ["1.2.x"]);
-        assert_eq!(names("RELEASE_TAG=v1.7.x make release-notes"), Vec::<String>::new());
+        assert_eq!(
+            names("RELEASE_TAG=v1.7.x make release-notes"),
+            Vec::<String>::new()
+        );
         assert_eq!(
             names("./weekly --since <YYYY-MM-DD> --until <YYYY-MM-DD>"),
             ["<YYYY-MM-DD>"].map(|t| t.trim_matches(['<', '>']).to_string())
         );
         assert_eq!(names("npm i react@16.x lodash@^4.x"), Vec::<String>::new());
-        assert_eq!(
-            names("pg_dump db > backup-YYYYMMDD.sql"),
-            ["YYYYMMDD"]
-        );
+        assert_eq!(names("pg_dump db > backup-YYYYMMDD.sql"), ["YYYYMMDD"]);
         assert_eq!(names("git tag release-YY.MM.PATCH"), ["YY.MM.PATCH"]);
         assert_eq!(names("date -d YYYY-MM-DD"), ["YYYY-MM-DD"]);
         assert_eq!(
@@ -424,10 +429,7 @@ mod tests {
             names("curl -X POST https://hooks.slack.com/services/YOUR/SLACK/WEBHOOK \\"),
             ["YOUR/SLACK/WEBHOOK"]
         );
-        assert_eq!(
-            names("node --security-revert=CVE-2024-XXXX"),
-            ["XXXX"]
-        );
+        assert_eq!(names("node --security-revert=CVE-2024-XXXX"), ["XXXX"]);
         // Only shell blocks: elsewhere these are format strings.
         assert!(placeholders("dayjs().format('YYYY-MM-DD')", false).is_empty());
     }

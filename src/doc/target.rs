@@ -154,7 +154,9 @@ fn scale(unit: &str) -> Option<(&'static str, f64)> {
 /// `value` in `unit` expressed in `to`'s unit, when the two can be compared.
 fn convert(value: f64, unit: &str, to: &str) -> Option<f64> {
     if unit.eq_ignore_ascii_case(to)
-        || unit.trim_end_matches('s').eq_ignore_ascii_case(to.trim_end_matches('s'))
+        || unit
+            .trim_end_matches('s')
+            .eq_ignore_ascii_case(to.trim_end_matches('s'))
     {
         return Some(value);
     }
@@ -194,7 +196,10 @@ mod tests {
     #[test]
     fn targets_in_text() {
         let t = in_text("Latency p95: `____ ms` (target: < 500ms)").unwrap();
-        assert_eq!((t.op, t.value, t.unit.as_deref()), (Op::Lt, 500.0, Some("ms")));
+        assert_eq!(
+            (t.op, t.value, t.unit.as_deref()),
+            (Op::Lt, 500.0, Some("ms"))
+        );
         assert_eq!(t.text, "< 500ms");
         assert_eq!(in_text("Errors: ____ (target: 0)").unwrap().op, Op::Eq);
         assert_eq!(in_text("Uptime ____ (Target: > 99%)").unwrap().value, 99.0);
@@ -220,8 +225,14 @@ mod tests {
         let pct = parse("> 99%").unwrap();
         assert_eq!(pct.met_by("99.5%", None), Some(true));
         assert_eq!(pct.met_by("98", None), Some(false));
-        assert_eq!(parse("< 60 min").unwrap().met_by("1 hour", None), Some(false));
-        assert_eq!(parse("< 5 rules").unwrap().met_by("3 rules", None), Some(true));
+        assert_eq!(
+            parse("< 60 min").unwrap().met_by("1 hour", None),
+            Some(false)
+        );
+        assert_eq!(
+            parse("< 5 rules").unwrap().met_by("3 rules", None),
+            Some(true)
+        );
         assert_eq!(parse("100%").unwrap().met_by("1,000", None), Some(false));
     }
 }

@@ -278,10 +278,10 @@ impl Walker<'_> {
                 self.in_cell = false;
                 self.cell_end();
             }
-            Event::Start(Tag::Emphasis | Tag::Strong) => {
-                if self.fill_in_until.is_none_or(|end| range.start >= end) {
-                    self.emphasised_fill_in(range);
-                }
+            Event::Start(Tag::Emphasis | Tag::Strong)
+                if self.fill_in_until.is_none_or(|end| range.start >= end) =>
+            {
+                self.emphasised_fill_in(range);
             }
             Event::Start(Tag::CodeBlock(kind)) => {
                 self.stop_collecting();
@@ -337,7 +337,9 @@ impl Walker<'_> {
                     run.end == start
                         || run.end == range.start
                         || (run.end < start
-                            && bytes[run.end..start].iter().all(|b| matches!(b, b'*' | b'_' | b'~')))
+                            && bytes[run.end..start]
+                                .iter()
+                                .all(|b| matches!(b, b'*' | b'_' | b'~')))
                 };
                 self.run = match self.run.take() {
                     Some(run) if joins(&run) => Some(run.start..range.end),
@@ -465,8 +467,16 @@ impl Walker<'_> {
         };
         for (key, value) in settings {
             match key.as_str() {
-                "choice-pass" => self.book.choice_words.pass.extend(decide::word_list(&value)),
-                "choice-fail" => self.book.choice_words.fail.extend(decide::word_list(&value)),
+                "choice-pass" => self
+                    .book
+                    .choice_words
+                    .pass
+                    .extend(decide::word_list(&value)),
+                "choice-fail" => self
+                    .book
+                    .choice_words
+                    .fail
+                    .extend(decide::word_list(&value)),
                 // Other settings are other parts' business; a misspelt choice one is ours.
                 other if other.starts_with("choice") => {
                     self.book.diagnostics.push(self.source.diagnostic(
@@ -522,16 +532,14 @@ impl Walker<'_> {
 
     fn close_fence(&mut self, open: OpenFence, end: usize) {
         let parent = self.enclosing_task();
-        let Some(index) = fence::close(
-            self.source,
-            self.runners,
-            &mut self.book,
-            &self.path,
+        let place = fence::Place {
+            path: &self.path,
             parent,
-            open,
-            end,
-            &self.last_label,
-        ) else {
+            context: &self.last_label,
+        };
+        let Some(index) =
+            fence::close(self.source, self.runners, &mut self.book, &place, open, end)
+        else {
             return;
         };
         self.last_command = Some(index);

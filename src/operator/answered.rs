@@ -33,7 +33,7 @@ impl<O: Operator> Answered<O> {
 
 impl<O> Answered<O> {
     /// The file's answer for the blank or choice in `view`, the first time it is asked.
-    fn from_file(&mut self, view: &View) -> Option<String> {
+    fn file_answer(&mut self, view: &View) -> Option<String> {
         let answer = self.answers.for_step(view.step)?;
         self.given.insert(view.step.id()).then_some(answer)
     }
@@ -79,7 +79,7 @@ impl<O: Operator> Operator for Answered<O> {
     }
 
     fn blank(&mut self, view: &View) -> Result<Option<String>> {
-        match self.from_file(view) {
+        match self.file_answer(view) {
             Some(value) => Ok(Some(value)),
             None => self.inner.blank(view),
         }
@@ -88,7 +88,7 @@ impl<O: Operator> Operator for Answered<O> {
     fn choice(&mut self, view: &View, options: &[String]) -> Result<Option<usize>> {
         // The file's answer was checked against the options when it was read.
         match self
-            .from_file(view)
+            .file_answer(view)
             .and_then(|a| options.iter().position(|o| *o == a))
         {
             Some(index) => Ok(Some(index)),

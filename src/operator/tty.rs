@@ -161,13 +161,11 @@ impl Operator for Terminal {
 
     fn answer_failed(&mut self, _view: &View, reason: &str) -> Result<AnswerChoice> {
         let _prompt = Prompting::start();
-        Ok(
-            match self.ask(reason, &["continue", "go back", "abort"])? {
-                0 => AnswerChoice::Continue,
-                1 => AnswerChoice::Back,
-                _ => AnswerChoice::Abort,
-            },
-        )
+        Ok(match self.ask(reason, &["continue", "go back", "abort"])? {
+            0 => AnswerChoice::Continue,
+            1 => AnswerChoice::Back,
+            _ => AnswerChoice::Abort,
+        })
     }
 
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {

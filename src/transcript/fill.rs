@@ -19,11 +19,14 @@ fn answered(outcome: &Outcome) -> bool {
 
 /// What a failed answer's mark says after it.
 fn failure_words(outcome: &Outcome) -> String {
-    let why = outcome.note.as_deref().unwrap_or(if outcome.has(Reason::OffTarget) {
-        "misses its target"
-    } else {
-        "a negative answer"
-    });
+    let why = outcome
+        .note
+        .as_deref()
+        .unwrap_or(if outcome.has(Reason::OffTarget) {
+            "misses its target"
+        } else {
+            "a negative answer"
+        });
     format!(" ❌ {}", escape_inline(why))
 }
 
@@ -118,7 +121,10 @@ fn filled(text: &str, field: &Field, value: &str) -> String {
         FieldForm::CodeSpan => {
             // `___ hours`: the value goes where the underscores were, the unit stays.
             let code = text[field.span.clone()].trim_matches('`');
-            let inner = code.strip_prefix(' ').and_then(|c| c.strip_suffix(' ')).unwrap_or(code);
+            let inner = code
+                .strip_prefix(' ')
+                .and_then(|c| c.strip_suffix(' '))
+                .unwrap_or(code);
             match fields::code_blank(inner) {
                 Some(blank) => {
                     let after = &inner[blank.end..];
@@ -205,7 +211,11 @@ pub(super) fn fence_region_edits(
         match &step.kind {
             StepKind::Task(task) => {
                 let tick = (outcome.status == Status::Done && !task.checked)
-                    .then(|| BOXES.iter().find(|(e, _, _)| text[task.marker.clone()] == **e))
+                    .then(|| {
+                        BOXES
+                            .iter()
+                            .find(|(e, _, _)| text[task.marker.clone()] == **e)
+                    })
                     .flatten();
                 held.push(Held {
                     step,
@@ -241,7 +251,10 @@ pub(super) fn fence_region_edits(
     // back from the region grows by what the steps after it (and it) add.
     let mut grows = vec![0isize; held.len() + 1];
     for (k, h) in held.iter().enumerate().rev() {
-        let delta = h.with.as_ref().map_or(0, |w| w.len() as isize - h.span.len() as isize);
+        let delta = h
+            .with
+            .as_ref()
+            .map_or(0, |w| w.len() as isize - h.span.len() as isize);
         grows[k] = grows[k + 1] + delta;
     }
     let region_line = fence.insert_at + pre.len();
@@ -270,7 +283,12 @@ pub(super) fn fence_region_edits(
         }
         if let Some(note) = &h.outcome.note {
             attrs.push((format!("note-{id}"), note.clone()));
-            let _ = write!(shown, " · {}: {}", escape_inline(&h.step.text), escape_inline(note));
+            let _ = write!(
+                shown,
+                " · {}: {}",
+                escape_inline(&h.step.text),
+                escape_inline(note)
+            );
         }
         if h.step.task().is_some() {
             boxes += 1;
@@ -303,7 +321,9 @@ pub(super) fn fence_region_edits(
     all.extend(attrs.iter().map(|(k, v)| (k.as_str(), v.clone())));
     let mut said = Vec::new();
     if boxes > 0 {
-        said.push(format!("{ticked} of {boxes} items in the block above checked"));
+        said.push(format!(
+            "{ticked} of {boxes} items in the block above checked"
+        ));
     }
     if fields > 0 {
         let where_ = if boxes > 0 { "" } else { " in the block above" };

@@ -15,9 +15,9 @@ use std::path::Path;
 
 use super::marker::{self, Marker};
 use super::sha256;
+use crate::doc::fields::BOXES;
 use crate::doc::markdown::{self, CodeBlockKind, Event, Tag, TagEnd};
 use crate::error::{Error, Result};
-use crate::doc::fields::BOXES;
 use crate::record::{Outcome, Reason, RunInfo, Status, TemplateInfo};
 
 /// What a transcript holds.
@@ -184,8 +184,8 @@ impl<'a> Reading<'a> {
             outcome.at = ats.get(n).cloned().unwrap_or_default();
             outcome.note = m.get(&format!("note-{id}")).map(str::to_string);
             outcome.value = m.get(&format!("value-{id}")).map(str::to_string);
-            outcome.reasons = reasons(id, m.get(&format!("how-{id}")))
-                .map_err(|e| self.damaged(e))?;
+            outcome.reasons =
+                reasons(id, m.get(&format!("how-{id}"))).map_err(|e| self.damaged(e))?;
             // Where the box or field is: `back` bytes before the region's line.
             let at = back
                 .get(n)
@@ -202,12 +202,17 @@ impl<'a> Reading<'a> {
                     })?;
                 self.removals.push((at, at + marked.len(), (*empty).into()));
             }
-            if let Some(n) = m.get(&format!("n-{id}")).and_then(|n| n.parse::<usize>().ok()) {
+            if let Some(n) = m
+                .get(&format!("n-{id}"))
+                .and_then(|n| n.parse::<usize>().ok())
+            {
                 let at = at
                     .filter(|&a| self.text.is_char_boundary(a) && self.text.is_char_boundary(a + n))
                     .filter(|&a| a + n <= self.text.len())
                     .ok_or_else(|| {
-                        self.damaged(format!("the value of `{id}` is no longer where it was filled in"))
+                        self.damaged(format!(
+                            "the value of `{id}` is no longer where it was filled in"
+                        ))
                     })?;
                 let was = m.get(&format!("was-{id}")).unwrap_or_default();
                 self.removals.push((at, at + n, was.to_string()));

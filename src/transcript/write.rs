@@ -216,7 +216,11 @@ fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits:
     let at = if spaced { after + 1 } else { after };
     // `[ ]` becomes `[x]`, `☐` becomes `☒`; the mark says which it was.
     let tick = (outcome.status == Status::Done && !task.checked)
-        .then(|| BOXES.iter().find(|(e, _, _)| text[task.marker.clone()] == **e))
+        .then(|| {
+            BOXES
+                .iter()
+                .find(|(e, _, _)| text[task.marker.clone()] == **e)
+        })
         .flatten();
     if let Some((_, marked, _)) = tick {
         edits.push(Edit {

@@ -78,7 +78,8 @@ fn is_form(text: &str) -> bool {
         let rest = rest
             .strip_prefix(['-', '*', '+'])
             .or_else(|| {
-                let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+                let digits =
+                    rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
                 (digits > 0)
                     .then(|| rest[digits..].strip_prefix(['.', ')']))
                     .flatten()

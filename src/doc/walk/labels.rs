@@ -26,7 +26,11 @@ fn split(gap: &str) -> (usize, usize) {
             let c = head[i..].chars().next().unwrap_or(' ');
             let after = i + c.len_utf8();
             // A closing bracket ends the clause before: it stays with it.
-            if matches!(c, ')' | ']') { (after, after) } else { (i, after) }
+            if matches!(c, ')' | ']') {
+                (after, after)
+            } else {
+                (i, after)
+            }
         });
     let gap_mark = ["  ", " / ", " - ", " – "]
         .iter()
@@ -49,12 +53,13 @@ fn split(gap: &str) -> (usize, usize) {
 /// `label` without what a split left hanging at its ends: separators, an
 /// opening bracket at the end, a closing one with no opening one before it.
 fn trim(label: &str) -> &str {
-    let mut label = label.trim_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '|' | '·' | ',' | ';')
-    });
+    let mut label =
+        label.trim_matches(|c: char| c.is_whitespace() || matches!(c, '|' | '·' | ',' | ';'));
     loop {
         let before = label.len();
-        label = label.trim_end_matches(['(', '[', ' ']).trim_start_matches([')', ']', ' ']);
+        label = label
+            .trim_end_matches(['(', '[', ' '])
+            .trim_start_matches([')', ']', ' ']);
         if label.ends_with(')') && !label.contains('(') {
             label = &label[..label.len() - 1];
         }
@@ -173,7 +178,10 @@ mod tests {
             labels("Started at [START TIME] by the on-call.", &["[START TIME]"]),
             ["Started at [START TIME] by the on-call."]
         );
-        assert_eq!(labels("from ____ to ____", &["____", "____"]), ["from ____", "to ____"]);
+        assert_eq!(
+            labels("from ____ to ____", &["____", "____"]),
+            ["from ____", "to ____"]
+        );
         assert_eq!(
             labels("QA Lead: ____ (Date: __/__/____)", &["____", "__/__/____"]),
             ["QA Lead: ____", "Date: __/__/____"]
@@ -190,7 +198,11 @@ mod tests {
 
     #[test]
     fn a_label_in_a_huge_line_is_cut_near_its_field() {
-        let text = format!("{} Owner: ____ {}", "word ".repeat(10_000), "tail ".repeat(10_000));
+        let text = format!(
+            "{} Owner: ____ {}",
+            "word ".repeat(10_000),
+            "tail ".repeat(10_000)
+        );
         let got = labels(&text, &["____"]);
         assert!(got[0].chars().count() <= MOST + 2, "{}", got[0].len());
         assert!(got[0].contains("Owner: ____"), "{}", got[0]);

@@ -39,7 +39,10 @@ impl Label {
             return 0;
         };
         let next = self.marks.get(k).map_or(self.text.len(), |m| m.1);
-        let mut pos = own.saturating_add(at.saturating_sub(source)).min(next).min(self.text.len());
+        let mut pos = own
+            .saturating_add(at.saturating_sub(source))
+            .min(next)
+            .min(self.text.len());
         while !self.text.is_char_boundary(pos) {
             pos -= 1;
         }
@@ -165,7 +168,11 @@ impl Walker<'_> {
         }
         copy(&label, at..label.text.len(), &mut out);
         let shift = |p: usize| -> usize {
-            let d: isize = moved.iter().filter(|(end, _)| *end <= p).map(|(_, d)| d).sum();
+            let d: isize = moved
+                .iter()
+                .filter(|(end, _)| *end <= p)
+                .map(|(_, d)| d)
+                .sum();
             (p as isize + d).max(0) as usize
         };
         out.cells = label
@@ -186,7 +193,10 @@ impl Walker<'_> {
                 .position(|c| at <= c.end)
                 .unwrap_or(label.cells.len().saturating_sub(1))
         };
-        let first = label.cells.first().map_or(String::new(), |c| tidy(&label.text[c.clone()]));
+        let first = label
+            .cells
+            .first()
+            .map_or(String::new(), |c| tidy(&label.text[c.clone()]));
         let target = self
             .table_headers
             .iter()
@@ -228,7 +238,10 @@ impl Walker<'_> {
             } else {
                 cap(&format!("{name}: {own}"), &own)
             };
-            let target = target.as_ref().filter(|(t, _)| *t != c).map(|(_, t)| t.clone());
+            let target = target
+                .as_ref()
+                .filter(|(t, _)| *t != c)
+                .map(|(_, t)| t.clone());
             self.label_field(*index, text, target);
         }
     }
@@ -312,7 +325,10 @@ impl Walker<'_> {
         }
         for slot in slots {
             let span = run.start + slot.span.start..run.start + slot.span.end;
-            if blanks.iter().any(|b| b.start < slot.span.end && slot.span.start < b.end) {
+            if blanks
+                .iter()
+                .any(|b| b.start < slot.span.end && slot.span.start < b.end)
+            {
                 continue;
             }
             let field = Field::new(span.clone(), FieldForm::Prose, slot.options);
@@ -369,8 +385,7 @@ impl Walker<'_> {
             }
             // `<!DOCTYPE`, `<![CDATA[`, `<?php`: ended by the next `>`, which a
             // marker would bring.
-            if (rest.starts_with(b"<!") && !rest.starts_with(b"<!--")) || rest.starts_with(b"<?")
-            {
+            if (rest.starts_with(b"<!") && !rest.starts_with(b"<!--")) || rest.starts_with(b"<?") {
                 scan.declaration = true;
             } else if rest[0] == b'>' {
                 scan.declaration = false;
@@ -438,7 +453,8 @@ fn copy(label: &Label, range: Range<usize>, out: &mut Label) {
     if let Some(&(source, own)) = first.checked_sub(1).map(|p| &label.marks[p])
         && label.marks.get(first).is_none_or(|m| m.1 > range.start)
     {
-        out.marks.push((source + (range.start - own), out.text.len()));
+        out.marks
+            .push((source + (range.start - own), out.text.len()));
     }
     for &(source, own) in &label.marks[first..] {
         if own >= range.end {
