@@ -509,11 +509,22 @@ fn a_console_block_without_prompt_lines_runs_as_written_and_says_so() {
     Test::new()
         .runbook(doc)
         .args(["plan", RUNBOOK])
-        .stdout_contains("this `console` block has no `$ ` lines, so all of it runs as a script")
+        .stdout_contains("this `console` block has no `$ ` lines so all of it runs as a script")
         .run();
     let out = Test::new().runbook(doc).run_yes().run();
     assert_eq!(out.read("ran.txt"), "from-console\n", "it really ran");
     strips_back(out.sandbox, doc);
+    // Output shown in a `console` block is not run, and never recorded as done.
+    let doc = "```console\nerror[E0277]: the trait bound is not satisfied\n```\n";
+    let (steps, _) = plan_steps(sandbox(doc));
+    assert!(steps.is_empty(), "{steps:?}");
+    Test::new()
+        .runbook(doc)
+        .args(["plan", RUNBOOK])
+        .stdout_contains(
+            "this `console` block has no `$ ` lines and reads as output, so it is shown, not run",
+        )
+        .run();
 }
 
 #[test]

@@ -165,18 +165,28 @@ pub(super) fn close(
     if (lang == "console" || lang == "shell-session")
         && !open.code.lines().any(|l| l.trim_start().starts_with("$ "))
     {
-        book.diagnostics.push(
-            source.diagnostic(
-                Severity::Warning,
-                open.start + marker_len,
-                format!("this `{lang}` block has no `$ ` lines, so all of it runs as a script"),
-                Some(
-                    "put `$ ` before each command and leave the output it shows without one, \
-                 or mark the block `text` if it is only output"
-                        .into(),
-                ),
-            ),
-        );
+        // No prompt lines: commands written without them, or output shown.
+        let commands = reads_as_commands(&open.code);
+        let (what, hint) = if commands {
+            (
+                "so all of it runs as a script",
+                "put `$ ` before each command, or mark the block `bash`",
+            )
+        } else {
+            (
+                "and reads as output, so it is shown, not run",
+                "put `$ ` before each command in it, or mark the block `text` if it is only output",
+            )
+        };
+        book.diagnostics.push(source.diagnostic(
+            Severity::Warning,
+            open.start + marker_len,
+            format!("this `{lang}` block has no `$ ` lines {what}"),
+            Some(hint.into()),
+        ));
+        if !commands {
+            return None;
+        }
     }
     if !fence.closed {
         book.diagnostics.push(source.diagnostic(
@@ -212,6 +222,33 @@ pub(super) fn close(
         first_line,
     );
     Some(book.push(step, parent))
+}
+
+/// Whether a block without prompt lines reads as commands: its first line
+/// that is no comment starts with a command's name (lower case: `node`,
+/// `./deploy.sh`, `sudo`) or a variable set for it (`FOO=1 make`), not with
+/// the words or marks output starts with (`error[E0277]:`, `Compiling`).
+fn reads_as_commands(code: &str) -> bool {
+    let Some(line) = code
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+    else {
+        return false;
+    };
+    let word = line.split_whitespace().next().unwrap_or("");
+    let name = word.split_once('=').map_or(word, |(name, _)| name);
+    let assignment = word.contains('=')
+        && !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let command = word
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '.' || c == '/' || c == '~')
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '~'));
+    assignment || command
 }
 
 /// What starts each continuation line of a block whose first line begins

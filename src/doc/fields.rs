@@ -184,13 +184,22 @@ const FILL_IN: &[&str] = &[
     "write ",
 ];
 
-/// Bracketed slots in a run of prose. `before` is the text of the line
-/// before the run; `cell`: the run is a table cell's text. A bracket is free text to write when a label ends just
+/// Where a run of prose sits: the text of its line before it and after it
+/// (the start of it), and whether the run is a table cell's text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Around<'a> {
+    pub before: &'a str,
+    pub after: &'a str,
+    pub cell: bool,
+}
+
+/// Bracketed slots in a run of prose, which sits as `around` says. A bracket is free text to write when a label ends just
 /// before it (`**Owner**: [name]`), when it stands alone on its line or in
 /// its table cell, or when its words say so (`[fill in after the deploy]`);
 /// options (`[✅ Continue | ⏸ Hold | ❌ Stop]`) are a choice wherever they are.
 /// Links, footnotes, `[x]` and capitals (see `blanks`) are not slots.
-pub fn slots(text: &str, before: &str, cell: bool) -> Vec<Slot> {
+pub fn slots(text: &str, around: Around) -> Vec<Slot> {
+    let before = around.before;
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     for (at, _) in text.match_indices('[') {
@@ -229,7 +238,7 @@ pub fn slots(text: &str, before: &str, cell: bool) -> Vec<Slot> {
             continue;
         }
         let labelled = ends_with_label(&text[..at], before);
-        let alone = stands_alone(text, at, end + 1, before, cell);
+        let alone = stands_alone(text, at, end + 1, around);
         let lower = inner.to_lowercase();
         let says_so = FILL_IN.iter().any(|w| lower.starts_with(w));
         if labelled || alone || says_so {
@@ -257,7 +266,8 @@ fn ends_with_label(text: &str, before: &str) -> bool {
 
 /// Whether `text[from..to]` is all its line holds (list and quote markers
 /// aside), or all its table cell does (`cell`: `text` is a cell's).
-fn stands_alone(text: &str, from: usize, to: usize, before: &str, cell: bool) -> bool {
+fn stands_alone(text: &str, from: usize, to: usize, around: Around) -> bool {
+    let before = around.before;
     let lead_chars = |c: char| matches!(c, ' ' | '\t' | '|' | '-' | '*' | '+' | '>');
     let lead = text[..from].trim_end_matches(lead_chars);
     let line_start = if lead.is_empty() {
@@ -266,9 +276,17 @@ fn stands_alone(text: &str, from: usize, to: usize, before: &str, cell: bool) ->
     } else {
         lead.ends_with(['\n', '\r'])
     };
-    let after = text[to..].trim_start_matches([' ', '\t', '*', '_']);
+    let space = [' ', '\t', '*', '_'];
+    let mut after = text[to..].trim_start_matches(space);
+    if after.is_empty() {
+        // The run ends here: what comes next on the line is the source's.
+        after = around.after.trim_start_matches(space);
+    }
     let line_end = after.is_empty() || after.starts_with(['\n', '\r']);
-    (line_start && line_end) || (cell && text[..from].trim().is_empty() && after.trim().is_empty())
+    (line_start && line_end)
+        || (around.cell
+            && text[..from].trim().is_empty()
+            && after.trim_start().starts_with(['|', '\n', '\r']) | after.trim().is_empty())
 }
 
 /// The options of `Open | Ongoing | Closed` (or ` / `): two or more short
@@ -431,10 +449,16 @@ mod tests {
     #[test]
     fn bracketed_slots_are_free_text_or_options() {
         let found = |t: &str, before: &str| -> Vec<(String, Vec<String>)> {
-            slots(t, before, false)
-                .into_iter()
-                .map(|s| (t[s.span].to_string(), s.options))
-                .collect()
+            slots(
+                t,
+                Around {
+                    before,
+                    ..Around::default()
+                },
+            )
+            .into_iter()
+            .map(|s| (t[s.span].to_string(), s.options))
+            .collect()
         };
         let free = |s: &str| vec![(s.to_string(), Vec::new())];
         assert_eq!(
@@ -443,8 +467,20 @@ mod tests {
         );
         assert_eq!(found(" [Open]", "**Verdict:**"), free("[Open]"));
         assert_eq!(found("[expected result]", ""), free("[expected result]"));
-        assert_eq!(slots(" [name] ", "| Owner |", true).len(), 1);
-        assert!(slots(" [name] and more", "| Owner |", true).is_empty());
+        let cell = Around {
+            before: "| Owner |",
+            after: " |",
+            cell: true,
+        };
+        assert_eq!(slots(" [name] ", cell).len(), 1);
+        assert!(slots(" [name] and more", cell).is_empty());
+        // What follows the run on its line counts: `[added]` is a tag here.
+        let item = Around {
+            before: "- ",
+            after: "`FoldAdd` to the API\n",
+            cell: false,
+        };
+        assert!(slots("[added] ", item).is_empty());
         assert_eq!(
             found("Notes [fill in after the deploy] here", ""),
             free("[fill in after the deploy]")

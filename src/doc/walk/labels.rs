@@ -117,14 +117,16 @@ pub(in crate::doc) fn own_labels(text: &str, fields: &[Range<usize>]) -> Vec<Str
     out
 }
 
-/// `label` cut to `MOST` characters around `field`, which it holds.
+/// `label` cut to about `MOST` characters around `field`, which it holds
+/// (from the start when `field` is empty).
 pub(in crate::doc) fn cap(label: &str, field: &str) -> String {
     if label.chars().count() <= MOST {
         return label.to_string();
     }
+    // Around the field; with none, from the start.
     let field = field.trim();
     let at = if field.is_empty() {
-        label.len()
+        0
     } else {
         label.find(field).unwrap_or(0)
     };

@@ -193,10 +193,13 @@ impl Walker<'_> {
                 .position(|c| at <= c.end)
                 .unwrap_or(label.cells.len().saturating_sub(1))
         };
+        // The row's name: its first cell, unless that is a field itself.
         let first = label
             .cells
             .first()
-            .map_or(String::new(), |c| tidy(&label.text[c.clone()]));
+            .map(|c| tidy(&label.text[c.clone()]))
+            .filter(|f| f.chars().any(char::is_alphabetic))
+            .unwrap_or_default();
         let target = self
             .table_headers
             .iter()
@@ -219,6 +222,7 @@ impl Walker<'_> {
                 .swap_remove(k.min(inside.len().saturating_sub(1)));
             let header = self.table_headers.get(c).filter(|h| !h.is_empty());
             let name = match (c, first.is_empty(), header) {
+                (0, true, Some(h)) => h.clone(),
                 (0, _, _) => String::new(),
                 (_, false, Some(h)) => format!("{first} · {h}"),
                 (_, false, None) => first.clone(),
@@ -309,10 +313,23 @@ impl Walker<'_> {
         let line_start = source.line_start(run.start);
         let before = &source.text[line_start.max(self.scan.from).min(run.start)..run.start];
         // A heading is a title: square brackets there are its words.
-        let slots = if self.heading.is_some() {
+        let slots = if self.heading.is_some() || !text.contains('[') {
             Vec::new()
         } else {
-            fields::slots(text, before, self.in_cell)
+            // The rest of the line after the run, a little of it: enough to
+            // tell whether a bracket ends it.
+            let rest = &source.text[run.end..];
+            let mut end = rest.len().min(256);
+            while !rest.is_char_boundary(end) {
+                end -= 1;
+            }
+            let end = rest[..end].find(['\n', '\r']).unwrap_or(end);
+            let around = fields::Around {
+                before,
+                after: &rest[..end],
+                cell: self.in_cell,
+            };
+            fields::slots(text, around)
         };
         let mut stops: Vec<usize> = blanks.iter().map(|b| b.start).collect();
         stops.extend(slots.iter().map(|s| s.span.start));
