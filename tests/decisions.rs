@@ -357,3 +357,70 @@ fn a_box_task_is_asked_done_in_a_table() {
     assert_eq!(code, 0, "{screen}");
     strips_back(sandbox, doc);
 }
+
+const WITH_ROLLBACK: &str = r#"
+    # Release
+
+    - [ ] Smoke tests
+      - All smoke tests passed: `Yes / No`
+    - [ ] Publish
+      ```bash
+      touch published
+      ```
+
+    ## Rollback
+
+    ```bash
+    touch rolled-back
+    ```
+    "#;
+
+#[test]
+fn a_negative_answer_offers_the_contingency_sections() {
+    let sandbox = sandbox(WITH_ROLLBACK);
+    let mut pty = run(&sandbox);
+    pty.answer(PICK2, "no");
+    pty.answer(
+        "All smoke tests passed: No: the step is recorded as failed. \
+         [c]ontinue / [g]o back / [a]bort · [1] rollback: Rollback",
+        "1",
+    );
+    pty.answer("Run this block? [r]un / [s]kip / [e]dit / [q]uit", "r");
+    pty.answer(
+        "\"Rollback\" is done. [s]top the run / [r]eturn to where it was",
+        "s",
+    );
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 1, "{screen}");
+    assert!(sandbox.exists("rolled-back") && !sandbox.exists("published"));
+    let transcript = sandbox.transcript();
+    assert!(
+        transcript.contains("started because: Smoke tests was answered No at runbook.md:4"),
+        "{transcript}"
+    );
+}
+
+#[test]
+fn unattended_a_negative_answer_goes_into_the_on_failure_section() {
+    let out = Test::new()
+        .runbook(unindent(WITH_ROLLBACK))
+        .file("answers.yaml", "All smoke tests passed: \"No\"\n")
+        .args([
+            "run",
+            "--yes",
+            "--answers",
+            "answers.yaml",
+            "--on-failure",
+            "rollback",
+            RUNBOOK,
+            "-o",
+            OUT,
+        ])
+        .status(1)
+        .run();
+    assert!(out.exists("rolled-back") && !out.exists("published"));
+    assert!(
+        out.transcript()
+            .contains("started because: Smoke tests was answered No at runbook.md:4")
+    );
+}

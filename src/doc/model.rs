@@ -5,10 +5,10 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::attrs::Attrs;
-use super::sections::{Contingency, Group, Section};
-use super::waits::Wait;
 use super::decide::ChoiceWords;
+use super::sections::{Contingency, Group, Section};
 use super::target::Target;
+use super::waits::Wait;
 use crate::diagnostic::Diagnostic;
 pub use crate::exec::runner::Runner;
 

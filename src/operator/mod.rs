@@ -76,6 +76,8 @@ pub enum AnswerChoice {
     /// Answer it again.
     Back,
     Abort,
+    /// Start the contingency section at this index of `View::contingency`.
+    Contingency(usize),
 }
 
 /// The answer for a task with nothing to run.

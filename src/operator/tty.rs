@@ -8,7 +8,8 @@ use dialoguer::Input;
 use dialoguer::theme::SimpleTheme;
 
 use super::{
-    AnswerChoice, CommandChoice, FailureChoice, Operator, Prompting, Setback, TaskChoice, View, progress,
+    AnswerChoice, CommandChoice, FailureChoice, Operator, Prompting, Setback, TaskChoice, View,
+    progress,
 };
 use crate::error::{Error, Result};
 
@@ -159,12 +160,14 @@ impl Operator for Terminal {
         })
     }
 
-    fn answer_failed(&mut self, _view: &View, reason: &str) -> Result<AnswerChoice> {
+    fn answer_failed(&mut self, view: &View, reason: &str) -> Result<AnswerChoice> {
         let _prompt = Prompting::start();
-        Ok(match self.ask(reason, &["continue", "go back", "abort"])? {
+        let options = ["continue", "go back", "abort"];
+        Ok(match self.ask_with(reason, &options, &view.contingency)? {
             0 => AnswerChoice::Continue,
             1 => AnswerChoice::Back,
-            _ => AnswerChoice::Abort,
+            2 => AnswerChoice::Abort,
+            n => AnswerChoice::Contingency(n - options.len()),
         })
     }
 

@@ -2,7 +2,8 @@
 //! have to confirm is claimed.
 
 use super::{
-    AnswerChoice, CommandChoice, FailureChoice, Operator, Setback, TaskChoice, View, progress_with_text,
+    AnswerChoice, CommandChoice, FailureChoice, Operator, Setback, TaskChoice, View,
+    progress_with_text,
 };
 use std::io::IsTerminal;
 use std::time::Duration;

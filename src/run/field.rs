@@ -52,8 +52,20 @@ impl Run<'_> {
                 let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
                 self.operator.say(&format!("{place}: {said}"));
             }
-            match self.operator.answer_failed(&view, &said)? {
-                AnswerChoice::Back => {}
+            let mut choice = self.operator.answer_failed(&view, &said)?;
+            // A contingency section, then back to this question (or stop).
+            while let AnswerChoice::Contingency(k) = choice {
+                match self.start_after_failure(k, step)? {
+                    Flow::Continue => {
+                        self.before_prompt()?;
+                        let view = self.view(step, "");
+                        choice = self.operator.answer_failed(&view, &said)?;
+                    }
+                    flow => return Ok(flow),
+                }
+            }
+            match choice {
+                AnswerChoice::Back | AnswerChoice::Contingency(_) => {}
                 AnswerChoice::Continue => {
                     if self.settings.attended() {
                         outcome.add(Reason::Ignored);

@@ -391,8 +391,7 @@ fn reason_note(reason: Reason) -> Option<&'static str> {
         | Reason::Chosen
         | Reason::NotChosen
         | Reason::Waited => return None,
-        | Reason::Negative
-        | Reason::OffTarget => return None,
+        Reason::Negative | Reason::OffTarget => return None,
     })
 }
 
