@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::doc::SectionRules;
+use crate::doc::decide::ChoiceWords;
 use crate::error::{Error, Result};
 use crate::exec::runner::{self, Runners};
 use crate::source::Lines;
@@ -28,6 +29,10 @@ pub struct Config {
     /// their headings say (`main = ["Rollback readiness"]`).
     #[serde(default)]
     pub contingency: SectionRules,
+    /// `[choices]`: options that pass or fail (`fail = ["Hold"]`), beyond
+    /// the built-in `No`, `FAIL`, `NO-GO` and the like.
+    #[serde(default)]
+    pub choices: ChoiceWords,
 }
 
 /// `[secrets]`: more variable names whose values are secrets.
@@ -52,6 +57,8 @@ impl Config {
                 config.runners.extend(found.runners);
                 config.secrets.names.extend(found.secrets.names);
                 config.contingency.extend(found.contingency);
+                // The file beside the runbook is read last: its words go first.
+                config.choices = found.choices.then(&config.choices);
             }
         }
         config.runners = runner::configured(config.runners);
@@ -72,7 +79,7 @@ impl Config {
                 })
                 .unwrap_or_default();
             Error::usage(format!(
-                "{}{at}: {}; runsheet.toml holds [runners] (e.g. sql = \"psql -f {{file}}\"), [secrets] (names = [\"*_DSN\"]) and [contingency] (sections = [\"Plan B*\"], main = [\"Rollback readiness\"])",
+                "{}{at}: {}; runsheet.toml holds [runners] (e.g. sql = \"psql -f {{file}}\"), [secrets] (names = [\"*_DSN\"]), [contingency] (sections = [\"Plan B*\"], main = [\"Rollback readiness\"]) and [choices] (fail = [\"Hold\"])",
                 path.display(),
                 e.message()
             ))

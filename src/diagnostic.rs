@@ -22,9 +22,12 @@ pub struct Diagnostic {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
-    /// The source line, shown under the message.
+    /// The source line (around the column, when it is long), shown under the message.
     #[serde(skip)]
     pub excerpt: String,
+    /// The 1-based column of the caret in `excerpt`.
+    #[serde(skip)]
+    pub caret: usize,
 }
 
 impl fmt::Display for Diagnostic {
@@ -40,7 +43,7 @@ impl fmt::Display for Diagnostic {
             let caret_pad: String = self
                 .excerpt
                 .chars()
-                .take(self.column.saturating_sub(1))
+                .take(self.caret.saturating_sub(1))
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             write!(

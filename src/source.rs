@@ -218,6 +218,11 @@ impl Source {
         self.lines.range(self.line_of(offset), self.text.len()).end
     }
 
+    /// Byte offset where 1-based `line` starts.
+    pub fn line_offset(&self, line: usize) -> usize {
+        self.lines.range(line.max(1), self.text.len()).start
+    }
+
     /// The text of 1-based `line`, without its line ending.
     pub fn line_text(&self, line: usize) -> &str {
         self.text[self.lines.range(line, self.text.len())].trim_end_matches(['\n', '\r'])
@@ -237,6 +242,29 @@ impl Source {
         hint: Option<String>,
     ) -> Diagnostic {
         let (line, column) = self.position(offset);
+        let text = self.line_text(line);
+        // A long line is shown around the column, so that many findings in
+        // one huge line do not each copy all of it.
+        const WIDTH: usize = 120;
+        let (excerpt, caret) = if text.len() <= 2 * WIDTH {
+            (text.to_string(), column)
+        } else {
+            let at = offset
+                .saturating_sub(self.line_start(offset))
+                .min(text.len());
+            let floor = |mut i: usize| {
+                while !text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            let from = floor(at.saturating_sub(WIDTH / 2));
+            let to = floor((from + WIDTH).min(text.len()));
+            let lead = if from > 0 { "…" } else { "" };
+            let tail = if to < text.len() { "…" } else { "" };
+            let caret = text[from..floor(at)].chars().count() + lead.chars().count() + 1;
+            (format!("{lead}{}{tail}", &text[from..to]), caret)
+        };
         Diagnostic {
             severity,
             path: self.display_path(),
@@ -244,7 +272,8 @@ impl Source {
             column,
             message: message.into(),
             hint,
-            excerpt: self.line_text(line).to_string(),
+            excerpt,
+            caret,
         }
     }
 }

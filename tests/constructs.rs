@@ -67,7 +67,7 @@ fn blanks_are_filled_in_place_as_typed_and_strip_back() {
     pty.answer(VALUE, "Alice Ops");
     pty.expect("Started at [START TIME]");
     pty.answer(VALUE, "now");
-    pty.expect("Version | ____");
+    pty.expect("Version · Value: ____");
     pty.answer(VALUE, "v2.3.4");
     pty.expect("Ticket: `____`");
     pty.answer(VALUE, "CHG-1234");
@@ -109,7 +109,7 @@ fn a_pipe_typed_into_a_table_blank_keeps_the_row_whole() {
     let mut pty = run(&sandbox);
     pty.answer(VALUE, "");
     pty.answer(VALUE, "");
-    pty.expect("Version | ____");
+    pty.expect("Version · Value: ____");
     pty.answer(VALUE, "a | b");
     pty.answer(VALUE, "");
     let (code, screen) = pty.wait();
@@ -174,6 +174,9 @@ const CHOICES: &str = r#"
     | Pager tested | ☐ |
     "#;
 
+/// The prompt after an answer on the failing side of a choice.
+const ANSWER_FAILED: &str = "[c]ontinue / [g]o back / [a]bort";
+
 #[test]
 fn choices_are_picked_by_number_or_by_name_and_marked_in_place() {
     let source = unindent(CHOICES);
@@ -184,14 +187,19 @@ fn choices_are_picked_by_number_or_by_name_and_marked_in_place() {
     pty.answer(PICK2, "1");
     pty.expect("2) NO-GO");
     pty.answer(PICK2, "no-go");
+    // NO-GO is the failing side: said, and asked what next.
+    pty.expect("Decision: NO-GO: the step is recorded as failed.");
+    pty.answer(ANSWER_FAILED, "c");
     pty.expect("Change board");
     pty.answer(PICK2, "GO");
     pty.expect("2) ❌ No");
     pty.answer(PICK2, "2");
-    pty.expect("Pager tested");
-    pty.answer(PICK2, "yes");
+    pty.answer(ANSWER_FAILED, "c");
+    // A lone box that is all its table row holds is a box to tick.
+    pty.expect("Pager tested · Done");
+    pty.answer(TASK, "d");
     let (code, screen) = pty.wait();
-    assert_eq!(code, 0, "{screen}");
+    assert_eq!(code, 1, "two answers failed their steps: {screen}");
 
     let transcript = sandbox.transcript();
     let wants = [
@@ -202,13 +210,23 @@ fn choices_are_picked_by_number_or_by_name_and_marked_in_place() {
         ("Decision:", "Decision: `☐ GO / ☒ NO-GO`<!--rs:fill "),
         ("Change board:", "Change board: ☒ GO  ☐ NO-GO<!--rs:fill "),
         ("Smoke test:", "Smoke test: ☐ ✅ Yes  ☒ ❌ No<!--rs:fill "),
-        ("| Pager tested |", "| Pager tested | ☒<!--rs:fill "),
+        ("| Pager tested |", "| Pager tested | ☒ <!--rs:task "),
     ];
     for (line, want) in wants {
         let line = line_with(&transcript, line);
         assert!(line.starts_with(want), "want {want:?}, got:\n{line}");
     }
-    assert_eq!(transcript.matches("status=done").count(), 5, "{transcript}");
+    assert_eq!(transcript.matches("status=done").count(), 3, "{transcript}");
+    assert_eq!(
+        transcript.matches("status=failed").count(),
+        2,
+        "{transcript}"
+    );
+    assert_eq!(
+        transcript.matches("how=negative,ignored").count(),
+        2,
+        "{transcript}"
+    );
     strips_back(sandbox, source.as_bytes());
 }
 
@@ -218,8 +236,14 @@ fn an_unattended_run_never_picks_a_choice() {
     let out = Test::new().runbook(&source).run_yes().status(3).run();
     assert_eq!(
         out.stderr.matches("not answered (unattended)").count(),
-        5,
+        4,
         "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("not confirmed (unattended)").count(),
+        1,
+        "the row's lone box is a task: {}",
         out.stderr
     );
     let transcript = out.transcript();
@@ -231,7 +255,7 @@ fn an_unattended_run_never_picks_a_choice() {
     assert!(!transcript.contains("status=done"), "{transcript}");
     assert_eq!(
         transcript.matches("⚠️ not answered").count(),
-        5,
+        4,
         "{transcript}"
     );
     assert!(
@@ -872,7 +896,7 @@ fn a_yaml_answers_file_answers_every_kind_of_prompt() {
             "Deploy › Prepare › Check the dashboard": done
             "deploy / verify / check the dashboard": skip
             start time: now
-            Decision: no-go
+            Decision: go
             release-tag: v9.9.9
             smoke: done
             "#,
@@ -900,7 +924,7 @@ fn a_yaml_answers_file_answers_every_kind_of_prompt() {
         Regex::new(r"^Start time: `20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ`<!--").expect("a valid regex");
     assert!(stamp.is_match(&start), "{start}");
     assert!(
-        line_with(&transcript, "Decision:").starts_with("Decision: `☐ GO / ☒ NO-GO`<!--"),
+        line_with(&transcript, "Decision:").starts_with("Decision: `☒ GO / ☐ NO-GO`<!--"),
         "{transcript}"
     );
     assert!(

@@ -829,11 +829,14 @@ fn at_a_terminal_any_prompt_lists_the_contingency_sections_and_a_no_go_offers_th
     pty.answer(&task, "d");
     pty.answer("Pick 1-2 (or type the option; empty to skip)", "2");
     pty.answer(
-        "Decision: `GO / NO-GO`: NO-GO. What next? [g]o on / [s]top · [1] rollback: Rollback",
-        "s",
+        "Decision: NO-GO: the step is recorded as failed. [c]ontinue / [g]o back / [a]bort · [1] rollback: Rollback",
+        "a",
     );
     let (code, screen) = pty.wait();
-    assert_eq!(code, 3, "stopped before Publish: {screen}");
+    assert_eq!(
+        code, 1,
+        "stopped before Publish, the NO-GO failed: {screen}"
+    );
     assert_eq!(calls(&sandbox), ["kubectl rollout undo deployment/site"]);
     let transcript = sandbox.transcript();
     assert!(

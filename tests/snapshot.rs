@@ -107,7 +107,9 @@ fn cases() -> Vec<Case> {
 /// long options other than `--yes` go into the name, and the value of those
 /// that name what the run takes: the environment a template is rendered for
 /// (`templated.env-prod.md`), the option chosen, the section run alone or
-/// after a failure (`canary.choose-canary.on-failure-rollback.md`).
+/// after a failure (`canary.choose-canary.on-failure-rollback.md`), and what
+/// tells an answers file from the others beside the runbook
+/// (`decisions.answers-go.md`).
 fn snapshot_name(file: &str, args: &[String]) -> String {
     let stem = file.strip_suffix(".md").unwrap_or(file);
     let mut name = stem.to_owned();
@@ -122,6 +124,18 @@ fn snapshot_name(file: &str, args: &[String]) -> String {
             {
                 name.push('-');
                 name.push_str(value);
+            }
+            // Answers files beside one runbook tell its runs apart:
+            // `decisions.go.answers.yaml` is `decisions.answers-go.md`.
+            if option == "answers"
+                && let Some(part) = args
+                    .get(i + 1)
+                    .and_then(|f| f.strip_prefix(&format!("{stem}.")))
+                    .and_then(|f| f.split(".answers").next())
+                    .filter(|p| !p.is_empty() && *p != "answers.yaml")
+            {
+                name.push('-');
+                name.push_str(part);
             }
         }
     }

@@ -177,6 +177,7 @@ fn load_transcript(path: &Path, raw: Source) -> Result<(Source, Transcript)> {
 fn parse_checked(source: &Source, config: &Config, rendered: Option<&Rendered>) -> Result<Runbook> {
     let mut book = doc::parse_with(source, &config.runners);
     doc::configure(&mut book, &config.contingency);
+    doc::decide::classify(&mut book, &config.choices);
     if book.has_errors() {
         return Err(Error::Document(book.diagnostics));
     }

@@ -30,6 +30,7 @@ pub fn plan(file: &Path, format: Format, answers_template: bool, inputs: &Inputs
     let source = loaded.source;
     let mut book = doc::parse_with(&source, &config.runners);
     doc::configure(&mut book, &config.contingency);
+    doc::decide::classify(&mut book, &config.choices);
     if let Some(r) = &loaded.rendered {
         // Where `|raw` wrote a value unquoted: listed with the warnings.
         book.diagnostics.extend(r.notes.iter().cloned());

@@ -1,16 +1,23 @@
 //! Fenced blocks: where each sits (its container's prefix, whether it is
-//! closed, where output goes under it), the command a runnable one becomes,
-//! and the `[ ] item` tasks a plain-text one holds.
-
-use std::ops::Range;
+//! closed, where output goes under it), and the command a runnable one
+//! becomes (`form` reads the steps a shown one holds).
 
 use super::attrs::parse_info;
+use super::form;
 use super::hints::comment_hint;
-use super::model::{Command, Fence, Path, Runbook, Step, StepKind, Task};
-use super::tidy::tidy;
+use super::model::{Command, Fence, Path, Runbook, Step, StepKind};
 use crate::diagnostic::Severity;
 use crate::exec::runner::{self, Language, Runners};
 use crate::source::Source;
+
+/// Where a fence sits: under which headings and task, after what text.
+#[derive(Clone, Copy)]
+pub(super) struct Place<'a> {
+    pub path: &'a Path,
+    pub parent: Option<usize>,
+    /// The text of the block before the fence: what a form in it is for.
+    pub context: &'a str,
+}
 
 /// A fenced block being read.
 pub(super) struct OpenFence {
@@ -88,11 +95,15 @@ pub(super) fn close(
     source: &Source,
     runners: &Runners,
     book: &mut Runbook,
-    path: &Path,
-    parent: Option<usize>,
+    place: &Place,
     open: OpenFence,
     end: usize,
 ) -> Option<usize> {
+    let Place {
+        path,
+        parent,
+        context,
+    } = *place;
     let text = &source.text;
     let Geometry {
         fence,
@@ -117,35 +128,66 @@ pub(super) fn close(
     };
     let runner = match runner::resolve(&lang, attrs.runner.as_deref(), runners) {
         Language::Run(runner) => runner,
-        Language::Shown => {
-            if runner::is_plain_text(&lang) {
+        shown => {
+            if shown == Language::NoRunner {
+                book.diagnostics.push(source.diagnostic(
+                    Severity::Warning,
+                    open.start + marker_len,
+                    format!(
+                        "runsheet has no runner for `{lang}` blocks; this one is shown, not run"
+                    ),
+                    Some(format!(
+                        "set one in runsheet.toml ([runners] {lang} = \"...\"), or with {{runner=...}} on the fence"
+                    )),
+                ));
+            }
+            // A fence of four or more marks wraps an example of Markdown;
+            // `markdown` and diffs show it: their boxes are not steps.
+            let example =
+                marker_len > 3 || matches!(lang.as_str(), "markdown" | "md" | "diff" | "patch");
+            if !example {
                 let body_start = text[open.start..]
                     .find('\n')
                     .map_or(end, |i| open.start + i + 1);
                 let body_end = if fence.closed { last_line_start } else { end };
-                checkboxes(
-                    source,
-                    book,
-                    path,
-                    parent,
-                    body_start..body_end.max(body_start),
-                    &fence,
-                );
+                let body = body_start..body_end.max(body_start);
+                let form = runner::is_plain_text(&lang);
+                let what = form::Form {
+                    fence: &fence,
+                    plain: form,
+                    context,
+                };
+                form::steps(source, book, path, parent, body, &what);
             }
             return None;
         }
-        Language::NoRunner => {
-            book.diagnostics.push(source.diagnostic(
-                Severity::Warning,
-                open.start + marker_len,
-                format!("runsheet has no runner for `{lang}` blocks; this one is shown, not run"),
-                Some(format!(
-                    "set one in runsheet.toml ([runners] {lang} = \"...\"), or with {{runner=...}} on the fence"
-                )),
-            ));
+    };
+    if (lang == "console" || lang == "shell-session")
+        && !open.code.lines().any(|l| l.trim_start().starts_with("$ "))
+    {
+        // No prompt lines: commands written without them, or output shown.
+        let commands = reads_as_commands(&open.code);
+        let (what, hint) = if commands {
+            (
+                "so all of it runs as a script",
+                "put `$ ` before each command, or mark the block `bash`",
+            )
+        } else {
+            (
+                "and reads as output, so it is shown, not run",
+                "put `$ ` before each command in it, or mark the block `text` if it is only output",
+            )
+        };
+        book.diagnostics.push(source.diagnostic(
+            Severity::Warning,
+            open.start + marker_len,
+            format!("this `{lang}` block has no `$ ` lines {what}"),
+            Some(hint.into()),
+        ));
+        if !commands {
             return None;
         }
-    };
+    }
     if !fence.closed {
         book.diagnostics.push(source.diagnostic(
             Severity::Warning,
@@ -182,71 +224,31 @@ pub(super) fn close(
     Some(book.push(step, parent))
 }
 
-/// `[ ] item`, `- [ ] item`, `### [ ] Heading` lines inside a plain fence: tasks.
-fn checkboxes(
-    source: &Source,
-    book: &mut Runbook,
-    path: &Path,
-    parent: Option<usize>,
-    body: Range<usize>,
-    fence: &Fence,
-) {
-    let mut at = body.start;
-    for line in source.text[body.clone()].split_inclusive('\n') {
-        let line_start = at;
-        at += line.len();
-        let Some(rest) = without_container(line.trim_end_matches(['\n', '\r']), &fence.prefix)
-        else {
-            continue;
-        };
-        let content = rest.trim_start_matches([' ', '\t']);
-        let content = content.trim_start_matches('#').trim_start_matches(' ');
-        let content = strip_list_marker(content);
-        let checked = if content.starts_with("[ ]") {
-            false
-        } else if content.starts_with("[x]") || content.starts_with("[X]") {
-            true
-        } else {
-            continue;
-        };
-        let after = &content[3..];
-        if !(after.is_empty() || after.starts_with([' ', '\t'])) {
-            continue;
-        }
-        let line_text = line.trim_end_matches(['\n', '\r']);
-        let box_at = line_start + (line_text.len() - content.len());
-        let task = StepKind::Task(Task {
-            checked,
-            marker: box_at..box_at + 3,
-            in_fence: Some(Box::new(fence.clone())),
-        });
-        let step = Step::new(
-            task,
-            box_at..box_at + 3,
-            source.line_of(box_at),
-            path.clone(),
-            tidy(after),
-        );
-        book.push(step, parent);
-    }
-}
-
-fn strip_list_marker(text: &str) -> &str {
-    if let Some(rest) = text
-        .strip_prefix(['-', '*', '+'])
-        .filter(|r| r.starts_with(' '))
-    {
-        return rest.trim_start_matches(' ');
-    }
-    let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    if digits > 0
-        && let Some(rest) = text[digits..]
-            .strip_prefix(['.', ')'])
-            .filter(|r| r.starts_with(' '))
-    {
-        return rest.trim_start_matches(' ');
-    }
-    text
+/// Whether a block without prompt lines reads as commands: its first line
+/// that is no comment starts with a command's name (lower case: `node`,
+/// `./deploy.sh`, `sudo`) or a variable set for it (`FOO=1 make`), not with
+/// the words or marks output starts with (`error[E0277]:`, `Compiling`).
+fn reads_as_commands(code: &str) -> bool {
+    let Some(line) = code
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+    else {
+        return false;
+    };
+    let word = line.split_whitespace().next().unwrap_or("");
+    let name = word.split_once('=').map_or(word, |(name, _)| name);
+    let assignment = word.contains('=')
+        && !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let command = word
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '.' || c == '/' || c == '~')
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '~'));
+    assignment || command
 }
 
 /// What starts each continuation line of a block whose first line begins
@@ -275,7 +277,7 @@ fn continuation_prefix(opener: &str) -> String {
 
 /// `line` with the container prefix of its block taken off: each `>` of the
 /// prefix must be there (spaces around it are optional); `None` if one is missing.
-fn without_container<'l>(line: &'l str, prefix: &str) -> Option<&'l str> {
+pub(super) fn without_container<'l>(line: &'l str, prefix: &str) -> Option<&'l str> {
     let mut rest = line;
     for c in prefix.chars() {
         match c {

@@ -1,12 +1,30 @@
-//! Fields inside text a parser span gave: blanks (`____`, `[START TIME]`),
-//! choices (`Yes / No` code spans, `☐ GO ☐ NO-GO` ballots) and placeholders in
-//! commands (`<release-tag>`, `XXXXX`, `[SHA]`, `your-admin-token`).
+//! Fields inside text a parser span gave: blanks (`____`, `__/__/____`,
+//! `[START TIME]`, `[name of the on-call]`, `` `___ hours` ``) and choices
+//! (`Yes / No` code spans, `☐ GO ☐ NO-GO` ballots, `[Open | Closed]`).
 
 use std::ops::Range;
+
+pub use super::placeholders::{Placeholder, placeholders};
 
 /// The empty ballot box, and the one a pick is marked with.
 pub const BALLOT: char = '☐';
 pub const BALLOT_MARKED: char = '☒';
+
+/// Each kind of box a document may hold, as written empty and as marked,
+/// with the word the transcript records it by. The last is `☐` as it reads
+/// after UTF-8 was decoded as Mac Roman and saved again: marked the same way
+/// (`☒` through the same misreading), so the file keeps one encoding.
+pub const BOXES: [(&str, &str, &str); 3] =
+    [("[ ]", "[x]", "1"), ("☐", "☒", "b"), ("‚òê", "‚òí", "m")];
+
+/// The empty ballot box at the start of `text`, if there is one: its length
+/// and the box it becomes when marked.
+pub fn ballot_at(text: &str) -> Option<(usize, &'static str)> {
+    BOXES[1..]
+        .iter()
+        .find(|(empty, _, _)| text.starts_with(empty))
+        .map(|(empty, marked, _)| (empty.len(), *marked))
+}
 
 /// Blanks in a run of prose (source text of consecutive text events): byte ranges.
 pub fn blanks(text: &str) -> Vec<Range<usize>> {
@@ -18,25 +36,9 @@ pub fn blanks(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        // Underscore runs, escaped or not: `____`, `\_\_\_`.
-        let start = i;
-        let mut underscores = 0;
-        let mut j = i;
-        loop {
-            if bytes.get(j) == Some(&b'_') {
-                underscores += 1;
-                j += 1;
-            } else if bytes.get(j) == Some(&b'\\') && bytes.get(j + 1) == Some(&b'_') {
-                underscores += 1;
-                j += 2;
-            } else {
-                break;
-            }
-        }
-        let escaped = j - start > underscores;
-        if underscores >= 3 || (escaped && underscores >= 2) {
-            out.push(start..j);
-            i = j;
+        if let Some(end) = underscore_blank(text, i) {
+            out.push(i..end);
+            i = end;
             continue;
         }
         if bytes[i] == b'['
@@ -52,7 +54,8 @@ pub fn blanks(text: &str) -> Vec<Range<usize>> {
                 continue;
             }
         }
-        i = j.max(i + 1);
+        // Past the underscores looked at, so a long run is read once.
+        i = underscores(text, i).0.max(i + 1);
         while i < bytes.len() && !text.is_char_boundary(i) {
             i += 1;
         }
@@ -60,9 +63,78 @@ pub fn blanks(text: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// The underscores from `at`, escaped (`\_`) or not: where they end, how
+/// many there are, and whether any was escaped. An escaped run may be split
+/// by emphasis a Markdown editor wrote into it (`\_**\_`).
+fn underscores(text: &str, at: usize) -> (usize, usize, bool) {
+    let bytes = text.as_bytes();
+    let (mut j, mut count, mut escaped) = (at, 0, false);
+    loop {
+        match (bytes.get(j), bytes.get(j + 1)) {
+            (Some(b'_'), _) => {
+                count += 1;
+                j += 1;
+            }
+            (Some(b'\\'), Some(b'_')) => {
+                count += 1;
+                escaped = true;
+                j += 2;
+            }
+            (Some(b'*'), _) if escaped => {
+                let stars = bytes[j..].iter().take_while(|&&b| b == b'*').count();
+                if bytes.get(j + stars..j + stars + 2) == Some(b"\\_") {
+                    j += stars;
+                } else {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    (j, count, escaped)
+}
+
+/// A blank made of underscores starting at `at`: `____`, `\_\_`, or runs of
+/// two or more joined by `/`, `:`, `.`, `-` or ` - ` (`__/__/____`,
+/// `__:__ - __:__`). Where it ends.
+fn underscore_blank(text: &str, at: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if !matches!(bytes.get(at), Some(b'_' | b'\\')) {
+        return None;
+    }
+    // `snake_case`, `a__b`: underscores inside a word are no blank.
+    if at > 0 && bytes[at - 1].is_ascii_alphanumeric() {
+        return None;
+    }
+    let (end, count, escaped) = underscores(text, at);
+    if count == 0 {
+        return None;
+    }
+    let (mut end, mut total, mut runs) = (end, count, 1);
+    loop {
+        let sep = [" - ", "/", ":", ".", "-"]
+            .iter()
+            .find(|s| text[end..].starts_with(*s))
+            .map_or(0, |s| s.len());
+        if sep == 0 || count < 2 {
+            break;
+        }
+        let (next_end, next, _) = underscores(text, end + sep);
+        if next < 2 {
+            break;
+        }
+        end = next_end;
+        total += next;
+        runs += 1;
+    }
+    let word_after = bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric());
+    let blank = (count >= 3 && runs == 1) || (escaped && count >= 2) || (runs > 1 && total >= 4);
+    (blank && !word_after).then_some(end)
+}
+
 /// `[START TIME]`, `[SHA]`: the length of a bracketed run of capitals at the
 /// start of `text`, if there is one.
-fn bracketed_caps(text: &str) -> Option<usize> {
+pub(super) fn bracketed_caps(text: &str) -> Option<usize> {
     let inner_end = text[1..].find(']')? + 1;
     let inner = &text[1..inner_end];
     let ok = inner.len() >= 2
@@ -85,6 +157,155 @@ fn is_char_class(inner: &str) -> bool {
     b.len() >= 3 && b.chunks(3).all(|c| c.len() == 3 && c[1] == b'-')
 }
 
+/// A field in square brackets that is not all capitals: free text to write
+/// (`[name of the on-call]`), or options to pick from (`[Open | Closed]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slot {
+    pub span: Range<usize>,
+    /// The options of `[A | B | C]`; empty for free text.
+    pub options: Vec<String>,
+}
+
+/// Words a bracketed text opens with when it tells what to write there.
+const FILL_IN: &[&str] = &[
+    "fill",
+    "to be ",
+    "tbd",
+    "tbc",
+    "enter ",
+    "insert ",
+    "add ",
+    "describe",
+    "name of",
+    "your ",
+    "link to",
+    "paste ",
+    "expected ",
+    "write ",
+];
+
+/// Where a run of prose sits: the text of its line before it and after it
+/// (the start of it), and whether the run is a table cell's text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Around<'a> {
+    pub before: &'a str,
+    pub after: &'a str,
+    pub cell: bool,
+}
+
+/// Bracketed slots in a run of prose, which sits as `around` says. A bracket is free text to write when a label ends just
+/// before it (`**Owner**: [name]`), when it stands alone on its line or in
+/// its table cell, or when its words say so (`[fill in after the deploy]`);
+/// options (`[✅ Continue | ⏸ Hold | ❌ Stop]`) are a choice wherever they are.
+/// Links, footnotes, `[x]` and capitals (see `blanks`) are not slots.
+pub fn slots(text: &str, around: Around) -> Vec<Slot> {
+    let before = around.before;
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices('[') {
+        let prev = at.checked_sub(1).map(|p| bytes[p]);
+        if prev.is_some_and(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, b']' | b'!' | b'/' | b'=' | b'$' | b'\\')
+        }) {
+            continue;
+        }
+        let Some(close) = text[at + 1..].find([']', '[', '\n']) else {
+            continue;
+        };
+        let end = at + 1 + close;
+        if bytes[end] != b']' || bracketed_caps(&text[at..]).is_some() {
+            continue;
+        }
+        if matches!(bytes.get(end + 1), Some(b'(' | b'[' | b':')) {
+            continue;
+        }
+        let inner = text[at + 1..end].trim();
+        if let Some(options) = bracket_options(inner) {
+            out.push(Slot {
+                span: at..end + 1,
+                options,
+            });
+            continue;
+        }
+        let words_ok = inner.chars().count() >= 2
+            && inner.len() <= 80
+            && inner.chars().next().is_some_and(char::is_alphabetic)
+            && inner.chars().any(char::is_lowercase)
+            && inner
+                .chars()
+                .all(|c| c.is_alphanumeric() || " -_/.,'()&#@+?%<>".contains(c));
+        if !words_ok {
+            continue;
+        }
+        let labelled = ends_with_label(&text[..at], before);
+        let alone = stands_alone(text, at, end + 1, around);
+        let lower = inner.to_lowercase();
+        let says_so = FILL_IN.iter().any(|w| lower.starts_with(w));
+        if labelled || alone || says_so {
+            out.push(Slot {
+                span: at..end + 1,
+                options: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+/// Whether the line before a slot (`text` after the rest of it, `before`)
+/// ends with a label: `Owner:`, `**Owner:**`, `**Owner**:`.
+fn ends_with_label(text: &str, before: &str) -> bool {
+    let trim = |t: &str| t.trim_end_matches([' ', '\t', '*', '_']).len();
+    let in_text = trim(text);
+    let last = if in_text > 0 {
+        text[..in_text].chars().next_back()
+    } else {
+        before[..trim(before)].chars().next_back()
+    };
+    matches!(last, Some(':' | '：'))
+}
+
+/// Whether `text[from..to]` is all its line holds (list and quote markers
+/// aside), or all its table cell does (`cell`: `text` is a cell's).
+fn stands_alone(text: &str, from: usize, to: usize, around: Around) -> bool {
+    let before = around.before;
+    let lead_chars = |c: char| matches!(c, ' ' | '\t' | '|' | '-' | '*' | '+' | '>');
+    let lead = text[..from].trim_end_matches(lead_chars);
+    let line_start = if lead.is_empty() {
+        before.trim_end_matches(lead_chars).is_empty()
+            || before.trim_end_matches(lead_chars).ends_with(['\n', '\r'])
+    } else {
+        lead.ends_with(['\n', '\r'])
+    };
+    let space = [' ', '\t', '*', '_'];
+    let mut after = text[to..].trim_start_matches(space);
+    if after.is_empty() {
+        // The run ends here: what comes next on the line is the source's.
+        after = around.after.trim_start_matches(space);
+    }
+    let line_end = after.is_empty() || after.starts_with(['\n', '\r']);
+    (line_start && line_end)
+        || (around.cell
+            && text[..from].trim().is_empty()
+            && after.trim_start().starts_with(['|', '\n', '\r']) | after.trim().is_empty())
+}
+
+/// The options of `Open | Ongoing | Closed` (or ` / `): two or more short
+/// ones, each a word or a few (an emoji before it allowed).
+fn bracket_options(inner: &str) -> Option<Vec<String>> {
+    let sep = if inner.contains('|') { "|" } else { " / " };
+    let options: Vec<String> = inner.split(sep).map(|o| o.trim().to_string()).collect();
+    let plausible = |o: &String| {
+        let words = o.trim_start_matches(|c: char| !c.is_alphanumeric()).trim();
+        !words.is_empty()
+            && o.chars().count() <= 30
+            && words.chars().next().is_some_and(char::is_alphanumeric)
+            && words
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '\''))
+    };
+    (options.len() >= 2 && options.iter().all(plausible)).then_some(options)
+}
+
 /// The options of a code span like `Yes / No` or `GO / NO-GO`.
 pub fn code_choice(code: &str) -> Option<Vec<String>> {
     if !code.contains(" / ") {
@@ -101,6 +322,25 @@ pub fn code_choice(code: &str) -> Option<Vec<String>> {
     (options.len() >= 2 && options.iter().all(plausible)).then_some(options)
 }
 
+/// Where the blank is inside a code span that is a blank: `` `____` ``, and
+/// one with a unit or sign beside it (`` `___ hours` ``, `` `____%` ``,
+/// `` `$____` ``, `` `__/__/____` ``). The range is within `code`.
+pub fn code_blank(code: &str) -> Option<Range<usize>> {
+    let found = blanks(code);
+    let [blank] = &found[..] else {
+        return None;
+    };
+    if code[blank.clone()].starts_with('[') {
+        return None;
+    }
+    let rest = format!("{}{}", &code[..blank.start], &code[blank.end..]);
+    let rest = rest.trim();
+    let short = rest.chars().count() <= 16
+        && rest.split_whitespace().count() <= 2
+        && !rest.contains(['`', '(', ')', '=', '_', '\\']);
+    short.then(|| blank.clone())
+}
+
 /// A run of ballot boxes in prose: `☐ Approved ☐ Pending`, or a lone `☐`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ballot {
@@ -112,13 +352,29 @@ pub struct Ballot {
     pub options: Vec<String>,
 }
 
-/// Ballot runs in a run of prose.
-pub fn ballots(text: &str) -> Vec<Ballot> {
-    let boxes: Vec<usize> = text.match_indices(BALLOT).map(|(i, _)| i).collect();
+/// Ballot runs in a run of prose. An option also ends where a field in
+/// `stops` (byte offsets, in order) begins: it is not part of the option.
+pub fn ballots(text: &str, stops: &[usize]) -> Vec<Ballot> {
+    let mut boxes: Vec<(usize, usize)> = Vec::new();
+    let mut at = 0;
+    while let Some(rel) = text[at..].find(['☐', '‚']) {
+        let i = at + rel;
+        match ballot_at(&text[i..]) {
+            Some((len, _)) => {
+                boxes.push((i, len));
+                at = i + len;
+            }
+            None => at = i + text[i..].chars().next().map_or(1, char::len_utf8),
+        }
+    }
     let mut out: Vec<Ballot> = Vec::new();
-    for (n, &at) in boxes.iter().enumerate() {
-        let option_start = at + BALLOT.len_utf8();
-        let limit = boxes.get(n + 1).copied().unwrap_or(text.len());
+    for (n, &(at, len)) in boxes.iter().enumerate() {
+        let option_start = at + len;
+        let stop = stops[stops.partition_point(|&s| s < option_start)..]
+            .first()
+            .copied()
+            .unwrap_or(text.len());
+        let limit = boxes.get(n + 1).map_or(text.len(), |b| b.0).min(stop);
         let raw = &text[option_start..limit];
         // An option ends at a line end, a `|`, an opening parenthesis or a wide gap.
         let end = raw
@@ -141,201 +397,13 @@ pub fn ballots(text: &str) -> Vec<Ballot> {
             let b = out.last_mut().expect("checked above");
             b.boxes.push(at);
             b.options.push(option);
-            b.span.end = option_end.max(at + BALLOT.len_utf8());
+            b.span.end = option_end.max(at + len);
         } else {
             out.push(Ballot {
-                span: at..option_end.max(at + BALLOT.len_utf8()),
+                span: at..option_end.max(at + len),
                 boxes: vec![at],
                 options: vec![option],
             });
-        }
-    }
-    out
-}
-
-/// A placeholder found in a command.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Placeholder {
-    /// The text as written: `<release-tag>`, `XXXXX`, `[SHA]`.
-    pub token: String,
-    /// What the operator and answers files call it: `release-tag`, `SHA`.
-    pub name: String,
-    /// 0-based line within the block.
-    pub line: usize,
-    /// Named like a credential (`secrets::is_secret_name`): asked without
-    /// echo, redacted.
-    pub secret: bool,
-}
-
-const HTML_TAGS: &[&str] = &[
-    "html", "head", "body", "div", "span", "p", "a", "b", "i", "u", "em", "strong", "br", "hr",
-    "ul", "ol", "li", "table", "tr", "td", "th", "script", "style", "title", "meta", "link", "h1",
-    "h2", "h3", "h4", "h5", "h6", "pre", "code", "img", "form", "input", "label", "button", "svg",
-    "section", "header", "footer", "nav", "main", "details", "summary", "small", "sub", "sup",
-];
-
-/// Placeholders in a block's script, heredoc bodies and `mktemp` templates excluded.
-pub fn placeholders(script: &str) -> Vec<Placeholder> {
-    let mut out: Vec<Placeholder> = Vec::new();
-    // Each kind needs one of these: `<name>`, `[NAME]`, `XXXX`, `your-name`.
-    let may_hold = script.contains(['<', '['])
-        || script.contains("XXXX")
-        || script
-            .as_bytes()
-            .windows(4)
-            .any(|w| w.eq_ignore_ascii_case(b"your"));
-    if !may_hold {
-        return out;
-    }
-    let mut heredoc_end: Option<String> = None;
-    for (n, line) in script.lines().enumerate() {
-        if let Some(end) = &heredoc_end {
-            if line.trim() == end {
-                heredoc_end = None;
-            }
-            continue;
-        }
-        let code = strip_comment(line);
-        for (token, name) in angle_tokens(code)
-            .into_iter()
-            .chain(x_runs(code))
-            .chain(bracket_tokens(code))
-            .chain(your_tokens(code))
-        {
-            if !out.iter().any(|p| p.token == token) {
-                let secret = crate::secrets::is_secret_name(&name);
-                out.push(Placeholder {
-                    token,
-                    name,
-                    line: n,
-                    secret,
-                });
-            }
-        }
-        heredoc_end = heredoc_delimiter(code);
-    }
-    out
-}
-
-fn strip_comment(line: &str) -> &str {
-    let t = line.trim_start();
-    if t.starts_with('#') { "" } else { line }
-}
-
-fn heredoc_delimiter(line: &str) -> Option<String> {
-    let at = line.find("<<")?;
-    let rest = line[at + 2..]
-        .trim_start_matches('-')
-        .trim_start_matches('~')
-        .trim_start();
-    let word: String = rest
-        .trim_start_matches(['\'', '"'])
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
-    (!word.is_empty()).then_some(word)
-}
-
-fn angle_tokens(line: &str) -> Vec<(String, String)> {
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(rel) = line[i..].find('<') {
-        let at = i + rel;
-        i = at + 1;
-        // `<<` (a heredoc, a shift) is no placeholder: step past both.
-        if b.get(at + 1) == Some(&b'<') {
-            i = (at + 2).min(line.len());
-            continue;
-        }
-        if at > 0 && b[at - 1] == b'<' {
-            continue;
-        }
-        let Some(close) = line[at + 1..].find('>') else {
-            break;
-        };
-        let inner = &line[at + 1..at + 1 + close];
-        let ok = inner
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-            && inner
-                .chars()
-                .last()
-                .is_some_and(|c| c.is_ascii_alphanumeric())
-            && inner
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | ' '))
-            && !HTML_TAGS.contains(&inner.to_ascii_lowercase().as_str());
-        if ok {
-            out.push((line[at..at + close + 2].to_string(), inner.to_string()));
-            i = at + close + 2;
-        }
-    }
-    out
-}
-
-fn x_runs(line: &str) -> Vec<(String, String)> {
-    if line.contains("mktemp") {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    let mut run = 0;
-    for (i, c) in line
-        .char_indices()
-        .chain(std::iter::once((line.len(), ' ')))
-    {
-        if c == 'X' {
-            run += 1;
-            continue;
-        }
-        if run >= 4 {
-            let token = line[i - run..i].to_string();
-            out.push((token.clone(), token));
-        }
-        run = 0;
-    }
-    out
-}
-
-fn bracket_tokens(line: &str) -> Vec<(String, String)> {
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    for (at, _) in line.match_indices('[') {
-        let before = at.checked_sub(1).map(|p| b[p]);
-        if before.is_some_and(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, b'_' | b'$' | b'{' | b'[' | b'\'' | b'"')
-        }) {
-            continue;
-        }
-        if b.get(at + 1) == Some(&b'[') {
-            continue;
-        }
-        if let Some(len) = bracketed_caps(&line[at..]) {
-            let token = &line[at..at + len];
-            out.push((token.to_string(), token[1..token.len() - 1].to_string()));
-        }
-    }
-    out
-}
-
-fn your_tokens(line: &str) -> Vec<(String, String)> {
-    let lower = line.to_ascii_lowercase();
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    for (at, _) in lower.match_indices("your") {
-        if at > 0 && (b[at - 1].is_ascii_alphanumeric() || b[at - 1] == b'_') {
-            continue;
-        }
-        if !matches!(b.get(at + 4), Some(b'-' | b'_')) {
-            continue;
-        }
-        let end = line[at..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-            .map_or(line.len(), |e| at + e);
-        if end > at + 6 {
-            let token = line[at..end].to_string();
-            out.push((token.clone(), token));
         }
     }
     out
@@ -357,8 +425,103 @@ mod tests {
             texts(t, &blanks(t)),
             vec!["________", "[OPERATOR NAME]", "[SHA]", "\\_\\_"]
         );
-        assert!(blanks("snake_case __init__ a__b").is_empty());
+        assert!(blanks("snake_case __init__ a__b __main__.py").is_empty());
         assert!(blanks("[TODO]: http://x").is_empty());
+    }
+
+    #[test]
+    fn dates_times_and_escaped_runs_split_by_emphasis_are_one_blank() {
+        for (t, want) in [
+            ("Date: __/__/____", vec!["__/__/____"]),
+            ("Time: __:__ - __:__", vec!["__:__ - __:__"]),
+            ("Total: \\_**\\_  ", vec!["\\_**\\_"]),
+            ("X: ******\\_\\_\\_\\_******", vec!["\\_\\_\\_\\_"]),
+            ("Amount: $____.__", vec!["____.__"]),
+            (
+                "a: \\_\\_\\_\\_ b: \\_\\_\\_\\_",
+                vec!["\\_\\_\\_\\_", "\\_\\_\\_\\_"],
+            ),
+        ] {
+            assert_eq!(texts(t, &blanks(t)), want, "{t}");
+        }
+    }
+
+    #[test]
+    fn bracketed_slots_are_free_text_or_options() {
+        let found = |t: &str, before: &str| -> Vec<(String, Vec<String>)> {
+            slots(
+                t,
+                Around {
+                    before,
+                    ..Around::default()
+                },
+            )
+            .into_iter()
+            .map(|s| (t[s.span].to_string(), s.options))
+            .collect()
+        };
+        let free = |s: &str| vec![(s.to_string(), Vec::new())];
+        assert_eq!(
+            found(": [name of the on-call]", "**Owner**"),
+            free("[name of the on-call]")
+        );
+        assert_eq!(found(" [Open]", "**Verdict:**"), free("[Open]"));
+        assert_eq!(found("[expected result]", ""), free("[expected result]"));
+        let cell = Around {
+            before: "| Owner |",
+            after: " |",
+            cell: true,
+        };
+        assert_eq!(slots(" [name] ", cell).len(), 1);
+        assert!(slots(" [name] and more", cell).is_empty());
+        // What follows the run on its line counts: `[added]` is a tag here.
+        let item = Around {
+            before: "- ",
+            after: "`FoldAdd` to the API\n",
+            cell: false,
+        };
+        assert!(slots("[added] ", item).is_empty());
+        assert_eq!(
+            found("Notes [fill in after the deploy] here", ""),
+            free("[fill in after the deploy]")
+        );
+        assert_eq!(
+            found("Next: [✅ Continue | ⏸ Hold | ❌ Stop]", "")[0].1,
+            ["✅ Continue", "⏸ Hold", "❌ Stop"]
+        );
+        assert_eq!(
+            found("Status [Open | Ongoing | Closed] today", "")[0].1,
+            ["Open", "Ongoing", "Closed"]
+        );
+        for (t, before) in [
+            ("See [the docs](https://x) and [ref][] and [note]: x", ""),
+            ("- [Optional] step two", ""),
+            ("https://github.com/[org]/repo", "Go to: "),
+            ("[x] and [ ] and [A-Z]", ""),
+            ("[START TIME]", "Started: "),
+        ] {
+            assert!(found(t, before).is_empty(), "{t}: {:?}", found(t, before));
+        }
+    }
+
+    #[test]
+    fn code_span_blanks_may_carry_a_unit() {
+        for (code, want) in [
+            ("____", Some("____")),
+            ("___ hours", Some("___")),
+            ("_____ GB", Some("_____")),
+            ("____%", Some("____")),
+            ("______ ms", Some("______")),
+            ("$____", Some("____")),
+            ("__/__/____", Some("__/__/____")),
+            ("__init__", None),
+            ("MAX___SIZE", None),
+            ("fn(___)", None),
+            ("____ and ____", None),
+            ("[START TIME]", None),
+        ] {
+            assert_eq!(code_blank(code).map(|r| &code[r]), want, "{code}");
+        }
     }
 
     #[test]
@@ -377,60 +540,26 @@ mod tests {
     #[test]
     fn ballot_runs() {
         let t = "☐ GO  ☐ NO-GO";
-        let b = ballots(t);
+        let b = ballots(t, &[]);
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].options, vec!["GO", "NO-GO"]);
         assert_eq!(&t[b[0].span.clone()], t);
         let t = "| ☐ Yes ☐ No (Hold if not complete) | ☐ |";
-        let b = ballots(t);
+        let b = ballots(t, &[]);
         assert_eq!(b.len(), 2);
         assert_eq!(b[0].options, vec!["Yes", "No"]);
         assert_eq!(b[1].options, vec![""]);
-        let b = ballots("☐ ✅ Yes  ☐ ❌ No");
+        let b = ballots("☐ ✅ Yes  ☐ ❌ No", &[]);
         assert_eq!(b[0].options, vec!["✅ Yes", "❌ No"]);
-    }
-
-    #[test]
-    fn runs_of_angle_brackets_never_panic() {
-        for line in [
-            "docker exe<<<<<",
-            "|-<<<<<[<<<<<<<",
-            "`GO / =<<<<<<<<<<<<<<<",
-            "a <<<<<Ľ<<<< b",
-            "<",
-            "<<",
-            "x<",
-        ] {
-            assert!(placeholders(line).is_empty(), "{line}");
-        }
-    }
-
-    #[test]
-    fn placeholders_in_commands() {
-        let script = "curl -H \"Authorization: Bearer <valid-jwt-token>\" https://x/api\n\
-                      git tag v<VERSION>-rc<N> && echo [SHA]\n\
-                      export KEY=sk_live_XXXXXXXX your-production-admin-token\n\
-                      sort < input.txt > out.txt 2>&1\n\
-                      cat <<EOF > page.html\n<html><b>[NOT A FIELD]</b> <token></html>\nEOF\n\
-                      f=$(mktemp /tmp/x.XXXXXX); tr '[A-Z]' '[a-z]'; [[ -f x ]]; echo ${ARR[IDX]}\n\
-                      ssh -i <deploy-keys> admin@<private_ip>\n\
-                      # <not-this>: comments are prose\n";
-        let found: Vec<(String, bool)> = placeholders(script)
-            .into_iter()
-            .map(|p| (p.name, p.secret))
-            .collect();
-        assert_eq!(
-            found,
-            vec![
-                ("valid-jwt-token".into(), true),
-                ("VERSION".into(), false),
-                ("N".into(), false),
-                ("SHA".into(), false),
-                ("XXXXXXXX".into(), false),
-                ("your-production-admin-token".into(), true),
-                ("deploy-keys".into(), true),
-                ("private_ip".into(), true),
-            ]
-        );
+        // Read through the wrong encoding, the boxes are still boxes.
+        let t = "‚òê GO  ‚òê NO-GO (if NO-GO, reschedule)";
+        let b = ballots(t, &[]);
+        assert_eq!(b[0].options, vec!["GO", "NO-GO"]);
+        assert_eq!(b[0].boxes, vec![0, 12]);
+        // An option stops where a blank begins.
+        let t = "☐ QA Lead: ______";
+        let b = ballots(t, &[t.find('_').unwrap()]);
+        assert_eq!(b[0].options, vec!["QA Lead:"]);
+        assert_eq!(&t[b[0].span.clone()], "☐ QA Lead:");
     }
 }

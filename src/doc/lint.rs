@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::model::Runbook;
+use super::model::{Runbook, StepKind};
 use super::mojibake;
 use crate::diagnostic::Severity;
 use crate::source::Source;
@@ -14,6 +14,7 @@ pub(super) fn check(source: &Source, book: &mut Runbook, base: usize) {
     check_names(source, book);
     literal_secrets(source, book);
     mojibake(source, book);
+    cap_findings(source, book);
     if book.steps.is_empty() {
         book.diagnostics.push(source.diagnostic(
             Severity::Warning,
@@ -22,6 +23,32 @@ pub(super) fn check(source: &Source, book: &mut Runbook, base: usize) {
             Some("runsheet runs ```bash blocks and asks about `- [ ]` items".into()),
         ));
     }
+}
+
+/// The most findings shown: a document that gives many more (a generated
+/// line of thousands of secrets) says how many were left out.
+const MOST_FINDINGS: usize = 200;
+
+fn cap_findings(source: &Source, book: &mut Runbook) {
+    if book.diagnostics.len() <= MOST_FINDINGS {
+        return;
+    }
+    let rest = book.diagnostics.split_off(MOST_FINDINGS);
+    let severity = rest
+        .iter()
+        .map(|d| d.severity)
+        .max_by_key(|s| *s == Severity::Error)
+        .unwrap_or(Severity::Warning);
+    let at = rest.first().map_or(0, |d| source.line_offset(d.line));
+    book.diagnostics.push(source.diagnostic(
+        severity,
+        at,
+        format!(
+            "{} more findings like the ones above are not shown",
+            rest.len()
+        ),
+        None,
+    ));
 }
 
 /// Two blocks with the same `name=` would share one record: an error.
@@ -44,7 +71,10 @@ fn check_names(source: &Source, book: &mut Runbook) {
 
 /// A secret in the runbook's own bytes, which no transcript of it can hide.
 fn literal_secrets(source: &Source, book: &mut Runbook) {
-    for (at, what) in crate::secrets::literal_secrets(&source.text) {
+    for (at, what) in crate::secrets::literal_secrets(&source.text)
+        .into_iter()
+        .take(MOST_FINDINGS + 1)
+    {
         book.diagnostics.push(
             source.diagnostic(
                 Severity::Warning,
@@ -68,6 +98,11 @@ fn mojibake(source: &Source, book: &mut Runbook) {
     };
     for step in &mut book.steps {
         step.text = mojibake::repair_str(&step.text).into_owned();
+        if let StepKind::Choice(field) = &mut step.kind {
+            for option in &mut field.options {
+                *option = mojibake::repair_str(option).into_owned();
+            }
+        }
         step.heading = step
             .heading
             .iter()

@@ -1,9 +1,11 @@
 //! The document: parsing Markdown into steps, and the model they live in.
 
 pub mod attrs;
+pub mod decide;
 mod fence;
 pub mod fenced;
 pub mod fields;
+mod form;
 mod hints;
 mod lint;
 pub mod markdown;
@@ -11,7 +13,9 @@ pub mod model;
 pub mod mojibake;
 pub mod parse;
 mod pieces;
+pub mod placeholders;
 pub mod sections;
+pub mod target;
 mod tidy;
 pub mod waits;
 mod walk;

@@ -5,7 +5,9 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::attrs::Attrs;
+use super::decide::ChoiceWords;
 use super::sections::{Contingency, Group, Section};
+use super::target::Target;
 use super::waits::Wait;
 use crate::diagnostic::Diagnostic;
 pub use crate::exec::runner::Runner;
@@ -33,6 +35,8 @@ pub struct Runbook {
     /// For each step, the groups and options it is part of (outermost
     /// first), so that looking it up does not go through every group.
     pub options_at: Vec<Vec<(usize, usize)>>,
+    /// Option words the document itself says pass or fail (`choice-pass=`).
+    pub choice_words: ChoiceWords,
 }
 
 /// One thing the operator is walked through.
@@ -76,17 +80,48 @@ pub struct Field {
     pub form: FieldForm,
     /// The options of a choice; empty for a blank.
     pub options: Vec<String>,
+    /// Indices of the options that mean something went wrong (`No`,
+    /// `NO-GO`): picking one fails the task that owns the choice.
+    pub fail: Vec<usize>,
+    /// What a number typed into a blank should be, as the document says
+    /// (`(target: < 500ms)`, a table's Target column).
+    pub target: Option<Target>,
+    /// The unit written beside a blank (`___ hours`, `____ ms`): a number
+    /// typed without one is in it.
+    pub unit: Option<String>,
+    /// Inside a plain fence: filled in place as plain text, and recorded
+    /// after the fence (a comment inside it would show as text).
+    pub in_fence: Option<Box<Fence>>,
+}
+
+impl Field {
+    /// A field of `form` at `span`; a choice when it has `options`.
+    pub fn new(span: Span, form: FieldForm, options: Vec<String>) -> Field {
+        Field {
+            span,
+            form,
+            options,
+            fail: Vec::new(),
+            target: None,
+            unit: None,
+            in_fence: None,
+        }
+    }
 }
 
 /// How a field is written in the source.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldForm {
-    /// In prose or a table cell.
+    /// In prose or a table cell: underscores, `[START TIME]`, `[name]`,
+    /// `_**DATE**_`, `[Open | Closed]`.
     Prose,
     /// Inside a code span; the span covers the backticks.
     CodeSpan,
     /// Ballot boxes: the byte offset of each `☐`, in option order.
     Ballot(Vec<usize>),
+    /// Nothing written yet: a label (`Ticket:`) with the value to go after
+    /// it; the span is empty, where the value goes.
+    After,
 }
 
 /// A placeholder in a command; a child of that command's step.
@@ -231,10 +266,12 @@ impl Command {
     }
 
     fn split_prompted(&self) -> (String, String) {
-        let prompted = self.lang == "console"
+        // A `console` block with no `$ ` line at all is commands written
+        // without prompts: it runs as written (`plan` says so).
+        let prompted = (self.lang == "console"
             || self.lang == "shell-session"
-            || (self.runner == Runner::Shell
-                && self.code.lines().any(|l| l.trim_start().starts_with("$ ")));
+            || self.runner == Runner::Shell)
+            && self.code.lines().any(|l| l.trim_start().starts_with("$ "));
         if !prompted {
             return (self.code.clone(), String::new());
         }
@@ -251,6 +288,9 @@ impl Command {
                 out.push_str(line);
                 out.push('\n');
                 continuing = line.ends_with('\\');
+            } else if trimmed.starts_with('#') {
+                // A comment the author wrote between commands: neither a
+                // command nor output to compare.
             } else {
                 example.push_str(line);
                 example.push('\n');
@@ -276,6 +316,12 @@ pub struct PlanStep {
     pub attrs: Option<Attrs>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<String>>,
+    /// For choices: the options that fail the task when picked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail: Option<Vec<String>>,
+    /// For blanks: the target a number typed in must meet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
     /// For placeholders: the name an answers file gives a value under.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -352,6 +398,13 @@ impl Runbook {
                 StepKind::Choice(f) => Some(f.options.clone()),
                 _ => None,
             },
+            fail: match &step.kind {
+                StepKind::Choice(f) if !f.fail.is_empty() => {
+                    Some(f.fail.iter().map(|&i| f.options[i].clone()).collect())
+                }
+                _ => None,
+            },
+            target: step.field().and_then(|f| f.target.clone()),
             name: step.placeholder().map(|p| p.name.clone()),
             secret: step.placeholder().map(|p| p.secret),
             destructive: step

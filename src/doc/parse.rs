@@ -1,6 +1,7 @@
 //! Markdown to `Runbook`: the document's events (read whole, or in pieces
 //! when it is large) walked into steps, then checked as a whole.
 
+use super::decide;
 use super::lint;
 use super::markdown;
 use super::model::Runbook;
@@ -45,6 +46,7 @@ pub fn parse_pieces(original: &Source, runners: &Runners, piece: Option<usize>) 
     }
     let mut book = walk.finish();
     lint::check(source, &mut book, base);
+    decide::classify(&mut book, &decide::ChoiceWords::default());
     book
 }
 

@@ -1,10 +1,13 @@
 //! The walk over the parser's events: headings, list items, tasks and fenced
 //! blocks become steps, each under the task and headings it sits in.
 
+mod items;
+pub(super) mod labels;
 mod prose;
 
 use std::ops::Range;
 
+use super::decide;
 use super::fence::{self, OpenFence};
 use super::fields;
 use super::hints::prose_hint;
@@ -13,9 +16,16 @@ use super::model::{Path, Placeholder, Runbook, Step, StepKind, Task};
 use super::sections::Headings;
 use super::tidy::{is_tidy, tidy};
 use crate::diagnostic::Severity;
-use crate::exec::runner::Runners;
+use crate::exec::runner::{Runner, Runners};
 use crate::source::Source;
-use prose::Label;
+use items::OpenItem;
+use prose::{Label, Scan};
+
+/// How deep tasks may nest: deeper lists are an error, so that nothing that
+/// follows the tree (the run, `plan --format json`, the transcript) can be
+/// driven deeper by a document, and the JSON of the deepest plan stays
+/// within what common JSON readers take (serde_json stops at 128 levels).
+pub const MAX_DEPTH: usize = 50;
 
 /// A heading being read.
 struct OpenHeading {
@@ -24,13 +34,6 @@ struct OpenHeading {
     text: String,
     /// `### [ ] Heading`: the task this heading is.
     task: Option<usize>,
-}
-
-/// A list item being read, and the task it is if it has a checkbox.
-struct OpenItem {
-    task: Option<usize>,
-    /// Still reading the item's first line of text into the task's description.
-    collecting: bool,
 }
 
 /// The state of one pass over the parser's events.
@@ -48,11 +51,20 @@ pub(super) struct Walker<'s> {
     heading_tasks: Vec<(usize, usize)>,
     heading: Option<OpenHeading>,
     items: Vec<OpenItem>,
+    /// Open lists: whether each is a form of empty labelled lines (`- Ticket:`).
+    lists: Vec<bool>,
     fence: Option<OpenFence>,
     paragraph_start: Option<usize>,
     /// Source range of consecutive text events, scanned for blanks and ballots.
     run: Option<Range<usize>>,
     labels: Vec<Label>,
+    /// What is open in the inline text of the block being read.
+    scan: Scan,
+    /// The header cells of the table being read.
+    table_headers: Vec<String>,
+    in_cell: bool,
+    /// Inside an emphasised fill-in (`_**DATE**_`) that ends here.
+    fill_in_until: Option<usize>,
     /// The command just read, until another step or heading: a paragraph right
     /// after it may say what its output should be.
     last_command: Option<usize>,
@@ -64,6 +76,10 @@ pub(super) struct Walker<'s> {
     in_indented_code: bool,
     /// Every heading, for working out the sections once the walk is over.
     sections: Headings,
+    /// Tasks nest deeper than `MAX_DEPTH` (said once).
+    too_deep: bool,
+    /// The text of the last block read: what a form in a fence after it is for.
+    last_label: String,
 }
 
 impl<'s> Walker<'s> {
@@ -82,16 +98,23 @@ impl<'s> Walker<'s> {
             heading_tasks: Vec::new(),
             heading: None,
             items: Vec::new(),
+            lists: Vec::new(),
             fence: None,
             paragraph_start: None,
             run: None,
             labels: Vec::new(),
+            scan: Scan::default(),
+            table_headers: Vec::new(),
+            in_cell: false,
+            fill_in_until: None,
             last_command: None,
             code_spans: Vec::new(),
             after_command: String::new(),
             in_metadata: false,
             in_indented_code: false,
             sections: Headings::default(),
+            too_deep: false,
+            last_label: String::new(),
         }
     }
 
@@ -110,11 +133,57 @@ impl<'s> Walker<'s> {
     }
 }
 
+/// Whether `event` starts or ends a block: the inline text read before it is
+/// over, and nothing left open in it reaches past.
+fn is_block(event: &Event<'_>) -> bool {
+    match event {
+        Event::Start(tag) => !matches!(
+            tag,
+            Tag::Emphasis
+                | Tag::Strong
+                | Tag::Strikethrough
+                | Tag::Link { .. }
+                | Tag::Image { .. }
+                | Tag::Superscript
+                | Tag::Subscript
+        ),
+        Event::End(tag) => !matches!(
+            tag,
+            TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Link
+                | TagEnd::Image
+                | TagEnd::Superscript
+                | TagEnd::Subscript
+        ),
+        _ => false,
+    }
+}
+
 impl Walker<'_> {
     /// Reads one event; `range` is its byte range in the source.
     pub(super) fn event(&mut self, event: Event<'_>, range: Range<usize>) {
-        if !matches!(event, Event::Text(_)) {
+        // Emphasis inside a run (`\_**\_`, written by an editor) does not end it.
+        let inline_mark = matches!(
+            event,
+            Event::Start(Tag::Emphasis | Tag::Strong | Tag::Strikethrough)
+                | Event::End(TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough)
+        );
+        if !matches!(event, Event::Text(_)) && !inline_mark {
             self.flush_run();
+        }
+        if is_block(&event) {
+            let at = if matches!(event, Event::End(_)) {
+                range.end
+            } else {
+                range.start
+            };
+            self.scan.reset(at);
+            self.fill_in_until = None;
+        }
+        if let Some(item) = self.items.last_mut() {
+            item.see(&event, &range);
         }
         match event {
             Event::Start(Tag::MetadataBlock(_)) => self.in_metadata = true,
@@ -164,50 +233,22 @@ impl Walker<'_> {
                     }
                     self.path = heading_path(&self.headings);
                 }
-                self.pop_label();
+                self.pop_label(false);
             }
-            Event::Start(Tag::Item) => {
-                self.items.push(OpenItem {
-                    task: None,
-                    collecting: false,
-                });
-                self.labels.push(Label::default());
-            }
+            Event::Start(Tag::Item) => self.start_item(),
             Event::End(TagEnd::Item) => {
                 // In a tight list an `Expected:` line after a block has no paragraph.
                 self.take_hint();
-                self.items.pop();
-                self.pop_label();
+                self.end_item();
             }
-            Event::TaskListMarker(checked) => {
-                // The range may start at the whitespace before the box
-                // (`- \t[ ]`); the marker is the box itself.
-                let marker = self.source.text[range.clone()]
-                    .find('[')
-                    .map_or(range.clone(), |i| {
-                        range.start + i..(range.start + i + 3).min(range.end)
-                    });
-                let parent = self
-                    .items
-                    .iter()
-                    .rev()
-                    .skip(1)
-                    .find_map(|i| i.task)
-                    .or_else(|| self.heading_task());
-                let index = self.push(
-                    StepKind::Task(Task {
-                        checked,
-                        marker: marker.clone(),
-                        in_fence: None,
-                    }),
-                    marker,
-                    parent,
-                );
-                if let Some(item) = self.items.last_mut() {
-                    item.task = Some(index);
-                    item.collecting = true;
-                }
+            Event::Start(Tag::List(_)) => {
+                self.stop_collecting();
+                self.start_list(range);
             }
+            Event::End(TagEnd::List(_)) => {
+                self.lists.pop();
+            }
+            Event::TaskListMarker(checked) => self.task_list_marker(checked, range),
             Event::Start(Tag::Paragraph) => {
                 self.paragraph_start = Some(range.start);
                 self.labels.push(Label::default());
@@ -220,11 +261,28 @@ impl Walker<'_> {
                 }
                 self.take_hint();
                 self.stop_collecting();
-                self.pop_label();
+                self.pop_label(false);
+            }
+            Event::Start(Tag::Table(_)) => {
+                self.stop_collecting();
+                self.table_headers.clear();
             }
             Event::Start(Tag::TableRow | Tag::TableHead) => self.labels.push(Label::default()),
-            Event::End(TagEnd::TableRow | TagEnd::TableHead) => self.pop_label(),
-            Event::End(TagEnd::TableCell) => self.label_text(" | "),
+            Event::End(TagEnd::TableRow) => self.pop_label(false),
+            Event::End(TagEnd::TableHead) => self.pop_label(true),
+            Event::Start(Tag::TableCell) => {
+                self.in_cell = true;
+                self.cell_start();
+            }
+            Event::End(TagEnd::TableCell) => {
+                self.in_cell = false;
+                self.cell_end();
+            }
+            Event::Start(Tag::Emphasis | Tag::Strong)
+                if self.fill_in_until.is_none_or(|end| range.start >= end) =>
+            {
+                self.emphasised_fill_in(range);
+            }
             Event::Start(Tag::CodeBlock(kind)) => {
                 self.stop_collecting();
                 match kind {
@@ -245,29 +303,46 @@ impl Walker<'_> {
                     self.close_fence(open, range.end);
                 }
             }
-            Event::Start(Tag::List(_) | Tag::BlockQuote(_) | Tag::Table(_) | Tag::HtmlBlock) => {
-                self.stop_collecting()
+            Event::Start(Tag::BlockQuote(_) | Tag::HtmlBlock) => self.stop_collecting(),
+            Event::Html(html) => {
+                self.sections.html(self.source, &html, range.start);
+                self.directive(&html, range.start);
             }
+            Event::InlineHtml(html) => self.directive(&html, range.start),
             Event::Text(text) => {
                 if let Some(open) = self.fence.as_mut() {
                     open.code.push_str(&text);
                     return;
                 }
-                self.text(&text);
-                // A backslash escape (`\_`) comes as its character alone: the
-                // backslash before it belongs to the run too.
+                let skip = self.box_task(&text, range.clone());
+                let text = &text[skip..];
+                let range = range.start + skip..range.end;
+                self.text(range.start, text);
+                if self.fill_in_until.is_some_and(|end| range.start < end) {
+                    // Read as one fill-in already.
+                    return;
+                }
+                // A backslash escape (`\_`) comes as its character alone, or
+                // with the text after it: the backslash belongs to the run too.
                 let bytes = self.source.text.as_bytes();
-                let escaped =
-                    range.start > 0 && bytes[range.start - 1] == b'\\' && range.len() == 1;
+                let escaped = range.start > 0
+                    && bytes[range.start - 1] == b'\\'
+                    && text.starts_with(|c: char| c.is_ascii_punctuation());
                 let start = if escaped {
                     range.start - 1
                 } else {
                     range.start
                 };
+                let joins = |run: &Range<usize>| {
+                    run.end == start
+                        || run.end == range.start
+                        || (run.end < start
+                            && bytes[run.end..start]
+                                .iter()
+                                .all(|b| matches!(b, b'*' | b'_' | b'~')))
+                };
                 self.run = match self.run.take() {
-                    Some(run) if run.end == start || run.end == range.start => {
-                        Some(run.start..range.end)
-                    }
+                    Some(run) if joins(&run) => Some(run.start..range.end),
                     Some(run) => {
                         self.run = Some(run);
                         self.flush_run();
@@ -277,12 +352,14 @@ impl Walker<'_> {
                 };
             }
             Event::Code(code) => {
-                self.text(&format!("`{code}`"));
+                self.text(range.start, &format!("`{code}`"));
                 self.code_spans.push(range.clone());
                 self.code_span(&code, range);
             }
-            Event::SoftBreak | Event::HardBreak => self.text(" "),
-            Event::Html(html) => self.sections.html(self.source, &html, range.start),
+            Event::SoftBreak | Event::HardBreak => {
+                self.inline_text(" ");
+                self.label_text(range.start, "\n");
+            }
             _ => {}
         }
     }
@@ -292,6 +369,38 @@ impl Walker<'_> {
         let line = self.source.line_of(span.start);
         let step = Step::new(kind, span, line, self.path.clone(), String::new());
         self.book.push(step, parent)
+    }
+
+    /// How many tasks deep a step under `parent` is.
+    fn depth(&self, parent: Option<usize>) -> usize {
+        let mut depth = 0;
+        let mut at = parent;
+        while let Some(p) = at {
+            depth += 1;
+            at = self.book.steps[p].parent;
+        }
+        depth
+    }
+
+    /// Whether a task under `parent` at `at` may be added: tasks nested
+    /// deeper than `MAX_DEPTH` are an error (said once), and not steps.
+    fn within_depth(&mut self, parent: Option<usize>, at: usize) -> bool {
+        if self.depth(parent) < MAX_DEPTH {
+            return true;
+        }
+        if !self.too_deep {
+            self.too_deep = true;
+            self.book.diagnostics.push(self.source.diagnostic(
+                Severity::Error,
+                at,
+                format!("tasks nest more than {MAX_DEPTH} deep here"),
+                Some(format!(
+                    "runsheet follows at most {MAX_DEPTH} levels of tasks inside tasks; \
+                     flatten the list, or split the document"
+                )),
+            ));
+        }
+        false
     }
 
     /// The innermost task the current position is inside.
@@ -321,7 +430,14 @@ impl Walker<'_> {
         }
     }
 
-    fn text(&mut self, text: &str) {
+    /// Text read at source offset `at`: into the step texts being collected
+    /// and the label of the block it is in.
+    fn text(&mut self, at: usize, text: &str) {
+        self.inline_text(text);
+        self.label_text(at, text);
+    }
+
+    fn inline_text(&mut self, text: &str) {
         if self.last_command.is_some() {
             self.after_command.push_str(text);
         }
@@ -330,18 +446,48 @@ impl Walker<'_> {
         } else if let Some(OpenItem {
             task: Some(index),
             collecting: true,
+            ..
         }) = self.items.last()
         {
             self.book.steps[*index].text.push_str(text);
-        }
-        if let Some(label) = self.labels.last_mut() {
-            label.text.push_str(text);
         }
     }
 
     fn stop_collecting(&mut self) {
         if let Some(item) = self.items.last_mut() {
             item.collecting = false;
+        }
+    }
+
+    /// `<!-- runsheet: choice-pass=... choice-fail=... -->`: option words
+    /// this document sets for its choices.
+    fn directive(&mut self, html: &str, at: usize) {
+        let Some(settings) = decide::directive(html) else {
+            return;
+        };
+        for (key, value) in settings {
+            match key.as_str() {
+                "choice-pass" => self
+                    .book
+                    .choice_words
+                    .pass
+                    .extend(decide::word_list(&value)),
+                "choice-fail" => self
+                    .book
+                    .choice_words
+                    .fail
+                    .extend(decide::word_list(&value)),
+                // Other settings are other parts' business; a misspelt choice one is ours.
+                other if other.starts_with("choice") => {
+                    self.book.diagnostics.push(self.source.diagnostic(
+                        Severity::Error,
+                        at,
+                        format!("`{other}` is not a setting runsheet knows"),
+                        Some("the choice settings are `choice-pass=` and `choice-fail=`".into()),
+                    ));
+                }
+                _ => {}
+            }
         }
     }
 
@@ -386,24 +532,27 @@ impl Walker<'_> {
 
     fn close_fence(&mut self, open: OpenFence, end: usize) {
         let parent = self.enclosing_task();
-        let Some(index) = fence::close(
-            self.source,
-            self.runners,
-            &mut self.book,
-            &self.path,
+        let place = fence::Place {
+            path: &self.path,
             parent,
-            open,
-            end,
-        ) else {
+            context: &self.last_label,
+        };
+        let Some(index) =
+            fence::close(self.source, self.runners, &mut self.book, &place, open, end)
+        else {
             return;
         };
         self.last_command = Some(index);
         self.after_command.clear();
         let command = &self.book.steps[index];
-        let script = command.command().map(|c| c.script()).unwrap_or_default();
+        let Some(c) = command.command() else {
+            return;
+        };
+        let script = c.script();
+        let shell = c.runner == Runner::Shell;
         let (span, heading) = (command.span.clone(), command.heading.clone());
         let first_code_line = command.line + 1;
-        for p in fields::placeholders(&script) {
+        for p in fields::placeholders(&script, shell) {
             let kind = StepKind::Placeholder(Placeholder {
                 token: p.token.clone(),
                 name: p.name,
@@ -416,142 +565,15 @@ impl Walker<'_> {
     }
 }
 
+/// The path of headings; each is kept to a few words, since every step
+/// under it carries the path (`plan --format json` prints it for each).
 fn heading_path(headings: &[(usize, String)]) -> Path {
     headings
         .iter()
-        .map(|(_, t)| t.clone())
+        .map(|(_, t)| labels::cap(t, ""))
         .collect::<Vec<_>>()
         .into()
 }
 
 #[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use crate::doc::model::{Runbook, Step};
-    use crate::doc::parse;
-    use crate::source::Source;
-
-    fn parse_str(text: &str) -> Runbook {
-        parse(&Source::from_text(Path::new("t.md"), text.to_string()))
-    }
-
-    #[test]
-    fn a_task_marker_is_the_box_whatever_whitespace_comes_before_it() {
-        for text in [
-            "- \t[ ] a\n",
-            "- a\n  - \t[ ] b\n",
-            "-\t[x] c\n",
-            "* \t\t[ ] d\n",
-            "1. \t[ ] e\n",
-            "> - \t[ ] f\n",
-        ] {
-            let book = parse_str(text);
-            let task = book.steps.iter().rev().find_map(Step::task).expect(text);
-            assert!(
-                matches!(&text[task.marker.clone()], "[ ]" | "[x]"),
-                "{text:?}: marker {:?} is {:?}",
-                task.marker,
-                &text[task.marker.clone()]
-            );
-        }
-    }
-
-    #[test]
-    fn tasks_own_their_commands_and_subtasks() {
-        let book = parse_str(
-            "# Deploy\n## DB\n- [ ] Migrate\n  ```bash\n  make migrate\n  ```\n  - [ ] Check tables\n- [x] Done before\n\n```sh\necho top\n```\n",
-        );
-        let kinds: Vec<_> = book
-            .steps
-            .iter()
-            .map(|s| (s.kind_name(), s.text.as_str(), s.parent))
-            .collect();
-        assert_eq!(
-            kinds,
-            vec![
-                ("task", "Migrate", None),
-                ("command", "make migrate", Some(0)),
-                ("task", "Check tables", Some(0)),
-                ("task", "Done before", None),
-                ("command", "echo top", None),
-            ]
-        );
-        assert_eq!(book.steps[0].children, vec![1, 2]);
-        assert_eq!(&*book.steps[1].heading, ["Deploy", "DB"]);
-        assert_eq!(book.steps[1].line, 4);
-        assert!(book.steps[3].task().unwrap().checked);
-        assert!(book.diagnostics.is_empty());
-    }
-
-    #[test]
-    fn summary_goes_after_bom_and_front_matter() {
-        let book = parse_str("\u{feff}---\nname: x\n---\n- [ ] a\n");
-        assert_eq!(book.summary_at, "\u{feff}---\nname: x\n---\n".len());
-        assert_eq!(book.steps[0].text, "a");
-    }
-
-    #[test]
-    fn loose_checkboxes_warn_and_heading_checkboxes_are_tasks() {
-        let book = parse_str("[ ] not a list\n\n### [ ] Heading box\n\n```bash\necho under\n```\n");
-        let loose = book
-            .diagnostics
-            .iter()
-            .filter(|d| d.message.contains("not in a list item"));
-        assert_eq!(loose.count(), 1);
-        assert_eq!(book.steps[0].kind_name(), "task");
-        assert_eq!(book.steps[0].text, "Heading box");
-        assert_eq!(&*book.steps[1].heading, ["Heading box"]);
-        assert_eq!(
-            book.steps[1].parent,
-            Some(0),
-            "a heading task owns the steps under it"
-        );
-        let book = parse_str("# Deploy\n## Prepare\n### Notes\n## [ ] Ship\n```bash\nx\n```\n");
-        assert_eq!(
-            &*book.steps[0].heading,
-            ["Deploy"],
-            "a heading task sits under its parents"
-        );
-        assert_eq!(&*book.steps[1].heading, ["Deploy", "Ship"]);
-    }
-
-    #[test]
-    fn blanks_choices_and_placeholders_are_steps() {
-        let text = "- [ ] Record start: ________ (UTC)\n- [ ] Decision: `GO / NO-GO`\n- X: ******\\_\\_\\_\\_******\n\n| Check | Result |\n|---|---|\n| CAB | ☐ Yes ☐ No |\n\n```bash\ncurl -H \"Bearer <api-token>\" x\n```\n**Expected**: `200 OK`\n";
-        let book = parse_str(text);
-        let kinds: Vec<_> = book
-            .steps
-            .iter()
-            .map(|s| (s.kind_name(), s.parent))
-            .collect();
-        assert_eq!(
-            kinds,
-            vec![
-                ("task", None),
-                ("blank", Some(0)),
-                ("task", None),
-                ("choice", Some(2)),
-                ("blank", None),
-                ("choice", None),
-                ("command", None),
-                ("placeholder", Some(6)),
-            ]
-        );
-        assert_eq!(&text[book.steps[4].span.clone()], "\\_\\_\\_\\_");
-        assert_eq!(book.steps[1].text, "Record start: ________ (UTC)");
-        assert_eq!(book.steps[5].text, "CAB | ☐ Yes ☐ No");
-        assert_eq!(book.steps[5].field().unwrap().options, vec!["Yes", "No"]);
-        assert_eq!(
-            book.steps[6].command().unwrap().hint.as_deref(),
-            Some("`200 OK`")
-        );
-        assert!(book.steps[7].placeholder().unwrap().secret);
-        let tight =
-            parse_str("- [ ] Check\n  ```bash\n  curl x\n  ```\n  **Expected**: 200\n- [ ] Next\n");
-        assert_eq!(
-            tight.steps[1].command().unwrap().hint.as_deref(),
-            Some("200")
-        );
-    }
-}
+mod tests;

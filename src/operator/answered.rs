@@ -1,9 +1,12 @@
 //! An operator that answers from an answers file first, and hands every
 //! question the file does not answer to the operator it wraps.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
-use super::{Answers, CommandChoice, FailureChoice, Operator, Setback, TaskChoice, View};
+use super::{
+    AnswerChoice, Answers, CommandChoice, FailureChoice, Operator, Setback, TaskChoice, View,
+};
 use crate::error::Result;
 
 pub use crate::record::ANSWERED_IN_FILE;
@@ -12,12 +15,27 @@ pub use crate::record::ANSWERED_IN_FILE;
 pub struct Answered<O> {
     answers: Answers,
     inner: O,
+    /// Blanks and choices the file answered: asked again (the operator went
+    /// back to one whose answer failed it), they go to the operator.
+    given: HashSet<String>,
 }
 
 impl<O: Operator> Answered<O> {
     /// `inner` answers whatever `answers` does not.
     pub fn new(answers: Answers, inner: O) -> Answered<O> {
-        Answered { answers, inner }
+        Answered {
+            answers,
+            inner,
+            given: HashSet::new(),
+        }
+    }
+}
+
+impl<O> Answered<O> {
+    /// The file's answer for the blank or choice in `view`, the first time it is asked.
+    fn file_answer(&mut self, view: &View) -> Option<String> {
+        let answer = self.answers.for_step(view.step)?;
+        self.given.insert(view.step.id()).then_some(answer)
     }
 }
 
@@ -36,6 +54,10 @@ impl<O: Operator> Operator for Answered<O> {
 
     fn failed(&mut self, view: &View, reason: &str) -> Result<FailureChoice> {
         self.inner.failed(view, reason)
+    }
+
+    fn answer_failed(&mut self, view: &View, reason: &str) -> Result<AnswerChoice> {
+        self.inner.answer_failed(view, reason)
     }
 
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {
@@ -57,7 +79,7 @@ impl<O: Operator> Operator for Answered<O> {
     }
 
     fn blank(&mut self, view: &View) -> Result<Option<String>> {
-        match self.answers.for_step(view.step) {
+        match self.file_answer(view) {
             Some(value) => Ok(Some(value)),
             None => self.inner.blank(view),
         }
@@ -66,8 +88,7 @@ impl<O: Operator> Operator for Answered<O> {
     fn choice(&mut self, view: &View, options: &[String]) -> Result<Option<usize>> {
         // The file's answer was checked against the options when it was read.
         match self
-            .answers
-            .for_step(view.step)
+            .file_answer(view)
             .and_then(|a| options.iter().position(|o| *o == a))
         {
             Some(index) => Ok(Some(index)),

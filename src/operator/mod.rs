@@ -67,6 +67,19 @@ pub enum Setback {
     Contingency(usize),
 }
 
+/// The answer after an answer came out on the failing side: a choice
+/// answered `No` or `NO-GO`, a number that misses its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerChoice {
+    /// Go on; the step stays recorded as failed.
+    Continue,
+    /// Answer it again.
+    Back,
+    Abort,
+    /// Start the contingency section at this index of `View::contingency`.
+    Contingency(usize),
+}
+
 /// The answer for a task with nothing to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskChoice {
@@ -98,6 +111,8 @@ pub trait Operator {
     fn blank(&mut self, view: &View) -> Result<Option<String>>;
     /// One of `options`, by index; `None` leaves it.
     fn choice(&mut self, view: &View, options: &[String]) -> Result<Option<usize>>;
+    /// An answer came out on the failing side, for `reason`.
+    fn answer_failed(&mut self, view: &View, reason: &str) -> Result<AnswerChoice>;
     /// A value for a placeholder in the command about to run; asked without
     /// echo when `secret`. `None`: nobody to ask.
     fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Option<String>>;

@@ -8,7 +8,8 @@ use dialoguer::Input;
 use dialoguer::theme::SimpleTheme;
 
 use super::{
-    CommandChoice, FailureChoice, Operator, Prompting, Setback, TaskChoice, View, progress,
+    AnswerChoice, CommandChoice, FailureChoice, Operator, Prompting, Setback, TaskChoice, View,
+    progress,
 };
 use crate::error::{Error, Result};
 
@@ -156,6 +157,17 @@ impl Operator for Terminal {
             2 => FailureChoice::Ignore,
             3 => FailureChoice::Abort,
             n => FailureChoice::Contingency(n - options.len()),
+        })
+    }
+
+    fn answer_failed(&mut self, view: &View, reason: &str) -> Result<AnswerChoice> {
+        let _prompt = Prompting::start();
+        let options = ["continue", "go back", "abort"];
+        Ok(match self.ask_with(reason, &options, &view.contingency)? {
+            0 => AnswerChoice::Continue,
+            1 => AnswerChoice::Back,
+            2 => AnswerChoice::Abort,
+            n => AnswerChoice::Contingency(n - options.len()),
         })
     }
 

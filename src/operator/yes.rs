@@ -2,7 +2,8 @@
 //! have to confirm is claimed.
 
 use super::{
-    CommandChoice, FailureChoice, Operator, Setback, TaskChoice, View, progress_with_text,
+    AnswerChoice, CommandChoice, FailureChoice, Operator, Setback, TaskChoice, View,
+    progress_with_text,
 };
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -33,6 +34,14 @@ impl Operator for Unattended {
             FailureChoice::Ignore
         } else {
             FailureChoice::Abort
+        })
+    }
+
+    fn answer_failed(&mut self, _view: &View, _reason: &str) -> Result<AnswerChoice> {
+        Ok(if self.keep_going {
+            AnswerChoice::Continue
+        } else {
+            AnswerChoice::Abort
         })
     }
 

@@ -131,6 +131,12 @@ pub enum Reason {
     NotChosen,
     /// A step done by hand that takes time was waited out; `ms` says how long.
     Waited,
+    /// A choice answered on its negative side (`No`, `NO-GO`, `Rollback`);
+    /// on a task, that one of its choices was.
+    Negative,
+    /// A number typed into a blank misses the target the document states;
+    /// on a task, that one of its blanks did.
+    OffTarget,
 }
 
 words!(Reason {
@@ -158,6 +164,8 @@ words!(Reason {
     Chosen => "chosen",
     NotChosen => "not-chosen",
     Waited => "waited",
+    Negative => "negative",
+    OffTarget => "off-target",
 });
 
 /// Where a run stands.

@@ -1,50 +1,140 @@
-//! Field steps: a blank to fill in or a choice to make.
+//! Field steps: a blank to fill in or a choice to make, and what an answer
+//! decides: a choice answered on its failing side (`No`, `NO-GO`) or a number
+//! that misses the target the document states fails, like a failed command.
 
 use super::{Flow, Run};
 use crate::doc::{Step, StepKind};
 use crate::error::Result;
-use crate::record::{Outcome, Status, now};
+use crate::operator::AnswerChoice;
+use crate::record::{Outcome, Reason, Status, now};
 
 impl Run<'_> {
     /// A blank or a choice, answered by the operator (or the answers file).
     pub(super) fn field(&mut self, step: &Step) -> Result<Flow> {
-        self.before_prompt()?;
-        let view = self.view(step, "");
-        let answer = match &step.kind {
-            StepKind::Choice(field) => self
-                .operator
-                .choice(&view, &field.options)?
-                .and_then(|i| field.options.get(i).cloned()),
-            _ => self.operator.blank(&view)?,
-        };
-        let outcome = match answer {
-            Some(value) => {
-                let mut o = Outcome::new(step.id(), Status::Done);
-                o.value = Some(if value.trim().eq_ignore_ascii_case("now") {
-                    now()
+        loop {
+            self.before_prompt()?;
+            let view = self.view(step, "");
+            let answer = match &step.kind {
+                StepKind::Choice(field) => self
+                    .operator
+                    .choice(&view, &field.options)?
+                    .and_then(|i| field.options.get(i).cloned()),
+                _ => self.operator.blank(&view)?,
+            };
+            let Some(value) = answer else {
+                let status = if self.settings.attended() {
+                    Status::Skipped
                 } else {
-                    value
-                });
-                o
+                    Status::NotConfirmed
+                };
+                self.record(Outcome::new(step.id(), status), false)?;
+                return Ok(Flow::Continue);
+            };
+            let value = if value.trim().eq_ignore_ascii_case("now") {
+                now()
+            } else {
+                value
+            };
+            let mut outcome = Outcome::new(step.id(), Status::Done);
+            let verdict = self.judge(step, &value);
+            outcome.value = Some(value);
+            let Some((reason, why)) = verdict else {
+                self.record(outcome, false)?;
+                return Ok(Flow::Continue);
+            };
+            outcome.status = Status::Failed;
+            outcome.add(reason);
+            outcome.note = Some(why.clone());
+            self.record(outcome.clone(), true)?;
+            let view = self.view(step, "");
+            let said = format!("{why}: the step is recorded as failed.");
+            if !self.settings.attended() {
+                let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
+                self.operator.say(&format!("{place}: {said}"));
             }
-            None if self.settings.attended() => Outcome::new(step.id(), Status::Skipped),
-            None => Outcome::new(step.id(), Status::NotConfirmed),
-        };
-        let negative = matches!(step.kind, StepKind::Choice(_))
-            && outcome
-                .value
-                .as_deref()
-                .is_some_and(super::contingency::negative);
-        let what = format!(
-            "{}: {}",
-            step.text,
-            outcome.value.clone().unwrap_or_default()
-        );
-        self.record(outcome, false)?;
-        if negative {
-            // A NO-GO: the operator may want a contingency section now.
-            return self.setback(step, &what);
+            let mut choice = self.operator.answer_failed(&view, &said)?;
+            // A contingency section, then back to this question (or stop).
+            while let AnswerChoice::Contingency(k) = choice {
+                match self.start_after_failure(k, step)? {
+                    Flow::Continue => {
+                        self.before_prompt()?;
+                        let view = self.view(step, "");
+                        choice = self.operator.answer_failed(&view, &said)?;
+                    }
+                    flow => return Ok(flow),
+                }
+            }
+            match choice {
+                AnswerChoice::Back | AnswerChoice::Contingency(_) => {}
+                AnswerChoice::Continue => {
+                    if self.settings.attended() {
+                        outcome.add(Reason::Ignored);
+                        self.record(outcome, false)?;
+                    }
+                    return Ok(Flow::Continue);
+                }
+                AnswerChoice::Abort => return Ok(Flow::Stop),
+            }
         }
-        Ok(Flow::Continue)
+    }
+
+    /// What `value` decides for `step`: nothing, or the reason it fails and
+    /// the words that say so (`Smoke tests passed: No`).
+    fn judge(&self, step: &Step, value: &str) -> Option<(Reason, String)> {
+        let field = step.field()?;
+        let question = self.question(step);
+        match &step.kind {
+            StepKind::Choice(_) => {
+                let pick = field.options.iter().position(|o| o == value)?;
+                field
+                    .fail
+                    .contains(&pick)
+                    .then(|| (Reason::Negative, format!("{question}: {value}")))
+            }
+            _ => {
+                let target = field.target.as_ref()?;
+                (target.met_by(value, field.unit.as_deref()) == Some(false)).then(|| {
+                    (
+                        Reason::OffTarget,
+                        format!("{question}: {value} misses the target {target}"),
+                    )
+                })
+            }
+        }
+    }
+
+    /// What a field asks, in a few words: its label without the field itself
+    /// and the colon before it (`Smoke tests passed`).
+    pub(super) fn question(&self, step: &Step) -> String {
+        let Some(field) = step.field() else {
+            return step.text.clone();
+        };
+        // As the label has it: on one line, single spaces.
+        let written = self
+            .recorder
+            .source()
+            .text
+            .get(field.span.clone())
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let written = written.as_str();
+        let text = match step.text.find(written).filter(|_| !written.is_empty()) {
+            Some(at) => format!("{}{}", &step.text[..at], &step.text[at + written.len()..]),
+            None => step.text.clone(),
+        };
+        let text = text
+            .split(" (target")
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_end_matches([':', '：', '-', '—'])
+            .trim();
+        if text.is_empty() {
+            step.text.clone()
+        } else {
+            text.to_string()
+        }
     }
 }

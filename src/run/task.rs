@@ -17,7 +17,8 @@ impl Run<'_> {
         if flow != Flow::Continue {
             // Stopped inside: the task failed if a step of it did; else it waits.
             if self.status_of_children(step).contains(&Status::Failed) {
-                self.record(Outcome::new(step.id(), Status::Failed), true)?;
+                let outcome = self.answered_against(step, Outcome::new(step.id(), Status::Failed));
+                self.record(outcome, true)?;
             }
             return Ok(flow);
         }
@@ -30,8 +31,34 @@ impl Run<'_> {
         if status == Status::Done && !self.settings.attended() {
             outcome.add(Reason::Auto);
         }
+        let outcome = self.answered_against(step, outcome);
         self.record(outcome, false)?;
         Ok(Flow::Continue)
+    }
+
+    /// `outcome` of task `step`, with the answers that failed it: a choice
+    /// answered on its failing side, a value that missed its target. Their
+    /// reasons are the task's, and what they were is its note.
+    fn answered_against(&self, step: &Step, mut outcome: Outcome) -> Outcome {
+        let mut why: Vec<String> = Vec::new();
+        for &c in &step.children {
+            let Some(o) = self.recorder.outcome(&self.book.steps[c].id()) else {
+                continue;
+            };
+            if o.status != Status::Failed {
+                continue;
+            }
+            for reason in [Reason::Negative, Reason::OffTarget] {
+                if o.has(reason) {
+                    outcome.add(reason);
+                    why.extend(o.note.clone());
+                }
+            }
+        }
+        if !why.is_empty() {
+            outcome.note = Some(why.join("; "));
+        }
+        outcome
     }
 
     /// Where each child of `step` ended up; a child never reached is not

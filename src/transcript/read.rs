@@ -15,9 +15,10 @@ use std::path::Path;
 
 use super::marker::{self, Marker};
 use super::sha256;
+use crate::doc::fields::BOXES;
 use crate::doc::markdown::{self, CodeBlockKind, Event, Tag, TagEnd};
 use crate::error::{Error, Result};
-use crate::record::{Outcome, RunInfo, Status, TemplateInfo};
+use crate::record::{Outcome, Reason, RunInfo, Status, TemplateInfo};
 
 /// What a transcript holds.
 #[derive(Debug, Clone, Default)]
@@ -182,18 +183,39 @@ impl<'a> Reading<'a> {
             let mut outcome = Outcome::new(id.clone(), status);
             outcome.at = ats.get(n).cloned().unwrap_or_default();
             outcome.note = m.get(&format!("note-{id}")).map(str::to_string);
-            if ticks.get(n).map(String::as_str) == Some("1") {
-                let at = back
-                    .get(n)
-                    .and_then(|b| b.parse::<usize>().ok())
-                    .and_then(|b| region_line.checked_sub(b))
-                    .filter(|&a| self.text.get(a..a + 3) == Some("[x]"))
+            outcome.value = m.get(&format!("value-{id}")).map(str::to_string);
+            outcome.reasons =
+                reasons(id, m.get(&format!("how-{id}"))).map_err(|e| self.damaged(e))?;
+            // Where the box or field is: `back` bytes before the region's line.
+            let at = back
+                .get(n)
+                .and_then(|b| b.parse::<usize>().ok())
+                .and_then(|b| region_line.checked_sub(b));
+            let tick = ticks.get(n).map(String::as_str).unwrap_or("0");
+            if let Some((empty, marked, _)) = BOXES.iter().find(|(_, _, code)| *code == tick) {
+                let at = at
+                    .filter(|&a| self.text.get(a..a + marked.len()) == Some(*marked))
                     .ok_or_else(|| {
                         self.damaged(format!(
-                            "the box of `{id}` is no longer `[x]` where it was ticked"
+                            "the box of `{id}` is no longer `{marked}` where it was ticked"
                         ))
                     })?;
-                self.removals.push((at, at + 3, "[ ]".into()));
+                self.removals.push((at, at + marked.len(), (*empty).into()));
+            }
+            if let Some(n) = m
+                .get(&format!("n-{id}"))
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                let at = at
+                    .filter(|&a| self.text.is_char_boundary(a) && self.text.is_char_boundary(a + n))
+                    .filter(|&a| a + n <= self.text.len())
+                    .ok_or_else(|| {
+                        self.damaged(format!(
+                            "the value of `{id}` is no longer where it was filled in"
+                        ))
+                    })?;
+                let was = m.get(&format!("was-{id}")).unwrap_or_default();
+                self.removals.push((at, at + n, was.to_string()));
             }
             self.outcomes.insert(id.clone(), outcome);
         }
@@ -213,12 +235,14 @@ impl<'a> Reading<'a> {
             start
         };
         let mut first = from;
-        if m.get("tick") == Some("1") {
+        let tick = m.get("tick").unwrap_or("0");
+        if let Some((empty, marked, _)) = BOXES.iter().find(|(_, _, code)| *code == tick) {
+            // The box, then the space after it, then the mark.
             let at = start
-                .checked_sub(4)
-                .filter(|&a| self.text.get(a..a + 3) == Some("[x]"))
-                .ok_or_else(|| self.damaged("a ticked box is no longer `[x]`".into()))?;
-            self.removals.push((at, at + 3, "[ ]".into()));
+                .checked_sub(1 + marked.len())
+                .filter(|&a| self.text.get(a..a + marked.len()) == Some(*marked))
+                .ok_or_else(|| self.damaged(format!("a ticked box is no longer `{marked}`")))?;
+            self.removals.push((at, at + marked.len(), (*empty).into()));
             first = first.min(at);
         }
         // A fill replaced `n` bytes before its marker; `was` is what stood there.
@@ -596,6 +620,15 @@ fn run_info(m: &Marker) -> std::result::Result<RunInfo, String> {
     })
 }
 
+/// The `how` words of step `id`, as a marker records them.
+fn reasons(id: &str, how: Option<&str>) -> std::result::Result<Vec<Reason>, String> {
+    how.unwrap_or_default()
+        .split(',')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().map_err(|e| format!("`{id}`: {e}")))
+        .collect()
+}
+
 /// The outcome an `out`, `task` or `fill` marker records; `None` when it has
 /// no id or status.
 fn outcome(m: &Marker) -> std::result::Result<Option<Outcome>, String> {
@@ -603,13 +636,7 @@ fn outcome(m: &Marker) -> std::result::Result<Option<Outcome>, String> {
         return Ok(None);
     };
     let status: Status = status.parse().map_err(|e| format!("`{id}`: {e}"))?;
-    let reasons = m
-        .get("how")
-        .unwrap_or_default()
-        .split(',')
-        .filter(|w| !w.is_empty())
-        .map(|w| w.parse().map_err(|e| format!("`{id}`: {e}")))
-        .collect::<std::result::Result<Vec<_>, String>>()?;
+    let reasons = reasons(id, m.get("how"))?;
     let mut o = Outcome::new(id.to_string(), status);
     o.at = m.get("at").unwrap_or_default().to_string();
     o.exit = m.get("exit").and_then(|e| e.parse().ok());

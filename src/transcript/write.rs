@@ -3,25 +3,31 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use super::fill;
 use super::marker;
-use crate::doc::fields::{BALLOT, BALLOT_MARKED};
-use crate::doc::model::{Fence, Field, FieldForm, Task};
+use crate::doc::fields::BOXES;
+use crate::doc::model::Fence;
 use crate::doc::{Command, Runbook, Step, StepKind};
 use crate::record::{Counts, Outcome, Reason, RunInfo, Status, clock};
 use crate::source::Source;
 
 /// One change to the source: replace `len` bytes at `at` with `text`.
-struct Edit {
-    at: usize,
-    len: usize,
-    text: String,
+pub(super) struct Edit {
+    pub(super) at: usize,
+    pub(super) len: usize,
+    pub(super) text: String,
 }
 
 /// Whether a command is among the steps `step` owns, at any depth.
 fn owns_commands(book: &Runbook, step: &Step) -> bool {
-    step.children
-        .iter()
-        .any(|&c| book.steps[c].command().is_some() || owns_commands(book, &book.steps[c]))
+    let mut stack: Vec<usize> = step.children.clone();
+    while let Some(c) = stack.pop() {
+        if book.steps[c].command().is_some() {
+            return true;
+        }
+        stack.extend(&book.steps[c].children);
+    }
+    false
 }
 
 /// The transcript text for `source` with `outcomes` recorded into it.
@@ -34,35 +40,39 @@ pub fn render(
     let eol = source.line_ending();
     let text = &source.text;
     let mut edits = vec![summary(source, book, outcomes, info, eol)];
+    // Steps inside a fence, by the fence: recorded in one region after it.
     let mut fences: Vec<(&Fence, Vec<(&Step, &Outcome)>)> = Vec::new();
     for step in &book.steps {
         let Some(outcome) = outcomes.get(&step.id()) else {
             continue;
         };
-        match &step.kind {
-            StepKind::Task(Task {
-                in_fence: Some(fence),
-                ..
-            }) => {
-                match fences
-                    .iter_mut()
-                    .find(|(f, _)| f.insert_at == fence.insert_at)
-                {
-                    Some((_, boxes)) => boxes.push((step, outcome)),
-                    None => fences.push((fence, vec![(step, outcome)])),
-                }
+        let in_fence = match &step.kind {
+            StepKind::Task(t) => t.in_fence.as_deref(),
+            StepKind::Blank(f) | StepKind::Choice(f) => f.in_fence.as_deref(),
+            _ => None,
+        };
+        if let Some(fence) = in_fence {
+            match fences
+                .iter_mut()
+                .find(|(f, _)| f.insert_at == fence.insert_at)
+            {
+                Some((_, held)) => held.push((step, outcome)),
+                None => fences.push((fence, vec![(step, outcome)])),
             }
+            continue;
+        }
+        match &step.kind {
             StepKind::Task(_) => task_edits(text, book, step, outcome, &mut edits),
             StepKind::Command(command) => edits.push(command_edit(command, outcome, eol)),
             StepKind::Blank(field) | StepKind::Choice(field) => {
-                edits.push(field_edit(text, field, outcome))
+                edits.push(fill::field_edit(text, field, outcome))
             }
             // What a placeholder was filled with shows in the command as it ran.
             StepKind::Placeholder(_) => {}
         }
     }
-    for (fence, boxes) in fences {
-        fence_box_edits(fence, &boxes, eol, &mut edits);
+    for (fence, held) in fences {
+        fill::fence_region_edits(text, fence, &held, eol, &mut edits);
     }
     for (at, text) in super::section::marks(book, outcomes, eol) {
         edits.push(Edit { at, len: 0, text });
@@ -73,6 +83,11 @@ pub fn render(
         String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
     let mut at = 0;
     for edit in edits {
+        // Steps never overlap; should two ever, the first one wins rather
+        // than the text being cut backwards.
+        if edit.at < at {
+            continue;
+        }
         out.push_str(&text[at..edit.at]);
         out.push_str(&edit.text);
         at = edit.at + edit.len;
@@ -199,17 +214,24 @@ fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits:
     let after = task.marker.end;
     let spaced = matches!(text.as_bytes().get(after), Some(b' ' | b'\t'));
     let at = if spaced { after + 1 } else { after };
-    let tick = outcome.status == Status::Done && !task.checked;
-    if tick {
+    // `[ ]` becomes `[x]`, `☐` becomes `☒`; the mark says which it was.
+    let tick = (outcome.status == Status::Done && !task.checked)
+        .then(|| {
+            BOXES
+                .iter()
+                .find(|(e, _, _)| text[task.marker.clone()] == **e)
+        })
+        .flatten();
+    if let Some((_, marked, _)) = tick {
         edits.push(Edit {
             at: task.marker.start,
             len: task.marker.len(),
-            text: "[x]".into(),
+            text: (*marked).into(),
         });
     }
     let mut attrs = outcome_attrs(outcome);
-    if tick {
-        attrs.push(("tick", "1".into()));
+    if let Some((_, _, code)) = tick {
+        attrs.push(("tick", (*code).into()));
     }
     if !spaced {
         attrs.push(("sp", "1".into()));
@@ -259,7 +281,7 @@ fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits:
 /// What a region after `fence` must start with: a line ending if the document
 /// ends without one, and a closing fence if the block was never closed (else
 /// the block would swallow the region). Its length goes in the marker's `pre`.
-fn before_region(fence: &Fence, eol: &str) -> String {
+pub(super) fn before_region(fence: &Fence, eol: &str) -> String {
     let mut pre = String::new();
     if fence.at_eof_without_newline {
         pre.push_str(eol);
@@ -270,170 +292,7 @@ fn before_region(fence: &Fence, eol: &str) -> String {
     pre
 }
 
-/// Checkboxes inside a plain fence: ticked in place (same length, so nothing
-/// else moves), and recorded in one region after the fence, which says how far
-/// back each box is.
-fn fence_box_edits(fence: &Fence, boxes: &[(&Step, &Outcome)], eol: &str, edits: &mut Vec<Edit>) {
-    let prefix = fence.prefix.as_str();
-    let pre = before_region(fence, eol);
-    let region_line = fence.insert_at + pre.len();
-    let mut lists: [Vec<String>; 5] = Default::default();
-    let mut done = 0;
-    for (step, outcome) in boxes {
-        let Some(task) = step.task() else { continue };
-        let tick = outcome.status == Status::Done && !task.checked;
-        if tick {
-            edits.push(Edit {
-                at: task.marker.start,
-                len: 3,
-                text: "[x]".into(),
-            });
-        }
-        if outcome.status == Status::Done {
-            done += 1;
-        }
-        lists[0].push(outcome.id.clone());
-        lists[1].push(outcome.status.word().into());
-        lists[2].push(outcome.at.clone());
-        lists[3].push((region_line - task.marker.start).to_string());
-        lists[4].push(if tick { "1" } else { "0" }.into());
-    }
-    let [ids, statuses, ats, back, ticks] = lists;
-    let mut attrs = vec![
-        ("ids", ids.join(",")),
-        ("status", statuses.join(",")),
-        ("at", ats.join(",")),
-        ("back", back.join(",")),
-        ("tick", ticks.join(",")),
-    ];
-    if !pre.is_empty() {
-        attrs.push(("pre", pre.len().to_string()));
-    }
-    // Notes, one attribute a box (`note-s3=...`), and shown after the count.
-    let notes: Vec<(String, &str, &str)> = boxes
-        .iter()
-        .filter_map(|(step, o)| {
-            let note = o.note.as_deref()?;
-            Some((format!("note-{}", o.id), step.text.as_str(), note))
-        })
-        .collect();
-    attrs.extend(
-        notes
-            .iter()
-            .map(|(key, _, note)| (key.as_str(), (*note).to_string())),
-    );
-    let mut shown = String::new();
-    for (_, label, note) in &notes {
-        let _ = write!(
-            shown,
-            " · {}: {}",
-            escape_inline(label),
-            escape_inline(note)
-        );
-    }
-    let total = boxes.len();
-    let mut text = pre;
-    let _ = write!(
-        text,
-        "{prefix}{}☑ {done} of {total} items in the block above checked{shown}{eol}{prefix}{}{eol}",
-        marker::open("boxes", &attrs),
-        marker::close("boxes")
-    );
-    edits.push(Edit {
-        at: fence.insert_at,
-        len: 0,
-        text,
-    });
-}
-
-/// A blank filled in or a choice marked, in place; or a "not answered" note beside it.
-fn field_edit(text: &str, field: &Field, outcome: &Outcome) -> Edit {
-    let original = &text[field.span.clone()];
-    let mut attrs = outcome_attrs(outcome);
-    let answered = outcome.status == Status::Done && outcome.value.is_some();
-    let (replacement, visible) = match (&outcome.value, answered) {
-        (Some(value), true) => (filled(text, field, value), String::new()),
-        _ => {
-            let word = match outcome.status {
-                Status::Skipped => "⏭️ skipped",
-                _ => "⚠️ not answered",
-            };
-            (original.to_string(), format!(" {word}"))
-        }
-    };
-    if let Some(value) = &outcome.value {
-        attrs.push(("value", value.clone()));
-    }
-    let changed = replacement != original;
-    if changed {
-        attrs.push(("n", replacement.len().to_string()));
-        attrs.push(("was", original.to_string()));
-    }
-    let mut out = if changed { replacement } else { String::new() };
-    out.push_str(&marker::open("fill", &attrs));
-    out.push_str(&visible);
-    out.push_str(&marker::close("fill"));
-    Edit {
-        at: if changed {
-            field.span.start
-        } else {
-            field.span.end
-        },
-        len: if changed { field.span.len() } else { 0 },
-        text: out,
-    }
-}
-
-/// The text that replaces a field once answered.
-fn filled(text: &str, field: &Field, value: &str) -> String {
-    match &field.form {
-        FieldForm::Ballot(boxes) => {
-            let pick = field.options.iter().position(|o| o == value);
-            let mut out = String::new();
-            let mut at = field.span.start;
-            for (n, &b) in boxes.iter().enumerate() {
-                out.push_str(&text[at..b]);
-                let lone_yes = boxes.len() == 1 && value == "yes";
-                out.push(if Some(n) == pick && boxes.len() > 1 || lone_yes {
-                    BALLOT_MARKED
-                } else {
-                    BALLOT
-                });
-                at = b + BALLOT.len_utf8();
-            }
-            out.push_str(&text[at..field.span.end]);
-            out
-        }
-        FieldForm::CodeSpan if !field.options.is_empty() => {
-            let marked: Vec<String> = field
-                .options
-                .iter()
-                .map(|o| format!("{} {o}", if o == value { BALLOT_MARKED } else { BALLOT }))
-                .collect();
-            code_span(&marked.join(" / "))
-        }
-        FieldForm::CodeSpan | FieldForm::Prose => code_span(value),
-    }
-}
-
-/// `value` as a code span, with a backtick run longer than any inside it.
-fn code_span(value: &str) -> String {
-    let value: String = value
-        .chars()
-        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
-        .collect();
-    let longest = value.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let ticks = "`".repeat(longest + 1);
-    let pad = if value.starts_with('`') || value.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
-    // A `|` would end a table cell even inside a code span.
-    format!("{ticks}{pad}{}{pad}{ticks}", value.replace('|', "\\|"))
-}
-
-fn outcome_attrs(outcome: &Outcome) -> Vec<(&'static str, String)> {
+pub(super) fn outcome_attrs(outcome: &Outcome) -> Vec<(&'static str, String)> {
     let mut attrs = vec![
         ("id", outcome.id.clone()),
         ("status", outcome.status.word().to_string()),
@@ -532,6 +391,7 @@ fn reason_note(reason: Reason) -> Option<&'static str> {
         | Reason::Chosen
         | Reason::NotChosen
         | Reason::Waited => return None,
+        Reason::Negative | Reason::OffTarget => return None,
     })
 }
 
