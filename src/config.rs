@@ -28,6 +28,8 @@ pub struct Config {
     /// their headings say (`main = ["Rollback readiness"]`).
     #[serde(default)]
     pub contingency: SectionRules,
+    #[serde(default)]
+    pub diff: DiffSettings,
 }
 
 /// `[secrets]`: more variable names whose values are secrets.
@@ -37,6 +39,16 @@ pub struct SecretNames {
     /// Names or `*` patterns, e.g. `["*_DSN", "STRIPE_*"]`.
     #[serde(default)]
     pub names: Vec<String>,
+}
+
+/// `[diff]`: what `runsheet diff` treats as noise.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiffSettings {
+    /// Regular expressions whose matches in outputs, answers and notes are
+    /// masked before comparing, like `--ignore`.
+    #[serde(default)]
+    pub ignore: Vec<String>,
 }
 
 impl Config {
@@ -52,6 +64,7 @@ impl Config {
                 config.runners.extend(found.runners);
                 config.secrets.names.extend(found.secrets.names);
                 config.contingency.extend(found.contingency);
+                config.diff.ignore.extend(found.diff.ignore);
             }
         }
         config.runners = runner::configured(config.runners);
@@ -72,7 +85,7 @@ impl Config {
                 })
                 .unwrap_or_default();
             Error::usage(format!(
-                "{}{at}: {}; runsheet.toml holds [runners] (e.g. sql = \"psql -f {{file}}\"), [secrets] (names = [\"*_DSN\"]) and [contingency] (sections = [\"Plan B*\"], main = [\"Rollback readiness\"])",
+                "{}{at}: {}; runsheet.toml holds [runners] (e.g. sql = \"psql -f {{file}}\"), [secrets] (names = [\"*_DSN\"]), [contingency] (sections = [\"Plan B*\"], main = [\"Rollback readiness\"]) and [diff] (ignore = [\"build [0-9]+\"])",
                 path.display(),
                 e.message()
             ))
@@ -112,6 +125,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(Config::load(&runbook).unwrap().secrets.names, vec!["*_DSN"]);
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            "[diff]\nignore = [\"request id [0-9]+\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Config::load(&runbook).unwrap().diff.ignore,
+            vec!["request id [0-9]+"]
+        );
         std::fs::write(dir.path().join(FILE_NAME), "[runners]\nsql = 1\n").unwrap();
         let err = Config::load(&runbook).unwrap_err().to_string();
         assert!(err.contains("runsheet.toml:2:7"), "{err}");
