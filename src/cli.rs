@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "runsheet",
     version,
     about,
-    after_help = "Examples:\n  runsheet plan deploy.md\n  runsheet run deploy.md\n  runsheet run --yes --keep-going deploy.md -o deploy.ci.md\n  runsheet run --yes --on-failure rollback deploy.md\n  runsheet run deploy.md --only \"Rollback plan\"\n  runsheet resume deploy.run-20261121T051003Z.md\n  runsheet strip deploy.run-20261121T051003Z.md > deploy.md\n  runsheet render deploy.md --env prod\n  runsheet run deploy.md --env staging --var version=1.4.2\n  runsheet envs deploy.md\n\nExit codes (run, resume): 0 every step done or skipped, 1 a step failed,\n2 usage or document error, 3 steps not confirmed, 130 interrupted."
+    after_help = "Examples:\n  runsheet plan deploy.md\n  runsheet run deploy.md\n  runsheet run --yes --keep-going deploy.md -o deploy.ci.md\n  runsheet run --yes --on-failure rollback deploy.md\n  runsheet run deploy.md --only \"Rollback plan\"\n  runsheet resume deploy.run-20261121T051003Z.md\n  runsheet strip deploy.run-20261121T051003Z.md > deploy.md\n  runsheet render deploy.md --env prod\n  runsheet run deploy.md --env staging --var version=1.4.2\n  runsheet envs deploy.md\n  runsheet diff last-week.run.md today.run.md\n  runsheet run --yes deploy.md --junit runsheet.xml --report runsheet.json\n\nExit codes (run, resume): 0 every step done or skipped, 1 a step failed,\n2 usage or document error, 3 steps not confirmed, 130 interrupted.\nExit codes (diff): 0 equivalent, 1 different, 2 error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -41,6 +41,8 @@ pub enum Command {
         template: TemplateArgs,
         #[command(flatten)]
         path: PathArgs,
+        #[command(flatten)]
+        reports: ReportArgs,
     },
     /// Continue an interrupted or failed run from its transcript. A templated
     /// run is rendered again with the variables it recorded (give secrets
@@ -54,6 +56,8 @@ pub enum Command {
         template: TemplateArgs,
         #[command(flatten)]
         path: PathArgs,
+        #[command(flatten)]
+        reports: ReportArgs,
     },
     /// List the steps runsheet finds, with warnings; runs nothing.
     Plan {
@@ -95,6 +99,22 @@ pub enum Command {
     Repair {
         file: PathBuf,
         /// Write the repaired text here instead of rewriting FILE.
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+    },
+    /// Compare two transcripts step by step: what failed, changed, got slower.
+    /// Exit 0 equivalent, 1 different, 2 error.
+    #[command(
+        after_help = "Examples:\n  runsheet diff deploy.run-20261121T051003Z.md deploy.run-20261128T051500Z.md\n  runsheet diff --format markdown old.run.md new.run.md > comment.md\n  runsheet diff --stat --ignore 'request id [0-9a-f]+' old.run.md new.run.md\n\nAs a git diff driver (`.gitattributes`: `*.run.md diff=runsheet`):\n  git config diff.runsheet.command 'runsheet diff --git'"
+    )]
+    Diff(DiffArgs),
+    /// Write the report of a run from its transcript: the run record as JSON,
+    /// or JUnit XML for CI.
+    Report {
+        transcript: PathBuf,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
+        format: ReportFormat,
+        /// Write to this file instead of standard output.
         #[arg(short, long, value_name = "OUT")]
         output: Option<PathBuf>,
     },
@@ -206,11 +226,88 @@ pub struct PathArgs {
     pub honour_waits: bool,
 }
 
+/// What `diff` compares, and how it shows it.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// OLD and NEW transcripts. With --git, the seven arguments git hands a
+    /// diff driver (path old-file old-hex old-mode new-file new-hex new-mode).
+    #[arg(value_name = "FILE", required = true, num_args = 2..)]
+    pub files: Vec<PathBuf>,
+    /// text for a terminal, markdown for a pull-request comment, json for tools.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Mask matches of this regular expression before comparing (repeatable);
+    /// `[diff] ignore = [...]` in runsheet.toml adds more.
+    #[arg(long = "ignore", value_name = "REGEX")]
+    pub ignore: Vec<String>,
+    /// Print only the verdict and one line a changed step.
+    #[arg(long)]
+    pub stat: bool,
+    /// A step is slower when it took this many times as long (and at
+    /// least a second longer).
+    #[arg(long, value_name = "FACTOR", default_value = "2x", value_parser = parse_factor)]
+    pub slower: f64,
+    /// Colour the text format: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Called by git as a diff driver: take git's arguments, always exit 0
+    /// once the transcripts are compared (git stops at a driver that fails).
+    #[arg(long)]
+    pub git: bool,
+}
+
+/// Reports a run writes as it ends.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Also write the run record as JSON here when the run ends.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Also write a JUnit XML report here when the run ends (one test case a step).
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+}
+
+/// Output format of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// Output format of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Json,
+    Junit,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
 /// Output format of `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
     Json,
+}
+
+/// `2x`, `1.5x` or `3`: a factor of at least 1.
+fn parse_factor(text: &str) -> Result<f64, String> {
+    let number = text.strip_suffix(['x', 'X', '×']).unwrap_or(text);
+    match number.trim().parse::<f64>() {
+        Ok(f) if f.is_finite() && f >= 1.0 => Ok(f),
+        _ => Err(format!(
+            "`{text}` is not a factor of 1 or more; write it like `2x` or `1.5x`"
+        )),
+    }
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

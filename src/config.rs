@@ -33,6 +33,8 @@ pub struct Config {
     /// the built-in `No`, `FAIL`, `NO-GO` and the like.
     #[serde(default)]
     pub choices: ChoiceWords,
+    #[serde(default)]
+    pub diff: DiffSettings,
 }
 
 /// `[secrets]`: more variable names whose values are secrets.
@@ -42,6 +44,16 @@ pub struct SecretNames {
     /// Names or `*` patterns, e.g. `["*_DSN", "STRIPE_*"]`.
     #[serde(default)]
     pub names: Vec<String>,
+}
+
+/// `[diff]`: what `runsheet diff` treats as noise.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiffSettings {
+    /// Regular expressions whose matches in outputs, answers and notes are
+    /// masked before comparing, like `--ignore`.
+    #[serde(default)]
+    pub ignore: Vec<String>,
 }
 
 impl Config {
@@ -59,6 +71,7 @@ impl Config {
                 config.contingency.extend(found.contingency);
                 // The file beside the runbook is read last: its words go first.
                 config.choices = found.choices.then(&config.choices);
+                config.diff.ignore.extend(found.diff.ignore);
             }
         }
         config.runners = runner::configured(config.runners);
@@ -79,7 +92,7 @@ impl Config {
                 })
                 .unwrap_or_default();
             Error::usage(format!(
-                "{}{at}: {}; runsheet.toml holds [runners] (e.g. sql = \"psql -f {{file}}\"), [secrets] (names = [\"*_DSN\"]), [contingency] (sections = [\"Plan B*\"], main = [\"Rollback readiness\"]) and [choices] (fail = [\"Hold\"])",
+                "{}{at}: {}; runsheet.toml holds [runners] (e.g. sql = \"psql -f {{file}}\"), [secrets] (names = [\"*_DSN\"]), [contingency] (sections = [\"Plan B*\"], main = [\"Rollback readiness\"]), [choices] (fail = [\"Hold\"]) and [diff] (ignore = [\"build [0-9]+\"])",
                 path.display(),
                 e.message()
             ))
@@ -119,6 +132,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(Config::load(&runbook).unwrap().secrets.names, vec!["*_DSN"]);
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            "[diff]\nignore = [\"request id [0-9]+\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Config::load(&runbook).unwrap().diff.ignore,
+            vec!["request id [0-9]+"]
+        );
         std::fs::write(dir.path().join(FILE_NAME), "[runners]\nsql = 1\n").unwrap();
         let err = Config::load(&runbook).unwrap_err().to_string();
         assert!(err.contains("runsheet.toml:2:7"), "{err}");

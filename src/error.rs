@@ -43,6 +43,13 @@ pub enum Error {
     Document(Vec<Diagnostic>),
     #[error("{}: {message}", path.display())]
     Transcript { path: PathBuf, message: String },
+    /// A transcript whose markers do not add up, at a line.
+    #[error("{}:{line}: {message}", path.display())]
+    Damaged {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("the shell session failed: {0}")]
     Session(String),
     #[error("interrupted")]

@@ -231,3 +231,154 @@ fn the_templates_chapter_shows_the_error_runsheet_gives() {
         fs::read_to_string(examples().join("templated.md")).expect("the example")
     );
 }
+
+/// `mask`, and what else changes between two runs of the health check: how
+/// many times slower, process ids, digests, times of day, JUnit's seconds.
+fn mask_runs(text: &str) -> String {
+    let patterns = [
+        (r"\(\d+(\.\d+)?×\)", "(FACTOR×)"),
+        (r"pid \d+", "pid PID"),
+        (r"[0-9a-f]{64}", "SHA"),
+        (r#"hostname="[^"]*""#, r#"hostname="HOST""#),
+        (r#"time="[0-9.]+""#, r#"time="SECONDS""#),
+        (r"\b\d\d:\d\d:\d\d\b", "TIME"),
+    ];
+    let mut out = mask(text);
+    for (pattern, with) in patterns {
+        out = regex::Regex::new(pattern)
+            .expect("a valid pattern")
+            .replace_all(&out, with)
+            .into_owned();
+    }
+    out
+}
+
+/// Every key of every object in `value`.
+fn keys(value: &serde_json::Value, into: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                into.insert(k.clone());
+                keys(v, into);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| keys(v, into)),
+        _ => {}
+    }
+}
+
+/// The diff chapter's examples are two real runs of `runbooks/health-check.md`,
+/// the second slower and failing, compared as the chapter shows; its JSON
+/// schemas name every field runsheet writes; its CI recipes are valid YAML.
+#[test]
+fn the_diff_chapter_shows_what_runsheet_prints() {
+    let page =
+        fs::read_to_string(repo().join("book/src/diff-and-reports.md")).expect("the chapter");
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let dir = tmp.path().join("repo");
+    fs::create_dir_all(dir.join("runbooks")).expect("runbooks dir");
+    fs::copy(
+        repo().join("runbooks/health-check.md"),
+        dir.join("runbooks/health-check.md"),
+    )
+    .expect("copy the runbook");
+    let state = tmp.path().join("state");
+    fs::create_dir_all(&state).expect("state dir");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = runsheet(&dir, args, &state);
+        cmd.env_remove("CACHE_WARM_SECONDS").env_remove("API_DOWN");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("runsheet runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let monday = [
+        "run",
+        "--yes",
+        "runbooks/health-check.md",
+        "-o",
+        "monday.run.md",
+    ];
+    assert_eq!(run(&monday, &[]).0, Some(3), "the chapter says it exits 3");
+    let tuesday = [
+        "run",
+        "--yes",
+        "--keep-going",
+        "runbooks/health-check.md",
+        "-o",
+        "tuesday.run.md",
+    ];
+    let bad_night = [("CACHE_WARM_SECONDS", "2"), ("API_DOWN", "1")];
+    assert_eq!(
+        run(&tuesday, &bad_night).0,
+        Some(1),
+        "the chapter says it exits 1"
+    );
+
+    let two = ["monday.run.md", "tuesday.run.md"];
+    for (block, args, exit) in [
+        ("diff-text", vec!["diff"], 1),
+        ("diff-stat", vec!["diff", "--stat"], 1),
+        ("diff-markdown", vec!["diff", "--format", "markdown"], 1),
+    ] {
+        let args: Vec<&str> = args.into_iter().chain(two).collect();
+        let (code, stdout) = run(&args, &[]);
+        assert_eq!(code, Some(exit), "runsheet {args:?}");
+        assert_eq!(
+            mask_runs(&marked_block(&page, block)),
+            mask_runs(&stdout),
+            "the chapter's `{block}` is not what `runsheet {}` prints now",
+            args.join(" ")
+        );
+    }
+    let (code, junit) = run(&["report", "--format", "junit", "tuesday.run.md"], &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        mask_runs(&marked_block(&page, "junit-example")),
+        mask_runs(&junit),
+        "the chapter's JUnit example is not what runsheet writes now"
+    );
+
+    let mut fields = std::collections::BTreeSet::new();
+    for args in [
+        vec!["report", "tuesday.run.md"],
+        vec![
+            "diff",
+            "--format",
+            "json",
+            "monday.run.md",
+            "tuesday.run.md",
+        ],
+    ] {
+        let (_, json) = run(&args, &[]);
+        let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        keys(&value, &mut fields);
+    }
+    let undocumented: Vec<&String> = fields
+        .iter()
+        .filter(|k| !page.contains(&format!("`{k}`")))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "fields the chapter's schemas do not name: {undocumented:?}"
+    );
+
+    let github: serde_norway::Value = serde_norway::from_str(&marked_block(&page, "ci-github"))
+        .expect("the GitHub workflow is YAML");
+    let steps = &github["jobs"]["health-check"]["steps"];
+    assert!(
+        steps.as_sequence().is_some_and(|s| s.len() >= 5),
+        "{github:?}"
+    );
+    let gitlab: serde_norway::Value =
+        serde_norway::from_str(&marked_block(&page, "ci-gitlab")).expect("the GitLab job is YAML");
+    let job = &gitlab["health-check"];
+    assert_eq!(job["allow_failure"]["exit_codes"], 3);
+    assert_eq!(job["artifacts"]["reports"]["junit"], "runsheet.xml");
+    let script = format!("{:?}", job["script"]);
+    assert!(script.contains("--junit runsheet.xml"), "{script}");
+}

@@ -1,10 +1,12 @@
 //! The commands: each subcommand in its own file turns validated arguments
 //! into pipeline calls and an exit code. What several share is here.
 
+mod diff;
 mod envs;
 mod plan;
 mod render;
 mod repair;
+mod report;
 mod resume;
 mod run;
 mod strip;
@@ -14,12 +16,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser as _;
 
-use crate::cli::{Cli, Command, ModeArgs};
+use crate::cli::{Cli, Command, ModeArgs, ReportArgs};
 use crate::config::Config;
 use crate::doc::{self, Runbook};
 use crate::error::{Error, Result};
 use crate::operator::{Answered, Answers, Operator, Terminal, Unattended};
-use crate::record::Mode;
+use crate::record::{Mode, RunRecord};
 use crate::run::{Rendering, RunSettings};
 use crate::secrets::Secrets;
 use crate::source::Source;
@@ -57,6 +59,7 @@ fn dispatch(command: Command) -> Result<i32> {
             mode,
             template,
             path,
+            reports,
         } => run::run(
             &file,
             output,
@@ -64,13 +67,21 @@ fn dispatch(command: Command) -> Result<i32> {
             &template.inputs(),
             &path,
             only.as_deref(),
+            &reports,
         ),
         Command::Resume {
             transcript,
             mode,
             template,
             path,
-        } => resume::resume(&transcript, &mode, &template.inputs(), &path),
+            reports,
+        } => resume::resume(&transcript, &mode, &template.inputs(), &path, &reports),
+        Command::Diff(args) => diff::diff(&args),
+        Command::Report {
+            transcript,
+            format,
+            output,
+        } => report::report(&transcript, format, output.as_deref()),
         Command::Plan {
             file,
             format,
@@ -172,6 +183,53 @@ fn load_transcript(path: &Path, raw: Source) -> Result<(Source, Transcript)> {
     Ok((source, read))
 }
 
+/// The run record of the transcript at `path`, and the runsheet.toml of its
+/// runbook (beside the runbook when it is where the run found it, else
+/// beside the transcript).
+fn record_of(path: &Path) -> Result<(RunRecord, Config)> {
+    let raw = Source::read(path)?;
+    let runbook = transcript::recorded_source(&raw.text).map(PathBuf::from);
+    let config = Config::load(match &runbook {
+        Some(runbook) if runbook.is_file() => runbook,
+        _ => path,
+    })?;
+    let (_, record) = transcript::record(path, &raw.text, &config)?;
+    Ok((record, config))
+}
+
+/// Refuses report paths that cannot be written, before the run starts.
+fn check_reports(reports: &ReportArgs) -> Result<()> {
+    for path in reports.report.iter().chain(&reports.junit) {
+        if path.is_dir() {
+            return Err(Error::usage(format!(
+                "{} is a directory; give the report a file name",
+                path.display()
+            )));
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            return Err(Error::usage(format!(
+                "cannot write a report to {}: the directory {} does not exist",
+                path.display(),
+                parent.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the reports asked for, from the record of the run that ended.
+fn write_reports(reports: &ReportArgs, record: &RunRecord) -> Result<()> {
+    if let Some(path) = &reports.report {
+        crate::run::write_atomic(path, crate::report::json(record).as_bytes())?;
+    }
+    if let Some(path) = &reports.junit {
+        crate::run::write_atomic(path, crate::report::junit(record).as_bytes())?;
+    }
+    Ok(())
+}
+
 /// The steps of `source`; a document with errors stops here. The steps of
 /// a rendered template run with the secrets `source` shows masked.
 fn parse_checked(source: &Source, config: &Config, rendered: Option<&Rendered>) -> Result<Runbook> {
@@ -214,7 +272,7 @@ fn unmask(book: &mut Runbook, source: &Source, real: &str, config: &Config) -> R
         if let (doc::StepKind::Command(masked), doc::StepKind::Command(real)) =
             (&mut step.kind, real.kind)
         {
-            masked.code = real.code;
+            masked.shown = Some(std::mem::replace(&mut masked.code, real.code));
         }
     }
     Ok(())

@@ -2,11 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{finish_message, load, operator, parse_checked, rendering, settings};
-use crate::cli::{ModeArgs, PathArgs};
+use super::{
+    check_reports, finish_message, load, operator, parse_checked, rendering, settings,
+    write_reports,
+};
+use crate::cli::{ModeArgs, PathArgs, ReportArgs};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::record::{RunInfo, RunState, Scope, TemplateInfo, settled};
+use crate::record::{RunInfo, RunRecord, RunState, Scope, TemplateInfo, settled};
 use crate::run::Run;
 use crate::secrets::{MASK, Secrets};
 use crate::source::Source;
@@ -16,7 +19,14 @@ use crate::transcript::sha256;
 /// Resumes the run whose transcript is at `path`, updating it in place. A
 /// templated run is rendered again from its template with the variables
 /// it recorded (and `inputs`: secrets the transcript masks).
-pub fn resume(path: &Path, mode: &ModeArgs, inputs: &Inputs, way: &PathArgs) -> Result<i32> {
+pub fn resume(
+    path: &Path,
+    mode: &ModeArgs,
+    inputs: &Inputs,
+    way: &PathArgs,
+    reports: &ReportArgs,
+) -> Result<i32> {
+    check_reports(reports)?;
     let loaded = load(path, &Inputs::default(), &Config::default(), &[])?;
     let (source, read) = (loaded.source, loaded.read);
     let Some(mut info) = read.info else {
@@ -62,6 +72,7 @@ pub fn resume(path: &Path, mode: &ModeArgs, inputs: &Inputs, way: &PathArgs) -> 
         {
             state.remove();
         }
+        write_reports(reports, &RunRecord::new(info, &book, &read.outcomes))?;
         return Ok(0);
     }
     let mut operator = operator(mode, &book)?;
@@ -105,6 +116,7 @@ pub fn resume(path: &Path, mode: &ModeArgs, inputs: &Inputs, way: &PathArgs) -> 
         operator.as_mut(),
     )?;
     let report = run.execute()?;
+    write_reports(reports, &report.record)?;
     finish_message(operator.as_mut(), path, &report);
     Ok(report.exit_code())
 }

@@ -2,8 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{finish_message, load, operator, parse_checked, rendering, settings};
-use crate::cli::{ModeArgs, PathArgs};
+use super::{
+    check_reports, finish_message, load, operator, parse_checked, rendering, settings,
+    write_reports,
+};
+use crate::cli::{ModeArgs, PathArgs, ReportArgs};
 use crate::config::Config;
 use crate::doc::Runbook;
 use crate::error::{Error, Result};
@@ -21,10 +24,12 @@ pub fn run(
     inputs: &Inputs,
     path: &PathArgs,
     only: Option<&str>,
+    reports: &ReportArgs,
 ) -> Result<i32> {
     if let Some(out) = &output {
         check_output(out, file)?;
     }
+    check_reports(reports)?;
     let config = Config::load(file)?;
     let loaded = load(file, inputs, &config, &mode.secrets)?;
     let (source, read) = (loaded.source, loaded.read);
@@ -69,6 +74,7 @@ pub fn run(
     }
     operator.say(&format!("Transcript: {}", transcript.display()));
     let report = Run::start(source, book, settings, operator.as_mut())?.execute()?;
+    write_reports(reports, &report.record)?;
     finish_message(operator.as_mut(), &transcript, &report);
     Ok(report.exit_code())
 }

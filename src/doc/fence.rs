@@ -211,6 +211,7 @@ pub(super) fn close(
         hint: comment_hint(&open.code),
         destructive: Vec::new(),
         code: open.code,
+        shown: None,
         fence,
     };
     command.destructive = crate::guard::assess(command.attrs.danger, &command.script());

@@ -152,6 +152,9 @@ pub struct Command {
     pub attrs: Attrs,
     /// The block's content as the parser gives it (container prefixes removed).
     pub code: String,
+    /// The block as the document shows it, when that is not what runs: a
+    /// template's secrets are masked in the text, not in `code`.
+    pub shown: Option<String>,
     /// What the document says the output should be (`**Expected**: ...`,
     /// `# Should output: ...`), for the operator to check.
     pub hint: Option<String>,

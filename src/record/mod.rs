@@ -113,6 +113,10 @@ pub struct StepRecord {
     /// Headings above the step, outermost first.
     pub heading: Vec<String>,
     pub text: String,
+    /// A command's code as the runbook has it (container prefixes removed);
+    /// what ran, when it differs, is in its attempts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// The fence's `name=` attribute, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -342,6 +346,10 @@ fn step_record(
         line: step.line,
         heading: step.heading.to_vec(),
         text: step.text.clone(),
+        // As the transcript shows it: a template's secrets stay masked.
+        code: step
+            .command()
+            .map(|c| c.shown.clone().unwrap_or_else(|| c.code.clone())),
         name: step.command().and_then(|c| c.attrs.name.clone()),
         parent: step.parent.map(|p| book.steps[p].id()),
         status: outcome.map(|o| o.status).or(before.then_some(Status::Done)),
@@ -375,11 +383,22 @@ fn step_record(
             finished: o.at.clone(),
             duration_ms: o.ms,
             exit: o.exit,
-            output: o.output.clone(),
-            ran: o.ran.clone(),
+            output: as_written(&o.output),
+            ran: o.ran.as_deref().map(as_written),
         });
     }
     record
+}
+
+/// Text as a transcript's fenced block holds it: a block's last line always
+/// ends, so a record made during a run reads as the one made from its
+/// transcript.
+fn as_written(text: &str) -> String {
+    let mut text = text.to_string();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }
 
 /// Who confirmed a step, when the record says a person did.

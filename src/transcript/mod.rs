@@ -4,6 +4,7 @@
 //! `read` can take them out again and give back the source byte for byte.
 
 mod fill;
+mod attrs;
 pub mod journal;
 pub mod marker;
 pub mod read;
@@ -40,6 +41,14 @@ pub fn record(path: &Path, text: &str, config: &Config) -> Result<(Source, RunRe
     crate::doc::configure(&mut book, &config.contingency);
     let record = RunRecord::new(info, &book, &read.outcomes);
     Ok((source, record))
+}
+
+/// The runbook path the first run summary in `text` names, found without
+/// reading the transcript: where to look for the runbook's runsheet.toml.
+pub fn recorded_source(text: &str) -> Option<String> {
+    let at = text.find("<!--rs:run ")?;
+    let m = marker::parse_open(&text[at..])?;
+    m.get("source").map(str::to_string)
 }
 
 #[cfg(test)]

@@ -13,12 +13,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::attrs::{check_version, outcome, reasons, run_info};
 use super::marker::{self, Marker};
 use super::sha256;
 use crate::doc::fields::BOXES;
 use crate::doc::markdown::{self, CodeBlockKind, Event, Tag, TagEnd};
 use crate::error::{Error, Result};
-use crate::record::{Outcome, Reason, RunInfo, Status, TemplateInfo};
+use crate::record::{Outcome, RunInfo, Status};
 
 /// What a transcript holds.
 #[derive(Debug, Clone, Default)]
@@ -63,10 +64,17 @@ pub fn read(path: &Path, original: &str) -> Result<Transcript> {
     }
 }
 
-/// The error for a transcript whose markers do not add up.
-fn damaged(path: &Path, message: String) -> Error {
-    Error::Transcript {
+/// The error for a transcript whose markers do not add up, at byte `at` of `text`.
+fn damaged(path: &Path, text: &str, at: usize, message: String) -> Error {
+    let at = at.min(text.len());
+    let line = text.as_bytes()[..at]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1;
+    Error::Damaged {
         path: path.into(),
+        line,
         message: format!(
             "{message}; the transcript's runsheet markers are damaged (was it edited by hand?)"
         ),
@@ -106,8 +114,9 @@ impl<'a> Reading<'a> {
         }
     }
 
-    fn damaged(&self, message: String) -> Error {
-        damaged(self.path, message)
+    /// The error for damaged markers at byte `at`.
+    fn damaged(&self, at: usize, message: String) -> Error {
+        damaged(self.path, self.text, at, message)
     }
 
     /// Where a region whose opening marker is at `at` starts: the start of the
@@ -117,7 +126,7 @@ impl<'a> Reading<'a> {
         let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
         line_start
             .checked_sub(pre)
-            .ok_or_else(|| self.damaged("a marker's `pre` runs past the start".into()))
+            .ok_or_else(|| self.damaged(at, "a marker's `pre` runs past the start".into()))
     }
 
     /// A region that ends at byte `end` (after its closing marker's line).
@@ -130,19 +139,26 @@ impl<'a> Reading<'a> {
         } = region;
         self.removals.push((start, end, String::new()));
         match m.kind.as_str() {
-            "run" => self.info = Some(run_info(&m).map_err(|e| self.damaged(e))?),
+            "run" => {
+                check_version(self.path, &m)?;
+                self.info = Some(run_info(&m).map_err(|e| self.damaged(start, e))?);
+            }
             "boxes" => self.boxes(&m, start)?,
             "sec" => {
                 let mut outcome = outcome(&m)
-                    .map_err(|e| self.damaged(e))?
-                    .ok_or_else(|| self.damaged("a section marker without id or status".into()))?;
+                    .map_err(|e| self.damaged(start, e))?
+                    .ok_or_else(|| {
+                        self.damaged(start, "a section marker without id or status".into())
+                    })?;
                 outcome.value = m.get("value").map(str::to_string);
                 self.outcomes.insert(outcome.id.clone(), outcome);
             }
             "out" => {
                 let mut outcome = outcome(&m)
-                    .map_err(|e| self.damaged(e))?
-                    .ok_or_else(|| self.damaged("an output marker without id or status".into()))?;
+                    .map_err(|e| self.damaged(start, e))?
+                    .ok_or_else(|| {
+                        self.damaged(start, "an output marker without id or status".into())
+                    })?;
                 outcome.output = output.unwrap_or_default();
                 outcome.note = m.get("note").map(str::to_string);
                 outcome.ran = ran;
@@ -178,14 +194,14 @@ impl<'a> Reading<'a> {
                 .get(n)
                 .and_then(|s| s.parse::<Status>().ok())
                 .ok_or_else(|| {
-                    self.damaged(format!("a checkbox record for `{id}` has no status"))
+                    self.damaged(start, format!("a checkbox record for `{id}` has no status"))
                 })?;
             let mut outcome = Outcome::new(id.clone(), status);
             outcome.at = ats.get(n).cloned().unwrap_or_default();
             outcome.note = m.get(&format!("note-{id}")).map(str::to_string);
             outcome.value = m.get(&format!("value-{id}")).map(str::to_string);
             outcome.reasons =
-                reasons(id, m.get(&format!("how-{id}"))).map_err(|e| self.damaged(e))?;
+                reasons(id, m.get(&format!("how-{id}"))).map_err(|e| self.damaged(region_line, e))?;
             // Where the box or field is: `back` bytes before the region's line.
             let at = back
                 .get(n)
@@ -196,9 +212,10 @@ impl<'a> Reading<'a> {
                 let at = at
                     .filter(|&a| self.text.get(a..a + marked.len()) == Some(*marked))
                     .ok_or_else(|| {
-                        self.damaged(format!(
-                            "the box of `{id}` is no longer `{marked}` where it was ticked"
-                        ))
+                        self.damaged(
+                            region_line,
+                            format!("the box of `{id}` is no longer `{marked}` where it was ticked"),
+                        )
                     })?;
                 self.removals.push((at, at + marked.len(), (*empty).into()));
             }
@@ -210,9 +227,10 @@ impl<'a> Reading<'a> {
                     .filter(|&a| self.text.is_char_boundary(a) && self.text.is_char_boundary(a + n))
                     .filter(|&a| a + n <= self.text.len())
                     .ok_or_else(|| {
-                        self.damaged(format!(
-                            "the value of `{id}` is no longer where it was filled in"
-                        ))
+                        self.damaged(
+                            region_line,
+                            format!("the value of `{id}` is no longer where it was filled in"),
+                        )
                     })?;
                 let was = m.get(&format!("was-{id}")).unwrap_or_default();
                 self.removals.push((at, at + n, was.to_string()));
@@ -230,7 +248,7 @@ impl<'a> Reading<'a> {
         let from = if spaced {
             start
                 .checked_sub(1)
-                .ok_or_else(|| self.damaged("a task mark runs past the start".into()))?
+                .ok_or_else(|| self.damaged(start, "a task mark runs past the start".into()))?
         } else {
             start
         };
@@ -241,7 +259,7 @@ impl<'a> Reading<'a> {
             let at = start
                 .checked_sub(1 + marked.len())
                 .filter(|&a| self.text.get(a..a + marked.len()) == Some(*marked))
-                .ok_or_else(|| self.damaged(format!("a ticked box is no longer `{marked}`")))?;
+                .ok_or_else(|| self.damaged(start, format!("a ticked box is no longer `{marked}`")))?;
             self.removals.push((at, at + marked.len(), (*empty).into()));
             first = first.min(at);
         }
@@ -250,10 +268,10 @@ impl<'a> Reading<'a> {
         let from = from
             .checked_sub(n)
             .filter(|&f| self.text.is_char_boundary(f))
-            .ok_or_else(|| self.damaged("a filled value runs past the start".into()))?;
+            .ok_or_else(|| self.damaged(start, "a filled value runs past the start".into()))?;
         self.removals
             .push((from, end, m.get("was").unwrap_or_default().to_string()));
-        if let Some(mut o) = outcome(m).map_err(|e| self.damaged(e))? {
+        if let Some(mut o) = outcome(m).map_err(|e| self.damaged(start, e))? {
             o.note = m.get("note").map(str::to_string);
             o.value = m.get("value").map(str::to_string);
             self.outcomes.insert(o.id.clone(), o);
@@ -278,7 +296,7 @@ impl<'a> Reading<'a> {
         let mut at = 0;
         for (from, to, with) in std::mem::take(&mut self.removals) {
             if from < at {
-                return Err(self.damaged("overlapping markers".into()));
+                return Err(self.damaged(from, "overlapping markers".into()));
             }
             source.push_str(&original[at..from]);
             source.push_str(&with);
@@ -322,9 +340,8 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
         let range = range.start + base..range.end + base;
         match event {
             Event::Html(html) if marker::is_open(&html) && open.is_none() => {
-                let m = marker::parse_open(&html).ok_or_else(|| {
-                    r.damaged(format!("unreadable marker at byte {}", range.start))
-                })?;
+                let m = marker::parse_open(&html)
+                    .ok_or_else(|| r.damaged(range.start, "an unreadable marker".into()))?;
                 let start = r.region_start(&m, range.start)?;
                 open = Some(Region {
                     marker: m,
@@ -336,13 +353,19 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
             Event::Html(html) if marker::is_close(&html) => {
                 let kind = marker::parse_close(&html).unwrap_or("");
                 let Some(o) = open.take() else {
-                    return Err(r.damaged(format!(
-                        "a closing `{kind}` marker with no opening one at byte {}",
-                        range.start
-                    )));
+                    return Err(r.damaged(
+                        range.start,
+                        format!("a closing `{kind}` marker with no opening one"),
+                    ));
                 };
                 if o.marker.kind != kind {
-                    return Err(r.damaged(format!("`{}` region closed as `{kind}`", o.marker.kind)));
+                    return Err(r.damaged(
+                        range.start,
+                        format!(
+                            "a region opened as `{}` is closed as `{kind}`",
+                            o.marker.kind
+                        ),
+                    ));
                 }
                 let end = text[range.start..]
                     .find('\n')
@@ -350,17 +373,15 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
                 r.region(o, end)?;
             }
             Event::InlineHtml(html) if marker::is_open(&html) => {
-                let m = marker::parse_open(&html).ok_or_else(|| {
-                    r.damaged(format!("unreadable marker at byte {}", range.start))
-                })?;
+                let m = marker::parse_open(&html)
+                    .ok_or_else(|| r.damaged(range.start, "an unreadable marker".into()))?;
                 inline = Some((m, range.start));
             }
             Event::InlineHtml(html) if marker::is_close(&html) => {
                 let Some((m, start)) = inline.take() else {
-                    return Err(r.damaged(format!(
-                        "a closing marker with no opening one at byte {}",
-                        range.start
-                    )));
+                    return Err(
+                        r.damaged(range.start, "a closing marker with no opening one".into())
+                    );
                 };
                 r.inline(&m, start, range.end)?;
             }
@@ -385,10 +406,13 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
         }
     }
     if let Some(o) = open {
-        return Err(r.damaged(format!(
-            "the `{}` region that starts at byte {} is never closed",
-            o.marker.kind, o.start
-        )));
+        return Err(r.damaged(
+            o.start,
+            format!(
+                "the `{}` region that starts here is never closed",
+                o.marker.kind
+            ),
+        ));
     }
     r.finish(original)
 }
@@ -576,71 +600,4 @@ fn out_region(text: &str, prefix: &str, eol: &str, close_line: usize) -> Option<
         }
         line_start = open_line;
     }
-}
-
-/// The run summary a `run` marker holds.
-fn run_info(m: &Marker) -> std::result::Result<RunInfo, String> {
-    let get = |k: &str| m.get(k).unwrap_or_default().to_string();
-    let vars = m
-        .get("vars")
-        .unwrap_or_default()
-        .split(',')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (marker::decode(k), marker::decode(v))
-        })
-        .collect();
-    Ok(RunInfo {
-        id: get("id"),
-        source: get("source"),
-        sha256: get("sha256"),
-        operator: get("operator"),
-        started: get("started"),
-        finished: m.get("finished").map(str::to_string),
-        state: m
-            .get("state")
-            .unwrap_or("running")
-            .parse()
-            .map_err(|e| format!("the run summary's state: {e}"))?,
-        mode: m
-            .get("mode")
-            .unwrap_or("interactive")
-            .parse()
-            .map_err(|e| format!("the run summary's mode: {e}"))?,
-        env: m.get("env").map(str::to_string),
-        vars,
-        template: m.get("template").map(|path| TemplateInfo {
-            path: path.to_string(),
-            sha256: get("template_sha256"),
-            env_file: m.get("env_file").map(str::to_string),
-            env_sha256: m.get("env_sha256").map(str::to_string),
-            rendered: get("rendered"),
-        }),
-    })
-}
-
-/// The `how` words of step `id`, as a marker records them.
-fn reasons(id: &str, how: Option<&str>) -> std::result::Result<Vec<Reason>, String> {
-    how.unwrap_or_default()
-        .split(',')
-        .filter(|w| !w.is_empty())
-        .map(|w| w.parse().map_err(|e| format!("`{id}`: {e}")))
-        .collect()
-}
-
-/// The outcome an `out`, `task` or `fill` marker records; `None` when it has
-/// no id or status.
-fn outcome(m: &Marker) -> std::result::Result<Option<Outcome>, String> {
-    let (Some(id), Some(status)) = (m.get("id"), m.get("status")) else {
-        return Ok(None);
-    };
-    let status: Status = status.parse().map_err(|e| format!("`{id}`: {e}"))?;
-    let reasons = reasons(id, m.get("how"))?;
-    let mut o = Outcome::new(id.to_string(), status);
-    o.at = m.get("at").unwrap_or_default().to_string();
-    o.exit = m.get("exit").and_then(|e| e.parse().ok());
-    o.ms = m.get("ms").and_then(|e| e.parse().ok()).unwrap_or(0);
-    o.reasons = reasons;
-    Ok(Some(o))
 }

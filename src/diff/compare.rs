@@ -1,0 +1,538 @@
+//! What changed between two runs, step pair by step pair, ranked: status,
+//! new or gone, answers, commands, outputs, durations, notes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use similar::{Algorithm, DiffOp, capture_diff_slices, group_diff_ops, udiff::UnifiedHunkHeader};
+
+use super::Options;
+use super::align::{Pair, align};
+use super::model::{Change, Comparison, Side, State, StepDiff, StepRef};
+use crate::record::{Kind, Reason, RunInfo, RunRecord, Status, StepRecord};
+
+/// Compares the run `old` (read from `old_path`) with `new`.
+pub fn compare(
+    (old_path, old): (&Path, &RunRecord),
+    (new_path, new): (&Path, &RunRecord),
+    options: &Options,
+) -> Comparison {
+    let old_parents = parents(old);
+    let new_parents = parents(new);
+    let steps: Vec<StepDiff> = align(&old.steps, &new.steps)
+        .into_iter()
+        .map(|Pair { old: o, new: n }| {
+            let o = o.map(|i| (&old.steps[i], &old_parents));
+            let n = n.map(|i| (&new.steps[i], &new_parents));
+            step_diff(o, n, options)
+        })
+        .collect();
+    let mut counts = BTreeMap::new();
+    for c in steps.iter().filter_map(|s| s.category) {
+        *counts.entry(c).or_default() += 1;
+    }
+    Comparison {
+        warnings: warnings(old_path, &old.run, new_path, &new.run)
+            .into_iter()
+            .chain(sections(old, new))
+            .collect(),
+        old: side(old_path, old),
+        new: side(new_path, new),
+        counts,
+        steps,
+    }
+}
+
+fn side(path: &Path, record: &RunRecord) -> Side {
+    Side {
+        path: path.display().to_string(),
+        run: record.run.clone(),
+        tally: record.counts.tally(),
+    }
+}
+
+/// Each step's id → the text of the task it belongs to.
+fn parents(record: &RunRecord) -> HashMap<&str, &str> {
+    let texts: HashMap<&str, &StepRecord> =
+        record.steps.iter().map(|s| (s.id.as_str(), s)).collect();
+    record
+        .steps
+        .iter()
+        .filter_map(|s| {
+            let parent = texts.get(s.parent.as_deref()?)?;
+            (parent.kind == Kind::Task).then_some((s.id.as_str(), parent.text.as_str()))
+        })
+        .collect()
+}
+
+/// A step and the parent texts of its run.
+type Of<'a> = (&'a StepRecord, &'a HashMap<&'a str, &'a str>);
+
+fn step_ref((s, parents): Of) -> StepRef {
+    StepRef {
+        id: s.id.clone(),
+        kind: s.kind,
+        line: s.line,
+        heading: s.heading.clone(),
+        text: s.text.clone(),
+        name: s.name.clone(),
+        task: parents.get(s.id.as_str()).map(|p| (*p).to_string()),
+        status: s.status,
+        duration_ms: s.attempts.last().map(|a| a.duration_ms),
+    }
+}
+
+fn step_diff(old: Option<Of>, new: Option<Of>, options: &Options) -> StepDiff {
+    let changes = match (old, new) {
+        (Some((o, _)), Some((n, _))) => changes(o, n, options),
+        (None, Some(_)) => vec![Change::New],
+        (Some(_), None) => vec![Change::Gone],
+        (None, None) => Vec::new(),
+    };
+    StepDiff {
+        old: old.map(step_ref),
+        new: new.map(step_ref),
+        category: changes.iter().map(Change::category).min(),
+        changes,
+    }
+}
+
+/// The reasons that tell one failure or skip from another.
+const TELLING: &[Reason] = &[
+    Reason::Refused,
+    Reason::Timeout,
+    Reason::Interrupted,
+    Reason::Unfilled,
+    Reason::Declined,
+    Reason::Attribute,
+    Reason::Mismatch,
+    Reason::Expect,
+    Reason::UnexpectedExit,
+];
+
+fn state(s: &StepRecord) -> State {
+    let settled_differently = matches!(s.status, Some(Status::Failed | Status::Skipped));
+    State {
+        status: s.status,
+        exit: s
+            .attempts
+            .last()
+            .and_then(|a| a.exit)
+            .filter(|_| s.status == Some(Status::Failed)),
+        reason: TELLING
+            .iter()
+            .copied()
+            .find(|r| settled_differently && s.reasons.contains(r)),
+        off_path: s.off_path && s.status.is_none(),
+    }
+}
+
+fn changes(o: &StepRecord, n: &StepRecord, options: &Options) -> Vec<Change> {
+    let mask = &options.mask;
+    let mut changes = Vec::new();
+    let (old_state, new_state) = (state(o), state(n));
+    if old_state != new_state {
+        changes.push(Change::Status {
+            old: old_state,
+            new: new_state,
+        });
+    }
+    let masked = |v: &Option<String>| v.as_deref().map(|v| mask.value(v).into_owned());
+    if masked(&o.answer) != masked(&n.answer) {
+        changes.push(Change::Answer {
+            old: o.answer.clone(),
+            new: n.answer.clone(),
+        });
+    }
+    let command = |s: &StepRecord| -> Option<String> {
+        s.attempts
+            .last()
+            .and_then(|a| a.ran.clone())
+            .or_else(|| s.code.clone())
+    };
+    if let (Some(old_cmd), Some(new_cmd)) = (command(o), command(n))
+        && old_cmd != new_cmd
+    {
+        changes.push(Change::Command {
+            diff: unified(&old_cmd, &new_cmd, &old_cmd, &new_cmd),
+            old: old_cmd,
+            new: new_cmd,
+        });
+    }
+    fn output(s: &StepRecord) -> &str {
+        s.attempts.last().map_or("", |a| a.output.as_str())
+    }
+    let (old_out, new_out) = (output(o), output(n));
+    if old_out != new_out {
+        let (old_masked, new_masked) = (mask.output(old_out), mask.output(new_out));
+        if old_masked != new_masked {
+            changes.push(Change::Output {
+                diff: unified(&old_masked, &new_masked, old_out, new_out),
+            });
+        }
+    }
+    if let (Some(a), Some(b)) = (o.attempts.last(), n.attempts.last())
+        && options.slower(a.duration_ms, b.duration_ms)
+    {
+        changes.push(Change::Slower {
+            old_ms: a.duration_ms,
+            new_ms: b.duration_ms,
+        });
+    }
+    if masked(&o.note) != masked(&n.note) {
+        changes.push(Change::Note {
+            old: o.note.clone(),
+            new: n.note.clone(),
+        });
+    }
+    changes
+}
+
+/// A unified diff (three lines of context) of the lines of `old` and `new`
+/// as compared, showing the lines of `old_shown` and `new_shown` where they
+/// have as many lines (the texts before masking).
+fn unified(old: &str, new: &str, old_shown: &str, new_shown: &str) -> String {
+    let split = |t: &str| -> Vec<String> { t.lines().map(str::to_string).collect() };
+    let (old_lines, new_lines) = (split(old), split(new));
+    let shown = |compared: &Vec<String>, raw: &str| {
+        let raw = split(raw);
+        if raw.len() == compared.len() {
+            raw
+        } else {
+            compared.clone()
+        }
+    };
+    let (old_show, new_show) = (shown(&old_lines, old_shown), shown(&new_lines, new_shown));
+    let ops = capture_diff_slices(Algorithm::Myers, &old_lines, &new_lines);
+    let mut out = String::new();
+    for group in group_diff_ops(ops, 3) {
+        let _ = writeln!(out, "{}", UnifiedHunkHeader::new(&group));
+        for op in &group {
+            let (_, olds, news) = op.as_tag_tuple();
+            match op {
+                DiffOp::Equal { .. } => {
+                    for n in news {
+                        let _ = writeln!(out, " {}", new_show[n]);
+                    }
+                }
+                _ => {
+                    for o in olds {
+                        let _ = writeln!(out, "-{}", old_show[o]);
+                    }
+                    for n in news {
+                        let _ = writeln!(out, "+{}", new_show[n]);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The sections the two runs treated differently: a contingency section one
+/// of them went into, another option taken.
+fn sections(old: &RunRecord, new: &RunRecord) -> Vec<String> {
+    let by_heading = |r: &RunRecord| -> BTreeMap<Vec<String>, (String, String)> {
+        r.sections
+            .iter()
+            .map(|s| {
+                let state = serde_json::to_value(s.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+                    .replace('-', " ");
+                let because = s
+                    .because
+                    .as_deref()
+                    .map_or_else(String::new, |b| format!(" ({b})"));
+                (
+                    s.heading.clone(),
+                    (s.title.clone(), format!("{state}{because}")),
+                )
+            })
+            .collect()
+    };
+    let (old, new) = (by_heading(old), by_heading(new));
+    let headings: std::collections::BTreeSet<&Vec<String>> = old.keys().chain(new.keys()).collect();
+    headings
+        .into_iter()
+        .filter_map(|h| {
+            let (o, n) = (old.get(h), new.get(h));
+            let (o_state, n_state) = (o.map(|x| x.1.as_str()), n.map(|x| x.1.as_str()));
+            if o_state == n_state {
+                return None;
+            }
+            let title = o.or(n).map_or("", |x| x.0.as_str());
+            Some(format!(
+                "the section `{title}` was {} in the old run and {} in the new one",
+                o_state.unwrap_or("on the main path"),
+                n_state.unwrap_or("on the main path")
+            ))
+        })
+        .collect()
+}
+
+/// What the reader should know about the two runs as a whole.
+fn warnings(old_path: &Path, old: &RunInfo, new_path: &Path, new: &RunInfo) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let name = |source: &str| {
+        Path::new(source)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+    };
+    if name(&old.source) != name(&new.source) {
+        warnings.push(format!(
+            "these are runs of two different runbooks (`{}` in {}, `{}` in {}): steps are paired by their text",
+            old.source,
+            old_path.display(),
+            new.source,
+            new_path.display()
+        ));
+    } else if old.sha256 != new.sha256 {
+        warnings.push(format!(
+            "the runbook `{}` was edited between the two runs (its sha256 differs): steps are paired by name, heading and text",
+            new.source
+        ));
+    }
+    if old.env != new.env {
+        let env = |e: &Option<String>| {
+            e.as_deref()
+                .map_or_else(|| "no environment".to_string(), |e| format!("`{e}`"))
+        };
+        warnings.push(format!(
+            "the runs were rendered for different environments: {} → {}",
+            env(&old.env),
+            env(&new.env)
+        ));
+    }
+    let differing: Vec<String> = old
+        .vars
+        .keys()
+        .chain(new.vars.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|k| old.vars.get(*k) != new.vars.get(*k))
+        .map(|k| {
+            let v = |vars: &BTreeMap<String, String>| {
+                vars.get(k)
+                    .map_or_else(|| "(unset)".to_string(), |v| format!("`{v}`"))
+            };
+            format!("`{k}` {} → {}", v(&old.vars), v(&new.vars))
+        })
+        .collect();
+    if !differing.is_empty() {
+        warnings.push(format!(
+            "the runs used different variables: {}",
+            differing.join(", ")
+        ));
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{Category, Mask};
+    use crate::record::{Attempt, Counts};
+
+    fn options() -> Options {
+        Options {
+            mask: Mask::new([]).expect("no patterns"),
+            slower: Options::SLOWER,
+            slower_by_ms: Options::SLOWER_BY_MS,
+        }
+    }
+
+    fn step(id: &str, kind: Kind, status: Status) -> StepRecord {
+        StepRecord {
+            id: id.into(),
+            kind,
+            line: 3,
+            heading: vec!["Deploy".into()],
+            text: format!("step {id}"),
+            code: (kind == Kind::Command).then(|| "./migrate\n".to_string()),
+            name: None,
+            parent: None,
+            status: Some(status),
+            done_before: false,
+            reasons: Vec::new(),
+            attempts: Vec::new(),
+            answer: None,
+            note: None,
+            confirmed_by: None,
+            host: None,
+            section_role: None,
+            section: None,
+            contingency: None,
+            option: None,
+            off_path: false,
+        }
+    }
+
+    fn ran(mut s: StepRecord, ms: u64, exit: i32, output: &str) -> StepRecord {
+        s.attempts.push(Attempt {
+            started: "2026-11-21T05:11:00Z".into(),
+            finished: "2026-11-21T05:11:02Z".into(),
+            duration_ms: ms,
+            exit: Some(exit),
+            output: output.into(),
+            ran: None,
+        });
+        s
+    }
+
+    fn record(steps: Vec<StepRecord>) -> RunRecord {
+        RunRecord {
+            run: RunInfo {
+                source: "deploy.md".into(),
+                sha256: "ab".into(),
+                ..RunInfo::default()
+            },
+            counts: Counts::default(),
+            steps,
+            sections: Vec::new(),
+        }
+    }
+
+    fn changes_of(old: StepRecord, new: StepRecord) -> Vec<Change> {
+        changes(&old, &new, &options())
+    }
+
+    #[test]
+    fn a_blank_filled_with_now_is_not_a_change_but_another_answer_is() {
+        let answered = |v: &str| {
+            let mut s = step("s1", Kind::Blank, Status::Done);
+            s.answer = Some(v.into());
+            s
+        };
+        assert_eq!(
+            changes_of(
+                answered("2026-11-21T05:12:44Z"),
+                answered("2026-11-28T05:40:01Z")
+            ),
+            vec![]
+        );
+        assert_eq!(
+            changes_of(answered("4 s"), answered("45 s")),
+            vec![Change::Answer {
+                old: Some("4 s".into()),
+                new: Some("45 s".into())
+            }]
+        );
+    }
+
+    #[test]
+    fn slower_takes_the_factor_and_a_second_more() {
+        let cmd = |ms| ran(step("s1", Kind::Command, Status::Done), ms, 0, "");
+        assert_eq!(changes_of(cmd(100), cmd(900)), vec![], "not a second more");
+        assert_eq!(changes_of(cmd(5_000), cmd(9_000)), vec![], "not twice");
+        assert_eq!(
+            changes_of(cmd(400), cmd(2_000)),
+            vec![Change::Slower {
+                old_ms: 400,
+                new_ms: 2_000
+            }]
+        );
+        assert_eq!(
+            changes_of(cmd(3_000), cmd(100)),
+            vec![],
+            "faster is no change"
+        );
+    }
+
+    #[test]
+    fn a_refusal_is_another_failure_than_an_exit_code() {
+        let failed = ran(step("s1", Kind::Command, Status::Failed), 10, 1, "");
+        let mut refused = step("s1", Kind::Command, Status::Failed);
+        refused.reasons.push(Reason::Refused);
+        let got = changes_of(failed, refused);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].category(), Category::Failed);
+        let Change::Status { old, new } = &got[0] else {
+            panic!("{got:?}")
+        };
+        assert_eq!((old.exit, old.reason), (Some(1), None));
+        assert_eq!((new.exit, new.reason), (None, Some(Reason::Refused)));
+    }
+
+    #[test]
+    fn edited_commands_and_outputs_show_as_unified_diffs() {
+        let old = ran(
+            step("s1", Kind::Command, Status::Done),
+            10,
+            0,
+            "a\nb 05:11:02\nc\n",
+        );
+        let mut new = ran(
+            step("s1", Kind::Command, Status::Done),
+            10,
+            0,
+            "a\nb 06:00:00\nC\n",
+        );
+        new.attempts[0].ran = Some("./migrate --dry-run\n".into());
+        let got = changes_of(old, new);
+        assert_eq!(
+            got,
+            vec![
+                Change::Command {
+                    old: "./migrate\n".into(),
+                    new: "./migrate --dry-run\n".into(),
+                    diff: "@@ -1 +1 @@\n-./migrate\n+./migrate --dry-run\n".into(),
+                },
+                Change::Output {
+                    diff: "@@ -1,3 +1,3 @@\n a\n b 06:00:00\n-c\n+C\n".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn environments_and_variables_that_differ_are_named() {
+        let mut old = record(vec![step("s1", Kind::Task, Status::Done)]);
+        let mut new = old.clone();
+        old.run.env = Some("staging".into());
+        new.run.env = Some("prod".into());
+        old.run.vars = [("replicas", "2"), ("region", "eu")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        new.run.vars = [("replicas", "6"), ("region", "eu"), ("canary", "yes")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        let c = compare((Path::new("a"), &old), (Path::new("b"), &new), &options());
+        assert_eq!(
+            c.warnings,
+            vec![
+                "the runs were rendered for different environments: `staging` → `prod`".to_string(),
+                "the runs used different variables: `canary` (unset) → `yes`, `replicas` `2` → `6`"
+                    .to_string(),
+            ]
+        );
+        assert!(c.equivalent(), "{c:#?}");
+        assert_eq!(c.verdict(), "equivalent");
+    }
+
+    #[test]
+    fn new_and_gone_steps_count_once_each() {
+        let old = record(vec![
+            step("s1", Kind::Task, Status::Done),
+            step("s2", Kind::Task, Status::Done),
+        ]);
+        let mut new = record(vec![step("s1", Kind::Task, Status::Failed)]);
+        let mut other = step("s9", Kind::Task, Status::Done);
+        // Unlike `step s2` (a step only reworded a little pairs with it).
+        other.text = "Page the on-call".into();
+        new.steps.push(other);
+        let c = compare((Path::new("a"), &old), (Path::new("b"), &new), &options());
+        assert_eq!(c.verdict(), "3 steps differ: 1 failed, 1 new, 1 gone");
+        let order: Vec<Option<Category>> = c.changed().iter().map(|s| s.category).collect();
+        assert_eq!(
+            order,
+            vec![
+                Some(Category::Failed),
+                Some(Category::New),
+                Some(Category::Gone)
+            ]
+        );
+    }
+}

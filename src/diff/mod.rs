@@ -1,0 +1,36 @@
+//! Comparing two runs: their steps aligned, noise masked, the changes ranked
+//! and shown as text, Markdown or JSON.
+
+mod align;
+mod compare;
+mod markdown;
+mod mask;
+mod model;
+mod render;
+
+pub use compare::compare;
+pub use mask::Mask;
+pub use model::{Category, Change, Comparison, Side, State, StepDiff, StepRef};
+pub use render::{Format, Paint, render};
+
+/// How two runs are compared.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub mask: Mask,
+    /// A step is slower when it took at least this many times as long...
+    pub slower: f64,
+    /// ... and at least this many milliseconds longer.
+    pub slower_by_ms: u64,
+}
+
+impl Options {
+    /// The default threshold: twice as long, and at least a second longer.
+    pub const SLOWER: f64 = 2.0;
+    pub const SLOWER_BY_MS: u64 = 1_000;
+
+    /// Whether a step that took `old_ms` and now `new_ms` got slower.
+    pub fn slower(&self, old_ms: u64, new_ms: u64) -> bool {
+        new_ms >= old_ms.saturating_add(self.slower_by_ms)
+            && new_ms as f64 >= old_ms as f64 * self.slower
+    }
+}

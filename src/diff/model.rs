@@ -1,0 +1,235 @@
+//! What a comparison of two runs is made of: categories, changes, the step
+//! pairs, and the comparison with its verdict.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::record::{Kind, Reason, RunInfo, Status};
+
+/// What kind of change a step shows, most important first: a step is
+/// counted under the first that applies to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// It failed this time, and did not before.
+    Failed,
+    /// Any other change of status (done → skipped, failed → done, not reached).
+    Status,
+    New,
+    Gone,
+    Answer,
+    Command,
+    Output,
+    Slower,
+    Note,
+}
+
+impl Category {
+    /// The word the verdict and the reports use.
+    pub fn word(self) -> &'static str {
+        match self {
+            Category::Failed => "failed",
+            Category::Status => "status",
+            Category::New => "new",
+            Category::Gone => "gone",
+            Category::Answer => "answer",
+            Category::Command => "command",
+            Category::Output => "output",
+            Category::Slower => "slower",
+            Category::Note => "note",
+        }
+    }
+}
+
+/// Where a step ended up, as far as a comparison cares: its status, and for
+/// a failure the exit code and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct State {
+    /// `None`: the run never reached it.
+    pub status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<i32>,
+    /// The reason that tells this status apart (refused, timeout, declined ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    /// Left off the run's path on purpose (a contingency section nobody
+    /// called for, an option not chosen), rather than not reached.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub off_path: bool,
+}
+
+/// One change of one step pair.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "change", rename_all = "kebab-case")]
+pub enum Change {
+    Status {
+        old: State,
+        new: State,
+    },
+    /// In the new run only.
+    New,
+    /// In the old run only.
+    Gone,
+    Answer {
+        old: Option<String>,
+        new: Option<String>,
+    },
+    /// The command as it ran (edited, placeholders filled) or as the runbook
+    /// has it, when that differs.
+    Command {
+        old: String,
+        new: String,
+        diff: String,
+    },
+    /// The output differs once noise is masked: a unified diff.
+    Output {
+        diff: String,
+    },
+    Slower {
+        old_ms: u64,
+        new_ms: u64,
+    },
+    Note {
+        old: Option<String>,
+        new: Option<String>,
+    },
+}
+
+impl Change {
+    /// The category this change falls in.
+    pub fn category(&self) -> Category {
+        match self {
+            Change::Status { new, .. } if new.status == Some(Status::Failed) => Category::Failed,
+            Change::Status { .. } => Category::Status,
+            Change::New => Category::New,
+            Change::Gone => Category::Gone,
+            Change::Answer { .. } => Category::Answer,
+            Change::Command { .. } => Category::Command,
+            Change::Output { .. } => Category::Output,
+            Change::Slower { .. } => Category::Slower,
+            Change::Note { .. } => Category::Note,
+        }
+    }
+}
+
+/// A step as the comparison shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepRef {
+    pub id: String,
+    pub kind: Kind,
+    pub line: usize,
+    pub heading: Vec<String>,
+    pub text: String,
+    /// The block's `name=`, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The text of the task it belongs to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    pub status: Option<Status>,
+    /// How long its last attempt ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+impl StepRef {
+    /// `Heading › Sub-heading › Parent task › text`; a command by its name,
+    /// else its first line, as code.
+    pub fn label(&self) -> String {
+        let own = match (self.kind, &self.name) {
+            (Kind::Command, Some(name)) => format!("`{name}`"),
+            (Kind::Command, None) => format!("`{}`", shorten(&self.text, 60)),
+            _ => self.text.clone(),
+        };
+        let mut parts: Vec<&str> = self.heading.iter().map(String::as_str).collect();
+        parts.extend(self.task.as_deref());
+        parts.push(&own);
+        parts.retain(|p| !p.is_empty());
+        parts.join(" › ")
+    }
+}
+
+/// `text` cut to `max` characters, with `…` where it was cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// One aligned pair of steps and what changed between them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepDiff {
+    pub old: Option<StepRef>,
+    pub new: Option<StepRef>,
+    /// The most important change, `None` when the two are equivalent.
+    pub category: Option<Category>,
+    pub changes: Vec<Change>,
+}
+
+impl StepDiff {
+    /// The new step, else the old one.
+    pub fn step(&self) -> &StepRef {
+        self.new
+            .as_ref()
+            .or(self.old.as_ref())
+            .expect("a pair has a step on one side at least")
+    }
+}
+
+/// One side of a comparison: which file, and its run's summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Side {
+    pub path: String,
+    pub run: RunInfo,
+    /// `41 done · 3 skipped · 1 failed`.
+    pub tally: String,
+}
+
+/// Two runs compared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    pub old: Side,
+    pub new: Side,
+    /// Changed steps by category.
+    pub counts: BTreeMap<Category, usize>,
+    /// What the reader should know before trusting the pairing.
+    pub warnings: Vec<String>,
+    /// Every aligned pair, in the order of the new run.
+    pub steps: Vec<StepDiff>,
+}
+
+impl Comparison {
+    /// No step differs.
+    pub fn equivalent(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// `equivalent`, or `3 steps differ: 1 failed, 1 slower, 1 output`.
+    pub fn verdict(&self) -> String {
+        let changed: usize = self.counts.values().sum();
+        if changed == 0 {
+            return "equivalent".into();
+        }
+        let parts: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(c, n)| format!("{n} {}", c.word()))
+            .collect();
+        let steps = if changed == 1 {
+            "step differs"
+        } else {
+            "steps differ"
+        };
+        format!("{changed} {steps}: {}", parts.join(", "))
+    }
+
+    /// The changed steps, most important first, then in run order.
+    pub fn changed(&self) -> Vec<&StepDiff> {
+        let mut changed: Vec<&StepDiff> =
+            self.steps.iter().filter(|s| s.category.is_some()).collect();
+        changed.sort_by_key(|s| s.category);
+        changed
+    }
+}

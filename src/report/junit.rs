@@ -1,0 +1,341 @@
+//! The run record as JUnit XML: one test case a step, so CI systems show a
+//! runbook run as they show tests. quick-xml writes and escapes the XML.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::path::Path;
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesText, Event};
+
+use crate::record::{Kind, Reason, RunRecord, Status, StepRecord};
+
+/// How many of a failed step's last output lines its `failure` holds.
+const LAST_LINES: usize = 20;
+
+/// How one step is reported.
+enum Verdict {
+    Passed,
+    Failure { kind: &'static str, message: String },
+    Error { kind: &'static str, message: String },
+    Skipped { message: String },
+}
+
+/// `record` as a JUnit XML document: one `testsuite` for the run, one
+/// `testcase` a step (placeholders count with their command).
+pub fn junit(record: &RunRecord) -> String {
+    // Tasks that failed because a step inside them did.
+    let failed_inside: HashSet<&str> = record
+        .steps
+        .iter()
+        .filter(|s| s.status == Some(Status::Failed))
+        .filter_map(|s| s.parent.as_deref())
+        .collect();
+    let steps: Vec<(&StepRecord, Verdict)> = record
+        .steps
+        .iter()
+        .filter(|s| s.kind != Kind::Placeholder)
+        .map(|s| (s, verdict(s, failed_inside.contains(s.id.as_str()))))
+        .collect();
+    let count = |f: fn(&Verdict) -> bool| steps.iter().filter(|(_, v)| f(v)).count().to_string();
+    let tests = steps.len().to_string();
+    let failures = count(|v| matches!(v, Verdict::Failure { .. }));
+    let errors = count(|v| matches!(v, Verdict::Error { .. }));
+    let skipped = count(|v| matches!(v, Verdict::Skipped { .. }));
+    let time = seconds(run_ms(record));
+    let run = &record.run;
+    let suite_name = if run.source.is_empty() {
+        "runbook".to_string()
+    } else {
+        run.source.clone()
+    };
+    let file_name = Path::new(&run.source)
+        .file_name()
+        .map_or_else(|| suite_name.clone(), |n| n.to_string_lossy().into_owned());
+    let host = run.operator.split_once('@').map_or("", |(_, h)| h);
+
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    let written: std::io::Result<()> = (|| {
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        w.create_element("testsuites")
+            .with_attributes([
+                ("name", "runsheet"),
+                ("tests", tests.as_str()),
+                ("failures", failures.as_str()),
+                ("errors", errors.as_str()),
+                ("skipped", skipped.as_str()),
+                ("time", time.as_str()),
+            ])
+            .write_inner_content(|w| {
+                w.create_element("testsuite")
+                    .with_attributes([
+                        ("name", xml(&suite_name).as_ref()),
+                        ("id", xml(&run.id).as_ref()),
+                        ("timestamp", xml(&run.started).as_ref()),
+                        ("hostname", xml(host).as_ref()),
+                        ("tests", tests.as_str()),
+                        ("failures", failures.as_str()),
+                        ("errors", errors.as_str()),
+                        ("skipped", skipped.as_str()),
+                        ("time", time.as_str()),
+                    ])
+                    .write_inner_content(|w| {
+                        properties(w, record)?;
+                        for (step, verdict) in &steps {
+                            case(w, step, verdict, &file_name, &run.source)?;
+                        }
+                        Ok(())
+                    })?;
+                Ok(())
+            })?;
+        Ok(())
+    })();
+    written.expect("writing XML to memory cannot fail");
+    let mut out = String::from_utf8(w.into_inner()).expect("the XML written is UTF-8");
+    out.push('\n');
+    out
+}
+
+/// The run's facts an auditor asks for, as suite properties.
+fn properties(w: &mut Writer<Vec<u8>>, record: &RunRecord) -> std::io::Result<()> {
+    let run = &record.run;
+    let mut props: Vec<(String, String)> = vec![
+        ("runsheet.run".into(), run.id.clone()),
+        ("runsheet.source".into(), run.source.clone()),
+        ("runsheet.sha256".into(), run.sha256.clone()),
+        ("runsheet.operator".into(), run.operator.clone()),
+        ("runsheet.mode".into(), run.mode.word().into()),
+        ("runsheet.state".into(), run.state.word().into()),
+        ("runsheet.started".into(), run.started.clone()),
+    ];
+    if let Some(f) = &run.finished {
+        props.push(("runsheet.finished".into(), f.clone()));
+    }
+    if let Some(t) = &run.template {
+        props.push(("runsheet.template".into(), t.path.clone()));
+    }
+    if let Some(env) = &run.env {
+        props.push(("runsheet.env".into(), env.clone()));
+    }
+    for (k, v) in &run.vars {
+        props.push((format!("runsheet.var.{k}"), v.clone()));
+    }
+    w.create_element("properties").write_inner_content(|w| {
+        for (name, value) in &props {
+            w.create_element("property")
+                .with_attributes([("name", xml(name).as_ref()), ("value", xml(value).as_ref())])
+                .write_empty()?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn case(
+    w: &mut Writer<Vec<u8>>,
+    step: &StepRecord,
+    verdict: &Verdict,
+    file_name: &str,
+    source: &str,
+) -> std::io::Result<()> {
+    let classname = if step.heading.is_empty() {
+        file_name.to_string()
+    } else {
+        step.heading.join(" › ")
+    };
+    let name = if step.text.trim().is_empty() {
+        step.id.clone()
+    } else {
+        step.text.clone()
+    };
+    let time = seconds(step.attempts.last().map_or(0, |a| a.duration_ms));
+    let line = step.line.to_string();
+    let output = step.attempts.last().map_or("", |a| a.output.as_str());
+    let element = w.create_element("testcase").with_attributes([
+        ("classname", xml(&classname).as_ref()),
+        ("name", xml(&name).as_ref()),
+        ("time", time.as_str()),
+        ("file", xml(source).as_ref()),
+        ("line", line.as_str()),
+    ]);
+    if matches!(verdict, Verdict::Passed) && output.is_empty() {
+        element.write_empty()?;
+        return Ok(());
+    }
+    element.write_inner_content(|w| {
+        match verdict {
+            Verdict::Passed => {}
+            Verdict::Failure { kind, message } | Verdict::Error { kind, message } => {
+                let tag = if matches!(verdict, Verdict::Error { .. }) {
+                    "error"
+                } else {
+                    "failure"
+                };
+                let element = w
+                    .create_element(tag)
+                    .with_attributes([("message", xml(message).as_ref()), ("type", *kind)]);
+                if output.is_empty() {
+                    element.write_empty()?;
+                } else {
+                    element.write_text_content(BytesText::new(&xml(&last_lines(output))))?;
+                }
+            }
+            Verdict::Skipped { message } => {
+                w.create_element("skipped")
+                    .with_attribute(("message", xml(message).as_ref()))
+                    .write_empty()?;
+            }
+        }
+        if !output.is_empty() {
+            w.create_element("system-out")
+                .write_text_content(BytesText::new(&xml(output)))?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn verdict(step: &StepRecord, failed_inside: bool) -> Verdict {
+    let has = |r: Reason| step.reasons.contains(&r);
+    let exit = step.attempts.last().and_then(|a| a.exit);
+    let with_note = |text: String| match &step.note {
+        Some(note) => format!("{text}: {note}"),
+        None => text,
+    };
+    match step.status {
+        Some(Status::Done) => Verdict::Passed,
+        None if step.off_path => Verdict::Skipped {
+            message: match (&step.option, &step.section, step.contingency) {
+                (Some(option), _, _) => {
+                    format!("off the run's path: the option `{option}` was not taken")
+                }
+                (None, Some(section), Some(_)) => {
+                    format!(
+                        "off the run's path: the contingency section `{section}` was not called for"
+                    )
+                }
+                _ => "off the run's path: outside the section the run was limited to".into(),
+            },
+        },
+        None => Verdict::Skipped {
+            message: "not reached".into(),
+        },
+        Some(Status::Failed) if has(Reason::Refused) => Verdict::Error {
+            kind: "refused",
+            message: with_note("refused: it needs a person's confirmation".into()),
+        },
+        Some(Status::Failed) => {
+            let (kind, what) = if has(Reason::Timeout) {
+                ("timeout", "timed out".to_string())
+            } else if has(Reason::Interrupted) {
+                ("interrupted", "interrupted".to_string())
+            } else if has(Reason::Unfilled) {
+                (
+                    "unfilled",
+                    "not run: a placeholder has no value".to_string(),
+                )
+            } else if has(Reason::Mismatch) {
+                (
+                    "mismatch",
+                    "the output did not match what was expected".to_string(),
+                )
+            } else if has(Reason::Expect) {
+                ("expect", "the output did not match `expect`".to_string())
+            } else if let Some(code) = exit {
+                ("exit", format!("exit {code}"))
+            } else if failed_inside {
+                ("failed", "a step inside it failed".to_string())
+            } else {
+                ("failed", "failed".to_string())
+            };
+            Verdict::Failure {
+                kind,
+                message: with_note(what),
+            }
+        }
+        Some(Status::Skipped) => {
+            let why = if has(Reason::Declined) {
+                "skipped: not confirmed when asked"
+            } else if has(Reason::Attribute) {
+                "skipped: its fence says `skip`"
+            } else {
+                "skipped"
+            };
+            Verdict::Skipped {
+                message: with_note(why.into()),
+            }
+        }
+        Some(Status::NotConfirmed) => Verdict::Skipped {
+            message: match step.kind {
+                Kind::Blank | Kind::Choice => "not answered (unattended run)".into(),
+                _ => "not confirmed (unattended run)".into(),
+            },
+        },
+    }
+}
+
+/// The last lines of a failed step's output.
+fn last_lines(output: &str) -> String {
+    let lines: Vec<&str> = output.lines().collect();
+    let from = lines.len().saturating_sub(LAST_LINES);
+    let mut out = lines[from..].join("\n");
+    if from > 0 {
+        out = format!("[… {from} lines before]\n{out}");
+    }
+    out
+}
+
+/// How long the run took: from its start to its end, else its steps' sum.
+fn run_ms(record: &RunRecord) -> u64 {
+    let parse = |t: &str| t.parse::<jiff::Timestamp>().ok();
+    let span = record
+        .run
+        .finished
+        .as_deref()
+        .and_then(parse)
+        .zip(parse(&record.run.started))
+        .and_then(|(end, start)| u64::try_from(end.duration_since(start).as_millis()).ok());
+    span.unwrap_or_else(|| {
+        record
+            .steps
+            .iter()
+            .filter_map(|s| s.attempts.last())
+            .map(|a| a.duration_ms)
+            .sum()
+    })
+}
+
+/// Milliseconds as JUnit's seconds.
+fn seconds(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// `text` with what XML 1.0 cannot hold at all (control characters other
+/// than tab and line ends, U+FFFE, U+FFFF) replaced; escaping `<`, `&` and
+/// quotes is quick-xml's.
+fn xml(text: &str) -> Cow<'_, str> {
+    let bad = |c: char| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
+    };
+    if text.contains(bad) {
+        Cow::Owned(text.replace(bad, "\u{fffd}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_xml_cannot_hold_is_replaced_and_times_are_seconds() {
+        assert_eq!(xml("a\u{1b}[31mb\tc"), "a\u{fffd}[31mb\tc");
+        assert_eq!(seconds(2_005), "2.005");
+        assert_eq!(seconds(0), "0.000");
+        let many: String = (1..=25).map(|n| format!("line {n}\n")).collect();
+        let last = last_lines(&many);
+        assert!(last.starts_with("[… 5 lines before]\nline 6\n"), "{last}");
+        assert!(last.ends_with("line 25"), "{last}");
+    }
+}

@@ -1,0 +1,91 @@
+//! What marker attributes record: the run summary, a step's outcome, and
+//! the format version, which this runsheet must be able to read.
+
+use std::path::Path;
+
+use super::FORMAT_VERSION;
+use super::marker::{self, Marker};
+use crate::error::{Error, Result};
+use crate::record::{Outcome, Reason, RunInfo, Status, TemplateInfo};
+
+/// A run summary written in a newer format than this runsheet reads is
+/// refused as such, rather than misread as damaged.
+pub fn check_version(path: &Path, m: &Marker) -> Result<()> {
+    match m.get("v").and_then(|v| v.parse::<u32>().ok()) {
+        Some(v) if v > FORMAT_VERSION => Err(Error::Transcript {
+            path: path.into(),
+            message: format!(
+                "this transcript is in format version {v}, written by a newer runsheet; this one \
+                 reads version {FORMAT_VERSION}: upgrade runsheet to read it"
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The run summary a `run` marker holds.
+pub fn run_info(m: &Marker) -> std::result::Result<RunInfo, String> {
+    let get = |k: &str| m.get(k).unwrap_or_default().to_string();
+    let vars = m
+        .get("vars")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (marker::decode(k), marker::decode(v))
+        })
+        .collect();
+    Ok(RunInfo {
+        id: get("id"),
+        source: get("source"),
+        sha256: get("sha256"),
+        operator: get("operator"),
+        started: get("started"),
+        finished: m.get("finished").map(str::to_string),
+        state: m
+            .get("state")
+            .unwrap_or("running")
+            .parse()
+            .map_err(|e| format!("the run summary's state: {e}"))?,
+        mode: m
+            .get("mode")
+            .unwrap_or("interactive")
+            .parse()
+            .map_err(|e| format!("the run summary's mode: {e}"))?,
+        env: m.get("env").map(str::to_string),
+        vars,
+        template: m.get("template").map(|path| TemplateInfo {
+            path: path.to_string(),
+            sha256: get("template_sha256"),
+            env_file: m.get("env_file").map(str::to_string),
+            env_sha256: m.get("env_sha256").map(str::to_string),
+            rendered: get("rendered"),
+        }),
+    })
+}
+
+/// The outcome an `out`, `task` or `fill` marker records; `None` when it has
+/// no id or status.
+pub fn outcome(m: &Marker) -> std::result::Result<Option<Outcome>, String> {
+    let (Some(id), Some(status)) = (m.get("id"), m.get("status")) else {
+        return Ok(None);
+    };
+    let status: Status = status.parse().map_err(|e| format!("`{id}`: {e}"))?;
+    let reasons = reasons(id, m.get("how"))?;
+    let mut o = Outcome::new(id.to_string(), status);
+    o.at = m.get("at").unwrap_or_default().to_string();
+    o.exit = m.get("exit").and_then(|e| e.parse().ok());
+    o.ms = m.get("ms").and_then(|e| e.parse().ok()).unwrap_or(0);
+    o.reasons = reasons;
+    Ok(Some(o))
+}
+
+/// The `how` words of step `id`, as a marker records them.
+pub fn reasons(id: &str, how: Option<&str>) -> std::result::Result<Vec<Reason>, String> {
+    how.unwrap_or_default()
+        .split(',')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().map_err(|e| format!("`{id}`: {e}")))
+        .collect()
+}

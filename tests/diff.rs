@@ -1,0 +1,634 @@
+//! `runsheet diff` through the real binary: two real runs of a runbook that
+//! changed between them, in every format; noise, secrets, bad input, and git's
+//! diff driver.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::{OUT, RUNBOOK, Sandbox, Test, unindent};
+
+/// A runbook whose second run can be made slower (`WARM`), failing (a file
+/// `api-down`), printing something else (`DEPTH`) and answered differently.
+const DEPLOY: &str = "
+    # Deploy
+
+    - [ ] Warm the cache
+      ```bash {name=warm}
+      sleep \"${WARM:-0}\"
+      echo \"warmed at $(date -u +%Y-%m-%dT%H:%M:%SZ) by pid $$ in /tmp/tmp.$RANDOM\"
+      ```
+    - [ ] Check the API
+      ```bash {name=api}
+      if [ -e api-down ]; then echo 'api: 503 Service Unavailable'; exit 1; fi
+      echo 'api: 200 OK'
+      ```
+    - [ ] Count the queue
+      ```bash {name=queue}
+      echo \"queue depth: ${DEPTH:-0}\"
+      echo \"request $(cat /proc/sys/kernel/random/uuid) took $((RANDOM % 900))ms\"
+      ```
+
+    Migration duration: ________
+    ";
+
+/// Runs `DEPLOY` twice into `old.md` and `new.md`: the second time the
+/// cache takes over a second, the API is down, the queue is 7 deep and the
+/// migration took `45 s` instead of `4 s`.
+fn two_runs() -> Sandbox {
+    let keep_going = ["run", "--yes", "--keep-going", "--answers", "answers.yaml"];
+    let out = Test::new()
+        .runbook(unindent(DEPLOY))
+        .file("answers.yaml", "Migration duration: 4 s\n")
+        .args(keep_going)
+        .args([RUNBOOK, "-o", "old.md"])
+        .run();
+    out.write("api-down", "");
+    out.write("answers.yaml", "Migration duration: 45 s\n");
+    out.then()
+        .args(keep_going)
+        .args([RUNBOOK, "-o", "new.md"])
+        .env("WARM", "1.2")
+        .env("DEPTH", "7")
+        .status(1)
+        .run()
+        .sandbox
+}
+
+/// Where `needle` is in `text`; panics with the text when it is not.
+fn at(text: &str, needle: &str) -> usize {
+    text.find(needle)
+        .unwrap_or_else(|| panic!("no {needle:?} in:\n{text}"))
+}
+
+#[test]
+fn a_slower_step_and_a_failure_are_reported_most_important_first() {
+    let out = two_runs()
+        .test()
+        .args(["diff", "old.md", "new.md"])
+        .status(1)
+        .run();
+    let text = &out.stdout;
+    assert!(
+        text.starts_with("5 steps differ: 2 failed, 1 answer, 1 output, 1 slower\n"),
+        "{text}"
+    );
+    assert!(text.contains("--- old.md · `runbook.md`"), "{text}");
+    assert!(text.contains("+++ new.md · `runbook.md`"), "{text}");
+    let api = at(text, "failed   Deploy › Check the API › `api`");
+    let task = at(text, "failed   Deploy › Check the API (line");
+    let answer = at(text, "answer: `4 s` → `45 s`");
+    let queue = at(text, "output   Deploy › Count the queue › `queue`");
+    let slower = at(text, "slower   Deploy › Warm the cache › `warm`");
+    assert!(task < answer && api < answer, "{text}");
+    assert!(answer < queue && queue < slower, "{text}");
+    assert!(text.contains("status: done → failed (exit 1)"), "{text}");
+    assert!(text.contains("-api: 200 OK\n"), "{text}");
+    assert!(text.contains("+api: 503 Service Unavailable\n"), "{text}");
+    assert!(text.contains("-queue depth: 0\n"), "{text}");
+    assert!(text.contains("+queue depth: 7\n"), "{text}");
+    // The request line differs only in its id and duration: noise, shown
+    // as context at most.
+    assert!(
+        !text.contains("-request") && !text.contains("+request"),
+        "{text}"
+    );
+    assert!(!text.contains("warmed at"), "{text}");
+    assert!(text.contains("slower: 0.0"), "{text}");
+    assert!(
+        !text.contains("\x1b["),
+        "colour without a terminal:\n{text}"
+    );
+}
+
+#[test]
+fn markdown_json_and_stat_say_the_same() {
+    let sandbox = two_runs();
+    let md = sandbox
+        .test()
+        .args(["diff", "--format", "markdown", "old.md", "new.md"])
+        .status(1)
+        .run();
+    let text = &md.stdout;
+    assert!(
+        text.starts_with(
+            "### runsheet diff: 5 steps differ: 2 failed, 1 answer, 1 output, 1 slower\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("| change | step | what changed |"), "{text}");
+    assert!(text.contains("| ❌ failed | Deploy › Check the API › `api` | status: done → failed (exit 1); output differs |"), "{text}");
+    assert!(
+        text.contains("| 🐢 slower | Deploy › Warm the cache › `warm` | slower: "),
+        "{text}"
+    );
+    assert_eq!(text.matches("<details>").count(), 5, "{text}");
+    assert_eq!(text.matches("</details>").count(), 5, "{text}");
+    assert!(
+        text.contains(
+            "```diff\n  @@ -1 +1 @@\n  -api: 200 OK\n  +api: 503 Service Unavailable\n  ```"
+        ),
+        "{text}"
+    );
+
+    let json = md
+        .then()
+        .args(["diff", "--format", "json", "old.md", "new.md"])
+        .status(1)
+        .run();
+    let doc: serde_json::Value =
+        serde_json::from_str(&json.stdout).expect("diff --format json is JSON");
+    assert_eq!(doc["schema"], "runsheet-diff/1");
+    assert_eq!(doc["equivalent"], false);
+    assert_eq!(
+        doc["verdict"],
+        "5 steps differ: 2 failed, 1 answer, 1 output, 1 slower"
+    );
+    assert_eq!(doc["counts"]["failed"], 2);
+    assert_eq!(doc["counts"]["slower"], 1);
+    assert_eq!(doc["old"]["path"], "old.md");
+    assert_eq!(doc["new"]["run"]["source"], "runbook.md");
+    let steps = doc["steps"].as_array().expect("steps");
+    // Every aligned pair, changed or not: 3 tasks, 3 commands, 1 blank.
+    assert_eq!(steps.len(), 7, "{steps:#?}");
+    let api = steps
+        .iter()
+        .find(|s| s["new"]["id"] == "api")
+        .expect("the api step");
+    assert_eq!(api["category"], "failed");
+    assert_eq!(api["old"]["status"], "done");
+    assert_eq!(api["changes"][0]["change"], "status");
+    assert_eq!(api["changes"][0]["new"]["status"], "failed");
+    assert_eq!(api["changes"][0]["new"]["exit"], 1);
+    assert_eq!(api["changes"][1]["change"], "output");
+    let unchanged = steps.iter().filter(|s| s["category"].is_null()).count();
+    assert_eq!(unchanged, 2, "the warm task and the queue task: {steps:#?}");
+
+    let stat = json
+        .then()
+        .args(["diff", "--stat", "old.md", "new.md"])
+        .status(1)
+        .run();
+    let lines: Vec<&str> = stat.stdout.lines().collect();
+    assert_eq!(lines.len(), 6, "{}", stat.stdout);
+    assert_eq!(
+        lines[0],
+        "5 steps differ: 2 failed, 1 answer, 1 output, 1 slower"
+    );
+    assert!(
+        lines[5].starts_with("slower   Deploy › Warm the cache › `warm`"),
+        "{}",
+        stat.stdout
+    );
+    assert!(lines[5].ends_with("(slower)"), "{}", stat.stdout);
+    stat.then()
+        .args(["diff", "--stat", "--format", "json", "old.md", "new.md"])
+        .status(2)
+        .stderr_contains("--stat is for the text and markdown formats")
+        .run();
+}
+
+#[test]
+fn a_higher_threshold_hides_the_slower_step_and_colour_can_be_forced() {
+    let out = two_runs()
+        .test()
+        .args([
+            "diff", "--slower", "500x", "--color", "always", "old.md", "new.md",
+        ])
+        .status(1)
+        .run();
+    assert!(!out.stdout.contains("slower"), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("\x1b[1m4 steps differ"),
+        "{:?}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("\x1b[31m-api: 200 OK\x1b[0m"),
+        "{:?}",
+        out.stdout
+    );
+    out.then()
+        .args(["diff", "--slower", "half", "old.md", "new.md"])
+        .status(2)
+        .stderr_contains("`half` is not a factor")
+        .run();
+}
+
+/// Output that changes on every run, and nothing else.
+const NOISY: &str = "
+    # Noise
+
+    - [ ] Print what changes on every run
+      ```bash
+      date -u
+      date -u +%Y-%m-%dT%H:%M:%S.%NZ
+      date +%s
+      cat /proc/sys/kernel/random/uuid
+      echo \"container $(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \\n')\"
+      mktemp -u
+      echo \"worker pid $$ listening on 127.0.0.1:$((RANDOM % 20000 + 40000))\"
+      echo \"done in $((RANDOM % 9)).$((RANDOM % 90 + 10))s\"
+      echo \"token: $API_TOKEN\"
+      ```
+    ";
+
+#[test]
+fn runs_that_differ_only_in_when_they_ran_are_equivalent() {
+    let out = Test::new()
+        .runbook(unindent(NOISY))
+        .env("API_TOKEN", "first-secret-value-1234")
+        .args(["run", "--yes", RUNBOOK, "-o", "old.md"])
+        .run();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = out
+        .then()
+        .env("API_TOKEN", "second-secret-value-5678")
+        .args(["run", "--yes", RUNBOOK, "-o", "new.md"])
+        .run();
+    assert_ne!(out.read("old.md"), out.read("new.md"));
+    let out = out.then().args(["diff", "old.md", "new.md"]).run();
+    assert!(out.stdout.starts_with("equivalent\n"), "{}", out.stdout);
+    // The same file twice.
+    out.then()
+        .args(["diff", "old.md", "old.md"])
+        .stdout_contains("equivalent")
+        .run();
+}
+
+#[test]
+fn ignore_patterns_from_the_command_line_and_runsheet_toml() {
+    let runbook = "```bash\necho \"build $BUILD of the site\"\n```\n";
+    let out = Test::new()
+        .runbook(runbook)
+        .env("BUILD", "17")
+        .args(["run", "--yes", RUNBOOK, "-o", "old.md"])
+        .run()
+        .then()
+        .env("BUILD", "18")
+        .args(["run", "--yes", RUNBOOK, "-o", "new.md"])
+        .run();
+    let out = out
+        .then()
+        .args(["diff", "old.md", "new.md"])
+        .status(1)
+        .stdout_contains("-build 17 of the site")
+        .stdout_contains("+build 18 of the site")
+        .run();
+    let out = out
+        .then()
+        .args(["diff", "--ignore", "build [0-9]+", "old.md", "new.md"])
+        .stdout_contains("equivalent")
+        .run();
+    out.write("runsheet.toml", "[diff]\nignore = [\"^build .*$\"]\n");
+    let out = out
+        .then()
+        .args(["diff", "old.md", "new.md"])
+        .stdout_contains("equivalent")
+        .run();
+    out.then()
+        .args(["diff", "--ignore", "build (", "old.md", "new.md"])
+        .status(2)
+        .stderr_contains("--ignore: `build (` is not a regular expression")
+        .run();
+}
+
+#[test]
+fn secrets_stay_masked_in_every_format() {
+    const SECRET: &str = "hunter2-but-much-longer";
+    let runbook = "```bash\nexport DB_PASSWORD=\"$PASS\"\necho \"connecting with $DB_PASSWORD as run $RUN\"\n```\n";
+    let out = Test::new()
+        .runbook(runbook)
+        .env("PASS", SECRET)
+        .env("RUN", "one")
+        .args(["run", "--yes", RUNBOOK, "-o", "old.md"])
+        .run()
+        .then()
+        .env("PASS", SECRET)
+        .env("RUN", "two")
+        .args(["run", "--yes", RUNBOOK, "-o", "new.md"])
+        .run();
+    assert!(!out.read("new.md").contains(SECRET));
+    let mut out = out;
+    for format in ["text", "markdown", "json"] {
+        out = out
+            .then()
+            .args(["diff", "--format", format, "old.md", "new.md"])
+            .status(1)
+            .run();
+        assert!(!out.stdout.contains(SECRET), "{format}:\n{}", out.stdout);
+        assert!(
+            out.stdout.contains("connecting with ••• as run two"),
+            "{format}:\n{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn an_edited_runbook_is_warned_about_and_its_steps_still_pair_up() {
+    let before = "# Deploy\n\n- [ ] Freeze deploys\n- [ ] Run the migrations\n  ```bash\n  echo migrated\n  ```\n- [ ] Announce it\n";
+    let after = "# Deploy\n\n- [ ] Page the on-call\n- [ ] Freeze deploys\n- [ ] Run the database migrations\n  ```bash\n  echo migrated\n  ```\n- [ ] Announce it\n";
+    let answers = "Freeze deploys: done\nAnnounce it: done\n";
+    let out = Test::new().runbook(before).run_answered(answers).run();
+    std::fs::rename(out.path(OUT), out.path("old.md")).expect("move the transcript");
+    out.write(RUNBOOK, after);
+    let out = out
+        .then()
+        .run_answered(format!("{answers}Page the on-call: done\n"))
+        .run();
+    let out = out.then().args(["diff", "old.md", OUT]).status(1).run();
+    let text = &out.stdout;
+    assert!(text.starts_with("1 step differs: 1 new\n"), "{text}");
+    assert!(
+        text.contains(
+            "warning: the runbook `runbook.md` was edited between the two runs (its sha256 differs)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("new      Deploy › Page the on-call (line 3)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("gone"),
+        "the reworded step was not paired:\n{text}"
+    );
+    let out = out
+        .then()
+        .args(["diff", "--stat", "old.md", OUT])
+        .status(1)
+        .stderr_contains("warning: the runbook `runbook.md` was edited")
+        .run();
+    assert!(!out.stdout.contains("warning"), "{}", out.stdout);
+}
+
+#[test]
+fn runs_of_two_different_runbooks_are_compared_by_text_with_a_warning() {
+    let out = Test::new()
+        .file(
+            "a.md",
+            "- [ ] Check the disk\n  ```bash\n  echo ok\n  ```\n",
+        )
+        .file(
+            "b.md",
+            "- [ ] Check the disk\n  ```bash\n  echo full\n  ```\n",
+        )
+        .args(["run", "--yes", "a.md", "-o", "a.run.md"])
+        .run()
+        .then()
+        .args(["run", "--yes", "b.md", "-o", "b.run.md"])
+        .run();
+    out.then()
+        .args(["diff", "a.run.md", "b.run.md"])
+        .status(1)
+        .stdout_contains("warning: these are runs of two different runbooks (`a.md` in a.run.md, `b.md` in b.run.md)")
+        .stdout_contains("+full")
+        .run();
+}
+
+// --- Bad input -----------------------------------------------------------------
+
+/// One finished transcript at `OUT`.
+fn one_run() -> Sandbox {
+    Test::new()
+        .runbook("# Deploy\n\n- [ ] Migrate\n  ```bash\n  echo migrated\n  ```\n")
+        .run_yes()
+        .run()
+        .sandbox
+}
+
+#[test]
+fn a_plain_document_is_no_transcript() {
+    let out = one_run();
+    out.test()
+        .args(["diff", RUNBOOK, OUT])
+        .status(2)
+        .stderr_contains("error: runbook.md: this is not a runsheet transcript")
+        .run();
+}
+
+#[test]
+fn damaged_markers_are_an_error_naming_the_line() {
+    let out = one_run();
+    let transcript = out.transcript();
+    let line = transcript
+        .lines()
+        .position(|l| l.trim() == "<!--/rs:out-->")
+        .expect("a closing marker")
+        + 1;
+    let damaged = transcript.replacen("<!--/rs:out-->", "<!--/rs:task-->", 1);
+    out.write("damaged.md", damaged);
+    out.test()
+        .args(["diff", OUT, "damaged.md"])
+        .status(2)
+        .stderr_contains(&format!(
+            "error: damaged.md:{line}: a region opened as `out` is closed as `task`"
+        ))
+        .stderr_contains("markers are damaged")
+        .run();
+}
+
+#[test]
+fn a_newer_format_version_is_refused_plainly() {
+    let out = one_run();
+    let newer = out
+        .transcript()
+        .replacen("<!--rs:run v=1 ", "<!--rs:run v=99 ", 1);
+    out.write("newer.md", newer);
+    let out = out
+        .test()
+        .args(["diff", OUT, "newer.md"])
+        .status(2)
+        .stderr_contains(
+            "newer.md: this transcript is in format version 99, written by a newer runsheet",
+        )
+        .stderr_contains("upgrade runsheet")
+        .stderr_lacks("damaged")
+        .run();
+    out.then()
+        .args(["strip", "newer.md"])
+        .status(2)
+        .stderr_contains("format version 99")
+        .run();
+}
+
+#[test]
+fn a_missing_file_or_a_wrong_number_of_files_is_an_error() {
+    let out = one_run();
+    let out = out
+        .test()
+        .args(["diff", OUT, "nowhere.md"])
+        .status(2)
+        .stderr_contains("cannot read nowhere.md")
+        .run();
+    out.then()
+        .args(["diff", OUT, OUT, OUT])
+        .status(2)
+        .stderr_contains("diff compares two transcripts, OLD and NEW; 3 were given")
+        .run();
+}
+
+// --- git's diff driver -------------------------------------------------------------
+
+fn git(dir: &Path, home: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Alice")
+        .env("GIT_AUTHOR_EMAIL", "alice@example.com")
+        .env("GIT_COMMITTER_NAME", "Alice")
+        .env("GIT_COMMITTER_EMAIL", "alice@example.com")
+        .env("GIT_PAGER", "cat")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("git {args:?} could not start (is git installed?): {e}"));
+    assert!(
+        out.status.success(),
+        "git {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn git_diff_runs_through_the_driver() {
+    let sandbox = two_runs();
+    let (dir, home) = (sandbox.work(), sandbox.home());
+    let bin = assert_cmd::cargo::cargo_bin!("runsheet");
+    git(&dir, &home, &["init", "-q"]);
+    sandbox.write(".gitattributes", "*.run.md diff=runsheet\n");
+    git(
+        &dir,
+        &home,
+        &[
+            "config",
+            "diff.runsheet.command",
+            &format!("'{}' diff --git", bin.display()),
+        ],
+    );
+    std::fs::copy(sandbox.path("old.md"), sandbox.path("deploy.run.md")).expect("copy");
+    git(&dir, &home, &["add", ".gitattributes", "deploy.run.md"]);
+    git(&dir, &home, &["commit", "-qm", "last week's deploy"]);
+    std::fs::copy(sandbox.path("new.md"), sandbox.path("deploy.run.md")).expect("copy");
+    let shown = git(&dir, &home, &["diff"]);
+    assert!(
+        shown
+            .starts_with("runsheet diff a/deploy.run.md b/deploy.run.md\n5 steps differ: 2 failed"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("--- a/deploy.run.md · `runbook.md`"),
+        "{shown}"
+    );
+    assert!(shown.contains("+api: 503 Service Unavailable"), "{shown}");
+    // Committed, the two versions compare the same way in the history.
+    git(&dir, &home, &["commit", "-qam", "today's deploy"]);
+    // `git log` and `git show` use a diff driver when asked to.
+    let log = git(&dir, &home, &["log", "-p", "--ext-diff", "--format=%s"]);
+    assert!(log.contains("today's deploy\n"), "{log}");
+    assert!(log.contains("5 steps differ: 2 failed"), "{log}");
+    // Added in the first commit: shown as a new transcript.
+    assert!(
+        log.contains("new transcript b/deploy.run.md: `runbook.md`"),
+        "{log}"
+    );
+    // The driver with the wrong arguments is a usage error.
+    Test::in_sandbox(sandbox)
+        .args(["diff", "--git", "a", "b"])
+        .status(2)
+        .stderr_contains("diff --git takes the seven arguments git hands a diff driver")
+        .run();
+}
+
+#[test]
+fn runs_of_a_template_for_two_environments_say_what_differed() {
+    let sandbox = Sandbox::new();
+    let runbooks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks");
+    sandbox.write(
+        "runbooks/templated-deploy.md",
+        std::fs::read(runbooks.join("templated-deploy.md")).expect("the example"),
+    );
+    for env in ["staging", "prod"] {
+        sandbox.write(
+            &format!("runbooks/envs/{env}.toml"),
+            std::fs::read(runbooks.join(format!("envs/{env}.toml"))).expect("the env file"),
+        );
+    }
+    let run = |sandbox: Sandbox, env: &str| {
+        let out = Test::in_sandbox(sandbox)
+            .args(["run", "--yes", "runbooks/templated-deploy.md", "--env", env])
+            .args(["-o", &format!("{env}.run.md")])
+            .status(3)
+            .run();
+        out.sandbox
+    };
+    let sandbox = run(run(sandbox, "staging"), "prod");
+    let out = sandbox
+        .test()
+        .args(["diff", "staging.run.md", "prod.run.md"])
+        .status(1)
+        .stdout_contains(
+            "warning: the runs were rendered for different environments: `staging` → `prod`",
+        )
+        .stdout_contains("warning: the runs used different variables: ")
+        .run();
+    assert!(
+        out.stdout.contains("new      "),
+        "prod has steps staging has not:\n{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn runs_that_took_other_sections_say_so() {
+    let canary = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/examples/canary.md"),
+    )
+    .expect("the canary example");
+    let out = Test::new()
+        .file("canary.md", canary)
+        .args([
+            "run",
+            "--yes",
+            "--choose",
+            "everything",
+            "canary.md",
+            "-o",
+            "old.md",
+        ])
+        .run()
+        .then()
+        .args([
+            "run",
+            "--yes",
+            "--choose",
+            "canary",
+            "--on-failure",
+            "rollback",
+        ])
+        .args(["canary.md", "-o", "new.md"])
+        .status(1)
+        .run();
+    let out = out
+        .then()
+        .args(["diff", "old.md", "new.md"])
+        .status(1)
+        .stdout_contains(
+            "warning: the section `Roll back` was not needed in the old run and entered (",
+        )
+        .stdout_contains("warning: the section `Option 1: Canary` was not chosen (")
+        .stdout_contains("in the old run and chosen (chosen with --choose) in the new one")
+        .run();
+    assert!(
+        out.stdout.contains("status: off the run's path → done"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("status: done → off the run's path"),
+        "{}",
+        out.stdout
+    );
+}
