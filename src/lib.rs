@@ -19,5 +19,6 @@ pub mod source;
 pub mod state;
 pub mod template;
 pub mod transcript;
+pub mod yaml;
 
 pub use error::{Error, Result};

@@ -92,6 +92,8 @@ struct Region {
     start: usize,
     output: Option<String>,
     ran: Option<String>,
+    /// A fleet block's host lines, each with the output under it.
+    hosts: Vec<(Marker, Option<String>)>,
 }
 
 impl<'a> Reading<'a> {
@@ -126,6 +128,7 @@ impl<'a> Reading<'a> {
             start,
             output,
             ran,
+            hosts,
         } = region;
         self.removals.push((start, end, String::new()));
         match m.kind.as_str() {
@@ -145,6 +148,11 @@ impl<'a> Reading<'a> {
                 outcome.output = output.unwrap_or_default();
                 outcome.note = m.get("note").map(str::to_string);
                 outcome.ran = ran;
+                for (h, out) in hosts {
+                    outcome
+                        .hosts
+                        .push(super::hosts::read(&h, out).map_err(|e| self.damaged(e))?);
+                }
                 self.outcomes.insert(outcome.id.clone(), outcome);
             }
             _ => {}
@@ -307,7 +315,13 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
                     start,
                     output: None,
                     ran: None,
+                    hosts: Vec::new(),
                 });
+            }
+            Event::Html(html) if html.starts_with(super::hosts::HOST) => {
+                if let (Some(o), Some(m)) = (open.as_mut(), super::hosts::marker(&html)) {
+                    o.hosts.push((m, None));
+                }
             }
             Event::Html(html) if marker::is_close(&html) => {
                 let kind = marker::parse_close(&html).unwrap_or("");
@@ -351,7 +365,10 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
             Event::End(TagEnd::CodeBlock) => {
                 if let (Some((info, body)), Some(o)) = (code.take(), open.as_mut()) {
                     if info.contains("{rs=output}") {
-                        o.output = Some(body);
+                        match o.hosts.last_mut() {
+                            Some((_, out)) => *out = Some(body),
+                            None => o.output = Some(body),
+                        }
                     } else if info.contains("{rs=ran}") {
                         o.ran = Some(body);
                     }
@@ -469,6 +486,7 @@ fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
                 start: open_at,
                 output: None,
                 ran: None,
+                hosts: Vec::new(),
             }
         }
         "boxes" | "sec" => {
@@ -479,6 +497,7 @@ fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
                 start: open_at,
                 output: None,
                 ran: None,
+                hosts: Vec::new(),
             })?
         }
         _ => out_region(text, prefix, eol, line_start)?,
@@ -503,17 +522,26 @@ fn line_before(text: &str, line_start: usize) -> Option<usize> {
 /// `eol`; the text inside its blocks had lines ending in `\n`.
 fn out_region(text: &str, prefix: &str, eol: &str, close_line: usize) -> Option<Region> {
     let (mut output, mut ran) = (None, None);
+    let mut hosts = Vec::new();
     let mut line_start = close_line;
     loop {
         let above = line_before(text, line_start)?;
         let line = text[above..line_start].strip_suffix(eol)?;
         let rest = line.strip_prefix(prefix)?;
+        if rest.starts_with(super::hosts::HOST) {
+            // A fleet block's host line: the output below it is that host's.
+            hosts.push((super::hosts::marker(rest)?, output.take()));
+            line_start = above;
+            continue;
+        }
         if rest.starts_with(marker::OPEN) {
+            hosts.reverse();
             return Some(Region {
                 marker: marker::parse_open(rest).filter(|m| m.kind == "out")?,
                 start: above + prefix.len(),
                 output,
                 ran,
+                hosts,
             });
         }
         // The closing fence of a code block: a run of backticks, and nothing

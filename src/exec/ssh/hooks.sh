@@ -1,0 +1,24 @@
+# Remote hooks of the session driver, put in front of it on a remote host: after
+# each block the driver sends the files runsheet keeps on this machine (the
+# state snapshots, secret values the block set) back with its status, as frames
+# runsheet takes out of the output: \036RS<nonce>F<name> <bytes>\036<content>.
+__rs_remote=1
+__rs_send() {
+  builtin local LC_ALL=C
+  builtin local -a __rs_t
+  [[ -s $__rs_dir/$1 ]] || builtin return 0
+  builtin mapfile -d '' __rs_t <"$__rs_dir/$1"
+  builtin printf '\036RS%sF%s %s\036%s' "$__rs_nonce" "$1" "${#__rs_t[0]}" "${__rs_t[0]}" >&5
+}
+__rs_sync() {
+  if [[ -z ${__rs_base_sent-} ]]; then
+    __rs_send base
+    __rs_base_sent=1
+  fi
+  [[ $__rs_saved == 1 ]] && __rs_send state.new
+  if [[ -s $__rs_dir/seen ]]; then
+    __rs_send seen
+    builtin : >|"$__rs_dir/seen"
+  fi
+  builtin return 0
+}
