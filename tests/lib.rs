@@ -6,6 +6,7 @@ mod corpus;
 mod corpus_sections;
 mod crash;
 mod faults;
+mod fleet;
 mod fuzz_replay;
 mod hostile;
 mod interactive;

@@ -55,15 +55,12 @@ enum Frame {
 impl Remote {
     /// Starts the session through `master`; waits until it is ready.
     pub fn start(master: &Master, dir: &Path, nonce: &str) -> Result<Remote, String> {
-        let driver = format!("{HOOKS}{DRIVER}");
-        let remote = format!(
-            "exec bash --noprofile --norc -c {} runsheet-host {} {}",
-            shell_words::quote(RECEIVER),
-            shell_words::quote(&driver),
-            nonce
-        );
-        let mut child = master
-            .session(&remote)
+        Remote::spawn(master.session(&command(nonce)), dir, nonce)
+    }
+
+    /// Starts the session with `cmd`, which runs `command(nonce)` on the host.
+    fn spawn(mut cmd: std::process::Command, dir: &Path, nonce: &str) -> Result<Remote, String> {
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -357,6 +354,124 @@ impl Remote {
     }
 }
 
+/// The command line the host's login shell runs: the receiver, given the
+/// driver (with its remote hooks) and the run's nonce.
+fn command(nonce: &str) -> String {
+    let driver = format!("{HOOKS}{DRIVER}");
+    format!(
+        "exec bash --noprofile --norc -c {} runsheet-host {} {}",
+        shell_words::quote(RECEIVER),
+        shell_words::quote(&driver),
+        nonce
+    )
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fsutil::private_dir;
+
+    /// The receiver and driver run by a local bash, as a host's login would.
+    fn local() -> (tempfile::TempDir, Remote) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("host");
+        private_dir(&dir).unwrap();
+        let mut cmd = std::process::Command::new("bash");
+        cmd.args(["-c", &command("n0nce")])
+            .current_dir(tmp.path())
+            .env("TMPDIR", tmp.path());
+        let remote = Remote::spawn(cmd, &dir, "n0nce").unwrap();
+        (tmp, remote)
+    }
+
+    fn run(remote: &mut Remote, script: &str) -> (i32, String) {
+        let mut out = Vec::new();
+        match remote.run(script, &[], Some(Duration::from_secs(20)), &|| false, &mut |b| {
+            out.extend_from_slice(b)
+        }) {
+            Ended::Block(end, _) => (end.exit, String::from_utf8(out).unwrap()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn state_carries_over_and_comes_back_here() {
+        let (tmp, mut r) = local();
+        assert_eq!(
+            run(&mut r, "X='a b'; f() { echo \"f:$1\"; }; mkdir -p sub && cd sub; echo é\n"),
+            (0, "é\n".into())
+        );
+        assert_eq!(
+            run(&mut r, "echo \"$X $(basename \"$PWD\")\"; f z; false; echo never\n"),
+            (1, "a b sub\nf:z\n".into())
+        );
+        let state = std::fs::read_to_string(tmp.path().join("host/state")).unwrap();
+        assert!(state.contains("declare -- X=\"a b\""), "{state}");
+        assert!(tmp.path().join("host/base").exists());
+        r.finish();
+        // The host's private directory went with the session.
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("runsheet."))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn exit_restarts_the_shell_with_its_state() {
+        let (_tmp, mut r) = local();
+        run(&mut r, "KEEP=kept; cd /\n");
+        let mut out = Vec::new();
+        let Ended::Block(end, _) = r.run("echo bye; exit 7\n", &[], None, &|| false, &mut |b| {
+            out.extend_from_slice(b)
+        }) else {
+            panic!("no block end")
+        };
+        assert_eq!((end.exit, end.session_restarted), (7, true));
+        assert_eq!(run(&mut r, "echo \"$KEEP $PWD\"\n"), (0, "kept /\n".into()));
+        r.finish();
+    }
+
+    #[test]
+    fn a_timeout_stops_what_the_block_started_and_spares_older_jobs() {
+        let (_tmp, mut r) = local();
+        run(&mut r, "sleep 300 & BG=$!\n");
+        let Ended::Block(end, _) = r.run(
+            "sleep 300; echo never\n",
+            &[],
+            Some(Duration::from_millis(300)),
+            &|| false,
+            &mut |_| {},
+        ) else {
+            panic!("no block end")
+        };
+        assert!(end.timed_out);
+        assert_eq!(end.exit, 124);
+        assert_eq!(
+            run(&mut r, "kill -0 $BG && echo bg-alive; kill %1\n"),
+            (0, "bg-alive\n".into())
+        );
+        r.finish();
+    }
+
+    #[test]
+    fn secret_values_a_block_set_come_back() {
+        let (_tmp, mut r) = local();
+        let Ended::Block(_, seen) = r.run(
+            "API_TOKEN=s3cr3t-value; echo done\n",
+            &["API_TOKEN".to_string()],
+            None,
+            &|| false,
+            &mut |_| {},
+        ) else {
+            panic!("no block end")
+        };
+        assert_eq!(seen, ["s3cr3t-value"]);
+        r.finish();
+    }
 }

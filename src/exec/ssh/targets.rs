@@ -75,10 +75,14 @@ impl Pattern {
             return Err("the pattern names no host".into());
         }
         if terms[0].op != Op::Add {
-            return Err(format!(
-                "`{}` starts with an exclusion or intersection: say first which hosts (`all,!web-2`)",
-                text.trim()
-            ));
+            // `!web-2` alone: every host but web-2, as Ansible reads it.
+            terms.insert(
+                0,
+                Term {
+                    op: Op::Add,
+                    words: vec!["all".into()],
+                },
+            );
         }
         let local = terms.iter().any(|t| t.words.iter().any(|w| w == LOCAL));
         if local && (terms.len() > 1 || terms[0].words.len() > 1) {
@@ -372,12 +376,12 @@ mod tests {
         assert_eq!(hosts("cache-9,web-1"), ["web-1", "cache-9"]);
         assert_eq!(hosts("local"), ["<local>"]);
         assert_eq!(hosts("w?b-1"), ["web-1"]);
+        assert_eq!(hosts("!web"), ["db-1", "db-2"]);
     }
 
     #[test]
     fn bad_patterns_say_what_is_wrong() {
         let err = |p: &str| Pattern::parse(p).unwrap_err();
-        assert!(err("!web-1").contains("starts with an exclusion"));
         assert!(err("local,web-1").contains("cannot be combined"));
         assert!(err("web 1").contains("separate hosts with commas"));
         assert!(err(",").contains("names no host"));
