@@ -33,7 +33,10 @@ fn step<'a>(record: &'a RunRecord, needle: &str) -> &'a StepRecord {
 
 /// `host: status` for each host of a step, in order.
 fn statuses(step: &StepRecord) -> Vec<(String, HostStatus)> {
-    step.hosts.iter().map(|h| (h.host.clone(), h.status)).collect()
+    step.hosts
+        .iter()
+        .map(|h| (h.host.clone(), h.status))
+        .collect()
 }
 
 /// A host's output in a step.
@@ -48,9 +51,15 @@ fn output<'a>(step: &'a StepRecord, host: &str) -> &'a str {
 
 /// `run --yes --ssh-config CONFIG RUNBOOK -o OUT`.
 fn run_yes(hosts: &Hosts, runbook: &str) -> Test {
-    Test::new()
-        .runbook(unindent(runbook))
-        .args(["run", "--yes", "--ssh-config", &hosts.ssh_config(), RUNBOOK, "-o", OUT])
+    Test::new().runbook(unindent(runbook)).args([
+        "run",
+        "--yes",
+        "--ssh-config",
+        &hosts.ssh_config(),
+        RUNBOOK,
+        "-o",
+        OUT,
+    ])
 }
 
 fn web(state: HostStatus) -> Vec<(String, HostStatus)> {
@@ -111,7 +120,11 @@ fn each_host_keeps_its_own_shell_state_from_block_to_block() {
         ),
     )
     .run();
-    assert!(out.stdout.contains("[web-1] hello from web-1 in web-1"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("[web-1] hello from web-1 in web-1"),
+        "{}",
+        out.stdout
+    );
     let record = record(&out);
     let second = &record.steps[1];
     assert_eq!(
@@ -124,12 +137,19 @@ fn each_host_keeps_its_own_shell_state_from_block_to_block() {
     assert_eq!(output(second, "web-1"), "hello from web-1 in web-1\nLOUD\n");
     assert_eq!(output(second, "web-3"), "hello from web-3 in web-3\nLOUD\n");
     // The local shell is another session.
-    assert_eq!(out.outputs().last().map(String::as_str), Some("here: nothing\n"));
+    assert_eq!(
+        out.outputs().last().map(String::as_str),
+        Some("here: nothing\n")
+    );
     let transcript = out.transcript();
     assert!(transcript.contains("3 hosts: 3 ✓ 0 ✗"), "{transcript}");
     assert!(transcript.contains("2 hosts: 2 ✓ 0 ✗"), "{transcript}");
-    let web1 = transcript.find("-->web-1 · ✅ exit 0").expect("web-1's line");
-    let web3 = transcript.find("-->web-3 · ✅ exit 0").expect("web-3's line");
+    let web1 = transcript
+        .find("-->web-1 · ✅ exit 0")
+        .expect("web-1's line");
+    let web3 = transcript
+        .find("-->web-3 · ✅ exit 0")
+        .expect("web-3's line");
     assert!(web1 < web3, "hosts are in inventory order:\n{transcript}");
     // Torn down at the end: no master, no session left.
     assert!(
@@ -172,7 +192,12 @@ fn a_block_runs_on_all_its_hosts_at_once() {
     let spans = spans(&shared, &["web-1", "web-2", "web-3"]);
     for (i, a) in spans.iter().enumerate() {
         for (j, b) in spans.iter().enumerate() {
-            assert!(i == j || a.0 < b.1, "web-{} started after web-{} ended: {spans:?}", i + 1, j + 1);
+            assert!(
+                i == j || a.0 < b.1,
+                "web-{} started after web-{} ended: {spans:?}",
+                i + 1,
+                j + 1
+            );
         }
     }
 }
@@ -228,11 +253,18 @@ fn a_host_that_is_down_is_tried_again_then_left_out_and_the_exit_code_says_so() 
         ]
     );
     let note = first.hosts[2].note.as_deref().unwrap_or("");
-    assert!(note.contains("Connection refused") && note.contains("3 tries"), "{note}");
+    assert!(
+        note.contains("Connection refused") && note.contains("3 tries"),
+        "{note}"
+    );
     let second = step(&record, "echo second");
     assert_eq!(second.hosts[2].status, HostStatus::Skipped);
     assert!(
-        second.hosts[2].note.as_deref().unwrap_or("").contains("left the run at s1"),
+        second.hosts[2]
+            .note
+            .as_deref()
+            .unwrap_or("")
+            .contains("left the run at s1"),
         "{:?}",
         second.hosts[2]
     );
@@ -266,13 +298,23 @@ fn a_host_lost_in_the_middle_of_a_block_is_not_run_again() {
     );
     let child = sandbox
         .command()
-        .args(["run", "--yes", "--ssh-config", &hosts.ssh_config(), RUNBOOK, "-o", OUT])
+        .args([
+            "run",
+            "--yes",
+            "--ssh-config",
+            &hosts.ssh_config(),
+            RUNBOOK,
+            "-o",
+            OUT,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start runsheet");
     assert!(
-        wait_for(Duration::from_secs(30), || shared.join("web-2.started").exists()),
+        wait_for(Duration::from_secs(30), || shared
+            .join("web-2.started")
+            .exists()),
         "web-2 never started its block"
     );
     hosts.crash("web-2");
@@ -290,7 +332,11 @@ fn a_host_lost_in_the_middle_of_a_block_is_not_run_again() {
         ]
     );
     assert!(
-        first.hosts[1].note.as_deref().unwrap_or("").contains("not retried"),
+        first.hosts[1]
+            .note
+            .as_deref()
+            .unwrap_or("")
+            .contains("not retried"),
         "{:?}",
         first.hosts[1]
     );
@@ -333,7 +379,11 @@ fn max_fail_stops_the_rollout_and_the_run() {
         ]
     );
     assert!(
-        first.hosts[2].note.as_deref().unwrap_or("").contains("max_fail"),
+        first.hosts[2]
+            .note
+            .as_deref()
+            .unwrap_or("")
+            .contains("max_fail"),
         "{:?}",
         first.hosts[2]
     );
@@ -436,7 +486,14 @@ fn inventories_groups_hosts_and_limit() {
         ))
         .file("inventory.ini", inventory)
         .args(["run", "--yes", "--ssh-config", &hosts.ssh_config()])
-        .args(["--inventory", "inventory.ini", "--hosts", "prod", "--limit", "!web-2"])
+        .args([
+            "--inventory",
+            "inventory.ini",
+            "--hosts",
+            "prod",
+            "--limit",
+            "!web-2",
+        ])
         .args([RUNBOOK, "-o", OUT])
         .stderr_lacks("web-2")
         .run();
@@ -449,9 +506,15 @@ fn inventories_groups_hosts_and_limit() {
         ]
     );
     assert_eq!(output(&record.steps[0], "db-1"), "default on db-1\n");
-    assert_eq!(statuses(&record.steps[1]), [("db-1".to_string(), HostStatus::Done)]);
+    assert_eq!(
+        statuses(&record.steps[1]),
+        [("db-1".to_string(), HostStatus::Done)]
+    );
     assert!(record.steps[2].hosts.is_empty());
-    assert_eq!(out.outputs().last().map(String::as_str), Some("local: here\n"));
+    assert_eq!(
+        out.outputs().last().map(String::as_str),
+        Some("local: here\n")
+    );
 }
 
 #[test]

@@ -474,6 +474,33 @@ mod tests {
     }
 
     #[test]
+    fn hosts_serial_and_max_fail() {
+        let (_, a) = parse_info("bash {on=\"web-[1:3],!web-2\" serial=25% max_fail=0}").unwrap();
+        assert_eq!(a.on.as_deref(), Some("web-[1:3],!web-2"));
+        assert_eq!(a.serial, Some(Share::Percent(25)));
+        assert_eq!(a.max_fail, Some(Share::Hosts(0)));
+        assert_eq!(Share::Percent(25).of(10), 2);
+        let err = |info: &str| parse_info(info).unwrap_err();
+        assert!(
+            err("bash {on=\"web-[1:3\"}")
+                .message
+                .contains("without its `]`")
+        );
+        assert!(err("bash {on=\"local,web-1\"}").hint.is_some());
+        assert!(err("bash {serial=0}").message.contains("runs no host"));
+        assert!(
+            err("bash {max_fail=120%}")
+                .message
+                .contains("more than all")
+        );
+        assert!(
+            err("bash {serial=some}")
+                .message
+                .contains("not a number of hosts")
+        );
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(duration("2").unwrap(), Duration::from_secs(2));

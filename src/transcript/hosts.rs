@@ -127,3 +127,100 @@ pub fn read(m: &Marker, output: Option<String>) -> Result<HostOutcome, String> {
 pub fn marker(text: &str) -> Option<Marker> {
     marker::parse_open(text).filter(|m| m.kind == "host")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use super::super::{read, render};
+    use crate::doc::parse;
+    use crate::record::{HostOutcome, HostStatus, Outcome, Reason, RunInfo, Status};
+    use crate::source::Source;
+
+    fn host(name: &str, status: HostStatus, output: &str) -> HostOutcome {
+        let mut h = HostOutcome::new(name, status);
+        h.at = "2026-11-21T05:11:01Z".into();
+        h.ms = 212;
+        h.exit = matches!(status, HostStatus::Done | HostStatus::Failed)
+            .then_some(i32::from(status == HostStatus::Failed));
+        h.output = output.into();
+        h
+    }
+
+    #[test]
+    fn hosts_round_trip_by_parser_and_by_layout() {
+        for text in [
+            "# Deploy\n\n- [ ] Restart\n  ```bash {on=\"web-[1:3]\"}\n  systemctl restart app\n  ```\n- [ ] After\n",
+            "> ```bash {on=web-1}\r\n> x\r\n> ```\r\n",
+            "```bash {on=web-1}\nunclosed at the end",
+        ] {
+            let source = Source::from_text(Path::new("d.md"), text.into());
+            let book = parse(&source);
+            let cmd = book.steps.iter().find(|s| s.command().is_some()).unwrap();
+            let mut o = Outcome::new(cmd.id(), Status::Failed);
+            o.exit = Some(1);
+            o.ms = 250;
+            o.hosts = vec![
+                host(
+                    "web-1",
+                    HostStatus::Done,
+                    "ok\n```\n<!--rs:host host=x status=done-->\n",
+                ),
+                host("web-2", HostStatus::Failed, ""),
+                host("web-3", HostStatus::Lost, "started\n"),
+                host("web-4", HostStatus::Unreachable, ""),
+                host("web-5", HostStatus::Skipped, ""),
+            ];
+            o.hosts[1].reasons = vec![Reason::Timeout];
+            o.hosts[2].note = Some("connection lost --> <gone> & more".into());
+            o.hosts[3].note =
+                Some("ssh: connect to host 127.0.0.1 port 9: Connection refused (3 tries)".into());
+            let outcomes = HashMap::from([(cmd.id(), o.clone())]);
+            let info = RunInfo {
+                id: "r".into(),
+                source: "d.md".into(),
+                sha256: crate::transcript::sha256(text),
+                ..RunInfo::default()
+            };
+            let rendered = render(&source, &book, &outcomes, &info);
+            assert!(
+                rendered.contains("5 hosts: 1 ✓ 4 ✗ · 1 lost · 1 unreachable · 1 skipped"),
+                "{rendered}"
+            );
+            // Text on an HTML line: no tag can open in it.
+            assert!(rendered.contains("&lt;gone> &amp; more"), "{rendered}");
+            let by_parser = read(Path::new("d.md"), &rendered).unwrap();
+            let by_layout = super::super::read::by_layout(Path::new("d.md"), &rendered, &rendered)
+                .expect("read by layout");
+            for back in [by_parser, by_layout] {
+                assert_eq!(back.source, text, "{rendered}");
+                let got = &back.outcomes[&cmd.id()].hosts;
+                assert_eq!(got.len(), 5, "{rendered}");
+                for (g, want) in got.iter().zip(&o.hosts) {
+                    assert_eq!(
+                        (
+                            &g.host,
+                            g.status,
+                            g.exit,
+                            g.ms,
+                            &g.reasons,
+                            &g.note,
+                            g.output.trim_end()
+                        ),
+                        (
+                            &want.host,
+                            want.status,
+                            want.exit,
+                            want.ms,
+                            &want.reasons,
+                            &want.note,
+                            want.output.trim_end()
+                        ),
+                        "{rendered}"
+                    );
+                }
+            }
+        }
+    }
+}

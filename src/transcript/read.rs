@@ -389,7 +389,7 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
 /// The second reading: each region found from its closing marker back, by the
 /// layout runsheet writes, whatever the Markdown around it makes of it.
 /// `None` when the text does not hold a run summary read this way.
-fn by_layout(path: &Path, original: &str, text: &str) -> Option<Transcript> {
+pub(super) fn by_layout(path: &Path, original: &str, text: &str) -> Option<Transcript> {
     let mut r = Reading::new(path, text);
     // Marker-like text of the runbook's own, by its offset in the runbook
     // (`lit`), and the runbook's length (`len`): from the run summary.

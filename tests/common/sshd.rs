@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-
 /// Servers on loopback, one per host name.
 pub struct Hosts {
     pub dir: tempfile::TempDir,
@@ -167,7 +166,9 @@ impl Hosts {
         let mut doomed = descendants(root);
         doomed.push(root);
         for pid in doomed {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
         }
         let _ = child.wait();
     }
@@ -217,7 +218,9 @@ impl Drop for Hosts {
                 let mut doomed = descendants(child.id());
                 doomed.push(child.id());
                 for pid in doomed {
-                    let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &pid.to_string()])
+                        .status();
                 }
                 let _ = child.wait();
             }

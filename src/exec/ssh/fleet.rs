@@ -37,8 +37,19 @@ enum Report {
 }
 
 impl Fleet {
-    /// The fleet of a run keeping its state in `dir`.
+    /// The fleet of a run keeping its state in `dir`. Control masters an
+    /// earlier part of the run left (runsheet was killed) are ended first.
     pub fn new(options: FleetOptions, dir: PathBuf) -> Fleet {
+        for host in std::fs::read_dir(dir.join("hosts"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let socket = host.path().join("ctl");
+            if socket.exists() {
+                super::master::exit_stale(&socket);
+            }
+        }
         let nonce = format!("{:016x}", rand_u64());
         Fleet {
             options,

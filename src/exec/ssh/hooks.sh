@@ -1,7 +1,9 @@
 # Remote hooks of the session driver, put in front of it on a remote host: after
 # each block the driver sends the files runsheet keeps on this machine (the
 # state snapshots, secret values the block set) back with its status, as frames
-# runsheet takes out of the output: \036RS<nonce>F<name> <bytes>\036<content>.
+# runsheet takes out of the output: \036RS<nonce>F<name> <bytes>\036<content>;
+# and lists its background jobs for the receiver, which spares them when it
+# stops a block.
 __rs_remote=1
 __rs_send() {
   builtin local LC_ALL=C
@@ -11,6 +13,8 @@ __rs_send() {
   builtin printf '\036RS%sF%s %s\036%s' "$__rs_nonce" "$1" "${#__rs_t[0]}" "${__rs_t[0]}" >&5
 }
 __rs_sync() {
+  # Background jobs so far: what stopping the next block spares.
+  builtin jobs -p >|"$__rs_dir/jobs" 2>/dev/null
   if [[ -z ${__rs_base_sent-} ]]; then
     __rs_send base
     __rs_base_sent=1

@@ -328,6 +328,19 @@ impl Master {
     }
 }
 
+/// Ends the master listening on `socket`, left by a runsheet that was killed.
+pub fn exit_stale(socket: &Path) {
+    let _ = Command::new("ssh")
+        .arg("-S")
+        .arg(socket)
+        .args(["-O", "exit", "--", "stale-master"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let _ = std::fs::remove_file(socket);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,12 +58,19 @@ __rs_now() {
   __rs_started=$(( ${up/./} * __rs_ticks / 100 ))
 }
 
-# The processes the running block started: under the shell, and started after
-# the block (by /proc start time; else not among those there before it).
+# The processes the running block started: under the shell, started after
+# the block (by /proc start time; else not there before it), and not one of
+# the background jobs earlier blocks left (as the shell listed them) or under one.
 __rs_new() {
-  builtin local p st
+  builtin local p st spare=" "
   builtin local -a f
+  if [[ -s $__rs_dir/jobs ]]; then
+    for p in $(<"$__rs_dir/jobs"); do
+      spare+="$p $(__rs_descendants "$p" | tr '\n' ' ')"
+    done
+  fi
   for p in $(__rs_descendants "$1"); do
+    [[ $spare == *" $p "* ]] && continue
     if [[ -n $__rs_started ]]; then
       builtin read -r st <"/proc/$p/stat" 2>/dev/null || continue
       f=(${st##*) })

@@ -390,9 +390,13 @@ mod tests {
 
     fn run(remote: &mut Remote, script: &str) -> (i32, String) {
         let mut out = Vec::new();
-        match remote.run(script, &[], Some(Duration::from_secs(20)), &|| false, &mut |b| {
-            out.extend_from_slice(b)
-        }) {
+        match remote.run(
+            script,
+            &[],
+            Some(Duration::from_secs(20)),
+            &|| false,
+            &mut |b| out.extend_from_slice(b),
+        ) {
             Ended::Block(end, _) => (end.exit, String::from_utf8(out).unwrap()),
             other => panic!("{other:?}"),
         }
@@ -402,11 +406,17 @@ mod tests {
     fn state_carries_over_and_comes_back_here() {
         let (tmp, mut r) = local();
         assert_eq!(
-            run(&mut r, "X='a b'; f() { echo \"f:$1\"; }; mkdir -p sub && cd sub; echo é\n"),
+            run(
+                &mut r,
+                "X='a b'; f() { echo \"f:$1\"; }; mkdir -p sub && cd sub; echo é\n"
+            ),
             (0, "é\n".into())
         );
         assert_eq!(
-            run(&mut r, "echo \"$X $(basename \"$PWD\")\"; f z; false; echo never\n"),
+            run(
+                &mut r,
+                "echo \"$X $(basename \"$PWD\")\"; f z; false; echo never\n"
+            ),
             (1, "a b sub\nf:z\n".into())
         );
         let state = std::fs::read_to_string(tmp.path().join("host/state")).unwrap();
