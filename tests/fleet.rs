@@ -168,7 +168,7 @@ fn ssh_running(config: &str) -> bool {
         .any(|cmdline| {
             let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
             args.first().is_some_and(|a| a.ends_with(b"ssh"))
-                && args.iter().any(|a| *a == config.as_bytes())
+                && args.contains(&config.as_bytes())
         })
 }
 
