@@ -530,3 +530,52 @@ fn a_pattern_that_matches_no_host_is_an_error_before_anything_runs() {
         .stderr_contains("runbook.md:5: `cache-*` matches no host of the inventory")
         .run();
 }
+
+#[test]
+#[ignore = "needs openssh-server (sshd); CI installs it and runs --ignored"]
+fn the_operator_is_asked_once_per_block_and_told_how_many_hosts() {
+    let hosts = Hosts::start(&["web-1", "web-2", "web-3"], &[]);
+    let shared = hosts.shared();
+    let sandbox = crate::common::sandbox(&format!(
+        r#"
+        ```bash {{on="web-[1:3]"}}
+        rm -rf {dir}/cache-$FAKE_HOST
+        ```
+
+        ```bash {{on="web-[1:3]"}}
+        echo "try" >> {dir}/$FAKE_HOST.tries
+        test -e {dir}/$FAKE_HOST.ready
+        ```
+        "#,
+        dir = shared.display()
+    ));
+    for h in ["web-1", "web-3"] {
+        fs::write(shared.join(format!("{h}.ready")), "").expect("ready file");
+    }
+    let config = hosts.ssh_config();
+    let mut pty = sandbox.pty(&["run", "--ssh-config", &config, RUNBOOK, "-o", OUT], &[]);
+    pty.expect("On 3 hosts: web-1, web-2, web-3");
+    pty.answer(crate::common::RUN, "r");
+    pty.expect("It runs on 3 hosts: web-1, web-2, web-3.");
+    pty.answer("Type `yes` to run it, anything else to skip it", "yes");
+    pty.expect("[web-3] ✓ exit 0");
+    pty.answer(crate::common::RUN, "r");
+    let failed = "The block failed on 1 of 3 hosts (web-2: exit 1). Retry runs it again there; \
+                  ignore goes on without them. [r]etry / [e]dit / [i]gnore / [a]bort";
+    pty.expect_prompt(failed);
+    fs::write(shared.join("web-2.ready"), "").expect("ready file");
+    pty.reply(failed, "r");
+    pty.expect("[web-2] ✓ exit 0");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    // One prompt for each block, not one for each host (the terminal shows
+    // each prompt twice: asked, then answered).
+    assert_eq!(screen.matches("Run this block?").count(), 2 * 2, "{screen}");
+    assert_eq!(screen.matches("Type `yes`").count(), 2, "{screen}");
+    // The retry ran on web-2 alone.
+    let tries = |h: &str| fs::read_to_string(shared.join(format!("{h}.tries"))).expect("tries");
+    assert_eq!((tries("web-1"), tries("web-2")), ("try\n".into(), "try\ntry\n".into()));
+    let record = record(&sandbox);
+    assert_eq!(statuses(&record.steps[1]), web(HostStatus::Done));
+    assert!(record.steps[0].confirmed_by.is_some());
+}
