@@ -167,8 +167,7 @@ fn ssh_running(config: &str) -> bool {
         .filter_map(|e| fs::read(e.path().join("cmdline")).ok())
         .any(|cmdline| {
             let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
-            args.first().is_some_and(|a| a.ends_with(b"ssh"))
-                && args.contains(&config.as_bytes())
+            args.first().is_some_and(|a| a.ends_with(b"ssh")) && args.contains(&config.as_bytes())
         })
 }
 
@@ -574,7 +573,10 @@ fn the_operator_is_asked_once_per_block_and_told_how_many_hosts() {
     assert_eq!(screen.matches("Type `yes`").count(), 2, "{screen}");
     // The retry ran on web-2 alone.
     let tries = |h: &str| fs::read_to_string(shared.join(format!("{h}.tries"))).expect("tries");
-    assert_eq!((tries("web-1"), tries("web-2")), ("try\n".into(), "try\ntry\n".into()));
+    assert_eq!(
+        (tries("web-1"), tries("web-2")),
+        ("try\n".into(), "try\ntry\n".into())
+    );
     let record = record(&sandbox);
     assert_eq!(statuses(&record.steps[1]), web(HostStatus::Done));
     assert!(record.steps[0].confirmed_by.is_some());

@@ -10,9 +10,12 @@ __rs_send() {
   builtin local -a __rs_t
   [[ -s $__rs_dir/$1 ]] || builtin return 0
   builtin mapfile -d '' __rs_t <"$__rs_dir/$1"
-  builtin printf '\036RS%sF%s %s\036%s' "$__rs_nonce" "$1" "${#__rs_t[0]}" "${__rs_t[0]}" >&5
+  __rs_frames+=$'\036'RS$__rs_nonce"F$1 ${#__rs_t[0]}"$'\036'${__rs_t[0]}
 }
+# Runs after the snapshot, before the status: what it adds to __rs_frames goes
+# out with the status (and is gone before the next snapshot).
 __rs_sync() {
+  __rs_frames=
   # Background jobs so far: what stopping the next block spares.
   builtin jobs -p >|"$__rs_dir/jobs" 2>/dev/null
   if [[ -z ${__rs_base_sent-} ]]; then
