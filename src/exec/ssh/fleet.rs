@@ -2,7 +2,8 @@
 //! (up to `--forks`, in batches under `serial=`), as Ansible's linear strategy
 //! does: the block ends when it has ended on all of them.
 
-use std::collections::VecDeque;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
@@ -28,7 +29,13 @@ pub struct Fleet {
     hosts: Vec<Host>,
     /// Where control sockets go whose path in `dir` would be too long.
     spare: Option<tempfile::TempDir>,
+    /// Each host's variables as its snapshots last had them.
+    variables: RefCell<HashMap<PathBuf, (Stamp, Vars)>>,
 }
+
+/// Length and time of change of a host's `base` and `state` snapshots.
+type Stamp = [Option<(u64, Option<SystemTime>)>; 2];
+type Vars = Vec<(String, String)>;
 
 /// What a worker reports about the host it runs a block on.
 enum Report {
@@ -57,6 +64,7 @@ impl Fleet {
             nonce,
             hosts: Vec::new(),
             spare: None,
+            variables: RefCell::default(),
         }
     }
 
@@ -345,15 +353,31 @@ impl Fleet {
         }
     }
 
-    /// The variables the hosts' last snapshots hold.
+    /// The variables the hosts' last snapshots hold (a host's read again
+    /// only when its snapshots changed: this is asked after every block).
     pub fn variables(&self) -> Vec<(String, String)> {
         let Ok(entries) = std::fs::read_dir(self.dir.join("hosts")) else {
             return Vec::new();
         };
-        entries
-            .flatten()
-            .flat_map(|e| crate::exec::snapshot::variables(&e.path()))
-            .collect()
+        let mut known = self.variables.borrow_mut();
+        let mut out = Vec::new();
+        for dir in entries.flatten().map(|e| e.path()) {
+            let stamp = ["base", "state"].map(|f| {
+                std::fs::metadata(dir.join(f))
+                    .ok()
+                    .map(|m| (m.len(), m.modified().ok()))
+            });
+            let fresh = match known.get(&dir) {
+                Some((seen, _)) => *seen == stamp,
+                None => false,
+            };
+            if !fresh {
+                let vars = crate::exec::snapshot::variables(&dir);
+                known.insert(dir.clone(), (stamp, vars));
+            }
+            out.extend(known[&dir].1.iter().cloned());
+        }
+        out
     }
 
     /// Ends every host's shell and connection, all at once.

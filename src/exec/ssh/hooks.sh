@@ -12,6 +12,16 @@ __rs_send() {
   builtin mapfile -d '' __rs_t <"$__rs_dir/$1"
   __rs_frames+=$'\036'RS$__rs_nonce"F$1 ${#__rs_t[0]}"$'\036'${__rs_t[0]}
 }
+# The snapshot, unless it is the one sent last (runsheet keeps that one).
+__rs_send_changed() {
+  builtin local LC_ALL=C
+  builtin local -a __rs_now __rs_was
+  builtin mapfile -d '' __rs_now <"$__rs_dir/state.new"
+  [[ -s $__rs_dir/state.sent ]] && builtin mapfile -d '' __rs_was <"$__rs_dir/state.sent"
+  [[ ${__rs_now[0]-} == "${__rs_was[0]-}" ]] && builtin return 0
+  __rs_frames+=$'\036'RS$__rs_nonce"Fstate.new ${#__rs_now[0]}"$'\036'${__rs_now[0]}
+  builtin printf '%s' "${__rs_now[0]}" >|"$__rs_dir/state.sent"
+}
 # Runs after the snapshot, before the status: what it adds to __rs_frames goes
 # out with the status (and is gone before the next snapshot).
 __rs_sync() {
@@ -22,7 +32,7 @@ __rs_sync() {
     __rs_send base
     __rs_base_sent=1
   fi
-  [[ $__rs_saved == 1 ]] && __rs_send state.new
+  [[ $__rs_saved == 1 ]] && __rs_send_changed
   if [[ -s $__rs_dir/seen ]]; then
     __rs_send seen
     builtin : >|"$__rs_dir/seen"

@@ -94,7 +94,7 @@ __rs_start() {
   exec 3>&-
   rm -f "$__rs_dir/driver.pid"
   {
-    bash --noprofile --norc -c "$__rs_driver" runsheet "$__rs_dir" "$__rs_nonce" 3<"$__rs_dir/cmd" </dev/null &
+    bash --noprofile --norc "$__rs_dir/driver.sh" "$__rs_dir" "$__rs_nonce" 3<"$__rs_dir/cmd" </dev/null &
     builtin printf '%s\n' "$!" >|"$__rs_dir/driver.pid"
     builtin wait "$!"
     builtin printf '\036RS%sX%s\036' "$__rs_nonce" "$?"
@@ -136,6 +136,9 @@ __rs_take() {
 }
 
 mkfifo "$__rs_dir/cmd" || builtin exit 125
+# From a file, not `bash -c`: the driver's text would be in every snapshot
+# (BASH_EXECUTION_STRING), sent back after every block.
+builtin printf '%s' "$__rs_driver" >"$__rs_dir/driver.sh" || builtin exit 125
 __rs_start
 builtin printf '\036RS%sR\036' "$__rs_nonce"
 while IFS=' ' builtin read -r __rs_op __rs_a __rs_b; do

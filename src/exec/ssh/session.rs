@@ -166,6 +166,8 @@ impl Remote {
             return Ended::Unsent(self.messages());
         }
         let mut seen: Vec<String> = Vec::new();
+        // The host sends the snapshot only when it changed.
+        let mut new_state = false;
         let mut timed_out = false;
         let mut interrupted = false;
         let mut stopping: Option<(Instant, u32)> = None;
@@ -185,13 +187,16 @@ impl Remote {
                                 duration: started.elapsed(),
                                 timed_out,
                                 interrupted,
-                                state_saved: saved && self.keep_state(),
+                                state_saved: saved && (!new_state || self.keep_state()),
                                 ..BlockEnd::default()
                             },
                             seen,
                         );
                     }
-                    Frame::File(name, content) => self.file(&name, content, &mut seen),
+                    Frame::File(name, content) => {
+                        new_state |= name == "state.new";
+                        self.file(&name, content, &mut seen);
+                    }
                     Frame::Exited(exit) => return self.restart(exit, started, seen),
                     Frame::Ready => {}
                 }
