@@ -121,10 +121,19 @@ pub trait Executor {
     /// Ends the session(s) and whatever they still run.
     fn finish(&mut self);
 
-    /// The hosts a block with `on` would run on now, in order; `None` when
-    /// it runs on this machine.
-    fn targets(&mut self, on: Option<&str>) -> Result<Option<Vec<String>>> {
+    /// The hosts a block with `on` targets now, in order; `None` when it
+    /// runs on this machine.
+    fn targets(&mut self, on: Option<&str>) -> Result<Option<Targets>> {
         let _ = on;
         Ok(None)
     }
+}
+
+/// The hosts a block targets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Targets {
+    /// Those it runs on.
+    pub hosts: Vec<String>,
+    /// Those that left the run at an earlier step.
+    pub left: Vec<String>,
 }

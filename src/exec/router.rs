@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::ssh::Fleet;
-use super::{Block, BlockEnd, Executor, LocalShell, Sink};
+use super::{Block, BlockEnd, Executor, LocalShell, Sink, Targets};
 use crate::error::Result;
 
 /// This machine's shell, and the fleet.
@@ -63,7 +63,7 @@ impl Executor for Router {
         self.fleet.finish();
     }
 
-    fn targets(&mut self, on: Option<&str>) -> Result<Option<Vec<String>>> {
+    fn targets(&mut self, on: Option<&str>) -> Result<Option<Targets>> {
         self.fleet.targets(on)
     }
 }

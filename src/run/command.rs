@@ -127,7 +127,9 @@ impl Run<'_> {
     ) -> Result<std::result::Result<String, Flow>> {
         let mut script = command.script();
         self.before_prompt()?;
-        self.say_hosts(command)?;
+        if let Some(flow) = self.say_hosts(step, command)? {
+            return Ok(Err(flow));
+        }
         loop {
             // A templated runbook's secrets run, but are not shown.
             let shown = self.secrets.redact(&script);
@@ -185,12 +187,12 @@ impl Run<'_> {
         } else {
             "This block is marked `confirm`.".to_string()
         };
-        if let Some(hosts) = self.exec.targets(command.attrs.on.as_deref())? {
+        if let Some(t) = self.exec.targets(command.attrs.on.as_deref())? {
             what.push_str(&format!(
                 " It runs on {} host{}: {}.",
-                hosts.len(),
-                if hosts.len() == 1 { "" } else { "s" },
-                hosts.join(", ")
+                t.hosts.len(),
+                if t.hosts.len() == 1 { "" } else { "s" },
+                t.hosts.join(", ")
             ));
         }
         match self.operator.confirm_typed(&what)? {

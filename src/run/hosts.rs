@@ -114,14 +114,38 @@ impl Run<'_> {
         Ok(super::Flow::Continue)
     }
 
-    /// `On 3 hosts: web-1, web-2, web-3`, before a fleet block is asked about.
-    pub(super) fn say_hosts(&mut self, command: &Command) -> Result<Option<Vec<String>>> {
-        let targets = self.exec.targets(command.attrs.on.as_deref())?;
-        if let Some(hosts) = &targets {
+    /// `On 3 hosts: web-1, web-2, web-3`, before a fleet block is asked
+    /// about. `Some(flow)` when it has no host at all to run on (`--limit`
+    /// left none of them): recorded as skipped.
+    pub(super) fn say_hosts(
+        &mut self,
+        step: &Step,
+        command: &Command,
+    ) -> Result<Option<super::Flow>> {
+        let Some(targets) = self.exec.targets(command.attrs.on.as_deref())? else {
+            return Ok(None);
+        };
+        if targets.hosts.is_empty() && targets.left.is_empty() {
+            let mut o = Outcome::new(step.id(), Status::Skipped);
+            o.note = Some("no host to run on: --limit leaves none of its hosts".into());
             self.operator
-                .say(&format!("{}: {}", on_hosts(hosts.len()), hosts.join(", ")));
+                .say("No host to run this block on: --limit leaves none of its hosts.");
+            self.record(o, false)?;
+            return Ok(Some(super::Flow::Continue));
         }
-        Ok(targets)
+        let mut line = format!(
+            "{}: {}",
+            on_hosts(targets.hosts.len()),
+            targets.hosts.join(", ")
+        );
+        if !targets.left.is_empty() {
+            line.push_str(&format!(
+                " ({} left the run earlier)",
+                targets.left.join(", ")
+            ));
+        }
+        self.operator.say(&line);
+        Ok(None)
     }
 }
 

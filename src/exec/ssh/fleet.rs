@@ -15,7 +15,7 @@ use super::master::SshCommand;
 use super::targets::{Pattern, Selection};
 use crate::error::{Error, Result};
 use crate::exec::capture::Capture;
-use crate::exec::{Block, BlockEnd, HostEnd, Reach, Sink};
+use crate::exec::{Block, BlockEnd, HostEnd, Reach, Sink, Targets};
 
 /// Unix socket paths longer than this do not fit (108 bytes on Linux, less elsewhere).
 const SOCKET_PATH_MAX: usize = 100;
@@ -140,15 +140,17 @@ impl Fleet {
             .to_path_buf())
     }
 
-    /// The hosts a block with `on` would run on now, left hosts aside;
-    /// `None` when it runs on this machine.
-    pub fn targets(&mut self, on: Option<&str>) -> Result<Option<Vec<String>>> {
+    /// The hosts a block with `on` targets now; `None` when it runs on this machine.
+    pub fn targets(&mut self, on: Option<&str>) -> Result<Option<Targets>> {
         Ok(self.select(on)?.map(|hosts| {
-            hosts
-                .iter()
-                .filter(|&&i| self.hosts[i].left.is_none())
-                .map(|&i| self.hosts[i].name.clone())
-                .collect()
+            let (left, run): (Vec<usize>, Vec<usize>) =
+                hosts.iter().partition(|&&i| self.hosts[i].left.is_some());
+            let names =
+                |list: Vec<usize>| list.iter().map(|&i| self.hosts[i].name.clone()).collect();
+            Targets {
+                hosts: names(run),
+                left: names(left),
+            }
         }))
     }
 
