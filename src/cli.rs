@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "runsheet",
     version,
     about,
-    after_help = "Examples:\n  runsheet plan deploy.md\n  runsheet run deploy.md\n  runsheet run --yes --keep-going deploy.md -o deploy.ci.md\n  runsheet run --yes --on-failure rollback deploy.md\n  runsheet run deploy.md --only \"Rollback plan\"\n  runsheet resume deploy.run-20261121T051003Z.md\n  runsheet strip deploy.run-20261121T051003Z.md > deploy.md\n  runsheet render deploy.md --env prod\n  runsheet run deploy.md --env staging --var version=1.4.2\n  runsheet envs deploy.md\n  runsheet diff last-week.run.md today.run.md\n  runsheet run --yes deploy.md --junit runsheet.xml --report runsheet.json\n\nExit codes (run, resume): 0 every step done or skipped, 1 a step failed,\n2 usage or document error, 3 steps not confirmed, 130 interrupted.\nExit codes (diff): 0 equivalent, 1 different, 2 error."
+    after_help = "Examples:\n  runsheet plan deploy.md\n  runsheet run deploy.md\n  runsheet run --yes --keep-going deploy.md -o deploy.ci.md\n  runsheet run --yes --on-failure rollback deploy.md\n  runsheet run deploy.md --only \"Rollback plan\"\n  runsheet resume deploy.run-20261121T051003Z.md\n  runsheet strip deploy.run-20261121T051003Z.md > deploy.md\n  runsheet render deploy.md --env prod\n  runsheet run deploy.md --env staging --var version=1.4.2\n  runsheet envs deploy.md\n  runsheet diff last-week.run.md today.run.md\n  runsheet run --yes deploy.md --junit runsheet.xml --report runsheet.json\n\nExit codes (run, resume): 0 every step done or skipped, 1 a step failed,\n2 usage or document error, 3 steps not confirmed, 4 some hosts unreachable,\n130 interrupted.\nExit codes (diff): 0 equivalent, 1 different, 2 error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -197,6 +197,35 @@ pub struct ModeArgs {
     /// without a typed confirmation. Without it, an unattended run refuses them.
     #[arg(long)]
     pub allow_destructive: bool,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// Where blocks run: remote hosts over OpenSSH.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Remote hosts")]
+pub struct FleetArgs {
+    /// The hosts blocks may target: a plain list of [user@]host[:port] lines,
+    /// or an Ansible INI or YAML inventory (groups, :children,
+    /// ansible_host/ansible_port/ansible_user).
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Where blocks without `on=` run: hosts, groups, globs, ranges
+    /// (web-[1:3]), !exclusions [default: this machine].
+    #[arg(long, value_name = "PATTERN")]
+    pub hosts: Option<String>,
+    /// Only ever run on these hosts, whatever a block's `on=` says.
+    #[arg(long, value_name = "PATTERN")]
+    pub limit: Option<String>,
+    /// How many hosts a block runs on at once.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub forks: u32,
+    /// Use this ssh configuration file instead of ~/.ssh/config (ssh -F).
+    #[arg(long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+    /// Forward the ssh agent to the hosts (off by default: a host could use it).
+    #[arg(long)]
+    pub forward_agent: bool,
 }
 
 /// Which way through the runbook a run takes: its contingency sections,

@@ -21,5 +21,6 @@ pub mod source;
 pub mod state;
 pub mod template;
 pub mod transcript;
+pub mod yaml;
 
 pub use error::{Error, Result};

@@ -156,6 +156,10 @@ pub fn text(name: &str, book: &Runbook) -> String {
                 if c.attrs.confirm {
                     flags.push("confirm");
                 }
+                let on = c.attrs.on.as_ref().map(|hosts| format!("on {hosts}"));
+                if let Some(on) = &on {
+                    flags.push(on);
+                }
                 let danger;
                 if !c.destructive.is_empty() {
                     danger = format!("destructive: {}", c.destructive.join(", "));

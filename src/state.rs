@@ -66,6 +66,22 @@ impl StateDir {
                  wait for it to end (or stop it) before resuming, or that block could run twice"
             )));
         }
+        // A remote host's session: its ssh lives while the block it was
+        // given runs there.
+        for host in fs::read_dir(path.join("hosts"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if let Some(pid) = live_session(&host.path()) {
+                return Err(Error::usage(format!(
+                    "the ssh session to {} of the previous run (pid {pid}) is still open: the host \
+                     still runs the block it was given; wait for it to end (or stop it) before \
+                     resuming, or that block could run twice",
+                    host.file_name().to_string_lossy()
+                )));
+            }
+        }
         Ok(StateDir {
             path,
             volatile,

@@ -9,6 +9,7 @@ mod decisions;
 mod diff;
 mod faults;
 mod fields;
+mod fleet;
 mod fuzz_replay;
 mod guard_catalogue;
 mod hostile;

@@ -16,10 +16,11 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser as _;
 
-use crate::cli::{Cli, Command, ModeArgs, ReportArgs};
+use crate::cli::{Cli, Command, FleetArgs, ModeArgs, ReportArgs};
 use crate::config::Config;
 use crate::doc::{self, Runbook};
 use crate::error::{Error, Result};
+use crate::exec::ssh::{FleetOptions, Inventory, Pattern};
 use crate::operator::{Answered, Answers, Operator, Terminal, Unattended};
 use crate::record::{Mode, RunRecord};
 use crate::run::{Rendering, RunSettings};
@@ -321,6 +322,36 @@ fn settings(mode: &ModeArgs, config: &Config, transcript: PathBuf) -> Result<Run
             .map_err(|e| Error::usage(format!("cannot tell the current directory: {e}")))?,
         rendering: None,
         path: Default::default(),
+        fleet: fleet(&mode.fleet)?,
+    })
+}
+
+/// The remote hosts of a run, from `--inventory`, `--hosts`, `--limit`,
+/// `--forks`, `--ssh-config`, `--forward-agent`.
+fn fleet(args: &FleetArgs) -> Result<FleetOptions> {
+    let pattern = |flag: &str, text: &Option<String>| -> Result<Option<Pattern>> {
+        text.as_deref()
+            .map(|t| Pattern::parse(t).map_err(|e| Error::usage(format!("{flag} {t}: {e}"))))
+            .transpose()
+    };
+    if let Some(config) = &args.ssh_config
+        && !config.is_file()
+    {
+        return Err(Error::usage(format!(
+            "--ssh-config {}: no such file",
+            config.display()
+        )));
+    }
+    Ok(FleetOptions {
+        inventory: match &args.inventory {
+            Some(path) => Inventory::load(path)?,
+            None => Inventory::default(),
+        },
+        hosts: pattern("--hosts", &args.hosts)?,
+        limit: pattern("--limit", &args.limit)?,
+        forks: args.forks as usize,
+        ssh_config: args.ssh_config.clone(),
+        forward_agent: args.forward_agent,
     })
 }
 

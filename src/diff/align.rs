@@ -213,6 +213,7 @@ mod tests {
             done_before: false,
             reasons: Vec::new(),
             attempts: Vec::new(),
+            hosts: Vec::new(),
             answer: None,
             note: None,
             confirmed_by: None,

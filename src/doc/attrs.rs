@@ -44,6 +44,52 @@ pub struct Attrs {
     /// and an unattended run waits it out too.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "secs")]
     pub wait: Option<Duration>,
+    /// The hosts it runs on: `web-[1:3],!web-2`, a group, `local`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on: Option<String>,
+    /// On a fleet: this many hosts (or this share of them) at a time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial: Option<Share>,
+    /// On a fleet: the run stops when more hosts than this fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_fail: Option<Share>,
+}
+
+/// A number of hosts, or a share of them: `serial=5`, `max_fail=10%`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Share {
+    Hosts(u32),
+    Percent(u32),
+}
+
+impl Share {
+    /// `5` or `25%`.
+    pub fn parse(text: &str) -> Result<Share, String> {
+        let (number, percent) = match text.strip_suffix('%') {
+            Some(n) => (n, true),
+            None => (text, false),
+        };
+        let n: u32 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a number of hosts (5) or a share (25%)"))?;
+        if percent && n > 100 {
+            return Err(format!("`{text}` is more than all the hosts"));
+        }
+        Ok(if percent {
+            Share::Percent(n)
+        } else {
+            Share::Hosts(n)
+        })
+    }
+
+    /// How many of `total` hosts: a share rounds down.
+    pub fn of(self, total: usize) -> usize {
+        match self {
+            Share::Hosts(n) => n as usize,
+            Share::Percent(p) => total * p as usize / 100,
+        }
+    }
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -82,6 +128,9 @@ pub const KEYS: &[&str] = &[
     "cwd",
     "runner",
     "wait",
+    "on",
+    "serial",
+    "max_fail",
 ];
 
 /// Splits an info string into its language and attributes.
@@ -247,6 +296,27 @@ fn apply(
             )
         }
         "runner" => attrs.runner = Some(need(value)?),
+        "on" => {
+            let v = need(value)?;
+            crate::exec::ssh::Pattern::parse(&v).map_err(|m| {
+                let hint =
+                    "write hosts as on=\"web-[1:3],db-1,!web-2\" (quoted when it has commas)";
+                (format!("`on={v}`: {m}"), Some(hint.into()))
+            })?;
+            attrs.on = Some(v);
+        }
+        "serial" | "max_fail" => {
+            let v = need(value)?;
+            let share = Share::parse(&v).map_err(|m| (format!("`{key}={v}`: {m}"), None))?;
+            if key == "serial" {
+                if matches!(share, Share::Hosts(0) | Share::Percent(0)) {
+                    return Err((format!("`serial={v}` runs no host at all"), None));
+                }
+                attrs.serial = Some(share);
+            } else {
+                attrs.max_fail = Some(share);
+            }
+        }
         _ => {
             let hint = KEYS
                 .iter()
@@ -400,6 +470,33 @@ mod tests {
                 .unwrap_err()
                 .message
                 .contains("not a valid regex")
+        );
+    }
+
+    #[test]
+    fn hosts_serial_and_max_fail() {
+        let (_, a) = parse_info("bash {on=\"web-[1:3],!web-2\" serial=25% max_fail=0}").unwrap();
+        assert_eq!(a.on.as_deref(), Some("web-[1:3],!web-2"));
+        assert_eq!(a.serial, Some(Share::Percent(25)));
+        assert_eq!(a.max_fail, Some(Share::Hosts(0)));
+        assert_eq!(Share::Percent(25).of(10), 2);
+        let err = |info: &str| parse_info(info).unwrap_err();
+        assert!(
+            err("bash {on=\"web-[1:3\"}")
+                .message
+                .contains("without its `]`")
+        );
+        assert!(err("bash {on=\"local,web-1\"}").hint.is_some());
+        assert!(err("bash {serial=0}").message.contains("runs no host"));
+        assert!(
+            err("bash {max_fail=120%}")
+                .message
+                .contains("more than all")
+        );
+        assert!(
+            err("bash {serial=some}")
+                .message
+                .contains("not a number of hosts")
         );
     }
 

@@ -102,5 +102,9 @@ while builtin read -r -u 3 __rs_path; do
     __rs_snapshot "$__rs_dir/state.new" && __rs_saved=1 || __rs_saved=0
     builtin set +x
   } 2>/dev/null
-  builtin printf '\036RS%s:%s:%s\036' "$__rs_nonce" "$__rs_rc" "$__rs_saved" >&5
+  # On a remote host the state goes back to runsheet with the status, in one
+  # write (ssh/hooks.sh puts it in __rs_frames).
+  [[ -z ${__rs_remote-} ]] || __rs_sync
+  builtin printf '%s\036RS%s:%s:%s\036' "${__rs_frames-}" "$__rs_nonce" "$__rs_rc" "$__rs_saved" >&5
+  __rs_frames=
 done

@@ -7,17 +7,21 @@ pub mod editor;
 pub mod local;
 pub mod output;
 pub mod pty;
+mod router;
 pub mod runner;
 pub mod session;
 pub mod snapshot;
+pub mod ssh;
 pub mod tree;
 mod watch;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 pub use local::LocalShell;
+pub use router::Router;
 pub use session::{BlockEnd, Session, SessionOptions};
 
+use crate::doc::attrs::Share;
 use crate::error::Result;
 use runner::Runner;
 
@@ -35,6 +39,49 @@ pub struct Block<'a> {
     /// Secret-named variables the block mentions: new values they take while
     /// it runs are reported to the sink before what it prints next.
     pub watch: Vec<String>,
+    /// The hosts it runs on (`on=`); `None`: the run's default.
+    pub on: Option<&'a str>,
+    /// On a fleet, how many hosts at a time (`serial=`); `None`: all at once.
+    pub serial: Option<Share>,
+    /// On a fleet, how many hosts may fail before the rollout stops (`max_fail=`).
+    pub max_fail: Option<Share>,
+    /// Hosts it must not run on: done there already (a resumed or retried
+    /// block), or lost in an attempt retried without asking anyone.
+    pub skip_hosts: Vec<String>,
+    /// The exit code that counts as success (`expect_exit=`, else 0).
+    pub expect_exit: i32,
+    /// What the output must hold (`expect=`), for judging each host.
+    pub expect: Option<&'a str>,
+}
+
+/// How a block ended on one host of a fleet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostEnd {
+    pub host: String,
+    pub reach: Reach,
+    pub started: SystemTime,
+    pub duration: Duration,
+    /// What the block printed there, as clean text (secrets not yet masked).
+    pub output: String,
+    /// What ssh said, or why it did not run.
+    pub note: Option<String>,
+}
+
+/// What happened on one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// It ran to its end (the block's own end, a timeout, an interrupt).
+    Ran(BlockEnd),
+    /// The connection dropped while it ran.
+    Lost,
+    /// ssh could not reach the host before it started.
+    Unreachable,
+    /// Not run: the host left the run at an earlier step.
+    Left,
+    /// Not run: the rollout stopped before the host's batch.
+    Stopped,
+    /// Not run: done there already, as `Block::skip_hosts` says.
+    Kept,
 }
 
 /// Where a running block's output goes.
@@ -45,6 +92,9 @@ pub trait Sink {
     fn secret(&mut self, value: &str);
     /// Something the operator should know about the executor itself.
     fn notice(&mut self, text: &str);
+    /// Lines to show as they come, not to capture: a fleet's output, each
+    /// line marked with its host (each host's output is captured apart).
+    fn live(&mut self, bytes: &[u8]);
 }
 
 /// Something that runs a block and streams its output: the local bash
@@ -70,4 +120,20 @@ pub trait Executor {
 
     /// Ends the session(s) and whatever they still run.
     fn finish(&mut self);
+
+    /// The hosts a block with `on` targets now, in order; `None` when it
+    /// runs on this machine.
+    fn targets(&mut self, on: Option<&str>) -> Result<Option<Targets>> {
+        let _ = on;
+        Ok(None)
+    }
+}
+
+/// The hosts a block targets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Targets {
+    /// Those it runs on.
+    pub hosts: Vec<String>,
+    /// Those that left the run at an earlier step.
+    pub left: Vec<String>,
 }

@@ -52,4 +52,9 @@ impl Sink for Live {
     fn notice(&mut self, text: &str) {
         eprintln!("{text}");
     }
+
+    fn live(&mut self, bytes: &[u8]) {
+        let _ = self.stdout.write_all(&self.redactor.push(bytes));
+        let _ = self.stdout.flush();
+    }
 }

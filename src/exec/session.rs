@@ -32,7 +32,7 @@ pub struct SessionOptions {
 }
 
 /// What one block did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BlockEnd {
     /// Exit status; 130 when interrupted, 124 when timed out.
     pub exit: i32,
@@ -45,6 +45,8 @@ pub struct BlockEnd {
     /// The shell state after the block was saved. When it could not be (a
     /// full disk), the state saved after the block before stays.
     pub state_saved: bool,
+    /// On a fleet: how it ended on each host, in inventory order.
+    pub hosts: Vec<super::HostEnd>,
 }
 
 /// One persistent `bash --noprofile --norc` for a whole run.
@@ -247,6 +249,7 @@ impl Session {
                     timed_out,
                     interrupted,
                     state_saved,
+                    hosts: Vec::new(),
                 })
             }
             None => self.restart_after_exit(started, sink),
@@ -309,6 +312,7 @@ impl Session {
             timed_out: false,
             interrupted: false,
             state_saved: true,
+            hosts: Vec::new(),
         })
     }
 

@@ -33,7 +33,7 @@ impl Answers {
             path: path.into(),
             source,
         })?;
-        let raw: BTreeMap<String, serde_norway::Value> = serde_norway::from_str(&text)
+        let raw: BTreeMap<String, crate::yaml::Value> = crate::yaml::from_str(&text)
             .map_err(|e| bad(path, format!("is not a YAML or JSON map of answers ({e})")))?;
         let mut answers = Answers::default();
         for (key, value) in raw {
@@ -42,9 +42,9 @@ impl Answers {
                 continue;
             }
             let value = match value {
-                serde_norway::Value::String(s) => s,
-                serde_norway::Value::Number(n) => n.to_string(),
-                serde_norway::Value::Bool(b) => {
+                crate::yaml::Value::String(s) => s,
+                crate::yaml::Value::Number(n) => n.to_string(),
+                crate::yaml::Value::Bool(b) => {
                     if b {
                         "yes".into()
                     } else {

@@ -5,8 +5,12 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Outcome, Reason, Scope, Status, done_before};
+use super::{HostStatus, Outcome, Reason, Scope, Status, done_before};
 use crate::doc::Runbook;
+
+/// The exit code of a run that finished with some hosts unreachable and no
+/// failure on the hosts that were reached.
+pub const UNREACHABLE: i32 = 4;
 
 /// Counts of steps by where they ended up, for the summary and the exit code.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +24,13 @@ pub struct Counts {
     pub pending: usize,
     /// Done, but an `Expected` hint beside it was checked by nobody.
     pub unverified: usize,
+    /// Blocks of a fleet done on some hosts and not run on the others: hosts
+    /// that were unreachable, or had left the run at an earlier step.
+    #[serde(default)]
+    pub partly: usize,
+    /// Hosts ssh could not reach at some step.
+    #[serde(default)]
+    pub unreachable: usize,
 }
 
 impl Counts {
@@ -29,14 +40,32 @@ impl Counts {
     pub fn of(book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Counts {
         let mut c = Counts::default();
         let scope = Scope::of(book, outcomes);
+        let mut unreachable: Vec<&str> = Vec::new();
         for step in &book.steps {
             // A placeholder is filled as part of its command, counted with it.
             if step.placeholder().is_some() || scope.off_path(step.index) {
                 continue;
             }
             let outcome = outcomes.get(&step.id());
+            for h in outcome.map_or(&[][..], |o| &o.hosts[..]) {
+                if h.status == HostStatus::Unreachable && !unreachable.contains(&h.host.as_str()) {
+                    unreachable.push(&h.host);
+                }
+            }
             match outcome.map(|o| o.status) {
                 Some(Status::Done) => c.done += 1,
+                // Nothing failed on a host in this block: it did not run everywhere.
+                Some(Status::Failed)
+                    if outcome.is_some_and(|o| {
+                        !o.hosts.is_empty()
+                            && !o
+                                .hosts
+                                .iter()
+                                .any(|h| matches!(h.status, HostStatus::Failed | HostStatus::Lost))
+                    }) =>
+                {
+                    c.partly += 1
+                }
                 Some(Status::Skipped) => c.skipped += 1,
                 Some(Status::Failed) => c.failed += 1,
                 Some(Status::NotConfirmed) => c.not_confirmed += 1,
@@ -47,24 +76,36 @@ impl Counts {
                 c.unverified += 1;
             }
         }
+        c.unreachable = unreachable.len();
         c
     }
 
     /// Nothing failed and nothing waits for a person: the state a run may be
     /// forgotten in (its shell state removed).
     pub fn all_settled(&self) -> bool {
-        self.failed == 0 && self.not_confirmed == 0 && self.pending == 0
+        self.failed == 0
+            && self.not_confirmed == 0
+            && self.pending == 0
+            && self.partly == 0
+            && self.unreachable == 0
     }
 
     /// The exit code of a run that ended with these counts: 130 interrupted,
-    /// 1 a step failed or was refused, 3 steps not confirmed, not answered,
-    /// not verified or not reached, 0 every step done or skipped.
+    /// 1 a step failed or was refused, 4 some hosts were unreachable (and
+    /// nothing failed on those that were not), 3 steps not confirmed, not
+    /// answered, not verified or not reached, 0 every step done or skipped.
     pub fn exit_code(&self, interrupted: bool) -> i32 {
         if interrupted {
             130
         } else if self.failed > 0 {
             1
-        } else if self.not_confirmed > 0 || self.pending > 0 || self.unverified > 0 {
+        } else if self.unreachable > 0 {
+            UNREACHABLE
+        } else if self.not_confirmed > 0
+            || self.pending > 0
+            || self.unverified > 0
+            || self.partly > 0
+        {
             3
         } else {
             0
@@ -90,6 +131,13 @@ impl Counts {
         if self.pending > 0 {
             let _ = write!(tally, " · {} not reached", self.pending);
         }
+        if self.partly > 0 {
+            let _ = write!(tally, " · {} not run on every host", self.partly);
+        }
+        if self.unreachable > 0 {
+            let s = if self.unreachable == 1 { "" } else { "s" };
+            let _ = write!(tally, " · {} host{s} unreachable", self.unreachable);
+        }
         tally
     }
 }
@@ -113,5 +161,15 @@ mod tests {
         assert_eq!(c(0, 0, 1, 0).exit_code(false), 3);
         assert_eq!(c(0, 0, 0, 1).exit_code(false), 3);
         assert_eq!(c(1, 0, 0, 0).exit_code(true), 130);
+        let hosts = |failed, unreachable, partly| Counts {
+            failed,
+            unreachable,
+            partly,
+            ..Counts::default()
+        };
+        assert_eq!(hosts(0, 1, 2).exit_code(false), 4);
+        assert_eq!(hosts(1, 1, 2).exit_code(false), 1);
+        assert_eq!(hosts(0, 0, 1).exit_code(false), 3);
+        assert_eq!(hosts(0, 1, 0).exit_code(true), 130);
     }
 }

@@ -3,6 +3,7 @@
 //! reads this.
 
 mod counts;
+mod host;
 mod outcome;
 mod scope;
 
@@ -10,7 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-pub use counts::Counts;
+pub use counts::{Counts, UNREACHABLE};
+pub use host::{HostOutcome, HostRecord, HostStatus, summary as hosts_summary};
 pub use outcome::{Mode, Outcome, Reason, RunState, Status, UnknownWord, clock, now};
 pub use scope::{Scope, section_id};
 
@@ -161,6 +163,10 @@ pub struct StepRecord {
     /// Not a step the run failed to reach.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub off_path: bool,
+    /// A block run on hosts of a fleet: its last attempt on each host, in
+    /// inventory order (diff and reports align these by `host`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostRecord>,
 }
 
 /// What a section is for, when a run treats it apart from the rest.
@@ -365,6 +371,7 @@ fn step_record(
         contingency: None,
         option: None,
         off_path: false,
+        hosts: Vec::new(),
     };
     let Some(o) = outcome else {
         return record;
@@ -372,6 +379,7 @@ fn step_record(
     record.reasons = o.reasons.clone();
     record.answer = o.value.clone();
     record.host = o.host.clone();
+    record.hosts = o.hosts.iter().map(HostRecord::of).collect();
     record.confirmed_by = confirmed_by(run, step, o);
     record.note = match &o.note {
         Some(n) if o.has(Reason::Confirmed) && n.starts_with(CONFIRMED_BY) => None,

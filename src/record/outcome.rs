@@ -239,11 +239,16 @@ pub struct Outcome {
     /// The host the step ran on, when it did not run here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// A block run on hosts of a fleet: what it did on each, in inventory order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<super::HostOutcome>,
 }
 
 /// Reasons from a journal line, each read as a word; a word this version does
 /// not know (written by a newer one) is dropped rather than losing the line.
-fn known_reasons<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Reason>, D::Error> {
+pub(super) fn known_reasons<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<Reason>, D::Error> {
     let words = Vec::<String>::deserialize(d)?;
     Ok(words.iter().filter_map(|w| w.parse().ok()).collect())
 }
@@ -263,6 +268,7 @@ impl Outcome {
             note: None,
             value: None,
             host: None,
+            hosts: Vec::new(),
         }
     }
 
@@ -276,6 +282,12 @@ impl Outcome {
         if !self.has(reason) {
             self.reasons.push(reason);
         }
+    }
+
+    /// Ran on hosts of a fleet, and nothing went wrong on any of them in
+    /// this block: the hosts it did not run on left the run at an earlier step.
+    pub fn only_hosts_left_before(&self) -> bool {
+        !self.hosts.is_empty() && !self.hosts.iter().any(|h| h.status.is_failure())
     }
 
     /// With `reason` added.

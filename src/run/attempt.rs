@@ -13,12 +13,16 @@ use crate::exec::output::Live;
 use crate::record::{Outcome, Reason, Status};
 
 impl Run<'_> {
-    /// Runs `cleared` once and returns its outcome (not yet recorded).
+    /// Runs `cleared` once and returns its outcome (not yet recorded). On a
+    /// fleet, `last` is the block's previous outcome, whose hosts done (and,
+    /// when the retry is `automatic`, lost) are not run again.
     pub(super) fn attempt(
         &mut self,
         step: &Step,
         command: &Command,
         cleared: &Cleared,
+        last: Option<&Outcome>,
+        automatic: bool,
     ) -> Result<Outcome> {
         let id = step.id();
         let block = Block {
@@ -29,6 +33,12 @@ impl Run<'_> {
             timeout: command.attrs.timeout.or(self.settings.timeout),
             // A secret the block sets is masked in what it prints after, live too.
             watch: self.secrets.names_in(&cleared.text),
+            on: command.attrs.on.as_deref(),
+            serial: command.attrs.serial,
+            max_fail: command.attrs.max_fail,
+            skip_hosts: Self::hosts_to_skip(last, automatic),
+            expect_exit: command.attrs.expect_exit.unwrap_or(0),
+            expect: command.attrs.expect.as_deref(),
         };
         let interrupt = self.signals.interrupt.clone();
         interrupt.store(false, Ordering::SeqCst);
@@ -68,13 +78,17 @@ impl Run<'_> {
                  a resume would restore the state saved after the block before",
             );
         }
-        outcome.status = judge(command, &end, &mut outcome);
+        if end.hosts.is_empty() {
+            outcome.status = judge(command, &end, &mut outcome);
+        } else {
+            (outcome.hosts, outcome.status) = self.host_outcomes(step, command, &end, last);
+        }
         if cleared.changed {
             outcome.ran = Some(self.secrets.redact(&cleared.text));
         }
         cleared.note_in(&mut outcome);
         let example = command.example_output();
-        if !example.trim().is_empty() && !cleared.changed {
+        if !example.trim().is_empty() && !cleared.changed && outcome.hosts.is_empty() {
             let same = normalise_output(&example) == normalise_output(&outcome.output);
             outcome.add(if same {
                 Reason::ExampleMatches

@@ -7,7 +7,7 @@ use crate::doc::attrs::OnFail;
 use crate::doc::{Command, Step};
 use crate::error::Result;
 use crate::operator::{CommandChoice, FailureChoice};
-use crate::record::{CONFIRMED_BY, Outcome, Reason, Status};
+use crate::record::{CONFIRMED_BY, HostStatus, Outcome, Reason, Status};
 
 /// A block cleared to run: its text as it will run, and what the guard said.
 pub(super) struct Cleared {
@@ -59,6 +59,10 @@ impl Run<'_> {
         };
         let mut edited = script != command.script();
         let mut attempts = 0;
+        // On a fleet, what the last attempt did on each host (from the
+        // transcript, when resuming): a new one leaves the hosts done alone.
+        let mut last = self.recorder.outcome(&step.id()).cloned();
+        let mut automatic = false;
         loop {
             let cleared = match self.gate(step, command, &script, edited)? {
                 Gate::Run(cleared) => cleared,
@@ -66,23 +70,33 @@ impl Run<'_> {
             };
             loop {
                 attempts += 1;
-                let outcome = self.attempt(step, command, &cleared)?;
+                let outcome = self.attempt(step, command, &cleared, last.as_ref(), automatic)?;
+                last = Some(outcome.clone());
                 if outcome.status == Status::Done {
                     self.record(outcome, false)?;
                     return Ok(Flow::Continue);
+                }
+                if outcome.only_hosts_left_before() {
+                    return self.hosts_left_before(outcome);
                 }
                 let interrupted = outcome.has(Reason::Interrupted);
                 if self.signals.terminating() {
                     self.record(outcome, true)?;
                     return Ok(Flow::Interrupted);
                 }
-                if !interrupted && attempts <= command.attrs.retries as usize {
+                // On a fleet, `retries=` is for hosts where the block failed:
+                // a lost connection is never retried without asking.
+                let retriable = outcome.hosts.is_empty()
+                    || outcome.hosts.iter().any(|h| h.status == HostStatus::Failed);
+                if !interrupted && retriable && attempts <= command.attrs.retries as usize {
                     self.operator.say(&format!(
                         "Retrying ({attempts} of {})",
                         command.attrs.retries
                     ));
+                    automatic = true;
                     continue;
                 }
+                automatic = false;
                 match self.after_failure(step, command, &cleared.text, outcome)? {
                     FailureChoice::Retry => {}
                     FailureChoice::Edit => {
@@ -113,6 +127,9 @@ impl Run<'_> {
     ) -> Result<std::result::Result<String, Flow>> {
         let mut script = command.script();
         self.before_prompt()?;
+        if let Some(flow) = self.say_hosts(step, command)? {
+            return Ok(Err(flow));
+        }
         loop {
             // A templated runbook's secrets run, but are not shown.
             let shown = self.secrets.redact(&script);
@@ -165,11 +182,19 @@ impl Run<'_> {
         if !command.attrs.confirm && !guarded {
             return Ok(Gate::Run(cleared(None)));
         }
-        let what = if guarded {
+        let mut what = if guarded {
             format!("This block looks destructive ({}).", destructive.join(", "))
         } else {
             "This block is marked `confirm`.".to_string()
         };
+        if let Some(t) = self.exec.targets(command.attrs.on.as_deref())? {
+            what.push_str(&format!(
+                " It runs on {} host{}: {}.",
+                t.hosts.len(),
+                if t.hosts.len() == 1 { "" } else { "s" },
+                t.hosts.join(", ")
+            ));
+        }
         match self.operator.confirm_typed(&what)? {
             Some(true) => Ok(Gate::Run(cleared(Some(
                 self.recorder.info().operator.clone(),
@@ -213,6 +238,7 @@ impl Run<'_> {
             Some(OnFail::Continue) if !interrupted => FailureChoice::Ignore,
             Some(OnFail::Stop) => FailureChoice::Abort,
             _ if !attended && interrupted => FailureChoice::Abort,
+            _ if !attended && !outcome.hosts.is_empty() => self.unattended_hosts_choice(&outcome),
             _ => loop {
                 let view = self.view(step, text);
                 match self.operator.failed(&view, &reason)? {
@@ -237,7 +263,9 @@ impl Run<'_> {
 /// Why a block failed, in the words the failure prompt opens with.
 fn failure_reason(outcome: &Outcome, expected_exit: i32) -> String {
     let exit = outcome.exit.unwrap_or(1);
-    if outcome.has(Reason::Timeout) {
+    if !outcome.hosts.is_empty() && !outcome.has(Reason::Mismatch) {
+        super::hosts::failure_reason(outcome)
+    } else if outcome.has(Reason::Timeout) {
         "The block timed out.".into()
     } else if outcome.has(Reason::Interrupted) {
         "The block was interrupted.".into()

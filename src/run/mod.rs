@@ -8,6 +8,7 @@ mod command;
 mod contingency;
 mod field;
 mod fills;
+mod hosts;
 mod recorder;
 mod settings;
 mod task;
@@ -151,12 +152,15 @@ impl<'a> Run<'a> {
         info.finished = None;
         info.mode = settings.mode;
         let state = StateDir::open(&info.id)?;
-        let mut exec = crate::exec::LocalShell::new(
+        let local = crate::exec::LocalShell::new(
             state.path.clone(),
             settings.cwd.clone(),
             settings.attended(),
             resuming,
         );
+        let fleet = crate::exec::ssh::Fleet::new(settings.fleet.clone(), state.path.clone());
+        let mut exec = crate::exec::Router::new(local, fleet);
+        check_targets(&source, &book, &mut exec)?;
         if let Err(damaged) = exec.check_restore() {
             let what = format!(
                 "the shell state the run saved ({}) is damaged, so variables, functions and the \
@@ -310,6 +314,21 @@ impl<'a> Run<'a> {
         }
         Ok(())
     }
+}
+
+/// Every block's hosts, before anything runs: a pattern that matches no host
+/// is an error at its line.
+fn check_targets(source: &Source, book: &Runbook, exec: &mut dyn Executor) -> Result<()> {
+    exec.targets(None)
+        .map_err(|e| Error::usage(format!("--hosts: {e}")))?;
+    for step in &book.steps {
+        if let Some(on) = step.command().and_then(|c| c.attrs.on.as_deref()) {
+            exec.targets(Some(on)).map_err(|e| {
+                Error::usage(format!("{}:{}: {e}", source.display_path(), step.line))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// `user@host`, for the audit record.

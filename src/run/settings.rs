@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::PathSettings;
+use crate::exec::ssh::FleetOptions;
 use crate::record::{Mode, TemplateInfo};
 
 /// How a run goes: everything the run loop needs to know that is not the
@@ -29,6 +30,8 @@ pub struct RunSettings {
     pub path: PathSettings,
     /// What a templated runbook was rendered with, for the run summary.
     pub rendering: Option<Rendering>,
+    /// The remote hosts blocks may run on (`--inventory`, `--hosts`, ...).
+    pub fleet: FleetOptions,
 }
 
 /// What the run summary records of a templated runbook's rendering.

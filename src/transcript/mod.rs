@@ -3,8 +3,9 @@
 //! Every annotation sits between `<!--rs:KIND ...-->` and `<!--/rs:KIND-->`, so
 //! `read` can take them out again and give back the source byte for byte.
 
-mod fill;
 mod attrs;
+mod fill;
+mod hosts;
 pub mod journal;
 pub mod marker;
 pub mod read;

@@ -101,6 +101,8 @@ struct Region {
     start: usize,
     output: Option<String>,
     ran: Option<String>,
+    /// A fleet block's host lines, each with the output under it.
+    hosts: Vec<(Marker, Option<String>)>,
 }
 
 impl<'a> Reading<'a> {
@@ -136,6 +138,7 @@ impl<'a> Reading<'a> {
             start,
             output,
             ran,
+            hosts,
         } = region;
         self.removals.push((start, end, String::new()));
         match m.kind.as_str() {
@@ -162,6 +165,11 @@ impl<'a> Reading<'a> {
                 outcome.output = output.unwrap_or_default();
                 outcome.note = m.get("note").map(str::to_string);
                 outcome.ran = ran;
+                for (h, out) in hosts {
+                    outcome
+                        .hosts
+                        .push(super::hosts::read(&h, out).map_err(|e| self.damaged(start, e))?);
+                }
                 self.outcomes.insert(outcome.id.clone(), outcome);
             }
             _ => {}
@@ -200,8 +208,8 @@ impl<'a> Reading<'a> {
             outcome.at = ats.get(n).cloned().unwrap_or_default();
             outcome.note = m.get(&format!("note-{id}")).map(str::to_string);
             outcome.value = m.get(&format!("value-{id}")).map(str::to_string);
-            outcome.reasons =
-                reasons(id, m.get(&format!("how-{id}"))).map_err(|e| self.damaged(region_line, e))?;
+            outcome.reasons = reasons(id, m.get(&format!("how-{id}")))
+                .map_err(|e| self.damaged(region_line, e))?;
             // Where the box or field is: `back` bytes before the region's line.
             let at = back
                 .get(n)
@@ -214,7 +222,9 @@ impl<'a> Reading<'a> {
                     .ok_or_else(|| {
                         self.damaged(
                             region_line,
-                            format!("the box of `{id}` is no longer `{marked}` where it was ticked"),
+                            format!(
+                                "the box of `{id}` is no longer `{marked}` where it was ticked"
+                            ),
                         )
                     })?;
                 self.removals.push((at, at + marked.len(), (*empty).into()));
@@ -259,7 +269,9 @@ impl<'a> Reading<'a> {
             let at = start
                 .checked_sub(1 + marked.len())
                 .filter(|&a| self.text.get(a..a + marked.len()) == Some(*marked))
-                .ok_or_else(|| self.damaged(start, format!("a ticked box is no longer `{marked}`")))?;
+                .ok_or_else(|| {
+                    self.damaged(start, format!("a ticked box is no longer `{marked}`"))
+                })?;
             self.removals.push((at, at + marked.len(), (*empty).into()));
             first = first.min(at);
         }
@@ -348,7 +360,13 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
                     start,
                     output: None,
                     ran: None,
+                    hosts: Vec::new(),
                 });
+            }
+            Event::Html(html) if html.starts_with(super::hosts::HOST) => {
+                if let (Some(o), Some(m)) = (open.as_mut(), super::hosts::marker(&html)) {
+                    o.hosts.push((m, None));
+                }
             }
             Event::Html(html) if marker::is_close(&html) => {
                 let kind = marker::parse_close(&html).unwrap_or("");
@@ -396,7 +414,10 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
             Event::End(TagEnd::CodeBlock) => {
                 if let (Some((info, body)), Some(o)) = (code.take(), open.as_mut()) {
                     if info.contains("{rs=output}") {
-                        o.output = Some(body);
+                        match o.hosts.last_mut() {
+                            Some((_, out)) => *out = Some(body),
+                            None => o.output = Some(body),
+                        }
                     } else if info.contains("{rs=ran}") {
                         o.ran = Some(body);
                     }
@@ -420,7 +441,7 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
 /// The second reading: each region found from its closing marker back, by the
 /// layout runsheet writes, whatever the Markdown around it makes of it.
 /// `None` when the text does not hold a run summary read this way.
-fn by_layout(path: &Path, original: &str, text: &str) -> Option<Transcript> {
+pub(super) fn by_layout(path: &Path, original: &str, text: &str) -> Option<Transcript> {
     let mut r = Reading::new(path, text);
     // Marker-like text of the runbook's own, by its offset in the runbook
     // (`lit`), and the runbook's length (`len`): from the run summary.
@@ -517,6 +538,7 @@ fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
                 start: open_at,
                 output: None,
                 ran: None,
+                hosts: Vec::new(),
             }
         }
         "boxes" | "sec" => {
@@ -527,6 +549,7 @@ fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
                 start: open_at,
                 output: None,
                 ran: None,
+                hosts: Vec::new(),
             })?
         }
         _ => out_region(text, prefix, eol, line_start)?,
@@ -551,17 +574,26 @@ fn line_before(text: &str, line_start: usize) -> Option<usize> {
 /// `eol`; the text inside its blocks had lines ending in `\n`.
 fn out_region(text: &str, prefix: &str, eol: &str, close_line: usize) -> Option<Region> {
     let (mut output, mut ran) = (None, None);
+    let mut hosts = Vec::new();
     let mut line_start = close_line;
     loop {
         let above = line_before(text, line_start)?;
         let line = text[above..line_start].strip_suffix(eol)?;
         let rest = line.strip_prefix(prefix)?;
+        if rest.starts_with(super::hosts::HOST) {
+            // A fleet block's host line: the output below it is that host's.
+            hosts.push((super::hosts::marker(rest)?, output.take()));
+            line_start = above;
+            continue;
+        }
         if rest.starts_with(marker::OPEN) {
+            hosts.reverse();
             return Some(Region {
                 marker: marker::parse_open(rest).filter(|m| m.kind == "out")?,
                 start: above + prefix.len(),
                 output,
                 ran,
+                hosts,
             });
         }
         // The closing fence of a code block: a run of backticks, and nothing

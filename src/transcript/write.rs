@@ -323,12 +323,12 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
         attrs.push(("pre", pre.len().to_string()));
     }
     let mut out = pre;
-    let _ = write!(
-        out,
-        "{prefix}{}{}{eol}",
-        marker::open("out", &attrs),
+    let line = if outcome.hosts.is_empty() {
         status_line(outcome)
-    );
+    } else {
+        super::hosts::status_line(outcome)
+    };
+    let _ = write!(out, "{prefix}{}{line}{eol}", marker::open("out", &attrs));
     if let Some(ran) = &outcome.ran {
         let lang = if command.lang.is_empty() {
             "bash"
@@ -340,6 +340,7 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
     if !outcome.output.is_empty() {
         fenced(&mut out, prefix, "text {rs=output}", &outcome.output, eol);
     }
+    super::hosts::render(&mut out, prefix, eol, &outcome.hosts);
     let _ = write!(out, "{prefix}{}{eol}", marker::close("out"));
     Edit {
         at: fence.insert_at,
@@ -434,7 +435,7 @@ fn status_line(o: &Outcome) -> String {
     line
 }
 
-fn fenced(out: &mut String, prefix: &str, info: &str, body: &str, eol: &str) {
+pub(super) fn fenced(out: &mut String, prefix: &str, info: &str, body: &str, eol: &str) {
     let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     let _ = write!(out, "{prefix}{fence}{info}{eol}");

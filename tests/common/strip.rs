@@ -14,7 +14,7 @@ use super::transcript::assert_same_bytes;
 
 /// Options of `run` and `resume` that take a value, so that the value is not
 /// taken for the runbook.
-const VALUE_OPTIONS: [&str; 9] = [
+const VALUE_OPTIONS: [&str; 14] = [
     "-o",
     "--output",
     "--answers",
@@ -24,12 +24,17 @@ const VALUE_OPTIONS: [&str; 9] = [
     "--var",
     "--var-file",
     "--dotenv",
+    "--inventory",
+    "--hosts",
+    "--limit",
+    "--forks",
+    "--ssh-config",
 ];
 
 /// Run exit codes after which a transcript must be there: done, failed, not
-/// confirmed. (2 is refused before anything ran; 130 is checked by the tests
-/// that interrupt on purpose.)
-const WROTE_A_TRANSCRIPT: [i32; 3] = [0, 1, 3];
+/// confirmed, hosts unreachable. (2 is refused before anything ran; 130 is
+/// checked by the tests that interrupt on purpose.)
+const WROTE_A_TRANSCRIPT: [i32; 4] = [0, 1, 3, 4];
 
 /// Where a sandbox's runsheet runs: enough to start another one there.
 #[derive(Clone)]
