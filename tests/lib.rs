@@ -10,6 +10,7 @@ mod diff;
 mod faults;
 mod fields;
 mod fleet;
+mod fleet_diff;
 mod fuzz_replay;
 mod guard_catalogue;
 mod hostile;

@@ -186,13 +186,14 @@ fn changes(o: &StepRecord, n: &StepRecord, options: &Options) -> Vec<Change> {
             new: n.note.clone(),
         });
     }
+    changes.extend(super::hosts::changes(o, n, options));
     changes
 }
 
 /// A unified diff (three lines of context) of the lines of `old` and `new`
 /// as compared, showing the lines of `old_shown` and `new_shown` where they
 /// have as many lines (the texts before masking).
-fn unified(old: &str, new: &str, old_shown: &str, new_shown: &str) -> String {
+pub(super) fn unified(old: &str, new: &str, old_shown: &str, new_shown: &str) -> String {
     let split = |t: &str| -> Vec<String> { t.lines().map(str::to_string).collect() };
     let (old_lines, new_lines) = (split(old), split(new));
     let shown = |compared: &Vec<String>, raw: &str| {
@@ -333,16 +334,8 @@ fn warnings(old_path: &Path, old: &RunInfo, new_path: &Path, new: &RunInfo) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::{Category, Mask};
+    use crate::diff::Category;
     use crate::record::{Attempt, Counts};
-
-    fn options() -> Options {
-        Options {
-            mask: Mask::new([]).expect("no patterns"),
-            slower: Options::SLOWER,
-            slower_by_ms: Options::SLOWER_BY_MS,
-        }
-    }
 
     fn step(id: &str, kind: Kind, status: Status) -> StepRecord {
         StepRecord {
@@ -397,7 +390,7 @@ mod tests {
     }
 
     fn changes_of(old: StepRecord, new: StepRecord) -> Vec<Change> {
-        changes(&old, &new, &options())
+        changes(&old, &new, &Options::plain())
     }
 
     #[test]
@@ -500,7 +493,11 @@ mod tests {
         new.run.vars = [("replicas", "6"), ("region", "eu"), ("canary", "yes")]
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .into();
-        let c = compare((Path::new("a"), &old), (Path::new("b"), &new), &options());
+        let c = compare(
+            (Path::new("a"), &old),
+            (Path::new("b"), &new),
+            &Options::plain(),
+        );
         assert_eq!(
             c.warnings,
             vec![
@@ -524,7 +521,11 @@ mod tests {
         // Unlike `step s2` (a step only reworded a little pairs with it).
         other.text = "Page the on-call".into();
         new.steps.push(other);
-        let c = compare((Path::new("a"), &old), (Path::new("b"), &new), &options());
+        let c = compare(
+            (Path::new("a"), &old),
+            (Path::new("b"), &new),
+            &Options::plain(),
+        );
         assert_eq!(c.verdict(), "3 steps differ: 1 failed, 1 new, 1 gone");
         let order: Vec<Option<Category>> = c.changed().iter().map(|s| s.category).collect();
         assert_eq!(
