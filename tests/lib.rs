@@ -1,3 +1,4 @@
+mod bad_inputs;
 mod book;
 mod common;
 mod constructs;
