@@ -8,6 +8,7 @@ mod markdown;
 mod mask;
 mod model;
 mod render;
+mod warnings;
 
 pub use compare::compare;
 pub use hosts::HostState;
