@@ -158,7 +158,7 @@ fn mask_with_digest(text: &str) -> String {
 }
 
 /// The text between `<!-- NAME:begin -->` and `<!-- NAME:end -->`, fence lines removed.
-fn marked_block(page: &str, name: &str) -> String {
+pub fn marked_block(page: &str, name: &str) -> String {
     let start = page
         .find(&format!("<!-- {name}:begin -->"))
         .unwrap_or_else(|| panic!("no {name}"));

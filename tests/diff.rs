@@ -616,11 +616,23 @@ fn runs_that_took_other_sections_say_so() {
         .args(["diff", "old.md", "new.md"])
         .status(1)
         .stdout_contains(
-            "warning: the section `Roll back` was not needed in the old run and entered (",
+            "warning: the rollback section `Roll back` ran in the new run, not in the old one (started by: ",
         )
         .stdout_contains("warning: the section `Option 1: Canary` was not chosen (")
         .stdout_contains("in the old run and chosen (chosen with --choose) in the new one")
         .run();
+    // The chapter shows these warnings as runsheet prints them.
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/diff-and-reports.md"),
+    )
+    .expect("the chapter");
+    for line in crate::book::marked_block(&page, "diff-sections").lines() {
+        assert!(
+            out.stdout.contains(line),
+            "the chapter shows {line:?}; runsheet printed:\n{}",
+            out.stdout
+        );
+    }
     assert!(
         out.stdout.contains("status: off the run's path → done"),
         "{}",

@@ -623,3 +623,51 @@ fn the_demo_runbook_runs_on_its_inventory() {
         still.hosts
     );
 }
+
+#[test]
+#[ignore = "needs openssh-server (sshd); CI installs it and runs --ignored"]
+fn two_runs_of_a_fleet_differ_host_by_host() {
+    let hosts = Hosts::start(&["web-1", "web-2", "web-3"], &[]);
+    let shared = hosts.shared();
+    let runbook = format!(
+        r#"
+        ```bash {{name=version on="web-[1:3]"}}
+        cat {dir}/$FAKE_HOST.version 2>/dev/null || echo v1
+        test ! -e {dir}/$FAKE_HOST.broken
+        ```
+        "#,
+        dir = shared.display()
+    );
+    let out = run_yes(&hosts, &runbook).run();
+    fs::write(shared.join("web-1.version"), "v2\n").expect("a new version on web-1");
+    fs::write(shared.join("web-2.broken"), "").expect("web-2 broken");
+    let config = hosts.ssh_config();
+    let out = out
+        .then()
+        .args([
+            "run",
+            "--yes",
+            "--ssh-config",
+            &config,
+            RUNBOOK,
+            "-o",
+            "new.md",
+        ])
+        .status(1)
+        .run();
+    let out = out
+        .then()
+        .args(["diff", OUT, "new.md"])
+        .status(1)
+        .stdout_contains("1 step differs: 1 failed\n")
+        .stdout_contains("    host web-1: output differs\n")
+        .stdout_contains("      -v1\n      +v2\n")
+        .stdout_contains("    host web-2: done → failed (exit 1)\n")
+        .run();
+    assert!(!out.stdout.contains("web-3"), "{}", out.stdout);
+    out.then()
+        .args(["report", "--format", "junit", "new.md"])
+        .stdout_contains(r#"<failure message="exit 1 on web-2" type="exit">"#)
+        .stdout_contains("[web-3]")
+        .run();
+}

@@ -1,3 +1,4 @@
+mod bad_inputs;
 mod book;
 mod common;
 mod constructs;
@@ -10,6 +11,7 @@ mod diff;
 mod faults;
 mod fields;
 mod fleet;
+mod fleet_diff;
 mod fuzz_replay;
 mod guard_catalogue;
 mod hostile;

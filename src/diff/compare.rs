@@ -10,7 +10,7 @@ use similar::{Algorithm, DiffOp, capture_diff_slices, group_diff_ops, udiff::Uni
 use super::Options;
 use super::align::{Pair, align};
 use super::model::{Change, Comparison, Side, State, StepDiff, StepRef};
-use crate::record::{Kind, Reason, RunInfo, RunRecord, Status, StepRecord};
+use crate::record::{Kind, Reason, RunRecord, Status, StepRecord};
 
 /// Compares the run `old` (read from `old_path`) with `new`.
 pub fn compare(
@@ -33,9 +33,9 @@ pub fn compare(
         *counts.entry(c).or_default() += 1;
     }
     Comparison {
-        warnings: warnings(old_path, &old.run, new_path, &new.run)
+        warnings: super::warnings::warnings(old_path, &old.run, new_path, &new.run)
             .into_iter()
-            .chain(sections(old, new))
+            .chain(super::warnings::sections(old, new))
             .collect(),
         old: side(old_path, old),
         new: side(new_path, new),
@@ -186,13 +186,14 @@ fn changes(o: &StepRecord, n: &StepRecord, options: &Options) -> Vec<Change> {
             new: n.note.clone(),
         });
     }
+    changes.extend(super::hosts::changes(o, n, options));
     changes
 }
 
 /// A unified diff (three lines of context) of the lines of `old` and `new`
 /// as compared, showing the lines of `old_shown` and `new_shown` where they
 /// have as many lines (the texts before masking).
-fn unified(old: &str, new: &str, old_shown: &str, new_shown: &str) -> String {
+pub(super) fn unified(old: &str, new: &str, old_shown: &str, new_shown: &str) -> String {
     let split = |t: &str| -> Vec<String> { t.lines().map(str::to_string).collect() };
     let (old_lines, new_lines) = (split(old), split(new));
     let shown = |compared: &Vec<String>, raw: &str| {
@@ -230,119 +231,11 @@ fn unified(old: &str, new: &str, old_shown: &str, new_shown: &str) -> String {
     out
 }
 
-/// The sections the two runs treated differently: a contingency section one
-/// of them went into, another option taken.
-fn sections(old: &RunRecord, new: &RunRecord) -> Vec<String> {
-    let by_heading = |r: &RunRecord| -> BTreeMap<Vec<String>, (String, String)> {
-        r.sections
-            .iter()
-            .map(|s| {
-                let state = serde_json::to_value(s.state)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-                    .replace('-', " ");
-                let because = s
-                    .because
-                    .as_deref()
-                    .map_or_else(String::new, |b| format!(" ({b})"));
-                (
-                    s.heading.clone(),
-                    (s.title.clone(), format!("{state}{because}")),
-                )
-            })
-            .collect()
-    };
-    let (old, new) = (by_heading(old), by_heading(new));
-    let headings: std::collections::BTreeSet<&Vec<String>> = old.keys().chain(new.keys()).collect();
-    headings
-        .into_iter()
-        .filter_map(|h| {
-            let (o, n) = (old.get(h), new.get(h));
-            let (o_state, n_state) = (o.map(|x| x.1.as_str()), n.map(|x| x.1.as_str()));
-            if o_state == n_state {
-                return None;
-            }
-            let title = o.or(n).map_or("", |x| x.0.as_str());
-            Some(format!(
-                "the section `{title}` was {} in the old run and {} in the new one",
-                o_state.unwrap_or("on the main path"),
-                n_state.unwrap_or("on the main path")
-            ))
-        })
-        .collect()
-}
-
-/// What the reader should know about the two runs as a whole.
-fn warnings(old_path: &Path, old: &RunInfo, new_path: &Path, new: &RunInfo) -> Vec<String> {
-    let mut warnings = Vec::new();
-    let name = |source: &str| {
-        Path::new(source)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-    };
-    if name(&old.source) != name(&new.source) {
-        warnings.push(format!(
-            "these are runs of two different runbooks (`{}` in {}, `{}` in {}): steps are paired by their text",
-            old.source,
-            old_path.display(),
-            new.source,
-            new_path.display()
-        ));
-    } else if old.sha256 != new.sha256 {
-        warnings.push(format!(
-            "the runbook `{}` was edited between the two runs (its sha256 differs): steps are paired by name, heading and text",
-            new.source
-        ));
-    }
-    if old.env != new.env {
-        let env = |e: &Option<String>| {
-            e.as_deref()
-                .map_or_else(|| "no environment".to_string(), |e| format!("`{e}`"))
-        };
-        warnings.push(format!(
-            "the runs were rendered for different environments: {} → {}",
-            env(&old.env),
-            env(&new.env)
-        ));
-    }
-    let differing: Vec<String> = old
-        .vars
-        .keys()
-        .chain(new.vars.keys())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .filter(|k| old.vars.get(*k) != new.vars.get(*k))
-        .map(|k| {
-            let v = |vars: &BTreeMap<String, String>| {
-                vars.get(k)
-                    .map_or_else(|| "(unset)".to_string(), |v| format!("`{v}`"))
-            };
-            format!("`{k}` {} → {}", v(&old.vars), v(&new.vars))
-        })
-        .collect();
-    if !differing.is_empty() {
-        warnings.push(format!(
-            "the runs used different variables: {}",
-            differing.join(", ")
-        ));
-    }
-    warnings
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::{Category, Mask};
-    use crate::record::{Attempt, Counts};
-
-    fn options() -> Options {
-        Options {
-            mask: Mask::new([]).expect("no patterns"),
-            slower: Options::SLOWER,
-            slower_by_ms: Options::SLOWER_BY_MS,
-        }
-    }
+    use crate::diff::Category;
+    use crate::record::{Attempt, Counts, RunInfo};
 
     fn step(id: &str, kind: Kind, status: Status) -> StepRecord {
         StepRecord {
@@ -397,7 +290,7 @@ mod tests {
     }
 
     fn changes_of(old: StepRecord, new: StepRecord) -> Vec<Change> {
-        changes(&old, &new, &options())
+        changes(&old, &new, &Options::plain())
     }
 
     #[test]
@@ -500,7 +393,11 @@ mod tests {
         new.run.vars = [("replicas", "6"), ("region", "eu"), ("canary", "yes")]
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .into();
-        let c = compare((Path::new("a"), &old), (Path::new("b"), &new), &options());
+        let c = compare(
+            (Path::new("a"), &old),
+            (Path::new("b"), &new),
+            &Options::plain(),
+        );
         assert_eq!(
             c.warnings,
             vec![
@@ -524,7 +421,11 @@ mod tests {
         // Unlike `step s2` (a step only reworded a little pairs with it).
         other.text = "Page the on-call".into();
         new.steps.push(other);
-        let c = compare((Path::new("a"), &old), (Path::new("b"), &new), &options());
+        let c = compare(
+            (Path::new("a"), &old),
+            (Path::new("b"), &new),
+            &Options::plain(),
+        );
         assert_eq!(c.verdict(), "3 steps differ: 1 failed, 1 new, 1 gone");
         let order: Vec<Option<Category>> = c.changed().iter().map(|s| s.category).collect();
         assert_eq!(

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::model::{Category, Change, Comparison, StepDiff};
-use super::render::{side_line, summary, where_};
+use super::model::{Category, Comparison, StepDiff};
+use super::render::{diff_of, side_line, summary, where_};
 
 /// The comparison as Markdown; `stat` stops after the summary table.
 pub fn render(c: &Comparison, stat: bool) -> String {
@@ -49,6 +49,7 @@ fn badge(step: &StepDiff) -> String {
         Category::Status => "🔁",
         Category::New => "➕",
         Category::Gone => "➖",
+        Category::Hosts => "🖥️",
         Category::Answer => "✏️",
         Category::Command => "⌨️",
         Category::Output => "📄",
@@ -69,7 +70,7 @@ fn details(out: &mut String, step: &StepDiff) {
     );
     for change in &step.changes {
         let _ = writeln!(out, "- {}", inline(&summary(change)));
-        if let Change::Command { diff, .. } | Change::Output { diff } = change {
+        if let Some(diff) = diff_of(change) {
             let fence = fence_for(diff);
             let _ = writeln!(out, "\n  {fence}diff");
             for line in diff.lines() {

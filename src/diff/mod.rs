@@ -3,12 +3,15 @@
 
 mod align;
 mod compare;
+mod hosts;
 mod markdown;
 mod mask;
 mod model;
 mod render;
+mod warnings;
 
 pub use compare::compare;
+pub use hosts::HostState;
 pub use mask::Mask;
 pub use model::{Category, Change, Comparison, Side, State, StepDiff, StepRef};
 pub use render::{Format, Paint, render};
@@ -32,5 +35,17 @@ impl Options {
     pub fn slower(&self, old_ms: u64, new_ms: u64) -> bool {
         new_ms >= old_ms.saturating_add(self.slower_by_ms)
             && new_ms as f64 >= old_ms as f64 * self.slower
+    }
+}
+
+#[cfg(test)]
+impl Options {
+    /// The defaults, with no `--ignore` patterns.
+    pub(crate) fn plain() -> Options {
+        Options {
+            mask: Mask::new([]).expect("no patterns"),
+            slower: Options::SLOWER,
+            slower_by_ms: Options::SLOWER_BY_MS,
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::hosts::HostState;
 use crate::record::{Kind, Reason, RunInfo, Status};
 
 /// What kind of change a step shows, most important first: a step is
@@ -18,6 +19,9 @@ pub enum Category {
     Status,
     New,
     Gone,
+    /// A fleet block ran on hosts it did not run on before, or no longer on
+    /// some.
+    Hosts,
     Answer,
     Command,
     Output,
@@ -33,6 +37,7 @@ impl Category {
             Category::Status => "status",
             Category::New => "new",
             Category::Gone => "gone",
+            Category::Hosts => "hosts",
             Category::Answer => "answer",
             Category::Command => "command",
             Category::Output => "output",
@@ -94,6 +99,18 @@ pub enum Change {
         old: Option<String>,
         new: Option<String>,
     },
+    /// A fleet block ended otherwise on one host; `None` on the side whose
+    /// run of the block did not have the host.
+    Host {
+        host: String,
+        old: Option<HostState>,
+        new: Option<HostState>,
+    },
+    /// What a fleet block printed on one host differs, once noise is masked.
+    HostOutput {
+        host: String,
+        diff: String,
+    },
 }
 
 impl Change {
@@ -109,6 +126,14 @@ impl Change {
             Change::Output { .. } => Category::Output,
             Change::Slower { .. } => Category::Slower,
             Change::Note { .. } => Category::Note,
+            Change::Host { new: Some(n), .. } if n.status.is_failure() => Category::Failed,
+            Change::Host {
+                old: Some(_),
+                new: Some(_),
+                ..
+            } => Category::Status,
+            Change::Host { .. } => Category::Hosts,
+            Change::HostOutput { .. } => Category::Output,
         }
     }
 }
@@ -151,7 +176,7 @@ impl StepRef {
 }
 
 /// `text` cut to `max` characters, with `…` where it was cut.
-fn shorten(text: &str, max: usize) -> String {
+pub(super) fn shorten(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_string(),

@@ -231,14 +231,25 @@ pub(super) fn summary(change: &Change) -> String {
             value(old.as_deref()),
             value(new.as_deref())
         ),
+        Change::Host { host, old, new } => super::hosts::summary(host, old.as_ref(), new.as_ref()),
+        Change::HostOutput { host, .. } => format!("host {host}: output differs"),
+    }
+}
+
+/// The unified diff a change shows under its summary, if any.
+pub(super) fn diff_of(change: &Change) -> Option<&str> {
+    match change {
+        Change::Command { diff, .. }
+        | Change::Output { diff }
+        | Change::HostOutput { diff, .. } => Some(diff),
+        _ => None,
     }
 }
 
 fn change_lines(out: &mut String, change: &Change, paint: Paint) {
     let _ = writeln!(out, "    {}", summary(change));
-    let diff = match change {
-        Change::Command { diff, .. } | Change::Output { diff } => diff,
-        _ => return,
+    let Some(diff) = diff_of(change) else {
+        return;
     };
     for line in diff.lines() {
         let shown = match line.as_bytes().first() {

@@ -7,6 +7,7 @@
 
 mod args;
 mod command;
+mod lenient;
 mod shell;
 mod sql;
 mod tools;

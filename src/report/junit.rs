@@ -8,7 +8,7 @@ use std::path::Path;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
-use crate::record::{Kind, Reason, RunRecord, Status, StepRecord};
+use crate::record::{HostRecord, HostStatus, Kind, Reason, RunRecord, Status, StepRecord};
 
 /// How many of a failed step's last output lines its `failure` holds.
 const LAST_LINES: usize = 20;
@@ -31,13 +31,14 @@ pub fn junit(record: &RunRecord) -> String {
         .filter(|s| s.status == Some(Status::Failed))
         .filter_map(|s| s.parent.as_deref())
         .collect();
-    let steps: Vec<(&StepRecord, Verdict)> = record
+    let steps: Vec<Case> = record
         .steps
         .iter()
         .filter(|s| s.kind != Kind::Placeholder)
-        .map(|s| (s, verdict(s, failed_inside.contains(s.id.as_str()))))
+        .flat_map(|s| cases(s, failed_inside.contains(s.id.as_str())))
         .collect();
-    let count = |f: fn(&Verdict) -> bool| steps.iter().filter(|(_, v)| f(v)).count().to_string();
+    let count =
+        |f: fn(&Verdict) -> bool| steps.iter().filter(|c| f(&c.verdict)).count().to_string();
     let tests = steps.len().to_string();
     let failures = count(|v| matches!(v, Verdict::Failure { .. }));
     let errors = count(|v| matches!(v, Verdict::Error { .. }));
@@ -81,8 +82,8 @@ pub fn junit(record: &RunRecord) -> String {
                     ])
                     .write_inner_content(|w| {
                         properties(w, record)?;
-                        for (step, verdict) in &steps {
-                            case(w, step, verdict, &file_name, &run.source)?;
+                        for c in &steps {
+                            case(w, c, &file_name, &run.source)?;
                         }
                         Ok(())
                     })?;
@@ -131,26 +132,94 @@ fn properties(w: &mut Writer<Vec<u8>>, record: &RunRecord) -> std::io::Result<()
     Ok(())
 }
 
-fn case(
-    w: &mut Writer<Vec<u8>>,
-    step: &StepRecord,
-    verdict: &Verdict,
-    file_name: &str,
-    source: &str,
-) -> std::io::Result<()> {
+/// One `testcase`: a step, or a fleet block on one host.
+struct Case<'a> {
+    step: &'a StepRecord,
+    /// The host, for a fleet block.
+    host: Option<&'a str>,
+    ms: u64,
+    output: &'a str,
+    verdict: Verdict,
+}
+
+/// The test cases of `step`: one, or for a block run on a fleet one a host,
+/// so a CI system shows which hosts failed.
+fn cases(step: &StepRecord, failed_inside: bool) -> Vec<Case<'_>> {
+    if step.hosts.is_empty() {
+        return vec![Case {
+            step,
+            host: None,
+            ms: step.attempts.last().map_or(0, |a| a.duration_ms),
+            output: step.attempts.last().map_or("", |a| a.output.as_str()),
+            verdict: verdict(step, failed_inside),
+        }];
+    }
+    step.hosts
+        .iter()
+        .map(|h| Case {
+            step,
+            host: Some(&h.host),
+            ms: h.duration_ms,
+            output: &h.output,
+            verdict: host_verdict(h),
+        })
+        .collect()
+}
+
+/// How a fleet block is reported on one host.
+fn host_verdict(h: &HostRecord) -> Verdict {
+    let on = |what: String| match &h.note {
+        Some(note) => format!("{what} on {}: {note}", h.host),
+        None => format!("{what} on {}", h.host),
+    };
+    match h.status {
+        HostStatus::Done => Verdict::Passed,
+        HostStatus::Failed => {
+            let (kind, what) = if h.reasons.contains(&Reason::Timeout) {
+                ("timeout", "timed out".to_string())
+            } else if h.reasons.contains(&Reason::Interrupted) {
+                ("interrupted", "interrupted".to_string())
+            } else if let Some(code) = h.exit {
+                ("exit", format!("exit {code}"))
+            } else {
+                ("failed", "failed".to_string())
+            };
+            Verdict::Failure {
+                kind,
+                message: on(what),
+            }
+        }
+        HostStatus::Lost => Verdict::Error {
+            kind: "lost",
+            message: on("connection lost while the block ran (it may have finished)".into()),
+        },
+        HostStatus::Unreachable => Verdict::Error {
+            kind: "unreachable",
+            message: on("unreachable".into()),
+        },
+        HostStatus::Skipped | HostStatus::Stopped => Verdict::Skipped {
+            message: on(format!("not run ({})", h.status.word())),
+        },
+    }
+}
+
+fn case(w: &mut Writer<Vec<u8>>, c: &Case, file_name: &str, source: &str) -> std::io::Result<()> {
+    let (step, verdict, output) = (c.step, &c.verdict, c.output);
     let classname = if step.heading.is_empty() {
         file_name.to_string()
     } else {
         step.heading.join(" › ")
     };
-    let name = if step.text.trim().is_empty() {
+    let mut name = if step.text.trim().is_empty() {
         step.id.clone()
     } else {
         step.text.clone()
     };
-    let time = seconds(step.attempts.last().map_or(0, |a| a.duration_ms));
+    if let Some(host) = c.host {
+        name = format!("{name} [{host}]");
+    }
+    let time = seconds(c.ms);
     let line = step.line.to_string();
-    let output = step.attempts.last().map_or("", |a| a.output.as_str());
     let element = w.create_element("testcase").with_attributes([
         ("classname", xml(&classname).as_ref()),
         ("name", xml(&name).as_ref()),
