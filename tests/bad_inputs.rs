@@ -2,7 +2,7 @@
 //! --format json`, `run --yes` and `strip`, counted. Handled means it ended
 //! on its own within the time allowed, with an exit code runsheet documents,
 //! no panic and no signal, and a refusal says `error:`. The safety chapter
-//! reports the count this test prints. Manual tasks run in linear time.
+//! reports the count this test prints.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -192,36 +192,4 @@ fn every_bad_input_is_handled_by_every_command() {
         "book/src/safety.md should say: {stated}"
     );
     assert!(failures.is_empty(), "{failures:#?}");
-}
-
-/// The fastest of three unattended runs of `n` manual tasks.
-fn manual_tasks_run(n: usize) -> Duration {
-    let text: String = (0..n).map(|i| format!("- [ ] task {i}\n")).collect();
-    (0..3)
-        .map(|_| {
-            let sandbox = Sandbox::new();
-            sandbox.write("tasks.md", &text);
-            let started = Instant::now();
-            let out = sandbox
-                .command()
-                .args(["run", "--yes", "tasks.md", "-o", "out.md"])
-                .output()
-                .expect("runsheet runs");
-            let took = started.elapsed();
-            assert_eq!(out.status.code(), Some(3), "{n} tasks not confirmed");
-            took
-        })
-        .min()
-        .expect("three runs")
-}
-
-#[test]
-fn manual_tasks_run_in_linear_time() {
-    let (small, large) = (manual_tasks_run(2_000), manual_tasks_run(8_000));
-    println!("manual tasks, run --yes: 2,000 in {small:?}, 8,000 in {large:?}");
-    // Four times the tasks: linear is 4×, quadratic 16×.
-    assert!(
-        large <= small * 5,
-        "8,000 tasks took {large:?}, more than 5× the {small:?} of 2,000"
-    );
 }
