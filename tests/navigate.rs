@@ -86,6 +86,12 @@ fn resume_from_goes_back_to_a_done_step_and_keeps_its_first_attempt() {
         "the first run of the step is gone:\n{transcript}"
     );
     assert!(transcript.contains("↻ resumed "), "{transcript}");
+    // Going back to a task runs what is in it again.
+    let out = out
+        .then()
+        .args(["resume", "--yes", "--from", "Build", OUT])
+        .run();
+    assert_eq!(out.read("ran"), "build\nmigrate\nsmoke\nsmoke\nbuild\n");
 }
 
 #[test]

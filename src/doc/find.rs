@@ -61,11 +61,37 @@ impl Runbook {
         };
         match found.as_slice() {
             [one] => Ok(one.index),
+            [] => self.under_heading_piece(&wanted, query, file),
+            many => Err(format!(
+                "`{query}` could be any of {} steps; name one by its line or id:{}",
+                many.len(),
+                listing(many, file)
+            )),
+        }
+    }
+}
+
+impl Runbook {
+    /// A piece of a heading (`pre-flight` for `1. Pre-flight`): the first
+    /// step under it, when one heading holds the piece.
+    fn under_heading_piece(&self, wanted: &str, query: &str, file: &str) -> Result<usize, String> {
+        let mut firsts: Vec<&Step> = Vec::new();
+        for s in self.steps.iter().filter(|s| s.placeholder().is_none()) {
+            let holds = s
+                .heading
+                .last()
+                .is_some_and(|h| normalise(h).contains(wanted));
+            if holds && !firsts.iter().any(|f| f.heading == s.heading) {
+                firsts.push(s);
+            }
+        }
+        match firsts.as_slice() {
+            [one] => Ok(one.index),
             [] => Err(format!(
                 "no step of {file} is named, on a line, under a heading or with text `{query}`"
             )),
             many => Err(format!(
-                "`{query}` could be any of {} steps; name one by its line or id:{}",
+                "`{query}` is in {} headings; name a step by its line or id, or give more of the heading:{}",
                 many.len(),
                 listing(many, file)
             )),
@@ -127,6 +153,8 @@ mod tests {
         assert_eq!(find("Verify").unwrap(), "s5");
         assert_eq!(find("deploy > migrate").unwrap(), "s3");
         assert_eq!(find("back up").unwrap(), "s1");
+        // A piece of a heading: the first step under it.
+        assert_eq!(find("verif").unwrap(), "s5");
     }
 
     #[test]

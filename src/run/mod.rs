@@ -311,11 +311,9 @@ impl<'a> Run<'a> {
         if let Some(flow) = self.outside_only(index)? {
             return Ok(flow);
         }
-        let again = self.again(index);
-        if self.revisit == Some(index) {
-            self.revisit = None;
-        }
-        if !again && self.recorder.settled(&self.book, &step) {
+        // A step gone to stays one to walk again, with what is inside it,
+        // until the operator goes elsewhere: the walk passes it once.
+        if !self.again(index) && self.recorder.settled(&self.book, &step) {
             return Ok(Flow::Continue);
         }
         if let Some(flow) = self.skip_off_path(index)? {

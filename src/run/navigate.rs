@@ -100,13 +100,14 @@ impl Run<'_> {
     }
 
     /// Whether step `index` is to be walked even though it is settled: it is
-    /// the step of `--from` or holds it, or `--retry-skipped` offers it again.
+    /// the step of `--from` or gone to (or holds it, or is inside it: going
+    /// to a task runs what is in it again), or `--retry-skipped` offers it.
     pub(super) fn again(&self, index: usize) -> bool {
         for target in [self.settings.path.from, self.revisit]
             .into_iter()
             .flatten()
         {
-            if index == target || self.holds(index, target) {
+            if index == target || self.holds(index, target) || self.holds(target, index) {
                 return true;
             }
         }
