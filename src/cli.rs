@@ -29,12 +29,17 @@ pub enum Command {
         /// Where to write the transcript [default: beside FILE, <stem>.run-<UTC time>.md].
         #[arg(short, long, value_name = "OUT")]
         output: Option<PathBuf>,
+        /// Run only this: a section (as for --section), or a step named as
+        /// for --from; repeat it for several steps. A name that is a
+        /// section's is taken as the section.
+        #[arg(long, value_name = "SECTION|STEP")]
+        only: Vec<String>,
         /// Run only this section: its heading's text (or a piece of it, or a
         /// path `A › B`), or a contingency kind such as `rollback` for the
         /// first rollback section. A contingency section runs this way on
         /// purpose, days after the deploy say.
-        #[arg(long, visible_alias = "section", value_name = "SECTION")]
-        only: Option<String>,
+        #[arg(long, value_name = "HEADING", conflicts_with = "only")]
+        section: Option<String>,
         #[command(flatten)]
         mode: ModeArgs,
         #[command(flatten)]
@@ -50,6 +55,10 @@ pub enum Command {
     Resume {
         /// The transcript of the earlier run; updated in place.
         transcript: PathBuf,
+        /// Offer again the steps the operator skipped (a fence's `skip`,
+        /// options not chosen and sections not needed stay as they were).
+        #[arg(long)]
+        retry_skipped: bool,
         #[command(flatten)]
         mode: ModeArgs,
         #[command(flatten)]
@@ -253,6 +262,13 @@ pub struct PathArgs {
     /// instead of leaving them not confirmed.
     #[arg(long, visible_alias = "honor-waits", requires = "yes")]
     pub honour_waits: bool,
+    /// Start at this step: its `name=` (or id, `s12`), its line (`88` or
+    /// `deploy.md:88`), a heading path (`Deploy › Migrate`), or a piece of its
+    /// text; an ambiguous one is an error listing the candidates. `run`
+    /// records the steps before it as skipped; `resume` leaves them as they
+    /// are and runs this step again, even if it was done.
+    #[arg(long, value_name = "STEP")]
+    pub from: Option<String>,
 }
 
 /// What `diff` compares, and how it shows it.

@@ -348,6 +348,8 @@ fn placeholders_are_asked_and_the_secret_stays_off_screen_and_out_of_the_transcr
     pty.send(&format!("{SECRET}\r"));
     pty.expect(&format!("{hidden}: [hidden]\n"));
     pty.answer("Value for <release-tag>", "v1.2.3");
+    pty.expect("With its placeholders filled in, it runs as:");
+    pty.answer(RUN, "r");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");
     assert!(
@@ -469,7 +471,7 @@ fn the_operator_confirms_or_rejects_the_expected_output() {
     pty.expect("Expected: something else");
     pty.answer(VERIFY, "n");
     pty.answer(
-        "The step failed: you said its output was not what was expected. [r]etry / [e]dit / [i]gnore / [a]bort",
+        "The step failed: you said its output was not what was expected. [r]etry / [e]dit / [i]gnore / [s]kip / [a]bort / [q]uit / [b]ack / [g]o to",
         "a",
     );
     let (code, screen) = pty.wait();

@@ -760,7 +760,8 @@ fn the_demo_passes_over_its_rollback_and_rolls_back_when_broken_on_purpose() {
 // --- At a terminal -------------------------------------------------------
 
 /// The prompt before a block runs, in a runbook with contingency sections.
-const RUN_C: &str = "Run this block? [r]un / [s]kip / [e]dit / [q]uit / [c]ontingency";
+const RUN_C: &str =
+    "Run this block? [r]un / [s]kip / [e]dit / [q]uit / [b]ack / [g]o to / [c]ontingency";
 
 #[test]
 fn at_a_terminal_a_failure_offers_the_rollback_which_records_what_started_it() {
@@ -770,7 +771,7 @@ fn at_a_terminal_a_failure_offers_the_rollback_which_records_what_started_it() {
     let mut pty = sandbox.pty(&["run", RUNBOOK, "-o", OUT], &[("PATH", &path)]);
     pty.answer(RUN_C, "r");
     pty.answer(RUN_C, "r");
-    let failed = "The block failed (exit 1). [r]etry / [e]dit / [i]gnore / [a]bort \
+    let failed = "The block failed (exit 1). [r]etry / [e]dit / [i]gnore / [s]kip / [a]bort / [q]uit / [b]ack / [g]o to \
                   · [1] rollback: H) ROLLBACK PLAN · [2] troubleshooting: J) Troubleshooting";
     pty.answer(failed, "1");
     pty.expect("started because: Migrate failed (exit 1)");
@@ -821,7 +822,10 @@ fn at_a_terminal_any_prompt_lists_the_contingency_sections_and_a_no_go_offers_th
     pty.expect("[1] rollback: Rollback");
     pty.answer("Start which? (1-1, empty to go back)", "1");
     // Inside the rollback there is no other section to offer.
-    pty.answer("Run this block? [r]un / [s]kip / [e]dit / [q]uit", "r");
+    pty.answer(
+        "Run this block? [r]un / [s]kip / [e]dit / [q]uit / [b]ack / [g]o to",
+        "r",
+    );
     pty.answer(
         "\"Rollback\" is done. [s]top the run / [r]eturn to where it was",
         "r",
@@ -851,8 +855,14 @@ fn at_a_terminal_the_operator_picks_one_option() {
     let mut pty = sandbox.pty(&["run", RUNBOOK, "-o", OUT], &[("PATH", &path)]);
     pty.expect("1) Option 1: Blue/green");
     pty.answer("Which one? (1-2, q to quit)", "2");
-    pty.answer("Run this block? [r]un / [s]kip / [e]dit / [q]uit", "r");
-    pty.answer("Run this block? [r]un / [s]kip / [e]dit / [q]uit", "r");
+    pty.answer(
+        "Run this block? [r]un / [s]kip / [e]dit / [q]uit / [b]ack / [g]o to",
+        "r",
+    );
+    pty.answer(
+        "Run this block? [r]un / [s]kip / [e]dit / [q]uit / [b]ack / [g]o to",
+        "r",
+    );
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");
     assert_eq!(

@@ -115,7 +115,10 @@ fn the_operator_can_go_back_and_answer_again() {
     pty.expect("All smoke tests passed: No: the step is recorded as failed.");
     pty.answer(ANSWER_FAILED, "g");
     pty.answer(PICK2, "yes");
-    pty.answer("Run this block? [r]un / [s]kip / [e]dit / [q]uit", "r");
+    pty.answer(
+        "Run this block? [r]un / [s]kip / [e]dit / [q]uit / [b]ack / [g]o to",
+        "r",
+    );
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");
     assert!(sandbox.exists("deployed"));
@@ -145,7 +148,10 @@ fn the_operator_can_continue_with_the_task_failed() {
     let mut pty = run(&sandbox);
     pty.answer(PICK2, "no");
     pty.answer(ANSWER_FAILED, "c");
-    pty.answer("Run this block? [r]un / [s]kip / [e]dit / [q]uit", "r");
+    pty.answer(
+        "Run this block? [r]un / [s]kip / [e]dit / [q]uit / [b]ack / [g]o to",
+        "r",
+    );
     let (code, screen) = pty.wait();
     assert_eq!(code, 1, "a failed answer fails the run: {screen}");
     assert!(sandbox.exists("deployed"));
@@ -385,7 +391,10 @@ fn a_negative_answer_offers_the_contingency_sections() {
          [c]ontinue / [g]o back / [a]bort · [1] rollback: Rollback",
         "1",
     );
-    pty.answer("Run this block? [r]un / [s]kip / [e]dit / [q]uit", "r");
+    pty.answer(
+        "Run this block? [r]un / [s]kip / [e]dit / [q]uit / [b]ack / [g]o to",
+        "r",
+    );
     pty.answer(
         "\"Rollback\" is done. [s]top the run / [r]eturn to where it was",
         "s",

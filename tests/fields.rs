@@ -374,7 +374,11 @@ fn a_box_starting_a_list_item_is_a_task_that_owns_its_blanks() {
         ]
     );
     let qa = visible(&line_with(&transcript, "QA Lead"));
-    assert!(qa.starts_with("- ☒ ✅ all its steps answered"), "{qa}");
+    // Ticked unattended: a short label, explained in a footnote.
+    assert!(
+        qa.starts_with("- ☒ ✅ ") && qa.contains("[^rs-answered] · "),
+        "{qa}"
+    );
     assert!(
         qa.ends_with("QA Lead: `Quinn` (Date: `01/12/2026`)"),
         "{qa}"

@@ -573,7 +573,7 @@ fn the_operator_is_asked_once_per_block_and_told_how_many_hosts() {
     pty.expect("[web-3] ✓ exit 0");
     pty.answer(crate::common::RUN, "r");
     let failed = "The block failed on 1 of 3 hosts (web-2: exit 1). Retry runs it again there; \
-                  ignore goes on without them. [r]etry / [e]dit / [i]gnore / [a]bort";
+                  ignore goes on without them. [r]etry / [e]dit / [i]gnore / [s]kip / [a]bort / [q]uit / [b]ack / [g]o to";
     pty.expect_prompt(failed);
     fs::write(shared.join("web-2.ready"), "").expect("ready file");
     pty.reply(failed, "r");

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{OUT, RUN, RUNBOOK, TASK, Test, line_with, run, sandbox};
 
-const FAILED: &str = "The block failed (exit 1). [r]etry / [e]dit / [i]gnore / [a]bort";
+const FAILED: &str = "The block failed (exit 1). [r]etry / [e]dit / [i]gnore / [s]kip / [a]bort / [q]uit / [b]ack / [g]o to";
 
 #[test]
 fn operator_runs_one_block_and_skips_another() {
@@ -104,8 +104,10 @@ fn failed_block_retried_after_the_cause_is_fixed() {
     assert_eq!(code, 0, "{screen}");
     assert_eq!(sandbox.outputs(), vec!["ready-now\n".to_string()]);
     let transcript = sandbox.transcript();
+    // The step is done; the failed attempt stays on record, folded.
     assert!(
-        transcript.contains("status=done") && !transcript.contains("status=failed"),
+        transcript.contains("<!--rs:out id=s1 status=done")
+            && transcript.contains("<!--rs:try id=s1 status=failed"),
         "{transcript}"
     );
 }
@@ -231,7 +233,7 @@ fn ctrl_c_stops_a_long_block_and_offers_the_failure_prompt() {
     std::thread::sleep(Duration::from_millis(300));
     let pressed = Instant::now();
     pty.send("\x03");
-    let options = "[r]etry / [e]dit / [i]gnore / [a]bort";
+    let options = "[r]etry / [e]dit / [i]gnore / [s]kip / [a]bort / [q]uit / [b]ack / [g]o to";
     pty.expect_prompt_within(options, Duration::from_secs(10));
     assert!(
         pressed.elapsed() < Duration::from_secs(10),

@@ -5,7 +5,7 @@
 
 use crate::common::{OUT, RUN, RUNBOOK, Sandbox, Test, unindent};
 
-const FAILURE: &str = "[r]etry / [e]dit / [i]gnore / [a]bort";
+const FAILURE: &str = "[r]etry / [e]dit / [i]gnore / [s]kip / [a]bort / [q]uit / [b]ack / [g]o to";
 
 /// One way a secret may leak.
 struct LeakPath {

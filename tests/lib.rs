@@ -1,3 +1,4 @@
+mod attempts;
 mod bad_inputs;
 mod book;
 mod common;
@@ -17,6 +18,7 @@ mod guard_catalogue;
 mod hostile;
 mod interactive;
 mod leaks;
+mod navigate;
 mod report;
 mod run;
 mod safety;

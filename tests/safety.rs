@@ -13,7 +13,7 @@ use rustix::process::{Pid, Signal, kill_process};
 use crate::common::{OUT, RUN, RUNBOOK, Sandbox, Test, mode, unindent, wait_for};
 
 const TYPE_YES: &str = "Type `yes` to run it, anything else to skip it";
-const FAILURE: &str = "[r]etry / [e]dit / [i]gnore / [a]bort";
+const FAILURE: &str = "[r]etry / [e]dit / [i]gnore / [s]kip / [a]bort / [q]uit / [b]ack / [g]o to";
 
 // --- Helpers ----------------------------------------------------------------
 
@@ -333,6 +333,9 @@ fn secrets_typed_at_the_hidden_prompt_stay_off_the_screen_and_out_of_files() {
     pty.expect_prompt(hidden);
     pty.send(&format!("{ADMIN_PASSWORD}\r"));
     pty.expect(&format!("{hidden}: [hidden]\n"));
+    // Shown as it will run, the secret masked, and asked about again.
+    pty.expect("admin=•••");
+    pty.answer(RUN, "r");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");
     for value in planted() {

@@ -24,6 +24,7 @@ pub fn resume(
     mode: &ModeArgs,
     inputs: &Inputs,
     way: &PathArgs,
+    retry_skipped: bool,
     reports: &ReportArgs,
 ) -> Result<i32> {
     check_reports(reports)?;
@@ -57,7 +58,8 @@ pub fn resume(
             .steps
             .iter()
             .all(|s| scope.off_path(s.index) || settled(&book, s, &read.outcomes));
-    if finished {
+    // Going back to a step, or to the skipped ones, is something to resume.
+    if finished && way.from.is_none() && !retry_skipped {
         // Nothing to ask, so no terminal needed to say so.
         eprintln!(
             "{}: this run is already finished; nothing to resume.",
@@ -102,7 +104,9 @@ pub fn resume(
         .as_ref()
         .zip(info.template.as_ref())
         .map(|(r, t)| rendering(r, Path::new(&t.path)));
-    settings.path = super::run::path_settings(&book, way, None)?;
+    settings.path =
+        super::run::path_settings(&book, way, super::run::Only::default(), &info.source)?;
+    settings.path.retry_skipped = retry_skipped;
     if mode.yes {
         crate::run::choose_ahead(&book, &mut settings.path, operator.as_mut())?;
     }

@@ -23,7 +23,7 @@ pub fn run(
     mode: &ModeArgs,
     inputs: &Inputs,
     path: &PathArgs,
-    only: Option<&str>,
+    only: Only<'_>,
     reports: &ReportArgs,
 ) -> Result<i32> {
     if let Some(out) = &output {
@@ -59,7 +59,7 @@ pub fn run(
     let transcript = output.unwrap_or_else(|| default_transcript(file));
     let mut settings = settings(mode, &config, transcript.clone())?;
     settings.rendering = loaded.rendered.as_ref().map(|r| rendering(r, file));
-    settings.path = path_settings(&book, path, only)?;
+    settings.path = path_settings(&book, path, only, &file.to_string_lossy())?;
     if mode.yes {
         crate::run::choose_ahead(&book, &mut settings.path, operator.as_mut())?;
     }
@@ -79,19 +79,65 @@ pub fn run(
     Ok(report.exit_code())
 }
 
+/// What `--only` and `--section` ask a run to be limited to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Only<'a> {
+    /// `--section HEADING`.
+    pub section: Option<&'a str>,
+    /// `--only NAME...`: one section, or steps.
+    pub named: &'a [String],
+}
+
 /// The way through `book` the command line asks for: `--only`,
 /// `--on-failure`, `--choose`, `--honour-waits`, checked against it.
 pub(super) fn path_settings(
     book: &Runbook,
     path: &PathArgs,
-    only: Option<&str>,
+    only: Only<'_>,
+    file: &str,
 ) -> Result<PathSettings> {
-    let only = only
+    let name = Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
+    let from = path
+        .from
+        .as_deref()
         .map(|q| {
-            book.find_section(q)
-                .map_err(|e| Error::usage(format!("--only: {e}")))
+            book.find_step(q, &name)
+                .map_err(|e| Error::usage(format!("--from: {e}")))
         })
         .transpose()?;
+    let find_steps = |names: &[String]| -> Result<Vec<usize>> {
+        names
+            .iter()
+            .map(|q| {
+                book.find_step(q, &name)
+                    .map_err(|e| Error::usage(format!("--only: {e}")))
+            })
+            .collect()
+    };
+    let (only, only_steps) = match (only.section, only.named) {
+        (Some(h), _) => {
+            let s = book
+                .find_section(h)
+                .map_err(|e| Error::usage(format!("--section: {e}")))?;
+            (Some(s), Vec::new())
+        }
+        (None, []) => (None, Vec::new()),
+        // One name: a section's first, as `--only` always took it.
+        (None, [one]) => match book.find_section(one) {
+            Ok(s) => (Some(s), Vec::new()),
+            Err(not_section) => match book.find_step(one, &name) {
+                Ok(step) => (None, vec![step]),
+                Err(not_step) => {
+                    return Err(Error::usage(format!(
+                        "--only: {not_section}; nor is it a step: {not_step}"
+                    )));
+                }
+            },
+        },
+        (None, many) => (None, find_steps(many)?),
+    };
     let on_failure = match &path.on_failure {
         None => None,
         Some(q) => {
@@ -123,6 +169,9 @@ pub(super) fn path_settings(
         on_failure,
         chosen: crate::run::choices(book, &path.choose)?,
         honour_waits: path.honour_waits,
+        from,
+        retry_skipped: false,
+        only_steps,
     })
 }
 

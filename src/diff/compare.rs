@@ -272,6 +272,8 @@ mod tests {
             exit: Some(exit),
             output: output.into(),
             ran: None,
+            status: None,
+            reasons: Vec::new(),
         });
         s
     }

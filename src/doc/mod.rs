@@ -5,6 +5,7 @@ pub mod decide;
 mod fence;
 pub mod fenced;
 pub mod fields;
+mod find;
 mod form;
 mod hints;
 mod lint;

@@ -30,6 +30,10 @@ pub struct View<'a> {
     /// The contingency sections the operator may start from here
     /// (`rollback: H) ROLLBACK PLAN`); empty when the runbook has none.
     pub contingency: Arc<[String]>,
+    /// The steps `[g]o to` lists: each step's index and how it reads
+    /// (`deploy.md:88 Deploy › Migrate`); empty where going elsewhere is not
+    /// offered.
+    pub steps: Arc<[(usize, String)]>,
 }
 
 /// The answer for a command about to run.
@@ -39,6 +43,10 @@ pub enum CommandChoice {
     Skip,
     Edit,
     Quit,
+    /// Back to the step before.
+    Back,
+    /// To the step with this index.
+    GoTo(usize),
     /// Start the contingency section at this index of `View::contingency`.
     Contingency(usize),
 }
@@ -50,6 +58,14 @@ pub enum FailureChoice {
     Edit,
     /// Go on; the step stays recorded as failed.
     Ignore,
+    /// Go on, the step recorded as skipped (its failed attempt kept).
+    Skip,
+    /// Stop here, to be resumed later (the step is not settled).
+    Quit,
+    /// Back to the step before (this one stays recorded as failed).
+    Back,
+    /// To the step with this index.
+    GoTo(usize),
     Abort,
     /// Start the contingency section at this index of `View::contingency`.
     Contingency(usize),
@@ -89,6 +105,10 @@ pub enum TaskChoice {
     /// Nobody could confirm it (unattended).
     NotConfirmed,
     Quit,
+    /// Back to the step before.
+    Back,
+    /// To the step with this index.
+    GoTo(usize),
     /// Start the contingency section at this index of `View::contingency`.
     Contingency(usize),
 }

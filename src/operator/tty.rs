@@ -104,6 +104,44 @@ impl Terminal {
         Ok(answer.trim().parse::<usize>().ok().map(|n| n - 1))
     }
 
+    /// The operator asked to go to another step: lists the steps by number
+    /// and asks which. The step's index; `None`: back to the prompt.
+    fn pick_step(&self, view: &View) -> Result<Option<usize>> {
+        let _ = self.term.write_line("  Steps of this runbook:");
+        for (n, (index, item)) in view.steps.iter().enumerate() {
+            let here = if *index == view.step.index {
+                "  ← here"
+            } else {
+                ""
+            };
+            let _ = self
+                .term
+                .write_line(&format!("    [{}] {item}{here}", n + 1));
+        }
+        let count = view.steps.len();
+        let answer: String = Input::with_theme(&SimpleTheme)
+            .with_prompt(format!("Go to which step? (1-{count}, empty to stay)"))
+            .allow_empty(true)
+            .validate_with(move |input: &String| -> std::result::Result<(), String> {
+                let t = input.trim();
+                if t.is_empty() || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n)) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "type a number from 1 to {count}, or nothing to stay"
+                    ))
+                }
+            })
+            .interact_text_on(&self.term)
+            .map_err(|_| Error::Interrupted)?;
+        Ok(answer
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| view.steps.get(n - 1))
+            .map(|(index, _)| *index))
+    }
+
     fn show(&self, view: &View) {
         let _ = self.term.write_line("");
         let _ = self
@@ -124,22 +162,32 @@ impl Operator for Terminal {
 
     fn command(&mut self, view: &View) -> Result<CommandChoice> {
         let _prompt = Prompting::start();
-        self.show(view);
+        // The block itself, as it will run, and no summary of its first
+        // line above it: after an edit, the edited first line heads it.
+        let _ = self.term.write_line("");
+        let _ = self
+            .term
+            .write_line(&self.bold.apply_to(progress(view)).to_string());
         for line in view.script.lines() {
             let _ = self
                 .term
                 .write_line(&format!("  {} {line}", self.dim.apply_to("│")));
         }
-        let mut options = vec!["run", "skip", "edit", "quit"];
+        let mut options = vec!["run", "skip", "edit", "quit", "back", "go to"];
         if !view.contingency.is_empty() {
             options.push("contingency");
         }
         loop {
-            return Ok(match self.ask("Run this block?", &options)? {
-                0 => CommandChoice::Run,
-                1 => CommandChoice::Skip,
-                2 => CommandChoice::Edit,
-                4 => match self.pick_contingency(view)? {
+            return Ok(match options[self.ask("Run this block?", &options)?] {
+                "run" => CommandChoice::Run,
+                "skip" => CommandChoice::Skip,
+                "edit" => CommandChoice::Edit,
+                "back" => CommandChoice::Back,
+                "go to" => match self.pick_step(view)? {
+                    Some(i) => CommandChoice::GoTo(i),
+                    None => continue,
+                },
+                "contingency" => match self.pick_contingency(view)? {
                     Some(k) => CommandChoice::Contingency(k),
                     None => continue,
                 },
@@ -150,14 +198,25 @@ impl Operator for Terminal {
 
     fn failed(&mut self, view: &View, reason: &str) -> Result<FailureChoice> {
         let _prompt = Prompting::start();
-        let options = ["retry", "edit", "ignore", "abort"];
-        Ok(match self.ask_with(reason, &options, &view.contingency)? {
-            0 => FailureChoice::Retry,
-            1 => FailureChoice::Edit,
-            2 => FailureChoice::Ignore,
-            3 => FailureChoice::Abort,
-            n => FailureChoice::Contingency(n - options.len()),
-        })
+        let options = [
+            "retry", "edit", "ignore", "skip", "abort", "quit", "back", "go to",
+        ];
+        loop {
+            return Ok(match self.ask_with(reason, &options, &view.contingency)? {
+                0 => FailureChoice::Retry,
+                1 => FailureChoice::Edit,
+                2 => FailureChoice::Ignore,
+                3 => FailureChoice::Skip,
+                4 => FailureChoice::Abort,
+                5 => FailureChoice::Quit,
+                6 => FailureChoice::Back,
+                7 => match self.pick_step(view)? {
+                    Some(i) => FailureChoice::GoTo(i),
+                    None => continue,
+                },
+                n => FailureChoice::Contingency(n - options.len()),
+            });
+        }
     }
 
     fn answer_failed(&mut self, view: &View, reason: &str) -> Result<AnswerChoice> {
@@ -175,21 +234,26 @@ impl Operator for Terminal {
         let _prompt = Prompting::start();
         self.show(view);
         let mut note: Option<String> = None;
-        let mut options = vec!["done", "skip", "failed", "note", "quit"];
+        let mut options = vec!["done", "skip", "failed", "note", "quit", "back", "go to"];
         if !view.contingency.is_empty() {
             options.push("contingency");
         }
         loop {
             let choice = self.ask("Is it done?", &options)?;
-            let answer = match choice {
-                0 => TaskChoice::Done,
-                1 => TaskChoice::Skip,
-                2 => TaskChoice::Failed,
-                5 => match self.pick_contingency(view)? {
+            let answer = match options[choice] {
+                "done" => TaskChoice::Done,
+                "skip" => TaskChoice::Skip,
+                "failed" => TaskChoice::Failed,
+                "back" => TaskChoice::Back,
+                "go to" => match self.pick_step(view)? {
+                    Some(i) => TaskChoice::GoTo(i),
+                    None => continue,
+                },
+                "contingency" => match self.pick_contingency(view)? {
                     Some(k) => TaskChoice::Contingency(k),
                     None => continue,
                 },
-                3 => {
+                "note" => {
                     let text: String = Input::with_theme(&SimpleTheme)
                         .with_prompt("Note")
                         .allow_empty(true)

@@ -32,6 +32,9 @@ pub struct RunInfo {
     pub started: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished: Option<String>,
+    /// When the run was last resumed, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed: Option<String>,
     pub state: RunState,
     pub mode: Mode,
     /// The environment a templated runbook was rendered for.
@@ -102,6 +105,28 @@ pub struct Attempt {
     /// placeholders filled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ran: Option<String>,
+    /// How this attempt ended; the step's status is its last attempt's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// Why it ended so (`timeout`, `interrupted`, `ignored`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<Reason>,
+}
+
+impl Attempt {
+    /// The attempt `o` records.
+    fn of(o: &Outcome) -> Attempt {
+        Attempt {
+            started: started(&o.at, o.ms),
+            finished: o.at.clone(),
+            duration_ms: o.ms,
+            exit: o.exit,
+            output: as_written(&o.output),
+            ran: o.ran.as_deref().map(as_written),
+            status: Some(o.status),
+            reasons: o.reasons.clone(),
+        }
+    }
 }
 
 /// One step of the run and what became of it.
@@ -385,15 +410,15 @@ fn step_record(
         Some(n) if o.has(Reason::Confirmed) && n.starts_with(CONFIRMED_BY) => None,
         n => n.clone(),
     };
-    if o.exit.is_some() || o.ms > 0 || !o.output.is_empty() || o.ran.is_some() {
-        record.attempts.push(Attempt {
-            started: started(&o.at, o.ms),
-            finished: o.at.clone(),
-            duration_ms: o.ms,
-            exit: o.exit,
-            output: as_written(&o.output),
-            ran: o.ran.as_deref().map(as_written),
-        });
+    // Every attempt of a block, oldest first; a step tried once has one
+    // when there is something to time or show. (A transcript keeps the
+    // earlier attempts of blocks only, and the record is the same whether
+    // made during the run or read from its transcript.)
+    let timed = o.exit.is_some() || o.ms > 0 || !o.output.is_empty() || o.ran.is_some();
+    if step.command().is_some() && !o.earlier.is_empty() {
+        record.attempts = o.attempts().map(Attempt::of).collect();
+    } else if timed {
+        record.attempts = vec![Attempt::of(o)];
     }
     record
 }
@@ -510,6 +535,8 @@ mod tests {
                 exit: Some(1),
                 output: "boom\n".into(),
                 ran: None,
+                status: Some(Status::Failed),
+                reasons: Vec::new(),
             }]
         );
         let announce = record.step("s3").unwrap();

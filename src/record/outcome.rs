@@ -137,6 +137,9 @@ pub enum Reason {
     /// A number typed into a blank misses the target the document states;
     /// on a task, that one of its blanks did.
     OffTarget,
+    /// The operator edited the block before it ran (placeholders filled in
+    /// are not an edit: see `Outcome::fills`).
+    Edited,
 }
 
 words!(Reason {
@@ -166,6 +169,7 @@ words!(Reason {
     Waited => "waited",
     Negative => "negative",
     OffTarget => "off-target",
+    Edited => "edited",
 });
 
 /// Where a run stands.
@@ -236,12 +240,21 @@ pub struct Outcome {
     /// The answer to a blank or choice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// The placeholders filled in the command before it ran, each with its
+    /// value as shown (a secret's as `•••`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fills: Vec<(String, String)>,
     /// The host the step ran on, when it did not run here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     /// A block run on hosts of a fleet: what it did on each, in inventory order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<super::HostOutcome>,
+    /// The step's earlier attempts (failed, edited, interrupted, skipped,
+    /// answered before it was gone back to), newest first: the audit record
+    /// keeps them all. Each holds no earlier attempts of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<Outcome>,
 }
 
 /// Reasons from a journal line, each read as a word; a word this version does
@@ -267,9 +280,25 @@ impl Outcome {
             ran: None,
             note: None,
             value: None,
+            fills: Vec::new(),
             host: None,
             hosts: Vec::new(),
+            earlier: Vec::new(),
         }
+    }
+
+    /// This outcome as the newest attempt of a step whose outcome so far was
+    /// `previous`: that one, and everything before it, become earlier attempts.
+    pub fn after(mut self, mut previous: Outcome) -> Outcome {
+        let mut earlier = std::mem::take(&mut previous.earlier);
+        earlier.insert(0, previous);
+        self.earlier = earlier;
+        self
+    }
+
+    /// Every attempt, oldest first, this one last.
+    pub fn attempts(&self) -> impl Iterator<Item = &Outcome> {
+        self.earlier.iter().rev().chain(std::iter::once(self))
     }
 
     /// Whether `reason` is among the reasons recorded.
@@ -346,5 +375,23 @@ mod tests {
         assert_eq!(o.host, None);
         let back = serde_json::to_string(&o).unwrap();
         assert!(back.contains(r#""how":["timeout"]"#), "{back}");
+    }
+
+    #[test]
+    fn a_new_attempt_keeps_the_ones_before_it_newest_first() {
+        let first = Outcome::new("s1".into(), Status::Failed);
+        let mut second = Outcome::new("s1".into(), Status::Skipped);
+        second.at = "2026-11-21T05:11:02Z".into();
+        let second = second.after(first.clone());
+        let third = Outcome::new("s1".into(), Status::Done).after(second.clone());
+        let statuses: Vec<Status> = third.earlier.iter().map(|o| o.status).collect();
+        assert_eq!(statuses, [Status::Skipped, Status::Failed]);
+        assert!(third.earlier.iter().all(|o| o.earlier.is_empty()));
+        let order: Vec<Status> = third.attempts().map(|o| o.status).collect();
+        assert_eq!(order, [Status::Failed, Status::Skipped, Status::Done]);
+        // The journal keeps the whole history on each line.
+        let line = serde_json::to_string(&third).unwrap();
+        let back: Outcome = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, third);
     }
 }

@@ -191,6 +191,7 @@ pub fn choose_ahead(
             step,
             script: "",
             contingency: Default::default(),
+            steps: Default::default(),
         };
         match operator.choose(&view, &labels)? {
             Some(o) => {

@@ -15,6 +15,11 @@ pub(super) struct Cleared {
     pub text: String,
     /// Whether `text` differs from the runbook's block.
     pub changed: bool,
+    /// Whether the operator edited it (beyond filling placeholders).
+    pub edited: bool,
+    /// The placeholders filled in it, with their values as shown (a
+    /// secret's as `•••`), in the order they were filled.
+    pub fills: Vec<(String, String)>,
     /// What looks destructive in it (empty when nothing does).
     pub destructive: Vec<String>,
     /// Who typed `yes` for it.
@@ -22,8 +27,13 @@ pub(super) struct Cleared {
 }
 
 impl Cleared {
-    /// Records in `outcome` what the guard's say was.
+    /// Records in `outcome` what the guard's say was, and how the command
+    /// came to differ from the runbook's.
     pub fn note_in(&self, outcome: &mut Outcome) {
+        if self.edited {
+            outcome.add(Reason::Edited);
+        }
+        outcome.fills.clone_from(&self.fills);
         if let Some(who) = &self.confirmed_by {
             outcome.add(Reason::Confirmed);
             outcome.note = Some(format!("{CONFIRMED_BY}{who}"));
@@ -89,6 +99,8 @@ impl Run<'_> {
                 let retriable = outcome.hosts.is_empty()
                     || outcome.hosts.iter().any(|h| h.status == HostStatus::Failed);
                 if !interrupted && retriable && attempts <= command.attrs.retries as usize {
+                    // Each failed try stays in the record, retried or not.
+                    self.record(outcome, false)?;
                     self.operator.say(&format!(
                         "Retrying ({attempts} of {})",
                         command.attrs.retries
@@ -100,11 +112,24 @@ impl Run<'_> {
                 match self.after_failure(step, command, &cleared.text, outcome)? {
                     FailureChoice::Retry => {}
                     FailureChoice::Edit => {
-                        script = self.operator.edit(&script)?;
-                        edited = true;
-                        // The edited block goes through the gate again.
+                        // The edited block is shown and asked about, then
+                        // goes through the gate again.
+                        let changed = self.operator.edit(&script)?;
+                        script = match self.offer(step, changed)? {
+                            Ok(script) => script,
+                            Err(flow) => return Ok(flow),
+                        };
+                        edited = script != command.script();
                         break;
                     }
+                    FailureChoice::Skip => {
+                        let o = Outcome::new(step.id(), Status::Skipped);
+                        self.record(o, false)?;
+                        return Ok(Flow::Continue);
+                    }
+                    FailureChoice::Quit => return Ok(Flow::Interrupted),
+                    FailureChoice::Back => return Ok(self.back(step.index)),
+                    FailureChoice::GoTo(target) => return Ok(Flow::Goto(target)),
                     FailureChoice::Ignore => return Ok(Flow::Continue),
                     FailureChoice::Abort if interrupted && !self.settings.attended() => {
                         return Ok(Flow::Interrupted);
@@ -125,11 +150,20 @@ impl Run<'_> {
         step: &Step,
         command: &Command,
     ) -> Result<std::result::Result<String, Flow>> {
-        let mut script = command.script();
         self.before_prompt()?;
         if let Some(flow) = self.say_hosts(step, command)? {
             return Ok(Err(flow));
         }
+        self.offer(step, command.script())
+    }
+
+    /// Shows `script` as it will run and asks to run it; an edit is shown
+    /// and asked about again. The script to run, or where the walk goes.
+    fn offer(
+        &mut self,
+        step: &Step,
+        mut script: String,
+    ) -> Result<std::result::Result<String, Flow>> {
         loop {
             // A templated runbook's secrets run, but are not shown.
             let shown = self.secrets.redact(&script);
@@ -142,6 +176,8 @@ impl Run<'_> {
                 }
                 CommandChoice::Edit => script = self.operator.edit(&script)?,
                 CommandChoice::Quit => return Ok(Err(Flow::Interrupted)),
+                CommandChoice::Back => return Ok(Err(self.back(step.index))),
+                CommandChoice::GoTo(target) => return Ok(Err(Flow::Goto(target))),
                 CommandChoice::Contingency(k) => match self.start_asked(k, step)? {
                     Flow::Continue => self.before_prompt()?,
                     flow => return Ok(Err(flow)),
@@ -154,8 +190,8 @@ impl Run<'_> {
     /// guard and `confirm` look at what will run.
     fn gate(&mut self, step: &Step, command: &Command, script: &str, edited: bool) -> Result<Gate> {
         let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
-        let text = match self.fill_placeholders(step, script)? {
-            Ok(text) => text,
+        let (text, fills) = match self.fill_placeholders(step, script)? {
+            Ok(filled) => filled,
             Err(missing) => {
                 self.operator.say(&format!(
                     "{place}: cannot run: no value for {missing}; give it in an answers file (--answers) or run interactively"
@@ -169,6 +205,20 @@ impl Run<'_> {
                 return Ok(Gate::Done(self.after_unattended_failure(step, script)?));
             }
         };
+        let mut edited = edited;
+        let mut text = text;
+        if self.settings.attended() && text != script {
+            // What runs is shown, values filled in, before it runs.
+            self.operator
+                .say("  With its placeholders filled in, it runs as:");
+            match self.offer(step, text.clone())? {
+                Ok(asked) => {
+                    edited |= asked != text;
+                    text = asked;
+                }
+                Err(flow) => return Ok(Gate::Done(flow)),
+            }
+        }
         // The guard looks at what will run: edits and placeholder values included.
         let destructive = crate::guard::assess(command.attrs.danger, &text);
         let guarded = !destructive.is_empty() && !self.settings.allow_destructive;
@@ -176,6 +226,8 @@ impl Run<'_> {
         let cleared = |confirmed_by| Cleared {
             text: text.clone(),
             changed,
+            edited,
+            fills: fills.clone(),
             destructive: destructive.clone(),
             confirmed_by,
         };
@@ -244,7 +296,7 @@ impl Run<'_> {
                 match self.operator.failed(&view, &reason)? {
                     // A contingency section, then back to this question or stop.
                     FailureChoice::Contingency(k) => match self.start_after_failure(k, step)? {
-                        Flow::Continue => self.before_prompt()?,
+                        Flow::Continue | Flow::Goto(_) => self.before_prompt()?,
                         Flow::Interrupted => return Err(crate::error::Error::Interrupted),
                         Flow::Stop => break FailureChoice::Abort,
                     },
@@ -254,7 +306,7 @@ impl Run<'_> {
         };
         if choice == FailureChoice::Ignore && attended {
             outcome.add(Reason::Ignored);
-            self.record(outcome, false)?;
+            self.amend(outcome, false)?;
         }
         Ok(choice)
     }

@@ -24,6 +24,13 @@ pub struct PathSettings {
     pub chosen: HashMap<usize, (usize, String)>,
     /// `--honour-waits`: an unattended run waits out steps that take time.
     pub honour_waits: bool,
+    /// `--from`: the step (an index into `Runbook::steps`) the run starts at.
+    pub from: Option<usize>,
+    /// `resume --retry-skipped`: the steps the operator skipped are offered again.
+    pub retry_skipped: bool,
+    /// `--only STEP...`: the steps (indices) a run is limited to, with the
+    /// steps inside them.
+    pub only_steps: Vec<usize>,
 }
 
 /// Where a run is in its document's shape.

@@ -69,7 +69,7 @@ impl Run<'_> {
                 AnswerChoice::Continue => {
                     if self.settings.attended() {
                         outcome.add(Reason::Ignored);
-                        self.record(outcome, false)?;
+                        self.amend(outcome, false)?;
                     }
                     return Ok(Flow::Continue);
                 }

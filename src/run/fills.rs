@@ -7,6 +7,10 @@ use super::Run;
 use crate::doc::Step;
 use crate::error::Result;
 
+/// A command with its placeholders filled in, and each token with its value
+/// as the record may show it.
+pub(super) type Filled = (String, Vec<(String, String)>);
+
 /// Placeholder values given so far in a run, by token.
 #[derive(Debug, Default)]
 pub(super) struct Fills {
@@ -15,15 +19,17 @@ pub(super) struct Fills {
 
 impl Run<'_> {
     /// `script` with the placeholders of `step` filled in: from values given
-    /// earlier in the run, else the operator (or the answers file).
+    /// earlier in the run, else the operator (or the answers file); and each
+    /// token filled with the value as the record may show it.
     /// `Ok(Err(token))` names the first one nobody gave a value for. Values
     /// of secret placeholders become secrets of the run.
     pub(super) fn fill_placeholders(
         &mut self,
         step: &Step,
         script: &str,
-    ) -> Result<std::result::Result<String, String>> {
+    ) -> Result<std::result::Result<Filled, String>> {
         let mut filled = script.to_string();
+        let mut given = Vec::new();
         for &child in &step.children {
             let Some(p) = self.book.steps[child].placeholder().cloned() else {
                 continue;
@@ -44,8 +50,15 @@ impl Run<'_> {
                 self.secrets.add(&value);
             }
             filled = filled.replace(&p.token, &value);
+            // As the record shows it: a secret's value never.
+            let shown = if secret {
+                "•••".to_string()
+            } else {
+                self.secrets.redact(&value)
+            };
+            given.push((p.token.clone(), shown));
             self.fills.values.insert(p.token, value);
         }
-        Ok(Ok(filled))
+        Ok(Ok((filled, given)))
     }
 }

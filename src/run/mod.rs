@@ -9,6 +9,7 @@ mod contingency;
 mod field;
 mod fills;
 mod hosts;
+mod navigate;
 mod recorder;
 mod settings;
 mod task;
@@ -36,6 +37,8 @@ use fills::Fills;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flow {
     Continue,
+    /// The operator asked to go to this step (back, or elsewhere).
+    Goto(usize),
     /// A failure stopped the run (abort, or `--yes` without `--keep-going`).
     Stop,
     /// The operator quit, or a signal asked runsheet to stop.
@@ -70,6 +73,15 @@ pub struct Run<'a> {
     /// Where the run is in the document's shape: contingency sections gone
     /// into, alternatives decided.
     path: contingency::PathState,
+    /// `--from`, or a step gone to, until the walk reaches it; and whether
+    /// the steps passed over on the way are recorded as skipped.
+    from: Option<(usize, bool)>,
+    /// A step gone to at a prompt: walked again even if it was settled.
+    revisit: Option<usize>,
+    /// The steps walked so far, latest last: where `[b]ack` goes.
+    history: Vec<usize>,
+    /// What `[g]o to` lists.
+    step_list: std::sync::Arc<[(usize, String)]>,
 }
 
 /// A new run id: the UTC start time and a few random hex digits.
@@ -93,6 +105,7 @@ pub fn new_run_info(source: &Source, settings: &RunSettings) -> RunInfo {
         operator: operator_name(),
         started: now(),
         finished: None,
+        resumed: None,
         state: RunState::Running,
         mode: settings.mode,
         env: settings.rendering.as_ref().and_then(|r| r.env.clone()),
@@ -150,6 +163,9 @@ impl<'a> Run<'a> {
     ) -> Result<Run<'a>> {
         info.state = RunState::Running;
         info.finished = None;
+        if resuming {
+            info.resumed = Some(now());
+        }
         info.mode = settings.mode;
         let state = StateDir::open(&info.id)?;
         let local = crate::exec::LocalShell::new(
@@ -190,6 +206,8 @@ impl<'a> Run<'a> {
         secrets.learn(env.iter().map(|(k, v)| (k.as_str(), v.clone())));
         let vars = exec.variables();
         secrets.learn(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        let from = settings.path.from.map(|f| (f, !resuming));
+        let step_list = navigate::step_list(&book, &recorder.source().display_path());
         Ok(Run {
             book,
             settings,
@@ -198,6 +216,10 @@ impl<'a> Run<'a> {
             recorder,
             secrets,
             signals: Signals::install(),
+            from,
+            revisit: None,
+            history: Vec::new(),
+            step_list,
             fills: Fills::default(),
             path: contingency::PathState::default(),
         })
@@ -236,7 +258,7 @@ impl<'a> Run<'a> {
     fn finish(mut self, flow: Flow) -> Result<Report> {
         self.exec.finish();
         let state = match flow {
-            Flow::Continue => RunState::Complete,
+            Flow::Continue | Flow::Goto(_) => RunState::Complete,
             Flow::Stop => RunState::Stopped,
             Flow::Interrupted => RunState::Interrupted,
         };
@@ -261,25 +283,44 @@ impl<'a> Run<'a> {
     }
 
     fn walk(&mut self, indices: &[usize]) -> Result<Flow> {
-        for &index in indices {
+        let mut at = 0;
+        while let Some(&index) = indices.get(at) {
             let flow = self.step(index)?;
+            if let Flow::Goto(target) = flow
+                && let Some(to) = self.go_to(indices, target)
+            {
+                at = to;
+                continue;
+            }
             if flow != Flow::Continue {
                 return Ok(flow);
             }
             if self.signals.terminating() {
                 return Ok(Flow::Interrupted);
             }
+            at += 1;
         }
         Ok(Flow::Continue)
     }
 
     fn step(&mut self, index: usize) -> Result<Flow> {
         let step = self.book.steps[index].clone();
-        if self.recorder.settled(&self.book, &step) {
+        if let Some(flow) = self.before_from(index)? {
+            return Ok(flow);
+        }
+        if let Some(flow) = self.outside_only(index)? {
+            return Ok(flow);
+        }
+        // A step gone to stays one to walk again, with what is inside it,
+        // until the operator goes elsewhere: the walk passes it once.
+        if !self.again(index) && self.recorder.settled(&self.book, &step) {
             return Ok(Flow::Continue);
         }
         if let Some(flow) = self.skip_off_path(index)? {
             return Ok(flow);
+        }
+        if step.children.is_empty() || step.command().is_some() {
+            self.history.push(index);
         }
         match &step.kind {
             StepKind::Task(_) if !step.children.is_empty() => self.parent_task(&step),
@@ -298,6 +339,7 @@ impl<'a> Run<'a> {
             step,
             script,
             contingency: self.path.labels.clone(),
+            steps: self.step_list.clone(),
         }
     }
 
@@ -305,6 +347,12 @@ impl<'a> Run<'a> {
     fn record(&mut self, outcome: Outcome, urgent: bool) -> Result<()> {
         self.note_failure(&outcome);
         self.recorder.record(&self.book, outcome, urgent)
+    }
+
+    /// Records more about the step's latest attempt (see `Recorder::amend`).
+    fn amend(&mut self, outcome: Outcome, urgent: bool) -> Result<()> {
+        self.note_failure(&outcome);
+        self.recorder.amend(&self.book, outcome, urgent)
     }
 
     /// Saves the transcript before a person is asked something.

@@ -87,9 +87,30 @@ impl Recorder {
         settled(book, step, &self.outcomes)
     }
 
-    /// Records an outcome: journal first (survives a kill), transcript at
+    /// Records a new attempt at a step: its outcome so far, if any, becomes
+    /// an earlier attempt. Journal first (survives a kill), transcript at
     /// checkpoints, or now if `urgent`.
     pub fn record(&mut self, book: &Runbook, outcome: Outcome, urgent: bool) -> Result<()> {
+        // A section's record is what became of it, not an attempt.
+        let outcome = match self.outcomes.remove(&outcome.id) {
+            Some(previous) if !outcome.id.starts_with('§') => outcome.after(previous),
+            _ => outcome,
+        };
+        self.write(book, outcome, urgent)
+    }
+
+    /// Records what more is known of the step's latest attempt (the operator
+    /// chose to go on after it failed): the same attempt, not a new one.
+    pub fn amend(&mut self, book: &Runbook, mut outcome: Outcome, urgent: bool) -> Result<()> {
+        if let Some(previous) = self.outcomes.remove(&outcome.id) {
+            outcome.earlier = previous.earlier;
+        }
+        self.write(book, outcome, urgent)
+    }
+
+    /// Journal first, then the outcome in memory; each journal line holds the
+    /// step's whole history, so replaying keeps the last line of each step.
+    fn write(&mut self, book: &Runbook, outcome: Outcome, urgent: bool) -> Result<()> {
         self.journal.append(&outcome)?;
         self.outcomes.insert(outcome.id.clone(), outcome);
         self.checkpoint(book, urgent)

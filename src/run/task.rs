@@ -14,6 +14,10 @@ impl Run<'_> {
         self.operator
             .say(&format!("\n{}", crate::operator::progress_with_text(&view)));
         let flow = self.walk(&step.children)?;
+        if let Flow::Goto(_) = flow {
+            // Going elsewhere: the task is settled when the walk comes back.
+            return Ok(flow);
+        }
         if flow != Flow::Continue {
             // Stopped inside: the task failed if a step of it did; else it waits.
             if self.status_of_children(step).contains(&Status::Failed) {
@@ -110,6 +114,8 @@ impl Run<'_> {
             TaskChoice::NotConfirmed => Status::NotConfirmed,
             // A contingency section was asked for and run above.
             TaskChoice::Quit | TaskChoice::Contingency(_) => return Ok(Flow::Interrupted),
+            TaskChoice::Back => return Ok(self.back(step.index)),
+            TaskChoice::GoTo(target) => return Ok(Flow::Goto(target)),
         };
         let mut outcome = Outcome::new(step.id(), status);
         outcome.note = note.map(|n| self.secrets.redact(&n));

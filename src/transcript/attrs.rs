@@ -26,16 +26,7 @@ pub fn check_version(path: &Path, m: &Marker) -> Result<()> {
 /// The run summary a `run` marker holds.
 pub fn run_info(m: &Marker) -> std::result::Result<RunInfo, String> {
     let get = |k: &str| m.get(k).unwrap_or_default().to_string();
-    let vars = m
-        .get("vars")
-        .unwrap_or_default()
-        .split(',')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (marker::decode(k), marker::decode(v))
-        })
-        .collect();
+    let vars = pairs(m.get("vars")).into_iter().collect();
     Ok(RunInfo {
         id: get("id"),
         source: get("source"),
@@ -43,6 +34,7 @@ pub fn run_info(m: &Marker) -> std::result::Result<RunInfo, String> {
         operator: get("operator"),
         started: get("started"),
         finished: m.get("finished").map(str::to_string),
+        resumed: m.get("resumed").map(str::to_string),
         state: m
             .get("state")
             .unwrap_or("running")
@@ -63,6 +55,19 @@ pub fn run_info(m: &Marker) -> std::result::Result<RunInfo, String> {
             rendered: get("rendered"),
         }),
     })
+}
+
+/// `name=value` pairs, comma-separated, each side encoded on its own (a
+/// run's `vars`, a command's `fills`).
+pub fn pairs(list: Option<&str>) -> Vec<(String, String)> {
+    list.unwrap_or_default()
+        .split(',')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (marker::decode(k), marker::decode(v))
+        })
+        .collect()
 }
 
 /// The outcome an `out`, `task` or `fill` marker records; `None` when it has

@@ -3,13 +3,16 @@
 //! Every annotation sits between `<!--rs:KIND ...-->` and `<!--/rs:KIND-->`, so
 //! `read` can take them out again and give back the source byte for byte.
 
+mod attempts;
 mod attrs;
 mod fill;
 mod hosts;
 pub mod journal;
+mod layout;
 pub mod marker;
 pub mod read;
 mod section;
+mod summary;
 pub mod write;
 
 use std::path::Path;
@@ -82,6 +85,15 @@ mod tests {
             if n % 5 == 1 {
                 o.ran = Some("echo edited\n".into());
             }
+            if n % 4 == 1 {
+                // An earlier attempt that printed something marker-like.
+                let mut before = Outcome::new(o.id.clone(), Status::Failed);
+                before.exit = Some(2);
+                before.output =
+                    "<!--rs:try id=x status=done-->\n```\n<!--rs:earlier-end--></details>\n".into();
+                before.ran = Some("echo first <try>\n".into());
+                o = o.after(before);
+            }
         } else if n % 2 == 1 {
             o.note = Some("checked by hand --> ok | `x` *y*\nsecond line".into());
         }
@@ -128,6 +140,14 @@ mod tests {
                 "{id}"
             );
             assert_eq!(got.output.trim_end(), o.output.trim_end(), "{id}");
+            assert_eq!(got.earlier.len(), o.earlier.len(), "{id}");
+            for (g, e) in got.earlier.iter().zip(&o.earlier) {
+                assert_eq!(
+                    (g.status, g.exit, &g.ran),
+                    (e.status, e.exit, &e.ran),
+                    "{id}"
+                );
+            }
         }
         // The re-parsed transcript still has the same steps where they were.
         let again = parse(&Source::from_text(Path::new("t.md"), back.source));
@@ -247,6 +267,13 @@ mod tests {
             outcomes.len(),
             "outcomes lost for {text:?}:\n{rendered}"
         );
+        for (id, o) in &outcomes {
+            assert_eq!(
+                back.outcomes[id].earlier.len(),
+                o.earlier.len(),
+                "earlier attempts of {id} lost for {text:?}:\n{rendered}"
+            );
+        }
     }
 
     #[test]
@@ -307,7 +334,11 @@ mod tests {
             ..RunInfo::default()
         };
         let out = render(&source, &book, &outcomes, &info);
-        let body: Vec<&str> = out.lines().skip(4).collect();
+        let body: Vec<&str> = out
+            .lines()
+            .skip_while(|l| *l != "<!--/rs:run-->")
+            .skip(1)
+            .collect();
         assert_eq!(
             body,
             vec![
@@ -323,10 +354,88 @@ mod tests {
             ]
         );
         assert!(out.starts_with("<!--rs:run v=1 id=r"), "{out}");
-        assert!(
-            out.lines().nth(1).unwrap().starts_with(
-                "> **runsheet** · `d.md` · alice@ops · 2026-11-21 05:11:00Z → 05:11:03Z"
-            )
+        // The verdict first, then who ran it when, then the counts: one a line.
+        let summary: Vec<&str> = out.lines().skip(1).take(3).collect();
+        assert_eq!(
+            summary,
+            vec![
+                "**✅ complete**\\",
+                "runsheet · `d.md` · alice@ops · 2026-11-21 05:11:00Z → 05:11:03Z · interactive · complete\\",
+                "2 done · 0 skipped · 0 failed",
+            ]
         );
+        assert_eq!(out.lines().nth(4), Some("<!--/rs:run-->"));
+    }
+
+    #[test]
+    fn the_summary_gives_the_verdict_and_links_the_failed_steps() {
+        let source = Source::from_text(
+            Path::new("deploy.md"),
+            "- [ ] Migrate\n  ```bash\n  ./migrate\n  ```\n- [ ] Announce\n".into(),
+        );
+        let book = parse(&source);
+        let mut cmd = Outcome::new("s2".into(), Status::Failed);
+        cmd.exit = Some(1);
+        let outcomes = HashMap::from([
+            ("s1".to_string(), Outcome::new("s1".into(), Status::Failed)),
+            ("s2".to_string(), cmd),
+        ]);
+        let info = RunInfo {
+            id: "r".into(),
+            source: "ops/deploy.md".into(),
+            state: RunState::Stopped,
+            resumed: Some("2026-11-21T06:40:10Z".into()),
+            ..RunInfo::default()
+        };
+        let out = render(&source, &book, &outcomes, &info);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[1], "**❌ failed at Migrate (deploy.md:2)**\\",
+            "{out}"
+        );
+        assert!(
+            lines[2].starts_with("↻ resumed 2026-11-21 06:40:10Z"),
+            "{out}"
+        );
+        assert_eq!(
+            lines[3], "Failed: [Migrate](#rs-s2) (deploy.md:2)\\",
+            "{out}"
+        );
+        assert!(out.contains("<a id=\"rs-s2\"></a>❌ exit 1"), "{out}");
+        assert!(lines[0].contains(" resumed=2026-11-21T06:40:10Z"), "{out}");
+        let back = read(Path::new("deploy.md"), &out).unwrap();
+        assert_eq!(back.source, source.text);
+        assert_eq!(back.info.unwrap().resumed, info.resumed);
+
+        // Complete, with a manual step nobody confirmed: a warning, and a
+        // short label whose explanation is a footnote.
+        let outcomes = HashMap::from([
+            ("s2".to_string(), Outcome::new("s2".into(), Status::Done)),
+            (
+                "s1".to_string(),
+                Outcome::new("s1".into(), Status::Done).because(crate::record::Reason::Auto),
+            ),
+            (
+                "s3".to_string(),
+                Outcome::new("s3".into(), Status::NotConfirmed),
+            ),
+        ]);
+        let info = RunInfo {
+            state: RunState::Complete,
+            ..info
+        };
+        let out = render(&source, &book, &outcomes, &info);
+        assert!(
+            out.contains("**⚠️ complete, 1 step not confirmed or not answered**"),
+            "{out}"
+        );
+        assert!(
+            out.contains("⚠️ not confirmed[^rs-unattended] · <!--/rs:task-->Announce"),
+            "{out}"
+        );
+        assert!(out.contains("\n[^rs-unattended]: not confirmed"), "{out}");
+        assert!(out.contains("[^rs-auto] · <!--/rs:task-->Migrate"), "{out}");
+        let back = read(Path::new("deploy.md"), &out).unwrap();
+        assert_eq!(back.source, source.text);
     }
 }

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::attrs::{check_version, outcome, reasons, run_info};
+pub(super) use super::layout::by_layout;
 use super::marker::{self, Marker};
 use super::sha256;
 use crate::doc::fields::BOXES;
@@ -85,28 +86,48 @@ fn damaged(path: &Path, text: &str, at: usize, message: String) -> Error {
 type Removal = (usize, usize, String);
 
 /// What a reading has found so far.
-struct Reading<'a> {
-    path: &'a Path,
+pub(super) struct Reading<'a> {
+    pub(super) path: &'a Path,
     /// The text with bare carriage returns read as line feeds.
-    text: &'a str,
-    removals: Vec<Removal>,
+    pub(super) text: &'a str,
+    pub(super) removals: Vec<Removal>,
     info: Option<RunInfo>,
     outcomes: HashMap<String, Outcome>,
 }
 
 /// One marked region: its opening marker, where it starts (what runsheet
 /// put before the marker line included), and the code blocks inside it.
-struct Region {
-    marker: Marker,
-    start: usize,
-    output: Option<String>,
-    ran: Option<String>,
+pub(super) struct Region {
+    pub(super) marker: Marker,
+    pub(super) start: usize,
+    pub(super) output: Option<String>,
+    pub(super) ran: Option<String>,
     /// A fleet block's host lines, each with the output under it.
-    hosts: Vec<(Marker, Option<String>)>,
+    pub(super) hosts: Vec<(Marker, Option<String>)>,
+    /// A block's earlier attempts, newest first, each with what ran and what
+    /// it printed.
+    pub(super) tries: Vec<Try>,
+}
+
+/// An earlier attempt's line: its marker, what ran, what it printed.
+pub(super) type Try = (Marker, Option<String>, Option<String>);
+
+impl Region {
+    /// A region opened by `marker` at `start`, nothing inside it found yet.
+    pub(super) fn new(marker: Marker, start: usize) -> Region {
+        Region {
+            marker,
+            start,
+            output: None,
+            ran: None,
+            hosts: Vec::new(),
+            tries: Vec::new(),
+        }
+    }
 }
 
 impl<'a> Reading<'a> {
-    fn new(path: &'a Path, text: &'a str) -> Self {
+    pub(super) fn new(path: &'a Path, text: &'a str) -> Self {
         Reading {
             path,
             text,
@@ -117,13 +138,13 @@ impl<'a> Reading<'a> {
     }
 
     /// The error for damaged markers at byte `at`.
-    fn damaged(&self, at: usize, message: String) -> Error {
+    pub(super) fn damaged(&self, at: usize, message: String) -> Error {
         damaged(self.path, self.text, at, message)
     }
 
     /// Where a region whose opening marker is at `at` starts: the start of the
     /// marker's line, less what runsheet wrote before it (`pre`).
-    fn region_start(&self, marker: &Marker, at: usize) -> Result<usize> {
+    pub(super) fn region_start(&self, marker: &Marker, at: usize) -> Result<usize> {
         let pre: usize = marker.get("pre").and_then(|p| p.parse().ok()).unwrap_or(0);
         let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
         line_start
@@ -132,13 +153,14 @@ impl<'a> Reading<'a> {
     }
 
     /// A region that ends at byte `end` (after its closing marker's line).
-    fn region(&mut self, region: Region, end: usize) -> Result<()> {
+    pub(super) fn region(&mut self, region: Region, end: usize) -> Result<()> {
         let Region {
             marker: m,
             start,
             output,
             ran,
             hosts,
+            tries,
         } = region;
         self.removals.push((start, end, String::new()));
         match m.kind.as_str() {
@@ -164,11 +186,17 @@ impl<'a> Reading<'a> {
                     })?;
                 outcome.output = output.unwrap_or_default();
                 outcome.note = m.get("note").map(str::to_string);
+                outcome.fills = super::attrs::pairs(m.get("fills"));
                 outcome.ran = ran;
                 for (h, out) in hosts {
                     outcome
                         .hosts
                         .push(super::hosts::read(&h, out).map_err(|e| self.damaged(start, e))?);
+                }
+                for (m, ran, out) in tries {
+                    outcome.earlier.push(
+                        super::attempts::read(&m, ran, out).map_err(|e| self.damaged(start, e))?,
+                    );
                 }
                 self.outcomes.insert(outcome.id.clone(), outcome);
             }
@@ -253,7 +281,7 @@ impl<'a> Reading<'a> {
     /// An inline mark (a task's or a field's) whose opening marker starts at
     /// `start` and whose closing marker ends at `end`. Returns the first byte
     /// it accounts for.
-    fn inline(&mut self, m: &Marker, start: usize, end: usize) -> Result<usize> {
+    pub(super) fn inline(&mut self, m: &Marker, start: usize, end: usize) -> Result<usize> {
         let spaced = m.get("sp") == Some("1");
         let from = if spaced {
             start
@@ -292,7 +320,7 @@ impl<'a> Reading<'a> {
     }
 
     /// Adds what `other` found.
-    fn take(&mut self, mut other: Reading) {
+    pub(super) fn take(&mut self, mut other: Reading) {
         self.removals.append(&mut other.removals);
         self.outcomes.extend(other.outcomes);
         if other.info.is_some() {
@@ -301,7 +329,7 @@ impl<'a> Reading<'a> {
     }
 
     /// The source: `original` with every removal undone.
-    fn finish(mut self, original: &str) -> Result<Transcript> {
+    pub(super) fn finish(mut self, original: &str) -> Result<Transcript> {
         let found_markers = !self.removals.is_empty();
         self.removals.sort_by_key(|r| r.0);
         let mut source = String::with_capacity(original.len());
@@ -355,13 +383,12 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
                 let m = marker::parse_open(&html)
                     .ok_or_else(|| r.damaged(range.start, "an unreadable marker".into()))?;
                 let start = r.region_start(&m, range.start)?;
-                open = Some(Region {
-                    marker: m,
-                    start,
-                    output: None,
-                    ran: None,
-                    hosts: Vec::new(),
-                });
+                open = Some(Region::new(m, start));
+            }
+            Event::Html(html) if html.starts_with(super::attempts::TRY) => {
+                if let (Some(o), Some(m)) = (open.as_mut(), super::attempts::marker(&html)) {
+                    o.tries.push((m, None, None));
+                }
             }
             Event::Html(html) if html.starts_with(super::hosts::HOST) => {
                 if let (Some(o), Some(m)) = (open.as_mut(), super::hosts::marker(&html)) {
@@ -413,7 +440,13 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
             }
             Event::End(TagEnd::CodeBlock) => {
                 if let (Some((info, body)), Some(o)) = (code.take(), open.as_mut()) {
-                    if info.contains("{rs=output}") {
+                    if let Some((_, ran, out)) = o.tries.last_mut() {
+                        if info.contains("{rs=output}") {
+                            *out = Some(body);
+                        } else if info.contains("{rs=ran}") {
+                            *ran = Some(body);
+                        }
+                    } else if info.contains("{rs=output}") {
                         match o.hosts.last_mut() {
                             Some((_, out)) => *out = Some(body),
                             None => o.output = Some(body),
@@ -436,200 +469,4 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
         ));
     }
     r.finish(original)
-}
-
-/// The second reading: each region found from its closing marker back, by the
-/// layout runsheet writes, whatever the Markdown around it makes of it.
-/// `None` when the text does not hold a run summary read this way.
-pub(super) fn by_layout(path: &Path, original: &str, text: &str) -> Option<Transcript> {
-    let mut r = Reading::new(path, text);
-    // Marker-like text of the runbook's own, by its offset in the runbook
-    // (`lit`), and the runbook's length (`len`): from the run summary.
-    let summary = literal_summary(text);
-    // Everything from `limit` on is accounted for, and `inserted` is how many
-    // bytes longer what runsheet wrote there made it.
-    let mut limit = text.len();
-    let mut search = text.len();
-    // (A filled value can be shorter than the blank it replaced: signed.)
-    let mut inserted = 0isize;
-    while let Some(at) = text[..search].rfind(marker::CLOSE) {
-        search = at;
-        if let Some((literal, len)) = &summary {
-            // Where `at` is in the runbook, if this is the runbook's text.
-            let before = text.len() as isize - *len as isize - inserted;
-            let in_runbook = usize::try_from(at as isize - before).ok();
-            if in_runbook.is_some_and(|o| literal.binary_search(&o).is_ok()) {
-                continue;
-            }
-        }
-        let removals = r.removals.len();
-        if let Some(start) = layout_region(&mut r, at) {
-            limit = start.min(limit);
-            search = search.min(limit);
-            inserted += r.removals[removals..]
-                .iter()
-                .map(|(from, to, with)| (to - from) as isize - with.len() as isize)
-                .sum::<isize>();
-        }
-    }
-    let t = r.finish(original).ok()?;
-    t.info.is_some().then_some(t)
-}
-
-/// The run summary's record of marker-like text in the runbook: the offsets
-/// (`lit`) and the runbook's length (`len`), if it has one.
-fn literal_summary(text: &str) -> Option<(Vec<usize>, usize)> {
-    let m = text
-        .match_indices(marker::OPEN)
-        .filter_map(|(at, _)| marker::parse_open(&text[at..]))
-        .find(|m| m.kind == "run" && m.get("sha256").is_some())?;
-    let len: usize = m.get("len")?.parse().ok()?;
-    let literal = m
-        .get("lit")?
-        .split(',')
-        .map(|o| o.parse().ok())
-        .collect::<Option<Vec<usize>>>()?;
-    (len <= text.len()).then_some((literal, len))
-}
-
-/// The region (or inline mark) whose closing marker is at `at`: recorded in
-/// `r`, and where it starts returned. `None` (nothing recorded) if what is
-/// there is not laid out as runsheet writes it.
-fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
-    let text = r.text;
-    let kind = marker::parse_close(&text[at..]).filter(|k| marker::KINDS.contains(k))?;
-    let close_end = at + marker::CLOSE.len() + kind.len() + "-->".len();
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let opening = |from: usize, to: usize| -> Option<(usize, Marker)> {
-        let open_at = from + text[from..to].rfind(marker::OPEN)?;
-        let m = marker::parse_open(&text[open_at..to]).filter(|m| m.kind == kind)?;
-        Some((open_at, m))
-    };
-    if matches!(kind, "task" | "fill") {
-        let (open_at, m) = opening(line_start, at)?;
-        // Tried apart, so that a mark that does not add up leaves `r` as it was.
-        let mut trial = Reading::new(r.path, text);
-        let first = trial.inline(&m, open_at, close_end).ok()?;
-        r.take(trial);
-        return Some(first);
-    }
-    // A region: its closing marker alone on its line, after the prefix the
-    // region's lines share (a list's indent, a quote's `> `).
-    let prefix = &text[line_start..at];
-    let rest = &text[close_end..];
-    // The line ending runsheet wrote the region's lines with.
-    let eol = if rest.starts_with("\r\n") {
-        "\r\n"
-    } else {
-        "\n"
-    };
-    let end = if rest.is_empty() {
-        text.len()
-    } else if rest.starts_with(eol) {
-        close_end + eol.len()
-    } else {
-        return None;
-    };
-    let mut region = match kind {
-        "run" => {
-            let (open_at, marker) = opening(0, line_start)?;
-            Region {
-                marker,
-                start: open_at,
-                output: None,
-                ran: None,
-                hosts: Vec::new(),
-            }
-        }
-        "boxes" | "sec" => {
-            let above = line_before(text, line_start)?;
-            let (open_at, marker) = opening(above, line_start)?;
-            (open_at == above + prefix.len()).then_some(Region {
-                marker,
-                start: open_at,
-                output: None,
-                ran: None,
-                hosts: Vec::new(),
-            })?
-        }
-        _ => out_region(text, prefix, eol, line_start)?,
-    };
-    let start = r.region_start(&region.marker, region.start).ok()?;
-    region.start = start;
-    let mut trial = Reading::new(r.path, text);
-    trial.region(region, end).ok()?;
-    r.take(trial);
-    Some(start)
-}
-
-/// The start of the line before the one that starts at `line_start`.
-fn line_before(text: &str, line_start: usize) -> Option<usize> {
-    let before = line_start.checked_sub(1)?;
-    Some(text[..before].rfind('\n').map_or(0, |i| i + 1))
-}
-
-/// An output region whose closing line starts at `close_line`: code blocks
-/// (what ran, what it printed) back up to the line with the opening marker.
-/// The region's `start` is the opening marker's offset. Its lines end in
-/// `eol`; the text inside its blocks had lines ending in `\n`.
-fn out_region(text: &str, prefix: &str, eol: &str, close_line: usize) -> Option<Region> {
-    let (mut output, mut ran) = (None, None);
-    let mut hosts = Vec::new();
-    let mut line_start = close_line;
-    loop {
-        let above = line_before(text, line_start)?;
-        let line = text[above..line_start].strip_suffix(eol)?;
-        let rest = line.strip_prefix(prefix)?;
-        if rest.starts_with(super::hosts::HOST) {
-            // A fleet block's host line: the output below it is that host's.
-            hosts.push((super::hosts::marker(rest)?, output.take()));
-            line_start = above;
-            continue;
-        }
-        if rest.starts_with(marker::OPEN) {
-            hosts.reverse();
-            return Some(Region {
-                marker: marker::parse_open(rest).filter(|m| m.kind == "out")?,
-                start: above + prefix.len(),
-                output,
-                ran,
-                hosts,
-            });
-        }
-        // The closing fence of a code block: a run of backticks, and nothing
-        // inside the block holds a run that long.
-        if rest.len() < 3 || !rest.bytes().all(|b| b == b'`') {
-            return None;
-        }
-        let fence = rest;
-        let mut body_end = above;
-        let mut lines: Vec<&str> = Vec::new();
-        let (info, open_line) = loop {
-            let up = line_before(text, body_end)?;
-            let bare = text[up..body_end].strip_suffix(eol)?;
-            if let Some(info) = bare
-                .strip_prefix(prefix)
-                .and_then(|l| l.strip_prefix(fence))
-                .filter(|i| !i.starts_with('`'))
-            {
-                break (info, up);
-            }
-            let content = bare
-                .strip_prefix(prefix)
-                .or_else(|| (bare == prefix.trim_end()).then_some(""))?;
-            lines.push("\n");
-            lines.push(content);
-            body_end = up;
-        };
-        lines.reverse();
-        let body = lines.concat();
-        if info.contains("{rs=output}") {
-            output = Some(body);
-        } else if info.contains("{rs=ran}") {
-            ran = Some(body);
-        } else {
-            return None;
-        }
-        line_start = open_line;
-    }
 }

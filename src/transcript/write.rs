@@ -8,7 +8,7 @@ use super::marker;
 use crate::doc::fields::BOXES;
 use crate::doc::model::Fence;
 use crate::doc::{Command, Runbook, Step, StepKind};
-use crate::record::{Counts, Outcome, Reason, RunInfo, Status, clock};
+use crate::record::{Outcome, Reason, RunInfo, Status, clock};
 use crate::source::Source;
 
 /// One change to the source: replace `len` bytes at `at` with `text`.
@@ -19,7 +19,7 @@ pub(super) struct Edit {
 }
 
 /// Whether a command is among the steps `step` owns, at any depth.
-fn owns_commands(book: &Runbook, step: &Step) -> bool {
+pub(super) fn owns_commands(book: &Runbook, step: &Step) -> bool {
     let mut stack: Vec<usize> = step.children.clone();
     while let Some(c) = stack.pop() {
         if book.steps[c].command().is_some() {
@@ -39,7 +39,7 @@ pub fn render(
 ) -> String {
     let eol = source.line_ending();
     let text = &source.text;
-    let mut edits = vec![summary(source, book, outcomes, info, eol)];
+    let mut edits = vec![super::summary::edit(source, book, outcomes, info, eol)];
     // Steps inside a fence, by the fence: recorded in one region after it.
     let mut fences: Vec<(&Fence, Vec<(&Step, &Outcome)>)> = Vec::new();
     for step in &book.steps {
@@ -96,118 +96,22 @@ pub fn render(
     out
 }
 
-fn summary(
-    source: &Source,
-    book: &Runbook,
-    outcomes: &HashMap<String, Outcome>,
-    info: &RunInfo,
-    eol: &str,
-) -> Edit {
-    let at = book.summary_at;
-    let pre = if at > 0 && !source.text[..at].ends_with('\n') {
-        eol
-    } else {
-        ""
-    };
-    let mut attrs = vec![
-        ("v", super::FORMAT_VERSION.to_string()),
-        ("id", info.id.clone()),
-        ("source", info.source.clone()),
-        ("sha256", info.sha256.clone()),
-        ("operator", info.operator.clone()),
-        ("started", info.started.clone()),
-        ("state", info.state.word().to_string()),
-        ("mode", info.mode.word().to_string()),
-    ];
-    if let Some(env) = &info.env {
-        attrs.push(("env", env.clone()));
-    }
-    if !info.vars.is_empty() {
-        // `name=value` pairs, comma-separated, each encoded on its own so a
-        // comma in a value cannot split it.
-        let vars: Vec<String> = info
-            .vars
-            .iter()
-            .map(|(k, v)| format!("{}={}", pair_part(k), pair_part(v)))
-            .collect();
-        attrs.push(("vars", vars.join(",")));
-    }
-    if let Some(t) = &info.template {
-        attrs.push(("template", t.path.clone()));
-        attrs.push(("template_sha256", t.sha256.clone()));
-        if let Some(f) = &t.env_file {
-            attrs.push(("env_file", f.clone()));
-        }
-        if let Some(sha) = &t.env_sha256 {
-            attrs.push(("env_sha256", sha.clone()));
-        }
-        attrs.push(("rendered", t.rendered.clone()));
-    }
-    if let Some(f) = &info.finished {
-        attrs.push(("finished", f.clone()));
-    }
-    if !pre.is_empty() {
-        attrs.push(("pre", pre.len().to_string()));
-    }
-    // Marker-like text the runbook itself holds, by offset, with the runbook's
-    // length: reading by layout tells it from what runsheet wrote.
-    let literal = literal_markers(&source.text);
-    if !literal.is_empty() {
-        let offsets: Vec<String> = literal.iter().map(usize::to_string).collect();
-        attrs.push(("lit", offsets.join(",")));
-        attrs.push(("len", source.text.len().to_string()));
-    }
-    let c = Counts::of(book, outcomes);
-    let name = info
-        .source
-        .rsplit('/')
-        .next()
-        .unwrap_or(&info.source)
-        .replace('`', "");
-    let when = match &info.finished {
-        Some(f) => format!("{} → {}", info.started.replace('T', " "), clock(f)),
-        None => format!("started {}", info.started.replace('T', " ")),
-    };
-    let mut tally = c.tally();
-    if book.steps.is_empty() {
-        tally = "this document has no steps".into();
-    }
-    let env = info
-        .env
-        .as_ref()
-        .map(|e| format!("env `{}` · ", e.replace('`', "")))
-        .unwrap_or_default();
-    let mut text = String::from(pre);
-    let _ = write!(
-        text,
-        "{}{eol}> **runsheet** · `{name}` · {env}{} · {when} · {} · {}{eol}> {tally}{eol}{}{eol}",
-        marker::open("run", &attrs),
-        escape_inline(&info.operator),
-        info.mode,
-        info.state,
-        marker::close("run"),
-    );
-    Edit { at, len: 0, text }
+/// The `fills` attribute: `token=value` pairs, as `vars` writes them.
+pub(super) fn fills_attr(o: &Outcome) -> Option<String> {
+    let pairs: Vec<String> = o
+        .fills
+        .iter()
+        .map(|(k, v)| format!("{}={}", pair_part(k), pair_part(v)))
+        .collect();
+    (!pairs.is_empty()).then(|| pairs.join(","))
 }
 
 /// One side of a `name=value` pair in the `vars` list: encoded, commas too.
-fn pair_part(text: &str) -> String {
+pub(super) fn pair_part(text: &str) -> String {
     marker::encode(text).replace(',', "%2C")
 }
 
-/// Offsets of every `<!--rs:` and `<!--/rs:` in `text`, in order.
-fn literal_markers(text: &str) -> Vec<usize> {
-    let mut found: Vec<usize> = text
-        .match_indices(marker::OPEN)
-        .chain(text.match_indices(marker::CLOSE))
-        .map(|(at, _)| at)
-        .collect();
-    found.sort_unstable();
-    found
-}
-
 fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits: &mut Vec<Edit>) {
-    let owns_commands = owns_commands(book, step);
     let StepKind::Task(task) = &step.kind else {
         return;
     };
@@ -240,22 +144,23 @@ fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits:
         attrs.push(("note", note.clone()));
     }
     let time = clock(&outcome.at);
+    // Short, so the task's own text stays in sight: what needs explaining
+    // is in a footnote of the summary (and in `how`).
     let mut label = match outcome.status {
-        Status::Done if outcome.has(Reason::Auto) => {
-            if owns_commands {
-                format!("✅ commands succeeded, ticked unattended {time}")
-            } else {
-                format!("✅ all its steps answered, ticked unattended {time}")
-            }
-        }
         Status::Done => format!("✅ {time}"),
         Status::Skipped if outcome.has(Reason::NotChosen) => {
             "⏭️ option not chosen in this run".into()
         }
         Status::Skipped => format!("⏭️ skipped {time}"),
-        Status::Failed => format!("❌ failed {time}"),
-        Status::NotConfirmed => "⚠️ not confirmed (unattended run)".into(),
+        Status::Failed => format!(
+            "<a id=\"{}\"></a>❌ failed {time}",
+            super::summary::anchor(&step.id())
+        ),
+        Status::NotConfirmed => "⚠️ not confirmed".into(),
     };
+    if let Some(name) = super::summary::footnote(book, step, outcome) {
+        let _ = write!(label, "[^{name}]");
+    }
     if outcome.has(Reason::Waited) {
         let _ = write!(label, " · waited {}", duration(outcome.ms));
     }
@@ -319,28 +224,39 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
     if let Some(note) = &outcome.note {
         attrs.push(("note", note.clone()));
     }
+    if let Some(fills) = fills_attr(outcome) {
+        attrs.push(("fills", fills));
+    }
     if !pre.is_empty() {
         attrs.push(("pre", pre.len().to_string()));
     }
     let mut out = pre;
-    let line = if outcome.hosts.is_empty() {
+    let mut line = if outcome.hosts.is_empty() {
         status_line(outcome)
     } else {
         super::hosts::status_line(outcome)
     };
+    if outcome.status == Status::Failed {
+        // What the summary's list of failed steps links to.
+        line.insert_str(
+            0,
+            &format!("<a id=\"{}\"></a>", super::summary::anchor(&outcome.id)),
+        );
+    }
     let _ = write!(out, "{prefix}{}{line}{eol}", marker::open("out", &attrs));
+    let lang = if command.lang.is_empty() {
+        "bash"
+    } else {
+        &command.lang
+    };
     if let Some(ran) = &outcome.ran {
-        let lang = if command.lang.is_empty() {
-            "bash"
-        } else {
-            &command.lang
-        };
         fenced(&mut out, prefix, &format!("{lang} {{rs=ran}}"), ran, eol);
     }
     if !outcome.output.is_empty() {
         fenced(&mut out, prefix, "text {rs=output}", &outcome.output, eol);
     }
     super::hosts::render(&mut out, prefix, eol, &outcome.hosts);
+    super::attempts::render(&mut out, prefix, eol, lang, &outcome.earlier);
     let _ = write!(out, "{prefix}{}{eol}", marker::close("out"));
     Edit {
         at: fence.insert_at,
@@ -391,12 +307,13 @@ fn reason_note(reason: Reason) -> Option<&'static str> {
         | Reason::Only
         | Reason::Chosen
         | Reason::NotChosen
-        | Reason::Waited => return None,
+        | Reason::Waited
+        | Reason::Edited => return None,
         Reason::Negative | Reason::OffTarget => return None,
     })
 }
 
-fn status_line(o: &Outcome) -> String {
+pub(super) fn status_line(o: &Outcome) -> String {
     let took = duration(o.ms);
     let time = clock(&o.at);
     let exit = o.exit.unwrap_or(0);
@@ -429,10 +346,37 @@ fn status_line(o: &Outcome) -> String {
             line.push_str(note);
         }
     }
+    // How what ran came to differ from the runbook: the operator's edit is
+    // one thing, a placeholder's value another.
+    if o.has(Reason::Edited) {
+        line.push_str(" · edited by the operator");
+    }
+    if !o.fills.is_empty() {
+        let fills: Vec<String> = o
+            .fills
+            .iter()
+            .map(|(token, value)| format!("{} = {}", code(token), code(value)))
+            .collect();
+        let _ = write!(line, " · filled: {}", fills.join(", "));
+    }
     if o.ran.is_some() {
-        line.push_str(" · edited before it ran:");
+        if !o.has(Reason::Edited) && o.fills.is_empty() {
+            // Written before edits and fills were told apart.
+            line.push_str(" · changed before it ran");
+        }
+        line.push_str(" · it ran as:");
     }
     line
+}
+
+/// `text` as code in the HTML of a status line, `<` and `&` escaped.
+fn code(text: &str) -> String {
+    // One line: a line break would end the status line's HTML.
+    let text = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace(['\n', '\r'], " ");
+    format!("<code>{text}</code>")
 }
 
 pub(super) fn fenced(out: &mut String, prefix: &str, info: &str, body: &str, eol: &str) {

@@ -26,10 +26,11 @@ pub const RUNBOOK: &str = "runbook.md";
 pub const OUT: &str = "out.md";
 
 /// The prompt before a block runs.
-pub const RUN: &str = "Run this block? [r]un / [s]kip / [e]dit / [q]uit";
+pub const RUN: &str = "Run this block? [r]un / [s]kip / [e]dit / [q]uit / [b]ack / [g]o to";
 
 /// The prompt for a task with nothing to run.
-pub const TASK: &str = "Is it done? [d]one / [s]kip / [f]ailed / [n]ote / [q]uit";
+pub const TASK: &str =
+    "Is it done? [d]one / [s]kip / [f]ailed / [n]ote / [q]uit / [b]ack / [g]o to";
 
 /// A sandbox holding `runbook` (unindented) as `RUNBOOK`.
 pub fn sandbox(runbook: &str) -> Sandbox {
@@ -68,9 +69,21 @@ pub fn run_id(transcript: &str) -> String {
         .to_string()
 }
 
-/// The first line of `text` that mentions `needle`.
+/// The first line of `text` that mentions `needle`, the run summary's
+/// lines but for its marker left out (the summary names failed steps).
 pub fn line_with(text: &str, needle: &str) -> String {
+    let mut in_summary = false;
     text.lines()
+        .filter(|l| {
+            if l.starts_with("<!--rs:run ") {
+                in_summary = true;
+                return true;
+            }
+            if l.starts_with("<!--/rs:run-->") {
+                in_summary = false;
+            }
+            !in_summary || l.contains(" done · ")
+        })
         .find(|l| l.contains(needle))
         .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{text}"))
         .to_string()

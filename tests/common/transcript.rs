@@ -23,7 +23,7 @@ fn masks() -> &'static [(Regex, &'static str)] {
             (r"\b\d{4}-\d\d-\d\d\b", "[DATE]"),
             (r"operator=[^ ]+", "operator=[WHO]"),
             (
-                r"(?m)^(> \*\*runsheet\*\* · `[^`]*` · (?:env `[^`]*` · )?)[^ ]+",
+                r"(?m)^((?:> \*\*)?runsheet(?:\*\*)? · `[^`]*` · (?:env `[^`]*` · )?)[^ ]+",
                 "${1}[WHO]",
             ),
             (r" ms=\d+", ""),

@@ -513,7 +513,7 @@ impl Runbook {
 }
 
 /// Lower case, runs of spaces as one, `>` read as `›`.
-fn normalise(text: &str) -> String {
+pub(crate) fn normalise(text: &str) -> String {
     text.split(['›', '>'])
         .map(|p| {
             p.split_whitespace()

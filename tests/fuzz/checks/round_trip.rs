@@ -156,6 +156,22 @@ impl Knobs<'_> {
                     }
                     o.ran = Some(ran);
                 }
+                if c & 0x30 != 0 {
+                    o.fills = vec![("<tag>".into(), self.excerpt(a, c).to_string())];
+                }
+                // Earlier attempts, newest first, with the document's text in
+                // what they printed and ran.
+                for k in 0..usize::from((c >> 6) & 3) {
+                    let mut before = Outcome::new(o.id.clone(), STATUSES[(k + usize::from(b)) % 4]);
+                    before.exit = Some(i32::from(b) - 3);
+                    before.ms = u64::from(c);
+                    before.reasons = HOWS[(usize::from(a) + k) % HOWS.len()].to_vec();
+                    before.output = capture::clean(self.excerpt(c, a).as_bytes());
+                    if k == 1 {
+                        before.ran = Some("echo <try> `x` -->\n".into());
+                    }
+                    o.earlier.push(before);
+                }
             }
             _ => {
                 if a & 0x40 != 0 {
@@ -276,9 +292,28 @@ pub fn check(input: &[u8]) {
         match &step.kind {
             StepKind::Command(_) => {
                 assert_eq!(
-                    (got.output.trim_end(), &got.ran),
-                    (want.output.trim_end(), &want.ran),
+                    (got.output.trim_end(), &got.ran, &got.fills),
+                    (want.output.trim_end(), &want.ran, &want.fills),
                     "{id}: output or edited command came back different\n{}",
+                    show(doc, &rendered)
+                );
+                let attempts = |o: &Outcome| -> Vec<(Status, Option<i32>, String, Option<String>)> {
+                    o.earlier
+                        .iter()
+                        .map(|e| {
+                            (
+                                e.status,
+                                e.exit,
+                                e.output.trim_end().to_string(),
+                                e.ran.clone(),
+                            )
+                        })
+                        .collect()
+                };
+                assert_eq!(
+                    attempts(got),
+                    attempts(want),
+                    "{id}: earlier attempts came back different\n{}",
                     show(doc, &rendered)
                 );
             }

@@ -1,0 +1,167 @@
+//! Where the walk goes besides straight on: `--from STEP` (steps before it
+//! passed over), `resume --retry-skipped`, and `[b]ack` and `[g]o to` at a
+//! prompt (the step gone to runs again, in the same shell session; its
+//! earlier attempts stay on record).
+
+use std::sync::Arc;
+
+use super::{Flow, Run};
+use crate::doc::Runbook;
+use crate::error::Result;
+use crate::record::{Outcome, Reason, Status};
+
+/// What `[g]o to` lists: every step but placeholders, as
+/// `deploy.md:88 Deploy › Migrate`.
+pub(super) fn step_list(book: &Runbook, file: &str) -> Arc<[(usize, String)]> {
+    let file = file.rsplit('/').next().unwrap_or(file);
+    book.steps
+        .iter()
+        .filter(|s| s.placeholder().is_none())
+        .map(|s| {
+            let text: String = s
+                .text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(70)
+                .collect();
+            let heading = s.heading_path();
+            let at = if heading.is_empty() {
+                text
+            } else {
+                format!("{heading} › {text}")
+            };
+            (s.index, format!("{file}:{} {at}", s.line))
+        })
+        .collect()
+}
+
+impl Run<'_> {
+    /// Before the step of `--from` is reached: a step that is not the one
+    /// the run starts at, nor holds it, is passed over. A new run records it
+    /// (and the steps inside it) as skipped; a resumed one leaves it as it
+    /// was. `None` once the walk is there (or past it, the step lying off
+    /// the path).
+    pub(super) fn before_from(&mut self, index: usize) -> Result<Option<Flow>> {
+        let Some((from, record)) = self.from else {
+            return Ok(None);
+        };
+        if index >= from {
+            self.from = None;
+            return Ok(None);
+        }
+        if self.holds(index, from) {
+            return Ok(None);
+        }
+        if record {
+            let line = self.book.steps[from].line;
+            self.pass_over(
+                index,
+                format!("not run: the run started at line {line} (--from)"),
+            )?;
+        }
+        Ok(Some(Flow::Continue))
+    }
+
+    /// `--only STEP...`: a step that is not one of them, inside one, nor
+    /// holds one, is recorded as skipped (with the steps inside it).
+    pub(super) fn outside_only(&mut self, index: usize) -> Result<Option<Flow>> {
+        let only = &self.settings.path.only_steps;
+        if only.is_empty()
+            || only
+                .iter()
+                .any(|&o| o == index || self.holds(o, index) || self.holds(index, o))
+        {
+            return Ok(None);
+        }
+        self.pass_over(
+            index,
+            "not run: the run was limited to other steps (--only)".into(),
+        )?;
+        Ok(Some(Flow::Continue))
+    }
+
+    /// Records step `index`, and the steps inside it, as skipped with
+    /// `note`, but for what is settled already.
+    fn pass_over(&mut self, index: usize, note: String) -> Result<()> {
+        let mut inside = vec![index];
+        while let Some(i) = inside.pop() {
+            let step = &self.book.steps[i];
+            inside.extend(&step.children);
+            if step.placeholder().is_some() || self.recorder.settled(&self.book, step) {
+                continue;
+            }
+            let mut o = Outcome::new(step.id(), Status::Skipped);
+            o.note = Some(note.clone());
+            self.record(o, false)?;
+        }
+        Ok(())
+    }
+
+    /// Whether step `index` is to be walked even though it is settled: it is
+    /// the step of `--from` or gone to (or holds it, or is inside it: going
+    /// to a task runs what is in it again), or `--retry-skipped` offers it.
+    pub(super) fn again(&self, index: usize) -> bool {
+        for target in [self.settings.path.from, self.revisit]
+            .into_iter()
+            .flatten()
+        {
+            if index == target || self.holds(index, target) || self.holds(target, index) {
+                return true;
+            }
+        }
+        self.settings.path.retry_skipped
+            && self
+                .recorder
+                .outcome(&self.book.steps[index].id())
+                .is_some_and(|o| {
+                    o.status == Status::Skipped
+                        && ![Reason::Attribute, Reason::NotChosen, Reason::NotNeeded]
+                            .iter()
+                            .any(|r| o.has(*r))
+                })
+    }
+
+    /// Where in `indices` (steps being walked) the walk goes on for a `[g]o
+    /// to` or `[b]ack` to `target`: the step itself or the one that holds
+    /// it. `None`: not among them (the walk above them handles it).
+    pub(super) fn go_to(&mut self, indices: &[usize], target: usize) -> Option<usize> {
+        let at = indices
+            .iter()
+            .position(|&i| i == target || self.holds(i, target))?;
+        // Steps before it inside the one that holds it are passed over, as
+        // they are; the step itself runs again even if it was done.
+        self.from = Some((target, false));
+        self.revisit = Some(target);
+        Some(at)
+    }
+
+    /// `[b]ack` from step `current`: to the step walked before it (the same
+    /// one again when there is none).
+    pub(super) fn back(&mut self, current: usize) -> Flow {
+        while self.history.last() == Some(&current) {
+            self.history.pop();
+        }
+        match self.history.pop() {
+            Some(previous) => Flow::Goto(previous),
+            None => {
+                self.operator
+                    .say("This is the first step: there is nothing to go back to.");
+                Flow::Goto(current)
+            }
+        }
+    }
+
+    /// Whether step `outer` holds step `inner`, at any depth.
+    fn holds(&self, outer: usize, inner: usize) -> bool {
+        let mut at = self.book.steps[inner].parent;
+        while let Some(p) = at {
+            if p == outer {
+                return true;
+            }
+            at = self.book.steps[p].parent;
+        }
+        false
+    }
+}

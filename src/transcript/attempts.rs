@@ -1,0 +1,164 @@
+//! A block's earlier attempts in the transcript: after the latest one, folded
+//! in a `<details>` element, newest first, each a marked line with its status
+//! and then what ran and what it printed.
+//!
+//! ````markdown
+//! <!--rs:out id=s2 status=done at=… exit=0-->✅ exit 0 · 0.02s · 05:12:30Z · attempt 2
+//! <!--rs:earlier count=1--><details><summary>1 earlier attempt</summary>
+//! <!--rs:try id=s2 status=failed at=… exit=1 ms=20-->❌ exit 1 · 0.02s · 05:11:01Z
+//! ```text {rs=output}
+//! not ready
+//! ```
+//! <!--rs:earlier-end--></details>
+//! <!--/rs:out-->
+//! ````
+//!
+//! Every line starts with an HTML comment, so each is an HTML block of its own
+//! line and no blank line is needed (a tight list stays tight); the
+//! `<details>` opened on the first line holds the code blocks up to the last.
+
+use std::fmt::Write as _;
+
+use super::marker::{self, Marker};
+use super::write::{fenced, outcome_attrs, status_line};
+use crate::record::Outcome;
+
+/// What an attempt line opens with.
+pub const TRY: &str = "<!--rs:try ";
+/// What the line that opens the fold starts with.
+pub const EARLIER: &str = "<!--rs:earlier ";
+/// The line that closes the fold.
+pub const END: &str = "<!--rs:earlier-end--></details>";
+
+/// The earlier attempts (newest first) after a block's latest one.
+pub fn render(out: &mut String, prefix: &str, eol: &str, lang: &str, earlier: &[Outcome]) {
+    if earlier.is_empty() {
+        return;
+    }
+    let count = earlier.len();
+    let plural = if count == 1 { "" } else { "s" };
+    let _ = write!(
+        out,
+        "{prefix}{}<details><summary>{count} earlier attempt{plural}</summary>{eol}",
+        marker::open("earlier", &[("count", count.to_string())]),
+    );
+    for (n, o) in earlier.iter().enumerate() {
+        let mut attrs = outcome_attrs(o);
+        if let Some(note) = &o.note {
+            attrs.push(("note", note.clone()));
+        }
+        if let Some(fills) = super::write::fills_attr(o) {
+            attrs.push(("fills", fills));
+        }
+        let label = format!("attempt {} · {}", count - n, status_line(o));
+        let _ = write!(
+            out,
+            "{prefix}{}{}{eol}",
+            marker::open("try", &attrs),
+            label.replace('&', "&amp;").replace('<', "&lt;")
+        );
+        if let Some(ran) = &o.ran {
+            fenced(out, prefix, &format!("{lang} {{rs=ran}}"), ran, eol);
+        }
+        if !o.output.is_empty() {
+            fenced(out, prefix, "text {rs=output}", &o.output, eol);
+        }
+    }
+    let _ = write!(out, "{prefix}{END}{eol}");
+}
+
+/// The earlier attempt an attempt line's marker records, with what ran and
+/// what it printed under it.
+pub fn read(m: &Marker, ran: Option<String>, output: Option<String>) -> Result<Outcome, String> {
+    let mut o = super::attrs::outcome(m)?
+        .ok_or_else(|| "an attempt line without id or status".to_string())?;
+    o.note = m.get("note").map(str::to_string);
+    o.fills = super::attrs::pairs(m.get("fills"));
+    o.ran = ran;
+    o.output = output.unwrap_or_default();
+    Ok(o)
+}
+
+/// The marker of an attempt line (`text` starts with one), if it is one.
+pub fn marker(text: &str) -> Option<Marker> {
+    marker::parse_open(text).filter(|m| m.kind == "try")
+}
+
+/// Whether `text` is the line that opens or closes the fold.
+pub fn is_fold(text: &str) -> bool {
+    text.starts_with(EARLIER) || text.starts_with(END)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use super::super::{read, render};
+    use crate::doc::parse;
+    use crate::record::{Outcome, Reason, RunInfo, Status};
+    use crate::source::Source;
+
+    fn attempt(status: Status, at: &str, exit: i32, output: &str) -> Outcome {
+        let mut o = Outcome::new("s2".into(), status);
+        o.at = at.into();
+        o.exit = Some(exit);
+        o.ms = 20;
+        o.output = output.into();
+        o
+    }
+
+    #[test]
+    fn earlier_attempts_are_folded_newest_first_and_read_back() {
+        let text = "- [ ] Deploy\n  ```bash\n  ./deploy <b>\n  ```\n- [ ] Next\n";
+        let source = Source::from_text(Path::new("d.md"), text.into());
+        let book = parse(&source);
+        let first = attempt(Status::Failed, "2026-11-21T05:11:01Z", 1, "not ready\n");
+        let mut second = attempt(Status::Failed, "2026-11-21T05:11:30Z", 130, "");
+        second.add(Reason::Interrupted);
+        second.ran = Some("./deploy --edited <b>\n".into());
+        let second = second.after(first);
+        let last = attempt(Status::Done, "2026-11-21T05:12:30Z", 0, "ok\n").after(second);
+        let outcomes = HashMap::from([("s2".to_string(), last.clone())]);
+        let info = RunInfo {
+            id: "r".into(),
+            ..RunInfo::default()
+        };
+        let out = render(&source, &book, &outcomes, &info);
+        let region: Vec<&str> = out
+            .lines()
+            .skip_while(|l| !l.contains("<!--rs:out"))
+            .take_while(|l| !l.contains("<!--/rs:out"))
+            .collect();
+        assert!(region[0].contains("status=done"), "{out}");
+        assert_eq!(
+            region[4],
+            "  <!--rs:earlier count=2--><details><summary>2 earlier attempts</summary>"
+        );
+        assert!(region[5].contains("status=failed") && region[5].contains("how=interrupted"));
+        assert!(region[5].contains("attempt 2 · ⚠️ interrupted"), "{out}");
+        assert!(region[6].starts_with("  ```bash {rs=ran}"), "{out}");
+        let first_try = region
+            .iter()
+            .position(|l| l.contains("attempt 1 · "))
+            .unwrap();
+        assert!(first_try > 6, "the older attempt comes second:\n{out}");
+        assert_eq!(*region.last().unwrap(), "  <!--rs:earlier-end--></details>");
+        // No blank line: the list stays tight.
+        assert!(!out.contains("\n\n"), "{out}");
+
+        let back = read(Path::new("d.md"), &out).unwrap();
+        assert_eq!(back.source, text);
+        let got = &back.outcomes["s2"];
+        assert_eq!(got.earlier.len(), 2);
+        assert_eq!(got.earlier[0].ran, last.earlier[0].ran);
+        assert_eq!(got.earlier[0].reasons, vec![Reason::Interrupted]);
+        assert_eq!(got.earlier[1].output, "not ready\n");
+        assert_eq!(got.earlier[1].at, "2026-11-21T05:11:01Z");
+        assert_eq!(got.output, "ok\n");
+        // The reading by layout finds them too.
+        let layout = super::super::read::by_layout(Path::new("d.md"), &out, &out).unwrap();
+        assert_eq!(layout.source, text);
+        assert_eq!(layout.outcomes["s2"].earlier, got.earlier);
+    }
+}

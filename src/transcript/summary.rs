@@ -1,0 +1,327 @@
+//! The run summary at the top of a transcript: the run marker with its
+//! machine data, then for people the verdict first (`✅ complete`, `❌ failed
+//! at Migrate (deploy.md:88)`), a resumed note, the failed steps as links,
+//! who ran what when, the counts, and the footnotes the short task labels
+//! point to. Each on a line of its own.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use super::marker;
+use super::write::{Edit, escape_inline};
+use crate::doc::{Runbook, Step, StepKind};
+use crate::record::{Counts, Outcome, Reason, RunInfo, RunState, Status, clock};
+use crate::source::Source;
+
+/// Footnote of a task ticked because its commands succeeded, unattended.
+pub const AUTO_COMMANDS: &str = "rs-auto";
+/// Footnote of a task ticked because all its steps were answered, unattended.
+pub const AUTO_ANSWERED: &str = "rs-answered";
+/// Footnote of a manual task nobody could confirm.
+pub const UNATTENDED: &str = "rs-unattended";
+
+/// What each footnote says, by name.
+const FOOTNOTES: [(&str, &str); 3] = [
+    (
+        AUTO_COMMANDS,
+        "ticked by runsheet in an unattended run because the commands in it succeeded; nobody confirmed the task itself.",
+    ),
+    (
+        AUTO_ANSWERED,
+        "ticked by runsheet in an unattended run because all its steps were answered; nobody confirmed the task itself.",
+    ),
+    (
+        UNATTENDED,
+        "not confirmed: an unattended run, with nobody there to do this by hand or to say it was done.",
+    ),
+];
+
+/// The anchor a failed step's annotation carries, for the summary's links.
+pub fn anchor(id: &str) -> String {
+    let id: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("rs-{id}")
+}
+
+/// The summary, inserted where the runbook's text begins.
+pub fn edit(
+    source: &Source,
+    book: &Runbook,
+    outcomes: &HashMap<String, Outcome>,
+    info: &RunInfo,
+    eol: &str,
+) -> Edit {
+    let at = book.summary_at;
+    let pre = if at > 0 && !source.text[..at].ends_with('\n') {
+        eol
+    } else {
+        ""
+    };
+    let mut attrs = vec![
+        ("v", super::FORMAT_VERSION.to_string()),
+        ("id", info.id.clone()),
+        ("source", info.source.clone()),
+        ("sha256", info.sha256.clone()),
+        ("operator", info.operator.clone()),
+        ("started", info.started.clone()),
+        ("state", info.state.word().to_string()),
+        ("mode", info.mode.word().to_string()),
+    ];
+    if let Some(env) = &info.env {
+        attrs.push(("env", env.clone()));
+    }
+    if !info.vars.is_empty() {
+        // `name=value` pairs, comma-separated, each encoded on its own so a
+        // comma in a value cannot split it.
+        let vars: Vec<String> = info
+            .vars
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    super::write::pair_part(k),
+                    super::write::pair_part(v)
+                )
+            })
+            .collect();
+        attrs.push(("vars", vars.join(",")));
+    }
+    if let Some(t) = &info.template {
+        attrs.push(("template", t.path.clone()));
+        attrs.push(("template_sha256", t.sha256.clone()));
+        if let Some(f) = &t.env_file {
+            attrs.push(("env_file", f.clone()));
+        }
+        if let Some(sha) = &t.env_sha256 {
+            attrs.push(("env_sha256", sha.clone()));
+        }
+        attrs.push(("rendered", t.rendered.clone()));
+    }
+    if let Some(f) = &info.finished {
+        attrs.push(("finished", f.clone()));
+    }
+    if let Some(r) = &info.resumed {
+        attrs.push(("resumed", r.clone()));
+    }
+    if !pre.is_empty() {
+        attrs.push(("pre", pre.len().to_string()));
+    }
+    // Marker-like text the runbook itself holds, by offset, with the runbook's
+    // length: reading by layout tells it from what runsheet wrote.
+    let literal = literal_markers(&source.text);
+    if !literal.is_empty() {
+        let offsets: Vec<String> = literal.iter().map(usize::to_string).collect();
+        attrs.push(("lit", offsets.join(",")));
+        attrs.push(("len", source.text.len().to_string()));
+    }
+    let mut lines = Vec::new();
+    let failed = failed_steps(book, outcomes);
+    let file = info.source.rsplit('/').next().unwrap_or(&info.source);
+    let place = |s: &Step| format!("{}:{}", text(file), s.line);
+    let c = Counts::of(book, outcomes);
+    lines.push(format!("**{}**", verdict(book, info, &c, &failed, &place)));
+    if let Some(r) = &info.resumed {
+        lines.push(format!(
+            "↻ resumed {}, going on from where the run had stopped",
+            r.replace('T', " ")
+        ));
+    }
+    if !failed.is_empty() {
+        let links: Vec<String> = failed
+            .iter()
+            .map(|(s, _)| {
+                format!(
+                    "[{}](#{}) ({})",
+                    text(&name(book, s)),
+                    anchor(&s.id()),
+                    place(s)
+                )
+            })
+            .collect();
+        lines.push(format!("Failed: {}", links.join(", ")));
+    }
+    let when = match &info.finished {
+        Some(f) => format!("{} → {}", info.started.replace('T', " "), clock(f)),
+        None => format!("started {}", info.started.replace('T', " ")),
+    };
+    let env = info
+        .env
+        .as_ref()
+        .map(|e| format!("env `{}` · ", e.replace('`', "")))
+        .unwrap_or_default();
+    lines.push(format!(
+        "runsheet · `{}` · {env}{} · {when} · {} · {}",
+        file.replace('`', ""),
+        text(&info.operator),
+        info.mode,
+        info.state,
+    ));
+    lines.push(if book.steps.is_empty() {
+        "this document has no steps".into()
+    } else {
+        c.tally()
+    });
+    let mut body = String::new();
+    // A backslash at the end of a line breaks it: one fact a line.
+    let _ = write!(body, "{}{eol}", lines.join(&format!("\\{eol}")));
+    for (name, says) in FOOTNOTES {
+        if uses(book, outcomes, name) {
+            let _ = write!(body, "{eol}[^{name}]: {says}{eol}");
+        }
+    }
+    let mut out = String::from(pre);
+    let _ = write!(
+        out,
+        "{}{eol}{body}{}{eol}",
+        marker::open("run", &attrs),
+        marker::close("run"),
+    );
+    Edit {
+        at,
+        len: 0,
+        text: out,
+    }
+}
+
+/// Text for the summary's Markdown: escaped, and never a marker.
+fn text(s: &str) -> String {
+    escape_inline(s).replace("\\<", "&lt;")
+}
+
+/// `✅ complete`, `❌ failed at Migrate (deploy.md:88)`, `⚠️ complete, 3
+/// steps not confirmed or not answered`, ...
+fn verdict(
+    book: &Runbook,
+    info: &RunInfo,
+    c: &Counts,
+    failed: &[(&Step, &Outcome)],
+    place: &dyn Fn(&Step) -> String,
+) -> String {
+    // The failure the run stopped at: the latest one.
+    let last = failed
+        .iter()
+        .max_by(|a, b| a.1.at.cmp(&b.1.at))
+        .map(|(s, _)| *s);
+    match (info.state, last) {
+        (RunState::Running, _) => "⏳ running".into(),
+        (RunState::Interrupted, _) => "⏸️ interrupted: `runsheet resume` goes on from here".into(),
+        (_, Some(step)) => format!("❌ failed at {} ({})", text(&name(book, step)), place(step)),
+        (RunState::Stopped, None) => "⛔ stopped".into(),
+        (RunState::Complete, None) => {
+            let mut left = Vec::new();
+            if c.not_confirmed > 0 {
+                left.push(format!(
+                    "{} not confirmed or not answered",
+                    steps(c.not_confirmed)
+                ));
+            }
+            if c.unverified > 0 {
+                left.push(format!("{} outputs not verified", c.unverified));
+            }
+            if c.pending > 0 {
+                left.push(format!("{} not reached", steps(c.pending)));
+            }
+            if c.partly > 0 {
+                left.push(format!("{} not run on every host", steps(c.partly)));
+            }
+            if c.unreachable > 0 {
+                left.push(format!("{} unreachable", hosts(c.unreachable)));
+            }
+            if left.is_empty() {
+                "✅ complete".into()
+            } else {
+                format!("⚠️ complete, {}", left.join(", "))
+            }
+        }
+    }
+}
+
+fn steps(n: usize) -> String {
+    format!("{n} step{}", if n == 1 { "" } else { "s" })
+}
+
+fn hosts(n: usize) -> String {
+    format!("{n} host{}", if n == 1 { "" } else { "s" })
+}
+
+/// At most 60 characters of `text`, on one line.
+fn short(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    let mut out: String = line.chars().take(60).collect();
+    if line.chars().count() > 60 {
+        out.push('…');
+    }
+    out
+}
+
+/// What to call a failed step: the task it belongs to, else its own text.
+fn name(book: &Runbook, step: &Step) -> String {
+    let mut what = step;
+    while !matches!(what.kind, StepKind::Task(_))
+        && let Some(p) = what.parent
+    {
+        what = &book.steps[p];
+    }
+    let name = if what.text.trim().is_empty() {
+        step
+    } else {
+        what
+    };
+    short(&name.text)
+}
+
+/// The steps that failed themselves, not because a step inside them did,
+/// in document order, each with its outcome.
+fn failed_steps<'b>(
+    book: &'b Runbook,
+    outcomes: &'b HashMap<String, Outcome>,
+) -> Vec<(&'b Step, &'b Outcome)> {
+    book.steps
+        .iter()
+        .filter(|s| s.children.is_empty() || s.command().is_some())
+        .filter_map(|s| outcomes.get(&s.id()).map(|o| (s, o)))
+        .filter(|(_, o)| o.status == Status::Failed)
+        .collect()
+}
+
+/// Whether a task annotation of this transcript points to footnote `name`.
+fn uses(book: &Runbook, outcomes: &HashMap<String, Outcome>, name: &str) -> bool {
+    book.steps.iter().any(|s| {
+        s.task().is_some_and(|t| t.in_fence.is_none())
+            && outcomes
+                .get(&s.id())
+                .is_some_and(|o| footnote(book, s, o) == Some(name))
+    })
+}
+
+/// The footnote a task's short label points to, if any.
+pub fn footnote(book: &Runbook, step: &Step, o: &Outcome) -> Option<&'static str> {
+    match o.status {
+        Status::Done if o.has(Reason::Auto) => Some(if super::write::owns_commands(book, step) {
+            AUTO_COMMANDS
+        } else {
+            AUTO_ANSWERED
+        }),
+        Status::NotConfirmed => Some(UNATTENDED),
+        _ => None,
+    }
+}
+
+/// Offsets of every `<!--rs:` and `<!--/rs:` in `text`, in order.
+fn literal_markers(text: &str) -> Vec<usize> {
+    let mut found: Vec<usize> = text
+        .match_indices(marker::OPEN)
+        .chain(text.match_indices(marker::CLOSE))
+        .map(|(at, _)| at)
+        .collect();
+    found.sort_unstable();
+    found
+}

@@ -1,0 +1,225 @@
+//! Starting part-way and going back: `run --from`, `resume --from`,
+//! `resume --retry-skipped`.
+
+use crate::common::{OUT, RUN, RUNBOOK, Test, run, sandbox, unindent};
+
+const THREE: &str = r#"
+    # Deploy
+
+    - [ ] Build
+      ```bash {name=build}
+      echo build >> ran
+      ```
+
+    ## Migrate
+
+    - [ ] Apply the migration
+      ```bash
+      echo migrate >> ran
+      ```
+
+    ```bash {name=smoke}
+    echo smoke >> ran
+    ```
+    "#;
+
+/// `run --yes --from STEP`, the runbook `THREE`.
+fn run_from(step: &str) -> crate::common::Output {
+    Test::new()
+        .runbook(unindent(THREE))
+        .args(["run", "--yes", "--from", step, RUNBOOK, "-o", OUT])
+        .run()
+}
+
+#[test]
+fn run_from_a_name_starts_there_and_records_the_steps_before_as_skipped() {
+    let out = run_from("smoke");
+    assert_eq!(out.read("ran"), "smoke\n");
+    let transcript = out.transcript();
+    assert!(
+        transcript.contains("<!--rs:out id=build status=skipped")
+            && transcript.contains("the run started at line 15"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("**✅ complete**"), "{transcript}");
+}
+
+#[test]
+fn run_from_a_line_a_heading_or_text() {
+    // Line 11 is the migration's fence; `runbook.md:10` its task.
+    assert_eq!(run_from("11").read("ran"), "migrate\nsmoke\n");
+    assert_eq!(run_from("runbook.md:10").read("ran"), "migrate\nsmoke\n");
+    assert_eq!(run_from("Deploy › Migrate").read("ran"), "migrate\nsmoke\n");
+    assert_eq!(run_from("apply the").read("ran"), "migrate\nsmoke\n");
+}
+
+#[test]
+fn an_ambiguous_from_lists_the_candidates_and_runs_nothing() {
+    let out = Test::new()
+        .runbook(unindent(THREE))
+        .args(["run", "--yes", "--from", "echo", RUNBOOK, "-o", OUT])
+        .status(2)
+        .stderr_contains("--from: `echo` could be any of 3 steps")
+        .stderr_contains("runbook.md:4  build")
+        .stderr_contains("runbook.md:15  smoke")
+        .run();
+    assert!(!out.exists("ran"), "a step ran");
+    Test::in_sandbox(out.sandbox)
+        .args(["run", "--yes", "--from", "99", RUNBOOK, "-o", OUT])
+        .status(2)
+        .stderr_contains("no step is on line 99")
+        .run();
+}
+
+#[test]
+fn resume_from_goes_back_to_a_done_step_and_keeps_its_first_attempt() {
+    let out = Test::new().runbook(unindent(THREE)).run_yes().run();
+    assert_eq!(out.read("ran"), "build\nmigrate\nsmoke\n");
+    let out = out
+        .then()
+        .args(["resume", "--yes", "--from", "smoke", OUT])
+        .run();
+    assert_eq!(out.read("ran"), "build\nmigrate\nsmoke\nsmoke\n");
+    let transcript = out.transcript();
+    assert!(
+        transcript.contains("<!--rs:try id=smoke status=done"),
+        "the first run of the step is gone:\n{transcript}"
+    );
+    assert!(transcript.contains("↻ resumed "), "{transcript}");
+    // Going back to a task runs what is in it again.
+    let out = out
+        .then()
+        .args(["resume", "--yes", "--from", "Build", OUT])
+        .run();
+    assert_eq!(out.read("ran"), "build\nmigrate\nsmoke\nsmoke\nbuild\n");
+}
+
+#[test]
+fn resume_retry_skipped_offers_a_skipped_block_again() {
+    let sandbox = sandbox("```bash\necho one >> ran\n```\n\n```bash\necho two >> ran\n```\n");
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "s");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("ran"), "two\n");
+    // Without the flag there is nothing to resume.
+    let out = Test::in_sandbox(sandbox)
+        .args(["resume", "--yes", OUT])
+        .stderr_contains("already finished")
+        .run();
+    let out = out
+        .then()
+        .args(["resume", "--yes", "--retry-skipped", OUT])
+        .run();
+    assert_eq!(out.read("ran"), "two\none\n");
+    let transcript = out.transcript();
+    assert!(
+        transcript.contains("<!--rs:out id=s1 status=done")
+            && transcript.contains("<!--rs:try id=s1 status=skipped"),
+        "{transcript}"
+    );
+}
+
+#[test]
+fn back_runs_the_previous_block_again_in_the_same_shell_session() {
+    let sandbox = sandbox(
+        r#"
+        ```bash
+        COUNT=$((COUNT + 1)); echo "count=$COUNT"
+        ```
+
+        ```bash
+        echo "second sees $COUNT"
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.expect("count=1");
+    pty.answer(RUN, "b");
+    // The first block is asked about again, and runs in the same session.
+    pty.answer(RUN, "r");
+    pty.expect("count=2");
+    pty.answer(RUN, "r");
+    pty.expect("second sees 2");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    let transcript = sandbox.transcript();
+    assert!(
+        transcript.contains("<!--rs:out id=s1 status=done")
+            && transcript.contains("<!--rs:try id=s1 status=done"),
+        "the first run of the block is not kept:\n{transcript}"
+    );
+    assert_eq!(transcript.matches("<!--rs:try ").count(), 1, "{transcript}");
+}
+
+#[test]
+fn go_to_lists_the_steps_and_jumps_back_to_one() {
+    let sandbox = sandbox(
+        r#"
+        # Deploy
+
+        ```bash
+        echo one >> ran
+        ```
+
+        - [ ] Tell the team
+
+        ```bash
+        echo three >> ran
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.answer(crate::common::TASK, "d");
+    pty.answer(RUN, "g");
+    pty.expect("[2] runbook.md:7 Deploy › Tell the team");
+    pty.answer("Go to which step? (1-3, empty to stay)", "1");
+    pty.answer(RUN, "r");
+    // The task done before is not asked again; the block the operator left is.
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("ran"), "one\none\nthree\n");
+    // The task done before is not asked again.
+    assert_eq!(screen.matches("[2/3] Deploy").count(), 1, "{screen}");
+}
+
+#[test]
+fn only_steps_runs_those_steps_and_records_the_others_as_skipped() {
+    let out = Test::new()
+        .runbook(unindent(THREE))
+        .args([
+            "run", "--yes", "--only", "build", "--only", "smoke", RUNBOOK, "-o", OUT,
+        ])
+        .run();
+    assert_eq!(out.read("ran"), "build\nsmoke\n");
+    let transcript = out.transcript();
+    assert!(
+        transcript.contains("limited to other steps"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("**✅ complete**"), "{transcript}");
+    // One name that is a section's still runs the section, as does --section.
+    let out = out
+        .then()
+        .args([
+            "run",
+            "--yes",
+            "--section",
+            "Migrate",
+            RUNBOOK,
+            "-o",
+            "b.md",
+        ])
+        .run();
+    assert_eq!(out.read("ran"), "build\nsmoke\nmigrate\nsmoke\n");
+    out.then()
+        .args(["run", "--yes", "--only", "nowhere", RUNBOOK, "-o", "c.md"])
+        .status(2)
+        .stderr_contains("--only: no section is called `nowhere`")
+        .stderr_contains("nor is it a step")
+        .run();
+}
