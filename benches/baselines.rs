@@ -25,8 +25,9 @@ pub fn naive_script(blocks: usize) -> String {
 }
 
 /// The command of a block printing 1 GiB of 100-byte lines, made by `yes`
-/// (which writes far faster than either reader can read).
-pub const BIG_OUTPUT: &str = "yes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx | head -c 1073741824";
+/// (which writes far faster than either reader can read; `head` stopping
+/// it is no failure under the session's `pipefail`).
+pub const BIG_OUTPUT: &str = "(yes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx || :) | head -c 1073741824";
 
 /// The same output read by `cat` into /dev/null: the floor for reading it.
 pub fn cat_floor(root: &Path) -> Duration {
