@@ -1,6 +1,10 @@
 //! Measures what runsheet costs on top of bash: whole `runsheet run` processes
-//! against the same commands in one bare `bash` script, and `runsheet plan` on a
-//! 10 MB runbook, checked against the budget in DESIGN.md.
+//! against the same commands in one bare `bash` script (the floor) and against
+//! the naive design (one `bash -c` per block, the state in a file), a block
+//! printing 1 GiB against `cat` reading the same, and `runsheet plan` on a
+//! 10 MB runbook against a bare parse of it. Each figure is set against its
+//! baseline measured in the same run, rounds interleaved, so that a busy
+//! machine slows both alike: the ratios are what to read.
 //!
 //! Run it with:
 //!
@@ -39,16 +43,24 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod baselines;
+
 /// Runbook sizes (blocks) and how many timed runs each gets. DESIGN.md states
 /// the per-block budget on 1,000 blocks; 300 and 3,000 give the scaling.
 const SIZES: [(usize, usize); 3] = [(300, 5), (1_000, 5), (3_000, 3)];
+/// The naive design is timed up to this many blocks (it takes milliseconds a block).
+const NAIVE_UP_TO: usize = 1_000;
 const PLAN_BYTES: usize = 10 * 1024 * 1024;
 const PLAN_RUNS: usize = 5;
 
-const BUDGET_MS_PER_BLOCK: f64 = 2.0;
+const BUDGET_MS_PER_BLOCK: f64 = 0.15;
 const BUDGET_SCALING: f64 = 10.0;
-const BUDGET_PLAN_MS: f64 = 200.0;
-const BUDGET_PLAN_MEMORY_FACTOR: f64 = 10.0;
+/// `plan` against a bare parse of the same file, read from disk.
+const BUDGET_PLAN_PARSE_RATIO: f64 = 2.0;
+const BUDGET_PLAN_MEMORY_FACTOR: f64 = 6.0;
+/// runsheet's throughput against `cat`'s, on the same 1 GiB.
+const BUDGET_THROUGHPUT_RATIO: f64 = 0.6;
+const BIG_OUTPUT_RUNS: usize = 2;
 
 fn main() {
     let bin = runsheet_binary();
@@ -95,20 +107,21 @@ fn main() {
 }
 
 /// Budget for runsheet's peak memory while a block prints 1 GiB.
-const BUDGET_BIG_OUTPUT_MB: f64 = 64.0;
+const BUDGET_BIG_OUTPUT_MB: f64 = 16.0;
 
-/// One block printing 1 GiB: runsheet's peak resident memory must stay small
-/// (it keeps a head and a tail of the output) and the transcript must say how
-/// much it left out.
+/// One block printing 1 GiB, against `cat` reading the same output into
+/// /dev/null (rounds interleaved, the best of each kept): runsheet's
+/// throughput, its peak resident memory (it keeps a head and a tail of the
+/// output), and the transcript must say how much it left out.
 fn measure_big_output(env: &Env) {
     let runbook = env.root.join("big-output.md");
     let transcript = env.root.join("big-output.out.md");
     fs::write(
         &runbook,
-        "```bash\nhead -c 1073741824 /dev/zero | tr '\\0' x | fold -w 100\n```\n",
+        format!("```bash\n{}\n```\n", baselines::BIG_OUTPUT),
     )
     .expect("write the big-output runbook");
-    let started = Instant::now();
+    eprintln!("1 GiB of output: {BIG_OUTPUT_RUNS} rounds of cat and runsheet...");
     let args = [
         OsStr::new("run"),
         OsStr::new("--yes"),
@@ -116,18 +129,32 @@ fn measure_big_output(env: &Env) {
         OsStr::new("-o"),
         transcript.as_os_str(),
     ];
-    let peak = peak_rss(&mut env.runsheet(&args));
-    let took = started.elapsed();
+    let (mut cat, mut runsheet, mut peak) = (Duration::MAX, Duration::MAX, None);
+    for _ in 0..BIG_OUTPUT_RUNS {
+        cat = cat.min(baselines::cat_floor(env.root));
+        let _ = fs::remove_file(&transcript);
+        let started = Instant::now();
+        peak = peak.max(peak_rss(&mut env.runsheet(&args)));
+        runsheet = runsheet.min(started.elapsed());
+    }
     let text = fs::read_to_string(&transcript).expect("the big-output transcript");
     assert!(
         text.contains("bytes omitted"),
         "the transcript should say what it left out"
     );
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    let rate = |d: Duration| gib / d.as_secs_f64() / 1e6;
+    let ratio = rate(runsheet) / rate(cat);
+    println!(
+        "1 GiB of output from one block: cat {:.0} MB/s, runsheet {:.0} MB/s = {ratio:.2}x cat (budget >= {BUDGET_THROUGHPUT_RATIO}x): {}",
+        rate(cat),
+        rate(runsheet),
+        verdict(ratio >= BUDGET_THROUGHPUT_RATIO)
+    );
     let mb = peak.map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0));
     println!(
-        "1 GiB of output from one block: peak RSS {mb:.1} MB (budget < {BUDGET_BIG_OUTPUT_MB} MB) {} · {:.1} s · transcript {} KB",
+        "1 GiB of output from one block: peak RSS {mb:.1} MB (budget < {BUDGET_BIG_OUTPUT_MB} MB) {} · transcript {} KB",
         verdict(mb < BUDGET_BIG_OUTPUT_MB),
-        took.as_secs_f64(),
         text.len() / 1024
     );
 }
@@ -229,6 +256,8 @@ struct RunRow {
     blocks: usize,
     runs: usize,
     baseline: Duration,
+    /// One `bash -c` per block with the state in a file, when timed.
+    naive: Option<Duration>,
     runsheet: Duration,
     /// CPU time (user + system) of runsheet and its shell.
     runsheet_cpu: Option<Duration>,
@@ -245,10 +274,14 @@ fn measure_run(env: &Env, blocks: usize, runs: usize) -> RunRow {
     let script = env.root.join(format!("blocks-{blocks}.sh"));
     fs::write(&runbook, runbook_text(blocks)).expect("write the runbook");
     fs::write(&script, script_text(blocks)).expect("write the script");
+    let naive_script = env.root.join(format!("naive-{blocks}.sh"));
+    fs::write(&naive_script, baselines::naive_script(blocks)).expect("write the naive script");
+    let naive_too = blocks <= NAIVE_UP_TO;
     eprintln!("{blocks} blocks: {runs} runs (+1 warm-up)...");
 
     // The warm-up run is checked but not timed: it pages in bash and runsheet.
     let mut baseline = Vec::new();
+    let mut naive = Vec::new();
     let mut runsheet = Vec::new();
     let mut cpu = Vec::new();
     for round in 0..=runs {
@@ -260,6 +293,24 @@ fn measure_run(env: &Env, blocks: usize, runs: usize) -> RunRow {
         );
         if round > 0 {
             baseline.push(time);
+        }
+        if naive_too && round == 0 {
+            // Checked once: the state must carry through every block.
+            let output = env
+                .bash(&naive_script)
+                .stdout(Stdio::piped())
+                .output()
+                .expect("run the naive script");
+            let last = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success() && last.ends_with(&format!("line {blocks}\n")),
+                "the naive script did not carry the state through: {}",
+                output.status
+            );
+        } else if naive_too {
+            let (time, status) = timed(&mut env.bash(&naive_script));
+            assert!(status.success(), "the naive script failed: {status}");
+            naive.push(time);
         }
 
         let out = env.root.join(format!("blocks-{blocks}.run-{round}.md"));
@@ -286,6 +337,7 @@ fn measure_run(env: &Env, blocks: usize, runs: usize) -> RunRow {
         blocks,
         runs,
         baseline: median(baseline),
+        naive: (!naive.is_empty()).then(|| median(naive)),
         runsheet: median(runsheet),
         runsheet_cpu: (!cpu.is_empty()).then(|| median(cpu)),
     }
@@ -341,31 +393,50 @@ fn script_text(blocks: usize) -> String {
 
 fn print_run_table(rows: &[RunRow]) {
     println!(
-        "runsheet run --yes  vs  bash --noprofile --norc (medians; wall time unless marked CPU)"
+        "runsheet run --yes  vs  bash --noprofile --norc (floor) and one bash -c per block (naive); medians, wall time unless marked CPU"
     );
     println!(
-        "{:>7} {:>5} {:>10} {:>13} {:>15} {:>8} {:>14}",
-        "blocks", "runs", "bash ms", "runsheet ms", "overhead/block", "ratio", "runsheet CPU"
+        "{:>7} {:>5} {:>9} {:>10} {:>12} {:>15} {:>15} {:>14}",
+        "blocks",
+        "runs",
+        "bash ms",
+        "naive ms",
+        "runsheet ms",
+        "naive/block",
+        "runsheet/block",
+        "runsheet CPU"
     );
     for row in rows {
         let cpu = row
             .runsheet_cpu
             .map_or_else(|| "n/a".to_owned(), |d| format!("{:.0} ms", ms(d)));
+        let naive = row
+            .naive
+            .map_or_else(|| "-".to_owned(), |d| format!("{:.1}", ms(d)));
+        let naive_block = row.naive.map_or_else(
+            || "-".to_owned(),
+            |d| format!("{:.2} ms", (ms(d) - ms(row.baseline)) / row.blocks as f64),
+        );
         println!(
-            "{:>7} {:>5} {:>10.1} {:>13.1} {:>12.2} ms {:>7.0}x {:>14}",
+            "{:>7} {:>5} {:>9.1} {:>10} {:>12.1} {:>15} {:>12.3} ms {:>14}",
             row.blocks,
             row.runs,
             ms(row.baseline),
+            naive,
             ms(row.runsheet),
+            naive_block,
             row.overhead_ms_per_block(),
-            ms(row.runsheet) / ms(row.baseline),
             cpu,
         );
     }
     for row in rows {
         let over = row.overhead_ms_per_block();
+        let against_naive = row.naive.map_or_else(String::new, |d| {
+            let naive = (ms(d) - ms(row.baseline)) / row.blocks as f64;
+            format!("; the naive design costs {:.0}x that", naive / over)
+        });
         println!(
-            "overhead at {} blocks: {over:.2} ms/block (budget <= {BUDGET_MS_PER_BLOCK} ms): {}",
+            "overhead at {} blocks: {over:.3} ms/block (budget <= {BUDGET_MS_PER_BLOCK} ms): {}{against_naive}",
             row.blocks,
             verdict(over <= BUDGET_MS_PER_BLOCK)
         );
@@ -386,6 +457,8 @@ struct PlanResult {
     steps: usize,
     runs: usize,
     time: Duration,
+    /// A bare pulldown-cmark parse of the same file, read in this process.
+    parse: Duration,
     peak_rss: Option<u64>,
 }
 
@@ -413,7 +486,9 @@ fn measure_plan(env: &Env) -> PlanResult {
     );
 
     let mut times = Vec::new();
+    let mut parse = Vec::new();
     for _ in 0..PLAN_RUNS {
+        parse.push(baselines::parse_only(&path, 1).0);
         let (time, status) = timed(&mut env.runsheet(&args));
         assert!(status.success(), "runsheet plan: {status}");
         times.push(time);
@@ -425,6 +500,7 @@ fn measure_plan(env: &Env) -> PlanResult {
         steps,
         runs: PLAN_RUNS,
         time: median(times),
+        parse: median(parse),
         peak_rss,
     }
 }
@@ -454,13 +530,15 @@ fn big_runbook(bytes: usize) -> (String, usize) {
 
 fn print_plan(plan: &PlanResult) {
     let mb = plan.bytes as f64 / (1024.0 * 1024.0);
+    let ratio = ms(plan.time) / ms(plan.parse);
     println!(
-        "runsheet plan on a {mb:.1} MB runbook ({} bytes, {} steps): median of {} runs {:.1} ms (budget < {BUDGET_PLAN_MS} ms): {}",
+        "runsheet plan on a {mb:.1} MB runbook ({} bytes, {} steps): median of {} runs {:.1} ms; bare parse {:.1} ms; {ratio:.2}x the parse (budget <= {BUDGET_PLAN_PARSE_RATIO}x): {}",
         plan.bytes,
         plan.steps,
         plan.runs,
         ms(plan.time),
-        verdict(ms(plan.time) < BUDGET_PLAN_MS)
+        ms(plan.parse),
+        verdict(ratio <= BUDGET_PLAN_PARSE_RATIO)
     );
     match plan.peak_rss {
         Some(rss) => {

@@ -1,6 +1,15 @@
 # The runsheet session driver: sources each block at the top level of this loop, so
 # that everything a block does (variables, functions, aliases, cwd, options, jobs)
 # stays for the next one. $1 is the private state directory, $2 the run's nonce.
+#
+# Each line on fd 3 starts a block: the block is the file block-0.sh of the state
+# directory, written anew for each one; a line `w` says block-0.sh.watch names
+# secret variables to watch in it. The line is a byte or two, as bash reads a
+# pipe one byte at a time. After the block the shell state goes to fd 6
+# (runsheet reads it there and keeps it when it changed), or on a remote host
+# to the file state.new; then the status goes to fd 5, the session's output:
+# \036RS<nonce>:<exit>:<saved>:<jobs>\036, <jobs> 1 once a background job was
+# started (runsheet then lists the shell's children before each block).
 # Every command here goes through `builtin`, so a runbook's own `printf` or `cd`
 # function cannot hijack the driver.
 #
@@ -18,8 +27,14 @@ builtin trap 'builtin :' HUP
 __rs_dir=$1
 __rs_nonce=$2
 __rs_pending=
+# Set before the first snapshot, so that the second is not a change.
+__rs_saved=1
+__rs_frames=
+# The driver's own text, quoted into every snapshot otherwise.
+builtin unset -v BASH_EXECUTION_STRING
 builtin set --
 exec 5>&1
+# The shell state, to stdout; callers throw away its errors and trace.
 __rs_snapshot() {
   {
     builtin declare -p
@@ -34,8 +49,11 @@ __rs_snapshot() {
     builtin printf '%s\n' "$PWD"
     # Last: a snapshot cut short (a full disk) lacks it, and is not taken.
     builtin printf '\036end\n'
-  } >| "$1" 2>/dev/null
+  }
 }
+# Where the snapshot after each block goes: runsheet's pipe here, a file on a
+# remote host (its hooks send it back).
+[[ -n ${__rs_remote-} ]] && __rs_to_pipe= || __rs_to_pipe=1
 # The DEBUG trap of a block that needs one, before each of its commands: turns
 # tracing back on at the block's first command when the block before left it
 # on, and, for a block that names secret variables, adds a value one of them
@@ -60,14 +78,15 @@ __rs_hook() {
   [[ $__rs_f == *x* ]] && builtin set -x
   builtin return 0
 }
-[[ -s $__rs_dir/base ]] || __rs_snapshot "$__rs_dir/base"
-while builtin read -r -u 3 __rs_path; do
+[[ -s $__rs_dir/base ]] || __rs_snapshot >|"$__rs_dir/base" 2>/dev/null
+__rs_path=$__rs_dir/block-0.sh
+while builtin read -r -u 3 __rs_op; do
   builtin set -o errtrace -o pipefail
   builtin trap '{ __rs_rc=$?; builtin set +eu; } 2>/dev/null; { builtin return $__rs_rc; } 2>/dev/null' ERR
   builtin trap '{ builtin return 130; } 2>/dev/null' INT
   __rs_names=()
   __rs_hooked=
-  [[ -s $__rs_path.watch ]] && builtin mapfile -t __rs_names <"$__rs_path.watch"
+  [[ $__rs_op == w ]] && builtin mapfile -t __rs_names <"$__rs_path.watch"
   if [[ ${#__rs_names[@]} -gt 0 || -n $__rs_pending ]]; then
     builtin declare -gA __rs_seen
     __rs_seen=()
@@ -78,7 +97,7 @@ while builtin read -r -u 3 __rs_path; do
     __rs_skip=1
     builtin trap '{ __rs_hook; } 2>/dev/null' DEBUG
   fi
-  builtin source "$__rs_path" 3<&- 5>&-
+  builtin source "$__rs_path" 3<&- 5>&- 6>&-
   { __rs_rc=$? __rs_now=$-; builtin set +x; } 2>/dev/null
   if [[ -n $__rs_hooked ]]; then
     builtin trap - DEBUG
@@ -99,12 +118,16 @@ while builtin read -r -u 3 __rs_path; do
   # and is taken with its own trace thrown away.
   {
     [[ $__rs_pending == *x* ]] && builtin set -x
-    __rs_snapshot "$__rs_dir/state.new" && __rs_saved=1 || __rs_saved=0
+    if [[ -n $__rs_to_pipe ]]; then
+      __rs_snapshot >&6 && __rs_saved=1 || __rs_saved=0
+    else
+      __rs_snapshot >|"$__rs_dir/state.new" && __rs_saved=1 || __rs_saved=0
+    fi
     builtin set +x
   } 2>/dev/null
   # On a remote host the state goes back to runsheet with the status, in one
   # write (ssh/hooks.sh puts it in __rs_frames).
   [[ -z ${__rs_remote-} ]] || __rs_sync
-  builtin printf '%s\036RS%s:%s:%s\036' "${__rs_frames-}" "$__rs_nonce" "$__rs_rc" "$__rs_saved" >&5
+  builtin printf '%s\036RS%s:%s:%s:%s\036' "${__rs_frames-}" "$__rs_nonce" "$__rs_rc" "$__rs_saved" "${!:+1}" >&5
   __rs_frames=
 done

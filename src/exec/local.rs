@@ -18,6 +18,12 @@ pub struct LocalShell {
     /// Resuming: restore the state the last snapshot holds when starting.
     restore: bool,
     session: Option<Session>,
+    /// The variables of the first snapshot and of the last, once a block
+    /// ran: read again only when the state changed.
+    base: Option<Vec<(String, String)>>,
+    last: Option<Vec<(String, String)>>,
+    /// The session (its shell's pid) and its `generation` that `last` was read at.
+    seen: (u32, u64),
 }
 
 impl LocalShell {
@@ -31,6 +37,9 @@ impl LocalShell {
             interactive,
             restore,
             session: None,
+            base: None,
+            last: None,
+            seen: (0, 0),
         }
     }
 
@@ -97,6 +106,7 @@ impl Executor for LocalShell {
         sink: &mut dyn Sink,
     ) -> Result<BlockEnd> {
         let text = self.text(block)?;
+        let read_at = self.seen;
         let session = self.session(sink)?;
         let mut seen = Seen::new(session.seen_path(), !block.watch.is_empty());
         session.watch_next(block.watch.clone());
@@ -121,11 +131,28 @@ impl Executor for LocalShell {
                 &mut |_| {},
             )?;
         }
+        let now = (session.pid(), session.generation());
+        let fresh =
+            (now != read_at).then(|| String::from_utf8_lossy(session.snapshot()).into_owned());
+        if let Some(text) = fresh {
+            self.seen = now;
+            let dir = &self.dir;
+            let base = self.base.get_or_insert_with(|| {
+                let text = std::fs::read_to_string(dir.join("base")).unwrap_or_default();
+                super::snapshot::variables_in(&text)
+            });
+            let mut vars = base.clone();
+            vars.extend(super::snapshot::variables_in(&text));
+            self.last = Some(vars);
+        }
         Ok(end)
     }
 
     fn variables(&self) -> Vec<(String, String)> {
-        super::snapshot::variables(&self.dir)
+        match &self.last {
+            Some(vars) => vars.clone(),
+            None => super::snapshot::variables(&self.dir),
+        }
     }
 
     fn locate(&self, output: &str, runbook: &str, fence_line: usize) -> String {

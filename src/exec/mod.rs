@@ -6,12 +6,14 @@ pub mod capture;
 pub mod editor;
 pub mod local;
 pub mod output;
+mod pipes;
 pub mod pty;
 mod router;
 pub mod runner;
 pub mod session;
 pub mod snapshot;
 pub mod ssh;
+mod store;
 pub mod tree;
 mod watch;
 

@@ -1,21 +1,29 @@
 //! The run's one bash session: blocks are sourced into it so shell state carries over.
 
-use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::fs::File;
+use std::io::{self, Write};
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use command_fds::{CommandFdExt, FdMapping};
 
+use super::pipes::{Pipes, Tag, Waited};
 use super::pty;
 use super::snapshot;
+use super::store::StateFile;
 use super::tree;
 use crate::error::{Error, Result};
-use crate::fsutil::write_private;
+use crate::fsutil::{Open, open_private, write_private};
+
+/// The block the shell sources next, in the session's directory: one file
+/// written over for each block (bash names it in its messages).
+const BLOCK_FILE: &str = "block-0.sh";
+/// The last snapshot ends so; one cut short does not.
+const SNAPSHOT_END: &[u8] = b"\x1eend\n";
 
 const DRIVER: &str = include_str!("driver.sh");
 
@@ -54,10 +62,16 @@ pub struct Session {
     options: SessionOptions,
     child: Child,
     commands: File,
-    output: Receiver<Vec<u8>>,
-    pending: Vec<u8>,
-    nonce: String,
-    counter: u64,
+    pipes: Pipes,
+    /// The status frame's tag, with the run's nonce.
+    tag: Tag,
+    block: File,
+    state: StateFile,
+    /// How many times the saved state changed.
+    generation: u64,
+    /// A block started a background job: what runs under the shell before a
+    /// block is listed, to spare it when the block is stopped.
+    jobs: bool,
     /// Secret-named variables the next block is watched for.
     watch: Vec<String>,
 }
@@ -71,16 +85,17 @@ impl Session {
         if !options.dir.join("base").exists() {
             write_private(&options.dir.join("base"), b"")?;
         }
-        write_private(&options.dir.join("state.new"), b"")?;
+        let block = open_private(&options.dir.join(BLOCK_FILE), Open::Keep)?;
         let (cmd_read, cmd_write) = io::pipe().map_err(session_err)?;
+        let (state_read, state_write) = io::pipe().map_err(session_err)?;
         // Interactive sessions write to a pseudo-terminal so programs behave as
         // in a terminal; unattended ones write to a pipe.
-        let (out_read, out_write): (Box<dyn Read + Send>, OwnedFd) = if options.interactive {
+        let (out_read, out_write): (OwnedFd, OwnedFd) = if options.interactive {
             let pty = pty::open_pty().map_err(session_err)?;
-            (Box::new(pty.master), pty.slave)
+            (OwnedFd::from(pty.master), pty.slave)
         } else {
             let (r, w) = io::pipe().map_err(session_err)?;
-            (Box::new(r), OwnedFd::from(w))
+            (OwnedFd::from(r), OwnedFd::from(w))
         };
         let out_err = out_write.try_clone().map_err(session_err)?;
         let mut command = Command::new("bash");
@@ -104,10 +119,16 @@ impl Session {
                 Stdio::null()
             });
         command
-            .fd_mappings(vec![FdMapping {
-                parent_fd: OwnedFd::from(cmd_read),
-                child_fd: 3,
-            }])
+            .fd_mappings(vec![
+                FdMapping {
+                    parent_fd: OwnedFd::from(cmd_read),
+                    child_fd: 3,
+                },
+                FdMapping {
+                    parent_fd: OwnedFd::from(state_write),
+                    child_fd: 6,
+                },
+            ])
             .map_err(|e| Error::Session(e.to_string()))?;
         let child = command.spawn().map_err(|e| {
             Error::Session(format!(
@@ -115,31 +136,21 @@ impl Session {
             ))
         })?;
         drop(command);
-        // Bounded: a block printing gigabytes waits for runsheet to keep up
-        // instead of piling its output up in memory.
-        let (tx, rx) = mpsc::sync_channel(16);
-        let mut reader = out_read;
-        thread::spawn(move || {
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if tx.send(buf[..n].to_vec()).is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-        });
+        // Read here, between blocks of output handed on: a block printing
+        // gigabytes waits for runsheet to keep up instead of piling its
+        // output up in memory.
+        let pipes = Pipes::new(out_read, OwnedFd::from(state_read)).map_err(session_err)?;
+        let state = StateFile::new(options.dir.clone());
         Ok(Session {
             options,
             child,
             commands: File::from(OwnedFd::from(cmd_write)),
-            output: rx,
-            pending: Vec::new(),
-            nonce,
-            counter: 0,
+            pipes,
+            tag: Tag::new(format!("\x1eRS{nonce}:").as_bytes()),
+            block,
+            state,
+            generation: 0,
+            jobs: false,
             watch: Vec::new(),
         })
     }
@@ -152,6 +163,17 @@ impl Session {
     /// The private directory this session keeps its state in.
     pub fn dir(&self) -> &Path {
         &self.options.dir
+    }
+
+    /// The shell state saved after the last block, when this session saved it.
+    pub fn snapshot(&self) -> &[u8] {
+        self.state.last()
+    }
+
+    /// Counts the changes of the saved state: what was read from
+    /// `snapshot` is still right while it stays the same.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Has the next block report, before each of its commands, a new value of
@@ -175,19 +197,38 @@ impl Session {
         stop: &dyn Fn() -> bool,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<BlockEnd> {
-        self.counter += 1;
-        let path = self.options.dir.join(format!("block-{}.sh", self.counter));
-        write_private(&path, script.as_bytes())?;
-        let watch = path.with_extension("sh.watch");
+        let path = self.options.dir.join(BLOCK_FILE);
+        // Written over in place: on ext4, emptying a file that the shell then
+        // opens and closes would start writing it out at once.
+        let wrote = self
+            .block
+            .write_all_at(script.as_bytes(), 0)
+            .and_then(|()| self.block.set_len(script.len() as u64));
+        wrote.map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
         let watch_names = std::mem::take(&mut self.watch);
-        if !watch_names.is_empty() {
+        let line: &[u8] = if watch_names.is_empty() {
+            b"\n"
+        } else {
             write_private(&self.seen_path(), b"")?;
-            write_private(&watch, watch_names.join("\n").as_bytes())?;
-        }
-        let before = tree::children(self.child.id());
+            write_private(
+                &path.with_extension("sh.watch"),
+                watch_names.join("\n").as_bytes(),
+            )?;
+            b"w\n"
+        };
+        // Only a shell that ever started a background job has children
+        // between blocks.
+        let before = if self.jobs {
+            tree::children(self.child.id())
+        } else {
+            Vec::new()
+        };
+        self.pipes.snapshot.clear();
         let started = Instant::now();
-        let line = format!("{}\n", path.display());
-        if self.commands.write_all(line.as_bytes()).is_err() {
+        if self.commands.write_all(line).is_err() {
             return self.restart_after_exit(started, sink);
         }
         let mut timed_out = false;
@@ -201,10 +242,16 @@ impl Session {
                 .map(|t| t.saturating_sub(started.elapsed()))
                 .unwrap_or(Duration::from_millis(100))
                 .clamp(Duration::from_millis(1), Duration::from_millis(100));
-            match self.output.recv_timeout(wait) {
-                Ok(chunk) => self.pending.extend_from_slice(&chunk),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break None,
+            match self.pipes.wait(wait) {
+                Waited::Data => {}
+                Waited::Idle => {
+                    // The shell may be gone while what it started still
+                    // holds the output open.
+                    if matches!(self.child.try_wait(), Ok(Some(_))) {
+                        break None;
+                    }
+                }
+                Waited::Closed => break None,
             }
             if !timed_out && timeout.is_some_and(|t| started.elapsed() >= t) {
                 timed_out = true;
@@ -225,17 +272,21 @@ impl Session {
                 tree::stop_new(self.child.id(), &before, hard);
             }
         };
-        let _ = fs::remove_file(&path);
-        let _ = fs::remove_file(&watch);
         match end {
-            Some((exit, state_saved)) => {
-                if state_saved {
-                    let _ = fs::rename(
-                        self.options.dir.join("state.new"),
-                        self.options.dir.join("state"),
-                    );
-                }
-                write_private(&self.options.dir.join("state.new"), b"")?;
+            Some((exit, saved)) => {
+                // The shell wrote the snapshot before its status: all of it is
+                // in the pipe now.
+                self.pipes.drain_state();
+                let snapshot = std::mem::take(&mut self.pipes.snapshot);
+                let state_saved = saved
+                    && snapshot.ends_with(SNAPSHOT_END)
+                    && match self.state.store(&snapshot) {
+                        Ok(changed) => {
+                            self.generation += u64::from(changed);
+                            true
+                        }
+                        Err(_) => false,
+                    };
                 Ok(BlockEnd {
                     exit: if timed_out {
                         124
@@ -259,30 +310,29 @@ impl Session {
     /// Pulls the block's output out of `pending` up to its status sentinel:
     /// the block's exit status, and whether the state after it was saved.
     fn take_status(&mut self, sink: &mut dyn FnMut(&[u8])) -> Option<(i32, bool)> {
-        let tag = format!("\x1eRS{}:", self.nonce);
-        let tag = tag.as_bytes();
-        if let Some(at) = find(&self.pending, tag) {
-            let rest = &self.pending[at + tag.len()..];
+        let pending = &mut self.pipes.pending;
+        let tag_len = self.tag.bytes().len();
+        if let Some(at) = self.tag.find(pending) {
+            let rest = &pending[at + tag_len..];
             if let Some(end) = rest.iter().position(|&b| b == 0x1e) {
+                // `<exit>:<saved>:<jobs>`
                 let status = std::str::from_utf8(&rest[..end]).unwrap_or("");
-                let (rc, saved) = status.split_once(':').unwrap_or((status, "1"));
-                let (rc, saved) = (rc.parse().unwrap_or(1), saved == "1");
-                sink(&self.pending[..at]);
-                let consumed = at + tag.len() + end + 1;
-                self.pending.drain(..consumed);
+                let mut fields = status.split(':');
+                let rc = fields.next().and_then(|f| f.parse().ok()).unwrap_or(1);
+                let saved = fields.next() == Some("1");
+                self.jobs |= fields.next() == Some("1");
+                sink(&pending[..at]);
+                let consumed = at + tag_len + end + 1;
+                pending.drain(..consumed);
                 return Some((rc, saved));
             }
             return None;
         }
         // Hold back only a tail that could be the start of the sentinel.
-        let keep = (1..tag.len().min(self.pending.len() + 1))
-            .rev()
-            .find(|&n| self.pending.ends_with(&tag[..n]))
-            .unwrap_or(0);
-        let flush = self.pending.len() - keep;
+        let flush = pending.len() - self.tag.held(pending);
         if flush > 0 {
-            sink(&self.pending[..flush]);
-            self.pending.drain(..flush);
+            sink(&pending[..flush]);
+            pending.drain(..flush);
         }
         None
     }
@@ -295,11 +345,13 @@ impl Session {
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<BlockEnd> {
         let status = self.child.wait().map_err(session_err)?;
-        while let Ok(chunk) = self.output.try_recv() {
-            self.pending.extend_from_slice(&chunk);
+        // What it printed last; what it left running may hold the pipe open.
+        while self.pipes.read_output() > 0 {
+            sink(&self.pipes.pending);
+            self.pipes.pending.clear();
         }
-        sink(&self.pending);
-        self.pending.clear();
+        sink(&self.pipes.pending);
+        self.pipes.pending.clear();
         let exit = status.code().unwrap_or(1);
         let duration = started.elapsed();
         let fresh = Session::start(self.options.clone())?;
@@ -358,10 +410,6 @@ fn devnull() -> File {
 
 fn session_err(e: io::Error) -> Error {
     Error::Session(e.to_string())
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn rand_u64() -> u64 {
@@ -488,6 +536,33 @@ mod tests {
             "echo \"$KEEP $(basename \"$PWD\")\"; h; [[ -o noclobber ]] && shopt -q nullglob && echo opts\n",
         );
         assert_eq!((rc, out.as_str()), (0, "kept d\nfn\nopts\n"));
+        s.finish();
+    }
+
+    #[test]
+    fn a_state_larger_than_the_pipe_holds_is_saved_whole_and_restored() {
+        let (_d, mut s) = session();
+        // Several times what the snapshot pipe holds before the shell waits.
+        let set = "BIG=$(head -c 3000000 /dev/zero | tr '\\0' a); f() { :; }\n";
+        assert_eq!(run(&mut s, set), (0, String::new()));
+        assert_eq!(run(&mut s, "echo ${#BIG}\n"), (0, "3000000\n".into()));
+        let state = std::fs::read(s.dir().join("state")).unwrap();
+        assert!(state.len() > 3_000_000 && state.ends_with(SNAPSHOT_END));
+        let end = s.run("exit 0\n", None, &|| false, &mut |_| {}).unwrap();
+        assert!(end.session_restarted);
+        assert_eq!(run(&mut s, "echo ${#BIG}; f\n"), (0, "3000000\n".into()));
+        s.finish();
+    }
+
+    #[test]
+    fn an_unchanged_state_is_not_written_again() {
+        let (_d, mut s) = session();
+        run(&mut s, "X=1\n");
+        let first = s.generation();
+        run(&mut s, "echo same\n");
+        assert_eq!(s.generation(), first);
+        run(&mut s, "X=2\n");
+        assert_eq!(s.generation(), first + 1);
         s.finish();
     }
 

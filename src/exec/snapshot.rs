@@ -148,19 +148,25 @@ fn value_end(bytes: &[u8], mut i: usize) -> usize {
 pub fn variables(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for file in ["base", "state"] {
-        let Ok(text) = fs::read_to_string(dir.join(file)) else {
+        if let Ok(text) = fs::read_to_string(dir.join(file)) {
+            out.extend(variables_in(&text));
+        }
+    }
+    out
+}
+
+/// The variables of one snapshot's text, as `variables` gives them.
+pub fn variables_in(text: &str) -> Vec<(String, String)> {
+    let Some(snapshot) = split(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, (flags, decl)) in snapshot.variables {
+        if flags.contains('a') || flags.contains('A') {
             continue;
-        };
-        let Some(snapshot) = split(&text) else {
-            continue;
-        };
-        for (name, (flags, decl)) in snapshot.variables {
-            if flags.contains('a') || flags.contains('A') {
-                continue;
-            }
-            if let Some(value) = decl.split_once('=').map(|(_, v)| unquote(v)) {
-                out.push((name.to_string(), value));
-            }
+        }
+        if let Some(value) = decl.split_once('=').map(|(_, v)| unquote(v)) {
+            out.push((name.to_string(), value));
         }
     }
     out

@@ -54,6 +54,13 @@ fn complete_patterns() -> Vec<String> {
     all
 }
 
+/// A `:` or a `=`: searched for with SIMD, where a loop over every byte of a
+/// block's output would cost more than all the shapes together.
+fn separator() -> &'static Regex {
+    static SEPARATOR: OnceLock<Regex> = OnceLock::new();
+    SEPARATOR.get_or_init(|| compiled("[:=]"))
+}
+
 fn complete() -> &'static [Regex] {
     static ALL: OnceLock<Vec<Regex>> = OnceLock::new();
     ALL.get_or_init(|| complete_patterns().iter().map(|p| compiled(p)).collect())
@@ -156,7 +163,7 @@ fn trimmed(text: &[u8], range: Range<usize>) -> Range<usize> {
 pub fn ranges(text: &[u8], whole: bool, out: &mut Vec<Range<usize>>) {
     // Shapes that start with a fixed text are searched for fast; those that
     // need a `:` or a `=` (fields, `.pgpass`) only where there is one.
-    let separated = text.iter().any(|&b| b == b':' || b == b'=');
+    let separated = separator().is_match(text);
     let pgpass = complete().len() - 1;
     for (i, re) in complete().iter().enumerate() {
         if i == pgpass && !separated {

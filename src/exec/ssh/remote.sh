@@ -88,7 +88,7 @@ __rs_stop() {
   builtin return 0
 }
 
-# A new shell reading the paths of blocks from the fifo; when it ends, its
+# A new shell reading from the fifo when to run the next block; when it ends, its
 # status goes to runsheet.
 __rs_start() {
   exec 3>&-
@@ -153,7 +153,8 @@ while IFS=' ' builtin read -r __rs_op __rs_a __rs_b; do
       else
         __rs_shell && __rs_before=$(__rs_descendants "$__rs_pid" | tr '\n' ' ')
       fi
-      builtin printf '%s\n' "$__rs_dir/block-0.sh" >&3
+      # The driver sources block-0.sh; `w`: it watches the names in block-0.sh.watch.
+      if ((__rs_b > 0)); then builtin printf 'w\n'; else builtin printf '\n'; fi >&3
       ;;
     F)
       [[ $__rs_a == */* || $__rs_a == .* ]] && break

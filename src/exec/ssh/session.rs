@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::master::{Master, Messages, collect, said};
 use crate::exec::BlockEnd;
+use crate::exec::pipes::find;
 use crate::exec::snapshot;
 use crate::fsutil::write_private;
 
@@ -319,7 +320,8 @@ impl Remote {
             Some(b'R') => Frame::Ready,
             Some(b':') => {
                 let (rc, saved) = head[1..].split_once(':').unwrap_or((&head[1..], "0"));
-                Frame::Status(rc.parse().unwrap_or(1), saved == "1")
+                // `<exit>:<saved>:<jobs>`; the jobs flag is for local sessions.
+                Frame::Status(rc.parse().unwrap_or(1), saved.starts_with('1'))
             }
             Some(b'X') => Frame::Exited(head[1..].parse().unwrap_or(1)),
             Some(b'F') => {
@@ -369,10 +371,6 @@ fn command(nonce: &str) -> String {
         shell_words::quote(&driver),
         nonce
     )
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]

@@ -1,0 +1,193 @@
+//! The session's pipes out of bash, read on the calling thread: what blocks
+//! print (with the driver's status frames in it) and the shell state snapshots.
+
+use std::io;
+use std::os::fd::OwnedFd;
+use std::time::Duration;
+
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+use rustix::io::{Errno, read};
+
+/// Bytes taken from a pipe in one read.
+const CHUNK: usize = 256 * 1024;
+/// What a pipe out of bash holds before bash waits: fewer wake-ups when a
+/// block prints a lot. A larger size than the system allows is not an error.
+const PIPE_SIZE: usize = 1024 * 1024;
+
+/// Where `needle` first occurs in `haystack`.
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(haystack, needle)
+}
+
+/// A searcher for one frame tag, built once.
+pub struct Tag {
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl Tag {
+    pub fn new(tag: &[u8]) -> Tag {
+        Tag {
+            finder: memchr::memmem::Finder::new(tag).into_owned(),
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        self.finder.needle()
+    }
+
+    /// Where the tag first occurs in `haystack`.
+    pub fn find(&self, haystack: &[u8]) -> Option<usize> {
+        self.finder.find(haystack)
+    }
+
+    /// How many bytes at the end of `haystack` could be the start of the tag
+    /// (and must wait for what comes next).
+    pub fn held(&self, haystack: &[u8]) -> usize {
+        let tag = self.bytes();
+        let longest = (tag.len() - 1).min(haystack.len());
+        // Only a tail that starts with the tag's first byte can be one.
+        let from = haystack.len() - longest;
+        haystack[from..]
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == tag[0])
+            .map(|(i, _)| from + i)
+            .find(|&at| tag.starts_with(&haystack[at..]))
+            .map_or(0, |at| haystack.len() - at)
+    }
+}
+
+/// What waiting on the pipes found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    /// Something came.
+    Data,
+    /// Nothing came in time.
+    Idle,
+    /// The output pipe closed: the shell and everything it started are gone.
+    Closed,
+}
+
+/// The two pipes, non-blocking, and what was read from them.
+pub struct Pipes {
+    output: OwnedFd,
+    state: OwnedFd,
+    output_open: bool,
+    state_open: bool,
+    /// The last look at the snapshot pipe found something.
+    state_busy: bool,
+    /// Output read and not yet handed on.
+    pub pending: Vec<u8>,
+    /// The snapshot being written after the block that runs now.
+    pub snapshot: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl Pipes {
+    /// Reads `output` (a pipe or a terminal) and `state` (a pipe).
+    pub fn new(output: OwnedFd, state: OwnedFd) -> io::Result<Pipes> {
+        for fd in [&output, &state] {
+            let flags = fcntl_getfl(fd)?;
+            fcntl_setfl(fd, flags | OFlags::NONBLOCK)?;
+            let _ = rustix::pipe::fcntl_setpipe_size(fd, PIPE_SIZE);
+        }
+        Ok(Pipes {
+            output,
+            state,
+            output_open: true,
+            state_open: true,
+            state_busy: false,
+            pending: Vec::new(),
+            snapshot: Vec::new(),
+            buf: vec![0; CHUNK],
+        })
+    }
+
+    /// Waits at most `wait` for output, then takes what came.
+    ///
+    /// The snapshot pipe is not waited on: the shell writes a snapshot line
+    /// by line, and waking for each line would cost more than the rest of a
+    /// block. It holds a whole snapshot but for a huge one; when output is
+    /// quiet, what it holds is taken, and while that finds more (the shell
+    /// waits to write the rest), the next wait is short.
+    pub fn wait(&mut self, wait: Duration) -> Waited {
+        if !self.output_open {
+            return Waited::Closed;
+        }
+        let wait = if self.state_busy {
+            wait.min(Duration::from_millis(1))
+        } else {
+            wait
+        };
+        let mut fds = [PollFd::new(&self.output, PollFlags::IN)];
+        let timeout = Timespec::try_from(wait).unwrap_or(Timespec {
+            tv_sec: 0,
+            tv_nsec: 100_000_000,
+        });
+        let ready = matches!(poll(&mut fds, Some(&timeout)), Ok(n) if n > 0);
+        if !ready {
+            let before = self.snapshot.len();
+            self.drain_state();
+            self.state_busy = self.snapshot.len() > before;
+            return Waited::Idle;
+        }
+        self.read_output();
+        if self.output_open {
+            Waited::Data
+        } else {
+            Waited::Closed
+        }
+    }
+
+    /// Takes what the output pipe holds now, without waiting; one read of
+    /// at most a chunk, so that it is handed on before the next.
+    pub fn read_output(&mut self) -> usize {
+        match read(&self.output, &mut self.buf[..]) {
+            Ok(0) => {
+                self.output_open = false;
+                0
+            }
+            Ok(n) => {
+                self.pending.extend_from_slice(&self.buf[..n]);
+                n
+            }
+            Err(Errno::AGAIN | Errno::INTR) => 0,
+            // A terminal whose other side closed says EIO.
+            Err(_) => {
+                self.output_open = false;
+                0
+            }
+        }
+    }
+
+    /// Takes all the snapshot pipe holds now.
+    pub fn drain_state(&mut self) {
+        while self.state_open {
+            match read(&self.state, &mut self.buf[..]) {
+                Ok(0) => self.state_open = false,
+                Ok(n) => self.snapshot.extend_from_slice(&self.buf[..n]),
+                Err(Errno::INTR) => {}
+                Err(Errno::AGAIN) => break,
+                Err(_) => self.state_open = false,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tag;
+
+    #[test]
+    fn only_a_tail_that_may_begin_the_tag_is_held() {
+        let tag = Tag::new(b"\x1eRS12:");
+        assert_eq!(tag.held(b"abc"), 0);
+        assert_eq!(tag.held(b"abc\x1e"), 1);
+        assert_eq!(tag.held(b"abc\x1eRS1"), 4);
+        assert_eq!(tag.held(b"abc\x1eRX"), 0);
+        assert_eq!(tag.held(b"\x1e\x1eRS"), 3);
+        assert_eq!(tag.held(b""), 0);
+        assert_eq!(tag.find(b"x\x1eRS12:0"), Some(1));
+    }
+}
