@@ -67,7 +67,7 @@ impl Terminal {
                 }
             })
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         let answer = answer.trim().to_ascii_lowercase();
         if let Ok(n) = answer.parse::<usize>() {
             return Ok(options.len() + n - 1);
@@ -100,7 +100,7 @@ impl Terminal {
                 }
             })
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         Ok(answer.trim().parse::<usize>().ok().map(|n| n - 1))
     }
 
@@ -111,6 +111,13 @@ impl Terminal {
             .write_line(&self.bold.apply_to(progress(view)).to_string());
         let _ = self.term.write_line(&format!("  {}", view.step.text));
     }
+}
+
+/// A prompt ended by Ctrl-C (or a closed terminal): what comes next starts
+/// on a fresh line, not after the prompt's text.
+fn interrupted(_: dialoguer::Error) -> Error {
+    eprintln!();
+    Error::Interrupted
 }
 
 impl Operator for Terminal {
@@ -151,7 +158,8 @@ impl Operator for Terminal {
     fn failed(&mut self, view: &View, reason: &str) -> Result<FailureChoice> {
         let _prompt = Prompting::start();
         let options = ["retry", "edit", "ignore", "abort"];
-        Ok(match self.ask_with(reason, &options, &view.contingency)? {
+        let reason = crate::screen::alarm(reason);
+        Ok(match self.ask_with(&reason, &options, &view.contingency)? {
             0 => FailureChoice::Retry,
             1 => FailureChoice::Edit,
             2 => FailureChoice::Ignore,
@@ -194,7 +202,7 @@ impl Operator for Terminal {
                         .with_prompt("Note")
                         .allow_empty(true)
                         .interact_text_on(&self.term)
-                        .map_err(|_| Error::Interrupted)?;
+                        .map_err(interrupted)?;
                     let text = text.trim().to_string();
                     note = (!text.is_empty()).then_some(text);
                     continue;
@@ -212,7 +220,7 @@ impl Operator for Terminal {
             .with_prompt("Value (`now` for the current UTC time, empty to skip)")
             .allow_empty(true)
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         let value = value.trim().to_string();
         Ok((!value.is_empty()).then_some(value))
     }
@@ -245,7 +253,7 @@ impl Operator for Terminal {
                 }
             })
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         let t = answer.trim().to_lowercase();
         Ok(t.parse::<usize>()
             .ok()
@@ -260,12 +268,12 @@ impl Operator for Terminal {
             dialoguer::Password::with_theme(&SimpleTheme)
                 .with_prompt(format!("{prompt} (hidden)"))
                 .interact_on(&self.term)
-                .map_err(|_| Error::Interrupted)?
+                .map_err(interrupted)?
         } else {
             Input::<String>::with_theme(&SimpleTheme)
                 .with_prompt(prompt)
                 .interact_text_on(&self.term)
-                .map_err(|_| Error::Interrupted)?
+                .map_err(interrupted)?
         };
         Ok(Some(value))
     }
@@ -279,7 +287,7 @@ impl Operator for Terminal {
             .with_prompt("Type `yes` to run it, anything else to skip it")
             .allow_empty(true)
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         Ok(Some(answer.trim() == "yes"))
     }
 
@@ -330,7 +338,7 @@ impl Operator for Terminal {
                 }
             })
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         match answer.trim().parse::<usize>() {
             Ok(n) => Ok(Some(n - 1)),
             Err(_) => Err(Error::Interrupted),

@@ -10,9 +10,11 @@ use crate::record::{Outcome, Reason, Status};
 impl Run<'_> {
     /// A task that owns commands or sub-tasks: ticked when they all succeed.
     pub(super) fn parent_task(&mut self, step: &Step) -> Result<Flow> {
-        let view = self.view(step, "");
-        self.operator
-            .say(&format!("\n{}", crate::operator::progress_with_text(&view)));
+        if crate::screen::verbosity() > crate::screen::Verbosity::Quiet {
+            let view = self.view(step, "");
+            self.operator
+                .say(&format!("\n{}", crate::operator::progress_with_text(&view)));
+        }
         let flow = self.walk(&step.children)?;
         if flow != Flow::Continue {
             // Stopped inside: the task failed if a step of it did; else it waits.
