@@ -29,10 +29,10 @@ pub fn title(book: &Runbook, step: &Step) -> String {
 
 fn short(text: &str) -> String {
     let text = text.trim();
-    if text.chars().count() <= 60 {
+    if text.chars().count() <= 80 {
         return text.to_string();
     }
-    let mut cut: String = text.chars().take(59).collect();
+    let mut cut: String = text.chars().take(79).collect();
     cut.push('…');
     cut
 }
