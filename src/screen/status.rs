@@ -76,7 +76,12 @@ impl StatusLine {
             let stop = stop.clone();
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(100));
+                    // Woken early when the block ends, so that no block
+                    // waits for the next tick.
+                    std::thread::park_timeout(Duration::from_millis(100));
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
                     lock(&shared).tick();
                 }
             })
@@ -109,6 +114,7 @@ impl StatusLine {
     fn end(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(ticker) = self.ticker.take() {
+            ticker.thread().unpark();
             let _ = ticker.join();
         }
         lock(&self.shared).hide();
