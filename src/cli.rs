@@ -6,17 +6,43 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `0.1.0 (3f2a9c1e0b4d 2026-11-29)`: the version, the commit and the day it was built.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("RUNSHEET_COMMIT"),
+    " ",
+    env!("RUNSHEET_BUILD_DATE"),
+    ")"
+);
+
 /// Run the Markdown checklists you already have, and keep a filled-in transcript.
 #[derive(Debug, Parser)]
 #[command(
     name = "runsheet",
-    version,
+    version = VERSION,
     about,
     after_help = "Examples:\n  runsheet plan deploy.md\n  runsheet run deploy.md\n  runsheet run --yes --keep-going deploy.md -o deploy.ci.md\n  runsheet run --yes --on-failure rollback deploy.md\n  runsheet run deploy.md --only \"Rollback plan\"\n  runsheet resume deploy.run-20261121T051003Z.md\n  runsheet strip deploy.run-20261121T051003Z.md > deploy.md\n  runsheet render deploy.md --env prod\n  runsheet run deploy.md --env staging --var version=1.4.2\n  runsheet envs deploy.md\n  runsheet diff last-week.run.md today.run.md\n  runsheet run --yes deploy.md --junit runsheet.xml --report runsheet.json\n\nExit codes (run, resume): 0 every step done or skipped, 1 a step failed,\n2 usage or document error, 3 steps not confirmed, 4 some hosts unreachable,\n130 interrupted.\nExit codes (diff): 0 equivalent, 1 different, 2 error."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE=1
+    /// forces it), always or never.
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    pub color: Color,
+    /// Say less: no progress or result lines, no status line; failures,
+    /// prompts and the closing summary still show.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more: each step not confirmed in an unattended run as it comes,
+    /// "still running" lines every 10 s instead of 30.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Read this runsheet.toml instead of the one found by looking in the
+    /// runbook's directory and those above it.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -127,6 +153,18 @@ pub enum Command {
         #[arg(short, long, value_name = "OUT")]
         output: Option<PathBuf>,
     },
+    /// Print a completion script for SHELL; see the book's Install section
+    /// for where to put it.
+    #[command(
+        after_help = "Examples:\n  runsheet completions bash > ~/.local/share/bash-completion/completions/runsheet\n  runsheet completions zsh > ~/.zfunc/_runsheet\n  runsheet completions fish > ~/.config/fish/completions/runsheet.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print runsheet's man page (roff), for `man -l -` or a man directory.
+    #[command(after_help = "Example:\n  runsheet man > ~/.local/share/man/man1/runsheet.1")]
+    Man,
     /// Print the source a transcript was made from, byte for byte.
     Strip {
         transcript: PathBuf,
@@ -292,10 +330,6 @@ pub struct DiffArgs {
     /// least a second longer).
     #[arg(long, value_name = "FACTOR", default_value = "2x", value_parser = parse_factor)]
     pub slower: f64,
-    /// Colour the text format: auto (on a terminal, unless NO_COLOR is set),
-    /// always or never.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
     /// Called by git as a diff driver: take git's arguments, always exit 0
     /// once the transcripts are compared (git stops at a driver that fails).
     #[arg(long)]
@@ -357,4 +391,23 @@ fn parse_factor(text: &str) -> Result<f64, String> {
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
     crate::doc::attrs::duration(text)
+}
+
+/// The completion script for `shell`, generated from these definitions.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "runsheet",
+        &mut out,
+    );
+    out
+}
+
+/// The man page, generated from these definitions.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+    Ok(out)
 }

@@ -1,6 +1,8 @@
-//! `runsheet.toml`: settings beside the runbook or in the user's config directory.
+//! `runsheet.toml`: settings found from the runbook's directory upward, or
+//! in the user's config directory.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
@@ -56,14 +58,53 @@ pub struct DiffSettings {
     pub ignore: Vec<String>,
 }
 
+/// The file `--config` names, for the whole process.
+static GIVEN: OnceLock<PathBuf> = OnceLock::new();
+
+/// Reads `path` instead of the runsheet.toml found from the runbook (`--config`).
+pub fn use_file(path: &Path) -> Result<()> {
+    if !path.is_file() {
+        return Err(Error::usage(format!(
+            "--config {}: no such file; give the path of a runsheet.toml",
+            path.display()
+        )));
+    }
+    let _ = GIVEN.set(path.to_path_buf());
+    Ok(())
+}
+
+/// The runbook's own runsheet.toml: the one `--config` gives, else the
+/// first found in the runbook's directory and then each directory above
+/// it, up to the root of its git checkout (a directory holding `.git`) or
+/// of the file system — as cargo and just look for theirs.
+pub fn project_file(runbook: &Path) -> Option<PathBuf> {
+    if let Some(given) = GIVEN.get() {
+        return Some(given.clone());
+    }
+    let dir = runbook
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = std::path::absolute(dir).ok()?;
+    for dir in dir.ancestors() {
+        let file = dir.join(FILE_NAME);
+        if file.is_file() {
+            return Some(file);
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
 impl Config {
     /// The user's config (`$XDG_CONFIG_HOME/runsheet/runsheet.toml` or
-    /// `~/.config/runsheet/runsheet.toml`), then the one beside the runbook,
-    /// which wins where both set something.
+    /// `~/.config/runsheet/runsheet.toml`), then the runbook's own (see
+    /// `project_file`), which wins where both set something.
     pub fn load(runbook: &Path) -> Result<Config> {
         let mut config = Config::default();
-        let beside = runbook.parent().unwrap_or(Path::new("")).join(FILE_NAME);
-        for path in user_config().into_iter().chain([beside]) {
+        for path in user_config().into_iter().chain(project_file(runbook)) {
             if path.is_file() {
                 let found = Config::read(&path)?;
                 config.runners.extend(found.runners);
@@ -110,6 +151,27 @@ fn user_config() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_runbooks_own_file_is_looked_for_upward_to_the_checkout_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        let deep = root.join("ops").join("db");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::create_dir(root.join(".git")).unwrap();
+        let runbook = deep.join("migrate.md");
+        assert_eq!(project_file(&runbook), None);
+        std::fs::write(dir.path().join(FILE_NAME), "").unwrap();
+        assert_eq!(
+            project_file(&runbook),
+            None,
+            "looked past the checkout root"
+        );
+        std::fs::write(root.join(FILE_NAME), "").unwrap();
+        assert_eq!(project_file(&runbook), Some(root.join(FILE_NAME)));
+        std::fs::write(deep.join(FILE_NAME), "").unwrap();
+        assert_eq!(project_file(&runbook), Some(deep.join(FILE_NAME)));
+    }
 
     #[test]
     fn runners_beside_the_runbook_and_errors_with_a_line() {

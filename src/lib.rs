@@ -15,6 +15,7 @@ pub mod plan;
 pub mod record;
 pub mod report;
 pub mod run;
+pub mod screen;
 pub mod secrets;
 pub mod signals;
 pub mod source;

@@ -131,6 +131,7 @@ fn blanks_stay_as_written_in_an_unattended_run() {
     let out = Test::new()
         .runbook(&source)
         .run_yes()
+        .arg("-v")
         .status(3)
         .stderr_contains("not answered (unattended)")
         .run();
@@ -233,7 +234,12 @@ fn choices_are_picked_by_number_or_by_name_and_marked_in_place() {
 #[test]
 fn an_unattended_run_never_picks_a_choice() {
     let source = unindent(CHOICES);
-    let out = Test::new().runbook(&source).run_yes().status(3).run();
+    let out = Test::new()
+        .runbook(&source)
+        .run_yes()
+        .arg("-v")
+        .status(3)
+        .run();
     assert_eq!(
         out.stderr.matches("not answered (unattended)").count(),
         4,

@@ -240,7 +240,9 @@ fn a_tables_target_column_is_the_target_of_its_row() {
         ])
         .status(1)
         .stderr_contains("Error rate · Actual: 0.9% misses the target < 0.5%")
-        .stderr_lacks("Uptime")
+        .stderr_contains("✓ Uptime")
+        .stderr_lacks("Uptime · Actual: 99.5 misses")
+        .stderr_lacks("✗ Uptime")
         .run();
 }
 

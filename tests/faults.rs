@@ -180,7 +180,8 @@ fn documents_that_are_not_regular_files_are_refused_without_reading_them() {
     let sandbox = Sandbox::new();
     Test::in_sandbox(sandbox)
         .args(["plan", "/dev/zero"])
-        .status(1)
+        // The code `run` gives: there is no document to look at.
+        .status(2)
         .stderr_contains("not a regular file")
         .run()
         .then()

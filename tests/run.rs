@@ -431,8 +431,9 @@ fn a_missing_file_is_an_error_naming_it() {
         .status(2)
         .run();
     one_error_naming(&out.stderr, "missing.md");
-    // `plan` answers 0 (clean) or 1 (errors found).
-    let out = out.then().args(["plan", "missing.md"]).status(1).run();
+    // The same code from `plan`: 2 says there was nothing to look at, 1
+    // that the document it looked at has errors.
+    let out = out.then().args(["plan", "missing.md"]).status(2).run();
     one_error_naming(&out.stderr, "missing.md");
     let out = out.then().args(["strip", "missing.md"]).status(2).run();
     one_error_naming(&out.stderr, "missing.md");
@@ -446,6 +447,8 @@ fn a_directory_is_an_error_naming_it() {
         .args(["run", "--yes", "book.md", "-o", OUT])
         .status(2)
         .run();
+    one_error_naming(&out.stderr, "book.md");
+    let out = out.then().args(["plan", "book.md"]).status(2).run();
     one_error_naming(&out.stderr, "book.md");
 }
 

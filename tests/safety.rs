@@ -545,10 +545,17 @@ fn keep_going_refuses_each_destructive_command_and_goes_on() {
         );
     }
     assert_eq!(out.read("went-on"), "went-on\n", "the run did not go on");
+    // Each said once why, then once in its result line.
     assert_eq!(
-        out.stderr.matches("refused").count(),
+        out.stderr.matches("refused: ").count(),
         DESTRUCTIVE.len(),
         "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches(" · refused\n").count(),
+        DESTRUCTIVE.len() * 2,
+        "a result line and a line of the closing list for each:\n{}",
         out.stderr
     );
 }

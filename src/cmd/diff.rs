@@ -1,10 +1,9 @@
 //! `runsheet diff`: compare two transcripts; also git's diff driver.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::{print_out, record_of};
-use crate::cli::{Color, DiffArgs, DiffFormat};
+use crate::cli::{DiffArgs, DiffFormat};
 use crate::diff::{self, Format, Mask, Options, Paint};
 use crate::error::{Error, Result};
 
@@ -139,12 +138,7 @@ fn compare(files: &Files, args: &DiffArgs, format: Format) -> Result<(String, bo
         &options,
     );
     let paint = Paint {
-        on: colour(
-            args.color,
-            std::io::stdout().is_terminal(),
-            std::env::var_os("NO_COLOR"),
-            std::env::var_os("TERM"),
-        ),
+        on: crate::screen::colour_on_stdout(),
     };
     if args.stat {
         // `--stat` prints only counts and steps; what the reader should know
@@ -155,38 +149,4 @@ fn compare(files: &Files, args: &DiffArgs, format: Format) -> Result<(String, bo
     }
     let text = diff::render(&comparison, format, args.stat, paint);
     Ok((text, comparison.equivalent()))
-}
-
-/// Whether to colour: as asked, or on a terminal that is not `dumb` when
-/// `NO_COLOR` is unset or empty.
-fn colour(
-    choice: Color,
-    terminal: bool,
-    no_color: Option<std::ffi::OsString>,
-    term: Option<std::ffi::OsString>,
-) -> bool {
-    match choice {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => {
-            terminal && no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb")
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colour_only_on_a_terminal_and_never_under_no_color() {
-        let set = |v: &str| Some(std::ffi::OsString::from(v));
-        assert!(colour(Color::Auto, true, None, set("xterm")));
-        assert!(colour(Color::Auto, true, set(""), None));
-        assert!(!colour(Color::Auto, true, set("1"), set("xterm")));
-        assert!(!colour(Color::Auto, false, None, set("xterm")));
-        assert!(!colour(Color::Auto, true, None, set("dumb")));
-        assert!(colour(Color::Always, false, set("1"), None));
-        assert!(!colour(Color::Never, true, None, None));
-    }
 }

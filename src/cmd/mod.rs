@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser as _;
 
-use crate::cli::{Cli, Command, FleetArgs, ModeArgs, ReportArgs};
+use crate::cli::{Cli, Color, Command, FleetArgs, ModeArgs, ReportArgs};
 use crate::config::Config;
 use crate::doc::{self, Runbook};
 use crate::error::{Error, Result};
@@ -24,6 +24,7 @@ use crate::exec::ssh::{FleetOptions, Inventory, Pattern};
 use crate::operator::{Answered, Answers, Operator, Terminal, Unattended};
 use crate::record::{Mode, RunRecord};
 use crate::run::{Rendering, RunSettings};
+use crate::screen::{ColorChoice, Verbosity};
 use crate::secrets::Secrets;
 use crate::source::Source;
 use crate::template::{self, Inputs, Rendered};
@@ -42,6 +43,24 @@ where
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    crate::screen::set_colour(match cli.color {
+        Color::Auto => ColorChoice::Auto,
+        Color::Always => ColorChoice::Always,
+        Color::Never => ColorChoice::Never,
+    });
+    crate::screen::set_verbosity(if cli.quiet {
+        Verbosity::Quiet
+    } else if cli.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    });
+    if let Some(path) = &cli.config
+        && let Err(e) = crate::config::use_file(path)
+    {
+        e.report();
+        return e.exit_code();
+    }
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
@@ -122,6 +141,18 @@ fn dispatch(command: Command) -> Result<i32> {
             template,
         } => strip::strip(&transcript, output.as_deref(), force, template),
         Command::Repair { file, output } => repair::repair(&file, output.as_deref()),
+        Command::Completions { shell } => {
+            print_out(&crate::cli::completions(shell));
+            Ok(0)
+        }
+        Command::Man => {
+            let page = crate::cli::man_page().map_err(|source| Error::Write {
+                path: "standard output".into(),
+                source,
+            })?;
+            print_out(&page);
+            Ok(0)
+        }
     }
 }
 
@@ -389,9 +420,14 @@ fn operator(mode: &ModeArgs, book: &Runbook) -> Result<Box<dyn Operator>> {
     Ok(Box::new(Answered::new(answers, Terminal::default())))
 }
 
-/// The closing lines of a run: counts and where the transcript is.
+/// The closing lines of a run: the steps that failed and those nobody
+/// confirmed, the counts, and where the transcript is.
 fn finish_message(operator: &mut dyn Operator, transcript: &Path, report: &crate::run::Report) {
-    operator.say(&format!("\n{}", report.record.counts.tally()));
+    operator.say("");
+    for line in crate::screen::summary(&report.record) {
+        operator.say(&line);
+    }
+    operator.say(&report.record.counts.tally());
     operator.say(&format!("Transcript: {}", transcript.display()));
 }
 

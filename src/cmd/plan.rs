@@ -10,22 +10,25 @@ use crate::error::Result;
 use crate::template::Inputs;
 
 /// Prints the plan of `file` (a template rendered with `inputs`); 0 when
-/// clean, 1 when it found errors.
+/// clean, 1 when it found errors, 2 (an `Err`) when there is no document to
+/// look at: the file is missing, unreadable, a directory, not a file.
 pub fn plan(file: &Path, format: Format, answers_template: bool, inputs: &Inputs) -> Result<i32> {
-    // `plan` answers 0 or 1: a document it cannot read is an error found.
+    // A file that cannot be read at all is 2, as for `run`; what is wrong
+    // in a document (or its runsheet.toml) is an error found: 1.
+    let found = |e: crate::error::Error| -> Result<i32> {
+        if unreadable(&e) {
+            return Err(e);
+        }
+        e.report();
+        Ok(1)
+    };
     let config = match Config::load(file) {
         Ok(config) => config,
-        Err(e) => {
-            e.report();
-            return Ok(1);
-        }
+        Err(e) => return found(e),
     };
     let loaded = match load(file, inputs, &config, &[]) {
         Ok(loaded) => loaded,
-        Err(e) => {
-            e.report();
-            return Ok(1);
-        }
+        Err(e) => return found(e),
     };
     let source = loaded.source;
     let mut book = doc::parse_with(&source, &config.runners);
@@ -45,4 +48,16 @@ pub fn plan(file: &Path, format: Format, answers_template: bool, inputs: &Inputs
     };
     print_out(text.as_bytes());
     Ok(if book.has_errors() { 1 } else { 0 })
+}
+
+/// Whether `e` says there is no document to read (not what is in one).
+fn unreadable(e: &crate::error::Error) -> bool {
+    use crate::error::Error;
+    matches!(
+        e,
+        Error::Read { .. }
+            | Error::IsDirectory { .. }
+            | Error::NotAFile { .. }
+            | Error::TooLarge { .. }
+    )
 }

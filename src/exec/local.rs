@@ -169,7 +169,7 @@ impl Executor for LocalShell {
 /// Bash names the private block file in its messages (`/…/block-3.sh: line 2:
 /// foo: command not found`); point at the runbook line instead, and keep the
 /// state directory out of the transcript.
-fn relocate(output: &str, runbook: &str, fence_line: usize) -> String {
+pub(crate) fn relocate(output: &str, runbook: &str, fence_line: usize) -> String {
     const TAG: &str = ".sh: line ";
     let mut out = String::with_capacity(output.len());
     let mut rest = output;

@@ -252,6 +252,13 @@ pub fn check(dir: &Path) -> Result<(), Damaged> {
     Ok(())
 }
 
+/// The working directory the last whole snapshot in `dir` holds: where a
+/// resumed run's commands go on.
+pub fn saved_cwd(dir: &Path) -> Option<String> {
+    let state_text = fs::read_to_string(dir.join("state")).ok()?;
+    split(&state_text).map(|s| s.cwd.to_string())
+}
+
 /// A script that puts back what the runbook changed since the session began:
 /// variables it set or unset, its functions, aliases, options, umask and cwd.
 /// `None` when there is no whole snapshot to restore (see `check`).

@@ -67,7 +67,7 @@ impl Terminal {
                 }
             })
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         let answer = answer.trim().to_ascii_lowercase();
         if let Ok(n) = answer.parse::<usize>() {
             return Ok(options.len() + n - 1);
@@ -100,7 +100,7 @@ impl Terminal {
                 }
             })
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         Ok(answer.trim().parse::<usize>().ok().map(|n| n - 1))
     }
 
@@ -149,6 +149,13 @@ impl Terminal {
             .write_line(&self.bold.apply_to(progress(view)).to_string());
         let _ = self.term.write_line(&format!("  {}", view.step.text));
     }
+}
+
+/// A prompt ended by Ctrl-C (or a closed terminal): what comes next starts
+/// on a fresh line, not after the prompt's text.
+fn interrupted(_: dialoguer::Error) -> Error {
+    eprintln!();
+    Error::Interrupted
 }
 
 impl Operator for Terminal {
@@ -201,8 +208,9 @@ impl Operator for Terminal {
         let options = [
             "retry", "edit", "ignore", "skip", "abort", "quit", "back", "go to",
         ];
+        let reason = crate::screen::alarm(reason);
         loop {
-            return Ok(match self.ask_with(reason, &options, &view.contingency)? {
+            return Ok(match self.ask_with(&reason, &options, &view.contingency)? {
                 0 => FailureChoice::Retry,
                 1 => FailureChoice::Edit,
                 2 => FailureChoice::Ignore,
@@ -258,7 +266,7 @@ impl Operator for Terminal {
                         .with_prompt("Note")
                         .allow_empty(true)
                         .interact_text_on(&self.term)
-                        .map_err(|_| Error::Interrupted)?;
+                        .map_err(interrupted)?;
                     let text = text.trim().to_string();
                     note = (!text.is_empty()).then_some(text);
                     continue;
@@ -276,7 +284,7 @@ impl Operator for Terminal {
             .with_prompt("Value (`now` for the current UTC time, empty to skip)")
             .allow_empty(true)
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         let value = value.trim().to_string();
         Ok((!value.is_empty()).then_some(value))
     }
@@ -309,7 +317,7 @@ impl Operator for Terminal {
                 }
             })
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         let t = answer.trim().to_lowercase();
         Ok(t.parse::<usize>()
             .ok()
@@ -324,12 +332,12 @@ impl Operator for Terminal {
             dialoguer::Password::with_theme(&SimpleTheme)
                 .with_prompt(format!("{prompt} (hidden)"))
                 .interact_on(&self.term)
-                .map_err(|_| Error::Interrupted)?
+                .map_err(interrupted)?
         } else {
             Input::<String>::with_theme(&SimpleTheme)
                 .with_prompt(prompt)
                 .interact_text_on(&self.term)
-                .map_err(|_| Error::Interrupted)?
+                .map_err(interrupted)?
         };
         Ok(Some(value))
     }
@@ -343,7 +351,7 @@ impl Operator for Terminal {
             .with_prompt("Type `yes` to run it, anything else to skip it")
             .allow_empty(true)
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         Ok(Some(answer.trim() == "yes"))
     }
 
@@ -394,7 +402,7 @@ impl Operator for Terminal {
                 }
             })
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         match answer.trim().parse::<usize>() {
             Ok(n) => Ok(Some(n - 1)),
             Err(_) => Err(Error::Interrupted),

@@ -9,6 +9,14 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::screen::Verbosity;
+
+/// `[7/9] Checks · Look at the dashboard — not confirmed (unattended)`, under `-v` only.
+fn each_when_verbose(view: &View, what: &str) {
+    if crate::screen::verbosity() == Verbosity::Verbose {
+        eprintln!("{} — {what} (unattended)", progress_with_text(view));
+    }
+}
 
 /// The operator of an unattended run.
 pub struct Unattended {
@@ -25,7 +33,9 @@ impl Operator for Unattended {
     }
 
     fn command(&mut self, view: &View) -> Result<CommandChoice> {
-        eprintln!("{}", progress_with_text(view));
+        if crate::screen::verbosity() > Verbosity::Quiet {
+            eprintln!("{}", progress_with_text(view));
+        }
         Ok(CommandChoice::Run)
     }
 
@@ -45,18 +55,21 @@ impl Operator for Unattended {
         })
     }
 
+    // Steps nobody can do or answer say nothing here: a large run has
+    // hundreds of them, which would bury its failures. The closing summary
+    // counts them and names the first few (`-v` shows each as it comes).
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {
-        eprintln!("{} — not confirmed (unattended)", progress_with_text(view));
+        each_when_verbose(view, "not confirmed");
         Ok((TaskChoice::NotConfirmed, None))
     }
 
     fn blank(&mut self, view: &View) -> Result<Option<String>> {
-        eprintln!("{} — not answered (unattended)", progress_with_text(view));
+        each_when_verbose(view, "not answered");
         Ok(None)
     }
 
     fn choice(&mut self, view: &View, _options: &[String]) -> Result<Option<usize>> {
-        eprintln!("{} — not answered (unattended)", progress_with_text(view));
+        each_when_verbose(view, "not answered");
         Ok(None)
     }
 

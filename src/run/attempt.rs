@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::exec::Block;
 use crate::exec::output::Live;
 use crate::record::{Outcome, Reason, Status};
+use crate::screen::status::StatusLine;
 
 impl Run<'_> {
     /// Runs `cleared` once and returns its outcome (not yet recorded). On a
@@ -46,7 +47,9 @@ impl Run<'_> {
         let int = interrupt.clone();
         // Ctrl-C, SIGTERM or SIGHUP: stop the block and whatever it started.
         let stop = move || terminate.load(Ordering::SeqCst) || int.load(Ordering::SeqCst);
-        let mut live = Live::new(&self.secrets);
+        let runbook = self.recorder.source().display_path();
+        let status = StatusLine::start(self.status_label(step));
+        let mut live = Live::new(&self.secrets, status, runbook.clone(), step.line);
         let end = self.exec.run(&block, &stop, &mut live)?;
         let (capture, learnt) = live.finish();
         for value in &learnt {
@@ -59,7 +62,6 @@ impl Run<'_> {
         let mut outcome = Outcome::new(id, Status::Failed);
         outcome.exit = Some(end.exit);
         outcome.ms = end.duration.as_millis() as u64;
-        let runbook = self.recorder.source().display_path();
         let output = self.exec.locate(&capture.text(), &runbook, step.line);
         outcome.output = self.secrets.redact(&output);
         if end.timed_out {

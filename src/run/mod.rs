@@ -26,7 +26,7 @@ use crate::doc::{Runbook, Step, StepKind};
 use crate::error::{Error, Result};
 use crate::exec::Executor;
 use crate::operator::{Operator, View};
-use crate::record::{Outcome, RunInfo, RunRecord, RunState, now};
+use crate::record::{Outcome, Reason, RunInfo, RunRecord, RunState, Status, now};
 use crate::secrets::Secrets;
 use crate::signals::Signals;
 use crate::source::Source;
@@ -82,6 +82,10 @@ pub struct Run<'a> {
     history: Vec<usize>,
     /// What `[g]o to` lists.
     step_list: std::sync::Arc<[(usize, String)]>,
+    /// The last result line shown: (step id, status, ms, exit).
+    announced: Option<(String, Status, u64, Option<i32>)>,
+    /// Resuming: the directory the run's shell was in, where it goes on.
+    restored_cwd: Option<String>,
 }
 
 /// A new run id: the UTC start time and a few random hex digits.
@@ -177,6 +181,7 @@ impl<'a> Run<'a> {
         let fleet = crate::exec::ssh::Fleet::new(settings.fleet.clone(), state.path.clone());
         let mut exec = crate::exec::Router::new(local, fleet);
         check_targets(&source, &book, &mut exec)?;
+        let mut restoring = resuming;
         if let Err(damaged) = exec.check_restore() {
             let what = format!(
                 "the shell state the run saved ({}) is damaged, so variables, functions and the \
@@ -196,7 +201,12 @@ impl<'a> Run<'a> {
                 )));
             }
             exec.skip_restore();
+            restoring = false;
         }
+        // A resumed run goes on where its shell was, not where runsheet starts.
+        let restored_cwd = restoring
+            .then(|| crate::exec::snapshot::saved_cwd(&state.path))
+            .flatten();
         let recorder = Recorder::open(source, settings.transcript.clone(), info, outcomes, state)?;
         let mut secrets = Secrets::new(&settings.secret_names);
         for value in settings.rendering.iter().flat_map(|r| &r.secret_values) {
@@ -222,6 +232,8 @@ impl<'a> Run<'a> {
             step_list,
             fills: Fills::default(),
             path: contingency::PathState::default(),
+            announced: None,
+            restored_cwd,
         })
     }
 
@@ -242,8 +254,11 @@ impl<'a> Run<'a> {
 
     /// Where commands will land, before the first one runs.
     fn show_context(&mut self) {
-        self.operator
-            .say(&format!("Commands run in {}", self.settings.cwd.display()));
+        let line = match &self.restored_cwd {
+            Some(dir) => format!("Commands run in {dir} (where the run's shell was, restored)"),
+            None => format!("Commands run in {}", self.settings.cwd.display()),
+        };
+        self.operator.say(&line);
         let over_ssh =
             std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some();
         let multiplexed = std::env::var_os("TMUX").is_some() || std::env::var_os("STY").is_some();
@@ -343,9 +358,11 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Records an outcome (see `Recorder::record`).
+    /// Records an outcome (see `Recorder::record`), and tells the operator
+    /// how the step ended.
     fn record(&mut self, outcome: Outcome, urgent: bool) -> Result<()> {
         self.note_failure(&outcome);
+        self.announce(&outcome);
         self.recorder.record(&self.book, outcome, urgent)
     }
 
@@ -353,6 +370,39 @@ impl<'a> Run<'a> {
     fn amend(&mut self, outcome: Outcome, urgent: bool) -> Result<()> {
         self.note_failure(&outcome);
         self.recorder.amend(&self.book, outcome, urgent)
+    }
+
+    /// The result line of a step (`✓ Migrate · 41.2 s`), once for each
+    /// attempt: recording the same outcome again (a failure the operator
+    /// chose to go on from) says nothing new.
+    fn announce(&mut self, outcome: &Outcome) {
+        if outcome.id.starts_with('§') || outcome.has(Reason::Ignored) {
+            return;
+        }
+        let Some(step) = self.book.steps.iter().find(|s| s.id() == outcome.id) else {
+            return;
+        };
+        let key = (outcome.id.clone(), outcome.status, outcome.ms, outcome.exit);
+        if self.announced.as_ref() == Some(&key) {
+            return;
+        }
+        let attended = self.settings.attended();
+        if let Some(line) = crate::screen::result_line(&self.book, step, outcome, attended) {
+            self.operator.say(&line);
+        }
+        self.announced = Some(key);
+    }
+
+    /// `[12/40] Deploy › Migrate`: the status line's text while `step` runs.
+    fn status_label(&self, step: &Step) -> String {
+        let view = self.view(step, "");
+        let title = crate::screen::title(&self.book, step);
+        let place = crate::operator::progress(&view);
+        if step.heading.is_empty() {
+            format!("{place} {title}")
+        } else {
+            format!("{place} › {title}")
+        }
     }
 
     /// Saves the transcript before a person is asked something.

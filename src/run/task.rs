@@ -10,9 +10,11 @@ use crate::record::{Outcome, Reason, Status};
 impl Run<'_> {
     /// A task that owns commands or sub-tasks: ticked when they all succeed.
     pub(super) fn parent_task(&mut self, step: &Step) -> Result<Flow> {
-        let view = self.view(step, "");
-        self.operator
-            .say(&format!("\n{}", crate::operator::progress_with_text(&view)));
+        if crate::screen::verbosity() > crate::screen::Verbosity::Quiet {
+            let view = self.view(step, "");
+            self.operator
+                .say(&format!("\n{}", crate::operator::progress_with_text(&view)));
+        }
         let flow = self.walk(&step.children)?;
         if let Flow::Goto(_) = flow {
             // Going elsewhere: the task is settled when the walk comes back.

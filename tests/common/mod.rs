@@ -524,6 +524,34 @@ impl Pty {
         self.session.get_process().pid().as_raw() as u32
     }
 
+    /// Turns the terminal's echo on, as a terminal emulator has it (the
+    /// pseudo-terminal starts with it off): runsheet draws its status line
+    /// only on a terminal a shell would leave that way.
+    pub fn echo_like_a_terminal(&mut self) {
+        self.session
+            .get_process_mut()
+            .set_echo(true, None)
+            .expect("turn echo on");
+    }
+
+    /// Everything printed so far, as the terminal received it.
+    pub fn raw(&mut self) -> &[u8] {
+        while self.pump() {}
+        &self.raw
+    }
+
+    /// What a 200×50 terminal shows after everything printed so far: the
+    /// redraws applied, one string a row, trailing blanks trimmed.
+    pub fn rows(&mut self) -> Vec<String> {
+        let mut parser = vt100::Parser::new(50, 200, 0);
+        parser.process(self.raw());
+        parser
+            .screen()
+            .rows(0, 200)
+            .map(|r| r.trim_end().to_string())
+            .collect()
+    }
+
     /// Everything printed so far, escape sequences removed.
     pub fn screen(&self) -> String {
         strip_escapes(&String::from_utf8_lossy(&self.raw))
@@ -613,6 +641,11 @@ impl Pty {
     /// Reads to the end and returns the exit code and the whole screen;
     /// panics if that takes longer than `PTY_TIMEOUT`.
     pub fn wait(mut self) -> (i32, String) {
+        self.wait_here()
+    }
+
+    /// `wait`, keeping the terminal to look at afterwards (`rows`, `raw`).
+    pub fn wait_here(&mut self) -> (i32, String) {
         let start = Instant::now();
         let status = loop {
             while self.pump() {}

@@ -1,0 +1,201 @@
+//! The line that says how a step ended (`✓ Migrate · 41.2 s`), and the
+//! closing summary that names the steps that failed.
+
+use std::collections::HashSet;
+
+use super::{Verbosity, green, red, verbosity, yellow};
+use crate::doc::{Runbook, Step, StepKind};
+use crate::record::{Kind, Outcome, Reason, RunRecord, Status, StepRecord};
+
+/// How many steps not confirmed the closing summary names.
+const NAMED: usize = 5;
+
+/// What the operator calls `step`: the task a command belongs to, else its
+/// own text, cut to one short line.
+pub fn title(book: &Runbook, step: &Step) -> String {
+    let mut what = step;
+    while !matches!(what.kind, StepKind::Task(_))
+        && let Some(p) = what.parent
+    {
+        what = &book.steps[p];
+    }
+    let text = if what.text.trim().is_empty() {
+        &step.text
+    } else {
+        &what.text
+    };
+    short(text)
+}
+
+fn short(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() <= 80 {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(79).collect();
+    cut.push('…');
+    cut
+}
+
+/// `0.4 s`, `41.2 s`, `3 min 05 s`, `1 h 02 min`.
+pub fn duration(ms: u64) -> String {
+    let secs = ms / 1000;
+    if secs < 60 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else if secs < 3600 {
+        format!("{} min {:02} s", secs / 60, secs % 60)
+    } else {
+        format!("{} h {:02} min", secs / 3600, (secs % 3600) / 60)
+    }
+}
+
+/// The line that gives how `step` ended, coloured; `None` when there is
+/// nothing to say: a heading task (its steps said it), a step not confirmed
+/// in an unattended run (the closing summary counts those; `-v` names each
+/// as it comes), or anything but a failure under `-q`.
+pub fn result_line(
+    book: &Runbook,
+    step: &Step,
+    outcome: &Outcome,
+    attended: bool,
+) -> Option<String> {
+    if !step.children.is_empty() {
+        return None;
+    }
+    let name = title(book, step);
+    let timed = |parts: &mut Vec<String>| {
+        if (matches!(step.kind, StepKind::Command(_)) && outcome.hosts.is_empty()) || outcome.ms > 0
+        {
+            parts.push(duration(outcome.ms));
+        }
+    };
+    let quiet = verbosity() == Verbosity::Quiet;
+    Some(match outcome.status {
+        Status::Done if quiet => return None,
+        Status::Done => {
+            let mut parts = vec![format!("{} {name}", green("✓"))];
+            timed(&mut parts);
+            parts.join(" · ")
+        }
+        Status::Failed => {
+            let mut parts = vec![format!("{} {name}", red("✗"))];
+            parts.push(failure(outcome));
+            if outcome.exit.is_some() {
+                timed(&mut parts);
+            }
+            parts.join(" · ")
+        }
+        Status::Skipped if quiet => return None,
+        Status::Skipped => format!("{} {name} · skipped", yellow("–")),
+        // Unattended, the closing summary says it once for all of them.
+        Status::NotConfirmed if !attended || quiet => return None,
+        Status::NotConfirmed => format!("{} {name} · not confirmed", yellow("⚠")),
+    })
+}
+
+/// How a step failed, in a few words: `exit 1`, `timed out`, `refused`.
+fn failure(outcome: &Outcome) -> String {
+    let has = |r| outcome.has(r);
+    if has(Reason::Timeout) {
+        "timed out".into()
+    } else if has(Reason::Interrupted) {
+        "interrupted".into()
+    } else if has(Reason::Refused) {
+        "refused".into()
+    } else if has(Reason::Unfilled) {
+        "no value for a placeholder".into()
+    } else if has(Reason::Mismatch) {
+        "output not as expected".into()
+    } else if has(Reason::Expect) {
+        "output lacks what `expect` asks for".into()
+    } else if has(Reason::Negative) || has(Reason::OffTarget) {
+        match &outcome.value {
+            Some(v) => format!("answered {v}"),
+            None => "answered on the failing side".into(),
+        }
+    } else if !outcome.hosts.is_empty() {
+        "failed on some hosts".into()
+    } else if let Some(exit) = outcome.exit {
+        format!("exit {exit}")
+    } else {
+        "failed".into()
+    }
+}
+
+/// The closing lines of a run before its counts: the steps that failed or
+/// were refused, each at its `runbook:line`, and the steps nobody confirmed
+/// (a count and the first few).
+pub fn summary(record: &RunRecord) -> Vec<String> {
+    let source = &record.run.source;
+    let parents: HashSet<&str> = record
+        .steps
+        .iter()
+        .filter_map(|s| s.parent.as_deref())
+        .collect();
+    // A task is a heading for the steps inside it: they are the ones named.
+    let counted = |s: &&StepRecord| {
+        !s.off_path && s.kind != Kind::Placeholder && !parents.contains(s.id.as_str())
+    };
+    let name = |s: &StepRecord| -> String {
+        let parent = s
+            .parent
+            .as_deref()
+            .and_then(|p| record.step(p))
+            .filter(|p| s.kind == Kind::Command && p.kind == Kind::Task);
+        short(parent.map_or(&s.text, |p| &p.text))
+    };
+    let mut lines = Vec::new();
+    let failed: Vec<&StepRecord> = record
+        .steps
+        .iter()
+        .filter(counted)
+        .filter(|s| s.status == Some(Status::Failed))
+        .collect();
+    if !failed.is_empty() {
+        let s = if failed.len() == 1 { "" } else { "s" };
+        lines.push(red(&format!("✗ {} step{s} failed:", failed.len())));
+        for step in &failed {
+            let how = if step.reasons.contains(&Reason::Refused) {
+                " · refused".to_string()
+            } else if let Some(exit) = step.attempts.last().and_then(|a| a.exit) {
+                format!(" · exit {exit}")
+            } else {
+                String::new()
+            };
+            lines.push(format!("  {source}:{}  {}{how}", step.line, name(step)));
+        }
+    }
+    let unconfirmed: Vec<&StepRecord> = record
+        .steps
+        .iter()
+        .filter(counted)
+        .filter(|s| s.status == Some(Status::NotConfirmed))
+        .collect();
+    if !unconfirmed.is_empty() {
+        let n = unconfirmed.len();
+        let s = if n == 1 { "" } else { "s" };
+        lines.push(yellow(&format!(
+            "⚠ {n} step{s} not confirmed or not answered (nobody at a terminal to do them):"
+        )));
+        for step in unconfirmed.iter().take(NAMED) {
+            lines.push(format!("  {source}:{}  {}", step.line, name(step)));
+        }
+        if n > NAMED {
+            lines.push(format!("  … and {} more", n - NAMED));
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        assert_eq!(duration(0), "0.0 s");
+        assert_eq!(duration(41_234), "41.2 s");
+        assert_eq!(duration(185_000), "3 min 05 s");
+        assert_eq!(duration(3_720_000), "1 h 02 min");
+    }
+}
