@@ -3,6 +3,7 @@
 
 mod diff;
 mod envs;
+mod history;
 mod plan;
 mod render;
 mod repair;
@@ -78,6 +79,7 @@ fn dispatch(command: Command) -> Result<i32> {
             reports,
         } => resume::resume(&transcript, &mode, &template.inputs(), &path, &reports),
         Command::Diff(args) => diff::diff(&args),
+        Command::History(args) => history::history(&args),
         Command::Report {
             transcript,
             format,
