@@ -170,8 +170,8 @@ fn table(h: &History, width: usize) -> String {
         );
     }
     let mut line = fit("step", label_w);
-    for r in first..h.runs.len() {
-        let _ = write!(line, "  {}", right(&format!("#{}", r + 1), run_w[r]));
+    for (r, w) in run_w.iter().enumerate().skip(first) {
+        let _ = write!(line, "  {}", right(&format!("#{}", r + 1), *w));
     }
     line.push_str("  │");
     for (head, w) in TREND_HEADS.iter().zip(&trend_w) {
@@ -181,8 +181,8 @@ fn table(h: &History, width: usize) -> String {
     out.push('\n');
     for (row, trend) in h.rows.iter().zip(&trends) {
         let mut line = fit(&row.label, label_w);
-        for r in first..h.runs.len() {
-            let _ = write!(line, "  {}", fit(&cell_text(row, r), run_w[r]));
+        for (r, w) in run_w.iter().enumerate().skip(first) {
+            let _ = write!(line, "  {}", fit(&cell_text(row, r), *w));
         }
         line.push_str("  │");
         for (t, w) in trend.iter().zip(&trend_w) {
