@@ -28,7 +28,7 @@ const BLOCKS: usize = 100;
 const REAL: usize = 10;
 const COPIES: usize = 100;
 /// Timed runs of each measurement.
-const RUNS: usize = 5;
+const RUNS: usize = 3;
 
 const BUDGET_TABLE_MS: f64 = 2_000.0;
 const BUDGET_HTML_MS: f64 = 3_000.0;
