@@ -22,7 +22,7 @@ pub const VERSION: &str = concat!(
     name = "runsheet",
     version = VERSION,
     about,
-    after_help = "Examples:\n  runsheet plan deploy.md\n  runsheet run deploy.md\n  runsheet run --yes --keep-going deploy.md -o deploy.ci.md\n  runsheet run --yes --on-failure rollback deploy.md\n  runsheet run deploy.md --only \"Rollback plan\"\n  runsheet resume deploy.run-20261121T051003Z.md\n  runsheet strip deploy.run-20261121T051003Z.md > deploy.md\n  runsheet render deploy.md --env prod\n  runsheet run deploy.md --env staging --var version=1.4.2\n  runsheet envs deploy.md\n  runsheet diff last-week.run.md today.run.md\n  runsheet run --yes deploy.md --junit runsheet.xml --report runsheet.json\n\nExit codes (run, resume): 0 every step done or skipped, 1 a step failed,\n2 usage or document error, 3 steps not confirmed, 4 some hosts unreachable,\n130 interrupted.\nExit codes (diff): 0 equivalent, 1 different, 2 error."
+    after_help = "Examples:\n  runsheet plan deploy.md\n  runsheet run deploy.md\n  runsheet run --yes --keep-going deploy.md -o deploy.ci.md\n  runsheet run --yes --on-failure rollback deploy.md\n  runsheet run deploy.md --only \"Rollback plan\"\n  runsheet resume deploy.run-20261121T051003Z.md\n  runsheet strip deploy.run-20261121T051003Z.md > deploy.md\n  runsheet render deploy.md --env prod\n  runsheet run deploy.md --env staging --var version=1.4.2\n  runsheet envs deploy.md\n  runsheet diff last-week.run.md today.run.md\n  runsheet history --html history.html runs/\n  runsheet run --yes deploy.md --junit runsheet.xml --report runsheet.json\n\nExit codes (run, resume): 0 every step done or skipped, 1 a step failed,\n2 usage or document error, 3 steps not confirmed, 4 some hosts unreachable,\n130 interrupted.\nExit codes (diff): 0 equivalent, 1 different, 2 error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -143,6 +143,12 @@ pub enum Command {
         after_help = "Examples:\n  runsheet diff deploy.run-20261121T051003Z.md deploy.run-20261128T051500Z.md\n  runsheet diff --format markdown old.run.md new.run.md > comment.md\n  runsheet diff --stat --ignore 'request id [0-9a-f]+' old.run.md new.run.md\n\nAs a git diff driver (`.gitattributes`: `*.run.md diff=runsheet`):\n  git config diff.runsheet.command 'runsheet diff --git'"
     )]
     Diff(DiffArgs),
+    /// Many runs of a runbook side by side: one row a step, one column a run
+    /// (oldest first), each step's median, p90, slowest run and failures.
+    #[command(
+        after_help = "Examples:\n  runsheet history runs/\n  runsheet history --last 10 --step migrate runs/\n  runsheet history --runbook deploy.md --since 2026-11-01 --format csv runs/ > runs.csv\n  runsheet history --html history.html runbooks/history/\n\nExit codes: 0 the history was written, 2 no transcripts or a usage error."
+    )]
+    History(HistoryArgs),
     /// Write the report of a run from its transcript: the run record as JSON,
     /// or JUnit XML for CI.
     Report {
@@ -336,6 +342,44 @@ pub struct DiffArgs {
     pub git: bool,
 }
 
+/// What `history` reads, which runs and steps it keeps, and how it writes them.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Transcripts, or directories to search (recursively) for them.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Only runs of this runbook: its path as the runs recorded it (or the
+    /// end of it, such as its file name), or the start of its sha256.
+    #[arg(long, value_name = "NAME")]
+    pub runbook: Option<String>,
+    /// Only runs that started on or after this day (2026-11-01) or time
+    /// (2026-11-01T09:00:00Z).
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub since: Option<jiff::Timestamp>,
+    /// Only the latest N runs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub last: Option<u64>,
+    /// Only steps whose label contains this text (any case).
+    #[arg(long, value_name = "PATTERN")]
+    pub step: Option<String>,
+    /// table for a terminal (as wide as it is), markdown, json, or csv with
+    /// one line a step of a run.
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
+    pub format: HistoryFormat,
+    /// Write a self-contained HTML page (charts, every run) here instead.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
+}
+
+/// Output format of `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    Table,
+    Markdown,
+    Json,
+    Csv,
+}
+
 /// Reports a run writes as it ends.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -387,6 +431,22 @@ fn parse_factor(text: &str) -> Result<f64, String> {
             "`{text}` is not a factor of 1 or more; write it like `2x` or `1.5x`"
         )),
     }
+}
+
+/// A day (`2026-11-01`, from midnight UTC) or a time (RFC 3339).
+fn parse_since(text: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    text.parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp())
+        .ok_or_else(|| {
+            format!(
+                "`{text}` is not a day or a time; write it like 2026-11-01 or 2026-11-01T09:00:00Z"
+            )
+        })
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

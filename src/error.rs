@@ -50,6 +50,9 @@ pub enum Error {
         line: usize,
         message: String,
     },
+    /// One of runsheet's own page templates failed to render.
+    #[error("cannot make the page: {0}")]
+    Page(String),
     #[error("the shell session failed: {0}")]
     Session(String),
     #[error("interrupted")]

@@ -10,6 +10,7 @@ pub mod error;
 pub mod exec;
 pub mod fsutil;
 pub mod guard;
+pub mod history;
 pub mod operator;
 pub mod plan;
 pub mod record;

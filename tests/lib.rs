@@ -16,6 +16,8 @@ mod fleet;
 mod fleet_diff;
 mod fuzz_replay;
 mod guard_catalogue;
+mod history;
+mod history_page;
 mod hostile;
 mod interactive;
 mod leaks;

@@ -3,6 +3,7 @@
 
 mod diff;
 mod envs;
+mod history;
 mod plan;
 mod render;
 mod repair;
@@ -109,6 +110,7 @@ fn dispatch(command: Command) -> Result<i32> {
             &reports,
         ),
         Command::Diff(args) => diff::diff(&args),
+        Command::History(args) => history::history(&args),
         Command::Report {
             transcript,
             format,

@@ -1,7 +1,7 @@
 //! Comparing two runs: their steps aligned, noise masked, the changes ranked
 //! and shown as text, Markdown or JSON.
 
-mod align;
+pub mod align;
 mod compare;
 mod hosts;
 mod markdown;

@@ -156,6 +156,13 @@ pub trait Operator {
     fn wait(&mut self, view: &View, wait: Duration) -> Result<Option<Duration>>;
 }
 
+/// How many columns the terminal standard output goes to has, when it is one.
+pub fn terminal_width() -> Option<usize> {
+    console::Term::stdout()
+        .size_checked()
+        .map(|(_, cols)| usize::from(cols))
+}
+
 /// Puts the terminal back as a prompt found it (cursor shown), before exiting.
 pub fn restore_terminal() {
     let _ = console::Term::stderr().show_cursor();

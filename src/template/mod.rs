@@ -5,6 +5,7 @@
 mod engine;
 mod errors;
 pub mod front;
+mod page;
 mod quote;
 mod shell;
 mod splice;
@@ -13,6 +14,7 @@ pub mod vars;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub use page::page;
 pub use vars::{Inputs, Origin, Var, Variables, display_value, environments};
 
 use crate::diagnostic::{Diagnostic, Severity};

@@ -1,0 +1,136 @@
+//! Many runs of one runbook side by side: steps aligned across runs, with trends.
+
+mod build;
+mod page;
+mod stats;
+mod table;
+
+use serde::Serialize;
+
+pub use build::{Loaded, build, group};
+pub use page::html;
+pub use stats::{Person, Trend};
+pub use table::{Format, render};
+
+use crate::record::{Counts, Kind, Mode, RunState, Status};
+
+/// The runs of one runbook, in time order, and its steps aligned across them.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    /// The runbook's path as the runs recorded it.
+    pub runbook: String,
+    /// The runbook's versions (sha256) the runs were made from, oldest first.
+    pub versions: Vec<String>,
+    pub runs: Vec<Run>,
+    /// One row a step, in the order of the latest run that has it.
+    pub rows: Vec<Row>,
+    /// Who ran it, most runs first.
+    pub people: Vec<Person>,
+}
+
+/// One run: its summary and what stood out in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    /// The transcript it was read from.
+    pub transcript: String,
+    pub id: String,
+    pub started: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished: Option<String>,
+    pub operator: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    pub sha256: String,
+    pub state: RunState,
+    pub mode: Mode,
+    /// From its start to its end, else the steps' durations added up.
+    pub duration_ms: u64,
+    pub counts: Counts,
+    /// `passed`, `failed`, `not confirmed`, `interrupted`...: the run in a word.
+    pub result: &'static str,
+    /// Answers given to blanks and choices, by step.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<Answer>,
+    /// The steps that failed, with the end of what they printed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<Failure>,
+}
+
+/// An answer a run recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub step: String,
+    pub answer: String,
+}
+
+/// A step that failed in a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub step: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<i32>,
+    /// The end of its output (secrets masked, as the transcript has it).
+    pub output: String,
+}
+
+/// A step across the runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// `Heading › task or command`, as a reader finds it in the runbook.
+    pub label: String,
+    pub kind: Kind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// One cell a run, `None` where the run's runbook had no such step.
+    pub cells: Vec<Option<Cell>>,
+    pub trend: Trend,
+}
+
+/// What became of a step in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    /// `None`: the run never reached it.
+    pub status: Option<Status>,
+    /// Left off the run's path on purpose (a contingency section not needed).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub off_path: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ms: Option<u64>,
+}
+
+impl Cell {
+    /// The glyph a table shows for it.
+    pub fn glyph(self) -> &'static str {
+        match (self.off_path, self.status) {
+            (true, _) => "–",
+            (_, Some(Status::Done)) => "✓",
+            (_, Some(Status::Failed)) => "✗",
+            (_, Some(Status::Skipped)) => "↷",
+            (_, Some(Status::NotConfirmed)) => "?",
+            (_, None) => "·",
+        }
+    }
+}
+
+/// `850ms`, `1.2s`, `3m05s`, `1h02m`: short enough for a table cell.
+pub fn short_duration(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms}ms"),
+        1_000..60_000 => format!("{:.1}s", ms as f64 / 1000.0),
+        60_000..3_600_000 => format!("{}m{:02}s", ms / 60_000, ms / 1000 % 60),
+        _ => format!("{}h{:02}m", ms / 3_600_000, ms / 60_000 % 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_stay_short() {
+        assert_eq!(short_duration(850), "850ms");
+        assert_eq!(short_duration(1_250), "1.2s");
+        assert_eq!(short_duration(185_000), "3m05s");
+        assert_eq!(short_duration(3_720_000), "1h02m");
+    }
+}

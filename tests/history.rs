@@ -1,0 +1,366 @@
+//! `runsheet history` through the real binary: real runs of a runbook that
+//! changes between them, every format, the filters, and bad input.
+
+use crate::common::{RUNBOOK, Sandbox, Test, unindent};
+
+/// A runbook whose runs can be made slower (`WARM`) and failing (a file
+/// `api-down`).
+pub const DEPLOY: &str = "
+    # Deploy
+
+    - [ ] Warm the cache
+      ```bash {name=warm}
+      sleep \"${WARM:-0}\"
+      echo warmed
+      ```
+    - [ ] Check the API
+      ```bash {name=api}
+      if [ -e api-down ]; then echo 'api: 503 Service Unavailable'; exit 1; fi
+      echo 'api: 200 OK'
+      ```
+    - [ ] Tell #ops
+    ";
+
+/// Four runs of `DEPLOY` into `runs/`: a good one, a slow one, two with the
+/// API down; before the fourth the runbook gains a step and one is reworded.
+pub fn four_runs() -> Sandbox {
+    let out = Test::new()
+        .runbook(unindent(DEPLOY))
+        .file("runs/.keep", "")
+        .args(["run", "--yes", RUNBOOK, "-o", "runs/run-1.md"])
+        .status(3)
+        .run();
+    let out = out
+        .then()
+        .args(["run", "--yes", RUNBOOK, "-o", "runs/run-2.md"])
+        .env("WARM", "1.1")
+        .status(3)
+        .run();
+    out.write("api-down", "");
+    let keep_going = ["run", "--yes", "--keep-going", RUNBOOK];
+    let out = out
+        .then()
+        .args(keep_going)
+        .args(["-o", "runs/run-3.md"])
+        .status(1)
+        .run();
+    let changed = unindent(DEPLOY)
+        .replace("- [ ] Tell #ops", "- [ ] Tell #ops and #support")
+        .replace(
+            "- [ ] Check the API",
+            "- [ ] Drain the queue\n  ```bash {name=drain}\n  echo drained\n  ```\n- [ ] Check the API",
+        );
+    out.write(RUNBOOK, changed);
+    out.then()
+        .args(keep_going)
+        .args(["-o", "runs/run-4.md"])
+        .status(1)
+        .run()
+        .sandbox
+}
+
+/// The line of `text` that contains `needle`.
+fn line<'a>(text: &'a str, needle: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in:\n{text}"))
+}
+
+#[test]
+fn the_table_has_a_row_a_step_a_column_a_run_and_the_trend() {
+    let out = four_runs()
+        .test()
+        .args(["history", "runs"])
+        .env("COLUMNS", "200")
+        .run();
+    let text = &out.stdout;
+    assert!(text.starts_with("runbook.md · 4 runs · "), "{text}");
+    assert!(text.contains("· 2 versions of the runbook"), "{text}");
+    let head = line(text, "step ");
+    for (n, h) in ["#1", "#2", "#3", "#4", "p50", "p90", "slowest", "failed"]
+        .iter()
+        .enumerate()
+    {
+        assert!(head.contains(h), "no {h} (column {n}) in {head:?}");
+    }
+    // The slow run is the slowest, at over a second.
+    let warm = line(text, "Deploy › Warm the cache › `warm`");
+    assert!(warm.contains("✓ 1."), "{warm}");
+    assert!(warm.contains("#2"), "{warm}");
+    // Failed in the last two runs, counted.
+    let api = line(text, "Check the API › `api`");
+    assert_eq!(api.matches('✗').count(), 2, "{api}");
+    assert!(api.trim_end().ends_with('2'), "{api}");
+    // A step new in the fourth run is one row, blank before it.
+    let drain = line(text, "Drain the queue");
+    assert_eq!(drain.matches('✓').count(), 1, "{drain}");
+    // The reworded task is the same row as before, not a second one.
+    let table = &text[..text.find("\n\n").expect("the table ends")];
+    assert_eq!(table.matches("Tell #ops").count(), 1, "{text}");
+    let tell = line(text, "Tell #ops and #support");
+    assert_eq!(tell.matches('?').count(), 4, "{tell}");
+    // The runs, who ran them, and what stands out.
+    assert!(line(text, "#3   2").contains("failed · "), "{text}");
+    assert!(line(text, "#3   2").contains("runs/run-3.md"), "{text}");
+    assert!(
+        text.contains("Failed in more than one run:\n  Deploy › Check the API › `api` (2 runs)"),
+        "{text}"
+    );
+    assert!(text.contains("Skipped or not confirmed in more than one run:\n  Deploy › Tell #ops and #support (0 skipped, 4 not confirmed)"), "{text}");
+    assert!(text.contains("Who ran it:\n  "), "{text}");
+    assert!(text.contains(": 4 runs, 2 failed, last "), "{text}");
+}
+
+#[test]
+fn a_narrow_terminal_drops_the_oldest_runs_first() {
+    let out = four_runs()
+        .test()
+        .args(["history", "runs"])
+        .env("COLUMNS", "72")
+        .run();
+    let text = &out.stdout;
+    let head = line(text, "step ");
+    assert!(head.contains("#4") && !head.contains("#1"), "{text}");
+    assert!(
+        text.contains("older runs not shown") || text.contains("older run not shown"),
+        "{text}"
+    );
+    for l in text.lines().skip(2).take_while(|l| !l.is_empty()) {
+        assert!(l.chars().count() <= 72, "wider than 72: {l:?}\n{text}");
+    }
+}
+
+#[test]
+fn markdown_json_and_csv_hold_the_same_runs() {
+    let sandbox = four_runs();
+    let md = sandbox
+        .test()
+        .args(["history", "--format", "markdown", "runs"])
+        .run();
+    assert!(
+        md.stdout.starts_with("## runbook.md · 4 runs · "),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout
+            .contains("| step | #1 | #2 | #3 | #4 | p50 | p90 | slowest | failed |"),
+        "{}",
+        md.stdout
+    );
+    assert!(md.stdout.contains("| #3 | "), "{}", md.stdout);
+
+    let json = md
+        .then()
+        .args(["history", "--format", "json", "runs"])
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let h = &doc[0];
+    assert_eq!(h["runbook"], "runbook.md");
+    assert_eq!(h["runs"].as_array().map(Vec::len), Some(4));
+    assert_eq!(h["runs"][2]["result"], "failed");
+    assert_eq!(h["runs"][2]["failures"][0]["exit"], 1);
+    assert!(
+        h["runs"][2]["failures"][0]["output"]
+            .as_str()
+            .is_some_and(|o| o.contains("503 Service Unavailable")),
+        "{h}"
+    );
+    let rows = h["rows"].as_array().expect("rows");
+    let api = rows
+        .iter()
+        .find(|r| r["name"] == "api")
+        .expect("the api row");
+    assert_eq!(api["trend"]["failed"], 2);
+    assert_eq!(api["cells"].as_array().map(Vec::len), Some(4));
+    let drain = rows.iter().find(|r| r["name"] == "drain").expect("drain");
+    assert_eq!(drain["cells"][0], serde_json::Value::Null);
+
+    let csv = json
+        .then()
+        .args(["history", "--format", "csv", "runs"])
+        .run();
+    let lines: Vec<&str> = csv.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "runbook,run,started,operator,env,transcript,step,kind,status,duration_ms"
+    );
+    // Three steps in the first three runs, four in the last.
+    assert_eq!(lines.len(), 1 + 3 * 3 + 4, "{}", csv.stdout);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("runs/run-3.md,Deploy › Check the API › `api`,command,failed,")),
+        "{}",
+        csv.stdout
+    );
+}
+
+#[test]
+fn filters_keep_the_runs_and_steps_asked_for() {
+    let sandbox = four_runs();
+    let last = sandbox
+        .test()
+        .args([
+            "history", "--format", "json", "--last", "2", "--step", "API", "runs",
+        ])
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&last.stdout).expect("JSON");
+    let runs: Vec<&str> = doc[0]["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|r| r["transcript"].as_str())
+        .collect();
+    assert_eq!(runs, ["runs/run-3.md", "runs/run-4.md"]);
+    let rows = doc[0]["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["name"], "api");
+
+    last.then()
+        .args(["history", "--since", "2999-01-01", "runs"])
+        .status(2)
+        .stderr_contains("no run started on or after --since")
+        .run()
+        .then()
+        .args(["history", "--since", "last tuesday", "runs"])
+        .status(2)
+        .stderr_contains("write it like 2026-11-01")
+        .run()
+        .then()
+        .args([
+            "history",
+            "--since",
+            "2000-01-01",
+            "--format",
+            "json",
+            "runs",
+        ])
+        .stdout_contains("\"transcript\": \"runs/run-1.md\"")
+        .run();
+}
+
+#[test]
+fn runs_of_two_runbooks_are_told_apart() {
+    let sandbox = four_runs();
+    let other = sandbox
+        .test()
+        .file("other.md", "# Other\n\n```bash\necho other\n```\n")
+        .args(["run", "--yes", "other.md", "-o", "runs/other-1.md"])
+        .run();
+    let both = other
+        .then()
+        .args(["history", "runs"])
+        .stderr_contains(
+            "the transcripts are runs of 2 runbooks (other.md (1 run), runbook.md (4 runs))",
+        )
+        .stderr_contains("--runbook NAME shows one")
+        .run();
+    assert!(both.stdout.contains("other.md · 1 run"), "{}", both.stdout);
+    assert!(
+        both.stdout.contains("runbook.md · 4 runs"),
+        "{}",
+        both.stdout
+    );
+    let one = both
+        .then()
+        .args(["history", "--runbook", "other.md", "runs"])
+        .run();
+    assert!(one.stdout.starts_with("other.md · 1 run"), "{}", one.stdout);
+    assert!(!one.stdout.contains("runbook.md"), "{}", one.stdout);
+    one.then()
+        .args(["history", "--runbook", "nothing.md", "runs"])
+        .status(2)
+        .stderr_contains("no run of a runbook named `nothing.md`; the transcripts are runs of other.md (1 run), runbook.md (4 runs)")
+        .run();
+}
+
+#[test]
+fn damaged_and_foreign_files_are_named_and_the_rest_reported() {
+    let sandbox = four_runs();
+    let good = sandbox.read("runs/run-2.md");
+    // A region closed as something else: its markers are damaged.
+    assert!(good.contains("<!--/rs:out-->"), "{good}");
+    sandbox.write(
+        "runs/run-5.md",
+        good.replacen("<!--/rs:out-->", "<!--/rs:task-->", 1),
+    );
+    sandbox.write("runs/notes.md", "# Notes\n\nNot a transcript.\n");
+    sandbox.write("runs/image.png", [0u8, 1, 2]);
+    let out = sandbox
+        .test()
+        .args(["history", "--format", "json", "runs"])
+        .stderr_contains("note: runs/notes.md: not a runsheet transcript, skipped")
+        .stderr_contains("runs/run-5.md")
+        .stderr_contains("this transcript is skipped; the others are shown")
+        .stderr_lacks("image.png")
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(doc[0]["runs"].as_array().map(Vec::len), Some(4));
+}
+
+#[test]
+fn no_transcripts_is_a_clear_error() {
+    let sandbox = Sandbox::new();
+    sandbox.write("empty/notes.md", "# Notes\n");
+    sandbox
+        .test()
+        .args(["history", "empty"])
+        .status(2)
+        .stderr_contains("error: no runsheet transcripts in empty (1 Markdown file looked at)")
+        .run()
+        .then()
+        .args(["history", "missing"])
+        .status(2)
+        .stderr_contains("cannot read missing")
+        .run();
+}
+
+/// The repository's example transcripts: real runs of `runbooks/health-check.md`.
+#[test]
+fn the_example_transcripts_are_real_runs_and_the_book_shows_their_history() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let runbook = std::fs::read_to_string(repo.join("runbooks/health-check.md")).expect("runbook");
+    let sandbox = Sandbox::new();
+    let mut names: Vec<String> = std::fs::read_dir(repo.join("runbooks/history"))
+        .expect("runbooks/history")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".run.md"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 7, "{names:?}");
+    for name in &names {
+        let text = std::fs::read(repo.join("runbooks/history").join(name)).expect("read");
+        sandbox.write(&format!("runbooks/history/{name}"), &text);
+    }
+    sandbox.write("runbooks/health-check.md", &runbook);
+    let mut out = Test::in_sandbox(sandbox);
+    for name in &names {
+        // Each gives back the runbook byte for byte: what it recorded ran.
+        let strip = out
+            .args(["strip", &format!("runbooks/history/{name}")])
+            .run();
+        assert_eq!(strip.stdout, runbook, "{name}");
+        out = strip.then();
+    }
+    let table = out
+        .args(["history", "runbooks/history/"])
+        .env("COLUMNS", "130")
+        .run();
+    assert!(
+        table.stdout.contains("runbooks/health-check.md · 7 runs"),
+        "{}",
+        table.stdout
+    );
+    let page = std::fs::read_to_string(repo.join("book/src/diff-and-reports.md")).expect("book");
+    let start = page
+        .find("<!-- history-table:begin -->\n```text\n")
+        .expect("the book's table");
+    let block = &page[start..];
+    let block = &block[block.find("```text\n").expect("fence") + 8..];
+    let block = &block[..block.find("```\n").expect("fence end")];
+    assert_eq!(
+        block, table.stdout,
+        "the book's history table is not what runsheet prints"
+    );
+}
