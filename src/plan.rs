@@ -103,9 +103,10 @@ pub fn text(name: &str, book: &Runbook) -> String {
         .iter()
         .map(|(k, n)| format!("{n} {k}{}", if *n == 1 { "" } else { "s" }))
         .collect();
+    let n = book.steps.len();
     let mut out = format!(
-        "{name}: {} steps ({})\n",
-        book.steps.len(),
+        "{name}: {n} step{} ({})\n",
+        if n == 1 { "" } else { "s" },
         tally.join(", ")
     );
     out.push_str(&overview(book));

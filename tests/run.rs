@@ -723,6 +723,15 @@ fn plan_lists_steps_as_text() {
     assert!(out.stdout.contains("Deploy › Build"), "{}", out.stdout);
 }
 
+#[test]
+fn plan_counts_one_step_in_the_singular() {
+    let out = Test::new()
+        .runbook("- [ ] Only this\n")
+        .args(["plan", RUNBOOK])
+        .run();
+    assert!(out.stdout.contains(": 1 step (1 task)"), "{}", out.stdout);
+}
+
 const MISSPELT: &str = "# T\n\n```bash\necho ok\n```\n\n```bash {nmae=x}\ntouch ran\n```\n";
 
 #[test]
