@@ -176,28 +176,33 @@ fn ssh_running(config: &str) -> bool {
 fn a_block_runs_on_all_its_hosts_at_once() {
     let hosts = Hosts::start(&["web-1", "web-2", "web-3"], &[]);
     let shared = hosts.shared();
+    // Each host marks that it started, then waits (up to 30 s) until all
+    // three have: run one host after another, the first would wait alone
+    // and see only itself. A barrier, not a stopwatch, so a loaded machine
+    // cannot make it pass or fail by timing.
     let runbook = format!(
         r#"
         ```bash {{on="web-[1:3]"}}
-        date +%s.%N > {dir}/$FAKE_HOST.start
-        sleep 1
-        date +%s.%N > {dir}/$FAKE_HOST.end
+        touch {dir}/$FAKE_HOST.started
+        for i in $(seq 300); do
+          [ "$(ls {dir}/*.started | wc -l)" -ge 3 ] && break
+          sleep 0.1
+        done
+        ls {dir}/*.started | wc -l > {dir}/$FAKE_HOST.saw
         ```
         "#,
         dir = shared.display()
     );
     run_yes(&hosts, &runbook).run();
-    // Every host's block started before every other's ended.
-    let spans = spans(&shared, &["web-1", "web-2", "web-3"]);
-    for (i, a) in spans.iter().enumerate() {
-        for (j, b) in spans.iter().enumerate() {
-            assert!(
-                i == j || a.0 < b.1,
-                "web-{} started after web-{} ended: {spans:?}",
-                i + 1,
-                j + 1
-            );
-        }
+    for host in ["web-1", "web-2", "web-3"] {
+        let saw = fs::read_to_string(shared.join(format!("{host}.saw")))
+            .unwrap_or_else(|e| panic!("{host} did not run the block: {e}"));
+        assert_eq!(
+            saw.trim(),
+            "3",
+            "{host} waited for the others and saw only {} of 3 started",
+            saw.trim()
+        );
     }
 }
 
