@@ -50,7 +50,12 @@ pub fn render(out: &mut String, prefix: &str, eol: &str, lang: &str, earlier: &[
         if let Some(fills) = super::write::fills_attr(o) {
             attrs.push(("fills", fills));
         }
-        let label = format!("attempt {} · {}", count - n, status_line(o));
+        let line = if o.hosts.is_empty() {
+            status_line(o)
+        } else {
+            super::hosts::status_line(o)
+        };
+        let label = format!("attempt {} · {line}", count - n);
         let _ = write!(
             out,
             "{prefix}{}{}{eol}",
@@ -63,19 +68,29 @@ pub fn render(out: &mut String, prefix: &str, eol: &str, lang: &str, earlier: &[
         if !o.output.is_empty() {
             fenced(out, prefix, "text {rs=output}", &o.output, eol);
         }
+        // A fleet block's attempt keeps each host's part, as the latest does.
+        super::hosts::render(out, prefix, eol, &o.hosts);
     }
     let _ = write!(out, "{prefix}{END}{eol}");
 }
 
-/// The earlier attempt an attempt line's marker records, with what ran and
-/// what it printed under it.
-pub fn read(m: &Marker, ran: Option<String>, output: Option<String>) -> Result<Outcome, String> {
+/// The earlier attempt an attempt line's marker records, with what ran, what
+/// it printed and (a fleet block) each host's part under it.
+pub fn read(
+    m: &Marker,
+    ran: Option<String>,
+    output: Option<String>,
+    hosts: Vec<(Marker, Option<String>)>,
+) -> Result<Outcome, String> {
     let mut o = super::attrs::outcome(m)?
         .ok_or_else(|| "an attempt line without id or status".to_string())?;
     o.note = m.get("note").map(str::to_string);
     o.fills = super::attrs::pairs(m.get("fills"));
     o.ran = ran;
     o.output = output.unwrap_or_default();
+    for (h, out) in hosts {
+        o.hosts.push(super::hosts::read(&h, out)?);
+    }
     Ok(o)
 }
 
@@ -96,7 +111,7 @@ mod tests {
 
     use super::super::{read, render};
     use crate::doc::parse;
-    use crate::record::{Outcome, Reason, RunInfo, Status};
+    use crate::record::{HostOutcome, HostStatus, Outcome, Reason, RunInfo, Status};
     use crate::source::Source;
 
     fn attempt(status: Status, at: &str, exit: i32, output: &str) -> Outcome {
@@ -160,5 +175,56 @@ mod tests {
         let layout = super::super::read::by_layout(Path::new("d.md"), &out, &out).unwrap();
         assert_eq!(layout.source, text);
         assert_eq!(layout.outcomes["s2"].earlier, got.earlier);
+    }
+
+    fn host(name: &str, status: HostStatus, exit: i32, output: &str) -> HostOutcome {
+        let mut h = HostOutcome::new(name, status);
+        h.at = "2026-11-21T05:11:01Z".into();
+        h.exit = Some(exit);
+        h.ms = 30;
+        h.output = output.into();
+        h
+    }
+
+    #[test]
+    fn a_fleet_blocks_earlier_attempt_keeps_every_hosts_part() {
+        let text = "```bash {on=\"web-[1:2]\"}\n./restart\n```\n";
+        let source = Source::from_text(Path::new("d.md"), text.into());
+        let book = parse(&source);
+        let id = book.steps[0].id().to_string();
+        let mut first = attempt(Status::Failed, "2026-11-21T05:11:01Z", 1, "");
+        first.id = id.clone();
+        first.hosts = vec![
+            host("web-1", HostStatus::Done, 0, "restarted\n"),
+            host("web-2", HostStatus::Failed, 1, "port busy\n"),
+        ];
+        let mut last = attempt(Status::Done, "2026-11-21T05:12:30Z", 0, "");
+        last.id = id.clone();
+        last.hosts = vec![
+            host("web-1", HostStatus::Done, 0, "restarted again\n"),
+            host("web-2", HostStatus::Done, 0, "restarted\n"),
+        ];
+        let last = last.after(first.clone());
+        let outcomes = HashMap::from([(id.clone(), last.clone())]);
+        let info = RunInfo {
+            id: "r".into(),
+            ..RunInfo::default()
+        };
+        let out = render(&source, &book, &outcomes, &info);
+        assert!(out.contains("attempt 1 · 2 hosts: 1 ✓ 1 ✗"), "{out}");
+        assert!(
+            out.contains("port busy"),
+            "the failed host's output is kept:\n{out}"
+        );
+
+        let back = read(Path::new("d.md"), &out).unwrap();
+        assert_eq!(back.source, text);
+        let got = &back.outcomes[&id];
+        assert_eq!(got.hosts, last.hosts, "{out}");
+        assert_eq!(got.earlier.len(), 1);
+        assert_eq!(got.earlier[0].hosts, first.hosts, "{out}");
+        let layout = super::super::read::by_layout(Path::new("d.md"), &out, &out).unwrap();
+        assert_eq!(layout.outcomes[&id].hosts, last.hosts);
+        assert_eq!(layout.outcomes[&id].earlier, got.earlier);
     }
 }

@@ -143,8 +143,16 @@ fn out_region(text: &str, prefix: &str, eol: &str, close_line: usize) -> Option<
             continue;
         }
         if rest.starts_with(super::attempts::TRY) {
-            // An earlier attempt: what ran and what it printed are below it.
-            tries.push((super::attempts::marker(rest)?, ran.take(), output.take()));
+            // An earlier attempt: what ran, what it printed and its host
+            // lines are below it.
+            let mut its_hosts = std::mem::take(&mut hosts);
+            its_hosts.reverse();
+            tries.push((
+                super::attempts::marker(rest)?,
+                ran.take(),
+                output.take(),
+                its_hosts,
+            ));
             line_start = above;
             continue;
         }

@@ -109,8 +109,14 @@ pub(super) struct Region {
     pub(super) tries: Vec<Try>,
 }
 
-/// An earlier attempt's line: its marker, what ran, what it printed.
-pub(super) type Try = (Marker, Option<String>, Option<String>);
+/// An earlier attempt's line: its marker, what ran, what it printed, and a
+/// fleet block's host lines with the output under each.
+pub(super) type Try = (
+    Marker,
+    Option<String>,
+    Option<String>,
+    Vec<(Marker, Option<String>)>,
+);
 
 impl Region {
     /// A region opened by `marker` at `start`, nothing inside it found yet.
@@ -193,9 +199,10 @@ impl<'a> Reading<'a> {
                         .hosts
                         .push(super::hosts::read(&h, out).map_err(|e| self.damaged(start, e))?);
                 }
-                for (m, ran, out) in tries {
+                for (m, ran, out, hosts) in tries {
                     outcome.earlier.push(
-                        super::attempts::read(&m, ran, out).map_err(|e| self.damaged(start, e))?,
+                        super::attempts::read(&m, ran, out, hosts)
+                            .map_err(|e| self.damaged(start, e))?,
                     );
                 }
                 self.outcomes.insert(outcome.id.clone(), outcome);
@@ -387,12 +394,16 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
             }
             Event::Html(html) if html.starts_with(super::attempts::TRY) => {
                 if let (Some(o), Some(m)) = (open.as_mut(), super::attempts::marker(&html)) {
-                    o.tries.push((m, None, None));
+                    o.tries.push((m, None, None, Vec::new()));
                 }
             }
             Event::Html(html) if html.starts_with(super::hosts::HOST) => {
                 if let (Some(o), Some(m)) = (open.as_mut(), super::hosts::marker(&html)) {
-                    o.hosts.push((m, None));
+                    // After an attempt line, a host line is that attempt's.
+                    match o.tries.last_mut() {
+                        Some((_, _, _, hosts)) => hosts.push((m, None)),
+                        None => o.hosts.push((m, None)),
+                    }
                 }
             }
             Event::Html(html) if marker::is_close(&html) => {
@@ -440,9 +451,12 @@ fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
             }
             Event::End(TagEnd::CodeBlock) => {
                 if let (Some((info, body)), Some(o)) = (code.take(), open.as_mut()) {
-                    if let Some((_, ran, out)) = o.tries.last_mut() {
+                    if let Some((_, ran, out, hosts)) = o.tries.last_mut() {
                         if info.contains("{rs=output}") {
-                            *out = Some(body);
+                            match hosts.last_mut() {
+                                Some((_, host_out)) => *host_out = Some(body),
+                                None => *out = Some(body),
+                            }
                         } else if info.contains("{rs=ran}") {
                             *ran = Some(body);
                         }
