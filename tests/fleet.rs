@@ -598,6 +598,15 @@ fn the_operator_is_asked_once_per_block_and_told_how_many_hosts() {
     let record = record(&sandbox);
     assert_eq!(statuses(&record.steps[1]), web(HostStatus::Done));
     assert!(record.steps[0].confirmed_by.is_some());
+    // The failed attempt stays on record with each host's part.
+    let transcript = sandbox.read(OUT);
+    let earlier = transcript
+        .find("attempt 1 · 3 hosts: 2 ✓ 1 ✗")
+        .unwrap_or_else(|| panic!("no earlier attempt with its hosts:\n{transcript}"));
+    assert!(
+        transcript[earlier..].contains("-->web-2 · ❌ exit 1"),
+        "web-2's failed part of the first attempt:\n{transcript}"
+    );
 }
 
 #[test]
