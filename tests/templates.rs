@@ -436,11 +436,39 @@ fn conditions_macros_and_dates() {
         .run();
     let t = t.then().args(["render", RUNBOOK, "--env", "staging"]).run();
     assert!(!t.stdout.contains("Change window"), "{}", t.stdout);
+    // `env` alone is the environment's name, as teams write it; `env.NAME`
+    // stays the process environment.
+    let by_env = template(
+        "x: 1",
+        r#"
+        # Deploy
+        {% if env == "prod" %}
+        - [ ] Announce in {{ env|upper }} from {{ env.RS_TEST_USER }}
+        {% endif %}
+        {% if env != "prod" %}- [ ] Try it on {{ env }}{% endif %}
+        "#,
+    );
+    let t = t
+        .then()
+        .runbook(&by_env)
+        .env("RS_TEST_USER", "ops")
+        .args(["render", RUNBOOK, "--env", "prod"])
+        .stdout_contains("- [ ] Announce in PROD from ops\n")
+        .run();
+    assert!(!t.stdout.contains("Try it on"), "{}", t.stdout);
+    let t = t
+        .then()
+        .args(["render", RUNBOOK, "--env", "staging"])
+        .stdout_contains("- [ ] Try it on staging")
+        .run();
+    assert!(!t.stdout.contains("Announce"), "{}", t.stdout);
+    // No environment chosen: an error at the `env` that needs one.
     t.then()
-        .runbook(template("x: 1", "{% if env == \"prod\" %}x{% endif %}\n"))
         .args(["render", RUNBOOK])
         .status(2)
-        .stderr_contains("`env` is the process environment")
+        .stderr_contains("--> runbook.md:7:7\n")
+        .stderr_contains("`env` alone is the name of the environment, and none was chosen")
+        .stderr_contains("give --env NAME")
         .run();
 }
 

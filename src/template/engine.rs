@@ -224,11 +224,12 @@ fn load(
             "this file holds Unicode noncharacters U+FDD0/U+FDD1, which runsheet keeps for itself",
         ));
     }
+    let compiled = super::envname::rewrite(&text).into_owned();
     files
         .lock()
         .expect("never poisoned")
-        .insert(name.to_string(), text.clone());
-    Ok(Some(text))
+        .insert(name.to_string(), text);
+    Ok(Some(compiled))
 }
 
 /// `{{ now() | date("%Y-%m-%d") }}`: a timestamp or date, formatted.

@@ -131,10 +131,21 @@ pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> Diagnostic {
         .copied()
         .unwrap_or(error);
     let name = inner.name().unwrap_or(&files.main_name);
-    let range = inner.range().unwrap_or(0..0);
+    let mut range = inner.range().unwrap_or(0..0);
     let text = files.text(name);
-    let expr = text.get(range.clone()).unwrap_or("").trim().to_string();
+    let mut expr = text.get(range.clone()).unwrap_or("").trim().to_string();
     let detail = inner.detail().unwrap_or("").to_string();
+    if inner.kind() == ErrorKind::UndefinedError
+        && let Some((at, word)) = culprit(&expr, files)
+    {
+        // The span covers a whole statement (`if replicas == 3`): point at
+        // the name that is not defined.
+        let lead = text
+            .get(range.clone())
+            .map_or(0, |t| t.len() - t.trim_start().len());
+        range.start += lead + at;
+        expr = word;
+    }
     let (message, hint) = match inner.kind() {
         ErrorKind::UndefinedError => undefined(&expr, &detail, files),
         ErrorKind::UnknownFilter => {
@@ -203,6 +214,117 @@ fn display_dir(dir: &Path) -> String {
     if shown.is_empty() { ".".into() } else { shown }
 }
 
+/// Words of a tag's statements and tests, never a variable.
+const KEYWORDS: &[&str] = &[
+    "if",
+    "elif",
+    "else",
+    "for",
+    "in",
+    "not",
+    "and",
+    "or",
+    "is",
+    "set",
+    "with",
+    "true",
+    "false",
+    "none",
+    "True",
+    "False",
+    "None",
+    "loop",
+    "recursive",
+    "defined",
+    "undefined",
+];
+
+/// In a statement's text (`if replicas == 3`), the first name it reads that
+/// no variable gives: its offset and the name (`env.X` as a whole). None
+/// when the text is one expression already, or every name is known.
+fn culprit(expr: &str, files: &Files<'_>) -> Option<(usize, String)> {
+    let first: String = expr
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if !KEYWORDS.contains(&first.as_str()) {
+        return None;
+    }
+    let bytes = expr.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            i += if b == b'\\' { 2 } else { 1 };
+            if b == q {
+                quote = None;
+            }
+            continue;
+        }
+        if b == b'"' || b == b'\'' {
+            quote = Some(b);
+            i += 1;
+            continue;
+        }
+        if !(b.is_ascii_alphabetic() || b == b'_') || (i > 0 && word(bytes[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let end = bytes[i..]
+            .iter()
+            .position(|&b| !word(b))
+            .map_or(bytes.len(), |n| i + n);
+        let name = &expr[i..end];
+        let before = expr[..i].trim_end();
+        let after = expr[end..].trim_start();
+        let attribute = before.ends_with('.');
+        let filter_or_test =
+            before.ends_with('|') || before.ends_with(" is") || before.ends_with(" is not");
+        let called = after.starts_with('(');
+        if !(attribute || filter_or_test || called || KEYWORDS.contains(&name)) {
+            if name == "env" {
+                if after.starts_with('.') || after.starts_with('[') {
+                    let tail: String = after
+                        .chars()
+                        .take_while(|c| {
+                            c.is_ascii_alphanumeric()
+                                || matches!(c, '_' | '.' | '[' | ']' | '"' | '\'')
+                        })
+                        .collect();
+                    return Some((i, format!("env{tail}")));
+                }
+                if !files.names.iter().any(|n| n == "environment") {
+                    return Some((i, super::envname::ALIAS.to_string()));
+                }
+            } else if !files.names.iter().any(|n| n == name) && !bound(files, name) {
+                return Some((i, name.to_string()));
+            }
+        }
+        i = end;
+    }
+    None
+}
+
+/// Whether a tag of the runbook binds `name` itself: a loop variable, a
+/// `set`, a macro's parameter.
+fn bound(files: &Files<'_>, name: &str) -> bool {
+    let text = files.text(&files.main_name);
+    [
+        format!("for {name} "),
+        format!("for {name},"),
+        format!(", {name} in "),
+        format!("set {name} "),
+        format!("set {name}="),
+        format!("({name}"),
+        format!(", {name})"),
+        format!(", {name},"),
+    ]
+    .iter()
+    .any(|p| text.contains(p.as_str()))
+}
+
 /// The message and hint for an undefined `expr` (`replicas`, `cfg.x`, `env.HOME`).
 fn undefined(expr: &str, detail: &str, files: &Files<'_>) -> (String, Option<String>) {
     // minijinja names the expression: "`cfg.replica` is undefined".
@@ -214,6 +336,16 @@ fn undefined(expr: &str, detail: &str, files: &Files<'_>) -> (String, Option<Str
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
+    if root == super::envname::ALIAS {
+        return (
+            "`env` alone is the name of the environment, and none was chosen".into(),
+            Some(
+                "give --env NAME (`runsheet envs FILE` lists them), or set `environment` in the \
+                 front matter's vars"
+                    .into(),
+            ),
+        );
+    }
     if root == "env" {
         let var = expr
             .trim_start_matches("env")

@@ -3,6 +3,7 @@
 //! only module that knows minijinja.
 
 mod engine;
+mod envname;
 mod errors;
 pub mod front;
 mod page;
@@ -70,10 +71,11 @@ pub fn render(
         )]));
     }
     let variables = vars::gather(source, &front, inputs, secrets)?;
-    if variables.vars.contains_key("env") {
+    if variables.vars.contains_key("env") || variables.vars.contains_key(envname::ALIAS) {
         return Err(Error::usage(
-            "a variable is named `env`, which templates keep for the process environment \
-             (env.HOME); name it `environment` or something else",
+            "a variable is named `env`, which templates keep for the environment's name \
+             ({% if env == \"prod\" %}) and the process environment (env.HOME); name it \
+             `environment` or something else",
         ));
     }
     let mut body = source.text.clone();
@@ -83,14 +85,17 @@ pub fn render(
     let name = source.display_path();
     let dir = source.path.parent().unwrap_or(Path::new("")).to_path_buf();
     let rendered_at = now.map_or_else(crate::record::now, str::to_string);
-    let context: BTreeMap<String, minijinja::Value> = variables
+    let mut context: BTreeMap<String, minijinja::Value> = variables
         .vars
         .iter()
         .map(|(k, v)| (k.clone(), engine::value_of(&v.value)))
         .collect();
+    // `env` alone: the environment's name (see envname).
+    if let Some(name) = context.get("environment").cloned() {
+        context.insert(envname::ALIAS.to_string(), name);
+    }
     let names: Vec<String> = variables.vars.keys().cloned().collect();
     let env_file = variables.env.as_ref().map(|e| e.path.display().to_string());
-    let empty = BTreeMap::new();
     let files_for = |included: &BTreeMap<String, String>| errors::Files {
         main: source,
         main_name: name.clone(),
@@ -100,18 +105,10 @@ pub fn render(
         names: names.clone(),
         env_file: env_file.clone(),
     };
-    if let Some(d) = env_compared(&body) {
-        return Err(Error::Document(vec![files_for(&empty).at(
-            &name,
-            d,
-            "`env` is the process environment (env.HOME), not the name of the environment".into(),
-            Some("compare `environment` instead: {% if environment == \"prod\" %} (--env sets it)".into()),
-        )]));
-    }
     let render = |spans: bool| {
         engine::render(
             &name,
-            &body,
+            &envname::rewrite(&body),
             &dir,
             minijinja::Value::from(context.clone()),
             &rendered_at,
@@ -193,45 +190,6 @@ pub fn render(
     }))
 }
 
-/// Where a tag compares `env` itself with something (`env == "prod"`):
-/// always false, since `env` is the process environment.
-fn env_compared(body: &str) -> Option<usize> {
-    let bytes = body.as_bytes();
-    let mut search = 0;
-    while let Some(rel) = body[search..].find("env") {
-        let at = search + rel;
-        search = at + 3;
-        let before_ok = at == 0
-            || !(bytes[at - 1].is_ascii_alphanumeric() || matches!(bytes[at - 1], b'_' | b'.'));
-        let after = &body[at + 3..];
-        let after_ok = !after
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'['));
-        if !(before_ok && after_ok) {
-            continue;
-        }
-        // Inside a tag?
-        let open = body[..at].rfind(['{']).filter(|&o| {
-            matches!(bytes.get(o + 1), Some(b'{' | b'%')) || (o > 0 && matches!(bytes[o - 1], b'{'))
-        });
-        let Some(open) = open else { continue };
-        if body[open..at].contains("}}") || body[open..at].contains("%}") {
-            continue;
-        }
-        let before = body[..at].trim_end();
-        let after = after.trim_start();
-        if after.starts_with("==")
-            || after.starts_with("!=")
-            || before.ends_with("==")
-            || before.ends_with("!=")
-        {
-            return Some(at);
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,10 +236,18 @@ mod tests {
     }
 
     #[test]
-    fn comparing_env_is_refused() {
+    fn an_undefined_name_in_a_statement_is_the_one_pointed_at() {
         let text = "---\nrunsheet: {template: true}\n---\n{% if env == \"prod\" %}x{% endif %}\n";
         let err = render_str(text, &[]).unwrap_err().to_string();
         assert!(err.contains("t.md:4:7"), "{err}");
-        assert!(env_compared("{{ env.HOME }} {% if environment == 'x' %}").is_none());
+        assert!(
+            err.contains("`env` alone is the name of the environment"),
+            "{err}"
+        );
+        let text = "---\nrunsheet: {template: true, vars: {hosts: [a]}}\n---\n\
+                    {% for host in hosts %}{% if host == \"a\" and replica > 1 %}x{% endif %}{% endfor %}\n";
+        let err = render_str(text, &[]).unwrap_err().to_string();
+        assert!(err.contains("undefined variable `replica`"), "{err}");
+        assert!(err.contains("t.md:4:46"), "{err}");
     }
 }
