@@ -22,5 +22,5 @@ pub mod waits;
 mod walk;
 
 pub use model::{Command, Fence, Runbook, Runner, Span, Step, StepKind, Task};
-pub use parse::{parse, parse_with};
+pub use parse::{parse, parse_with, warm_up};
 pub use sections::{Contingency, SectionRules, configure};

@@ -15,6 +15,18 @@ pub fn parse(source: &Source) -> Runbook {
     parse_with(source, &Runners::new())
 }
 
+/// Parses a small document of every kind of step once, so that what the
+/// parser compiles the first time it needs it (the destructive-command
+/// guard's patterns, the secret shapes, the section words) is built: for a
+/// second core to do while the first reads something else.
+pub fn warm_up() {
+    const DOCUMENT: &str = "# Deploy\n\n- [ ] Ask `Yes / No`\n\n```bash\n\
+        TOKEN=abcdefghijkl psql -c 'drop table t' <db-name>\n```\n\n\
+        ## Rollback\n\nIf it fails, do this instead.\n";
+    let source = Source::from_text(std::path::Path::new("warm-up.md"), DOCUMENT.into());
+    let _ = parse(&source);
+}
+
 /// Parses a document into its steps. Pure: never fails; problems become diagnostics.
 pub fn parse_with(original: &Source, runners: &Runners) -> Runbook {
     parse_pieces(original, runners, pieces::piece_size(original.text.len()))

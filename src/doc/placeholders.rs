@@ -155,7 +155,7 @@ fn angle_tokens(line: &str) -> Vec<(String, String)> {
 }
 
 fn x_runs(line: &str) -> Vec<(String, String)> {
-    if line.contains("mktemp") {
+    if !line.contains("XXXX") || line.contains("mktemp") {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -223,6 +223,14 @@ fn bracketed_phrase(text: &str) -> Option<usize> {
 }
 
 fn your_tokens(line: &str) -> Vec<(String, String)> {
+    // Most lines have no `your` in any case: not worth a lowercase copy.
+    if !line
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"your"))
+    {
+        return Vec::new();
+    }
     let lower = line.to_ascii_lowercase();
     let b = line.as_bytes();
     let mut out = Vec::new();
@@ -267,6 +275,10 @@ fn words(line: &str) -> impl Iterator<Item = (usize, &str)> {
 /// series written with its `v` (`v1.7.x`) names that series, as branch and
 /// tag names do: it is meant as written.
 fn version_tokens(line: &str) -> Vec<(String, String)> {
+    // Every version pattern has a dot in it.
+    if !line.contains('.') {
+        return Vec::new();
+    }
     let b = line.as_bytes();
     let mut out = Vec::new();
     for (start, word) in words(line) {
@@ -301,6 +313,10 @@ const DATE_PARTS: &[&str] = &[
 /// `YYYYMMDD`, `YYYY-MM-DD`, `YY.MM.PATCH`: a date (or a dated version) to
 /// fill in. Inside a longer name (`backup-YYYYMMDD.sql`) only the pattern.
 fn date_tokens(line: &str) -> Vec<(String, String)> {
+    // Only a run of parts that holds a year (`YY`) is kept.
+    if !line.contains("YY") {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for (_, word) in words(line) {
         // Split at separators; keep the longest run of pattern parts that holds a year.

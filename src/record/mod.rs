@@ -6,10 +6,13 @@ mod counts;
 mod host;
 mod outcome;
 mod scope;
+mod started;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
+
+use started::started;
 
 pub use counts::{Counts, UNREACHABLE};
 pub use host::{HostOutcome, HostRecord, HostStatus, summary as hosts_summary};
@@ -114,17 +117,18 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// The attempt `o` records.
-    fn of(o: &Outcome) -> Attempt {
+    /// The attempt `o` records (its earlier attempts aside), its texts moved
+    /// in rather than copied.
+    fn of(o: Outcome) -> Attempt {
         Attempt {
             started: started(&o.at, o.ms),
-            finished: o.at.clone(),
+            finished: o.at,
             duration_ms: o.ms,
             exit: o.exit,
-            output: as_written(&o.output),
-            ran: o.ran.as_deref().map(as_written),
+            output: as_written(o.output),
+            ran: o.ran.map(as_written),
             status: Some(o.status),
-            reasons: o.reasons.clone(),
+            reasons: o.reasons,
         }
     }
 }
@@ -266,21 +270,45 @@ impl RunRecord {
     /// The record of a run of `book` that left `outcomes`.
     pub fn new(run: RunInfo, book: &Runbook, outcomes: &HashMap<String, Outcome>) -> RunRecord {
         let scope = Scope::of(book, outcomes);
-        let steps = book
-            .steps
-            .iter()
-            .map(|step| {
-                let mut record = step_record(&run, book, step, outcomes.get(&step.id()));
-                place(book, step.index, &mut record);
-                record.off_path = scope.off_path(step.index);
-                record
-            })
-            .collect();
         RunRecord {
             counts: Counts::of(book, outcomes),
+            steps: steps(&run, book, &scope, |id| outcomes.get(id).cloned()),
             run,
-            steps,
             sections: section_records(book, outcomes),
+        }
+    }
+
+    /// `new`, taking the outcomes: what they hold (outputs above all) moves
+    /// into the record instead of being copied.
+    pub fn of_outcomes(
+        run: RunInfo,
+        book: &Runbook,
+        mut outcomes: HashMap<String, Outcome>,
+    ) -> RunRecord {
+        let scope = Scope::of(book, &outcomes);
+        let counts = Counts::of(book, &outcomes);
+        let sections = section_records(book, &outcomes);
+        // A name given to two blocks (an error `plan` reports) names one
+        // outcome that both steps show.
+        let mut names = HashSet::new();
+        let shared: HashSet<String> = book
+            .steps
+            .iter()
+            .filter_map(|s| s.command().and_then(|c| c.attrs.name.clone()))
+            .filter(|name| !names.insert(name.clone()))
+            .collect();
+        let steps = steps(&run, book, &scope, |id| {
+            if shared.contains(id) {
+                outcomes.get(id).cloned()
+            } else {
+                outcomes.remove(id)
+            }
+        });
+        RunRecord {
+            run,
+            counts,
+            steps,
+            sections,
         }
     }
 
@@ -296,6 +324,27 @@ impl RunRecord {
                 && matches!(s.state, SectionState::Entered | SectionState::Only)
         })
     }
+}
+
+/// The record of every step of `book`, each with the outcome `outcome` gives
+/// for its id.
+fn steps(
+    run: &RunInfo,
+    book: &Runbook,
+    scope: &Scope,
+    mut outcome: impl FnMut(&str) -> Option<Outcome>,
+) -> Vec<StepRecord> {
+    book.steps
+        .iter()
+        .map(|step| {
+            let id = step.id();
+            let o = outcome(&id);
+            let mut record = step_record(run, book, step, id, o);
+            place(book, step.index, &mut record);
+            record.off_path = scope.off_path(step.index);
+            record
+        })
+        .collect()
 }
 
 /// Where in the document's shape step `index` sits.
@@ -368,11 +417,12 @@ fn step_record(
     run: &RunInfo,
     book: &Runbook,
     step: &Step,
-    outcome: Option<&Outcome>,
+    id: String,
+    outcome: Option<Outcome>,
 ) -> StepRecord {
     let before = done_before(book, step);
     let mut record = StepRecord {
-        id: step.id(),
+        id,
         kind: Kind::of(step),
         line: step.line,
         heading: step.heading.to_vec(),
@@ -383,7 +433,10 @@ fn step_record(
             .map(|c| c.shown.clone().unwrap_or_else(|| c.code.clone())),
         name: step.command().and_then(|c| c.attrs.name.clone()),
         parent: step.parent.map(|p| book.steps[p].id()),
-        status: outcome.map(|o| o.status).or(before.then_some(Status::Done)),
+        status: outcome
+            .as_ref()
+            .map(|o| o.status)
+            .or(before.then_some(Status::Done)),
         done_before: before,
         reasons: Vec::new(),
         attempts: Vec::new(),
@@ -398,17 +451,17 @@ fn step_record(
         off_path: false,
         hosts: Vec::new(),
     };
-    let Some(o) = outcome else {
+    let Some(mut o) = outcome else {
         return record;
     };
     record.reasons = o.reasons.clone();
-    record.answer = o.value.clone();
-    record.host = o.host.clone();
+    record.answer = o.value.take();
+    record.host = o.host.take();
     record.hosts = o.hosts.iter().map(HostRecord::of).collect();
-    record.confirmed_by = confirmed_by(run, step, o);
-    record.note = match &o.note {
+    record.confirmed_by = confirmed_by(run, step, &o);
+    record.note = match o.note.take() {
         Some(n) if o.has(Reason::Confirmed) && n.starts_with(CONFIRMED_BY) => None,
-        n => n.clone(),
+        n => n,
     };
     // Every attempt of a block, oldest first; a step tried once has one
     // when there is something to time or show. (A transcript keeps the
@@ -416,7 +469,11 @@ fn step_record(
     // made during the run or read from its transcript.)
     let timed = o.exit.is_some() || o.ms > 0 || !o.output.is_empty() || o.ran.is_some();
     if step.command().is_some() && !o.earlier.is_empty() {
-        record.attempts = o.attempts().map(Attempt::of).collect();
+        // Oldest first: the earlier ones are kept newest first.
+        let mut all = std::mem::take(&mut o.earlier);
+        all.reverse();
+        all.push(o);
+        record.attempts = all.into_iter().map(Attempt::of).collect();
     } else if timed {
         record.attempts = vec![Attempt::of(o)];
     }
@@ -426,8 +483,7 @@ fn step_record(
 /// Text as a transcript's fenced block holds it: a block's last line always
 /// ends, so a record made during a run reads as the one made from its
 /// transcript.
-fn as_written(text: &str) -> String {
-    let mut text = text.to_string();
+fn as_written(mut text: String) -> String {
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
@@ -449,18 +505,6 @@ fn confirmed_by(run: &RunInfo, step: &Step, o: &Outcome) -> Option<String> {
     let answered_ahead = o.note.as_deref() == Some(ANSWERED_IN_FILE);
     (by_hand && o.status == Status::Done && run.mode == Mode::Interactive && !answered_ahead)
         .then(|| run.operator.clone())
-}
-
-/// `at` less `ms`, RFC 3339; `at` itself when it does not parse.
-fn started(at: &str, ms: u64) -> String {
-    let Ok(end) = at.parse::<jiff::Timestamp>() else {
-        return at.to_string();
-    };
-    let span = jiff::SignedDuration::from_millis(i64::try_from(ms).unwrap_or(i64::MAX));
-    end.checked_sub(span).map_or_else(
-        |_| at.to_string(),
-        |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-    )
 }
 
 /// Ticked `[x]` in the source, or inside an item that was: done before the run.
@@ -486,82 +530,4 @@ pub fn settled(book: &Runbook, step: &Step, outcomes: &HashMap<String, Outcome>)
 }
 
 #[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use super::*;
-    use crate::doc::parse;
-    use crate::source::Source;
-
-    #[test]
-    fn a_record_holds_every_step_with_what_became_of_it() {
-        let source = Source::from_text(
-            Path::new("d.md"),
-            "# Deploy\n\n- [ ] Migrate\n  ```bash {name=migrate}\n  ./migrate\n  ```\n- [x] Announce\n- [ ] Smoke test\n"
-                .into(),
-        );
-        let book = parse(&source);
-        let mut outcomes = HashMap::new();
-        let mut cmd = Outcome::new("migrate".into(), Status::Failed);
-        cmd.at = "2026-11-21T05:11:05Z".into();
-        cmd.exit = Some(1);
-        cmd.ms = 2_000;
-        cmd.output = "boom\n".into();
-        outcomes.insert("migrate".into(), cmd);
-        outcomes.insert(
-            "s1".into(),
-            Outcome::new("s1".into(), Status::Failed).because(Reason::Ignored),
-        );
-        let info = RunInfo {
-            id: "r".into(),
-            operator: "alice@ops".into(),
-            mode: Mode::Unattended,
-            ..RunInfo::default()
-        };
-        let record = RunRecord::new(info, &book, &outcomes);
-        let ids: Vec<&str> = record.steps.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, ["s1", "migrate", "s3", "s4"]);
-        let migrate = record.step("migrate").unwrap();
-        assert_eq!(migrate.kind, Kind::Command);
-        assert_eq!(migrate.name.as_deref(), Some("migrate"));
-        assert_eq!(migrate.parent.as_deref(), Some("s1"));
-        assert_eq!(migrate.heading, vec!["Deploy".to_string()]);
-        assert_eq!(
-            migrate.attempts,
-            vec![Attempt {
-                started: "2026-11-21T05:11:03Z".into(),
-                finished: "2026-11-21T05:11:05Z".into(),
-                duration_ms: 2_000,
-                exit: Some(1),
-                output: "boom\n".into(),
-                ran: None,
-                status: Some(Status::Failed),
-                reasons: Vec::new(),
-            }]
-        );
-        let announce = record.step("s3").unwrap();
-        assert_eq!(
-            (announce.status, announce.done_before),
-            (Some(Status::Done), true)
-        );
-        assert_eq!(record.step("s4").unwrap().status, None);
-        assert_eq!(record.step("s1").unwrap().reasons, vec![Reason::Ignored]);
-        assert_eq!((record.counts.failed, record.counts.pending), (2, 1));
-        let json = serde_json::to_value(&record).unwrap();
-        assert_eq!(json["run"]["mode"], "unattended");
-        assert_eq!(json["steps"][0]["reasons"][0], "ignored");
-        assert_eq!(json["steps"][3]["status"], serde_json::Value::Null);
-    }
-
-    #[test]
-    fn who_confirmed_comes_from_the_note_of_a_guarded_block() {
-        let source = Source::from_text(Path::new("d.md"), "```bash\ndropdb x\n```\n".into());
-        let book = parse(&source);
-        let mut o = Outcome::new("s1".into(), Status::Done).because(Reason::Confirmed);
-        o.note = Some(format!("{CONFIRMED_BY}bob@db-1"));
-        let outcomes = HashMap::from([("s1".to_string(), o)]);
-        let record = RunRecord::new(RunInfo::default(), &book, &outcomes);
-        assert_eq!(record.steps[0].confirmed_by.as_deref(), Some("bob@db-1"));
-        assert_eq!(record.steps[0].note, None);
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! Putting the values back into the rendered text, each quoted for where it
 //! landed: inside a runnable block, in a fence's info string, or in prose.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::engine::{CLOSE, OPEN, Piece};
@@ -82,12 +83,17 @@ pub fn splice(
             });
             continue;
         };
-        let hidden = mask(&piece.text, &secrets);
-        let written = write(piece, &hidden, landing);
+        // Without secrets nothing is hidden: no masked copy of each value.
+        let hidden = if masking {
+            Cow::Owned(mask(&piece.text, &secrets))
+        } else {
+            Cow::Borrowed(piece.text.as_str())
+        };
+        let written = write(piece, &hidden, landing, masking);
         match written {
             Ok((r, m)) => {
                 real.push_str(&r);
-                if masking {
+                if let Some(m) = m {
                     masked.push_str(&m);
                 }
                 if piece.raw {
@@ -218,15 +224,17 @@ fn land<'b>(
     out
 }
 
-/// `piece` written at `landing`: as it runs, and masked.
+/// `piece` written at `landing`: as it runs, and masked (when `masking`).
 fn write(
     piece: &Piece,
     hidden: &str,
     landing: &Landing<'_>,
-) -> Result<(String, String), (String, Option<String>)> {
+    masking: bool,
+) -> Result<(String, Option<String>), (String, Option<String>)> {
     let fence = |text: &str| text.contains("```") || text.contains("~~~");
+    let hidden_copy = || masking.then(|| hidden.to_string());
     match landing {
-        _ if piece.raw => Ok((piece.text.clone(), hidden.to_string())),
+        _ if piece.raw => Ok((piece.text.clone(), hidden_copy())),
         Landing::Prose | Landing::Shown => {
             if fence(&piece.text) {
                 return Err((
@@ -234,7 +242,7 @@ fn write(
                     Some("values may not add blocks to a runbook; if this one must, write it with |raw".into()),
                 ));
             }
-            Ok((piece.text.clone(), hidden.to_string()))
+            Ok((piece.text.clone(), hidden_copy()))
         }
         Landing::Lang => Err((
             "a fence's language cannot come from a value: it decides whether and how the block runs".into(),
@@ -254,7 +262,7 @@ fn write(
                     Some("values there become attributes such as name=; keep them to plain words".into()),
                 ));
             }
-            Ok((piece.text.clone(), hidden.to_string()))
+            Ok((piece.text.clone(), hidden_copy()))
         }
         Landing::Runs(block, place) => {
             if piece.compound {
@@ -275,10 +283,12 @@ fn write(
                     ),
                 )
             })?;
-            let masked = if hidden == piece.text {
-                real.clone()
+            let masked = if !masking {
+                None
+            } else if hidden == piece.text {
+                Some(real.clone())
             } else {
-                quote::quote(hidden, place).unwrap_or_else(|_| hidden.to_string())
+                Some(quote::quote(hidden, place).unwrap_or_else(|_| hidden.to_string()))
             };
             Ok((real, masked))
         }

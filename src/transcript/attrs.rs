@@ -78,8 +78,8 @@ pub fn outcome(m: &Marker) -> std::result::Result<Option<Outcome>, String> {
     };
     let status: Status = status.parse().map_err(|e| format!("`{id}`: {e}"))?;
     let reasons = reasons(id, m.get("how"))?;
-    let mut o = Outcome::new(id.to_string(), status);
-    o.at = m.get("at").unwrap_or_default().to_string();
+    let at = m.get("at").unwrap_or_default().to_string();
+    let mut o = Outcome::stamped(id.to_string(), status, at);
     o.exit = m.get("exit").and_then(|e| e.parse().ok());
     o.ms = m.get("ms").and_then(|e| e.parse().ok()).unwrap_or(0);
     o.reasons = reasons;

@@ -11,7 +11,7 @@ use super::read::{Reading, Region, Transcript};
 /// layout runsheet writes, whatever the Markdown around it makes of it.
 /// `None` when the text does not hold a run summary read this way.
 pub(super) fn by_layout(path: &Path, original: &str, text: &str) -> Option<Transcript> {
-    let mut r = Reading::new(path, text);
+    let mut r = Reading::whole(path, text);
     // Marker-like text of the runbook's own, by its offset in the runbook
     // (`lit`), and the runbook's length (`len`): from the run summary.
     let summary = literal_summary(text);

@@ -33,7 +33,12 @@ pub const FORMAT_VERSION: u32 = 1;
 /// way from a transcript to what its run did. `config` gives the fence
 /// languages runsheet.toml adds, so the steps are the ones the run walked.
 pub fn record(path: &Path, text: &str, config: &Config) -> Result<(Source, RunRecord)> {
-    let read = read(path, text)?;
+    // What the parser builds on first use is built on a second core while
+    // this one reads the markers.
+    let read = std::thread::scope(|s| {
+        s.spawn(crate::doc::warm_up);
+        read(path, text)
+    })?;
     let Some(info) = read.info else {
         return Err(Error::Transcript {
             path: path.into(),
@@ -43,7 +48,7 @@ pub fn record(path: &Path, text: &str, config: &Config) -> Result<(Source, RunRe
     let source = Source::from_text(Path::new(&info.source), read.source);
     let mut book = crate::doc::parse_with(&source, &config.runners);
     crate::doc::configure(&mut book, &config.contingency);
-    let record = RunRecord::new(info, &book, &read.outcomes);
+    let record = RunRecord::of_outcomes(info, &book, read.outcomes);
     Ok((source, record))
 }
 

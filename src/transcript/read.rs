@@ -143,6 +143,17 @@ impl<'a> Reading<'a> {
         }
     }
 
+    /// A reading of the whole of `text`, with room for about one outcome and
+    /// one removal a closing marker: made up front rather than grown (and
+    /// rehashed) over ten thousand steps.
+    pub(super) fn whole(path: &'a Path, text: &'a str) -> Self {
+        let regions = text.matches(marker::CLOSE).count();
+        let mut r = Reading::new(path, text);
+        r.removals.reserve(regions);
+        r.outcomes.reserve(regions);
+        r
+    }
+
     /// The error for damaged markers at byte `at`.
     pub(super) fn damaged(&self, at: usize, message: String) -> Error {
         damaged(self.path, self.text, at, message)
@@ -239,8 +250,8 @@ impl<'a> Reading<'a> {
                 .ok_or_else(|| {
                     self.damaged(start, format!("a checkbox record for `{id}` has no status"))
                 })?;
-            let mut outcome = Outcome::new(id.clone(), status);
-            outcome.at = ats.get(n).cloned().unwrap_or_default();
+            let at = ats.get(n).cloned().unwrap_or_default();
+            let mut outcome = Outcome::stamped(id.clone(), status, at);
             outcome.note = m.get(&format!("note-{id}")).map(str::to_string);
             outcome.value = m.get(&format!("value-{id}")).map(str::to_string);
             outcome.reasons = reasons(id, m.get(&format!("how-{id}")))
@@ -371,7 +382,7 @@ impl<'a> Reading<'a> {
 
 /// The first reading: markers are the HTML the Markdown parser finds.
 fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
-    let mut r = Reading::new(path, text);
+    let mut r = Reading::whole(path, text);
     let mut open: Option<Region> = None;
     let mut inline: Option<(Marker, usize)> = None;
     let mut code: Option<(String, String)> = None;

@@ -1,0 +1,91 @@
+//! When an attempt started: the time it ended less how long it took.
+
+/// `at` less `ms`, RFC 3339; `at` itself when it does not parse.
+pub(super) fn started(at: &str, ms: u64) -> String {
+    if let Some(same_minute) = started_in_the_same_minute(at, ms) {
+        return same_minute;
+    }
+    let Ok(end) = at.parse::<jiff::Timestamp>() else {
+        return at.to_string();
+    };
+    let span = jiff::SignedDuration::from_millis(i64::try_from(ms).unwrap_or(i64::MAX));
+    end.checked_sub(span).map_or_else(
+        |_| at.to_string(),
+        |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
+}
+
+/// `started` without parsing a time, for the usual case: `at` written as
+/// runsheet writes it (`2026-05-01T12:00:07Z`) and the step not reaching
+/// back past the start of that minute, so only the seconds change.
+fn started_in_the_same_minute(at: &str, ms: u64) -> Option<String> {
+    let b = at.as_bytes();
+    let shape = b.len() == 20
+        && b[19] == b'Z'
+        && b[10] == b'T'
+        && [4, 7].iter().all(|&i| b[i] == b'-')
+        && [13, 16].iter().all(|&i| b[i] == b':')
+        && [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+            .iter()
+            .all(|&i| b[i].is_ascii_digit());
+    if !shape {
+        return None;
+    }
+    let two = |i: usize| u64::from((b[i] - b'0') * 10 + (b[i + 1] - b'0'));
+    let (month, day, hour, minute, seconds) = (two(5), two(8), two(11), two(14), two(17));
+    // A day every month has, and nothing out of range (a leap second, a
+    // time that does not parse): else the general way decides.
+    let valid = (1..=12).contains(&month)
+        && (1..=28).contains(&day)
+        && hour < 24
+        && minute < 60
+        && seconds < 60;
+    let left = valid.then(|| (seconds * 1000).checked_sub(ms))??;
+    let mut out = at.to_string();
+    out.replace_range(17..19, &format!("{:02}", left / 1000));
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_in_the_same_minute_is_the_one_the_clock_arithmetic_gives() {
+        let general = |at: &str, ms: u64| {
+            let end = at.parse::<jiff::Timestamp>().unwrap();
+            let span = jiff::SignedDuration::from_millis(ms as i64);
+            end.checked_sub(span)
+                .unwrap()
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        };
+        let mut fast = 0;
+        for at in [
+            "2026-05-01T12:00:07Z",
+            "2026-05-01T00:00:00Z",
+            "2026-12-28T23:59:59Z",
+            "2024-02-28T08:30:41Z",
+        ] {
+            for ms in [
+                0, 1, 999, 1000, 1001, 6999, 7000, 7001, 41_000, 59_999, 60_000, 86_400_000,
+            ] {
+                if started_in_the_same_minute(at, ms).is_some() {
+                    fast += 1;
+                }
+                assert_eq!(started(at, ms), general(at, ms), "{at} - {ms} ms");
+            }
+        }
+        assert!(fast > 10, "the fast way was taken {fast} times");
+        // Not written as runsheet writes times, or out of range: as before.
+        for at in [
+            "2026-05-01T12:00:07+00:00",
+            "2026-02-30T12:00:07Z",
+            "soon",
+            "2026-05-01T12:00:60Z",
+        ] {
+            assert_eq!(started_in_the_same_minute(at, 5), None, "{at}");
+        }
+        assert_eq!(started("soon", 5), "soon");
+    }
+}
