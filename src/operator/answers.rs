@@ -406,3 +406,61 @@ pub fn template(book: &Runbook) -> String {
 fn quote_key(key: &str) -> String {
     format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Source;
+
+    const RUNBOOK: &str =
+        "# Étape\n\n- Owner 1: ____\n- Owner 10: ____\n- [ ] Ship it\n\n```bash\necho <tag>\n```\n";
+
+    fn book() -> Runbook {
+        crate::doc::parse(&Source::from_text(Path::new("r.md"), RUNBOOK.into()))
+    }
+
+    fn load(book: &Runbook, answers: &str) -> Result<Answers> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("answers.yaml");
+        std::fs::write(&path, answers).expect("write the answers file");
+        Answers::load(&path, book)
+    }
+
+    fn step<'b>(book: &'b Runbook, text: &str) -> &'b Step {
+        book.steps
+            .iter()
+            .find(|s| s.text == text)
+            .expect("the step")
+    }
+
+    #[test]
+    fn keys_name_steps_by_a_piece_of_text_heading_path_id_or_placeholder_in_any_case() {
+        let book = book();
+        let ship = step(&book, "Ship it");
+        let answers = format!(
+            "\"OWNER 1:\": alice\n\"ÉTAPE / owner 10: ____\": bob\nS{}: done\n\"<TAG>\": v1\n",
+            ship.index + 1
+        );
+        let a = load(&book, &answers).unwrap();
+        // `owner 1:` is a piece of `Owner 1: ____` only, not of `Owner 10: ____`.
+        assert_eq!(
+            a.for_step(step(&book, "Owner 1: ____")).as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            a.for_step(step(&book, "Owner 10: ____")).as_deref(),
+            Some("bob")
+        );
+        assert_eq!(a.for_step(ship).as_deref(), Some("done"));
+        assert_eq!(a.for_placeholder("tag").as_deref(), Some("v1"));
+    }
+
+    #[test]
+    fn a_piece_of_several_steps_text_is_an_error_naming_their_lines() {
+        let book = book();
+        let e = load(&book, "\"wner 1\": alice\n").unwrap_err().to_string();
+        assert!(e.contains("matches several steps (lines 3, 4)"), "{e}");
+        let e = load(&book, "nobody: alice\n").unwrap_err().to_string();
+        assert!(e.contains("`nobody` names no step"), "{e}");
+    }
+}

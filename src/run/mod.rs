@@ -11,6 +11,7 @@ mod fills;
 mod hosts;
 mod navigate;
 mod recorder;
+mod saver;
 mod settings;
 mod task;
 mod wait;
@@ -419,10 +420,11 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Saves the transcript before a person is asked something.
+    /// Saves the transcript before a person is asked something (while the
+    /// question is shown: see `Recorder::save_before_prompt`).
     fn before_prompt(&mut self) -> Result<()> {
         if self.settings.attended() {
-            self.recorder.checkpoint(&self.book, true)?;
+            self.recorder.save_before_prompt(&self.book)?;
         }
         Ok(())
     }
