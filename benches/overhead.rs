@@ -38,12 +38,13 @@
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::thread;
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 mod baselines;
+mod common;
+use common::{Env, children_cpu, load_average, median, ms, peak_rss, timed, verdict};
 
 /// Runbook sizes (blocks) and how many timed runs each gets. DESIGN.md states
 /// the per-block budget on 1,000 blocks; 300 and 3,000 give the scaling.
@@ -63,33 +64,8 @@ const BUDGET_THROUGHPUT_RATIO: f64 = 0.6;
 const BIG_OUTPUT_RUNS: usize = 2;
 
 fn main() {
-    let bin = runsheet_binary();
-    let dir = tempfile::Builder::new()
-        .prefix("runsheet-bench-")
-        .tempdir()
-        .expect("a temporary directory for the bench");
-    let root = dir.path();
-    let home = root.join("home");
-    let state = root.join("state");
-    fs::create_dir_all(&home).expect("create the bench HOME");
-    fs::create_dir_all(&state).expect("create the bench state dir");
-    let env = Env {
-        bin: &bin,
-        root,
-        home: &home,
-        state: &state,
-    };
-
-    println!("runsheet: {} ({})", bin.display(), revision());
-    println!(
-        "machine: {} cores, {}; scratch: {} ({})",
-        cores(),
-        std::env::consts::ARCH,
-        root.display(),
-        file_system(root).unwrap_or_else(|| "file system unknown".into())
-    );
-    println!("load average at start: {}", load_average());
-    println!();
+    let env = Env::new();
+    env.print_header();
 
     let mut rows = Vec::new();
     for (blocks, runs) in SIZES {
@@ -131,7 +107,7 @@ fn measure_big_output(env: &Env) {
     ];
     let (mut cat, mut runsheet, mut peak) = (Duration::MAX, Duration::MAX, None);
     for _ in 0..BIG_OUTPUT_RUNS {
-        cat = cat.min(baselines::cat_floor(env.root));
+        cat = cat.min(baselines::cat_floor(&env.root));
         let _ = fs::remove_file(&transcript);
         let started = Instant::now();
         peak = peak.max(peak_rss(&mut env.runsheet(&args)));
@@ -157,98 +133,6 @@ fn measure_big_output(env: &Env) {
         verdict(mb < BUDGET_BIG_OUTPUT_MB),
         text.len() / 1024
     );
-}
-
-/// Where the binary under test and its scratch space are.
-struct Env<'a> {
-    bin: &'a Path,
-    root: &'a Path,
-    home: &'a Path,
-    state: &'a Path,
-}
-
-impl Env<'_> {
-    /// `runsheet <args>` with a private state dir and HOME, no terminal, and
-    /// nothing inherited that would change what bash does at start-up.
-    fn runsheet(&self, args: &[&OsStr]) -> Command {
-        let mut cmd = Command::new(self.bin);
-        cmd.args(args)
-            .current_dir(self.root)
-            .env("RUNSHEET_STATE_DIR", self.state)
-            .env("HOME", self.home)
-            .env_remove("XDG_STATE_HOME")
-            .env_remove("BASH_ENV")
-            .env_remove("ENV")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        cmd
-    }
-
-    fn bash(&self, script: &Path) -> Command {
-        let mut cmd = Command::new("bash");
-        cmd.args(["--noprofile", "--norc"])
-            .arg(script)
-            .current_dir(self.root)
-            .env("HOME", self.home)
-            .env_remove("BASH_ENV")
-            .env_remove("ENV")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        cmd
-    }
-}
-
-/// The binary `cargo bench` built, or `target/release/runsheet` (built if missing).
-fn runsheet_binary() -> PathBuf {
-    if let Some(path) = option_env!("CARGO_BIN_EXE_runsheet") {
-        let path = PathBuf::from(path);
-        if path.is_file() {
-            return path;
-        }
-    }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| manifest.join("target"), |dir| manifest.join(dir));
-    let bin = target.join("release").join("runsheet");
-    if !bin.is_file() {
-        eprintln!(
-            "{} is missing; running cargo build --release",
-            bin.display()
-        );
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--release", "--bin", "runsheet"])
-            .current_dir(manifest)
-            .status()
-            .expect("cargo must be on PATH to build runsheet");
-        assert!(status.success(), "cargo build --release failed: {status}");
-    }
-    bin
-}
-
-/// The commit the binary was built from, marked `dirty` when `src/` has
-/// uncommitted changes; best effort, for the record only.
-fn revision() -> String {
-    let manifest = env!("CARGO_MANIFEST_DIR");
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(["-C", manifest])
-            .args(args)
-            .stderr(Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-    };
-    match git(&["rev-parse", "--short", "HEAD"]) {
-        Some(commit) => match git(&["status", "--porcelain", "--", "src", "Cargo.toml"]) {
-            Some(changes) if !changes.is_empty() => format!("commit {commit}, src dirty"),
-            _ => format!("commit {commit}"),
-        },
-        None => "commit unknown".into(),
-    }
 }
 
 /// One row of the run table.
@@ -551,95 +435,4 @@ fn print_plan(plan: &PlanResult) {
         }
         None => println!("runsheet plan peak RSS: not available (no /proc)"),
     }
-}
-
-/// Runs `cmd` to the end and returns its wall time.
-fn timed(cmd: &mut Command) -> (Duration, ExitStatus) {
-    let started = Instant::now();
-    let status = cmd.status().expect("spawn the command");
-    (started.elapsed(), status)
-}
-
-/// Peak resident memory of `cmd`, read from the kernel's high-water mark
-/// (`VmHWM`) while it runs; the last sample is at most a millisecond before exit.
-fn peak_rss(cmd: &mut Command) -> Option<u64> {
-    let mut child = cmd.spawn().expect("spawn the command");
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = None;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for the command") {
-            assert!(status.success(), "{cmd:?}: {status}");
-            return peak;
-        }
-        if let Some(kib) = fs::read_to_string(&status_file)
-            .ok()
-            .and_then(|s| vm_hwm_kib(&s))
-        {
-            peak = peak.max(Some(kib * 1024));
-        }
-        thread::sleep(Duration::from_millis(1));
-    }
-}
-
-fn vm_hwm_kib(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// CPU time (user + system) of this process's waited-for children and their
-/// waited-for descendants, from `/proc/self/stat`; `None` off Linux.
-fn children_cpu() -> Option<Duration> {
-    // Linux reports these in USER_HZ ticks, which is 100 on every architecture.
-    const TICKS_PER_SECOND: u64 = 100;
-    let stat = fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name, which may hold spaces: cutime and cstime
-    // are fields 16 and 17 of the whole line, 14 and 15 of this remainder.
-    let mut rest = stat[stat.rfind(')')? + 2..].split(' ').skip(13);
-    let user: u64 = rest.next()?.parse().ok()?;
-    let system: u64 = rest.next()?.parse().ok()?;
-    Some(Duration::from_millis(
-        (user + system) * 1000 / TICKS_PER_SECOND,
-    ))
-}
-
-/// The three load averages, to judge how busy the machine was.
-fn load_average() -> String {
-    fs::read_to_string("/proc/loadavg")
-        .ok()
-        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-/// The type of the file system holding `path` (the transcript and state dir
-/// are written there, with fsync and rename, so it matters).
-fn file_system(path: &Path) -> Option<String> {
-    let mounts = fs::read_to_string("/proc/self/mounts").ok()?;
-    let path = path.canonicalize().ok()?;
-    mounts
-        .lines()
-        .filter_map(|line| {
-            let mut fields = line.split(' ');
-            let (_, point, kind) = (fields.next()?, fields.next()?, fields.next()?);
-            path.starts_with(point)
-                .then(|| (point.len(), kind.to_owned()))
-        })
-        .max_by_key(|(len, _)| *len)
-        .map(|(_, kind)| kind)
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn cores() -> usize {
-    thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "ok" } else { "OVER BUDGET" }
 }

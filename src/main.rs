@@ -1,8 +1,8 @@
 //! The `runsheet` binary: hands the arguments to the library, returns its exit code.
 
 fn main() {
-    // A stop signal at a prompt: the transcript was saved before the prompt
-    // opened, so the process may end there and then.
+    // A stop signal at a prompt: the transcript is saved (the save started
+    // as the prompt opened is waited for), so the process may end there and then.
     runsheet::signals::on_stop_at_prompt(|| {
         runsheet::operator::restore_terminal();
         eprintln!("\nrunsheet: stopped by a signal at a prompt; the transcript is saved.");

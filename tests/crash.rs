@@ -152,3 +152,34 @@ fn kill_9_at_random_moments_loses_at_most_the_step_in_flight() {
         "state removed once complete"
     );
 }
+
+/// At a prompt, the transcript is saved while the question is shown (not
+/// before it), and the journal already holds every step: `kill -9` there
+/// loses nothing, and `resume` runs only what is left.
+#[test]
+fn kill_9_at_a_prompt_loses_no_step_and_the_transcript_catches_up() {
+    use crate::common::{OUT, RUN, run, sandbox, wait_for};
+    let sandbox = sandbox(
+        "```bash\necho one | tee -a ran.txt\n```\n\n```bash\necho two | tee -a ran.txt\n```\n",
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.expect_prompt(RUN);
+    let saved = wait_for(Duration::from_secs(20), || {
+        sandbox.exists(OUT) && sandbox.outputs() == vec!["one\n".to_string()]
+    });
+    assert!(
+        saved,
+        "the transcript did not catch up with the first block while the second was asked:\n{}",
+        sandbox.read(OUT)
+    );
+    let pid = rustix::process::Pid::from_raw(pty.pid() as i32).expect("runsheet's pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::KILL).expect("kill -9");
+    drop(pty);
+    assert_eq!(resume_to_end(&sandbox), 0, "resume completes the run");
+    assert_eq!(sandbox.read("ran.txt"), "one\ntwo\n", "each block ran once");
+    assert_eq!(
+        sandbox.outputs(),
+        vec!["one\n".to_string(), "two\n".to_string()]
+    );
+}

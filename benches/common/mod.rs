@@ -1,10 +1,18 @@
-//! What the benchmarks share: the binary they time, and the commit, load and
-//! verdict words they report with.
+//! What the benchmarks share: the binary they time, a private scratch
+//! directory to run it in, timing and memory sampling, and the commit, load
+//! and verdict words they report with.
 
+// Each bench uses a part of this module.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
 
 /// The binary `cargo bench` built, or `target/release/runsheet` (built if missing).
 pub fn runsheet_binary() -> PathBuf {
@@ -30,26 +38,30 @@ pub fn runsheet_binary() -> PathBuf {
     bin
 }
 
-/// The commit the binary was built from; best effort, for the record only.
+/// The commit the binary was built from, marked `dirty` when `src/` has
+/// uncommitted changes; best effort, for the record only.
 pub fn revision() -> String {
-    Command::new("git")
-        .args([
-            "-C",
-            env!("CARGO_MANIFEST_DIR"),
-            "rev-parse",
-            "--short",
-            "HEAD",
-        ])
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map_or_else(
-            || "commit unknown".into(),
-            |o| format!("commit {}", String::from_utf8_lossy(&o.stdout).trim()),
-        )
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(["-C", manifest])
+            .args(args)
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    match git(&["rev-parse", "--short", "HEAD"]) {
+        Some(commit) => match git(&["status", "--porcelain", "--", "src", "Cargo.toml"]) {
+            Some(changes) if !changes.is_empty() => format!("commit {commit}, src dirty"),
+            _ => format!("commit {commit}"),
+        },
+        None => "commit unknown".into(),
+    }
 }
 
+/// The three load averages, to judge how busy the machine was.
 pub fn load_average() -> String {
     fs::read_to_string("/proc/loadavg")
         .ok()
@@ -63,4 +75,157 @@ pub fn ms(d: Duration) -> f64 {
 
 pub fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "**not met**" }
+}
+
+/// The binary under test and a private scratch directory (under `$TMPDIR`,
+/// removed at the end): runsheet's state directory and `HOME` point into it,
+/// so a bench leaves nothing behind.
+pub struct Env {
+    pub bin: PathBuf,
+    pub root: PathBuf,
+    pub home: PathBuf,
+    pub state: PathBuf,
+    _dir: TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::Builder::new()
+            .prefix("runsheet-bench-")
+            .tempdir()
+            .expect("a temporary directory for the bench");
+        let root = dir.path().to_path_buf();
+        let home = root.join("home");
+        let state = root.join("state");
+        fs::create_dir_all(&home).expect("create the bench HOME");
+        fs::create_dir_all(&state).expect("create the bench state dir");
+        Env {
+            bin: runsheet_binary(),
+            root,
+            home,
+            state,
+            _dir: dir,
+        }
+    }
+
+    /// `runsheet <args>` with a private state dir and HOME, no terminal, and
+    /// nothing inherited that would change what bash does at start-up.
+    pub fn runsheet<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args)
+            .current_dir(&self.root)
+            .env("RUNSHEET_STATE_DIR", &self.state)
+            .env("HOME", &self.home)
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("BASH_ENV")
+            .env_remove("ENV")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    /// `bash --noprofile --norc script`, in the same surroundings.
+    pub fn bash(&self, script: &Path) -> Command {
+        let mut cmd = Command::new("bash");
+        cmd.args(["--noprofile", "--norc"])
+            .arg(script)
+            .current_dir(&self.root)
+            .env("HOME", &self.home)
+            .env_remove("BASH_ENV")
+            .env_remove("ENV")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    /// The machine, the scratch file system and the load, printed first.
+    pub fn print_header(&self) {
+        println!("runsheet: {} ({})", self.bin.display(), revision());
+        println!(
+            "machine: {} cores, {}; scratch: {} ({})",
+            cores(),
+            std::env::consts::ARCH,
+            self.root.display(),
+            file_system(&self.root).unwrap_or_else(|| "file system unknown".into())
+        );
+        println!("load average at start: {}", load_average());
+        println!();
+    }
+}
+
+/// Runs `cmd` to the end and returns its wall time.
+pub fn timed(cmd: &mut Command) -> (Duration, ExitStatus) {
+    let started = Instant::now();
+    let status = cmd.status().expect("spawn the command");
+    (started.elapsed(), status)
+}
+
+/// Peak resident memory of `cmd`, read from the kernel's high-water mark
+/// (`VmHWM`) while it runs; the last sample is at most a millisecond before exit.
+pub fn peak_rss(cmd: &mut Command) -> Option<u64> {
+    let mut child = cmd.spawn().expect("spawn the command");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = None;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for the command") {
+            assert!(status.success(), "{cmd:?}: {status}");
+            return peak;
+        }
+        if let Some(kib) = fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|s| vm_hwm_kib(&s))
+        {
+            peak = peak.max(Some(kib * 1024));
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn vm_hwm_kib(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU time (user + system) of this process's waited-for children and their
+/// waited-for descendants, from `/proc/self/stat`; `None` off Linux.
+pub fn children_cpu() -> Option<Duration> {
+    // Linux reports these in USER_HZ ticks, which is 100 on every architecture.
+    const TICKS_PER_SECOND: u64 = 100;
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which may hold spaces: cutime and cstime
+    // are fields 16 and 17 of the whole line, 14 and 15 of this remainder.
+    let mut rest = stat[stat.rfind(')')? + 2..].split(' ').skip(13);
+    let user: u64 = rest.next()?.parse().ok()?;
+    let system: u64 = rest.next()?.parse().ok()?;
+    Some(Duration::from_millis(
+        (user + system) * 1000 / TICKS_PER_SECOND,
+    ))
+}
+
+/// The type of the file system holding `path` (transcripts and state are
+/// written there, with fsync and rename, so it matters).
+pub fn file_system(path: &Path) -> Option<String> {
+    let mounts = fs::read_to_string("/proc/self/mounts").ok()?;
+    let path = path.canonicalize().ok()?;
+    mounts
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split(' ');
+            let (_, point, kind) = (fields.next()?, fields.next()?, fields.next()?);
+            path.starts_with(point)
+                .then(|| (point.len(), kind.to_owned()))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, kind)| kind)
+}
+
+pub fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+pub fn cores() -> usize {
+    thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }

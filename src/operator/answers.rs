@@ -36,6 +36,7 @@ impl Answers {
         let raw: BTreeMap<String, crate::yaml::Value> = crate::yaml::from_str(&text)
             .map_err(|e| bad(path, format!("is not a YAML or JSON map of answers ({e})")))?;
         let mut answers = Answers::default();
+        let names = Names::new(book, raw.keys().map(String::as_str));
         for (key, value) in raw {
             if key == CHOOSE {
                 answers.choose = choices(path, book, value)?;
@@ -58,22 +59,16 @@ impl Answers {
                     ));
                 }
             };
-            answers.add(path, book, &key, value)?;
+            answers.add(path, &names, &key, value)?;
         }
         Ok(answers)
     }
 
-    fn add(&mut self, path: &Path, book: &Runbook, key: &str, value: String) -> Result<()> {
+    fn add(&mut self, path: &Path, names: &Names, key: &str, value: String) -> Result<()> {
         // A key that names a placeholder exactly (`release-tag`, `<release-tag>`)
         // is that placeholder's, whatever text elsewhere it also matches.
-        if let Some(p) = book
-            .steps
-            .iter()
-            .filter_map(Step::placeholder)
-            .find(|p| p.name.eq_ignore_ascii_case(key) || p.token.eq_ignore_ascii_case(key))
-        {
-            self.by_placeholder
-                .insert(p.name.to_ascii_lowercase(), value);
+        if let Some(name) = names.placeholder(key) {
+            self.by_placeholder.insert(name.to_owned(), value);
             return Ok(());
         }
         let task_word = TASK_WORDS.contains(&value.to_ascii_lowercase().as_str());
@@ -85,7 +80,7 @@ impl Answers {
             StepKind::Blank(_) | StepKind::Choice(_) => true,
             _ => false,
         };
-        let matching: Vec<&Step> = book.steps.iter().filter(|s| matches(s, key)).collect();
+        let matching = names.steps(key);
         let mut accepting: Vec<&Step> = matching.iter().copied().filter(accepts).collect();
         // A key that names a task and the one field inside it: the value decides.
         if accepting.len() > 1 && !task_word {
@@ -212,16 +207,125 @@ fn choices(path: &Path, book: &Runbook, value: serde_norway::Value) -> Result<Ve
     Ok(values)
 }
 
-/// A key names a step by its `name=`/id, its heading path, or a piece of its text.
-fn matches(step: &Step, key: &str) -> bool {
-    if step.placeholder().is_some() {
-        return false;
+/// What keys are matched against, read from the runbook once for all the
+/// file's keys: matching each key against every step made a long runbook
+/// with a long answers file quadratic.
+struct Names<'b> {
+    book: &'b Runbook,
+    /// A placeholder's name or token, ASCII-lowercased: its name, lowercased
+    /// (the first placeholder that has it).
+    placeholders: HashMap<String, String>,
+    /// Steps by id (a command's `name=`, or `s<N>`), ASCII-lowercased.
+    ids: HashMap<String, Vec<usize>>,
+    /// Steps by heading path and text, normalised.
+    paths: HashMap<String, Vec<usize>>,
+    /// Steps whose text holds each key, lowercased, as a piece.
+    pieces: HashMap<String, Vec<usize>>,
+    /// Steps with text at all: what an empty key is a piece of.
+    with_text: Vec<usize>,
+}
+
+impl<'b> Names<'b> {
+    fn new<'k>(book: &'b Runbook, keys: impl Iterator<Item = &'k str>) -> Names<'b> {
+        let mut placeholders = HashMap::new();
+        for p in book.steps.iter().filter_map(Step::placeholder) {
+            let name = p.name.to_ascii_lowercase();
+            placeholders
+                .entry(p.name.to_ascii_lowercase())
+                .or_insert_with(|| name.clone());
+            placeholders
+                .entry(p.token.to_ascii_lowercase())
+                .or_insert(name);
+        }
+        let mut ids: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut paths: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut with_text = Vec::new();
+        let named = book.steps.iter().filter(|s| s.placeholder().is_none());
+        for step in named.clone() {
+            ids.entry(step.id().to_ascii_lowercase())
+                .or_default()
+                .push(step.index);
+            paths
+                .entry(normalise_path(&format!(
+                    "{} › {}",
+                    step.heading_path(),
+                    step.text
+                )))
+                .or_default()
+                .push(step.index);
+            if !step.text.is_empty() {
+                with_text.push(step.index);
+            }
+        }
+        // Every key's pieces in one pass over the steps' text (Aho-Corasick),
+        // instead of one pass a key.
+        let wanted: Vec<String> = keys
+            .map(str::to_lowercase)
+            .filter(|k| !k.is_empty())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut pieces: HashMap<String, Vec<usize>> = HashMap::new();
+        if let Ok(search) = aho_corasick::AhoCorasick::new(&wanted) {
+            for step in named.filter(|s| !s.text.is_empty()) {
+                for found in search.find_overlapping_iter(&step.text.to_lowercase()) {
+                    let steps = pieces
+                        .entry(wanted[found.pattern().as_usize()].clone())
+                        .or_default();
+                    if steps.last() != Some(&step.index) {
+                        steps.push(step.index);
+                    }
+                }
+            }
+        } else {
+            // Too many keys for the automaton's limits: one pass a key.
+            for key in &wanted {
+                let steps: Vec<usize> = with_text
+                    .iter()
+                    .copied()
+                    .filter(|&i| book.steps[i].text.to_lowercase().contains(key))
+                    .collect();
+                pieces.insert(key.clone(), steps);
+            }
+        }
+        Names {
+            book,
+            placeholders,
+            ids,
+            paths,
+            pieces,
+            with_text,
+        }
     }
-    let key_l = key.to_lowercase();
-    step.id().eq_ignore_ascii_case(key)
-        || (!step.text.is_empty() && step.text.to_lowercase().contains(&key_l))
-        || normalise_path(&format!("{} › {}", step.heading_path(), step.text))
-            == normalise_path(key)
+
+    /// The name of the placeholder `key` names exactly, by its name or token.
+    fn placeholder(&self, key: &str) -> Option<&str> {
+        self.placeholders
+            .get(&key.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    /// The steps `key` names by `name=`/id, heading path, or a piece of the
+    /// text, in the runbook's order.
+    fn steps(&self, key: &str) -> Vec<&'b Step> {
+        let key_l = key.to_lowercase();
+        let pieces = if key_l.is_empty() {
+            &self.with_text
+        } else {
+            self.pieces.get(&key_l).map_or(&[][..], Vec::as_slice)
+        };
+        let by_id = self.ids.get(&key.to_ascii_lowercase());
+        let by_path = self.paths.get(&normalise_path(key));
+        let mut found: Vec<usize> = pieces
+            .iter()
+            .chain(by_id.into_iter().flatten())
+            .chain(by_path.into_iter().flatten())
+            .copied()
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().map(|i| &self.book.steps[i]).collect()
+    }
 }
 
 fn normalise_path(path: &str) -> String {
@@ -301,4 +405,62 @@ pub fn template(book: &Runbook) -> String {
 
 fn quote_key(key: &str) -> String {
     format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Source;
+
+    const RUNBOOK: &str =
+        "# Étape\n\n- Owner 1: ____\n- Owner 10: ____\n- [ ] Ship it\n\n```bash\necho <tag>\n```\n";
+
+    fn book() -> Runbook {
+        crate::doc::parse(&Source::from_text(Path::new("r.md"), RUNBOOK.into()))
+    }
+
+    fn load(book: &Runbook, answers: &str) -> Result<Answers> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("answers.yaml");
+        std::fs::write(&path, answers).expect("write the answers file");
+        Answers::load(&path, book)
+    }
+
+    fn step<'b>(book: &'b Runbook, text: &str) -> &'b Step {
+        book.steps
+            .iter()
+            .find(|s| s.text == text)
+            .expect("the step")
+    }
+
+    #[test]
+    fn keys_name_steps_by_a_piece_of_text_heading_path_id_or_placeholder_in_any_case() {
+        let book = book();
+        let ship = step(&book, "Ship it");
+        let answers = format!(
+            "\"OWNER 1:\": alice\n\"ÉTAPE / owner 10: ____\": bob\nS{}: done\n\"<TAG>\": v1\n",
+            ship.index + 1
+        );
+        let a = load(&book, &answers).unwrap();
+        // `owner 1:` is a piece of `Owner 1: ____` only, not of `Owner 10: ____`.
+        assert_eq!(
+            a.for_step(step(&book, "Owner 1: ____")).as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            a.for_step(step(&book, "Owner 10: ____")).as_deref(),
+            Some("bob")
+        );
+        assert_eq!(a.for_step(ship).as_deref(), Some("done"));
+        assert_eq!(a.for_placeholder("tag").as_deref(), Some("v1"));
+    }
+
+    #[test]
+    fn a_piece_of_several_steps_text_is_an_error_naming_their_lines() {
+        let book = book();
+        let e = load(&book, "\"wner 1\": alice\n").unwrap_err().to_string();
+        assert!(e.contains("matches several steps (lines 3, 4)"), "{e}");
+        let e = load(&book, "nobody: alice\n").unwrap_err().to_string();
+        assert!(e.contains("`nobody` names no step"), "{e}");
+    }
 }

@@ -239,7 +239,7 @@ impl Run<'_> {
         if outcome.status != Status::Failed || outcome.id.starts_with('§') {
             return;
         }
-        let Some(step) = self.book.steps.iter().find(|s| s.id() == outcome.id) else {
+        let Some(step) = self.step_of(&outcome.id) else {
             return;
         };
         if !step.children.is_empty() {

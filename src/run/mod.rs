@@ -11,6 +11,7 @@ mod fills;
 mod hosts;
 mod navigate;
 mod recorder;
+mod saver;
 mod settings;
 mod task;
 mod wait;
@@ -86,6 +87,9 @@ pub struct Run<'a> {
     announced: Option<(String, Status, u64, Option<i32>)>,
     /// Resuming: the directory the run's shell was in, where it goes on.
     restored_cwd: Option<String>,
+    /// Each step's index by its id: outcomes name their step by id, and a
+    /// scan of every step per outcome made long runbooks quadratic.
+    ids: HashMap<String, usize>,
 }
 
 /// A new run id: the UTC start time and a few random hex digits.
@@ -218,6 +222,11 @@ impl<'a> Run<'a> {
         secrets.learn(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
         let from = settings.path.from.map(|f| (f, !resuming));
         let step_list = navigate::step_list(&book, &recorder.source().display_path());
+        let mut ids = HashMap::with_capacity(book.steps.len());
+        for step in &book.steps {
+            // As a scan would: the first step of an id is the one it names.
+            ids.entry(step.id()).or_insert(step.index);
+        }
         Ok(Run {
             book,
             settings,
@@ -234,6 +243,7 @@ impl<'a> Run<'a> {
             path: contingency::PathState::default(),
             announced: None,
             restored_cwd,
+            ids,
         })
     }
 
@@ -379,7 +389,7 @@ impl<'a> Run<'a> {
         if outcome.id.starts_with('§') || outcome.has(Reason::Ignored) {
             return;
         }
-        let Some(step) = self.book.steps.iter().find(|s| s.id() == outcome.id) else {
+        let Some(step) = self.step_of(&outcome.id) else {
             return;
         };
         let key = (outcome.id.clone(), outcome.status, outcome.ms, outcome.exit);
@@ -391,6 +401,11 @@ impl<'a> Run<'a> {
             self.operator.say(&line);
         }
         self.announced = Some(key);
+    }
+
+    /// The step whose id is `id`.
+    fn step_of(&self, id: &str) -> Option<&Step> {
+        self.ids.get(id).map(|&index| &self.book.steps[index])
     }
 
     /// `[12/40] Deploy › Migrate`: the status line's text while `step` runs.
@@ -405,10 +420,11 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Saves the transcript before a person is asked something.
+    /// Saves the transcript before a person is asked something (while the
+    /// question is shown: see `Recorder::save_before_prompt`).
     fn before_prompt(&mut self) -> Result<()> {
         if self.settings.attended() {
-            self.recorder.checkpoint(&self.book, true)?;
+            self.recorder.save_before_prompt(&self.book)?;
         }
         Ok(())
     }

@@ -15,6 +15,8 @@ use crate::state::{OutputLock, StateDir, lock_output};
 use crate::transcript::journal::{self, Journal};
 use crate::transcript::render;
 
+use super::saver::{Inputs, Saver};
+
 /// How often the transcript is re-rendered between prompts, at most.
 const CHECKPOINT: Duration = Duration::from_secs(1);
 
@@ -27,6 +29,11 @@ pub struct Recorder {
     state: StateDir,
     journal: Journal,
     last_render: Instant,
+    /// Saves the transcript before prompts, on its own thread; started at
+    /// the first prompt.
+    saver: Option<Saver>,
+    /// Outcomes recorded since the saver last heard of any.
+    unsaved: Vec<Outcome>,
     /// No other runner writes the transcript while this one does.
     _output: OutputLock,
 }
@@ -53,6 +60,8 @@ impl Recorder {
             state,
             journal,
             last_render: Instant::now(),
+            saver: None,
+            unsaved: Vec::new(),
             _output: output,
         })
     }
@@ -112,6 +121,9 @@ impl Recorder {
     /// step's whole history, so replaying keeps the last line of each step.
     fn write(&mut self, book: &Runbook, outcome: Outcome, urgent: bool) -> Result<()> {
         self.journal.append(&outcome)?;
+        if self.saver.is_some() {
+            self.unsaved.push(outcome.clone());
+        }
         self.outcomes.insert(outcome.id.clone(), outcome);
         self.checkpoint(book, urgent)
     }
@@ -121,9 +133,35 @@ impl Recorder {
         if !force && self.last_render.elapsed() < CHECKPOINT {
             return Ok(());
         }
+        if let Some(saver) = &mut self.saver {
+            saver.settle(std::mem::take(&mut self.unsaved))?;
+        }
         self.journal.sync()?;
         let text = render(&self.source, book, &self.outcomes, &self.info);
         write_atomic(&self.transcript, text.as_bytes())?;
+        self.last_render = Instant::now();
+        Ok(())
+    }
+
+    /// Saves the transcript before a prompt: on the saver's thread, so that
+    /// the prompt does not wait for a rewrite of the whole document (the
+    /// journal already holds every step, and the saver forces it to disk
+    /// first). Done now instead if no thread can be started.
+    pub fn save_before_prompt(&mut self, book: &Runbook) -> Result<()> {
+        if self.saver.is_none() {
+            self.saver = Saver::start(Inputs {
+                source: self.source.clone(),
+                book: book.clone(),
+                outcomes: self.outcomes.clone(),
+                transcript: self.transcript.clone(),
+                journal: self.journal.try_clone()?,
+            });
+            self.unsaved.clear();
+        }
+        let Some(saver) = &mut self.saver else {
+            return self.checkpoint(book, true);
+        };
+        saver.save(std::mem::take(&mut self.unsaved), self.info.clone())?;
         self.last_render = Instant::now();
         Ok(())
     }

@@ -39,6 +39,18 @@ impl Journal {
             })
     }
 
+    /// The same journal through another handle, for a thread to force to disk.
+    pub fn try_clone(&self) -> Result<Journal> {
+        let file = self.file.try_clone().map_err(|source| Error::Write {
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok(Journal {
+            path: self.path.clone(),
+            file,
+        })
+    }
+
     /// Forces what was appended to disk (at checkpoints, not every step).
     pub fn sync(&self) -> Result<()> {
         self.file.sync_data().map_err(|source| Error::Write {

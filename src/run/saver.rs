@@ -1,0 +1,169 @@
+//! The transcript saver: renders and writes the transcript on a thread of its
+//! own before a prompt, so that the operator's next question does not wait
+//! for a rewrite of the whole document, however long the runbook.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::JoinHandle;
+
+use crate::doc::Runbook;
+use crate::error::{Error, Result};
+use crate::record::{Outcome, RunInfo};
+use crate::source::Source;
+use crate::transcript::journal::Journal;
+use crate::transcript::render;
+
+use super::recorder::write_atomic;
+
+/// What the saver needs to render the transcript, its own copy: the
+/// runbook and source do not change during a run, and the outcomes are kept
+/// up to date by the steps recorded since (`Save::changed`).
+pub(super) struct Inputs {
+    pub source: Source,
+    pub book: Runbook,
+    pub outcomes: HashMap<String, Outcome>,
+    pub transcript: PathBuf,
+    /// The run's journal, forced to disk before each save.
+    pub journal: Journal,
+}
+
+/// One request: the outcomes recorded since the last, and the run's summary
+/// to save the transcript with (none: only keep the copy up to date).
+struct Save {
+    changed: Vec<Outcome>,
+    info: Option<RunInfo>,
+}
+
+/// The saving thread, and what it answered.
+pub(super) struct Saver {
+    transcript: PathBuf,
+    requests: Option<Sender<Save>>,
+    /// One answer a request: the save's result on the last of a batch.
+    answers: Receiver<Result<()>>,
+    sent: usize,
+    answered: usize,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Saver {
+    /// Starts the thread; `None` if the system would not start one.
+    pub(super) fn start(inputs: Inputs) -> Option<Saver> {
+        let transcript = inputs.transcript.clone();
+        let (requests, inbox) = mpsc::channel();
+        let (outbox, answers) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("transcript".into())
+            .spawn(move || serve(inputs, &inbox, &outbox))
+            .ok()?;
+        Some(Saver {
+            transcript,
+            requests: Some(requests),
+            answers,
+            sent: 0,
+            answered: 0,
+            thread: Some(thread),
+        })
+    }
+
+    /// Saves the transcript with `changed` recorded and `info` as the run's
+    /// summary, in the background. A save that failed since is reported here.
+    pub(super) fn save(&mut self, changed: Vec<Outcome>, info: RunInfo) -> Result<()> {
+        self.collect()?;
+        self.send(Save {
+            changed,
+            info: Some(info),
+        })
+    }
+
+    /// Hands over `changed` and waits until every save asked for is on
+    /// disk, so that what the caller writes next is not overwritten by an
+    /// older save. Reports a save that failed.
+    pub(super) fn settle(&mut self, changed: Vec<Outcome>) -> Result<()> {
+        self.send(Save {
+            changed,
+            info: None,
+        })?;
+        let mut result = Ok(());
+        while self.answered < self.sent {
+            let Ok(answer) = self.answers.recv() else {
+                return Err(self.gone());
+            };
+            self.answered += 1;
+            if answer.is_err() && result.is_ok() {
+                result = answer;
+            }
+        }
+        result
+    }
+
+    fn send(&mut self, save: Save) -> Result<()> {
+        crate::signals::save_asked();
+        if self.requests.as_ref().is_some_and(|r| r.send(save).is_ok()) {
+            self.sent += 1;
+            Ok(())
+        } else {
+            crate::signals::saves_done(1);
+            Err(self.gone())
+        }
+    }
+
+    /// The saving thread ended without being asked to (it panicked).
+    fn gone(&self) -> Error {
+        Error::Write {
+            path: self.transcript.clone(),
+            source: std::io::Error::other("the thread saving the transcript stopped"),
+        }
+    }
+
+    /// The answers already there, without waiting.
+    fn collect(&mut self) -> Result<()> {
+        while let Ok(answer) = self.answers.try_recv() {
+            self.answered += 1;
+            answer?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Saver {
+    /// Lets the thread finish the save in hand, so that no half-written
+    /// temporary file is left behind.
+    fn drop(&mut self) {
+        self.requests = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The thread: takes every request waiting, brings its copy up to date, and
+/// saves once for all of them (the latest summary wins).
+fn serve(mut inputs: Inputs, inbox: &Receiver<Save>, outbox: &Sender<Result<()>>) {
+    while let Ok(first) = inbox.recv() {
+        let mut batch = vec![first];
+        batch.extend(inbox.try_iter());
+        let count = batch.len();
+        let mut info = None;
+        for save in batch {
+            for outcome in save.changed {
+                inputs.outcomes.insert(outcome.id.clone(), outcome);
+            }
+            info = save.info.or(info);
+        }
+        let result = match info {
+            Some(info) => inputs.journal.sync().and_then(|()| {
+                let text = render(&inputs.source, &inputs.book, &inputs.outcomes, &info);
+                write_atomic(&inputs.transcript, text.as_bytes())
+            }),
+            None => Ok(()),
+        };
+        crate::signals::saves_done(count);
+        for _ in 1..count {
+            let _ = outbox.send(Ok(()));
+        }
+        if outbox.send(result).is_err() {
+            return;
+        }
+    }
+}
