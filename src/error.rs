@@ -57,7 +57,31 @@ pub enum Error {
     Session(String),
     #[error("interrupted")]
     Interrupted,
+    /// Steps ran, then the transcript could not be written (a full disk):
+    /// the journal holds what the transcript misses.
+    #[error(
+        "cannot write the transcript {}: {source}\n  \
+         The run went on before this: {recorded} step record{s} {were} kept in its journal, {}.\n  \
+         The transcript there is the last one saved, which misses what came after.\n  \
+         Once it can be written (room on the disk, its directory there), `runsheet resume {}`\n  \
+         writes it again from the journal.",
+        path.display(),
+        journal.display(),
+        path.display(),
+        s = if *recorded == 1 { "" } else { "s" },
+        were = if *recorded == 1 { "is" } else { "are" },
+    )]
+    Unsaved {
+        path: PathBuf,
+        source: io::Error,
+        journal: PathBuf,
+        recorded: usize,
+    },
 }
+
+/// The exit code of a run whose steps ran but whose transcript could not be
+/// written in full.
+pub const UNSAVED: i32 = 5;
 
 fn render_all(diagnostics: &[Diagnostic]) -> String {
     diagnostics
@@ -69,10 +93,12 @@ fn render_all(diagnostics: &[Diagnostic]) -> String {
 
 impl Error {
     /// The process exit code this error ends runsheet with: 130 when
-    /// interrupted, else 2 (usage, document, I/O).
+    /// interrupted, 5 when steps ran but the transcript could not be
+    /// written, else 2 (usage, document, I/O: nothing ran).
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Interrupted => 130,
+            Error::Unsaved { .. } => UNSAVED,
             _ => 2,
         }
     }

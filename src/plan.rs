@@ -9,9 +9,13 @@ use crate::diagnostic::Diagnostic;
 use crate::doc::model::PlanStep;
 use crate::doc::sections::{Because, OptionForm};
 use crate::doc::{Contingency, Runbook};
+use crate::record::Units;
 
 #[derive(Serialize)]
 struct PlanJson<'a> {
+    /// How many steps, as a person counts them (an item with the blocks and
+    /// fields inside it is one; an item that heads others is none).
+    step_count: usize,
     steps: Vec<PlanStep>,
     /// Sections run only when called for: skipped on the main path.
     contingency: Vec<ContingencyJson>,
@@ -48,6 +52,7 @@ struct OptionJson {
 
 /// The plan as JSON: `{"steps": [...], "contingency": [...], "alternatives": [...], "diagnostics": [...]}`.
 pub fn json(book: &Runbook) -> String {
+    let units = Units::of(book);
     let contingency = book
         .contingency_sections()
         .into_iter()
@@ -59,7 +64,7 @@ pub fn json(book: &Runbook) -> String {
                 line: s.line,
                 kind: s.contingency.unwrap_or(Contingency::Marked),
                 because: s.because,
-                steps: s.steps.len(),
+                steps: counted(&units, &s.steps),
             }
         })
         .collect();
@@ -75,12 +80,13 @@ pub fn json(book: &Runbook) -> String {
                 .map(|o| OptionJson {
                     label: o.label.clone(),
                     line: o.line,
-                    steps: o.steps.len(),
+                    steps: counted(&units, &o.steps),
                 })
                 .collect(),
         })
         .collect();
     serde_json::to_string_pretty(&PlanJson {
+        step_count: units.steps().count(),
         steps: book.plan_tree(),
         contingency,
         alternatives,
@@ -92,24 +98,9 @@ pub fn json(book: &Runbook) -> String {
 
 /// The plan as text: one line per step, indented by nesting, grouped by heading.
 pub fn text(name: &str, book: &Runbook) -> String {
-    let mut kinds: Vec<(&str, usize)> = Vec::new();
-    for step in &book.steps {
-        match kinds.iter_mut().find(|(k, _)| *k == step.kind_name()) {
-            Some((_, n)) => *n += 1,
-            None => kinds.push((step.kind_name(), 1)),
-        }
-    }
-    let tally: Vec<String> = kinds
-        .iter()
-        .map(|(k, n)| format!("{n} {k}{}", if *n == 1 { "" } else { "s" }))
-        .collect();
-    let n = book.steps.len();
-    let mut out = format!(
-        "{name}: {n} step{} ({})\n",
-        if n == 1 { "" } else { "s" },
-        tally.join(", ")
-    );
-    out.push_str(&overview(book));
+    let units = Units::of(book);
+    let mut out = format!("{name}: {}\n", headline(book, &units));
+    out.push_str(&overview(book, &units));
     let mut opening = openings(book);
     let mut heading: Option<&[String]> = None;
     for step in &book.steps {
@@ -200,9 +191,58 @@ pub fn text(name: &str, book: &Runbook) -> String {
     out
 }
 
+/// How many of the steps in `range` are steps as a person counts them.
+fn counted(units: &Units, range: &std::ops::Range<usize>) -> usize {
+    range.clone().filter(|&i| units.counted(i)).count()
+}
+
+/// `3 tasks`, `1 task`.
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `5 steps (2 tasks, 2 commands, 1 blank; inside them 1 command, 1
+/// placeholder; 1 task heading others)`: the steps as a person counts them,
+/// by kind, then what is inside them.
+fn headline(book: &Runbook, units: &Units) -> String {
+    let tally = |steps: &mut dyn Iterator<Item = usize>| -> String {
+        let mut kinds: Vec<(&str, usize)> = Vec::new();
+        for i in steps {
+            let kind = book.steps[i].kind_name();
+            match kinds.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((kind, 1)),
+            }
+        }
+        let words: Vec<String> = kinds.iter().map(|(k, n)| plural(*n, k)).collect();
+        words.join(", ")
+    };
+    let all = 0..book.steps.len();
+    let n = units.steps().count();
+    let mut parts = vec![tally(&mut units.steps())];
+    let inside = tally(
+        &mut all
+            .clone()
+            .filter(|&i| units.unit(i).is_some_and(|u| u != i)),
+    );
+    if !inside.is_empty() {
+        parts.push(format!("inside them {inside}"));
+    }
+    let headings = all.filter(|&i| units.unit(i).is_none()).count();
+    if headings > 0 {
+        parts.push(format!("{} heading others", plural(headings, "task")));
+    }
+    parts.retain(|p| !p.is_empty());
+    if parts.is_empty() {
+        plural(n, "step")
+    } else {
+        format!("{} ({})", plural(n, "step"), parts.join("; "))
+    }
+}
+
 /// What the text plan says first about the document's shape: its
 /// contingency sections and the alternatives it offers.
-fn overview(book: &Runbook) -> String {
+fn overview(book: &Runbook, units: &Units) -> String {
     let mut out = String::new();
     let contingency = book.contingency_sections();
     if !contingency.is_empty() {
@@ -212,11 +252,10 @@ fn overview(book: &Runbook) -> String {
             let kind = s.contingency.unwrap_or(Contingency::Marked);
             let _ = writeln!(
                 out,
-                "  line {:>4}  {kind:<15} {} ({} step{})",
+                "  line {:>4}  {kind:<15} {} ({})",
                 s.line,
                 s.title,
-                s.steps.len(),
-                if s.steps.len() == 1 { "" } else { "s" }
+                plural(counted(units, &s.steps), "step"),
             );
         }
     }

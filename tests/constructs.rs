@@ -8,8 +8,8 @@ use crate::common::{
     OUT, RUN, RUNBOOK, Sandbox, TASK, Test, line_with, require_tool, run, sandbox, unindent,
 };
 
-const VALUE: &str = "Value (`now` for the current UTC time, empty to skip)";
-const PICK2: &str = "Pick 1-2 (or type the option; empty to skip)";
+const VALUE: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
+const PICK2: &str = "Pick 1-2 (or type the option; empty to skip) · [b]ack / [g]o to";
 const VERIFY: &str = "Does the output match? [y]es / [n]o";
 
 /// The result marker line of the block with id `id`.

@@ -173,7 +173,7 @@ fn an_unattended_deploy_passes_over_its_rollback_plan_without_running_it() {
     );
     let summary = line_with(&transcript, " done · ");
     assert!(
-        summary.contains("8 done · 0 skipped · 0 failed") && !summary.contains("not reached"),
+        summary.contains("4 done · 0 skipped · 0 failed") && !summary.contains("not reached"),
         "the sections passed over are not counted: {summary}"
     );
     assert!(
@@ -258,7 +258,7 @@ fn only_runs_a_contingency_section_on_its_own() {
     assert!(transcript.contains("▶ run on its own"), "{transcript}");
     let summary = line_with(&transcript, " done · ");
     assert!(
-        summary.contains("4 done") && !summary.contains("not reached"),
+        summary.contains("2 done") && !summary.contains("not reached"),
         "the rest of the runbook is not this run's: {summary}"
     );
     // `--section` is the same, and a sub-section runs alone too.
@@ -712,7 +712,7 @@ fn the_demo_passes_over_its_rollback_and_rolls_back_when_broken_on_purpose() {
     );
     assert!(
         line_with(&transcript, " done · ")
-            .contains("16 done · 0 skipped · 0 failed · 2 not confirmed")
+            .contains("8 done · 0 skipped · 0 failed · 2 not confirmed")
     );
     assert!(
         !out.outputs().iter().any(|o| o.contains("rolled back")),
@@ -831,7 +831,10 @@ fn at_a_terminal_any_prompt_lists_the_contingency_sections_and_a_no_go_offers_th
         "r",
     );
     pty.answer(&task, "d");
-    pty.answer("Pick 1-2 (or type the option; empty to skip)", "2");
+    pty.answer(
+        "Pick 1-2 (or type the option; empty to skip) · [b]ack / [g]o to",
+        "2",
+    );
     pty.answer(
         "Decision: NO-GO: the step is recorded as failed. [c]ontinue / [g]o back / [a]bort · [1] rollback: Rollback",
         "a",

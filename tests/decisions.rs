@@ -6,8 +6,8 @@
 use crate::common::{OUT, RUNBOOK, TASK, Test, line_with, run, sandbox, unindent};
 use crate::fields::{plan_steps, strips_back};
 
-const PICK2: &str = "Pick 1-2 (or type the option; empty to skip)";
-const VALUE: &str = "Value (`now` for the current UTC time, empty to skip)";
+const PICK2: &str = "Pick 1-2 (or type the option; empty to skip) · [b]ack / [g]o to";
+const VALUE: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
 const ANSWER_FAILED: &str = "[c]ontinue / [g]o back / [a]bort";
 
 const SMOKE: &str = r#"
@@ -50,7 +50,8 @@ fn a_negative_answer_fails_its_task_and_stops_an_unattended_run() {
         "{choice}"
     );
     assert!(
-        transcript.contains("0 done · 0 skipped · 2 failed"),
+        // The task with its choice is one step, failed once.
+        transcript.contains("0 done · 0 skipped · 1 failed · 1 not reached"),
         "{transcript}"
     );
     strips_back(out.sandbox, &source);
@@ -75,7 +76,7 @@ fn keep_going_goes_on_past_a_negative_answer_and_still_exits_1() {
         .status(1)
         .run();
     assert!(out.exists("deployed"), "--keep-going goes on");
-    assert!(out.transcript().contains("2 done · 0 skipped · 2 failed"));
+    assert!(out.transcript().contains("1 done · 0 skipped · 1 failed"));
 }
 
 #[test]

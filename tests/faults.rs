@@ -241,3 +241,66 @@ fn a_hangup_of_the_terminal_during_an_interactive_block_is_an_interruption() {
     assert!(!transcript.contains("restarted"), "{transcript}");
     assert!(!sandbox.exists("never"));
 }
+
+#[test]
+fn a_transcript_that_cannot_be_written_after_steps_ran_exits_5_and_names_the_journal() {
+    // The second block takes the transcript's directory away, as a full
+    // disk would refuse the next save: every later write of it fails.
+    let out = Test::new()
+        .runbook(unindent(
+            r#"
+            ```bash
+            echo one >> ran
+            ```
+
+            ```bash
+            mv keep moved && echo "not a directory" > keep
+            ```
+            "#,
+        ))
+        .file("keep/.placeholder", "")
+        .args(["run", "--yes", RUNBOOK, "-o", "keep/out.md"])
+        .status(5)
+        .stderr_contains("error: cannot write the transcript keep/out.md: ")
+        .stderr_contains("The run went on before this: 2 step records are kept in its journal, ")
+        .stderr_contains("`runsheet resume keep/out.md`\n  writes it again from the journal")
+        .run();
+    assert_eq!(out.read("ran"), "one\n");
+    // The transcript saved before is where the block moved it.
+    assert!(out.read("moved/out.md").contains("<!--rs:run "));
+    let journal = out
+        .stderr
+        .split("kept in its journal, ")
+        .nth(1)
+        .and_then(|rest| rest.split(".\n").next())
+        .expect("the journal's path");
+    let journal = fs::read_to_string(journal).expect("the journal is there");
+    assert_eq!(journal.lines().count(), 2, "{journal}");
+    // Nothing ran: the same failure is a usage error, 2.
+    out.then()
+        .args(["run", "--yes", RUNBOOK, "-o", "keep/out.md"])
+        .status(2)
+        .stderr_contains("keep/out.md")
+        .run();
+}
+
+#[test]
+fn a_transcript_is_never_renamed_over_a_device_or_a_pipe() {
+    // Saving renames a new file over the old one: over `-o /dev/null` that
+    // would replace the device itself. A pipe stands in for it here.
+    let test = Test::new().runbook("```bash\necho one >> ran\n```\n");
+    let fifo = test.sandbox().path("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let out = test
+        .args(["run", "--yes", RUNBOOK, "-o", "pipe"])
+        .status(2)
+        .stderr_contains("-o pipe is not a regular file (a device, a pipe or a socket)")
+        .run();
+    assert!(!out.exists("ran"), "a step ran");
+    let kept = fs::symlink_metadata(&fifo).expect("the pipe");
+    assert!(!kept.is_file(), "the pipe was replaced by a file");
+}

@@ -6,7 +6,7 @@ use regex::Regex;
 
 use crate::common::{OUT, RUNBOOK, Sandbox, TASK, Test, line_with, run, sandbox, unindent};
 
-const VALUE: &str = "Value (`now` for the current UTC time, empty to skip)";
+const VALUE: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
 
 /// The steps `plan --format json` finds in the runbook of `sandbox`: kind,
 /// line and text, depth first.
@@ -490,7 +490,10 @@ fn a_box_then_a_blank_in_one_line_is_asked_and_written_without_overlap() {
     pty.expect("QA Lead: ______");
     pty.answer(VALUE, "Quinn");
     pty.expect("1) yes");
-    pty.answer("Pick 1-2 (or type the option; empty to skip)", "yes");
+    pty.answer(
+        "Pick 1-2 (or type the option; empty to skip) · [b]ack / [g]o to",
+        "yes",
+    );
     pty.answer(VALUE, "Sam");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");

@@ -7,6 +7,7 @@ mod contingency;
 mod conventions;
 mod corpus;
 mod corpus_sections;
+mod counting;
 mod crash;
 mod decisions;
 mod diff;

@@ -223,3 +223,69 @@ fn only_steps_runs_those_steps_and_records_the_others_as_skipped() {
         .stderr_contains("nor is it a step")
         .run();
 }
+
+/// The prompt for a blank.
+const BLANK: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
+/// The prompt for a choice of two.
+const CHOICE: &str = "Pick 1-2 (or type the option; empty to skip) · [b]ack / [g]o to";
+
+#[test]
+fn back_and_go_to_work_at_a_blank_and_a_choice_too() {
+    let sandbox = sandbox(
+        r#"
+        # Deploy
+
+        ```bash
+        echo one >> ran
+        ```
+
+        Started at: ____
+
+        Result: `PASS / FAIL`
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    // `b` at a blank could be its value: asked which, then back it goes.
+    pty.answer(BLANK, "b");
+    pty.answer("`b`: back, or is it the value? [b]ack / [v]alue", "b");
+    pty.answer(RUN, "r");
+    pty.answer(BLANK, "b");
+    pty.answer("`b`: back, or is it the value? [b]ack / [v]alue", "v");
+    // At a choice, `g` lists the steps to go to.
+    pty.answer(CHOICE, "g");
+    pty.expect("[2] runbook.md:7 Deploy › Started at: ____");
+    pty.answer("Go to which step? (1-3, empty to stay)", "1");
+    pty.answer(RUN, "r");
+    // The blank answered before is not asked again; the choice left is.
+    pty.answer(CHOICE, "b");
+    pty.answer(RUN, "r");
+    pty.answer(CHOICE, "1");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("ran"), "one\none\none\none\n");
+    let report = Test::in_sandbox(sandbox).args(["report", OUT]).run();
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).expect("the report");
+    assert_eq!(json["steps"][1]["answer"], "b", "{}", report.stdout);
+    assert_eq!(json["steps"][2]["answer"], "PASS", "{}", report.stdout);
+}
+
+#[test]
+fn go_to_a_step_outside_the_section_of_the_run_is_refused_and_asked_again() {
+    let sandbox = sandbox(THREE);
+    let mut pty = sandbox.pty(&["run", RUNBOOK, "-o", OUT, "--section", "Migrate"], &[]);
+    pty.answer(RUN, "g");
+    pty.expect("[1] runbook.md:3 Deploy › Build");
+    pty.answer("Go to which step? (1-3, empty to stay)", "1");
+    pty.expect(
+        "runbook.md:3 is outside the section this run is limited to (\"Migrate\"): this run does \
+         not go there. To run it, start another run: runsheet run runbook.md --from runbook.md:3",
+    );
+    // Asked again where it was; the run goes on inside its section.
+    pty.answer(RUN, "r");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("ran"), "migrate\nsmoke\n");
+    assert!(screen.contains("2 done · 0 skipped · 0 failed"), "{screen}");
+}

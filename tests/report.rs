@@ -292,7 +292,8 @@ fn the_junit_report_has_a_test_case_a_step() {
         (failures, errors, skipped),
         (count("failure"), count("error"), count("skipped"))
     );
-    assert!(failures >= 2, "the suite and its task: {cases:#?}");
+    // The suite's block failed; its task is not a test case of its own.
+    assert_eq!(failures, 1, "the suite's block: {cases:#?}");
     assert_eq!(errors, 1, "the refused block: {cases:#?}");
     for c in &cases {
         assert!(c.time.parse::<f64>().is_ok(), "time {:?} of {c:?}", c.time);
@@ -340,7 +341,13 @@ fn the_junit_report_has_a_test_case_a_step() {
         Some("not answered (unattended run)")
     );
     assert_eq!(case("Home page loads").outcome, None);
-    assert_eq!(case("Compile").outcome, None);
+    // A task whose blocks are test cases is not one more: a failure counts once.
+    assert!(
+        !cases
+            .iter()
+            .any(|c| c.name == "Compile" || c.name == "Run the flaky suite"),
+        "{cases:#?}"
+    );
     assert!(case("echo compiled").time.parse::<f64>().is_ok());
 }
 
@@ -353,7 +360,8 @@ fn resume_writes_the_report_of_the_whole_run() {
         .status(1)
         .run();
     let (_, [tests, failures, ..]) = parse_junit(&out.read("first.xml"));
-    assert_eq!((tests, failures), (4, 2));
+    // One test case a block: the tasks holding them are not more.
+    assert_eq!((tests, failures), (2, 1));
     out.write("ready", "");
     let out = out
         .then()
@@ -362,7 +370,7 @@ fn resume_writes_the_report_of_the_whole_run() {
         ])
         .run();
     let (_, [tests, failures, errors, skipped]) = parse_junit(&out.read("r.xml"));
-    assert_eq!((tests, failures, errors, skipped), (4, 0, 0, 0));
+    assert_eq!((tests, failures, errors, skipped), (2, 0, 0, 0));
     let report = out.read("r.json");
     let out = out.then().args(["report", OUT]).run();
     assert_eq!(out.stdout, report);
@@ -466,14 +474,14 @@ fn steps_left_off_the_path_are_skipped_saying_why() {
             .unwrap_or_else(|| panic!("no skipped {name:?} in {cases:#?}"))
     };
     assert_eq!(
-        message("Send 5% of the traffic to the new version"),
+        message("echo \"old=95 new=5\" > \"$CONFIG/weights\""),
         "off the run's path: the option `Option 1: Canary` was not taken"
     );
     assert_eq!(
-        message("Send all the traffic back to the old version"),
+        message("CONFIG=${CONFIG:-$(mktemp -d)}"),
         "off the run's path: the contingency section `Roll back` was not called for"
     );
-    assert!(skipped >= 4, "{cases:#?}");
+    assert!(skipped >= 2, "{cases:#?}");
     let doc: serde_json::Value = serde_json::from_str(&out.read("r.json")).expect("JSON");
     assert!(!doc["sections"].as_array().expect("sections").is_empty());
     assert_undocumented_none(&doc);

@@ -703,7 +703,13 @@ fn plan_lists_steps_as_text() {
         .runbook(unindent(PLANNED))
         .args(["plan", RUNBOOK])
         .run();
-    assert!(out.stdout.contains("4 steps"), "{}", out.stdout);
+    // The task with its block is one step; the block on its own another.
+    assert!(
+        out.stdout
+            .starts_with("runbook.md: 3 steps (2 tasks, 1 command; inside them 1 command)\n"),
+        "{}",
+        out.stdout
+    );
     let compile = out
         .stdout
         .lines()

@@ -197,7 +197,7 @@ fn the_status_line_shows_while_a_quiet_block_runs_and_leaves_no_trace() {
         .find(|r| r.contains("0:02"))
         .unwrap_or_else(|| panic!("no status line on the screen:\n{}", rows.join("\n")));
     assert!(
-        status.starts_with("[2/2] Deploy › Migrate  ")
+        status.starts_with("[1/1] Deploy › Migrate  ")
             && status.contains(['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']),
         "{status}"
     );
@@ -268,8 +268,8 @@ fn without_a_terminal_a_long_block_says_it_is_still_running() {
         .runbook("# Wait\n\n- [ ] Migrate\n  ```bash\n  sleep 2.5\n  ```\n")
         .run_yes()
         .env("RUNSHEET_STILL_RUNNING", "1")
-        .stderr_contains("still running: [2/2] Wait › Migrate · 0:01")
-        .stderr_contains("still running: [2/2] Wait › Migrate · 0:02")
+        .stderr_contains("still running: [1/1] Wait › Migrate · 0:01")
+        .stderr_contains("still running: [1/1] Wait › Migrate · 0:02")
         .run();
 }
 

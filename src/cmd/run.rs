@@ -216,6 +216,15 @@ fn check_output(out: &Path, input: &Path) -> Result<()> {
             out.display()
         )));
     }
+    // The transcript is saved by renaming a new file over it: over a device
+    // (`/dev/null`, `/dev/full`) or a pipe that would replace the device.
+    if out.exists() && !out.is_file() {
+        return Err(Error::usage(format!(
+            "-o {} is not a regular file (a device, a pipe or a socket); the transcript is \
+             written as a file: give a file name",
+            out.display()
+        )));
+    }
     if out.is_file()
         && let Ok(text) = std::fs::read_to_string(out)
         && let Ok(read) = crate::transcript::read(out, &text)

@@ -209,6 +209,7 @@ mod tests {
             code: None,
             name: name.map(str::to_string),
             parent: None,
+            counts_as: None,
             status: None,
             done_before: false,
             reasons: Vec::new(),

@@ -247,6 +247,7 @@ mod tests {
             code: (kind == Kind::Command).then(|| "./migrate\n".to_string()),
             name: None,
             parent: None,
+            counts_as: None,
             status: Some(status),
             done_before: false,
             reasons: Vec::new(),

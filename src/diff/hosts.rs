@@ -173,6 +173,7 @@ mod tests {
             code: Some("systemctl restart app\n".into()),
             name: Some("restart".into()),
             parent: None,
+            counts_as: None,
             status: Some(if failed { Status::Failed } else { Status::Done }),
             done_before: false,
             reasons: Vec::new(),

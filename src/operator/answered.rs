@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use super::{
-    AnswerChoice, Answers, CommandChoice, FailureChoice, Operator, Setback, TaskChoice, View,
+    AnswerChoice, Answers, CommandChoice, FailureChoice, Operator, Reply, Setback, TaskChoice, View,
 };
 use crate::error::Result;
 
@@ -78,20 +78,20 @@ impl<O: Operator> Operator for Answered<O> {
         self.inner.edit(script)
     }
 
-    fn blank(&mut self, view: &View) -> Result<Option<String>> {
+    fn blank(&mut self, view: &View) -> Result<Reply<String>> {
         match self.file_answer(view) {
-            Some(value) => Ok(Some(value)),
+            Some(value) => Ok(Reply::Value(value)),
             None => self.inner.blank(view),
         }
     }
 
-    fn choice(&mut self, view: &View, options: &[String]) -> Result<Option<usize>> {
+    fn choice(&mut self, view: &View, options: &[String]) -> Result<Reply<usize>> {
         // The file's answer was checked against the options when it was read.
         match self
             .file_answer(view)
             .and_then(|a| options.iter().position(|o| *o == a))
         {
-            Some(index) => Ok(Some(index)),
+            Some(index) => Ok(Reply::Value(index)),
             None => self.inner.choice(view, options),
         }
     }

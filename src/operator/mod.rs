@@ -21,9 +21,13 @@ use crate::signals::Prompting;
 
 /// What the operator is looking at when asked.
 pub struct View<'a> {
-    /// 1-based position among all steps, and how many there are.
+    /// 1-based number of the step (as a person counts them) on the run's
+    /// path, and how many there are: a block inside an item has the item's.
     pub position: usize,
     pub total: usize,
+    /// A block or field inside an item: part of the step the item's line
+    /// numbered, not a step of its own.
+    pub part: bool,
     pub step: &'a Step,
     /// The script that will run, for commands.
     pub script: &'a str,
@@ -49,6 +53,25 @@ pub enum CommandChoice {
     GoTo(usize),
     /// Start the contingency section at this index of `View::contingency`.
     Contingency(usize),
+}
+
+/// The answer to a blank or a choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply<T> {
+    /// The value typed, or the option picked.
+    Value(T),
+    /// Left as it is: skipped, or nobody to ask.
+    Leave,
+    /// Back to the step before.
+    Back,
+    /// To the step with this index.
+    GoTo(usize),
+}
+
+impl<T> From<Option<T>> for Reply<T> {
+    fn from(value: Option<T>) -> Reply<T> {
+        value.map_or(Reply::Leave, Reply::Value)
+    }
 }
 
 /// The answer after a command failed.
@@ -127,10 +150,10 @@ pub trait Operator {
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)>;
     /// Lets the operator change `script` for this run only.
     fn edit(&mut self, script: &str) -> Result<String>;
-    /// A value for a blank; `None` leaves it (skipped, or nobody to ask).
-    fn blank(&mut self, view: &View) -> Result<Option<String>>;
-    /// One of `options`, by index; `None` leaves it.
-    fn choice(&mut self, view: &View, options: &[String]) -> Result<Option<usize>>;
+    /// A value for a blank, or where to go instead.
+    fn blank(&mut self, view: &View) -> Result<Reply<String>>;
+    /// One of `options`, by index, or where to go instead.
+    fn choice(&mut self, view: &View, options: &[String]) -> Result<Reply<usize>>;
     /// An answer came out on the failing side, for `reason`.
     fn answer_failed(&mut self, view: &View, reason: &str) -> Result<AnswerChoice>;
     /// A value for a placeholder in the command about to run; asked without
@@ -179,8 +202,12 @@ pub fn progress(view: &View) -> String {
     line
 }
 
-/// The progress line followed by the step's text.
+/// The progress line followed by the step's text; for a part of an item
+/// (whose line said where the run is), the part's text alone, indented.
 pub fn progress_with_text(view: &View) -> String {
+    if view.part {
+        return format!("  {}", view.step.text);
+    }
     let head = progress(view);
     if view.step.heading.is_empty() {
         format!("{head} {}", view.step.text)

@@ -8,8 +8,8 @@ use dialoguer::Input;
 use dialoguer::theme::SimpleTheme;
 
 use super::{
-    AnswerChoice, CommandChoice, FailureChoice, Operator, Prompting, Setback, TaskChoice, View,
-    progress,
+    AnswerChoice, CommandChoice, FailureChoice, Operator, Prompting, Reply, Setback, TaskChoice,
+    View, progress,
 };
 use crate::error::{Error, Result};
 
@@ -140,6 +140,15 @@ impl Terminal {
             .ok()
             .and_then(|n| view.steps.get(n - 1))
             .map(|(index, _)| *index))
+    }
+
+    /// `b` or `g` typed at a blank or choice: back, or the step picked to
+    /// go to. `None`: the operator went back to the question.
+    fn navigate<T>(&self, view: &View, key: &str) -> Result<Option<Reply<T>>> {
+        Ok(match key {
+            "b" => Some(Reply::Back),
+            _ => self.pick_step(view)?.map(Reply::GoTo),
+        })
     }
 
     fn show(&self, view: &View) {
@@ -277,19 +286,42 @@ impl Operator for Terminal {
         }
     }
 
-    fn blank(&mut self, view: &View) -> Result<Option<String>> {
+    fn blank(&mut self, view: &View) -> Result<Reply<String>> {
         let _prompt = Prompting::start();
         self.show(view);
-        let value: String = Input::with_theme(&SimpleTheme)
-            .with_prompt("Value (`now` for the current UTC time, empty to skip)")
-            .allow_empty(true)
-            .interact_text_on(&self.term)
-            .map_err(interrupted)?;
-        let value = value.trim().to_string();
-        Ok((!value.is_empty()).then_some(value))
+        loop {
+            let value: String = Input::with_theme(&SimpleTheme)
+                .with_prompt(
+                    "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to",
+                )
+                .allow_empty(true)
+                .interact_text_on(&self.term)
+                .map_err(interrupted)?;
+            let value = value.trim().to_string();
+            // `b` or `g` alone could be the value itself: asked which.
+            let key = value.to_ascii_lowercase();
+            if key == "b" || key == "g" {
+                // Typing the same letter again goes.
+                let going = if key == "b" { "back" } else { "go to" };
+                let question = format!("`{value}`: {going}, or is it the value?");
+                let options = [going, "value"];
+                if self.ask_with(&question, &options, &[])? == 1 {
+                    return Ok(Reply::Value(value));
+                }
+                match self.navigate(view, &key)? {
+                    Some(reply) => return Ok(reply),
+                    None => continue,
+                }
+            }
+            return Ok(if value.is_empty() {
+                Reply::Leave
+            } else {
+                Reply::Value(value)
+            });
+        }
     }
 
-    fn choice(&mut self, view: &View, options: &[String]) -> Result<Option<usize>> {
+    fn choice(&mut self, view: &View, options: &[String]) -> Result<Reply<usize>> {
         let _prompt = Prompting::start();
         self.show(view);
         for (n, o) in options.iter().enumerate() {
@@ -297,32 +329,47 @@ impl Operator for Terminal {
         }
         let count = options.len();
         let lower: Vec<String> = options.iter().map(|o| o.to_lowercase()).collect();
-        let check = lower.clone();
-        let answer: String = Input::with_theme(&SimpleTheme)
-            .with_prompt(format!(
-                "Pick 1-{count} (or type the option; empty to skip)"
-            ))
-            .allow_empty(true)
-            .validate_with(move |input: &String| -> std::result::Result<(), String> {
-                let t = input.trim().to_lowercase();
-                let ok = t.is_empty()
-                    || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n))
-                    || check.contains(&t);
-                if ok {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "type a number from 1 to {count}, or one of the options"
-                    ))
-                }
-            })
-            .interact_text_on(&self.term)
-            .map_err(interrupted)?;
-        let t = answer.trim().to_lowercase();
-        Ok(t.parse::<usize>()
-            .ok()
-            .map(|n| n - 1)
-            .or_else(|| lower.iter().position(|o| *o == t)))
+        loop {
+            let check = lower.clone();
+            let answer: String = Input::with_theme(&SimpleTheme)
+                .with_prompt(format!(
+                    "Pick 1-{count} (or type the option; empty to skip) · [b]ack / [g]o to"
+                ))
+                .allow_empty(true)
+                .validate_with(move |input: &String| -> std::result::Result<(), String> {
+                    let t = input.trim().to_lowercase();
+                    let ok = t.is_empty()
+                        || t == "b"
+                        || t == "g"
+                        || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n))
+                        || check.contains(&t);
+                    if ok {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "type a number from 1 to {count}, one of the options, or b or g"
+                        ))
+                    }
+                })
+                .interact_text_on(&self.term)
+                .map_err(interrupted)?;
+            let t = answer.trim().to_lowercase();
+            // An option spelled `b` or `g` is that option.
+            if let Some(i) = t
+                .parse::<usize>()
+                .ok()
+                .map(|n| n - 1)
+                .or_else(|| lower.iter().position(|o| *o == t))
+            {
+                return Ok(Reply::Value(i));
+            }
+            if t.is_empty() {
+                return Ok(Reply::Leave);
+            }
+            if let Some(reply) = self.navigate(view, &t)? {
+                return Ok(reply);
+            }
+        }
     }
 
     fn placeholder(&mut self, _name: &str, token: &str, secret: bool) -> Result<Option<String>> {

@@ -2,7 +2,7 @@
 //! have to confirm is claimed.
 
 use super::{
-    AnswerChoice, CommandChoice, FailureChoice, Operator, Setback, TaskChoice, View,
+    AnswerChoice, CommandChoice, FailureChoice, Operator, Reply, Setback, TaskChoice, View,
     progress_with_text,
 };
 use std::io::IsTerminal;
@@ -63,14 +63,14 @@ impl Operator for Unattended {
         Ok((TaskChoice::NotConfirmed, None))
     }
 
-    fn blank(&mut self, view: &View) -> Result<Option<String>> {
+    fn blank(&mut self, view: &View) -> Result<Reply<String>> {
         each_when_verbose(view, "not answered");
-        Ok(None)
+        Ok(Reply::Leave)
     }
 
-    fn choice(&mut self, view: &View, _options: &[String]) -> Result<Option<usize>> {
+    fn choice(&mut self, view: &View, _options: &[String]) -> Result<Reply<usize>> {
         each_when_verbose(view, "not answered");
-        Ok(None)
+        Ok(Reply::Leave)
     }
 
     fn placeholder(&mut self, _name: &str, _token: &str, _secret: bool) -> Result<Option<String>> {

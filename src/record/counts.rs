@@ -5,8 +5,28 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use super::unit::{self, Units};
 use super::{HostStatus, Outcome, Reason, Scope, Status, done_before};
 use crate::doc::Runbook;
+
+/// Whether the failures among `steps` (one step as a person counts it, and
+/// what is inside it) are all blocks of a fleet that failed on no host: they
+/// did not run everywhere (hosts unreachable, or gone from the run earlier).
+fn only_partly<'o>(steps: &[usize], outcome: &dyn Fn(usize) -> Option<&'o Outcome>) -> bool {
+    let failures: Vec<&Outcome> = steps
+        .iter()
+        .filter_map(|&i| outcome(i))
+        .filter(|o| o.status == Status::Failed)
+        .collect();
+    !failures.is_empty()
+        && failures.iter().all(|o| {
+            !o.hosts.is_empty()
+                && !o
+                    .hosts
+                    .iter()
+                    .any(|h| matches!(h.status, HostStatus::Failed | HostStatus::Lost))
+        })
+}
 
 /// The exit code of a run that finished with some hosts unreachable and no
 /// failure on the hosts that were reached.
@@ -34,45 +54,60 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Tallies the steps of `book` (already-ticked tasks count as done).
+    /// Tallies the steps of `book`, as a person counts them (see `Units`):
+    /// an item with the blocks and fields inside it is one step, an item
+    /// that heads others is none (already-ticked items count as done).
     /// Steps the run left off its path on purpose (contingency sections not
     /// needed, options not chosen) are not counted at all.
     pub fn of(book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Counts {
         let mut c = Counts::default();
         let scope = Scope::of(book, outcomes);
+        let units = Units::of(book);
         let mut unreachable: Vec<&str> = Vec::new();
-        for step in &book.steps {
-            // A placeholder is filled as part of its command, counted with it.
-            if step.placeholder().is_some() || scope.off_path(step.index) {
+        let outcome = |i: usize| outcomes.get(&book.steps[i].id());
+        for index in units.steps() {
+            if scope.off_path(index) {
                 continue;
             }
-            let outcome = outcomes.get(&step.id());
-            for h in outcome.map_or(&[][..], |o| &o.hosts[..]) {
+            let step = &book.steps[index];
+            let all: Vec<usize> = std::iter::once(index)
+                .chain(units.members(index).iter().copied())
+                .collect();
+            for h in all
+                .iter()
+                .filter_map(|&i| outcome(i))
+                .flat_map(|o| &o.hosts)
+            {
                 if h.status == HostStatus::Unreachable && !unreachable.contains(&h.host.as_str()) {
                     unreachable.push(&h.host);
                 }
             }
-            match outcome.map(|o| o.status) {
+            // A task with steps inside it failed because one of them did.
+            let failing = if step.task().is_some() && !units.members(index).is_empty() {
+                units.members(index)
+            } else {
+                &all[..]
+            };
+            let status = unit::status(
+                outcome(index).map(|o| o.status),
+                units
+                    .members(index)
+                    .iter()
+                    .map(|&i| outcome(i).map(|o| o.status)),
+            );
+            match status {
                 Some(Status::Done) => c.done += 1,
-                // Nothing failed on a host in this block: it did not run everywhere.
-                Some(Status::Failed)
-                    if outcome.is_some_and(|o| {
-                        !o.hosts.is_empty()
-                            && !o
-                                .hosts
-                                .iter()
-                                .any(|h| matches!(h.status, HostStatus::Failed | HostStatus::Lost))
-                    }) =>
-                {
-                    c.partly += 1
-                }
+                Some(Status::Failed) if only_partly(failing, &outcome) => c.partly += 1,
                 Some(Status::Skipped) => c.skipped += 1,
                 Some(Status::Failed) => c.failed += 1,
                 Some(Status::NotConfirmed) => c.not_confirmed += 1,
                 None if done_before(book, step) => c.done += 1,
                 None => c.pending += 1,
             }
-            if outcome.is_some_and(|o| o.has(Reason::NotVerified)) {
+            if all
+                .iter()
+                .any(|&i| outcome(i).is_some_and(|o| o.has(Reason::NotVerified)))
+            {
                 c.unverified += 1;
             }
         }

@@ -7,6 +7,7 @@ mod host;
 mod outcome;
 mod scope;
 mod started;
+mod unit;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -18,6 +19,7 @@ pub use counts::{Counts, UNREACHABLE};
 pub use host::{HostOutcome, HostRecord, HostStatus, summary as hosts_summary};
 pub use outcome::{Mode, Outcome, Reason, RunState, Status, UnknownWord, clock, now};
 pub use scope::{Scope, section_id};
+pub use unit::{Units, status as unit_status};
 
 use crate::doc::sections::OptionForm;
 use crate::doc::{Contingency, Runbook, Step, StepKind};
@@ -154,6 +156,11 @@ pub struct StepRecord {
     /// The id of the step this one belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// The id of the step this entry is counted as, when a person counts
+    /// steps: its own for a step, its item's for a block or field inside
+    /// an item; `None` for an item that heads others (counted as none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts_as: Option<String>,
     /// Where it ended up; `None` when the run never reached it.
     pub status: Option<Status>,
     /// Already ticked `[x]` in the runbook (or inside an item that was).
@@ -334,12 +341,14 @@ fn steps(
     scope: &Scope,
     mut outcome: impl FnMut(&str) -> Option<Outcome>,
 ) -> Vec<StepRecord> {
+    let units = Units::of(book);
     book.steps
         .iter()
         .map(|step| {
             let id = step.id();
             let o = outcome(&id);
             let mut record = step_record(run, book, step, id, o);
+            record.counts_as = units.unit(step.index).map(|u| book.steps[u].id());
             place(book, step.index, &mut record);
             record.off_path = scope.off_path(step.index);
             record
@@ -433,6 +442,7 @@ fn step_record(
             .map(|c| c.shown.clone().unwrap_or_else(|| c.code.clone())),
         name: step.command().and_then(|c| c.attrs.name.clone()),
         parent: step.parent.map(|p| book.steps[p].id()),
+        counts_as: None,
         status: outcome
             .as_ref()
             .map(|o| o.status)

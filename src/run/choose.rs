@@ -185,9 +185,12 @@ pub fn choose_ahead(
         let Some(step) = book.steps.get(first) else {
             continue;
         };
+        let units = crate::record::Units::of(book);
+        let (position, total) = units.place(first, |_| false);
         let view = View {
-            position: first + 1,
-            total: book.steps.len(),
+            position,
+            total,
+            part: false,
             step,
             script: "",
             contingency: Default::default(),

@@ -129,7 +129,7 @@ impl Run<'_> {
                     }
                     FailureChoice::Quit => return Ok(Flow::Interrupted),
                     FailureChoice::Back => return Ok(self.back(step.index)),
-                    FailureChoice::GoTo(target) => return Ok(Flow::Goto(target)),
+                    FailureChoice::GoTo(target) => return Ok(self.go(step.index, target)),
                     FailureChoice::Ignore => return Ok(Flow::Continue),
                     FailureChoice::Abort if interrupted && !self.settings.attended() => {
                         return Ok(Flow::Interrupted);
@@ -177,7 +177,7 @@ impl Run<'_> {
                 CommandChoice::Edit => script = self.operator.edit(&script)?,
                 CommandChoice::Quit => return Ok(Err(Flow::Interrupted)),
                 CommandChoice::Back => return Ok(Err(self.back(step.index))),
-                CommandChoice::GoTo(target) => return Ok(Err(Flow::Goto(target))),
+                CommandChoice::GoTo(target) => return Ok(Err(self.go(step.index, target))),
                 CommandChoice::Contingency(k) => match self.start_asked(k, step)? {
                     Flow::Continue => self.before_prompt()?,
                     flow => return Ok(Err(flow)),

@@ -5,7 +5,7 @@
 use super::{Flow, Run};
 use crate::doc::{Step, StepKind};
 use crate::error::Result;
-use crate::operator::AnswerChoice;
+use crate::operator::{AnswerChoice, Reply};
 use crate::record::{Outcome, Reason, Status, now};
 
 impl Run<'_> {
@@ -14,21 +14,28 @@ impl Run<'_> {
         loop {
             self.before_prompt()?;
             let view = self.view(step, "");
-            let answer = match &step.kind {
-                StepKind::Choice(field) => self
-                    .operator
-                    .choice(&view, &field.options)?
-                    .and_then(|i| field.options.get(i).cloned()),
+            let reply = match &step.kind {
+                StepKind::Choice(field) => match self.operator.choice(&view, &field.options)? {
+                    Reply::Value(i) => field.options.get(i).cloned().into(),
+                    Reply::Leave => Reply::Leave,
+                    Reply::Back => Reply::Back,
+                    Reply::GoTo(i) => Reply::GoTo(i),
+                },
                 _ => self.operator.blank(&view)?,
             };
-            let Some(value) = answer else {
-                let status = if self.settings.attended() {
-                    Status::Skipped
-                } else {
-                    Status::NotConfirmed
-                };
-                self.record(Outcome::new(step.id(), status), false)?;
-                return Ok(Flow::Continue);
+            let value = match reply {
+                Reply::Value(value) => value,
+                Reply::Back => return Ok(self.back(step.index)),
+                Reply::GoTo(target) => return Ok(self.go(step.index, target)),
+                Reply::Leave => {
+                    let status = if self.settings.attended() {
+                        Status::Skipped
+                    } else {
+                        Status::NotConfirmed
+                    };
+                    self.record(Outcome::new(step.id(), status), false)?;
+                    return Ok(Flow::Continue);
+                }
             };
             let value = if value.trim().eq_ignore_ascii_case("now") {
                 now()

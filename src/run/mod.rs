@@ -27,7 +27,7 @@ use crate::doc::{Runbook, Step, StepKind};
 use crate::error::{Error, Result};
 use crate::exec::Executor;
 use crate::operator::{Operator, View};
-use crate::record::{Outcome, Reason, RunInfo, RunRecord, RunState, Status, now};
+use crate::record::{Outcome, Reason, RunInfo, RunRecord, RunState, Status, Units, now};
 use crate::secrets::Secrets;
 use crate::signals::Signals;
 use crate::source::Source;
@@ -83,6 +83,8 @@ pub struct Run<'a> {
     history: Vec<usize>,
     /// What `[g]o to` lists.
     step_list: std::sync::Arc<[(usize, String)]>,
+    /// The steps as a person counts them: what `[n/N]` numbers.
+    units: Units,
     /// The last result line shown: (step id, status, ms, exit).
     announced: Option<(String, Status, u64, Option<i32>)>,
     /// Resuming: the directory the run's shell was in, where it goes on.
@@ -221,7 +223,8 @@ impl<'a> Run<'a> {
         let vars = exec.variables();
         secrets.learn(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
         let from = settings.path.from.map(|f| (f, !resuming));
-        let step_list = navigate::step_list(&book, &recorder.source().display_path());
+        let units = Units::of(&book);
+        let step_list = navigate::step_list(&book, &units, &recorder.source().display_path());
         let mut ids = HashMap::with_capacity(book.steps.len());
         for step in &book.steps {
             // As a scan would: the first step of an id is the one it names.
@@ -239,6 +242,7 @@ impl<'a> Run<'a> {
             revisit: None,
             history: Vec::new(),
             step_list,
+            units,
             fills: Fills::default(),
             path: contingency::PathState::default(),
             announced: None,
@@ -255,7 +259,13 @@ impl<'a> Run<'a> {
             Ok(flow) => flow,
             Err(Error::Interrupted) => Flow::Interrupted,
             Err(e) => {
-                self.finish(Flow::Interrupted)?;
+                let e = self.recorder.saving().error(e);
+                // Saving the transcript fails again when the disk is full:
+                // the first error is the one to report.
+                let saved = self.finish(Flow::Interrupted);
+                if !matches!(e, Error::Unsaved { .. }) {
+                    saved?;
+                }
                 return Err(e);
             }
         };
@@ -289,7 +299,11 @@ impl<'a> Run<'a> {
         };
         let transcript = self.recorder.transcript().to_path_buf();
         let volatile = self.recorder.state_is_volatile();
-        let (record, kept) = self.recorder.finish(&self.book, state)?;
+        let saving = self.recorder.saving();
+        let (record, kept) = self
+            .recorder
+            .finish(&self.book, state)
+            .map_err(|e| saving.error(e))?;
         if kept {
             let lost = if volatile {
                 " (there is no home directory to keep it in, so a reboot loses it)"
@@ -358,9 +372,12 @@ impl<'a> Run<'a> {
     }
 
     fn view<'s>(&self, step: &'s Step, script: &'s str) -> View<'s> {
+        let scope = self.recorder.scope(&self.book);
+        let (position, total) = self.units.place(step.index, |i| scope.off_path(i));
         View {
-            position: step.index + 1,
-            total: self.book.steps.len(),
+            position,
+            total,
+            part: self.units.unit(step.index).is_some_and(|u| u != step.index),
             step,
             script,
             contingency: self.path.labels.clone(),

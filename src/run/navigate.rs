@@ -8,15 +8,15 @@ use std::sync::Arc;
 use super::{Flow, Run};
 use crate::doc::Runbook;
 use crate::error::Result;
-use crate::record::{Outcome, Reason, Status};
+use crate::record::{Outcome, Reason, Status, Units};
 
-/// What `[g]o to` lists: every step but placeholders, as
-/// `deploy.md:88 Deploy › Migrate`.
-pub(super) fn step_list(book: &Runbook, file: &str) -> Arc<[(usize, String)]> {
+/// What `[g]o to` lists: the steps as a person counts them (an item with
+/// what is inside it is one), as `deploy.md:88 Deploy › Migrate`.
+pub(super) fn step_list(book: &Runbook, units: &Units, file: &str) -> Arc<[(usize, String)]> {
     let file = file.rsplit('/').next().unwrap_or(file);
-    book.steps
-        .iter()
-        .filter(|s| s.placeholder().is_none())
+    units
+        .steps()
+        .map(|i| &book.steps[i])
         .map(|s| {
             let text: String = s
                 .text
@@ -135,6 +135,44 @@ impl Run<'_> {
         self.from = Some((target, false));
         self.revisit = Some(target);
         Some(at)
+    }
+
+    /// `[g]o to` step `target`, asked at step `current`. A run limited to a
+    /// section (`--section`, `--only SECTION`) or to steps (`--only STEP`)
+    /// does not leave them: its record counts only what is inside, so a
+    /// step outside is refused, with what to do instead, and `current` is
+    /// asked again.
+    pub(super) fn go(&mut self, current: usize, target: usize) -> Flow {
+        let limit = self.limited_to(target);
+        let Some(limit) = limit else {
+            return Flow::Goto(target);
+        };
+        let step = &self.book.steps[target];
+        let file = self.recorder.source().display_path();
+        self.operator.say(&format!(
+            "{file}:{} is outside {limit}: this run does not go there. To run it, start \
+             another run: runsheet run {file} --from {file}:{}",
+            step.line, step.line
+        ));
+        Flow::Goto(current)
+    }
+
+    /// What the run is limited to, in words, when step `index` lies outside it.
+    fn limited_to(&self, index: usize) -> Option<String> {
+        let section =
+            self.settings.path.only.or_else(|| {
+                (0..self.book.sections.len()).find(|&s| self.section_has(s, Reason::Only))
+            });
+        if let Some(s) = section {
+            let section = &self.book.sections[s];
+            return (!section.steps.contains(&index))
+                .then(|| format!("the section this run is limited to (\"{}\")", section.title));
+        }
+        let only = &self.settings.path.only_steps;
+        let inside = only
+            .iter()
+            .any(|&o| o == index || self.holds(o, index) || self.holds(index, o));
+        (!only.is_empty() && !inside).then(|| "the steps this run is limited to (--only)".into())
     }
 
     /// `[b]ack` from step `current`: to the step walked before it (the same

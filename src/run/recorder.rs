@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::doc::{Runbook, Step};
 use crate::error::{Error, Result};
-use crate::record::{Outcome, RunInfo, RunRecord, RunState, now, settled};
+use crate::record::{Outcome, RunInfo, RunRecord, RunState, Scope, now, settled};
 use crate::source::Source;
 use crate::state::{OutputLock, StateDir, lock_output};
 use crate::transcript::journal::{self, Journal};
@@ -34,6 +34,8 @@ pub struct Recorder {
     saver: Option<Saver>,
     /// Outcomes recorded since the saver last heard of any.
     unsaved: Vec<Outcome>,
+    /// How many outcomes this process recorded: steps ran when it is not 0.
+    recorded: usize,
     /// No other runner writes the transcript while this one does.
     _output: OutputLock,
 }
@@ -62,6 +64,7 @@ impl Recorder {
             last_render: Instant::now(),
             saver: None,
             unsaved: Vec::new(),
+            recorded: 0,
             _output: output,
         })
     }
@@ -89,6 +92,20 @@ impl Recorder {
     /// What became of step `id`, if anything did yet.
     pub fn outcome(&self, id: &str) -> Option<&Outcome> {
         self.outcomes.get(id)
+    }
+
+    /// The path the run has taken so far: what it left off on purpose.
+    pub fn scope(&self, book: &Runbook) -> Scope {
+        Scope::of(book, &self.outcomes)
+    }
+
+    /// What a failure to write the transcript means at this point of the run.
+    pub fn saving(&self) -> Saving {
+        Saving {
+            transcript: self.transcript.clone(),
+            journal: self.state.journal(),
+            recorded: self.recorded,
+        }
     }
 
     /// Done, skipped, ticked before the run, or filled with its command.
@@ -123,6 +140,10 @@ impl Recorder {
         self.journal.append(&outcome)?;
         if self.saver.is_some() {
             self.unsaved.push(outcome.clone());
+        }
+        // What became of a section is not a step that ran.
+        if !outcome.id.starts_with('§') {
+            self.recorded += 1;
         }
         self.outcomes.insert(outcome.id.clone(), outcome);
         self.checkpoint(book, urgent)
@@ -180,6 +201,32 @@ impl Recorder {
             self.state.remove();
         }
         Ok((record, !done_with))
+    }
+}
+
+/// Where a run stands for saving its transcript: see `Saving::error`.
+pub struct Saving {
+    transcript: PathBuf,
+    journal: PathBuf,
+    recorded: usize,
+}
+
+impl Saving {
+    /// `error` as it stands: once steps were recorded, a transcript that
+    /// could not be written is `Error::Unsaved` (the journal has what it
+    /// misses); anything else, or with nothing recorded yet, as it is.
+    pub fn error(&self, error: Error) -> Error {
+        match error {
+            Error::Write { path, source } if self.recorded > 0 && path == self.transcript => {
+                Error::Unsaved {
+                    path,
+                    source,
+                    journal: self.journal.clone(),
+                    recorded: self.recorded,
+                }
+            }
+            e => e,
+        }
     }
 }
 

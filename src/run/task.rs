@@ -11,9 +11,15 @@ impl Run<'_> {
     /// A task that owns commands or sub-tasks: ticked when they all succeed.
     pub(super) fn parent_task(&mut self, step: &Step) -> Result<Flow> {
         if crate::screen::verbosity() > crate::screen::Verbosity::Quiet {
-            let view = self.view(step, "");
-            self.operator
-                .say(&format!("\n{}", crate::operator::progress_with_text(&view)));
+            // An item that heads others is not a step: no number of its own.
+            let line = if self.units.counted(step.index) {
+                crate::operator::progress_with_text(&self.view(step, ""))
+            } else if step.heading.is_empty() {
+                step.text.clone()
+            } else {
+                format!("{} · {}", step.heading_path(), step.text)
+            };
+            self.operator.say(&format!("\n{line}"));
         }
         let flow = self.walk(&step.children)?;
         if let Flow::Goto(_) = flow {
@@ -117,7 +123,7 @@ impl Run<'_> {
             // A contingency section was asked for and run above.
             TaskChoice::Quit | TaskChoice::Contingency(_) => return Ok(Flow::Interrupted),
             TaskChoice::Back => return Ok(self.back(step.index)),
-            TaskChoice::GoTo(target) => return Ok(Flow::Goto(target)),
+            TaskChoice::GoTo(target) => return Ok(self.go(step.index, target)),
         };
         let mut outcome = Outcome::new(step.id(), status);
         outcome.note = note.map(|n| self.secrets.redact(&n));

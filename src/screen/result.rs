@@ -1,11 +1,9 @@
 //! The line that says how a step ended (`✓ Migrate · 41.2 s`), and the
 //! closing summary that names the steps that failed.
 
-use std::collections::HashSet;
-
 use super::{Verbosity, green, red, verbosity, yellow};
 use crate::doc::{Runbook, Step, StepKind};
-use crate::record::{Kind, Outcome, Reason, RunRecord, Status, StepRecord};
+use crate::record::{Outcome, Reason, RunRecord, Status, StepRecord, unit_status};
 
 /// How many steps not confirmed the closing summary names.
 const NAMED: usize = 5;
@@ -127,49 +125,51 @@ fn failure(outcome: &Outcome) -> String {
 /// (a count and the first few).
 pub fn summary(record: &RunRecord) -> Vec<String> {
     let source = &record.run.source;
-    let parents: HashSet<&str> = record
-        .steps
-        .iter()
-        .filter_map(|s| s.parent.as_deref())
-        .collect();
-    // A task is a heading for the steps inside it: they are the ones named.
-    let counted = |s: &&StepRecord| {
-        !s.off_path && s.kind != Kind::Placeholder && !parents.contains(s.id.as_str())
+    // Steps as a person counts them: an item stands for the blocks and
+    // fields inside it, an item that heads others is not named.
+    let counted = |s: &&StepRecord| !s.off_path && s.counts_as.as_deref() == Some(s.id.as_str());
+    let status = |s: &StepRecord| {
+        let inside = record
+            .steps
+            .iter()
+            .filter(|m| m.id != s.id && m.counts_as.as_deref() == Some(s.id.as_str()))
+            .map(|m| m.status);
+        unit_status(s.status, inside)
     };
-    let name = |s: &StepRecord| -> String {
-        let parent = s
-            .parent
-            .as_deref()
-            .and_then(|p| record.step(p))
-            .filter(|p| s.kind == Kind::Command && p.kind == Kind::Task);
-        short(parent.map_or(&s.text, |p| &p.text))
-    };
+    let name = |s: &StepRecord| short(&s.text);
     let mut lines = Vec::new();
     let failed: Vec<&StepRecord> = record
         .steps
         .iter()
         .filter(counted)
-        .filter(|s| s.status == Some(Status::Failed))
+        .filter(|s| status(s) == Some(Status::Failed))
         .collect();
     if !failed.is_empty() {
         let s = if failed.len() == 1 { "" } else { "s" };
         lines.push(red(&format!("✗ {} step{s} failed:", failed.len())));
         for step in &failed {
-            let how = if step.reasons.contains(&Reason::Refused) {
+            // How it failed is the block's inside an item: the first that failed.
+            let failing = record
+                .steps
+                .iter()
+                .filter(|m| m.counts_as.as_deref() == Some(step.id.as_str()))
+                .find(|m| m.status == Some(Status::Failed) && m.id != step.id)
+                .unwrap_or(step);
+            let how = if failing.reasons.contains(&Reason::Refused) {
                 " · refused".to_string()
-            } else if let Some(exit) = step.attempts.last().and_then(|a| a.exit) {
+            } else if let Some(exit) = failing.attempts.last().and_then(|a| a.exit) {
                 format!(" · exit {exit}")
             } else {
                 String::new()
             };
-            lines.push(format!("  {source}:{}  {}{how}", step.line, name(step)));
+            lines.push(format!("  {source}:{}  {}{how}", failing.line, name(step)));
         }
     }
     let unconfirmed: Vec<&StepRecord> = record
         .steps
         .iter()
         .filter(counted)
-        .filter(|s| s.status == Some(Status::NotConfirmed))
+        .filter(|s| status(s) == Some(Status::NotConfirmed))
         .collect();
     if !unconfirmed.is_empty() {
         let n = unconfirmed.len();

@@ -366,7 +366,7 @@ mod tests {
             vec![
                 "**✅ complete**\\",
                 "runsheet · `d.md` · alice@ops · 2026-11-21 05:11:00Z → 05:11:03Z · interactive · complete\\",
-                "2 done · 0 skipped · 0 failed",
+                "1 done · 0 skipped · 0 failed",
             ]
         );
         assert_eq!(out.lines().nth(4), Some("<!--/rs:run-->"));
