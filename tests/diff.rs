@@ -69,7 +69,7 @@ fn a_slower_step_and_a_failure_are_reported_most_important_first() {
         .run();
     let text = &out.stdout;
     assert!(
-        text.starts_with("5 steps differ: 2 failed, 1 answer, 1 output, 1 slower\n"),
+        text.starts_with("4 steps differ: 1 failed, 1 answer, 1 output, 1 slower\n"),
         "{text}"
     );
     assert!(text.contains("--- old.md · `runbook.md`"), "{text}");
@@ -111,7 +111,7 @@ fn markdown_json_and_stat_say_the_same() {
     let text = &md.stdout;
     assert!(
         text.starts_with(
-            "### runsheet diff: 5 steps differ: 2 failed, 1 answer, 1 output, 1 slower\n"
+            "### runsheet diff: 4 steps differ: 1 failed, 1 answer, 1 output, 1 slower\n"
         ),
         "{text}"
     );
@@ -141,9 +141,10 @@ fn markdown_json_and_stat_say_the_same() {
     assert_eq!(doc["equivalent"], false);
     assert_eq!(
         doc["verdict"],
-        "5 steps differ: 2 failed, 1 answer, 1 output, 1 slower"
+        "4 steps differ: 1 failed, 1 answer, 1 output, 1 slower"
     );
-    assert_eq!(doc["counts"]["failed"], 2);
+    // The failed task and its failed block are one step that differs.
+    assert_eq!(doc["counts"]["failed"], 1);
     assert_eq!(doc["counts"]["slower"], 1);
     assert_eq!(doc["old"]["path"], "old.md");
     assert_eq!(doc["new"]["run"]["source"], "runbook.md");
@@ -172,7 +173,7 @@ fn markdown_json_and_stat_say_the_same() {
     assert_eq!(lines.len(), 6, "{}", stat.stdout);
     assert_eq!(
         lines[0],
-        "5 steps differ: 2 failed, 1 answer, 1 output, 1 slower"
+        "4 steps differ: 1 failed, 1 answer, 1 output, 1 slower"
     );
     assert!(
         lines[5].starts_with("slower   Deploy › Warm the cache › `warm`"),
@@ -198,7 +199,7 @@ fn a_higher_threshold_hides_the_slower_step_and_colour_can_be_forced() {
         .run();
     assert!(!out.stdout.contains("slower"), "{}", out.stdout);
     assert!(
-        out.stdout.starts_with("\x1b[1m4 steps differ"),
+        out.stdout.starts_with("\x1b[1m3 steps differ"),
         "{:?}",
         out.stdout
     );
@@ -515,7 +516,7 @@ fn git_diff_runs_through_the_driver() {
     let shown = git(&dir, &home, &["diff"]);
     assert!(
         shown
-            .starts_with("runsheet diff a/deploy.run.md b/deploy.run.md\n5 steps differ: 2 failed"),
+            .starts_with("runsheet diff a/deploy.run.md b/deploy.run.md\n4 steps differ: 1 failed"),
         "{shown}"
     );
     assert!(
@@ -528,7 +529,7 @@ fn git_diff_runs_through_the_driver() {
     // `git log` and `git show` use a diff driver when asked to.
     let log = git(&dir, &home, &["log", "-p", "--ext-diff", "--format=%s"]);
     assert!(log.contains("today's deploy\n"), "{log}");
-    assert!(log.contains("5 steps differ: 2 failed"), "{log}");
+    assert!(log.contains("4 steps differ: 1 failed"), "{log}");
     // Added in the first commit: shown as a new transcript.
     assert!(
         log.contains("new transcript b/deploy.run.md: `runbook.md`"),

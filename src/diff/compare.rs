@@ -9,7 +9,7 @@ use similar::{Algorithm, DiffOp, capture_diff_slices, group_diff_ops, udiff::Uni
 
 use super::Options;
 use super::align::{Pair, align};
-use super::model::{Change, Comparison, Side, State, StepDiff, StepRef};
+use super::model::{Category, Change, Comparison, Side, State, StepDiff, StepRef};
 use crate::record::{Kind, Reason, RunRecord, Status, StepRecord};
 
 /// Compares the run `old` (read from `old_path`) with `new`.
@@ -20,16 +20,35 @@ pub fn compare(
 ) -> Comparison {
     let old_parents = parents(old);
     let new_parents = parents(new);
-    let steps: Vec<StepDiff> = align(&old.steps, &new.steps)
+    // Each pair with the step a person counts it as (a block inside an
+    // item counts as the item), so a failed task and its failed block are
+    // one step that differs, not two.
+    let (units, steps): (Vec<String>, Vec<StepDiff>) = align(&old.steps, &new.steps)
         .into_iter()
         .map(|Pair { old: o, new: n }| {
+            let side = n.map(|i| &new.steps[i]).or(o.map(|i| &old.steps[i]));
+            let unit = side
+                .map(|s| s.counts_as.clone().unwrap_or_else(|| s.id.clone()))
+                .unwrap_or_default();
             let o = o.map(|i| (&old.steps[i], &old_parents));
             let n = n.map(|i| (&new.steps[i], &new_parents));
-            step_diff(o, n, options)
+            (unit, step_diff(o, n, options))
         })
-        .collect();
+        .unzip();
+    // A step that differs counts once, under its most important change.
+    let mut worst: BTreeMap<&str, Category> = BTreeMap::new();
+    for (unit, c) in units
+        .iter()
+        .zip(&steps)
+        .filter_map(|(u, s)| Some((u, s.category?)))
+    {
+        worst
+            .entry(unit.as_str())
+            .and_modify(|w| *w = (*w).min(c))
+            .or_insert(c);
+    }
     let mut counts = BTreeMap::new();
-    for c in steps.iter().filter_map(|s| s.category) {
+    for c in worst.into_values() {
         *counts.entry(c).or_default() += 1;
     }
     Comparison {
