@@ -20,10 +20,12 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 mod common;
-use common::{load_average, ms, revision, runsheet_binary, verdict};
+use common::{
+    Sample, load_average, ms, revision, runsheet_binary, sample_output, sampled, verdict,
+};
 
 /// Steps in the runbook: one block each.
 const BLOCKS: usize = 100;
@@ -98,14 +100,14 @@ fn main() {
     println!();
 
     let strip = median_of(|| {
-        let (at, cpu) = (Instant::now(), children_cpu());
-        for name in &names {
-            let status = command(&bin, root, &["strip", name])
-                .status()
-                .expect("strip");
-            assert!(status.success(), "strip {name}: {status}");
-        }
-        (at.elapsed(), children_cpu().saturating_sub(cpu))
+        sampled(|| {
+            for name in &names {
+                let status = command(&bin, root, &["strip", name])
+                    .status()
+                    .expect("strip");
+                assert!(status.success(), "strip {name}: {status}");
+            }
+        })
     });
     let table = median_of(|| {
         let (took, out) = timed_output(&bin, root, &["history", "runs"], 0);
@@ -192,56 +194,24 @@ fn command(bin: &Path, root: &Path, args: &[&str]) -> Command {
     cmd
 }
 
-/// Wall time and CPU time (user + system) of one sample.
-type Sample = (Duration, Duration);
-
 fn timed(bin: &Path, root: &Path, args: &[&str], exit: i32) -> Sample {
-    let (started, cpu) = (Instant::now(), children_cpu());
-    let status = command(bin, root, args).status().expect("run runsheet");
-    let took = (started.elapsed(), children_cpu().saturating_sub(cpu));
-    assert_eq!(status.code(), Some(exit), "runsheet {args:?}: {status}");
+    let mut status = None;
+    let took = sampled(|| status = command(bin, root, args).status().ok());
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(exit),
+        "runsheet {args:?}"
+    );
     took
 }
 
 fn timed_output(bin: &Path, root: &Path, args: &[&str], exit: i32) -> (Sample, String) {
-    let (started, cpu) = (Instant::now(), children_cpu());
-    let out = command(bin, root, args)
-        .stdout(Stdio::piped())
-        .output()
-        .expect("run runsheet");
-    let took = (started.elapsed(), children_cpu().saturating_sub(cpu));
-    assert_eq!(out.status.code(), Some(exit), "runsheet {args:?}");
-    (took, String::from_utf8_lossy(&out.stdout).into_owned())
+    sample_output(&mut command(bin, root, args), exit)
 }
 
 /// The median wall time and the median CPU time of `RUNS` samples.
-fn median_of(mut sample: impl FnMut() -> Sample) -> Sample {
-    let (mut walls, mut cpus): (Vec<Duration>, Vec<Duration>) = (0..RUNS).map(|_| sample()).unzip();
-    walls.sort();
-    cpus.sort();
-    (walls[RUNS / 2], cpus[RUNS / 2])
-}
-
-/// CPU time (user + system) of this process's waited-for children, from
-/// `/proc/self/stat`, in the kernel's 10 ms ticks; zero off Linux.
-fn children_cpu() -> Duration {
-    const TICKS_PER_SECOND: u64 = 100;
-    let Ok(stat) = fs::read_to_string("/proc/self/stat") else {
-        return Duration::ZERO;
-    };
-    // cutime and cstime: fields 16 and 17, after the command name in parentheses.
-    let fields: Vec<u64> = stat
-        .rfind(')')
-        .map(|at| {
-            stat[at + 2..]
-                .split(' ')
-                .skip(13)
-                .take(2)
-                .filter_map(|f| f.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    Duration::from_millis(fields.iter().sum::<u64>() * 1000 / TICKS_PER_SECOND)
+fn median_of(sample: impl FnMut() -> Sample) -> Sample {
+    common::median_of(RUNS, sample)
 }
 
 fn size(path: &Path) -> u64 {

@@ -162,16 +162,23 @@ pub fn timed(cmd: &mut Command) -> (Duration, ExitStatus) {
     (started.elapsed(), status)
 }
 
-/// Peak resident memory of `cmd`, read from the kernel's high-water mark
-/// (`VmHWM`) while it runs; the last sample is at most a millisecond before exit.
+/// Peak resident memory of `cmd`, which must succeed; see `peak_rss_of`.
 pub fn peak_rss(cmd: &mut Command) -> Option<u64> {
+    let (status, peak) = peak_rss_of(cmd);
+    assert!(status.success(), "{cmd:?}: {status}");
+    peak
+}
+
+/// How `cmd` exited, and its peak resident memory, read from the kernel's
+/// high-water mark (`VmHWM`) while it runs; the last sample is at most a
+/// millisecond before exit.
+pub fn peak_rss_of(cmd: &mut Command) -> (ExitStatus, Option<u64>) {
     let mut child = cmd.spawn().expect("spawn the command");
     let status_file = format!("/proc/{}/status", child.id());
     let mut peak = None;
     loop {
         if let Some(status) = child.try_wait().expect("wait for the command") {
-            assert!(status.success(), "{cmd:?}: {status}");
-            return peak;
+            return (status, peak);
         }
         if let Some(kib) = fs::read_to_string(&status_file)
             .ok()
@@ -219,6 +226,40 @@ pub fn file_system(path: &Path) -> Option<String> {
         })
         .max_by_key(|(len, _)| *len)
         .map(|(_, kind)| kind)
+}
+
+/// Wall time and CPU time (user + system) of one sample.
+pub type Sample = (Duration, Duration);
+
+/// Times `run` (which runs and waits for child processes): wall time, and
+/// the CPU time of the children it waited for.
+pub fn sampled(run: impl FnOnce()) -> Sample {
+    let (started, cpu) = (Instant::now(), children_cpu().unwrap_or_default());
+    run();
+    let cpu = children_cpu().unwrap_or_default().saturating_sub(cpu);
+    (started.elapsed(), cpu)
+}
+
+/// Runs `cmd` with its output captured, checks it exits with `exit`; its
+/// sample and what it printed.
+pub fn sample_output(cmd: &mut Command, exit: i32) -> (Sample, String) {
+    let mut out = None;
+    let took = sampled(|| {
+        out = Some(
+            cmd.stdout(Stdio::piped())
+                .output()
+                .expect("run the command"),
+        );
+    });
+    let out = out.expect("ran");
+    assert_eq!(out.status.code(), Some(exit), "{cmd:?}");
+    (took, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The median wall time and the median CPU time of `runs` samples.
+pub fn median_of(runs: usize, mut sample: impl FnMut() -> Sample) -> Sample {
+    let (walls, cpus): (Vec<Duration>, Vec<Duration>) = (0..runs).map(|_| sample()).unzip();
+    (median(walls), median(cpus))
 }
 
 pub fn median(mut samples: Vec<Duration>) -> Duration {
