@@ -181,7 +181,7 @@ fn load(path: &Path, inputs: &Inputs, config: &Config, secret_names: &[String]) 
         let rendered =
             template::render(&raw, inputs, &Secrets::new(&names), &config.runners, None)?;
         let source = match &rendered {
-            Some(r) => Source::from_text(path, r.masked.clone()),
+            Some(r) => Source::from_text(path, r.masked().to_string()),
             None => raw,
         };
         return Ok(Loaded {

@@ -35,14 +35,14 @@ pub fn render(
     )?;
     let text = match &rendered {
         Some(r) if show_secrets => &r.text,
-        Some(r) => &r.masked,
+        Some(r) => r.masked(),
         None => &source.text,
     };
     if let Some(r) = &rendered {
         for note in &r.notes {
             eprintln!("{note}");
         }
-        if !show_secrets && r.masked != r.text {
+        if !show_secrets && r.masked.is_some() {
             eprintln!("note: secret values are shown as •••; --show-secrets writes them");
         }
     }

@@ -249,8 +249,8 @@ fn render_again(
             unknown[0]
         )));
     }
-    if rendered.masked != recorded.text {
-        let (line, now, then) = first_difference(&rendered.masked, &recorded.text);
+    if rendered.masked() != recorded.text {
+        let (line, now, then) = first_difference(rendered.masked(), &recorded.text);
         return Err(refuse(format!(
             "rendered again with the variables this run recorded, the template gives another runbook \
              (line {line} now reads `{now}`, the run's read `{then}`){}",

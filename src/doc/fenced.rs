@@ -21,34 +21,49 @@ pub struct FencedBlock {
     pub lang_end: usize,
 }
 
+/// Texts at least this long are read in pieces of about `PIECE` bytes.
+const PIECES_FROM: usize = 128 << 10;
+const PIECE: usize = 32 << 10;
+
 /// The fenced code blocks of `text`, in document order. Blocks inside lists
-/// and quotes are found too; indented code blocks are not fenced blocks. A
-/// large text is read in pieces, as the parser reads a large runbook.
+/// and quotes are found too; indented code blocks are not fenced blocks.
 pub fn fenced_blocks(text: &str) -> Vec<FencedBlock> {
-    let options = markdown::options(text);
     let mut blocks = Vec::new();
+    each_fenced_block(text, |b| blocks.push(b));
+    blocks
+}
+
+/// Gives `found` the fenced code blocks of `text`, in document order. A
+/// large text is read in pieces, cut before headings and list items at the
+/// margin: the parser's tree of a piece is what is held, not the whole
+/// text's, about six times its size.
+pub fn each_fenced_block(text: &str, found: impl FnMut(FencedBlock)) {
+    each_in_pieces(text, (text.len() >= PIECES_FROM).then_some(PIECE), found);
+}
+
+/// `each_fenced_block`, reading pieces of at least `piece` bytes, or the
+/// whole text (`None`).
+fn each_in_pieces(text: &str, piece: Option<usize>, mut found: impl FnMut(FencedBlock)) {
+    let options = markdown::options(text);
     let mut open = None;
-    match pieces::piece_size(text.len()) {
-        Some(piece) if pieces::may_cut(text, options) => {
-            pieces::pieces(text, options, piece, |at, events| {
-                for (event, range) in events.drain(..) {
-                    block_event(
-                        text,
-                        &event,
-                        range.start + at..range.end + at,
-                        &mut open,
-                        &mut blocks,
-                    );
-                }
-            });
-        }
-        _ => {
-            for (event, range) in markdown::events_with(text, options) {
-                block_event(text, &event, range, &mut open, &mut blocks);
+    if let Some(piece) = piece.filter(|_| pieces::may_cut(text, options)) {
+        let cuts = pieces::block_lines(text);
+        pieces::pieces_at(text, options, piece, &cuts, |at, events| {
+            for (event, range) in events.drain(..) {
+                block_event(
+                    text,
+                    &event,
+                    range.start + at..range.end + at,
+                    &mut open,
+                    &mut found,
+                );
             }
+        });
+    } else {
+        for (event, range) in markdown::events_with(text, options) {
+            block_event(text, &event, range, &mut open, &mut found);
         }
     }
-    blocks
 }
 
 /// An opening fence read, until its block ends: info range, language, body
@@ -60,7 +75,7 @@ fn block_event(
     event: &Event<'_>,
     range: Range<usize>,
     open: &mut Option<Open>,
-    blocks: &mut Vec<FencedBlock>,
+    found: &mut impl FnMut(FencedBlock),
 ) {
     match event {
         Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
@@ -97,7 +112,7 @@ fn block_event(
                 && (last.bytes().all(|b| b == b'`') || last.bytes().all(|b| b == b'~'))
                 && last_start >= body_start;
             let body_end = if closes { last_start } else { range.end };
-            blocks.push(FencedBlock {
+            found(FencedBlock {
                 lang,
                 info,
                 body: body_start..body_end.max(body_start),
@@ -134,6 +149,91 @@ mod tests {
         assert_eq!(&text[blocks[1].body.clone()], "  print(1)\n");
         assert_eq!(blocks[2].lang, "");
         assert_eq!(&text[blocks[2].body.clone()], "plain\n");
+    }
+
+    #[test]
+    fn blocks_read_in_pieces_are_those_read_whole() {
+        for text in [
+            "# A\n- [ ] one\n  ```bash\n  echo 1\n  ```\n- [ ] two\n  ```bash\n  echo 2\n  ```\n# B\n",
+            "- [ ] a\n  ```bash\n  unclosed\n- [ ] b\n  ```\n  x\n  ```\n",
+            "- [ ] a\n  ````bash\n  ```\n- [ ] in the fence? no: the item ends it\n  ```\n",
+            "```bash\nunclosed\n- not an item\n# not a heading\n",
+            "````\n```\n- inside\n````\n- [ ] after\n  ```sh\n  x\n  ```\n",
+            "<div>\n- in html\n```bash\nx\n```\n</div>\n\n- [ ] out\n  ```bash\n  y\n  ```\n",
+            "> quote\n- [ ] item\n  ```bash\n  z\n  ```\n> ```bash\n- lazy?\n",
+            "| a | b |\n|---|---|\n- [ ] row?\n  ```bash\n  t\n  ```\n",
+            "para\n- [ ] interrupts\n  ```bash\n  p\n  ```\n- - -\n* * *\n+ x\n  ~~~python\n  q\n  ~~~\n",
+            "---\ntitle: t\n# yaml comment\n- list: in yaml\n---\n- [ ] a\n  ```bash\n  a\n  ```\n# B\n```bash\nb\n```\n",
+            "---\ntitle: t\n---\n- [ ] a\n  ```bash\n  a\n  ```\n---\n- [ ] b\n  ```bash\n  b\n  ```\n---\n",
+            "- [ ] a\n  ```bash\n  ```\n- [ ] b\n  ```bash\n- [ ] c\n",
+        ] {
+            let mut whole = Vec::new();
+            each_in_pieces(text, None, |b| whole.push(b));
+            let mut cut = Vec::new();
+            each_in_pieces(text, Some(1), |b| cut.push(b));
+            assert_eq!(whole, cut, "{text:?}");
+        }
+    }
+
+    /// Documents made of lines that open, close and continue blocks in
+    /// every way a cut could get wrong, read in pieces and whole.
+    #[test]
+    fn random_documents_read_the_same_in_pieces() {
+        const LINES: &[&str] = &[
+            "- [ ] step",
+            "  ```bash",
+            "  ```",
+            "```bash",
+            "```",
+            "````",
+            "~~~python",
+            "~~~",
+            "# Heading",
+            "## Sub",
+            "text",
+            "",
+            "> quote",
+            "> ```sh",
+            "<div>",
+            "</div>",
+            "<!--",
+            "-->",
+            "| a | b |",
+            "|---|---|",
+            "    indented",
+            "---",
+            "* item",
+            "+ item",
+            "1. item",
+            "   ```",
+            "      ```",
+            "  - [ ] nested",
+            "    ```bash",
+            "- - -",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3000 {
+            let lines = 4 + next() % 24;
+            let mut text = String::new();
+            if next() % 4 == 0 {
+                text.push_str("---\ntitle: t\n---\n");
+            }
+            for _ in 0..lines {
+                text.push_str(LINES[(next() % LINES.len() as u64) as usize]);
+                text.push('\n');
+            }
+            let mut whole = Vec::new();
+            each_in_pieces(&text, None, |b| whole.push(b));
+            let mut cut = Vec::new();
+            each_in_pieces(&text, Some(1), |b| cut.push(b));
+            assert_eq!(whole, cut, "{text:?}");
+        }
     }
 
     #[test]

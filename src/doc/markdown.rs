@@ -34,7 +34,7 @@ pub fn options(text: &str) -> Options {
 /// with nothing but spaces after it: a line the parser takes as closing
 /// front matter (it takes some others too, such as one ending in a bare
 /// carriage return; a text with none of these is read whole).
-fn front_matter_end(text: &str) -> Option<usize> {
+pub(super) fn front_matter_end(text: &str) -> Option<usize> {
     let mut at = text.find('\n')? + 1;
     while at < text.len() {
         let line_end = text[at..].find('\n').map(|i| at + i + 1)?;

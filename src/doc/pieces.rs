@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::markdown::{self, Event, Options, Tag};
+use super::markdown::{self, Event, Options, Tag, TagEnd};
 
 /// Documents at least this long are parsed in pieces.
 const PIECES_FROM: usize = 1 << 20;
@@ -19,11 +19,25 @@ pub(super) fn piece_size(len: usize) -> Option<usize> {
 /// Whether `body`, read with `options`, may be cut into pieces: a heading at
 /// the margin ends every block but a fenced code block, an HTML block or front
 /// matter, so a cut where none of those runs to the end of the piece reads the
-/// same as the whole. With front matter the parser may take a later `---`
-/// block for metadata too, which a cut could split; link and footnote
-/// definitions reach across the whole document. Such documents are read whole.
+/// same as the whole. With front matter the parser takes any later `---` line
+/// that opens a block, up to the next such line, for metadata too, which a
+/// cut could split; link and footnote definitions reach across the whole
+/// document. Such documents are read whole.
 pub(super) fn may_cut(body: &str, options: Options) -> bool {
-    !markdown::reads_front_matter(options) && !has_definitions(body)
+    if has_definitions(body) {
+        return false;
+    }
+    if !markdown::reads_front_matter(options) {
+        return true;
+    }
+    // Cuts come after the front matter (see `pieces_at`); after it, a line
+    // ending in `---` anywhere, in any container, might open metadata.
+    let Some(end) = markdown::front_matter_end(body) else {
+        return false;
+    };
+    !body[end..]
+        .split('\n')
+        .any(|line| line.trim_end_matches([' ', '\t', '\r']).ends_with("---"))
 }
 
 /// Events of one piece, with ranges within the piece.
@@ -35,9 +49,27 @@ pub(super) fn pieces<'a>(
     body: &'a str,
     options: Options,
     piece: usize,
+    feed: impl FnMut(usize, &mut PieceEvents<'a>),
+) {
+    pieces_at(body, options, piece, &heading_lines(body), feed);
+}
+
+/// `pieces`, cut only at offsets of `cuts` (line starts, ascending) where
+/// the cut is safe.
+pub(super) fn pieces_at<'a>(
+    body: &'a str,
+    options: Options,
+    piece: usize,
+    cuts: &[usize],
     mut feed: impl FnMut(usize, &mut PieceEvents<'a>),
 ) {
-    let cuts = heading_lines(body);
+    // Never cut inside front matter: a piece would not see it close.
+    let first = if markdown::reads_front_matter(options) {
+        markdown::front_matter_end(body).unwrap_or(body.len())
+    } else {
+        0
+    };
+    let cuts = &cuts[cuts.partition_point(|&c| c < first)..];
     let mut start = 0;
     // One buffer for every piece: a piece's events are fed, then dropped.
     let mut events: PieceEvents<'a> = Vec::new();
@@ -47,14 +79,13 @@ pub(super) fn pieces<'a>(
         let mut step = piece.max(1);
         loop {
             let end = cuts
-                .iter()
+                .get(cuts.partition_point(|&c| c < start + step))
                 .copied()
-                .find(|&c| c >= start + step)
                 .unwrap_or(body.len());
             let text = &body[start..end];
             events.clear();
             events.extend(markdown::events_with(text, options));
-            if end == body.len() || cut_is_safe(&events, text.len()) {
+            if end == body.len() || cut_is_safe(&events, text) {
                 feed(start, &mut events);
                 start = end;
                 break;
@@ -88,18 +119,76 @@ fn heading_lines(body: &str) -> Vec<usize> {
     cuts
 }
 
-/// Whether a heading right after a piece that gave `events` starts a new block
-/// in the whole document too: no code block, HTML block or front matter runs
-/// to the end of the piece (such a block would take the heading in).
-fn cut_is_safe(events: &[(Event<'_>, Range<usize>)], len: usize) -> bool {
-    !events.iter().any(|(event, range)| {
-        range.end >= len
-            && matches!(
-                event,
-                Event::Start(Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::MetadataBlock(_))
-                    | Event::Html(_)
-            )
-    })
+/// Starts of lines that open a block at the margin whatever came before:
+/// an ATX heading, or a bullet list item with text (`- [ ] step`), which
+/// ends a paragraph, a quote and any list item less indented than itself.
+/// Cutting before a list item splits a list in two, so only readers that
+/// look at code blocks, not at lists, cut there.
+pub(super) fn block_lines(body: &str) -> Vec<usize> {
+    let bytes = body.as_bytes();
+    let mut cuts = heading_lines(body);
+    let mut at = 0;
+    while at < bytes.len() {
+        if at > 0
+            && matches!(bytes[at], b'-' | b'*' | b'+')
+            && bytes.get(at + 1) == Some(&b' ')
+            // Not a thematic break (`- - -`), not an empty item.
+            && bytes
+                .get(at + 2)
+                .is_some_and(|b| !b"-*_ \t\r\n".contains(b))
+        {
+            cuts.push(at);
+        }
+        match bytes[at..].iter().position(|&b| b == b'\n') {
+            Some(i) => at += i + 1,
+            None => break,
+        }
+    }
+    cuts.sort_unstable();
+    cuts
+}
+
+/// Whether a heading or list item at the margin right after a piece that
+/// gave `events` starts a new block in the whole document too: no unclosed
+/// code block, no HTML block, table or front matter runs to the end of the
+/// piece (such a block would take the line in).
+fn cut_is_safe(events: &[(Event<'_>, Range<usize>)], text: &str) -> bool {
+    let len = text.len();
+    // The end of the last text inside the code block being read.
+    let mut text_end = None;
+    let mut open_at = None;
+    for (event, range) in events {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => {
+                open_at = Some(range.clone());
+                text_end = None;
+            }
+            Event::Text(_) if open_at.is_some() => text_end = Some(range.end),
+            Event::End(TagEnd::CodeBlock) => {
+                let Some(block) = open_at.take() else {
+                    continue;
+                };
+                // A block that reaches the end of the piece is closed when a
+                // line (its closing fence) follows its last text, or, empty,
+                // when it is more than its opening line.
+                let closed = match text_end {
+                    Some(end) => end < block.end,
+                    None => text[block.clone()].trim_end_matches('\n').contains('\n'),
+                };
+                if block.end >= len && !closed {
+                    return false;
+                }
+            }
+            Event::Start(Tag::HtmlBlock | Tag::MetadataBlock(_) | Tag::Table(_))
+            | Event::Html(_)
+                if range.end >= len =>
+            {
+                return false;
+            }
+            _ => {}
+        }
+    }
+    open_at.is_none()
 }
 
 /// Whether the text may define link references or footnotes (`[x]: ...`,
@@ -129,6 +218,9 @@ mod tests {
             "---\ntitle: t\n---\n# A\n---\n# inside?\n---\n- [ ] a\n",
             "# A\r\n- [ ] crlf\r\n#B not a heading\r\n# C\r\n- [ ] c\r\n",
             "Para\n# A\n    indented\n# B\n| a | b |\n|---|---|\n| ____ | x |\n# C\n",
+            "---\ntitle: t\n# yaml comment\n---\n# A\n```bash\nx\n```\n# B\n- [ ] b\n",
+            "---\ntitle: t\n---\n# A\n```bash\nunclosed\n# B\n```\n# C\n- [ ] c\n",
+            "# A\n```bash\n```\n# B\n- [ ] b\n  ```bash\n  x\n  ```\n# C\n- [ ] c\n",
         ] {
             let source = Source::from_text(Path::new("t.md"), text.to_string());
             let runners = Runners::new();

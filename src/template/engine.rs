@@ -17,13 +17,55 @@ pub const OPEN: char = '\u{FDD0}';
 pub const CLOSE: char = '\u{FDD1}';
 
 /// What `{{ ... }}` produced, kept aside until it is known where it landed.
-#[derive(Debug, Clone)]
-pub struct Piece {
-    pub text: String,
+#[derive(Debug, Clone, Copy)]
+pub struct Piece<'p> {
+    pub text: &'p str,
     /// Written through `|raw`: never quoted.
     pub raw: bool,
     /// A list or map rather than one value.
     pub compound: bool,
+}
+
+/// Every piece of a render, their texts end to end in one string: a render
+/// writes tens of thousands of values, and one allocation each would cost
+/// more than the rest of keeping them.
+#[derive(Debug, Default)]
+pub struct Pieces {
+    text: String,
+    /// End of each piece's text in `text`, and its `raw`/`compound` flags.
+    ends: Vec<(u32, u8)>,
+}
+
+const RAW: u8 = 1;
+const COMPOUND: u8 = 2;
+
+impl Pieces {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn get(&self, index: usize) -> Option<Piece<'_>> {
+        let &(end, flags) = self.ends.get(index)?;
+        let start = index
+            .checked_sub(1)
+            .and_then(|i| self.ends.get(i))
+            .map_or(0, |&(end, _)| end);
+        Some(Piece {
+            text: self.text.get(start as usize..end as usize)?,
+            raw: flags & RAW != 0,
+            compound: flags & COMPOUND != 0,
+        })
+    }
+
+    /// Adds a piece; its index. `None` when the texts outgrow 4 GiB.
+    fn push(&mut self, value: impl std::fmt::Display, raw: bool, compound: bool) -> Option<usize> {
+        use std::fmt::Write as _;
+        let _ = write!(self.text, "{value}");
+        let end = u32::try_from(self.text.len()).ok()?;
+        self.ends
+            .push((end, (u8::from(raw) * RAW) | (u8::from(compound) * COMPOUND)));
+        Some(self.ends.len() - 1)
+    }
 }
 
 /// A render's output: the text with stand-ins, where each piece of output
@@ -31,7 +73,7 @@ pub struct Piece {
 pub struct Rendering {
     pub text: String,
     pub spans: Vec<OutputSpan>,
-    pub pieces: Vec<Piece>,
+    pub pieces: Pieces,
     /// The text of every file read, by template name.
     pub files: BTreeMap<String, String>,
 }
@@ -85,7 +127,7 @@ pub fn render(
     dotenv: BTreeMap<String, String>,
     spans: bool,
 ) -> Result<Rendering, (Error, BTreeMap<String, String>)> {
-    let pieces: Arc<Mutex<Vec<Piece>>> = Arc::default();
+    let pieces: Arc<Mutex<Pieces>> = Arc::default();
     let files: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -105,12 +147,9 @@ pub fn render(
         if value.is_safe() {
             return out.write_str(value.as_str().unwrap_or_default()).map_err(Error::from);
         }
-        let piece = if let Some(raw) = value.downcast_object_ref::<Raw>() {
-            Piece {
-                text: raw.0.clone(),
-                raw: true,
-                compound: false,
-            }
+        let mut all = sink.lock().expect("the piece list is never poisoned");
+        let index = if let Some(raw) = value.downcast_object_ref::<Raw>() {
+            all.push(&raw.0, true, false)
         } else {
             match value.kind() {
                 ValueKind::None => {
@@ -122,17 +161,21 @@ pub fn render(
                 ValueKind::Undefined => {
                     return Err(Error::new(ErrorKind::UndefinedError, "undefined value"));
                 }
-                kind => Piece {
-                    text: value.to_string(),
-                    raw: false,
-                    compound: matches!(kind, ValueKind::Seq | ValueKind::Map | ValueKind::Iterable),
-                },
+                kind => all.push(
+                    value,
+                    false,
+                    matches!(kind, ValueKind::Seq | ValueKind::Map | ValueKind::Iterable),
+                ),
             }
         };
-        let mut all = sink.lock().expect("the piece list is never poisoned");
-        let index = all.len();
-        all.push(piece);
-        write!(out, "{OPEN}{index}{CLOSE}").map_err(Error::from)
+        drop(all);
+        let Some(index) = index else {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "the values written add up to more than 4 GiB",
+            ));
+        };
+        stand_in(out, index)
     });
     // The folder must be absolute and real for the "never outside" check:
     // a runbook named without a folder lives in the current one.
@@ -181,7 +224,9 @@ pub fn render(
     });
     let files = files.lock().expect("never poisoned").clone();
     match result {
-        Ok((text, spans)) => {
+        Ok((mut text, spans)) => {
+            // The output grew by doubling; what is kept is read to the end.
+            text.shrink_to_fit();
             let pieces = std::mem::take(&mut *pieces.lock().expect("never poisoned"));
             Ok(Rendering {
                 text,
@@ -192,6 +237,32 @@ pub fn render(
         }
         Err(e) => Err((e, files)),
     }
+}
+
+/// Writes the stand-in of piece `index`: OPEN, its decimal digits, CLOSE.
+fn stand_in(out: &mut minijinja::Output<'_>, index: usize) -> Result<(), Error> {
+    let mut buf = [0u8; 3 + 20 + 3];
+    let mut at = buf.len();
+    let mut close = [0u8; 4];
+    let close = CLOSE.encode_utf8(&mut close).as_bytes();
+    at -= close.len();
+    buf[at..at + close.len()].copy_from_slice(close);
+    let mut n = index;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut open = [0u8; 4];
+    let open = OPEN.encode_utf8(&mut open).as_bytes();
+    at -= open.len();
+    buf[at..at + open.len()].copy_from_slice(open);
+    let text = std::str::from_utf8(&buf[at..])
+        .map_err(|_| Error::new(ErrorKind::InvalidOperation, "a stand-in is not UTF-8"))?;
+    out.write_str(text).map_err(Error::from)
 }
 
 /// Reads an included file: relative to the runbook's folder, and never

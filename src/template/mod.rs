@@ -29,9 +29,8 @@ use crate::source::Source;
 pub struct Rendered {
     /// The runbook as it runs.
     pub text: String,
-    /// The same with secret values masked: what transcripts, `plan` and
-    /// `render` show.
-    pub masked: String,
+    /// The same with secret values masked, when any was: see `masked()`.
+    pub masked: Option<String>,
     /// Where `|raw` wrote a value unquoted, as warnings for `plan`.
     pub notes: Vec<Diagnostic>,
     pub variables: Variables,
@@ -39,6 +38,14 @@ pub struct Rendered {
     pub sha256: String,
     /// What `now()` gave: the time of the first render of a run.
     pub rendered_at: String,
+}
+
+impl Rendered {
+    /// The runbook with secret values masked: what transcripts, `plan` and
+    /// `render` show.
+    pub fn masked(&self) -> &str {
+        self.masked.as_deref().unwrap_or(&self.text)
+    }
 }
 
 /// Renders `source` when it is a template (it opted in, or `--template`);
@@ -78,10 +85,17 @@ pub fn render(
              `environment` or something else",
         ));
     }
-    let mut body = source.text.clone();
-    if let Some(cut) = &front.cut {
-        body.replace_range(cut.clone(), "");
-    }
+    // The text without what the front matter's cut takes out: a slice when
+    // the cut is the whole front matter, as it is when it holds nothing else.
+    let body: std::borrow::Cow<'_, str> = match &front.cut {
+        None => source.text.as_str().into(),
+        Some(cut) if cut.start == 0 => source.text[cut.end..].into(),
+        Some(cut) => {
+            let mut body = source.text.clone();
+            body.replace_range(cut.clone(), "");
+            body.into()
+        }
+    };
     let name = source.display_path();
     let dir = source.path.parent().unwrap_or(Path::new("")).to_path_buf();
     let rendered_at = now.map_or_else(crate::record::now, str::to_string);

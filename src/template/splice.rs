@@ -4,9 +4,9 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::engine::{CLOSE, OPEN, Piece};
+use super::engine::{CLOSE, OPEN, Piece, Pieces};
 use super::quote::{self, Quoting};
-use crate::doc::fenced::{FencedBlock, fenced_blocks, runner_of};
+use crate::doc::fenced::{FencedBlock, each_fenced_block, runner_of};
 use crate::doc::parse::Runners;
 use crate::secrets::MASK;
 
@@ -15,7 +15,8 @@ use crate::secrets::MASK;
 #[derive(Debug, Clone)]
 pub struct Spliced {
     pub text: String,
-    pub masked: String,
+    /// `None` when nothing was masked: the same as `text`.
+    pub masked: Option<String>,
     /// Values written through `|raw`: piece index and the block's language
     /// (empty in prose).
     pub raw: Vec<(usize, String)>,
@@ -49,92 +50,116 @@ enum Landing<'b> {
 /// Replaces every stand-in of `text` with its piece, quoted for where it is.
 pub fn splice(
     text: &str,
-    pieces: &[Piece],
+    pieces: &Pieces,
     runners: &Runners,
     secrets: &[String],
 ) -> Result<Spliced, Vec<Refusal>> {
     let stand_ins = find(text, pieces.len());
-    let mut refusals = Vec::new();
-    let blocks = if stand_ins.is_empty() {
-        Vec::new()
-    } else {
-        fenced_blocks(text)
-    };
-    let landings = land(text, &stand_ins, &blocks, runners);
-    let mut real = String::with_capacity(text.len());
-    // Without secrets the masked text is the real one: built once.
-    let masking = !secrets.is_empty();
-    let mut masked = String::with_capacity(if masking { text.len() } else { 0 });
-    let mut raw = Vec::new();
-    let mut at = 0;
     let mut secrets: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for (s, landing) in stand_ins.iter().zip(&landings) {
-        real.push_str(&text[at..s.start]);
-        if masking {
-            masked.push_str(&text[at..s.start]);
+    // Without secrets the masked text is the real one: not built at all.
+    let masking = !secrets.is_empty();
+    let mut out = Out {
+        text,
+        pieces,
+        secrets,
+        masking,
+        real: String::with_capacity(text.len()),
+        masked: String::with_capacity(if masking { text.len() } else { 0 }),
+        raw: Vec::new(),
+        refusals: Vec::new(),
+        at: 0,
+    };
+    land(text, &stand_ins, runners, |s, landing| out.put(s, &landing));
+    out.finish()
+}
+
+/// The rendered text being put together, stand-in by stand-in.
+struct Out<'t> {
+    text: &'t str,
+    pieces: &'t Pieces,
+    /// Secret values, longest first.
+    secrets: Vec<&'t String>,
+    masking: bool,
+    real: String,
+    masked: String,
+    raw: Vec<(usize, String)>,
+    refusals: Vec<Refusal>,
+    /// How far `text` has been copied.
+    at: usize,
+}
+
+impl Out<'_> {
+    fn put(&mut self, s: &StandIn, landing: &Landing<'_>) {
+        let text = self.text;
+        self.real.push_str(&text[self.at..s.start]);
+        if self.masking {
+            self.masked.push_str(&text[self.at..s.start]);
         }
-        at = s.end;
-        let Some(piece) = pieces.get(s.piece) else {
-            refusals.push(Refusal {
+        self.at = s.end;
+        let Some(piece) = self.pieces.get(s.piece) else {
+            self.refusals.push(Refusal {
                 at: s.start,
                 message: "a filter changed the text around a value (runsheet's stand-in for it was altered)".into(),
                 hint: Some("apply string filters to values, not to the output of macros or {% filter %} blocks".into()),
             });
-            continue;
+            return;
         };
         // Without secrets nothing is hidden: no masked copy of each value.
-        let hidden = if masking {
-            Cow::Owned(mask(&piece.text, &secrets))
+        let hidden = if self.masking {
+            Cow::Owned(mask(piece.text, &self.secrets))
         } else {
-            Cow::Borrowed(piece.text.as_str())
+            Cow::Borrowed(piece.text)
         };
-        let written = write(piece, &hidden, landing, masking);
-        match written {
+        match write(&piece, &hidden, landing, self.masking) {
             Ok((r, m)) => {
-                real.push_str(&r);
+                self.real.push_str(&r);
                 if let Some(m) = m {
-                    masked.push_str(&m);
+                    self.masked.push_str(&m);
                 }
                 if piece.raw {
                     let lang = match landing {
                         Landing::Runs(b, _) | Landing::Info(b) => b.lang.clone(),
                         _ => String::new(),
                     };
-                    raw.push((s.piece, lang));
+                    self.raw.push((s.piece, lang));
                 }
             }
-            Err((message, hint)) => refusals.push(Refusal {
+            Err((message, hint)) => self.refusals.push(Refusal {
                 at: s.start,
                 message,
                 hint,
             }),
         }
     }
-    real.push_str(&text[at..]);
-    if masking {
-        masked.push_str(&text[at..]);
-    } else {
-        masked = real.clone();
+
+    fn finish(mut self) -> Result<Spliced, Vec<Refusal>> {
+        let rest = &self.text[self.at..];
+        self.real.push_str(rest);
+        if !self.refusals.is_empty() {
+            return Err(self.refusals);
+        }
+        if let Some(at) = self.real.find([OPEN, CLOSE]) {
+            return Err(vec![Refusal {
+                at,
+                message:
+                    "a filter changed the text around a value (runsheet's stand-in for it was altered)"
+                        .into(),
+                hint: None,
+            }]);
+        }
+        let masked = if self.masking {
+            self.masked.push_str(rest);
+            Some(self.masked).filter(|m| *m != self.real)
+        } else {
+            None
+        };
+        Ok(Spliced {
+            text: self.real,
+            masked,
+            raw: self.raw,
+        })
     }
-    if !refusals.is_empty() {
-        return Err(refusals);
-    }
-    if real.contains([OPEN, CLOSE]) {
-        let at = real.find([OPEN, CLOSE]).unwrap_or(0);
-        return Err(vec![Refusal {
-            at,
-            message:
-                "a filter changed the text around a value (runsheet's stand-in for it was altered)"
-                    .into(),
-            hint: None,
-        }]);
-    }
-    Ok(Spliced {
-        text: real,
-        masked,
-        raw,
-    })
 }
 
 /// The stand-ins of `text`, in order.
@@ -156,93 +181,99 @@ fn find(text: &str, count: usize) -> Vec<StandIn> {
     out
 }
 
-/// Where each stand-in landed.
-fn land<'b>(
+/// Gives `put` each stand-in, in order, with where it landed. The blocks
+/// are read one at a time as the parser finds them, never all held.
+fn land(
     text: &str,
     stand_ins: &[StandIn],
-    blocks: &'b [FencedBlock],
     runners: &Runners,
-) -> Vec<Landing<'b>> {
-    let mut cache: HashMap<String, bool> = HashMap::new();
-    let mut out: Vec<Landing<'b>> = Vec::with_capacity(stand_ins.len());
-    let mut b = 0;
-    let mut i = 0;
-    while i < stand_ins.len() {
-        let at = stand_ins[i].start;
-        while b < blocks.len() && blocks[b].body.end <= at && blocks[b].info.end <= at {
-            b += 1;
-        }
-        let Some(block) = blocks.get(b) else {
-            out.push(Landing::Prose);
-            i += 1;
-            continue;
-        };
-        if at >= block.info.start && at < block.lang_end {
-            out.push(Landing::Lang);
-            i += 1;
-            continue;
-        }
-        if block.info.contains(&at) || (at >= block.info.end && at < block.body.start) {
-            out.push(Landing::Info(block));
-            i += 1;
-            continue;
-        }
-        if !block.body.contains(&at) {
-            out.push(Landing::Prose);
-            i += 1;
-            continue;
-        }
-        let info = &text[block.info.clone()];
-        let runs = info.contains("runner=")
-            || *cache
-                .entry(block.lang.clone())
-                .or_insert_with(|| runner_of(&block.lang, runners).is_some());
-        // Every stand-in in this block's body, read together.
-        let mut j = i;
-        while j < stand_ins.len() && block.body.contains(&stand_ins[j].start) {
-            j += 1;
-        }
-        if !runs {
-            out.extend((i..j).map(|_| Landing::Shown));
-            i = j;
-            continue;
-        }
-        let quoting = Quoting::of(&block.lang);
-        let body = &text[block.body.clone()];
-        let offsets: Vec<usize> = stand_ins[i..j]
-            .iter()
-            .map(|s| s.start - block.body.start)
-            .collect();
-        let prompted = matches!(
-            block.lang.as_str(),
-            "console" | "shell-session" | "shellsession"
-        ) || body.lines().any(|l| l.trim_start().starts_with("$ "));
-        let places = quote::places(&quoting, body, &offsets, prompted);
-        out.extend(places.into_iter().map(|p| Landing::Runs(block, p)));
-        i = j;
+    mut put: impl FnMut(&StandIn, Landing<'_>),
+) {
+    if stand_ins.is_empty() {
+        return;
     }
-    out
+    let mut cache: HashMap<String, bool> = HashMap::new();
+    let mut i = 0;
+    each_fenced_block(text, |block| {
+        let reach = block.body.end.max(block.info.end);
+        while i < stand_ins.len() && stand_ins[i].start < reach {
+            let at = stand_ins[i].start;
+            if at >= block.info.start && at < block.lang_end {
+                put(&stand_ins[i], Landing::Lang);
+                i += 1;
+                continue;
+            }
+            if block.info.contains(&at) || (at >= block.info.end && at < block.body.start) {
+                put(&stand_ins[i], Landing::Info(&block));
+                i += 1;
+                continue;
+            }
+            if !block.body.contains(&at) {
+                put(&stand_ins[i], Landing::Prose);
+                i += 1;
+                continue;
+            }
+            let info = &text[block.info.clone()];
+            let runs = info.contains("runner=")
+                || *cache
+                    .entry(block.lang.clone())
+                    .or_insert_with(|| runner_of(&block.lang, runners).is_some());
+            // Every stand-in in this block's body, read together.
+            let mut j = i;
+            while j < stand_ins.len() && block.body.contains(&stand_ins[j].start) {
+                j += 1;
+            }
+            if !runs {
+                for s in &stand_ins[i..j] {
+                    put(s, Landing::Shown);
+                }
+                i = j;
+                continue;
+            }
+            let quoting = Quoting::of(&block.lang);
+            let body = &text[block.body.clone()];
+            let offsets: Vec<usize> = stand_ins[i..j]
+                .iter()
+                .map(|s| s.start - block.body.start)
+                .collect();
+            let prompted = matches!(
+                block.lang.as_str(),
+                "console" | "shell-session" | "shellsession"
+            ) || body.lines().any(|l| l.trim_start().starts_with("$ "));
+            let places = quote::places(&quoting, body, &offsets, prompted);
+            for (s, place) in stand_ins[i..j].iter().zip(places) {
+                put(s, Landing::Runs(&block, place));
+            }
+            i = j;
+        }
+    });
+    for s in &stand_ins[i..] {
+        put(s, Landing::Prose);
+    }
 }
 
+/// A value as it runs, and masked (when masking).
+type Written<'a> = (Cow<'a, str>, Option<Cow<'a, str>>);
+
 /// `piece` written at `landing`: as it runs, and masked (when `masking`).
-fn write(
-    piece: &Piece,
-    hidden: &str,
+fn write<'a>(
+    piece: &Piece<'a>,
+    hidden: &'a str,
     landing: &Landing<'_>,
     masking: bool,
-) -> Result<(String, Option<String>), (String, Option<String>)> {
+) -> Result<Written<'a>, (String, Option<String>)> {
     let fence = |text: &str| text.contains("```") || text.contains("~~~");
-    let hidden_copy = || masking.then(|| hidden.to_string());
+    let hidden_copy = || masking.then_some(Cow::Borrowed(hidden));
     match landing {
-        _ if piece.raw => Ok((piece.text.clone(), hidden_copy())),
+        _ if piece.raw => Ok((Cow::Borrowed(piece.text), hidden_copy())),
         Landing::Prose | Landing::Shown => {
-            if fence(&piece.text) {
+            if fence(piece.text) {
                 return Err((
                     "this value holds a code fence (``` or ~~~), which would start or end a block of the runbook".into(),
                     Some("values may not add blocks to a runbook; if this one must, write it with |raw".into()),
                 ));
             }
-            Ok((piece.text.clone(), hidden_copy()))
+            Ok((Cow::Borrowed(piece.text), hidden_copy()))
         }
         Landing::Lang => Err((
             "a fence's language cannot come from a value: it decides whether and how the block runs".into(),
@@ -254,7 +285,7 @@ fn write(
                     && t.chars()
                         .all(|c| c.is_alphanumeric() || "_-.:/@+".contains(c))
             };
-            if !attr_safe(&piece.text) {
+            if !attr_safe(piece.text) {
                 return Err((
                     format!(
                         "`{hidden}` cannot go into a fence's info string: only letters, digits and _-.:/@+ can"
@@ -262,7 +293,7 @@ fn write(
                     Some("values there become attributes such as name=; keep them to plain words".into()),
                 ));
             }
-            Ok((piece.text.clone(), hidden_copy()))
+            Ok((Cow::Borrowed(piece.text), hidden_copy()))
         }
         Landing::Runs(block, place) => {
             if piece.compound {
@@ -274,7 +305,7 @@ fn write(
                     Some("loop over it ({% for h in hosts %}...{% endfor %}) or join it (|join(\" \"))".into()),
                 ));
             }
-            let real = quote::quote(&piece.text, place).map_err(|m| {
+            let real = quote::quote(piece.text, place).map_err(|m| {
                 (
                     m,
                     Some(
@@ -286,11 +317,13 @@ fn write(
             let masked = if !masking {
                 None
             } else if hidden == piece.text {
-                Some(real.clone())
+                Some(Cow::Owned(real.clone()))
             } else {
-                Some(quote::quote(hidden, place).unwrap_or_else(|_| hidden.to_string()))
+                Some(Cow::Owned(
+                    quote::quote(hidden, place).unwrap_or_else(|_| hidden.to_string()),
+                ))
             };
-            Ok((real, masked))
+            Ok((Cow::Owned(real), masked))
         }
     }
 }
