@@ -101,17 +101,10 @@ fn heading_lines(body: &str) -> Vec<usize> {
     let mut cuts = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
-        let hashes = bytes[at..].iter().take_while(|&&b| b == b'#').count();
-        if (1..=6).contains(&hashes)
-            && matches!(
-                bytes.get(at + hashes),
-                None | Some(b' ' | b'\t' | b'\r' | b'\n')
-            )
-            && at > 0
-        {
+        if at > 0 && is_heading(&bytes[at..]) {
             cuts.push(at);
         }
-        match bytes[at..].iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', &bytes[at..]) {
             Some(i) => at += i + 1,
             None => break,
         }
@@ -126,10 +119,12 @@ fn heading_lines(body: &str) -> Vec<usize> {
 /// look at code blocks, not at lists, cut there.
 pub(super) fn block_lines(body: &str) -> Vec<usize> {
     let bytes = body.as_bytes();
-    let mut cuts = heading_lines(body);
+    let mut cuts = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
-        if at > 0
+        if at > 0 && bytes[at] == b'#' && is_heading(&bytes[at..]) {
+            cuts.push(at);
+        } else if at > 0
             && matches!(bytes[at], b'-' | b'*' | b'+')
             && bytes.get(at + 1) == Some(&b' ')
             // Not a thematic break (`- - -`), not an empty item.
@@ -139,13 +134,19 @@ pub(super) fn block_lines(body: &str) -> Vec<usize> {
         {
             cuts.push(at);
         }
-        match bytes[at..].iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', &bytes[at..]) {
             Some(i) => at += i + 1,
             None => break,
         }
     }
-    cuts.sort_unstable();
     cuts
+}
+
+/// Whether `line` opens an ATX heading: one to six `#` and a space or the end.
+fn is_heading(line: &[u8]) -> bool {
+    let hashes = line.iter().take_while(|&&b| b == b'#').count();
+    (1..=6).contains(&hashes)
+        && matches!(line.get(hashes), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 /// Whether a heading or list item at the margin right after a piece that
@@ -232,5 +233,11 @@ mod tests {
         }
         let cuts = heading_lines("# A\ntext\n## B\n#C\n####### D\n###\n");
         assert_eq!(cuts, [9, 27]);
+        let text = "- [ ] a\n# B\n- - -\n* x\n-\n+ y\n  - [ ] nested\n-- no\n";
+        let cuts: Vec<&str> = block_lines(text)
+            .iter()
+            .map(|&at| text[at..].lines().next().unwrap_or(""))
+            .collect();
+        assert_eq!(cuts, ["# B", "* x", "+ y"]);
     }
 }
