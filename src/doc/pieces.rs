@@ -122,16 +122,12 @@ pub(super) fn block_lines(body: &str) -> Vec<usize> {
     let mut cuts = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
-        if at > 0 && bytes[at] == b'#' && is_heading(&bytes[at..]) {
-            cuts.push(at);
-        } else if at > 0
-            && matches!(bytes[at], b'-' | b'*' | b'+')
-            && bytes.get(at + 1) == Some(&b' ')
+        let line = &bytes[at..];
+        let item = matches!(line[0], b'-' | b'*' | b'+')
+            && line.get(1) == Some(&b' ')
             // Not a thematic break (`- - -`), not an empty item.
-            && bytes
-                .get(at + 2)
-                .is_some_and(|b| !b"-*_ \t\r\n".contains(b))
-        {
+            && line.get(2).is_some_and(|b| !b"-*_ \t\r\n".contains(b));
+        if at > 0 && (item || is_heading(line)) {
             cuts.push(at);
         }
         match memchr::memchr(b'\n', &bytes[at..]) {
