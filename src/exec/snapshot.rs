@@ -157,19 +157,34 @@ pub fn variables(dir: &Path) -> Vec<(String, String)> {
 
 /// The variables of one snapshot's text, as `variables` gives them.
 pub fn variables_in(text: &str) -> Vec<(String, String)> {
+    declarations_in(text)
+        .into_iter()
+        .map(|(name, decl)| (name.to_string(), value_of(decl)))
+        .collect()
+}
+
+/// The variables of one snapshot's text that are not arrays, each with its
+/// whole declaration (`declare -x A="1"`): two snapshots that declare a
+/// variable alike give it the same value.
+pub fn declarations_in(text: &str) -> Vec<(&str, &str)> {
     let Some(snapshot) = split(text) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for (name, (flags, decl)) in snapshot.variables {
-        if flags.contains('a') || flags.contains('A') {
-            continue;
-        }
-        if let Some(value) = decl.split_once('=').map(|(_, v)| unquote(v)) {
-            out.push((name.to_string(), value));
-        }
-    }
-    out
+    snapshot
+        .variables
+        .into_iter()
+        .filter(|(_, (flags, decl))| {
+            !flags.contains('a') && !flags.contains('A') && decl.contains('=')
+        })
+        .map(|(name, (_, decl))| (name, decl))
+        .collect()
+}
+
+/// The value a declaration from `declarations_in` gives, unquoted.
+pub fn value_of(decl: &str) -> String {
+    decl.split_once('=')
+        .map(|(_, v)| unquote(v))
+        .unwrap_or_default()
 }
 
 /// A `declare -p` value, as the shell would see it.
