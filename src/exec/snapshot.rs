@@ -81,6 +81,15 @@ fn split(text: &str) -> Option<Snapshot<'_>> {
 /// `declare -p` output: name -> (flags, whole declaration text).
 fn declarations(text: &str) -> BTreeMap<&str, (&str, &str)> {
     let mut out = BTreeMap::new();
+    each_declaration(text, |name, flags, decl| {
+        out.insert(name, (flags, decl));
+    });
+    out
+}
+
+/// Calls `take` with the name, flags and whole text of each declaration of
+/// `declare -p` output, in order.
+fn each_declaration<'a>(text: &'a str, mut take: impl FnMut(&'a str, &'a str, &'a str)) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -105,10 +114,9 @@ fn declarations(text: &str) -> BTreeMap<&str, (&str, &str)> {
             j = value_end(bytes, j + 1);
         }
         let end = text[j..].find('\n').map_or(bytes.len(), |n| j + n);
-        out.insert(name, (flags, &text[start..end]));
+        take(name, flags, &text[start..end]);
         i = (end + 1).min(bytes.len());
     }
-    out
 }
 
 /// Where a `declare -p` value that starts at `i` ends.
@@ -166,18 +174,21 @@ pub fn variables_in(text: &str) -> Vec<(String, String)> {
 /// The variables of one snapshot's text that are not arrays, each with its
 /// whole declaration (`declare -x A="1"`): two snapshots that declare a
 /// variable alike give it the same value.
+/// Reads the variables section alone (this is asked after every block that
+/// changed the state), of a whole snapshot only.
 pub fn declarations_in(text: &str) -> Vec<(&str, &str)> {
-    let Some(snapshot) = split(text) else {
-        return Vec::new();
-    };
-    snapshot
-        .variables
-        .into_iter()
-        .filter(|(_, (flags, decl))| {
-            !flags.contains('a') && !flags.contains('A') && decl.contains('=')
-        })
-        .map(|(name, (_, decl))| (name, decl))
-        .collect()
+    let mut out = Vec::new();
+    let variables = text
+        .strip_suffix("\x1eend\n")
+        .and_then(|t| t.find("\x1e\n").map(|end| &t[..end]));
+    if let Some(variables) = variables {
+        each_declaration(variables, |name, flags, decl| {
+            if !flags.contains('a') && !flags.contains('A') && decl.contains('=') {
+                out.push((name, decl));
+            }
+        });
+    }
+    out
 }
 
 /// The value a declaration from `declarations_in` gives, unquoted.
