@@ -7,7 +7,8 @@
 # secret variables to watch in it. The line is a byte or two, as bash reads a
 # pipe one byte at a time. After the block the shell state goes to fd 6
 # (runsheet reads it there and keeps it when it changed), or on a remote host
-# to the file state.new; then the status goes to fd 5, the session's output:
+# to the file state.new; bash writes it a line at a time, so the driver keeps
+# no function of its own while it is taken (`declare -f` would list it); then the status goes to fd 5, the session's output:
 # \036RS<nonce>:<exit>:<saved>:<jobs>\036, <jobs> 1 once a background job was
 # started (runsheet then lists the shell's children before each block).
 # Every command here goes through `builtin`, so a runbook's own `printf` or `cd`
@@ -34,51 +35,25 @@ __rs_frames=
 builtin unset -v BASH_EXECUTION_STRING
 builtin set --
 exec 5>&1
-# The shell state, to stdout; callers throw away its errors and trace.
-__rs_snapshot() {
-  {
-    builtin declare -p
-    builtin printf '\036\n'
-    builtin declare -f
-    builtin printf '\036\n'
-    builtin alias -p
-    builtin printf '\036\n'
-    # Options need no listing of their own: SHELLOPTS and BASHOPTS above hold them.
-    builtin printf '\036\n'
-    builtin umask
-    builtin printf '%s\n' "$PWD"
-    # Last: a snapshot cut short (a full disk) lacks it, and is not taken.
-    builtin printf '\036end\n'
-  }
-}
 # Where the snapshot after each block goes: runsheet's pipe here, a file on a
 # remote host (its hooks send it back).
-[[ -n ${__rs_remote-} ]] && __rs_to_pipe= || __rs_to_pipe=1
+[[ -n ${__rs_remote-} ]] && __rs_to=$__rs_dir/state.new || __rs_to=/dev/fd/6
+# The first snapshot, before any block (see the loop below for what it holds).
+[[ -s $__rs_dir/base ]] || {
+  builtin declare -p
+  builtin printf '\036\n'
+  builtin declare -f
+  builtin printf '\036\n'
+  builtin alias -p
+  builtin printf '\036\n\036\n'
+  builtin umask
+  builtin printf '%s\n\036end\n' "$PWD"
+} >|"$__rs_dir/base" 2>/dev/null
 # The DEBUG trap of a block that needs one, before each of its commands: turns
 # tracing back on at the block's first command when the block before left it
 # on, and, for a block that names secret variables, adds a value one of them
 # took since to `seen` (each ends in a NUL, which no value holds), so runsheet
 # masks it in what the block prints next. Runs untraced: it reads the values.
-__rs_hook() {
-  builtin local __rs_f=$- __rs_n
-  builtin set +x
-  if [[ -n $__rs_skip ]]; then
-    # This run is for the driver's own `source`, not yet the block.
-    __rs_skip=
-  elif [[ -n $__rs_pending ]]; then
-    __rs_f+=$__rs_pending
-    __rs_pending=
-  fi
-  for __rs_n in "${__rs_names[@]}"; do
-    if [[ -v $__rs_n && ${__rs_seen[$__rs_n]-} != "${!__rs_n}" ]]; then
-      __rs_seen[$__rs_n]=${!__rs_n}
-      builtin printf '%s\0' "${!__rs_n}" >>"$__rs_dir/seen" || builtin :
-    fi
-  done
-  [[ $__rs_f == *x* ]] && builtin set -x
-  builtin return 0
-}
-[[ -s $__rs_dir/base ]] || __rs_snapshot >|"$__rs_dir/base" 2>/dev/null
 __rs_path=$__rs_dir/block-0.sh
 while builtin read -r -u 3 __rs_op; do
   builtin set -o errtrace -o pipefail
@@ -95,6 +70,27 @@ while builtin read -r -u 3 __rs_op; do
     [[ $- == *T* ]] && __rs_hooked=T || __rs_hooked=1
     builtin set -T
     __rs_skip=1
+    # Defined only while such a block runs: `declare -f` lists every
+    # function in every snapshot, and the driver keeps none of its own there.
+    __rs_hook() {
+      builtin local __rs_f=$- __rs_n
+      builtin set +x
+      if [[ -n $__rs_skip ]]; then
+        # This run is for the driver's own `source`, not yet the block.
+        __rs_skip=
+      elif [[ -n $__rs_pending ]]; then
+        __rs_f+=$__rs_pending
+        __rs_pending=
+      fi
+      for __rs_n in "${__rs_names[@]}"; do
+        if [[ -v $__rs_n && ${__rs_seen[$__rs_n]-} != "${!__rs_n}" ]]; then
+          __rs_seen[$__rs_n]=${!__rs_n}
+          builtin printf '%s\0' "${!__rs_n}" >>"$__rs_dir/seen" || builtin :
+        fi
+      done
+      [[ $__rs_f == *x* ]] && builtin set -x
+      builtin return 0
+    }
     builtin trap '{ __rs_hook; } 2>/dev/null' DEBUG
   fi
   builtin source "$__rs_path" 3<&- 5>&- 6>&-
@@ -104,6 +100,7 @@ while builtin read -r -u 3 __rs_op; do
     [[ $__rs_hooked == T ]] || builtin set +T
     builtin eval "$__rs_debug"
     builtin unset __rs_seen __rs_debug
+    builtin unset -f __rs_hook
   fi
   builtin unset __rs_names
   # A block that never reached its first command changed nothing: what was
@@ -118,11 +115,20 @@ while builtin read -r -u 3 __rs_op; do
   # and is taken with its own trace thrown away.
   {
     [[ $__rs_pending == *x* ]] && builtin set -x
-    if [[ -n $__rs_to_pipe ]]; then
-      __rs_snapshot >&6 && __rs_saved=1 || __rs_saved=0
-    else
-      __rs_snapshot >|"$__rs_dir/state.new" && __rs_saved=1 || __rs_saved=0
-    fi
+    # The shell state: variables, functions, aliases, an empty section
+    # (options need none: SHELLOPTS and BASHOPTS hold them), umask and
+    # directory. Last, the end mark: a snapshot cut short (a full disk)
+    # lacks it, and is not taken.
+    {
+      builtin declare -p
+      builtin printf '\036\n'
+      builtin declare -f
+      builtin printf '\036\n'
+      builtin alias -p
+      builtin printf '\036\n\036\n'
+      builtin umask
+      builtin printf '%s\n\036end\n' "$PWD"
+    } >|"$__rs_to" && __rs_saved=1 || __rs_saved=0
     builtin set +x
   } 2>/dev/null
   # On a remote host the state goes back to runsheet with the status, in one

@@ -1,6 +1,7 @@
 //! The local executor: blocks run in one bash session on this machine,
 //! started when the first block runs, restored from the last snapshot on resume.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::runner::Runner;
@@ -18,11 +19,14 @@ pub struct LocalShell {
     /// Resuming: restore the state the last snapshot holds when starting.
     restore: bool,
     session: Option<Session>,
-    /// The variables of the first snapshot and of the last, once a block
-    /// ran: read again only when the state changed.
-    base: Option<Vec<(String, String)>>,
-    last: Option<Vec<(String, String)>>,
-    /// The session (its shell's pid) and its `generation` that `last` was read at.
+    /// The variables of the first snapshot and of the later ones, once a
+    /// block ran, by name: each one's declaration and value (the value
+    /// unquoted only when the declaration is new). A variable a block
+    /// unset stays: its value was seen.
+    known: Option<HashMap<String, (String, String)>>,
+    /// Variables new or changed since `fresh_variables` was last asked.
+    fresh: Vec<(String, String)>,
+    /// The session (its shell's pid) and its `generation` that `known` was read at.
     seen: (u32, u64),
 }
 
@@ -37,8 +41,8 @@ impl LocalShell {
             interactive,
             restore,
             session: None,
-            base: None,
-            last: None,
+            known: None,
+            fresh: Vec::new(),
             seen: (0, 0),
         }
     }
@@ -98,6 +102,26 @@ impl LocalShell {
     }
 }
 
+impl LocalShell {
+    /// Takes in the variables of the session's last snapshot that changed.
+    fn take_snapshot(&mut self) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let known = match &mut self.known {
+            Some(known) => known,
+            None => {
+                let mut known = HashMap::new();
+                let base = std::fs::read_to_string(self.dir.join("base")).unwrap_or_default();
+                take_changes(&mut known, &mut self.fresh, &base);
+                self.known.insert(known)
+            }
+        };
+        let text = String::from_utf8_lossy(session.snapshot());
+        take_changes(known, &mut self.fresh, &text);
+    }
+}
+
 impl Executor for LocalShell {
     fn run(
         &mut self,
@@ -132,27 +156,28 @@ impl Executor for LocalShell {
             )?;
         }
         let now = (session.pid(), session.generation());
-        let fresh =
-            (now != read_at).then(|| String::from_utf8_lossy(session.snapshot()).into_owned());
-        if let Some(text) = fresh {
+        if now != read_at {
             self.seen = now;
-            let dir = &self.dir;
-            let base = self.base.get_or_insert_with(|| {
-                let text = std::fs::read_to_string(dir.join("base")).unwrap_or_default();
-                super::snapshot::variables_in(&text)
-            });
-            let mut vars = base.clone();
-            vars.extend(super::snapshot::variables_in(&text));
-            self.last = Some(vars);
+            self.take_snapshot();
         }
         Ok(end)
     }
 
     fn variables(&self) -> Vec<(String, String)> {
-        match &self.last {
-            Some(vars) => vars.clone(),
+        match &self.known {
+            Some(known) => known
+                .iter()
+                .map(|(name, (_, value))| (name.clone(), value.clone()))
+                .collect(),
             None => super::snapshot::variables(&self.dir),
         }
+    }
+
+    fn fresh_variables(&mut self) -> Vec<(String, String)> {
+        if self.known.is_none() {
+            return self.variables();
+        }
+        std::mem::take(&mut self.fresh)
     }
 
     fn locate(&self, output: &str, runbook: &str, fence_line: usize) -> String {
@@ -163,6 +188,23 @@ impl Executor for LocalShell {
         if let Some(session) = self.session.take() {
             session.finish();
         }
+    }
+}
+
+/// Adds to `known` the variables of the snapshot `text` that are new or
+/// declared otherwise than there, and to `fresh` their values.
+fn take_changes(
+    known: &mut HashMap<String, (String, String)>,
+    fresh: &mut Vec<(String, String)>,
+    text: &str,
+) {
+    for (name, decl) in super::snapshot::declarations_in(text) {
+        if known.get(name).is_some_and(|(d, _)| d == decl) {
+            continue;
+        }
+        let value = super::snapshot::value_of(decl);
+        fresh.push((name.to_string(), value.clone()));
+        known.insert(name.to_string(), (decl.to_string(), value));
     }
 }
 

@@ -116,6 +116,13 @@ pub trait Executor {
     /// (to learn the values of secret-named ones).
     fn variables(&self) -> Vec<(String, String)>;
 
+    /// The variables that are new or took another value since the last
+    /// call (all of them at the first): what the run learns secrets from
+    /// after each block, without going over every variable each time.
+    fn fresh_variables(&mut self) -> Vec<(String, String)> {
+        self.variables()
+    }
+
     /// Output as the operator should read it: messages that name the
     /// executor's own files point at the runbook's `runbook:line` instead.
     fn locate(&self, output: &str, runbook: &str, fence_line: usize) -> String;

@@ -66,21 +66,34 @@ impl Live {
     /// runbook, the start of a line that may still become a message held.
     fn show(&mut self, bytes: Vec<u8>) {
         let mut data = std::mem::take(&mut self.held);
-        data.extend(bytes);
-        let cut = data.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let (lines, tail) = data.split_at(cut);
-        let mut out = self.relocated(lines);
-        let at_line_start = cut > 0 || !self.mid_line;
-        if at_line_start && may_name_block_file(tail) {
-            self.held = tail.to_vec();
+        if data.is_empty() {
+            data = bytes;
         } else {
-            out.extend(self.relocated(tail));
+            data.extend(bytes);
         }
-        self.write(&out);
+        let cut = data.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let at_line_start = cut > 0 || !self.mid_line;
+        let hold = at_line_start && may_name_block_file(&data[cut..]);
+        let shown = if hold { cut } else { data.len() };
+        // Most output names no block file: shown as it came, not copied.
+        if super::pipes::find(&data[..shown], TAG).is_none() {
+            self.write(&data[..shown]);
+        } else {
+            let mut out = self.relocated(&data[..cut]);
+            if !hold {
+                out.extend(self.relocated(&data[cut..]));
+            }
+            self.write(&out);
+        }
+        if hold {
+            self.held = data[cut..].to_vec();
+        }
     }
 
     fn relocated(&self, lines: &[u8]) -> Vec<u8> {
-        if !lines.windows(TAG.len()).any(|w| w == TAG) {
+        // A SIMD search: a window compared at every byte took most of the
+        // time of a block printing a lot.
+        if super::pipes::find(lines, TAG).is_none() {
             return lines.to_vec();
         }
         match std::str::from_utf8(lines) {

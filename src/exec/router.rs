@@ -53,6 +53,12 @@ impl Executor for Router {
         vars
     }
 
+    fn fresh_variables(&mut self) -> Vec<(String, String)> {
+        let mut vars = self.local.fresh_variables();
+        vars.extend(self.fleet.variables());
+        vars
+    }
+
     fn locate(&self, output: &str, runbook: &str, fence_line: usize) -> String {
         // The block files on a host are named as here: one way to point at the runbook.
         self.local.locate(output, runbook, fence_line)

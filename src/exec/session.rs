@@ -66,6 +66,8 @@ pub struct Session {
     /// The status frame's tag, with the run's nonce.
     tag: Tag,
     block: File,
+    /// How long the block file is: `u64::MAX` until this session wrote it.
+    block_len: u64,
     state: StateFile,
     /// How many times the saved state changed.
     generation: u64,
@@ -148,6 +150,7 @@ impl Session {
             pipes,
             tag: Tag::new(format!("\x1eRS{nonce}:").as_bytes()),
             block,
+            block_len: u64::MAX,
             state,
             generation: 0,
             jobs: false,
@@ -200,10 +203,19 @@ impl Session {
         let path = self.options.dir.join(BLOCK_FILE);
         // Written over in place: on ext4, emptying a file that the shell then
         // opens and closes would start writing it out at once.
+        // Cut only when shorter than the block before: on ext4 a truncate
+        // costs even when it changes nothing.
+        let len = script.len() as u64;
         let wrote = self
             .block
             .write_all_at(script.as_bytes(), 0)
-            .and_then(|()| self.block.set_len(script.len() as u64));
+            .and_then(|()| {
+                if len < self.block_len {
+                    self.block.set_len(len)?;
+                }
+                self.block_len = len;
+                Ok(())
+            });
         wrote.map_err(|source| Error::Write {
             path: path.clone(),
             source,

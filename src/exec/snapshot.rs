@@ -81,6 +81,15 @@ fn split(text: &str) -> Option<Snapshot<'_>> {
 /// `declare -p` output: name -> (flags, whole declaration text).
 fn declarations(text: &str) -> BTreeMap<&str, (&str, &str)> {
     let mut out = BTreeMap::new();
+    each_declaration(text, |name, flags, decl| {
+        out.insert(name, (flags, decl));
+    });
+    out
+}
+
+/// Calls `take` with the name, flags and whole text of each declaration of
+/// `declare -p` output, in order.
+fn each_declaration<'a>(text: &'a str, mut take: impl FnMut(&'a str, &'a str, &'a str)) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -105,10 +114,9 @@ fn declarations(text: &str) -> BTreeMap<&str, (&str, &str)> {
             j = value_end(bytes, j + 1);
         }
         let end = text[j..].find('\n').map_or(bytes.len(), |n| j + n);
-        out.insert(name, (flags, &text[start..end]));
+        take(name, flags, &text[start..end]);
         i = (end + 1).min(bytes.len());
     }
-    out
 }
 
 /// Where a `declare -p` value that starts at `i` ends.
@@ -157,19 +165,37 @@ pub fn variables(dir: &Path) -> Vec<(String, String)> {
 
 /// The variables of one snapshot's text, as `variables` gives them.
 pub fn variables_in(text: &str) -> Vec<(String, String)> {
-    let Some(snapshot) = split(text) else {
-        return Vec::new();
-    };
+    declarations_in(text)
+        .into_iter()
+        .map(|(name, decl)| (name.to_string(), value_of(decl)))
+        .collect()
+}
+
+/// The variables of one snapshot's text that are not arrays, each with its
+/// whole declaration (`declare -x A="1"`): two snapshots that declare a
+/// variable alike give it the same value.
+/// Reads the variables section alone (this is asked after every block that
+/// changed the state), of a whole snapshot only.
+pub fn declarations_in(text: &str) -> Vec<(&str, &str)> {
     let mut out = Vec::new();
-    for (name, (flags, decl)) in snapshot.variables {
-        if flags.contains('a') || flags.contains('A') {
-            continue;
-        }
-        if let Some(value) = decl.split_once('=').map(|(_, v)| unquote(v)) {
-            out.push((name.to_string(), value));
-        }
+    let variables = text
+        .strip_suffix("\x1eend\n")
+        .and_then(|t| t.find("\x1e\n").map(|end| &t[..end]));
+    if let Some(variables) = variables {
+        each_declaration(variables, |name, flags, decl| {
+            if !flags.contains('a') && !flags.contains('A') && decl.contains('=') {
+                out.push((name, decl));
+            }
+        });
     }
     out
+}
+
+/// The value a declaration from `declarations_in` gives, unquoted.
+pub fn value_of(decl: &str) -> String {
+    decl.split_once('=')
+        .map(|(_, v)| unquote(v))
+        .unwrap_or_default()
 }
 
 /// A `declare -p` value, as the shell would see it.

@@ -16,10 +16,11 @@ use crate::fsutil::{Open, open_private};
 pub struct StateFile {
     state: PathBuf,
     new: PathBuf,
-    /// Open on what is named `state.new` now, to be written next.
-    spare: Option<File>,
-    /// Open on what is named `state` now.
-    current: Option<File>,
+    /// Open on what is named `state.new` now, to be written next, and its
+    /// length (`u64::MAX` when not known).
+    spare: Option<(File, u64)>,
+    /// Open on what is named `state` now, and its length.
+    current: Option<(File, u64)>,
     /// What `state` holds, when this session wrote it.
     last: Vec<u8>,
 }
@@ -50,12 +51,20 @@ impl StateFile {
         if snapshot == self.last.as_slice() {
             return Ok(false);
         }
-        let spare = match self.spare.take() {
-            Some(file) => file,
-            None => open_private(&self.new, Open::Keep).map_err(io::Error::other)?,
+        let (spare, spare_len) = match self.spare.take() {
+            Some(spare) => spare,
+            None => (
+                open_private(&self.new, Open::Keep).map_err(io::Error::other)?,
+                u64::MAX,
+            ),
         };
         spare.write_all_at(snapshot, 0)?;
-        spare.set_len(snapshot.len() as u64)?;
+        let len = snapshot.len() as u64;
+        // Cut only what is left of a longer one: on ext4 a truncate costs
+        // even when it changes nothing.
+        if len < spare_len {
+            spare.set_len(len)?;
+        }
         let swapped = self.current.is_some()
             && renameat_with(CWD, &self.new, CWD, &self.state, RenameFlags::EXCHANGE).is_ok();
         if swapped {
@@ -64,7 +73,7 @@ impl StateFile {
             // The first time, or a file system that cannot swap names.
             std::fs::rename(&self.new, &self.state)?;
         }
-        self.current = Some(spare);
+        self.current = Some((spare, len));
         self.last = snapshot.to_vec();
         Ok(true)
     }

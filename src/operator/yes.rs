@@ -18,6 +18,16 @@ fn each_when_verbose(view: &View, what: &str) {
     }
 }
 
+/// Writes `text` and a line end to standard error in one write: standard
+/// error is not buffered, and `eprintln!` writes each piece on its own.
+fn line(text: &str) {
+    use std::io::Write as _;
+    let mut bytes = Vec::with_capacity(text.len() + 1);
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.push(b'\n');
+    let _ = std::io::stderr().write_all(&bytes);
+}
+
 /// The operator of an unattended run.
 pub struct Unattended {
     pub keep_going: bool,
@@ -29,12 +39,12 @@ impl Operator for Unattended {
     }
 
     fn say(&mut self, text: &str) {
-        eprintln!("{text}");
+        line(text);
     }
 
     fn command(&mut self, view: &View) -> Result<CommandChoice> {
         if crate::screen::verbosity() > Verbosity::Quiet {
-            eprintln!("{}", progress_with_text(view));
+            line(&progress_with_text(view));
         }
         Ok(CommandChoice::Run)
     }

@@ -19,7 +19,7 @@ pub use counts::{Counts, UNREACHABLE};
 pub use host::{HostOutcome, HostRecord, HostStatus, summary as hosts_summary};
 pub use outcome::{Mode, Outcome, Reason, RunState, Status, UnknownWord, clock, now};
 pub use scope::{Scope, section_id};
-pub use unit::{Units, status as unit_status};
+pub use unit::{Places, Units, status as unit_status};
 
 use crate::doc::sections::OptionForm;
 use crate::doc::{Contingency, Runbook, Step, StepKind};

@@ -99,9 +99,46 @@ impl Units {
         ((before + 1).min(total.max(1)), total)
     }
 
+    /// `place` for every step at once, for a path that stays the same
+    /// while many steps are placed: each then costs no walk over the steps.
+    pub fn places(&self, off_path: impl Fn(usize) -> bool) -> Places {
+        let mut before = Vec::with_capacity(self.of.len() + 1);
+        let mut total = 0;
+        for i in 0..self.of.len() {
+            before.push(total);
+            if self.counted(i) && !off_path(i) {
+                total += 1;
+            }
+        }
+        before.push(total);
+        Places {
+            unit: self.of.clone(),
+            before,
+            total,
+        }
+    }
+
     /// The counted steps, in document order.
     pub fn steps(&self) -> impl Iterator<Item = usize> + '_ {
         (0..self.of.len()).filter(|&i| self.counted(i))
+    }
+}
+
+/// Every step's `(n, N)` on one path: see `Units::places`.
+#[derive(Debug, Clone, Default)]
+pub struct Places {
+    unit: Vec<Option<usize>>,
+    /// By step index: how many counted steps on the path come before it.
+    before: Vec<usize>,
+    total: usize,
+}
+
+impl Places {
+    /// What `Units::place` gives for step `index`.
+    pub fn place(&self, index: usize) -> (usize, usize) {
+        let unit = self.unit.get(index).copied().flatten().unwrap_or(index);
+        let before = self.before.get(unit).copied().unwrap_or(self.total);
+        ((before + 1).min(self.total.max(1)), self.total)
     }
 }
 
@@ -170,5 +207,15 @@ mod tests {
         assert_eq!(units.place(3, |_| false), (2, 5));
         assert_eq!(units.place(0, |_| false), (1, 5));
         assert_eq!(units.place(8, |i| i == 7), (4, 4));
+        for off in [7, 3, 0, usize::MAX] {
+            let places = units.places(|i| i == off);
+            for i in 0..=units.of.len() {
+                assert_eq!(
+                    places.place(i),
+                    units.place(i, |j| j == off),
+                    "{i}, {off} off"
+                );
+            }
+        }
     }
 }

@@ -55,7 +55,7 @@ impl Run<'_> {
         for value in &learnt {
             self.secrets.add(value);
         }
-        let vars = self.exec.variables();
+        let vars = self.exec.fresh_variables();
         self.secrets
             .learn(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
 

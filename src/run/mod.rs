@@ -16,6 +16,7 @@ mod settings;
 mod task;
 mod wait;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 pub use choose::{choices, choose_ahead};
@@ -27,7 +28,7 @@ use crate::doc::{Runbook, Step, StepKind};
 use crate::error::{Error, Result};
 use crate::exec::Executor;
 use crate::operator::{Operator, View};
-use crate::record::{Outcome, Reason, RunInfo, RunRecord, RunState, Status, Units, now};
+use crate::record::{Outcome, Places, Reason, RunInfo, RunRecord, RunState, Status, Units, now};
 use crate::secrets::Secrets;
 use crate::signals::Signals;
 use crate::source::Source;
@@ -92,6 +93,8 @@ pub struct Run<'a> {
     /// Each step's index by its id: outcomes name their step by id, and a
     /// scan of every step per outcome made long runbooks quadratic.
     ids: HashMap<String, usize>,
+    /// Every step's `[n/N]`, and the recorder's `path_changes` it holds for.
+    places: RefCell<Option<(u64, Places)>>,
 }
 
 /// A new run id: the UTC start time and a few random hex digits.
@@ -248,6 +251,7 @@ impl<'a> Run<'a> {
             announced: None,
             restored_cwd,
             ids,
+            places: RefCell::new(None),
         })
     }
 
@@ -372,8 +376,7 @@ impl<'a> Run<'a> {
     }
 
     fn view<'s>(&self, step: &'s Step, script: &'s str) -> View<'s> {
-        let scope = self.recorder.scope(&self.book);
-        let (position, total) = self.units.place(step.index, |i| scope.off_path(i));
+        let (position, total) = self.number(step.index);
         View {
             position,
             total,
@@ -383,6 +386,24 @@ impl<'a> Run<'a> {
             contingency: self.path.labels.clone(),
             steps: self.step_list.clone(),
         }
+    }
+
+    /// `[n/N]` for step `index` on the run's path so far: worked out over
+    /// the whole runbook only when the path changed, not for every step.
+    fn number(&self, index: usize) -> (usize, usize) {
+        let changes = self.recorder.path_changes();
+        let mut places = self.places.borrow_mut();
+        let fresh = match &*places {
+            Some((at, _)) => *at != changes,
+            None => true,
+        };
+        if fresh {
+            let scope = self.recorder.scope(&self.book);
+            *places = Some((changes, self.units.places(|i| scope.off_path(i))));
+        }
+        places
+            .as_ref()
+            .map_or((1, 1), |(_, places)| places.place(index))
     }
 
     /// Records an outcome (see `Recorder::record`), and tells the operator

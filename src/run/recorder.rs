@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::doc::{Runbook, Step};
 use crate::error::{Error, Result};
-use crate::record::{Outcome, RunInfo, RunRecord, RunState, Scope, now, settled};
+use crate::record::{Outcome, Reason, RunInfo, RunRecord, RunState, Scope, now, settled};
 use crate::source::Source;
 use crate::state::{OutputLock, StateDir, lock_output};
 use crate::transcript::journal::{self, Journal};
@@ -36,6 +36,9 @@ pub struct Recorder {
     unsaved: Vec<Outcome>,
     /// How many outcomes this process recorded: steps ran when it is not 0.
     recorded: usize,
+    /// Counts the outcomes recorded that may change the run's path (see
+    /// `Scope::of`): a path worked out before stays right while it stays.
+    path_changes: u64,
     /// No other runner writes the transcript while this one does.
     _output: OutputLock,
 }
@@ -65,6 +68,7 @@ impl Recorder {
             saver: None,
             unsaved: Vec::new(),
             recorded: 0,
+            path_changes: 0,
             _output: output,
         })
     }
@@ -99,6 +103,11 @@ impl Recorder {
         Scope::of(book, &self.outcomes)
     }
 
+    /// Changes each time an outcome that may change `scope` is recorded.
+    pub fn path_changes(&self) -> u64 {
+        self.path_changes
+    }
+
     /// What a failure to write the transcript means at this point of the run.
     pub fn saving(&self) -> Saving {
         Saving {
@@ -117,6 +126,7 @@ impl Recorder {
     /// an earlier attempt. Journal first (survives a kill), transcript at
     /// checkpoints, or now if `urgent`.
     pub fn record(&mut self, book: &Runbook, outcome: Outcome, urgent: bool) -> Result<()> {
+        self.note_path_change(&outcome);
         // A section's record is what became of it, not an attempt.
         let outcome = match self.outcomes.remove(&outcome.id) {
             Some(previous) if !outcome.id.starts_with('§') => outcome.after(previous),
@@ -128,10 +138,24 @@ impl Recorder {
     /// Records what more is known of the step's latest attempt (the operator
     /// chose to go on after it failed): the same attempt, not a new one.
     pub fn amend(&mut self, book: &Runbook, mut outcome: Outcome, urgent: bool) -> Result<()> {
+        self.note_path_change(&outcome);
         if let Some(previous) = self.outcomes.remove(&outcome.id) {
             outcome.earlier = previous.earlier;
         }
         self.write(book, outcome, urgent)
+    }
+
+    /// Counts `outcome` in `path_changes` when it may change the run's path,
+    /// which follows from sections' records and options not chosen, and
+    /// from nothing else (see `Scope::of`).
+    fn note_path_change(&mut self, outcome: &Outcome) {
+        let not_chosen = |o: &Outcome| o.has(Reason::NotChosen);
+        if outcome.id.starts_with('§')
+            || not_chosen(outcome)
+            || self.outcomes.get(&outcome.id).is_some_and(not_chosen)
+        {
+            self.path_changes += 1;
+        }
     }
 
     /// Journal first, then the outcome in memory; each journal line holds the

@@ -4,8 +4,8 @@
 
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -25,8 +25,56 @@ const STILL_RUNNING_EVERY: Duration = Duration::from_secs(30);
 /// through `write`, which takes the line away first.
 pub struct StatusLine {
     shared: Arc<Mutex<Shown>>,
-    stop: Arc<AtomicBool>,
-    ticker: Option<JoinHandle<()>>,
+    ended: bool,
+}
+
+/// How often the status of the block that runs now is looked at.
+const TICK: Duration = Duration::from_millis(100);
+
+/// The status the ticker looks at: the block that runs now, if any. The
+/// ticker holds this lock while it ticks, so that once a status has ended
+/// (taken out of here), nothing of it is drawn any more.
+static CURRENT: Mutex<Option<Arc<Mutex<Shown>>>> = Mutex::new(None);
+
+/// The one thread that ticks the status, started with the first block and
+/// parked between blocks: a thread started and joined for every block cost
+/// more than a short block itself. `None` when it could not be started.
+static TICKER: OnceLock<Option<Thread>> = OnceLock::new();
+
+/// The ticker sleeps until woken: no block runs.
+static IDLE: AtomicBool = AtomicBool::new(false);
+
+fn ticker() -> Option<&'static Thread> {
+    TICKER
+        .get_or_init(|| {
+            std::thread::Builder::new()
+                .name("status".into())
+                .spawn(|| {
+                    loop {
+                        // Said before looking, so that a block started
+                        // in between wakes it.
+                        IDLE.store(true, Ordering::SeqCst);
+                        if current().is_some() {
+                            IDLE.store(false, Ordering::SeqCst);
+                            std::thread::park_timeout(TICK);
+                        } else {
+                            std::thread::park();
+                        }
+                        if let Some(shown) = current().as_ref() {
+                            lock(shown).tick();
+                        }
+                    }
+                })
+                .ok()
+                .map(|handle| handle.thread().clone())
+        })
+        .as_ref()
+}
+
+fn current() -> MutexGuard<'static, Option<Arc<Mutex<Shown>>>> {
+    CURRENT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// How the status is shown.
@@ -70,26 +118,16 @@ impl StatusLine {
             last_output: now,
             at_line_start: true,
         }));
-        let stop = Arc::new(AtomicBool::new(false));
-        let ticker = (!off).then(|| {
-            let shared = shared.clone();
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::SeqCst) {
-                    // Woken early when the block ends, so that no block
-                    // waits for the next tick.
-                    std::thread::park_timeout(Duration::from_millis(100));
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    lock(&shared).tick();
-                }
-            })
-        });
+        if !off && let Some(thread) = ticker() {
+            *current() = Some(shared.clone());
+            // Blocks that follow each other closely find it ticking: no wake-up.
+            if IDLE.swap(false, Ordering::SeqCst) {
+                thread.unpark();
+            }
+        }
         StatusLine {
             shared,
-            stop,
-            ticker,
+            ended: false,
         }
     }
 
@@ -112,10 +150,18 @@ impl StatusLine {
     }
 
     fn end(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(ticker) = self.ticker.take() {
-            ticker.thread().unpark();
-            let _ = ticker.join();
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        {
+            let mut current = current();
+            if current
+                .as_ref()
+                .is_some_and(|c| Arc::ptr_eq(c, &self.shared))
+            {
+                *current = None;
+            }
         }
         lock(&self.shared).hide();
     }

@@ -61,6 +61,29 @@ fn separator() -> &'static Regex {
     SEPARATOR.get_or_init(|| compiled("[:=]"))
 }
 
+/// Where in `complete` the shapes are that need a `:` or a `=` (the
+/// password of a URL, an `Authorization` header, a `.pgpass` line): the
+/// others each need a fixed text, one of `anchors`.
+const SEPARATED: [usize; 3] = [TOKENS.len() + 2, TOKENS.len() + 4, TOKENS.len() + 7];
+
+/// The fixed texts every other shape of `complete` starts with or holds,
+/// found in one pass: a text with none of them needs none of those shapes
+/// searched for, one pass each.
+fn anchors() -> &'static Regex {
+    static ANCHORS: OnceLock<Regex> = OnceLock::new();
+    ANCHORS.get_or_init(|| {
+        let mut all: Vec<&str> = TOKENS.iter().map(|(prefix, _, _)| *prefix).collect();
+        all.extend([
+            "eyJ",
+            "AKIA|ASIA",
+            "(?i:aws_secret_access_key)",
+            "(?i:bearer)",
+            "-----BEGIN",
+        ]);
+        compiled(&all.join("|"))
+    })
+}
+
 fn complete() -> &'static [Regex] {
     static ALL: OnceLock<Vec<Regex>> = OnceLock::new();
     ALL.get_or_init(|| complete_patterns().iter().map(|p| compiled(p)).collect())
@@ -164,9 +187,14 @@ pub fn ranges(text: &[u8], whole: bool, out: &mut Vec<Range<usize>>) {
     // Shapes that start with a fixed text are searched for fast; those that
     // need a `:` or a `=` (fields, `.pgpass`) only where there is one.
     let separated = separator().is_match(text);
-    let pgpass = complete().len() - 1;
+    let anchored = anchors().is_match(text);
     for (i, re) in complete().iter().enumerate() {
-        if i == pgpass && !separated {
+        let needed = if SEPARATED.contains(&i) {
+            separated
+        } else {
+            anchored
+        };
+        if !needed {
             continue;
         }
         for caps in re.captures_iter(text) {
@@ -387,6 +415,45 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(masked(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_shape_is_searched_for_where_its_fixed_text_or_separator_is() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlMTIz";
+        let samples = [
+            format!("got ghp_{}", "A".repeat(36)),
+            format!("got github_pat_{}", "B".repeat(30)),
+            "xoxb-1234567890-abcdef sent".to_string(),
+            format!("key sk_live_{}", "C".repeat(24)),
+            format!("glpat-{} here", "D".repeat(20)),
+            format!("npm_{}", "E".repeat(36)),
+            format!("AIza{}", "F".repeat(35)),
+            format!("token {jwt}"),
+            "id AKIAIOSFODNN7EXAMPLE".to_string(),
+            "Aws_Secret_Access_Key  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".to_string(),
+            "BEARER abcdef.123456".to_string(),
+            "-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----".to_string(),
+            "redis://:pa55word@127.0.0.1:6379".to_string(),
+            "authorization=Zx81mQzz90".to_string(),
+            "db.example.com:5432:app:deploy:pg-Pw-991".to_string(),
+        ];
+        for sample in &samples {
+            let text = sample.as_bytes();
+            let mut found = Vec::new();
+            ranges(text, false, &mut found);
+            assert!(!found.is_empty(), "{sample}: nothing masked");
+            for (i, re) in complete().iter().enumerate() {
+                if !re.is_match(text) {
+                    continue;
+                }
+                let gate = if SEPARATED.contains(&i) {
+                    separator()
+                } else {
+                    anchors()
+                };
+                assert!(gate.is_match(text), "{sample}: shape {i} would be skipped");
+            }
         }
     }
 
