@@ -100,6 +100,8 @@ pub fn json(book: &Runbook) -> String {
 pub fn text(name: &str, book: &Runbook) -> String {
     let units = Units::of(book);
     let mut out = format!("{name}: {}\n", headline(book, &units));
+    // About a line of sixty bytes a step: grown once or twice, not twenty times.
+    out.reserve(book.steps.len() * 64);
     out.push_str(&overview(book, &units));
     let mut opening = openings(book);
     let mut heading: Option<&[String]> = None;
