@@ -388,7 +388,11 @@ mod tests {
         for offset in offsets {
             assert_eq!(lines.line(offset), plain(offset), "offset {offset}");
         }
-        assert_eq!(lines.line(text.len() + 10), 201, "past the end: the last line");
+        assert_eq!(
+            lines.line(text.len() + 10),
+            201,
+            "past the end: the last line"
+        );
     }
 
     #[test]
