@@ -120,7 +120,8 @@ pub(super) fn read_aside<'a, T: Send>(
             .spawn_scoped(scope, move || {
                 pieces(body, options, piece, |at, events| {
                     let spare = emptied.try_recv().unwrap_or_default();
-                    // Nobody to read it: the walk has stopped; so does this.
+                    // An error means nobody reads on (the walk panicked):
+                    // the pieces left are read and dropped.
                     let _ = full.send((at, std::mem::replace(events, spare)));
                 });
                 then()
