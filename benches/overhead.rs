@@ -12,6 +12,11 @@
 //! cargo bench --bench overhead
 //! ```
 //!
+//! `RUNSHEET_BENCH_ONLY` picks parts, comma-separated: `runs` (the per-block
+//! table, about two minutes), `plan`, `output` (the 1 GiB block); for
+//! example `RUNSHEET_BENCH_ONLY=plan cargo bench --bench overhead`. Unset,
+//! every part runs.
+//!
 //! This is a custom harness (`harness = false`), not criterion: every sample is a
 //! whole process that runs hundreds of blocks for seconds, so criterion's
 //! warm-up, hundreds of iterations and outlier statistics would only multiply the
@@ -67,19 +72,32 @@ fn main() {
     let env = Env::new();
     env.print_header();
 
-    let mut rows = Vec::new();
-    for (blocks, runs) in SIZES {
-        rows.push(measure_run(&env, blocks, runs));
+    if wanted("runs") {
+        let mut rows = Vec::new();
+        for (blocks, runs) in SIZES {
+            rows.push(measure_run(&env, blocks, runs));
+        }
+        print_run_table(&rows);
+        println!();
     }
-    print_run_table(&rows);
-
-    println!();
-    let plan = measure_plan(&env);
-    print_plan(&plan);
-    println!();
-    measure_big_output(&env);
-    println!();
+    if wanted("plan") {
+        let plan = measure_plan(&env);
+        print_plan(&plan);
+        println!();
+    }
+    if wanted("output") {
+        measure_big_output(&env);
+        println!();
+    }
     println!("load average at end: {}", load_average());
+}
+
+/// Whether the part `name` is to run: `RUNSHEET_BENCH_ONLY` unset, or naming it.
+fn wanted(name: &str) -> bool {
+    match std::env::var("RUNSHEET_BENCH_ONLY") {
+        Ok(only) => only.split(',').any(|part| part.trim() == name),
+        Err(_) => true,
+    }
 }
 
 /// Budget for runsheet's peak memory while a block prints 1 GiB.

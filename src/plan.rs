@@ -98,22 +98,29 @@ pub fn json(book: &Runbook) -> String {
 
 /// The plan as text: one line per step, indented by nesting, grouped by heading.
 pub fn text(name: &str, book: &Runbook) -> String {
+    let mut out = String::new();
+    let _ = write_text(&mut out, name, book);
+    out
+}
+
+/// `text`, written to `out` as it is made: a large plan is not held whole.
+pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) -> std::fmt::Result {
     let units = Units::of(book);
-    let mut out = format!("{name}: {}\n", headline(book, &units));
-    out.push_str(&overview(book, &units));
+    writeln!(out, "{name}: {}", headline(book, &units))?;
+    out.write_str(&overview(book, &units))?;
     let mut opening = openings(book);
     let mut heading: Option<&[String]> = None;
     for step in &book.steps {
         let opened = opening.remove(&step.index).unwrap_or_default();
         for (path, tag) in &opened {
-            let _ = writeln!(out, "\n§ {path}  [{tag}]");
+            writeln!(out, "\n§ {path}  [{tag}]")?;
         }
         // Steps share their heading path: compare it, build its text only when it changes.
         if heading != Some(&step.heading[..])
             && !step.heading.is_empty()
             && opened.last().map(|(p, _)| p.as_str()) != Some(&step.heading_path())
         {
-            let _ = writeln!(out, "\n§ {}", step.heading_path());
+            writeln!(out, "\n§ {}", step.heading_path())?;
         }
         heading = Some(&step.heading[..]);
         let mut depth = 0;
@@ -122,20 +129,20 @@ pub fn text(name: &str, book: &Runbook) -> String {
             depth += 1;
             p = book.steps[i].parent;
         }
-        let _ = write!(
+        write!(
             out,
             "{:>5}  {:indent$}{:<8} ",
             step.line,
             "",
             step.kind_name(),
             indent = 2 * depth
-        );
+        )?;
         match (&step.kind, step.task()) {
             (_, Some(t)) if t.checked => {
-                let _ = write!(out, "[x] {}", step.text);
+                write!(out, "[x] {}", step.text)?;
             }
             (_, Some(_)) => {
-                let _ = write!(out, "[ ] {}", step.text);
+                write!(out, "[ ] {}", step.text)?;
             }
             (crate::doc::StepKind::Command(c), _) => {
                 let mut flags: Vec<&str> = Vec::new();
@@ -157,38 +164,38 @@ pub fn text(name: &str, book: &Runbook) -> String {
                     danger = format!("destructive: {}", c.destructive.join(", "));
                     flags.push(&danger);
                 }
-                let _ = write!(out, "{}$ {}", c.lang, step.text);
+                write!(out, "{}$ {}", c.lang, step.text)?;
                 if !flags.is_empty() {
-                    let _ = write!(out, " ({})", flags.join(", "));
+                    write!(out, " ({})", flags.join(", "))?;
                 }
             }
-            _ => out.push_str(&step.text),
+            _ => out.write_str(&step.text)?,
         }
         if let Some(wait) = step.wait {
-            let _ = write!(
+            write!(
                 out,
                 " (takes {})",
                 crate::transcript::write::duration(
                     u64::try_from(wait.duration.as_millis()).unwrap_or(u64::MAX)
                 )
-            );
+            )?;
         }
         for (g, o) in book.alternatives_of(step.index) {
             if book.groups[g].options[o].form == OptionForm::Item(step.index) {
-                let _ = write!(
+                write!(
                     out,
                     "  [option {} of {}]",
                     o + 1,
                     book.groups[g].options.len()
-                );
+                )?;
             }
         }
-        out.push('\n');
+        out.write_char('\n')?;
     }
     for d in &book.diagnostics {
-        let _ = writeln!(out, "\n{d}");
+        writeln!(out, "\n{d}")?;
     }
-    out
+    Ok(())
 }
 
 /// How many of the steps in `range` are steps as a person counts them.

@@ -1,6 +1,7 @@
 //! Reading a document from disk into text runsheet can parse, with line lookup.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 
@@ -19,23 +20,59 @@ pub struct Source {
 
 /// Where each line of a text starts: the one place a byte offset becomes a
 /// line and a column.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Lines {
     starts: Vec<usize>,
+    /// The line (0-based) the last lookup found. The parser asks about
+    /// offsets in document order, so the next answer is mostly that line or
+    /// one a little further on: found without a search over every line.
+    last: AtomicUsize,
+}
+
+impl Clone for Lines {
+    fn clone(&self) -> Lines {
+        Lines {
+            starts: self.starts.clone(),
+            last: AtomicUsize::new(0),
+        }
+    }
 }
 
 impl Lines {
     /// The lines of `text`, which end at line feeds (a CRLF line's carriage
     /// return is part of the line).
     pub fn new(text: &str) -> Lines {
-        let mut starts = vec![0];
+        let count = text.bytes().filter(|&b| b == b'\n').count();
+        let mut starts = Vec::with_capacity(count + 1);
+        starts.push(0);
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Lines { starts }
+        Lines {
+            starts,
+            last: AtomicUsize::new(0),
+        }
     }
 
     /// 1-based line of a byte offset.
     pub fn line(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset)
+        let starts = &self.starts;
+        let last = self.last.load(Ordering::Relaxed).min(starts.len() - 1);
+        // The line is how many lines start at or before `offset`.
+        let line = if starts[last] <= offset {
+            // Those up to `last` do: look a few lines on, then search the rest.
+            let mut line = last + 1;
+            let near = (line + 8).min(starts.len());
+            while line < near && starts[line] <= offset {
+                line += 1;
+            }
+            if line == near {
+                line += starts[line..].partition_point(|&s| s <= offset);
+            }
+            line
+        } else {
+            starts[..last].partition_point(|&s| s <= offset)
+        };
+        self.last.store(line - 1, Ordering::Relaxed);
+        line
     }
 
     /// Byte offset where the line holding `offset` starts.
@@ -335,6 +372,26 @@ mod tests {
             err.to_string()
                 .starts_with("e.md:2:3: not valid UTF-8 (byte 0xff)"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn lines_are_found_in_any_order_of_lookups() {
+        let text: String = (0..200).map(|i| "x".repeat(i % 7) + "\n").collect();
+        let lines = Lines::new(&text);
+        let plain = |offset: usize| text[..offset].matches('\n').count() + 1;
+        // Forward in small and large steps, backward, and around the ends.
+        let mut offsets: Vec<usize> = (0..=text.len()).collect();
+        offsets.extend((0..=text.len()).rev().step_by(3));
+        offsets.extend((0..=text.len()).step_by(97));
+        offsets.extend([0, text.len(), 5, text.len() - 1, 1]);
+        for offset in offsets {
+            assert_eq!(lines.line(offset), plain(offset), "offset {offset}");
+        }
+        assert_eq!(
+            lines.line(text.len() + 10),
+            201,
+            "past the end: the last line"
         );
     }
 

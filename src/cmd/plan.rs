@@ -1,5 +1,6 @@
 //! `runsheet plan`: the steps runsheet finds, with warnings; runs nothing.
 
+use std::io::Write;
 use std::path::Path;
 
 use super::{load, print_out};
@@ -38,16 +39,30 @@ pub fn plan(file: &Path, format: Format, answers_template: bool, inputs: &Inputs
         // Where `|raw` wrote a value unquoted: listed with the warnings.
         book.diagnostics.extend(r.notes.iter().cloned());
     }
-    let text = if answers_template {
-        crate::operator::answers::template(&book)
+    if answers_template {
+        print_out(crate::operator::answers::template(&book).as_bytes());
+    } else if format == Format::Json {
+        print_out(crate::plan::json(&book).as_bytes());
     } else {
-        match format {
-            Format::Json => crate::plan::json(&book),
-            Format::Text => crate::plan::text(&source.display_path(), &book),
-        }
-    };
-    print_out(text.as_bytes());
-    Ok(if book.has_errors() { 1 } else { 0 })
+        // Written as it is made: the plan of a large runbook is not held whole.
+        let mut out = Streamed(std::io::BufWriter::new(std::io::stdout().lock()));
+        let _ = crate::plan::write_text(&mut out, &source.display_path(), &book);
+        let _ = out.0.flush();
+    }
+    let code = if book.has_errors() { 1 } else { 0 };
+    // The process ends next: freeing every step one by one is time spent on
+    // nothing anyone sees.
+    std::mem::forget((book, source));
+    Ok(code)
+}
+
+/// Text written to `W` as it comes; a write that fails (a closed pipe) stops it.
+struct Streamed<W: Write>(W);
+
+impl<W: Write> std::fmt::Write for Streamed<W> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.write_all(s.as_bytes()).map_err(|_| std::fmt::Error)
+    }
 }
 
 /// Whether `e` says there is no document to read (not what is in one).

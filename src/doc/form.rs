@@ -166,10 +166,10 @@ fn line_fields(
         let mut field = Field::new(span.clone(), written, options);
         field.in_fence = Some(Box::new(fence.clone()));
         let kind = if choice {
-            StepKind::Choice(field)
+            StepKind::Choice(Box::new(field))
         } else {
             field.target = target::in_text(&label);
-            StepKind::Blank(field)
+            StepKind::Blank(Box::new(field))
         };
         let step = Step::new(
             kind,

@@ -9,10 +9,17 @@ use crate::diagnostic::Severity;
 use crate::source::Source;
 
 /// Adds what the whole document gives to say to `book`'s diagnostics (and
-/// shows mojibake repaired in its steps). `base` is where its Markdown starts.
-pub(super) fn check(source: &Source, book: &mut Runbook, base: usize) {
+/// shows mojibake repaired in its steps). `base` is where its Markdown starts;
+/// `secrets` what `crate::secrets::literal_secrets` finds in its text (a scan
+/// of the whole text, which a large document has made while it is walked).
+pub(super) fn check(
+    source: &Source,
+    book: &mut Runbook,
+    base: usize,
+    secrets: Vec<(usize, String)>,
+) {
     check_names(source, book);
-    literal_secrets(source, book);
+    literal_secrets(source, book, secrets);
     mojibake(source, book);
     cap_findings(source, book);
     if book.steps.is_empty() {
@@ -70,11 +77,8 @@ fn check_names(source: &Source, book: &mut Runbook) {
 }
 
 /// A secret in the runbook's own bytes, which no transcript of it can hide.
-fn literal_secrets(source: &Source, book: &mut Runbook) {
-    for (at, what) in crate::secrets::literal_secrets(&source.text)
-        .into_iter()
-        .take(MOST_FINDINGS + 1)
-    {
+fn literal_secrets(source: &Source, book: &mut Runbook, secrets: Vec<(usize, String)>) {
+    for (at, what) in secrets.into_iter().take(MOST_FINDINGS + 1) {
         book.diagnostics.push(
             source.diagnostic(
                 Severity::Warning,

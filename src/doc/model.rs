@@ -65,11 +65,13 @@ pub enum StepKind {
     Task(Task),
     Command(Box<Command>),
     /// A value to type in: `____`, `[START TIME]`, a `____` code span.
-    Blank(Field),
+    /// Boxed, as are choices and placeholders: a document holds mostly tasks
+    /// and commands, and every step is as large as the largest kind.
+    Blank(Box<Field>),
     /// One option to pick: `Yes / No` code span, `☐ GO ☐ NO-GO` ballot.
-    Choice(Field),
+    Choice(Box<Field>),
     /// A value a command needs before it may run: `<release-tag>`.
-    Placeholder(Placeholder),
+    Placeholder(Box<Placeholder>),
 }
 
 /// A blank or choice in the text, and how it is written there.
@@ -236,7 +238,7 @@ impl Step {
     /// The blank or choice, if this step is one.
     pub fn field(&self) -> Option<&Field> {
         match &self.kind {
-            StepKind::Blank(f) | StepKind::Choice(f) => Some(f),
+            StepKind::Blank(f) | StepKind::Choice(f) => Some(f.as_ref()),
             _ => None,
         }
     }
@@ -244,7 +246,7 @@ impl Step {
     /// The placeholder, if this step is one.
     pub fn placeholder(&self) -> Option<&Placeholder> {
         match &self.kind {
-            StepKind::Placeholder(p) => Some(p),
+            StepKind::Placeholder(p) => Some(p.as_ref()),
             _ => None,
         }
     }

@@ -42,22 +42,31 @@ pub fn parse_pieces(original: &Source, runners: &Runners, piece: Option<usize>) 
     let body = &source.text[base..];
     let mut walk = Walker::new(source, runners, base);
     let options = markdown::options(body);
-    match piece {
+    let secrets = match piece {
         Some(piece) if pieces::may_cut(body, options) => {
-            pieces::pieces(body, options, piece, |at, events| {
-                for (event, range) in events.drain(..) {
-                    walk.event(event, range.start + base + at..range.end + base + at);
-                }
-            });
+            // A second thread reads the pieces (and then scans the text for
+            // secrets) while this one walks the events of those it has read.
+            pieces::read_aside(
+                body,
+                options,
+                piece,
+                |at, events| {
+                    for (event, range) in events.drain(..) {
+                        walk.event(event, range.start + base + at..range.end + base + at);
+                    }
+                },
+                || crate::secrets::literal_secrets(&source.text),
+            )
         }
         _ => {
             for (event, range) in markdown::events_with(body, options) {
                 walk.event(event, range.start + base..range.end + base);
             }
+            crate::secrets::literal_secrets(&source.text)
         }
-    }
+    };
     let mut book = walk.finish();
-    lint::check(source, &mut book, base);
+    lint::check(source, &mut book, base, secrets);
     decide::classify(&mut book, &decide::ChoiceWords::default());
     book
 }

@@ -3,6 +3,8 @@
 //! headings at the margin and read a piece at a time.
 
 use std::ops::Range;
+use std::sync::mpsc;
+use std::thread;
 
 use super::markdown::{self, Event, Options, Tag, TagEnd};
 
@@ -93,6 +95,51 @@ pub(super) fn pieces_at<'a>(
             step = step.saturating_mul(2);
         }
     }
+}
+
+/// `pieces`, with the Markdown parser on a second thread: `feed` gets each
+/// piece's events on this one, in order, while the next pieces are read.
+/// When the pieces are read, the second thread does `then` too, and its
+/// result is returned. Where no thread can be started, all is done here.
+pub(super) fn read_aside<'a, T: Send>(
+    body: &'a str,
+    options: Options,
+    piece: usize,
+    mut feed: impl FnMut(usize, &mut PieceEvents<'a>),
+    then: impl Fn() -> T + Sync,
+) -> T {
+    // A few pieces read ahead at most: the parser's memory stays bounded.
+    const AHEAD: usize = 2;
+    std::thread::scope(|scope| {
+        let (full, read) = mpsc::sync_channel::<(usize, PieceEvents<'a>)>(AHEAD);
+        // Emptied buffers go back, so that the pieces share a few of them.
+        let (empty, emptied) = mpsc::channel::<PieceEvents<'a>>();
+        let then = &then;
+        let reader = thread::Builder::new()
+            .name("pieces".into())
+            .spawn_scoped(scope, move || {
+                pieces(body, options, piece, |at, events| {
+                    let spare = emptied.try_recv().unwrap_or_default();
+                    // An error means nobody reads on (the walk panicked):
+                    // the pieces left are read and dropped.
+                    let _ = full.send((at, std::mem::replace(events, spare)));
+                });
+                then()
+            });
+        let Ok(reader) = reader else {
+            pieces(body, options, piece, &mut feed);
+            return then();
+        };
+        for (at, mut events) in read {
+            feed(at, &mut events);
+            events.clear();
+            let _ = empty.send(events);
+        }
+        match reader.join() {
+            Ok(found) => found,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 /// Starts of lines that open an ATX heading at the margin (`# `, `######`).

@@ -553,11 +553,11 @@ impl Walker<'_> {
         let (span, heading) = (command.span.clone(), command.heading.clone());
         let first_code_line = command.line + 1;
         for p in fields::placeholders(&script, shell) {
-            let kind = StepKind::Placeholder(Placeholder {
+            let kind = StepKind::Placeholder(Box::new(Placeholder {
                 token: p.token.clone(),
                 name: p.name,
                 secret: p.secret,
-            });
+            }));
             let line = first_code_line + p.line;
             let step = Step::new(kind, span.clone(), line, heading.clone(), p.token);
             self.book.push(step, Some(index));

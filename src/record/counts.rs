@@ -64,7 +64,9 @@ impl Counts {
         let scope = Scope::of(book, outcomes);
         let units = Units::of(book);
         let mut unreachable: Vec<&str> = Vec::new();
-        let outcome = |i: usize| outcomes.get(&book.steps[i].id());
+        // Each step's id made once: it is looked up several times a step.
+        let ids: Vec<String> = book.steps.iter().map(crate::doc::Step::id).collect();
+        let outcome = |i: usize| outcomes.get(&ids[i]);
         for index in units.steps() {
             if scope.off_path(index) {
                 continue;

@@ -148,7 +148,7 @@ impl Walker<'_> {
                 .map_or(text.len(), |i| item.text_end + i);
             let at = item.text_end + text[item.text_end..line_end].trim_end().len();
             let field = Field::new(at..at, FieldForm::After, Vec::new());
-            self.add_field(StepKind::Blank(field), at..at);
+            self.add_field(StepKind::Blank(Box::new(field)), at..at);
         }
         self.items.pop();
         self.pop_label(false);

@@ -338,7 +338,7 @@ impl Walker<'_> {
             let span = run.start + blank.start..run.start + blank.end;
             let mut field = Field::new(span.clone(), FieldForm::Prose, Vec::new());
             field.unit = unit_after(&source.text[span.end..]);
-            found.push((StepKind::Blank(field), span));
+            found.push((StepKind::Blank(Box::new(field)), span));
         }
         for slot in slots {
             let span = run.start + slot.span.start..run.start + slot.span.end;
@@ -350,9 +350,9 @@ impl Walker<'_> {
             }
             let field = Field::new(span.clone(), FieldForm::Prose, slot.options);
             found.push(if field.options.is_empty() {
-                (StepKind::Blank(field), span)
+                (StepKind::Blank(Box::new(field)), span)
             } else {
-                (StepKind::Choice(field), span)
+                (StepKind::Choice(Box::new(field)), span)
             });
         }
         for ballot in fields::ballots(text, &stops) {
@@ -365,7 +365,7 @@ impl Walker<'_> {
                 ballot.options
             };
             let field = Field::new(span.clone(), FieldForm::Ballot(boxes), options);
-            found.push((StepKind::Choice(field), span));
+            found.push((StepKind::Choice(Box::new(field)), span));
         }
         found.sort_by_key(|f| f.1.start);
         for (kind, span) in found {
@@ -425,10 +425,10 @@ impl Walker<'_> {
         if let Some(blank) = fields::code_blank(code) {
             let mut field = Field::new(range.clone(), FieldForm::CodeSpan, Vec::new());
             field.unit = unit_after(&code[blank.end..]);
-            self.add_field(StepKind::Blank(field), range);
+            self.add_field(StepKind::Blank(Box::new(field)), range);
         } else if let Some(options) = fields::code_choice(code) {
             let field = Field::new(range.clone(), FieldForm::CodeSpan, options);
-            self.add_field(StepKind::Choice(field), range);
+            self.add_field(StepKind::Choice(Box::new(field)), range);
         }
     }
 
@@ -453,7 +453,7 @@ impl Walker<'_> {
         }
         self.flush_run();
         let field = Field::new(range.clone(), FieldForm::Prose, Vec::new());
-        self.add_field(StepKind::Blank(field), range.clone());
+        self.add_field(StepKind::Blank(Box::new(field)), range.clone());
         self.fill_in_until = Some(range.end);
         true
     }
