@@ -240,7 +240,9 @@ impl Recorder {
         self.info.finished = Some(now());
         self.info.state = state;
         self.checkpoint(book, true)?;
-        let record = RunRecord::new(self.info, book, &self.outcomes);
+        // The recorder is done with: what the outcomes hold moves into the record.
+        let outcomes = std::mem::take(&mut self.outcomes);
+        let record = RunRecord::of_outcomes(self.info, book, outcomes);
         // Unverified outputs are settled: resuming cannot verify them.
         let done_with = state == RunState::Complete && record.counts.all_settled();
         if done_with {

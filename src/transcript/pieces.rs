@@ -2,12 +2,13 @@
 //! annotations are rendered again only when its outcome changes, so saving
 //! after a step costs that step (and the summary), not the whole runbook.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use super::summary::{self, FOOTNOTE_NAMES, Facts};
 use super::write::{Edit, step_edits};
 use crate::doc::model::Fence;
 use crate::doc::{Runbook, Step, StepKind};
-use crate::record::{Outcome, RunInfo};
+use crate::record::{Outcome, RunInfo, Status, Tally};
 use crate::source::Source;
 
 /// What renders a group of edits together: the summary, a step, the region
@@ -49,6 +50,14 @@ pub struct Rendered {
     members: HashMap<usize, Vec<usize>>,
     /// The fence unit each step inside a fence belongs to.
     fence_of: HashMap<usize, usize>,
+    /// What the summary says, kept up to date as the steps are.
+    tally: Tally,
+    /// The steps that failed themselves.
+    failed: BTreeSet<usize>,
+    /// The footnote each task's label points to, and how many point to each.
+    footnote_of: HashMap<usize, usize>,
+    footnotes: [usize; 3],
+    literal: Vec<usize>,
 }
 
 impl Rendered {
@@ -64,16 +73,46 @@ impl Rendered {
                 r.fence_of.insert(step.index, first);
             }
         }
-        let units: Vec<Unit> = book
+        r.tally = Tally::new(book, outcomes);
+        r.literal = summary::literal_markers(&source.text);
+        let recorded: Vec<usize> = book
             .steps
             .iter()
             .filter(|s| outcomes.contains_key(&s.id()))
-            .map(|s| r.unit_of(s.index))
+            .map(|s| s.index)
             .collect();
+        let mut units: Vec<Unit> = Vec::new();
+        let mut seen = HashSet::new();
+        for &index in &recorded {
+            r.note(book, outcomes, index);
+            let unit = r.unit_of(index);
+            if seen.insert(unit) {
+                units.push(unit);
+            }
+        }
         for unit in units {
             r.refresh(source, book, outcomes, unit);
         }
         r
+    }
+
+    /// Brings what the summary says of step `index` up to date.
+    fn note(&mut self, book: &Runbook, outcomes: &HashMap<String, Outcome>, index: usize) {
+        let step = &book.steps[index];
+        let outcome = outcomes.get(&step.id());
+        if outcome.is_some_and(|o| o.status == Status::Failed) && summary::fails_itself(step) {
+            self.failed.insert(index);
+        } else {
+            self.failed.remove(&index);
+        }
+        if let Some(old) = self.footnote_of.remove(&index) {
+            self.footnotes[old] -= 1;
+        }
+        let name = outcome.and_then(|o| summary::task_footnote(book, step, o));
+        if let Some(k) = name.and_then(|n| FOOTNOTE_NAMES.iter().position(|f| *f == n)) {
+            self.footnotes[k] += 1;
+            self.footnote_of.insert(index, k);
+        }
     }
 
     /// Renders again the steps whose outcomes changed: those of `ids`.
@@ -85,13 +124,24 @@ impl Rendered {
         ids: impl IntoIterator<Item = &'a str>,
     ) {
         let mut units: Vec<Unit> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut steps: Vec<usize> = Vec::new();
+        let mut sections = false;
         for id in ids {
+            sections |= id.starts_with('§');
             for &index in self.by_id.get(id).into_iter().flatten() {
+                steps.push(index);
                 let unit = self.unit_of(index);
-                if !units.contains(&unit) {
+                if seen.insert(unit) {
                     units.push(unit);
                 }
             }
+        }
+        steps.sort_unstable();
+        steps.dedup();
+        self.tally.update(book, outcomes, &steps, sections);
+        for &index in &steps {
+            self.note(book, outcomes, index);
         }
         for unit in units {
             self.refresh(source, book, outcomes, unit);
@@ -107,7 +157,19 @@ impl Rendered {
         info: &RunInfo,
     ) -> String {
         let eol = source.line_ending();
-        let summary = super::summary::edit(source, book, outcomes, info, eol);
+        let failed = self
+            .failed
+            .iter()
+            .map(|&i| &book.steps[i])
+            .filter_map(|s| outcomes.get(&s.id()).map(|o| (s, o)))
+            .collect();
+        let facts = Facts {
+            counts: self.tally.counts(),
+            failed,
+            footnotes: self.footnotes.map(|n| n > 0),
+            literal: &self.literal,
+        };
+        let summary = summary::edit_with(source, book, info, eol, &facts);
         self.put(Unit::Summary, vec![summary]);
         let sections = super::section::marks(book, outcomes, eol)
             .into_iter()
