@@ -288,7 +288,7 @@ mod tests {
     /// The transcript kept as pieces, its steps recorded a few at a time in
     /// an order of their own and some recorded again, reads as it does
     /// rendered in one go at every save.
-    fn pieces_match(
+    pub(super) fn pieces_match(
         source: &Source,
         book: &crate::doc::Runbook,
         outcomes: &HashMap<String, Outcome>,
