@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::unit::{self, Units};
 use super::{HostStatus, Outcome, Reason, Scope, Status, done_before};
 use crate::doc::Runbook;
+use crate::doc::sections::OptionForm;
 
 /// Whether the failures among `steps` (one step as a person counts it, and
 /// what is inside it) are all blocks of a fleet that failed on no host: they
@@ -60,61 +61,7 @@ impl Counts {
     /// Steps the run left off its path on purpose (contingency sections not
     /// needed, options not chosen) are not counted at all.
     pub fn of(book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Counts {
-        let mut c = Counts::default();
-        let scope = Scope::of(book, outcomes);
-        let units = Units::of(book);
-        let mut unreachable: Vec<&str> = Vec::new();
-        // Each step's id made once: it is looked up several times a step.
-        let ids: Vec<String> = book.steps.iter().map(crate::doc::Step::id).collect();
-        let outcome = |i: usize| outcomes.get(&ids[i]);
-        for index in units.steps() {
-            if scope.off_path(index) {
-                continue;
-            }
-            let step = &book.steps[index];
-            let all: Vec<usize> = std::iter::once(index)
-                .chain(units.members(index).iter().copied())
-                .collect();
-            for h in all
-                .iter()
-                .filter_map(|&i| outcome(i))
-                .flat_map(|o| &o.hosts)
-            {
-                if h.status == HostStatus::Unreachable && !unreachable.contains(&h.host.as_str()) {
-                    unreachable.push(&h.host);
-                }
-            }
-            // A task with steps inside it failed because one of them did.
-            let failing = if step.task().is_some() && !units.members(index).is_empty() {
-                units.members(index)
-            } else {
-                &all[..]
-            };
-            let status = unit::status(
-                outcome(index).map(|o| o.status),
-                units
-                    .members(index)
-                    .iter()
-                    .map(|&i| outcome(i).map(|o| o.status)),
-            );
-            match status {
-                Some(Status::Done) => c.done += 1,
-                Some(Status::Failed) if only_partly(failing, &outcome) => c.partly += 1,
-                Some(Status::Skipped) => c.skipped += 1,
-                Some(Status::Failed) => c.failed += 1,
-                Some(Status::NotConfirmed) => c.not_confirmed += 1,
-                None if done_before(book, step) => c.done += 1,
-                None => c.pending += 1,
-            }
-            if all
-                .iter()
-                .any(|&i| outcome(i).is_some_and(|o| o.has(Reason::NotVerified)))
-            {
-                c.unverified += 1;
-            }
-        }
-        c.unreachable = unreachable.len();
-        c
+        Tally::new(book, outcomes).counts()
     }
 
     /// Nothing failed and nothing waits for a person: the state a run may be
@@ -176,6 +123,209 @@ impl Counts {
             let _ = write!(tally, " · {} host{s} unreachable", self.unreachable);
         }
         tally
+    }
+}
+
+/// What one step, as a person counts it, adds to the counts.
+#[derive(Default)]
+struct Share {
+    counts: Counts,
+    /// Hosts ssh could not reach at this step.
+    unreachable: Vec<String>,
+}
+
+/// The counts of a run kept up to date as its steps are recorded: a step
+/// recorded changes the share of the one step it counts as, not the whole
+/// tally (unless it changes the run's path: then all is counted again).
+#[derive(Clone, Default)]
+pub struct Tally {
+    units: Units,
+    /// The outcome ids of the steps, by index.
+    ids: Vec<String>,
+    /// Option items: their records change the run's path.
+    options: Vec<bool>,
+    /// The run's path, as of the last recount.
+    scope: Scope,
+    /// By counted step: what it adds.
+    shares: Vec<Counts>,
+    unreachable: Vec<Vec<String>>,
+    total: Counts,
+    /// Unreachable hosts, with how many steps name each.
+    hosts: HashMap<String, usize>,
+}
+
+impl Tally {
+    /// The tally of `book` with `outcomes` recorded.
+    pub fn new(book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Tally {
+        let n = book.steps.len();
+        let mut options = vec![false; n];
+        for option in book.groups.iter().flat_map(|g| &g.options) {
+            if let OptionForm::Item(step) = option.form {
+                options[step] = true;
+            }
+        }
+        let mut tally = Tally {
+            units: Units::of(book),
+            ids: book.steps.iter().map(|s| s.id()).collect(),
+            options,
+            ..Tally::default()
+        };
+        tally.recount(book, outcomes);
+        tally
+    }
+
+    /// The counts as they stand.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            unreachable: self.hosts.len(),
+            ..self.total
+        }
+    }
+
+    /// Counts again after steps `changed` (by index) were recorded, and
+    /// sections if `sections`: what became of a section, or of an option
+    /// item, changes which steps are on the run's path.
+    pub fn update(
+        &mut self,
+        book: &Runbook,
+        outcomes: &HashMap<String, Outcome>,
+        changed: &[usize],
+        sections: bool,
+    ) {
+        if sections || changed.iter().any(|&i| self.options[i]) {
+            return self.recount(book, outcomes);
+        }
+        let mut units: Vec<usize> = changed.iter().filter_map(|&i| self.units.unit(i)).collect();
+        units.sort_unstable();
+        units.dedup();
+        for unit in units {
+            let share = self.share(book, outcomes, &self.scope, unit);
+            self.take_out(unit);
+            self.put_in(unit, share);
+        }
+    }
+
+    fn recount(&mut self, book: &Runbook, outcomes: &HashMap<String, Outcome>) {
+        let n = book.steps.len();
+        self.shares = vec![Counts::default(); n];
+        self.unreachable = vec![Vec::new(); n];
+        self.total = Counts::default();
+        self.hosts.clear();
+        self.scope = Scope::of(book, outcomes);
+        let counted: Vec<usize> = self.units.steps().collect();
+        for index in counted {
+            let share = self.share(book, outcomes, &self.scope, index);
+            self.put_in(index, share);
+        }
+    }
+
+    fn take_out(&mut self, index: usize) {
+        let old = std::mem::take(&mut self.shares[index]);
+        self.total = self.total.minus(&old);
+        for host in std::mem::take(&mut self.unreachable[index]) {
+            if let Some(n) = self.hosts.get_mut(&host) {
+                *n -= 1;
+                if *n == 0 {
+                    self.hosts.remove(&host);
+                }
+            }
+        }
+    }
+
+    fn put_in(&mut self, index: usize, share: Share) {
+        self.total = self.total.plus(&share.counts);
+        self.shares[index] = share.counts;
+        for host in &share.unreachable {
+            *self.hosts.entry(host.clone()).or_default() += 1;
+        }
+        self.unreachable[index] = share.unreachable;
+    }
+
+    /// What counted step `index` adds.
+    fn share(
+        &self,
+        book: &Runbook,
+        outcomes: &HashMap<String, Outcome>,
+        scope: &Scope,
+        index: usize,
+    ) -> Share {
+        let mut share = Share::default();
+        if scope.off_path(index) {
+            return share;
+        }
+        let c = &mut share.counts;
+        let outcome = |i: usize| outcomes.get(&self.ids[i]);
+        let units = &self.units;
+        let step = &book.steps[index];
+        let all: Vec<usize> = std::iter::once(index)
+            .chain(units.members(index).iter().copied())
+            .collect();
+        for h in all
+            .iter()
+            .filter_map(|&i| outcome(i))
+            .flat_map(|o| &o.hosts)
+        {
+            if h.status == HostStatus::Unreachable && !share.unreachable.contains(&h.host) {
+                share.unreachable.push(h.host.clone());
+            }
+        }
+        // A task with steps inside it failed because one of them did.
+        let failing = if step.task().is_some() && !units.members(index).is_empty() {
+            units.members(index)
+        } else {
+            &all[..]
+        };
+        let status = unit::status(
+            outcome(index).map(|o| o.status),
+            units
+                .members(index)
+                .iter()
+                .map(|&i| outcome(i).map(|o| o.status)),
+        );
+        match status {
+            Some(Status::Done) => c.done += 1,
+            Some(Status::Failed) if only_partly(failing, &outcome) => c.partly += 1,
+            Some(Status::Skipped) => c.skipped += 1,
+            Some(Status::Failed) => c.failed += 1,
+            Some(Status::NotConfirmed) => c.not_confirmed += 1,
+            None if done_before(book, step) => c.done += 1,
+            None => c.pending += 1,
+        }
+        if all
+            .iter()
+            .any(|&i| outcome(i).is_some_and(|o| o.has(Reason::NotVerified)))
+        {
+            c.unverified += 1;
+        }
+        share
+    }
+}
+
+impl Counts {
+    fn plus(&self, o: &Counts) -> Counts {
+        Counts {
+            done: self.done + o.done,
+            skipped: self.skipped + o.skipped,
+            failed: self.failed + o.failed,
+            not_confirmed: self.not_confirmed + o.not_confirmed,
+            pending: self.pending + o.pending,
+            unverified: self.unverified + o.unverified,
+            partly: self.partly + o.partly,
+            unreachable: 0,
+        }
+    }
+
+    fn minus(&self, o: &Counts) -> Counts {
+        Counts {
+            done: self.done - o.done,
+            skipped: self.skipped - o.skipped,
+            failed: self.failed - o.failed,
+            not_confirmed: self.not_confirmed - o.not_confirmed,
+            pending: self.pending - o.pending,
+            unverified: self.unverified - o.unverified,
+            partly: self.partly - o.partly,
+            unreachable: 0,
+        }
     }
 }
 

@@ -23,7 +23,7 @@ fn section_has(outcomes: &HashMap<String, Outcome>, index: usize, reason: Reason
 }
 
 /// Which steps of a run are off its path.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Scope {
     off: Vec<bool>,
 }

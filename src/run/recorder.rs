@@ -12,8 +12,8 @@ use crate::error::{Error, Result};
 use crate::record::{Outcome, Reason, RunInfo, RunRecord, RunState, Scope, now, settled};
 use crate::source::Source;
 use crate::state::{OutputLock, StateDir, lock_output};
+use crate::transcript::Rendered;
 use crate::transcript::journal::{self, Journal};
-use crate::transcript::render;
 
 use super::saver::{Inputs, Saver};
 
@@ -29,11 +29,15 @@ pub struct Recorder {
     state: StateDir,
     journal: Journal,
     last_render: Instant,
+    /// The transcript as last rendered, kept as pieces so that the next
+    /// render redoes only the steps recorded since; the saver's once it starts.
+    rendered: Option<Rendered>,
     /// Saves the transcript before prompts, on its own thread; started at
     /// the first prompt.
     saver: Option<Saver>,
-    /// Outcomes recorded since the saver last heard of any.
-    unsaved: Vec<Outcome>,
+    /// The ids of the outcomes recorded since the transcript was last
+    /// rendered (or, once the saver runs, since it last heard of any).
+    unsaved: Vec<String>,
     /// How many outcomes this process recorded: steps ran when it is not 0.
     recorded: usize,
     /// Counts the outcomes recorded that may change the run's path (see
@@ -65,6 +69,7 @@ impl Recorder {
             state,
             journal,
             last_render: Instant::now(),
+            rendered: None,
             saver: None,
             unsaved: Vec::new(),
             recorded: 0,
@@ -162,9 +167,7 @@ impl Recorder {
     /// step's whole history, so replaying keeps the last line of each step.
     fn write(&mut self, book: &Runbook, outcome: Outcome, urgent: bool) -> Result<()> {
         self.journal.append(&outcome)?;
-        if self.saver.is_some() {
-            self.unsaved.push(outcome.clone());
-        }
+        self.unsaved.push(outcome.id.clone());
         // What became of a section is not a step that ran.
         if !outcome.id.starts_with('§') {
             self.recorded += 1;
@@ -178,14 +181,42 @@ impl Recorder {
         if !force && self.last_render.elapsed() < CHECKPOINT {
             return Ok(());
         }
-        if let Some(saver) = &mut self.saver {
-            saver.settle(std::mem::take(&mut self.unsaved))?;
+        if self.saver.is_some() {
+            let changed = self.take_unsaved();
+            if let Some(saver) = &mut self.saver {
+                saver.settle(changed, Some(self.info.clone()))?;
+            }
+        } else {
+            let text = self.render(book);
+            self.journal.sync()?;
+            write_atomic(&self.transcript, text.as_bytes())?;
         }
-        self.journal.sync()?;
-        let text = render(&self.source, book, &self.outcomes, &self.info);
-        write_atomic(&self.transcript, text.as_bytes())?;
         self.last_render = Instant::now();
         Ok(())
+    }
+
+    /// The transcript's text now: the pieces brought up to date.
+    fn render(&mut self, book: &Runbook) -> String {
+        let unsaved = std::mem::take(&mut self.unsaved);
+        let (source, outcomes) = (&self.source, &self.outcomes);
+        let rendered = match &mut self.rendered {
+            Some(rendered) => {
+                rendered.update(source, book, outcomes, unsaved.iter().map(String::as_str));
+                rendered
+            }
+            None => self.rendered.insert(Rendered::new(source, book, outcomes)),
+        };
+        rendered.text(source, book, outcomes, &self.info)
+    }
+
+    /// The outcomes recorded since the saver last heard of any, once each.
+    fn take_unsaved(&mut self) -> Vec<Outcome> {
+        let mut ids = std::mem::take(&mut self.unsaved);
+        ids.sort_unstable();
+        ids.dedup();
+        ids.iter()
+            .filter_map(|id| self.outcomes.get(id).cloned())
+            .collect()
     }
 
     /// Saves the transcript before a prompt: on the saver's thread, so that
@@ -194,19 +225,34 @@ impl Recorder {
     /// first). Done now instead if no thread can be started.
     pub fn save_before_prompt(&mut self, book: &Runbook) -> Result<()> {
         if self.saver.is_none() {
+            let journal = self.journal.try_clone()?;
+            // The saver starts from the pieces as they stand now.
+            if let Some(rendered) = &mut self.rendered {
+                let unsaved = std::mem::take(&mut self.unsaved);
+                rendered.update(
+                    &self.source,
+                    book,
+                    &self.outcomes,
+                    unsaved.iter().map(String::as_str),
+                );
+            }
+            self.unsaved.clear();
             self.saver = Saver::start(Inputs {
                 source: self.source.clone(),
                 book: book.clone(),
                 outcomes: self.outcomes.clone(),
                 transcript: self.transcript.clone(),
-                journal: self.journal.try_clone()?,
+                journal,
+                rendered: self.rendered.take(),
             });
-            self.unsaved.clear();
         }
-        let Some(saver) = &mut self.saver else {
+        if self.saver.is_none() {
             return self.checkpoint(book, true);
-        };
-        saver.save(std::mem::take(&mut self.unsaved), self.info.clone())?;
+        }
+        let changed = self.take_unsaved();
+        if let Some(saver) = &mut self.saver {
+            saver.save(changed, self.info.clone())?;
+        }
         self.last_render = Instant::now();
         Ok(())
     }
@@ -218,7 +264,9 @@ impl Recorder {
         self.info.finished = Some(now());
         self.info.state = state;
         self.checkpoint(book, true)?;
-        let record = RunRecord::new(self.info, book, &self.outcomes);
+        // The recorder is done with: what the outcomes hold moves into the record.
+        let outcomes = std::mem::take(&mut self.outcomes);
+        let record = RunRecord::of_outcomes(self.info, book, outcomes);
         // Unverified outputs are settled: resuming cannot verify them.
         let done_with = state == RunState::Complete && record.counts.all_settled();
         if done_with {

@@ -4,15 +4,16 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::doc::Runbook;
 use crate::error::{Error, Result};
 use crate::record::{Outcome, RunInfo};
 use crate::source::Source;
+use crate::transcript::Rendered;
 use crate::transcript::journal::Journal;
-use crate::transcript::render;
 
 use super::recorder::write_atomic;
 
@@ -26,13 +27,24 @@ pub(super) struct Inputs {
     pub transcript: PathBuf,
     /// The run's journal, forced to disk before each save.
     pub journal: Journal,
+    /// The transcript as rendered so far, if it was: kept as pieces, so
+    /// that a save renders again only the steps recorded since.
+    pub rendered: Option<Rendered>,
 }
+
+/// How long a save before a prompt waits before it starts: the prompt is
+/// drawn first, without the save competing for the processor, and what
+/// else is recorded meanwhile goes into the same save. A person takes
+/// longer than this to read the question.
+const DEFER: Duration = Duration::from_millis(20);
 
 /// One request: the outcomes recorded since the last, and the run's summary
 /// to save the transcript with (none: only keep the copy up to date).
+/// Someone waits for an urgent one: it is saved at once.
 struct Save {
     changed: Vec<Outcome>,
     info: Option<RunInfo>,
+    urgent: bool,
 }
 
 /// The saving thread, and what it answered.
@@ -73,16 +85,19 @@ impl Saver {
         self.send(Save {
             changed,
             info: Some(info),
+            urgent: false,
         })
     }
 
-    /// Hands over `changed` and waits until every save asked for is on
-    /// disk, so that what the caller writes next is not overwritten by an
-    /// older save. Reports a save that failed.
-    pub(super) fn settle(&mut self, changed: Vec<Outcome>) -> Result<()> {
+    /// Hands over `changed`, saves now with `info` if given, and waits
+    /// until every save asked for is on disk, so that what the caller
+    /// writes next is not overwritten by an older save. Reports a save
+    /// that failed.
+    pub(super) fn settle(&mut self, changed: Vec<Outcome>, info: Option<RunInfo>) -> Result<()> {
         self.send(Save {
             changed,
-            info: None,
+            info,
+            urgent: true,
         })?;
         let mut result = Ok(());
         while self.answered < self.sent {
@@ -137,25 +152,62 @@ impl Drop for Saver {
     }
 }
 
-/// The thread: takes every request waiting, brings its copy up to date, and
-/// saves once for all of them (the latest summary wins).
+/// The thread: takes every request waiting (a save before a prompt waits
+/// `DEFER` for more), brings its copy up to date, and saves once for all of
+/// them (the latest summary wins).
 fn serve(mut inputs: Inputs, inbox: &Receiver<Save>, outbox: &Sender<Result<()>>) {
+    let mut rendered = inputs.rendered.take();
+    // Steps recorded since the pieces were last rendered.
+    let mut dirty: Vec<String> = Vec::new();
     while let Ok(first) = inbox.recv() {
         let mut batch = vec![first];
+        if !batch[0].urgent {
+            let until = Instant::now() + DEFER;
+            while let Some(left) = until.checked_duration_since(Instant::now()) {
+                match inbox.recv_timeout(left) {
+                    Ok(save) => {
+                        let urgent = save.urgent;
+                        batch.push(save);
+                        if urgent {
+                            break;
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        }
         batch.extend(inbox.try_iter());
         let count = batch.len();
         let mut info = None;
         for save in batch {
             for outcome in save.changed {
+                dirty.push(outcome.id.clone());
                 inputs.outcomes.insert(outcome.id.clone(), outcome);
             }
             info = save.info.or(info);
         }
         let result = match info {
-            Some(info) => inputs.journal.sync().and_then(|()| {
-                let text = render(&inputs.source, &inputs.book, &inputs.outcomes, &info);
-                write_atomic(&inputs.transcript, text.as_bytes())
-            }),
+            Some(info) => {
+                let Inputs {
+                    source,
+                    book,
+                    outcomes,
+                    ..
+                } = &inputs;
+                let pieces = match &mut rendered {
+                    Some(pieces) => {
+                        pieces.update(source, book, outcomes, dirty.iter().map(String::as_str));
+                        pieces
+                    }
+                    None => rendered.insert(Rendered::new(source, book, outcomes)),
+                };
+                dirty.clear();
+                let text = pieces.text(source, book, outcomes, &info);
+                inputs
+                    .journal
+                    .sync()
+                    .and_then(|()| write_atomic(&inputs.transcript, text.as_bytes()))
+            }
             None => Ok(()),
         };
         crate::signals::saves_done(count);

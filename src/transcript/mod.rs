@@ -10,6 +10,7 @@ mod hosts;
 pub mod journal;
 mod layout;
 pub mod marker;
+mod pieces;
 pub mod read;
 mod section;
 mod summary;
@@ -23,6 +24,7 @@ use crate::record::RunRecord;
 use crate::source::Source;
 pub use crate::source::sha256;
 
+pub use pieces::Rendered;
 pub use read::{Transcript, read};
 pub use write::render;
 
@@ -130,6 +132,7 @@ mod tests {
             ..RunInfo::default()
         };
         let rendered = render(&source, &book, &outcomes, &info);
+        pieces_match(&source, &book, &outcomes, &info, &rendered);
         assert_ne!(rendered, text);
         let back = read(Path::new("t.md"), &rendered).unwrap();
         assert_eq!(
@@ -261,6 +264,7 @@ mod tests {
             ..RunInfo::default()
         };
         let rendered = render(&source, &book, &outcomes, &info);
+        pieces_match(&source, &book, &outcomes, &info, &rendered);
         let back = read(Path::new("t.md"), &rendered)
             .unwrap_or_else(|e| panic!("{e}\n{text:?}\n{rendered}"));
         assert_eq!(
@@ -279,6 +283,42 @@ mod tests {
                 "earlier attempts of {id} lost for {text:?}:\n{rendered}"
             );
         }
+    }
+
+    /// The transcript kept as pieces, its steps recorded a few at a time in
+    /// an order of their own and some recorded again, reads as it does
+    /// rendered in one go at every save.
+    pub(super) fn pieces_match(
+        source: &Source,
+        book: &crate::doc::Runbook,
+        outcomes: &HashMap<String, Outcome>,
+        info: &RunInfo,
+        rendered: &str,
+    ) {
+        let at_once = |o: &HashMap<String, Outcome>| pieces::render_at_once(source, book, o, info);
+        assert_eq!(rendered, at_once(outcomes), "for {:?}", source.text);
+        let mut ids: Vec<&String> = outcomes.keys().collect();
+        ids.sort();
+        ids.reverse();
+        let mut now: HashMap<String, Outcome> = HashMap::new();
+        let mut kept = Rendered::new(source, book, &now);
+        for batch in ids.chunks(2) {
+            for id in batch {
+                // First recorded as something else, then as it ends.
+                let mut first = outcomes[*id].clone();
+                first.status = Status::Skipped;
+                first.note = None;
+                now.insert((*id).clone(), first);
+            }
+            kept.update(source, book, &now, batch.iter().map(|id| id.as_str()));
+            assert_eq!(kept.text(source, book, &now, info), at_once(&now));
+            for id in batch {
+                now.insert((*id).clone(), outcomes[*id].clone());
+            }
+            kept.update(source, book, &now, batch.iter().map(|id| id.as_str()));
+            assert_eq!(kept.text(source, book, &now, info), at_once(&now));
+        }
+        assert_eq!(kept.text(source, book, &now, info), rendered);
     }
 
     #[test]

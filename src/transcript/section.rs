@@ -132,6 +132,8 @@ mod tests {
             ..RunInfo::default()
         };
         let rendered = render(&source, &book, &outcomes, &info);
+        // Sections recorded one by one change the run's path as they come.
+        crate::transcript::tests::pieces_match(&source, &book, &outcomes, &info, &rendered);
         let back = read(Path::new("t.md"), &rendered)
             .unwrap_or_else(|e| panic!("{e}\n{text:?}\n{rendered}"));
         assert_eq!(

@@ -4,6 +4,7 @@
 //! who ran what when, the counts, and the footnotes the short task labels
 //! point to. Each on a line of its own.
 
+#[cfg(test)]
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -51,13 +52,62 @@ pub fn anchor(id: &str) -> String {
     format!("rs-{id}")
 }
 
-/// The summary, inserted where the runbook's text begins.
+/// What the summary says of the steps, from what they recorded.
+pub(super) struct Facts<'a> {
+    pub counts: Counts,
+    /// The steps that failed themselves, in document order.
+    pub failed: Vec<(&'a Step, &'a Outcome)>,
+    /// Whether a task's label points to each of `FOOTNOTES`.
+    pub footnotes: [bool; 3],
+    /// Marker-like text the runbook itself holds: see `literal_markers`.
+    pub literal: &'a [usize],
+}
+
+/// The footnotes, as `Facts::footnotes` lists them.
+pub(super) const FOOTNOTE_NAMES: [&str; 3] = [AUTO_COMMANDS, AUTO_ANSWERED, UNATTENDED];
+
+/// The summary, its facts worked out from `outcomes`.
+#[cfg(test)]
 pub fn edit(
     source: &Source,
     book: &Runbook,
     outcomes: &HashMap<String, Outcome>,
     info: &RunInfo,
     eol: &str,
+) -> Edit {
+    let literal = literal_markers(&source.text);
+    let facts = Facts {
+        counts: Counts::of(book, outcomes),
+        failed: failed_steps(book, outcomes),
+        footnotes: FOOTNOTE_NAMES.map(|name| uses(book, outcomes, name)),
+        literal: &literal,
+    };
+    edit_with(source, book, info, eol, &facts)
+}
+
+/// Whether a failed record of `step` is a failure of its own, not one of a
+/// step inside it: what the summary lists as failed.
+pub(super) fn fails_itself(step: &Step) -> bool {
+    step.children.is_empty() || step.command().is_some()
+}
+
+/// The footnote the label of `step` points to, if it is a task written
+/// beside its own text (not in a fence).
+pub(super) fn task_footnote(book: &Runbook, step: &Step, o: &Outcome) -> Option<&'static str> {
+    if step.task().is_some_and(|t| t.in_fence.is_none()) {
+        footnote(book, step, o)
+    } else {
+        None
+    }
+}
+
+/// The summary with `facts`, inserted where the runbook's text begins.
+pub(super) fn edit_with(
+    source: &Source,
+    book: &Runbook,
+    info: &RunInfo,
+    eol: &str,
+    facts: &Facts,
 ) -> Edit {
     let at = book.summary_at;
     let pre = if at > 0 && !source.text[..at].ends_with('\n') {
@@ -116,18 +166,18 @@ pub fn edit(
     }
     // Marker-like text the runbook itself holds, by offset, with the runbook's
     // length: reading by layout tells it from what runsheet wrote.
-    let literal = literal_markers(&source.text);
+    let literal = facts.literal;
     if !literal.is_empty() {
         let offsets: Vec<String> = literal.iter().map(usize::to_string).collect();
         attrs.push(("lit", offsets.join(",")));
         attrs.push(("len", source.text.len().to_string()));
     }
     let mut lines = Vec::new();
-    let failed = failed_steps(book, outcomes);
+    let failed = &facts.failed;
     let file = info.source.rsplit('/').next().unwrap_or(&info.source);
     let place = |s: &Step| format!("{}:{}", text(file), s.line);
-    let c = Counts::of(book, outcomes);
-    lines.push(format!("**{}**", verdict(book, info, &c, &failed, &place)));
+    let c = facts.counts;
+    lines.push(format!("**{}**", verdict(book, info, &c, failed, &place)));
     if let Some(r) = &info.resumed {
         lines.push(format!(
             "↻ resumed {}, going on from where the run had stopped",
@@ -172,8 +222,8 @@ pub fn edit(
     let mut body = String::new();
     // A backslash at the end of a line breaks it: one fact a line.
     let _ = write!(body, "{}{eol}", lines.join(&format!("\\{eol}")));
-    for (name, says) in FOOTNOTES {
-        if uses(book, outcomes, name) {
+    for ((name, says), used) in FOOTNOTES.iter().zip(facts.footnotes) {
+        if used {
             let _ = write!(body, "{eol}[^{name}]: {says}{eol}");
         }
     }
@@ -280,25 +330,26 @@ fn name(book: &Runbook, step: &Step) -> String {
 
 /// The steps that failed themselves, not because a step inside them did,
 /// in document order, each with its outcome.
+#[cfg(test)]
 fn failed_steps<'b>(
     book: &'b Runbook,
     outcomes: &'b HashMap<String, Outcome>,
 ) -> Vec<(&'b Step, &'b Outcome)> {
     book.steps
         .iter()
-        .filter(|s| s.children.is_empty() || s.command().is_some())
+        .filter(|s| fails_itself(s))
         .filter_map(|s| outcomes.get(&s.id()).map(|o| (s, o)))
         .filter(|(_, o)| o.status == Status::Failed)
         .collect()
 }
 
 /// Whether a task annotation of this transcript points to footnote `name`.
+#[cfg(test)]
 fn uses(book: &Runbook, outcomes: &HashMap<String, Outcome>, name: &str) -> bool {
     book.steps.iter().any(|s| {
-        s.task().is_some_and(|t| t.in_fence.is_none())
-            && outcomes
-                .get(&s.id())
-                .is_some_and(|o| footnote(book, s, o) == Some(name))
+        outcomes
+            .get(&s.id())
+            .is_some_and(|o| task_footnote(book, s, o) == Some(name))
     })
 }
 
@@ -316,7 +367,7 @@ pub fn footnote(book: &Runbook, step: &Step, o: &Outcome) -> Option<&'static str
 }
 
 /// Offsets of every `<!--rs:` and `<!--/rs:` in `text`, in order.
-fn literal_markers(text: &str) -> Vec<usize> {
+pub(super) fn literal_markers(text: &str) -> Vec<usize> {
     let mut found: Vec<usize> = text
         .match_indices(marker::OPEN)
         .chain(text.match_indices(marker::CLOSE))

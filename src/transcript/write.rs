@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::fill;
 use super::marker;
+use super::pieces::Rendered;
 use crate::doc::fields::BOXES;
 use crate::doc::model::Fence;
 use crate::doc::{Command, Runbook, Step, StepKind};
@@ -37,63 +38,27 @@ pub fn render(
     outcomes: &HashMap<String, Outcome>,
     info: &RunInfo,
 ) -> String {
-    let eol = source.line_ending();
-    let text = &source.text;
-    let mut edits = vec![super::summary::edit(source, book, outcomes, info, eol)];
-    // Steps inside a fence, by the fence: recorded in one region after it.
-    let mut fences: Vec<(&Fence, Vec<(&Step, &Outcome)>)> = Vec::new();
-    for step in &book.steps {
-        let Some(outcome) = outcomes.get(&step.id()) else {
-            continue;
-        };
-        let in_fence = match &step.kind {
-            StepKind::Task(t) => t.in_fence.as_deref(),
-            StepKind::Blank(f) | StepKind::Choice(f) => f.in_fence.as_deref(),
-            _ => None,
-        };
-        if let Some(fence) = in_fence {
-            match fences
-                .iter_mut()
-                .find(|(f, _)| f.insert_at == fence.insert_at)
-            {
-                Some((_, held)) => held.push((step, outcome)),
-                None => fences.push((fence, vec![(step, outcome)])),
-            }
-            continue;
+    Rendered::new(source, book, outcomes).text(source, book, outcomes, info)
+}
+
+/// The edits that record `outcome` at `step`, a step outside any fence.
+pub(super) fn step_edits(
+    text: &str,
+    book: &Runbook,
+    step: &Step,
+    outcome: &Outcome,
+    eol: &str,
+    edits: &mut Vec<Edit>,
+) {
+    match &step.kind {
+        StepKind::Task(_) => task_edits(text, book, step, outcome, edits),
+        StepKind::Command(command) => edits.push(command_edit(command, outcome, eol)),
+        StepKind::Blank(field) | StepKind::Choice(field) => {
+            edits.push(fill::field_edit(text, field, outcome));
         }
-        match &step.kind {
-            StepKind::Task(_) => task_edits(text, book, step, outcome, &mut edits),
-            StepKind::Command(command) => edits.push(command_edit(command, outcome, eol)),
-            StepKind::Blank(field) | StepKind::Choice(field) => {
-                edits.push(fill::field_edit(text, field, outcome))
-            }
-            // What a placeholder was filled with shows in the command as it ran.
-            StepKind::Placeholder(_) => {}
-        }
+        // What a placeholder was filled with shows in the command as it ran.
+        StepKind::Placeholder(_) => {}
     }
-    for (fence, held) in fences {
-        fill::fence_region_edits(text, fence, &held, eol, &mut edits);
-    }
-    for (at, text) in super::section::marks(book, outcomes, eol) {
-        edits.push(Edit { at, len: 0, text });
-    }
-    // At one offset, what is inserted goes before what is replaced there.
-    edits.sort_by_key(|e| (e.at, e.len));
-    let mut out =
-        String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
-    let mut at = 0;
-    for edit in edits {
-        // Steps never overlap; should two ever, the first one wins rather
-        // than the text being cut backwards.
-        if edit.at < at {
-            continue;
-        }
-        out.push_str(&text[at..edit.at]);
-        out.push_str(&edit.text);
-        at = edit.at + edit.len;
-    }
-    out.push_str(&text[at..]);
-    out
 }
 
 /// The `fills` attribute: `token=value` pairs, as `vars` writes them.

@@ -1,0 +1,333 @@
+//! The transcript kept rendered between saves, as pieces: each step's
+//! annotations are rendered again only when its outcome changes, so saving
+//! after a step costs that step (and the summary), not the whole runbook.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use super::summary::{self, FOOTNOTE_NAMES, Facts};
+use super::write::{Edit, step_edits};
+use crate::doc::model::Fence;
+use crate::doc::{Runbook, Step, StepKind};
+use crate::record::{Outcome, RunInfo, Status, Tally};
+use crate::source::Source;
+
+/// What renders a group of edits together: the summary, a step, the region
+/// after a fence that records the steps inside it, the section lines.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Unit {
+    Summary,
+    Step(usize),
+    /// A fence, by its step with the lowest index.
+    Fence(usize),
+    Sections,
+}
+
+/// Where an edit goes, and its place among edits at the same offset: the
+/// summary first, then the steps' in document order, then the fences'
+/// (ordered by their first step recorded), then the sections'. The order
+/// `render` has always applied them in.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    at: usize,
+    len: usize,
+    class: u8,
+    index: usize,
+    nth: usize,
+}
+
+/// A transcript as pieces: the source, and the edits each unit makes to it.
+#[derive(Clone, Default)]
+pub struct Rendered {
+    edits: BTreeMap<Key, String>,
+    /// The keys each unit holds in `edits`, to take out when it changes.
+    keys: HashMap<Unit, Vec<Key>>,
+    /// What the edits add, for the text's capacity.
+    added: usize,
+    /// The steps of each id (an id names more than one step when a runbook
+    /// gives two blocks one name).
+    by_id: HashMap<String, Vec<usize>>,
+    /// The steps inside each fence, by the fence's first step.
+    members: HashMap<usize, Vec<usize>>,
+    /// The fence unit each step inside a fence belongs to.
+    fence_of: HashMap<usize, usize>,
+    /// What the summary says, kept up to date as the steps are.
+    tally: Tally,
+    /// The steps that failed themselves.
+    failed: BTreeSet<usize>,
+    /// The footnote each task's label points to, and how many point to each.
+    footnote_of: HashMap<usize, usize>,
+    footnotes: [usize; 3],
+    literal: Vec<usize>,
+}
+
+impl Rendered {
+    /// Renders every step `outcomes` records.
+    pub fn new(source: &Source, book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Rendered {
+        let mut r = Rendered::default();
+        let mut fences: HashMap<usize, usize> = HashMap::new();
+        for step in &book.steps {
+            r.by_id.entry(step.id()).or_default().push(step.index);
+            if let Some(fence) = in_fence(step) {
+                let first = *fences.entry(fence.insert_at).or_insert(step.index);
+                r.members.entry(first).or_default().push(step.index);
+                r.fence_of.insert(step.index, first);
+            }
+        }
+        r.tally = Tally::new(book, outcomes);
+        r.literal = summary::literal_markers(&source.text);
+        let recorded: Vec<usize> = book
+            .steps
+            .iter()
+            .filter(|s| outcomes.contains_key(&s.id()))
+            .map(|s| s.index)
+            .collect();
+        let mut units: Vec<Unit> = Vec::new();
+        let mut seen = HashSet::new();
+        for &index in &recorded {
+            r.note(book, outcomes, index);
+            let unit = r.unit_of(index);
+            if seen.insert(unit) {
+                units.push(unit);
+            }
+        }
+        for unit in units {
+            r.refresh(source, book, outcomes, unit);
+        }
+        r
+    }
+
+    /// Brings what the summary says of step `index` up to date.
+    fn note(&mut self, book: &Runbook, outcomes: &HashMap<String, Outcome>, index: usize) {
+        let step = &book.steps[index];
+        let outcome = outcomes.get(&step.id());
+        if outcome.is_some_and(|o| o.status == Status::Failed) && summary::fails_itself(step) {
+            self.failed.insert(index);
+        } else {
+            self.failed.remove(&index);
+        }
+        if let Some(old) = self.footnote_of.remove(&index) {
+            self.footnotes[old] -= 1;
+        }
+        let name = outcome.and_then(|o| summary::task_footnote(book, step, o));
+        if let Some(k) = name.and_then(|n| FOOTNOTE_NAMES.iter().position(|f| *f == n)) {
+            self.footnotes[k] += 1;
+            self.footnote_of.insert(index, k);
+        }
+    }
+
+    /// Renders again the steps whose outcomes changed: those of `ids`.
+    pub fn update<'a>(
+        &mut self,
+        source: &Source,
+        book: &Runbook,
+        outcomes: &HashMap<String, Outcome>,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) {
+        let mut units: Vec<Unit> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut steps: Vec<usize> = Vec::new();
+        let mut sections = false;
+        for id in ids {
+            sections |= id.starts_with('§');
+            for &index in self.by_id.get(id).into_iter().flatten() {
+                steps.push(index);
+                let unit = self.unit_of(index);
+                if seen.insert(unit) {
+                    units.push(unit);
+                }
+            }
+        }
+        steps.sort_unstable();
+        steps.dedup();
+        self.tally.update(book, outcomes, &steps, sections);
+        for &index in &steps {
+            self.note(book, outcomes, index);
+        }
+        for unit in units {
+            self.refresh(source, book, outcomes, unit);
+        }
+    }
+
+    /// The transcript text, with the summary and section lines as of now.
+    pub fn text(
+        &mut self,
+        source: &Source,
+        book: &Runbook,
+        outcomes: &HashMap<String, Outcome>,
+        info: &RunInfo,
+    ) -> String {
+        let eol = source.line_ending();
+        let failed = self
+            .failed
+            .iter()
+            .map(|&i| &book.steps[i])
+            .filter_map(|s| outcomes.get(&s.id()).map(|o| (s, o)))
+            .collect();
+        let facts = Facts {
+            counts: self.tally.counts(),
+            failed,
+            footnotes: self.footnotes.map(|n| n > 0),
+            literal: &self.literal,
+        };
+        let summary = summary::edit_with(source, book, info, eol, &facts);
+        self.put(Unit::Summary, vec![summary]);
+        let sections = super::section::marks(book, outcomes, eol)
+            .into_iter()
+            .map(|(at, text)| Edit { at, len: 0, text })
+            .collect();
+        self.put(Unit::Sections, sections);
+        let text = &source.text;
+        let mut out = String::with_capacity(text.len() + self.added);
+        let mut at = 0;
+        for (key, edit) in &self.edits {
+            // Steps never overlap; should two ever, the first one wins rather
+            // than the text being cut backwards.
+            if key.at < at {
+                continue;
+            }
+            out.push_str(&text[at..key.at]);
+            out.push_str(edit);
+            at = key.at + key.len;
+        }
+        out.push_str(&text[at..]);
+        out
+    }
+
+    fn unit_of(&self, index: usize) -> Unit {
+        match self.fence_of.get(&index) {
+            Some(&first) => Unit::Fence(first),
+            None => Unit::Step(index),
+        }
+    }
+
+    /// Renders `unit` again from `outcomes`.
+    fn refresh(
+        &mut self,
+        source: &Source,
+        book: &Runbook,
+        outcomes: &HashMap<String, Outcome>,
+        unit: Unit,
+    ) {
+        let text = &source.text;
+        let eol = source.line_ending();
+        let mut edits = Vec::new();
+        match unit {
+            Unit::Step(index) => {
+                let step = &book.steps[index];
+                if let Some(outcome) = outcomes.get(&step.id()) {
+                    step_edits(text, book, step, outcome, eol, &mut edits);
+                }
+            }
+            Unit::Fence(first) => {
+                let held: Vec<(&Step, &Outcome)> = self.members[&first]
+                    .iter()
+                    .map(|&i| &book.steps[i])
+                    .filter_map(|s| outcomes.get(&s.id()).map(|o| (s, o)))
+                    .collect();
+                if let Some(fence) = held.first().and_then(|(s, _)| in_fence(s)) {
+                    super::fill::fence_region_edits(text, fence, &held, eol, &mut edits);
+                }
+                // Placed by its first step recorded, as fences always were.
+                let order = held.first().map_or(first, |(s, _)| s.index);
+                return self.put_ordered(unit, 2, order, edits);
+            }
+            Unit::Summary | Unit::Sections => {}
+        }
+        self.put(unit, edits);
+    }
+
+    fn put(&mut self, unit: Unit, edits: Vec<Edit>) {
+        let (class, index) = match unit {
+            Unit::Summary => (0, 0),
+            Unit::Step(i) => (1, i),
+            Unit::Fence(i) => (2, i),
+            Unit::Sections => (3, 0),
+        };
+        self.put_ordered(unit, class, index, edits);
+    }
+
+    /// Replaces what `unit` holds with `edits`, in their order.
+    fn put_ordered(&mut self, unit: Unit, class: u8, index: usize, edits: Vec<Edit>) {
+        for key in self.keys.remove(&unit).unwrap_or_default() {
+            if let Some(text) = self.edits.remove(&key) {
+                self.added -= text.len();
+            }
+        }
+        if edits.is_empty() {
+            return;
+        }
+        let mut keys = Vec::with_capacity(edits.len());
+        for (nth, edit) in edits.into_iter().enumerate() {
+            let key = Key {
+                at: edit.at,
+                len: edit.len,
+                class,
+                index,
+                nth,
+            };
+            self.added += edit.text.len();
+            self.edits.insert(key, edit.text);
+            keys.push(key);
+        }
+        self.keys.insert(unit, keys);
+    }
+}
+
+/// The plain fence a task or field sits in, if any: recorded after it.
+fn in_fence(step: &Step) -> Option<&Fence> {
+    match &step.kind {
+        StepKind::Task(t) => t.in_fence.as_deref(),
+        StepKind::Blank(f) | StepKind::Choice(f) => f.in_fence.as_deref(),
+        _ => None,
+    }
+}
+
+/// The transcript rendered in one go, the way it was before it was kept as
+/// pieces: what the pieces must give, byte for byte.
+#[cfg(test)]
+pub(super) fn render_at_once(
+    source: &Source,
+    book: &Runbook,
+    outcomes: &HashMap<String, Outcome>,
+    info: &RunInfo,
+) -> String {
+    let eol = source.line_ending();
+    let text = &source.text;
+    let mut edits = vec![super::summary::edit(source, book, outcomes, info, eol)];
+    let mut fences: Vec<(&Fence, Vec<(&Step, &Outcome)>)> = Vec::new();
+    for step in &book.steps {
+        let Some(outcome) = outcomes.get(&step.id()) else {
+            continue;
+        };
+        if let Some(fence) = in_fence(step) {
+            match fences
+                .iter_mut()
+                .find(|(f, _)| f.insert_at == fence.insert_at)
+            {
+                Some((_, held)) => held.push((step, outcome)),
+                None => fences.push((fence, vec![(step, outcome)])),
+            }
+            continue;
+        }
+        step_edits(text, book, step, outcome, eol, &mut edits);
+    }
+    for (fence, held) in fences {
+        super::fill::fence_region_edits(text, fence, &held, eol, &mut edits);
+    }
+    for (at, text) in super::section::marks(book, outcomes, eol) {
+        edits.push(Edit { at, len: 0, text });
+    }
+    edits.sort_by_key(|e| (e.at, e.len));
+    let mut out = String::new();
+    let mut at = 0;
+    for edit in edits {
+        if edit.at < at {
+            continue;
+        }
+        out.push_str(&text[at..edit.at]);
+        out.push_str(&edit.text);
+        at = edit.at + edit.len;
+    }
+    out.push_str(&text[at..]);
+    out
+}
