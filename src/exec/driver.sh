@@ -38,17 +38,20 @@ exec 5>&1
 # Where the snapshot after each block goes: runsheet's pipe here, a file on a
 # remote host (its hooks send it back).
 [[ -n ${__rs_remote-} ]] && __rs_to=$__rs_dir/state.new || __rs_to=/dev/fd/6
-# The first snapshot, before any block (see the loop below for what it holds).
-[[ -s $__rs_dir/base ]] || {
-  builtin declare -p
-  builtin printf '\036\n'
-  builtin declare -f
-  builtin printf '\036\n'
-  builtin alias -p
-  builtin printf '\036\n\036\n'
-  builtin umask
-  builtin printf '%s\n\036end\n' "$PWD"
-} >|"$__rs_dir/base" 2>/dev/null
+# The shell state: variables, functions, aliases, an empty section (options
+# need none: SHELLOPTS and BASHOPTS hold them), umask and directory. Last, the
+# end mark: a snapshot cut short (a full disk) lacks it, and is not taken. Kept
+# in a variable, not a function, so that `declare -f` does not print it.
+__rs_snapshot='builtin declare -p
+builtin printf "\036\n"
+builtin declare -f
+builtin printf "\036\n"
+builtin alias -p
+builtin printf "\036\n\036\n"
+builtin umask
+builtin printf "%s\n\036end\n" "$PWD"'
+# The first snapshot, before any block.
+[[ -s $__rs_dir/base ]] || { builtin eval "$__rs_snapshot"; } >|"$__rs_dir/base" 2>/dev/null
 # The DEBUG trap of a block that needs one, before each of its commands: turns
 # tracing back on at the block's first command when the block before left it
 # on, and, for a block that names secret variables, adds a value one of them
@@ -115,20 +118,8 @@ while builtin read -r -u 3 __rs_op; do
   # and is taken with its own trace thrown away.
   {
     [[ $__rs_pending == *x* ]] && builtin set -x
-    # The shell state: variables, functions, aliases, an empty section
-    # (options need none: SHELLOPTS and BASHOPTS hold them), umask and
-    # directory. Last, the end mark: a snapshot cut short (a full disk)
-    # lacks it, and is not taken.
-    {
-      builtin declare -p
-      builtin printf '\036\n'
-      builtin declare -f
-      builtin printf '\036\n'
-      builtin alias -p
-      builtin printf '\036\n\036\n'
-      builtin umask
-      builtin printf '%s\n\036end\n' "$PWD"
-    } >|"$__rs_to" && __rs_saved=1 || __rs_saved=0
+    # The shell state (see __rs_snapshot).
+    { builtin eval "$__rs_snapshot"; } >|"$__rs_to" && __rs_saved=1 || __rs_saved=0
     builtin set +x
   } 2>/dev/null
   # On a remote host the state goes back to runsheet with the status, in one
