@@ -28,7 +28,7 @@ use std::time::Instant;
 
 mod common;
 use common::{
-    Sample, load_average, ms, revision, runsheet_binary, sample_output, sampled, verdict,
+    Sample, load_average, ms, revision, runsheet_binary, sample_exit, sample_output, verdict,
 };
 
 /// Steps in each transcript: one block each.
@@ -219,14 +219,7 @@ fn run(bin: &Path, root: &Path, out: &str, env: &[(&str, &str)]) {
 }
 
 fn timed(bin: &Path, root: &Path, args: &[&str], exit: i32) -> Sample {
-    let mut status = None;
-    let took = sampled(|| status = command(bin, root, args).status().ok());
-    assert_eq!(
-        status.and_then(|s| s.code()),
-        Some(exit),
-        "runsheet {args:?}"
-    );
-    took
+    sample_exit(&mut command(bin, root, args), exit)
 }
 
 fn timed_output(bin: &Path, root: &Path, args: &[&str], exit: i32) -> (Sample, String) {

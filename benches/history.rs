@@ -24,7 +24,8 @@ use std::time::Instant;
 
 mod common;
 use common::{
-    Sample, load_average, ms, revision, runsheet_binary, sample_output, sampled, verdict,
+    Sample, load_average, ms, revision, runsheet_binary, sample_exit, sample_output, sampled,
+    verdict,
 };
 
 /// Steps in the runbook: one block each.
@@ -195,14 +196,7 @@ fn command(bin: &Path, root: &Path, args: &[&str]) -> Command {
 }
 
 fn timed(bin: &Path, root: &Path, args: &[&str], exit: i32) -> Sample {
-    let mut status = None;
-    let took = sampled(|| status = command(bin, root, args).status().ok());
-    assert_eq!(
-        status.and_then(|s| s.code()),
-        Some(exit),
-        "runsheet {args:?}"
-    );
-    took
+    sample_exit(&mut command(bin, root, args), exit)
 }
 
 fn timed_output(bin: &Path, root: &Path, args: &[&str], exit: i32) -> (Sample, String) {

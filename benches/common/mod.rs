@@ -240,6 +240,14 @@ pub fn sampled(run: impl FnOnce()) -> Sample {
     (started.elapsed(), cpu)
 }
 
+/// Runs `cmd`, checks it exits with `exit`; its sample.
+pub fn sample_exit(cmd: &mut Command, exit: i32) -> Sample {
+    let mut status = None;
+    let took = sampled(|| status = cmd.status().ok());
+    assert_eq!(status.and_then(|s| s.code()), Some(exit), "{cmd:?}");
+    took
+}
+
 /// Runs `cmd` with its output captured, checks it exits with `exit`; its
 /// sample and what it printed.
 pub fn sample_output(cmd: &mut Command, exit: i32) -> (Sample, String) {
