@@ -19,6 +19,12 @@
 //! the prompt to settle (as a person would take longer still), so the figure
 //! is runsheet's and not the typing's. Every run is checked: exit 0, and one
 //! output block a step in the transcript.
+//!
+//! Then whole runs: every block of a 1,000- and a 10,000-block runbook run at
+//! its prompt, Enter typed as soon as the prompt has put the terminal in raw
+//! mode. What is read is the CPU time of runsheet and its shell a step, at
+//! 10,000 blocks against at 1,000: a run whose steps cost more as it grows
+//! is not linear.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -28,9 +34,14 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Env, load_average, median, ms, verdict};
+use common::{Env, Sample, load_average, median, ms, sampled, verdict};
 
 const SIZES: [usize; 2] = [300, 10_000];
+/// Runbooks run whole at the prompt.
+const WHOLE: [usize; 2] = [1_000, 10_000];
+/// A step of the larger whole run against one of the smaller: linear, with
+/// room for the noise of a shared machine.
+const BUDGET_WHOLE: f64 = 1.25;
 /// Blocks run at the prompt in each run, at the end of the runbook.
 const SAMPLE: usize = 30;
 const ROUNDS: usize = 3;
@@ -47,7 +58,7 @@ fn main() {
     let env = Env::new();
     env.print_header();
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); SIZES.len()];
-    for size in SIZES {
+    for size in SIZES.into_iter().chain(WHOLE) {
         let mut text = String::from("# Interactive benchmark\n\n");
         for i in 1..=size {
             let _ = write!(text, "Step {i}:\n\n```bash\ntrue\n```\n\n");
@@ -92,7 +103,95 @@ fn main() {
         verdict(ratio <= BUDGET_RATIO)
     );
     println!();
+    let whole: Vec<Sample> = WHOLE
+        .iter()
+        .map(|&size| {
+            eprintln!("a whole run of {size} blocks at the prompt...");
+            whole_run(&env, size)
+        })
+        .collect();
+    println!("whole interactive runs, every block run at its prompt (CPU: runsheet and its shell)");
+    println!(
+        "{:>8} {:>10} {:>10} {:>16}",
+        "blocks", "wall s", "CPU s", "CPU ms a step"
+    );
+    let per_step: Vec<f64> = WHOLE
+        .iter()
+        .zip(&whole)
+        .map(|(&size, &(wall, cpu))| {
+            let each = ms(cpu) / size as f64;
+            println!(
+                "{size:>8} {:>10.2} {:>10.2} {each:>16.3}",
+                wall.as_secs_f64(),
+                cpu.as_secs_f64()
+            );
+            each
+        })
+        .collect();
+    let growth = per_step[1] / per_step[0];
+    println!();
+    println!(
+        "a step of the {}-block run: {growth:.2}x one of the {}-block run (linear: <= {BUDGET_WHOLE}x): {}",
+        WHOLE[1],
+        WHOLE[0],
+        verdict(growth <= BUDGET_WHOLE)
+    );
+    println!();
     println!("load average at end: {}", load_average());
+}
+
+/// One interactive run of the whole `size`-block runbook, every block run at
+/// its prompt: its wall time and the CPU time of runsheet and its shell.
+fn whole_run(env: &Env, size: usize) -> Sample {
+    let runbook = env.root.join(format!("interactive-{size}.md"));
+    let out = env.root.join(format!("interactive-{size}.whole.md"));
+    let _ = fs::remove_file(&out);
+    let args: [OsString; 4] = [
+        "run".into(),
+        runbook.into(),
+        "-o".into(),
+        out.clone().into(),
+    ];
+    let mut code = None;
+    let sample = sampled(|| {
+        let mut term = Terminal::spawn(runsheet_on_terminal(env, &args));
+        for _ in 0..size {
+            term.wait_for_prompt();
+            term.wait_for_raw_mode();
+            term.run_block();
+        }
+        term.wait_for_end();
+        code = term.exit_code();
+    });
+    assert_eq!(
+        code,
+        Some(0),
+        "the whole run of {size} blocks exited {code:?}"
+    );
+    let transcript = fs::read_to_string(&out).expect("read the transcript");
+    let outputs = transcript.matches("<!--rs:out ").count();
+    assert_eq!(
+        outputs,
+        size,
+        "{} holds {outputs} output blocks",
+        out.display()
+    );
+    sample
+}
+
+/// runsheet with `args`, set up to run on the bench's terminal.
+fn runsheet_on_terminal(env: &Env, args: &[OsString]) -> Command {
+    let mut cmd = Command::new(&env.bin);
+    cmd.args(args)
+        .current_dir(&env.root)
+        .env("RUNSHEET_STATE_DIR", &env.state)
+        .env("HOME", &env.home)
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("BASH_ENV")
+        .env_remove("ENV");
+    cmd
 }
 
 /// One interactive run of the `size`-block runbook from its last `SAMPLE`
@@ -110,17 +209,7 @@ fn one_run(env: &Env, size: usize) -> Vec<Duration> {
         "--from".into(),
         from.into(),
     ];
-    let mut cmd = Command::new(&env.bin);
-    cmd.args(&args)
-        .current_dir(&env.root)
-        .env("RUNSHEET_STATE_DIR", &env.state)
-        .env("HOME", &env.home)
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .env_remove("XDG_STATE_HOME")
-        .env_remove("BASH_ENV")
-        .env_remove("ENV");
-    let mut term = Terminal::spawn(cmd);
+    let mut term = Terminal::spawn(runsheet_on_terminal(env, &args));
     term.wait_for_prompt();
     let mut times = Vec::with_capacity(SAMPLE);
     for step in 0..SAMPLE {
@@ -185,6 +274,19 @@ impl Terminal {
     /// Reads until the next block's prompt has been printed.
     fn wait_for_prompt(&mut self) {
         self.wait_for(PROMPT);
+    }
+
+    /// Waits until the prompt has put the terminal in raw mode (echo off):
+    /// what is typed from then on is read as keys.
+    fn wait_for_raw_mode(&mut self) {
+        let started = Instant::now();
+        while self.session.get_process().get_echo().unwrap_or(false) {
+            assert!(
+                started.elapsed() < LIMIT,
+                "the prompt never took the keyboard"
+            );
+            thread::sleep(Duration::from_micros(50));
+        }
     }
 
     /// Reads until `needle` is printed after the last match.

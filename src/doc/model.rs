@@ -205,7 +205,16 @@ impl Step {
             StepKind::Command(c) => c.attrs.name.clone(),
             _ => None,
         }
-        .unwrap_or_else(|| format!("s{}", self.index + 1))
+        .unwrap_or_else(|| {
+            // Made for every step at every save and lookup: without the
+            // formatter, which costs several times the allocation.
+            let mut digits = itoa::Buffer::new();
+            let digits = digits.format(self.index + 1);
+            let mut id = String::with_capacity(1 + digits.len());
+            id.push('s');
+            id.push_str(digits);
+            id
+        })
     }
 
     /// The command, if this step is one.

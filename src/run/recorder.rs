@@ -59,7 +59,7 @@ impl Recorder {
         state: StateDir,
     ) -> Result<Recorder> {
         let output = lock_output(&transcript)?;
-        outcomes.extend(journal::replay(&state.journal()));
+        journal::replay_into(&state.journal(), &mut outcomes);
         let journal = Journal::open(&state.journal())?;
         Ok(Recorder {
             source,

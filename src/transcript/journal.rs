@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -60,16 +60,18 @@ impl Journal {
     }
 }
 
-/// Replays a journal: the last outcome of each step wins. A torn last line (a
-/// crash mid-write) is ignored.
-pub fn replay(path: &Path) -> HashMap<String, Outcome> {
-    let mut out = HashMap::new();
-    if let Ok(file) = File::open(path) {
-        for line in BufReader::new(file).lines().map_while(|l| l.ok()) {
-            if let Ok(o) = serde_json::from_str::<Outcome>(&line) {
-                out.insert(o.id.clone(), o);
-            }
+/// Replays a journal into `outcomes` (those of the transcript, on resume):
+/// the last outcome of each step wins, the journal's over the transcript's. A
+/// torn last line (a crash mid-write) is ignored.
+pub fn replay_into(path: &Path, outcomes: &mut HashMap<String, Outcome>) {
+    // Read whole: a line of the journal is one outcome, and the steps it
+    // names are mostly in `outcomes` already, so the map does not grow.
+    let Ok(bytes) = std::fs::read(path) else {
+        return;
+    };
+    for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        if let Ok(o) = serde_json::from_slice::<Outcome>(line) {
+            outcomes.insert(o.id.clone(), o);
         }
     }
-    out
 }

@@ -347,15 +347,23 @@ fn code(text: &str) -> String {
 pub(super) fn fenced(out: &mut String, prefix: &str, info: &str, body: &str, eol: &str) {
     let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
-    let _ = write!(out, "{prefix}{fence}{info}{eol}");
+    // Pushed piece by piece: every output of a run goes through here at
+    // every save of its transcript, and the formatter costs more than this.
+    for piece in [prefix, &fence, info, eol] {
+        out.push_str(piece);
+    }
     for line in body.strip_suffix('\n').unwrap_or(body).split('\n') {
         if line.is_empty() {
-            let _ = write!(out, "{}{eol}", prefix.trim_end());
+            out.push_str(prefix.trim_end());
         } else {
-            let _ = write!(out, "{prefix}{line}{eol}");
+            out.push_str(prefix);
+            out.push_str(line);
         }
+        out.push_str(eol);
     }
-    let _ = write!(out, "{prefix}{fence}{eol}");
+    for piece in [prefix, &fence, eol] {
+        out.push_str(piece);
+    }
 }
 
 /// Backslash-escapes Markdown punctuation in text placed inline.
