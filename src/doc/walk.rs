@@ -58,6 +58,8 @@ pub(super) struct Walker<'s> {
     /// Source range of consecutive text events, scanned for blanks and ballots.
     run: Option<Range<usize>>,
     labels: Vec<Label>,
+    /// Labels emptied after their block, for the next blocks to reuse.
+    spare_labels: Vec<Label>,
     /// What is open in the inline text of the block being read.
     scan: Scan,
     /// The header cells of the table being read.
@@ -78,7 +80,8 @@ pub(super) struct Walker<'s> {
     sections: Headings,
     /// Tasks nest deeper than `MAX_DEPTH` (said once).
     too_deep: bool,
-    /// The text of the last block read: what a form in a fence after it is for.
+    /// The text of the last block read, as read: what a form in a fence
+    /// after it is for.
     last_label: String,
 }
 
@@ -103,6 +106,7 @@ impl<'s> Walker<'s> {
             paragraph_start: None,
             run: None,
             labels: Vec::new(),
+            spare_labels: Vec::new(),
             scan: Scan::default(),
             table_headers: Vec::new(),
             in_cell: false,
@@ -211,7 +215,7 @@ impl Walker<'_> {
                     text: String::new(),
                     task,
                 });
-                self.labels.push(Label::default());
+                self.open_label();
             }
             Event::End(TagEnd::Heading(_)) => {
                 if let Some(h) = self.heading.take() {
@@ -251,7 +255,7 @@ impl Walker<'_> {
             Event::TaskListMarker(checked) => self.task_list_marker(checked, range),
             Event::Start(Tag::Paragraph) => {
                 self.paragraph_start = Some(range.start);
-                self.labels.push(Label::default());
+                self.open_label();
             }
             Event::End(TagEnd::Paragraph) => {
                 if let Some(start) = self.paragraph_start.take()
@@ -267,7 +271,7 @@ impl Walker<'_> {
                 self.stop_collecting();
                 self.table_headers.clear();
             }
-            Event::Start(Tag::TableRow | Tag::TableHead) => self.labels.push(Label::default()),
+            Event::Start(Tag::TableRow | Tag::TableHead) => self.open_label(),
             Event::End(TagEnd::TableRow) => self.pop_label(false),
             Event::End(TagEnd::TableHead) => self.pop_label(true),
             Event::Start(Tag::TableCell) => {
@@ -548,11 +552,13 @@ impl Walker<'_> {
         let Some(c) = command.command() else {
             return;
         };
-        let script = c.script();
-        let shell = c.runner == Runner::Shell;
+        let found = fields::placeholders(&c.script_text(), c.runner == Runner::Shell);
+        if found.is_empty() {
+            return;
+        }
         let (span, heading) = (command.span.clone(), command.heading.clone());
         let first_code_line = command.line + 1;
-        for p in fields::placeholders(&script, shell) {
+        for p in found {
             let kind = StepKind::Placeholder(Box::new(Placeholder {
                 token: p.token.clone(),
                 name: p.name,

@@ -5,7 +5,6 @@ use std::ops::Range;
 
 use super::Walker;
 use super::labels::cap;
-use super::prose::Label;
 use crate::doc::fields::{BOXES, ballot_at};
 use crate::doc::markdown::{Event, Tag};
 use crate::doc::model::{Field, FieldForm, StepKind, Task};
@@ -122,7 +121,7 @@ impl Walker<'_> {
             steps_before: self.book.steps.len(),
             text_end: 0,
         });
-        self.labels.push(Label::default());
+        self.open_label();
     }
 
     pub(super) fn start_list(&mut self, range: Range<usize>) {
