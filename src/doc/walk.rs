@@ -43,6 +43,8 @@ pub(super) struct Walker<'s> {
     /// Where the Markdown starts: after a byte-order mark.
     base: usize,
     book: Runbook,
+    /// The headings above the current position: their levels and their
+    /// texts as the path shows them.
     headings: Vec<(usize, String)>,
     /// The headings above the current position, shared by the steps under them.
     path: Path,
@@ -205,9 +207,12 @@ impl Walker<'_> {
                 // A heading ends the sections at its level and below: what it
                 // starts (a heading task included) sits under the rest.
                 let level = level as usize;
-                self.headings.retain(|(l, _)| *l < level);
+                let kept = self.headings.iter().filter(|(l, _)| *l < level).count();
+                self.headings.truncate(kept);
                 self.heading_tasks.retain(|(l, _)| *l < level);
-                self.path = heading_path(&self.headings);
+                if self.path.len() != self.headings.len() {
+                    self.path = heading_path(&self.headings);
+                }
                 let task = self.heading_checkbox(range.start);
                 self.heading = Some(OpenHeading {
                     level,
@@ -229,8 +234,9 @@ impl Walker<'_> {
                         None => text,
                     };
                     self.headings.retain(|(level, _)| *level < h.level);
-                    self.sections.heading(h.level, text.clone(), h.range);
-                    self.headings.push((h.level, text));
+                    self.headings
+                        .push((h.level, labels::tidy_capped(&text).into_owned()));
+                    self.sections.heading(h.level, text, h.range);
                     self.heading_tasks.retain(|(level, _)| *level < h.level);
                     if let Some(t) = h.task {
                         self.heading_tasks.push((h.level, t));
@@ -576,7 +582,7 @@ impl Walker<'_> {
 fn heading_path(headings: &[(usize, String)]) -> Path {
     headings
         .iter()
-        .map(|(_, t)| labels::cap(t, ""))
+        .map(|(_, t)| t.clone())
         .collect::<Vec<_>>()
         .into()
 }
