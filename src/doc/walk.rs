@@ -76,6 +76,8 @@ pub(super) struct Walker<'s> {
     code_spans: Vec<Range<usize>>,
     /// Text read since `last_command`.
     after_command: String,
+    /// The code span being read, with its backticks.
+    code_text: String,
     in_metadata: bool,
     in_indented_code: bool,
     /// Every heading, for working out the sections once the walk is over.
@@ -116,6 +118,7 @@ impl<'s> Walker<'s> {
             last_command: None,
             code_spans: Vec::new(),
             after_command: String::new(),
+            code_text: String::new(),
             in_metadata: false,
             in_indented_code: false,
             sections: Headings::default(),
@@ -362,7 +365,14 @@ impl Walker<'_> {
                 };
             }
             Event::Code(code) => {
-                self.text(range.start, &format!("`{code}`"));
+                // Built in a buffer kept from span to span.
+                let mut shown = std::mem::take(&mut self.code_text);
+                shown.clear();
+                shown.push('`');
+                shown.push_str(&code);
+                shown.push('`');
+                self.text(range.start, &shown);
+                self.code_text = shown;
                 self.code_spans.push(range.clone());
                 self.code_span(&code, range);
             }
@@ -432,7 +442,11 @@ impl Walker<'_> {
     fn take_hint(&mut self) {
         let text = std::mem::take(&mut self.after_command);
         if let Some(index) = self.last_command.take()
-            && let Some(hint) = prose_hint(&tidy(&text))
+            && let Some(hint) = if is_tidy(&text) {
+                prose_hint(&text)
+            } else {
+                prose_hint(&tidy(&text))
+            }
             && let StepKind::Command(c) = &mut self.book.steps[index].kind
             && c.hint.is_none()
         {
