@@ -66,6 +66,10 @@ fn is_form(text: &str) -> bool {
         end -= 1;
     }
     let text = &text[..end];
+    // Every label ends in a colon: most lists have none.
+    if memchr::memchr(b':', text.as_bytes()).is_none() {
+        return false;
+    }
     let indent = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
     let first = indent(text);
     let mut count = 0;
