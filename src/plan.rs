@@ -116,11 +116,11 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
             writeln!(out, "\n§ {path}  [{tag}]")?;
         }
         // Steps share their heading path: compare it, build its text only when it changes.
-        if heading != Some(&step.heading[..])
-            && !step.heading.is_empty()
-            && opened.last().map(|(p, _)| p.as_str()) != Some(&step.heading_path())
-        {
-            writeln!(out, "\n§ {}", step.heading_path())?;
+        if heading != Some(&step.heading[..]) && !step.heading.is_empty() {
+            let path = step.heading_path();
+            if opened.last().map(|(p, _)| p.as_str()) != Some(path.as_str()) {
+                writeln!(out, "\n§ {path}")?;
+            }
         }
         heading = Some(&step.heading[..]);
         let mut depth = 0;
@@ -129,14 +129,14 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
             depth += 1;
             p = book.steps[i].parent;
         }
-        write!(
-            out,
-            "{:>5}  {:indent$}{:<8} ",
-            step.line,
-            "",
-            step.kind_name(),
-            indent = 2 * depth
-        )?;
+        // The indentation and the kind's column are written as spaces
+        // rather than padded: a padded format writes its padding a
+        // character at a time, on every line.
+        write!(out, "{:>5}", step.line)?;
+        spaces(out, 2 + 2 * depth)?;
+        let kind = step.kind_name();
+        out.write_str(kind)?;
+        spaces(out, 8usize.saturating_sub(kind.len()) + 1)?;
         match (&step.kind, step.task()) {
             (_, Some(t)) if t.checked => {
                 write!(out, "[x] {}", step.text)?;
@@ -194,6 +194,17 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
     }
     for d in &book.diagnostics {
         writeln!(out, "\n{d}")?;
+    }
+    Ok(())
+}
+
+/// `n` spaces into `out`.
+fn spaces(out: &mut impl std::fmt::Write, mut n: usize) -> std::fmt::Result {
+    const SPACES: &str = "                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.write_str(&SPACES[..k])?;
+        n -= k;
     }
     Ok(())
 }

@@ -69,7 +69,17 @@ impl Lines {
             }
             line
         } else {
-            starts[..last].partition_point(|&s| s <= offset)
+            // Before it: look a few lines back (the walk steps back to the
+            // start of a block it has read), then search the rest.
+            let mut line = last;
+            let near = last.saturating_sub(8);
+            while line > near && starts[line - 1] > offset {
+                line -= 1;
+            }
+            if line == near && line > 0 && starts[line - 1] > offset {
+                line = starts[..line].partition_point(|&s| s <= offset);
+            }
+            line
         };
         self.last.store(line - 1, Ordering::Relaxed);
         line

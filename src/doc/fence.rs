@@ -6,6 +6,7 @@ use super::attrs::parse_info;
 use super::form;
 use super::hints::comment_hint;
 use super::model::{Command, Fence, Path, Runbook, Step, StepKind};
+use super::walk::labels::tidy_capped;
 use crate::diagnostic::Severity;
 use crate::exec::runner::{self, Language, Runners};
 use crate::source::Source;
@@ -15,7 +16,8 @@ use crate::source::Source;
 pub(super) struct Place<'a> {
     pub path: &'a Path,
     pub parent: Option<usize>,
-    /// The text of the block before the fence: what a form in it is for.
+    /// The text of the block before the fence, as read (not yet tidied):
+    /// what a form in it is for.
     pub context: &'a str,
 }
 
@@ -152,10 +154,11 @@ pub(super) fn close(
                 let body_end = if fence.closed { last_line_start } else { end };
                 let body = body_start..body_end.max(body_start);
                 let form = runner::is_plain_text(&lang);
+                let context = tidy_capped(context);
                 let what = form::Form {
                     fence: &fence,
                     plain: form,
-                    context,
+                    context: &context,
                 };
                 form::steps(source, book, path, parent, body, &what);
             }
@@ -214,7 +217,7 @@ pub(super) fn close(
         shown: None,
         fence,
     };
-    command.destructive = crate::guard::assess(command.attrs.danger, &command.script());
+    command.destructive = crate::guard::assess(command.attrs.danger, &command.script_text());
     let step = Step::new(
         StepKind::Command(Box::new(command)),
         open.start..end,

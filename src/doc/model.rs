@@ -33,7 +33,8 @@ pub struct Runbook {
     /// rollback runbook's rollback): run on its main path.
     pub purpose: Vec<Contingency>,
     /// For each step, the groups and options it is part of (outermost
-    /// first), so that looking it up does not go through every group.
+    /// first), so that looking it up does not go through every group; it
+    /// ends at the last step that is part of one.
     pub options_at: Vec<Vec<(usize, usize)>>,
     /// Option words the document itself says pass or fail (`choice-pass=`).
     pub choice_words: ChoiceWords,
@@ -273,20 +274,31 @@ impl Command {
         self.split_prompted().0
     }
 
+    /// `script`, borrowed from the block when it runs as written.
+    pub fn script_text(&self) -> std::borrow::Cow<'_, str> {
+        if self.prompted() {
+            std::borrow::Cow::Owned(self.split_prompted().0)
+        } else {
+            std::borrow::Cow::Borrowed(&self.code)
+        }
+    }
+
     /// The lines of a `$ `-prompt block that are not commands: the output the
     /// author saw, to compare with what runs now. Empty for other blocks.
     pub fn example_output(&self) -> String {
         self.split_prompted().1
     }
 
+    /// Whether only its `$ `-prompt lines run. A `console` block with no
+    /// `$ ` line at all is commands written without prompts: it runs as
+    /// written (`plan` says so).
+    fn prompted(&self) -> bool {
+        (self.lang == "console" || self.lang == "shell-session" || self.runner == Runner::Shell)
+            && self.code.lines().any(|l| l.trim_start().starts_with("$ "))
+    }
+
     fn split_prompted(&self) -> (String, String) {
-        // A `console` block with no `$ ` line at all is commands written
-        // without prompts: it runs as written (`plan` says so).
-        let prompted = (self.lang == "console"
-            || self.lang == "shell-session"
-            || self.runner == Runner::Shell)
-            && self.code.lines().any(|l| l.trim_start().starts_with("$ "));
-        if !prompted {
+        if !self.prompted() {
             return (self.code.clone(), String::new());
         }
         let mut out = String::new();

@@ -30,6 +30,9 @@ const HTML_TAGS: &[&str] = &[
 /// patterns (`vX.Y.Z`, `YYYYMMDD`) are values to give, not format strings.
 pub fn placeholders(script: &str, shell: bool) -> Vec<Placeholder> {
     let mut out: Vec<Placeholder> = Vec::new();
+    if !may_hold_one(script) {
+        return out;
+    }
     let mut heredoc_end: Option<String> = None;
     for (n, line) in script.lines().enumerate() {
         if let Some(end) = &heredoc_end {
@@ -78,6 +81,15 @@ pub fn placeholders(script: &str, shell: bool) -> Vec<Placeholder> {
         heredoc_end = heredoc_delimiter(code);
     }
     out
+}
+
+/// Whether `script` has a byte some placeholder needs: `<`, `[`, a dot
+/// (versions), `X` (`XXXX`, `X.Y.Z`), `Y` (`YYYY`) or a `y` (`your-`). Most
+/// blocks have none, and are then not read line by line.
+fn may_hold_one(script: &str) -> bool {
+    script
+        .bytes()
+        .any(|b| matches!(b, b'<' | b'[' | b'.' | b'X' | b'Y' | b'y'))
 }
 
 fn strip_comment(line: &str) -> &str {

@@ -20,12 +20,13 @@ pub(super) fn tidy(text: &str) -> String {
 pub(super) fn is_tidy(text: &str) -> bool {
     let space = |b: &u8| b.is_ascii_whitespace() || *b == 0x0b;
     let bytes = text.as_bytes();
+    // Whitespace other than a space is a byte from tab (9) to carriage
+    // return (13); two spaces in a row are a run.
     text.is_ascii()
         && !bytes.first().is_some_and(space)
         && !bytes.last().is_some_and(space)
-        && !bytes
-            .windows(2)
-            .any(|w| space(&w[0]) && (w[0] != b' ' || space(&w[1])))
+        && !bytes.iter().any(|b| (9..=13).contains(b))
+        && memchr::memmem::find(bytes, b"  ").is_none()
 }
 
 #[cfg(test)]

@@ -43,6 +43,8 @@ pub(super) struct Walker<'s> {
     /// Where the Markdown starts: after a byte-order mark.
     base: usize,
     book: Runbook,
+    /// The headings above the current position: their levels and their
+    /// texts as the path shows them.
     headings: Vec<(usize, String)>,
     /// The headings above the current position, shared by the steps under them.
     path: Path,
@@ -58,6 +60,8 @@ pub(super) struct Walker<'s> {
     /// Source range of consecutive text events, scanned for blanks and ballots.
     run: Option<Range<usize>>,
     labels: Vec<Label>,
+    /// Labels emptied after their block, for the next blocks to reuse.
+    spare_labels: Vec<Label>,
     /// What is open in the inline text of the block being read.
     scan: Scan,
     /// The header cells of the table being read.
@@ -72,13 +76,16 @@ pub(super) struct Walker<'s> {
     code_spans: Vec<Range<usize>>,
     /// Text read since `last_command`.
     after_command: String,
+    /// The code span being read, with its backticks.
+    code_text: String,
     in_metadata: bool,
     in_indented_code: bool,
     /// Every heading, for working out the sections once the walk is over.
     sections: Headings,
     /// Tasks nest deeper than `MAX_DEPTH` (said once).
     too_deep: bool,
-    /// The text of the last block read: what a form in a fence after it is for.
+    /// The text of the last block read, as read: what a form in a fence
+    /// after it is for.
     last_label: String,
 }
 
@@ -103,6 +110,7 @@ impl<'s> Walker<'s> {
             paragraph_start: None,
             run: None,
             labels: Vec::new(),
+            spare_labels: Vec::new(),
             scan: Scan::default(),
             table_headers: Vec::new(),
             in_cell: false,
@@ -110,6 +118,7 @@ impl<'s> Walker<'s> {
             last_command: None,
             code_spans: Vec::new(),
             after_command: String::new(),
+            code_text: String::new(),
             in_metadata: false,
             in_indented_code: false,
             sections: Headings::default(),
@@ -201,9 +210,12 @@ impl Walker<'_> {
                 // A heading ends the sections at its level and below: what it
                 // starts (a heading task included) sits under the rest.
                 let level = level as usize;
-                self.headings.retain(|(l, _)| *l < level);
+                let kept = self.headings.iter().filter(|(l, _)| *l < level).count();
+                self.headings.truncate(kept);
                 self.heading_tasks.retain(|(l, _)| *l < level);
-                self.path = heading_path(&self.headings);
+                if self.path.len() != self.headings.len() {
+                    self.path = heading_path(&self.headings);
+                }
                 let task = self.heading_checkbox(range.start);
                 self.heading = Some(OpenHeading {
                     level,
@@ -211,7 +223,7 @@ impl Walker<'_> {
                     text: String::new(),
                     task,
                 });
-                self.labels.push(Label::default());
+                self.open_label();
             }
             Event::End(TagEnd::Heading(_)) => {
                 if let Some(h) = self.heading.take() {
@@ -225,8 +237,9 @@ impl Walker<'_> {
                         None => text,
                     };
                     self.headings.retain(|(level, _)| *level < h.level);
-                    self.sections.heading(h.level, text.clone(), h.range);
-                    self.headings.push((h.level, text));
+                    self.headings
+                        .push((h.level, labels::tidy_capped(&text).into_owned()));
+                    self.sections.heading(h.level, text, h.range);
                     self.heading_tasks.retain(|(level, _)| *level < h.level);
                     if let Some(t) = h.task {
                         self.heading_tasks.push((h.level, t));
@@ -251,7 +264,7 @@ impl Walker<'_> {
             Event::TaskListMarker(checked) => self.task_list_marker(checked, range),
             Event::Start(Tag::Paragraph) => {
                 self.paragraph_start = Some(range.start);
-                self.labels.push(Label::default());
+                self.open_label();
             }
             Event::End(TagEnd::Paragraph) => {
                 if let Some(start) = self.paragraph_start.take()
@@ -267,7 +280,7 @@ impl Walker<'_> {
                 self.stop_collecting();
                 self.table_headers.clear();
             }
-            Event::Start(Tag::TableRow | Tag::TableHead) => self.labels.push(Label::default()),
+            Event::Start(Tag::TableRow | Tag::TableHead) => self.open_label(),
             Event::End(TagEnd::TableRow) => self.pop_label(false),
             Event::End(TagEnd::TableHead) => self.pop_label(true),
             Event::Start(Tag::TableCell) => {
@@ -352,7 +365,14 @@ impl Walker<'_> {
                 };
             }
             Event::Code(code) => {
-                self.text(range.start, &format!("`{code}`"));
+                // Built in a buffer kept from span to span.
+                let mut shown = std::mem::take(&mut self.code_text);
+                shown.clear();
+                shown.push('`');
+                shown.push_str(&code);
+                shown.push('`');
+                self.text(range.start, &shown);
+                self.code_text = shown;
                 self.code_spans.push(range.clone());
                 self.code_span(&code, range);
             }
@@ -422,7 +442,11 @@ impl Walker<'_> {
     fn take_hint(&mut self) {
         let text = std::mem::take(&mut self.after_command);
         if let Some(index) = self.last_command.take()
-            && let Some(hint) = prose_hint(&tidy(&text))
+            && let Some(hint) = if is_tidy(&text) {
+                prose_hint(&text)
+            } else {
+                prose_hint(&tidy(&text))
+            }
             && let StepKind::Command(c) = &mut self.book.steps[index].kind
             && c.hint.is_none()
         {
@@ -548,11 +572,13 @@ impl Walker<'_> {
         let Some(c) = command.command() else {
             return;
         };
-        let script = c.script();
-        let shell = c.runner == Runner::Shell;
+        let found = fields::placeholders(&c.script_text(), c.runner == Runner::Shell);
+        if found.is_empty() {
+            return;
+        }
         let (span, heading) = (command.span.clone(), command.heading.clone());
         let first_code_line = command.line + 1;
-        for p in fields::placeholders(&script, shell) {
+        for p in found {
             let kind = StepKind::Placeholder(Box::new(Placeholder {
                 token: p.token.clone(),
                 name: p.name,
@@ -570,7 +596,7 @@ impl Walker<'_> {
 fn heading_path(headings: &[(usize, String)]) -> Path {
     headings
         .iter()
-        .map(|(_, t)| labels::cap(t, ""))
+        .map(|(_, t)| t.clone())
         .collect::<Vec<_>>()
         .into()
 }

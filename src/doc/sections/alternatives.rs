@@ -185,6 +185,10 @@ fn last_under(book: &Runbook, index: usize) -> usize {
 /// `text` without a trailing `OR` word, if it ends in one.
 fn before_or(text: &str) -> Option<&str> {
     let trimmed = text.trim_end_matches(|c: char| c.is_whitespace() || "*_:,".contains(c));
+    // Most texts end in another word: no need to find where it starts.
+    if !trimmed.ends_with(['r', 'R']) {
+        return None;
+    }
     let word_start = trimmed
         .char_indices()
         .rev()

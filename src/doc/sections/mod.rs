@@ -220,7 +220,16 @@ impl Headings {
         book.purpose = document_purpose(source, book);
         resolve(book, &SectionRules::default());
         book.groups = alternatives::recognise(book);
-        book.options_at = vec![Vec::new(); book.steps.len()];
+        // Only as long as the last step in an option: a step past it is in
+        // none, and most documents offer no alternatives at all.
+        let len = book
+            .groups
+            .iter()
+            .flat_map(|g| &g.options)
+            .map(|o| o.steps.end)
+            .max()
+            .unwrap_or(0);
+        book.options_at = vec![Vec::new(); len];
         for (g, group) in book.groups.iter().enumerate() {
             for (o, option) in group.options.iter().enumerate() {
                 for at in option.steps.clone() {

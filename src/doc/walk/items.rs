@@ -5,7 +5,6 @@ use std::ops::Range;
 
 use super::Walker;
 use super::labels::cap;
-use super::prose::Label;
 use crate::doc::fields::{BOXES, ballot_at};
 use crate::doc::markdown::{Event, Tag};
 use crate::doc::model::{Field, FieldForm, StepKind, Task};
@@ -67,6 +66,10 @@ fn is_form(text: &str) -> bool {
         end -= 1;
     }
     let text = &text[..end];
+    // Every label ends in a colon: most lists have none.
+    if memchr::memchr(b':', text.as_bytes()).is_none() {
+        return false;
+    }
     let indent = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
     let first = indent(text);
     let mut count = 0;
@@ -122,7 +125,7 @@ impl Walker<'_> {
             steps_before: self.book.steps.len(),
             text_end: 0,
         });
-        self.labels.push(Label::default());
+        self.open_label();
     }
 
     pub(super) fn start_list(&mut self, range: Range<usize>) {

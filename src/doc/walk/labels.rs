@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::doc::tidy::tidy;
+use crate::doc::tidy::{is_tidy, tidy};
 
 /// The longest label shown, in characters: a field in a very long line is
 /// asked with the words nearest to it.
@@ -115,6 +115,16 @@ pub(in crate::doc) fn own_labels(text: &str, fields: &[Range<usize>]) -> Vec<Str
         out.push(cap(&label, &text[field.clone()]));
     }
     out
+}
+
+/// `cap(&tidy(text), "")`, without a copy when `text` is tidy and short,
+/// as most are.
+pub(in crate::doc) fn tidy_capped(text: &str) -> std::borrow::Cow<'_, str> {
+    if is_tidy(text) && text.len() <= MOST {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(cap(&tidy(text), ""))
+    }
 }
 
 /// `label` cut to about `MOST` characters around `field`, which it holds

@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use super::Walker;
-use super::labels::{cap, own_labels};
+use super::labels::{cap, own_labels, tidy_capped};
 use crate::doc::fields::{self, ballot_at};
 use crate::doc::model::{Field, FieldForm, StepKind, Task};
 use crate::doc::target;
@@ -26,6 +26,15 @@ pub(super) struct Label {
 }
 
 impl Label {
+    /// Empties it for another block, keeping what it has allocated.
+    fn clear(&mut self) {
+        self.text.clear();
+        self.marks.clear();
+        self.fields.clear();
+        self.cells.clear();
+        self.cell_open = None;
+    }
+
     /// Adds `text`, which the source has at `at`.
     fn push(&mut self, at: usize, text: &str) {
         self.marks.push((at, self.text.len()));
@@ -81,6 +90,12 @@ fn is_target_header(header: &str) -> bool {
 }
 
 impl Walker<'_> {
+    /// Opens a label for a block that starts: one emptied before, when there is one.
+    pub(super) fn open_label(&mut self) {
+        let label = self.spare_labels.pop().unwrap_or_default();
+        self.labels.push(label);
+    }
+
     pub(super) fn label_text(&mut self, at: usize, text: &str) {
         if let Some(label) = self.labels.last_mut() {
             label.push(at, text);
@@ -120,12 +135,15 @@ impl Walker<'_> {
             .iter()
             .map(|(_, s)| label.position(s.start)..label.position(s.end))
             .collect();
+        let mut label = label;
         if label.cells.is_empty() {
-            self.last_label = cap(&tidy(&label.text), "");
             let own = own_labels(&label.text, &spans);
             for ((index, _), text) in label.fields.iter().zip(own) {
                 self.label_field(*index, text, None);
             }
+            // Kept as read: tidied only if a fence after it needs it.
+            self.last_label.clear();
+            self.last_label.push_str(&label.text);
         } else {
             self.label_row(&label, &spans);
         }
@@ -134,8 +152,10 @@ impl Walker<'_> {
             && outer.text.is_empty()
         {
             let at = label.marks.first().map_or(0, |m| m.0);
-            outer.push(at, &cap(&tidy(&label.text), ""));
+            outer.push(at, &tidy_capped(&label.text));
         }
+        label.clear();
+        self.spare_labels.push(label);
     }
 
     /// `label` with each field shown as the document writes it: what Markdown
