@@ -10,6 +10,7 @@ mod hosts;
 pub mod journal;
 mod layout;
 pub mod marker;
+mod parsed;
 mod pieces;
 pub mod read;
 mod section;
