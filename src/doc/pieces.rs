@@ -197,42 +197,127 @@ fn is_heading(line: &[u8]) -> bool {
 /// code block, no HTML block, table or front matter runs to the end of the
 /// piece (such a block would take the line in).
 fn cut_is_safe(events: &[(Event<'_>, Range<usize>)], text: &str) -> bool {
-    let len = text.len();
-    // The end of the last text inside the code block being read.
-    let mut text_end = None;
-    let mut open_at = None;
+    let mut check = CutCheck::default();
     for (event, range) in events {
+        check.see(event, range, text);
+    }
+    check.safe()
+}
+
+/// `cut_is_safe`, judged one event at a time, so that the events need not
+/// be kept.
+#[derive(Default)]
+struct CutCheck {
+    /// The end of the last text inside the code block being read.
+    text_end: Option<usize>,
+    open_at: Option<Range<usize>>,
+    /// A block reaches the end of the piece.
+    runs_on: bool,
+}
+
+impl CutCheck {
+    /// Takes in the next event of the piece `text`.
+    fn see(&mut self, event: &Event<'_>, range: &Range<usize>, text: &str) {
+        let len = text.len();
         match event {
             Event::Start(Tag::CodeBlock(_)) => {
-                open_at = Some(range.clone());
-                text_end = None;
+                self.open_at = Some(range.clone());
+                self.text_end = None;
             }
-            Event::Text(_) if open_at.is_some() => text_end = Some(range.end),
+            Event::Text(_) if self.open_at.is_some() => self.text_end = Some(range.end),
             Event::End(TagEnd::CodeBlock) => {
-                let Some(block) = open_at.take() else {
-                    continue;
+                let Some(block) = self.open_at.take() else {
+                    return;
                 };
                 // A block that reaches the end of the piece is closed when a
                 // line (its closing fence) follows its last text, or, empty,
                 // when it is more than its opening line.
-                let closed = match text_end {
+                let closed = match self.text_end {
                     Some(end) => end < block.end,
                     None => text[block.clone()].trim_end_matches('\n').contains('\n'),
                 };
                 if block.end >= len && !closed {
-                    return false;
+                    self.runs_on = true;
                 }
             }
             Event::Start(Tag::HtmlBlock | Tag::MetadataBlock(_) | Tag::Table(_))
             | Event::Html(_)
                 if range.end >= len =>
             {
-                return false;
+                self.runs_on = true;
             }
             _ => {}
         }
     }
-    open_at.is_none()
+
+    /// Whether the cut after the events seen is safe.
+    fn safe(&self) -> bool {
+        !self.runs_on && self.open_at.is_none()
+    }
+}
+
+/// The events of one half of a document, with ranges within the half.
+pub type HalfEvents<'h, 'a> = &'h mut dyn Iterator<Item = (Event<'a>, Range<usize>)>;
+
+/// Reads a large `body` (with `options`) in two halves at once, cut before
+/// the first ATX heading at the margin past its middle: `walk` is given the
+/// offset a half starts at in `body` and its events, the first half's on
+/// this thread while a second thread walks the second half's. Both results
+/// are returned, the first half's first. `None` (and nothing to use) when
+/// the body is small, may not be cut (see `may_cut`), has no heading to cut
+/// at, or its first half's last block runs on past the cut: then the caller
+/// reads it whole, which these halves read the same as where it is `Some`.
+pub fn in_halves<'a, T: Send>(
+    body: &'a str,
+    options: Options,
+    walk: impl Fn(usize, HalfEvents<'_, 'a>) -> T + Sync,
+) -> Option<(T, T)> {
+    if piece_size(body.len()).is_none() || !may_cut(body, options) {
+        return None;
+    }
+    // Never cut inside front matter (see `pieces_at`).
+    let first = if markdown::reads_front_matter(options) {
+        markdown::front_matter_end(body)?
+    } else {
+        0
+    };
+    let cut = heading_after(body, (body.len() / 2).max(first))?;
+    let (head, tail) = body.split_at(cut);
+    let walk = &walk;
+    thread::scope(|scope| {
+        let second = thread::Builder::new()
+            .name("half".into())
+            .spawn_scoped(scope, move || {
+                walk(cut, &mut markdown::events_with(tail, options))
+            })
+            .ok()?;
+        let mut check = CutCheck::default();
+        let mut events =
+            markdown::events_with(head, options).inspect(|(e, r)| check.see(e, r, head));
+        let first = walk(0, &mut events);
+        // What `walk` left unread (it stopped at an error) still decides
+        // whether the cut is safe.
+        events.for_each(drop);
+        let second = match second.join() {
+            Ok(found) => found,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        check.safe().then_some((first, second))
+    })
+}
+
+/// The start of the first line after the one `from` is on that opens an
+/// ATX heading at the margin.
+fn heading_after(body: &str, from: usize) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let mut at = from + memchr::memchr(b'\n', bytes.get(from..)?)? + 1;
+    while at < bytes.len() {
+        if is_heading(&bytes[at..]) {
+            return Some(at);
+        }
+        at += memchr::memchr(b'\n', &bytes[at..])? + 1;
+    }
+    None
 }
 
 /// Whether the text may define link references or footnotes (`[x]: ...`,

@@ -1,5 +1,7 @@
 //! The run record as JSON, with the version of its schema.
 
+use std::io::{self, Write};
+
 use serde::Serialize;
 
 use crate::record::{RunRecord, RunState};
@@ -18,6 +20,14 @@ struct Report<'a> {
 
 /// `record` as pretty-printed JSON, ending in a line feed.
 pub fn json(record: &RunRecord) -> String {
+    let mut out = Vec::new();
+    write_json(record, &mut out).expect("a run record serialises");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// `json`, written to `out` as it is made: ten thousand steps need not be
+/// held as text too.
+pub fn write_json(record: &RunRecord, mut out: impl Write) -> io::Result<()> {
     let report = Report {
         schema: SCHEMA,
         exit_code: record
@@ -25,7 +35,6 @@ pub fn json(record: &RunRecord) -> String {
             .exit_code(record.run.state == RunState::Interrupted),
         record,
     };
-    let mut out = serde_json::to_string_pretty(&report).expect("a run record serialises");
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut out, &report)?;
+    out.write_all(b"\n")
 }

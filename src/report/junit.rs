@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::Path;
 
 use quick_xml::Writer;
@@ -27,6 +28,13 @@ enum Verdict {
 /// fields are test cases is not one more, nor is a task that heads others:
 /// a failure counts once. Placeholders count with their command.
 pub fn junit(record: &RunRecord) -> String {
+    let mut out = Vec::new();
+    write_junit(record, &mut out).expect("writing XML to memory cannot fail");
+    String::from_utf8(out).expect("the XML written is UTF-8")
+}
+
+/// `junit`, written to `out` as it is made.
+pub fn write_junit(record: &RunRecord, out: impl Write) -> std::io::Result<()> {
     let has_parts: HashSet<&str> = record
         .steps
         .iter()
@@ -57,8 +65,8 @@ pub fn junit(record: &RunRecord) -> String {
         .map_or_else(|| suite_name.clone(), |n| n.to_string_lossy().into_owned());
     let host = run.operator.split_once('@').map_or("", |(_, h)| h);
 
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-    let written: std::io::Result<()> = (|| {
+    let mut w = Writer::new_with_indent(out, b' ', 2);
+    (|| -> std::io::Result<()> {
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
         w.create_element("testsuites")
             .with_attributes([
@@ -92,15 +100,12 @@ pub fn junit(record: &RunRecord) -> String {
                 Ok(())
             })?;
         Ok(())
-    })();
-    written.expect("writing XML to memory cannot fail");
-    let mut out = String::from_utf8(w.into_inner()).expect("the XML written is UTF-8");
-    out.push('\n');
-    out
+    })()?;
+    w.into_inner().write_all(b"\n")
 }
 
 /// The run's facts an auditor asks for, as suite properties.
-fn properties(w: &mut Writer<Vec<u8>>, record: &RunRecord) -> std::io::Result<()> {
+fn properties<W: Write>(w: &mut Writer<W>, record: &RunRecord) -> std::io::Result<()> {
     let run = &record.run;
     let mut props: Vec<(String, String)> = vec![
         ("runsheet.run".into(), run.id.clone()),
@@ -205,7 +210,12 @@ fn host_verdict(h: &HostRecord) -> Verdict {
     }
 }
 
-fn case(w: &mut Writer<Vec<u8>>, c: &Case, file_name: &str, source: &str) -> std::io::Result<()> {
+fn case<W: Write>(
+    w: &mut Writer<W>,
+    c: &Case,
+    file_name: &str,
+    source: &str,
+) -> std::io::Result<()> {
     let (step, verdict, output) = (c.step, &c.verdict, c.output);
     let classname = if step.heading.is_empty() {
         file_name.to_string()

@@ -4,8 +4,10 @@
 mod json;
 mod junit;
 
-pub use json::{SCHEMA, json};
-pub use junit::junit;
+pub use json::{SCHEMA, json, write_json};
+pub use junit::{junit, write_junit};
+
+use std::io::{self, Write};
 
 use crate::record::RunRecord;
 
@@ -21,5 +23,13 @@ pub fn render(record: &RunRecord, format: Format) -> String {
     match format {
         Format::Json => json(record),
         Format::Junit => junit(record),
+    }
+}
+
+/// `render`, written to `out` as it is made.
+pub fn write(record: &RunRecord, format: Format, out: impl Write) -> io::Result<()> {
+    match format {
+        Format::Json => write_json(record, out),
+        Format::Junit => write_junit(record, out),
     }
 }

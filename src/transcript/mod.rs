@@ -10,6 +10,7 @@ mod hosts;
 pub mod journal;
 mod layout;
 pub mod marker;
+mod parsed;
 mod pieces;
 pub mod read;
 mod section;
@@ -35,23 +36,64 @@ pub const FORMAT_VERSION: u32 = 1;
 /// way from a transcript to what its run did. `config` gives the fence
 /// languages runsheet.toml adds, so the steps are the ones the run walked.
 pub fn record(path: &Path, text: &str, config: &Config) -> Result<(Source, RunRecord)> {
-    // What the parser builds on first use is built on a second core while
-    // this one reads the markers.
-    let read = std::thread::scope(|s| {
-        s.spawn(crate::doc::warm_up);
-        read(path, text)
-    })?;
+    // The runbook the transcript names, where it is and as the run began
+    // with it, is parsed on a second core while this one reads the markers;
+    // it is used if the markers give back the same text. Otherwise what
+    // the parser builds on first use is built there meanwhile.
+    let (read, early) = std::thread::scope(|s| {
+        let early = s.spawn(|| match unchanged_runbook(text) {
+            Some(source) => Some(parse(source, config)),
+            None => {
+                crate::doc::warm_up();
+                None
+            }
+        });
+        let read = read(path, text);
+        (read, early.join().ok().flatten())
+    });
+    let read = read?;
     let Some(info) = read.info else {
         return Err(Error::Transcript {
             path: path.into(),
             message: "this is not a runsheet transcript (it has no run summary)".into(),
         });
     };
-    let source = Source::from_text(Path::new(&info.source), read.source);
-    let mut book = crate::doc::parse_with(&source, &config.runners);
-    crate::doc::configure(&mut book, &config.contingency);
+    let (source, book) = match early {
+        Some((source, book))
+            if source.path.as_os_str() == info.source.as_str() && source.text == read.source =>
+        {
+            (source, book)
+        }
+        _ => parse(
+            Source::from_text(Path::new(&info.source), read.source),
+            config,
+        ),
+    };
     let record = RunRecord::of_outcomes(info, &book, read.outcomes);
     Ok((source, record))
+}
+
+/// The steps of `source`, as a run with `config` walks them.
+fn parse(source: Source, config: &Config) -> (Source, crate::doc::Runbook) {
+    let mut book = crate::doc::parse_with(&source, &config.runners);
+    crate::doc::configure(&mut book, &config.contingency);
+    (source, book)
+}
+
+/// The runbook the first run summary in `text` names, read from where that
+/// names it, if it is the text the run began with (its sha256 is the one
+/// the summary records) and no longer than the transcript that holds it.
+fn unchanged_runbook(text: &str) -> Option<Source> {
+    let at = text.find("<!--rs:run ")?;
+    let m = marker::parse_open(&text[at..])?;
+    let (name, sha) = (m.get("source")?, m.get("sha256")?);
+    // Looked at before it is opened: a pipe or a device is not read.
+    let meta = std::fs::metadata(name).ok()?;
+    if !meta.is_file() || meta.len() > text.len() as u64 {
+        return None;
+    }
+    let runbook = std::fs::read_to_string(name).ok()?;
+    (sha256(&runbook) == sha).then(|| Source::from_text(Path::new(name), runbook))
 }
 
 /// The runbook path the first run summary in `text` names, found without
@@ -319,6 +361,52 @@ mod tests {
             assert_eq!(kept.text(source, book, &now, info), at_once(&now));
         }
         assert_eq!(kept.text(source, book, &now, info), rendered);
+    }
+
+    /// The record is the same whether the runbook a transcript names is
+    /// there as the run began with it (and parsed while the markers are
+    /// read), changed since, or gone.
+    #[test]
+    fn the_record_is_the_same_whatever_became_of_the_runbook() {
+        let dir = tempfile::tempdir().unwrap();
+        let runbook = dir.path().join("r.md");
+        let text = "# Deploy\n\n- [ ] Check\n\n```bash\necho hi\n```\n\n- [ ] Go: `Yes / No`\n";
+        let source = Source::from_text(&runbook, text.to_string());
+        let book = parse(&source);
+        let outcomes = outcomes_for(&book);
+        let info = RunInfo {
+            id: "r1".into(),
+            source: runbook.to_string_lossy().into_owned(),
+            sha256: sha256(text),
+            state: RunState::Complete,
+            ..RunInfo::default()
+        };
+        let transcript = render(&source, &book, &outcomes, &info);
+        let config = Config::default();
+        let of = |t: &str| record(Path::new("t.md"), t, &config).unwrap();
+        let gone = of(&transcript);
+        assert!(unchanged_runbook(&transcript).is_none());
+        std::fs::write(&runbook, text).unwrap();
+        assert!(unchanged_runbook(&transcript).is_some());
+        let there = of(&transcript);
+        assert_eq!(there.1, gone.1);
+        assert_eq!(there.0.text, gone.0.text);
+        assert_eq!(there.0.path, gone.0.path);
+        std::fs::write(&runbook, format!("{text}- [ ] Added later\n")).unwrap();
+        assert!(unchanged_runbook(&transcript).is_none());
+        assert_eq!(of(&transcript).1, gone.1);
+        // A runbook with the recorded sha256 that the markers do not give
+        // back (the transcript was edited by hand) is not what is read.
+        std::fs::write(&runbook, text).unwrap();
+        let edited = transcript.replace("echo hi", "echo ho");
+        let (source, record) = of(&edited);
+        assert!(source.text.contains("echo ho"));
+        assert!(
+            record
+                .steps
+                .iter()
+                .any(|s| s.code.as_deref() == Some("echo ho\n"))
+        );
     }
 
     #[test]

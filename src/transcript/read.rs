@@ -16,9 +16,9 @@ use std::path::Path;
 use super::attrs::{check_version, outcome, reasons, run_info};
 pub(super) use super::layout::by_layout;
 use super::marker::{self, Marker};
+use super::parsed::by_parser;
 use super::sha256;
 use crate::doc::fields::BOXES;
-use crate::doc::markdown::{self, CodeBlockKind, Event, Tag, TagEnd};
 use crate::error::{Error, Result};
 use crate::record::{Outcome, RunInfo, Status};
 
@@ -147,7 +147,11 @@ impl<'a> Reading<'a> {
     /// one removal a closing marker: made up front rather than grown (and
     /// rehashed) over ten thousand steps.
     pub(super) fn whole(path: &'a Path, text: &'a str) -> Self {
-        let regions = text.matches(marker::CLOSE).count();
+        Reading::sized(path, text, text.matches(marker::CLOSE).count())
+    }
+
+    /// A reading of `text` with room for `regions` outcomes and removals.
+    pub(super) fn sized(path: &'a Path, text: &'a str, regions: usize) -> Self {
         let mut r = Reading::new(path, text);
         r.removals.reserve(regions);
         r.outcomes.reserve(regions);
@@ -378,120 +382,4 @@ impl<'a> Reading<'a> {
             stray_markers: false,
         })
     }
-}
-
-/// The first reading: markers are the HTML the Markdown parser finds.
-fn by_parser(path: &Path, original: &str, text: &str) -> Result<Transcript> {
-    let mut r = Reading::whole(path, text);
-    let mut open: Option<Region> = None;
-    let mut inline: Option<(Marker, usize)> = None;
-    let mut code: Option<(String, String)> = None;
-
-    // Parse as the document parser does: after a byte-order mark.
-    let base = if text.starts_with('\u{feff}') {
-        '\u{feff}'.len_utf8()
-    } else {
-        0
-    };
-    let body = &text[base..];
-    for (event, range) in markdown::events(body) {
-        let range = range.start + base..range.end + base;
-        match event {
-            Event::Html(html) if marker::is_open(&html) && open.is_none() => {
-                let m = marker::parse_open(&html)
-                    .ok_or_else(|| r.damaged(range.start, "an unreadable marker".into()))?;
-                let start = r.region_start(&m, range.start)?;
-                open = Some(Region::new(m, start));
-            }
-            Event::Html(html) if html.starts_with(super::attempts::TRY) => {
-                if let (Some(o), Some(m)) = (open.as_mut(), super::attempts::marker(&html)) {
-                    o.tries.push((m, None, None, Vec::new()));
-                }
-            }
-            Event::Html(html) if html.starts_with(super::hosts::HOST) => {
-                if let (Some(o), Some(m)) = (open.as_mut(), super::hosts::marker(&html)) {
-                    // After an attempt line, a host line is that attempt's.
-                    match o.tries.last_mut() {
-                        Some((_, _, _, hosts)) => hosts.push((m, None)),
-                        None => o.hosts.push((m, None)),
-                    }
-                }
-            }
-            Event::Html(html) if marker::is_close(&html) => {
-                let kind = marker::parse_close(&html).unwrap_or("");
-                let Some(o) = open.take() else {
-                    return Err(r.damaged(
-                        range.start,
-                        format!("a closing `{kind}` marker with no opening one"),
-                    ));
-                };
-                if o.marker.kind != kind {
-                    return Err(r.damaged(
-                        range.start,
-                        format!(
-                            "a region opened as `{}` is closed as `{kind}`",
-                            o.marker.kind
-                        ),
-                    ));
-                }
-                let end = text[range.start..]
-                    .find('\n')
-                    .map_or(text.len(), |i| range.start + i + 1);
-                r.region(o, end)?;
-            }
-            Event::InlineHtml(html) if marker::is_open(&html) => {
-                let m = marker::parse_open(&html)
-                    .ok_or_else(|| r.damaged(range.start, "an unreadable marker".into()))?;
-                inline = Some((m, range.start));
-            }
-            Event::InlineHtml(html) if marker::is_close(&html) => {
-                let Some((m, start)) = inline.take() else {
-                    return Err(
-                        r.damaged(range.start, "a closing marker with no opening one".into())
-                    );
-                };
-                r.inline(&m, start, range.end)?;
-            }
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if open.is_some() => {
-                code = Some((info.to_string(), String::new()));
-            }
-            Event::Text(t) if code.is_some() => {
-                if let Some((_, body)) = code.as_mut() {
-                    body.push_str(&t);
-                }
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                if let (Some((info, body)), Some(o)) = (code.take(), open.as_mut()) {
-                    if let Some((_, ran, out, hosts)) = o.tries.last_mut() {
-                        if info.contains("{rs=output}") {
-                            match hosts.last_mut() {
-                                Some((_, host_out)) => *host_out = Some(body),
-                                None => *out = Some(body),
-                            }
-                        } else if info.contains("{rs=ran}") {
-                            *ran = Some(body);
-                        }
-                    } else if info.contains("{rs=output}") {
-                        match o.hosts.last_mut() {
-                            Some((_, out)) => *out = Some(body),
-                            None => o.output = Some(body),
-                        }
-                    } else if info.contains("{rs=ran}") {
-                        o.ran = Some(body);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Some(o) = open {
-        return Err(r.damaged(
-            o.start,
-            format!(
-                "the `{}` region that starts here is never closed",
-                o.marker.kind
-            ),
-        ));
-    }
-    r.finish(original)
 }
