@@ -2,8 +2,6 @@
 //! the template module asks this to know which values land inside a block.
 
 use std::ops::Range;
-use std::sync::mpsc;
-use std::thread;
 
 use super::markdown::{self, CodeBlockKind, Event, Tag, TagEnd};
 use super::pieces;
@@ -38,45 +36,9 @@ pub fn fenced_blocks(text: &str) -> Vec<FencedBlock> {
 /// Gives `found` the fenced code blocks of `text`, in document order. A
 /// large text is read in pieces, cut before headings and list items at the
 /// margin: the parser's tree of a piece is what is held, not the whole
-/// text's, about six times its size. The pieces are parsed on a second
-/// thread, so that what `found` does with a block goes on while the next
-/// ones are read; where no thread can be started, all is done here.
-pub fn each_fenced_block(text: &str, mut found: impl FnMut(FencedBlock)) {
-    if text.len() < PIECES_FROM {
-        return each_in_pieces(text, None, found);
-    }
-    // Blocks go over in batches, since a message a block would cost about
-    // what reading the block does; a few batches ahead at most.
-    const BATCH: usize = 64;
-    const AHEAD: usize = 4;
-    thread::scope(|scope| {
-        let (full, read) = mpsc::sync_channel::<Vec<FencedBlock>>(AHEAD);
-        let reader = thread::Builder::new()
-            .name("fenced".into())
-            .spawn_scoped(scope, move || {
-                let mut batch = Vec::with_capacity(BATCH);
-                each_in_pieces(text, Some(PIECE), |block| {
-                    batch.push(block);
-                    if batch.len() == BATCH {
-                        // An error means nobody reads on (`found` panicked):
-                        // the rest is read and dropped.
-                        let _ = full.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                    }
-                });
-                if !batch.is_empty() {
-                    let _ = full.send(batch);
-                }
-            });
-        let Ok(reader) = reader else {
-            return each_in_pieces(text, Some(PIECE), found);
-        };
-        for batch in read {
-            batch.into_iter().for_each(&mut found);
-        }
-        if let Err(panic) = reader.join() {
-            std::panic::resume_unwind(panic);
-        }
-    });
+/// text's, about six times its size.
+pub fn each_fenced_block(text: &str, found: impl FnMut(FencedBlock)) {
+    each_in_pieces(text, (text.len() >= PIECES_FROM).then_some(PIECE), found);
 }
 
 /// `each_fenced_block`, reading pieces of at least `piece` bytes, or the
@@ -272,24 +234,6 @@ mod tests {
             each_in_pieces(&text, Some(1), |b| cut.push(b));
             assert_eq!(whole, cut, "{text:?}");
         }
-    }
-
-    /// A text long enough to be read in pieces on a second thread gives
-    /// every block, in order, as reading it whole does.
-    #[test]
-    fn a_large_text_gives_the_blocks_read_whole() {
-        let mut text = String::from("---\ntitle: t\n---\n");
-        let mut n = 0;
-        while text.len() < 2 * PIECES_FROM {
-            n += 1;
-            text.push_str(&format!(
-                "# S{n}\n\n- [ ] step {n}\n  ```bash {{name=s{n}}}\n  echo {n}\n  ```\n~~~python\nprint({n})\n~~~\n"
-            ));
-        }
-        let mut whole = Vec::new();
-        each_in_pieces(&text, None, |b| whole.push(b));
-        assert_eq!(whole.len(), 2 * n);
-        assert_eq!(fenced_blocks(&text), whole);
     }
 
     #[test]
