@@ -10,12 +10,17 @@
 //!
 //! A custom harness (`harness = false`): times come from calling the library
 //! directly, each the median of several renders; memory is the peak resident
-//! size (`VmHWM`) of a `runsheet render` process on the same template, next to
-//! that of one rendering a tiny template, so the binary's own footprint shows.
+//! size of a `runsheet render` process on the same template, as the kernel
+//! counts it for a child that has ended (`ru_maxrss`), next to that of one
+//! rendering a tiny template, so the binary's own footprint shows. Sampling
+//! `/proc/PID/status` instead misses most of a run that lasts a few
+//! milliseconds, and gave the tiny render about half its real footprint.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use nix::sys::resource::{UsageWho, getrusage};
 
 use runsheet::doc::parse::Runners;
 use runsheet::secrets::Secrets;
@@ -62,6 +67,27 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 fn main() {
     let text = template();
     let size = text.len();
+    // Memory first, while this process is small: a child starts as a copy
+    // of it, and the kernel counts that copy in the child's peak too.
+    let dir = tempfile::Builder::new()
+        .prefix("runsheet-bench-")
+        .tempdir()
+        .expect("a temporary directory");
+    let big = dir.path().join("fleet.md");
+    std::fs::write(&big, &text).expect("write the template");
+    let tiny = dir.path().join("tiny.md");
+    std::fs::write(&tiny, "---\nrunsheet: {vars: {x: 1}}\n---\n{{ x }}\n").expect("write");
+    let own = own_peak_rss();
+    let bin = runsheet_binary();
+    // The tiny one first: the kernel gives the largest of the ended children.
+    let baseline = peak_rss(&bin, &tiny);
+    let peak = peak_rss(&bin, &big);
+    assert!(
+        baseline > own && peak > baseline,
+        "peaks: this process {own} bytes, tiny render {baseline}, large render {peak}: \
+         each must be above the one before to be its own"
+    );
+
     let source = Source::from_text(Path::new("fleet.md"), text);
     let inputs = Inputs::default();
     let secrets = Secrets::new(&[]);
@@ -98,18 +124,6 @@ fn main() {
     }
     let render_time = median(times);
 
-    let dir = tempfile::Builder::new()
-        .prefix("runsheet-bench-")
-        .tempdir()
-        .expect("a temporary directory");
-    let big = dir.path().join("fleet.md");
-    std::fs::write(&big, &source.text).expect("write the template");
-    let tiny = dir.path().join("tiny.md");
-    std::fs::write(&tiny, "---\nrunsheet: {vars: {x: 1}}\n---\n{{ x }}\n").expect("write");
-    let bin = runsheet_binary();
-    let peak = peak_rss(&bin, &big);
-    let baseline = peak_rss(&bin, &tiny);
-
     let mut times = Vec::new();
     for _ in 0..RUNS {
         let start = Instant::now();
@@ -141,9 +155,11 @@ fn main() {
     );
     let verdict = |ok: bool| if ok { "met" } else { "NOT MET" };
     println!(
-        "budget: render < {BUDGET_MS} ms: {}; memory < {BUDGET_MEMORY_FACTOR}× the template: {}",
+        "budget: render < {BUDGET_MS} ms: {}; memory < {BUDGET_MEMORY_FACTOR}× the template: {} \
+         (counting only what is above the tiny render: {})",
         verdict(ms(render_time) < BUDGET_MS),
-        verdict(factor < BUDGET_MEMORY_FACTOR)
+        verdict(factor < BUDGET_MEMORY_FACTOR),
+        verdict(above < BUDGET_MEMORY_FACTOR)
     );
 }
 
@@ -155,33 +171,35 @@ fn runsheet_binary() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/runsheet")
 }
 
-/// Peak resident memory of `runsheet render FILE`, from the kernel's
-/// high-water mark, sampled every millisecond until it exits.
-fn peak_rss(bin: &Path, file: &Path) -> u64 {
-    let mut child = Command::new(bin)
-        .args(["render", "--show-secrets"])
-        .arg(file)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn runsheet render");
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for runsheet") {
-            assert!(
-                status.success(),
-                "runsheet render {}: {status}",
-                file.display()
-            );
-            return peak;
-        }
-        if let Some(kib) = std::fs::read_to_string(&status_file).ok().and_then(|s| {
+/// This process's peak resident memory so far (`VmHWM`).
+fn own_peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with("VmHWM:"))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        }) {
-            peak = peak.max(kib * 1024);
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
+        })
+        .expect("VmHWM in /proc/self/status")
+        * 1024
+}
+
+/// Peak resident memory of `runsheet render FILE`: the kernel's high-water
+/// mark (`ru_maxrss`) of the children this process has waited for, the
+/// largest of them, so a smaller one must be measured before a larger one.
+fn peak_rss(bin: &Path, file: &Path) -> u64 {
+    let status = Command::new(bin)
+        .args(["render", "--show-secrets"])
+        .arg(file)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run runsheet render");
+    assert!(
+        status.success(),
+        "runsheet render {}: {status}",
+        file.display()
+    );
+    let usage = getrusage(UsageWho::RUSAGE_CHILDREN).expect("the resource usage of children");
+    // Kilobytes on Linux.
+    u64::try_from(usage.max_rss()).expect("a size") * 1024
 }

@@ -12,6 +12,7 @@ mod shell;
 mod splice;
 pub mod vars;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -85,46 +86,32 @@ pub fn render(
              `environment` or something else",
         ));
     }
-    // The text without what the front matter's cut takes out: a slice when
-    // the cut is the whole front matter, as it is when it holds nothing else.
-    let body: std::borrow::Cow<'_, str> = match &front.cut {
-        None => source.text.as_str().into(),
-        Some(cut) if cut.start == 0 => source.text[cut.end..].into(),
-        Some(cut) => {
-            let mut body = source.text.clone();
-            body.replace_range(cut.clone(), "");
-            body.into()
-        }
-    };
+    // The defaults are in `variables` now; only the cut is needed again.
+    let front::Front { cut, .. } = front;
     let name = source.display_path();
     let dir = source.path.parent().unwrap_or(Path::new("")).to_path_buf();
     let rendered_at = now.map_or_else(crate::record::now, str::to_string);
-    let mut context: BTreeMap<String, minijinja::Value> = variables
-        .vars
-        .iter()
-        .map(|(k, v)| (k.clone(), engine::value_of(&v.value)))
-        .collect();
-    // `env` alone: the environment's name (see envname).
-    if let Some(name) = context.get("environment").cloned() {
-        context.insert(envname::ALIAS.to_string(), name);
-    }
     let names: Vec<String> = variables.vars.keys().cloned().collect();
     let env_file = variables.env.as_ref().map(|e| e.path.display().to_string());
     let files_for = |included: &BTreeMap<String, String>| errors::Files {
         main: source,
         main_name: name.clone(),
-        cut: front.cut.clone(),
+        cut: cut.clone(),
         included: included.clone(),
         dir: dir.clone(),
         names: names.clone(),
         env_file: env_file.clone(),
     };
+    // The text, the compiled template and the context are made anew for
+    // each render and gone when it returns, before the values are put back
+    // into its output: the rendering, its values and the runbook being put
+    // together are then all a render holds.
     let render = |spans: bool| {
         engine::render(
             &name,
-            &envname::rewrite(&body),
+            &envname::rewrite(&body(source, cut.as_ref())),
             &dir,
-            minijinja::Value::from(context.clone()),
+            context(&variables),
             &rendered_at,
             variables.dotenv.clone(),
             spans,
@@ -202,6 +189,35 @@ pub fn render(
         sha256: crate::transcript::sha256(&source.text),
         rendered_at,
     }))
+}
+
+/// The text of `source` without what the front matter's `cut` takes out:
+/// a slice when the cut is the whole front matter, as it is when it holds
+/// nothing else.
+fn body<'s>(source: &'s Source, cut: Option<&std::ops::Range<usize>>) -> Cow<'s, str> {
+    match cut {
+        None => source.text.as_str().into(),
+        Some(cut) if cut.start == 0 => source.text[cut.end..].into(),
+        Some(cut) => {
+            let mut body = source.text.clone();
+            body.replace_range(cut.clone(), "");
+            body.into()
+        }
+    }
+}
+
+/// The variables as the template sees them; `env` alone is the
+/// environment's name (see envname).
+fn context(variables: &Variables) -> minijinja::Value {
+    let mut context: BTreeMap<String, minijinja::Value> = variables
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), engine::value_of(&v.value)))
+        .collect();
+    if let Some(name) = context.get("environment").cloned() {
+        context.insert(envname::ALIAS.to_string(), name);
+    }
+    minijinja::Value::from(context)
 }
 
 #[cfg(test)]

@@ -111,7 +111,9 @@ impl<'a> Lexer<'a> {
                 next += 1;
             }
         };
-        while i < t.len() {
+        // Once every offset has its context, the rest of the block does
+        // not change any.
+        while i < t.len() && out.len() < offsets.len() {
             let frame = self.frame();
             let c = t[i];
             match frame {

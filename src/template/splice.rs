@@ -54,7 +54,6 @@ pub fn splice(
     runners: &Runners,
     secrets: &[String],
 ) -> Result<Spliced, Vec<Refusal>> {
-    let stand_ins = find(text, pieces.len());
     let mut secrets: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     // Without secrets the masked text is the real one: not built at all.
@@ -70,7 +69,9 @@ pub fn splice(
         refusals: Vec::new(),
         at: 0,
     };
-    land(text, &stand_ins, runners, |s, landing| out.put(s, &landing));
+    land(text, pieces.len(), runners, |s, landing| {
+        out.put(s, &landing)
+    });
     out.finish()
 }
 
@@ -162,55 +163,66 @@ impl Out<'_> {
     }
 }
 
-/// The stand-ins of `text`, in order.
-fn find(text: &str, count: usize) -> Vec<StandIn> {
-    let mut out = Vec::new();
-    for (start, _) in text.match_indices(OPEN) {
-        let rest = &text[start + OPEN.len_utf8()..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if !rest[digits..].starts_with(CLOSE) {
-            continue;
-        }
-        let piece = rest[..digits].parse().unwrap_or(count);
-        out.push(StandIn {
-            start,
-            end: start + OPEN.len_utf8() + digits + CLOSE.len_utf8(),
-            piece,
-        });
-    }
-    out
+/// The stand-ins of a text, in order, found as they are asked for: a
+/// render writes tens of thousands, and a list of them all would be held
+/// beside two copies of the text.
+struct StandIns<'t> {
+    text: &'t str,
+    /// The number of pieces: a stand-in whose digits do not read is
+    /// given this one, which does not exist.
+    count: usize,
+    /// How far `text` has been searched.
+    at: usize,
 }
 
-/// Gives `put` each stand-in, in order, with where it landed. The blocks
-/// are read one at a time as the parser finds them, never all held.
-fn land(
-    text: &str,
-    stand_ins: &[StandIn],
-    runners: &Runners,
-    mut put: impl FnMut(&StandIn, Landing<'_>),
-) {
-    if stand_ins.is_empty() {
+impl Iterator for StandIns<'_> {
+    type Item = StandIn;
+
+    fn next(&mut self) -> Option<StandIn> {
+        loop {
+            let start = self.at + self.text[self.at..].find(OPEN)?;
+            let rest = &self.text[start + OPEN.len_utf8()..];
+            self.at = start + OPEN.len_utf8();
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if !rest[digits..].starts_with(CLOSE) {
+                continue;
+            }
+            let end = self.at + digits + CLOSE.len_utf8();
+            self.at = end;
+            return Some(StandIn {
+                start,
+                end,
+                piece: rest[..digits].parse().unwrap_or(self.count),
+            });
+        }
+    }
+}
+
+/// Gives `put` each stand-in of `text` (for `count` pieces), in order, with
+/// where it landed. The blocks are read one at a time as the parser finds
+/// them, never all held.
+fn land(text: &str, count: usize, runners: &Runners, mut put: impl FnMut(&StandIn, Landing<'_>)) {
+    let mut stand_ins = StandIns { text, count, at: 0 }.peekable();
+    if stand_ins.peek().is_none() {
         return;
     }
     let mut cache: HashMap<String, bool> = HashMap::new();
-    let mut i = 0;
+    // The stand-ins of one block's body, read together.
+    let mut in_body: Vec<StandIn> = Vec::new();
     each_fenced_block(text, |block| {
         let reach = block.body.end.max(block.info.end);
-        while i < stand_ins.len() && stand_ins[i].start < reach {
-            let at = stand_ins[i].start;
+        while let Some(s) = stand_ins.next_if(|s| s.start < reach) {
+            let at = s.start;
             if at >= block.info.start && at < block.lang_end {
-                put(&stand_ins[i], Landing::Lang);
-                i += 1;
+                put(&s, Landing::Lang);
                 continue;
             }
             if block.info.contains(&at) || (at >= block.info.end && at < block.body.start) {
-                put(&stand_ins[i], Landing::Info(&block));
-                i += 1;
+                put(&s, Landing::Info(&block));
                 continue;
             }
             if !block.body.contains(&at) {
-                put(&stand_ins[i], Landing::Prose);
-                i += 1;
+                put(&s, Landing::Prose);
                 continue;
             }
             let info = &text[block.info.clone()];
@@ -218,37 +230,32 @@ fn land(
                 || *cache
                     .entry(block.lang.clone())
                     .or_insert_with(|| runner_of(&block.lang, runners).is_some());
-            // Every stand-in in this block's body, read together.
-            let mut j = i;
-            while j < stand_ins.len() && block.body.contains(&stand_ins[j].start) {
-                j += 1;
+            in_body.clear();
+            in_body.push(s);
+            while let Some(s) = stand_ins.next_if(|s| block.body.contains(&s.start)) {
+                in_body.push(s);
             }
             if !runs {
-                for s in &stand_ins[i..j] {
+                for s in &in_body {
                     put(s, Landing::Shown);
                 }
-                i = j;
                 continue;
             }
             let quoting = Quoting::of(&block.lang);
             let body = &text[block.body.clone()];
-            let offsets: Vec<usize> = stand_ins[i..j]
-                .iter()
-                .map(|s| s.start - block.body.start)
-                .collect();
+            let offsets: Vec<usize> = in_body.iter().map(|s| s.start - block.body.start).collect();
             let prompted = matches!(
                 block.lang.as_str(),
                 "console" | "shell-session" | "shellsession"
             ) || body.lines().any(|l| l.trim_start().starts_with("$ "));
             let places = quote::places(&quoting, body, &offsets, prompted);
-            for (s, place) in stand_ins[i..j].iter().zip(places) {
+            for (s, place) in in_body.iter().zip(places) {
                 put(s, Landing::Runs(&block, place));
             }
-            i = j;
         }
     });
-    for s in &stand_ins[i..] {
-        put(s, Landing::Prose);
+    for s in stand_ins {
+        put(&s, Landing::Prose);
     }
 }
 
@@ -262,7 +269,11 @@ fn write<'a>(
     landing: &Landing<'_>,
     masking: bool,
 ) -> Result<Written<'a>, (String, Option<String>)> {
-    let fence = |text: &str| text.contains("```") || text.contains("~~~");
+    // Most values hold neither character: no substring search set up.
+    let fence = |text: &str| {
+        text.bytes().any(|b| b == b'`' || b == b'~')
+            && (text.contains("```") || text.contains("~~~"))
+    };
     let hidden_copy = || masking.then_some(Cow::Borrowed(hidden));
     match landing {
         _ if piece.raw => Ok((Cow::Borrowed(piece.text), hidden_copy())),
