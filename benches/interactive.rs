@@ -163,19 +163,7 @@ fn whole_run(env: &Env, size: usize) -> Sample {
         term.wait_for_end();
         code = term.exit_code();
     });
-    assert_eq!(
-        code,
-        Some(0),
-        "the whole run of {size} blocks exited {code:?}"
-    );
-    let transcript = fs::read_to_string(&out).expect("read the transcript");
-    let outputs = transcript.matches("<!--rs:out ").count();
-    assert_eq!(
-        outputs,
-        size,
-        "{} holds {outputs} output blocks",
-        out.display()
-    );
+    check_run(code, &out, size);
     sample
 }
 
@@ -225,12 +213,15 @@ fn one_run(env: &Env, size: usize) -> Vec<Duration> {
         times.push(started.elapsed());
     }
     let code = term.exit_code();
-    assert_eq!(
-        code,
-        Some(0),
-        "the interactive run of {size} blocks exited {code:?}"
-    );
-    let transcript = fs::read_to_string(&out).expect("read the transcript");
+    check_run(code, &out, size);
+    times
+}
+
+/// A run that counts: it exited 0, and its transcript at `out` holds one
+/// output block for each of the `size` blocks.
+fn check_run(code: Option<i32>, out: &std::path::Path, size: usize) {
+    assert_eq!(code, Some(0), "the run of {size} blocks exited {code:?}");
+    let transcript = fs::read_to_string(out).expect("read the transcript");
     let outputs = transcript.matches("<!--rs:out ").count();
     assert_eq!(
         outputs,
@@ -238,7 +229,6 @@ fn one_run(env: &Env, size: usize) -> Vec<Duration> {
         "{} holds {outputs} output blocks",
         out.display()
     );
-    times
 }
 
 /// runsheet on a pseudo-terminal.
