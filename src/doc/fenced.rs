@@ -211,13 +211,8 @@ mod tests {
             "    ```bash",
             "- - -",
         ];
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
+        let mut next = move || rng.u64(..);
         for _ in 0..3000 {
             let lines = 4 + next() % 24;
             let mut text = String::new();

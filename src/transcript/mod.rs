@@ -271,13 +271,8 @@ mod tests {
             "---\n",
             "```bash\nunclosed\n",
         ];
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
+        let mut next = move || rng.u64(..);
         for _ in 0..2000 {
             let n = 1 + next() % 8;
             let mut text = String::new();

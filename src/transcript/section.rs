@@ -197,13 +197,8 @@ mod tests {
             "### Option Б: ✅\n",
             "## 🚨 Emergency — if it fails ☐\n",
         ];
-        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = fastrand::Rng::with_seed(0x2545_f491_4f6c_dd1d);
+        let mut next = move || rng.u64(..);
         for _ in 0..1500 {
             let n = 1 + next() % 7;
             let mut text = String::new();
