@@ -368,4 +368,74 @@ mod tests {
             .collect();
         assert_eq!(cuts, ["# B", "* x", "+ y"]);
     }
+
+    /// Seeded random documents of lines that open and close every kind of
+    /// block (lists, quotes, fences of every kind, HTML, front matter,
+    /// contingency sections), cut before every heading a cut may go (or
+    /// into pieces of 64 bytes and more): read in pieces on a second
+    /// thread, each reads exactly as it does whole.
+    #[test]
+    fn generated_documents_read_the_same_in_pieces_as_whole() {
+        const LINES: &[&str] = &[
+            "# Deploy",
+            "## Rollback",
+            "### [ ] Heading task",
+            "## Emergency: if the deploy fails",
+            "If it fails, do this instead.",
+            "- [ ] Check `Yes / No`",
+            "- [x] Done already: ____",
+            "  - [ ] nested <release-tag>",
+            "1. [ ] First",
+            "> - [ ] quoted",
+            "> ```bash",
+            "```bash",
+            "```bash {timeout=30s name=up}",
+            "```bash {bogus=1}",
+            "```console",
+            "```text",
+            "```yaml",
+            "```cobol",
+            "````markdown",
+            "````",
+            "  ```bash",
+            "  ```",
+            "~~~sh",
+            "~~~",
+            "```",
+            "$ kubectl delete pod <pod-name>",
+            "echo \"$PART\" && psql -c 'drop table t'",
+            "[ ] box in a fence",
+            "error: output",
+            "<div>",
+            "</div>",
+            "<!--",
+            "-->",
+            "<!-- runsheet: contingency -->",
+            "| a | b |",
+            "|---|---|",
+            "    indented",
+            "---",
+            "",
+            "**Expected**: ok",
+            "Then: ____ ms",
+        ];
+        let mut rng = fastrand::Rng::with_seed(0x5eed_f00d_2026_0014);
+        let runners = Runners::new();
+        for _ in 0..2000 {
+            let mut text = String::new();
+            if rng.u8(..4) == 0 {
+                text.push_str("---\ntitle: t\n---\n");
+            }
+            for _ in 0..rng.usize(4..40) {
+                text.push_str(LINES[rng.usize(..LINES.len())]);
+                text.push('\n');
+            }
+            let source = Source::from_text(Path::new("t.md"), text.clone());
+            let whole = format!("{:?}", parse_pieces(&source, &runners, None));
+            for piece in [1, 64] {
+                let cut = format!("{:?}", parse_pieces(&source, &runners, Some(piece)));
+                assert_eq!(whole, cut, "piece {piece}: {text:?}");
+            }
+        }
+    }
 }
