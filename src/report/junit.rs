@@ -396,7 +396,12 @@ fn xml(text: &str) -> Cow<'_, str> {
     let bad = |c: char| {
         (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
     };
-    if text.contains(bad) {
+    // Those are ASCII control bytes, or start with the byte 0xEF: text
+    // with neither (nearly all) is looked at byte by byte, not char by char.
+    let maybe_bad = text
+        .bytes()
+        .any(|b| (b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF);
+    if maybe_bad && text.contains(bad) {
         Cow::Owned(text.replace(bad, "\u{fffd}"))
     } else {
         Cow::Borrowed(text)

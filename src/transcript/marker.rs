@@ -52,6 +52,10 @@ pub fn encode(value: &str) -> String {
 
 /// Undoes `encode`.
 pub fn decode(value: &str) -> String {
+    // Most values (ids, times, statuses) have nothing encoded.
+    if !value.contains('%') {
+        return value.to_string();
+    }
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -64,8 +64,9 @@ struct Walk<'a> {
     open: Option<Region>,
     /// An inline mark whose closing marker is still to come.
     inline: Option<(Marker, usize)>,
-    /// A code block inside a region being read: its info string and text.
-    code: Option<(String, String)>,
+    /// A code block inside a region being read: what its info string says
+    /// it holds, and its text.
+    code: Option<(Block, String)>,
 }
 
 impl<'a> Walk<'a> {
@@ -172,7 +173,7 @@ impl<'a> Walk<'a> {
                 r.inline(&m, start, range.end)?;
             }
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if self.open.is_some() => {
-                self.code = Some((info.to_string(), String::new()));
+                self.code = Some((Block::of(&info), String::new()));
             }
             Event::Text(t) if self.code.is_some() => {
                 if let Some((_, body)) = self.code.as_mut() {
@@ -180,22 +181,22 @@ impl<'a> Walk<'a> {
                 }
             }
             Event::End(TagEnd::CodeBlock) => {
-                if let (Some((info, body)), Some(o)) = (self.code.take(), self.open.as_mut()) {
+                if let (Some((block, body)), Some(o)) = (self.code.take(), self.open.as_mut()) {
                     if let Some((_, ran, out, hosts)) = o.tries.last_mut() {
-                        if info.contains("{rs=output}") {
+                        if block == Block::Output {
                             match hosts.last_mut() {
                                 Some((_, host_out)) => *host_out = Some(body),
                                 None => *out = Some(body),
                             }
-                        } else if info.contains("{rs=ran}") {
+                        } else if block == Block::Ran {
                             *ran = Some(body);
                         }
-                    } else if info.contains("{rs=output}") {
+                    } else if block == Block::Output {
                         match o.hosts.last_mut() {
                             Some((_, out)) => *out = Some(body),
                             None => o.output = Some(body),
                         }
-                    } else if info.contains("{rs=ran}") {
+                    } else if block == Block::Ran {
                         o.ran = Some(body);
                     }
                 }
@@ -203,6 +204,28 @@ impl<'a> Walk<'a> {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// What a code block inside a region holds, by its info string.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Output,
+    Ran,
+    Other,
+}
+
+impl Block {
+    /// Told from the info string once, when the block opens, instead of
+    /// keeping a copy of it.
+    fn of(info: &str) -> Block {
+        if info.contains("{rs=output}") {
+            Block::Output
+        } else if info.contains("{rs=ran}") {
+            Block::Ran
+        } else {
+            Block::Other
+        }
     }
 }
 
