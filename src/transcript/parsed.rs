@@ -21,9 +21,17 @@ pub(super) fn by_parser(path: &Path, original: &str, text: &str) -> Result<Trans
     };
     let body = &text[base..];
     let options = markdown::options(body);
-    let regions = text.matches(marker::CLOSE).count();
+    let regions = marker::closing_markers(text);
     let halves = crate::doc::in_halves(body, options, |at, events| {
-        Walk::new(Reading::sized(path, text, regions), base + at).walk(events)
+        // The first half's reading takes in the second's: room for all.
+        // The second's needs room for its own only (an outcome is about
+        // 300 bytes, and its slots are touched all over).
+        let room = if at == 0 {
+            regions
+        } else {
+            marker::closing_markers(&body[at..])
+        };
+        Walk::new(Reading::sized(path, text, room), base + at).walk(events)
     });
     match halves {
         // A region, mark or code block left open at the cut would be read
