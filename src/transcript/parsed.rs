@@ -181,10 +181,20 @@ impl<'a> Walk<'a> {
                 r.inline(&m, start, range.end)?;
             }
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if self.open.is_some() => {
-                self.code = Some((Block::of(&info), String::new()));
+                // Its text comes a line at a time: room for the whole block
+                // at once. Text kept by nobody is not collected.
+                let block = Block::of(&info);
+                let room = if block == Block::Other {
+                    0
+                } else {
+                    range.len()
+                };
+                self.code = Some((block, String::with_capacity(room)));
             }
             Event::Text(t) if self.code.is_some() => {
-                if let Some((_, body)) = self.code.as_mut() {
+                if let Some((block, body)) = self.code.as_mut()
+                    && *block != Block::Other
+                {
                     body.push_str(&t);
                 }
             }
