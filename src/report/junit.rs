@@ -417,6 +417,10 @@ mod tests {
     #[test]
     fn what_xml_cannot_hold_is_replaced_and_times_are_seconds() {
         assert_eq!(xml("a\u{1b}[31mb\tc"), "a\u{fffd}[31mb\tc");
+        // U+FFFE and U+FFFF start with the byte 0xEF, as other characters
+        // do (U+FB01 `ﬁ`): those stay, and text without any is not copied.
+        assert_eq!(xml("ﬁ\u{fffe}x\u{ffff}"), "ﬁ\u{fffd}x\u{fffd}");
+        assert!(matches!(xml("ﬁne\r\n½"), Cow::Borrowed("ﬁne\r\n½")));
         assert_eq!(seconds(2_005), "2.005");
         assert_eq!(seconds(0), "0.000");
         let many: String = (1..=25).map(|n| format!("line {n}\n")).collect();
