@@ -122,6 +122,12 @@ impl Source {
     /// Reads `path`, refusing directories, devices and pipes, files larger
     /// than `MAX_LEN`, binary data and text that is not UTF-8.
     pub fn read(path: &Path) -> Result<Source> {
+        Ok(Source::from_text(path, Source::read_text(path)?))
+    }
+
+    /// `read`'s text alone, checked as `read` checks it, without finding
+    /// where its lines start: for a transcript read only to be read back.
+    pub fn read_text(path: &Path) -> Result<String> {
         use std::io::Read as _;
         let err = |source| Error::Read {
             path: path.into(),
@@ -161,11 +167,16 @@ impl Source {
                 max: MAX_LEN,
             });
         }
-        Source::from_bytes(path, bytes)
+        Source::text_of(path, bytes)
     }
 
     /// Builds a source from bytes already in memory (tests, stdin, strip output).
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Source> {
+        Ok(Source::from_text(path, Source::text_of(path, bytes)?))
+    }
+
+    /// `bytes` as text: refused when binary or not UTF-8.
+    fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String> {
         // `contains` searches a byte slice with memchr; `position` only finds where.
         if let Some(at) = bytes
             .contains(&0)
@@ -179,7 +190,7 @@ impl Source {
                 line: Lines::new(&before).line(before.len()),
             });
         }
-        let text = String::from_utf8(bytes).map_err(|e| {
+        String::from_utf8(bytes).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
             let bytes = e.as_bytes();
             // Valid up to `at`: the lossy reading is the text itself.
@@ -191,8 +202,7 @@ impl Source {
                 column,
                 byte: bytes[at],
             }
-        })?;
-        Ok(Source::from_text(path, text))
+        })
     }
 
     /// Builds a source from text.

@@ -233,13 +233,14 @@ fn load_transcript(path: &Path, raw: Source) -> Result<(Source, Transcript)> {
 /// runbook (beside the runbook when it is where the run found it, else
 /// beside the transcript).
 fn record_of(path: &Path) -> Result<(RunRecord, Config)> {
-    let raw = Source::read(path)?;
-    let runbook = transcript::recorded_source(&raw.text).map(PathBuf::from);
+    // Read back, not parsed as a document: where its lines start is never asked.
+    let raw = Source::read_text(path)?;
+    let runbook = transcript::recorded_source(&raw).map(PathBuf::from);
     let config = Config::load(match &runbook {
         Some(runbook) if runbook.is_file() => runbook,
         _ => path,
     })?;
-    let (_, record) = transcript::record(path, &raw.text, &config)?;
+    let (_, record) = transcript::record(path, &raw, &config)?;
     Ok((record, config))
 }
 

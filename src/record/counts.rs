@@ -1,6 +1,6 @@
 //! Counts of steps by where they ended up, and the exit code a run's counts mean.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
@@ -61,7 +61,32 @@ impl Counts {
     /// Steps the run left off its path on purpose (contingency sections not
     /// needed, options not chosen) are not counted at all.
     pub fn of(book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Counts {
-        Tally::new(book, outcomes).counts()
+        let ids: Vec<String> = book.steps.iter().map(|s| s.id()).collect();
+        Counts::of_steps(book, &Units::of(book), &Scope::of(book, outcomes), &|i| {
+            outcomes.get(&ids[i])
+        })
+    }
+
+    /// `of`, with the units and the run's path worked out already and
+    /// `outcome` giving each step's outcome by index: counted in one pass,
+    /// without keeping each step's share as a `Tally` does.
+    pub(super) fn of_steps<'o>(
+        book: &Runbook,
+        units: &Units,
+        scope: &Scope,
+        outcome: &dyn Fn(usize) -> Option<&'o Outcome>,
+    ) -> Counts {
+        let mut total = Counts::default();
+        let mut hosts: HashSet<String> = HashSet::new();
+        for index in units.steps() {
+            let share = share(book, units, scope, outcome, index);
+            total = total.plus(&share.counts);
+            hosts.extend(share.unreachable);
+        }
+        Counts {
+            unreachable: hosts.len(),
+            ..total
+        }
     }
 
     /// Nothing failed and nothing waits for a person: the state a run may be
@@ -249,56 +274,63 @@ impl Tally {
         scope: &Scope,
         index: usize,
     ) -> Share {
-        let mut share = Share::default();
-        if scope.off_path(index) {
-            return share;
-        }
-        let c = &mut share.counts;
-        let outcome = |i: usize| outcomes.get(&self.ids[i]);
-        let units = &self.units;
-        let step = &book.steps[index];
-        let all: Vec<usize> = std::iter::once(index)
-            .chain(units.members(index).iter().copied())
-            .collect();
-        for h in all
-            .iter()
-            .filter_map(|&i| outcome(i))
-            .flat_map(|o| &o.hosts)
-        {
-            if h.status == HostStatus::Unreachable && !share.unreachable.contains(&h.host) {
-                share.unreachable.push(h.host.clone());
-            }
-        }
-        // A task with steps inside it failed because one of them did.
-        let failing = if step.task().is_some() && !units.members(index).is_empty() {
-            units.members(index)
-        } else {
-            &all[..]
-        };
-        let status = unit::status(
-            outcome(index).map(|o| o.status),
-            units
-                .members(index)
-                .iter()
-                .map(|&i| outcome(i).map(|o| o.status)),
-        );
-        match status {
-            Some(Status::Done) => c.done += 1,
-            Some(Status::Failed) if only_partly(failing, &outcome) => c.partly += 1,
-            Some(Status::Skipped) => c.skipped += 1,
-            Some(Status::Failed) => c.failed += 1,
-            Some(Status::NotConfirmed) => c.not_confirmed += 1,
-            None if done_before(book, step) => c.done += 1,
-            None => c.pending += 1,
-        }
-        if all
-            .iter()
-            .any(|&i| outcome(i).is_some_and(|o| o.has(Reason::NotVerified)))
-        {
-            c.unverified += 1;
-        }
-        share
+        share(
+            book,
+            &self.units,
+            scope,
+            &|i| outcomes.get(&self.ids[i]),
+            index,
+        )
     }
+}
+
+/// What counted step `index` adds, `outcome` giving each step's outcome by
+/// index.
+fn share<'o>(
+    book: &Runbook,
+    units: &Units,
+    scope: &Scope,
+    outcome: &dyn Fn(usize) -> Option<&'o Outcome>,
+    index: usize,
+) -> Share {
+    let mut share = Share::default();
+    if scope.off_path(index) {
+        return share;
+    }
+    let c = &mut share.counts;
+    let step = &book.steps[index];
+    let members = units.members(index);
+    let all = || std::iter::once(index).chain(members.iter().copied());
+    for h in all().filter_map(outcome).flat_map(|o| &o.hosts) {
+        if h.status == HostStatus::Unreachable && !share.unreachable.contains(&h.host) {
+            share.unreachable.push(h.host.clone());
+        }
+    }
+    let status = unit::status(
+        outcome(index).map(|o| o.status),
+        members.iter().map(|&i| outcome(i).map(|o| o.status)),
+    );
+    // A task with steps inside it failed because one of them did.
+    let only_partly = || {
+        if step.task().is_some() && !members.is_empty() {
+            only_partly(members, outcome)
+        } else {
+            only_partly(&all().collect::<Vec<_>>(), outcome)
+        }
+    };
+    match status {
+        Some(Status::Done) => c.done += 1,
+        Some(Status::Failed) if only_partly() => c.partly += 1,
+        Some(Status::Skipped) => c.skipped += 1,
+        Some(Status::Failed) => c.failed += 1,
+        Some(Status::NotConfirmed) => c.not_confirmed += 1,
+        None if done_before(book, step) => c.done += 1,
+        None => c.pending += 1,
+    }
+    if all().any(|i| outcome(i).is_some_and(|o| o.has(Reason::NotVerified))) {
+        c.unverified += 1;
+    }
+    share
 }
 
 impl Counts {

@@ -276,12 +276,15 @@ pub const CONFIRMED_BY: &str = "confirmed by ";
 impl RunRecord {
     /// The record of a run of `book` that left `outcomes`.
     pub fn new(run: RunInfo, book: &Runbook, outcomes: &HashMap<String, Outcome>) -> RunRecord {
-        let scope = Scope::of(book, outcomes);
+        let ids = ids(book);
+        let (units, scope, counts) = shape(book, outcomes, &ids);
         RunRecord {
-            counts: Counts::of(book, outcomes),
-            steps: steps(&run, book, &scope, |id| outcomes.get(id).cloned()),
-            run,
+            counts,
+            steps: steps(&run, book, &units, &scope, &ids, |id| {
+                outcomes.get(id).cloned()
+            }),
             sections: section_records(book, outcomes),
+            run,
         }
     }
 
@@ -292,19 +295,19 @@ impl RunRecord {
         book: &Runbook,
         mut outcomes: HashMap<String, Outcome>,
     ) -> RunRecord {
-        let scope = Scope::of(book, &outcomes);
-        let counts = Counts::of(book, &outcomes);
+        let ids = ids(book);
+        let (units, scope, counts) = shape(book, &outcomes, &ids);
         let sections = section_records(book, &outcomes);
         // A name given to two blocks (an error `plan` reports) names one
         // outcome that both steps show.
         let mut names = HashSet::new();
-        let shared: HashSet<String> = book
+        let shared: HashSet<&str> = book
             .steps
             .iter()
-            .filter_map(|s| s.command().and_then(|c| c.attrs.name.clone()))
-            .filter(|name| !names.insert(name.clone()))
+            .filter_map(|s| s.command().and_then(|c| c.attrs.name.as_deref()))
+            .filter(|&name| !names.insert(name))
             .collect();
-        let steps = steps(&run, book, &scope, |id| {
+        let steps = steps(&run, book, &units, &scope, &ids, |id| {
             if shared.contains(id) {
                 outcomes.get(id).cloned()
             } else {
@@ -333,22 +336,43 @@ impl RunRecord {
     }
 }
 
+/// Every step's id, by index: made once for a record, not once for each
+/// use of it.
+fn ids(book: &Runbook) -> Vec<String> {
+    book.steps.iter().map(Step::id).collect()
+}
+
+/// What a record's steps are counted as, the run's path and its counts,
+/// each worked out once and each step's outcome looked up once for them.
+fn shape(
+    book: &Runbook,
+    outcomes: &HashMap<String, Outcome>,
+    ids: &[String],
+) -> (Units, Scope, Counts) {
+    let units = Units::of(book);
+    let scope = Scope::of(book, outcomes);
+    let found: Vec<Option<&Outcome>> = ids.iter().map(|id| outcomes.get(id)).collect();
+    let counts = Counts::of_steps(book, &units, &scope, &|i| found[i]);
+    (units, scope, counts)
+}
+
 /// The record of every step of `book`, each with the outcome `outcome` gives
-/// for its id.
+/// for its id (`ids`, by index).
 fn steps(
     run: &RunInfo,
     book: &Runbook,
+    units: &Units,
     scope: &Scope,
+    ids: &[String],
     mut outcome: impl FnMut(&str) -> Option<Outcome>,
 ) -> Vec<StepRecord> {
-    let units = Units::of(book);
     book.steps
         .iter()
         .map(|step| {
-            let id = step.id();
-            let o = outcome(&id);
-            let mut record = step_record(run, book, step, id, o);
-            record.counts_as = units.unit(step.index).map(|u| book.steps[u].id());
+            let id = &ids[step.index];
+            let o = outcome(id);
+            let mut record = step_record(run, book, step, ids, o);
+            record.counts_as = units.unit(step.index).map(|u| ids[u].clone());
             place(book, step.index, &mut record);
             record.off_path = scope.off_path(step.index);
             record
@@ -426,12 +450,12 @@ fn step_record(
     run: &RunInfo,
     book: &Runbook,
     step: &Step,
-    id: String,
+    ids: &[String],
     outcome: Option<Outcome>,
 ) -> StepRecord {
     let before = done_before(book, step);
     let mut record = StepRecord {
-        id,
+        id: ids[step.index].clone(),
         kind: Kind::of(step),
         line: step.line,
         heading: step.heading.to_vec(),
@@ -441,7 +465,7 @@ fn step_record(
             .command()
             .map(|c| c.shown.clone().unwrap_or_else(|| c.code.clone())),
         name: step.command().and_then(|c| c.attrs.name.clone()),
-        parent: step.parent.map(|p| book.steps[p].id()),
+        parent: step.parent.map(|p| ids[p].clone()),
         counts_as: None,
         status: outcome
             .as_ref()

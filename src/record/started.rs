@@ -40,9 +40,13 @@ fn started_in_the_same_minute(at: &str, ms: u64) -> Option<String> {
         && hour < 24
         && minute < 60
         && seconds < 60;
-    let left = valid.then(|| (seconds * 1000).checked_sub(ms))??;
-    let mut out = at.to_string();
-    out.replace_range(17..19, &format!("{:02}", left / 1000));
+    let left = valid.then(|| (seconds * 1000).checked_sub(ms))?? / 1000;
+    // Under 60: two digits, written without the formatter (once a step).
+    let mut out = String::with_capacity(at.len());
+    out.push_str(&at[..17]);
+    out.push(char::from(b'0' + (left / 10) as u8));
+    out.push(char::from(b'0' + (left % 10) as u8));
+    out.push('Z');
     Some(out)
 }
 

@@ -40,13 +40,15 @@ pub fn write_junit(record: &RunRecord, out: impl Write) -> std::io::Result<()> {
         .iter()
         .filter_map(|s| s.counts_as.as_deref().filter(|&u| u != s.id))
         .collect();
-    let steps: Vec<Case> = record
+    let mut steps: Vec<Case> = Vec::with_capacity(record.steps.len());
+    for step in record
         .steps
         .iter()
         .filter(|s| s.kind != Kind::Placeholder)
         .filter(|s| s.counts_as.is_some() && !has_parts.contains(s.id.as_str()))
-        .flat_map(cases)
-        .collect();
+    {
+        cases(step, &mut steps);
+    }
     let count =
         |f: fn(&Verdict) -> bool| steps.iter().filter(|c| f(&c.verdict)).count().to_string();
     let tests = steps.len().to_string();
@@ -92,8 +94,9 @@ pub fn write_junit(record: &RunRecord, out: impl Write) -> std::io::Result<()> {
                     ])
                     .write_inner_content(|w| {
                         properties(w, record)?;
+                        let source = xml(&run.source);
                         for c in &steps {
-                            case(w, c, &file_name, &run.source)?;
+                            case(w, c, &file_name, &source)?;
                         }
                         Ok(())
                     })?;
@@ -149,28 +152,26 @@ struct Case<'a> {
     verdict: Verdict,
 }
 
-/// The test cases of `step`: one, or for a block run on a fleet one a host,
-/// so a CI system shows which hosts failed.
-fn cases(step: &StepRecord) -> Vec<Case<'_>> {
+/// The test cases of `step`, added to `out`: one, or for a block run on a
+/// fleet one a host, so a CI system shows which hosts failed.
+fn cases<'a>(step: &'a StepRecord, out: &mut Vec<Case<'a>>) {
     if step.hosts.is_empty() {
-        return vec![Case {
+        out.push(Case {
             step,
             host: None,
             ms: step.attempts.last().map_or(0, |a| a.duration_ms),
             output: step.attempts.last().map_or("", |a| a.output.as_str()),
             verdict: verdict(step),
-        }];
+        });
+        return;
     }
-    step.hosts
-        .iter()
-        .map(|h| Case {
-            step,
-            host: Some(&h.host),
-            ms: h.duration_ms,
-            output: &h.output,
-            verdict: host_verdict(h),
-        })
-        .collect()
+    out.extend(step.hosts.iter().map(|h| Case {
+        step,
+        host: Some(&h.host),
+        ms: h.duration_ms,
+        output: &h.output,
+        verdict: host_verdict(h),
+    }));
 }
 
 /// How a fleet block is reported on one host.
@@ -210,6 +211,7 @@ fn host_verdict(h: &HostRecord) -> Verdict {
     }
 }
 
+/// One `testcase` element; `source` is the runbook's path as XML holds it.
 fn case<W: Write>(
     w: &mut Writer<W>,
     c: &Case,
@@ -222,13 +224,13 @@ fn case<W: Write>(
     } else {
         step.heading.join(" › ")
     };
-    let mut name = if step.text.trim().is_empty() {
-        step.id.clone()
+    let mut name = Cow::Borrowed(if step.text.trim().is_empty() {
+        step.id.as_str()
     } else {
-        step.text.clone()
-    };
+        step.text.as_str()
+    });
     if let Some(host) = c.host {
-        name = format!("{name} [{host}]");
+        name = Cow::Owned(format!("{name} [{host}]"));
     }
     let time = seconds(c.ms);
     let line = step.line.to_string();
@@ -236,7 +238,7 @@ fn case<W: Write>(
         ("classname", xml(&classname).as_ref()),
         ("name", xml(&name).as_ref()),
         ("time", time.as_str()),
-        ("file", xml(source).as_ref()),
+        ("file", source),
         ("line", line.as_str()),
     ]);
     if matches!(verdict, Verdict::Passed) && output.is_empty() {
@@ -396,7 +398,12 @@ fn xml(text: &str) -> Cow<'_, str> {
     let bad = |c: char| {
         (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
     };
-    if text.contains(bad) {
+    // Those are ASCII control bytes, or start with the byte 0xEF: text
+    // with neither (nearly all) is looked at byte by byte, not char by char.
+    let maybe_bad = text
+        .bytes()
+        .any(|b| (b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF);
+    if maybe_bad && text.contains(bad) {
         Cow::Owned(text.replace(bad, "\u{fffd}"))
     } else {
         Cow::Borrowed(text)
@@ -410,6 +417,10 @@ mod tests {
     #[test]
     fn what_xml_cannot_hold_is_replaced_and_times_are_seconds() {
         assert_eq!(xml("a\u{1b}[31mb\tc"), "a\u{fffd}[31mb\tc");
+        // U+FFFE and U+FFFF start with the byte 0xEF, as other characters
+        // do (U+FB01 `ﬁ`): those stay, and text without any is not copied.
+        assert_eq!(xml("ﬁ\u{fffe}x\u{ffff}"), "ﬁ\u{fffd}x\u{fffd}");
+        assert!(matches!(xml("ﬁne\r\n½"), Cow::Borrowed("ﬁne\r\n½")));
         assert_eq!(seconds(2_005), "2.005");
         assert_eq!(seconds(0), "0.000");
         let many: String = (1..=25).map(|n| format!("line {n}\n")).collect();

@@ -21,9 +21,17 @@ pub(super) fn by_parser(path: &Path, original: &str, text: &str) -> Result<Trans
     };
     let body = &text[base..];
     let options = markdown::options(body);
-    let regions = text.matches(marker::CLOSE).count();
+    let regions = marker::closing_markers(text);
     let halves = crate::doc::in_halves(body, options, |at, events| {
-        Walk::new(Reading::sized(path, text, regions), base + at).walk(events)
+        // The first half's reading takes in the second's: room for all.
+        // The second's needs room for its own only (an outcome is about
+        // 300 bytes, and its slots are touched all over).
+        let room = if at == 0 {
+            regions
+        } else {
+            marker::closing_markers(&body[at..])
+        };
+        Walk::new(Reading::sized(path, text, room), base + at).walk(events)
     });
     match halves {
         // A region, mark or code block left open at the cut would be read
@@ -64,8 +72,9 @@ struct Walk<'a> {
     open: Option<Region>,
     /// An inline mark whose closing marker is still to come.
     inline: Option<(Marker, usize)>,
-    /// A code block inside a region being read: its info string and text.
-    code: Option<(String, String)>,
+    /// A code block inside a region being read: what its info string says
+    /// it holds, and its text.
+    code: Option<(Block, String)>,
 }
 
 impl<'a> Walk<'a> {
@@ -172,30 +181,40 @@ impl<'a> Walk<'a> {
                 r.inline(&m, start, range.end)?;
             }
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if self.open.is_some() => {
-                self.code = Some((info.to_string(), String::new()));
+                // Its text comes a line at a time: room for the whole block
+                // at once. Text kept by nobody is not collected.
+                let block = Block::of(&info);
+                let room = if block == Block::Other {
+                    0
+                } else {
+                    range.len()
+                };
+                self.code = Some((block, String::with_capacity(room)));
             }
             Event::Text(t) if self.code.is_some() => {
-                if let Some((_, body)) = self.code.as_mut() {
+                if let Some((block, body)) = self.code.as_mut()
+                    && *block != Block::Other
+                {
                     body.push_str(&t);
                 }
             }
             Event::End(TagEnd::CodeBlock) => {
-                if let (Some((info, body)), Some(o)) = (self.code.take(), self.open.as_mut()) {
+                if let (Some((block, body)), Some(o)) = (self.code.take(), self.open.as_mut()) {
                     if let Some((_, ran, out, hosts)) = o.tries.last_mut() {
-                        if info.contains("{rs=output}") {
+                        if block == Block::Output {
                             match hosts.last_mut() {
                                 Some((_, host_out)) => *host_out = Some(body),
                                 None => *out = Some(body),
                             }
-                        } else if info.contains("{rs=ran}") {
+                        } else if block == Block::Ran {
                             *ran = Some(body);
                         }
-                    } else if info.contains("{rs=output}") {
+                    } else if block == Block::Output {
                         match o.hosts.last_mut() {
                             Some((_, out)) => *out = Some(body),
                             None => o.output = Some(body),
                         }
-                    } else if info.contains("{rs=ran}") {
+                    } else if block == Block::Ran {
                         o.ran = Some(body);
                     }
                 }
@@ -203,6 +222,28 @@ impl<'a> Walk<'a> {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// What a code block inside a region holds, by its info string.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Output,
+    Ran,
+    Other,
+}
+
+impl Block {
+    /// Told from the info string once, when the block opens, instead of
+    /// keeping a copy of it.
+    fn of(info: &str) -> Block {
+        if info.contains("{rs=output}") {
+            Block::Output
+        } else if info.contains("{rs=ran}") {
+            Block::Ran
+        } else {
+            Block::Other
+        }
     }
 }
 

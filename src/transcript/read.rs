@@ -147,7 +147,7 @@ impl<'a> Reading<'a> {
     /// one removal a closing marker: made up front rather than grown (and
     /// rehashed) over ten thousand steps.
     pub(super) fn whole(path: &'a Path, text: &'a str) -> Self {
-        Reading::sized(path, text, text.matches(marker::CLOSE).count())
+        Reading::sized(path, text, marker::closing_markers(text))
     }
 
     /// A reading of `text` with room for `regions` outcomes and removals.
