@@ -347,7 +347,6 @@ impl<'a> Run<'a> {
     }
 
     fn step(&mut self, index: usize) -> Result<Flow> {
-        let step = self.book.steps[index].clone();
         if let Some(flow) = self.before_from(index)? {
             return Ok(flow);
         }
@@ -356,9 +355,11 @@ impl<'a> Run<'a> {
         }
         // A step gone to stays one to walk again, with what is inside it,
         // until the operator goes elsewhere: the walk passes it once.
-        if !self.again(index) && self.recorder.settled(&self.book, &step) {
+        if !self.again(index) && self.recorder.settled(&self.book, &self.book.steps[index]) {
             return Ok(Flow::Continue);
         }
+        // A copy only for a step to walk: a resumed run passes thousands.
+        let step = self.book.steps[index].clone();
         if let Some(flow) = self.skip_off_path(index)? {
             return Ok(flow);
         }
