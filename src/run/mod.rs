@@ -82,7 +82,7 @@ pub struct Run<'a> {
     revisit: Option<usize>,
     /// The steps walked so far, latest last: where `[b]ack` goes.
     history: Vec<usize>,
-    /// What `[g]o to` lists.
+    /// What `[g]o to` lists (nothing in an unattended run).
     step_list: std::sync::Arc<[(usize, String)]>,
     /// The steps as a person counts them: what `[n/N]` numbers.
     units: Units,
@@ -227,7 +227,12 @@ impl<'a> Run<'a> {
         secrets.learn(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
         let from = settings.path.from.map(|f| (f, !resuming));
         let units = Units::of(&book);
-        let step_list = navigate::step_list(&book, &units, &recorder.source().display_path());
+        // Only a person at a prompt goes to a step from the list.
+        let step_list = if settings.attended() {
+            navigate::step_list(&book, &units, &recorder.source().display_path())
+        } else {
+            std::sync::Arc::from([])
+        };
         let mut ids = HashMap::with_capacity(book.steps.len());
         for step in &book.steps {
             // As a scan would: the first step of an id is the one it names.

@@ -195,7 +195,11 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
     if !pre.is_empty() {
         attrs.push(("pre", pre.len().to_string()));
     }
-    let mut out = pre;
+    // Sized for what follows, most of it the output: grown in steps, a
+    // long output would be copied over and over.
+    let body = outcome.output.len() + outcome.ran.as_ref().map_or(0, String::len);
+    let mut out = String::with_capacity(pre.len() + 256 + body + body / 8 * prefix.len());
+    out.push_str(&pre);
     let mut line = if outcome.hosts.is_empty() {
         status_line(outcome)
     } else {
@@ -208,7 +212,9 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
             &format!("<a id=\"{}\"></a>", super::summary::anchor(&outcome.id)),
         );
     }
-    let _ = write!(out, "{prefix}{}{line}{eol}", marker::open("out", &attrs));
+    for piece in [prefix, &marker::open("out", &attrs), &line, eol] {
+        out.push_str(piece);
+    }
     let lang = if command.lang.is_empty() {
         "bash"
     } else {
@@ -222,7 +228,9 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
     }
     super::hosts::render(&mut out, prefix, eol, &outcome.hosts);
     super::attempts::render(&mut out, prefix, eol, lang, &outcome.earlier);
-    let _ = write!(out, "{prefix}{}{eol}", marker::close("out"));
+    for piece in [prefix, marker::CLOSE, "out-->", eol] {
+        out.push_str(piece);
+    }
     Edit {
         at: fence.insert_at,
         len: 0,
