@@ -62,6 +62,8 @@ pub struct Rendered {
     footnote_of: HashMap<usize, usize>,
     footnotes: [usize; 3],
     literal: Vec<usize>,
+    /// The source's line ending, found once.
+    eol: &'static str,
 }
 
 impl Rendered {
@@ -70,6 +72,7 @@ impl Rendered {
         let mut r = Rendered {
             ids: book.steps.iter().map(Step::id).collect(),
             same_id: vec![None; book.steps.len()],
+            eol: source.line_ending(),
             ..Rendered::default()
         };
         r.by_id.reserve(book.steps.len());
@@ -231,7 +234,7 @@ impl Rendered {
         unit: Unit,
     ) {
         let text = &source.text;
-        let eol = source.line_ending();
+        let eol = self.eol;
         let mut edits = Vec::new();
         match unit {
             Unit::Step(index) => {
