@@ -237,15 +237,28 @@ impl<'b> Names<'b> {
                 .entry(p.token.to_ascii_lowercase())
                 .or_insert(name);
         }
-        let mut ids: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut paths: HashMap<String, Vec<usize>> = HashMap::new();
+        let keys: Vec<&str> = keys.collect();
+        // Only what some key of the file names is kept: the file is looked
+        // up by its own keys (`steps`), and most steps are named by none.
+        let mut ids: HashMap<String, Vec<usize>> = keys
+            .iter()
+            .map(|k| (k.to_ascii_lowercase(), Vec::new()))
+            .collect();
+        let mut paths: HashMap<String, Vec<usize>> = keys
+            .iter()
+            .map(|k| (normalise_path(k), Vec::new()))
+            .collect();
         let mut with_text = Vec::new();
         let named = book.steps.iter().filter(|s| s.placeholder().is_none());
         for step in named.clone() {
             let mut id = step.id();
             id.make_ascii_lowercase();
-            ids.entry(id).or_default().push(step.index);
-            paths.entry(step_path(step)).or_default().push(step.index);
+            if let Some(steps) = ids.get_mut(&id) {
+                steps.push(step.index);
+            }
+            if let Some(steps) = paths.get_mut(&step_path(step)) {
+                steps.push(step.index);
+            }
             if !step.text.is_empty() {
                 with_text.push(step.index);
             }
@@ -253,7 +266,8 @@ impl<'b> Names<'b> {
         // Every key's pieces in one pass over the steps' text (Aho-Corasick),
         // instead of one pass a key.
         let wanted: Vec<String> = keys
-            .map(str::to_lowercase)
+            .iter()
+            .map(|k| k.to_lowercase())
             .filter(|k| !k.is_empty())
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
