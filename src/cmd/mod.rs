@@ -171,7 +171,17 @@ struct Loaded {
 /// Reads a document: a transcript is read as the source it was made from,
 /// and a template (one that opted in) is rendered with `inputs`.
 fn load(path: &Path, inputs: &Inputs, config: &Config, secret_names: &[String]) -> Result<Loaded> {
-    let raw = Source::read(path)?;
+    load_text(path, Source::read(path)?, inputs, config, secret_names)
+}
+
+/// `load`, the document at `path` already read as `raw`.
+fn load_text(
+    path: &Path,
+    raw: Source,
+    inputs: &Inputs,
+    config: &Config,
+    secret_names: &[String],
+) -> Result<Loaded> {
     if !raw.text.contains(transcript::marker::OPEN) {
         let names: Vec<String> = secret_names
             .iter()
@@ -280,7 +290,21 @@ fn write_reports(reports: &ReportArgs, record: &RunRecord) -> Result<()> {
 /// The steps of `source`; a document with errors stops here. The steps of
 /// a rendered template run with the secrets `source` shows masked.
 fn parse_checked(source: &Source, config: &Config, rendered: Option<&Rendered>) -> Result<Runbook> {
-    let mut book = doc::parse_with(source, &config.runners);
+    checked(
+        doc::parse_with(source, &config.runners),
+        source,
+        config,
+        rendered,
+    )
+}
+
+/// `parse_checked` for `book`, `source` already parsed with `config`'s runners.
+fn checked(
+    mut book: Runbook,
+    source: &Source,
+    config: &Config,
+    rendered: Option<&Rendered>,
+) -> Result<Runbook> {
     doc::configure(&mut book, &config.contingency);
     doc::decide::classify(&mut book, &config.choices);
     if book.has_errors() {

@@ -3,18 +3,19 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    check_reports, finish_message, load, operator, parse_checked, rendering, settings,
-    write_reports,
+    check_reports, checked, finish_message, load_text, operator, parse_checked, rendering,
+    settings, write_reports,
 };
 use crate::cli::{ModeArgs, PathArgs, ReportArgs};
 use crate::config::Config;
+use crate::doc::Runbook;
 use crate::error::{Error, Result};
 use crate::record::{RunInfo, RunRecord, RunState, Scope, TemplateInfo, settled};
 use crate::run::Run;
 use crate::secrets::{MASK, Secrets};
 use crate::source::Source;
 use crate::template::{self, Inputs, Rendered};
-use crate::transcript::sha256;
+use crate::transcript::{self, sha256};
 
 /// Resumes the run whose transcript is at `path`, updating it in place. A
 /// templated run is rendered again from its template with the variables
@@ -28,7 +29,16 @@ pub fn resume(
     reports: &ReportArgs,
 ) -> Result<i32> {
     check_reports(reports)?;
-    let loaded = load(path, &Inputs::default(), &Config::default(), &[])?;
+    let raw = Source::read(path)?;
+    // While this core reads the transcript, a second one parses the runbook
+    // it names, if that is still the text the run began with.
+    let text = raw.text.clone();
+    let (loaded, early) = std::thread::scope(|s| {
+        let early = s.spawn(|| Early::of(path, text));
+        let loaded = load_text(path, raw, &Inputs::default(), &Config::default(), &[]);
+        (loaded, early.join().ok().flatten())
+    });
+    let loaded = loaded?;
     let (source, read) = (loaded.source, loaded.read);
     let Some(mut info) = read.info else {
         return Err(Error::Transcript {
@@ -37,8 +47,16 @@ pub fn resume(
         });
     };
     // runsheet.toml belongs beside the runbook, wherever the transcript went.
-    let runbook = PathBuf::from(&info.source);
-    let config = Config::load(if runbook.is_file() { &runbook } else { path })?;
+    let (config, parsed) = match early {
+        Some(early) if early.runbook == info.source => (early.config?, early.parsed),
+        _ => {
+            let runbook = PathBuf::from(&info.source);
+            (
+                Config::load(if runbook.is_file() { &runbook } else { path })?,
+                None,
+            )
+        }
+    };
     let rendered = match info.template.clone() {
         Some(t) => Some(render_again(
             path, &info, &t, &source, inputs, mode, &config,
@@ -51,7 +69,12 @@ pub fn resume(
         }
         None => None,
     };
-    let book = parse_checked(&source, &config, rendered.as_ref())?;
+    let book = match parsed {
+        Some(early) if early.path == source.path && early.text == source.text => {
+            checked(early.book, &source, &config, rendered.as_ref())?
+        }
+        _ => parse_checked(&source, &config, rendered.as_ref())?,
+    };
     let scope = Scope::of(&book, &read.outcomes);
     let finished = info.state == RunState::Complete
         && book
@@ -123,6 +146,46 @@ pub fn resume(
     write_reports(reports, &report.record)?;
     finish_message(operator.as_mut(), path, &report);
     Ok(report.exit_code())
+}
+
+/// What is worked out beside the reading of a transcript: the runsheet.toml
+/// of the runbook its run summary names, and that runbook parsed with it.
+struct Early {
+    /// The runbook's name as the summary gives it.
+    runbook: String,
+    config: Result<Config>,
+    parsed: Option<Parsed>,
+}
+
+/// A runbook parsed (not yet checked) with a config's runners.
+struct Parsed {
+    path: PathBuf,
+    text: String,
+    book: Runbook,
+}
+
+impl Early {
+    /// For the transcript at `path` whose text is `text`: `None` if it
+    /// names no runbook. The config is loaded as `resume` loads it; the
+    /// runbook is parsed only if it is the text the run began with.
+    fn of(path: &Path, text: String) -> Option<Early> {
+        let runbook = transcript::recorded_source(&text)?;
+        let file = PathBuf::from(&runbook);
+        let config = Config::load(if file.is_file() { &file } else { path });
+        let parsed = match &config {
+            Ok(config) => transcript::unchanged_runbook(&text).map(|source| Parsed {
+                book: crate::doc::parse_with(&source, &config.runners),
+                path: source.path,
+                text: source.text,
+            }),
+            Err(_) => None,
+        };
+        Some(Early {
+            runbook,
+            config,
+            parsed,
+        })
+    }
 }
 
 /// The template of a templated run, rendered again as the run rendered it:

@@ -237,22 +237,28 @@ impl<'b> Names<'b> {
                 .entry(p.token.to_ascii_lowercase())
                 .or_insert(name);
         }
-        let mut ids: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut paths: HashMap<String, Vec<usize>> = HashMap::new();
+        let keys: Vec<&str> = keys.collect();
+        // Only what some key of the file names is kept: the file is looked
+        // up by its own keys (`steps`), and most steps are named by none.
+        let mut ids: HashMap<String, Vec<usize>> = keys
+            .iter()
+            .map(|k| (k.to_ascii_lowercase(), Vec::new()))
+            .collect();
+        let mut paths: HashMap<String, Vec<usize>> = keys
+            .iter()
+            .map(|k| (normalise_path(k), Vec::new()))
+            .collect();
         let mut with_text = Vec::new();
         let named = book.steps.iter().filter(|s| s.placeholder().is_none());
         for step in named.clone() {
-            ids.entry(step.id().to_ascii_lowercase())
-                .or_default()
-                .push(step.index);
-            paths
-                .entry(normalise_path(&format!(
-                    "{} › {}",
-                    step.heading_path(),
-                    step.text
-                )))
-                .or_default()
-                .push(step.index);
+            let mut id = step.id();
+            id.make_ascii_lowercase();
+            if let Some(steps) = ids.get_mut(&id) {
+                steps.push(step.index);
+            }
+            if let Some(steps) = paths.get_mut(&step_path(step)) {
+                steps.push(step.index);
+            }
             if !step.text.is_empty() {
                 with_text.push(step.index);
             }
@@ -260,7 +266,8 @@ impl<'b> Names<'b> {
         // Every key's pieces in one pass over the steps' text (Aho-Corasick),
         // instead of one pass a key.
         let wanted: Vec<String> = keys
-            .map(str::to_lowercase)
+            .iter()
+            .map(|k| k.to_lowercase())
             .filter(|k| !k.is_empty())
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
@@ -329,11 +336,37 @@ impl<'b> Names<'b> {
 }
 
 fn normalise_path(path: &str) -> String {
-    path.split(['›', '>', '/'])
-        .map(|p| p.trim().to_lowercase())
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut out = String::with_capacity(path.len());
+    normalise_onto(&mut out, path);
+    out
+}
+
+/// `normalise_path` of `Heading › Sub › text` for `step`: its headings' and
+/// its text's parts, made for every step without that text being made.
+fn step_path(step: &Step) -> String {
+    let mut out = String::new();
+    for heading in step.heading.iter() {
+        normalise_onto(&mut out, heading);
+    }
+    normalise_onto(&mut out, &step.text);
+    out
+}
+
+/// The parts of `path`, normalised, added after those `out` holds.
+fn normalise_onto(out: &mut String, path: &str) {
+    for part in path.split(['›', '>', '/']).map(str::trim) {
+        if part.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('/');
+        }
+        if part.is_ascii() {
+            out.extend(part.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            out.push_str(&part.to_lowercase());
+        }
+    }
 }
 
 fn bad(path: &Path, message: String) -> Error {
@@ -409,6 +442,29 @@ fn quote_key(key: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_steps_path_is_its_headings_and_text_normalised_together() {
+        use crate::doc::parse;
+        use crate::source::Source;
+        let text = "# Deploy › Web\n\n## A/B > ΣΑΣ Ops\n\n- [ ] Check  the  ÉTAT / x\n\n\
+                    ### \n\n- [ ] Σ end\n\n- [ ] \n\n```bash\necho\n```\n";
+        let book = parse(&Source::from_text(
+            std::path::Path::new("t.md"),
+            text.into(),
+        ));
+        assert!(book.steps.len() >= 3);
+        for step in &book.steps {
+            let joined = format!("{} › {}", step.heading_path(), step.text);
+            let old: Vec<String> = joined
+                .split(['›', '>', '/'])
+                .map(|p| p.trim().to_lowercase())
+                .filter(|p| !p.is_empty())
+                .collect();
+            assert_eq!(super::step_path(step), old.join("/"), "{joined}");
+            assert_eq!(super::normalise_path(&joined), old.join("/"));
+        }
+    }
+
     use super::*;
     use crate::source::Source;
 

@@ -82,7 +82,7 @@ pub struct Run<'a> {
     revisit: Option<usize>,
     /// The steps walked so far, latest last: where `[b]ack` goes.
     history: Vec<usize>,
-    /// What `[g]o to` lists.
+    /// What `[g]o to` lists (nothing in an unattended run).
     step_list: std::sync::Arc<[(usize, String)]>,
     /// The steps as a person counts them: what `[n/N]` numbers.
     units: Units,
@@ -227,7 +227,12 @@ impl<'a> Run<'a> {
         secrets.learn(vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
         let from = settings.path.from.map(|f| (f, !resuming));
         let units = Units::of(&book);
-        let step_list = navigate::step_list(&book, &units, &recorder.source().display_path());
+        // Only a person at a prompt goes to a step from the list.
+        let step_list = if settings.attended() {
+            navigate::step_list(&book, &units, &recorder.source().display_path())
+        } else {
+            std::sync::Arc::from([])
+        };
         let mut ids = HashMap::with_capacity(book.steps.len());
         for step in &book.steps {
             // As a scan would: the first step of an id is the one it names.
@@ -347,7 +352,6 @@ impl<'a> Run<'a> {
     }
 
     fn step(&mut self, index: usize) -> Result<Flow> {
-        let step = self.book.steps[index].clone();
         if let Some(flow) = self.before_from(index)? {
             return Ok(flow);
         }
@@ -356,9 +360,11 @@ impl<'a> Run<'a> {
         }
         // A step gone to stays one to walk again, with what is inside it,
         // until the operator goes elsewhere: the walk passes it once.
-        if !self.again(index) && self.recorder.settled(&self.book, &step) {
+        if !self.again(index) && self.recorder.settled(&self.book, &self.book.steps[index]) {
             return Ok(Flow::Continue);
         }
+        // A copy only for a step to walk: a resumed run passes thousands.
+        let step = self.book.steps[index].clone();
         if let Some(flow) = self.skip_off_path(index)? {
             return Ok(flow);
         }

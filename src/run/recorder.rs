@@ -263,10 +263,38 @@ impl Recorder {
     pub fn finish(mut self, book: &Runbook, state: RunState) -> Result<(RunRecord, bool)> {
         self.info.finished = Some(now());
         self.info.state = state;
-        self.checkpoint(book, true)?;
-        // The recorder is done with: what the outcomes hold moves into the record.
-        let outcomes = std::mem::take(&mut self.outcomes);
-        let record = RunRecord::of_outcomes(self.info, book, outcomes);
+        let record = if self.saver.is_some() {
+            self.checkpoint(book, true)?;
+            // The recorder is done with: what the outcomes hold moves into the record.
+            let outcomes = std::mem::take(&mut self.outcomes);
+            RunRecord::of_outcomes(self.info, book, outcomes)
+        } else {
+            // The record is built while the last save waits for the disk.
+            let text = self.render(book);
+            let outcomes = std::mem::take(&mut self.outcomes);
+            let (journal, transcript) = (&self.journal, &self.transcript);
+            let save = || -> Result<()> {
+                journal.sync()?;
+                write_atomic(transcript, text.as_bytes())
+            };
+            let info = self.info;
+            std::thread::scope(|s| {
+                match std::thread::Builder::new()
+                    .name("transcript".into())
+                    .spawn_scoped(s, save)
+                {
+                    Ok(saving) => {
+                        let record = RunRecord::of_outcomes(info, book, outcomes);
+                        let saved = saving
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                        saved.map(|()| record)
+                    }
+                    // No thread to be had: one after the other.
+                    Err(_) => save().map(|()| RunRecord::of_outcomes(info, book, outcomes)),
+                }
+            })?
+        };
         // Unverified outputs are settled: resuming cannot verify them.
         let done_with = state == RunState::Complete && record.counts.all_settled();
         if done_with {

@@ -16,12 +16,19 @@ pub fn closing_markers(text: &str) -> usize {
 
 /// Builds an opening marker.
 pub fn open(kind: &str, attrs: &[(&str, String)]) -> String {
-    let mut out = format!("{OPEN}{kind}");
+    // Sized up front: a transcript holds a marker for every step.
+    let size = attrs
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 2)
+        .sum::<usize>();
+    let mut out = String::with_capacity(OPEN.len() + kind.len() + size + 3);
+    out.push_str(OPEN);
+    out.push_str(kind);
     for (key, value) in attrs {
         out.push(' ');
         out.push_str(key);
         out.push('=');
-        out.push_str(&encode(value));
+        encode_into(&mut out, value);
     }
     out.push_str("-->");
     out
@@ -35,6 +42,29 @@ pub fn close(kind: &str) -> String {
 /// Percent-encodes what could end a comment, split a value or break a line.
 pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
+    encode_into(&mut out, value);
+    out
+}
+
+/// `encode`, onto the end of `out`.
+fn encode_into(out: &mut String, value: &str) {
+    // Most values (ids, times, numbers) have nothing to encode: copied whole.
+    let plain = !value.bytes().any(|b| {
+        matches!(
+            b,
+            b'%' | b' ' | b'"' | b'<' | b'>' | b'\n' | b'\r' | b'\t' | b'=' | b'|' | b'`'
+        )
+    }) && !value.contains("--")
+        && !value.ends_with('-');
+    if plain {
+        out.push_str(value);
+    } else {
+        encode_each(out, value);
+    }
+}
+
+/// `encode_into`, a character at a time.
+fn encode_each(out: &mut String, value: &str) {
     let mut chars = value.chars().peekable();
     while let Some(c) = chars.next() {
         // `--` may not appear in a comment for older Markdown renderers, nor may
@@ -53,7 +83,6 @@ pub fn encode(value: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
 }
 
 /// Undoes `encode`.
@@ -132,6 +161,38 @@ pub fn parse_close(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_with_nothing_to_encode_are_copied_as_they_are() {
+        for value in [
+            "",
+            "s12",
+            "2026-11-30T07:18:39Z",
+            "a-b",
+            "-a",
+            "a-",
+            "-",
+            "--",
+            "a--b",
+            "a---",
+            "é-é",
+            "x y",
+            "100%",
+            "a=b",
+            "a|b",
+            "`",
+            "\"",
+            "<>",
+            "a\tb",
+            "\r\n",
+            "ok-",
+            "ok-go",
+        ] {
+            let mut each = String::new();
+            encode_each(&mut each, value);
+            assert_eq!(encode(value), each, "{value:?}");
+        }
+    }
 
     #[test]
     fn values_round_trip_and_cannot_end_the_comment() {

@@ -83,7 +83,7 @@ fn parse(source: Source, config: &Config) -> (Source, crate::doc::Runbook) {
 /// The runbook the first run summary in `text` names, read from where that
 /// names it, if it is the text the run began with (its sha256 is the one
 /// the summary records) and no longer than the transcript that holds it.
-fn unchanged_runbook(text: &str) -> Option<Source> {
+pub fn unchanged_runbook(text: &str) -> Option<Source> {
     let at = text.find("<!--rs:run ")?;
     let m = marker::parse_open(&text[at..])?;
     let (name, sha) = (m.get("source")?, m.get("sha256")?);

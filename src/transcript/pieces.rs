@@ -43,9 +43,13 @@ pub struct Rendered {
     keys: HashMap<Unit, Vec<Key>>,
     /// What the edits add, for the text's capacity.
     added: usize,
-    /// The steps of each id (an id names more than one step when a runbook
-    /// gives two blocks one name).
-    by_id: HashMap<String, Vec<usize>>,
+    /// Each step's id, by index: made once, not at every look-up.
+    ids: Vec<String>,
+    /// The first step of each id, and the next step of the same id after
+    /// each (an id names more than one step when a runbook gives two blocks
+    /// one name): no list a step for the one step most ids name.
+    by_id: HashMap<String, usize>,
+    same_id: Vec<Option<usize>>,
     /// The steps inside each fence, by the fence's first step.
     members: HashMap<usize, Vec<usize>>,
     /// The fence unit each step inside a fence belongs to.
@@ -58,15 +62,35 @@ pub struct Rendered {
     footnote_of: HashMap<usize, usize>,
     footnotes: [usize; 3],
     literal: Vec<usize>,
+    /// The source's line ending, found once.
+    eol: &'static str,
 }
 
 impl Rendered {
     /// Renders every step `outcomes` records.
     pub fn new(source: &Source, book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Rendered {
-        let mut r = Rendered::default();
+        let mut r = Rendered {
+            ids: book.steps.iter().map(Step::id).collect(),
+            same_id: vec![None; book.steps.len()],
+            eol: source.line_ending(),
+            ..Rendered::default()
+        };
+        r.by_id.reserve(book.steps.len());
         let mut fences: HashMap<usize, usize> = HashMap::new();
         for step in &book.steps {
-            r.by_id.entry(step.id()).or_default().push(step.index);
+            let id = &r.ids[step.index];
+            match r.by_id.get(id) {
+                Some(&first) => {
+                    let mut last = first;
+                    while let Some(next) = r.same_id[last] {
+                        last = next;
+                    }
+                    r.same_id[last] = Some(step.index);
+                }
+                None => {
+                    r.by_id.insert(id.clone(), step.index);
+                }
+            }
             if let Some(fence) = in_fence(step) {
                 let first = *fences.entry(fence.insert_at).or_insert(step.index);
                 r.members.entry(first).or_default().push(step.index);
@@ -78,7 +102,7 @@ impl Rendered {
         let recorded: Vec<usize> = book
             .steps
             .iter()
-            .filter(|s| outcomes.contains_key(&s.id()))
+            .filter(|s| outcomes.contains_key(&r.ids[s.index]))
             .map(|s| s.index)
             .collect();
         let mut units: Vec<Unit> = Vec::new();
@@ -99,7 +123,7 @@ impl Rendered {
     /// Brings what the summary says of step `index` up to date.
     fn note(&mut self, book: &Runbook, outcomes: &HashMap<String, Outcome>, index: usize) {
         let step = &book.steps[index];
-        let outcome = outcomes.get(&step.id());
+        let outcome = outcomes.get(&self.ids[index]);
         if outcome.is_some_and(|o| o.status == Status::Failed) && summary::fails_itself(step) {
             self.failed.insert(index);
         } else {
@@ -129,12 +153,14 @@ impl Rendered {
         let mut sections = false;
         for id in ids {
             sections |= id.starts_with('§');
-            for &index in self.by_id.get(id).into_iter().flatten() {
+            let mut step = self.by_id.get(id).copied();
+            while let Some(index) = step {
                 steps.push(index);
                 let unit = self.unit_of(index);
                 if seen.insert(unit) {
                     units.push(unit);
                 }
+                step = self.same_id[index];
             }
         }
         steps.sort_unstable();
@@ -160,8 +186,7 @@ impl Rendered {
         let failed = self
             .failed
             .iter()
-            .map(|&i| &book.steps[i])
-            .filter_map(|s| outcomes.get(&s.id()).map(|o| (s, o)))
+            .filter_map(|&i| outcomes.get(&self.ids[i]).map(|o| (&book.steps[i], o)))
             .collect();
         let facts = Facts {
             counts: self.tally.counts(),
@@ -209,20 +234,18 @@ impl Rendered {
         unit: Unit,
     ) {
         let text = &source.text;
-        let eol = source.line_ending();
+        let eol = self.eol;
         let mut edits = Vec::new();
         match unit {
             Unit::Step(index) => {
-                let step = &book.steps[index];
-                if let Some(outcome) = outcomes.get(&step.id()) {
-                    step_edits(text, book, step, outcome, eol, &mut edits);
+                if let Some(outcome) = outcomes.get(&self.ids[index]) {
+                    step_edits(text, book, &book.steps[index], outcome, eol, &mut edits);
                 }
             }
             Unit::Fence(first) => {
                 let held: Vec<(&Step, &Outcome)> = self.members[&first]
                     .iter()
-                    .map(|&i| &book.steps[i])
-                    .filter_map(|s| outcomes.get(&s.id()).map(|o| (s, o)))
+                    .filter_map(|&i| outcomes.get(&self.ids[i]).map(|o| (&book.steps[i], o)))
                     .collect();
                 if let Some(fence) = held.first().and_then(|(s, _)| in_fence(s)) {
                     super::fill::fence_region_edits(text, fence, &held, eol, &mut edits);

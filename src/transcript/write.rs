@@ -195,20 +195,27 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
     if !pre.is_empty() {
         attrs.push(("pre", pre.len().to_string()));
     }
-    let mut out = pre;
-    let mut line = if outcome.hosts.is_empty() {
-        status_line(outcome)
-    } else {
-        super::hosts::status_line(outcome)
-    };
+    // Sized for what follows, most of it the output: grown in steps, a
+    // long output would be copied over and over.
+    let body = outcome.output.len() + outcome.ran.as_ref().map_or(0, String::len);
+    let mut out = String::with_capacity(pre.len() + 256 + body + body / 8 * prefix.len());
+    out.push_str(&pre);
+    out.push_str(prefix);
+    out.push_str(&marker::open("out", &attrs));
     if outcome.status == Status::Failed {
         // What the summary's list of failed steps links to.
-        line.insert_str(
-            0,
-            &format!("<a id=\"{}\"></a>", super::summary::anchor(&outcome.id)),
+        let _ = write!(
+            out,
+            "<a id=\"{}\"></a>",
+            super::summary::anchor(&outcome.id)
         );
     }
-    let _ = write!(out, "{prefix}{}{line}{eol}", marker::open("out", &attrs));
+    if outcome.hosts.is_empty() {
+        status_line_onto(&mut out, outcome);
+    } else {
+        out.push_str(&super::hosts::status_line(outcome));
+    }
+    out.push_str(eol);
     let lang = if command.lang.is_empty() {
         "bash"
     } else {
@@ -222,7 +229,9 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
     }
     super::hosts::render(&mut out, prefix, eol, &outcome.hosts);
     super::attempts::render(&mut out, prefix, eol, lang, &outcome.earlier);
-    let _ = write!(out, "{prefix}{}{eol}", marker::close("out"));
+    for piece in [prefix, marker::CLOSE, "out-->", eol] {
+        out.push_str(piece);
+    }
     Edit {
         at: fence.insert_at,
         len: 0,
@@ -279,27 +288,53 @@ fn reason_note(reason: Reason) -> Option<&'static str> {
 }
 
 pub(super) fn status_line(o: &Outcome) -> String {
-    let took = duration(o.ms);
+    let mut line = String::new();
+    status_line_onto(&mut line, o);
+    line
+}
+
+/// `status_line`, written onto the end of `line`.
+fn status_line_onto(line: &mut String, o: &Outcome) {
     let time = clock(&o.at);
     let exit = o.exit.unwrap_or(0);
-    let mut line = match o.status {
-        _ if o.has(Reason::Unfilled) => format!("⛔ not run {time}: a placeholder has no value"),
-        _ if o.has(Reason::Refused) => format!(
+    // Written in place: this is made for every block at every full render.
+    let _ = match o.status {
+        _ if o.has(Reason::Unfilled) => {
+            write!(line, "⛔ not run {time}: a placeholder has no value")
+        }
+        _ if o.has(Reason::Refused) => write!(
+            line,
             "⛔ refused {time}: {} Nobody was there to confirm it",
             o.note
                 .as_deref()
                 .unwrap_or("it needs a person's confirmation.")
         ),
         _ if o.has(Reason::Declined) => {
-            format!("⏭️ not run {time}: the operator did not confirm it")
+            write!(line, "⏭️ not run {time}: the operator did not confirm it")
         }
-        Status::Skipped => format!("⏭️ skipped {time}"),
-        Status::NotConfirmed => "⚠️ not run (unattended)".into(),
-        _ if o.has(Reason::Timeout) => format!("⏱️ timed out after {took} · {time}"),
-        _ if o.has(Reason::Interrupted) => format!("⚠️ interrupted after {took} · {time}"),
-        Status::Done if o.exit.is_none() => format!("✅ done by hand {time}"),
-        Status::Done => format!("✅ exit {exit} · {took} · {time}"),
-        Status::Failed => format!("❌ exit {exit} · {took} · {time}"),
+        Status::Skipped => write!(line, "⏭️ skipped {time}"),
+        Status::NotConfirmed => write!(line, "⚠️ not run (unattended)"),
+        _ if o.has(Reason::Timeout) => {
+            line.push_str("⏱️ timed out after ");
+            duration_onto(line, o.ms);
+            write!(line, " · {time}")
+        }
+        _ if o.has(Reason::Interrupted) => {
+            line.push_str("⚠️ interrupted after ");
+            duration_onto(line, o.ms);
+            write!(line, " · {time}")
+        }
+        Status::Done if o.exit.is_none() => write!(line, "✅ done by hand {time}"),
+        Status::Done => {
+            let _ = write!(line, "✅ exit {exit} · ");
+            duration_onto(line, o.ms);
+            write!(line, " · {time}")
+        }
+        Status::Failed => {
+            let _ = write!(line, "❌ exit {exit} · ");
+            duration_onto(line, o.ms);
+            write!(line, " · {time}")
+        }
     };
     if o.has(Reason::Confirmed) {
         let _ = write!(line, " · {}", o.note.as_deref().unwrap_or("confirmed"));
@@ -331,7 +366,6 @@ pub(super) fn status_line(o: &Outcome) -> String {
         }
         line.push_str(" · it ran as:");
     }
-    line
 }
 
 /// `text` as code in the HTML of a status line, `<` and `&` escaped.
@@ -392,11 +426,18 @@ pub fn escape_inline(text: &str) -> String {
 
 /// `0.02s`, `12.3s`, `4m 05s`.
 pub fn duration(ms: u64) -> String {
-    if ms < 10_000 {
-        format!("{:.2}s", ms as f64 / 1000.0)
+    let mut out = String::new();
+    duration_onto(&mut out, ms);
+    out
+}
+
+/// `duration`, written onto the end of `out`.
+fn duration_onto(out: &mut String, ms: u64) {
+    let _ = if ms < 10_000 {
+        write!(out, "{:.2}s", ms as f64 / 1000.0)
     } else if ms < 60_000 {
-        format!("{:.1}s", ms as f64 / 1000.0)
+        write!(out, "{:.1}s", ms as f64 / 1000.0)
     } else {
-        format!("{}m {:02}s", ms / 60_000, (ms / 1000) % 60)
-    }
+        write!(out, "{}m {:02}s", ms / 60_000, (ms / 1000) % 60)
+    };
 }
