@@ -78,8 +78,7 @@ pub fn render(
             None,
         )]));
     }
-    let cut = front.cut.clone();
-    let variables = vars::gather(source, front, inputs, secrets)?;
+    let variables = vars::gather(source, &front, inputs, secrets)?;
     if variables.vars.contains_key("env") || variables.vars.contains_key(envname::ALIAS) {
         return Err(Error::usage(
             "a variable is named `env`, which templates keep for the environment's name \
@@ -88,6 +87,7 @@ pub fn render(
         ));
     }
     // The defaults are in `variables` now; only the cut is needed again.
+    let front::Front { cut, .. } = front;
     let name = source.display_path();
     let dir = source.path.parent().unwrap_or(Path::new("")).to_path_buf();
     let rendered_at = now.map_or_else(crate::record::now, str::to_string);

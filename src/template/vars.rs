@@ -115,27 +115,18 @@ fn collect_strings(value: &Value, out: &mut Vec<String>) {
 /// The variables of a render of `source`.
 pub fn gather(
     source: &Source,
-    front: Front,
+    front: &Front,
     inputs: &Inputs,
     secrets: &Secrets,
 ) -> Result<Variables> {
     let mut vars: BTreeMap<String, Var> = BTreeMap::new();
-    // Where each default is set, for errors that point at it.
-    let defaults_at: Vec<(String, usize)> = front
-        .defaults
-        .iter()
-        .map(|(name, _, at)| (name.clone(), *at))
-        .collect();
-    // Moved, not copied: a list of hosts in the front matter can be
-    // megabytes, and the render holds the variables until its end.
-    for (name, value, _) in front.defaults {
-        let secret = secrets.is_secret(&name);
+    for (name, value, _) in &front.defaults {
         vars.insert(
-            name,
+            name.clone(),
             Var {
-                value,
+                value: value.clone(),
                 origin: Origin::Default,
-                secret,
+                secret: secrets.is_secret(name),
             },
         );
     }
@@ -154,7 +145,7 @@ pub fn gather(
             );
         }
         for (key, value) in map {
-            check_shape(source, &defaults_at, &vars, &key, &value, &path, &text)?;
+            check_shape(source, front, &vars, &key, &value, &path, &text)?;
             set(
                 &mut vars,
                 &key,
@@ -176,7 +167,7 @@ pub fn gather(
             .file_name()
             .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("secret"));
         for (key, value) in map {
-            check_shape(source, &defaults_at, &vars, &key, &value, path, &text)?;
+            check_shape(source, front, &vars, &key, &value, path, &text)?;
             set(
                 &mut vars,
                 &key,
@@ -226,7 +217,7 @@ fn set(
 /// round, is a mistake in the file that sets it.
 fn check_shape(
     source: &Source,
-    defaults_at: &[(String, usize)],
+    front: &Front,
     vars: &BTreeMap<String, Var>,
     key: &str,
     value: &Value,
@@ -243,10 +234,11 @@ fn check_shape(
     let line = key_line(text, key);
     let whence = match &before.origin {
         Origin::Default => {
-            let at = defaults_at
+            let at = front
+                .defaults
                 .iter()
-                .find(|(n, _)| n == key)
-                .map_or(0, |d| d.1);
+                .find(|(n, _, _)| n == key)
+                .map_or(0, |d| d.2);
             format!(
                 "the runbook's default ({}:{})",
                 source.display_path(),
