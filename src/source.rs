@@ -42,13 +42,13 @@ impl Lines {
     /// The lines of `text`, which end at line feeds (a CRLF line's carriage
     /// return is part of the line).
     pub fn new(text: &str) -> Lines {
-        // One pass with memchr's line-feed search: counting the lines first
-        // and then finding them with a character pattern's searcher cost
-        // more than the lines of a large document are long. Capacity a
-        // large text does not use is never touched, so never resident.
-        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        // memchr's line-feed search, twice: once to count, so that the table
+        // is allocated once at its size (a guess grows it by doubling,
+        // which copies it and keeps the old block), once to fill it.
+        let bytes = text.as_bytes();
+        let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
         starts.push(0);
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
         Lines {
             starts,
             last: AtomicUsize::new(0),
