@@ -62,9 +62,7 @@ impl Counts {
     /// needed, options not chosen) are not counted at all.
     pub fn of(book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Counts {
         let ids: Vec<String> = book.steps.iter().map(|s| s.id()).collect();
-        Counts::of_steps(book, &Units::of(book), &Scope::of(book, outcomes), &|i| {
-            outcomes.get(&ids[i])
-        })
+        super::shape(book, outcomes, &ids).2
     }
 
     /// `of`, with the units and the run's path worked out already and
