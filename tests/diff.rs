@@ -574,12 +574,54 @@ fn runs_of_a_template_for_two_environments_say_what_differed() {
             "warning: the runs were rendered for different environments: `staging` → `prod`",
         )
         .stdout_contains("warning: the runs used different variables: ")
+        .stdout_contains(
+            "warning: the template `runbooks/templated-deploy.md` is the same in both runs, but what it rendered differs",
+        )
         .run();
     assert!(
-        out.stdout.contains("new      "),
-        "prod has steps staging has not:\n{}",
+        !out.stdout.contains("was edited"),
+        "nobody edited the template:\n{}",
         out.stdout
     );
+    // Each host's step pairs with the same host's step of the other run
+    // (`stg-web-2` with `web-2`); what only prod has is new.
+    let json = out
+        .then()
+        .args(["diff", "--format", "json", "staging.run.md", "prod.run.md"])
+        .status(1)
+        .run();
+    let diff: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let text = |side: &serde_json::Value| side["text"].as_str().unwrap_or("-").to_string();
+    let tasks: Vec<(String, String)> = diff["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter(|s| [&s["old"], &s["new"]].iter().any(|x| x["kind"] == "task"))
+        .map(|s| (text(&s["old"]), text(&s["new"])))
+        .collect();
+    let want = [
+        (
+            "Make a scratch release directory",
+            "Make a scratch release directory",
+        ),
+        ("-", "Announce the deploy of web 1.4.2 in #ops"),
+        ("Deploy to stg-web-1", "Deploy to web-1"),
+        ("Deploy to stg-web-2", "Deploy to web-2"),
+        ("-", "Deploy to web-3"),
+        (
+            "Scale to 1 replicas and check every host",
+            "Scale to 3 replicas and check every host",
+        ),
+        (
+            "Tell #ops that web 1.4.2 is out on staging",
+            "Tell #ops that web 1.4.2 is out on prod",
+        ),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(o, n)| (o.to_string(), n.to_string()))
+        .collect();
+    assert_eq!(tasks, want, "{}", json.stdout);
 }
 
 #[test]

@@ -173,19 +173,33 @@ fn reworded(
     if left.len() * olds.len() > MAX_COMPARISONS {
         return pairs;
     }
-    for n in left {
-        let label = |s: &StepRecord| format!("{} › {}", s.heading.join(" › "), s.text);
+    // Every pair alike enough, the most alike taken first: taken in the
+    // order of the new run, a step would take the best match of a later
+    // one that is more like it, and leave that one new.
+    let label = |s: &StepRecord| format!("{} › {}", s.heading.join(" › "), s.text);
+    let old_labels: Vec<String> = olds.iter().map(|&o| label(old[o])).collect();
+    let mut alike: Vec<(f32, usize, usize)> = Vec::new();
+    for (l, &n) in left.iter().enumerate() {
         let want = label(new[n]);
-        let best = olds
-            .iter()
-            .enumerate()
-            .filter(|&(i, &o)| !taken[i] && old[o].kind == new[n].kind)
-            .map(|(i, &o)| (i, TextDiff::from_chars(label(old[o]), &want).ratio()))
-            .filter(|&(_, ratio)| ratio >= ALIKE)
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        if let Some((i, _)) = best {
+        for (i, &o) in olds.iter().enumerate() {
+            if taken[i] || old[o].kind != new[n].kind {
+                continue;
+            }
+            let ratio = TextDiff::from_chars(old_labels[i].as_str(), want.as_str()).ratio();
+            if ratio >= ALIKE {
+                alike.push((ratio, l, i));
+            }
+        }
+    }
+    // Most alike first; among equals, the earlier new step, then the
+    // earlier old one, so that pairing does not depend on the sort.
+    alike.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut placed = vec![false; left.len()];
+    for (_, l, i) in alike {
+        if !placed[l] && !taken[i] {
+            placed[l] = true;
             taken[i] = true;
-            pairs.push((olds[i], n));
+            pairs.push((olds[i], left[l]));
         }
     }
     pairs
@@ -315,6 +329,30 @@ mod tests {
         let old = vec![task("Deploy", "One"), task("Deploy", "Two")];
         let new = vec![task("Deploy to prod", "One"), task("Deploy to prod", "Two")];
         assert_eq!(texts(&old, &new), pairs(&[("One", "One"), ("Two", "Two")]));
+    }
+
+    #[test]
+    fn the_most_alike_steps_pair_first() {
+        // Two runs of one template for other hosts, the new one with a step
+        // of its own first: taken in order, that step would take the old
+        // `stg-web-2` step, whose own match would then show as new.
+        let old = vec![
+            task("Deploy web to staging › Roll out", "Deploy to stg-web-1"),
+            task("Deploy web to staging › Roll out", "Deploy to stg-web-2"),
+        ];
+        let new = vec![
+            task("Deploy web to prod › Window", "Announce the deploy of web"),
+            task("Deploy web to prod › Roll out", "Deploy to web-1"),
+            task("Deploy web to prod › Roll out", "Deploy to web-2"),
+        ];
+        assert_eq!(
+            texts(&old, &new),
+            pairs(&[
+                ("-", "Announce the deploy of web"),
+                ("Deploy to stg-web-1", "Deploy to web-1"),
+                ("Deploy to stg-web-2", "Deploy to web-2"),
+            ])
+        );
     }
 
     #[test]

@@ -66,6 +66,27 @@ fn state(s: &SectionRecord) -> String {
     }
 }
 
+/// The warning for runs of one runbook whose texts differ. A templated
+/// runbook rendered from the same template for other variables was not
+/// edited: it says so, and the variables are listed after it.
+fn edited(old: &RunInfo, new: &RunInfo) -> String {
+    let paired = "steps are paired by name, heading and text";
+    match (&old.template, &new.template) {
+        (Some(o), Some(n)) if o.sha256 == n.sha256 => format!(
+            "the template `{}` is the same in both runs, but what it rendered differs (another environment, other variables or dates): {paired}",
+            n.path
+        ),
+        (Some(_), Some(n)) => format!(
+            "the template `{}` was edited between the two runs (its sha256 differs): {paired}",
+            n.path
+        ),
+        _ => format!(
+            "the runbook `{}` was edited between the two runs (its sha256 differs): {paired}",
+            new.source
+        ),
+    }
+}
+
 /// What the reader should know about the two runs as a whole.
 pub fn warnings(old_path: &Path, old: &RunInfo, new_path: &Path, new: &RunInfo) -> Vec<String> {
     let mut warnings = Vec::new();
@@ -83,10 +104,7 @@ pub fn warnings(old_path: &Path, old: &RunInfo, new_path: &Path, new: &RunInfo) 
             new_path.display()
         ));
     } else if old.sha256 != new.sha256 {
-        warnings.push(format!(
-            "the runbook `{}` was edited between the two runs (its sha256 differs): steps are paired by name, heading and text",
-            new.source
-        ));
+        warnings.push(edited(old, new));
     }
     if old.env != new.env {
         let env = |e: &Option<String>| {
