@@ -349,6 +349,35 @@ fn the_junit_report_has_a_test_case_a_step() {
         "{cases:#?}"
     );
     assert!(case("echo compiled").time.parse::<f64>().is_ok());
+    // The summary's times are whole seconds; the suite still takes at least
+    // as long as its cases together.
+    let sum: f64 = cases
+        .iter()
+        .map(|c| c.time.parse::<f64>().unwrap_or(0.0))
+        .sum();
+    let suite = suite_time(&out.read("r.xml"));
+    assert!(
+        sum > 0.0 && suite + 0.0005 >= sum,
+        "suite {suite} s, cases {sum} s"
+    );
+}
+
+/// The `time` of the document's testsuite, in seconds.
+fn suite_time(xml: &str) -> f64 {
+    let mut reader = Reader::from_str(xml);
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) if e.name().as_ref() == "testsuite" => {
+                let time = e
+                    .try_get_attribute("time")
+                    .expect("readable")
+                    .expect("a time");
+                return time.value.parse().expect("seconds");
+            }
+            Event::Eof => panic!("no testsuite in {xml}"),
+            _ => {}
+        }
+    }
 }
 
 #[test]

@@ -366,7 +366,9 @@ fn last_lines(output: &str) -> String {
     out
 }
 
-/// How long the run took: from its start to its end, else its steps' sum.
+/// How long the run took: from its start to its end, never less than its
+/// steps' sum (the summary's times are whole seconds, so a run within one
+/// second would otherwise take no time while its test cases do).
 fn run_ms(record: &RunRecord) -> u64 {
     let parse = |t: &str| t.parse::<jiff::Timestamp>().ok();
     let span = record
@@ -376,14 +378,13 @@ fn run_ms(record: &RunRecord) -> u64 {
         .and_then(parse)
         .zip(parse(&record.run.started))
         .and_then(|(end, start)| u64::try_from(end.duration_since(start).as_millis()).ok());
-    span.unwrap_or_else(|| {
-        record
-            .steps
-            .iter()
-            .filter_map(|s| s.attempts.last())
-            .map(|a| a.duration_ms)
-            .sum()
-    })
+    let steps: u64 = record
+        .steps
+        .iter()
+        .filter_map(|s| s.attempts.last())
+        .map(|a| a.duration_ms)
+        .sum();
+    span.map_or(steps, |span| span.max(steps))
 }
 
 /// Milliseconds as JUnit's seconds.
