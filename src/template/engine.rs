@@ -16,6 +16,16 @@ pub const OPEN: char = '\u{FDD0}';
 /// Closes a stand-in.
 pub const CLOSE: char = '\u{FDD1}';
 
+/// Where `text` first holds OPEN or CLOSE. Both are encoded EF B7 9x: one
+/// SIMD search for the two bytes they share. A search for either of two
+/// chars decodes the text char by char, about 4 ms for a 1.9 MB rendering
+/// against 0.1–0.3 ms, and a large template is searched before and after.
+pub fn reserved(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, &[0xEF, 0xB7])
+        .find(|&i| matches!(bytes.get(i + 2), Some(0x90 | 0x91)))
+}
+
 /// What `{{ ... }}` produced, kept aside until it is known where it landed.
 #[derive(Debug, Clone, Copy)]
 pub struct Piece<'p> {
@@ -61,6 +71,18 @@ impl Pieces {
     fn push(&mut self, value: impl std::fmt::Display, raw: bool, compound: bool) -> Option<usize> {
         use std::fmt::Write as _;
         let _ = write!(self.text, "{value}");
+        self.end(raw, compound)
+    }
+
+    /// `push` for a string, without the formatting machinery: most values
+    /// are strings.
+    fn push_str(&mut self, text: &str, raw: bool, compound: bool) -> Option<usize> {
+        self.text.push_str(text);
+        self.end(raw, compound)
+    }
+
+    /// Ends the piece whose text was just written.
+    fn end(&mut self, raw: bool, compound: bool) -> Option<usize> {
         let end = u32::try_from(self.text.len()).ok()?;
         self.ends
             .push((end, (u8::from(raw) * RAW) | (u8::from(compound) * COMPOUND)));
@@ -149,9 +171,11 @@ pub fn render(
         }
         let mut all = sink.lock().expect("the piece list is never poisoned");
         let index = if let Some(raw) = value.downcast_object_ref::<Raw>() {
-            all.push(&raw.0, true, false)
+            all.push_str(&raw.0, true, false)
         } else {
             match value.kind() {
+                // A string's text is what it displays as.
+                ValueKind::String => all.push_str(value.as_str().unwrap_or_default(), false, false),
                 ValueKind::None => {
                     return Err(Error::new(
                         ErrorKind::InvalidOperation,
@@ -289,7 +313,7 @@ fn load(
             format!("cannot read {}: {e}", path.display()),
         )
     })?;
-    if text.contains([OPEN, CLOSE]) {
+    if reserved(&text).is_some() {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
             "this file holds Unicode noncharacters U+FDD0/U+FDD1, which runsheet keeps for itself",
@@ -398,3 +422,24 @@ pub const FILTERS: &[&str] = &[
     "chain",
     "zip",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_characters_are_found_where_a_char_search_finds_them() {
+        for text in [
+            "",
+            "plain text",
+            "\u{FDD0}",
+            "a\u{FDD1}b",
+            // Same first two bytes, other characters: not reserved.
+            "\u{FDC0}\u{FDCF}\u{FDD2}\u{FDEF} then \u{FDD1}",
+            "é\u{FDD2}x\u{FDD0}",
+            "\u{FDEF}",
+        ] {
+            assert_eq!(reserved(text), text.find([OPEN, CLOSE]), "{text:?}");
+        }
+    }
+}

@@ -70,7 +70,7 @@ pub fn render(
         }
         return Ok(None);
     };
-    if let Some(at) = source.text.find([engine::OPEN, engine::CLOSE]) {
+    if let Some(at) = engine::reserved(&source.text) {
         return Err(Error::Document(vec![source.diagnostic(
             Severity::Error,
             at,

@@ -1,6 +1,8 @@
 //! Quoting a value for the block it lands in: one shell word, a Python
 //! string literal, an SQL literal, whatever the code around it was doing.
 
+use std::borrow::Cow;
+
 use super::shell::{self, Context};
 
 /// How a runnable block's values are quoted, by its language.
@@ -61,11 +63,13 @@ pub fn places(quoting: &Quoting, body: &str, offsets: &[usize], prompted: bool) 
     }
 }
 
-/// `value` written at `place`, or why it cannot be written there safely.
-pub fn quote(value: &str, place: &Place) -> Result<String, String> {
+/// `value` written at `place`, or why it cannot be written there safely;
+/// borrowed when it goes as it is (most values: a render writes tens of
+/// thousands).
+pub fn quote<'v>(value: &'v str, place: &Place) -> Result<Cow<'v, str>, String> {
     match place {
         Place::Shell(ctx) => quote_shell(value, *ctx),
-        Place::PyCode | Place::PyComment => Ok(python_literal(value)),
+        Place::PyCode | Place::PyComment => Ok(python_literal(value).into()),
         Place::PyString(opener) => {
             // Close the literal, add ours, open the same kind again: adjacent
             // literals are one string to Python.
@@ -73,10 +77,10 @@ pub fn quote(value: &str, place: &Place) -> Result<String, String> {
             if prefix.contains(['b', 'B']) {
                 return Err("this value lands inside a bytes literal (b\"...\"); write it outside the literal".into());
             }
-            Ok(format!("{quote} {} {prefix}{quote}", python_literal(value)))
+            Ok(format!("{quote} {} {prefix}{quote}", python_literal(value)).into())
         }
-        Place::SqlCode => sql_literal(value).map(|l| format!("'{l}'")),
-        Place::SqlString => sql_literal(value),
+        Place::SqlCode => sql_literal(value).map(|l| format!("'{l}'").into()),
+        Place::SqlString => sql_literal(value).map(Cow::Owned),
         Place::SqlOther => Err("this value lands inside an SQL comment or quoted identifier; write it where a literal goes".into()),
         Place::Unknown(lang) => Err(format!(
             "runsheet does not know how to quote a value for a `{lang}` block, which it runs"
@@ -119,7 +123,7 @@ pub fn shell_word(value: &str) -> String {
     format!("'{}'", value.replace('\'', "'\\''"))
 }
 
-fn quote_shell(value: &str, ctx: Context) -> Result<String, String> {
+fn quote_shell(value: &str, ctx: Context) -> Result<Cow<'_, str>, String> {
     let line_break = || {
         Err(
             "the value holds a line break, which would end the line it lands on; \
@@ -128,15 +132,18 @@ fn quote_shell(value: &str, ctx: Context) -> Result<String, String> {
         )
     };
     match ctx {
-        Context::Word | Context::Comment => Ok(shell_word(value)),
-        Context::Double if plain_word(value) => Ok(value.to_string()),
+        Context::Word | Context::Comment | Context::Double | Context::Single
+            if plain_word(value) =>
+        {
+            Ok(value.into())
+        }
+        Context::Word | Context::Comment => Ok(shell_word(value).into()),
         // Close the quotes, add one word, open them again: `"a "'b c'" d"`.
-        Context::Double => Ok(format!("\"{}\"", shell_word(value))),
-        Context::Single if plain_word(value) => Ok(value.to_string()),
-        Context::Single => Ok(format!("'{}'", shell_word(value))),
+        Context::Double => Ok(format!("\"{}\"", shell_word(value)).into()),
+        Context::Single => Ok(format!("'{}'", shell_word(value)).into()),
         Context::AnsiC => {
             let word = shell_word(value);
-            Ok(format!("'{word}$'"))
+            Ok(format!("'{word}$'").into())
         }
         Context::Heredoc => {
             if value.contains(['\n', '\r']) {
@@ -149,17 +156,17 @@ fn quote_shell(value: &str, ctx: Context) -> Result<String, String> {
                 }
                 out.push(c);
             }
-            Ok(out)
+            Ok(out.into())
         }
         Context::HeredocLiteral => {
             if value.contains(['\n', '\r']) {
                 return line_break();
             }
-            Ok(value.to_string())
+            Ok(value.into())
         }
         Context::Arithmetic => {
             if value.trim().parse::<i64>().is_ok() {
-                Ok(value.trim().to_string())
+                Ok(value.trim().into())
             } else {
                 Err(format!(
                     "`{value}` lands inside $((...)), where only a whole number is safe"

@@ -140,7 +140,7 @@ impl Out<'_> {
         if !self.refusals.is_empty() {
             return Err(self.refusals);
         }
-        if let Some(at) = self.real.find([OPEN, CLOSE]) {
+        if let Some(at) = super::engine::reserved(&self.real) {
             return Err(vec![Refusal {
                 at,
                 message:
@@ -328,13 +328,11 @@ fn write<'a>(
             let masked = if !masking {
                 None
             } else if hidden == piece.text {
-                Some(Cow::Owned(real.clone()))
+                Some(real.clone())
             } else {
-                Some(Cow::Owned(
-                    quote::quote(hidden, place).unwrap_or_else(|_| hidden.to_string()),
-                ))
+                Some(quote::quote(hidden, place).unwrap_or(Cow::Borrowed(hidden)))
             };
-            Ok((Cow::Owned(real), masked))
+            Ok((real, masked))
         }
     }
 }
