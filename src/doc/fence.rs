@@ -6,6 +6,7 @@ use super::attrs::parse_info;
 use super::form;
 use super::hints::comment_hint;
 use super::model::{Command, Fence, Path, Runbook, Step, StepKind};
+use super::parse::Depth;
 use super::walk::labels::tidy_capped;
 use crate::diagnostic::Severity;
 use crate::exec::runner::{self, Language, Runners};
@@ -19,6 +20,8 @@ pub(super) struct Place<'a> {
     /// The text of the block before the fence, as read (not yet tidied):
     /// what a form in it is for.
     pub context: &'a str,
+    /// Whether the block is looked at by the destructive-command guard.
+    pub depth: Depth,
 }
 
 /// A fenced block being read.
@@ -105,6 +108,7 @@ pub(super) fn close(
         path,
         parent,
         context,
+        depth,
     } = *place;
     let text = &source.text;
     let Geometry {
@@ -217,7 +221,9 @@ pub(super) fn close(
         shown: None,
         fence,
     };
-    command.destructive = crate::guard::assess(command.attrs.danger, &command.script_text());
+    if depth == Depth::Full {
+        command.destructive = crate::guard::assess(command.attrs.danger, &command.script_text());
+    }
     let step = Step::new(
         StepKind::Command(Box::new(command)),
         open.start..end,

@@ -32,6 +32,11 @@ pub(super) fn check(
     }
 }
 
+/// What of `check` changes the steps themselves: mojibake shown repaired.
+pub(super) fn repair(source: &Source, book: &mut Runbook) {
+    mojibake(source, book);
+}
+
 /// The most findings shown: a document that gives many more (a generated
 /// line of thousands of secrets) says how many were left out.
 const MOST_FINDINGS: usize = 200;

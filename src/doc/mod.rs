@@ -22,6 +22,6 @@ pub mod waits;
 mod walk;
 
 pub use model::{Command, Fence, Runbook, Runner, Span, Step, StepKind, Task};
-pub use parse::{parse, parse_with, warm_up};
+pub use parse::{Depth, parse, parse_to, parse_with, warm_up};
 pub use pieces::{HalfEvents, in_halves};
 pub use sections::{Contingency, SectionRules, configure};

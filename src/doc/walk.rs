@@ -13,6 +13,7 @@ use super::fields;
 use super::hints::prose_hint;
 use super::markdown::{CodeBlockKind, Event, Tag, TagEnd};
 use super::model::{Path, Placeholder, Runbook, Step, StepKind, Task};
+use super::parse::Depth;
 use super::sections::Headings;
 use super::tidy::{is_tidy, tidy};
 use crate::diagnostic::Severity;
@@ -42,6 +43,7 @@ pub(super) struct Walker<'s> {
     runners: &'s Runners,
     /// Where the Markdown starts: after a byte-order mark.
     base: usize,
+    depth: Depth,
     book: Runbook,
     /// The headings above the current position: their levels and their
     /// texts as the path shows them.
@@ -90,12 +92,19 @@ pub(super) struct Walker<'s> {
 }
 
 impl<'s> Walker<'s> {
-    /// A walk over `source`, whose Markdown starts at `base`.
-    pub(super) fn new(source: &'s Source, runners: &'s Runners, base: usize) -> Walker<'s> {
+    /// A walk over `source`, whose Markdown starts at `base`, working out
+    /// as much as `depth` says.
+    pub(super) fn new(
+        source: &'s Source,
+        runners: &'s Runners,
+        base: usize,
+        depth: Depth,
+    ) -> Walker<'s> {
         Walker {
             source,
             runners,
             base,
+            depth,
             book: Runbook {
                 summary_at: base,
                 ..Runbook::default()
@@ -560,6 +569,7 @@ impl Walker<'_> {
             path: &self.path,
             parent,
             context: &self.last_label,
+            depth: self.depth,
         };
         let Some(index) =
             fence::close(self.source, self.runners, &mut self.book, &place, open, end)

@@ -20,6 +20,7 @@ pub mod write;
 use std::path::Path;
 
 use crate::config::Config;
+use crate::doc::Depth;
 use crate::error::{Error, Result};
 use crate::record::RunRecord;
 use crate::source::Source;
@@ -44,7 +45,7 @@ pub fn record(path: &Path, text: &str, config: &Config) -> Result<(Source, RunRe
         let early = s.spawn(|| match unchanged_runbook(text) {
             Some(source) => Some(parse(source, config)),
             None => {
-                crate::doc::warm_up();
+                crate::doc::warm_up(Depth::Steps);
                 None
             }
         });
@@ -73,9 +74,11 @@ pub fn record(path: &Path, text: &str, config: &Config) -> Result<(Source, RunRe
     Ok((source, record))
 }
 
-/// The steps of `source`, as a run with `config` walks them.
+/// The steps of `source`, as a run with `config` walks them: only the
+/// steps, since a record reads nothing else of them (not what the guard
+/// or the checks of a document find).
 fn parse(source: Source, config: &Config) -> (Source, crate::doc::Runbook) {
-    let mut book = crate::doc::parse_with(&source, &config.runners);
+    let mut book = crate::doc::parse_to(&source, &config.runners, Depth::Steps);
     crate::doc::configure(&mut book, &config.contingency);
     (source, book)
 }
