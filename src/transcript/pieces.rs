@@ -35,11 +35,41 @@ struct Key {
     nth: usize,
 }
 
+/// The keys of a unit's edits: most units make one, and a list for each
+/// would be an allocation for each step.
+#[derive(Clone, Default)]
+enum Keys {
+    #[default]
+    None,
+    One(Key),
+    More(Vec<Key>),
+}
+
+impl Keys {
+    fn of(keys: Vec<Key>) -> Keys {
+        match keys.as_slice() {
+            [] => Keys::None,
+            [one] => Keys::One(*one),
+            _ => Keys::More(keys),
+        }
+    }
+
+    fn into_vec(self) -> Vec<Key> {
+        match self {
+            Keys::None => Vec::new(),
+            Keys::One(key) => vec![key],
+            Keys::More(keys) => keys,
+        }
+    }
+}
+
 /// A transcript as pieces: the source, and the edits each unit makes to it.
 #[derive(Clone, Default)]
 pub struct Rendered {
     edits: BTreeMap<Key, String>,
-    /// The keys each unit holds in `edits`, to take out when it changes.
+    /// The keys each step's unit holds in `edits`, by step, to take out
+    /// when it changes; the other units' in `keys`.
+    step_keys: Vec<Keys>,
     keys: HashMap<Unit, Vec<Key>>,
     /// What the edits add, for the text's capacity.
     added: usize,
@@ -72,6 +102,7 @@ impl Rendered {
         let mut r = Rendered {
             ids: book.steps.iter().map(Step::id).collect(),
             same_id: vec![None; book.steps.len()],
+            step_keys: vec![Keys::None; book.steps.len()],
             eol: source.line_ending(),
             ..Rendered::default()
         };
@@ -114,9 +145,27 @@ impl Rendered {
                 units.push(unit);
             }
         }
+        // Every unit's edits at once, the map built from them in one go
+        // rather than an edit at a time.
+        let mut all: Vec<(Key, String)> = Vec::with_capacity(units.len());
         for unit in units {
-            r.refresh(source, book, outcomes, unit);
+            let (class, index, edits) = r.edits_of(source, book, outcomes, unit);
+            let mut keys = Vec::with_capacity(edits.len());
+            for (nth, edit) in edits.into_iter().enumerate() {
+                let key = Key {
+                    at: edit.at,
+                    len: edit.len,
+                    class,
+                    index,
+                    nth,
+                };
+                r.added += edit.text.len();
+                all.push((key, edit.text));
+                keys.push(key);
+            }
+            r.hold(unit, keys);
         }
+        r.edits = all.into_iter().collect();
         r
     }
 
@@ -233,6 +282,19 @@ impl Rendered {
         outcomes: &HashMap<String, Outcome>,
         unit: Unit,
     ) {
+        let (class, index, edits) = self.edits_of(source, book, outcomes, unit);
+        self.put_ordered(unit, class, index, edits);
+    }
+
+    /// The edits `unit` makes from `outcomes`, with the class and index
+    /// that place them among edits at the same offset.
+    fn edits_of(
+        &self,
+        source: &Source,
+        book: &Runbook,
+        outcomes: &HashMap<String, Outcome>,
+        unit: Unit,
+    ) -> (u8, usize, Vec<Edit>) {
         let text = &source.text;
         let eol = self.eol;
         let mut edits = Vec::new();
@@ -252,32 +314,25 @@ impl Rendered {
                 }
                 // Placed by its first step recorded, as fences always were.
                 let order = held.first().map_or(first, |(s, _)| s.index);
-                return self.put_ordered(unit, 2, order, edits);
+                return (2, order, edits);
             }
             Unit::Summary | Unit::Sections => {}
         }
-        self.put(unit, edits);
+        let (class, index) = place(unit);
+        (class, index, edits)
     }
 
     fn put(&mut self, unit: Unit, edits: Vec<Edit>) {
-        let (class, index) = match unit {
-            Unit::Summary => (0, 0),
-            Unit::Step(i) => (1, i),
-            Unit::Fence(i) => (2, i),
-            Unit::Sections => (3, 0),
-        };
+        let (class, index) = place(unit);
         self.put_ordered(unit, class, index, edits);
     }
 
     /// Replaces what `unit` holds with `edits`, in their order.
     fn put_ordered(&mut self, unit: Unit, class: u8, index: usize, edits: Vec<Edit>) {
-        for key in self.keys.remove(&unit).unwrap_or_default() {
+        for key in self.release(unit) {
             if let Some(text) = self.edits.remove(&key) {
                 self.added -= text.len();
             }
-        }
-        if edits.is_empty() {
-            return;
         }
         let mut keys = Vec::with_capacity(edits.len());
         for (nth, edit) in edits.into_iter().enumerate() {
@@ -292,7 +347,39 @@ impl Rendered {
             self.edits.insert(key, edit.text);
             keys.push(key);
         }
-        self.keys.insert(unit, keys);
+        self.hold(unit, keys);
+    }
+
+    /// The keys `unit` held, no longer held.
+    fn release(&mut self, unit: Unit) -> Vec<Key> {
+        match unit {
+            Unit::Step(i) => std::mem::take(&mut self.step_keys[i]).into_vec(),
+            _ => self.keys.remove(&unit).unwrap_or_default(),
+        }
+    }
+
+    /// Notes that `unit` holds `keys` (none: nothing to note).
+    fn hold(&mut self, unit: Unit, keys: Vec<Key>) {
+        if keys.is_empty() {
+            return;
+        }
+        match unit {
+            Unit::Step(i) => self.step_keys[i] = Keys::of(keys),
+            _ => {
+                self.keys.insert(unit, keys);
+            }
+        }
+    }
+}
+
+/// The class and index that order `unit`'s edits among those at the same
+/// offset.
+fn place(unit: Unit) -> (u8, usize) {
+    match unit {
+        Unit::Summary => (0, 0),
+        Unit::Step(i) => (1, i),
+        Unit::Fence(i) => (2, i),
+        Unit::Sections => (3, 0),
     }
 }
 
