@@ -77,9 +77,13 @@ pub struct Rendered {
     ids: Vec<String>,
     /// The first step of each id, and the next step of the same id after
     /// each (an id names more than one step when a runbook gives two blocks
-    /// one name): no list a step for the one step most ids name.
+    /// one name): no list a step for the one step most ids name. Made at
+    /// the second update (see `steps_named`), and kept.
     by_id: HashMap<String, usize>,
     same_id: Vec<Option<usize>>,
+    indexed: bool,
+    /// Whether `update` was called before.
+    updated: bool,
     /// The steps inside each fence, by the fence's first step.
     members: HashMap<usize, Vec<usize>>,
     /// The fence unit each step inside a fence belongs to.
@@ -101,27 +105,12 @@ impl Rendered {
     pub fn new(source: &Source, book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Rendered {
         let mut r = Rendered {
             ids: book.steps.iter().map(Step::id).collect(),
-            same_id: vec![None; book.steps.len()],
             step_keys: vec![Keys::None; book.steps.len()],
             eol: source.line_ending(),
             ..Rendered::default()
         };
-        r.by_id.reserve(book.steps.len());
         let mut fences: HashMap<usize, usize> = HashMap::new();
         for step in &book.steps {
-            let id = &r.ids[step.index];
-            match r.by_id.get(id) {
-                Some(&first) => {
-                    let mut last = first;
-                    while let Some(next) = r.same_id[last] {
-                        last = next;
-                    }
-                    r.same_id[last] = Some(step.index);
-                }
-                None => {
-                    r.by_id.insert(id.clone(), step.index);
-                }
-            }
             if let Some(fence) = in_fence(step) {
                 let first = *fences.entry(fence.insert_at).or_insert(step.index);
                 r.members.entry(first).or_default().push(step.index);
@@ -169,6 +158,43 @@ impl Rendered {
         r
     }
 
+    /// Makes `by_id` and `same_id`.
+    fn index_ids(&mut self) {
+        self.by_id.reserve(self.ids.len());
+        self.same_id = vec![None; self.ids.len()];
+        for (index, id) in self.ids.iter().enumerate() {
+            match self.by_id.get(id) {
+                Some(&first) => {
+                    let mut last = first;
+                    while let Some(next) = self.same_id[last] {
+                        last = next;
+                    }
+                    self.same_id[last] = Some(index);
+                }
+                None => {
+                    self.by_id.insert(id.clone(), index);
+                }
+            }
+        }
+        self.indexed = true;
+    }
+
+    /// The steps `id` names, in the runbook's order, onto `out`. Through
+    /// the index once it is made; before, by going through the ids, which
+    /// costs less than making the index for the few ids of a first update
+    /// (all a resumed run that ends at once makes).
+    fn steps_named(&self, id: &str, out: &mut Vec<usize>) {
+        if self.indexed {
+            let mut step = self.by_id.get(id).copied();
+            while let Some(index) = step {
+                out.push(index);
+                step = self.same_id[index];
+            }
+        } else {
+            out.extend((0..self.ids.len()).filter(|&i| self.ids[i] == id));
+        }
+    }
+
     /// Brings what the summary says of step `index` up to date.
     fn note(&mut self, book: &Runbook, outcomes: &HashMap<String, Outcome>, index: usize) {
         let step = &book.steps[index];
@@ -196,20 +222,28 @@ impl Rendered {
         outcomes: &HashMap<String, Outcome>,
         ids: impl IntoIterator<Item = &'a str>,
     ) {
+        /// Ids a first update finds without the index.
+        const FEW: usize = 4;
+        let ids: Vec<&str> = ids.into_iter().collect();
+        if !self.indexed && (self.updated || ids.len() > FEW) {
+            self.index_ids();
+        }
+        self.updated = true;
         let mut units: Vec<Unit> = Vec::new();
         let mut seen = HashSet::new();
         let mut steps: Vec<usize> = Vec::new();
         let mut sections = false;
+        let mut named = Vec::new();
         for id in ids {
             sections |= id.starts_with('§');
-            let mut step = self.by_id.get(id).copied();
-            while let Some(index) = step {
+            named.clear();
+            self.steps_named(id, &mut named);
+            for &index in &named {
                 steps.push(index);
                 let unit = self.unit_of(index);
                 if seen.insert(unit) {
                     units.push(unit);
                 }
-                step = self.same_id[index];
             }
         }
         steps.sort_unstable();
