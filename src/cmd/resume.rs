@@ -75,12 +75,14 @@ pub fn resume(
         }
         _ => parse_checked(&source, &config, rendered.as_ref())?,
     };
-    let scope = Scope::of(&book, &read.outcomes);
-    let finished = info.state == RunState::Complete
-        && book
-            .steps
+    // From the end: a stopped run's unsettled steps are mostly its last.
+    let finished = info.state == RunState::Complete && {
+        let scope = Scope::of(&book, &read.outcomes);
+        book.steps
             .iter()
-            .all(|s| scope.off_path(s.index) || settled(&book, s, &read.outcomes));
+            .rev()
+            .all(|s| scope.off_path(s.index) || settled(&book, s, &read.outcomes))
+    };
     // Going back to a step, or to the skipped ones, is something to resume.
     if finished && way.from.is_none() && !retry_skipped {
         // Nothing to ask, so no terminal needed to say so.
@@ -145,7 +147,11 @@ pub fn resume(
     let report = run.execute()?;
     write_reports(reports, &report.record)?;
     finish_message(operator.as_mut(), path, &report);
-    Ok(report.exit_code())
+    let code = report.exit_code();
+    // The process ends with this: the record (a string or more for every
+    // step) goes with it instead of being freed a piece at a time.
+    std::mem::forget(report);
+    Ok(code)
 }
 
 /// What is worked out beside the reading of a transcript: the runsheet.toml

@@ -202,20 +202,24 @@ impl Step {
 
     /// The stable id used in transcripts: the `name=` attribute, else `s{n}`.
     pub fn id(&self) -> String {
-        match &self.kind {
-            StepKind::Command(c) => c.attrs.name.clone(),
-            _ => None,
-        }
-        .unwrap_or_else(|| {
+        let mut id = String::new();
+        self.id_onto(&mut id);
+        id
+    }
+
+    /// `id`, written into `out` (what it held before cleared): a caller
+    /// that goes through every step makes them all in one buffer.
+    pub fn id_onto(&self, out: &mut String) {
+        out.clear();
+        match self.command().and_then(|c| c.attrs.name.as_deref()) {
+            Some(name) => out.push_str(name),
             // Made for every step at every save and lookup: without the
             // formatter, which costs several times the allocation.
-            let mut digits = itoa::Buffer::new();
-            let digits = digits.format(self.index + 1);
-            let mut id = String::with_capacity(1 + digits.len());
-            id.push('s');
-            id.push_str(digits);
-            id
-        })
+            None => {
+                out.push('s');
+                out.push_str(itoa::Buffer::new().format(self.index + 1));
+            }
+        }
     }
 
     /// The command, if this step is one.

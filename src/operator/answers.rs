@@ -250,13 +250,17 @@ impl<'b> Names<'b> {
             .collect();
         let mut with_text = Vec::new();
         let named = book.steps.iter().filter(|s| s.placeholder().is_none());
+        // Each step's id and path made in the same two buffers, not two
+        // strings a step.
+        let (mut id, mut path) = (String::new(), String::new());
         for step in named.clone() {
-            let mut id = step.id();
+            step.id_onto(&mut id);
             id.make_ascii_lowercase();
             if let Some(steps) = ids.get_mut(&id) {
                 steps.push(step.index);
             }
-            if let Some(steps) = paths.get_mut(&step_path(step)) {
+            step_path_onto(&mut path, step);
+            if let Some(steps) = paths.get_mut(&path) {
                 steps.push(step.index);
             }
             if !step.text.is_empty() {
@@ -342,14 +346,14 @@ fn normalise_path(path: &str) -> String {
 }
 
 /// `normalise_path` of `Heading › Sub › text` for `step`: its headings' and
-/// its text's parts, made for every step without that text being made.
-fn step_path(step: &Step) -> String {
-    let mut out = String::new();
+/// its text's parts, made for every step without that text being made; in
+/// `out`, what it held before cleared.
+fn step_path_onto(out: &mut String, step: &Step) {
+    out.clear();
     for heading in step.heading.iter() {
-        normalise_onto(&mut out, heading);
+        normalise_onto(out, heading);
     }
-    normalise_onto(&mut out, &step.text);
-    out
+    normalise_onto(out, &step.text);
 }
 
 /// The parts of `path`, normalised, added after those `out` holds.
@@ -460,7 +464,9 @@ mod tests {
                 .map(|p| p.trim().to_lowercase())
                 .filter(|p| !p.is_empty())
                 .collect();
-            assert_eq!(super::step_path(step), old.join("/"), "{joined}");
+            let mut path = String::from("left over");
+            super::step_path_onto(&mut path, step);
+            assert_eq!(path, old.join("/"), "{joined}");
             assert_eq!(super::normalise_path(&joined), old.join("/"));
         }
     }

@@ -300,6 +300,10 @@ impl Recorder {
         if done_with {
             self.state.remove();
         }
+        // A finished run is the end of the process: the pieces (a string
+        // for every step recorded) go with it instead of being freed one at
+        // a time.
+        std::mem::forget(self.rendered.take());
         Ok((record, !done_with))
     }
 }

@@ -69,9 +69,101 @@ pub fn replay_into(path: &Path, outcomes: &mut HashMap<String, Outcome>) {
     let Ok(bytes) = std::fs::read(path) else {
         return;
     };
+    let mut known = Vec::new();
     for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        if already_read(line, outcomes, &mut known) {
+            continue;
+        }
         if let Ok(o) = serde_json::from_slice::<Outcome>(line) {
             outcomes.insert(o.id.clone(), o);
         }
+    }
+}
+
+/// Whether `line` is, byte for byte, the journal line of the outcome
+/// `outcomes` already holds for its step: reading it would put back the
+/// same outcome. Most lines are, on resume (the transcript was saved after
+/// them), and writing an outcome costs a fraction of reading one. `buf`
+/// is reused from line to line.
+fn already_read(line: &[u8], outcomes: &HashMap<String, Outcome>, buf: &mut Vec<u8>) -> bool {
+    // `append` writes the id first; one with anything to escape is read.
+    let Some(rest) = line.strip_prefix(b"{\"id\":\"") else {
+        return false;
+    };
+    let Some(end) = rest.iter().position(|&b| b == b'"' || b == b'\\') else {
+        return false;
+    };
+    if rest[end] != b'"' {
+        return false;
+    }
+    let Some(held) = std::str::from_utf8(&rest[..end])
+        .ok()
+        .and_then(|id| outcomes.get(id))
+    else {
+        return false;
+    };
+    buf.clear();
+    serde_json::to_writer(&mut *buf, held).is_ok() && buf.as_slice() == line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Reason, Status};
+
+    fn outcome(id: &str, output: &str) -> Outcome {
+        let mut o = Outcome::stamped(id.into(), Status::Done, "2026-01-02T03:04:05Z".into());
+        o.exit = Some(0);
+        o.output = output.into();
+        o.reasons.push(Reason::Verified);
+        o
+    }
+
+    #[test]
+    fn journal_lines_win_over_the_transcript_and_same_lines_change_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut journal = Journal::open(&path).unwrap();
+        let same = outcome("s1", "one\n");
+        let newer = outcome("s2", "two, again\n");
+        let quoted = outcome("a \"quoted\" name", "three\n");
+        let fresh = outcome("s4", "four\n");
+        for o in [&same, &newer, &quoted, &fresh] {
+            journal.append(o).unwrap();
+        }
+        // A torn last line is left out.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"id\":\"s5\",\"sta")
+            .unwrap();
+        let mut outcomes: HashMap<String, Outcome> = [
+            same.clone(),
+            outcome("s2", "two\n"),
+            outcome("a \"quoted\" name", "3\n"),
+        ]
+        .into_iter()
+        .map(|o| (o.id.clone(), o))
+        .collect();
+        replay_into(&path, &mut outcomes);
+        assert_eq!(outcomes.len(), 4);
+        assert_eq!(outcomes["s1"], same);
+        assert_eq!(outcomes["s2"], newer);
+        assert_eq!(outcomes["a \"quoted\" name"], quoted);
+        assert_eq!(outcomes["s4"], fresh);
+    }
+
+    #[test]
+    fn only_the_line_of_the_outcome_held_counts_as_read() {
+        let held = outcome("s1", "out\n");
+        let outcomes: HashMap<String, Outcome> = [(held.id.clone(), held.clone())].into();
+        let mut buf = Vec::new();
+        let line = serde_json::to_vec(&held).unwrap();
+        assert!(already_read(&line, &outcomes, &mut buf));
+        let other = serde_json::to_vec(&outcome("s1", "other\n")).unwrap();
+        assert!(!already_read(&other, &outcomes, &mut buf));
+        let unknown = serde_json::to_vec(&outcome("s2", "out\n")).unwrap();
+        assert!(!already_read(&unknown, &outcomes, &mut buf));
     }
 }

@@ -34,6 +34,15 @@ pub fn open(kind: &str, attrs: &[(&str, String)]) -> String {
     out
 }
 
+/// ` key=value`, the value encoded, onto the end of an opening marker being
+/// written: what `open` writes for each attribute.
+pub fn attr_onto(out: &mut String, key: &str, value: &str) {
+    out.push(' ');
+    out.push_str(key);
+    out.push('=');
+    encode_into(out, value);
+}
+
 /// Builds a closing marker.
 pub fn close(kind: &str) -> String {
     format!("{CLOSE}{kind}-->")

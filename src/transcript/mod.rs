@@ -359,6 +359,11 @@ mod tests {
             assert_eq!(kept.text(source, book, &now, info), at_once(&now));
         }
         assert_eq!(kept.text(source, book, &now, info), rendered);
+        // Every step at once, as a first update: more ids than are found
+        // without the index.
+        let mut all = Rendered::new(source, book, &HashMap::new());
+        all.update(source, book, outcomes, ids.iter().map(|id| id.as_str()));
+        assert_eq!(all.text(source, book, outcomes, info), rendered);
     }
 
     /// The record is the same whether the runbook a transcript names is

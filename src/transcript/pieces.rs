@@ -35,11 +35,41 @@ struct Key {
     nth: usize,
 }
 
+/// The keys of a unit's edits: most units make one, and a list for each
+/// would be an allocation for each step.
+#[derive(Clone, Default)]
+enum Keys {
+    #[default]
+    None,
+    One(Key),
+    More(Vec<Key>),
+}
+
+impl Keys {
+    fn of(keys: Vec<Key>) -> Keys {
+        match keys.as_slice() {
+            [] => Keys::None,
+            [one] => Keys::One(*one),
+            _ => Keys::More(keys),
+        }
+    }
+
+    fn into_vec(self) -> Vec<Key> {
+        match self {
+            Keys::None => Vec::new(),
+            Keys::One(key) => vec![key],
+            Keys::More(keys) => keys,
+        }
+    }
+}
+
 /// A transcript as pieces: the source, and the edits each unit makes to it.
 #[derive(Clone, Default)]
 pub struct Rendered {
     edits: BTreeMap<Key, String>,
-    /// The keys each unit holds in `edits`, to take out when it changes.
+    /// The keys each step's unit holds in `edits`, by step, to take out
+    /// when it changes; the other units' in `keys`.
+    step_keys: Vec<Keys>,
     keys: HashMap<Unit, Vec<Key>>,
     /// What the edits add, for the text's capacity.
     added: usize,
@@ -47,9 +77,13 @@ pub struct Rendered {
     ids: Vec<String>,
     /// The first step of each id, and the next step of the same id after
     /// each (an id names more than one step when a runbook gives two blocks
-    /// one name): no list a step for the one step most ids name.
+    /// one name): no list a step for the one step most ids name. Made at
+    /// the second update (see `steps_named`), and kept.
     by_id: HashMap<String, usize>,
     same_id: Vec<Option<usize>>,
+    indexed: bool,
+    /// Whether `update` was called before.
+    updated: bool,
     /// The steps inside each fence, by the fence's first step.
     members: HashMap<usize, Vec<usize>>,
     /// The fence unit each step inside a fence belongs to.
@@ -71,26 +105,12 @@ impl Rendered {
     pub fn new(source: &Source, book: &Runbook, outcomes: &HashMap<String, Outcome>) -> Rendered {
         let mut r = Rendered {
             ids: book.steps.iter().map(Step::id).collect(),
-            same_id: vec![None; book.steps.len()],
+            step_keys: vec![Keys::None; book.steps.len()],
             eol: source.line_ending(),
             ..Rendered::default()
         };
-        r.by_id.reserve(book.steps.len());
         let mut fences: HashMap<usize, usize> = HashMap::new();
         for step in &book.steps {
-            let id = &r.ids[step.index];
-            match r.by_id.get(id) {
-                Some(&first) => {
-                    let mut last = first;
-                    while let Some(next) = r.same_id[last] {
-                        last = next;
-                    }
-                    r.same_id[last] = Some(step.index);
-                }
-                None => {
-                    r.by_id.insert(id.clone(), step.index);
-                }
-            }
             if let Some(fence) = in_fence(step) {
                 let first = *fences.entry(fence.insert_at).or_insert(step.index);
                 r.members.entry(first).or_default().push(step.index);
@@ -114,10 +134,65 @@ impl Rendered {
                 units.push(unit);
             }
         }
+        // Every unit's edits at once, the map built from them in one go
+        // rather than an edit at a time.
+        let mut all: Vec<(Key, String)> = Vec::with_capacity(units.len());
         for unit in units {
-            r.refresh(source, book, outcomes, unit);
+            let (class, index, edits) = r.edits_of(source, book, outcomes, unit);
+            let mut keys = Vec::with_capacity(edits.len());
+            for (nth, edit) in edits.into_iter().enumerate() {
+                let key = Key {
+                    at: edit.at,
+                    len: edit.len,
+                    class,
+                    index,
+                    nth,
+                };
+                r.added += edit.text.len();
+                all.push((key, edit.text));
+                keys.push(key);
+            }
+            r.hold(unit, keys);
         }
+        r.edits = all.into_iter().collect();
         r
+    }
+
+    /// Makes `by_id` and `same_id`.
+    fn index_ids(&mut self) {
+        self.by_id.reserve(self.ids.len());
+        self.same_id = vec![None; self.ids.len()];
+        for (index, id) in self.ids.iter().enumerate() {
+            match self.by_id.get(id) {
+                Some(&first) => {
+                    let mut last = first;
+                    while let Some(next) = self.same_id[last] {
+                        last = next;
+                    }
+                    self.same_id[last] = Some(index);
+                }
+                None => {
+                    self.by_id.insert(id.clone(), index);
+                }
+            }
+        }
+        self.indexed = true;
+    }
+
+    /// The steps `id` names, in the runbook's order, onto `out`. Through
+    /// the index once it is made; before, by going through the ids, which
+    /// costs less than making the index for the few ids of a first update
+    /// (all a resumed run that ends at once makes).
+    fn steps_named(&self, id: &str, out: &mut Vec<usize>) {
+        if self.indexed {
+            let mut step = self.by_id.get(id).copied();
+            while let Some(index) = step {
+                out.push(index);
+                step = self.same_id[index];
+            }
+        } else {
+            out.extend((0..self.ids.len()).filter(|&i| self.ids[i] == id));
+        }
     }
 
     /// Brings what the summary says of step `index` up to date.
@@ -147,20 +222,28 @@ impl Rendered {
         outcomes: &HashMap<String, Outcome>,
         ids: impl IntoIterator<Item = &'a str>,
     ) {
+        /// Ids a first update finds without the index.
+        const FEW: usize = 4;
+        let ids: Vec<&str> = ids.into_iter().collect();
+        if !self.indexed && (self.updated || ids.len() > FEW) {
+            self.index_ids();
+        }
+        self.updated = true;
         let mut units: Vec<Unit> = Vec::new();
         let mut seen = HashSet::new();
         let mut steps: Vec<usize> = Vec::new();
         let mut sections = false;
+        let mut named = Vec::new();
         for id in ids {
             sections |= id.starts_with('§');
-            let mut step = self.by_id.get(id).copied();
-            while let Some(index) = step {
+            named.clear();
+            self.steps_named(id, &mut named);
+            for &index in &named {
                 steps.push(index);
                 let unit = self.unit_of(index);
                 if seen.insert(unit) {
                     units.push(unit);
                 }
-                step = self.same_id[index];
             }
         }
         steps.sort_unstable();
@@ -233,6 +316,19 @@ impl Rendered {
         outcomes: &HashMap<String, Outcome>,
         unit: Unit,
     ) {
+        let (class, index, edits) = self.edits_of(source, book, outcomes, unit);
+        self.put_ordered(unit, class, index, edits);
+    }
+
+    /// The edits `unit` makes from `outcomes`, with the class and index
+    /// that place them among edits at the same offset.
+    fn edits_of(
+        &self,
+        source: &Source,
+        book: &Runbook,
+        outcomes: &HashMap<String, Outcome>,
+        unit: Unit,
+    ) -> (u8, usize, Vec<Edit>) {
         let text = &source.text;
         let eol = self.eol;
         let mut edits = Vec::new();
@@ -252,32 +348,25 @@ impl Rendered {
                 }
                 // Placed by its first step recorded, as fences always were.
                 let order = held.first().map_or(first, |(s, _)| s.index);
-                return self.put_ordered(unit, 2, order, edits);
+                return (2, order, edits);
             }
             Unit::Summary | Unit::Sections => {}
         }
-        self.put(unit, edits);
+        let (class, index) = place(unit);
+        (class, index, edits)
     }
 
     fn put(&mut self, unit: Unit, edits: Vec<Edit>) {
-        let (class, index) = match unit {
-            Unit::Summary => (0, 0),
-            Unit::Step(i) => (1, i),
-            Unit::Fence(i) => (2, i),
-            Unit::Sections => (3, 0),
-        };
+        let (class, index) = place(unit);
         self.put_ordered(unit, class, index, edits);
     }
 
     /// Replaces what `unit` holds with `edits`, in their order.
     fn put_ordered(&mut self, unit: Unit, class: u8, index: usize, edits: Vec<Edit>) {
-        for key in self.keys.remove(&unit).unwrap_or_default() {
+        for key in self.release(unit) {
             if let Some(text) = self.edits.remove(&key) {
                 self.added -= text.len();
             }
-        }
-        if edits.is_empty() {
-            return;
         }
         let mut keys = Vec::with_capacity(edits.len());
         for (nth, edit) in edits.into_iter().enumerate() {
@@ -292,7 +381,39 @@ impl Rendered {
             self.edits.insert(key, edit.text);
             keys.push(key);
         }
-        self.keys.insert(unit, keys);
+        self.hold(unit, keys);
+    }
+
+    /// The keys `unit` held, no longer held.
+    fn release(&mut self, unit: Unit) -> Vec<Key> {
+        match unit {
+            Unit::Step(i) => std::mem::take(&mut self.step_keys[i]).into_vec(),
+            _ => self.keys.remove(&unit).unwrap_or_default(),
+        }
+    }
+
+    /// Notes that `unit` holds `keys` (none: nothing to note).
+    fn hold(&mut self, unit: Unit, keys: Vec<Key>) {
+        if keys.is_empty() {
+            return;
+        }
+        match unit {
+            Unit::Step(i) => self.step_keys[i] = Keys::of(keys),
+            _ => {
+                self.keys.insert(unit, keys);
+            }
+        }
+    }
+}
+
+/// The class and index that order `unit`'s edits among those at the same
+/// offset.
+fn place(unit: Unit) -> (u8, usize) {
+    match unit {
+        Unit::Summary => (0, 0),
+        Unit::Step(i) => (1, i),
+        Unit::Fence(i) => (2, i),
+        Unit::Sections => (3, 0),
     }
 }
 

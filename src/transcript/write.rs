@@ -181,27 +181,49 @@ pub(super) fn outcome_attrs(outcome: &Outcome) -> Vec<(&'static str, String)> {
     attrs
 }
 
+/// `outcome_attrs`, each written as `marker::open` writes it onto `out`.
+fn outcome_attrs_onto(out: &mut String, outcome: &Outcome) {
+    marker::attr_onto(out, "id", &outcome.id);
+    marker::attr_onto(out, "status", outcome.status.word());
+    marker::attr_onto(out, "at", &outcome.at);
+    if let Some(exit) = outcome.exit {
+        marker::attr_onto(out, "exit", itoa::Buffer::new().format(exit));
+    }
+    if outcome.ms > 0 {
+        marker::attr_onto(out, "ms", itoa::Buffer::new().format(outcome.ms));
+    }
+    if !outcome.reasons.is_empty() {
+        let words: Vec<&str> = outcome.reasons.iter().map(|r| r.word()).collect();
+        marker::attr_onto(out, "how", &words.join(","));
+    }
+}
+
 fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
     let fence = &command.fence;
     let prefix = fence.prefix.as_str();
     let pre = before_region(fence, eol);
-    let mut attrs = outcome_attrs(outcome);
-    if let Some(note) = &outcome.note {
-        attrs.push(("note", note.clone()));
-    }
-    if let Some(fills) = fills_attr(outcome) {
-        attrs.push(("fills", fills));
-    }
-    if !pre.is_empty() {
-        attrs.push(("pre", pre.len().to_string()));
-    }
     // Sized for what follows, most of it the output: grown in steps, a
     // long output would be copied over and over.
     let body = outcome.output.len() + outcome.ran.as_ref().map_or(0, String::len);
     let mut out = String::with_capacity(pre.len() + 256 + body + body / 8 * prefix.len());
     out.push_str(&pre);
     out.push_str(prefix);
-    out.push_str(&marker::open("out", &attrs));
+    // The opening marker, written in place: what `marker::open` makes of
+    // `outcome_attrs` and the attributes below, without a string for each
+    // (this is made for every block at a resumed run's first save).
+    out.push_str(marker::OPEN);
+    out.push_str("out");
+    outcome_attrs_onto(&mut out, outcome);
+    if let Some(note) = &outcome.note {
+        marker::attr_onto(&mut out, "note", note);
+    }
+    if let Some(fills) = fills_attr(outcome) {
+        marker::attr_onto(&mut out, "fills", &fills);
+    }
+    if !pre.is_empty() {
+        marker::attr_onto(&mut out, "pre", itoa::Buffer::new().format(pre.len()));
+    }
+    out.push_str("-->");
     if outcome.status == Status::Failed {
         // What the summary's list of failed steps links to.
         let _ = write!(
@@ -380,10 +402,19 @@ fn code(text: &str) -> String {
 
 pub(super) fn fenced(out: &mut String, prefix: &str, info: &str, body: &str, eol: &str) {
     let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
+    // Most fences are short: taken from a run of backticks, not made.
+    const TICKS: &str = "````````````````";
+    let made;
+    let fence = match TICKS.get(..longest.max(2) + 1) {
+        Some(ticks) => ticks,
+        None => {
+            made = "`".repeat(longest.max(2) + 1);
+            made.as_str()
+        }
+    };
     // Pushed piece by piece: every output of a run goes through here at
     // every save of its transcript, and the formatter costs more than this.
-    for piece in [prefix, &fence, info, eol] {
+    for piece in [prefix, fence, info, eol] {
         out.push_str(piece);
     }
     for line in body.strip_suffix('\n').unwrap_or(body).split('\n') {
@@ -395,7 +426,7 @@ pub(super) fn fenced(out: &mut String, prefix: &str, info: &str, body: &str, eol
         }
         out.push_str(eol);
     }
-    for piece in [prefix, &fence, eol] {
+    for piece in [prefix, fence, eol] {
         out.push_str(piece);
     }
 }
