@@ -35,6 +35,19 @@ struct Key {
     nth: usize,
 }
 
+impl Key {
+    /// The key of `edit`, the `nth` of the unit of `class` and `index`.
+    fn of(edit: &Edit, class: u8, index: usize, nth: usize) -> Key {
+        Key {
+            at: edit.at,
+            len: edit.len,
+            class,
+            index,
+            nth,
+        }
+    }
+}
+
 /// The keys of a unit's edits: most units make one, and a list for each
 /// would be an allocation for each step.
 #[derive(Clone, Default)]
@@ -141,13 +154,7 @@ impl Rendered {
             let (class, index, edits) = r.edits_of(source, book, outcomes, unit);
             let mut keys = Vec::with_capacity(edits.len());
             for (nth, edit) in edits.into_iter().enumerate() {
-                let key = Key {
-                    at: edit.at,
-                    len: edit.len,
-                    class,
-                    index,
-                    nth,
-                };
+                let key = Key::of(&edit, class, index, nth);
                 r.added += edit.text.len();
                 all.push((key, edit.text));
                 keys.push(key);
@@ -370,13 +377,7 @@ impl Rendered {
         }
         let mut keys = Vec::with_capacity(edits.len());
         for (nth, edit) in edits.into_iter().enumerate() {
-            let key = Key {
-                at: edit.at,
-                len: edit.len,
-                class,
-                index,
-                nth,
-            };
+            let key = Key::of(&edit, class, index, nth);
             self.added += edit.text.len();
             self.edits.insert(key, edit.text);
             keys.push(key);
