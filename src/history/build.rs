@@ -188,19 +188,7 @@ fn cell(step: &StepRecord) -> Cell {
 
 /// The summary of one run.
 fn summary(transcript: String, record: &RunRecord, by_id: &HashMap<&str, &str>) -> Run {
-    let steps_ms: u64 = record
-        .steps
-        .iter()
-        .filter_map(|s| s.attempts.last())
-        .map(|a| a.duration_ms)
-        .sum();
-    let wall = record.run.finished.as_deref().and_then(|end| {
-        let (start, end) = (
-            record.run.started.parse::<jiff::Timestamp>().ok()?,
-            end.parse::<jiff::Timestamp>().ok()?,
-        );
-        u64::try_from(end.duration_since(start).as_millis()).ok()
-    });
+    let (steps_ms, wall) = (record.steps_ms(), record.wall_ms());
     let name = |s: &StepRecord| {
         by_id
             .get(s.id.as_str())

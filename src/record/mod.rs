@@ -274,6 +274,29 @@ pub const ANSWERED_IN_FILE: &str = "answered in the answers file";
 pub const CONFIRMED_BY: &str = "confirmed by ";
 
 impl RunRecord {
+    /// From the run's start to its end, in milliseconds; `None` while it has
+    /// not finished. The summary's times are whole seconds.
+    pub fn wall_ms(&self) -> Option<u64> {
+        let (start, end) = (
+            self.run.started.parse::<jiff::Timestamp>().ok()?,
+            self.run
+                .finished
+                .as_deref()?
+                .parse::<jiff::Timestamp>()
+                .ok()?,
+        );
+        u64::try_from(end.duration_since(start).as_millis()).ok()
+    }
+
+    /// Its steps' last attempts' durations together, in milliseconds.
+    pub fn steps_ms(&self) -> u64 {
+        self.steps
+            .iter()
+            .filter_map(|s| s.attempts.last())
+            .map(|a| a.duration_ms)
+            .sum()
+    }
+
     /// The record of a run of `book` that left `outcomes`.
     pub fn new(run: RunInfo, book: &Runbook, outcomes: &HashMap<String, Outcome>) -> RunRecord {
         let ids = ids(book);

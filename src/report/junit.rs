@@ -370,21 +370,8 @@ fn last_lines(output: &str) -> String {
 /// steps' sum (the summary's times are whole seconds, so a run within one
 /// second would otherwise take no time while its test cases do).
 fn run_ms(record: &RunRecord) -> u64 {
-    let parse = |t: &str| t.parse::<jiff::Timestamp>().ok();
-    let span = record
-        .run
-        .finished
-        .as_deref()
-        .and_then(parse)
-        .zip(parse(&record.run.started))
-        .and_then(|(end, start)| u64::try_from(end.duration_since(start).as_millis()).ok());
-    let steps: u64 = record
-        .steps
-        .iter()
-        .filter_map(|s| s.attempts.last())
-        .map(|a| a.duration_ms)
-        .sum();
-    span.map_or(steps, |span| span.max(steps))
+    let steps = record.steps_ms();
+    record.wall_ms().map_or(steps, |wall| wall.max(steps))
 }
 
 /// Milliseconds as JUnit's seconds.
