@@ -2,7 +2,9 @@
 //! closed, where output goes under it), and the command a runnable one
 //! becomes (`form` reads the steps a shown one holds).
 
-use super::attrs::parse_info;
+use std::sync::Arc;
+
+use super::attrs::{AttrError, Attrs, parse_info};
 use super::form;
 use super::hints::comment_hint;
 use super::model::{Command, Fence, Path, Runbook, Step, StepKind};
@@ -22,6 +24,33 @@ pub(super) struct Place<'a> {
     pub context: &'a str,
     /// Whether the block is looked at by the destructive-command guard.
     pub depth: Depth,
+}
+
+/// Info strings read lately, with their language and attributes: a
+/// document's blocks mostly repeat a few (`bash`, `bash {timeout=30s}`), and
+/// their commands share one copy of the attributes rather than each holding
+/// its own.
+#[derive(Default)]
+pub(super) struct Infos(Vec<(String, String, Arc<Attrs>)>);
+
+impl Infos {
+    /// How many info strings are remembered.
+    const KEPT: usize = 8;
+
+    /// `parse_info`, shared with an earlier block whose info string was the same.
+    fn parse(&mut self, info: &str) -> Result<(String, Arc<Attrs>), AttrError> {
+        if let Some((_, lang, attrs)) = self.0.iter().find(|(seen, _, _)| seen == info) {
+            return Ok((lang.clone(), Arc::clone(attrs)));
+        }
+        let (lang, attrs) = parse_info(info)?;
+        let attrs = Arc::new(attrs);
+        if self.0.len() == Self::KEPT {
+            self.0.remove(0);
+        }
+        self.0
+            .push((info.to_string(), lang.clone(), Arc::clone(&attrs)));
+        Ok((lang, attrs))
+    }
 }
 
 /// A fenced block being read.
@@ -103,6 +132,7 @@ pub(super) fn close(
     place: &Place,
     open: OpenFence,
     end: usize,
+    infos: &mut Infos,
 ) -> Option<usize> {
     let Place {
         path,
@@ -116,7 +146,7 @@ pub(super) fn close(
         marker_len,
         last_line_start,
     } = geometry(source, &open, end);
-    let (lang, attrs) = match parse_info(&open.info) {
+    let (lang, attrs) = match infos.parse(&open.info) {
         Ok(parsed) => parsed,
         Err(e) => {
             // The parser gives the info string with escapes and entities

@@ -152,7 +152,9 @@ pub struct Task {
 pub struct Command {
     pub lang: String,
     pub runner: Runner,
-    pub attrs: Attrs,
+    /// Shared by the blocks whose info strings are the same: most blocks
+    /// repeat a few, and a copy each made every command several times larger.
+    pub attrs: std::sync::Arc<Attrs>,
     /// The block's content as the parser gives it (container prefixes removed).
     pub code: String,
     /// The block as the document shows it, when that is not what runs: a
@@ -391,7 +393,13 @@ impl Runbook {
         step.parent = parent;
         step.children.clear();
         if let Some(p) = parent {
-            self.steps[p].children.push(index);
+            let children = &mut self.steps[p].children;
+            // Most steps with children have one (a task and its block): room
+            // for exactly that, not the four a first push makes.
+            if children.capacity() == 0 {
+                children.reserve_exact(1);
+            }
+            children.push(index);
         }
         self.steps.push(step);
         index
@@ -422,7 +430,7 @@ impl Runbook {
             checked: step.task().map(|t| t.checked),
             attrs: step
                 .command()
-                .map(|c| c.attrs.clone())
+                .map(|c| Attrs::clone(&c.attrs))
                 .filter(|a| *a != Attrs::default()),
             options: match &step.kind {
                 StepKind::Choice(f) => Some(f.options.clone()),
