@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::attrs::{AttrError, Attrs, parse_info};
 use super::form;
 use super::hints::comment_hint;
-use super::model::{Command, Fence, Path, Runbook, Step, StepKind};
+use super::model::{Command, Fence, FenceText, Path, Runbook, Step, StepKind};
 use super::parse::Depth;
 use super::walk::labels::tidy_capped;
 use crate::diagnostic::Severity;
@@ -77,8 +77,8 @@ fn geometry(source: &Source, open: &OpenFence, end: usize) -> Geometry {
     let opener = &text[open.start..];
     let fence_char = opener.as_bytes()[0];
     let marker_len = opener.bytes().take_while(|&b| b == fence_char).count();
-    let marker = opener[..marker_len].to_string();
-    let prefix = continuation_prefix(&text[line_start..open.start]);
+    let marker = FenceText::new(&opener[..marker_len]);
+    let prefix = FenceText::new(&continuation_prefix(&text[line_start..open.start]));
     // A closed fence's range ends at its closing line (without the line ending);
     // an unclosed one runs to the end of its container, line ending included.
     let last_line_start = source.line_start(end.saturating_sub(1).max(open.start));
