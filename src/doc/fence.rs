@@ -351,6 +351,42 @@ mod tests {
     }
 
     #[test]
+    fn blocks_with_the_same_info_string_share_their_attributes() {
+        let book = parse_str(
+            "```bash {timeout=30s}\na\n```\n```bash\nb\n```\n\
+             ```bash {timeout=30s}\nc\n```\n```bash {timeout=5s}\nd\n```\n\
+             ```bash {timeout=}\ne\n```\n```bash {timeout=}\nf\n```\n",
+        );
+        let c: Vec<_> = book.steps.iter().filter_map(|s| s.command()).collect();
+        assert_eq!(
+            c.len(),
+            4,
+            "the two blocks with a bad attribute are not steps"
+        );
+        assert!(Arc::ptr_eq(&c[0].attrs, &c[2].attrs));
+        assert!(!Arc::ptr_eq(&c[0].attrs, &c[1].attrs));
+        assert_eq!(c[3].attrs.timeout, Some(std::time::Duration::from_secs(5)));
+        assert_eq!(c[2].attrs.timeout, Some(std::time::Duration::from_secs(30)));
+        assert_eq!(c[2].lang, "bash");
+        // A bad info string is an error at every block that has it.
+        let errors = book
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error);
+        assert_eq!(errors.count(), 2, "{:?}", book.diagnostics);
+    }
+
+    #[test]
+    fn fence_text_is_borrowed_for_runs_and_owned_otherwise() {
+        for text in ["", "```", "~~~~", "    ", "\t\t", "> ", " >", "`~"] {
+            let made = FenceText::new(text);
+            assert_eq!(made, text);
+            assert_eq!(made.as_str(), text);
+            assert_eq!(format!("{made}"), text);
+        }
+    }
+
+    #[test]
     fn a_lone_carriage_return_ends_the_line_before_a_fence() {
         let book = parse_str("text\r```bash\nls\n```\n");
         let c = book.steps[0].command().unwrap();
