@@ -171,7 +171,7 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
             }
             _ => out.write_str(&step.text)?,
         }
-        if let Some(wait) = step.wait {
+        if let Some(wait) = step.wait.as_deref() {
             write!(
                 out,
                 " (takes {})",

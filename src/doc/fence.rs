@@ -2,10 +2,12 @@
 //! closed, where output goes under it), and the command a runnable one
 //! becomes (`form` reads the steps a shown one holds).
 
-use super::attrs::parse_info;
+use std::sync::Arc;
+
+use super::attrs::{AttrError, Attrs, parse_info};
 use super::form;
 use super::hints::comment_hint;
-use super::model::{Command, Fence, Path, Runbook, Step, StepKind};
+use super::model::{Command, Fence, FenceText, Path, Runbook, Step, StepKind};
 use super::parse::Depth;
 use super::walk::labels::tidy_capped;
 use crate::diagnostic::Severity;
@@ -22,6 +24,33 @@ pub(super) struct Place<'a> {
     pub context: &'a str,
     /// Whether the block is looked at by the destructive-command guard.
     pub depth: Depth,
+}
+
+/// Info strings read lately, with their language and attributes: a
+/// document's blocks mostly repeat a few (`bash`, `bash {timeout=30s}`), and
+/// their commands share one copy of the attributes rather than each holding
+/// its own.
+#[derive(Default)]
+pub(super) struct Infos(Vec<(String, String, Arc<Attrs>)>);
+
+impl Infos {
+    /// How many info strings are remembered.
+    const KEPT: usize = 8;
+
+    /// `parse_info`, shared with an earlier block whose info string was the same.
+    fn parse(&mut self, info: &str) -> Result<(String, Arc<Attrs>), AttrError> {
+        if let Some((_, lang, attrs)) = self.0.iter().find(|(seen, _, _)| seen == info) {
+            return Ok((lang.clone(), Arc::clone(attrs)));
+        }
+        let (lang, attrs) = parse_info(info)?;
+        let attrs = Arc::new(attrs);
+        if self.0.len() == Self::KEPT {
+            self.0.remove(0);
+        }
+        self.0
+            .push((info.to_string(), lang.clone(), Arc::clone(&attrs)));
+        Ok((lang, attrs))
+    }
 }
 
 /// A fenced block being read.
@@ -48,8 +77,8 @@ fn geometry(source: &Source, open: &OpenFence, end: usize) -> Geometry {
     let opener = &text[open.start..];
     let fence_char = opener.as_bytes()[0];
     let marker_len = opener.bytes().take_while(|&b| b == fence_char).count();
-    let marker = opener[..marker_len].to_string();
-    let prefix = continuation_prefix(&text[line_start..open.start]);
+    let marker = FenceText::new(&opener[..marker_len]);
+    let prefix = FenceText::new(&continuation_prefix(&text[line_start..open.start]));
     // A closed fence's range ends at its closing line (without the line ending);
     // an unclosed one runs to the end of its container, line ending included.
     let last_line_start = source.line_start(end.saturating_sub(1).max(open.start));
@@ -103,6 +132,7 @@ pub(super) fn close(
     place: &Place,
     open: OpenFence,
     end: usize,
+    infos: &mut Infos,
 ) -> Option<usize> {
     let Place {
         path,
@@ -116,7 +146,7 @@ pub(super) fn close(
         marker_len,
         last_line_start,
     } = geometry(source, &open, end);
-    let (lang, attrs) = match parse_info(&open.info) {
+    let (lang, attrs) = match infos.parse(&open.info) {
         Ok(parsed) => parsed,
         Err(e) => {
             // The parser gives the info string with escapes and entities
@@ -318,6 +348,42 @@ mod tests {
         assert!(c.fence.closed);
         assert_eq!(c.fence.insert_at, text.len());
         assert_eq!(c.code, "q\n");
+    }
+
+    #[test]
+    fn blocks_with_the_same_info_string_share_their_attributes() {
+        let book = parse_str(
+            "```bash {timeout=30s}\na\n```\n```bash\nb\n```\n\
+             ```bash {timeout=30s}\nc\n```\n```bash {timeout=5s}\nd\n```\n\
+             ```bash {timeout=}\ne\n```\n```bash {timeout=}\nf\n```\n",
+        );
+        let c: Vec<_> = book.steps.iter().filter_map(|s| s.command()).collect();
+        assert_eq!(
+            c.len(),
+            4,
+            "the two blocks with a bad attribute are not steps"
+        );
+        assert!(Arc::ptr_eq(&c[0].attrs, &c[2].attrs));
+        assert!(!Arc::ptr_eq(&c[0].attrs, &c[1].attrs));
+        assert_eq!(c[3].attrs.timeout, Some(std::time::Duration::from_secs(5)));
+        assert_eq!(c[2].attrs.timeout, Some(std::time::Duration::from_secs(30)));
+        assert_eq!(c[2].lang, "bash");
+        // A bad info string is an error at every block that has it.
+        let errors = book
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error);
+        assert_eq!(errors.count(), 2, "{:?}", book.diagnostics);
+    }
+
+    #[test]
+    fn fence_text_is_borrowed_for_runs_and_owned_otherwise() {
+        for text in ["", "```", "~~~~", "    ", "\t\t", "> ", " >", "`~"] {
+            let made = FenceText::new(text);
+            assert_eq!(made, text);
+            assert_eq!(made.as_str(), text);
+            assert_eq!(format!("{made}"), text);
+        }
     }
 
     #[test]

@@ -54,10 +54,12 @@ pub struct Step {
     pub text: String,
     pub parent: Option<usize>,
     pub children: Vec<usize>,
-    /// The innermost section (index into `Runbook::sections`) it is in.
-    pub section: Option<usize>,
-    /// For a step done by hand: how long its text (or `wait=`) says it takes.
-    pub wait: Option<Wait>,
+    /// The innermost section (index into `Runbook::sections`) it is in:
+    /// 32 bits, as every step carries one.
+    pub section: Option<u32>,
+    /// For a step done by hand: how long its text (or `wait=`) says it
+    /// takes. Boxed: few steps state one, and every step carries the field.
+    pub wait: Option<Box<Wait>>,
 }
 
 /// What kind of step, with what that kind needs.
@@ -152,7 +154,9 @@ pub struct Task {
 pub struct Command {
     pub lang: String,
     pub runner: Runner,
-    pub attrs: Attrs,
+    /// Shared by the blocks whose info strings are the same: most blocks
+    /// repeat a few, and a copy each made every command several times larger.
+    pub attrs: std::sync::Arc<Attrs>,
     /// The block's content as the parser gives it (container prefixes removed).
     pub code: String,
     /// The block as the document shows it, when that is not what runs: a
@@ -175,11 +179,62 @@ pub struct Fence {
     /// Whether the closing fence is there; if not, output must close it first.
     pub closed: bool,
     /// The opening fence characters, e.g. "```" or "~~~~".
-    pub marker: String,
+    pub marker: FenceText,
     /// What starts each continuation line of the block's container (`> `, indentation).
-    pub prefix: String,
+    pub prefix: FenceText,
     /// The document ends right after the block without a line ending.
     pub at_eof_without_newline: bool,
+}
+
+/// A fence's marker or its container's prefix: nearly always a run of one
+/// character (```` ``` ````, two spaces), taken from a table rather than
+/// allocated for each of a document's blocks.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FenceText(std::borrow::Cow<'static, str>);
+
+impl FenceText {
+    pub fn new(text: &str) -> FenceText {
+        const RUNS: [&str; 4] = [
+            "````````````````",
+            "~~~~~~~~~~~~~~~~",
+            "                ",
+            "\t\t\t\t\t\t\t\t",
+        ];
+        // A run is one character repeated: `text` is one when it starts it.
+        match RUNS.iter().find(|run| run.starts_with(text)) {
+            Some(run) => FenceText(std::borrow::Cow::Borrowed(&run[..text.len()])),
+            None => FenceText(std::borrow::Cow::Owned(text.to_string())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for FenceText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for FenceText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for FenceText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl PartialEq<&str> for FenceText {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
 }
 
 impl Step {
@@ -391,7 +446,13 @@ impl Runbook {
         step.parent = parent;
         step.children.clear();
         if let Some(p) = parent {
-            self.steps[p].children.push(index);
+            let children = &mut self.steps[p].children;
+            // Most steps with children have one (a task and its block): room
+            // for exactly that, not the four a first push makes.
+            if children.capacity() == 0 {
+                children.reserve_exact(1);
+            }
+            children.push(index);
         }
         self.steps.push(step);
         index
@@ -422,7 +483,7 @@ impl Runbook {
             checked: step.task().map(|t| t.checked),
             attrs: step
                 .command()
-                .map(|c| c.attrs.clone())
+                .map(|c| Attrs::clone(&c.attrs))
                 .filter(|a| *a != Attrs::default()),
             options: match &step.kind {
                 StepKind::Choice(f) => Some(f.options.clone()),
@@ -452,7 +513,7 @@ impl Runbook {
                     option: o + 1,
                     label: self.groups[g].options[o].label.clone(),
                 }),
-            wait: step.wait.map(|w| w.duration.as_secs_f64()),
+            wait: step.wait.as_deref().map(|w| w.duration.as_secs_f64()),
             children: step.children.iter().map(|&c| self.plan_step(c)).collect(),
         }
     }

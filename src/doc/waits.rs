@@ -59,13 +59,15 @@ pub(super) fn find(source: &Source, book: &mut Runbook) {
     let mut misplaced = Vec::new();
     for step in &mut book.steps {
         step.wait = match &step.kind {
-            StepKind::Task(t) if step.children.is_empty() && !t.checked => stated(&step.text),
+            StepKind::Task(t) if step.children.is_empty() && !t.checked => {
+                stated(&step.text).map(Box::new)
+            }
             StepKind::Command(c) => match c.attrs.wait {
-                Some(duration) if c.attrs.manual => Some(Wait {
+                Some(duration) if c.attrs.manual => Some(Box::new(Wait {
                     duration,
                     watch: false,
                     attribute: true,
-                }),
+                })),
                 Some(_) => {
                     misplaced.push(step.span.start);
                     None

@@ -8,7 +8,7 @@ mod prose;
 use std::ops::Range;
 
 use super::decide;
-use super::fence::{self, OpenFence};
+use super::fence::{self, Infos, OpenFence};
 use super::fields;
 use super::hints::prose_hint;
 use super::markdown::{CodeBlockKind, Event, Tag, TagEnd};
@@ -58,6 +58,8 @@ pub(super) struct Walker<'s> {
     /// Open lists: whether each is a form of empty labelled lines (`- Ticket:`).
     lists: Vec<bool>,
     fence: Option<OpenFence>,
+    /// Info strings of the blocks read lately, whose commands share attributes.
+    infos: Infos,
     paragraph_start: Option<usize>,
     /// Source range of consecutive text events, scanned for blanks and ballots.
     run: Option<Range<usize>>,
@@ -116,6 +118,7 @@ impl<'s> Walker<'s> {
             items: Vec::new(),
             lists: Vec::new(),
             fence: None,
+            infos: Infos::default(),
             paragraph_start: None,
             run: None,
             labels: Vec::new(),
@@ -571,9 +574,15 @@ impl Walker<'_> {
             context: &self.last_label,
             depth: self.depth,
         };
-        let Some(index) =
-            fence::close(self.source, self.runners, &mut self.book, &place, open, end)
-        else {
+        let Some(index) = fence::close(
+            self.source,
+            self.runners,
+            &mut self.book,
+            &place,
+            open,
+            end,
+            &mut self.infos,
+        ) else {
             return;
         };
         self.last_command = Some(index);

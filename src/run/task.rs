@@ -97,7 +97,7 @@ impl Run<'_> {
     pub(super) fn manual_task(&mut self, step: &Step) -> Result<Flow> {
         // A step that takes time: counted down first, or waited out unattended.
         let mut waited = None;
-        if let Some(wait) = step.wait {
+        if let Some(&wait) = step.wait.as_deref() {
             if self.settings.attended() {
                 waited = self.count_down(step, wait)?;
             } else if self.waits_unattended(&wait) {

@@ -290,7 +290,8 @@ fn assign_steps(book: &mut Runbook, sections: &mut [Section]) {
         while let Some(s) = inner.filter(|&s| sections[s].end <= at) {
             inner = sections[s].parent;
         }
-        step.section = inner;
+        // A document has far fewer than 2^32 headings.
+        step.section = inner.and_then(|s| u32::try_from(s).ok());
         let mut up = inner;
         while let Some(s) = up {
             let range = &mut sections[s].steps;
@@ -398,7 +399,7 @@ pub fn configure(book: &mut Runbook, rules: &SectionRules) {
 impl Runbook {
     /// The outermost contingency section step `index` is in, if any.
     pub fn contingency_of(&self, index: usize) -> Option<usize> {
-        let mut at = self.steps.get(index)?.section;
+        let mut at = self.steps.get(index)?.section.map(|s| s as usize);
         let mut found = None;
         while let Some(s) = at {
             if self.sections[s].contingency.is_some() {
