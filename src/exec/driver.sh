@@ -35,23 +35,15 @@ __rs_frames=
 builtin unset -v BASH_EXECUTION_STRING
 builtin set --
 exec 5>&1
-# Where the snapshot after each block goes: runsheet's pipe here, a file on a
-# remote host (its hooks send it back).
-[[ -n ${__rs_remote-} ]] && __rs_to=$__rs_dir/state.new || __rs_to=/dev/fd/6
-# The shell state: variables, functions, aliases, an empty section (options
-# need none: SHELLOPTS and BASHOPTS hold them), umask and directory. Last, the
-# end mark: a snapshot cut short (a full disk) lacks it, and is not taken. Kept
-# in a variable, not a function, so that `declare -f` does not print it.
-__rs_snapshot='builtin declare -p
-builtin printf "\036\n"
-builtin declare -f
-builtin printf "\036\n"
-builtin alias -p
-builtin printf "\036\n\036\n"
-builtin umask
-builtin printf "%s\n\036end\n" "$PWD"'
+# The snapshot after each block goes to runsheet's pipe (fd 6) here, to a
+# file on a remote host (its hooks send it back).
+__rs_to=$__rs_dir/state.new
+# The shell state: the commands of snapshot.sh, written in wherever the
+# driver takes one when it is loaded, so that they are parsed once with the
+# loop instead of at every block from a variable that every snapshot would
+# also list.
 # The first snapshot, before any block.
-[[ -s $__rs_dir/base ]] || { builtin eval "$__rs_snapshot"; } >|"$__rs_dir/base" 2>/dev/null
+[[ -s $__rs_dir/base ]] || { @SNAPSHOT@ } >|"$__rs_dir/base" 2>/dev/null
 # The DEBUG trap of a block that needs one, before each of its commands: turns
 # tracing back on at the block's first command when the block before left it
 # on, and, for a block that names secret variables, adds a value one of them
@@ -62,10 +54,10 @@ while builtin read -r -u 3 __rs_op; do
   builtin set -o errtrace -o pipefail
   builtin trap '{ __rs_rc=$?; builtin set +eu; } 2>/dev/null; { builtin return $__rs_rc; } 2>/dev/null' ERR
   builtin trap '{ builtin return 130; } 2>/dev/null' INT
-  __rs_names=()
   __rs_hooked=
-  [[ $__rs_op == w ]] && builtin mapfile -t __rs_names <"$__rs_path.watch"
-  if [[ ${#__rs_names[@]} -gt 0 || -n $__rs_pending ]]; then
+  if [[ $__rs_op == w || -n $__rs_pending ]]; then
+    __rs_names=()
+    [[ $__rs_op == w ]] && builtin mapfile -t __rs_names <"$__rs_path.watch"
     builtin declare -gA __rs_seen
     __rs_seen=()
     __rs_debug=$(builtin trap -p DEBUG)
@@ -97,29 +89,34 @@ while builtin read -r -u 3 __rs_op; do
     builtin trap '{ __rs_hook; } 2>/dev/null' DEBUG
   fi
   builtin source "$__rs_path" 3<&- 5>&- 6>&-
-  { __rs_rc=$? __rs_now=$-; builtin set +x; } 2>/dev/null
-  if [[ -n $__rs_hooked ]]; then
-    builtin trap - DEBUG
-    [[ $__rs_hooked == T ]] || builtin set +T
-    builtin eval "$__rs_debug"
-    builtin unset __rs_seen __rs_debug
-    builtin unset -f __rs_hook
-  fi
-  builtin unset __rs_names
-  # A block that never reached its first command changed nothing: what was
-  # pending stays so.
-  if [[ -z $__rs_pending && $__rs_now == *x* ]]; then
-    __rs_pending=x
-  fi
-  builtin trap - ERR
-  builtin trap '' INT
-  builtin set +eu +o errtrace
-  # The snapshot keeps the block's options, tracing included (for a resume),
-  # and is taken with its own trace thrown away.
+  # From here to the status, untraced and with what the driver's own commands
+  # might say thrown away: one redirection for all of it.
   {
+    __rs_rc=$? __rs_now=$-
+    builtin set +x
+    if [[ -n $__rs_hooked ]]; then
+      builtin trap - DEBUG
+      [[ $__rs_hooked == T ]] || builtin set +T
+      builtin eval "$__rs_debug"
+      builtin unset __rs_seen __rs_debug __rs_names
+      builtin unset -f __rs_hook
+    fi
+    # A block that never reached its first command changed nothing: what was
+    # pending stays so.
+    if [[ -z $__rs_pending && $__rs_now == *x* ]]; then
+      __rs_pending=x
+    fi
+    builtin trap - ERR
+    builtin trap '' INT
+    builtin set +eu +o errtrace
+    # The snapshot keeps the block's options, tracing included (for a
+    # resume), and is taken with its own trace thrown away.
     [[ $__rs_pending == *x* ]] && builtin set -x
-    # The shell state (see __rs_snapshot).
-    { builtin eval "$__rs_snapshot"; } >|"$__rs_to" && __rs_saved=1 || __rs_saved=0
+    if [[ -n ${__rs_remote-} ]]; then
+      { @SNAPSHOT@ } >|"$__rs_to"
+    else
+      { @SNAPSHOT@ } >&6
+    fi && __rs_saved=1 || __rs_saved=0
     builtin set +x
   } 2>/dev/null
   # On a remote host the state goes back to runsheet with the status, in one

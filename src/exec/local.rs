@@ -28,6 +28,8 @@ pub struct LocalShell {
     fresh: Vec<(String, String)>,
     /// The session (its shell's pid) and its `generation` that `known` was read at.
     seen: (u32, u64),
+    /// The snapshot `known` was last brought up to date with.
+    read: super::snapshot::ReadBefore,
 }
 
 impl LocalShell {
@@ -44,6 +46,7 @@ impl LocalShell {
             known: None,
             fresh: Vec::new(),
             seen: (0, 0),
+            read: Default::default(),
         }
     }
 
@@ -117,8 +120,12 @@ impl LocalShell {
                 self.known.insert(known)
             }
         };
-        let text = String::from_utf8_lossy(session.snapshot());
-        take_changes(known, &mut self.fresh, &text);
+        // Only the declarations that differ from the snapshot read before:
+        // the others are in `known` as they are.
+        let changed = super::snapshot::declarations_changed(&mut self.read, session.snapshot());
+        for (name, decl) in changed {
+            take_change(known, &mut self.fresh, name, decl);
+        }
     }
 }
 
@@ -199,13 +206,24 @@ fn take_changes(
     text: &str,
 ) {
     for (name, decl) in super::snapshot::declarations_in(text) {
-        if known.get(name).is_some_and(|(d, _)| d == decl) {
-            continue;
-        }
-        let value = super::snapshot::value_of(decl);
-        fresh.push((name.to_string(), value.clone()));
-        known.insert(name.to_string(), (decl.to_string(), value));
+        take_change(known, fresh, name.to_string(), decl.to_string());
     }
+}
+
+/// Adds one declaration to `known` and its value to `fresh`, unless `known`
+/// has it so already.
+fn take_change(
+    known: &mut HashMap<String, (String, String)>,
+    fresh: &mut Vec<(String, String)>,
+    name: String,
+    decl: String,
+) {
+    if known.get(&name).is_some_and(|(d, _)| *d == decl) {
+        return;
+    }
+    let value = super::snapshot::value_of(&decl);
+    fresh.push((name.clone(), value.clone()));
+    known.insert(name, (decl, value));
 }
 
 /// Bash names the private block file in its messages (`/…/block-3.sh: line 2:

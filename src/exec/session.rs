@@ -26,6 +26,14 @@ const BLOCK_FILE: &str = "block-0.sh";
 const SNAPSHOT_END: &[u8] = b"\x1eend\n";
 
 const DRIVER: &str = include_str!("driver.sh");
+/// The commands that take a snapshot of the shell state.
+const SNAPSHOT: &str = include_str!("snapshot.sh");
+
+/// The driver's text, the snapshot's commands written in where it takes one:
+/// bash parses them once with the loop, not at every block.
+pub(crate) fn driver() -> String {
+    DRIVER.replace("@SNAPSHOT@", &format!("\n{SNAPSHOT}"))
+}
 
 /// How a session is started.
 #[derive(Debug, Clone)]
@@ -109,7 +117,7 @@ impl Session {
             std::os::unix::process::CommandExt::process_group(&mut command, 0);
         }
         command
-            .args(["--noprofile", "--norc", "-c", DRIVER, "runsheet"])
+            .args(["--noprofile", "--norc", "-c", &driver(), "runsheet"])
             .arg(&options.dir)
             .arg(&nonce)
             .current_dir(&options.cwd)

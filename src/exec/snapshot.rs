@@ -89,10 +89,25 @@ fn declarations(text: &str) -> BTreeMap<&str, (&str, &str)> {
 
 /// Calls `take` with the name, flags and whole text of each declaration of
 /// `declare -p` output, in order.
-fn each_declaration<'a>(text: &'a str, mut take: impl FnMut(&'a str, &'a str, &'a str)) {
+fn each_declaration<'a>(text: &'a str, take: impl FnMut(&'a str, &'a str, &'a str)) {
+    each_declaration_from(text, 0, |_| true, take);
+}
+
+/// As `each_declaration`, from `from` (where a line starts) on; `go_on` is
+/// told where each line it reads starts, before it is read, and stops it by
+/// saying no. Where one starts depends only on the text before it.
+fn each_declaration_from<'a>(
+    text: &'a str,
+    from: usize,
+    mut go_on: impl FnMut(usize) -> bool,
+    mut take: impl FnMut(&'a str, &'a str, &'a str),
+) {
     let bytes = text.as_bytes();
-    let mut i = 0;
+    let mut i = from;
     while i < bytes.len() {
+        if !go_on(i) {
+            break;
+        }
         let start = i;
         let Some(rest) = text[i..].strip_prefix("declare -") else {
             // Not a declaration start: skip the line.
@@ -178,16 +193,107 @@ pub fn variables_in(text: &str) -> Vec<(String, String)> {
 /// changed the state), of a whole snapshot only.
 pub fn declarations_in(text: &str) -> Vec<(&str, &str)> {
     let mut out = Vec::new();
-    let variables = text
-        .strip_suffix("\x1eend\n")
-        .and_then(|t| t.find("\x1e\n").map(|end| &t[..end]));
-    if let Some(variables) = variables {
-        each_declaration(variables, |name, flags, decl| {
-            if !flags.contains('a') && !flags.contains('A') && decl.contains('=') {
-                out.push((name, decl));
-            }
+    if let Some(variables) = variables_section(text.as_bytes()) {
+        // Cut before a `\x1e`: still text.
+        each_declaration(&text[..variables.len()], |name, flags, decl| {
+            take_value(&mut out, name, flags, decl);
         });
     }
+    out
+}
+
+/// The variables section of a whole snapshot.
+fn variables_section(text: &[u8]) -> Option<&[u8]> {
+    let text = text.strip_suffix(b"\x1eend\n")?;
+    memchr::memmem::find(text, b"\x1e\n").map(|end| &text[..end])
+}
+
+/// Keeps what `declarations_in` gives: variables that are not arrays and
+/// have a value.
+fn take_value<'a>(out: &mut Vec<(&'a str, &'a str)>, name: &'a str, flags: &str, decl: &'a str) {
+    if !flags.contains('a') && !flags.contains('A') && decl.contains('=') {
+        out.push((name, decl));
+    }
+}
+
+/// The variables section of the snapshot read before, and where each of
+/// its lines starts: what `declarations_changed` compares the next one with.
+#[derive(Debug, Default)]
+pub struct ReadBefore {
+    text: Vec<u8>,
+    starts: Vec<usize>,
+}
+
+/// What `declarations_in` gives of `text`, less the declarations that are
+/// the same bytes, read the same way, as in the snapshot `before` holds;
+/// `before` then holds this one. Only the lines from the last one that starts
+/// before the first byte that differs are read, up to where the rest is the
+/// same as the rest of the one before from a line that started there too:
+/// a snapshot after a block that changed one variable is read a line or so,
+/// not whole. A snapshot that is not whole, or not UTF-8, gives the same as
+/// `declarations_in` (lossily) and is read whole next time.
+pub fn declarations_changed(before: &mut ReadBefore, text: &[u8]) -> Vec<(String, String)> {
+    let owned = |v: Vec<(&str, &str)>| {
+        v.into_iter()
+            .map(|(n, d)| (n.to_string(), d.to_string()))
+            .collect()
+    };
+    let section = variables_section(text).and_then(|v| std::str::from_utf8(v).ok());
+    let Some(section) = section else {
+        before.text.clear();
+        before.starts.clear();
+        return owned(declarations_in(&String::from_utf8_lossy(text)));
+    };
+    let new = section.as_bytes();
+    let old = before.text.as_slice();
+    let (new_len, old_len) = (new.len(), old.len());
+    if new == old {
+        return Vec::new();
+    }
+    let prefix = new.iter().zip(old).take_while(|(a, b)| a == b).count();
+    let room = new_len.min(old_len) - prefix;
+    let suffix = new
+        .iter()
+        .rev()
+        .zip(old.iter().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    // Lines before the one the first difference is in read the same.
+    let kept = before
+        .starts
+        .partition_point(|&s| s <= prefix)
+        .saturating_sub(1);
+    let from = before.starts.get(kept).copied().unwrap_or(0);
+    let mut starts = before.starts[..kept].to_vec();
+    let same_from = new_len - suffix;
+    let mut rest = None;
+    let mut out = Vec::new();
+    each_declaration_from(
+        section,
+        from,
+        |at| {
+            // In the common tail, at a line that started at the same place
+            // before: the rest reads as it did.
+            if at >= same_from {
+                let was = at + old_len - new_len;
+                if let Ok(k) = before.starts.binary_search(&was) {
+                    rest = Some(k);
+                    return false;
+                }
+            }
+            starts.push(at);
+            true
+        },
+        |name, flags, decl| take_value(&mut out, name, flags, decl),
+    );
+    if let Some(k) = rest {
+        starts.extend(before.starts[k..].iter().map(|&s| s + new_len - old_len));
+    }
+    let out = owned(out);
+    before.text.clear();
+    before.text.extend_from_slice(new);
+    before.starts = starts;
     out
 }
 
@@ -362,6 +468,100 @@ mod tests {
                 let _ = declarations(text);
             }
         }
+    }
+
+    /// A whole snapshot of these declarations.
+    fn snapshot(decls: &[&str]) -> Vec<u8> {
+        let mut text = decls.join("\n");
+        text.push_str("\n\x1e\n\x1e\n\x1e\n\x1e\n0022\n/tmp\n\x1eend\n");
+        text.into_bytes()
+    }
+
+    #[test]
+    fn only_what_changed_since_the_snapshot_before_is_read_again() {
+        let sets: &[&[&str]] = &[
+            &[
+                "declare -- A=\"1\"",
+                "declare -x B=\"é\"",
+                "declare -- Z=\"z\"",
+            ],
+            &[
+                "declare -- A=\"1\"",
+                "declare -x B=\"é\"",
+                "declare -- Z=\"z\"",
+            ],
+            &[
+                "declare -- A=\"2\"",
+                "declare -x B=\"é\"",
+                "declare -- Z=\"z\"",
+            ],
+            &[
+                "declare -- A=\"2\"",
+                "declare -x B=\"éé\"",
+                "declare -- Z=\"z\"",
+            ],
+            // A value that holds lines looking like declarations.
+            &[
+                "declare -- A=\"2\"",
+                "declare -x B=\"x\ndeclare -- Q=\\\"1\\\"\"",
+                "declare -- Z=\"z\"",
+            ],
+            &[
+                "declare -- A=\"2\"",
+                "declare -x B=\"x\ndeclare -- Q=\\\"2\\\"\"",
+                "declare -- Z=\"z\"",
+            ],
+            &["declare -- A=\"2\"", "declare -- Z=\"z\""],
+            &[
+                "declare -a L=([0]=\"1\")",
+                "declare -- A=\"2\"",
+                "declare -- Z=\"y\"",
+            ],
+            &[
+                "declare -- A=\"2\"",
+                "declare -- N",
+                "declare -- Z=\"y\"",
+                "declare -- ZZ=\"new\"",
+            ],
+            &[
+                "declare -- A=\"3\"",
+                "declare -- N",
+                "declare -- Z=\"y\"",
+                "declare -- ZZ=\"new\"",
+            ],
+        ];
+        let mut before = ReadBefore::default();
+        let mut previous: Vec<(String, String)> = Vec::new();
+        for (n, set) in sets.iter().enumerate() {
+            let text = snapshot(set);
+            let all: Vec<(String, String)> = declarations_in(std::str::from_utf8(&text).unwrap())
+                .into_iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+            let changed = declarations_changed(&mut before, &text);
+            // Every declaration that is new or other than before is there,
+            // and nothing the snapshot does not declare.
+            for decl in &all {
+                assert!(
+                    previous.contains(decl) || changed.contains(decl),
+                    "set {n}: {decl:?}"
+                );
+            }
+            for decl in &changed {
+                assert!(all.contains(decl), "set {n}: {decl:?}");
+            }
+            if n == 1 {
+                assert!(changed.is_empty());
+            }
+            if n == 2 {
+                assert!(changed.len() < all.len(), "set {n}: read whole");
+            }
+            previous = all;
+        }
+        // One cut short, then one whole: read whole again.
+        assert!(declarations_changed(&mut before, b"declare -- A=\"1\"\n").is_empty());
+        let text = snapshot(sets[0]);
+        assert_eq!(declarations_changed(&mut before, &text).len(), 3);
     }
 
     #[test]

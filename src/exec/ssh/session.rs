@@ -17,7 +17,6 @@ use crate::fsutil::write_private;
 
 const RECEIVER: &str = include_str!("remote.sh");
 const HOOKS: &str = include_str!("hooks.sh");
-const DRIVER: &str = include_str!("../driver.sh");
 
 /// How long a new session may take to say it is ready.
 const READY: Duration = Duration::from_secs(30);
@@ -364,7 +363,7 @@ impl Remote {
 /// The command line the host's login shell runs: the receiver, given the
 /// driver (with its remote hooks) and the run's nonce.
 fn command(nonce: &str) -> String {
-    let driver = format!("{HOOKS}{DRIVER}");
+    let driver = format!("{HOOKS}{}", crate::exec::session::driver());
     format!(
         "exec bash --noprofile --norc -c {} runsheet-host {} {}",
         shell_words::quote(RECEIVER),
