@@ -7,9 +7,10 @@ mod host;
 mod outcome;
 mod scope;
 mod started;
+mod unfold;
 mod unit;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,7 @@ pub use counts::{Counts, Tally, UNREACHABLE};
 pub use host::{HostOutcome, HostRecord, HostStatus, summary as hosts_summary};
 pub use outcome::{Mode, Outcome, Reason, RunState, Status, UnknownWord, clock, now};
 pub use scope::{Scope, section_id};
+pub use unfold::{StepRecords, Unfolded};
 pub use unit::{Places, Units, status as unit_status};
 
 use crate::doc::sections::OptionForm;
@@ -316,31 +318,18 @@ impl RunRecord {
     pub fn of_outcomes(
         run: RunInfo,
         book: &Runbook,
-        mut outcomes: HashMap<String, Outcome>,
+        outcomes: HashMap<String, Outcome>,
     ) -> RunRecord {
-        let ids = ids(book);
-        let (units, scope, counts) = shape(book, &outcomes, &ids);
-        let sections = section_records(book, &outcomes);
-        // A name given to two blocks (an error `plan` reports) names one
-        // outcome that both steps show.
-        let mut names = HashSet::new();
-        let shared: HashSet<&str> = book
-            .steps
-            .iter()
-            .filter_map(|s| s.command().and_then(|c| c.attrs.name.as_deref()))
-            .filter(|&name| !names.insert(name))
-            .collect();
-        let steps = steps(&run, book, &units, &scope, &ids, |id| {
-            if shared.contains(id) {
-                outcomes.get(id).cloned()
-            } else {
-                outcomes.remove(id)
-            }
-        });
+        let Unfolded {
+            run,
+            counts,
+            sections,
+            steps,
+        } = Unfolded::new(run, book, outcomes);
         RunRecord {
             run,
             counts,
-            steps,
+            steps: steps.collect(),
             sections,
         }
     }
@@ -392,15 +381,27 @@ fn steps(
     book.steps
         .iter()
         .map(|step| {
-            let id = &ids[step.index];
-            let o = outcome(id);
-            let mut record = step_record(run, book, step, ids, o);
-            record.counts_as = units.unit(step.index).map(|u| ids[u].clone());
-            place(book, step.index, &mut record);
-            record.off_path = scope.off_path(step.index);
-            record
+            let o = outcome(&ids[step.index]);
+            record_of_step(run, book, units, scope, ids, step, o)
         })
         .collect()
+}
+
+/// The record of `step`, whose outcome is `o`.
+fn record_of_step(
+    run: &RunInfo,
+    book: &Runbook,
+    units: &Units,
+    scope: &Scope,
+    ids: &[String],
+    step: &Step,
+    o: Option<Outcome>,
+) -> StepRecord {
+    let mut record = step_record(run, book, step, ids, o);
+    record.counts_as = units.unit(step.index).map(|u| ids[u].clone());
+    place(book, step.index, &mut record);
+    record.off_path = scope.off_path(step.index);
+    record
 }
 
 /// Where in the document's shape step `index` sits.

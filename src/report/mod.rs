@@ -4,7 +4,7 @@
 mod json;
 mod junit;
 
-pub use json::{SCHEMA, json, write_json};
+pub use json::{SCHEMA, json, write_json, write_json_unfolded};
 pub use junit::{junit, write_junit};
 
 use std::io::{self, Write};
