@@ -11,6 +11,7 @@ mod unfold;
 mod unit;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -145,8 +146,10 @@ pub struct StepRecord {
     pub kind: Kind,
     /// Line of the runbook the step is on.
     pub line: usize,
-    /// Headings above the step, outermost first.
-    pub heading: Vec<String>,
+    /// Headings above the step, outermost first: shared with the runbook's
+    /// steps under the same heading, not copied for each.
+    #[serde(with = "shared_path")]
+    pub heading: Arc<[String]>,
     pub text: String,
     /// A command's code as the runbook has it (container prefixes removed);
     /// what ran, when it differs, is in its attempts.
@@ -205,6 +208,21 @@ pub struct StepRecord {
     /// inventory order (diff and reports align these by `host`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<HostRecord>,
+}
+
+/// A heading path as a sequence of strings, as `Vec<String>` is written.
+mod shared_path {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(path: &Arc<[String]>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(path.iter())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[String]>, D::Error> {
+        Vec::<String>::deserialize(d).map(Arc::from)
+    }
 }
 
 /// What a section is for, when a run treats it apart from the rest.
@@ -482,7 +500,7 @@ fn step_record(
         id: ids[step.index].clone(),
         kind: Kind::of(step),
         line: step.line,
-        heading: step.heading.to_vec(),
+        heading: step.heading.clone(),
         text: step.text.clone(),
         // As the transcript shows it: a template's secrets stay masked.
         code: step

@@ -91,11 +91,15 @@ fn exit_code(run: &RunInfo, counts: &Counts) -> i32 {
     counts.exit_code(run.state == RunState::Interrupted)
 }
 
-/// `report` as pretty-printed JSON and a line feed, written to `out`.
-fn serialize(report: &impl Serialize, mut out: impl Write) -> io::Result<()> {
+/// `report` as pretty-printed JSON and a line feed, written to `out`
+/// through a buffer of its own: the serializer writes a few bytes at a
+/// time, and `out` may be a `dyn Write` that cannot take them inline.
+fn serialize(report: &impl Serialize, out: impl Write) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let mut json = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
     report.serialize(&mut json)?;
-    out.write_all(b"\n")
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// A line break and the indentation after it, for up to `DEEPEST` levels.
