@@ -6,27 +6,19 @@ use std::path::Path;
 use super::run_of;
 use crate::cli::ReportFormat;
 use crate::error::Result;
-use crate::record::{RunRecord, Unfolded};
+use crate::record::Unfolded;
 use crate::report;
 use crate::run::write_atomic;
 
 /// Writes the report of the run whose transcript is at `path`.
 pub fn report(path: &Path, format: ReportFormat, output: Option<&Path>) -> Result<i32> {
     let (run, _) = run_of(path)?;
-    // The JSON is written a step at a time as each step's record is made;
-    // JUnit counts the failures first, so it needs the whole record.
-    let write = |out: &mut dyn Write| match format {
-        ReportFormat::Json => {
-            let unfolded = Unfolded::new(run.info, &run.book, run.outcomes);
-            report::write_json_unfolded(unfolded, out)
-        }
-        ReportFormat::Junit => {
-            let record = RunRecord::of_outcomes(run.info, &run.book, run.outcomes);
-            let written = report::write_junit(&record, out);
-            // The process ends next: freeing ten thousand steps one by one
-            // is time spent on nothing the operator sees.
-            std::mem::forget(record);
-            written
+    // Written a step at a time, each step's record made as it is written.
+    let write = |out: &mut dyn Write| {
+        let unfolded = Unfolded::new(run.info, &run.book, run.outcomes);
+        match format {
+            ReportFormat::Json => report::write_json_unfolded(unfolded, out),
+            ReportFormat::Junit => report::write_junit_unfolded(unfolded, out),
         }
     };
     match output {
@@ -42,7 +34,8 @@ pub fn report(path: &Path, format: ReportFormat, output: Option<&Path>) -> Resul
             let _ = write(&mut out).and_then(|()| out.flush());
         }
     }
-    // Nor the runbook's steps and text.
+    // The process ends next: freeing the runbook's steps one by one is
+    // time spent on nothing the operator sees.
     std::mem::forget((run.book, run.source));
     Ok(0)
 }

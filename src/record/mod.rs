@@ -56,6 +56,18 @@ pub struct RunInfo {
     pub template: Option<TemplateInfo>,
 }
 
+impl RunInfo {
+    /// From the run's start to its end, in milliseconds; `None` while it has
+    /// not finished. The summary's times are whole seconds.
+    pub fn wall_ms(&self) -> Option<u64> {
+        let (start, end) = (
+            self.started.parse::<jiff::Timestamp>().ok()?,
+            self.finished.as_deref()?.parse::<jiff::Timestamp>().ok()?,
+        );
+        u64::try_from(end.duration_since(start).as_millis()).ok()
+    }
+}
+
 /// What a templated run was rendered from: enough for `resume` to render it
 /// again and to refuse when a file changed, and for `strip --template`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -297,15 +309,7 @@ impl RunRecord {
     /// From the run's start to its end, in milliseconds; `None` while it has
     /// not finished. The summary's times are whole seconds.
     pub fn wall_ms(&self) -> Option<u64> {
-        let (start, end) = (
-            self.run.started.parse::<jiff::Timestamp>().ok()?,
-            self.run
-                .finished
-                .as_deref()?
-                .parse::<jiff::Timestamp>()
-                .ok()?,
-        );
-        u64::try_from(end.duration_since(start).as_millis()).ok()
+        self.run.wall_ms()
     }
 
     /// Its steps' last attempts' durations together, in milliseconds.

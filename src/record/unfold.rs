@@ -67,6 +67,18 @@ pub struct StepRecords<'b> {
     next: usize,
 }
 
+impl StepRecords<'_> {
+    /// The ids of the steps others are counted as (an item whose blocks and
+    /// fields are steps of their own): what each record's `counts_as`
+    /// says, known before any record is made.
+    pub fn with_parts(&self) -> HashSet<String> {
+        (0..self.ids.len())
+            .filter_map(|i| self.units.unit(i).filter(|&u| self.ids[u] != self.ids[i]))
+            .map(|u| self.ids[u].clone())
+            .collect()
+    }
+}
+
 impl Iterator for StepRecords<'_> {
     type Item = StepRecord;
 

@@ -5,7 +5,7 @@ mod json;
 mod junit;
 
 pub use json::{SCHEMA, json, write_json, write_json_unfolded};
-pub use junit::{junit, write_junit};
+pub use junit::{junit, write_junit, write_junit_unfolded};
 
 use std::io::{self, Write};
 
