@@ -61,8 +61,9 @@ fn started_the_same_day(at: &str, ms: u64) -> Option<String> {
 
 /// The days of `month` (1 to 12) in `year`, by the Gregorian calendar.
 fn days_in(year: u64, month: u64) -> u64 {
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if leap => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
