@@ -3,6 +3,7 @@
 //! reads this.
 
 mod counts;
+mod heading;
 mod host;
 mod outcome;
 mod scope;
@@ -160,7 +161,7 @@ pub struct StepRecord {
     pub line: usize,
     /// Headings above the step, outermost first: shared with the runbook's
     /// steps under the same heading, not copied for each.
-    #[serde(with = "shared_path")]
+    #[serde(with = "heading")]
     pub heading: Arc<[String]>,
     pub text: String,
     /// A command's code as the runbook has it (container prefixes removed);
@@ -220,21 +221,6 @@ pub struct StepRecord {
     /// inventory order (diff and reports align these by `host`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<HostRecord>,
-}
-
-/// A heading path as a sequence of strings, as `Vec<String>` is written.
-mod shared_path {
-    use std::sync::Arc;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(path: &Arc<[String]>, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(path.iter())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[String]>, D::Error> {
-        Vec::<String>::deserialize(d).map(Arc::from)
-    }
 }
 
 /// What a section is for, when a run treats it apart from the rest.
