@@ -243,6 +243,13 @@ fn load_transcript(path: &Path, raw: Source) -> Result<(Source, Transcript)> {
 /// runbook (beside the runbook when it is where the run found it, else
 /// beside the transcript).
 fn record_of(path: &Path) -> Result<(RunRecord, Config)> {
+    let (run, config) = run_of(path)?;
+    let record = RunRecord::of_outcomes(run.info, &run.book, run.outcomes);
+    Ok((record, config))
+}
+
+/// `record_of` before the record is made (see `transcript::run_of`).
+fn run_of(path: &Path) -> Result<(transcript::Run, Config)> {
     // Read back, not parsed as a document: where its lines start is never asked.
     let raw = Source::read_text(path)?;
     let runbook = transcript::recorded_source(&raw).map(PathBuf::from);
@@ -250,8 +257,8 @@ fn record_of(path: &Path) -> Result<(RunRecord, Config)> {
         Some(runbook) if runbook.is_file() => runbook,
         _ => path,
     })?;
-    let (_, record) = transcript::record(path, &raw, &config)?;
-    Ok((record, config))
+    let run = transcript::run_of(path, &raw, &config)?;
+    Ok((run, config))
 }
 
 /// Refuses report paths that cannot be written, before the run starts.

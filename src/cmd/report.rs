@@ -3,34 +3,39 @@
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use super::record_of;
+use super::run_of;
 use crate::cli::ReportFormat;
 use crate::error::Result;
-use crate::report::{self, Format};
+use crate::record::Unfolded;
+use crate::report;
 use crate::run::write_atomic;
 
 /// Writes the report of the run whose transcript is at `path`.
 pub fn report(path: &Path, format: ReportFormat, output: Option<&Path>) -> Result<i32> {
-    let (record, _) = record_of(path)?;
-    let format = format_of(format);
+    let (run, _) = run_of(path)?;
+    // Written a step at a time, each step's record made as it is written.
+    let write = |out: &mut dyn Write| {
+        let unfolded = Unfolded::new(run.info, &run.book, run.outcomes);
+        match format {
+            ReportFormat::Json => report::write_json_unfolded(unfolded, out),
+            ReportFormat::Junit => report::write_junit_unfolded(unfolded, out),
+        }
+    };
     match output {
-        Some(out) => write_atomic(out, report::render(&record, format).as_bytes())?,
+        Some(out) => {
+            let mut text = Vec::new();
+            write(&mut text).expect("a report is written to memory");
+            write_atomic(out, &text)?;
+        }
         None => {
             // Written as it is made, through a buffer: a closed pipe is not
             // an error (as for everything printed).
             let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            let _ = report::write(&record, format, &mut out).and_then(|()| out.flush());
+            let _ = write(&mut out).and_then(|()| out.flush());
         }
     }
-    // The process ends next: freeing ten thousand steps one by one is time
-    // spent on nothing the operator sees.
-    std::mem::forget(record);
+    // The process ends next: freeing the runbook's steps one by one is
+    // time spent on nothing the operator sees.
+    std::mem::forget((run.book, run.source));
     Ok(0)
-}
-
-fn format_of(format: ReportFormat) -> Format {
-    match format {
-        ReportFormat::Json => Format::Json,
-        ReportFormat::Junit => Format::Junit,
-    }
 }

@@ -168,7 +168,7 @@ mod tests {
             id: "restart".into(),
             kind: Kind::Command,
             line: 5,
-            heading: vec!["Deploy".into()],
+            heading: ["Deploy".to_string()].into(),
             text: "systemctl restart app".into(),
             code: Some("systemctl restart app\n".into()),
             name: Some("restart".into()),

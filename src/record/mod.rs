@@ -3,13 +3,16 @@
 //! reads this.
 
 mod counts;
+mod heading;
 mod host;
 mod outcome;
 mod scope;
 mod started;
+mod unfold;
 mod unit;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +22,7 @@ pub use counts::{Counts, Tally, UNREACHABLE};
 pub use host::{HostOutcome, HostRecord, HostStatus, summary as hosts_summary};
 pub use outcome::{Mode, Outcome, Reason, RunState, Status, UnknownWord, clock, now};
 pub use scope::{Scope, section_id};
+pub use unfold::{StepRecords, Unfolded};
 pub use unit::{Places, Units, status as unit_status};
 
 use crate::doc::sections::OptionForm;
@@ -51,6 +55,18 @@ pub struct RunInfo {
     /// The template the runbook was rendered from, for a templated run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<TemplateInfo>,
+}
+
+impl RunInfo {
+    /// From the run's start to its end, in milliseconds; `None` while it has
+    /// not finished. The summary's times are whole seconds.
+    pub fn wall_ms(&self) -> Option<u64> {
+        let (start, end) = (
+            self.started.parse::<jiff::Timestamp>().ok()?,
+            self.finished.as_deref()?.parse::<jiff::Timestamp>().ok()?,
+        );
+        u64::try_from(end.duration_since(start).as_millis()).ok()
+    }
 }
 
 /// What a templated run was rendered from: enough for `resume` to render it
@@ -143,8 +159,10 @@ pub struct StepRecord {
     pub kind: Kind,
     /// Line of the runbook the step is on.
     pub line: usize,
-    /// Headings above the step, outermost first.
-    pub heading: Vec<String>,
+    /// Headings above the step, outermost first: shared with the runbook's
+    /// steps under the same heading, not copied for each.
+    #[serde(with = "heading")]
+    pub heading: Arc<[String]>,
     pub text: String,
     /// A command's code as the runbook has it (container prefixes removed);
     /// what ran, when it differs, is in its attempts.
@@ -277,15 +295,7 @@ impl RunRecord {
     /// From the run's start to its end, in milliseconds; `None` while it has
     /// not finished. The summary's times are whole seconds.
     pub fn wall_ms(&self) -> Option<u64> {
-        let (start, end) = (
-            self.run.started.parse::<jiff::Timestamp>().ok()?,
-            self.run
-                .finished
-                .as_deref()?
-                .parse::<jiff::Timestamp>()
-                .ok()?,
-        );
-        u64::try_from(end.duration_since(start).as_millis()).ok()
+        self.run.wall_ms()
     }
 
     /// Its steps' last attempts' durations together, in milliseconds.
@@ -316,31 +326,18 @@ impl RunRecord {
     pub fn of_outcomes(
         run: RunInfo,
         book: &Runbook,
-        mut outcomes: HashMap<String, Outcome>,
+        outcomes: HashMap<String, Outcome>,
     ) -> RunRecord {
-        let ids = ids(book);
-        let (units, scope, counts) = shape(book, &outcomes, &ids);
-        let sections = section_records(book, &outcomes);
-        // A name given to two blocks (an error `plan` reports) names one
-        // outcome that both steps show.
-        let mut names = HashSet::new();
-        let shared: HashSet<&str> = book
-            .steps
-            .iter()
-            .filter_map(|s| s.command().and_then(|c| c.attrs.name.as_deref()))
-            .filter(|&name| !names.insert(name))
-            .collect();
-        let steps = steps(&run, book, &units, &scope, &ids, |id| {
-            if shared.contains(id) {
-                outcomes.get(id).cloned()
-            } else {
-                outcomes.remove(id)
-            }
-        });
+        let Unfolded {
+            run,
+            counts,
+            sections,
+            steps,
+        } = Unfolded::new(run, book, outcomes);
         RunRecord {
             run,
             counts,
-            steps,
+            steps: steps.collect(),
             sections,
         }
     }
@@ -392,15 +389,27 @@ fn steps(
     book.steps
         .iter()
         .map(|step| {
-            let id = &ids[step.index];
-            let o = outcome(id);
-            let mut record = step_record(run, book, step, ids, o);
-            record.counts_as = units.unit(step.index).map(|u| ids[u].clone());
-            place(book, step.index, &mut record);
-            record.off_path = scope.off_path(step.index);
-            record
+            let o = outcome(&ids[step.index]);
+            record_of_step(run, book, units, scope, ids, step, o)
         })
         .collect()
+}
+
+/// The record of `step`, whose outcome is `o`.
+fn record_of_step(
+    run: &RunInfo,
+    book: &Runbook,
+    units: &Units,
+    scope: &Scope,
+    ids: &[String],
+    step: &Step,
+    o: Option<Outcome>,
+) -> StepRecord {
+    let mut record = step_record(run, book, step, ids, o);
+    record.counts_as = units.unit(step.index).map(|u| ids[u].clone());
+    place(book, step.index, &mut record);
+    record.off_path = scope.off_path(step.index);
+    record
 }
 
 /// Where in the document's shape step `index` sits.
@@ -481,7 +490,7 @@ fn step_record(
         id: ids[step.index].clone(),
         kind: Kind::of(step),
         line: step.line,
-        heading: step.heading.to_vec(),
+        heading: step.heading.clone(),
         text: step.text.clone(),
         // As the transcript shows it: a template's secrets stay masked.
         code: step

@@ -38,7 +38,7 @@ fn a_record_holds_every_step_with_what_became_of_it() {
     assert_eq!(migrate.kind, Kind::Command);
     assert_eq!(migrate.name.as_deref(), Some("migrate"));
     assert_eq!(migrate.parent.as_deref(), Some("s1"));
-    assert_eq!(migrate.heading, vec!["Deploy".to_string()]);
+    assert_eq!(*migrate.heading, ["Deploy".to_string()]);
     assert_eq!(
         migrate.attempts,
         vec![Attempt {

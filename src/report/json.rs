@@ -1,11 +1,12 @@
 //! The run record as JSON, with the version of its schema.
 
+use std::cell::Cell;
 use std::io::{self, Write};
 
 use serde::Serialize;
 use serde_json::ser::Formatter;
 
-use crate::record::{RunRecord, RunState};
+use crate::record::{Counts, RunInfo, RunRecord, RunState, SectionRecord, StepRecords, Unfolded};
 
 /// The version of the report's JSON; documented in the book.
 pub const SCHEMA: &str = "runsheet-report/1";
@@ -28,17 +29,77 @@ pub fn json(record: &RunRecord) -> String {
 
 /// `json`, written to `out` as it is made: ten thousand steps need not be
 /// held as text too.
-pub fn write_json(record: &RunRecord, mut out: impl Write) -> io::Result<()> {
+pub fn write_json(record: &RunRecord, out: impl Write) -> io::Result<()> {
     let report = Report {
         schema: SCHEMA,
-        exit_code: record
-            .counts
-            .exit_code(record.run.state == RunState::Interrupted),
+        exit_code: exit_code(&record.run, &record.counts),
         record,
     };
+    serialize(&report, out)
+}
+
+/// `write_json` of the record `unfolded` makes: each step's record made,
+/// written and dropped in turn, so that they are never all held at once.
+pub fn write_json_unfolded(unfolded: Unfolded, out: impl Write) -> io::Result<()> {
+    let Unfolded {
+        run,
+        counts,
+        sections,
+        steps,
+    } = unfolded;
+    let report = Streamed {
+        schema: SCHEMA,
+        exit_code: exit_code(&run, &counts),
+        run: &run,
+        counts: &counts,
+        steps: Once(Cell::new(Some(steps))),
+        sections: &sections,
+    };
+    serialize(&report, out)
+}
+
+/// The report of `Report` with its steps made as they are written: the
+/// same fields in the same order (JSON writes a flattened struct as it
+/// writes a struct).
+#[derive(Serialize)]
+struct Streamed<'a, 'b> {
+    schema: &'static str,
+    exit_code: i32,
+    run: &'a RunInfo,
+    counts: &'a Counts,
+    steps: Once<StepRecords<'b>>,
+    #[serde(skip_serializing_if = "no_sections")]
+    sections: &'a [SectionRecord],
+}
+
+/// `RunRecord`'s test for leaving its sections out.
+fn no_sections(sections: &&[SectionRecord]) -> bool {
+    sections.is_empty()
+}
+
+/// A sequence written from an iterator, taken the one time it is written.
+struct Once<I>(Cell<Option<I>>);
+
+impl<I: Iterator<Item = T>, T: Serialize> Serialize for Once<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.take().into_iter().flatten())
+    }
+}
+
+/// The exit code `run` or `resume` ended (or would end) with.
+fn exit_code(run: &RunInfo, counts: &Counts) -> i32 {
+    counts.exit_code(run.state == RunState::Interrupted)
+}
+
+/// `report` as pretty-printed JSON and a line feed, written to `out`
+/// through a buffer of its own: the serializer writes a few bytes at a
+/// time, and `out` may be a `dyn Write` that cannot take them inline.
+fn serialize(report: &impl Serialize, out: impl Write) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
     let mut json = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
     report.serialize(&mut json)?;
-    out.write_all(b"\n")
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// A line break and the indentation after it, for up to `DEEPEST` levels.

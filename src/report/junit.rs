@@ -1,15 +1,17 @@
 //! The run record as JUnit XML: one test case a step, so CI systems show a
 //! runbook run as they show tests. quick-xml writes and escapes the XML.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
 use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::events::{BytesDecl, BytesStart, BytesText, Event};
 
-use crate::record::{HostRecord, HostStatus, Kind, Reason, RunRecord, Status, StepRecord};
+use crate::record::{
+    HostRecord, HostStatus, Kind, Reason, RunInfo, RunRecord, Status, StepRecord, Unfolded,
+};
 
 /// How many of a failed step's last output lines its `failure` holds.
 const LAST_LINES: usize = 20;
@@ -40,23 +42,26 @@ pub fn write_junit(record: &RunRecord, out: impl Write) -> std::io::Result<()> {
         .iter()
         .filter_map(|s| s.counts_as.as_deref().filter(|&u| u != s.id))
         .collect();
-    let mut steps: Vec<Case> = Vec::with_capacity(record.steps.len());
-    for step in record
-        .steps
-        .iter()
-        .filter(|s| s.kind != Kind::Placeholder)
-        .filter(|s| s.counts_as.is_some() && !has_parts.contains(s.id.as_str()))
-    {
-        cases(step, &mut steps);
-    }
-    let count =
-        |f: fn(&Verdict) -> bool| steps.iter().filter(|c| f(&c.verdict)).count().to_string();
-    let tests = steps.len().to_string();
-    let failures = count(|v| matches!(v, Verdict::Failure { .. }));
-    let errors = count(|v| matches!(v, Verdict::Error { .. }));
-    let skipped = count(|v| matches!(v, Verdict::Skipped { .. }));
-    let time = seconds(run_ms(record));
-    let run = &record.run;
+    write_suite(&record.run, &has_parts, record.steps.iter(), out)
+}
+
+/// `write_junit` of the record `unfolded` makes: each step's record made,
+/// written and dropped in turn, so that they are never all held at once.
+pub fn write_junit_unfolded(unfolded: Unfolded, out: impl Write) -> std::io::Result<()> {
+    let Unfolded { run, steps, .. } = unfolded;
+    let parts = steps.with_parts();
+    let has_parts: HashSet<&str> = parts.iter().map(String::as_str).collect();
+    write_suite(&run, &has_parts, steps, out)
+}
+
+/// The suite of the run `run` whose steps are `steps` (in document order),
+/// `has_parts` the ids of the tasks whose parts are test cases of their own.
+fn write_suite<S: Borrow<StepRecord>>(
+    run: &RunInfo,
+    has_parts: &HashSet<&str>,
+    steps: impl Iterator<Item = S>,
+    out: impl Write,
+) -> std::io::Result<()> {
     let suite_name = if run.source.is_empty() {
         "runbook".to_string()
     } else {
@@ -65,6 +70,33 @@ pub fn write_junit(record: &RunRecord, out: impl Write) -> std::io::Result<()> {
     let file_name = Path::new(&run.source)
         .file_name()
         .map_or_else(|| suite_name.clone(), |n| n.to_string_lossy().into_owned());
+    let source = xml(&run.source);
+    // The suite's counts come before its test cases: the cases are written
+    // first, apart, by a writer two elements in (as they are in the
+    // document), then put in place as they were written.
+    let mut inner = Writer::new_with_indent(Vec::new(), b' ', 2);
+    inner.write_event(Event::Start(BytesStart::new("testsuites")))?;
+    inner.write_event(Event::Start(BytesStart::new("testsuite")))?;
+    let from = inner.get_ref().len();
+    let mut tally = Tally::default();
+    for step in steps {
+        let step = step.borrow();
+        tally.steps_ms += step.attempts.last().map_or(0, |a| a.duration_ms);
+        if step.kind == Kind::Placeholder
+            || step.counts_as.is_none()
+            || has_parts.contains(step.id.as_str())
+        {
+            continue;
+        }
+        cases(step, |c| {
+            tally.count(&c.verdict);
+            case(&mut inner, &c, &file_name, &source)
+        })?;
+    }
+    let cases = &inner.get_ref()[from..];
+    let [tests, failures, errors, skipped] =
+        [tally.tests, tally.failures, tally.errors, tally.skipped].map(|n| n.to_string());
+    let time = seconds(run_ms(run, tally.steps_ms));
     let host = run.operator.split_once('@').map_or("", |(_, h)| h);
 
     let mut w = Writer::new_with_indent(out, b' ', 2);
@@ -93,12 +125,10 @@ pub fn write_junit(record: &RunRecord, out: impl Write) -> std::io::Result<()> {
                         ("time", time.as_str()),
                     ])
                     .write_inner_content(|w| {
-                        properties(w, record)?;
-                        let source = xml(&run.source);
-                        for c in &steps {
-                            case(w, c, &file_name, &source)?;
-                        }
-                        Ok(())
+                        properties(w, run)?;
+                        // After the properties, the writer is where the
+                        // one that wrote the cases was before them.
+                        w.get_mut().write_all(cases)
                     })?;
                 Ok(())
             })?;
@@ -107,9 +137,30 @@ pub fn write_junit(record: &RunRecord, out: impl Write) -> std::io::Result<()> {
     w.into_inner().write_all(b"\n")
 }
 
+/// The suite's counts, and its steps' time together.
+#[derive(Default)]
+struct Tally {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+    steps_ms: u64,
+}
+
+impl Tally {
+    fn count(&mut self, verdict: &Verdict) {
+        self.tests += 1;
+        match verdict {
+            Verdict::Passed => {}
+            Verdict::Failure { .. } => self.failures += 1,
+            Verdict::Error { .. } => self.errors += 1,
+            Verdict::Skipped { .. } => self.skipped += 1,
+        }
+    }
+}
+
 /// The run's facts an auditor asks for, as suite properties.
-fn properties<W: Write>(w: &mut Writer<W>, record: &RunRecord) -> std::io::Result<()> {
-    let run = &record.run;
+fn properties<W: Write>(w: &mut Writer<W>, run: &RunInfo) -> std::io::Result<()> {
     let mut props: Vec<(String, String)> = vec![
         ("runsheet.run".into(), run.id.clone()),
         ("runsheet.source".into(), run.source.clone()),
@@ -152,26 +203,30 @@ struct Case<'a> {
     verdict: Verdict,
 }
 
-/// The test cases of `step`, added to `out`: one, or for a block run on a
-/// fleet one a host, so a CI system shows which hosts failed.
-fn cases<'a>(step: &'a StepRecord, out: &mut Vec<Case<'a>>) {
+/// The test cases of `step`, each given to `each`: one, or for a block run
+/// on a fleet one a host, so a CI system shows which hosts failed.
+fn cases<'a>(
+    step: &'a StepRecord,
+    mut each: impl FnMut(Case<'a>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     if step.hosts.is_empty() {
-        out.push(Case {
+        return each(Case {
             step,
             host: None,
             ms: step.attempts.last().map_or(0, |a| a.duration_ms),
             output: step.attempts.last().map_or("", |a| a.output.as_str()),
             verdict: verdict(step),
         });
-        return;
     }
-    out.extend(step.hosts.iter().map(|h| Case {
-        step,
-        host: Some(&h.host),
-        ms: h.duration_ms,
-        output: &h.output,
-        verdict: host_verdict(h),
-    }));
+    step.hosts.iter().try_for_each(|h| {
+        each(Case {
+            step,
+            host: Some(&h.host),
+            ms: h.duration_ms,
+            output: &h.output,
+            verdict: host_verdict(h),
+        })
+    })
 }
 
 /// How a fleet block is reported on one host.
@@ -369,9 +424,8 @@ fn last_lines(output: &str) -> String {
 /// How long the run took: from its start to its end, never less than its
 /// steps' sum (the summary's times are whole seconds, so a run within one
 /// second would otherwise take no time while its test cases do).
-fn run_ms(record: &RunRecord) -> u64 {
-    let steps = record.steps_ms();
-    record.wall_ms().map_or(steps, |wall| wall.max(steps))
+fn run_ms(run: &RunInfo, steps_ms: u64) -> u64 {
+    run.wall_ms().map_or(steps_ms, |wall| wall.max(steps_ms))
 }
 
 /// Milliseconds as JUnit's seconds.

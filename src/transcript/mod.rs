@@ -17,12 +17,13 @@ mod section;
 mod summary;
 pub mod write;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::config::Config;
-use crate::doc::Depth;
+use crate::doc::{Depth, Runbook};
 use crate::error::{Error, Result};
-use crate::record::RunRecord;
+use crate::record::{Outcome, RunInfo, RunRecord};
 use crate::source::Source;
 pub use crate::source::sha256;
 
@@ -37,6 +38,26 @@ pub const FORMAT_VERSION: u32 = 1;
 /// way from a transcript to what its run did. `config` gives the fence
 /// languages runsheet.toml adds, so the steps are the ones the run walked.
 pub fn record(path: &Path, text: &str, config: &Config) -> Result<(Source, RunRecord)> {
+    let run = run_of(path, text, config)?;
+    let record = RunRecord::of_outcomes(run.info, &run.book, run.outcomes);
+    Ok((run.source, record))
+}
+
+/// What `record` makes a run record of: the transcript read back and the
+/// runbook its run walked. A report made a step at a time
+/// (`record::Unfolded`) starts from here.
+pub struct Run {
+    /// The runbook, markers taken out.
+    pub source: Source,
+    /// Its steps, as the run walked them.
+    pub book: Runbook,
+    pub info: RunInfo,
+    pub outcomes: HashMap<String, Outcome>,
+}
+
+/// The run the transcript at `path` (text `text`) records, before it is
+/// made a record (see `record`).
+pub fn run_of(path: &Path, text: &str, config: &Config) -> Result<Run> {
     // The runbook the transcript names, where it is and as the run began
     // with it, is parsed on a second core while this one reads the markers;
     // it is used if the markers give back the same text. Otherwise what
@@ -70,14 +91,18 @@ pub fn record(path: &Path, text: &str, config: &Config) -> Result<(Source, RunRe
             config,
         ),
     };
-    let record = RunRecord::of_outcomes(info, &book, read.outcomes);
-    Ok((source, record))
+    Ok(Run {
+        source,
+        book,
+        info,
+        outcomes: read.outcomes,
+    })
 }
 
 /// The steps of `source`, as a run with `config` walks them: only the
 /// steps, since a record reads nothing else of them (not what the guard
 /// or the checks of a document find).
-fn parse(source: Source, config: &Config) -> (Source, crate::doc::Runbook) {
+fn parse(source: Source, config: &Config) -> (Source, Runbook) {
     let mut book = crate::doc::parse_to(&source, &config.runners, Depth::Steps);
     crate::doc::configure(&mut book, &config.contingency);
     (source, book)
