@@ -27,6 +27,46 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     println!("cargo:rerun-if-changed=build.rs");
+    if packed_relocations() {
+        // The binary's relocations (about 25,000 pointers in tables, applied
+        // at every start) as a bitmap of a few kilobytes instead of a
+        // 600 KB table read in full: a command's memory starts about 1 MB
+        // lower. The binary stays position-independent.
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
+}
+
+/// Whether the C toolchain links with packed relative relocations (DT_RELR:
+/// binutils 2.38 or later, lld 15) and the C library runs such a program
+/// (glibc 2.36 or later): a small C program is linked with them, and run.
+/// Only for a native build on Linux with glibc, where rustc links with `cc`.
+fn packed_relocations() -> bool {
+    let env = |name: &str| std::env::var(name).unwrap_or_default();
+    if env("CARGO_CFG_TARGET_OS") != "linux"
+        || env("CARGO_CFG_TARGET_ENV") != "gnu"
+        || env("TARGET") != env("HOST")
+    {
+        return false;
+    }
+    let Ok(out) = std::env::var("OUT_DIR") else {
+        return false;
+    };
+    let dir = std::path::Path::new(&out);
+    let (source, program) = (dir.join("relr.c"), dir.join("relr"));
+    // A table of pointers: relative relocations for the linker to pack.
+    let text =
+        "static const char *t[] = {\"a\", \"b\"};\nint main(void) { return t[1][0] != 'b'; }\n";
+    if std::fs::write(&source, text).is_err() {
+        return false;
+    }
+    // A linker that does not know the option warns that it ignored it.
+    let linked = Command::new("cc")
+        .args(["-fPIE", "-pie", "-Wl,-z,pack-relative-relocs", "-o"])
+        .arg(&program)
+        .arg(&source)
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stderr.is_empty());
+    linked && Command::new(&program).status().is_ok_and(|s| s.success())
 }
 
 /// Today's UTC date (or `SOURCE_DATE_EPOCH`'s, for reproducible builds).

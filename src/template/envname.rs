@@ -27,7 +27,9 @@ fn bare(text: &str) -> Vec<usize> {
     let mut found = Vec::new();
     let mut at = 0;
     // Tag by tag: `{{ … }}` and `{% … %}`, strings inside them skipped.
-    while let Some(rel) = text[at..].find('{') {
+    // memchr's searches: `str::find` runs a scalar one, over the whole
+    // template.
+    while let Some(rel) = memchr::memchr(b'{', &bytes[at..]) {
         let open = at + rel;
         let close = match bytes.get(open + 1) {
             Some(b'{') => "}}",
@@ -38,7 +40,7 @@ fn bare(text: &str) -> Vec<usize> {
             }
         };
         let inner = open + 2;
-        let Some(len) = text[inner..].find(close) else {
+        let Some(len) = memchr::memmem::find(&bytes[inner..], close.as_bytes()) else {
             break;
         };
         let end = inner + len;

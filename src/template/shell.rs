@@ -73,6 +73,29 @@ pub fn contexts(body: &str, offsets: &[usize], prompted: bool) -> Vec<Context> {
     Lexer::new(body).run(offsets)
 }
 
+/// The bytes that mean something to `Lexer::run` in plain shell text, and
+/// inside double quotes; every other byte is passed over.
+const PLAIN_SPECIAL: [bool; 256] = special(b"\\'$\"`()#<\n");
+const DOUBLE_SPECIAL: [bool; 256] = special(b"\\\"`$");
+
+const fn special(bytes: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut k = 0;
+    while k < bytes.len() {
+        table[bytes[k] as usize] = true;
+        k += 1;
+    }
+    table
+}
+
+/// Where the first byte of `table` at or after `from` is (or the end).
+fn skip(t: &[u8], from: usize, table: &[bool; 256]) -> usize {
+    t[from..]
+        .iter()
+        .position(|&b| table[usize::from(b)])
+        .map_or(t.len(), |p| from + p)
+}
+
 struct Lexer<'a> {
     text: &'a [u8],
     stack: Vec<Frame>,
@@ -117,6 +140,17 @@ impl<'a> Lexer<'a> {
             let frame = self.frame();
             let c = t[i];
             match frame {
+                Frame::Plain { .. } if !PLAIN_SPECIAL[usize::from(c)] => {
+                    // A run of bytes that change nothing, passed at once.
+                    let end = skip(t, i, &PLAIN_SPECIAL);
+                    mark(i, end, Context::Word, &mut out);
+                    i = end;
+                }
+                Frame::Double if !DOUBLE_SPECIAL[usize::from(c)] => {
+                    let end = skip(t, i, &DOUBLE_SPECIAL);
+                    mark(i, end, Context::Double, &mut out);
+                    i = end;
+                }
                 Frame::Plain { depth, sub } => {
                     mark(i, i + 1, Context::Word, &mut out);
                     match c {

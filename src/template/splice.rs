@@ -173,6 +173,28 @@ struct StandIns<'t> {
     count: usize,
     /// How far `text` has been searched.
     at: usize,
+    open: memchr::memmem::Finder<'static>,
+}
+
+const OPEN_UTF8: [u8; 3] = utf8(OPEN);
+const CLOSE_UTF8: [u8; 3] = utf8(CLOSE);
+
+/// A character of three bytes, encoded.
+const fn utf8(c: char) -> [u8; 3] {
+    let mut b = [0; 3];
+    c.encode_utf8(&mut b);
+    b
+}
+
+impl<'t> StandIns<'t> {
+    fn new(text: &'t str, count: usize) -> Self {
+        StandIns {
+            text,
+            count,
+            at: 0,
+            open: memchr::memmem::Finder::new(&OPEN_UTF8),
+        }
+    }
 }
 
 impl Iterator for StandIns<'_> {
@@ -180,19 +202,34 @@ impl Iterator for StandIns<'_> {
 
     fn next(&mut self) -> Option<StandIn> {
         loop {
-            let start = self.at + self.text[self.at..].find(OPEN)?;
-            let rest = &self.text[start + OPEN.len_utf8()..];
+            // memchr's SIMD search for OPEN's three bytes: `str::find` of a
+            // char runs a scalar search, restarted at each of tens of
+            // thousands of stand-ins.
+            let start = self.at + self.open.find(&self.text.as_bytes()[self.at..])?;
+            let rest = &self.text.as_bytes()[start + OPEN.len_utf8()..];
             self.at = start + OPEN.len_utf8();
-            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-            if !rest[digits..].starts_with(CLOSE) {
+            // The digits read as they are counted; too many for a number
+            // make a piece that does not exist.
+            let mut piece: Option<usize> = Some(0);
+            let mut digits = 0;
+            for &b in rest.iter().take_while(|b| b.is_ascii_digit()) {
+                piece = piece
+                    .and_then(|p| p.checked_mul(10))
+                    .and_then(|p| p.checked_add(usize::from(b - b'0')));
+                digits += 1;
+            }
+            if !rest[digits..].starts_with(&CLOSE_UTF8) {
                 continue;
+            }
+            if digits == 0 {
+                piece = None;
             }
             let end = self.at + digits + CLOSE.len_utf8();
             self.at = end;
             return Some(StandIn {
                 start,
                 end,
-                piece: rest[..digits].parse().unwrap_or(self.count),
+                piece: piece.unwrap_or(self.count),
             });
         }
     }
@@ -202,13 +239,15 @@ impl Iterator for StandIns<'_> {
 /// where it landed. The blocks are read one at a time as the parser finds
 /// them, never all held.
 fn land(text: &str, count: usize, runners: &Runners, mut put: impl FnMut(&StandIn, Landing<'_>)) {
-    let mut stand_ins = StandIns { text, count, at: 0 }.peekable();
+    let mut stand_ins = StandIns::new(text, count).peekable();
     if stand_ins.peek().is_none() {
         return;
     }
     let mut cache: HashMap<String, bool> = HashMap::new();
-    // The stand-ins of one block's body, read together.
+    // The stand-ins of one block's body, read together, and their offsets
+    // in it: buffers shared by every block.
     let mut in_body: Vec<StandIn> = Vec::new();
+    let mut offsets: Vec<usize> = Vec::new();
     each_fenced_block(text, |block| {
         let reach = block.body.end.max(block.info.end);
         while let Some(s) = stand_ins.next_if(|s| s.start < reach) {
@@ -227,9 +266,14 @@ fn land(text: &str, count: usize, runners: &Runners, mut put: impl FnMut(&StandI
             }
             let info = &text[block.info.clone()];
             let runs = info.contains("runner=")
-                || *cache
-                    .entry(block.lang.clone())
-                    .or_insert_with(|| runner_of(&block.lang, runners).is_some());
+                || match cache.get(&block.lang) {
+                    Some(&runs) => runs,
+                    None => {
+                        let runs = runner_of(&block.lang, runners).is_some();
+                        cache.insert(block.lang.clone(), runs);
+                        runs
+                    }
+                };
             in_body.clear();
             in_body.push(s);
             while let Some(s) = stand_ins.next_if(|s| block.body.contains(&s.start)) {
@@ -243,11 +287,15 @@ fn land(text: &str, count: usize, runners: &Runners, mut put: impl FnMut(&StandI
             }
             let quoting = Quoting::of(&block.lang);
             let body = &text[block.body.clone()];
-            let offsets: Vec<usize> = in_body.iter().map(|s| s.start - block.body.start).collect();
-            let prompted = matches!(
-                block.lang.as_str(),
-                "console" | "shell-session" | "shellsession"
-            ) || body.lines().any(|l| l.trim_start().starts_with("$ "));
+            offsets.clear();
+            offsets.extend(in_body.iter().map(|s| s.start - block.body.start));
+            // Only shell blocks read prompts; a body without "$ " has none.
+            let prompted = quoting == Quoting::Shell
+                && (matches!(
+                    block.lang.as_str(),
+                    "console" | "shell-session" | "shellsession"
+                ) || (memchr::memmem::find(body.as_bytes(), b"$ ").is_some()
+                    && body.lines().any(|l| l.trim_start().starts_with("$ "))));
             let places = quote::places(&quoting, body, &offsets, prompted);
             for (s, place) in in_body.iter().zip(places) {
                 put(s, Landing::Runs(&block, place));
@@ -346,4 +394,28 @@ fn mask(text: &str, secrets: &[&String]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stand_ins_read_their_number_or_one_that_does_not_exist() {
+        let text = "a\u{FDD0}12\u{FDD1}b\u{FDD0}\u{FDD1}c\u{FDD0}99999999999999999999999\u{FDD1}\
+                    d\u{FDD0}7x\u{FDD0}007\u{FDD1}";
+        let found: Vec<(usize, usize, usize)> = StandIns::new(text, 40)
+            .map(|s| (s.start, s.end, s.piece))
+            .collect();
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert_eq!(
+            found,
+            vec![
+                (1, 1 + 3 + 2 + 3, 12),
+                (at("b") + 1, at("c"), 40),
+                (at("c") + 1, at("d"), 40),
+                (at("7x") + 2, text.len(), 7),
+            ]
+        );
+    }
 }
