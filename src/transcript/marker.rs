@@ -1,7 +1,7 @@
 //! Marker comments: `<!--rs:KIND key=value ...-->`, and their values escaped so
 //! that nothing inside can end the comment or break a line.
 
-use std::collections::BTreeMap;
+use std::ops::Range;
 
 /// Prefix of every opening marker.
 pub const OPEN: &str = "<!--rs:";
@@ -135,30 +135,91 @@ pub fn is_close(html: &str) -> bool {
 }
 
 /// A parsed opening marker.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Marker {
     pub kind: String,
-    pub attrs: BTreeMap<String, String>,
+    /// What the marker holds after its kind, as written: keys and values
+    /// with nothing encoded are read from here, not copied one by one (a
+    /// transcript holds several markers a step, each with several values).
+    words: String,
+    /// Each `key=value` word, in the order written.
+    attrs: Vec<Attr>,
+}
+
+/// One attribute of a marker: its key, and its value, where in `words`
+/// both are, or the value decoded when it has something encoded.
+#[derive(Debug, Clone)]
+struct Attr {
+    key: Range<usize>,
+    value: Value,
+}
+
+#[derive(Debug, Clone)]
+enum Value {
+    Written(Range<usize>),
+    Decoded(String),
 }
 
 impl Marker {
-    /// A decoded attribute.
+    /// A decoded attribute; of a key written twice, the last value.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.attrs.get(key).map(String::as_str)
+        let attr = self
+            .attrs
+            .iter()
+            .rev()
+            .find(|a| &self.words[a.key.clone()] == key)?;
+        Some(match &attr.value {
+            Value::Written(r) => &self.words[r.clone()],
+            Value::Decoded(v) => v.as_str(),
+        })
+    }
+}
+
+/// Markers are equal when their kinds are and each key has the same value.
+impl PartialEq for Marker {
+    fn eq(&self, other: &Marker) -> bool {
+        let keys = |m: &Marker| -> std::collections::BTreeSet<String> {
+            m.attrs
+                .iter()
+                .map(|a| m.words[a.key.clone()].to_string())
+                .collect()
+        };
+        let ours = keys(self);
+        self.kind == other.kind
+            && ours == keys(other)
+            && ours.iter().all(|k| self.get(k) == other.get(k))
     }
 }
 
 /// Parses text that starts with an opening marker; `None` if it is not one.
 pub fn parse_open(text: &str) -> Option<Marker> {
     let rest = text.strip_prefix(OPEN)?;
-    let end = rest.find("-->")?;
-    let mut words = rest[..end].split(' ');
-    let kind = words.next()?.to_string();
-    let attrs = words
-        .filter_map(|w| w.split_once('='))
-        .map(|(k, v)| (k.to_string(), decode(v)))
-        .collect();
-    Some(Marker { kind, attrs })
+    let end = memchr::memmem::find(rest.as_bytes(), b"-->")?;
+    let body = &rest[..end];
+    let (kind, words) = body.split_once(' ').unwrap_or((body, ""));
+    let mut attrs = Vec::new();
+    let mut at = 0;
+    for word in words.split(' ') {
+        let from = at;
+        at += word.len() + 1;
+        let Some(eq) = word.find('=') else {
+            continue;
+        };
+        let value = &word[eq + 1..];
+        attrs.push(Attr {
+            key: from..from + eq,
+            value: if value.contains('%') {
+                Value::Decoded(decode(value))
+            } else {
+                Value::Written(from + eq + 1..from + word.len())
+            },
+        });
+    }
+    Some(Marker {
+        kind: kind.to_string(),
+        words: words.to_string(),
+        attrs,
+    })
 }
 
 /// The kind named by a closing marker at the start of `text`.
