@@ -197,23 +197,30 @@ pub fn parse_open(text: &str) -> Option<Marker> {
     let end = memchr::memmem::find(rest.as_bytes(), b"-->")?;
     let body = &rest[..end];
     let (kind, words) = body.split_once(' ').unwrap_or((body, ""));
+    // One pass over the bytes for the spaces between words, each word's
+    // first `=` and whether its value has anything encoded.
+    let bytes = words.as_bytes();
     let mut attrs = Vec::new();
-    let mut at = 0;
-    for word in words.split(' ') {
-        let from = at;
-        at += word.len() + 1;
-        let Some(eq) = word.find('=') else {
-            continue;
-        };
-        let value = &word[eq + 1..];
-        attrs.push(Attr {
-            key: from..from + eq,
-            value: if value.contains('%') {
-                Value::Decoded(decode(value))
-            } else {
-                Value::Written(from + eq + 1..from + word.len())
-            },
-        });
+    let (mut from, mut eq, mut encoded) = (0, None, false);
+    for at in 0..=bytes.len() {
+        match bytes.get(at).copied().unwrap_or(b' ') {
+            b' ' => {
+                if let Some(eq) = eq {
+                    attrs.push(Attr {
+                        key: from..eq,
+                        value: if encoded {
+                            Value::Decoded(decode(&words[eq + 1..at]))
+                        } else {
+                            Value::Written(eq + 1..at)
+                        },
+                    });
+                }
+                (from, eq, encoded) = (at + 1, None, false);
+            }
+            b'=' if eq.is_none() => eq = Some(at),
+            b'%' if eq.is_some() => encoded = true,
+            _ => {}
+        }
     }
     Some(Marker {
         kind: kind.to_string(),
@@ -262,6 +269,42 @@ mod tests {
             encode_each(&mut each, value);
             assert_eq!(encode(value), each, "{value:?}");
         }
+    }
+
+    /// Read as a map of decoded values would read it: a word without `=`
+    /// is no attribute, a value may hold `=`, and of a key written twice
+    /// the last value counts.
+    #[test]
+    fn attributes_read_as_a_map_of_them_reads_them() {
+        let map = |text: &str| -> std::collections::BTreeMap<String, String> {
+            let rest = text.strip_prefix(OPEN).unwrap();
+            let body = &rest[..rest.find("-->").unwrap()];
+            body.split(' ')
+                .skip(1)
+                .filter_map(|w| w.split_once('='))
+                .map(|(k, v)| (k.to_string(), decode(v)))
+                .collect()
+        };
+        for text in [
+            "<!--rs:out-->",
+            "<!--rs:out -->",
+            "<!--rs:out id=s1 status=done at=2026-11-30T15:30:57Z exit=0 ms=13-->",
+            "<!--rs:task id=s2  status=done note=a%20b%2D-%3E bare k= =v a=b=c-->",
+            "<!--rs:boxes ids=s1,s2 note-s1=x%25 note-s1=y %=%25 trailing -->",
+            "<!--rs:sec id=§1 value=%E2%80%BA%20x status=skipped how=not-needed-->x-->",
+        ] {
+            let m = parse_open(text).unwrap();
+            let want = map(text);
+            for (k, v) in &want {
+                assert_eq!(m.get(k), Some(v.as_str()), "{text}: {k}");
+            }
+            let keys: std::collections::BTreeSet<&str> =
+                m.attrs.iter().map(|a| &m.words[a.key.clone()]).collect();
+            assert_eq!(keys.len(), want.len(), "{text}");
+            assert_eq!(m.get("missing"), None);
+        }
+        assert_eq!(parse_open("<!--rs:out id=s1"), None);
+        assert_eq!(parse_open("<!--rs:out id=s1-->").unwrap().kind, "out");
     }
 
     #[test]
