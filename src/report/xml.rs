@@ -150,7 +150,7 @@ pub(super) fn seconds(out: &mut Vec<u8>, ms: u64) {
 #[cfg(test)]
 mod tests {
     use quick_xml::Writer;
-    use quick_xml::events::{BytesText, Event};
+    use quick_xml::events::BytesText;
 
     use super::*;
 
