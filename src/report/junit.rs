@@ -1,5 +1,6 @@
 //! The run record as JUnit XML: one test case a step, so CI systems show a
-//! runbook run as they show tests. quick-xml writes and escapes the XML.
+//! runbook run as they show tests. quick-xml writes and escapes the suite;
+//! the test cases, ten thousand for a long run, are written by `report::xml`.
 
 use std::borrow::{Borrow, Cow};
 use std::collections::HashSet;
@@ -7,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 
 use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesDecl, Event};
 
 use crate::record::{
     HostRecord, HostStatus, Kind, Reason, RunInfo, RunRecord, Status, StepRecord, Unfolded,
@@ -70,14 +71,13 @@ fn write_suite<S: Borrow<StepRecord>>(
     let file_name = Path::new(&run.source)
         .file_name()
         .map_or_else(|| suite_name.clone(), |n| n.to_string_lossy().into_owned());
-    let source = xml(&run.source);
+    // The runbook's path, as every case's `file` attribute holds it.
+    let mut source = Vec::new();
+    super::xml::attr(&mut source, &run.source);
     // The suite's counts come before its test cases: the cases are written
-    // first, apart, by a writer two elements in (as they are in the
-    // document), then put in place as they were written.
-    let mut inner = Writer::new_with_indent(Vec::new(), b' ', 2);
-    inner.write_event(Event::Start(BytesStart::new("testsuites")))?;
-    inner.write_event(Event::Start(BytesStart::new("testsuite")))?;
-    let from = inner.get_ref().len();
+    // first, apart (as they sit in the document, two elements in), then put
+    // in place.
+    let mut cases = Vec::new();
     let mut tally = Tally::default();
     for step in steps {
         let step = step.borrow();
@@ -88,12 +88,11 @@ fn write_suite<S: Borrow<StepRecord>>(
         {
             continue;
         }
-        cases(step, |c| {
+        self::cases(step, |c| {
             tally.count(&c.verdict);
-            case(&mut inner, &c, &file_name, &source)
-        })?;
+            case(&mut cases, &c, &file_name, &source);
+        });
     }
-    let cases = &inner.get_ref()[from..];
     let [tests, failures, errors, skipped] =
         [tally.tests, tally.failures, tally.errors, tally.skipped].map(|n| n.to_string());
     let time = seconds(run_ms(run, tally.steps_ms));
@@ -127,8 +126,8 @@ fn write_suite<S: Borrow<StepRecord>>(
                     .write_inner_content(|w| {
                         properties(w, run)?;
                         // After the properties, the writer is where the
-                        // one that wrote the cases was before them.
-                        w.get_mut().write_all(cases)
+                        // cases were written as if from: a line to break.
+                        w.get_mut().write_all(&cases)
                     })?;
                 Ok(())
             })?;
@@ -205,12 +204,9 @@ struct Case<'a> {
 
 /// The test cases of `step`, each given to `each`: one, or for a block run
 /// on a fleet one a host, so a CI system shows which hosts failed.
-fn cases<'a>(
-    step: &'a StepRecord,
-    mut each: impl FnMut(Case<'a>) -> std::io::Result<()>,
-) -> std::io::Result<()> {
+fn cases<'a>(step: &'a StepRecord, mut each: impl FnMut(Case<'a>)) {
     if step.hosts.is_empty() {
-        return each(Case {
+        each(Case {
             step,
             host: None,
             ms: step.attempts.last().map_or(0, |a| a.duration_ms),
@@ -218,15 +214,15 @@ fn cases<'a>(
             verdict: verdict(step),
         });
     }
-    step.hosts.iter().try_for_each(|h| {
+    for h in &step.hosts {
         each(Case {
             step,
             host: Some(&h.host),
             ms: h.duration_ms,
             output: &h.output,
             verdict: host_verdict(h),
-        })
-    })
+        });
+    }
 }
 
 /// How a fleet block is reported on one host.
@@ -266,71 +262,84 @@ fn host_verdict(h: &HostRecord) -> Verdict {
     }
 }
 
-/// One `testcase` element; `source` is the runbook's path as XML holds it.
-fn case<W: Write>(
-    w: &mut Writer<W>,
-    c: &Case,
-    file_name: &str,
-    source: &str,
-) -> std::io::Result<()> {
+/// One `testcase` element onto `out`, as quick-xml's indenting writer
+/// writes it two elements in; `source` is the runbook's path as an
+/// attribute value holds it.
+fn case(out: &mut Vec<u8>, c: &Case, file_name: &str, source: &[u8]) {
+    use super::xml::{attr, attribute, number, seconds, text};
     let (step, verdict, output) = (c.step, &c.verdict, c.output);
-    let classname = if step.heading.is_empty() {
-        file_name.to_string()
+    out.extend_from_slice(b"\n    <testcase classname=\"");
+    if step.heading.is_empty() {
+        attr(out, file_name);
     } else {
-        step.heading.join(" › ")
-    };
-    let mut name = Cow::Borrowed(if step.text.trim().is_empty() {
-        step.id.as_str()
-    } else {
-        step.text.as_str()
-    });
+        // Escaped part by part: what the separator holds needs none.
+        for (n, part) in step.heading.iter().enumerate() {
+            if n > 0 {
+                out.extend_from_slice(" › ".as_bytes());
+            }
+            attr(out, part);
+        }
+    }
+    out.extend_from_slice(b"\" name=\"");
+    attr(
+        out,
+        if step.text.trim().is_empty() {
+            step.id.as_str()
+        } else {
+            step.text.as_str()
+        },
+    );
     if let Some(host) = c.host {
-        name = Cow::Owned(format!("{name} [{host}]"));
+        out.extend_from_slice(b" [");
+        attr(out, host);
+        out.push(b']');
     }
-    let time = seconds(c.ms);
-    let line = step.line.to_string();
-    let element = w.create_element("testcase").with_attributes([
-        ("classname", xml(&classname).as_ref()),
-        ("name", xml(&name).as_ref()),
-        ("time", time.as_str()),
-        ("file", source),
-        ("line", line.as_str()),
-    ]);
+    out.extend_from_slice(b"\" time=\"");
+    seconds(out, c.ms);
+    out.extend_from_slice(b"\" file=\"");
+    out.extend_from_slice(source);
+    out.extend_from_slice(b"\" line=\"");
+    number(out, step.line as u64);
+    out.push(b'"');
     if matches!(verdict, Verdict::Passed) && output.is_empty() {
-        element.write_empty()?;
-        return Ok(());
+        out.extend_from_slice(b"/>");
+        return;
     }
-    element.write_inner_content(|w| {
-        match verdict {
-            Verdict::Passed => {}
-            Verdict::Failure { kind, message } | Verdict::Error { kind, message } => {
-                let tag = if matches!(verdict, Verdict::Error { .. }) {
-                    "error"
-                } else {
-                    "failure"
-                };
-                let element = w
-                    .create_element(tag)
-                    .with_attributes([("message", xml(message).as_ref()), ("type", *kind)]);
-                if output.is_empty() {
-                    element.write_empty()?;
-                } else {
-                    element.write_text_content(BytesText::new(&xml(&last_lines(output))))?;
-                }
-            }
-            Verdict::Skipped { message } => {
-                w.create_element("skipped")
-                    .with_attribute(("message", xml(message).as_ref()))
-                    .write_empty()?;
+    out.push(b'>');
+    match verdict {
+        Verdict::Passed => {}
+        Verdict::Failure { kind, message } | Verdict::Error { kind, message } => {
+            let tag: &[u8] = if matches!(verdict, Verdict::Error { .. }) {
+                b"error"
+            } else {
+                b"failure"
+            };
+            out.extend_from_slice(b"\n      <");
+            out.extend_from_slice(tag);
+            attribute(out, "message", message);
+            attribute(out, "type", kind);
+            if output.is_empty() {
+                out.extend_from_slice(b"/>");
+            } else {
+                out.push(b'>');
+                text(out, &last_lines(output));
+                out.extend_from_slice(b"</");
+                out.extend_from_slice(tag);
+                out.push(b'>');
             }
         }
-        if !output.is_empty() {
-            w.create_element("system-out")
-                .write_text_content(BytesText::new(&xml(output)))?;
+        Verdict::Skipped { message } => {
+            out.extend_from_slice(b"\n      <skipped");
+            attribute(out, "message", message);
+            out.extend_from_slice(b"/>");
         }
-        Ok(())
-    })?;
-    Ok(())
+    }
+    if !output.is_empty() {
+        out.extend_from_slice(b"\n      <system-out>");
+        text(out, output);
+        out.extend_from_slice(b"</system-out>");
+    }
+    out.extend_from_slice(b"\n    </testcase>");
 }
 
 fn verdict(step: &StepRecord) -> Verdict {
@@ -436,7 +445,7 @@ fn seconds(ms: u64) -> String {
 /// `text` with what XML 1.0 cannot hold at all (control characters other
 /// than tab and line ends, U+FFFE, U+FFFF) replaced; escaping `<`, `&` and
 /// quotes is quick-xml's.
-fn xml(text: &str) -> Cow<'_, str> {
+pub(super) fn xml(text: &str) -> Cow<'_, str> {
     let bad = |c: char| {
         (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{fffe}' | '\u{ffff}')
     };

@@ -3,6 +3,7 @@
 
 mod json;
 mod junit;
+mod xml;
 
 pub use json::{SCHEMA, json, write_json, write_json_unfolded};
 pub use junit::{junit, write_junit, write_junit_unfolded};

@@ -1,7 +1,7 @@
 //! Marker comments: `<!--rs:KIND key=value ...-->`, and their values escaped so
 //! that nothing inside can end the comment or break a line.
 
-use std::collections::BTreeMap;
+use std::ops::Range;
 
 /// Prefix of every opening marker.
 pub const OPEN: &str = "<!--rs:";
@@ -135,30 +135,98 @@ pub fn is_close(html: &str) -> bool {
 }
 
 /// A parsed opening marker.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Marker {
     pub kind: String,
-    pub attrs: BTreeMap<String, String>,
+    /// What the marker holds after its kind, as written: keys and values
+    /// with nothing encoded are read from here, not copied one by one (a
+    /// transcript holds several markers a step, each with several values).
+    words: String,
+    /// Each `key=value` word, in the order written.
+    attrs: Vec<Attr>,
+}
+
+/// One attribute of a marker: its key, and its value, where in `words`
+/// both are, or the value decoded when it has something encoded.
+#[derive(Debug, Clone)]
+struct Attr {
+    key: Range<usize>,
+    value: Value,
+}
+
+#[derive(Debug, Clone)]
+enum Value {
+    Written(Range<usize>),
+    Decoded(String),
 }
 
 impl Marker {
-    /// A decoded attribute.
+    /// A decoded attribute; of a key written twice, the last value.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.attrs.get(key).map(String::as_str)
+        let attr = self
+            .attrs
+            .iter()
+            .rev()
+            .find(|a| &self.words[a.key.clone()] == key)?;
+        Some(match &attr.value {
+            Value::Written(r) => &self.words[r.clone()],
+            Value::Decoded(v) => v.as_str(),
+        })
+    }
+}
+
+/// Markers are equal when their kinds are and each key has the same value.
+impl PartialEq for Marker {
+    fn eq(&self, other: &Marker) -> bool {
+        let keys = |m: &Marker| -> std::collections::BTreeSet<String> {
+            m.attrs
+                .iter()
+                .map(|a| m.words[a.key.clone()].to_string())
+                .collect()
+        };
+        let ours = keys(self);
+        self.kind == other.kind
+            && ours == keys(other)
+            && ours.iter().all(|k| self.get(k) == other.get(k))
     }
 }
 
 /// Parses text that starts with an opening marker; `None` if it is not one.
 pub fn parse_open(text: &str) -> Option<Marker> {
     let rest = text.strip_prefix(OPEN)?;
-    let end = rest.find("-->")?;
-    let mut words = rest[..end].split(' ');
-    let kind = words.next()?.to_string();
-    let attrs = words
-        .filter_map(|w| w.split_once('='))
-        .map(|(k, v)| (k.to_string(), decode(v)))
-        .collect();
-    Some(Marker { kind, attrs })
+    let end = memchr::memmem::find(rest.as_bytes(), b"-->")?;
+    let body = &rest[..end];
+    let (kind, words) = body.split_once(' ').unwrap_or((body, ""));
+    // One pass over the bytes for the spaces between words, each word's
+    // first `=` and whether its value has anything encoded.
+    let bytes = words.as_bytes();
+    let mut attrs = Vec::new();
+    let (mut from, mut eq, mut encoded) = (0, None, false);
+    for at in 0..=bytes.len() {
+        match bytes.get(at).copied().unwrap_or(b' ') {
+            b' ' => {
+                if let Some(eq) = eq {
+                    attrs.push(Attr {
+                        key: from..eq,
+                        value: if encoded {
+                            Value::Decoded(decode(&words[eq + 1..at]))
+                        } else {
+                            Value::Written(eq + 1..at)
+                        },
+                    });
+                }
+                (from, eq, encoded) = (at + 1, None, false);
+            }
+            b'=' if eq.is_none() => eq = Some(at),
+            b'%' if eq.is_some() => encoded = true,
+            _ => {}
+        }
+    }
+    Some(Marker {
+        kind: kind.to_string(),
+        words: words.to_string(),
+        attrs,
+    })
 }
 
 /// The kind named by a closing marker at the start of `text`.
@@ -201,6 +269,42 @@ mod tests {
             encode_each(&mut each, value);
             assert_eq!(encode(value), each, "{value:?}");
         }
+    }
+
+    /// Read as a map of decoded values would read it: a word without `=`
+    /// is no attribute, a value may hold `=`, and of a key written twice
+    /// the last value counts.
+    #[test]
+    fn attributes_read_as_a_map_of_them_reads_them() {
+        let map = |text: &str| -> std::collections::BTreeMap<String, String> {
+            let rest = text.strip_prefix(OPEN).unwrap();
+            let body = &rest[..rest.find("-->").unwrap()];
+            body.split(' ')
+                .skip(1)
+                .filter_map(|w| w.split_once('='))
+                .map(|(k, v)| (k.to_string(), decode(v)))
+                .collect()
+        };
+        for text in [
+            "<!--rs:out-->",
+            "<!--rs:out -->",
+            "<!--rs:out id=s1 status=done at=2026-11-30T15:30:57Z exit=0 ms=13-->",
+            "<!--rs:task id=s2  status=done note=a%20b%2D-%3E bare k= =v a=b=c-->",
+            "<!--rs:boxes ids=s1,s2 note-s1=x%25 note-s1=y %=%25 trailing -->",
+            "<!--rs:sec id=§1 value=%E2%80%BA%20x status=skipped how=not-needed-->x-->",
+        ] {
+            let m = parse_open(text).unwrap();
+            let want = map(text);
+            for (k, v) in &want {
+                assert_eq!(m.get(k), Some(v.as_str()), "{text}: {k}");
+            }
+            let keys: std::collections::BTreeSet<&str> =
+                m.attrs.iter().map(|a| &m.words[a.key.clone()]).collect();
+            assert_eq!(keys.len(), want.len(), "{text}");
+            assert_eq!(m.get("missing"), None);
+        }
+        assert_eq!(parse_open("<!--rs:out id=s1"), None);
+        assert_eq!(parse_open("<!--rs:out id=s1-->").unwrap().kind, "out");
     }
 
     #[test]
