@@ -7,6 +7,7 @@ mod envname;
 mod errors;
 pub mod front;
 mod page;
+mod plain;
 mod quote;
 mod shell;
 mod splice;
@@ -59,7 +60,7 @@ pub fn render(
     runners: &Runners,
     now: Option<&str>,
 ) -> Result<Option<Rendered>> {
-    let Some(front) = front::read(source, inputs.forced)? else {
+    let Some(mut front) = front::read(source, inputs.forced)? else {
         if inputs.any() {
             return Err(Error::usage(format!(
                 "{} is not a template, so --env, --var, --var-file and --dotenv have nothing to do; \
@@ -78,7 +79,7 @@ pub fn render(
             None,
         )]));
     }
-    let variables = vars::gather(source, &front, inputs, secrets)?;
+    let variables = vars::gather(source, &mut front, inputs, secrets)?;
     if variables.vars.contains_key("env") || variables.vars.contains_key(envname::ALIAS) {
         return Err(Error::usage(
             "a variable is named `env`, which templates keep for the environment's name \
