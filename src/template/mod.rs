@@ -108,16 +108,27 @@ pub fn render(
     // into its output: the rendering, its values and the runbook being put
     // together are then all a render holds.
     let render = |spans: bool| {
-        engine::render(
-            &name,
-            &envname::rewrite(&body(source, cut.as_ref())),
-            &dir,
-            context(&variables),
-            &rendered_at,
-            variables.dotenv.clone(),
-            spans,
-        )
-        .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))
+        let engine = |lead: &str, body: &str| {
+            engine::render(
+                &name,
+                lead,
+                &envname::rewrite(body),
+                &dir,
+                context(&variables),
+                &rendered_at,
+                variables.dotenv.clone(),
+                spans,
+            )
+        };
+        // The text after the cut rendered on its own, behind the plain text
+        // before it: no copy of the runbook without its cut. Where an error
+        // is in the author's file, and where output came from, are counted
+        // in that copy: those renders make it.
+        let split = split(source, cut.as_ref()).filter(|_| !spans);
+        split
+            .and_then(|(lead, rest)| engine(lead, rest).ok())
+            .map_or_else(|| engine("", &body(source, cut.as_ref())), Ok)
+            .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))
     };
     let secret_values = variables.secret_values();
     let mut rendering = render(false)?;
@@ -205,6 +216,20 @@ fn body<'s>(source: &'s Source, cut: Option<&std::ops::Range<usize>>) -> Cow<'s,
             body.into()
         }
     }
+}
+
+/// The text of `source` before and after the cut, when what is before it
+/// (front matter the runbook keeps) holds nothing a template engine reads,
+/// and nothing at the start of what is after it could strip it (`{%-`):
+/// the rendering is then that text followed by the rest's.
+fn split<'s>(
+    source: &'s Source,
+    cut: Option<&std::ops::Range<usize>>,
+) -> Option<(&'s str, &'s str)> {
+    let cut = cut.filter(|c| c.start > 0)?;
+    let (lead, rest) = (&source.text[..cut.start], &source.text[cut.end..]);
+    let plain = !lead.contains('{') && !rest.trim_start().starts_with('{');
+    plain.then_some((lead, rest))
 }
 
 /// The variables as the template sees them; `env` alone is the

@@ -294,7 +294,8 @@ fn land(text: &str, count: usize, runners: &Runners, mut put: impl FnMut(&StandI
                 && (matches!(
                     block.lang.as_str(),
                     "console" | "shell-session" | "shellsession"
-                ) || (memchr::memmem::find(body.as_bytes(), b"$ ").is_some()
+                ) || (memchr::memchr_iter(b'$', body.as_bytes())
+                    .any(|i| body.as_bytes().get(i + 1) == Some(&b' '))
                     && body.lines().any(|l| l.trim_start().starts_with("$ "))));
             let places = quote::places(&quoting, body, &offsets, prompted);
             for (s, place) in in_body.iter().zip(places) {
