@@ -282,6 +282,53 @@ mod tests {
         );
     }
 
+    /// The text after a kept front matter is rendered on its own only when
+    /// that gives what rendering the runbook without its section gives.
+    #[test]
+    fn a_kept_front_matter_renders_as_part_of_the_runbook() {
+        let section = "runsheet:\n  vars:\n    who: ops\n";
+        let cases = [
+            (
+                "title: t\n",
+                "---\n# Hi {{ who }}\n",
+                "---\ntitle: t\n---\n# Hi ops\n",
+            ),
+            (
+                "title: {{ who }}\n",
+                "---\n# Hi\n",
+                "---\ntitle: ops\n---\n# Hi\n",
+            ),
+            (
+                "title: t\n",
+                "---\n{%- if who %}\nx\n{% endif %}",
+                "---\ntitle: t\n---x\n",
+            ),
+            (
+                "title: t\n",
+                "---\n  {% if who %}\nx\n{% endif %}",
+                "---\ntitle: t\n---\nx\n",
+            ),
+            (
+                "title: t\n",
+                "---\n{%- if who %}\nx\n{% endif %}\n",
+                "---\ntitle: t\n---x\n",
+            ),
+        ];
+        for (kept, rest, want) in cases {
+            let text = format!("---\n{kept}{section}{rest}");
+            let source = Source::from_text(Path::new("t.md"), text.clone());
+            let cut = front::read(&source, false).unwrap().unwrap().cut;
+            let split = split(&source, cut.as_ref()).is_some();
+            assert_eq!(split, !kept.contains('{'), "{text:?}");
+            let r = render_str(&text, &[]).unwrap().unwrap();
+            assert_eq!(r.text, want, "{text:?}");
+        }
+        // An error in the text after the section points into the file.
+        let text = format!("---\ntitle: t\n{section}---\n\n{{{{ nope }}}}\n");
+        let err = render_str(&text, &[]).unwrap_err().to_string();
+        assert!(err.contains("t.md:8:4"), "{err}");
+    }
+
     #[test]
     fn undefined_variables_point_at_the_source_line() {
         let text = "---\nrunsheet:\n  vars:\n    replica_count: 2\n---\n\n```bash\nkubectl scale --replicas={{ replicas }}\n```\n";
