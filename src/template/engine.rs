@@ -136,12 +136,15 @@ impl Object for Environ {
 /// Why a loader refused a name; read back by the error module.
 pub const OUTSIDE: &str = "outside the runbook's folder";
 
-/// Renders `body` (the runbook's text, named `name`) with `context`.
-/// Includes are read from `dir` and below. `now` is what `now()` gives.
-/// `spans`: also say where each piece of output came from (slower, and
-/// only needed to point at a value that cannot be written).
+/// Renders `body` (the runbook's text, named `name`) with `context`, its
+/// output after `lead` (text that holds no template syntax, written as it
+/// is). Includes are read from `dir` and below. `now` is what `now()`
+/// gives. `spans`: also say where each piece of output came from (slower,
+/// and only needed to point at a value that cannot be written).
+#[allow(clippy::too_many_arguments)]
 pub fn render(
     name: &str,
+    lead: &str,
     body: &str,
     dir: &Path,
     context: Value,
@@ -249,6 +252,7 @@ pub fn render(
     let files = files.lock().expect("never poisoned").clone();
     match result {
         Ok((mut text, spans)) => {
+            text.insert_str(0, lead);
             // The output grew by doubling; what is kept is read to the end.
             text.shrink_to_fit();
             let pieces = std::mem::take(&mut *pieces.lock().expect("never poisoned"));

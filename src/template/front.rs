@@ -121,7 +121,37 @@ fn section(source: &Source) -> Result<Option<(Section, Range<usize>)>> {
     };
     let end = end.unwrap_or(close);
     let snippet = &text[start..end];
-    let wrapper: Wrapper = serde_norway::from_str(snippet).map_err(|e| {
+    let wrapper = match super::plain::read(snippet) {
+        Some(plain) => Wrapper {
+            runsheet: Some(Section {
+                template: plain.template,
+                vars: plain.vars,
+                dotenv: plain.dotenv,
+            }),
+        },
+        None => yaml(source, snippet, start)?,
+    };
+    let Some(section) = wrapper.runsheet else {
+        return Ok(None);
+    };
+    // When the section is all the front matter holds, the whole block goes.
+    let rest_blank = text[base + first_len..start]
+        .lines()
+        .chain(text[end..close].lines())
+        .filter(|l| {
+            let t = l.trim();
+            !(t.is_empty() || t == "---" || t == "..." || t.starts_with('#'))
+        })
+        .count()
+        == 0;
+    let cut = if rest_blank { base..close } else { start..end };
+    Ok(Some((section, cut)))
+}
+
+/// The section read by the YAML parser; an error points at `snippet`'s
+/// place in the source (it starts at `start`).
+fn yaml(source: &Source, snippet: &str, start: usize) -> Result<Wrapper> {
+    serde_norway::from_str(snippet).map_err(|e| {
         let offset = e.location().map_or(start, |l| {
             let line_start = snippet
                 .split_inclusive('\n')
@@ -145,22 +175,7 @@ fn section(source: &Source) -> Result<Option<(Section, Range<usize>)>> {
                 ),
             ),
         ])
-    })?;
-    let Some(section) = wrapper.runsheet else {
-        return Ok(None);
-    };
-    // When the section is all the front matter holds, the whole block goes.
-    let rest_blank = text[base + first_len..start]
-        .lines()
-        .chain(text[end..close].lines())
-        .filter(|l| {
-            let t = l.trim();
-            !(t.is_empty() || t == "---" || t == "..." || t.starts_with('#'))
-        })
-        .count()
-        == 0;
-    let cut = if rest_blank { base..close } else { start..end };
-    Ok(Some((section, cut)))
+    })
 }
 
 /// Where `name` is set inside the section that starts at `from`.

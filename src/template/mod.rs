@@ -7,6 +7,7 @@ mod envname;
 mod errors;
 pub mod front;
 mod page;
+mod plain;
 mod quote;
 mod shell;
 mod splice;
@@ -59,7 +60,7 @@ pub fn render(
     runners: &Runners,
     now: Option<&str>,
 ) -> Result<Option<Rendered>> {
-    let Some(front) = front::read(source, inputs.forced)? else {
+    let Some(mut front) = front::read(source, inputs.forced)? else {
         if inputs.any() {
             return Err(Error::usage(format!(
                 "{} is not a template, so --env, --var, --var-file and --dotenv have nothing to do; \
@@ -78,7 +79,7 @@ pub fn render(
             None,
         )]));
     }
-    let variables = vars::gather(source, &front, inputs, secrets)?;
+    let variables = vars::gather(source, &mut front, inputs, secrets)?;
     if variables.vars.contains_key("env") || variables.vars.contains_key(envname::ALIAS) {
         return Err(Error::usage(
             "a variable is named `env`, which templates keep for the environment's name \
@@ -107,16 +108,27 @@ pub fn render(
     // into its output: the rendering, its values and the runbook being put
     // together are then all a render holds.
     let render = |spans: bool| {
-        engine::render(
-            &name,
-            &envname::rewrite(&body(source, cut.as_ref())),
-            &dir,
-            context(&variables),
-            &rendered_at,
-            variables.dotenv.clone(),
-            spans,
-        )
-        .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))
+        let engine = |lead: &str, body: &str| {
+            engine::render(
+                &name,
+                lead,
+                &envname::rewrite(body),
+                &dir,
+                context(&variables),
+                &rendered_at,
+                variables.dotenv.clone(),
+                spans,
+            )
+        };
+        // The text after the cut rendered on its own, behind the plain text
+        // before it: no copy of the runbook without its cut. Where an error
+        // is in the author's file, and where output came from, are counted
+        // in that copy: those renders make it.
+        let split = split(source, cut.as_ref()).filter(|_| !spans);
+        split
+            .and_then(|(lead, rest)| engine(lead, rest).ok())
+            .map_or_else(|| engine("", &body(source, cut.as_ref())), Ok)
+            .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))
     };
     let secret_values = variables.secret_values();
     let mut rendering = render(false)?;
@@ -206,6 +218,20 @@ fn body<'s>(source: &'s Source, cut: Option<&std::ops::Range<usize>>) -> Cow<'s,
     }
 }
 
+/// The text of `source` before and after the cut, when what is before it
+/// (front matter the runbook keeps) holds nothing a template engine reads,
+/// and nothing at the start of what is after it could strip it (`{%-`):
+/// the rendering is then that text followed by the rest's.
+fn split<'s>(
+    source: &'s Source,
+    cut: Option<&std::ops::Range<usize>>,
+) -> Option<(&'s str, &'s str)> {
+    let cut = cut.filter(|c| c.start > 0)?;
+    let (lead, rest) = (&source.text[..cut.start], &source.text[cut.end..]);
+    let plain = !lead.contains('{') && !rest.trim_start().starts_with('{');
+    plain.then_some((lead, rest))
+}
+
 /// The variables as the template sees them; `env` alone is the
 /// environment's name (see envname).
 fn context(variables: &Variables) -> minijinja::Value {
@@ -254,6 +280,53 @@ mod tests {
             r.text,
             "# Hello x; touch p\n\n```bash\necho 'x; touch p'\n```\n\n```yaml\nk: x; touch p\n```\n"
         );
+    }
+
+    /// The text after a kept front matter is rendered on its own only when
+    /// that gives what rendering the runbook without its section gives.
+    #[test]
+    fn a_kept_front_matter_renders_as_part_of_the_runbook() {
+        let section = "runsheet:\n  vars:\n    who: ops\n";
+        let cases = [
+            (
+                "title: t\n",
+                "---\n# Hi {{ who }}\n",
+                "---\ntitle: t\n---\n# Hi ops\n",
+            ),
+            (
+                "title: {{ who }}\n",
+                "---\n# Hi\n",
+                "---\ntitle: ops\n---\n# Hi\n",
+            ),
+            (
+                "title: t\n",
+                "---\n{%- if who %}\nx\n{% endif %}",
+                "---\ntitle: t\n---x\n",
+            ),
+            (
+                "title: t\n",
+                "---\n  {% if who %}\nx\n{% endif %}",
+                "---\ntitle: t\n---\nx\n",
+            ),
+            (
+                "title: t\n",
+                "---\n{%- if who %}\nx\n{% endif %}\n",
+                "---\ntitle: t\n---x\n",
+            ),
+        ];
+        for (kept, rest, want) in cases {
+            let text = format!("---\n{kept}{section}{rest}");
+            let source = Source::from_text(Path::new("t.md"), text.clone());
+            let cut = front::read(&source, false).unwrap().unwrap().cut;
+            let split = split(&source, cut.as_ref()).is_some();
+            assert_eq!(split, !kept.contains('{'), "{text:?}");
+            let r = render_str(&text, &[]).unwrap().unwrap();
+            assert_eq!(r.text, want, "{text:?}");
+        }
+        // An error in the text after the section points into the file.
+        let text = format!("---\ntitle: t\n{section}---\n\n{{{{ nope }}}}\n");
+        let err = render_str(&text, &[]).unwrap_err().to_string();
+        assert!(err.contains("t.md:8:4"), "{err}");
     }
 
     #[test]

@@ -173,7 +173,6 @@ struct StandIns<'t> {
     count: usize,
     /// How far `text` has been searched.
     at: usize,
-    open: memchr::memmem::Finder<'static>,
 }
 
 const OPEN_UTF8: [u8; 3] = utf8(OPEN);
@@ -188,12 +187,7 @@ const fn utf8(c: char) -> [u8; 3] {
 
 impl<'t> StandIns<'t> {
     fn new(text: &'t str, count: usize) -> Self {
-        StandIns {
-            text,
-            count,
-            at: 0,
-            open: memchr::memmem::Finder::new(&OPEN_UTF8),
-        }
+        StandIns { text, count, at: 0 }
     }
 }
 
@@ -202,10 +196,19 @@ impl Iterator for StandIns<'_> {
 
     fn next(&mut self) -> Option<StandIn> {
         loop {
-            // memchr's SIMD search for OPEN's three bytes: `str::find` of a
-            // char runs a scalar search, restarted at each of tens of
-            // thousands of stand-ins.
-            let start = self.at + self.open.find(&self.text.as_bytes()[self.at..])?;
+            // memchr's SIMD search for OPEN's first byte, which starts no
+            // ASCII text: `str::find` of a char runs a scalar search, and a
+            // substring search costs more to start than the few bytes to
+            // the next stand-in, restarted at each of tens of thousands.
+            let bytes = self.text.as_bytes();
+            let mut from = self.at;
+            let start = loop {
+                let i = from + memchr::memchr(OPEN_UTF8[0], &bytes[from..])?;
+                if bytes[i..].starts_with(&OPEN_UTF8) {
+                    break i;
+                }
+                from = i + 1;
+            };
             let rest = &self.text.as_bytes()[start + OPEN.len_utf8()..];
             self.at = start + OPEN.len_utf8();
             // The digits read as they are counted; too many for a number
@@ -294,7 +297,8 @@ fn land(text: &str, count: usize, runners: &Runners, mut put: impl FnMut(&StandI
                 && (matches!(
                     block.lang.as_str(),
                     "console" | "shell-session" | "shellsession"
-                ) || (memchr::memmem::find(body.as_bytes(), b"$ ").is_some()
+                ) || (memchr::memchr_iter(b'$', body.as_bytes())
+                    .any(|i| body.as_bytes().get(i + 1) == Some(&b' '))
                     && body.lines().any(|l| l.trim_start().starts_with("$ "))));
             let places = quote::places(&quoting, body, &offsets, prompted);
             for (s, place) in in_body.iter().zip(places) {

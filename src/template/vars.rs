@@ -112,19 +112,21 @@ fn collect_strings(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// The variables of a render of `source`.
+/// The variables of a render of `source`. The defaults' values are moved
+/// out of `front` (a long host list is not copied); their names and places
+/// stay, for messages.
 pub fn gather(
     source: &Source,
-    front: &Front,
+    front: &mut Front,
     inputs: &Inputs,
     secrets: &Secrets,
 ) -> Result<Variables> {
     let mut vars: BTreeMap<String, Var> = BTreeMap::new();
-    for (name, value, _) in &front.defaults {
+    for (name, value, _) in &mut front.defaults {
         vars.insert(
             name.clone(),
             Var {
-                value: value.clone(),
+                value: std::mem::take(value),
                 origin: Origin::Default,
                 secret: secrets.is_secret(name),
             },
