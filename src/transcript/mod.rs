@@ -14,6 +14,7 @@ mod parsed;
 mod pieces;
 pub mod read;
 mod section;
+mod splice;
 mod summary;
 pub mod write;
 
@@ -28,6 +29,7 @@ use crate::source::Source;
 pub use crate::source::sha256;
 
 pub use pieces::Rendered;
+pub use splice::{Span, Spliced};
 pub use read::{Transcript, read};
 pub use write::render;
 
@@ -141,7 +143,7 @@ mod tests {
     use crate::doc::parse;
     use crate::record::{Mode, Outcome, RunInfo, RunState, Status};
 
-    fn outcome_for(id: String, command: bool, n: usize) -> Outcome {
+    pub(super) fn outcome_for(id: String, command: bool, n: usize) -> Outcome {
         let mut o = Outcome::new(
             id,
             [
@@ -181,7 +183,7 @@ mod tests {
     }
 
     /// A made-up outcome for every step but placeholders (filled with their command).
-    fn outcomes_for(book: &crate::doc::Runbook) -> HashMap<String, Outcome> {
+    pub(super) fn outcomes_for(book: &crate::doc::Runbook) -> HashMap<String, Outcome> {
         book.steps
             .iter()
             .filter(|s| s.placeholder().is_none())
@@ -253,11 +255,8 @@ mod tests {
         }
     }
 
-    /// Documents stitched from awkward fragments, with every step given an
-    /// outcome: stripping the transcript must give the document back exactly.
-    #[test]
-    fn random_documents_round_trip() {
-        const FRAGMENTS: &[&str] = &[
+    /// Awkward pieces of documents, stitched together by the tests.
+    pub(super) const FRAGMENTS: &[&str] = &[
             "# Heading\n",
             "- [ ] task\n",
             "- [ ]\n",
@@ -298,7 +297,12 @@ mod tests {
             "```\n[ ] a\n```\n[ ] Title\n---\n",
             "---\n",
             "```bash\nunclosed\n",
-        ];
+    ];
+
+    /// Documents stitched from awkward fragments, with every step given an
+    /// outcome: stripping the transcript must give the document back exactly.
+    #[test]
+    fn random_documents_round_trip() {
         let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
         let mut next = move || rng.u64(..);
         for _ in 0..2000 {
