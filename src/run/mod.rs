@@ -141,15 +141,7 @@ impl<'a> Run<'a> {
         operator: &'a mut dyn Operator,
     ) -> Result<Run<'a>> {
         let info = new_run_info(&source, &settings);
-        Run::new(
-            source,
-            book,
-            info,
-            HashMap::new(),
-            settings,
-            operator,
-            None,
-        )
+        Run::new(source, book, info, HashMap::new(), settings, operator, None)
     }
 
     /// Prepares to continue an earlier run with the summary `info`, whose

@@ -354,15 +354,12 @@ impl Recorder {
             };
             let outcomes = std::mem::take(&mut self.outcomes);
             let (journal, transcript) = (&self.journal, &self.transcript);
-            let stamped = self.state.stamp();
             let save = || -> Result<()> {
                 journal.sync()?;
-                write_atomic(transcript, text.as_bytes())?;
-                stamp(&stamped, text);
-                Ok(())
+                write_atomic(transcript, text.as_bytes())
             };
             let info = self.info;
-            std::thread::scope(|s| {
+            let record = std::thread::scope(|s| {
                 match std::thread::Builder::new()
                     .name("transcript".into())
                     .spawn_scoped(s, save)
@@ -377,7 +374,12 @@ impl Recorder {
                     // No thread to be had: one after the other.
                     Err(_) => save().map(|()| RunRecord::of_outcomes(info, book, outcomes)),
                 }
-            })?
+            })?;
+            // Only a run kept for `resume` needs to know the text is its own.
+            if state != RunState::Complete || !record.counts.all_settled() {
+                stamp(&self.state.stamp(), text);
+            }
+            record
         };
         // Unverified outputs are settled: resuming cannot verify them.
         let done_with = state == RunState::Complete && record.counts.all_settled();
@@ -424,7 +426,7 @@ impl Saving {
 /// byte for byte what a save of the run wrote. Not forced to disk: a
 /// stamp lost or stale is only a transcript rendered in full.
 pub(super) fn stamp(path: &Path, text: &str) {
-    let _ = std::fs::write(path, sha256(text));
+    let _ = crate::fsutil::write_private(path, sha256(text).as_bytes());
 }
 
 /// Writes `path` through a temp file in the same directory, fsync and rename,

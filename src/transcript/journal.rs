@@ -88,7 +88,6 @@ pub fn replay_into(
     replaced
 }
 
-
 /// Whether `line` is, byte for byte, the journal line of the outcome
 /// `outcomes` already holds for its step: reading it would put back the
 /// same outcome. Most lines are, on resume (the transcript was saved after

@@ -226,7 +226,10 @@ impl Spliced {
         }
         let old = &self.text[span.t_from..span.t_to];
         let close = format!("{}{eol}", super::marker::close("run"));
-        if !old.trim_start_matches(['\r', '\n']).starts_with("<!--rs:run ") || !old.ends_with(&close)
+        if !old
+            .trim_start_matches(['\r', '\n'])
+            .starts_with("<!--rs:run ")
+            || !old.ends_with(&close)
         {
             return None;
         }
