@@ -437,7 +437,7 @@ mod tests {
             was: &mut HashMap<String, Option<Outcome>>,
         ) {
             for step in &self.book.steps {
-                if step.placeholder().is_some() || (self.next)() % 3 != 0 {
+                if step.placeholder().is_some() || !(self.next)().is_multiple_of(3) {
                     continue;
                 }
                 let n = (self.next)() as usize % 12;
