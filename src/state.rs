@@ -94,6 +94,11 @@ impl StateDir {
         self.path.join("journal.jsonl")
     }
 
+    /// The sha256 of the transcript the run last wrote.
+    pub fn stamp(&self) -> PathBuf {
+        self.path.join("transcript.sha256")
+    }
+
     /// Removes the directory: the run completed and nobody will resume it.
     pub fn remove(self) {
         let _ = fs::remove_dir_all(&self.path);

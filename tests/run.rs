@@ -582,6 +582,38 @@ fn resume_continues_from_the_failed_step_with_the_shell_state() {
     );
 }
 
+/// A stopped run notes in its state the sha256 of the transcript it wrote:
+/// a resume patches that text for what it records rather than render every
+/// step again, and only that text. One edited by hand since is rendered in
+/// full, as the run records it: what was written over goes.
+#[test]
+fn resume_patches_only_the_transcript_its_run_wrote() {
+    use sha2::{Digest, Sha256};
+    let out = Test::new().runbook(RESUMABLE).run_yes().status(1).run();
+    let dirs = out.state_dirs();
+    assert_eq!(dirs.len(), 1);
+    let stamp = std::fs::read_to_string(dirs[0].join("transcript.sha256"))
+        .expect("the run notes the sha256 of its transcript");
+    let transcript = out.transcript();
+    let sha: String = Sha256::digest(transcript.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(stamp, sha, "not the sha256 of the transcript written");
+    // The label of the first block, which the reading does not need.
+    let label = line_with(&transcript, "<!--rs:out id=s1 ");
+    let edited = transcript.replacen(&label, &format!("{label} EDITED BY HAND"), 1);
+    out.write(OUT, &edited);
+    out.write("ready", "");
+    let out = out.then().args(["resume", "--yes", OUT]).run();
+    let transcript = out.transcript();
+    assert!(transcript.contains("state=complete"), "{transcript}");
+    assert!(
+        !transcript.contains("EDITED BY HAND"),
+        "a transcript edited since the run wrote it was patched:\n{transcript}"
+    );
+}
+
 #[test]
 fn failed_run_keeps_its_state_files_private() {
     let out = Test::new().runbook(RESUMABLE).run_yes().status(1).run();

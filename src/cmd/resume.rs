@@ -31,15 +31,17 @@ pub fn resume(
     check_reports(reports)?;
     let raw = Source::read(path)?;
     // While this core reads the transcript, a second one parses the runbook
-    // it names, if that is still the text the run began with.
+    // it names, if that is still the text the run began with. The text is
+    // kept: the run's saves patch it rather than render it all again.
     let text = raw.text.clone();
     let (loaded, early) = std::thread::scope(|s| {
-        let early = s.spawn(|| Early::of(path, text));
+        let early = s.spawn(|| Early::of(path, &text));
         let loaded = load_text(path, raw, &Inputs::default(), &Config::default(), &[]);
         (loaded, early.join().ok().flatten())
     });
     let loaded = loaded?;
-    let (source, read) = (loaded.source, loaded.read);
+    let (source, mut read) = (loaded.source, loaded.read);
+    let spans = std::mem::take(&mut read.spans);
     let Some(mut info) = read.info else {
         return Err(Error::Transcript {
             path: path.into(),
@@ -143,6 +145,7 @@ pub fn resume(
         read.outcomes,
         settings,
         operator.as_mut(),
+        (text, spans),
     )?;
     let report = run.execute()?;
     write_reports(reports, &report.record)?;
@@ -174,12 +177,12 @@ impl Early {
     /// For the transcript at `path` whose text is `text`: `None` if it
     /// names no runbook. The config is loaded as `resume` loads it; the
     /// runbook is parsed only if it is the text the run began with.
-    fn of(path: &Path, text: String) -> Option<Early> {
-        let runbook = transcript::recorded_source(&text)?;
+    fn of(path: &Path, text: &str) -> Option<Early> {
+        let runbook = transcript::recorded_source(text)?;
         let file = PathBuf::from(&runbook);
         let config = Config::load(if file.is_file() { &file } else { path });
         let parsed = match &config {
-            Ok(config) => transcript::unchanged_runbook(&text).map(|source| Parsed {
+            Ok(config) => transcript::unchanged_runbook(text).map(|source| Parsed {
                 book: crate::doc::parse_with(&source, &config.runners),
                 path: source.path,
                 text: source.text,

@@ -33,6 +33,7 @@ use crate::secrets::Secrets;
 use crate::signals::Signals;
 use crate::source::Source;
 use crate::state::StateDir;
+use crate::transcript::Span;
 use fills::Fills;
 
 /// Where the walk goes after a step.
@@ -140,20 +141,14 @@ impl<'a> Run<'a> {
         operator: &'a mut dyn Operator,
     ) -> Result<Run<'a>> {
         let info = new_run_info(&source, &settings);
-        Run::new(
-            source,
-            book,
-            info,
-            HashMap::new(),
-            settings,
-            operator,
-            false,
-        )
+        Run::new(source, book, info, HashMap::new(), settings, operator, None)
     }
 
     /// Prepares to continue an earlier run with the summary `info`, whose
     /// transcript recorded `outcomes`: the shell takes back the state the
     /// run left, and the journal adds what the transcript missed.
+    /// `written` is the transcript's text, with where runsheet's text is in
+    /// it (`Transcript::spans`): saves patch it if the run wrote it so.
     pub fn resume(
         source: Source,
         book: Runbook,
@@ -161,8 +156,17 @@ impl<'a> Run<'a> {
         outcomes: HashMap<String, Outcome>,
         settings: RunSettings,
         operator: &'a mut dyn Operator,
+        written: (String, Vec<Span>),
     ) -> Result<Run<'a>> {
-        Run::new(source, book, info, outcomes, settings, operator, true)
+        Run::new(
+            source,
+            book,
+            info,
+            outcomes,
+            settings,
+            operator,
+            Some(written),
+        )
     }
 
     fn new(
@@ -172,8 +176,9 @@ impl<'a> Run<'a> {
         outcomes: HashMap<String, Outcome>,
         settings: RunSettings,
         operator: &'a mut dyn Operator,
-        resuming: bool,
+        written: Option<(String, Vec<Span>)>,
     ) -> Result<Run<'a>> {
+        let resuming = written.is_some();
         info.state = RunState::Running;
         info.finished = None;
         if resuming {
@@ -216,7 +221,14 @@ impl<'a> Run<'a> {
         let restored_cwd = restoring
             .then(|| crate::exec::snapshot::saved_cwd(&state.path))
             .flatten();
-        let recorder = Recorder::open(source, settings.transcript.clone(), info, outcomes, state)?;
+        let recorder = Recorder::open(
+            source,
+            settings.transcript.clone(),
+            info,
+            outcomes,
+            state,
+            written,
+        )?;
         let mut secrets = Secrets::new(&settings.secret_names);
         for value in settings.rendering.iter().flat_map(|r| &r.secret_values) {
             secrets.add(value);

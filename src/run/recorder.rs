@@ -12,8 +12,8 @@ use crate::error::{Error, Result};
 use crate::record::{Outcome, Reason, RunInfo, RunRecord, RunState, Scope, now, settled};
 use crate::source::Source;
 use crate::state::{OutputLock, StateDir, lock_output};
-use crate::transcript::Rendered;
 use crate::transcript::journal::{self, Journal};
+use crate::transcript::{Rendered, Span, Spliced, sha256};
 
 use super::saver::{Inputs, Saver};
 
@@ -32,6 +32,14 @@ pub struct Recorder {
     /// The transcript as last rendered, kept as pieces so that the next
     /// render redoes only the steps recorded since; the saver's once it starts.
     rendered: Option<Rendered>,
+    /// On resume, the transcript as this run's last save wrote it (its
+    /// sha256 in the state says so), with where runsheet's text is in it:
+    /// saves patch it (see `Spliced`) until one cannot; then the pieces.
+    base: Option<(String, Vec<Span>)>,
+    spliced: Option<Spliced>,
+    /// While `base` or `spliced` is kept: the steps recorded since it was
+    /// written, with the outcome each had then.
+    was: HashMap<String, Option<Outcome>>,
     /// Saves the transcript before prompts, on its own thread; started at
     /// the first prompt.
     saver: Option<Saver>,
@@ -51,15 +59,21 @@ impl Recorder {
     /// Records a run of `source` into `transcript`, its journal in `state`.
     /// `outcomes` are those of an earlier part of the run (on resume), to
     /// which the journal's are added: they are newer than the transcript's.
+    /// `written` is the transcript's text as read, with where runsheet's
+    /// text is in it: kept to be patched if this run's last save wrote it.
     pub fn open(
         source: Source,
         transcript: PathBuf,
         info: RunInfo,
         mut outcomes: HashMap<String, Outcome>,
         state: StateDir,
+        written: Option<(String, Vec<Span>)>,
     ) -> Result<Recorder> {
         let output = lock_output(&transcript)?;
-        journal::replay_into(&state.journal(), &mut outcomes);
+        let was = journal::replay_into(&state.journal(), &mut outcomes);
+        let stamp = std::fs::read_to_string(state.stamp()).unwrap_or_default();
+        let base = written.filter(|(text, _)| !stamp.is_empty() && sha256(text) == stamp);
+        let was = if base.is_some() { was } else { HashMap::new() };
         let journal = Journal::open(&state.journal())?;
         Ok(Recorder {
             source,
@@ -70,6 +84,9 @@ impl Recorder {
             journal,
             last_render: Instant::now(),
             rendered: None,
+            base,
+            spliced: None,
+            was,
             saver: None,
             unsaved: Vec::new(),
             recorded: 0,
@@ -132,6 +149,7 @@ impl Recorder {
     /// checkpoints, or now if `urgent`.
     pub fn record(&mut self, book: &Runbook, outcome: Outcome, urgent: bool) -> Result<()> {
         self.note_path_change(&outcome);
+        self.remember(&outcome.id);
         // A section's record is what became of it, not an attempt.
         let outcome = match self.outcomes.remove(&outcome.id) {
             Some(previous) if !outcome.id.starts_with('§') => outcome.after(previous),
@@ -144,6 +162,7 @@ impl Recorder {
     /// chose to go on after it failed): the same attempt, not a new one.
     pub fn amend(&mut self, book: &Runbook, mut outcome: Outcome, urgent: bool) -> Result<()> {
         self.note_path_change(&outcome);
+        self.remember(&outcome.id);
         if let Some(previous) = self.outcomes.remove(&outcome.id) {
             outcome.earlier = previous.earlier;
         }
@@ -160,6 +179,15 @@ impl Recorder {
             || self.outcomes.get(&outcome.id).is_some_and(not_chosen)
         {
             self.path_changes += 1;
+        }
+    }
+
+    /// While a written transcript is kept to be patched: what step `id`
+    /// was in it, unless that is known already.
+    fn remember(&mut self, id: &str) {
+        if (self.base.is_some() || self.spliced.is_some()) && !self.was.contains_key(id) {
+            self.was
+                .insert(id.to_string(), self.outcomes.get(id).cloned());
         }
     }
 
@@ -186,13 +214,53 @@ impl Recorder {
             if let Some(saver) = &mut self.saver {
                 saver.settle(changed, Some(self.info.clone()))?;
             }
+        } else if self.patch(book) {
+            let text = self.spliced.as_ref().map_or("", Spliced::text);
+            self.journal.sync()?;
+            write_atomic(&self.transcript, text.as_bytes())?;
+            stamp(&self.state.stamp(), text);
         } else {
             let text = self.render(book);
             self.journal.sync()?;
             write_atomic(&self.transcript, text.as_bytes())?;
+            stamp(&self.state.stamp(), &text);
         }
         self.last_render = Instant::now();
         Ok(())
+    }
+
+    /// Patches the transcript last written for what was recorded since,
+    /// if it is kept and can be: `false` if it must be rendered in full.
+    fn patch(&mut self, book: &Runbook) -> bool {
+        if let Some((text, spans)) = self.base.take() {
+            self.spliced = Some(Spliced::new(
+                text,
+                spans,
+                &self.source,
+                book,
+                &self.outcomes,
+            ));
+        }
+        let Some(spliced) = &mut self.spliced else {
+            return false;
+        };
+        let changed: Vec<String> = self.was.keys().cloned().collect();
+        let patched = spliced.patch(
+            &self.source,
+            book,
+            &self.was,
+            &self.outcomes,
+            &changed,
+            &self.info,
+        );
+        self.was.clear();
+        if patched {
+            // The pieces, if ever made, start from the outcomes as they are.
+            self.unsaved.clear();
+        } else {
+            self.spliced = None;
+        }
+        patched
     }
 
     /// The transcript's text now: the pieces brought up to date.
@@ -225,6 +293,10 @@ impl Recorder {
     /// first). Done now instead if no thread can be started.
     pub fn save_before_prompt(&mut self, book: &Runbook) -> Result<()> {
         if self.saver.is_none() {
+            // The saver keeps pieces: what was written is no longer patched.
+            self.base = None;
+            self.spliced = None;
+            self.was.clear();
             let journal = self.journal.try_clone()?;
             // The saver starts from the pieces as they stand now.
             if let Some(rendered) = &mut self.rendered {
@@ -242,6 +314,7 @@ impl Recorder {
                 book: book.clone(),
                 outcomes: self.outcomes.clone(),
                 transcript: self.transcript.clone(),
+                stamp: self.state.stamp(),
                 journal,
                 rendered: self.rendered.take(),
             });
@@ -270,7 +343,15 @@ impl Recorder {
             RunRecord::of_outcomes(self.info, book, outcomes)
         } else {
             // The record is built while the last save waits for the disk.
-            let text = self.render(book);
+            let full = if self.patch(book) {
+                None
+            } else {
+                Some(self.render(book))
+            };
+            let text = match &full {
+                Some(text) => text.as_str(),
+                None => self.spliced.as_ref().map_or("", Spliced::text),
+            };
             let outcomes = std::mem::take(&mut self.outcomes);
             let (journal, transcript) = (&self.journal, &self.transcript);
             let save = || -> Result<()> {
@@ -278,7 +359,7 @@ impl Recorder {
                 write_atomic(transcript, text.as_bytes())
             };
             let info = self.info;
-            std::thread::scope(|s| {
+            let record = std::thread::scope(|s| {
                 match std::thread::Builder::new()
                     .name("transcript".into())
                     .spawn_scoped(s, save)
@@ -293,7 +374,12 @@ impl Recorder {
                     // No thread to be had: one after the other.
                     Err(_) => save().map(|()| RunRecord::of_outcomes(info, book, outcomes)),
                 }
-            })?
+            })?;
+            // Only a run kept for `resume` needs to know the text is its own.
+            if state != RunState::Complete || !record.counts.all_settled() {
+                stamp(&self.state.stamp(), text);
+            }
+            record
         };
         // Unverified outputs are settled: resuming cannot verify them.
         let done_with = state == RunState::Complete && record.counts.all_settled();
@@ -304,6 +390,7 @@ impl Recorder {
         // for every step recorded) go with it instead of being freed one at
         // a time.
         std::mem::forget(self.rendered.take());
+        std::mem::forget(self.spliced.take());
         Ok((record, !done_with))
     }
 }
@@ -332,6 +419,14 @@ impl Saving {
             e => e,
         }
     }
+}
+
+/// Notes in `path` (the run's state) the sha256 of the transcript just
+/// written, `text`: a resumed run patches a transcript only if it is
+/// byte for byte what a save of the run wrote. Not forced to disk: a
+/// stamp lost or stale is only a transcript rendered in full.
+pub(super) fn stamp(path: &Path, text: &str) {
+    let _ = crate::fsutil::write_private(path, sha256(text).as_bytes());
 }
 
 /// Writes `path` through a temp file in the same directory, fsync and rename,

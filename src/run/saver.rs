@@ -15,7 +15,7 @@ use crate::source::Source;
 use crate::transcript::Rendered;
 use crate::transcript::journal::Journal;
 
-use super::recorder::write_atomic;
+use super::recorder::{stamp, write_atomic};
 
 /// What the saver needs to render the transcript, its own copy: the
 /// runbook and source do not change during a run, and the outcomes are kept
@@ -25,6 +25,8 @@ pub(super) struct Inputs {
     pub book: Runbook,
     pub outcomes: HashMap<String, Outcome>,
     pub transcript: PathBuf,
+    /// Where the sha256 of the transcript last written goes.
+    pub stamp: PathBuf,
     /// The run's journal, forced to disk before each save.
     pub journal: Journal,
     /// The transcript as rendered so far, if it was: kept as pieces, so
@@ -203,10 +205,14 @@ fn serve(mut inputs: Inputs, inbox: &Receiver<Save>, outbox: &Sender<Result<()>>
                 };
                 dirty.clear();
                 let text = pieces.text(source, book, outcomes, &info);
-                inputs
+                let saved = inputs
                     .journal
                     .sync()
-                    .and_then(|()| write_atomic(&inputs.transcript, text.as_bytes()))
+                    .and_then(|()| write_atomic(&inputs.transcript, text.as_bytes()));
+                if saved.is_ok() {
+                    stamp(&inputs.stamp, &text);
+                }
+                saved
             }
             None => Ok(()),
         };

@@ -62,12 +62,17 @@ impl Journal {
 
 /// Replays a journal into `outcomes` (those of the transcript, on resume):
 /// the last outcome of each step wins, the journal's over the transcript's. A
-/// torn last line (a crash mid-write) is ignored.
-pub fn replay_into(path: &Path, outcomes: &mut HashMap<String, Outcome>) {
+/// torn last line (a crash mid-write) is ignored. Gives the outcome each
+/// step it changed had before (`None`: none).
+pub fn replay_into(
+    path: &Path,
+    outcomes: &mut HashMap<String, Outcome>,
+) -> HashMap<String, Option<Outcome>> {
+    let mut replaced = HashMap::new();
     // Read whole: a line of the journal is one outcome, and the steps it
     // names are mostly in `outcomes` already, so the map does not grow.
     let Ok(bytes) = std::fs::read(path) else {
-        return;
+        return replaced;
     };
     let mut known = Vec::new();
     for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
@@ -75,9 +80,12 @@ pub fn replay_into(path: &Path, outcomes: &mut HashMap<String, Outcome>) {
             continue;
         }
         if let Ok(o) = serde_json::from_slice::<Outcome>(line) {
-            outcomes.insert(o.id.clone(), o);
+            let id = o.id.clone();
+            let was = outcomes.insert(id.clone(), o);
+            replaced.entry(id).or_insert(was);
         }
     }
+    replaced
 }
 
 /// Whether `line` is, byte for byte, the journal line of the outcome

@@ -14,6 +14,7 @@ mod parsed;
 mod pieces;
 pub mod read;
 mod section;
+mod splice;
 mod summary;
 pub mod write;
 
@@ -29,6 +30,7 @@ pub use crate::source::sha256;
 
 pub use pieces::Rendered;
 pub use read::{Transcript, read};
+pub use splice::{Span, Spliced};
 pub use write::render;
 
 /// Version of the transcript format, recorded in the run marker.
@@ -141,7 +143,7 @@ mod tests {
     use crate::doc::parse;
     use crate::record::{Mode, Outcome, RunInfo, RunState, Status};
 
-    fn outcome_for(id: String, command: bool, n: usize) -> Outcome {
+    pub(super) fn outcome_for(id: String, command: bool, n: usize) -> Outcome {
         let mut o = Outcome::new(
             id,
             [
@@ -181,7 +183,7 @@ mod tests {
     }
 
     /// A made-up outcome for every step but placeholders (filled with their command).
-    fn outcomes_for(book: &crate::doc::Runbook) -> HashMap<String, Outcome> {
+    pub(super) fn outcomes_for(book: &crate::doc::Runbook) -> HashMap<String, Outcome> {
         book.steps
             .iter()
             .filter(|s| s.placeholder().is_none())
@@ -253,52 +255,54 @@ mod tests {
         }
     }
 
+    /// Awkward pieces of documents, stitched together by the tests.
+    pub(super) const FRAGMENTS: &[&str] = &[
+        "# Heading\n",
+        "- [ ] task\n",
+        "- [ ]\n",
+        "* [x] done already\n",
+        "  ```bash\n  echo nested\n  ```\n",
+        "```sh\nls\n```\n",
+        "> ```bash\n> quoted\n> ```\n",
+        "> - [ ] quoted task\n>   ```bash\n>   q\n>   ```\n",
+        "1. [ ] numbered\n   ~~~bash\n   tilde\n   ~~~\n",
+        "\n",
+        "text with `code` and <b>html</b>\n",
+        "<!-- a comment -->\n",
+        "| a | b |\n|---|---|\n| ____ | x |\n",
+        "\t- [ ] tabbed\n",
+        "```bash\n$ echo prompt\noutput\n```\n",
+        "````markdown\n- [ ] example\n```bash\nx\n```\n````\n",
+        "```text\nplain\n```\n",
+        "    indented code\n",
+        "Decision: `GO / NO-GO` and ☐ Yes ☐ No\n",
+        "| CAB | ☐ |\n|---|---|\n| x | `____` |\n",
+        "- [ ] start: ________ [START TIME] ******\\_\\_******\n",
+        "### [ ] heading task\n",
+        "```\n[ ] plain box\n- [x] done box\n### [ ] head box\n```\n",
+        "> ```text\n> 1. [ ] quoted box\n",
+        "```\n[ ]\n",
+        // Found by fuzzing: text that only looks like a marker, and a
+        // blank after a comment opener on an earlier line of the item.
+        "<!--rs:\n",
+        "- ]<!--\na___\n",
+        "text <!--rs:out id=s1--> more\n",
+        "`___ ___\n",
+        ">* ```bash",
+        " ```\n[ ]\n    ```",
+        "Use <!t ___ here\n",
+        "\u{feff}   ```sh\n",
+        "    [HA] ____\n",
+        "---\r\n---\nname: x\n- [ ] `A / B`\n---\n",
+        "```\n[ ] a\n```\n[ ] Title\n---\n",
+        "---\n",
+        "```bash\nunclosed\n",
+    ];
+
     /// Documents stitched from awkward fragments, with every step given an
     /// outcome: stripping the transcript must give the document back exactly.
     #[test]
     fn random_documents_round_trip() {
-        const FRAGMENTS: &[&str] = &[
-            "# Heading\n",
-            "- [ ] task\n",
-            "- [ ]\n",
-            "* [x] done already\n",
-            "  ```bash\n  echo nested\n  ```\n",
-            "```sh\nls\n```\n",
-            "> ```bash\n> quoted\n> ```\n",
-            "> - [ ] quoted task\n>   ```bash\n>   q\n>   ```\n",
-            "1. [ ] numbered\n   ~~~bash\n   tilde\n   ~~~\n",
-            "\n",
-            "text with `code` and <b>html</b>\n",
-            "<!-- a comment -->\n",
-            "| a | b |\n|---|---|\n| ____ | x |\n",
-            "\t- [ ] tabbed\n",
-            "```bash\n$ echo prompt\noutput\n```\n",
-            "````markdown\n- [ ] example\n```bash\nx\n```\n````\n",
-            "```text\nplain\n```\n",
-            "    indented code\n",
-            "Decision: `GO / NO-GO` and ☐ Yes ☐ No\n",
-            "| CAB | ☐ |\n|---|---|\n| x | `____` |\n",
-            "- [ ] start: ________ [START TIME] ******\\_\\_******\n",
-            "### [ ] heading task\n",
-            "```\n[ ] plain box\n- [x] done box\n### [ ] head box\n```\n",
-            "> ```text\n> 1. [ ] quoted box\n",
-            "```\n[ ]\n",
-            // Found by fuzzing: text that only looks like a marker, and a
-            // blank after a comment opener on an earlier line of the item.
-            "<!--rs:\n",
-            "- ]<!--\na___\n",
-            "text <!--rs:out id=s1--> more\n",
-            "`___ ___\n",
-            ">* ```bash",
-            " ```\n[ ]\n    ```",
-            "Use <!t ___ here\n",
-            "\u{feff}   ```sh\n",
-            "    [HA] ____\n",
-            "---\r\n---\nname: x\n- [ ] `A / B`\n---\n",
-            "```\n[ ] a\n```\n[ ] Title\n---\n",
-            "---\n",
-            "```bash\nunclosed\n",
-        ];
         let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
         let mut next = move || rng.u64(..);
         for _ in 0..2000 {

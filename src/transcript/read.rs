@@ -18,6 +18,7 @@ pub(super) use super::layout::by_layout;
 use super::marker::{self, Marker};
 use super::parsed::by_parser;
 use super::sha256;
+pub use super::splice::Span;
 use crate::doc::fields::BOXES;
 use crate::error::{Error, Result};
 use crate::record::{Outcome, RunInfo, Status};
@@ -33,6 +34,9 @@ pub struct Transcript {
     /// Markers found outside code, in a text with no run summary: a damaged
     /// transcript rather than a document.
     pub stray_markers: bool,
+    /// What runsheet put in, where: the map from the source back to the
+    /// transcript that a save patches instead of rendering everything again.
+    pub spans: Vec<Span>,
 }
 
 impl Transcript {
@@ -355,12 +359,14 @@ impl<'a> Reading<'a> {
         let found_markers = !self.removals.is_empty();
         self.removals.sort_by_key(|r| r.0);
         let mut source = String::with_capacity(original.len());
+        let mut spans = Vec::with_capacity(self.removals.len());
         let mut at = 0;
         for (from, to, with) in std::mem::take(&mut self.removals) {
             if from < at {
                 return Err(self.damaged(from, "overlapping markers".into()));
             }
             source.push_str(&original[at..from]);
+            spans.push(Span::new(source.len(), with.len(), from, to));
             source.push_str(&with);
             at = to;
         }
@@ -373,6 +379,7 @@ impl<'a> Reading<'a> {
                 info: None,
                 outcomes: HashMap::new(),
                 stray_markers: found_markers,
+                spans: Vec::new(),
             });
         }
         Ok(Transcript {
@@ -380,6 +387,7 @@ impl<'a> Reading<'a> {
             info: self.info,
             outcomes: self.outcomes,
             stray_markers: false,
+            spans,
         })
     }
 }
