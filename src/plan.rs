@@ -111,7 +111,12 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
     let mut opening = openings(book);
     let mut heading: Option<&[String]> = None;
     for step in &book.steps {
-        let opened = opening.remove(&step.index).unwrap_or_default();
+        // Most documents open no such section: no lookup per step then.
+        let opened = if opening.is_empty() {
+            Vec::new()
+        } else {
+            opening.remove(&step.index).unwrap_or_default()
+        };
         for (path, tag) in &opened {
             writeln!(out, "\n§ {path}  [{tag}]")?;
         }
@@ -132,17 +137,15 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
         // The indentation and the kind's column are written as spaces
         // rather than padded: a padded format writes its padding a
         // character at a time, on every line.
-        write!(out, "{:>5}", step.line)?;
+        line_number(out, step.line)?;
         spaces(out, 2 + 2 * depth)?;
         let kind = step.kind_name();
         out.write_str(kind)?;
         spaces(out, 8usize.saturating_sub(kind.len()) + 1)?;
         match (&step.kind, step.task()) {
-            (_, Some(t)) if t.checked => {
-                write!(out, "[x] {}", step.text)?;
-            }
-            (_, Some(_)) => {
-                write!(out, "[ ] {}", step.text)?;
+            (_, Some(t)) => {
+                out.write_str(if t.checked { "[x] " } else { "[ ] " })?;
+                out.write_str(&step.text)?;
             }
             (crate::doc::StepKind::Command(c), _) => {
                 let mut flags: Vec<&str> = Vec::new();
@@ -164,7 +167,9 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
                     danger = format!("destructive: {}", c.destructive.join(", "));
                     flags.push(&danger);
                 }
-                write!(out, "{}$ {}", c.lang, step.text)?;
+                out.write_str(&c.lang)?;
+                out.write_str("$ ")?;
+                out.write_str(&step.text)?;
                 if !flags.is_empty() {
                     write!(out, " ({})", flags.join(", "))?;
                 }
@@ -196,6 +201,24 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
         writeln!(out, "\n{d}")?;
     }
     Ok(())
+}
+
+/// `n` right-aligned in five columns, as `{:>5}` writes it, without the
+/// formatting machinery: it is on every line of the plan.
+fn line_number(out: &mut impl std::fmt::Write, mut n: usize) -> std::fmt::Result {
+    let mut digits = [b' '; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let from = at.min(digits.len() - 5);
+    // Only ASCII digits and spaces were written.
+    out.write_str(std::str::from_utf8(&digits[from..]).unwrap_or_default())
 }
 
 /// `n` spaces into `out`.
@@ -313,4 +336,28 @@ fn openings(book: &Runbook) -> HashMap<usize, Vec<(String, String)>> {
         by_step.entry(at).or_default().push((book.path_of(i), tag));
     }
     by_step
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_numbers_are_written_as_a_padded_format_writes_them() {
+        for n in [
+            0,
+            7,
+            42,
+            999,
+            12_345,
+            99_999,
+            100_000,
+            123_456_789,
+            usize::MAX,
+        ] {
+            let mut out = String::new();
+            line_number(&mut out, n).unwrap();
+            assert_eq!(out, format!("{n:>5}"), "{n}");
+        }
+    }
 }

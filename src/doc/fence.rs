@@ -90,17 +90,21 @@ fn geometry(source: &Source, open: &OpenFence, end: usize) -> Geometry {
         let rest = line.trim();
         rest.len() >= marker_len && rest.bytes().all(|b| b == fence_char)
     };
-    let content_last = open
-        .code
-        .trim_end_matches(['\n', '\r'])
-        .lines()
-        .last()
-        .unwrap_or("");
+    // Looked at only for a block that ends the text.
+    let content_last = || {
+        open.code
+            .trim_end_matches(['\n', '\r'])
+            .lines()
+            .last()
+            .unwrap_or("")
+    };
     let ends_with_newline = text[..end].ends_with('\n');
     let closed = last_line_start > line_start
         && !ends_with_newline
         && without_container(last_line, &prefix).is_some_and(looks_like_fence)
-        && !(end == text.len() && !open.code.is_empty() && content_last.trim() == last_line.trim());
+        && !(end == text.len()
+            && !open.code.is_empty()
+            && content_last().trim() == last_line.trim());
     let (insert_at, at_eof_without_newline) = if closed {
         match text[end..].find('\n') {
             Some(i) => (end + i + 1, false),

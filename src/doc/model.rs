@@ -352,7 +352,10 @@ impl Command {
     /// `$ ` line at all is commands written without prompts: it runs as
     /// written (`plan` says so).
     fn prompted(&self) -> bool {
+        // A prompt line holds `$ `: most blocks have none, and finding that
+        // out is one fast search rather than a walk over every line.
         (self.lang == "console" || self.lang == "shell-session" || self.runner == Runner::Shell)
+            && self.code.contains("$ ")
             && self.code.lines().any(|l| l.trim_start().starts_with("$ "))
     }
 

@@ -20,13 +20,20 @@ pub(super) fn tidy(text: &str) -> String {
 pub(super) fn is_tidy(text: &str) -> bool {
     let space = |b: &u8| b.is_ascii_whitespace() || *b == 0x0b;
     let bytes = text.as_bytes();
-    // Whitespace other than a space is a byte from tab (9) to carriage
-    // return (13); two spaces in a row are a run.
-    text.is_ascii()
-        && !bytes.first().is_some_and(space)
-        && !bytes.last().is_some_and(space)
-        && !bytes.iter().any(|b| (9..=13).contains(b))
-        && memchr::memmem::find(bytes, b"  ").is_none()
+    if bytes.first().is_some_and(space) || bytes.last().is_some_and(space) {
+        return false;
+    }
+    // One pass over the bytes (every step's text is looked at): whitespace
+    // other than a space is a byte from tab (9) to carriage return (13);
+    // two spaces in a row are a run.
+    let mut after_space = false;
+    for &b in bytes {
+        if !b.is_ascii() || (9..=13).contains(&b) || (b == b' ' && after_space) {
+            return false;
+        }
+        after_space = b == b' ';
+    }
+    true
 }
 
 #[cfg(test)]
@@ -43,6 +50,9 @@ mod tests {
             ("a \r\nb", "a b"),
             ("", ""),
             (" ", ""),
+            ("one  two", "one two"),
+            ("one\ttwo", "one two"),
+            ("a b c", "a b c"),
         ] {
             assert_eq!(tidy(text), want, "{text:?}");
             assert_eq!(is_tidy(text), text == want, "{text:?}");

@@ -50,6 +50,10 @@ pub(super) struct Walker<'s> {
     headings: Vec<(usize, String)>,
     /// The headings above the current position, shared by the steps under them.
     path: Path,
+    /// `path` is behind `headings`: a heading began at a shallower level
+    /// and its text is still being read. Made again only if a step comes
+    /// before the heading ends, since its end makes it anyway.
+    path_stale: bool,
     /// `### [ ] Heading` tasks still open, with their levels: they own the
     /// steps under them.
     heading_tasks: Vec<(usize, usize)>,
@@ -113,6 +117,7 @@ impl<'s> Walker<'s> {
             },
             headings: Vec::new(),
             path: Path::default(),
+            path_stale: false,
             heading_tasks: Vec::new(),
             heading: None,
             items: Vec::new(),
@@ -226,7 +231,7 @@ impl Walker<'_> {
                 self.headings.truncate(kept);
                 self.heading_tasks.retain(|(l, _)| *l < level);
                 if self.path.len() != self.headings.len() {
-                    self.path = heading_path(&self.headings);
+                    self.path_stale = true;
                 }
                 let task = self.heading_checkbox(range.start);
                 self.heading = Some(OpenHeading {
@@ -257,6 +262,7 @@ impl Walker<'_> {
                         self.heading_tasks.push((h.level, t));
                     }
                     self.path = heading_path(&self.headings);
+                    self.path_stale = false;
                 }
                 self.pop_label(false);
             }
@@ -314,7 +320,9 @@ impl Walker<'_> {
                     CodeBlockKind::Fenced(info) => {
                         self.fence = Some(OpenFence {
                             start: range.start,
-                            info: info.to_string(),
+                            // Copied as it is: `to_string` would go
+                            // through the formatting machinery for each block.
+                            info: String::from(&*info),
                             code: String::new(),
                         });
                     }
@@ -399,8 +407,17 @@ impl Walker<'_> {
     fn push(&mut self, kind: StepKind, span: Range<usize>, parent: Option<usize>) -> usize {
         self.last_command = None;
         let line = self.source.line_of(span.start);
+        self.refresh_path();
         let step = Step::new(kind, span, line, self.path.clone(), String::new());
         self.book.push(step, parent)
+    }
+
+    /// Makes `path` again if it is behind the headings.
+    fn refresh_path(&mut self) {
+        if self.path_stale {
+            self.path = heading_path(&self.headings);
+            self.path_stale = false;
+        }
     }
 
     /// How many tasks deep a step under `parent` is.
@@ -568,6 +585,7 @@ impl Walker<'_> {
 
     fn close_fence(&mut self, open: OpenFence, end: usize) {
         let parent = self.enclosing_task();
+        self.refresh_path();
         let place = fence::Place {
             path: &self.path,
             parent,
@@ -613,11 +631,8 @@ impl Walker<'_> {
 /// The path of headings; each is kept to a few words, since every step
 /// under it carries the path (`plan --format json` prints it for each).
 fn heading_path(headings: &[(usize, String)]) -> Path {
-    headings
-        .iter()
-        .map(|(_, t)| t.clone())
-        .collect::<Vec<_>>()
-        .into()
+    // Straight into the shared slice: its length is known, so no `Vec` first.
+    headings.iter().map(|(_, t)| t.clone()).collect()
 }
 
 #[cfg(test)]

@@ -414,6 +414,12 @@ impl Walker<'_> {
         // cut by it is read whole now. Reading a piece twice changes nothing.
         let mut i = scan.to.saturating_sub(3).max(scan.from);
         while i < at {
+            // Only these bytes start anything looked for here: the others
+            // are passed over with one comparison each.
+            if !matches!(text[i], b'<' | b'-' | b'>' | b'`') {
+                i += 1;
+                continue;
+            }
             let rest = &text[i..at];
             if rest.starts_with(b"<!--") {
                 scan.comment = true;
