@@ -136,22 +136,32 @@ impl Object for Environ {
 /// Why a loader refused a name; read back by the error module.
 pub const OUTSIDE: &str = "outside the runbook's folder";
 
-/// Renders `body` (the runbook's text, named `name`) with `context`, its
+/// The runbook's text as a render takes it: `body` (named `name`), its
 /// output after `lead` (text that holds no template syntax, written as it
-/// is). Includes are read from `dir` and below. `now` is what `now()`
-/// gives. `spans`: also say where each piece of output came from (slower,
-/// and only needed to point at a value that cannot be written).
-#[allow(clippy::too_many_arguments)]
+/// is). Includes are read from `dir` and below.
+pub struct Text<'a> {
+    pub name: &'a str,
+    pub lead: &'a str,
+    pub body: &'a str,
+    pub dir: &'a Path,
+}
+
+/// Renders `text` with `context`. `now` is what `now()` gives. `spans`:
+/// also say where each piece of output came from (slower, and only needed
+/// to point at a value that cannot be written).
 pub fn render(
-    name: &str,
-    lead: &str,
-    body: &str,
-    dir: &Path,
+    text: Text<'_>,
     context: Value,
     now: &str,
     dotenv: BTreeMap<String, String>,
     spans: bool,
 ) -> Result<Rendering, (Error, BTreeMap<String, String>)> {
+    let Text {
+        name,
+        lead,
+        body,
+        dir,
+    } = text;
     let pieces: Arc<Mutex<Pieces>> = Arc::default();
     let files: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
     let mut env = Environment::new();

@@ -110,10 +110,12 @@ pub fn render(
     let render = |spans: bool| {
         let engine = |lead: &str, body: &str| {
             engine::render(
-                &name,
-                lead,
-                &envname::rewrite(body),
-                &dir,
+                engine::Text {
+                    name: &name,
+                    lead,
+                    body: &envname::rewrite(body),
+                    dir: &dir,
+                },
                 context(&variables),
                 &rendered_at,
                 variables.dotenv.clone(),
