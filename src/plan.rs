@@ -205,20 +205,11 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
 
 /// `n` right-aligned in five columns, as `{:>5}` writes it, without the
 /// formatting machinery: it is on every line of the plan.
-fn line_number(out: &mut impl std::fmt::Write, mut n: usize) -> std::fmt::Result {
-    let mut digits = [b' '; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let from = at.min(digits.len() - 5);
-    // Only ASCII digits and spaces were written.
-    out.write_str(std::str::from_utf8(&digits[from..]).unwrap_or_default())
+fn line_number(out: &mut impl std::fmt::Write, n: usize) -> std::fmt::Result {
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(n);
+    out.write_str(&"     "[digits.len().min(5)..])?;
+    out.write_str(digits)
 }
 
 /// `n` spaces into `out`.

@@ -121,18 +121,8 @@ pub(super) fn attribute(out: &mut Vec<u8>, name: &str, value: &str) {
 }
 
 /// `n` in decimal onto `out`, without the formatter (a few times a step).
-pub(super) fn number(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+pub(super) fn number(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Milliseconds as JUnit's seconds (`2.005`) onto `out`.
