@@ -39,9 +39,33 @@ pub(super) fn may_cut(body: &str, options: Options) -> bool {
     let Some(end) = markdown::front_matter_end(body) else {
         return false;
     };
-    !body[end..]
-        .split('\n')
-        .any(|line| line.trim_end_matches([' ', '\t', '\r']).ends_with("---"))
+    !ends_a_line_with_dashes(&body.as_bytes()[end..])
+}
+
+/// Whether a line of `text` ends in `---` (spaces, tabs and carriage
+/// returns after it aside). Only lines holding `---` are looked at: a
+/// search for it runs over a large document many times faster than a
+/// look at each of its lines.
+fn ends_a_line_with_dashes(text: &[u8]) -> bool {
+    let dashes = memchr::memmem::Finder::new(b"---");
+    let mut at = 0;
+    while let Some(i) = dashes.find(&text[at..]) {
+        let line_end = memchr::memchr(b'\n', &text[at + i..]).map_or(text.len(), |j| at + i + j);
+        // Trimmed at the right only: a line break stops the trim, so what
+        // ends the trimmed text is this line's.
+        let kept = text[..line_end]
+            .iter()
+            .rposition(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+            .map_or(0, |k| k + 1);
+        if text[..kept].ends_with(b"---") {
+            return true;
+        }
+        at = line_end + 1;
+        if at >= text.len() {
+            break;
+        }
+    }
+    false
 }
 
 /// Events of one piece, with ranges within the piece.
@@ -335,6 +359,27 @@ mod tests {
     use super::*;
     use crate::doc::parse::{Runners, parse_pieces};
     use crate::source::Source;
+
+    /// The search for lines ending in `---` finds what a look at every
+    /// line finds.
+    #[test]
+    fn lines_ending_in_dashes_are_found_as_line_by_line() {
+        const BITS: &[&str] = &["-", "--", "---", " ", "\t", "\r", "\n", "x", "# "];
+        let mut rng = fastrand::Rng::with_seed(0x5eed_da5e_2026_1130);
+        for _ in 0..20_000 {
+            let text: String = (0..rng.usize(0..12))
+                .map(|_| BITS[rng.usize(..BITS.len())])
+                .collect();
+            let by_line = text
+                .split('\n')
+                .any(|line| line.trim_end_matches([' ', '\t', '\r']).ends_with("---"));
+            assert_eq!(
+                ends_a_line_with_dashes(text.as_bytes()),
+                by_line,
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_document_reads_the_same_in_pieces_as_whole() {

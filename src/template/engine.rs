@@ -42,8 +42,11 @@ pub struct Piece<'p> {
 #[derive(Debug, Default)]
 pub struct Pieces {
     text: String,
-    /// End of each piece's text in `text`, and its `raw`/`compound` flags.
-    ends: Vec<(u32, u8)>,
+    /// End of each piece's text in `text`.
+    ends: Vec<u32>,
+    /// Each piece's `raw`/`compound` flags: apart from `ends`, which a
+    /// tuple would pad to eight bytes a piece.
+    flags: Vec<u8>,
 }
 
 const RAW: u8 = 1;
@@ -54,12 +57,17 @@ impl Pieces {
         self.ends.len()
     }
 
+    /// The bytes of all pieces' texts.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     pub fn get(&self, index: usize) -> Option<Piece<'_>> {
-        let &(end, flags) = self.ends.get(index)?;
+        let (&end, &flags) = self.ends.get(index).zip(self.flags.get(index))?;
         let start = index
             .checked_sub(1)
             .and_then(|i| self.ends.get(i))
-            .map_or(0, |&(end, _)| end);
+            .map_or(0, |&end| end);
         Some(Piece {
             text: self.text.get(start as usize..end as usize)?,
             raw: flags & RAW != 0,
@@ -76,7 +84,7 @@ impl Pieces {
 
     /// `push` for a string, without the formatting machinery: most values
     /// are strings.
-    fn push_str(&mut self, text: &str, raw: bool, compound: bool) -> Option<usize> {
+    pub(super) fn push_str(&mut self, text: &str, raw: bool, compound: bool) -> Option<usize> {
         self.text.push_str(text);
         self.end(raw, compound)
     }
@@ -84,8 +92,9 @@ impl Pieces {
     /// Ends the piece whose text was just written.
     fn end(&mut self, raw: bool, compound: bool) -> Option<usize> {
         let end = u32::try_from(self.text.len()).ok()?;
-        self.ends
-            .push((end, (u8::from(raw) * RAW) | (u8::from(compound) * COMPOUND)));
+        self.ends.push(end);
+        self.flags
+            .push((u8::from(raw) * RAW) | (u8::from(compound) * COMPOUND));
         Some(self.ends.len() - 1)
     }
 }

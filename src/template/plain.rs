@@ -142,6 +142,9 @@ fn list(lines: &mut Lines<'_>, parent: usize) -> Option<Value> {
         }
         items.push(scalar(line.strip_prefix("- ")?)?);
     }
+    // The list is kept as long as the runbook: without the room its
+    // growth left (up to as much again, for a list of thousands of hosts).
+    items.shrink_to_fit();
     (lines.done() || lines.peek().is_some()).then_some(Value::Array(items))
 }
 

@@ -2,7 +2,6 @@
 //! landed: inside a runnable block, in a fence's info string, or in prose.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use super::engine::{CLOSE, OPEN, Piece, Pieces};
 use super::quote::{self, Quoting};
@@ -63,8 +62,12 @@ pub fn splice(
         pieces,
         secrets,
         masking,
-        real: String::with_capacity(text.len()),
-        masked: String::with_capacity(if masking { text.len() } else { 0 }),
+        real: String::with_capacity(spliced_len(text, pieces)),
+        masked: String::with_capacity(if masking {
+            spliced_len(text, pieces)
+        } else {
+            0
+        }),
         raw: Vec::new(),
         refusals: Vec::new(),
         at: 0,
@@ -73,6 +76,34 @@ pub fn splice(
         out.put(s, &landing)
     });
     out.finish()
+}
+
+/// About how long `text` is with its stand-ins put back: each piece in
+/// place of its stand-in, once. A value written more often, quoted, or
+/// not at all makes it wrong, and `grow` makes room as it is needed.
+fn spliced_len(text: &str, pieces: &Pieces) -> usize {
+    let count = pieces.len();
+    // The stand-ins' bytes: OPEN, the digits, CLOSE, for 0..count.
+    let mut stand_ins = count * (OPEN.len_utf8() + CLOSE.len_utf8());
+    let mut from = 0;
+    let mut digits = 1;
+    let mut to: usize = 10;
+    while from < count {
+        stand_ins += (count.min(to) - from) * digits;
+        from = to;
+        digits += 1;
+        to = to.saturating_mul(10);
+    }
+    (text.len() + pieces.text_len()).saturating_sub(stand_ins)
+}
+
+/// Makes room in `out` for `more` bytes, with `left` bytes of the text
+/// still to come: a runbook's output is megabytes, and doubling it, as
+/// `push_str` would, could hold about twice what it needs.
+fn grow(out: &mut String, more: usize, left: usize) {
+    if out.capacity() - out.len() < more {
+        out.reserve_exact(more + left.max(out.len() / 8));
+    }
 }
 
 /// The rendered text being put together, stand-in by stand-in.
@@ -93,9 +124,13 @@ struct Out<'t> {
 impl Out<'_> {
     fn put(&mut self, s: &StandIn, landing: &Landing<'_>) {
         let text = self.text;
-        self.real.push_str(&text[self.at..s.start]);
+        let left = text.len() - s.end;
+        let before = &text[self.at..s.start];
+        grow(&mut self.real, before.len(), left);
+        self.real.push_str(before);
         if self.masking {
-            self.masked.push_str(&text[self.at..s.start]);
+            grow(&mut self.masked, before.len(), left);
+            self.masked.push_str(before);
         }
         self.at = s.end;
         let Some(piece) = self.pieces.get(s.piece) else {
@@ -114,8 +149,10 @@ impl Out<'_> {
         };
         match write(&piece, &hidden, landing, self.masking) {
             Ok((r, m)) => {
+                grow(&mut self.real, r.len(), left);
                 self.real.push_str(&r);
                 if let Some(m) = m {
+                    grow(&mut self.masked, m.len(), left);
                     self.masked.push_str(&m);
                 }
                 if piece.raw {
@@ -136,6 +173,7 @@ impl Out<'_> {
 
     fn finish(mut self) -> Result<Spliced, Vec<Refusal>> {
         let rest = &self.text[self.at..];
+        grow(&mut self.real, rest.len(), 0);
         self.real.push_str(rest);
         if !self.refusals.is_empty() {
             return Err(self.refusals);
@@ -150,6 +188,7 @@ impl Out<'_> {
             }]);
         }
         let masked = if self.masking {
+            grow(&mut self.masked, rest.len(), 0);
             self.masked.push_str(rest);
             Some(self.masked).filter(|m| *m != self.real)
         } else {
@@ -246,7 +285,9 @@ fn land(text: &str, count: usize, runners: &Runners, mut put: impl FnMut(&StandI
     if stand_ins.peek().is_none() {
         return;
     }
-    let mut cache: HashMap<String, bool> = HashMap::new();
+    // Whether blocks of a language run, for the few languages of a runbook:
+    // looked up in a short list, not hashed for each of thousands of blocks.
+    let mut cache: Vec<(String, bool)> = Vec::new();
     // The stand-ins of one block's body, read together, and their offsets
     // in it: buffers shared by every block.
     let mut in_body: Vec<StandIn> = Vec::new();
@@ -269,11 +310,11 @@ fn land(text: &str, count: usize, runners: &Runners, mut put: impl FnMut(&StandI
             }
             let info = &text[block.info.clone()];
             let runs = info.contains("runner=")
-                || match cache.get(&block.lang) {
-                    Some(&runs) => runs,
+                || match cache.iter().find(|(lang, _)| *lang == block.lang) {
+                    Some(&(_, runs)) => runs,
                     None => {
                         let runs = runner_of(&block.lang, runners).is_some();
-                        cache.insert(block.lang.clone(), runs);
+                        cache.push((block.lang.clone(), runs));
                         runs
                     }
                 };
@@ -403,6 +444,24 @@ fn mask(text: &str, secrets: &[&String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where each value is written once, as it is, the room made for the
+    /// output is what it takes.
+    #[test]
+    fn the_room_made_for_the_output_is_its_length() {
+        for count in [0, 1, 9, 10, 11, 99, 100, 101, 1234] {
+            let mut pieces = Pieces::default();
+            let mut text = String::from("# T\n\n");
+            for i in 0..count {
+                let value = "v".repeat(i % 7);
+                let index = pieces.push_str(&value, false, false).unwrap();
+                text.push_str(&format!("a {OPEN}{index}{CLOSE} b\n"));
+            }
+            let out = splice(&text, &pieces, &Runners::new(), &[]).unwrap();
+            assert_eq!(spliced_len(&text, &pieces), out.text.len(), "{count}");
+            assert_eq!(out.text.capacity(), out.text.len(), "{count}");
+        }
+    }
 
     #[test]
     fn stand_ins_read_their_number_or_one_that_does_not_exist() {
