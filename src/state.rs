@@ -40,6 +40,16 @@ pub fn root() -> (PathBuf, bool) {
     (PathBuf::from(format!("/tmp/runsheet-{uid}")), true)
 }
 
+/// Where the run `id` notes the sha256 of the transcript it last wrote
+/// (see `StateDir::stamp`); `None` for an id runsheet does not write.
+pub fn stamp_of(id: &str) -> Option<PathBuf> {
+    let bad = id.is_empty() || id.contains(['/', '\0']) || id == "." || id == "..";
+    (!bad).then(|| root().0.join(id).join(STAMP))
+}
+
+/// The name of a run's transcript stamp in its state directory.
+const STAMP: &str = "transcript.sha256";
+
 impl StateDir {
     /// Opens (creating) the state directory of run `id`, and locks it so a
     /// second `run`/`resume` of the same transcript cannot start.
@@ -96,7 +106,7 @@ impl StateDir {
 
     /// The sha256 of the transcript the run last wrote.
     pub fn stamp(&self) -> PathBuf {
-        self.path.join("transcript.sha256")
+        self.path.join(STAMP)
     }
 
     /// Removes the directory: the run completed and nobody will resume it.

@@ -215,9 +215,32 @@ fn load_text(
     })
 }
 
+/// `load_text` of `text`, a transcript that is byte for byte the text its
+/// run last wrote (see `transcript::stamped`), read by its layout. The
+/// text is borrowed: `resume` keeps it to patch.
+fn load_written(path: &Path, text: &str) -> Result<Loaded> {
+    let read = transcript::read_written(path, text)?;
+    let (source, read) = source_of(path, read, || Source::from_text(path, text.to_string()))?;
+    Ok(Loaded {
+        source,
+        read,
+        rendered: None,
+    })
+}
+
 /// A transcript read as the source it was made from.
 fn load_transcript(path: &Path, raw: Source) -> Result<(Source, Transcript)> {
     let read = transcript::read(path, &raw.text)?;
+    source_of(path, read, || raw)
+}
+
+/// The source a transcript `read` back gives (`raw`, the text as it is,
+/// if it has no run summary).
+fn source_of(
+    path: &Path,
+    mut read: Transcript,
+    raw: impl FnOnce() -> Source,
+) -> Result<(Source, Transcript)> {
     if read.stray_markers {
         return Err(Error::Transcript {
             path: path.into(),
@@ -229,12 +252,13 @@ fn load_transcript(path: &Path, raw: Source) -> Result<(Source, Transcript)> {
 
     // The text of a transcript is its runbook's: it keeps the runbook's name,
     // so a new run of it records where the checklist came from.
+    // Taken, not copied: what loads a transcript reads its source from here.
     let source = match &read.info {
         Some(info) if !info.source.is_empty() => {
-            Source::from_text(Path::new(&info.source), read.source.clone())
+            Source::from_text(Path::new(&info.source), std::mem::take(&mut read.source))
         }
-        Some(_) => Source::from_text(path, read.source.clone()),
-        None => raw,
+        Some(_) => Source::from_text(path, std::mem::take(&mut read.source)),
+        None => raw(),
     };
     Ok((source, read))
 }

@@ -3,15 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    check_reports, checked, finish_message, load_text, operator, parse_checked, rendering,
-    settings, write_reports,
+    check_reports, checked, finish_message, load_text, load_written, operator, parse_checked,
+    rendering, settings, write_reports,
 };
 use crate::cli::{ModeArgs, PathArgs, ReportArgs};
 use crate::config::Config;
 use crate::doc::Runbook;
 use crate::error::{Error, Result};
 use crate::record::{RunInfo, RunRecord, RunState, Scope, TemplateInfo, settled};
-use crate::run::Run;
+use crate::run::{Run, Written};
 use crate::secrets::{MASK, Secrets};
 use crate::source::Source;
 use crate::template::{self, Inputs, Rendered};
@@ -29,15 +29,23 @@ pub fn resume(
     reports: &ReportArgs,
 ) -> Result<i32> {
     check_reports(reports)?;
-    let raw = Source::read(path)?;
+    // Where its lines start is asked only of a text that is no transcript.
+    let text = Source::read_text(path)?;
     // While this core reads the transcript, a second one parses the runbook
     // it names, if that is still the text the run began with. The text is
     // kept: the run's saves patch it rather than render it all again.
-    let text = raw.text.clone();
-    let (loaded, early) = std::thread::scope(|s| {
+    let (loaded, early, digest) = std::thread::scope(|s| {
         let early = s.spawn(|| Early::of(path, &text));
-        let loaded = load_text(path, raw, &Inputs::default(), &Config::default(), &[]);
-        (loaded, early.join().ok().flatten())
+        let digest = sha256(&text);
+        // A transcript the run wrote itself is laid out as runsheet writes
+        // it, and read by that layout without the Markdown parser.
+        let loaded = if transcript::stamped(&text, &digest) {
+            load_written(path, &text)
+        } else {
+            let raw = Source::from_text(path, text.clone());
+            load_text(path, raw, &Inputs::default(), &Config::default(), &[])
+        };
+        (loaded, early.join().ok().flatten(), digest)
     });
     let loaded = loaded?;
     let (source, mut read) = (loaded.source, loaded.read);
@@ -145,7 +153,11 @@ pub fn resume(
         read.outcomes,
         settings,
         operator.as_mut(),
-        (text, spans),
+        Written {
+            text,
+            spans,
+            sha256: digest,
+        },
     )?;
     let report = run.execute()?;
     write_reports(reports, &report.record)?;

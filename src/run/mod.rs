@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 pub use choose::{choices, choose_ahead};
 pub use contingency::PathSettings;
-pub use recorder::{Recorder, write_atomic};
+pub use recorder::{Recorder, Written, write_atomic};
 pub use settings::{Rendering, RunSettings};
 
 use crate::doc::{Runbook, Step, StepKind};
@@ -33,7 +33,6 @@ use crate::secrets::Secrets;
 use crate::signals::Signals;
 use crate::source::Source;
 use crate::state::StateDir;
-use crate::transcript::Span;
 use fills::Fills;
 
 /// Where the walk goes after a step.
@@ -148,7 +147,7 @@ impl<'a> Run<'a> {
     /// transcript recorded `outcomes`: the shell takes back the state the
     /// run left, and the journal adds what the transcript missed.
     /// `written` is the transcript's text, with where runsheet's text is in
-    /// it (`Transcript::spans`): saves patch it if the run wrote it so.
+    /// it: saves patch it if the run wrote it so.
     pub fn resume(
         source: Source,
         book: Runbook,
@@ -156,7 +155,7 @@ impl<'a> Run<'a> {
         outcomes: HashMap<String, Outcome>,
         settings: RunSettings,
         operator: &'a mut dyn Operator,
-        written: (String, Vec<Span>),
+        written: Written,
     ) -> Result<Run<'a>> {
         Run::new(
             source,
@@ -176,7 +175,7 @@ impl<'a> Run<'a> {
         outcomes: HashMap<String, Outcome>,
         settings: RunSettings,
         operator: &'a mut dyn Operator,
-        written: Option<(String, Vec<Span>)>,
+        written: Option<Written>,
     ) -> Result<Run<'a>> {
         let resuming = written.is_some();
         info.state = RunState::Running;

@@ -20,6 +20,14 @@ use super::saver::{Inputs, Saver};
 /// How often the transcript is re-rendered between prompts, at most.
 const CHECKPOINT: Duration = Duration::from_secs(1);
 
+/// A transcript's text as `resume` read it, with where runsheet's text is
+/// in it (`Transcript::spans`) and the text's sha256.
+pub struct Written {
+    pub text: String,
+    pub spans: Vec<Span>,
+    pub sha256: String,
+}
+
 /// Where a run's outcomes go.
 pub struct Recorder {
     source: Source,
@@ -67,12 +75,14 @@ impl Recorder {
         info: RunInfo,
         mut outcomes: HashMap<String, Outcome>,
         state: StateDir,
-        written: Option<(String, Vec<Span>)>,
+        written: Option<Written>,
     ) -> Result<Recorder> {
         let output = lock_output(&transcript)?;
         let was = journal::replay_into(&state.journal(), &mut outcomes);
         let stamp = std::fs::read_to_string(state.stamp()).unwrap_or_default();
-        let base = written.filter(|(text, _)| !stamp.is_empty() && sha256(text) == stamp);
+        let base = written
+            .filter(|w| !stamp.is_empty() && w.sha256 == stamp)
+            .map(|w| (w.text, w.spans));
         let was = if base.is_some() { was } else { HashMap::new() };
         let journal = Journal::open(&state.journal())?;
         Ok(Recorder {

@@ -76,11 +76,14 @@ fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
     };
     if matches!(kind, "task" | "fill") {
         let (open_at, m) = opening(line_start, at)?;
-        // Tried apart, so that a mark that does not add up leaves `r` as it was.
-        let mut trial = Reading::new(r.path, text);
-        let first = trial.inline(&m, open_at, close_end).ok()?;
-        r.take(trial);
-        return Some(first);
+        // A mark that does not add up leaves `r` as it was: it records its
+        // outcome only once all else is read, after its removals.
+        let removals = r.removals.len();
+        let first = r.inline(&m, open_at, close_end);
+        if first.is_err() {
+            r.removals.truncate(removals);
+        }
+        return first.ok();
     }
     // A region: its closing marker alone on its line, after the prefix the
     // region's lines share (a list's indent, a quote's `> `).
@@ -113,9 +116,20 @@ fn layout_region(r: &mut Reading, at: usize) -> Option<usize> {
     };
     let start = r.region_start(&region.marker, region.start).ok()?;
     region.start = start;
-    let mut trial = Reading::new(r.path, text);
-    trial.region(region, end).ok()?;
-    r.take(trial);
+    if region.marker.kind == "boxes" {
+        // Tried apart: its records go in one at a time.
+        let mut trial = Reading::new(r.path, text);
+        trial.region(region, end).ok()?;
+        r.take(trial);
+    } else {
+        // Any other region records its summary or outcome only once all
+        // else is read, after its removal: undone, it leaves `r` as it was.
+        let removals = r.removals.len();
+        if r.region(region, end).is_err() {
+            r.removals.truncate(removals);
+            return None;
+        }
+    }
     Some(start)
 }
 

@@ -29,7 +29,7 @@ use crate::source::Source;
 pub use crate::source::sha256;
 
 pub use pieces::Rendered;
-pub use read::{Transcript, read};
+pub use read::{Transcript, read, read_written};
 pub use splice::{Span, Spliced};
 pub use write::render;
 
@@ -126,6 +126,22 @@ pub fn unchanged_runbook(text: &str) -> Option<Source> {
     (sha256(&runbook) == sha).then(|| Source::from_text(Path::new(name), runbook))
 }
 
+/// Whether `text`, whose sha256 is `digest`, is byte for byte the
+/// transcript a save of the run its first run summary names last wrote:
+/// the sha256 that save noted in the run's state.
+pub fn stamped(text: &str, digest: &str) -> bool {
+    let Some(m) = text
+        .find("<!--rs:run ")
+        .and_then(|at| marker::parse_open(&text[at..]))
+    else {
+        return false;
+    };
+    let Some(stamp) = m.get("id").and_then(crate::state::stamp_of) else {
+        return false;
+    };
+    std::fs::read_to_string(stamp).is_ok_and(|s| !s.is_empty() && s == digest)
+}
+
 /// The runbook path the first run summary in `text` names, found without
 /// reading the transcript: where to look for the runbook's runsheet.toml.
 pub fn recorded_source(text: &str) -> Option<String> {
@@ -205,6 +221,10 @@ mod tests {
         };
         let rendered = render(&source, &book, &outcomes, &info);
         pieces_match(&source, &book, &outcomes, &info, &rendered);
+        assert!(
+            reads_the_same_by_layout(&source, &book, &outcomes),
+            "{text:?}"
+        );
         assert_ne!(rendered, text);
         let back = read(Path::new("t.md"), &rendered).unwrap();
         assert_eq!(
@@ -305,6 +325,7 @@ mod tests {
     fn random_documents_round_trip() {
         let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
         let mut next = move || rng.u64(..);
+        let mut laid = 0;
         for _ in 0..2000 {
             let n = 1 + next() % 8;
             let mut text = String::new();
@@ -320,11 +341,15 @@ mod tests {
             if next() % 4 == 0 {
                 text.pop();
             }
-            round_trip_lenient(&text);
+            laid += usize::from(round_trip_lenient(&text));
         }
+        // All but a few awkward ones (1,989 of 2,000 when this was written)
+        // are read by their layout, and so compared with the parser's reading.
+        assert!(laid > 1900, "{laid} read by their layout");
     }
 
-    fn round_trip_lenient(text: &str) {
+    /// Whether the transcript read back by its layout too.
+    fn round_trip_lenient(text: &str) -> bool {
         let source = Source::from_text(Path::new("t.md"), text.to_string());
         let book = parse(&source);
         let outcomes = outcomes_for(&book);
@@ -334,6 +359,7 @@ mod tests {
         };
         let rendered = render(&source, &book, &outcomes, &info);
         pieces_match(&source, &book, &outcomes, &info, &rendered);
+        let laid = reads_the_same_by_layout(&source, &book, &outcomes);
         let back = read(Path::new("t.md"), &rendered)
             .unwrap_or_else(|e| panic!("{e}\n{text:?}\n{rendered}"));
         assert_eq!(
@@ -352,6 +378,44 @@ mod tests {
                 "earlier attempts of {id} lost for {text:?}:\n{rendered}"
             );
         }
+        laid
+    }
+
+    /// A transcript as a run writes it (its summary records the document's
+    /// sha256) reads by its layout as `read` reads it: the same document,
+    /// summary, outcomes and spans. Whether the layout gave the document
+    /// back (else `read_written` is `read`).
+    fn reads_the_same_by_layout(
+        source: &Source,
+        book: &crate::doc::Runbook,
+        outcomes: &HashMap<String, Outcome>,
+    ) -> bool {
+        let info = RunInfo {
+            id: "r".into(),
+            source: "t.md".into(),
+            sha256: sha256(&source.text),
+            state: RunState::Stopped,
+            ..RunInfo::default()
+        };
+        let text = render(source, book, outcomes, &info);
+        let path = Path::new("t.md");
+        let (parsed, laid) = match (read(path, &text), read_written(path, &text)) {
+            (Ok(p), Ok(l)) => (p, l),
+            (p, l) => {
+                assert_eq!(
+                    p.err().map(|e| e.to_string()),
+                    l.err().map(|e| e.to_string())
+                );
+                return false;
+            }
+        };
+        let what = || format!("{:?}:\n{text}", source.text);
+        assert_eq!(laid.source, parsed.source, "{}", what());
+        assert_eq!(laid.info, parsed.info, "{}", what());
+        assert_eq!(laid.outcomes, parsed.outcomes, "{}", what());
+        assert_eq!(laid.spans, parsed.spans, "{}", what());
+        assert_eq!(laid.stray_markers, parsed.stray_markers, "{}", what());
+        read::by_layout(path, &text, &text).is_some_and(|t| t.source == source.text)
     }
 
     /// The transcript kept as pieces, its steps recorded a few at a time in

@@ -50,15 +50,8 @@ impl Transcript {
 
 /// Reads `text` (a transcript, or a plain document, which reads as itself).
 pub fn read(path: &Path, original: &str) -> Result<Transcript> {
-    // Bare carriage returns read as line feeds, as the document parser reads
-    // them; same length, so offsets hold for the original text.
-    let converted;
-    let text: &str = if !original.contains('\n') && original.contains('\r') {
-        converted = original.replace('\r', "\n");
-        &converted
-    } else {
-        original
-    };
+    let mut converted = String::new();
+    let text = line_feeds(original, &mut converted);
     let parsed = by_parser(path, original, text);
     if matches!(&parsed, Ok(t) if t.gives_back_the_source()) {
         return parsed;
@@ -66,6 +59,33 @@ pub fn read(path: &Path, original: &str) -> Result<Transcript> {
     match by_layout(path, original, text) {
         Some(t) if t.gives_back_the_source() => Ok(t),
         _ => parsed,
+    }
+}
+
+/// Reads `original`, a transcript that is byte for byte the text a save of
+/// its run wrote (the run's state says so): by the layout runsheet writes,
+/// without the Markdown parser, if that gives back the document the run
+/// began with; as `read` reads it otherwise. On such a text the two
+/// readings find the same: what runsheet wrote is laid out as it writes it,
+/// and marker-like text of the runbook's own is listed in the run summary.
+pub fn read_written(path: &Path, original: &str) -> Result<Transcript> {
+    let mut converted = String::new();
+    let text = line_feeds(original, &mut converted);
+    match by_layout(path, original, text) {
+        Some(t) if t.gives_back_the_source() => Ok(t),
+        _ => read(path, original),
+    }
+}
+
+/// `original` with bare carriage returns read as line feeds, as the
+/// document parser reads them (same length, so offsets hold for the
+/// original text); `converted` keeps the copy if one is made.
+fn line_feeds<'a>(original: &'a str, converted: &'a mut String) -> &'a str {
+    if !original.contains('\n') && original.contains('\r') {
+        *converted = original.replace('\r', "\n");
+        converted
+    } else {
+        original
     }
 }
 
