@@ -90,7 +90,9 @@ while builtin read -r -u 3 __rs_op; do
   fi
   builtin source "$__rs_path" 3<&- 5>&- 6>&-
   # From here to the status, untraced and with what the driver's own commands
-  # might say thrown away: one redirection for all of it.
+  # might say thrown away: one redirection for all of it. It sends them to
+  # fd 3, the command pipe's reading end, where a write fails and is lost as
+  # it would be in /dev/null, without opening /dev/null after every block.
   {
     __rs_rc=$? __rs_now=$-
     builtin set +x
@@ -118,7 +120,7 @@ while builtin read -r -u 3 __rs_op; do
       { @SNAPSHOT@ } >&6
     fi && __rs_saved=1 || __rs_saved=0
     builtin set +x
-  } 2>/dev/null
+  } 2>&3
   # On a remote host the state goes back to runsheet with the status, in one
   # write (ssh/hooks.sh puts it in __rs_frames).
   [[ -z ${__rs_remote-} ]] || __rs_sync

@@ -297,10 +297,10 @@ impl Session {
                 // The shell wrote the snapshot before its status: all of it is
                 // in the pipe now.
                 self.pipes.drain_state();
-                let snapshot = std::mem::take(&mut self.pipes.snapshot);
+                let snapshot = &mut self.pipes.snapshot;
                 let state_saved = saved
                     && snapshot.ends_with(SNAPSHOT_END)
-                    && match self.state.store(&snapshot) {
+                    && match self.state.store(snapshot) {
                         Ok(changed) => {
                             self.generation += u64::from(changed);
                             true

@@ -205,7 +205,11 @@ pub fn declarations_in(text: &str) -> Vec<(&str, &str)> {
 /// The variables section of a whole snapshot.
 fn variables_section(text: &[u8]) -> Option<&[u8]> {
     let text = text.strip_suffix(b"\x1eend\n")?;
-    memchr::memmem::find(text, b"\x1e\n").map(|end| &text[..end])
+    // The first `\x1e\n`: a search for the one byte, with nothing to set
+    // up for each snapshot.
+    memchr::memchr_iter(0x1e, text)
+        .find(|&at| text.get(at + 1) == Some(&b'\n'))
+        .map(|end| &text[..end])
 }
 
 /// Keeps what `declarations_in` gives: variables that are not arrays and
@@ -222,6 +226,8 @@ fn take_value<'a>(out: &mut Vec<(&'a str, &'a str)>, name: &'a str, flags: &str,
 pub struct ReadBefore {
     text: Vec<u8>,
     starts: Vec<usize>,
+    /// Room for the next `starts`, kept from one snapshot to the next.
+    spare: Vec<usize>,
 }
 
 /// What `declarations_in` gives of `text`, less the declarations that are
@@ -250,22 +256,18 @@ pub fn declarations_changed(before: &mut ReadBefore, text: &[u8]) -> Vec<(String
     if new == old {
         return Vec::new();
     }
-    let prefix = new.iter().zip(old).take_while(|(a, b)| a == b).count();
+    let prefix = common_prefix(new, old);
     let room = new_len.min(old_len) - prefix;
-    let suffix = new
-        .iter()
-        .rev()
-        .zip(old.iter().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let suffix = common_suffix(&new[new_len - room..], &old[old_len - room..]);
     // Lines before the one the first difference is in read the same.
     let kept = before
         .starts
         .partition_point(|&s| s <= prefix)
         .saturating_sub(1);
     let from = before.starts.get(kept).copied().unwrap_or(0);
-    let mut starts = before.starts[..kept].to_vec();
+    let mut starts = std::mem::take(&mut before.spare);
+    starts.clear();
+    starts.extend_from_slice(&before.starts[..kept]);
     let same_from = new_len - suffix;
     let mut rest = None;
     let mut out = Vec::new();
@@ -293,8 +295,42 @@ pub fn declarations_changed(before: &mut ReadBefore, text: &[u8]) -> Vec<(String
     let out = owned(out);
     before.text.clear();
     before.text.extend_from_slice(new);
-    before.starts = starts;
+    before.spare = std::mem::replace(&mut before.starts, starts);
     out
+}
+
+/// Bytes compared at once where two snapshots are most likely the same.
+const RUN: usize = 64;
+
+/// How many bytes `a` and `b` begin with alike: a run at a time, then byte
+/// by byte in the run that differs.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut at = 0;
+    while at + RUN <= n && a[at..at + RUN] == b[at..at + RUN] {
+        at += RUN;
+    }
+    at + a[at..n]
+        .iter()
+        .zip(&b[at..n])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// How many bytes `a` and `b` end with alike.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut len = 0;
+    while len + RUN <= n && a[n - len - RUN..n - len] == b[n - len - RUN..n - len] {
+        len += RUN;
+    }
+    len + a[..n - len]
+        .iter()
+        .rev()
+        .zip(b[..n - len].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// The value a declaration from `declarations_in` gives, unquoted.
@@ -475,6 +511,36 @@ mod tests {
         let mut text = decls.join("\n");
         text.push_str("\n\x1e\n\x1e\n\x1e\n\x1e\n0022\n/tmp\n\x1eend\n");
         text.into_bytes()
+    }
+
+    #[test]
+    fn common_ends_are_counted_to_the_byte_across_runs() {
+        let base: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
+        let slow_prefix = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let slow_suffix = |a: &[u8], b: &[u8]| {
+            a.iter()
+                .rev()
+                .zip(b.iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count()
+        };
+        for len in [0, 1, 63, 64, 65, 128, 200, 300] {
+            let a = &base[..len];
+            for cut in [0, 1, 64, 130, 300] {
+                let b = &base[..cut.min(len)];
+                assert_eq!(common_prefix(a, b), slow_prefix(a, b), "{len} {cut}");
+                let b = &base[len - cut.min(len)..len];
+                assert_eq!(common_suffix(a, b), slow_suffix(a, b), "{len} {cut}");
+            }
+            for at in 0..len {
+                let mut b = a.to_vec();
+                b[at] ^= 1;
+                assert_eq!(common_prefix(a, &b), at);
+                assert_eq!(common_suffix(a, &b), len - at - 1);
+                b.insert(0, 7);
+                assert_eq!(common_suffix(a, &b), len - at - 1);
+            }
+        }
     }
 
     #[test]

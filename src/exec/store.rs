@@ -42,13 +42,15 @@ impl StateFile {
     }
 
     /// Makes `snapshot` the state; `Ok(false)` when it is the state already.
+    /// A snapshot kept is taken out of `snapshot`, which is left holding
+    /// the one before (a buffer for the next, with its room).
     ///
     /// The snapshot is written over the spare file in place and the two names
     /// are then swapped in one `rename`: no file is created, emptied or
     /// deleted per block, which on ext4 would also start writing the data
     /// out at once (its `auto_da_alloc`).
-    pub fn store(&mut self, snapshot: &[u8]) -> io::Result<bool> {
-        if snapshot == self.last.as_slice() {
+    pub fn store(&mut self, snapshot: &mut Vec<u8>) -> io::Result<bool> {
+        if *snapshot == self.last {
             return Ok(false);
         }
         let (spare, spare_len) = match self.spare.take() {
@@ -74,7 +76,7 @@ impl StateFile {
             std::fs::rename(&self.new, &self.state)?;
         }
         self.current = Some((spare, len));
-        self.last = snapshot.to_vec();
+        std::mem::swap(&mut self.last, snapshot);
         Ok(true)
     }
 }
@@ -88,19 +90,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut file = StateFile::new(dir.path().to_path_buf());
         let read = || std::fs::read_to_string(dir.path().join("state")).unwrap();
-        assert!(file.store(b"first, a long one\n").unwrap());
+        let store = |file: &mut StateFile, text: &[u8]| file.store(&mut text.to_vec());
+        assert!(store(&mut file, b"first, a long one\n").unwrap());
         assert_eq!(read(), "first, a long one\n");
-        assert!(file.store(b"second\n").unwrap());
+        assert!(store(&mut file, b"second\n").unwrap());
         assert_eq!(read(), "second\n");
-        assert!(!file.store(b"second\n").unwrap());
-        assert!(file.store(b"third, longer than the others\n").unwrap());
+        assert!(!store(&mut file, b"second\n").unwrap());
+        assert!(store(&mut file, b"third, longer than the others\n").unwrap());
         assert_eq!(read(), "third, longer than the others\n");
-        assert!(file.store(b"4\n").unwrap());
+        assert!(store(&mut file, b"4\n").unwrap());
         assert_eq!(read(), "4\n");
         // A new session (a resume) takes over the files a killed one left.
         let mut again = StateFile::new(dir.path().to_path_buf());
-        assert!(again.store(b"5\n").unwrap());
-        assert!(again.store(b"6\n").unwrap());
+        assert!(store(&mut again, b"5\n").unwrap());
+        assert!(store(&mut again, b"6\n").unwrap());
         assert_eq!(read(), "6\n");
     }
 }

@@ -319,6 +319,10 @@ pub fn open_from(text: &[u8]) -> Option<usize> {
         .rposition(|&b| b == b'\n' || b == b'\r')
         .map_or(floor, |i| floor + i + 1);
     let partial = &text[line..];
+    if partial.is_empty() {
+        // Output that ends a line (most of it) leaves no field coming.
+        return from;
+    }
     for re in open_lines() {
         if let Some(g) = re.captures(partial).and_then(|c| c.get(1)) {
             note(line + g.start());

@@ -31,6 +31,9 @@ pub struct Fleet {
     spare: Option<tempfile::TempDir>,
     /// Each host's variables as its snapshots last had them.
     variables: RefCell<HashMap<PathBuf, (Stamp, Vars)>>,
+    /// `hosts/` is there: an earlier part of the run made it, or a host of
+    /// this one. Until then there are no host variables to look for.
+    hosts_dir: bool,
 }
 
 /// Length and time of change of a host's `base` and `state` snapshots.
@@ -47,11 +50,9 @@ impl Fleet {
     /// The fleet of a run keeping its state in `dir`. Control masters an
     /// earlier part of the run left (runsheet was killed) are ended first.
     pub fn new(options: FleetOptions, dir: PathBuf) -> Fleet {
-        for host in std::fs::read_dir(dir.join("hosts"))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
+        let hosts = std::fs::read_dir(dir.join("hosts"));
+        let hosts_dir = hosts.is_ok();
+        for host in hosts.into_iter().flatten().flatten() {
             let socket = host.path().join("ctl");
             if socket.exists() {
                 super::master::exit_stale(&socket);
@@ -65,6 +66,7 @@ impl Fleet {
             hosts: Vec::new(),
             spare: None,
             variables: RefCell::default(),
+            hosts_dir,
         }
     }
 
@@ -114,6 +116,7 @@ impl Fleet {
             socket = self.spare()?.join(&crate::source::sha256(name)[..12]);
         }
         crate::fsutil::private_dir(&self.dir.join("hosts"))?;
+        self.hosts_dir = true;
         let ssh = SshCommand::new(&spec, &self.options);
         self.hosts.push(Host::new(name, ssh, dir, socket));
         Ok(self.hosts.len() - 1)
@@ -358,6 +361,9 @@ impl Fleet {
     /// The variables the hosts' last snapshots hold (a host's read again
     /// only when its snapshots changed: this is asked after every block).
     pub fn variables(&self) -> Vec<(String, String)> {
+        if !self.hosts_dir {
+            return Vec::new();
+        }
         let Ok(entries) = std::fs::read_dir(self.dir.join("hosts")) else {
             return Vec::new();
         };
