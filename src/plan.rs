@@ -109,7 +109,7 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
     writeln!(out, "{name}: {}", headline(book, &units))?;
     out.write_str(&overview(book, &units))?;
     let mut opening = openings(book);
-    let mut heading: Option<&[String]> = None;
+    let mut heading: Option<&crate::doc::model::Path> = None;
     for step in &book.steps {
         // Most documents open no such section: no lookup per step then.
         let opened = if opening.is_empty() {
@@ -120,14 +120,17 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
         for (path, tag) in &opened {
             writeln!(out, "\n§ {path}  [{tag}]")?;
         }
-        // Steps share their heading path: compare it, build its text only when it changes.
-        if heading != Some(&step.heading[..]) && !step.heading.is_empty() {
+        // Steps share their heading path: compare it (the same path, mostly,
+        // so no text need be compared), build its text only when it changes.
+        let same =
+            heading.is_some_and(|h| std::sync::Arc::ptr_eq(h, &step.heading) || *h == step.heading);
+        if !same && !step.heading.is_empty() {
             let path = step.heading_path();
             if opened.last().map(|(p, _)| p.as_str()) != Some(path.as_str()) {
                 writeln!(out, "\n§ {path}")?;
             }
         }
-        heading = Some(&step.heading[..]);
+        heading = Some(&step.heading);
         let mut depth = 0;
         let mut p = step.parent;
         while let Some(i) = p {

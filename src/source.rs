@@ -22,7 +22,9 @@ pub struct Source {
 /// line and a column.
 #[derive(Debug)]
 pub struct Lines {
-    starts: Vec<usize>,
+    /// 32 bits each: a document is at most `MAX_LEN` bytes, and a large one
+    /// has hundreds of thousands of lines.
+    starts: Vec<u32>,
     /// The line (0-based) the last lookup found. The parser asks about
     /// offsets in document order, so the next answer is mostly that line or
     /// one a little further on: found without a search over every line.
@@ -42,13 +44,14 @@ impl Lines {
     /// The lines of `text`, which end at line feeds (a CRLF line's carriage
     /// return is part of the line).
     pub fn new(text: &str) -> Lines {
-        // memchr's line-feed search, twice: once to count, so that the table
-        // is allocated once at its size (a guess grows it by doubling,
-        // which copies it and keeps the old block), once to fill it.
+        // One pass over the text, the table grown as it goes: at four bytes
+        // a line, copying it as it grows costs less than a second pass to
+        // count the lines first. A text longer than `u32::MAX`, which
+        // `Source::read` never gives, has no line starts past it.
         let bytes = text.as_bytes();
-        let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
+        let mut starts = Vec::with_capacity(bytes.len() / 16 + 1);
         starts.push(0);
-        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map_while(|i| u32::try_from(i + 1).ok()));
         Lines {
             starts,
             last: AtomicUsize::new(0),
@@ -57,6 +60,8 @@ impl Lines {
 
     /// 1-based line of a byte offset.
     pub fn line(&self, offset: usize) -> usize {
+        // Past what 32 bits hold is past every line start.
+        let offset = u32::try_from(offset).unwrap_or(u32::MAX);
         let starts = &self.starts;
         let last = self.last.load(Ordering::Relaxed).min(starts.len() - 1);
         // The line is how many lines start at or before `offset`.
@@ -90,13 +95,13 @@ impl Lines {
 
     /// Byte offset where the line holding `offset` starts.
     pub fn line_start(&self, offset: usize) -> usize {
-        self.starts[self.line(offset) - 1]
+        self.starts[self.line(offset) - 1] as usize
     }
 
     /// Byte range of 1-based `line` in a text `len` bytes long, line ending included.
     fn range(&self, line: usize, len: usize) -> std::ops::Range<usize> {
-        let start = self.starts.get(line - 1).copied().unwrap_or(len);
-        let end = self.starts.get(line).copied().unwrap_or(len);
+        let at = |line: usize| self.starts.get(line).map_or(len, |&s| s as usize);
+        let (start, end) = (at(line - 1), at(line));
         start..end
     }
 
@@ -108,7 +113,7 @@ impl Lines {
             offset -= 1;
         }
         let line = self.line(offset);
-        let start = self.starts[line - 1];
+        let start = self.starts[line - 1] as usize;
         let column = text[start..offset].chars().count() + 1;
         (line, column)
     }

@@ -78,7 +78,17 @@ fn geometry(source: &Source, open: &OpenFence, end: usize) -> Geometry {
     let fence_char = opener.as_bytes()[0];
     let marker_len = opener.bytes().take_while(|&b| b == fence_char).count();
     let marker = FenceText::new(&opener[..marker_len]);
-    let prefix = FenceText::new(&continuation_prefix(&text[line_start..open.start]));
+    let opener_prefix = &text[line_start..open.start];
+    // Mostly the indentation of a list item: spaces that stay spaces, taken
+    // as they are rather than made again.
+    const SPACES: &str = "                ";
+    let spaces = opener_prefix
+        .bytes()
+        .all(|b| b.is_ascii() && b != b'>' && b != b'\t');
+    let prefix = match SPACES.get(..opener_prefix.len()) {
+        Some(run) if spaces => FenceText::new(run),
+        _ => FenceText::new(&continuation_prefix(opener_prefix)),
+    };
     // A closed fence's range ends at its closing line (without the line ending);
     // an unclosed one runs to the end of its container, line ending included.
     let last_line_start = source.line_start(end.saturating_sub(1).max(open.start));
@@ -127,14 +137,15 @@ fn geometry(source: &Source, open: &OpenFence, end: usize) -> Geometry {
 }
 
 /// The step a fenced block becomes, added to `book` under `parent`: a
-/// command if its language runs (its index returned), tasks for the boxes of
-/// a plain-text block, else nothing (a warning if code has no runner).
+/// command if its language runs (its index returned; the command takes
+/// `open`'s code), tasks for the boxes of a plain-text block, else nothing
+/// (a warning if code has no runner).
 pub(super) fn close(
     source: &Source,
     runners: &Runners,
     book: &mut Runbook,
     place: &Place,
-    open: OpenFence,
+    open: &mut OpenFence,
     end: usize,
     infos: &mut Infos,
 ) -> Option<usize> {
@@ -149,7 +160,7 @@ pub(super) fn close(
         fence,
         marker_len,
         last_line_start,
-    } = geometry(source, &open, end);
+    } = geometry(source, open, end);
     let (lang, attrs) = match infos.parse(&open.info) {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -251,7 +262,7 @@ pub(super) fn close(
         attrs,
         hint: comment_hint(&open.code),
         destructive: Vec::new(),
-        code: open.code,
+        code: std::mem::take(&mut open.code),
         shown: None,
         fence,
     };

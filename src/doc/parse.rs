@@ -70,36 +70,39 @@ fn parse_in(original: &Source, runners: &Runners, piece: Option<usize>, depth: D
     let source: &Source = &converted;
     let base = source.body_offset();
     let body = &source.text[base..];
-    let mut walk = Walker::new(source, runners, base, depth);
+    let walk = Walker::new(source, runners, base, depth);
     let scan = || match depth {
         Depth::Full => crate::secrets::literal_secrets(&source.text),
         Depth::Steps => Vec::new(),
     };
     let options = markdown::options(body);
-    let secrets = match piece {
+    let (mut book, secrets) = match piece {
         Some(piece) if pieces::may_cut(body, options) => {
             // A second thread reads the pieces (and then scans the text for
-            // secrets) while this one walks the events of those it has read.
+            // secrets, while this one works out what follows from the
+            // steps) while this one walks the events of those it has read.
             pieces::read_aside(
                 body,
                 options,
                 piece,
-                |at, events| {
+                walk,
+                |walk, at, events| {
                     for (event, range) in events.drain(..) {
                         walk.event(event, range.start + base + at..range.end + base + at);
                     }
                 },
                 scan,
+                Walker::finish,
             )
         }
         _ => {
+            let mut walk = walk;
             for (event, range) in markdown::events_with(body, options) {
                 walk.event(event, range.start + base..range.end + base);
             }
-            scan()
+            (walk.finish(), scan())
         }
     };
-    let mut book = walk.finish();
     match depth {
         Depth::Full => lint::check(source, &mut book, base, secrets),
         Depth::Steps => lint::repair(source, &mut book),

@@ -124,16 +124,19 @@ pub(super) fn pieces_at<'a>(
 }
 
 /// `pieces`, with the Markdown parser on a second thread: `feed` gets each
-/// piece's events on this one, in order, while the next pieces are read.
-/// When the pieces are read, the second thread does `then` too, and its
-/// result is returned. Where no thread can be started, all is done here.
-pub(super) fn read_aside<'a, T: Send>(
+/// piece's events on this one, in order, with `state`, while the next
+/// pieces are read. When the pieces are read, the second thread does `then`
+/// while this one does `finish` with the state; both results are returned.
+/// Where no thread can be started, all is done here.
+pub(super) fn read_aside<'a, S, T: Send, R>(
     body: &'a str,
     options: Options,
     piece: usize,
-    mut feed: impl FnMut(usize, &mut PieceEvents<'a>),
+    mut state: S,
+    mut feed: impl FnMut(&mut S, usize, &mut PieceEvents<'a>),
     then: impl Fn() -> T + Sync,
-) -> T {
+    finish: impl FnOnce(S) -> R,
+) -> (R, T) {
     // A few pieces read ahead at most: the parser's memory stays bounded.
     const AHEAD: usize = 2;
     std::thread::scope(|scope| {
@@ -153,16 +156,19 @@ pub(super) fn read_aside<'a, T: Send>(
                 then()
             });
         let Ok(reader) = reader else {
-            pieces(body, options, piece, &mut feed);
-            return then();
+            pieces(body, options, piece, |at, events| {
+                feed(&mut state, at, events)
+            });
+            return (finish(state), then());
         };
         for (at, mut events) in read {
-            feed(at, &mut events);
+            feed(&mut state, at, &mut events);
             events.clear();
             let _ = empty.send(events);
         }
+        let finished = finish(state);
         match reader.join() {
-            Ok(found) => found,
+            Ok(found) => (finished, found),
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })

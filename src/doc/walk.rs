@@ -62,6 +62,8 @@ pub(super) struct Walker<'s> {
     /// Open lists: whether each is a form of empty labelled lines (`- Ticket:`).
     lists: Vec<bool>,
     fence: Option<OpenFence>,
+    /// The info string of the last block, kept for the next to be read into.
+    spare_info: String,
     /// Info strings of the blocks read lately, whose commands share attributes.
     infos: Infos,
     paragraph_start: Option<usize>,
@@ -123,6 +125,7 @@ impl<'s> Walker<'s> {
             items: Vec::new(),
             lists: Vec::new(),
             fence: None,
+            spare_info: String::new(),
             infos: Infos::default(),
             paragraph_start: None,
             run: None,
@@ -318,11 +321,14 @@ impl Walker<'_> {
                 self.stop_collecting();
                 match kind {
                     CodeBlockKind::Fenced(info) => {
+                        // Into the buffer of the block before: most
+                        // info strings are a word or two.
+                        let mut copy = std::mem::take(&mut self.spare_info);
+                        copy.clear();
+                        copy.push_str(&info);
                         self.fence = Some(OpenFence {
                             start: range.start,
-                            // Copied as it is: `to_string` would go
-                            // through the formatting machinery for each block.
-                            info: String::from(&*info),
+                            info: copy,
                             code: String::new(),
                         });
                     }
@@ -332,8 +338,9 @@ impl Walker<'_> {
             }
             Event::End(TagEnd::CodeBlock) => {
                 self.in_indented_code = false;
-                if let Some(open) = self.fence.take() {
-                    self.close_fence(open, range.end);
+                if let Some(mut open) = self.fence.take() {
+                    self.close_fence(&mut open, range.end);
+                    self.spare_info = open.info;
                 }
             }
             Event::Start(Tag::BlockQuote(_) | Tag::HtmlBlock) => self.stop_collecting(),
@@ -583,7 +590,7 @@ impl Walker<'_> {
         }
     }
 
-    fn close_fence(&mut self, open: OpenFence, end: usize) {
+    fn close_fence(&mut self, open: &mut OpenFence, end: usize) {
         let parent = self.enclosing_task();
         self.refresh_path();
         let place = fence::Place {

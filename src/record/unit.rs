@@ -16,8 +16,12 @@ pub struct Units {
     /// By step index: the index of the step it counts as; `None` for an
     /// item that heads others.
     of: Vec<Option<usize>>,
-    /// By step index: the steps counted as it (itself excluded).
-    members: Vec<Vec<usize>>,
+    /// The steps counted as each step (itself excluded), all in one list in
+    /// step order: those of step `i` are `members[member_starts[i]..member_starts[i + 1]]`.
+    /// One list rather than one per step: most steps have none, and a
+    /// list each cost an allocation for every step that has some.
+    members: Vec<usize>,
+    member_starts: Vec<usize>,
 }
 
 impl Units {
@@ -56,15 +60,31 @@ impl Units {
                 }
             };
         }
-        let mut members = vec![Vec::new(); n];
+        // Counted first, so that each step's members get their place in
+        // the list; each start then serves as the cursor its members are
+        // written at, which leaves it at the next step's start.
+        let member_of = |(i, u): (usize, &Option<usize>)| u.filter(|&u| u != i);
+        let mut member_starts = vec![0; n + 1];
+        for u in of.iter().enumerate().filter_map(member_of) {
+            member_starts[u + 1] += 1;
+        }
+        for i in 0..n {
+            member_starts[i + 1] += member_starts[i];
+        }
+        let mut members = vec![0; member_starts[n]];
         for (i, u) in of.iter().enumerate() {
-            if let Some(u) = *u
-                && u != i
-            {
-                members[u].push(i);
+            if let Some(u) = member_of((i, u)) {
+                members[member_starts[u]] = i;
+                member_starts[u] += 1;
             }
         }
-        Units { of, members }
+        member_starts.copy_within(0..n, 1);
+        member_starts[0] = 0;
+        Units {
+            of,
+            members,
+            member_starts,
+        }
     }
 
     /// The step that step `index` is counted as; `None` for a heading item.
@@ -79,7 +99,13 @@ impl Units {
 
     /// The steps counted as step `index`, itself excluded.
     pub fn members(&self, index: usize) -> &[usize] {
-        self.members.get(index).map_or(&[], Vec::as_slice)
+        match (
+            self.member_starts.get(index),
+            self.member_starts.get(index + 1),
+        ) {
+            (Some(&start), Some(&end)) => &self.members[start..end],
+            _ => &[],
+        }
     }
 
     /// `(n, N)` for step `index`: the number of the step it is counted as

@@ -87,7 +87,7 @@ fn contains_words(text: &str, piece: &str) -> bool {
     })
 }
 
-/// `Option 1`, `OPTION A`, `Method 2`, `Plan B`: a heading that is an option.
+/// `Option 1`, `OPTION A`, `Method 2`, `Plan B`: a heading (`bare`) that is an option.
 fn numbered_option(title: &str) -> bool {
     static OPTION: OnceLock<Regex> = OnceLock::new();
     OPTION
@@ -97,11 +97,11 @@ fn numbered_option(title: &str) -> bool {
             )
             .expect("a valid pattern")
         })
-        .is_match(bare(title))
+        .is_match(title)
 }
 
 /// `Alternative: …`, `Alternatively, …`, `Alternative approach`: an option
-/// besides the section before it.
+/// besides the section before it (`title` is `bare`).
 fn other_way(title: &str) -> bool {
     static OTHER: OnceLock<Regex> = OnceLock::new();
     OTHER
@@ -111,20 +111,46 @@ fn other_way(title: &str) -> bool {
             )
             .expect("a valid pattern")
         })
-        .is_match(bare(title))
+        .is_match(title)
 }
 
 /// The title without leading symbols and numbering (`1. `, `E) `).
 fn bare(title: &str) -> &str {
-    static NUMBERING: OnceLock<Regex> = OnceLock::new();
-    let numbering = NUMBERING.get_or_init(|| {
-        Regex::new(r"^(?:[0-9]+(?:\.[0-9]+)*[).:]?\s+|[A-Za-z][).]\s+)").expect("a valid pattern")
-    });
     let title = title.trim_start_matches(|c: char| !c.is_alphanumeric());
-    match numbering.find(title) {
-        Some(m) => &title[m.end()..],
-        None => title,
-    }
+    &title[numbering_len(title)..]
+}
+
+/// How long the numbering that `title` opens with is, its spaces after it
+/// included: digits and dots, perhaps with a `)`, `.` or `:` (`1. `, `2.3) `), or a
+/// letter with a `)` or `.` (`E) `), then white space; 0 when there is none.
+/// Read by hand rather than by a pattern: it is asked of every heading.
+fn numbering_len(title: &str) -> usize {
+    let bytes = title.as_bytes();
+    let digits_from = |at: usize| {
+        at + bytes[at..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let mark = if bytes.first().is_some_and(u8::is_ascii_digit) {
+        let mut at = digits_from(0);
+        while bytes.get(at) == Some(&b'.') && bytes.get(at + 1).is_some_and(u8::is_ascii_digit) {
+            at = digits_from(at + 1);
+        }
+        // A mark is taken only with white space after it, and without it
+        // the white space would have to start where the mark is: either
+        // way, one after the digits is part of the numbering.
+        at + usize::from(matches!(bytes.get(at), Some(b')' | b'.' | b':')))
+    } else if bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && matches!(bytes.get(1), Some(b')' | b'.'))
+    {
+        2
+    } else {
+        return 0;
+    };
+    let rest = &title[mark..];
+    let spaces = rest.len() - rest.trim_start().len();
+    if spaces == 0 { 0 } else { mark + spaces }
 }
 
 /// The groups of sibling sections named as options.
@@ -145,8 +171,9 @@ fn section_groups(book: &Runbook) -> Vec<Group> {
         let previous = previous_sibling
             .insert(s.parent, i)
             .filter(|&p| sections[p].level == s.level);
-        let other = other_way(&s.title);
-        if !other && !numbered_option(&s.title) {
+        let title = bare(&s.title);
+        let other = other_way(title);
+        if !other && !numbered_option(title) {
             continue;
         }
         let g = match previous.and_then(|p| group_of.get(&p).copied()) {
@@ -268,7 +295,7 @@ mod tests {
             "Plan B",
             "3. Option 2 — by hand",
         ] {
-            assert!(numbered_option(title), "{title}");
+            assert!(numbered_option(bare(title)), "{title}");
         }
         for title in [
             "Options",
@@ -276,7 +303,7 @@ mod tests {
             "Optional steps",
             "Strategy Selection",
         ] {
-            assert!(!numbered_option(title), "{title}");
+            assert!(!numbered_option(bare(title)), "{title}");
         }
         assert!(other_way("Alternative: deploy with kubectl"));
         assert!(other_way("Alternative approach"));
@@ -293,5 +320,42 @@ mod tests {
         assert_eq!(before_or("OR"), None);
         assert_eq!(before_or("Changelog reviewed ☐"), None);
         assert_eq!(before_or("Rouge ☐ or"), Some("Rouge ☐"));
+    }
+
+    #[test]
+    fn numbering_is_read_as_the_pattern_it_replaced_reads_it() {
+        let pattern = Regex::new(r"^(?:[0-9]+(?:\.[0-9]+)*[).:]?\s+|[A-Za-z][).]\s+)").unwrap();
+        for title in [
+            "1. Deploy",
+            "1 Deploy",
+            "1.2.3) x",
+            "1.2.x y",
+            "1.2. y",
+            "12: a",
+            "1.",
+            "1. ",
+            "1.)  x",
+            "1.2",
+            "1..2 x",
+            "1:x",
+            "E) Rollback",
+            "e. x",
+            "E)x",
+            "E x",
+            "ab) x",
+            "Section 1",
+            "1\u{a0}x",
+            "1.\u{2003}\u{2003}x",
+            "1\u{85}x",
+            "",
+            "7",
+            "A)",
+            "A) ",
+            "9)\tx",
+            "١. x",
+        ] {
+            let expected = pattern.find(title).map_or(0, |m| m.end());
+            assert_eq!(numbering_len(title), expected, "{title:?}");
+        }
     }
 }

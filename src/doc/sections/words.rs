@@ -190,7 +190,8 @@ pub fn words(title: &str) -> Vec<String> {
         .expect("a valid pattern")
     });
     let mut rest = title.trim_start_matches(|c: char| !c.is_alphanumeric());
-    while let Some(m) = numbering.find(rest) {
+    // Every numbering holds a character: an empty rest needs no search.
+    while let Some(m) = (!rest.is_empty()).then(|| numbering.find(rest)).flatten() {
         if m.end() == 0 {
             break;
         }

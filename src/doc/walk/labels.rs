@@ -72,6 +72,10 @@ fn trim(label: &str) -> &str {
 /// The label of each field in `text` (a block's text, lines split by
 /// `\n`), for fields at `fields` (byte ranges in `text`, in order).
 pub(in crate::doc) fn own_labels(text: &str, fields: &[Range<usize>]) -> Vec<String> {
+    // Most blocks hold no field: their lines need not be found.
+    if fields.is_empty() {
+        return Vec::new();
+    }
     let breaks: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
     // The line holding `at`: its start and end (before its `\n`).
     let line = |at: usize| {

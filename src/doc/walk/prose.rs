@@ -330,12 +330,12 @@ impl Walker<'_> {
         let text = &source.text[run.clone()];
         let mut found: Vec<(StepKind, Range<usize>)> = Vec::new();
         let blanks = fields::blanks(text);
-        let line_start = source.line_start(run.start);
-        let before = &source.text[line_start.max(self.scan.from).min(run.start)..run.start];
         // A heading is a title: square brackets there are its words.
         let slots = if self.heading.is_some() || !text.contains('[') {
             Vec::new()
         } else {
+            let line_start = source.line_start(run.start);
+            let before = &source.text[line_start.max(self.scan.from).min(run.start)..run.start];
             // The rest of the line after the run, a little of it: enough to
             // tell whether a bracket ends it.
             let rest = &source.text[run.end..];
