@@ -248,6 +248,47 @@ fn a_captured_value_is_quoted_and_warned_about_where_each_copy_lands() {
 }
 
 #[test]
+fn raw_warnings_follow_values_through_loops_filters_and_macros() {
+    let t = Test::new()
+        .runbook(template(
+            "
+            dir: my files
+            flags: --all --force
+            ",
+            "
+            {% macro ls(p) %}ls {{ p }} {{ flags | raw }}{% endmacro %}
+            {% set t %}{{ dir }}{% endset %}
+            ```bash
+            {% for i in [1, 2] %}
+            echo {{ t }} {{ i | raw }}
+            {% endfor %}
+            {% filter upper %}echo {{ dir }}{% endfilter %}
+
+            {{ ls(dir) }}
+            ```
+            ",
+        ))
+        .args(["render", RUNBOOK])
+        .stdout_contains(
+            "echo 'my files' 1\necho 'my files' 2\nECHO 'my files'\nls 'my files' --all --force\n",
+        )
+        .run();
+    let t = t.then().args(["plan", RUNBOOK]).run();
+    // A value written inside a macro is pointed at where the macro's
+    // output went into the runbook.
+    assert_eq!(
+        raw_warnings(&t.stdout),
+        [
+            "--> runbook.md:11:17",
+            "--> runbook.md:11:17",
+            "--> runbook.md:15:4",
+        ],
+        "{}",
+        t.stdout
+    );
+}
+
+#[test]
 fn variables_come_in_order_of_precedence() {
     let body = template(
         "
