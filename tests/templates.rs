@@ -159,6 +159,135 @@ fn raw_opts_out_visibly_and_plan_lists_it() {
         .run();
 }
 
+/// The `--> runbook.md:L:C` lines of `plan`'s `|raw` warnings, in order.
+fn raw_warnings(plan: &str) -> Vec<String> {
+    let lines: Vec<&str> = plan.lines().collect();
+    lines
+        .windows(2)
+        .filter(|w| w[0].starts_with("warning: `|raw`"))
+        .map(|w| w[1].trim().to_string())
+        .collect()
+}
+
+#[test]
+fn a_raw_warning_points_at_its_value_when_a_captured_one_is_written_after_it() {
+    // `target`'s value is written first, into the capture; `flags` second,
+    // but it is the first value in the text.
+    let t = Test::new()
+        .runbook(template(
+            "
+            dir: my files
+            flags: --all --force
+            ",
+            "
+            {% set target %}{{ dir }}{% endset %}
+            ```bash
+            ls {{ flags | raw }}
+            ```
+
+            ```bash
+            rm -r {{ target }}
+            ```
+            ",
+        ))
+        .args(["render", RUNBOOK])
+        .stdout_contains("ls --all --force\n")
+        .stdout_contains("rm -r 'my files'\n")
+        .run();
+    let t = t.then().args(["plan", RUNBOOK]).run();
+    assert_eq!(
+        raw_warnings(&t.stdout),
+        ["--> runbook.md:9:7"],
+        "{}",
+        t.stdout
+    );
+    assert!(t.stdout.contains("ls {{ flags | raw }}"), "{}", t.stdout);
+}
+
+#[test]
+fn a_captured_value_is_quoted_and_warned_about_where_each_copy_lands() {
+    let t = Test::new()
+        .runbook(template(
+            "
+            dir: my files
+            flags: --all --force
+            unused: $(reboot)
+            ",
+            "
+            {% set cmd %}{{ flags | raw }}{% endset %}
+            {% set never %}{{ unused | raw }}{% endset %}
+            {% set target %}{{ dir }}{% endset %}
+            ```bash
+            ls {{ cmd }} {{ target }}
+            ```
+
+            Again {{ target }}, {{ flags | raw }}
+
+            ```bash
+            ls {{ target }} {{ cmd }} {{ dir }}
+            ```
+            ",
+        ))
+        .args(["render", RUNBOOK])
+        .stdout_contains("ls --all --force 'my files'\n")
+        .stdout_contains("Again my files, --all --force\n")
+        .stdout_contains("ls 'my files' --all --force 'my files'\n")
+        .run();
+    assert!(!t.stdout.contains("reboot"), "{}", t.stdout);
+    let t = t.then().args(["plan", RUNBOOK]).run();
+    assert_eq!(
+        raw_warnings(&t.stdout),
+        [
+            "--> runbook.md:12:7",
+            "--> runbook.md:15:24",
+            "--> runbook.md:18:20",
+        ],
+        "{}",
+        t.stdout
+    );
+}
+
+#[test]
+fn raw_warnings_follow_values_through_loops_filters_and_macros() {
+    let t = Test::new()
+        .runbook(template(
+            "
+            dir: my files
+            flags: --all --force
+            ",
+            "
+            {% macro ls(p) %}ls {{ p }} {{ flags | raw }}{% endmacro %}
+            {% set t %}{{ dir }}{% endset %}
+            ```bash
+            {% for i in [1, 2] %}
+            echo {{ t }} {{ i | raw }}
+            {% endfor %}
+            {% filter upper %}echo {{ dir }}{% endfilter %}
+
+            {{ ls(dir) }}
+            ```
+            ",
+        ))
+        .args(["render", RUNBOOK])
+        .stdout_contains(
+            "echo 'my files' 1\necho 'my files' 2\nECHO 'my files'\nls 'my files' --all --force\n",
+        )
+        .run();
+    let t = t.then().args(["plan", RUNBOOK]).run();
+    // A value written inside a macro is pointed at where the macro's
+    // output went into the runbook.
+    assert_eq!(
+        raw_warnings(&t.stdout),
+        [
+            "--> runbook.md:11:17",
+            "--> runbook.md:11:17",
+            "--> runbook.md:15:4",
+        ],
+        "{}",
+        t.stdout
+    );
+}
+
 #[test]
 fn variables_come_in_order_of_precedence() {
     let body = template(

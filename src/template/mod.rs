@@ -165,20 +165,10 @@ pub fn render(
                 .collect(),
         )
     })?;
-    let stand_ins: Vec<usize> = if spliced.raw.is_empty() {
-        Vec::new()
-    } else {
-        rendering
-            .text
-            .match_indices(engine::OPEN)
-            .map(|(i, _)| i)
-            .collect()
-    };
     let notes = spliced
         .raw
         .iter()
-        .map(|(piece, lang)| {
-            let at = stand_ins.get(*piece).copied().unwrap_or(0);
+        .map(|&(at, ref lang)| {
             let (file, offset) = origin(at);
             let place = if lang.is_empty() {
                 "into the text".to_string()

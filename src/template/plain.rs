@@ -95,20 +95,7 @@ impl<'s> Lines<'s> {
 /// The `vars:` mapping under a key at `parent` indentation.
 fn vars(lines: &mut Lines<'_>, parent: usize) -> Option<Map<String, Value>> {
     let mut map = Map::new();
-    let (indent, _) = lines.peek()?;
-    if indent <= parent {
-        return None;
-    }
-    while let Some((at, line)) = lines.peek() {
-        if at < indent {
-            // Back to the section's keys; anything not at their level is
-            // refused there.
-            break;
-        }
-        lines.next();
-        if at != indent {
-            return None;
-        }
+    nested(lines, parent, |lines, indent, line| {
         let (name, value) = line.split_once(':')?;
         if !name_like(name) || map.contains_key(name) {
             return None;
@@ -119,33 +106,53 @@ fn vars(lines: &mut Lines<'_>, parent: usize) -> Option<Map<String, Value>> {
             None => return None,
         };
         map.insert(name.to_string(), value);
-    }
-    // A line that stopped the reading, rather than the snippet's end, is
-    // read again by the caller only when it is at the section's level.
-    (lines.done() || lines.peek().is_some()).then_some(map)
+        Some(())
+    })?;
+    Some(map)
 }
 
 /// A block list of scalars under a key at `parent` indentation.
 fn list(lines: &mut Lines<'_>, parent: usize) -> Option<Value> {
     let mut items = Vec::new();
+    nested(lines, parent, |_, _, line| {
+        items.push(scalar(line.strip_prefix("- ")?)?);
+        Some(())
+    })?;
+    // The list is kept as long as the runbook: without the room its
+    // growth left (up to as much again, for a list of thousands of hosts).
+    items.shrink_to_fit();
+    Some(Value::Array(items))
+}
+
+/// The lines nested under a key at `parent` indentation, all at the first
+/// one's, each given to `each` with the lines (what is nested under it is
+/// its to read) and that indentation. `None` when nothing is nested, a
+/// line is deeper than the first, `each` refuses one, or the reading
+/// stopped at a line this does not read.
+fn nested<'s>(
+    lines: &mut Lines<'s>,
+    parent: usize,
+    mut each: impl FnMut(&mut Lines<'s>, usize, &'s str) -> Option<()>,
+) -> Option<()> {
     let (indent, _) = lines.peek()?;
     if indent <= parent {
         return None;
     }
     while let Some((at, line)) = lines.peek() {
         if at < indent {
+            // Back to the keys above; anything not at their level is
+            // refused there.
             break;
         }
         lines.next();
         if at != indent {
             return None;
         }
-        items.push(scalar(line.strip_prefix("- ")?)?);
+        each(lines, indent, line)?;
     }
-    // The list is kept as long as the runbook: without the room its
-    // growth left (up to as much again, for a list of thousands of hosts).
-    items.shrink_to_fit();
-    (lines.done() || lines.peek().is_some()).then_some(Value::Array(items))
+    // A line that stopped the reading, rather than the snippet's end, is
+    // read again by the caller only when it is at the section's level.
+    (lines.done() || lines.peek().is_some()).then_some(())
 }
 
 /// A name as a plain key: letters, digits and `_`, not starting with a digit.

@@ -16,8 +16,10 @@ pub struct Spliced {
     pub text: String,
     /// `None` when nothing was masked: the same as `text`.
     pub masked: Option<String>,
-    /// Values written through `|raw`: piece index and the block's language
-    /// (empty in prose).
+    /// Values written through `|raw`: where the stand-in was in the
+    /// rendering (a value captured by `{% set %}` or a macro can be there
+    /// any number of times, out of the order it was written in), and the
+    /// block's language (empty in prose).
     pub raw: Vec<(usize, String)>,
 }
 
@@ -160,7 +162,7 @@ impl Out<'_> {
                         Landing::Runs(b, _) | Landing::Info(b) => b.lang.clone(),
                         _ => String::new(),
                     };
-                    self.raw.push((s.piece, lang));
+                    self.raw.push((s.start, lang));
                 }
             }
             Err((message, hint)) => self.refusals.push(Refusal {
