@@ -226,3 +226,16 @@ fn the_first_line_of_a_block_is_not_shown_twice() {
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");
 }
+
+#[test]
+fn a_resumed_run_is_in_its_transcript_before_its_first_block_runs() {
+    let block =
+        format!("```bash\ntest -f ready && grep -o 'state=[a-z]*' {OUT} | head -n1 > seen\n```\n");
+    let out = Test::new().runbook(block).run_yes().status(1).run();
+    out.write("ready", "");
+    let out = out.then().args(["resume", "--yes", OUT]).run();
+    // The transcript the block read was saved for the resumed run first.
+    let seen = out.read("seen");
+    assert_eq!(seen.trim(), "state=running", "{seen}");
+    assert!(out.transcript().contains("state=complete"));
+}

@@ -277,9 +277,21 @@ impl<'b> Names<'b> {
             .into_iter()
             .collect();
         let mut pieces: HashMap<String, Vec<usize>> = HashMap::new();
-        if let Ok(search) = aho_corasick::AhoCorasick::new(&wanted) {
+        // The keys are lowercase: ASCII text is searched as it is, without
+        // a lowercased copy, other text lowercased.
+        let search = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&wanted);
+        if let Ok(search) = search {
             for step in named.filter(|s| !s.text.is_empty()) {
-                for found in search.find_overlapping_iter(&step.text.to_lowercase()) {
+                let lowered;
+                let text = if step.text.is_ascii() {
+                    step.text.as_str()
+                } else {
+                    lowered = step.text.to_lowercase();
+                    lowered.as_str()
+                };
+                for found in search.find_overlapping_iter(text) {
                     let steps = pieces
                         .entry(wanted[found.pattern().as_usize()].clone())
                         .or_default();
@@ -358,18 +370,41 @@ fn step_path_onto(out: &mut String, step: &Step) {
 
 /// The parts of `path`, normalised, added after those `out` holds.
 fn normalise_onto(out: &mut String, path: &str) {
-    for part in path.split(['›', '>', '/']).map(str::trim) {
-        if part.is_empty() {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push('/');
-        }
-        if part.is_ascii() {
-            out.extend(part.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-        } else {
-            out.push_str(&part.to_lowercase());
-        }
+    // Split on `›`, `>` and `/` by bytes: `›` is the only character whose
+    // UTF-8 is E2 80 BA, and every separator starts at a character boundary.
+    let bytes = path.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i <= bytes.len() {
+        let sep = match bytes.get(i) {
+            None => 1,
+            Some(b'>' | b'/') => 1,
+            Some(0xE2) if bytes.get(i + 1..i + 3) == Some(&[0x80, 0xBA]) => 3,
+            Some(_) => {
+                i += 1;
+                continue;
+            }
+        };
+        normalise_part(out, path[start..i].trim());
+        i += sep;
+        start = i;
+    }
+}
+
+/// One part of a path, trimmed, lowercased after those `out` holds.
+fn normalise_part(out: &mut String, part: &str) {
+    if part.is_empty() {
+        return;
+    }
+    if !out.is_empty() {
+        out.push('/');
+    }
+    if part.is_ascii() {
+        let from = out.len();
+        out.push_str(part);
+        out[from..].make_ascii_lowercase();
+    } else {
+        out.push_str(&part.to_lowercase());
     }
 }
 
@@ -524,5 +559,36 @@ mod tests {
         assert!(e.contains("matches several steps (lines 3, 4)"), "{e}");
         let e = load(&book, "nobody: alice\n").unwrap_err().to_string();
         assert!(e.contains("`nobody` names no step"), "{e}");
+    }
+
+    #[test]
+    fn a_path_is_split_on_its_separators_trimmed_and_lowercased() {
+        // The same parts as a split on the three characters gives.
+        fn by_chars(path: &str) -> String {
+            let parts: Vec<String> = path
+                .split(['›', '>', '/'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_lowercase)
+                .collect();
+            parts.join("/")
+        }
+        for path in [
+            "",
+            "/",
+            "Deploy › Ship it",
+            " ÉTAPE / owner 10: ____ ",
+            "a>b>>c// d ›› E",
+            "›",
+            "x›",
+            "€ costs › ‹ not a separator ›y",
+            "Straße › İstanbul › ΣΑΣ",
+            "\u{2039}\u{203a}\u{203b}",
+        ] {
+            assert_eq!(normalise_path(path), by_chars(path), "{path:?}");
+        }
+        let mut out = String::from("head");
+        normalise_onto(&mut out, "Tail");
+        assert_eq!(out, "head/tail");
     }
 }

@@ -25,6 +25,8 @@ impl Run<'_> {
         last: Option<&Outcome>,
         automatic: bool,
     ) -> Result<Outcome> {
+        // A block takes time: what the run holds is saved first.
+        self.started()?;
         let id = step.id();
         let block = Block {
             id: &id,

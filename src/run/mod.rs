@@ -95,6 +95,8 @@ pub struct Run<'a> {
     ids: HashMap<String, usize>,
     /// Every step's `[n/N]`, and the recorder's `path_changes` it holds for.
     places: RefCell<Option<(u64, Places)>>,
+    /// A resumed run: its transcript is the one its run last wrote.
+    resuming: bool,
 }
 
 /// A new run id: the UTC start time and a few random hex digits.
@@ -268,12 +270,16 @@ impl<'a> Run<'a> {
             restored_cwd,
             ids,
             places: RefCell::new(None),
+            resuming,
         })
     }
 
     /// Walks the document and returns what happened.
     pub fn execute(mut self) -> Result<Report> {
-        self.recorder.checkpoint(&self.book, true)?;
+        // A resumed run's transcript is the one its run wrote: rewritten
+        // (state, resumed time) before anything takes time, or at the end.
+        let later = self.resuming;
+        self.recorder.begin(&self.book, later)?;
         self.show_context();
         let flow = match self.walk_path() {
             Ok(flow) => flow,
@@ -482,6 +488,11 @@ impl<'a> Run<'a> {
             self.recorder.save_before_prompt(&self.book)?;
         }
         Ok(())
+    }
+
+    /// Before something that takes time: the first save, if still to be made.
+    fn started(&mut self) -> Result<()> {
+        self.recorder.started(&self.book)
     }
 }
 

@@ -59,6 +59,11 @@ pub struct Recorder {
     /// Counts the outcomes recorded that may change the run's path (see
     /// `Scope::of`): a path worked out before stays right while it stays.
     path_changes: u64,
+    /// A resumed run's first save, not made yet: made before anything
+    /// that takes time (a block, a wait, a question to a person), or by the
+    /// next save. Until then the transcript is the one the run last wrote,
+    /// and the journal holds what was recorded since.
+    first_save: bool,
     /// No other runner writes the transcript while this one does.
     _output: OutputLock,
 }
@@ -101,6 +106,7 @@ impl Recorder {
             unsaved: Vec::new(),
             recorded: 0,
             path_changes: 0,
+            first_save: false,
             _output: output,
         })
     }
@@ -214,11 +220,45 @@ impl Recorder {
         self.checkpoint(book, urgent)
     }
 
+    /// The run's first save: now, or for a resumed run (`later`) before
+    /// the first thing that takes time (see `started`). A transcript that
+    /// cannot be written fails here either way, before anything is recorded.
+    pub fn begin(&mut self, book: &Runbook, later: bool) -> Result<()> {
+        if !later {
+            return self.checkpoint(book, true);
+        }
+        // What a save needs of the transcript's directory, tried now.
+        let dir = self
+            .transcript
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        tempfile::Builder::new()
+            .prefix(".runsheet-")
+            .tempfile_in(dir)
+            .map_err(|source| Error::Write {
+                path: self.transcript.clone(),
+                source,
+            })?;
+        self.first_save = true;
+        Ok(())
+    }
+
+    /// Makes the first save if it is still to be made: the run is about to
+    /// do something that takes time.
+    pub fn started(&mut self, book: &Runbook) -> Result<()> {
+        if self.first_save {
+            self.checkpoint(book, true)?;
+        }
+        Ok(())
+    }
+
     /// Re-renders the transcript atomically, now if `force`, else at most once a second.
     pub fn checkpoint(&mut self, book: &Runbook, force: bool) -> Result<()> {
         if !force && self.last_render.elapsed() < CHECKPOINT {
             return Ok(());
         }
+        self.first_save = false;
         if self.saver.is_some() {
             let changed = self.take_unsaved();
             if let Some(saver) = &mut self.saver {
@@ -336,6 +376,7 @@ impl Recorder {
         if let Some(saver) = &mut self.saver {
             saver.save(changed, self.info.clone())?;
         }
+        self.first_save = false;
         self.last_render = Instant::now();
         Ok(())
     }

@@ -34,6 +34,7 @@ impl Run<'_> {
     /// records it: done when waiting was the step, not confirmed when
     /// someone should have watched something meanwhile.
     pub(super) fn wait_unattended(&mut self, step: &Step, wait: Wait) -> Result<Flow> {
+        self.started()?;
         let why = if wait.attribute {
             "wait="
         } else {
