@@ -166,8 +166,8 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
                     flags.push(on);
                 }
                 let danger;
-                if !c.destructive.is_empty() {
-                    danger = format!("destructive: {}", c.destructive.join(", "));
+                if !c.destructive().is_empty() {
+                    danger = format!("destructive: {}", c.destructive().join(", "));
                     flags.push(&danger);
                 }
                 out.write_str(&c.lang)?;

@@ -31,24 +31,25 @@ pub(super) struct Place<'a> {
 /// their commands share one copy of the attributes rather than each holding
 /// its own.
 #[derive(Default)]
-pub(super) struct Infos(Vec<(String, String, Arc<Attrs>)>);
+pub(super) struct Infos(Vec<(String, Arc<str>, Arc<Attrs>)>);
 
 impl Infos {
     /// How many info strings are remembered.
     const KEPT: usize = 8;
 
     /// `parse_info`, shared with an earlier block whose info string was the same.
-    fn parse(&mut self, info: &str) -> Result<(String, Arc<Attrs>), AttrError> {
+    fn parse(&mut self, info: &str) -> Result<(Arc<str>, Arc<Attrs>), AttrError> {
         if let Some((_, lang, attrs)) = self.0.iter().find(|(seen, _, _)| seen == info) {
-            return Ok((lang.clone(), Arc::clone(attrs)));
+            return Ok((Arc::clone(lang), Arc::clone(attrs)));
         }
         let (lang, attrs) = parse_info(info)?;
+        let lang: Arc<str> = Arc::from(lang);
         let attrs = Arc::new(attrs);
         if self.0.len() == Self::KEPT {
             self.0.remove(0);
         }
         self.0
-            .push((info.to_string(), lang.clone(), Arc::clone(&attrs)));
+            .push((info.to_string(), Arc::clone(&lang), Arc::clone(&attrs)));
         Ok((lang, attrs))
     }
 }
@@ -194,8 +195,7 @@ pub(super) fn close(
             }
             // A fence of four or more marks wraps an example of Markdown;
             // `markdown` and diffs show it: their boxes are not steps.
-            let example =
-                marker_len > 3 || matches!(lang.as_str(), "markdown" | "md" | "diff" | "patch");
+            let example = marker_len > 3 || matches!(&*lang, "markdown" | "md" | "diff" | "patch");
             if !example {
                 let body_start = text[open.start..]
                     .find('\n')
@@ -214,7 +214,7 @@ pub(super) fn close(
             return None;
         }
     };
-    if (lang == "console" || lang == "shell-session")
+    if (&*lang == "console" || &*lang == "shell-session")
         && !open.code.lines().any(|l| l.trim_start().starts_with("$ "))
     {
         // No prompt lines: commands written without them, or output shown.
@@ -260,14 +260,14 @@ pub(super) fn close(
         lang,
         runner,
         attrs,
-        hint: comment_hint(&open.code),
-        destructive: Vec::new(),
         code: std::mem::take(&mut open.code),
-        shown: None,
+        rare: None,
         fence,
     };
+    command.set_hint(comment_hint(&command.code));
     if depth == Depth::Full {
-        command.destructive = crate::guard::assess(command.attrs.danger, &command.script_text());
+        let found = crate::guard::assess(command.attrs.danger, &command.script_text());
+        command.set_destructive(found);
     }
     let step = Step::new(
         StepKind::Command(Box::new(command)),
@@ -382,7 +382,7 @@ mod tests {
         assert!(!Arc::ptr_eq(&c[0].attrs, &c[1].attrs));
         assert_eq!(c[3].attrs.timeout, Some(std::time::Duration::from_secs(5)));
         assert_eq!(c[2].attrs.timeout, Some(std::time::Duration::from_secs(30)));
-        assert_eq!(c[2].lang, "bash");
+        assert_eq!(&*c[2].lang, "bash");
         // A bad info string is an error at every block that has it.
         let errors = book
             .diagnostics
@@ -480,7 +480,7 @@ mod tests {
         let found: Vec<_> = book
             .steps
             .iter()
-            .map(|s| s.command().unwrap().destructive.clone())
+            .map(|s| s.command().unwrap().destructive().to_vec())
             .collect();
         assert_eq!(
             found,

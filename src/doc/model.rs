@@ -152,13 +152,24 @@ pub struct Task {
 /// A fenced block runsheet can run.
 #[derive(Debug, Clone)]
 pub struct Command {
-    pub lang: String,
+    /// Shared, as the attributes are, by the blocks whose info strings are
+    /// the same.
+    pub lang: std::sync::Arc<str>,
     pub runner: Runner,
     /// Shared by the blocks whose info strings are the same: most blocks
     /// repeat a few, and a copy each made every command several times larger.
     pub attrs: std::sync::Arc<Attrs>,
     /// The block's content as the parser gives it (container prefixes removed).
     pub code: String,
+    /// What few blocks have: boxed, as every command carries the field.
+    /// Read and set through `shown`, `hint` and `destructive`.
+    pub rare: Option<Box<CommandRare>>,
+    pub fence: Fence,
+}
+
+/// The parts of a command that few blocks have.
+#[derive(Debug, Clone, Default)]
+pub struct CommandRare {
     /// The block as the document shows it, when that is not what runs: a
     /// template's secrets are masked in the text, not in `code`.
     pub shown: Option<String>,
@@ -168,7 +179,6 @@ pub struct Command {
     /// What in it looks destructive (`kubectl delete`, `DROP TABLE`, ...), or
     /// "marked danger"; empty when `danger=false` marks a reviewed block.
     pub destructive: Vec<String>,
-    pub fence: Fence,
 }
 
 /// Where a fence sits, so output can be inserted right under it.
@@ -327,6 +337,54 @@ impl Step {
 }
 
 impl Command {
+    /// The block as the document shows it, when that is not what runs.
+    pub fn shown(&self) -> Option<&str> {
+        self.rare.as_deref().and_then(|r| r.shown.as_deref())
+    }
+
+    /// What the document says the output should be.
+    pub fn hint(&self) -> Option<&str> {
+        self.rare.as_deref().and_then(|r| r.hint.as_deref())
+    }
+
+    /// What in it looks destructive; empty for most blocks.
+    pub fn destructive(&self) -> &[String] {
+        self.rare.as_deref().map_or(&[], |r| &r.destructive)
+    }
+
+    /// The rare parts, made when one is first set.
+    pub fn rare_mut(&mut self) -> &mut CommandRare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// Sets what looks destructive, boxing nothing when nothing does.
+    pub fn set_destructive(&mut self, found: Vec<String>) {
+        if !found.is_empty() || self.rare.is_some() {
+            self.rare_mut().destructive = found;
+            self.drop_empty_rare();
+        }
+    }
+
+    /// Sets the hint, boxing nothing when there is none.
+    pub fn set_hint(&mut self, hint: Option<String>) {
+        if hint.is_some() || self.rare.is_some() {
+            self.rare_mut().hint = hint;
+            self.drop_empty_rare();
+        }
+    }
+
+    /// No box for rare parts that are all unset: a command is the same
+    /// whichever way it came to have none.
+    fn drop_empty_rare(&mut self) {
+        if let Some(r) = &self.rare
+            && r.shown.is_none()
+            && r.hint.is_none()
+            && r.destructive.is_empty()
+        {
+            self.rare = None;
+        }
+    }
+
     /// The script that runs: `$ `-prompt blocks run only their prompt lines
     /// (and their `\` continuations); everything else runs as written.
     pub fn script(&self) -> String {
@@ -354,7 +412,7 @@ impl Command {
     fn prompted(&self) -> bool {
         // A prompt line holds `$ `: most blocks have none, and finding that
         // out is one fast search rather than a walk over every line.
-        (self.lang == "console" || self.lang == "shell-session" || self.runner == Runner::Shell)
+        (&*self.lang == "console" || &*self.lang == "shell-session" || self.runner == Runner::Shell)
             && self.code.contains("$ ")
             && self.code.lines().any(|l| l.trim_start().starts_with("$ "))
     }
@@ -482,7 +540,7 @@ impl Runbook {
             line: step.line,
             heading: step.heading.to_vec(),
             text: step.text.clone(),
-            lang: step.command().map(|c| c.lang.clone()),
+            lang: step.command().map(|c| c.lang.to_string()),
             checked: step.task().map(|t| t.checked),
             attrs: step
                 .command()
@@ -503,7 +561,7 @@ impl Runbook {
             secret: step.placeholder().map(|p| p.secret),
             destructive: step
                 .command()
-                .map(|c| c.destructive.clone())
+                .map(|c| c.destructive().to_vec())
                 .filter(|d| !d.is_empty()),
             contingency: self
                 .contingency_of(index)

@@ -142,12 +142,12 @@ mod tests {
         let steps = parse_to(&source, &runners, Depth::Steps);
         assert!(full.diagnostics.len() >= 3, "{:?}", full.diagnostics);
         let guarded: Vec<_> = full.steps.iter().filter_map(|s| s.command()).collect();
-        assert!(guarded.iter().any(|c| !c.destructive.is_empty()));
+        assert!(guarded.iter().any(|c| !c.destructive().is_empty()));
         // The same steps, less what the guard found.
         let mut without_guard = full.steps.clone();
         for step in &mut without_guard {
             if let StepKind::Command(c) = &mut step.kind {
-                c.destructive.clear();
+                c.set_destructive(Vec::new());
             }
         }
         assert_eq!(format!("{without_guard:?}"), format!("{:?}", steps.steps));

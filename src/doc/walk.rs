@@ -484,9 +484,9 @@ impl Walker<'_> {
                 prose_hint(&tidy(&text))
             }
             && let StepKind::Command(c) = &mut self.book.steps[index].kind
-            && c.hint.is_none()
+            && c.hint().is_none()
         {
-            c.hint = Some(hint);
+            c.set_hint(Some(hint));
         }
     }
 

@@ -101,7 +101,7 @@ impl Run<'_> {
             });
         }
         if outcome.status == Status::Done
-            && let Some(hint) = &command.hint
+            && let Some(hint) = command.hint()
         {
             match self.operator.verify(hint)? {
                 Some(true) => outcome.add(Reason::Verified),

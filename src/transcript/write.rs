@@ -241,7 +241,7 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
     let lang = if command.lang.is_empty() {
         "bash"
     } else {
-        &command.lang
+        &*command.lang
     };
     if let Some(ran) = &outcome.ran {
         fenced(&mut out, prefix, &format!("{lang} {{rs=ran}}"), ran, eol);

@@ -116,15 +116,9 @@ fn blanks_choices_and_placeholders_are_steps() {
     assert_eq!(book.steps[1].text, "Record start: ________ (UTC)");
     assert_eq!(book.steps[5].text, "CAB · Result: ☐ Yes ☐ No");
     assert_eq!(book.steps[5].field().unwrap().options, vec!["Yes", "No"]);
-    assert_eq!(
-        book.steps[6].command().unwrap().hint.as_deref(),
-        Some("`200 OK`")
-    );
+    assert_eq!(book.steps[6].command().unwrap().hint(), Some("`200 OK`"));
     assert!(book.steps[7].placeholder().unwrap().secret);
     let tight =
         parse_str("- [ ] Check\n  ```bash\n  curl x\n  ```\n  **Expected**: 200\n- [ ] Next\n");
-    assert_eq!(
-        tight.steps[1].command().unwrap().hint.as_deref(),
-        Some("200")
-    );
+    assert_eq!(tight.steps[1].command().unwrap().hint(), Some("200"));
 }
