@@ -9,9 +9,10 @@ use super::form;
 use super::hints::comment_hint;
 use super::model::{Command, Fence, FenceText, Path, Runbook, Step, StepKind};
 use super::parse::Depth;
+use super::placeholders::{Placeholder, placeholders};
 use super::walk::labels::tidy_capped;
 use crate::diagnostic::Severity;
-use crate::exec::runner::{self, Language, Runners};
+use crate::exec::runner::{self, Language, Runner, Runners};
 use crate::source::Source;
 
 /// Where a fence sits: under which headings and task, after what text.
@@ -140,7 +141,8 @@ fn geometry(source: &Source, open: &OpenFence, end: usize) -> Geometry {
 /// The step a fenced block becomes, added to `book` under `parent`: a
 /// command if its language runs (its index returned; the command takes
 /// `open`'s code), tasks for the boxes of a plain-text block, else nothing
-/// (a warning if code has no runner).
+/// (a warning if code has no runner). A command comes with the placeholders
+/// its script holds.
 pub(super) fn close(
     source: &Source,
     runners: &Runners,
@@ -149,7 +151,7 @@ pub(super) fn close(
     open: &mut OpenFence,
     end: usize,
     infos: &mut Infos,
-) -> Option<usize> {
+) -> Option<(usize, Vec<Placeholder>)> {
     let Place {
         path,
         parent,
@@ -265,10 +267,16 @@ pub(super) fn close(
         fence,
     };
     command.set_hint(comment_hint(&command.code));
-    if depth == Depth::Full {
-        let found = crate::guard::assess(command.attrs.danger, &command.script_text());
-        command.set_destructive(found);
-    }
+    // The script as it runs is made once, for the guard and the placeholders.
+    let script = command.script_text();
+    let destructive = if depth == Depth::Full {
+        crate::guard::assess(command.attrs.danger, &script)
+    } else {
+        Vec::new()
+    };
+    let found = placeholders(&script, command.runner == Runner::Shell);
+    drop(script);
+    command.set_destructive(destructive);
     let step = Step::new(
         StepKind::Command(Box::new(command)),
         open.start..end,
@@ -276,7 +284,7 @@ pub(super) fn close(
         path.clone(),
         first_line,
     );
-    Some(book.push(step, parent))
+    Some((book.push(step, parent), found))
 }
 
 /// Whether a block without prompt lines reads as commands: its first line

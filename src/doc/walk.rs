@@ -9,7 +9,6 @@ use std::ops::Range;
 
 use super::decide;
 use super::fence::{self, Infos, OpenFence};
-use super::fields;
 use super::hints::prose_hint;
 use super::markdown::{CodeBlockKind, Event, Tag, TagEnd};
 use super::model::{Path, Placeholder, Runbook, Step, StepKind, Task};
@@ -17,7 +16,7 @@ use super::parse::Depth;
 use super::sections::Headings;
 use super::tidy::{is_tidy, tidy};
 use crate::diagnostic::Severity;
-use crate::exec::runner::{Runner, Runners};
+use crate::exec::runner::Runners;
 use crate::source::Source;
 use items::OpenItem;
 use prose::{Label, Scan};
@@ -599,7 +598,7 @@ impl Walker<'_> {
             context: &self.last_label,
             depth: self.depth,
         };
-        let Some(index) = fence::close(
+        let Some((index, found)) = fence::close(
             self.source,
             self.runners,
             &mut self.book,
@@ -612,14 +611,10 @@ impl Walker<'_> {
         };
         self.last_command = Some(index);
         self.after_command.clear();
-        let command = &self.book.steps[index];
-        let Some(c) = command.command() else {
-            return;
-        };
-        let found = fields::placeholders(&c.script_text(), c.runner == Runner::Shell);
         if found.is_empty() {
             return;
         }
+        let command = &self.book.steps[index];
         let (span, heading) = (command.span.clone(), command.heading.clone());
         let first_code_line = command.line + 1;
         for p in found {
