@@ -1,7 +1,8 @@
 //! The baselines the overhead benchmark sets runsheet against, measured in the
 //! same run: the naive design (one `bash -c` per block, the state carried in a
-//! file), `cat` reading the same 1 GiB of output, and a bare pulldown-cmark
-//! parse of the runbook `plan` reads.
+//! file), runsheet's session driver run by bash alone, `cat` reading the same
+//! 1 GiB of output, and a bare pulldown-cmark parse of the runbook `plan`
+//! reads.
 
 use std::fs;
 use std::path::Path;
@@ -22,6 +23,31 @@ pub fn naive_script(blocks: usize) -> String {
         text.push_str("{ declare -p; declare -f; } >\"$0\"' \"$S\"\n");
     }
     text
+}
+
+/// runsheet's session driver, the very text a session runs, with no runsheet
+/// process: a script that starts it on `blocks` commands read from a file,
+/// the same block (`block`) in its directory for each, its snapshots thrown
+/// away into /dev/null (its output and statuses go to stdout). What bash does by itself for each
+/// block in runsheet's design (source the block, restore the driver's file
+/// descriptors and traps, take the full state snapshot, write the status): a
+/// floor under runsheet's per-block overhead, a little below it since writes
+/// to /dev/null cost less than to a pipe.
+pub fn driver_alone_script(root: &Path, blocks: usize, block: &str) -> String {
+    let dir = root.join(format!("driver-{blocks}"));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir(&dir).expect("create the driver's directory");
+    fs::write(dir.join("block-0.sh"), block).expect("write the driver's block");
+    let commands = dir.join("commands");
+    fs::write(&commands, "\n".repeat(blocks)).expect("write the driver's commands");
+    let driver = dir.join("driver.sh");
+    fs::write(&driver, runsheet::exec::session::driver()).expect("write the driver");
+    format!(
+        "D=$(<'{}')\nexec bash --noprofile --norc -c \"$D\" runsheet '{}' 0 3<'{}' 5>/dev/null 6>/dev/null\n",
+        driver.display(),
+        dir.display(),
+        commands.display()
+    )
 }
 
 /// The command of a block printing 1 GiB of 100-byte lines, made by `yes`

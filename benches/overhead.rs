@@ -1,6 +1,8 @@
 //! Measures what runsheet costs on top of bash: whole `runsheet run` processes
-//! against the same commands in one bare `bash` script (the floor) and against
-//! the naive design (one `bash -c` per block, the state in a file), a block
+//! against the same commands in one bare `bash` script (the floor), against
+//! the naive design (one `bash -c` per block, the state in a file) and against
+//! runsheet's own session driver run by bash with no runsheet process (bash's
+//! share of each block: sourcing it, the state snapshot, the status), a block
 //! printing 1 GiB against `cat` reading the same, and `runsheet plan` on a
 //! 10 MB runbook against a bare parse of it. Each figure is set against its
 //! baseline measured in the same run, rounds interleaved, so that a busy
@@ -160,6 +162,8 @@ struct RunRow {
     baseline: Duration,
     /// One `bash -c` per block with the state in a file, when timed.
     naive: Option<Duration>,
+    /// runsheet's session driver run by bash alone: bash's own share.
+    driver: Duration,
     runsheet: Duration,
     /// CPU time (user + system) of runsheet and its shell.
     runsheet_cpu: Option<Duration>,
@@ -167,7 +171,12 @@ struct RunRow {
 
 impl RunRow {
     fn overhead_ms_per_block(&self) -> f64 {
-        (ms(self.runsheet) - ms(self.baseline)) / self.blocks as f64
+        self.per_block(self.runsheet)
+    }
+
+    /// What `time` costs a block over the bare script.
+    fn per_block(&self, time: Duration) -> f64 {
+        (ms(time) - ms(self.baseline)) / self.blocks as f64
     }
 }
 
@@ -179,11 +188,16 @@ fn measure_run(env: &Env, blocks: usize, runs: usize) -> RunRow {
     let naive_script = env.root.join(format!("naive-{blocks}.sh"));
     fs::write(&naive_script, baselines::naive_script(blocks)).expect("write the naive script");
     let naive_too = blocks <= NAIVE_UP_TO;
+    let driver_script = env.root.join(format!("driver-{blocks}.sh"));
+    let block = script_text(1);
+    let driver_text = baselines::driver_alone_script(&env.root, blocks, &block);
+    fs::write(&driver_script, driver_text).expect("write the driver script");
     eprintln!("{blocks} blocks: {runs} runs (+1 warm-up)...");
 
     // The warm-up run is checked but not timed: it pages in bash and runsheet.
     let mut baseline = Vec::new();
     let mut naive = Vec::new();
+    let mut driver = Vec::new();
     let mut runsheet = Vec::new();
     let mut cpu = Vec::new();
     for round in 0..=runs {
@@ -195,6 +209,25 @@ fn measure_run(env: &Env, blocks: usize, runs: usize) -> RunRow {
         );
         if round > 0 {
             baseline.push(time);
+        }
+        if round == 0 {
+            // Checked once: every block ran, in one shell that kept `X` (the
+            // status after each block, on stdout too, ends in \x1e).
+            let output = env
+                .bash(&driver_script)
+                .stdout(Stdio::piped())
+                .output()
+                .expect("run the driver alone");
+            let out = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success() && out.contains(&format!("\x1eline {blocks}\n")),
+                "the driver alone did not run every block: {}",
+                output.status
+            );
+        } else {
+            let (time, status) = timed(&mut env.bash(&driver_script));
+            assert!(status.success(), "the driver alone failed: {status}");
+            driver.push(time);
         }
         if naive_too && round == 0 {
             // Checked once: the state must carry through every block.
@@ -240,6 +273,7 @@ fn measure_run(env: &Env, blocks: usize, runs: usize) -> RunRow {
         runs,
         baseline: median(baseline),
         naive: (!naive.is_empty()).then(|| median(naive)),
+        driver: median(driver),
         runsheet: median(runsheet),
         runsheet_cpu: (!cpu.is_empty()).then(|| median(cpu)),
     }
@@ -295,16 +329,18 @@ fn script_text(blocks: usize) -> String {
 
 fn print_run_table(rows: &[RunRow]) {
     println!(
-        "runsheet run --yes  vs  bash --noprofile --norc (floor) and one bash -c per block (naive); medians, wall time unless marked CPU"
+        "runsheet run --yes  vs  bash --noprofile --norc (floor), one bash -c per block (naive) and runsheet's driver run by bash alone (driver); medians, wall time unless marked CPU"
     );
     println!(
-        "{:>7} {:>5} {:>9} {:>10} {:>12} {:>15} {:>15} {:>14}",
+        "{:>7} {:>5} {:>9} {:>10} {:>10} {:>12} {:>12} {:>13} {:>15} {:>13}",
         "blocks",
         "runs",
         "bash ms",
         "naive ms",
+        "driver ms",
         "runsheet ms",
         "naive/block",
+        "driver/block",
         "runsheet/block",
         "runsheet CPU"
     );
@@ -315,18 +351,19 @@ fn print_run_table(rows: &[RunRow]) {
         let naive = row
             .naive
             .map_or_else(|| "-".to_owned(), |d| format!("{:.1}", ms(d)));
-        let naive_block = row.naive.map_or_else(
-            || "-".to_owned(),
-            |d| format!("{:.2} ms", (ms(d) - ms(row.baseline)) / row.blocks as f64),
-        );
+        let naive_block = row
+            .naive
+            .map_or_else(|| "-".to_owned(), |d| format!("{:.2} ms", row.per_block(d)));
         println!(
-            "{:>7} {:>5} {:>9.1} {:>10} {:>12.1} {:>15} {:>12.3} ms {:>14}",
+            "{:>7} {:>5} {:>9.1} {:>10} {:>10.1} {:>12.1} {:>12} {:>10.3} ms {:>12.3} ms {:>13}",
             row.blocks,
             row.runs,
             ms(row.baseline),
             naive,
+            ms(row.driver),
             ms(row.runsheet),
             naive_block,
+            row.per_block(row.driver),
             row.overhead_ms_per_block(),
             cpu,
         );
@@ -334,13 +371,16 @@ fn print_run_table(rows: &[RunRow]) {
     for row in rows {
         let over = row.overhead_ms_per_block();
         let against_naive = row.naive.map_or_else(String::new, |d| {
-            let naive = (ms(d) - ms(row.baseline)) / row.blocks as f64;
-            format!("; the naive design costs {:.0}x that", naive / over)
+            format!(
+                "; the naive design costs {:.0}x that",
+                row.per_block(d) / over
+            )
         });
         println!(
-            "overhead at {} blocks: {over:.3} ms/block (budget <= {BUDGET_MS_PER_BLOCK} ms): {}{against_naive}",
+            "overhead at {} blocks: {over:.3} ms/block (budget <= {BUDGET_MS_PER_BLOCK} ms): {}; bash's own share (the driver alone) {:.3} ms/block{against_naive}",
             row.blocks,
-            verdict(over <= BUDGET_MS_PER_BLOCK)
+            verdict(over <= BUDGET_MS_PER_BLOCK),
+            row.per_block(row.driver),
         );
     }
     let (first, last) = (&rows[0], &rows[rows.len() - 1]);
