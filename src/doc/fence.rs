@@ -127,7 +127,8 @@ fn geometry(source: &Source, open: &OpenFence, end: usize) -> Geometry {
     };
     Geometry {
         fence: Fence {
-            insert_at,
+            // A source's offsets fit in 32 bits (see its line table).
+            insert_at: u32::try_from(insert_at).unwrap_or(u32::MAX),
             closed,
             marker,
             prefix,
@@ -369,7 +370,7 @@ mod tests {
         let c = book.steps[0].command().unwrap();
         assert_eq!(c.fence.prefix, ">   ");
         assert!(c.fence.closed);
-        assert_eq!(c.fence.insert_at, text.len());
+        assert_eq!(c.fence.insert_at as usize, text.len());
         assert_eq!(c.code, "q\n");
     }
 
@@ -400,7 +401,7 @@ mod tests {
     }
 
     #[test]
-    fn fence_text_is_borrowed_for_runs_and_owned_otherwise() {
+    fn fence_text_is_shared_for_runs_and_made_otherwise() {
         for text in ["", "```", "~~~~", "    ", "\t\t", "> ", " >", "`~"] {
             let made = FenceText::new(text);
             assert_eq!(made, text);

@@ -125,7 +125,7 @@ impl Rendered {
         let mut fences: HashMap<usize, usize> = HashMap::new();
         for step in &book.steps {
             if let Some(fence) = in_fence(step) {
-                let first = *fences.entry(fence.insert_at).or_insert(step.index);
+                let first = *fences.entry(fence.insert_at as usize).or_insert(step.index);
                 r.members.entry(first).or_default().push(step.index);
                 r.fence_of.insert(step.index, first);
             }

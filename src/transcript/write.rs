@@ -255,7 +255,7 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
         out.push_str(piece);
     }
     Edit {
-        at: fence.insert_at,
+        at: fence.insert_at as usize,
         len: 0,
         text: out,
     }
