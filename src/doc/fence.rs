@@ -477,8 +477,8 @@ mod tests {
                 ("done", Some(0), true)
             ]
         );
-        assert_eq!(book.steps[0].children, [1, 2]);
-        assert_eq!(&text[book.steps[2].span.clone()], "[x]");
+        assert_eq!(book.steps[0].children[..], [1, 2]);
+        assert_eq!(&text[book.steps[2].span()], "[x]");
     }
 
     #[test]

@@ -15,6 +15,30 @@ pub use crate::exec::runner::Runner;
 /// A byte range in the source text.
 pub type Span = Range<usize>;
 
+/// A byte range in the source in 32 bits, as a step keeps it: a document
+/// has as many steps as it has lines, nearly, and a source's offsets fit
+/// (see its line table).
+pub type Span32 = Range<u32>;
+
+/// `n` in 32 bits, as the model keeps offsets, lines and step indices.
+pub fn to32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// `span` in 32 bits.
+pub fn narrow(span: Span) -> Span32 {
+    to32(span.start)..to32(span.end)
+}
+
+/// `span` back in `usize`, to index the source with.
+pub fn widen(span: &Span32) -> Span {
+    span.start as usize..span.end as usize
+}
+
+/// A step's children: most steps have none or one (an item and its
+/// block), held without an allocation of their own.
+pub type Children = smallvec::SmallVec<[usize; 2]>;
+
 /// A heading path, shared by every step under the same headings.
 pub type Path = std::sync::Arc<[String]>;
 
@@ -43,17 +67,20 @@ pub struct Runbook {
 /// One thing the operator is walked through.
 #[derive(Debug, Clone)]
 pub struct Step {
-    /// Position in document order; also the stable id `s{index+1}` when unnamed.
-    pub index: usize,
+    /// Position in document order; also the stable id `s{index+1}` when
+    /// unnamed. This and the other numbers a step holds are 32 bits: a
+    /// large runbook holds a step for about every three lines.
+    pub index: u32,
     pub kind: StepKind,
-    pub span: Span,
-    pub line: usize,
+    /// Read as `usize` through `span()`.
+    pub span: Span32,
+    pub line: u32,
     /// Headings above the step, outermost first.
     pub heading: Path,
     /// A one-line description: the item text, or a command's first line.
     pub text: String,
-    pub parent: Option<usize>,
-    pub children: Vec<usize>,
+    pub parent: Option<u32>,
+    pub children: Children,
     /// The innermost section (index into `Runbook::sections`) it is in:
     /// 32 bits, as every step carries one.
     pub section: Option<u32>,
@@ -142,11 +169,18 @@ pub struct Placeholder {
 pub struct Task {
     /// Already `[x]` in the source: done before the run began.
     pub checked: bool,
-    /// The `[ ]` itself.
-    pub marker: Span,
+    /// The `[ ]` itself; read as `usize` through `marker()`.
+    pub marker: Span32,
     /// A `[ ] item` line inside a plain fence: ticked in place, recorded after
     /// the fence (a comment inside it would show as text).
     pub in_fence: Option<Box<Fence>>,
+}
+
+impl Task {
+    /// The `[ ]` itself.
+    pub fn marker(&self) -> Span {
+        widen(&self.marker)
+    }
 }
 
 /// A fenced block runsheet can run.
@@ -268,15 +302,35 @@ impl Step {
         Step {
             index: 0,
             kind,
-            span,
-            line,
+            span: narrow(span),
+            line: to32(line),
             heading,
             text,
             parent: None,
-            children: Vec::new(),
+            children: Children::new(),
             section: None,
             wait: None,
         }
+    }
+
+    /// Its position in document order.
+    pub fn at(&self) -> usize {
+        self.index as usize
+    }
+
+    /// The bytes it came from.
+    pub fn span(&self) -> Span {
+        widen(&self.span)
+    }
+
+    /// Its line, 1-based.
+    pub fn line(&self) -> usize {
+        self.line as usize
+    }
+
+    /// The step it is under, if any.
+    pub fn parent(&self) -> Option<usize> {
+        self.parent.map(|p| p as usize)
     }
 
     /// The stable id used in transcripts: the `name=` attribute, else `s{n}`.
@@ -296,7 +350,7 @@ impl Step {
             // formatter, which costs several times the allocation.
             None => {
                 out.push('s');
-                out.push_str(itoa::Buffer::new().format(self.index + 1));
+                out.push_str(itoa::Buffer::new().format(self.at() + 1));
             }
         }
     }
@@ -517,17 +571,11 @@ impl Runbook {
     /// returns its index: the one place indices, parents and children are set.
     pub fn push(&mut self, mut step: Step, parent: Option<usize>) -> usize {
         let index = self.steps.len();
-        step.index = index;
-        step.parent = parent;
+        step.index = to32(index);
+        step.parent = parent.map(to32);
         step.children.clear();
         if let Some(p) = parent {
-            let children = &mut self.steps[p].children;
-            // Most steps with children have one (a task and its block): room
-            // for exactly that, not the four a first push makes.
-            if children.capacity() == 0 {
-                children.reserve_exact(1);
-            }
-            children.push(index);
+            self.steps[p].children.push(index);
         }
         self.steps.push(step);
         index
@@ -538,7 +586,7 @@ impl Runbook {
         self.steps
             .iter()
             .filter(|s| s.parent.is_none())
-            .map(|s| s.index)
+            .map(Step::at)
     }
 
     /// The steps as a tree, for `plan --format json`.
@@ -551,7 +599,7 @@ impl Runbook {
         PlanStep {
             id: step.id(),
             kind: step.kind_name(),
-            line: step.line,
+            line: step.line(),
             heading: step.heading.to_vec(),
             text: step.text.clone(),
             lang: step.command().map(|c| c.lang.to_string()),
@@ -624,16 +672,16 @@ mod tests {
         let e = book.push(task(5), None);
         assert_eq!([a, b, c, d, e], [0, 1, 2, 3, 4]);
         for (i, step) in book.steps.iter().enumerate() {
-            assert_eq!(step.index, i, "an index is the position");
+            assert_eq!(step.at(), i, "an index is the position");
             for &child in &step.children {
                 assert!(child > i, "children come after their parent");
-                assert_eq!(book.steps[child].parent, Some(i));
+                assert_eq!(book.steps[child].parent(), Some(i));
             }
-            if let Some(p) = step.parent {
+            if let Some(p) = step.parent() {
                 assert!(book.steps[p].children.contains(&i));
             }
         }
-        assert_eq!(book.steps[a].children, [b, d]);
+        assert_eq!(book.steps[a].children[..], [b, d]);
         assert_eq!(book.roots().collect::<Vec<_>>(), [a, e]);
         assert_eq!(book.steps[e].id(), "s5");
     }

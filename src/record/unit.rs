@@ -49,17 +49,17 @@ impl Units {
                 .children
                 .iter()
                 .any(|&c| book.steps.get(c).is_some_and(|s| s.task().is_some()));
-            of[step.index] = compact(match &step.kind {
+            of[step.at()] = compact(match &step.kind {
                 StepKind::Task(_) if heads_items => None,
-                StepKind::Task(_) => Some(step.index),
+                StepKind::Task(_) => Some(step.at()),
                 // Parents come before their children in document order.
                 StepKind::Placeholder(_) => step
-                    .parent
+                    .parent()
                     .and_then(|p| of.get(p).copied().and_then(expand))
-                    .or(Some(step.index)),
+                    .or(Some(step.at())),
                 StepKind::Command(_) | StepKind::Blank(_) | StepKind::Choice(_) => {
-                    let mut at = step.parent;
-                    let mut unit = Some(step.index);
+                    let mut at = step.parent();
+                    let mut unit = Some(step.at());
                     while let Some(p) = at {
                         if book.steps[p].task().is_some() {
                             // Inside an item: it is the step, unless it
@@ -69,7 +69,7 @@ impl Units {
                             }
                             break;
                         }
-                        at = book.steps[p].parent;
+                        at = book.steps[p].parent();
                     }
                     unit
                 }

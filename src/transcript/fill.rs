@@ -211,16 +211,12 @@ pub(super) fn fence_region_edits(
         match &step.kind {
             StepKind::Task(task) => {
                 let tick = (outcome.status == Status::Done && !task.checked)
-                    .then(|| {
-                        BOXES
-                            .iter()
-                            .find(|(e, _, _)| text[task.marker.clone()] == **e)
-                    })
+                    .then(|| BOXES.iter().find(|(e, _, _)| text[task.marker()] == **e))
                     .flatten();
                 held.push(Held {
                     step,
                     outcome,
-                    span: task.marker.clone(),
+                    span: task.marker(),
                     with: tick.map(|(_, marked, _)| (*marked).to_string()),
                     tick: tick.map(|(_, _, code)| *code),
                 });

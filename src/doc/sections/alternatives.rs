@@ -244,7 +244,7 @@ fn item_groups(book: &Runbook) -> Vec<Group> {
             let label = before_or(&here.text).unwrap_or(&here.text).to_string();
             options.push(Alternative {
                 label,
-                line: here.line,
+                line: here.line(),
                 steps: at..end,
                 form: OptionForm::Item(at),
             });
@@ -254,7 +254,7 @@ fn item_groups(book: &Runbook) -> Vec<Group> {
                 .get(end)
                 .filter(|n| is_item(n) && n.parent == here.parent && n.heading == here.heading);
             match next {
-                Some(n) if joined => at = n.index,
+                Some(n) if joined => at = n.at(),
                 _ => break,
             }
         }

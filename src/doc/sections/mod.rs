@@ -283,7 +283,7 @@ fn mark(source: &Source, heading: &Span) -> Mark {
 /// range of steps in it.
 fn assign_steps(book: &mut Runbook, sections: &mut [Section]) {
     for step in &mut book.steps {
-        let at = step.span.start;
+        let at = step.span().start;
         // The last heading before the step, then out to the section holding it.
         let before = sections.partition_point(|s| s.heading.start <= at);
         let mut inner = before.checked_sub(1);
@@ -296,10 +296,10 @@ fn assign_steps(book: &mut Runbook, sections: &mut [Section]) {
         while let Some(s) = up {
             let range = &mut sections[s].steps;
             if range.start >= range.end {
-                *range = step.index..step.index + 1;
+                *range = step.at()..step.at() + 1;
             } else {
-                range.start = range.start.min(step.index);
-                range.end = range.end.max(step.index + 1);
+                range.start = range.start.min(step.at());
+                range.end = range.end.max(step.at() + 1);
             }
             up = sections[s].parent;
         }
@@ -309,7 +309,7 @@ fn assign_steps(book: &mut Runbook, sections: &mut [Section]) {
         if s.steps.is_empty() {
             let first = book
                 .steps
-                .partition_point(|step| step.span.start < s.heading.start);
+                .partition_point(|step| step.span().start < s.heading.start);
             s.steps = first..first;
         }
     }
@@ -371,7 +371,7 @@ fn resolve(book: &mut Runbook, rules: &SectionRules) {
     // Nothing to do outside the contingency sections its words found: they
     // are what the document is for (a ROLLBACK.md under a plain title).
     let has_main_work = book.steps.iter().any(|step| {
-        book.contingency_of(step.index).is_none()
+        book.contingency_of(step.at()).is_none()
             && match &step.kind {
                 super::StepKind::Task(t) => !t.checked,
                 super::StepKind::Placeholder(_) => false,

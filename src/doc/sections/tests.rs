@@ -31,7 +31,7 @@ fn contingency(book: &Runbook) -> Vec<(String, Contingency)> {
 fn skipped_steps(book: &Runbook) -> Vec<&str> {
     book.steps
         .iter()
-        .filter(|s| book.contingency_of(s.index).is_some())
+        .filter(|s| book.contingency_of(s.at()).is_some())
         .map(|s| s.text.as_str())
         .collect()
 }
