@@ -263,7 +263,7 @@ pub(super) fn close(
         lang,
         runner,
         attrs,
-        code: std::mem::take(&mut open.code),
+        code: std::mem::take(&mut open.code).into_boxed_str(),
         rare: None,
         fence,
     };
@@ -371,7 +371,7 @@ mod tests {
         assert_eq!(c.fence.prefix, ">   ");
         assert!(c.fence.closed);
         assert_eq!(c.fence.insert_at as usize, text.len());
-        assert_eq!(c.code, "q\n");
+        assert_eq!(&*c.code, "q\n");
     }
 
     #[test]
@@ -464,7 +464,7 @@ mod tests {
             .map(|s| {
                 (
                     s.text.as_str(),
-                    s.parent,
+                    s.parent(),
                     s.task().unwrap().in_fence.is_some(),
                 )
             })

@@ -35,6 +35,29 @@ pub fn widen(span: &Span32) -> Span {
     span.start as usize..span.end as usize
 }
 
+/// An index into a runbook's steps or sections, 4 bytes with its absence
+/// (`Option<Link>`): held one up, so that it is never zero.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Link(std::num::NonZeroU32);
+
+impl Link {
+    /// A link to index `i`.
+    pub fn new(i: usize) -> Link {
+        Link(std::num::NonZeroU32::MIN.saturating_add(to32(i)))
+    }
+
+    /// The index it links to.
+    pub fn get(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.get(), f)
+    }
+}
+
 /// A step's children: most steps have none or one (an item and its
 /// block), held without an allocation of their own.
 pub type Children = smallvec::SmallVec<[usize; 2]>;
@@ -79,11 +102,11 @@ pub struct Step {
     pub heading: Path,
     /// A one-line description: the item text, or a command's first line.
     pub text: String,
-    pub parent: Option<u32>,
+    /// Read as `usize` through `parent()`.
+    pub parent: Option<Link>,
     pub children: Children,
-    /// The innermost section (index into `Runbook::sections`) it is in:
-    /// 32 bits, as every step carries one.
-    pub section: Option<u32>,
+    /// The innermost section (index into `Runbook::sections`) it is in.
+    pub section: Option<Link>,
     /// For a step done by hand: how long its text (or `wait=`) says it
     /// takes. Boxed: few steps state one, and every step carries the field.
     pub wait: Option<Box<Wait>>,
@@ -193,8 +216,9 @@ pub struct Command {
     /// Shared by the blocks whose info strings are the same: most blocks
     /// repeat a few, and a copy each made every command several times larger.
     pub attrs: std::sync::Arc<Attrs>,
-    /// The block's content as the parser gives it (container prefixes removed).
-    pub code: String,
+    /// The block's content as the parser gives it (container prefixes
+    /// removed): boxed, no room to grow kept, as it does not change.
+    pub code: Box<str>,
     /// What few blocks have: boxed, as every command carries the field.
     /// Read and set through `shown`, `hint` and `destructive`.
     pub rare: Option<Box<CommandRare>>,
@@ -235,10 +259,10 @@ pub struct Fence {
 /// A fence's marker or its container's prefix: nearly always a run of one
 /// character (```` ``` ````, two spaces), shared from a table rather than
 /// allocated for each of a document's blocks. Shared rather than borrowed:
-/// a block carries two, and a shared text is 16 bytes where a maybe-borrowed
-/// one is 24.
+/// a block carries two, and a shared `String` is one pointer, 8 bytes, where
+/// a maybe-borrowed text is 24.
 #[derive(Clone, PartialEq, Eq)]
-pub struct FenceText(std::sync::Arc<str>);
+pub struct FenceText(std::sync::Arc<String>);
 
 impl FenceText {
     pub fn new(text: &str) -> FenceText {
@@ -250,23 +274,30 @@ impl FenceText {
         ];
         /// Every start of every run: that of run `r`, `n` bytes long, at
         /// `r * 17 + n`.
-        static SHARED: std::sync::LazyLock<Vec<std::sync::Arc<str>>> =
+        static SHARED: std::sync::LazyLock<Vec<std::sync::Arc<String>>> =
             std::sync::LazyLock::new(|| {
                 RUNS.iter()
                     .flat_map(|run| {
-                        (0..=16).map(|n| std::sync::Arc::from(run.get(..n).unwrap_or(run)))
+                        (0..=16)
+                            .map(|n| std::sync::Arc::new(run.get(..n).unwrap_or(run).to_string()))
                     })
                     .collect()
             });
         // A run is one character repeated: `text` is one when it starts it.
         match RUNS.iter().position(|run| run.starts_with(text)) {
             Some(r) => FenceText(SHARED[r * 17 + text.len()].clone()),
-            None => FenceText(std::sync::Arc::from(text)),
+            None => FenceText(std::sync::Arc::new(text.to_string())),
         }
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl Default for FenceText {
+    fn default() -> FenceText {
+        FenceText::new("")
     }
 }
 
@@ -330,7 +361,7 @@ impl Step {
 
     /// The step it is under, if any.
     pub fn parent(&self) -> Option<usize> {
-        self.parent.map(|p| p as usize)
+        self.parent.map(Link::get)
     }
 
     /// The stable id used in transcripts: the `name=` attribute, else `s{n}`.
@@ -487,7 +518,7 @@ impl Command {
 
     fn split_prompted(&self) -> (String, String) {
         if !self.prompted() {
-            return (self.code.clone(), String::new());
+            return (self.code.to_string(), String::new());
         }
         let mut out = String::new();
         let mut example = String::new();
@@ -572,7 +603,7 @@ impl Runbook {
     pub fn push(&mut self, mut step: Step, parent: Option<usize>) -> usize {
         let index = self.steps.len();
         step.index = to32(index);
-        step.parent = parent.map(to32);
+        step.parent = parent.map(Link::new);
         step.children.clear();
         if let Some(p) = parent {
             self.steps[p].children.push(index);
@@ -660,6 +691,17 @@ mod tests {
             in_fence: None,
         });
         Step::new(kind, 0..3, line, Path::default(), format!("t{line}"))
+    }
+
+    #[test]
+    fn steps_commands_and_sections_stay_small() {
+        // A large runbook holds one of these for about every three lines,
+        // every other item and every dozen lines: `plan`'s memory budget
+        // rests on their sizes.
+        assert!(std::mem::size_of::<Step>() <= 120);
+        assert!(std::mem::size_of::<Command>() <= 88);
+        assert!(std::mem::size_of::<Section>() <= 96);
+        assert_eq!(std::mem::size_of::<Option<Link>>(), 4);
     }
 
     #[test]

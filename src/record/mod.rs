@@ -495,7 +495,7 @@ fn step_record(
         // As the transcript shows it: a template's secrets stay masked.
         code: step
             .command()
-            .map(|c| c.shown().unwrap_or(&c.code).to_string()),
+            .map(|c| c.shown().unwrap_or(&*c.code).to_string()),
         name: step.command().and_then(|c| c.attrs.name.clone()),
         parent: step.parent().map(|p| ids[p].clone()),
         counts_as: None,

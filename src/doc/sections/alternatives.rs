@@ -169,7 +169,7 @@ fn section_groups(book: &Runbook) -> Vec<Group> {
     };
     for (i, s) in sections.iter().enumerate() {
         let previous = previous_sibling
-            .insert(s.parent, i)
+            .insert(s.parent(), i)
             .filter(|&p| sections[p].level == s.level);
         let title = bare(&s.title);
         let other = other_way(title);

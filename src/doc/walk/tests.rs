@@ -39,7 +39,7 @@ fn tasks_own_their_commands_and_subtasks() {
     let kinds: Vec<_> = book
         .steps
         .iter()
-        .map(|s| (s.kind_name(), s.text.as_str(), s.parent))
+        .map(|s| (s.kind_name(), s.text.as_str(), s.parent()))
         .collect();
     assert_eq!(
         kinds,
@@ -77,7 +77,7 @@ fn loose_checkboxes_warn_and_heading_checkboxes_are_tasks() {
     assert_eq!(book.steps[0].text, "Heading box");
     assert_eq!(&*book.steps[1].heading, ["Heading box"]);
     assert_eq!(
-        book.steps[1].parent,
+        book.steps[1].parent(),
         Some(0),
         "a heading task owns the steps under it"
     );
@@ -97,7 +97,7 @@ fn blanks_choices_and_placeholders_are_steps() {
     let kinds: Vec<_> = book
         .steps
         .iter()
-        .map(|s| (s.kind_name(), s.parent))
+        .map(|s| (s.kind_name(), s.parent()))
         .collect();
     assert_eq!(
         kinds,
