@@ -32,19 +32,19 @@ pub(super) struct Place<'a> {
 /// their commands share one copy of the attributes rather than each holding
 /// its own.
 #[derive(Default)]
-pub(super) struct Infos(Vec<(String, Arc<str>, Arc<Attrs>)>);
+pub(super) struct Infos(Vec<(String, Arc<String>, Arc<Attrs>)>);
 
 impl Infos {
     /// How many info strings are remembered.
     const KEPT: usize = 8;
 
     /// `parse_info`, shared with an earlier block whose info string was the same.
-    fn parse(&mut self, info: &str) -> Result<(Arc<str>, Arc<Attrs>), AttrError> {
+    fn parse(&mut self, info: &str) -> Result<(Arc<String>, Arc<Attrs>), AttrError> {
         if let Some((_, lang, attrs)) = self.0.iter().find(|(seen, _, _)| seen == info) {
             return Ok((Arc::clone(lang), Arc::clone(attrs)));
         }
         let (lang, attrs) = parse_info(info)?;
-        let lang: Arc<str> = Arc::from(lang);
+        let lang = Arc::new(lang);
         let attrs = Arc::new(attrs);
         if self.0.len() == Self::KEPT {
             self.0.remove(0);
@@ -198,7 +198,8 @@ pub(super) fn close(
             }
             // A fence of four or more marks wraps an example of Markdown;
             // `markdown` and diffs show it: their boxes are not steps.
-            let example = marker_len > 3 || matches!(&*lang, "markdown" | "md" | "diff" | "patch");
+            let example =
+                marker_len > 3 || matches!(lang.as_str(), "markdown" | "md" | "diff" | "patch");
             if !example {
                 let body_start = text[open.start..]
                     .find('\n')
