@@ -115,7 +115,7 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
         let opened = if opening.is_empty() {
             Vec::new()
         } else {
-            opening.remove(&step.index).unwrap_or_default()
+            opening.remove(&step.at()).unwrap_or_default()
         };
         for (path, tag) in &opened {
             writeln!(out, "\n§ {path}  [{tag}]")?;
@@ -132,15 +132,15 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
         }
         heading = Some(&step.heading);
         let mut depth = 0;
-        let mut p = step.parent;
+        let mut p = step.parent();
         while let Some(i) = p {
             depth += 1;
-            p = book.steps[i].parent;
+            p = book.steps[i].parent();
         }
         // The indentation and the kind's column are written as spaces
         // rather than padded: a padded format writes its padding a
         // character at a time, on every line.
-        line_number(out, step.line)?;
+        line_number(out, step.line())?;
         spaces(out, 2 + 2 * depth)?;
         let kind = step.kind_name();
         out.write_str(kind)?;
@@ -188,8 +188,8 @@ pub fn write_text(out: &mut impl std::fmt::Write, name: &str, book: &Runbook) ->
                 )
             )?;
         }
-        for (g, o) in book.alternatives_of(step.index) {
-            if book.groups[g].options[o].form == OptionForm::Item(step.index) {
+        for (g, o) in book.alternatives_of(step.at()) {
+            if book.groups[g].options[o].form == OptionForm::Item(step.at()) {
                 write!(
                     out,
                     "  [option {} of {}]",

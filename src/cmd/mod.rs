@@ -374,7 +374,7 @@ fn unmask(book: &mut Runbook, source: &Source, real: &str, config: &Config) -> R
         if let (doc::StepKind::Command(masked), doc::StepKind::Command(real)) =
             (&mut step.kind, real.kind)
         {
-            masked.rare_mut().shown = Some(std::mem::replace(&mut masked.code, real.code));
+            masked.rare_mut().shown = Some(std::mem::replace(&mut masked.code, real.code).into());
         }
     }
     Ok(())

@@ -39,6 +39,11 @@ pub fn plan(file: &Path, format: Format, answers_template: bool, inputs: &Inputs
         // Where `|raw` wrote a value unquoted: listed with the warnings.
         book.diagnostics.extend(r.notes.iter().cloned());
     }
+    // What follows reads the steps, not the text: the text (as large as the
+    // document) is let go of before the plan is made, which is when the
+    // most is held.
+    let name = source.display_path();
+    drop(source);
     if answers_template {
         print_out(crate::operator::answers::template(&book).as_bytes());
     } else if format == Format::Json {
@@ -46,13 +51,13 @@ pub fn plan(file: &Path, format: Format, answers_template: bool, inputs: &Inputs
     } else {
         // Written as it is made: the plan of a large runbook is not held whole.
         let mut out = Streamed(std::io::BufWriter::new(std::io::stdout().lock()));
-        let _ = crate::plan::write_text(&mut out, &source.display_path(), &book);
+        let _ = crate::plan::write_text(&mut out, &name, &book);
         let _ = out.0.flush();
     }
     let code = if book.has_errors() { 1 } else { 0 };
     // The process ends next: freeing every step one by one is time spent on
     // nothing anyone sees.
-    std::mem::forget((book, source));
+    std::mem::forget(book);
     Ok(code)
 }
 

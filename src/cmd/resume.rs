@@ -91,7 +91,7 @@ pub fn resume(
         book.steps
             .iter()
             .rev()
-            .all(|s| scope.off_path(s.index) || settled(&book, s, &read.outcomes))
+            .all(|s| scope.off_path(s.at()) || settled(&book, s, &read.outcomes))
     };
     // Going back to a step, or to the skipped ones, is something to resume.
     if finished && way.from.is_none() && !retry_skipped {

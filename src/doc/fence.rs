@@ -32,19 +32,19 @@ pub(super) struct Place<'a> {
 /// their commands share one copy of the attributes rather than each holding
 /// its own.
 #[derive(Default)]
-pub(super) struct Infos(Vec<(String, Arc<str>, Arc<Attrs>)>);
+pub(super) struct Infos(Vec<(String, Arc<String>, Arc<Attrs>)>);
 
 impl Infos {
     /// How many info strings are remembered.
     const KEPT: usize = 8;
 
     /// `parse_info`, shared with an earlier block whose info string was the same.
-    fn parse(&mut self, info: &str) -> Result<(Arc<str>, Arc<Attrs>), AttrError> {
+    fn parse(&mut self, info: &str) -> Result<(Arc<String>, Arc<Attrs>), AttrError> {
         if let Some((_, lang, attrs)) = self.0.iter().find(|(seen, _, _)| seen == info) {
             return Ok((Arc::clone(lang), Arc::clone(attrs)));
         }
         let (lang, attrs) = parse_info(info)?;
-        let lang: Arc<str> = Arc::from(lang);
+        let lang = Arc::new(lang);
         let attrs = Arc::new(attrs);
         if self.0.len() == Self::KEPT {
             self.0.remove(0);
@@ -127,7 +127,8 @@ fn geometry(source: &Source, open: &OpenFence, end: usize) -> Geometry {
     };
     Geometry {
         fence: Fence {
-            insert_at,
+            // A source's offsets fit in 32 bits (see its line table).
+            insert_at: u32::try_from(insert_at).unwrap_or(u32::MAX),
             closed,
             marker,
             prefix,
@@ -197,7 +198,8 @@ pub(super) fn close(
             }
             // A fence of four or more marks wraps an example of Markdown;
             // `markdown` and diffs show it: their boxes are not steps.
-            let example = marker_len > 3 || matches!(&*lang, "markdown" | "md" | "diff" | "patch");
+            let example =
+                marker_len > 3 || matches!(lang.as_str(), "markdown" | "md" | "diff" | "patch");
             if !example {
                 let body_start = text[open.start..]
                     .find('\n')
@@ -262,7 +264,7 @@ pub(super) fn close(
         lang,
         runner,
         attrs,
-        code: std::mem::take(&mut open.code),
+        code: std::mem::take(&mut open.code).into_boxed_str(),
         rare: None,
         fence,
     };
@@ -369,8 +371,8 @@ mod tests {
         let c = book.steps[0].command().unwrap();
         assert_eq!(c.fence.prefix, ">   ");
         assert!(c.fence.closed);
-        assert_eq!(c.fence.insert_at, text.len());
-        assert_eq!(c.code, "q\n");
+        assert_eq!(c.fence.insert_at as usize, text.len());
+        assert_eq!(&*c.code, "q\n");
     }
 
     #[test]
@@ -400,7 +402,7 @@ mod tests {
     }
 
     #[test]
-    fn fence_text_is_borrowed_for_runs_and_owned_otherwise() {
+    fn fence_text_is_shared_for_runs_and_made_otherwise() {
         for text in ["", "```", "~~~~", "    ", "\t\t", "> ", " >", "`~"] {
             let made = FenceText::new(text);
             assert_eq!(made, text);
@@ -463,7 +465,7 @@ mod tests {
             .map(|s| {
                 (
                     s.text.as_str(),
-                    s.parent,
+                    s.parent(),
                     s.task().unwrap().in_fence.is_some(),
                 )
             })
@@ -476,8 +478,8 @@ mod tests {
                 ("done", Some(0), true)
             ]
         );
-        assert_eq!(book.steps[0].children, [1, 2]);
-        assert_eq!(&text[book.steps[2].span.clone()], "[x]");
+        assert_eq!(book.steps[0].children[..], [1, 2]);
+        assert_eq!(&text[book.steps[2].span()], "[x]");
     }
 
     #[test]

@@ -235,10 +235,7 @@ mod tests {
     fn runners_follow_the_parser() {
         let none = Runners::new();
         assert_eq!(runner_of("bash", &none), Some(Runner::Shell));
-        assert_eq!(
-            runner_of("python", &none),
-            Some(Runner::Program("python3".into()))
-        );
+        assert_eq!(runner_of("python", &none), Some(Runner::program("python3")));
         assert_eq!(runner_of("yaml", &none), None);
         assert_eq!(runner_of("sql", &none), None);
         let sql = Runners::from([("sql".to_string(), "psql -f {file}".to_string())]);

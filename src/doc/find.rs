@@ -17,13 +17,14 @@ impl Runbook {
             return Err("no step named: give a step's name, line, heading or text".into());
         }
         if let Some(s) = steps().find(|s| s.id() == q) {
-            return Ok(s.index);
+            return Ok(s.at());
         }
         if let Some(line) = line_of(q) {
-            return match steps().find(|s| s.line == line) {
-                Some(s) => Ok(s.index),
+            return match steps().find(|s| s.line() == line) {
+                Some(s) => Ok(s.at()),
                 None => {
-                    let near: Vec<&Step> = steps().filter(|s| s.line.abs_diff(line) <= 5).collect();
+                    let near: Vec<&Step> =
+                        steps().filter(|s| s.line().abs_diff(line) <= 5).collect();
                     Err(if near.is_empty() {
                         format!("no step is on line {line} of {file}")
                     } else {
@@ -41,7 +42,7 @@ impl Runbook {
             path == wanted || (!path.is_empty() && path.ends_with(&format!("› {wanted}")))
         };
         if let Some(s) = steps().find(under_heading) {
-            return Ok(s.index);
+            return Ok(s.at());
         }
         let with_text = |s: &&Step| {
             let own = normalise(&s.text);
@@ -50,7 +51,7 @@ impl Runbook {
         };
         let exact: Vec<&Step> = steps().filter(with_text).collect();
         if let [one] = exact.as_slice() {
-            return Ok(one.index);
+            return Ok(one.at());
         }
         let found: Vec<&Step> = if exact.len() > 1 {
             exact
@@ -60,7 +61,7 @@ impl Runbook {
                 .collect()
         };
         match found.as_slice() {
-            [one] => Ok(one.index),
+            [one] => Ok(one.at()),
             [] => self.under_heading_piece(&wanted, query, file),
             many => Err(format!(
                 "`{query}` could be any of {} steps; name one by its line or id:{}",
@@ -86,7 +87,7 @@ impl Runbook {
             }
         }
         match firsts.as_slice() {
-            [one] => Ok(one.index),
+            [one] => Ok(one.at()),
             [] => Err(format!(
                 "no step of {file} is named, on a line, under a heading or with text `{query}`"
             )),

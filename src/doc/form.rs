@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::fence::without_container;
 use super::fields::{self, ballot_at};
-use super::model::{Fence, Field, FieldForm, Path, Runbook, Step, StepKind, Task};
+use super::model::{Fence, Field, FieldForm, Path, Runbook, Step, StepKind, Task, narrow};
 use super::target;
 use super::tidy::tidy;
 use super::walk::labels::own_labels;
@@ -49,7 +49,7 @@ pub(super) fn steps(
             let box_at = content_at + offset;
             let kind = StepKind::Task(Task {
                 checked,
-                marker: box_at..box_at + len,
+                marker: narrow(box_at..box_at + len),
                 in_fence: Some(Box::new(fence.clone())),
             });
             let step = Step::new(

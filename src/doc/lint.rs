@@ -70,10 +70,10 @@ fn check_names(source: &Source, book: &mut Runbook) {
         let Some(name) = step.command().and_then(|c| c.attrs.name.clone()) else {
             continue;
         };
-        if let Some(first) = seen.insert(name.clone(), step.line) {
+        if let Some(first) = seen.insert(name.clone(), step.line()) {
             book.diagnostics.push(source.diagnostic(
                 Severity::Error,
-                step.span.start,
+                step.span().start,
                 format!("`name={name}` is already the name of the block on line {first}"),
                 Some("give each block its own name: transcripts and answers files find steps by it".into()),
             ));

@@ -15,6 +15,53 @@ pub use crate::exec::runner::Runner;
 /// A byte range in the source text.
 pub type Span = Range<usize>;
 
+/// A byte range in the source in 32 bits, as a step keeps it: a document
+/// has as many steps as it has lines, nearly, and a source's offsets fit
+/// (see its line table).
+pub type Span32 = Range<u32>;
+
+/// `n` in 32 bits, as the model keeps offsets, lines and step indices.
+pub fn to32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// `span` in 32 bits.
+pub fn narrow(span: Span) -> Span32 {
+    to32(span.start)..to32(span.end)
+}
+
+/// `span` back in `usize`, to index the source with.
+pub fn widen(span: &Span32) -> Span {
+    span.start as usize..span.end as usize
+}
+
+/// An index into a runbook's steps or sections, 4 bytes with its absence
+/// (`Option<Link>`): held one up, so that it is never zero.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Link(std::num::NonZeroU32);
+
+impl Link {
+    /// A link to index `i`.
+    pub fn new(i: usize) -> Link {
+        Link(std::num::NonZeroU32::MIN.saturating_add(to32(i)))
+    }
+
+    /// The index it links to.
+    pub fn get(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.get(), f)
+    }
+}
+
+/// A step's children: most steps have none or one (an item and its
+/// block), held without an allocation of their own.
+pub type Children = smallvec::SmallVec<[usize; 2]>;
+
 /// A heading path, shared by every step under the same headings.
 pub type Path = std::sync::Arc<[String]>;
 
@@ -43,20 +90,23 @@ pub struct Runbook {
 /// One thing the operator is walked through.
 #[derive(Debug, Clone)]
 pub struct Step {
-    /// Position in document order; also the stable id `s{index+1}` when unnamed.
-    pub index: usize,
+    /// Position in document order; also the stable id `s{index+1}` when
+    /// unnamed. This and the other numbers a step holds are 32 bits: a
+    /// large runbook holds a step for about every three lines.
+    pub index: u32,
     pub kind: StepKind,
-    pub span: Span,
-    pub line: usize,
+    /// Read as `usize` through `span()`.
+    pub span: Span32,
+    pub line: u32,
     /// Headings above the step, outermost first.
     pub heading: Path,
     /// A one-line description: the item text, or a command's first line.
     pub text: String,
-    pub parent: Option<usize>,
-    pub children: Vec<usize>,
-    /// The innermost section (index into `Runbook::sections`) it is in:
-    /// 32 bits, as every step carries one.
-    pub section: Option<u32>,
+    /// Read as `usize` through `parent()`.
+    pub parent: Option<Link>,
+    pub children: Children,
+    /// The innermost section (index into `Runbook::sections`) it is in.
+    pub section: Option<Link>,
     /// For a step done by hand: how long its text (or `wait=`) says it
     /// takes. Boxed: few steps state one, and every step carries the field.
     pub wait: Option<Box<Wait>>,
@@ -142,11 +192,18 @@ pub struct Placeholder {
 pub struct Task {
     /// Already `[x]` in the source: done before the run began.
     pub checked: bool,
-    /// The `[ ]` itself.
-    pub marker: Span,
+    /// The `[ ]` itself; read as `usize` through `marker()`.
+    pub marker: Span32,
     /// A `[ ] item` line inside a plain fence: ticked in place, recorded after
     /// the fence (a comment inside it would show as text).
     pub in_fence: Option<Box<Fence>>,
+}
+
+impl Task {
+    /// The `[ ]` itself.
+    pub fn marker(&self) -> Span {
+        widen(&self.marker)
+    }
 }
 
 /// A fenced block runsheet can run.
@@ -154,13 +211,15 @@ pub struct Task {
 pub struct Command {
     /// Shared, as the attributes are, by the blocks whose info strings are
     /// the same.
-    pub lang: std::sync::Arc<str>,
+    /// One pointer, as a shared `String` is.
+    pub lang: std::sync::Arc<String>,
     pub runner: Runner,
     /// Shared by the blocks whose info strings are the same: most blocks
     /// repeat a few, and a copy each made every command several times larger.
     pub attrs: std::sync::Arc<Attrs>,
-    /// The block's content as the parser gives it (container prefixes removed).
-    pub code: String,
+    /// The block's content as the parser gives it (container prefixes
+    /// removed): boxed, no room to grow kept, as it does not change.
+    pub code: Box<str>,
     /// What few blocks have: boxed, as every command carries the field.
     /// Read and set through `shown`, `hint` and `destructive`.
     pub rare: Option<Box<CommandRare>>,
@@ -184,8 +243,10 @@ pub struct CommandRare {
 /// Where a fence sits, so output can be inserted right under it.
 #[derive(Debug, Clone)]
 pub struct Fence {
-    /// Byte offset of the start of the line after the block.
-    pub insert_at: usize,
+    /// Byte offset of the start of the line after the block: 32 bits, as
+    /// a source's line starts are (a document is read only up to its
+    /// limit, far below 4 GiB).
+    pub insert_at: u32,
     /// Whether the closing fence is there; if not, output must close it first.
     pub closed: bool,
     /// The opening fence characters, e.g. "```" or "~~~~".
@@ -197,10 +258,12 @@ pub struct Fence {
 }
 
 /// A fence's marker or its container's prefix: nearly always a run of one
-/// character (```` ``` ````, two spaces), taken from a table rather than
-/// allocated for each of a document's blocks.
+/// character (```` ``` ````, two spaces), shared from a table rather than
+/// allocated for each of a document's blocks. Shared rather than borrowed:
+/// a block carries two, and a shared `String` is one pointer, 8 bytes, where
+/// a maybe-borrowed text is 24.
 #[derive(Clone, PartialEq, Eq)]
-pub struct FenceText(std::borrow::Cow<'static, str>);
+pub struct FenceText(std::sync::Arc<String>);
 
 impl FenceText {
     pub fn new(text: &str) -> FenceText {
@@ -210,15 +273,32 @@ impl FenceText {
             "                ",
             "\t\t\t\t\t\t\t\t",
         ];
+        /// Every start of every run: that of run `r`, `n` bytes long, at
+        /// `r * 17 + n`.
+        static SHARED: std::sync::LazyLock<Vec<std::sync::Arc<String>>> =
+            std::sync::LazyLock::new(|| {
+                RUNS.iter()
+                    .flat_map(|run| {
+                        (0..=16)
+                            .map(|n| std::sync::Arc::new(run.get(..n).unwrap_or(run).to_string()))
+                    })
+                    .collect()
+            });
         // A run is one character repeated: `text` is one when it starts it.
-        match RUNS.iter().find(|run| run.starts_with(text)) {
-            Some(run) => FenceText(std::borrow::Cow::Borrowed(&run[..text.len()])),
-            None => FenceText(std::borrow::Cow::Owned(text.to_string())),
+        match RUNS.iter().position(|run| run.starts_with(text)) {
+            Some(r) => FenceText(SHARED[r * 17 + text.len()].clone()),
+            None => FenceText(std::sync::Arc::new(text.to_string())),
         }
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl Default for FenceText {
+    fn default() -> FenceText {
+        FenceText::new("")
     }
 }
 
@@ -254,15 +334,35 @@ impl Step {
         Step {
             index: 0,
             kind,
-            span,
-            line,
+            span: narrow(span),
+            line: to32(line),
             heading,
             text,
             parent: None,
-            children: Vec::new(),
+            children: Children::new(),
             section: None,
             wait: None,
         }
+    }
+
+    /// Its position in document order.
+    pub fn at(&self) -> usize {
+        self.index as usize
+    }
+
+    /// The bytes it came from.
+    pub fn span(&self) -> Span {
+        widen(&self.span)
+    }
+
+    /// Its line, 1-based.
+    pub fn line(&self) -> usize {
+        self.line as usize
+    }
+
+    /// The step it is under, if any.
+    pub fn parent(&self) -> Option<usize> {
+        self.parent.map(Link::get)
     }
 
     /// The stable id used in transcripts: the `name=` attribute, else `s{n}`.
@@ -282,7 +382,7 @@ impl Step {
             // formatter, which costs several times the allocation.
             None => {
                 out.push('s');
-                out.push_str(itoa::Buffer::new().format(self.index + 1));
+                out.push_str(itoa::Buffer::new().format(self.at() + 1));
             }
         }
     }
@@ -419,7 +519,7 @@ impl Command {
 
     fn split_prompted(&self) -> (String, String) {
         if !self.prompted() {
-            return (self.code.clone(), String::new());
+            return (self.code.to_string(), String::new());
         }
         let mut out = String::new();
         let mut example = String::new();
@@ -503,17 +603,11 @@ impl Runbook {
     /// returns its index: the one place indices, parents and children are set.
     pub fn push(&mut self, mut step: Step, parent: Option<usize>) -> usize {
         let index = self.steps.len();
-        step.index = index;
-        step.parent = parent;
+        step.index = to32(index);
+        step.parent = parent.map(Link::new);
         step.children.clear();
         if let Some(p) = parent {
-            let children = &mut self.steps[p].children;
-            // Most steps with children have one (a task and its block): room
-            // for exactly that, not the four a first push makes.
-            if children.capacity() == 0 {
-                children.reserve_exact(1);
-            }
-            children.push(index);
+            self.steps[p].children.push(index);
         }
         self.steps.push(step);
         index
@@ -524,7 +618,7 @@ impl Runbook {
         self.steps
             .iter()
             .filter(|s| s.parent.is_none())
-            .map(|s| s.index)
+            .map(Step::at)
     }
 
     /// The steps as a tree, for `plan --format json`.
@@ -537,7 +631,7 @@ impl Runbook {
         PlanStep {
             id: step.id(),
             kind: step.kind_name(),
-            line: step.line,
+            line: step.line(),
             heading: step.heading.to_vec(),
             text: step.text.clone(),
             lang: step.command().map(|c| c.lang.to_string()),
@@ -601,6 +695,17 @@ mod tests {
     }
 
     #[test]
+    fn steps_commands_and_sections_stay_small() {
+        // A large runbook holds one of these for about every three lines,
+        // every other item and every dozen lines: `plan`'s memory budget
+        // rests on their sizes.
+        assert!(std::mem::size_of::<Step>() <= 120);
+        assert!(std::mem::size_of::<Command>() <= 72);
+        assert!(std::mem::size_of::<Section>() <= 96);
+        assert_eq!(std::mem::size_of::<Option<Link>>(), 4);
+    }
+
+    #[test]
     fn push_numbers_steps_in_order_and_wires_parents_to_children() {
         let mut book = Runbook::default();
         let a = book.push(task(1), None);
@@ -610,16 +715,16 @@ mod tests {
         let e = book.push(task(5), None);
         assert_eq!([a, b, c, d, e], [0, 1, 2, 3, 4]);
         for (i, step) in book.steps.iter().enumerate() {
-            assert_eq!(step.index, i, "an index is the position");
+            assert_eq!(step.at(), i, "an index is the position");
             for &child in &step.children {
                 assert!(child > i, "children come after their parent");
-                assert_eq!(book.steps[child].parent, Some(i));
+                assert_eq!(book.steps[child].parent(), Some(i));
             }
-            if let Some(p) = step.parent {
+            if let Some(p) = step.parent() {
                 assert!(book.steps[p].children.contains(&i));
             }
         }
-        assert_eq!(book.steps[a].children, [b, d]);
+        assert_eq!(book.steps[a].children[..], [b, d]);
         assert_eq!(book.roots().collect::<Vec<_>>(), [a, e]);
         assert_eq!(book.steps[e].id(), "s5");
     }

@@ -124,7 +124,7 @@ mod tests {
         let book = parse(&Source::from_text(Path::new("t.md"), text.to_string()));
         let found: Vec<_> = book.steps.iter().map(|s| (s.kind_name(), s.line)).collect();
         assert_eq!(found, [("task", 2), ("command", 3)]);
-        assert_eq!(&text[book.steps[0].span.clone()], "[ ]");
+        assert_eq!(&text[book.steps[0].span()], "[ ]");
         assert_eq!(&*book.steps[1].heading, ["A"]);
     }
 

@@ -74,7 +74,7 @@ pub(super) fn find(source: &Source, book: &mut Runbook) {
                     attribute: true,
                 })),
                 Some(_) => {
-                    misplaced.push(step.span.start);
+                    misplaced.push(step.span().start);
                     None
                 }
                 None => None,

@@ -11,7 +11,7 @@ use super::decide;
 use super::fence::{self, Infos, OpenFence};
 use super::hints::prose_hint;
 use super::markdown::{CodeBlockKind, Event, Tag, TagEnd};
-use super::model::{Path, Placeholder, Runbook, Step, StepKind, Task};
+use super::model::{Path, Placeholder, Runbook, Step, StepKind, Task, narrow};
 use super::parse::Depth;
 use super::sections::Headings;
 use super::tidy::{is_tidy, tidy};
@@ -432,7 +432,7 @@ impl Walker<'_> {
         let mut at = parent;
         while let Some(p) = at {
             depth += 1;
-            at = self.book.steps[p].parent;
+            at = self.book.steps[p].parent();
         }
         depth
     }
@@ -568,7 +568,7 @@ impl Walker<'_> {
         Some(self.push(
             StepKind::Task(Task {
                 checked,
-                marker: at..at + 3,
+                marker: narrow(at..at + 3),
                 in_fence: None,
             }),
             at..at + 3,
@@ -615,8 +615,8 @@ impl Walker<'_> {
             return;
         }
         let command = &self.book.steps[index];
-        let (span, heading) = (command.span.clone(), command.heading.clone());
-        let first_code_line = command.line + 1;
+        let (span, heading) = (command.span(), command.heading.clone());
+        let first_code_line = command.line() + 1;
         for p in found {
             let kind = StepKind::Placeholder(Box::new(Placeholder {
                 token: p.token.clone(),

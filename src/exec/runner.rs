@@ -9,7 +9,16 @@ pub enum Runner {
     /// Sourced into the run's one bash session.
     Shell,
     /// Written to a file and run by this program from inside the session.
-    Program(String),
+    /// A boxed `String`, one pointer: every block carries a runner, most
+    /// of them `Shell`, and the runner is then 8 bytes rather than 16.
+    Program(Box<String>),
+}
+
+impl Runner {
+    /// A block run by `program`.
+    pub fn program(program: &str) -> Runner {
+        Runner::Program(Box::new(program.to_string()))
+    }
 }
 
 /// Fence languages with a configured command (`runsheet.toml`'s `[runners]`),
@@ -31,17 +40,17 @@ pub enum Language {
 /// built-in table, so a team can run `sql` with `psql` or `python` in a venv.
 pub fn language(lang: &str, runners: &Runners) -> Language {
     if let Some(command) = runners.get(lang) {
-        return Language::Run(Runner::Program(command.clone()));
+        return Language::Run(Runner::program(command));
     }
     match lang {
         "bash" | "sh" | "shell" | "console" | "shell-session" | "shellsession" => {
             Language::Run(Runner::Shell)
         }
-        "zsh" => Language::Run(Runner::Program("zsh".into())),
-        "python" | "python3" | "py" => Language::Run(Runner::Program("python3".into())),
-        "node" | "js" | "javascript" => Language::Run(Runner::Program("node".into())),
-        "ruby" | "rb" => Language::Run(Runner::Program("ruby".into())),
-        "perl" => Language::Run(Runner::Program("perl".into())),
+        "zsh" => Language::Run(Runner::program("zsh")),
+        "python" | "python3" | "py" => Language::Run(Runner::program("python3")),
+        "node" | "js" | "javascript" => Language::Run(Runner::program("node")),
+        "ruby" | "rb" => Language::Run(Runner::program("ruby")),
+        "perl" => Language::Run(Runner::program("perl")),
         "" | "text" | "txt" | "plaintext" | "plain" | "output" | "log" | "json" | "jsonc"
         | "yaml" | "yml" | "toml" | "ini" | "conf" | "cfg" | "env" | "properties" | "xml"
         | "html" | "css" | "markdown" | "md" | "diff" | "patch" | "csv" | "tsv" | "mermaid"
@@ -54,7 +63,7 @@ pub fn language(lang: &str, runners: &Runners) -> Language {
 /// How a block runs: a `runner=` attribute on its fence wins over the table.
 pub fn resolve(lang: &str, runner: Option<&str>, runners: &Runners) -> Language {
     match runner {
-        Some(program) => Language::Run(Runner::Program(program.to_string())),
+        Some(program) => Language::Run(Runner::program(program)),
         None => language(lang, runners),
     }
 }
@@ -94,11 +103,11 @@ mod tests {
         for (lang, want) in [
             ("bash", Language::Run(Runner::Shell)),
             ("console", Language::Run(Runner::Shell)),
-            ("zsh", Language::Run(Runner::Program("zsh".into()))),
-            ("py", Language::Run(Runner::Program("python3".into()))),
-            ("js", Language::Run(Runner::Program("node".into()))),
-            ("rb", Language::Run(Runner::Program("ruby".into()))),
-            ("perl", Language::Run(Runner::Program("perl".into()))),
+            ("zsh", Language::Run(Runner::program("zsh"))),
+            ("py", Language::Run(Runner::program("python3"))),
+            ("js", Language::Run(Runner::program("node"))),
+            ("rb", Language::Run(Runner::program("ruby"))),
+            ("perl", Language::Run(Runner::program("perl"))),
             ("", Language::Shown),
             ("json", Language::Shown),
             ("sql", Language::NoRunner),
@@ -117,16 +126,16 @@ mod tests {
         ]);
         assert_eq!(
             language("sql", &runners),
-            Language::Run(Runner::Program("psql -f {file}".into()))
+            Language::Run(Runner::program("psql -f {file}"))
         );
         assert_eq!(
             language("bash", &runners),
-            Language::Run(Runner::Program("bash -x".into()))
+            Language::Run(Runner::program("bash -x"))
         );
         assert_eq!(language("empty", &runners), Language::NoRunner);
         assert_eq!(
             resolve("json", Some("jq ."), &runners),
-            Language::Run(Runner::Program("jq .".into()))
+            Language::Run(Runner::program("jq ."))
         );
         assert_eq!(resolve("json", None, &runners), Language::Shown);
     }

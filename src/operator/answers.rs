@@ -127,9 +127,9 @@ impl Answers {
                             ),
                         ));
                     };
-                    self.by_step.insert(step.index, option.clone());
+                    self.by_step.insert(step.at(), option.clone());
                 } else {
-                    self.by_step.insert(step.index, value);
+                    self.by_step.insert(step.at(), value);
                 }
                 Ok(())
             }
@@ -148,7 +148,7 @@ impl Answers {
 
     /// The answer for a task, blank or choice, if the file gave one.
     pub fn for_step(&self, step: &Step) -> Option<String> {
-        self.by_step.get(&step.index).cloned()
+        self.by_step.get(&step.at()).cloned()
     }
 
     /// The value for a placeholder, by its name or token.
@@ -257,14 +257,14 @@ impl<'b> Names<'b> {
             step.id_onto(&mut id);
             id.make_ascii_lowercase();
             if let Some(steps) = ids.get_mut(&id) {
-                steps.push(step.index);
+                steps.push(step.at());
             }
             step_path_onto(&mut path, step);
             if let Some(steps) = paths.get_mut(&path) {
-                steps.push(step.index);
+                steps.push(step.at());
             }
             if !step.text.is_empty() {
-                with_text.push(step.index);
+                with_text.push(step.at());
             }
         }
         // Every key's pieces in one pass over the steps' text (Aho-Corasick),
@@ -295,8 +295,8 @@ impl<'b> Names<'b> {
                     let steps = pieces
                         .entry(wanted[found.pattern().as_usize()].clone())
                         .or_default();
-                    if steps.last() != Some(&step.index) {
-                        steps.push(step.index);
+                    if steps.last() != Some(&step.at()) {
+                        steps.push(step.at());
                     }
                 }
             }
@@ -426,7 +426,7 @@ pub fn template(book: &Runbook) -> String {
         g.options.iter().map(|o| o.steps.start).min().unwrap_or(0)
     });
     for step in &book.steps {
-        if step.index == first_option {
+        if step.at() == first_option {
             let groups: Vec<String> = book.groups.iter().map(|g| g.labels().join(" | ")).collect();
             out.push_str(&format!(
                 "# the options to take where the runbook offers alternatives, one per group: {}\n# {CHOOSE}: \n",

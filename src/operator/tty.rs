@@ -109,7 +109,7 @@ impl Terminal {
     fn pick_step(&self, view: &View) -> Result<Option<usize>> {
         let _ = self.term.write_line("  Steps of this runbook:");
         for (n, (index, item)) in view.steps.iter().enumerate() {
-            let here = if *index == view.step.index {
+            let here = if *index == view.step.at() {
                 "  ← here"
             } else {
                 ""

@@ -389,7 +389,7 @@ fn steps(
     book.steps
         .iter()
         .map(|step| {
-            let o = outcome(&ids[step.index]);
+            let o = outcome(&ids[step.at()]);
             record_of_step(run, book, units, scope, ids, step, o)
         })
         .collect()
@@ -406,9 +406,9 @@ fn record_of_step(
     o: Option<Outcome>,
 ) -> StepRecord {
     let mut record = step_record(run, book, step, ids, o);
-    record.counts_as = units.unit(step.index).map(|u| ids[u].clone());
-    place(book, step.index, &mut record);
-    record.off_path = scope.off_path(step.index);
+    record.counts_as = units.unit(step.at()).map(|u| ids[u].clone());
+    place(book, step.at(), &mut record);
+    record.off_path = scope.off_path(step.at());
     record
 }
 
@@ -487,17 +487,17 @@ fn step_record(
 ) -> StepRecord {
     let before = done_before(book, step);
     let mut record = StepRecord {
-        id: ids[step.index].clone(),
+        id: ids[step.at()].clone(),
         kind: Kind::of(step),
-        line: step.line,
+        line: step.line(),
         heading: step.heading.clone(),
         text: step.text.clone(),
         // As the transcript shows it: a template's secrets stay masked.
         code: step
             .command()
-            .map(|c| c.shown().unwrap_or(&c.code).to_string()),
+            .map(|c| c.shown().unwrap_or(&*c.code).to_string()),
         name: step.command().and_then(|c| c.attrs.name.clone()),
-        parent: step.parent.map(|p| ids[p].clone()),
+        parent: step.parent().map(|p| ids[p].clone()),
         counts_as: None,
         status: outcome
             .as_ref()
@@ -575,12 +575,12 @@ fn confirmed_by(run: &RunInfo, step: &Step, o: &Outcome) -> Option<String> {
 
 /// Ticked `[x]` in the source, or inside an item that was: done before the run.
 pub fn done_before(book: &Runbook, step: &Step) -> bool {
-    let mut at = Some(step.index);
+    let mut at = Some(step.at());
     while let Some(i) = at {
         if book.steps[i].task().is_some_and(|t| t.checked) {
             return true;
         }
-        at = book.steps[i].parent;
+        at = book.steps[i].parent();
     }
     false
 }

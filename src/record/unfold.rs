@@ -85,7 +85,7 @@ impl Iterator for StepRecords<'_> {
     fn next(&mut self) -> Option<StepRecord> {
         let step = self.book.steps.get(self.next)?;
         self.next += 1;
-        let id = self.ids[step.index].as_str();
+        let id = self.ids[step.at()].as_str();
         let o = if self.shared.contains(id) {
             self.outcomes.get(id).cloned()
         } else {

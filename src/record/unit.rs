@@ -13,68 +13,83 @@ use crate::doc::{Runbook, StepKind};
 /// For every step of a runbook, the step it is counted as.
 #[derive(Debug, Clone, Default)]
 pub struct Units {
-    /// By step index: the index of the step it counts as; `None` for an
-    /// item that heads others.
-    of: Vec<Option<usize>>,
+    /// By step index: the index of the step it counts as; `NONE` for an
+    /// item that heads others. 32 bits, as the member starts: a large
+    /// runbook's plan holds one of each for every step.
+    of: Vec<u32>,
     /// The steps counted as each step (itself excluded), all in one list in
     /// step order: those of step `i` are `members[member_starts[i]..member_starts[i + 1]]`.
     /// One list rather than one per step: most steps have none, and a
     /// list each cost an allocation for every step that has some.
     members: Vec<usize>,
-    member_starts: Vec<usize>,
+    member_starts: Vec<u32>,
+}
+
+/// The unit of a heading item, which has none.
+const NONE: u32 = u32::MAX;
+
+/// `unit`, as `Units` keeps it: no document has anywhere near `NONE` steps
+/// (the text of one so large could not be read), and none of them is `NONE`.
+fn compact(unit: Option<usize>) -> u32 {
+    unit.and_then(|u| u32::try_from(u).ok()).unwrap_or(NONE)
+}
+
+/// `compact`, undone.
+fn expand(unit: u32) -> Option<usize> {
+    (unit != NONE).then_some(unit as usize)
 }
 
 impl Units {
     /// The units of `book`.
     pub fn of(book: &Runbook) -> Units {
         let n = book.steps.len();
-        let mut of: Vec<Option<usize>> = vec![None; n];
+        let mut of: Vec<u32> = vec![NONE; n];
         for step in &book.steps {
             let heads_items = step
                 .children
                 .iter()
                 .any(|&c| book.steps.get(c).is_some_and(|s| s.task().is_some()));
-            of[step.index] = match &step.kind {
+            of[step.at()] = compact(match &step.kind {
                 StepKind::Task(_) if heads_items => None,
-                StepKind::Task(_) => Some(step.index),
+                StepKind::Task(_) => Some(step.at()),
                 // Parents come before their children in document order.
                 StepKind::Placeholder(_) => step
-                    .parent
-                    .and_then(|p| of.get(p).copied().flatten())
-                    .or(Some(step.index)),
+                    .parent()
+                    .and_then(|p| of.get(p).copied().and_then(expand))
+                    .or(Some(step.at())),
                 StepKind::Command(_) | StepKind::Blank(_) | StepKind::Choice(_) => {
-                    let mut at = step.parent;
-                    let mut unit = Some(step.index);
+                    let mut at = step.parent();
+                    let mut unit = Some(step.at());
                     while let Some(p) = at {
                         if book.steps[p].task().is_some() {
                             // Inside an item: it is the step, unless it
                             // heads other items (then this stands alone).
-                            if let Some(u) = of[p] {
+                            if let Some(u) = expand(of[p]) {
                                 unit = Some(u);
                             }
                             break;
                         }
-                        at = book.steps[p].parent;
+                        at = book.steps[p].parent();
                     }
                     unit
                 }
-            };
+            });
         }
         // Counted first, so that each step's members get their place in
         // the list; each start then serves as the cursor its members are
         // written at, which leaves it at the next step's start.
-        let member_of = |(i, u): (usize, &Option<usize>)| u.filter(|&u| u != i);
-        let mut member_starts = vec![0; n + 1];
+        let member_of = |(i, &u): (usize, &u32)| expand(u).filter(|&u| u != i);
+        let mut member_starts: Vec<u32> = vec![0; n + 1];
         for u in of.iter().enumerate().filter_map(member_of) {
             member_starts[u + 1] += 1;
         }
         for i in 0..n {
             member_starts[i + 1] += member_starts[i];
         }
-        let mut members = vec![0; member_starts[n]];
+        let mut members = vec![0; member_starts[n] as usize];
         for (i, u) in of.iter().enumerate() {
             if let Some(u) = member_of((i, u)) {
-                members[member_starts[u]] = i;
+                members[member_starts[u] as usize] = i;
                 member_starts[u] += 1;
             }
         }
@@ -89,7 +104,7 @@ impl Units {
 
     /// The step that step `index` is counted as; `None` for a heading item.
     pub fn unit(&self, index: usize) -> Option<usize> {
-        self.of.get(index).copied().flatten()
+        self.of.get(index).copied().and_then(expand)
     }
 
     /// Whether step `index` is a step as a person counts them.
@@ -103,7 +118,7 @@ impl Units {
             self.member_starts.get(index),
             self.member_starts.get(index + 1),
         ) {
-            (Some(&start), Some(&end)) => &self.members[start..end],
+            (Some(&start), Some(&end)) => &self.members[start as usize..end as usize],
             _ => &[],
         }
     }
@@ -153,7 +168,7 @@ impl Units {
 /// Every step's `(n, N)` on one path: see `Units::places`.
 #[derive(Debug, Clone, Default)]
 pub struct Places {
-    unit: Vec<Option<usize>>,
+    unit: Vec<u32>,
     /// By step index: how many counted steps on the path come before it.
     before: Vec<usize>,
     total: usize,
@@ -162,7 +177,12 @@ pub struct Places {
 impl Places {
     /// What `Units::place` gives for step `index`.
     pub fn place(&self, index: usize) -> (usize, usize) {
-        let unit = self.unit.get(index).copied().flatten().unwrap_or(index);
+        let unit = self
+            .unit
+            .get(index)
+            .copied()
+            .and_then(expand)
+            .unwrap_or(index);
         let before = self.before.get(unit).copied().unwrap_or(self.total);
         ((before + 1).min(self.total.max(1)), self.total)
     }

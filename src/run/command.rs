@@ -128,8 +128,8 @@ impl Run<'_> {
                         return Ok(Flow::Continue);
                     }
                     FailureChoice::Quit => return Ok(Flow::Interrupted),
-                    FailureChoice::Back => return Ok(self.back(step.index)),
-                    FailureChoice::GoTo(target) => return Ok(self.go(step.index, target)),
+                    FailureChoice::Back => return Ok(self.back(step.at())),
+                    FailureChoice::GoTo(target) => return Ok(self.go(step.at(), target)),
                     FailureChoice::Ignore => return Ok(Flow::Continue),
                     FailureChoice::Abort if interrupted && !self.settings.attended() => {
                         return Ok(Flow::Interrupted);
@@ -176,8 +176,8 @@ impl Run<'_> {
                 }
                 CommandChoice::Edit => script = self.operator.edit(&script)?,
                 CommandChoice::Quit => return Ok(Err(Flow::Interrupted)),
-                CommandChoice::Back => return Ok(Err(self.back(step.index))),
-                CommandChoice::GoTo(target) => return Ok(Err(self.go(step.index, target))),
+                CommandChoice::Back => return Ok(Err(self.back(step.at()))),
+                CommandChoice::GoTo(target) => return Ok(Err(self.go(step.at(), target))),
                 CommandChoice::Contingency(k) => match self.start_asked(k, step)? {
                     Flow::Continue => self.before_prompt()?,
                     flow => return Ok(Err(flow)),

@@ -249,7 +249,7 @@ impl Run<'_> {
         // A command is described by the task it belongs to, if any.
         let mut what = step;
         while !matches!(what.kind, StepKind::Task(_))
-            && let Some(p) = what.parent
+            && let Some(p) = what.parent()
         {
             what = &self.book.steps[p];
         }
@@ -323,7 +323,7 @@ impl Run<'_> {
             .clone()
             .filter(|&i| {
                 self.book.steps[i]
-                    .parent
+                    .parent()
                     .is_none_or(|p| !range.contains(&p))
             })
             .collect()

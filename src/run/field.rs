@@ -25,8 +25,8 @@ impl Run<'_> {
             };
             let value = match reply {
                 Reply::Value(value) => value,
-                Reply::Back => return Ok(self.back(step.index)),
-                Reply::GoTo(target) => return Ok(self.go(step.index, target)),
+                Reply::Back => return Ok(self.back(step.at())),
+                Reply::GoTo(target) => return Ok(self.go(step.at(), target)),
                 Reply::Leave => {
                     let status = if self.settings.attended() {
                         Status::Skipped

@@ -52,7 +52,7 @@ impl Run<'_> {
                 let mut o = host_outcome(command, h);
                 o.output = self
                     .secrets
-                    .redact(&self.exec.locate(&o.output, &runbook, step.line));
+                    .redact(&self.exec.locate(&o.output, &runbook, step.line()));
                 o
             })
             .collect();

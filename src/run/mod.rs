@@ -249,7 +249,7 @@ impl<'a> Run<'a> {
         let mut ids = HashMap::with_capacity(book.steps.len());
         for step in &book.steps {
             // As a scan would: the first step of an id is the one it names.
-            ids.entry(step.id()).or_insert(step.index);
+            ids.entry(step.id()).or_insert(step.at());
         }
         Ok(Run {
             book,
@@ -399,11 +399,11 @@ impl<'a> Run<'a> {
     }
 
     fn view<'s>(&self, step: &'s Step, script: &'s str) -> View<'s> {
-        let (position, total) = self.number(step.index);
+        let (position, total) = self.number(step.at());
         View {
             position,
             total,
-            part: self.units.unit(step.index).is_some_and(|u| u != step.index),
+            part: self.units.unit(step.at()).is_some_and(|u| u != step.at()),
             step,
             script,
             contingency: self.path.labels.clone(),

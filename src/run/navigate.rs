@@ -32,7 +32,7 @@ pub(super) fn step_list(book: &Runbook, units: &Units, file: &str) -> Arc<[(usiz
             } else {
                 format!("{heading} › {text}")
             };
-            (s.index, format!("{file}:{} {at}", s.line))
+            (s.at(), format!("{file}:{} {at}", s.line()))
         })
         .collect()
 }
@@ -193,12 +193,12 @@ impl Run<'_> {
 
     /// Whether step `outer` holds step `inner`, at any depth.
     fn holds(&self, outer: usize, inner: usize) -> bool {
-        let mut at = self.book.steps[inner].parent;
+        let mut at = self.book.steps[inner].parent();
         while let Some(p) = at {
             if p == outer {
                 return true;
             }
-            at = self.book.steps[p].parent;
+            at = self.book.steps[p].parent();
         }
         false
     }

@@ -12,7 +12,7 @@ impl Run<'_> {
     pub(super) fn parent_task(&mut self, step: &Step) -> Result<Flow> {
         if crate::screen::verbosity() > crate::screen::Verbosity::Quiet {
             // An item that heads others is not a step: no number of its own.
-            let line = if self.units.counted(step.index) {
+            let line = if self.units.counted(step.at()) {
                 crate::operator::progress_with_text(&self.view(step, ""))
             } else if step.heading.is_empty() {
                 step.text.clone()
@@ -122,8 +122,8 @@ impl Run<'_> {
             TaskChoice::NotConfirmed => Status::NotConfirmed,
             // A contingency section was asked for and run above.
             TaskChoice::Quit | TaskChoice::Contingency(_) => return Ok(Flow::Interrupted),
-            TaskChoice::Back => return Ok(self.back(step.index)),
-            TaskChoice::GoTo(target) => return Ok(self.go(step.index, target)),
+            TaskChoice::Back => return Ok(self.back(step.at())),
+            TaskChoice::GoTo(target) => return Ok(self.go(step.at(), target)),
         };
         let mut outcome = Outcome::new(step.id(), status);
         outcome.note = note.map(|n| self.secrets.redact(&n));

@@ -13,7 +13,7 @@ const NAMED: usize = 5;
 pub fn title(book: &Runbook, step: &Step) -> String {
     let mut what = step;
     while !matches!(what.kind, StepKind::Task(_))
-        && let Some(p) = what.parent
+        && let Some(p) = what.parent()
     {
         what = &book.steps[p];
     }

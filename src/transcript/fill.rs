@@ -211,16 +211,12 @@ pub(super) fn fence_region_edits(
         match &step.kind {
             StepKind::Task(task) => {
                 let tick = (outcome.status == Status::Done && !task.checked)
-                    .then(|| {
-                        BOXES
-                            .iter()
-                            .find(|(e, _, _)| text[task.marker.clone()] == **e)
-                    })
+                    .then(|| BOXES.iter().find(|(e, _, _)| text[task.marker()] == **e))
                     .flatten();
                 held.push(Held {
                     step,
                     outcome,
-                    span: task.marker.clone(),
+                    span: task.marker(),
                     with: tick.map(|(_, marked, _)| (*marked).to_string()),
                     tick: tick.map(|(_, _, code)| *code),
                 });
@@ -257,7 +253,7 @@ pub(super) fn fence_region_edits(
             .map_or(0, |w| w.len() as isize - h.span.len() as isize);
         grows[k] = grows[k + 1] + delta;
     }
-    let region_line = fence.insert_at + pre.len();
+    let region_line = fence.insert_at as usize + pre.len();
     let mut lists: [Vec<String>; 5] = Default::default();
     let mut attrs: Vec<(String, String)> = Vec::new();
     let (mut boxes, mut ticked, mut fields, mut filled_in) = (0, 0, 0, 0);
@@ -338,7 +334,7 @@ pub(super) fn fence_region_edits(
         marker::close("boxes")
     );
     edits.push(Edit {
-        at: fence.insert_at,
+        at: fence.insert_at as usize,
         len: 0,
         text: out,
     });

@@ -125,9 +125,9 @@ impl Rendered {
         let mut fences: HashMap<usize, usize> = HashMap::new();
         for step in &book.steps {
             if let Some(fence) = in_fence(step) {
-                let first = *fences.entry(fence.insert_at).or_insert(step.index);
-                r.members.entry(first).or_default().push(step.index);
-                r.fence_of.insert(step.index, first);
+                let first = *fences.entry(fence.insert_at as usize).or_insert(step.at());
+                r.members.entry(first).or_default().push(step.at());
+                r.fence_of.insert(step.at(), first);
             }
         }
         r.tally = Tally::new(book, outcomes);
@@ -135,8 +135,8 @@ impl Rendered {
         let recorded: Vec<usize> = book
             .steps
             .iter()
-            .filter(|s| outcomes.contains_key(&r.ids[s.index]))
-            .map(|s| s.index)
+            .filter(|s| outcomes.contains_key(&r.ids[s.at()]))
+            .map(Step::at)
             .collect();
         let mut units: Vec<Unit> = Vec::new();
         let mut seen = HashSet::new();
@@ -354,7 +354,7 @@ impl Rendered {
                     super::fill::fence_region_edits(text, fence, &held, eol, &mut edits);
                 }
                 // Placed by its first step recorded, as fences always were.
-                let order = held.first().map_or(first, |(s, _)| s.index);
+                let order = held.first().map_or(first, |(s, _)| s.at());
                 return (2, order, edits);
             }
             Unit::Summary | Unit::Sections => {}

@@ -79,7 +79,7 @@ pub(super) fn marks(
             label(o),
             marker::close("sec")
         );
-        found.push((mark.at, text));
+        found.push((mark.at(), text));
     }
     found
 }

@@ -132,7 +132,7 @@ impl Spliced {
                 id.clear();
                 step.id_onto(&mut id);
                 if wanted.contains(id.as_str()) {
-                    steps.push((step.index, id.clone()));
+                    steps.push((step.at(), id.clone()));
                 }
             }
         }
@@ -366,7 +366,7 @@ impl Spliced {
 
     /// Brings what the summary says of `step` up to date: `outcome` now.
     fn note(&mut self, book: &Runbook, step: &Step, outcome: Option<&Outcome>) {
-        let index = step.index;
+        let index = step.at();
         if outcome.is_some_and(|o| o.status == Status::Failed) && summary::fails_itself(step) {
             self.failed.insert(index);
         } else {

@@ -316,7 +316,7 @@ fn short(text: &str) -> String {
 fn name(book: &Runbook, step: &Step) -> String {
     let mut what = step;
     while !matches!(what.kind, StepKind::Task(_))
-        && let Some(p) = what.parent
+        && let Some(p) = what.parent()
     {
         what = &book.steps[p];
     }

@@ -21,7 +21,7 @@ pub(super) struct Edit {
 
 /// Whether a command is among the steps `step` owns, at any depth.
 pub(super) fn owns_commands(book: &Runbook, step: &Step) -> bool {
-    let mut stack: Vec<usize> = step.children.clone();
+    let mut stack: Vec<usize> = step.children.to_vec();
     while let Some(c) = stack.pop() {
         if book.steps[c].command().is_some() {
             return true;
@@ -80,20 +80,16 @@ fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits:
     let StepKind::Task(task) = &step.kind else {
         return;
     };
-    let after = task.marker.end;
+    let after = task.marker().end;
     let spaced = matches!(text.as_bytes().get(after), Some(b' ' | b'\t'));
     let at = if spaced { after + 1 } else { after };
     // `[ ]` becomes `[x]`, `☐` becomes `☒`; the mark says which it was.
     let tick = (outcome.status == Status::Done && !task.checked)
-        .then(|| {
-            BOXES
-                .iter()
-                .find(|(e, _, _)| text[task.marker.clone()] == **e)
-        })
+        .then(|| BOXES.iter().find(|(e, _, _)| text[task.marker()] == **e))
         .flatten();
     if let Some((_, marked, _)) = tick {
         edits.push(Edit {
-            at: task.marker.start,
+            at: task.marker().start,
             len: task.marker.len(),
             text: (*marked).into(),
         });
@@ -255,7 +251,7 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
         out.push_str(piece);
     }
     Edit {
-        at: fence.insert_at,
+        at: fence.insert_at as usize,
         len: 0,
         text: out,
     }

@@ -169,7 +169,7 @@ fn section_groups(book: &Runbook) -> Vec<Group> {
     };
     for (i, s) in sections.iter().enumerate() {
         let previous = previous_sibling
-            .insert(s.parent, i)
+            .insert(s.parent(), i)
             .filter(|&p| sections[p].level == s.level);
         let title = bare(&s.title);
         let other = other_way(title);
@@ -244,7 +244,7 @@ fn item_groups(book: &Runbook) -> Vec<Group> {
             let label = before_or(&here.text).unwrap_or(&here.text).to_string();
             options.push(Alternative {
                 label,
-                line: here.line,
+                line: here.line(),
                 steps: at..end,
                 form: OptionForm::Item(at),
             });
@@ -254,7 +254,7 @@ fn item_groups(book: &Runbook) -> Vec<Group> {
                 .get(end)
                 .filter(|n| is_item(n) && n.parent == here.parent && n.heading == here.heading);
             match next {
-                Some(n) if joined => at = n.index,
+                Some(n) if joined => at = n.at(),
                 _ => break,
             }
         }

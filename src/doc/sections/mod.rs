@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use alternatives::{Alternative, Group, OptionForm, pick};
 pub use words::Contingency;
 
-use super::model::{Runbook, Span};
+use super::model::{FenceText, Link, Runbook, Span, Span32, narrow, to32, widen};
 use crate::source::Source;
 
 /// A heading and the part of the document it starts.
@@ -21,14 +21,17 @@ use crate::source::Source;
 pub struct Section {
     /// The heading's text.
     pub title: String,
-    pub level: usize,
+    /// 1 to 6. This and the other small fields keep a section small: a
+    /// large runbook has a heading every dozen lines.
+    pub level: u8,
     pub line: usize,
     /// The heading's bytes.
     pub heading: Span,
     /// Where the section ends: at the next heading of its level or above.
-    pub end: usize,
-    /// The section it is in.
-    pub parent: Option<usize>,
+    /// 32 bits, as a source's offsets are (see its line table).
+    pub end: u32,
+    /// The section it is in; read as `usize` through `parent()`.
+    pub parent: Option<Link>,
     /// Its steps, those of its sub-sections included.
     pub steps: Range<usize>,
     /// The contingency its heading's words name.
@@ -69,11 +72,31 @@ pub enum Because {
 /// after its heading, and what each inserted line starts with there.
 #[derive(Debug, Clone, Default)]
 pub struct Mark {
-    pub at: usize,
+    /// 32 bits, as a source's offsets are; read as `usize` through `at()`.
+    pub at: u32,
     /// The container prefix of the heading's line (`> ` in a quote).
-    pub prefix: String,
+    pub prefix: FenceText,
     /// The heading ends the document without a line ending: one goes first.
     pub eol_first: bool,
+}
+
+impl Section {
+    /// The section it is in.
+    pub fn parent(&self) -> Option<usize> {
+        self.parent.map(Link::get)
+    }
+
+    /// Where the section ends.
+    pub fn end(&self) -> usize {
+        self.end as usize
+    }
+}
+
+impl Mark {
+    /// Where a line about the section goes.
+    pub fn at(&self) -> usize {
+        self.at as usize
+    }
 }
 
 /// `[contingency]` in runsheet.toml: heading patterns that say outright which
@@ -131,11 +154,12 @@ fn glob(pattern: &str, text: &str) -> bool {
     true
 }
 
-/// A heading found by the walk, before the sections are worked out.
+/// A heading found by the walk, before the sections are worked out: small,
+/// as the list of them is held beside the sections made from it.
 struct Found {
-    level: usize,
+    level: u8,
     title: String,
-    heading: Span,
+    heading: Span32,
     comment: Option<Said>,
 }
 
@@ -149,9 +173,9 @@ impl Headings {
     /// A heading at `heading`, whose text is `title`.
     pub fn heading(&mut self, level: usize, title: String, heading: Span) {
         self.found.push(Found {
-            level,
+            level: u8::try_from(level).unwrap_or(u8::MAX),
             title,
-            heading,
+            heading: narrow(heading),
             comment: None,
         });
     }
@@ -166,7 +190,10 @@ impl Headings {
         let Some(said) = directive(html) else {
             return;
         };
-        let between = source.text.get(last.heading.end..at).unwrap_or("x");
+        let between = source
+            .text
+            .get(last.heading.end as usize..at)
+            .unwrap_or("x");
         if between
             .chars()
             .all(|c| c.is_whitespace() || c == '>' || c == '#')
@@ -187,15 +214,16 @@ impl Headings {
             {
                 open.pop();
             }
+            let heading = widen(&found.heading);
             sections.push(Section {
-                mark: mark(source, &found.heading),
-                line: source.line_of(found.heading.start),
+                mark: mark(source, &heading),
+                line: source.line_of(heading.start),
                 named: words::heading_kind(&found.title),
                 title: found.title,
                 level: found.level,
-                heading: found.heading,
-                end: source.text.len(),
-                parent: open.last().copied(),
+                heading,
+                end: to32(source.text.len()),
+                parent: open.last().copied().map(Link::new),
                 steps: 0..0,
                 comment: found.comment,
                 contingency: None,
@@ -210,7 +238,7 @@ impl Headings {
                 if sections[o].level < sections[i].level {
                     break;
                 }
-                sections[o].end = sections[i].heading.start;
+                sections[o].end = to32(sections[i].heading.start);
                 open.pop();
             }
             open.push(i);
@@ -261,7 +289,7 @@ fn mark(source: &Source, heading: &Span) -> Mark {
     let last = heading.end.saturating_sub(1).max(heading.start);
     let at = source.next_line_start(last);
     let line_start = source.parser_line_start(heading.start);
-    let prefix = text[line_start..heading.start]
+    let prefix: String = text[line_start..heading.start]
         .chars()
         .map(|c| {
             if c == '>' || c.is_whitespace() {
@@ -273,8 +301,8 @@ fn mark(source: &Source, heading: &Span) -> Mark {
         .collect();
     let eol_first = at == text.len() && !text.ends_with(['\n', '\r']);
     Mark {
-        at,
-        prefix,
+        at: to32(at),
+        prefix: FenceText::new(&prefix),
         eol_first,
     }
 }
@@ -283,25 +311,25 @@ fn mark(source: &Source, heading: &Span) -> Mark {
 /// range of steps in it.
 fn assign_steps(book: &mut Runbook, sections: &mut [Section]) {
     for step in &mut book.steps {
-        let at = step.span.start;
+        let at = step.span().start;
         // The last heading before the step, then out to the section holding it.
         let before = sections.partition_point(|s| s.heading.start <= at);
         let mut inner = before.checked_sub(1);
-        while let Some(s) = inner.filter(|&s| sections[s].end <= at) {
-            inner = sections[s].parent;
+        while let Some(s) = inner.filter(|&s| sections[s].end() <= at) {
+            inner = sections[s].parent();
         }
         // A document has far fewer than 2^32 headings.
-        step.section = inner.and_then(|s| u32::try_from(s).ok());
+        step.section = inner.map(Link::new);
         let mut up = inner;
         while let Some(s) = up {
             let range = &mut sections[s].steps;
             if range.start >= range.end {
-                *range = step.index..step.index + 1;
+                *range = step.at()..step.at() + 1;
             } else {
-                range.start = range.start.min(step.index);
-                range.end = range.end.max(step.index + 1);
+                range.start = range.start.min(step.at());
+                range.end = range.end.max(step.at() + 1);
             }
-            up = sections[s].parent;
+            up = sections[s].parent();
         }
     }
     // A section with no steps sits where the next step after its heading would be.
@@ -309,7 +337,7 @@ fn assign_steps(book: &mut Runbook, sections: &mut [Section]) {
         if s.steps.is_empty() {
             let first = book
                 .steps
-                .partition_point(|step| step.span.start < s.heading.start);
+                .partition_point(|step| step.span().start < s.heading.start);
             s.steps = first..first;
         }
     }
@@ -371,7 +399,7 @@ fn resolve(book: &mut Runbook, rules: &SectionRules) {
     // Nothing to do outside the contingency sections its words found: they
     // are what the document is for (a ROLLBACK.md under a plain title).
     let has_main_work = book.steps.iter().any(|step| {
-        book.contingency_of(step.index).is_none()
+        book.contingency_of(step.at()).is_none()
             && match &step.kind {
                 super::StepKind::Task(t) => !t.checked,
                 super::StepKind::Placeholder(_) => false,
@@ -399,13 +427,13 @@ pub fn configure(book: &mut Runbook, rules: &SectionRules) {
 impl Runbook {
     /// The outermost contingency section step `index` is in, if any.
     pub fn contingency_of(&self, index: usize) -> Option<usize> {
-        let mut at = self.steps.get(index)?.section.map(|s| s as usize);
+        let mut at = self.steps.get(index)?.section.map(Link::get);
         let mut found = None;
         while let Some(s) = at {
             if self.sections[s].contingency.is_some() {
                 found = Some(s);
             }
-            at = self.sections[s].parent;
+            at = self.sections[s].parent();
         }
         found
     }
@@ -418,7 +446,7 @@ impl Runbook {
             if self.sections[i].contingency.is_some() {
                 found = Some(i);
             }
-            at = self.sections[i].parent;
+            at = self.sections[i].parent();
         }
         found
     }
@@ -428,12 +456,12 @@ impl Runbook {
         (0..self.sections.len())
             .filter(|&i| {
                 self.sections[i].contingency.is_some() && {
-                    let mut at = self.sections[i].parent;
+                    let mut at = self.sections[i].parent();
                     loop {
                         match at {
                             None => break true,
                             Some(p) if self.sections[p].contingency.is_some() => break false,
-                            Some(p) => at = self.sections[p].parent,
+                            Some(p) => at = self.sections[p].parent(),
                         }
                     }
                 }
@@ -497,7 +525,7 @@ impl Runbook {
         let mut at = Some(index);
         while let Some(s) = at {
             titles.push(self.sections[s].title.as_str());
-            at = self.sections[s].parent;
+            at = self.sections[s].parent();
         }
         titles.reverse();
         titles.join(" › ")

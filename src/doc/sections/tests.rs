@@ -31,7 +31,7 @@ fn contingency(book: &Runbook) -> Vec<(String, Contingency)> {
 fn skipped_steps(book: &Runbook) -> Vec<&str> {
     book.steps
         .iter()
-        .filter(|s| book.contingency_of(s.index).is_some())
+        .filter(|s| book.contingency_of(s.at()).is_some())
         .map(|s| s.text.as_str())
         .collect()
 }
@@ -248,7 +248,7 @@ fn sections_know_their_steps_parents_and_where_a_transcript_marks_them() {
     let titles: Vec<(&str, Option<usize>, std::ops::Range<usize>)> = b
         .sections
         .iter()
-        .map(|s| (s.title.as_str(), s.parent, s.steps.clone()))
+        .map(|s| (s.title.as_str(), s.parent(), s.steps.clone()))
         .collect();
     assert_eq!(
         titles,
@@ -262,13 +262,13 @@ fn sections_know_their_steps_parents_and_where_a_transcript_marks_them() {
             ("F", Some(0), 4..4),
         ]
     );
-    assert_eq!(b.steps[2].section, Some(2));
+    assert_eq!(b.steps[2].section.map(Link::get), Some(2));
     let c = &b.sections[2];
-    assert_eq!(&text[c.mark.at..c.mark.at + 7], "- [ ] c");
+    assert_eq!(&text[c.mark.at()..c.mark.at() + 7], "- [ ] c");
     let e = &b.sections[4];
     assert_eq!(e.mark.prefix, "> ");
     let f = &b.sections[5];
-    assert_eq!((f.mark.at, f.mark.eol_first), (text.len(), true));
+    assert_eq!((f.mark.at(), f.mark.eol_first), (text.len(), true));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use super::Walker;
 use super::labels::cap;
 use crate::doc::fields::{BOXES, ballot_at};
 use crate::doc::markdown::{Event, Tag};
-use crate::doc::model::{Field, FieldForm, StepKind, Task};
+use crate::doc::model::{Field, FieldForm, StepKind, Task, narrow};
 use crate::doc::tidy::tidy;
 
 /// How much of a list is looked at to tell whether it is a form.
@@ -178,7 +178,7 @@ impl Walker<'_> {
         let index = self.push(
             StepKind::Task(Task {
                 checked,
-                marker: marker.clone(),
+                marker: narrow(marker.clone()),
                 in_fence: None,
             }),
             marker,
@@ -225,7 +225,7 @@ impl Walker<'_> {
         }
         let task = Task {
             checked: false,
-            marker: marker.clone(),
+            marker: narrow(marker.clone()),
             in_fence: None,
         };
         let index = self.push(StepKind::Task(task), marker, parent);

@@ -7,7 +7,7 @@ use std::ops::Range;
 use super::Walker;
 use super::labels::{cap, own_labels, tidy_capped};
 use crate::doc::fields::{self, ballot_at};
-use crate::doc::model::{Field, FieldForm, StepKind, Task};
+use crate::doc::model::{Field, FieldForm, StepKind, Task, narrow};
 use crate::doc::target;
 use crate::doc::tidy::tidy;
 
@@ -289,10 +289,10 @@ impl Walker<'_> {
         };
         step.kind = StepKind::Task(Task {
             checked: false,
-            marker: at..at + len,
+            marker: narrow(at..at + len),
             in_fence: None,
         });
-        step.span = at..at + len;
+        step.span = narrow(at..at + len);
         step.text = name.to_string();
         true
     }
@@ -314,7 +314,7 @@ impl Walker<'_> {
             None => {
                 self.book.steps[index].text = self
                     .source
-                    .line_text(self.book.steps[index].line)
+                    .line_text(self.book.steps[index].line())
                     .trim()
                     .to_string()
             }

@@ -23,10 +23,10 @@ fn a_task_marker_is_the_box_whatever_whitespace_comes_before_it() {
         let book = parse_str(text);
         let task = book.steps.iter().rev().find_map(Step::task).expect(text);
         assert!(
-            matches!(&text[task.marker.clone()], "[ ]" | "[x]"),
+            matches!(&text[task.marker()], "[ ]" | "[x]"),
             "{text:?}: marker {:?} is {:?}",
             task.marker,
-            &text[task.marker.clone()]
+            &text[task.marker()]
         );
     }
 }
@@ -39,7 +39,7 @@ fn tasks_own_their_commands_and_subtasks() {
     let kinds: Vec<_> = book
         .steps
         .iter()
-        .map(|s| (s.kind_name(), s.text.as_str(), s.parent))
+        .map(|s| (s.kind_name(), s.text.as_str(), s.parent()))
         .collect();
     assert_eq!(
         kinds,
@@ -51,7 +51,7 @@ fn tasks_own_their_commands_and_subtasks() {
             ("command", "echo top", None),
         ]
     );
-    assert_eq!(book.steps[0].children, vec![1, 2]);
+    assert_eq!(book.steps[0].children[..], [1, 2]);
     assert_eq!(&*book.steps[1].heading, ["Deploy", "DB"]);
     assert_eq!(book.steps[1].line, 4);
     assert!(book.steps[3].task().unwrap().checked);
@@ -77,7 +77,7 @@ fn loose_checkboxes_warn_and_heading_checkboxes_are_tasks() {
     assert_eq!(book.steps[0].text, "Heading box");
     assert_eq!(&*book.steps[1].heading, ["Heading box"]);
     assert_eq!(
-        book.steps[1].parent,
+        book.steps[1].parent(),
         Some(0),
         "a heading task owns the steps under it"
     );
@@ -97,7 +97,7 @@ fn blanks_choices_and_placeholders_are_steps() {
     let kinds: Vec<_> = book
         .steps
         .iter()
-        .map(|s| (s.kind_name(), s.parent))
+        .map(|s| (s.kind_name(), s.parent()))
         .collect();
     assert_eq!(
         kinds,
@@ -112,7 +112,7 @@ fn blanks_choices_and_placeholders_are_steps() {
             ("placeholder", Some(6)),
         ]
     );
-    assert_eq!(&text[book.steps[4].span.clone()], "\\_\\_\\_\\_");
+    assert_eq!(&text[book.steps[4].span()], "\\_\\_\\_\\_");
     assert_eq!(book.steps[1].text, "Record start: ________ (UTC)");
     assert_eq!(book.steps[5].text, "CAB · Result: ☐ Yes ☐ No");
     assert_eq!(book.steps[5].field().unwrap().options, vec!["Yes", "No"]);

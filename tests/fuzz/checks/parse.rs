@@ -29,13 +29,13 @@ pub fn check(bytes: &[u8]) {
     );
     for step in &book.steps {
         assert!(
-            step.span.start <= step.span.end && step.span.end <= text.len(),
+            step.span.start <= step.span.end && step.span().end <= text.len(),
             "step {} span {:?} outside a {}-byte document",
             step.id(),
             step.span,
             text.len()
         );
-        let _ = source.position(step.span.start);
+        let _ = source.position(step.span().start);
         if let Some(command) = step.command() {
             let _ = command.script();
         }
