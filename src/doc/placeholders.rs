@@ -87,9 +87,23 @@ pub fn placeholders(script: &str, shell: bool) -> Vec<Placeholder> {
 /// (versions), `X` (`XXXX`, `X.Y.Z`), `Y` (`YYYY`) or a `y` (`your-`). Most
 /// blocks have none, and are then not read line by line.
 fn may_hold_one(script: &str) -> bool {
-    script
-        .bytes()
-        .any(|b| matches!(b, b'<' | b'[' | b'.' | b'X' | b'Y' | b'y'))
+    let needed = |b: u8| matches!(b, b'<' | b'[' | b'.' | b'X' | b'Y' | b'y');
+    // Every block is asked: eight bytes at a time, as one word.
+    let mut chunks = script.as_bytes().chunks_exact(8);
+    let found = chunks.any(|chunk| {
+        let word = u64::from_le_bytes(chunk.try_into().expect("a chunk of eight bytes"));
+        [b'<', b'[', b'.', b'X', b'Y', b'y']
+            .into_iter()
+            .any(|b| has_zero_byte(word ^ (u64::from(b) * 0x0101_0101_0101_0101)))
+    });
+    found || chunks.remainder().iter().any(|&b| needed(b))
+}
+
+/// Whether a byte of `word` is zero. Where none is, no byte borrows from
+/// the next, and no top bit is set that was clear; where one is, the
+/// lowest such one borrows and sets its top bit.
+fn has_zero_byte(word: u64) -> bool {
+    word.wrapping_sub(0x0101_0101_0101_0101) & !word & 0x8080_8080_8080_8080 != 0
 }
 
 fn strip_comment(line: &str) -> &str {
@@ -377,6 +391,29 @@ fn is_date_pattern(piece: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each byte a placeholder needs is seen wherever it is, in the chunks
+    /// read as words and after them, and no other byte is taken for one.
+    #[test]
+    fn may_hold_one_sees_each_needed_byte_anywhere() {
+        for len in [1, 7, 8, 9, 16, 17, 23] {
+            for at in 0..len {
+                for b in 1..128u8 {
+                    for fill in [b'a', 0x01, 0x7f, b'y' + 1, b'X' - 1] {
+                        let mut bytes = vec![fill; len];
+                        bytes[at] = b;
+                        let text = String::from_utf8(bytes).unwrap();
+                        let needed = |b: u8| matches!(b, b'<' | b'[' | b'.' | b'X' | b'Y' | b'y');
+                        let want = text.bytes().any(needed);
+                        assert_eq!(may_hold_one(&text), want, "{text:?}");
+                    }
+                }
+            }
+        }
+        assert!(!may_hold_one(""));
+        assert!(may_hold_one("é.é"));
+        assert!(!may_hold_one("ééééé"));
+    }
 
     fn names(script: &str) -> Vec<String> {
         placeholders(script, true)

@@ -114,6 +114,23 @@ fn other_way(title: &str) -> bool {
         .is_match(title)
 }
 
+/// Whether `title` (`bare`) may be an option for `numbered_option` or
+/// `other_way`, by its first two bytes: each pattern's words open with one
+/// of these pairs, and only ASCII letters are in them, whose other cases
+/// are ASCII too, but for `s` (`ſ`, U+017F) and `k` (`K`, U+212A): a title
+/// opening with a byte beyond ASCII is left to the patterns. Asked of every
+/// heading, most of which are no options.
+fn may_name_option(title: &str) -> bool {
+    const OPENINGS: [&[u8; 2]; 8] = [b"op", b"me", b"ap", b"al", b"va", b"ch", b"pl", b"st"];
+    match title.as_bytes() {
+        [a, b, ..] if a.is_ascii() && b.is_ascii() => {
+            OPENINGS.contains(&&[a.to_ascii_lowercase(), b.to_ascii_lowercase()])
+        }
+        // Too short for either pattern's words, unless a byte is beyond ASCII.
+        bytes => !bytes.is_ascii(),
+    }
+}
+
 /// The title without leading symbols and numbering (`1. `, `E) `).
 fn bare(title: &str) -> &str {
     let title = title.trim_start_matches(|c: char| !c.is_alphanumeric());
@@ -172,6 +189,9 @@ fn section_groups(book: &Runbook) -> Vec<Group> {
             .insert(s.parent(), i)
             .filter(|&p| sections[p].level == s.level);
         let title = bare(&s.title);
+        if !may_name_option(title) {
+            continue;
+        }
         let other = other_way(title);
         if !other && !numbered_option(title) {
             continue;
@@ -320,6 +340,61 @@ mod tests {
         assert_eq!(before_or("OR"), None);
         assert_eq!(before_or("Changelog reviewed ☐"), None);
         assert_eq!(before_or("Rouge ☐ or"), Some("Rouge ☐"));
+    }
+
+    /// What either pattern takes for an option passes `may_name_option`:
+    /// each word in each case, and a word opening with `ſ`, which the
+    /// patterns read as an `s`.
+    #[test]
+    fn may_name_option_passes_every_option_the_patterns_find() {
+        let words = [
+            "option",
+            "method",
+            "approach",
+            "alternative",
+            "variant",
+            "choice",
+            "plan",
+            "strategy",
+            "alternatively",
+        ];
+        let mut titles = vec![
+            "\u{17f}trategy 2".to_string(),
+            "\u{17f}TRATEGY B".to_string(),
+        ];
+        for word in words {
+            let upper = word.to_uppercase();
+            let capital = format!("{}{}", &upper[..1], &word[1..]);
+            for w in [word.to_string(), upper, capital] {
+                for after in [
+                    " 1",
+                    " #2",
+                    "#B",
+                    " IV",
+                    ": x",
+                    ", then",
+                    " approach",
+                    "—x",
+                    " x",
+                ] {
+                    titles.push(format!("{w}{after}"));
+                }
+            }
+        }
+        let mut found = 0;
+        for title in &titles {
+            if numbered_option(title) || other_way(title) {
+                found += 1;
+                assert!(may_name_option(title), "{title:?}");
+            }
+        }
+        assert!(found > 50, "{found}");
+        assert!(numbered_option("\u{17f}trategy 2"));
+        for title in ["Section 1", "Deploy", "a", "", "Options"] {
+            assert!(!numbered_option(title) && !other_way(title), "{title}");
+        }
+        assert!(!may_name_option("Section 1"));
+        assert!(!may_name_option("Deploy"));
     }
 
     #[test]

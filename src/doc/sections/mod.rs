@@ -310,10 +310,14 @@ fn mark(source: &Source, heading: &Span) -> Mark {
 /// Tells every step the innermost section it is in, and every section the
 /// range of steps in it.
 fn assign_steps(book: &mut Runbook, sections: &mut [Section]) {
+    // How many headings start at or before the step before: the steps come
+    // in document order, so this one's count is mostly that or one more.
+    let mut hint = 0;
     for step in &mut book.steps {
         let at = step.span().start;
         // The last heading before the step, then out to the section holding it.
-        let before = sections.partition_point(|s| s.heading.start <= at);
+        let before = headings_up_to(sections, at, hint);
+        hint = before;
         let mut inner = before.checked_sub(1);
         while let Some(s) = inner.filter(|&s| sections[s].end() <= at) {
             inner = sections[s].parent();
@@ -341,6 +345,22 @@ fn assign_steps(book: &mut Runbook, sections: &mut [Section]) {
             s.steps = first..first;
         }
     }
+}
+
+/// How many of `sections` (in document order) have their heading start at
+/// or before `at`: `hint` or one more when that is the count, else found by
+/// a binary search.
+fn headings_up_to(sections: &[Section], at: usize, hint: usize) -> usize {
+    let starts_by = |i: usize| sections[i].heading.start <= at;
+    for count in [hint, hint + 1] {
+        if count <= sections.len()
+            && (count == 0 || starts_by(count - 1))
+            && (count == sections.len() || !starts_by(count))
+        {
+            return count;
+        }
+    }
+    sections.partition_point(|s| s.heading.start <= at)
 }
 
 /// The document's title: its first heading, when no other heading is at

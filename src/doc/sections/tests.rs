@@ -387,3 +387,45 @@ fn options_inside_a_contingency_section_stay_alternatives() {
     assert_eq!(b.groups.len(), 1);
     assert_eq!(b.contingency_of(1), Some(1));
 }
+
+/// Each step is in the innermost section whose heading is the last before
+/// it, whatever the steps before it were in: the count of headings up to a
+/// step is found from the last step's, or searched for afresh.
+#[test]
+fn steps_are_in_the_section_of_the_last_heading_before_them() {
+    let text = "- [ ] before any heading\n\n# Top\n\n- [ ] a\n- [ ] b\n\n## One\n\n## Two\n\n\
+                ## Three\n\n- [ ] c\n  ```bash\n  echo <name>\n  ```\n\n### Deep\n\n- [ ] d\n\n\
+                # Next\n\n- [ ] e\n";
+    let book = book(text);
+    for step in &book.steps {
+        let at = step.span.start;
+        let mut inner = book.sections.iter().rposition(|s| s.heading.start <= at);
+        while let Some(s) = inner.filter(|&s| book.sections[s].end <= at) {
+            inner = book.sections[s].parent;
+        }
+        assert_eq!(step.section.map(|s| s as usize), inner, "{}", step.text);
+    }
+    let titles: Vec<&str> = book
+        .steps
+        .iter()
+        .map(|s| {
+            s.section
+                .map_or("", |i| book.sections[i as usize].title.as_str())
+        })
+        .collect();
+    assert_eq!(titles[0], "");
+    assert_eq!(titles.last().copied(), Some("Next"));
+    assert!(titles.contains(&"Deep") && titles.contains(&"Three"));
+    for (s, section) in book.sections.iter().enumerate() {
+        for i in 0..=book.sections.len() + 1 {
+            for at in [
+                section.heading.start,
+                section.heading.start + 1,
+                section.end,
+            ] {
+                let want = book.sections.partition_point(|x| x.heading.start <= at);
+                assert_eq!(headings_up_to(&book.sections, at, i), want, "{s} {at} {i}");
+            }
+        }
+    }
+}
