@@ -398,19 +398,19 @@ fn steps_are_in_the_section_of_the_last_heading_before_them() {
                 # Next\n\n- [ ] e\n";
     let book = book(text);
     for step in &book.steps {
-        let at = step.span.start;
+        let at = step.span().start;
         let mut inner = book.sections.iter().rposition(|s| s.heading.start <= at);
-        while let Some(s) = inner.filter(|&s| book.sections[s].end <= at) {
-            inner = book.sections[s].parent;
+        while let Some(s) = inner.filter(|&s| book.sections[s].end as usize <= at) {
+            inner = book.sections[s].parent.map(Link::get);
         }
-        assert_eq!(step.section.map(|s| s as usize), inner, "{}", step.text);
+        assert_eq!(step.section.map(Link::get), inner, "{}", step.text);
     }
     let titles: Vec<&str> = book
         .steps
         .iter()
         .map(|s| {
             s.section
-                .map_or("", |i| book.sections[i as usize].title.as_str())
+                .map_or("", |i| book.sections[i.get()].title.as_str())
         })
         .collect();
     assert_eq!(titles[0], "");
@@ -421,7 +421,7 @@ fn steps_are_in_the_section_of_the_last_heading_before_them() {
             for at in [
                 section.heading.start,
                 section.heading.start + 1,
-                section.end,
+                section.end as usize,
             ] {
                 let want = book.sections.partition_point(|x| x.heading.start <= at);
                 assert_eq!(headings_up_to(&book.sections, at, i), want, "{s} {at} {i}");
