@@ -240,30 +240,36 @@ fn plural(n: usize, what: &str) -> String {
 /// placeholder; 1 task heading others)`: the steps as a person counts them,
 /// by kind, then what is inside them.
 fn headline(book: &Runbook, units: &Units) -> String {
-    let tally = |steps: &mut dyn Iterator<Item = usize>| -> String {
-        let mut kinds: Vec<(&str, usize)> = Vec::new();
-        for i in steps {
-            let kind = book.steps[i].kind_name();
-            match kinds.iter_mut().find(|(k, _)| *k == kind) {
+    /// Steps by kind, the kinds in the order they first come.
+    #[derive(Default)]
+    struct Tally(Vec<(&'static str, usize)>);
+    impl Tally {
+        fn add(&mut self, kind: &'static str) {
+            match self.0.iter_mut().find(|(k, _)| *k == kind) {
                 Some((_, n)) => *n += 1,
-                None => kinds.push((kind, 1)),
+                None => self.0.push((kind, 1)),
             }
         }
-        let words: Vec<String> = kinds.iter().map(|(k, n)| plural(*n, k)).collect();
-        words.join(", ")
-    };
-    let all = 0..book.steps.len();
-    let n = units.steps().count();
-    let mut parts = vec![tally(&mut units.steps())];
-    let inside = tally(
-        &mut all
-            .clone()
-            .filter(|&i| units.unit(i).is_some_and(|u| u != i)),
-    );
+        fn words(&self) -> String {
+            let words: Vec<String> = self.0.iter().map(|(k, n)| plural(*n, k)).collect();
+            words.join(", ")
+        }
+    }
+    // One pass over the steps: a long runbook's steps are read once.
+    let (mut counted, mut inside, mut headings) = (Tally::default(), Tally::default(), 0);
+    for (i, step) in book.steps.iter().enumerate() {
+        match units.unit(i) {
+            Some(u) if u == i => counted.add(step.kind_name()),
+            Some(_) => inside.add(step.kind_name()),
+            None => headings += 1,
+        }
+    }
+    let n: usize = counted.0.iter().map(|(_, n)| n).sum();
+    let mut parts = vec![counted.words()];
+    let inside = inside.words();
     if !inside.is_empty() {
         parts.push(format!("inside them {inside}"));
     }
-    let headings = all.filter(|&i| units.unit(i).is_none()).count();
     if headings > 0 {
         parts.push(format!("{} heading others", plural(headings, "task")));
     }
