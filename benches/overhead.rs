@@ -210,42 +210,27 @@ fn measure_run(env: &Env, blocks: usize, runs: usize) -> RunRow {
         if round > 0 {
             baseline.push(time);
         }
-        if round == 0 {
-            // Checked once: every block ran, in one shell that kept `X` (the
-            // status after each block, on stdout too, ends in \x1e).
-            let output = env
-                .bash(&driver_script)
-                .stdout(Stdio::piped())
-                .output()
-                .expect("run the driver alone");
-            let out = String::from_utf8_lossy(&output.stdout);
-            assert!(
-                output.status.success() && out.contains(&format!("\x1eline {blocks}\n")),
-                "the driver alone did not run every block: {}",
-                output.status
+        // The status after each block, on the driver's stdout too, ends in
+        // \x1e.
+        let driver_ran = |out: &str| out.contains(&format!("\x1eline {blocks}\n"));
+        baseline_round(
+            env,
+            &driver_script,
+            round,
+            "the driver alone",
+            driver_ran,
+            &mut driver,
+        );
+        if naive_too {
+            let naive_ran = |out: &str| out.ends_with(&format!("line {blocks}\n"));
+            baseline_round(
+                env,
+                &naive_script,
+                round,
+                "the naive script",
+                naive_ran,
+                &mut naive,
             );
-        } else {
-            let (time, status) = timed(&mut env.bash(&driver_script));
-            assert!(status.success(), "the driver alone failed: {status}");
-            driver.push(time);
-        }
-        if naive_too && round == 0 {
-            // Checked once: the state must carry through every block.
-            let output = env
-                .bash(&naive_script)
-                .stdout(Stdio::piped())
-                .output()
-                .expect("run the naive script");
-            let last = String::from_utf8_lossy(&output.stdout);
-            assert!(
-                output.status.success() && last.ends_with(&format!("line {blocks}\n")),
-                "the naive script did not carry the state through: {}",
-                output.status
-            );
-        } else if naive_too {
-            let (time, status) = timed(&mut env.bash(&naive_script));
-            assert!(status.success(), "the naive script failed: {status}");
-            naive.push(time);
         }
 
         let out = env.root.join(format!("blocks-{blocks}.run-{round}.md"));
@@ -276,6 +261,36 @@ fn measure_run(env: &Env, blocks: usize, runs: usize) -> RunRow {
         driver: median(driver),
         runsheet: median(runsheet),
         runsheet_cpu: (!cpu.is_empty()).then(|| median(cpu)),
+    }
+}
+
+/// A baseline script's round: the warm-up (round 0) is checked, not timed:
+/// it must exit 0 and print what shows that every block ran in one shell
+/// that kept `X` (`ran_all`); later rounds are timed into `times`.
+fn baseline_round(
+    env: &Env,
+    script: &Path,
+    round: usize,
+    name: &str,
+    ran_all: impl Fn(&str) -> bool,
+    times: &mut Vec<Duration>,
+) {
+    if round == 0 {
+        let output = env
+            .bash(script)
+            .stdout(Stdio::piped())
+            .output()
+            .unwrap_or_else(|e| panic!("run {name}: {e}"));
+        let out = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && ran_all(&out),
+            "{name} did not carry the state through every block: {}",
+            output.status
+        );
+    } else {
+        let (time, status) = timed(&mut env.bash(script));
+        assert!(status.success(), "{name} failed: {status}");
+        times.push(time);
     }
 }
 
