@@ -23,6 +23,14 @@ pub fn plan(file: &Path, format: Format, answers_template: bool, inputs: &Inputs
         e.report();
         Ok(1)
     };
+    // The walk needs the guard's and the waits' patterns at the first block
+    // and step, the secret scan its own after the parse: they are built on
+    // another core while the file is read.
+    std::thread::spawn(|| {
+        crate::guard::destructive("");
+        crate::doc::waits::stated("");
+        crate::secrets::literal_secrets("");
+    });
     let config = match Config::load(file) {
         Ok(config) => config,
         Err(e) => return found(e),
