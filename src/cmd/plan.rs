@@ -25,7 +25,8 @@ pub fn plan(file: &Path, format: Format, answers_template: bool, inputs: &Inputs
     };
     // The walk needs the guard's and the waits' patterns at the first block
     // and step, the secret scan its own after the parse: they are built on
-    // another core while the file is read.
+    // another core while the file is read (a search of nothing builds each
+    // pattern and readies it for searching).
     std::thread::spawn(|| {
         crate::guard::destructive("");
         crate::doc::waits::stated("");

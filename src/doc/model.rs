@@ -210,8 +210,7 @@ impl Task {
 #[derive(Debug, Clone)]
 pub struct Command {
     /// Shared, as the attributes are, by the blocks whose info strings are
-    /// the same.
-    /// One pointer, as a shared `String` is.
+    /// the same: one pointer, as a shared `String` is.
     pub lang: std::sync::Arc<String>,
     pub runner: Runner,
     /// Shared by the blocks whose info strings are the same: most blocks

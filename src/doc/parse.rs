@@ -78,9 +78,10 @@ fn parse_in(original: &Source, runners: &Runners, piece: Option<usize>, depth: D
     let options = markdown::options(body);
     let (mut book, secrets) = match piece {
         Some(piece) if pieces::may_cut(body, options) => {
-            // A second thread reads the pieces (and then scans the text for
-            // secrets, while this one works out what follows from the
-            // steps) while this one walks the events of those it has read.
+            // A second thread reads the pieces while this one walks the
+            // events of those it has read; then the second scans the text
+            // for secrets while this one works out what follows from the
+            // steps.
             pieces::read_aside(
                 body,
                 options,
