@@ -1,8 +1,8 @@
 //! The baselines the overhead benchmark sets runsheet against, measured in the
 //! same run: the naive design (one `bash -c` per block, the state carried in a
-//! file), runsheet's session driver run by bash alone, `cat` reading the same
-//! 1 GiB of output, and a bare pulldown-cmark parse of the runbook `plan`
-//! reads.
+//! file), runsheet's session driver run by bash alone and driven by a
+//! controller that does nothing else, `cat` reading the same 1 GiB of output,
+//! and a bare pulldown-cmark parse of the runbook `plan` reads.
 
 use std::fs;
 use std::path::Path;
@@ -48,6 +48,89 @@ pub fn driver_alone_script(root: &Path, blocks: usize, block: &str) -> String {
         dir.display(),
         commands.display()
     )
+}
+
+/// runsheet's session driver driven the way runsheet drives it, by a
+/// controller that does nothing else: `blocks` times it writes the command
+/// line, reads what the block prints up to the status frame, and takes the
+/// snapshot the shell wrote into its pipe, keeping none of it. No state file,
+/// no journal, no transcript, no progress: what any controller of this driver
+/// pays for each block (two wake-ups and the snapshot through a pipe) before
+/// it does any work of its own. Timed from starting bash to its exit, as the
+/// other baselines are; returns the time and the last block's output.
+pub fn driver_controlled(root: &Path, blocks: usize, block: &str) -> (Duration, String) {
+    use std::io::{Read, Write};
+    use std::os::fd::OwnedFd;
+
+    use command_fds::{CommandFdExt, FdMapping};
+
+    let dir = root.join(format!("controlled-{blocks}"));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir(&dir).expect("create the controlled driver's directory");
+    fs::write(dir.join("block-0.sh"), block).expect("write the controlled driver's block");
+    let (cmd_read, mut cmd_write) = std::io::pipe().expect("a command pipe");
+    let (mut state_read, state_write) = std::io::pipe().expect("a snapshot pipe");
+    let (mut out_read, out_write) = std::io::pipe().expect("an output pipe");
+    let started = Instant::now();
+    let mut command = Command::new("bash");
+    command
+        .args(["--noprofile", "--norc", "-c"])
+        .arg(runsheet::exec::session::driver())
+        .arg("runsheet")
+        .arg(&dir)
+        .arg("0")
+        .current_dir(root)
+        .env_remove("BASH_ENV")
+        .env_remove("ENV")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(OwnedFd::from(out_write)))
+        .stderr(Stdio::null())
+        .fd_mappings(vec![
+            FdMapping {
+                parent_fd: OwnedFd::from(cmd_read),
+                child_fd: 3,
+            },
+            FdMapping {
+                parent_fd: OwnedFd::from(state_write),
+                child_fd: 6,
+            },
+        ])
+        .expect("map the driver's file descriptors");
+    let mut child = command.spawn().expect("start the controlled driver");
+    drop(command);
+    let mut buf = vec![0; 64 * 1024];
+    let mut output = Vec::new();
+    let mut snapshot = Vec::new();
+    let mut last = String::new();
+    for _ in 0..blocks {
+        cmd_write.write_all(b"\n").expect("send the driver a block");
+        output.clear();
+        // `\x1eRS0:<exit>:<saved>:<jobs>\x1e`: the status ends at its
+        // second separator.
+        let status_at = loop {
+            let n = out_read.read(&mut buf).expect("read the block's output");
+            assert!(n > 0, "the controlled driver stopped early");
+            output.extend_from_slice(&buf[..n]);
+            if let Some(at) = memchr::memmem::find(&output, b"\x1eRS0:")
+                && output[at + 1..].contains(&0x1e)
+            {
+                break at;
+            }
+        };
+        // The shell wrote the snapshot before its status: it is all there.
+        snapshot.clear();
+        while !snapshot.ends_with(b"\x1eend\n") {
+            let n = state_read.read(&mut buf).expect("read the snapshot");
+            assert!(n > 0, "the controlled driver's snapshot was cut short");
+            snapshot.extend_from_slice(&buf[..n]);
+        }
+        last = String::from_utf8_lossy(&output[..status_at]).into_owned();
+    }
+    drop(cmd_write);
+    let status = child.wait().expect("wait for the controlled driver");
+    let time = started.elapsed();
+    assert!(status.success(), "the controlled driver failed: {status}");
+    (time, last)
 }
 
 /// The command of a block printing 1 GiB of 100-byte lines, made by `yes`

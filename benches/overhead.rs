@@ -2,7 +2,9 @@
 //! against the same commands in one bare `bash` script (the floor), against
 //! the naive design (one `bash -c` per block, the state in a file) and against
 //! runsheet's own session driver run by bash with no runsheet process (bash's
-//! share of each block: sourcing it, the state snapshot, the status), a block
+//! share of each block: sourcing it, the state snapshot, the status) and
+//! driven by a controller that does nothing but send blocks and read their
+//! output and snapshots (what any controller of that driver pays), a block
 //! printing 1 GiB against `cat` reading the same, and `runsheet plan` on a
 //! 10 MB runbook against a bare parse of it. Each figure is set against its
 //! baseline measured in the same run, rounds interleaved, so that a busy
@@ -164,6 +166,9 @@ struct RunRow {
     naive: Option<Duration>,
     /// runsheet's session driver run by bash alone: bash's own share.
     driver: Duration,
+    /// The driver driven by a controller that does nothing else: the floor
+    /// for any controller of this driver.
+    controlled: Duration,
     runsheet: Duration,
     /// CPU time (user + system) of runsheet and its shell.
     runsheet_cpu: Option<Duration>,
@@ -198,6 +203,7 @@ fn measure_run(env: &Env, blocks: usize, runs: usize) -> RunRow {
     let mut baseline = Vec::new();
     let mut naive = Vec::new();
     let mut driver = Vec::new();
+    let mut controlled = Vec::new();
     let mut runsheet = Vec::new();
     let mut cpu = Vec::new();
     for round in 0..=runs {
@@ -221,6 +227,16 @@ fn measure_run(env: &Env, blocks: usize, runs: usize) -> RunRow {
             driver_ran,
             &mut driver,
         );
+        let (time, last) = baselines::driver_controlled(&env.root, blocks, &block);
+        if round == 0 {
+            assert_eq!(
+                last,
+                format!("line {blocks}\n"),
+                "the controlled driver did not carry the state through every block"
+            );
+        } else {
+            controlled.push(time);
+        }
         if naive_too {
             let naive_ran = |out: &str| out.ends_with(&format!("line {blocks}\n"));
             baseline_round(
@@ -259,6 +275,7 @@ fn measure_run(env: &Env, blocks: usize, runs: usize) -> RunRow {
         baseline: median(baseline),
         naive: (!naive.is_empty()).then(|| median(naive)),
         driver: median(driver),
+        controlled: median(controlled),
         runsheet: median(runsheet),
         runsheet_cpu: (!cpu.is_empty()).then(|| median(cpu)),
     }
@@ -344,18 +361,20 @@ fn script_text(blocks: usize) -> String {
 
 fn print_run_table(rows: &[RunRow]) {
     println!(
-        "runsheet run --yes  vs  bash --noprofile --norc (floor), one bash -c per block (naive) and runsheet's driver run by bash alone (driver); medians, wall time unless marked CPU"
+        "runsheet run --yes  vs  bash --noprofile --norc (floor), one bash -c per block (naive), runsheet's driver run by bash alone (driver) and driven by a controller that does nothing else (controlled); medians, wall time unless marked CPU"
     );
     println!(
-        "{:>7} {:>5} {:>9} {:>10} {:>10} {:>12} {:>12} {:>13} {:>15} {:>13}",
+        "{:>7} {:>5} {:>9} {:>10} {:>10} {:>14} {:>12} {:>12} {:>13} {:>17} {:>15} {:>13}",
         "blocks",
         "runs",
         "bash ms",
         "naive ms",
         "driver ms",
+        "controlled ms",
         "runsheet ms",
         "naive/block",
         "driver/block",
+        "controlled/block",
         "runsheet/block",
         "runsheet CPU"
     );
@@ -370,15 +389,17 @@ fn print_run_table(rows: &[RunRow]) {
             .naive
             .map_or_else(|| "-".to_owned(), |d| format!("{:.2} ms", row.per_block(d)));
         println!(
-            "{:>7} {:>5} {:>9.1} {:>10} {:>10.1} {:>12.1} {:>12} {:>10.3} ms {:>12.3} ms {:>13}",
+            "{:>7} {:>5} {:>9.1} {:>10} {:>10.1} {:>14.1} {:>12.1} {:>12} {:>10.3} ms {:>14.3} ms {:>12.3} ms {:>13}",
             row.blocks,
             row.runs,
             ms(row.baseline),
             naive,
             ms(row.driver),
+            ms(row.controlled),
             ms(row.runsheet),
             naive_block,
             row.per_block(row.driver),
+            row.per_block(row.controlled),
             row.overhead_ms_per_block(),
             cpu,
         );
@@ -392,10 +413,11 @@ fn print_run_table(rows: &[RunRow]) {
             )
         });
         println!(
-            "overhead at {} blocks: {over:.3} ms/block (budget <= {BUDGET_MS_PER_BLOCK} ms): {}; bash's own share (the driver alone) {:.3} ms/block{against_naive}",
+            "overhead at {} blocks: {over:.3} ms/block (budget <= {BUDGET_MS_PER_BLOCK} ms): {}; bash's own share (the driver alone) {:.3} ms/block; the driver with a controller that does nothing else {:.3} ms/block{against_naive}",
             row.blocks,
             verdict(over <= BUDGET_MS_PER_BLOCK),
             row.per_block(row.driver),
+            row.per_block(row.controlled),
         );
     }
     let (first, last) = (&rows[0], &rows[rows.len() - 1]);
