@@ -52,12 +52,14 @@ pub fn driver_alone_script(root: &Path, blocks: usize, block: &str) -> String {
 
 /// runsheet's session driver driven the way runsheet drives it, by a
 /// controller that does nothing else: `blocks` times it writes the command
-/// line, reads what the block prints up to the status frame, and takes the
-/// snapshot the shell wrote into its pipe, keeping none of it. No state file,
-/// no journal, no transcript, no progress: what any controller of this driver
-/// pays for each block (two wake-ups and the snapshot through a pipe) before
-/// it does any work of its own. Timed from starting bash to its exit, as the
-/// other baselines are; returns the time and the last block's output.
+/// line, reads what the block prints up to the status frame (looking for it
+/// without sleeping for as long as runsheet does, the shell looking for the
+/// next block as many times), and takes the snapshot the shell wrote into its
+/// pipe, keeping none of it. No state file, no journal, no transcript, no
+/// progress: what any controller of this driver pays for each block (taking
+/// turns with the shell, the snapshot through a pipe) before it does any work
+/// of its own. Timed from starting bash to its exit, as the other baselines
+/// are; returns the time and the last block's output.
 pub fn driver_controlled(root: &Path, blocks: usize, block: &str) -> (Duration, String) {
     use std::io::{Read, Write};
     use std::os::fd::OwnedFd;
@@ -70,7 +72,7 @@ pub fn driver_controlled(root: &Path, blocks: usize, block: &str) -> (Duration, 
     fs::write(dir.join("block-0.sh"), block).expect("write the controlled driver's block");
     let (cmd_read, mut cmd_write) = std::io::pipe().expect("a command pipe");
     let (mut state_read, state_write) = std::io::pipe().expect("a snapshot pipe");
-    let (mut out_read, out_write) = std::io::pipe().expect("an output pipe");
+    let (out_read, out_write) = std::io::pipe().expect("an output pipe");
     let started = Instant::now();
     let mut command = Command::new("bash");
     command
@@ -79,6 +81,7 @@ pub fn driver_controlled(root: &Path, blocks: usize, block: &str) -> (Duration, 
         .arg("runsheet")
         .arg(&dir)
         .arg("0")
+        .arg(runsheet::exec::session::SHELL_SPIN)
         .current_dir(root)
         .env_remove("BASH_ENV")
         .env_remove("ENV")
@@ -98,6 +101,10 @@ pub fn driver_controlled(root: &Path, blocks: usize, block: &str) -> (Duration, 
         .expect("map the driver's file descriptors");
     let mut child = command.spawn().expect("start the controlled driver");
     drop(command);
+    let out_read = OwnedFd::from(out_read);
+    let flags = rustix::fs::fcntl_getfl(&out_read).expect("the output pipe's flags");
+    rustix::fs::fcntl_setfl(&out_read, flags | rustix::fs::OFlags::NONBLOCK)
+        .expect("a non-blocking output pipe");
     let mut buf = vec![0; 64 * 1024];
     let mut output = Vec::new();
     let mut snapshot = Vec::new();
@@ -107,9 +114,26 @@ pub fn driver_controlled(root: &Path, blocks: usize, block: &str) -> (Duration, 
         output.clear();
         // `\x1eRS0:<exit>:<saved>:<jobs>\x1e`: the status ends at its
         // second separator.
+        let mut active = Instant::now();
         let status_at = loop {
-            let n = out_read.read(&mut buf).expect("read the block's output");
+            let n = match rustix::io::read(&out_read, &mut buf[..]) {
+                Ok(n) => n,
+                Err(rustix::io::Errno::AGAIN) => {
+                    if active.elapsed() >= runsheet::exec::session::SPIN {
+                        let mut fds = [rustix::event::PollFd::new(
+                            &out_read,
+                            rustix::event::PollFlags::IN,
+                        )];
+                        rustix::event::poll(&mut fds, None).expect("wait for output");
+                    } else {
+                        std::hint::spin_loop();
+                    }
+                    continue;
+                }
+                Err(e) => panic!("read the block's output: {e}"),
+            };
             assert!(n > 0, "the controlled driver stopped early");
+            active = Instant::now();
             output.extend_from_slice(&buf[..n]);
             if let Some(at) = memchr::memmem::find(&output, b"\x1eRS0:")
                 && output[at + 1..].contains(&0x1e)

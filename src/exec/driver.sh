@@ -1,6 +1,7 @@
 # The runsheet session driver: sources each block at the top level of this loop, so
 # that everything a block does (variables, functions, aliases, cwd, options, jobs)
-# stays for the next one. $1 is the private state directory, $2 the run's nonce.
+# stays for the next one. $1 is the private state directory, $2 the run's nonce,
+# $3 how many times to look for the next block before waiting for it (below).
 #
 # Each line on fd 3 starts a block: the block is the file block-0.sh of the state
 # directory, written anew for each one; a line `w` says block-0.sh.watch names
@@ -27,6 +28,7 @@ builtin shopt -s expand_aliases
 builtin trap 'builtin :' HUP
 __rs_dir=$1
 __rs_nonce=$2
+__rs_spin=${3:-0}
 __rs_pending=
 # Set before the first snapshot, so that the second is not a change.
 __rs_saved=1
@@ -50,7 +52,18 @@ __rs_to=$__rs_dir/state.new
 # took since to `seen` (each ends in a NUL, which no value holds), so runsheet
 # masks it in what the block prints next. Runs untraced: it reads the values.
 __rs_path=$__rs_dir/block-0.sh
-while builtin read -r -u 3 __rs_op; do
+# Before waiting for the next block, the shell looks for it __rs_spin times
+# (each look a `read -t 0`, a few microseconds): runsheet sends it within
+# about a tenth of a millisecond of the status, and a shell that went to
+# sleep at once would have to be woken, which on a virtual machine whose
+# processor went idle costs more than the looking. 0 (runsheet on one
+# processor, where looking would only keep runsheet from running) waits at
+# once. __rs_rc counts, as it is set anew after the block.
+while
+  __rs_rc=$__rs_spin
+  while (( __rs_rc-- > 0 )) && ! builtin read -t 0 -u 3; do builtin :; done
+  builtin read -r -u 3 __rs_op
+do
   builtin set -o errtrace -o pipefail
   builtin trap '{ __rs_rc=$?; builtin set +eu; } 2>/dev/null; { builtin return $__rs_rc; } 2>/dev/null' ERR
   builtin trap '{ builtin return 130; } 2>/dev/null' INT

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::os::fd::OwnedFd;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
@@ -82,11 +82,18 @@ pub struct Pipes {
     /// The snapshot being written after the block that runs now.
     pub snapshot: Vec<u8>,
     buf: Vec<u8>,
+    /// How long after a block was sent, or after output last came, the
+    /// output pipe is looked at again and again before waiting on it (zero:
+    /// never).
+    spin: Duration,
+    /// When a block was last sent or output last came.
+    active: Instant,
 }
 
 impl Pipes {
-    /// Reads `output` (a pipe or a terminal) and `state` (a pipe).
-    pub fn new(output: OwnedFd, state: OwnedFd) -> io::Result<Pipes> {
+    /// Reads `output` (a pipe or a terminal) and `state` (a pipe); `spin`
+    /// is how long to keep looking before waiting (see `wait`).
+    pub fn new(output: OwnedFd, state: OwnedFd, spin: Duration) -> io::Result<Pipes> {
         for fd in [&output, &state] {
             let flags = fcntl_getfl(fd)?;
             fcntl_setfl(fd, flags | OFlags::NONBLOCK)?;
@@ -101,7 +108,14 @@ impl Pipes {
             pending: Vec::new(),
             snapshot: Vec::new(),
             buf: vec![0; CHUNK],
+            spin,
+            active: Instant::now(),
         })
+    }
+
+    /// A block was just sent: its output and status are near.
+    pub fn sent(&mut self) {
+        self.active = Instant::now();
     }
 
     /// Waits at most `wait` for output, then takes what came.
@@ -111,9 +125,24 @@ impl Pipes {
     /// block. It holds a whole snapshot but for a huge one; when output is
     /// quiet, what it holds is taken, and while that finds more (the shell
     /// waits to write the rest), the next wait is short.
+    ///
+    /// Within `spin` of a block sent or of output come, the pipe is looked
+    /// at again and again first, without sleeping: a short block's output
+    /// and status come within a fraction of a millisecond, and being woken
+    /// for them costs more than the looking on a machine whose idle
+    /// processors sleep (a virtual machine's most of all). A block quiet for
+    /// longer is waited on as before, so the looking costs at most `spin`
+    /// of processor time for each burst of output.
     pub fn wait(&mut self, wait: Duration) -> Waited {
         if !self.output_open {
             return Waited::Closed;
+        }
+        let until = self.active + self.spin;
+        while Instant::now() < until {
+            if self.read_output() > 0 || !self.output_open {
+                return self.came();
+            }
+            std::hint::spin_loop();
         }
         let wait = if self.state_busy {
             wait.min(Duration::from_millis(1))
@@ -133,6 +162,12 @@ impl Pipes {
             return Waited::Idle;
         }
         self.read_output();
+        self.came()
+    }
+
+    /// Something came from the output pipe (or it closed).
+    fn came(&mut self) -> Waited {
+        self.active = Instant::now();
         if self.output_open {
             Waited::Data
         } else {

@@ -24,6 +24,13 @@ use crate::fsutil::{Open, open_private, write_private};
 const BLOCK_FILE: &str = "block-0.sh";
 /// The last snapshot ends so; one cut short does not.
 const SNAPSHOT_END: &[u8] = b"\x1eend\n";
+/// With more than one processor: how long runsheet keeps looking for a
+/// block's output before it sleeps, and how many times the shell looks for
+/// the next block before it does (see `Pipes::wait` and the driver). Both
+/// cover a short block and what runsheet does between two blocks. Public for
+/// the overhead benchmark's controller, which drives the driver alike.
+pub const SPIN: Duration = Duration::from_micros(200);
+pub const SHELL_SPIN: &str = "30";
 
 const DRIVER: &str = include_str!("driver.sh");
 /// The commands that take a snapshot of the shell state.
@@ -117,10 +124,14 @@ impl Session {
             // password prompt); the driver outlives a hangup there.
             std::os::unix::process::CommandExt::process_group(&mut command, 0);
         }
+        // On one processor, looking for what the other side sends would only
+        // keep the other side from running.
+        let spin = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
         command
             .args(["--noprofile", "--norc", "-c", &driver(), "runsheet"])
             .arg(&options.dir)
             .arg(&nonce)
+            .arg(if spin { SHELL_SPIN } else { "0" })
             .current_dir(&options.cwd)
             .stdout(Stdio::from(out_write))
             .stderr(Stdio::from(out_err))
@@ -150,7 +161,8 @@ impl Session {
         // Read here, between blocks of output handed on: a block printing
         // gigabytes waits for runsheet to keep up instead of piling its
         // output up in memory.
-        let pipes = Pipes::new(out_read, OwnedFd::from(state_read)).map_err(session_err)?;
+        let spin = if spin { SPIN } else { Duration::ZERO };
+        let pipes = Pipes::new(out_read, OwnedFd::from(state_read), spin).map_err(session_err)?;
         let state = StateFile::new(options.dir.clone());
         Ok(Session {
             options,
@@ -252,6 +264,7 @@ impl Session {
         if self.commands.write_all(line).is_err() {
             return self.restart_after_exit(started, sink);
         }
+        self.pipes.sent();
         let mut timed_out = false;
         let mut interrupted = false;
         let mut stopping_since: Option<Instant> = None;
