@@ -60,6 +60,53 @@ fn shell_state_carries_between_blocks_in_different_sections() {
     );
 }
 
+/// On one processor neither runsheet nor its shell looks for the other's next
+/// message before waiting for it (it would only keep the other from running):
+/// a run held on one processor by `taskset` still takes every block in turn in
+/// one session.
+#[test]
+fn a_run_held_on_one_processor_keeps_its_state_from_block_to_block() {
+    let sandbox = crate::common::sandbox(
+        r#"
+        ```bash
+        nproc
+        N=1
+        ```
+
+        ```bash
+        N=$((N+1)); echo "$N"
+        ```
+
+        ```bash
+        N=$((N+1)); echo "$N"
+        ```
+        "#,
+    );
+    let runsheet = sandbox.command();
+    let mut held = std::process::Command::new("taskset");
+    held.args(["-c", "0"])
+        .arg(runsheet.get_program())
+        .args(["run", "--yes", RUNBOOK, "-o", OUT])
+        .current_dir(runsheet.get_current_dir().expect("the sandbox's directory"))
+        .stdin(std::process::Stdio::null());
+    for (key, value) in runsheet.get_envs() {
+        match value {
+            Some(value) => held.env(key, value),
+            None => held.env_remove(key),
+        };
+    }
+    let out = held
+        .output()
+        .expect("run runsheet under taskset (util-linux)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The blocks ran on the one processor they were given.
+    assert_eq!(sandbox.outputs(), vec!["1\n", "2\n", "3\n"]);
+}
+
 #[test]
 fn a_failing_command_fails_its_block_and_stops_the_run() {
     let runbook = unindent(

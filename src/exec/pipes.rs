@@ -212,7 +212,47 @@ impl Pipes {
 
 #[cfg(test)]
 mod tests {
-    use super::Tag;
+    use std::io::Write;
+    use std::os::fd::OwnedFd;
+    use std::time::Duration;
+
+    use super::{Pipes, Tag, Waited};
+
+    fn pipes(spin: Duration) -> (Pipes, std::io::PipeWriter) {
+        let (output, writer) = std::io::pipe().unwrap();
+        let (state, _) = std::io::pipe().unwrap();
+        let pipes = Pipes::new(OwnedFd::from(output), OwnedFd::from(state), spin).unwrap();
+        (pipes, writer)
+    }
+
+    #[test]
+    fn output_that_comes_soon_after_a_block_is_sent_is_looked_for_not_waited_on() {
+        // Looking for as long as a second, waiting a millisecond at most: the
+        // output written a little later is found by the looking.
+        let (mut pipes, mut writer) = pipes(Duration::from_secs(1));
+        pipes.sent();
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            writer.write_all(b"late").unwrap();
+            writer
+        });
+        assert_eq!(pipes.wait(Duration::from_millis(1)), Waited::Data);
+        assert_eq!(pipes.pending, b"late");
+        drop(late.join());
+    }
+
+    #[test]
+    fn without_looking_or_once_the_looking_is_over_the_pipe_is_waited_on() {
+        let (mut never, _writer) = pipes(Duration::ZERO);
+        never.sent();
+        assert_eq!(never.wait(Duration::from_millis(1)), Waited::Idle);
+        // Looking for 20 ms, and nothing comes: the looking ends, and so do
+        // the waits after it.
+        let (mut briefly, _writer) = pipes(Duration::from_millis(20));
+        briefly.sent();
+        assert_eq!(briefly.wait(Duration::from_millis(1)), Waited::Idle);
+        assert_eq!(briefly.wait(Duration::from_millis(1)), Waited::Idle);
+    }
 
     #[test]
     fn only_a_tail_that_may_begin_the_tag_is_held() {
