@@ -114,12 +114,12 @@ pub fn driver_controlled(root: &Path, blocks: usize, block: &str) -> (Duration, 
         output.clear();
         // `\x1eRS0:<exit>:<saved>:<jobs>\x1e`: the status ends at its
         // second separator.
-        let mut active = Instant::now();
+        let sent = Instant::now();
         let status_at = loop {
             let n = match rustix::io::read(&out_read, &mut buf[..]) {
                 Ok(n) => n,
                 Err(rustix::io::Errno::AGAIN) => {
-                    if active.elapsed() >= runsheet::exec::session::SPIN {
+                    if sent.elapsed() >= runsheet::exec::session::SPIN {
                         let mut fds = [rustix::event::PollFd::new(
                             &out_read,
                             rustix::event::PollFlags::IN,
@@ -133,7 +133,6 @@ pub fn driver_controlled(root: &Path, blocks: usize, block: &str) -> (Duration, 
                 Err(e) => panic!("read the block's output: {e}"),
             };
             assert!(n > 0, "the controlled driver stopped early");
-            active = Instant::now();
             output.extend_from_slice(&buf[..n]);
             if let Some(at) = memchr::memmem::find(&output, b"\x1eRS0:")
                 && output[at + 1..].contains(&0x1e)

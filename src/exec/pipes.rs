@@ -82,12 +82,11 @@ pub struct Pipes {
     /// The snapshot being written after the block that runs now.
     pub snapshot: Vec<u8>,
     buf: Vec<u8>,
-    /// How long after a block was sent, or after output last came, the
-    /// output pipe is looked at again and again before waiting on it (zero:
-    /// never).
+    /// How long after a block was sent the output pipe is looked at again
+    /// and again before waiting on it (zero: never).
     spin: Duration,
-    /// When a block was last sent or output last came.
-    active: Instant,
+    /// When the last block was sent.
+    sent: Instant,
 }
 
 impl Pipes {
@@ -109,13 +108,13 @@ impl Pipes {
             snapshot: Vec::new(),
             buf: vec![0; CHUNK],
             spin,
-            active: Instant::now(),
+            sent: Instant::now(),
         })
     }
 
     /// A block was just sent: its output and status are near.
     pub fn sent(&mut self) {
-        self.active = Instant::now();
+        self.sent = Instant::now();
     }
 
     /// Waits at most `wait` for output, then takes what came.
@@ -126,18 +125,18 @@ impl Pipes {
     /// quiet, what it holds is taken, and while that finds more (the shell
     /// waits to write the rest), the next wait is short.
     ///
-    /// Within `spin` of a block sent or of output come, the pipe is looked
-    /// at again and again first, without sleeping: a short block's output
-    /// and status come within a fraction of a millisecond, and being woken
-    /// for them costs more than the looking on a machine whose idle
-    /// processors sleep (a virtual machine's most of all). A block quiet for
-    /// longer is waited on as before, so the looking costs at most `spin`
-    /// of processor time for each burst of output.
+    /// Within `spin` of a block sent, the pipe is looked at again and again
+    /// first, without sleeping: a short block's output and status come
+    /// within a fraction of a millisecond, and being woken for them costs
+    /// more than the looking on a machine whose idle processors sleep (a
+    /// virtual machine's most of all). After that the pipe is waited on as
+    /// before, so the looking costs at most `spin` of processor time a
+    /// block, however the block prints.
     pub fn wait(&mut self, wait: Duration) -> Waited {
         if !self.output_open {
             return Waited::Closed;
         }
-        let until = self.active + self.spin;
+        let until = self.sent + self.spin;
         while Instant::now() < until {
             if self.read_output() > 0 || !self.output_open {
                 return self.came();
@@ -166,8 +165,7 @@ impl Pipes {
     }
 
     /// Something came from the output pipe (or it closed).
-    fn came(&mut self) -> Waited {
-        self.active = Instant::now();
+    fn came(&self) -> Waited {
         if self.output_open {
             Waited::Data
         } else {
