@@ -64,8 +64,6 @@ pub fn driver_controlled(root: &Path, blocks: usize, block: &str) -> (Duration, 
     use std::io::{Read, Write};
     use std::os::fd::OwnedFd;
 
-    use command_fds::{CommandFdExt, FdMapping};
-
     let dir = root.join(format!("controlled-{blocks}"));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir(&dir).expect("create the controlled driver's directory");
@@ -73,32 +71,23 @@ pub fn driver_controlled(root: &Path, blocks: usize, block: &str) -> (Duration, 
     let (cmd_read, mut cmd_write) = std::io::pipe().expect("a command pipe");
     let (mut state_read, state_write) = std::io::pipe().expect("a snapshot pipe");
     let (out_read, out_write) = std::io::pipe().expect("an output pipe");
+    let spin = runsheet::exec::session::spinning();
+    let look_for = if spin {
+        runsheet::exec::session::SPIN
+    } else {
+        Duration::ZERO
+    };
     let started = Instant::now();
-    let mut command = Command::new("bash");
+    let mut command =
+        runsheet::exec::session::driver_command(&dir, "0", spin, cmd_read, state_write)
+            .expect("set up the controlled driver");
     command
-        .args(["--noprofile", "--norc", "-c"])
-        .arg(runsheet::exec::session::driver())
-        .arg("runsheet")
-        .arg(&dir)
-        .arg("0")
-        .arg(runsheet::exec::session::SHELL_SPIN)
         .current_dir(root)
         .env_remove("BASH_ENV")
         .env_remove("ENV")
         .stdin(Stdio::null())
         .stdout(Stdio::from(OwnedFd::from(out_write)))
-        .stderr(Stdio::null())
-        .fd_mappings(vec![
-            FdMapping {
-                parent_fd: OwnedFd::from(cmd_read),
-                child_fd: 3,
-            },
-            FdMapping {
-                parent_fd: OwnedFd::from(state_write),
-                child_fd: 6,
-            },
-        ])
-        .expect("map the driver's file descriptors");
+        .stderr(Stdio::null());
     let mut child = command.spawn().expect("start the controlled driver");
     drop(command);
     let out_read = OwnedFd::from(out_read);
@@ -119,7 +108,7 @@ pub fn driver_controlled(root: &Path, blocks: usize, block: &str) -> (Duration, 
             let n = match rustix::io::read(&out_read, &mut buf[..]) {
                 Ok(n) => n,
                 Err(rustix::io::Errno::AGAIN) => {
-                    if sent.elapsed() >= runsheet::exec::session::SPIN {
+                    if sent.elapsed() >= look_for {
                         let mut fds = [rustix::event::PollFd::new(
                             &out_read,
                             rustix::event::PollFlags::IN,

@@ -43,6 +43,46 @@ pub fn driver() -> String {
     DRIVER.replace("@SNAPSHOT@", &format!("\n{SNAPSHOT}"))
 }
 
+/// Whether runsheet and the shell look for each other's messages before
+/// waiting: only with more than one processor to run on, where looking would
+/// not keep the other side from running.
+pub fn spinning() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+}
+
+/// `bash` set to run the driver on the session directory `dir` with the
+/// run's `nonce`: blocks are sent on `commands` (its fd 3) and snapshots come
+/// back on `snapshots` (its fd 6); `spin` has the shell look for each next
+/// block before it waits. Where its output goes is the caller's to set.
+/// Public for the overhead benchmark, which drives it as runsheet does.
+pub fn driver_command(
+    dir: &Path,
+    nonce: &str,
+    spin: bool,
+    commands: io::PipeReader,
+    snapshots: io::PipeWriter,
+) -> Result<Command> {
+    let mut command = Command::new("bash");
+    command
+        .args(["--noprofile", "--norc", "-c", &driver(), "runsheet"])
+        .arg(dir)
+        .arg(nonce)
+        .arg(if spin { SHELL_SPIN } else { "0" });
+    command
+        .fd_mappings(vec![
+            FdMapping {
+                parent_fd: OwnedFd::from(commands),
+                child_fd: 3,
+            },
+            FdMapping {
+                parent_fd: OwnedFd::from(snapshots),
+                child_fd: 6,
+            },
+        ])
+        .map_err(|e| Error::Session(e.to_string()))?;
+    Ok(command)
+}
+
 /// How a session is started.
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
@@ -116,7 +156,8 @@ impl Session {
             (OwnedFd::from(r), OwnedFd::from(w))
         };
         let out_err = out_write.try_clone().map_err(session_err)?;
-        let mut command = Command::new("bash");
+        let spin = spinning();
+        let mut command = driver_command(&options.dir, &nonce, spin, cmd_read, state_write)?;
         if !options.interactive {
             // Its own process group: a Ctrl-C or hangup at a terminal reaches
             // runsheet, which stops the block and saves. Interactive sessions
@@ -124,14 +165,7 @@ impl Session {
             // password prompt); the driver outlives a hangup there.
             std::os::unix::process::CommandExt::process_group(&mut command, 0);
         }
-        // On one processor, looking for what the other side sends would only
-        // keep the other side from running.
-        let spin = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
         command
-            .args(["--noprofile", "--norc", "-c", &driver(), "runsheet"])
-            .arg(&options.dir)
-            .arg(&nonce)
-            .arg(if spin { SHELL_SPIN } else { "0" })
             .current_dir(&options.cwd)
             .stdout(Stdio::from(out_write))
             .stderr(Stdio::from(out_err))
@@ -140,18 +174,6 @@ impl Session {
             } else {
                 Stdio::null()
             });
-        command
-            .fd_mappings(vec![
-                FdMapping {
-                    parent_fd: OwnedFd::from(cmd_read),
-                    child_fd: 3,
-                },
-                FdMapping {
-                    parent_fd: OwnedFd::from(state_write),
-                    child_fd: 6,
-                },
-            ])
-            .map_err(|e| Error::Session(e.to_string()))?;
         let child = command.spawn().map_err(|e| {
             Error::Session(format!(
                 "cannot start bash: {e}; runsheet needs bash on PATH"
