@@ -162,7 +162,7 @@ fn exit_in_a_block_restarts_the_session_from_the_last_state() {
     );
     assert!(transcript.contains("❌ exit 7"), "{transcript}");
     assert!(
-        transcript.contains("the block ended the shell"),
+        transcript.contains("the shell ended; a new session went on"),
         "{transcript}"
     );
     assert_eq!(

@@ -58,11 +58,14 @@ __rs_path=$__rs_dir/block-0.sh
 # sleep at once would have to be woken, which on a virtual machine whose
 # processor went idle costs more than the looking. 0 (runsheet on one
 # processor, where looking would only keep runsheet from running) waits at
-# once. __rs_rc counts, as it is set anew after the block.
+# once. __rs_rc counts, as it is set anew after the block. The wait itself
+# has a timeout of its own (about three years), so that a TMOUT the
+# environment or a block sets (hardened hosts export a read-only one) does not
+# end the session while the operator is at a prompt.
 while
   __rs_rc=$__rs_spin
   while (( __rs_rc-- > 0 )) && ! builtin read -t 0 -u 3; do builtin :; done
-  builtin read -r -u 3 __rs_op
+  builtin read -r -t 99999999 -u 3 __rs_op
 do
   builtin set -o errtrace -o pipefail
   builtin trap '{ __rs_rc=$?; builtin set +eu; } 2>/dev/null; { builtin return $__rs_rc; } 2>/dev/null' ERR

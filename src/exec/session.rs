@@ -101,7 +101,8 @@ pub struct BlockEnd {
     /// Exit status; 130 when interrupted, 124 when timed out.
     pub exit: i32,
     pub duration: Duration,
-    /// The block ended the shell itself (`exit N`); a new session was started.
+    /// The shell ended, by the block's `exit N`, or before the block, which
+    /// then ran in the new session started from the last snapshot.
     pub session_restarted: bool,
     pub timed_out: bool,
     /// Stopped because runsheet was asked to stop (Ctrl-C, SIGTERM, SIGHUP).
@@ -243,6 +244,19 @@ impl Session {
         stop: &dyn Fn() -> bool,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<BlockEnd> {
+        self.run_in(script, timeout, stop, sink, true)
+    }
+
+    /// `run`; `renew` starts a new session when the shell is found gone
+    /// before the block (done once: a shell gone again is reported so).
+    fn run_in(
+        &mut self,
+        script: &str,
+        timeout: Option<Duration>,
+        stop: &dyn Fn() -> bool,
+        sink: &mut dyn FnMut(&[u8]),
+        renew: bool,
+    ) -> Result<BlockEnd> {
         let path = self.options.dir.join(BLOCK_FILE);
         // Written over in place: on ext4, emptying a file that the shell then
         // opens and closes would start writing it out at once.
@@ -284,6 +298,18 @@ impl Session {
         self.pipes.snapshot.clear();
         let started = Instant::now();
         if self.commands.write_all(line).is_err() {
+            if renew {
+                // The shell ended between blocks (killed from outside, say):
+                // this block has not run. It runs in a new session, started
+                // from the last snapshot, and is marked as restarted.
+                self.child.wait().map_err(session_err)?;
+                self.take_last_output(sink);
+                self.start_again()?;
+                self.watch = watch_names;
+                let mut end = self.run_in(script, timeout, stop, sink, false)?;
+                end.session_restarted = true;
+                return Ok(end);
+            }
             return self.restart_after_exit(started, sink);
         }
         self.pipes.sent();
@@ -401,18 +427,10 @@ impl Session {
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<BlockEnd> {
         let status = self.child.wait().map_err(session_err)?;
-        // What it printed last; what it left running may hold the pipe open.
-        while self.pipes.read_output() > 0 {
-            sink(&self.pipes.pending);
-            self.pipes.pending.clear();
-        }
-        sink(&self.pipes.pending);
-        self.pipes.pending.clear();
+        self.take_last_output(sink);
         let exit = status.code().unwrap_or(1);
         let duration = started.elapsed();
-        let fresh = Session::start(self.options.clone())?;
-        let _ = std::mem::replace(self, fresh);
-        self.restore()?;
+        self.start_again()?;
         Ok(BlockEnd {
             exit,
             duration,
@@ -422,6 +440,26 @@ impl Session {
             state_saved: true,
             hosts: Vec::new(),
         })
+    }
+
+    /// What the ended shell printed last; what it left running may hold the
+    /// pipe open.
+    fn take_last_output(&mut self, sink: &mut dyn FnMut(&[u8])) {
+        while self.pipes.read_output() > 0 {
+            sink(&self.pipes.pending);
+            self.pipes.pending.clear();
+        }
+        sink(&self.pipes.pending);
+        self.pipes.pending.clear();
+    }
+
+    /// A new session in place of this one, whose shell has ended, with the
+    /// state of the last snapshot.
+    fn start_again(&mut self) -> Result<()> {
+        let fresh = Session::start(self.options.clone())?;
+        let _ = std::mem::replace(self, fresh);
+        self.restore()?;
+        Ok(())
     }
 
     /// Restores what the runbook changed (per the last snapshot) into this session.
@@ -592,6 +630,44 @@ mod tests {
             "echo \"$KEEP $(basename \"$PWD\")\"; h; [[ -o noclobber ]] && shopt -q nullglob && echo opts\n",
         );
         assert_eq!((rc, out.as_str()), (0, "kept d\nfn\nopts\n"));
+        s.finish();
+    }
+
+    #[test]
+    fn a_timeout_for_reads_does_not_end_the_session_between_blocks() {
+        let (_d, mut s) = session();
+        // Hardened hosts export a read-only TMOUT; a block may set one too.
+        run(&mut s, "sleep 300 & BG=$!; TMOUT=1\n");
+        std::thread::sleep(Duration::from_millis(1500));
+        let end = s
+            .run(
+                "kill -0 $BG && echo alive; kill $BG\n",
+                None,
+                &|| false,
+                &mut |_| {},
+            )
+            .unwrap();
+        assert!(!end.session_restarted, "the shell's wait timed out");
+        s.finish();
+    }
+
+    #[test]
+    fn a_shell_gone_between_blocks_is_started_again_and_the_block_runs_in_it() {
+        let (_d, mut s) = session();
+        // Killed from outside a moment after the block.
+        run(&mut s, "KEEP=kept; (sleep 0.2; kill -9 $$) &\n");
+        std::thread::sleep(Duration::from_millis(800));
+        let mut out = Vec::new();
+        let end = s
+            .run("echo \"ran $KEEP\"\n", None, &|| false, &mut |b| {
+                out.extend_from_slice(b)
+            })
+            .unwrap();
+        assert_eq!(
+            (end.exit, end.session_restarted, out.as_slice()),
+            (0, true, b"ran kept\n".as_slice())
+        );
+        assert_eq!(run(&mut s, "echo \"$KEEP\"\n"), (0, "kept\n".into()));
         s.finish();
     }
 

@@ -92,7 +92,8 @@ pub enum Reason {
     Attribute,
     Timeout,
     Interrupted,
-    /// The block ended the shell; a new session went on from the last snapshot.
+    /// The shell ended (the block's `exit`, or killed before the block); a new
+    /// session went on from the last snapshot.
     Restarted,
     /// Failed, and the operator chose to go on.
     Ignored,

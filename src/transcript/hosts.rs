@@ -90,9 +90,7 @@ fn label(h: &HostOutcome) -> String {
     };
     let mut line = format!("{} · {text}", h.host);
     if h.has(Reason::Restarted) {
-        line.push_str(
-            " · the block ended the shell; a new session went on from the last saved state",
-        );
+        line.push_str(" · the shell ended; a new session went on from the last saved state");
     }
     line.replace('&', "&amp;").replace('<', "&lt;")
 }

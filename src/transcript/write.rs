@@ -283,9 +283,7 @@ fn reason_note(reason: Reason) -> Option<&'static str> {
         Reason::Expect => "the output did not match `expect`",
         Reason::UnexpectedExit => "not the exit code `expect_exit` asks for",
         Reason::Ignored => "failure ignored by the operator",
-        Reason::Restarted => {
-            "the block ended the shell; a new session went on from the last saved state"
-        }
+        Reason::Restarted => "the shell ended; a new session went on from the last saved state",
         Reason::Auto
         | Reason::Attribute
         | Reason::Timeout
