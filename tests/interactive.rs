@@ -257,3 +257,78 @@ fn ctrl_c_stops_a_long_block_and_offers_the_failure_prompt() {
         "{transcript}"
     );
 }
+
+/// An operator who waits at a prompt longer than a `TMOUT` (hardened hosts
+/// export one) finds the session as it was: the background job started
+/// before is still there.
+#[test]
+fn a_tmout_does_not_end_the_session_while_the_operator_waits() {
+    let sandbox = sandbox(
+        r#"
+        ```bash
+        sleep 300 & BG=$!
+        TMOUT=1
+        ```
+
+        ```bash
+        kill -0 "$BG" && echo job-still-running; kill "$BG"
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.expect_prompt(RUN);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    pty.reply(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(
+        sandbox.outputs(),
+        vec!["job-still-running\n".to_string()],
+        "{}",
+        sandbox.transcript()
+    );
+    assert!(
+        !sandbox
+            .transcript()
+            .contains("the shell ended; a new session went on"),
+        "{}",
+        sandbox.transcript()
+    );
+}
+
+/// A session killed from outside while the operator is at a prompt: the next
+/// block runs in a new session with the saved state, and the transcript says
+/// the shell ended; nothing claims the block ran in the old one.
+#[test]
+fn a_session_killed_while_the_operator_waits_is_started_again_for_the_next_block() {
+    let sandbox = sandbox(
+        r#"
+        ```bash
+        KEEP=kept
+        (sleep 0.3; kill -9 $$) &
+        ```
+
+        ```bash
+        echo "ran with $KEEP"
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.expect_prompt(RUN);
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    pty.reply(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    let transcript = sandbox.transcript();
+    assert_eq!(
+        sandbox.outputs(),
+        vec!["ran with kept\n".to_string()],
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("the shell ended; a new session went on"),
+        "{transcript}"
+    );
+}
