@@ -95,6 +95,38 @@ fn a_value_is_one_word_in_a_shell_block_and_never_a_command() {
     assert!(!std::path::Path::new(&pwned.to_string()).exists());
 }
 
+/// A block in a list item carries the item's indentation in the file; the
+/// end of a here-document is seen where the shell sees it, so a value after
+/// it is one word again, however deep the block is.
+#[test]
+fn a_value_after_a_here_document_in_a_list_item_is_one_word() {
+    let out = Test::new();
+    let pwned = out.sandbox().path("pwned");
+    let value = format!("1.4.2; touch {}", pwned.display());
+    let block =
+        "```bash\ncat > notes.txt <<EOF\nnotes {{ v }}\nEOF\nprintf '[%s]\\n' {{ v }}\n```\n";
+    let indent = |by: &str| -> String { block.lines().map(|l| format!("{by}{l}\n")).collect() };
+    for body in [
+        block.to_string(),
+        format!("- [ ] Deploy\n{}", indent("  ")),
+        format!("1. Deploy\n   - [ ] Notes\n{}", indent("     ")),
+    ] {
+        let text = format!("---\nrunsheet:\n  vars:\n    v: x\n---\n# Deploy\n\n{body}");
+        let t = Test::new()
+            .runbook(&text)
+            .args(["run", "--yes", RUNBOOK, "-o", OUT, "--var"])
+            .arg(format!("v={value}"))
+            .run();
+        assert!(!t.exists("pwned"), "a value ran as a command in:\n{body}");
+        let outputs = t.outputs().join("\n");
+        assert!(
+            outputs.contains(&format!("[{value}]")),
+            "not one word in:\n{body}\n{outputs}"
+        );
+        assert_eq!(t.read("notes.txt"), format!("notes {value}\n"), "{body}");
+    }
+}
+
 #[test]
 #[ignore = "needs python3; CI runs it with --ignored"]
 fn a_value_is_a_string_literal_in_a_python_block() {

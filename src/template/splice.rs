@@ -332,9 +332,17 @@ fn land(text: &str, count: usize, runners: &Runners, mut put: impl FnMut(&StandI
                 continue;
             }
             let quoting = Quoting::of(&block.lang);
-            let body = &text[block.body.clone()];
             offsets.clear();
             offsets.extend(in_body.iter().map(|s| s.start - block.body.start));
+            // The block as it runs: without the list item's indentation or
+            // the quote's `>` that its lines carry in the file, so that
+            // what ends a here-document is seen where the shell sees it.
+            let body = content(
+                &text[block.body.clone()],
+                fence_prefix(text, &block),
+                &mut offsets,
+            );
+            let body = body.as_ref();
             // Only shell blocks read prompts; a body without "$ " has none.
             let prompted = quoting == Quoting::Shell
                 && (matches!(
@@ -352,6 +360,47 @@ fn land(text: &str, count: usize, runners: &Runners, mut put: impl FnMut(&StandI
     for s in stand_ins {
         put(&s, Landing::Prose);
     }
+}
+
+/// How many bytes stand before the opening fence on its line: the
+/// indentation and markers of the list items and quotes the block is in.
+fn fence_prefix(text: &str, block: &FencedBlock) -> usize {
+    let before = &text[..block.info.start];
+    let fence = before.trim_end_matches(['`', '~']);
+    let line_start = fence.rfind('\n').map_or(0, |i| i + 1);
+    fence.len() - line_start
+}
+
+/// `body` with up to `prefix` bytes of indentation and quote markers taken
+/// from the start of each line, as the Markdown parser takes them; `offsets`
+/// (into `body`) are moved to match. Borrowed when there is nothing to take.
+fn content<'b>(body: &'b str, prefix: usize, offsets: &mut [usize]) -> Cow<'b, str> {
+    if prefix == 0 {
+        return Cow::Borrowed(body);
+    }
+    let mut out = String::with_capacity(body.len());
+    // Offsets are in order: `next` is the first not yet moved.
+    let mut next = 0;
+    let mut at = 0;
+    for line in body.split_inclusive('\n') {
+        let taken = line
+            .bytes()
+            .take(prefix)
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'>'))
+            .count();
+        let end = at + line.len();
+        while next < offsets.len() && offsets[next] < end {
+            let o = offsets[next];
+            offsets[next] = out.len() + o.saturating_sub(at + taken);
+            next += 1;
+        }
+        out.push_str(&line[taken..]);
+        at = end;
+    }
+    for o in &mut offsets[next..] {
+        *o = out.len();
+    }
+    Cow::Owned(out)
 }
 
 /// A value as it runs, and masked (when masking).
@@ -463,6 +512,17 @@ mod tests {
             assert_eq!(spliced_len(&text, &pieces), out.text.len(), "{count}");
             assert_eq!(out.text.capacity(), out.text.len(), "{count}");
         }
+    }
+
+    #[test]
+    fn a_block_is_read_without_the_indentation_and_markers_of_its_container() {
+        let body = "  cat <<E\n  x @\n  E\n>   > y @\n";
+        let mut offsets: Vec<usize> = body.match_indices('@').map(|(i, _)| i).collect();
+        let text = content(body, 2, &mut offsets);
+        assert_eq!(text, "cat <<E\nx @\nE\n  > y @\n");
+        let at: Vec<usize> = text.match_indices('@').map(|(i, _)| i).collect();
+        assert_eq!(offsets, at);
+        assert_eq!(content(body, 0, &mut [3]), body);
     }
 
     #[test]
