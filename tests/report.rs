@@ -436,6 +436,94 @@ fn report_paths_are_checked_before_anything_runs() {
         .run();
 }
 
+/// No output flag writes over what the command reads or over a transcript,
+/// and each says so before anything runs; a device is written into, and a
+/// link's file is replaced with the link kept.
+#[test]
+fn no_output_replaces_the_runbook_a_transcript_or_a_device() {
+    let runbook = "```bash\ntouch ran\n```\n";
+    let refused = |args: &[&str], says: &str| {
+        let out = Test::new()
+            .runbook(runbook)
+            .file("old.run.md", "")
+            .args(args.iter().copied())
+            .status(2)
+            .stderr_contains(says)
+            .run();
+        assert!(!out.exists("ran"), "{args:?}: the run went ahead");
+        assert_eq!(
+            out.read(RUNBOOK),
+            runbook,
+            "{args:?}: the runbook was written"
+        );
+    };
+    let reads = "is a file this command reads";
+    refused(
+        &["run", "--yes", RUNBOOK, "-o", OUT, "--report", RUNBOOK],
+        reads,
+    );
+    refused(&["run", "--yes", RUNBOOK, "-o", OUT, "--junit", OUT], reads);
+    refused(&["render", RUNBOOK, "-o", RUNBOOK], reads);
+    refused(
+        &[
+            "run", "--yes", RUNBOOK, "-o", OUT, "--report", "r", "--junit", "r",
+        ],
+        "--report and --junit both name r",
+    );
+    // A file nothing can be made in, whoever runs the tests.
+    refused(
+        &[
+            "run",
+            "--yes",
+            RUNBOOK,
+            "-o",
+            OUT,
+            "--report",
+            "/proc/r.json",
+        ],
+        "cannot write /proc/r.json (--report)",
+    );
+
+    let mut first = Test::new().runbook(runbook).run_yes().run();
+    let transcript = first.read(OUT);
+    for args in [
+        ["report", OUT, "-o", OUT].as_slice(),
+        &["history", OUT, "--html", OUT],
+        &["strip", OUT, "-o", OUT],
+    ] {
+        first = first
+            .then()
+            .args(args.iter().copied())
+            .status(2)
+            .stderr_contains(reads)
+            .run();
+    }
+    let again = first
+        .then()
+        .args(["run", "--yes", RUNBOOK, "-o", "second.md", "--junit", OUT])
+        .status(2)
+        .stderr_contains("holds the transcript of run")
+        .run();
+    assert_eq!(again.read(OUT), transcript, "a transcript was written over");
+
+    // Into a device: the report comes out on stdout, and /dev/stdout stays.
+    let out = again
+        .then()
+        .args(["report", OUT, "--format", "junit", "-o", "/dev/stdout"])
+        .stdout_contains("<testsuites")
+        .run();
+    assert!(std::fs::symlink_metadata("/dev/stdout").is_ok_and(|m| !m.is_file()));
+    // Through a link: the link stays, its file holds the report.
+    std::os::unix::fs::symlink("target.json", out.sandbox.path("link.json")).expect("a link");
+    out.write("target.json", "{}");
+    let out = out.then().args(["report", OUT, "-o", "link.json"]).run();
+    assert!(
+        out.sandbox.path("link.json").is_symlink(),
+        "the link was replaced"
+    );
+    assert!(out.read("target.json").contains("runsheet-report/1"));
+}
+
 #[test]
 fn a_templated_run_reports_its_secrets_masked() {
     const TOKEN: &str = "tok-9f8e7d6c5b4a-never-shown";

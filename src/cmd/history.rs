@@ -20,6 +20,10 @@ const PIPE_WIDTH: usize = 160;
 /// transcripts to show.
 pub fn history(args: &HistoryArgs) -> Result<i32> {
     let files = files(&args.paths)?;
+    if let Some(out) = &args.html {
+        let reads: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        super::check_written(out, "--html", &reads)?;
+    }
     let runs = read_all(&files);
     if runs.is_empty() {
         return Err(Error::usage(format!(

@@ -285,26 +285,104 @@ fn run_of(path: &Path) -> Result<(transcript::Run, Config)> {
     Ok((run, config))
 }
 
-/// Refuses report paths that cannot be written, before the run starts.
-fn check_reports(reports: &ReportArgs) -> Result<()> {
-    for path in reports.report.iter().chain(&reports.junit) {
-        if path.is_dir() {
-            return Err(Error::usage(format!(
-                "{} is a directory; give the report a file name",
-                path.display()
-            )));
-        }
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
-            && !parent.is_dir()
-        {
-            return Err(Error::usage(format!(
-                "cannot write a report to {}: the directory {} does not exist",
-                path.display(),
-                parent.display()
-            )));
+/// Refuses report paths that cannot be written, before the run starts:
+/// each as `check_written` says (`reads`: the runbook and the transcript of
+/// the run), and the two reports in one file.
+fn check_reports(reports: &ReportArgs, reads: &[&Path]) -> Result<()> {
+    for (path, flag) in [(&reports.report, "--report"), (&reports.junit, "--junit")] {
+        if let Some(path) = path {
+            check_written(path, flag, reads)?;
         }
     }
+    if let (Some(a), Some(b)) = (&reports.report, &reports.junit)
+        && same_file(a, b)
+    {
+        return Err(Error::usage(format!(
+            "--report and --junit both name {}; give each report a file of its own",
+            a.display()
+        )));
+    }
     Ok(())
+}
+
+/// Refuses, before anything runs or is written, a path given to `flag` to
+/// write to that names a directory, whose directory is missing or cannot be
+/// written to, that is one of the files the command reads (`reads`), or
+/// that holds a transcript: a run's record is never written over. A device
+/// or a pipe (`/dev/stdout`) is fine: it is written into, not replaced.
+pub(crate) fn check_written(path: &Path, flag: &str, reads: &[&Path]) -> Result<()> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(Error::usage(format!(
+            "{flag} {shown} is a directory; give a file name"
+        )));
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return Err(Error::usage(format!(
+            "cannot write {shown} ({flag}): the directory {} does not exist; create it or choose another path",
+            parent.display()
+        )));
+    }
+    let meta = std::fs::metadata(path).ok();
+    if meta.as_ref().is_some_and(|m| !m.is_file()) {
+        return Ok(());
+    }
+    if let Some(read) = reads.iter().find(|r| same_file(path, r)) {
+        let which = if read.as_os_str() == path.as_os_str() {
+            String::new()
+        } else {
+            format!(" (the same file as {})", read.display())
+        };
+        return Err(Error::usage(format!(
+            "{flag} {shown}{which} is a file this command reads; runsheet never writes over what it \
+             reads: choose another file"
+        )));
+    }
+    if meta.is_some()
+        && let Ok(text) = std::fs::read_to_string(path)
+        && let Ok(read) = transcript::read(path, &text)
+        && let Some(info) = read.info
+    {
+        return Err(Error::usage(format!(
+            "{flag} {shown} holds the transcript of run {}; runsheet never replaces a transcript: \
+             choose another file",
+            info.id
+        )));
+    }
+    // What is written goes through a new file beside it: one is made (and
+    // removed) now, so that a directory that refuses it says so before
+    // anything runs rather than after.
+    tempfile::Builder::new()
+        .prefix(".runsheet-")
+        .tempfile_in(parent)
+        .map(drop)
+        .map_err(|e| {
+            // Without the temp file's name, which the operator never asked for.
+            let e = e.raw_os_error().map_or_else(
+                || e.kind().to_string(),
+                |code| std::io::Error::from_raw_os_error(code).to_string(),
+            );
+            Error::usage(format!(
+                "cannot write {shown} ({flag}): {e} in {}; choose a directory you can write to",
+                parent.display()
+            ))
+        })
+}
+
+/// Whether `a` and `b` name the same file: the same file once links are
+/// followed, or the same absolute path for a file not there yet.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        (Err(_), Err(_)) => {
+            matches!((std::path::absolute(a), std::path::absolute(b)), (Ok(a), Ok(b)) if a == b)
+        }
+        _ => false,
+    }
 }
 
 /// Writes the reports asked for, from the record of the run that ended.

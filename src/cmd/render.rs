@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::print_out;
+use super::{check_written, print_out};
 use crate::config::Config;
 use crate::error::Result;
 use crate::run::write_atomic;
@@ -19,6 +19,9 @@ pub fn render(
     secret_names: &[String],
     show_secrets: bool,
 ) -> Result<i32> {
+    if let Some(out) = output {
+        check_written(out, "-o", &[file])?;
+    }
     let config = Config::load(file)?;
     let source = Source::read(file)?;
     let names: Vec<String> = secret_names

@@ -3,7 +3,7 @@
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use super::run_of;
+use super::{check_written, run_of};
 use crate::cli::ReportFormat;
 use crate::error::Result;
 use crate::record::Unfolded;
@@ -12,6 +12,9 @@ use crate::run::write_atomic;
 
 /// Writes the report of the run whose transcript is at `path`.
 pub fn report(path: &Path, format: ReportFormat, output: Option<&Path>) -> Result<i32> {
+    if let Some(out) = output {
+        check_written(out, "-o", &[path])?;
+    }
     let (run, _) = run_of(path)?;
     // Written a step at a time, each step's record made as it is written.
     let write = |out: &mut dyn Write| {

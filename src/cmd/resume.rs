@@ -28,7 +28,7 @@ pub fn resume(
     retry_skipped: bool,
     reports: &ReportArgs,
 ) -> Result<i32> {
-    check_reports(reports)?;
+    check_reports(reports, &[path])?;
     // Where its lines start is asked only of a text that is no transcript.
     let text = Source::read_text(path)?;
     // While this core reads the transcript, a second one parses the runbook

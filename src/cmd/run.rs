@@ -29,7 +29,9 @@ pub fn run(
     if let Some(out) = &output {
         check_output(out, file)?;
     }
-    check_reports(reports)?;
+    let mut reads = vec![file];
+    reads.extend(output.as_deref());
+    check_reports(reports, &reads)?;
     let config = Config::load(file)?;
     let loaded = load(file, inputs, &config, &mode.secrets)?;
     let (source, read) = (loaded.source, loaded.read);
@@ -251,5 +253,6 @@ fn check_output(out: &Path, input: &Path) -> Result<()> {
             out.display()
         )));
     }
-    Ok(())
+    // And its directory takes new files.
+    super::check_written(out, "-o", &[])
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::print_out;
+use super::{check_written, print_out};
 use crate::error::{Error, Result};
 use crate::run::write_atomic;
 use crate::source::Source;
@@ -12,6 +12,9 @@ use crate::transcript::{self, sha256};
 /// refuses, unless `force`, when it is not the text the run recorded. With
 /// `template`, the template a templated run was rendered from.
 pub fn strip(path: &Path, output: Option<&Path>, force: bool, template: bool) -> Result<i32> {
+    if let Some(out) = output {
+        check_written(out, "-o", &[path])?;
+    }
     let raw = Source::read(path)?;
     let read = transcript::read(path, &raw.text)?;
     if template {

@@ -483,6 +483,25 @@ pub(super) fn stamp(path: &Path, text: &str) {
 /// Writes `path` through a temp file in the same directory, fsync and rename,
 /// so a reader (or a crash) sees the old file or the new one, never half.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let err = |source| Error::Write {
+        path: path.into(),
+        source,
+    };
+    // A device or a pipe (`/dev/stdout`, a FIFO) is written into: a rename
+    // would put a file in its place.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(err)?;
+        return file.write_all(bytes).map_err(err);
+    }
+    // A link is followed: the file it names is replaced, the link stays.
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => path.canonicalize().ok(),
+        _ => None,
+    };
+    let path = target.as_deref().unwrap_or(path);
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
