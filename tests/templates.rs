@@ -365,6 +365,29 @@ fn an_environment_is_found_beside_the_runbook_or_in_runbooks_envs() {
         .run();
 }
 
+/// An environment file may give `environment` a name to show; `env` stays
+/// the name `--env` chose, so no test of it (a prod-only step) changes.
+#[test]
+fn env_is_the_name_env_chose_whatever_the_file_calls_it() {
+    let body = template(
+        "x: 1",
+        "# Deploy to {{ environment }} (env={{ env }})\n\n{% if env == \"prod\" %}- [ ] Open the change window\n{% endif %}",
+    );
+    let t = Test::new()
+        .runbook(&body)
+        .file("envs/prod.toml", "environment = \"Production EU\"\n")
+        .args(["render", RUNBOOK, "--env", "prod"])
+        .stdout_contains("# Deploy to Production EU (env=prod)")
+        .stdout_contains("- [ ] Open the change window")
+        .run();
+    // Without --env, `env` is the variable `environment`.
+    t.then()
+        .args(["render", RUNBOOK, "--var", "environment=prod"])
+        .stdout_contains("(env=prod)")
+        .stdout_contains("- [ ] Open the change window")
+        .run();
+}
+
 #[test]
 fn an_unknown_environment_lists_the_known_ones() {
     Test::new()

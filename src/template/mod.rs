@@ -225,14 +225,20 @@ fn split<'s>(
 }
 
 /// The variables as the template sees them; `env` alone is the
-/// environment's name (see envname).
+/// environment's name (see envname): the name `--env` chose, which an
+/// environment file's `environment` (often a longer name to show) never
+/// changes, else the variable `environment`.
 fn context(variables: &Variables) -> minijinja::Value {
     let mut context: BTreeMap<String, minijinja::Value> = variables
         .vars
         .iter()
         .map(|(k, v)| (k.clone(), engine::value_of(&v.value)))
         .collect();
-    if let Some(name) = context.get("environment").cloned() {
+    let name = match &variables.env {
+        Some(env) => Some(minijinja::Value::from(env.name.as_str())),
+        None => context.get("environment").cloned(),
+    };
+    if let Some(name) = name {
         context.insert(envname::ALIAS.to_string(), name);
     }
     minijinja::Value::from(context)
