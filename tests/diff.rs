@@ -261,6 +261,46 @@ fn runs_that_differ_only_in_when_they_ran_are_equivalent() {
         .run();
 }
 
+/// A template's `now()` writes the time of its run into the command; two
+/// runs of it that differ in nothing else are equivalent. A time changed in
+/// a plain runbook's command is a change: someone wrote it.
+#[test]
+fn templated_runs_whose_commands_differ_only_in_their_time_are_equivalent() {
+    let template = "---\nrunsheet:\n  template: true\n---\n# Dump\n\n```bash\n\
+                    echo \"dump at {{ now() | date(\"%Y-%m-%dT%H:%M:%SZ\") }}\" >/dev/null\n```\n";
+    let out = Test::new()
+        .runbook(template)
+        .args(["run", "--yes", RUNBOOK, "-o", "old.md"])
+        .run();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = out
+        .then()
+        .args(["run", "--yes", RUNBOOK, "-o", "new.md"])
+        .run();
+    assert_ne!(out.read("old.md"), out.read("new.md"));
+    let out = out
+        .then()
+        .args(["diff", "--slower", "1000x", "old.md", "new.md"])
+        .run();
+    assert!(out.stdout.starts_with("equivalent\n"), "{}", out.stdout);
+
+    let plain = |when: &str| format!("# Dump\n\n```bash\necho \"logs since {when}\"\n```\n");
+    let out = out
+        .then()
+        .file("a.md", plain("2026-11-01T00:00:00Z"))
+        .file("b.md", plain("2026-12-01T00:00:00Z"))
+        .args(["run", "--yes", "a.md", "-o", "a.run.md"])
+        .run()
+        .then()
+        .args(["run", "--yes", "b.md", "-o", "b.run.md"])
+        .run();
+    out.then()
+        .args(["diff", "--slower", "1000x", "a.run.md", "b.run.md"])
+        .status(1)
+        .stdout_contains("command")
+        .run();
+}
+
 #[test]
 fn ignore_patterns_from_the_command_line_and_runsheet_toml() {
     let runbook = "```bash\necho \"build $BUILD of the site\"\n```\n";

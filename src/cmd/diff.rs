@@ -131,6 +131,7 @@ fn compare(files: &Files, args: &DiffArgs, format: Format) -> Result<(String, bo
         mask: Mask::new(patterns)?,
         slower: args.slower,
         slower_by_ms: Options::SLOWER_BY_MS,
+        times_in_commands: false,
     };
     let comparison = diff::compare(
         (Path::new(&files.old_name), &old),

@@ -18,6 +18,10 @@ pub fn compare(
     (new_path, new): (&Path, &RunRecord),
     options: &Options,
 ) -> Comparison {
+    let options = &Options {
+        times_in_commands: old.run.template.is_some() && new.run.template.is_some(),
+        ..options.clone()
+    };
     let old_parents = parents(old);
     let new_parents = parents(new);
     // Each pair with the step a person counts it as (a block inside an
@@ -170,8 +174,10 @@ fn changes(o: &StepRecord, n: &StepRecord, options: &Options) -> Vec<Change> {
             .and_then(|a| a.ran.clone())
             .or_else(|| s.code.clone())
     };
+    let same =
+        |a: &str, b: &str| a == b || (options.times_in_commands && mask.value(a) == mask.value(b));
     if let (Some(old_cmd), Some(new_cmd)) = (command(o), command(n))
-        && old_cmd != new_cmd
+        && !same(&old_cmd, &new_cmd)
     {
         changes.push(Change::Command {
             diff: unified(&old_cmd, &new_cmd, &old_cmd, &new_cmd),

@@ -24,6 +24,9 @@ pub struct Options {
     pub slower: f64,
     /// ... and at least this many milliseconds longer.
     pub slower_by_ms: u64,
+    /// Times in what ran are masked too: set when both runs were rendered
+    /// from a template, whose `now()` writes the time of the run into it.
+    pub times_in_commands: bool,
 }
 
 impl Options {
@@ -46,6 +49,7 @@ impl Options {
             mask: Mask::new([]).expect("no patterns"),
             slower: Options::SLOWER,
             slower_by_ms: Options::SLOWER_BY_MS,
+            times_in_commands: false,
         }
     }
 }
