@@ -24,6 +24,7 @@ mod interactive;
 mod leaks;
 mod navigate;
 mod report;
+mod restore;
 mod run;
 mod safety;
 mod screen;

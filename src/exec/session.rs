@@ -634,6 +634,33 @@ mod tests {
     }
 
     #[test]
+    fn read_only_and_un_exported_variables_are_restored_as_they_were() {
+        let (_d, mut s) = session();
+        let set = "readonly KUBE_CONTEXT=staging-cluster; declare -r DR=1; readonly -a RA=(a b); \
+                   declare -rx XR=xr; export NAMESPACE=payments; export -n PATH; \
+                   h() { echo fn; }; mkdir -p d; cd d\n";
+        assert_eq!(run(&mut s, set), (0, String::new()));
+        let check = "echo \"$KUBE_CONTEXT $DR ${RA[1]} $XR $NAMESPACE\"; \
+                     declare -p KUBE_CONTEXT DR RA XR; p=$(declare -p PATH); echo \"${p:0:11}\"; \
+                     h; echo \"${PWD##*/}\"\n";
+        let want = "staging-cluster 1 b xr payments\n\
+                    declare -r KUBE_CONTEXT=\"staging-cluster\"\n\
+                    declare -r DR=\"1\"\n\
+                    declare -ar RA=([0]=\"a\" [1]=\"b\")\n\
+                    declare -rx XR=\"xr\"\n\
+                    declare -- \nfn\nd\n";
+        assert_eq!(run(&mut s, check), (0, want.to_string()));
+        // Twice: the second new shell is restored from a state that the
+        // first restore saved, its read-only variables included.
+        for _ in 0..2 {
+            let end = s.run("exit 2\n", None, &|| false, &mut |_| {}).unwrap();
+            assert_eq!((end.exit, end.session_restarted), (2, true));
+            assert_eq!(run(&mut s, check), (0, want.to_string()));
+        }
+        s.finish();
+    }
+
+    #[test]
     fn a_timeout_for_reads_does_not_end_the_session_between_blocks() {
         let (_d, mut s) = session();
         // Hardened hosts export a read-only TMOUT; a block may set one too.

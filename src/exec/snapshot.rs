@@ -427,6 +427,29 @@ pub fn saved_cwd(dir: &Path) -> Option<String> {
     split(&state_text).map(|s| s.cwd.to_string())
 }
 
+/// The global declaration that gives a variable of `declare -p` output
+/// (`flags`, its whole declaration `decl`) its value and attributes again in
+/// a new shell, read-only ones included. A variable that is not exported is
+/// declared `+x`: the new shell may have it from its environment, exported,
+/// where the runbook had it un-exported (`export -n`). A name reference is
+/// left as it is, as `+x` would go to the variable it names.
+fn redeclare(flags: &str, decl: &str) -> String {
+    // `declare -- A="1"`: the flags are `-`, i.e. none.
+    let rest = decl
+        .get("declare -".len() + flags.len()..)
+        .unwrap_or_default();
+    let flags = flags.trim_start_matches('-');
+    let unexport = if flags.contains(['x', 'n', 'a', 'A']) {
+        ""
+    } else {
+        " +x"
+    };
+    // `declare` at the top level of a sourced file is global; -g says so
+    // anyway. Not `builtin declare`, which bash would not let assign an
+    // array: the runbook's functions and aliases come after.
+    format!("declare -g{flags}{unexport}{rest}")
+}
+
 /// A script that puts back what the runbook changed since the session began:
 /// variables it set or unset, its functions, aliases, options, umask and cwd.
 /// `None` when there is no whole snapshot to restore (see `check`).
@@ -437,18 +460,17 @@ pub fn restore_script(dir: &Path) -> Option<String> {
     let state = split(&state_text)?;
     let mut script = String::new();
     for (name, (flags, decl)) in &state.variables {
-        if is_internal(name) || flags.contains('r') {
+        let before = base.variables.get(name);
+        // Read-only in a shell that had run no block: bash's own (`PPID`,
+        // `BASHOPTS`, ...), which a new shell sets itself and refuses to
+        // have declared again. The runbook's own read-only variables are
+        // declared so again.
+        let the_shells = before.is_some_and(|(f, _)| f.contains('r'));
+        if is_internal(name) || the_shells || before.map(|(_, d)| d) == Some(decl) {
             continue;
         }
-        if base.variables.get(name).map(|(_, d)| d) != Some(decl) {
-            // `declare` at the top level of a sourced file is global; -g says so anyway.
-            script.push_str(
-                &decl
-                    .replacen("declare -", "declare -g", 1)
-                    .replace("-g-", "-g"),
-            );
-            script.push('\n');
-        }
+        script.push_str(&redeclare(flags, decl));
+        script.push('\n');
     }
     for name in base.variables.keys() {
         if !is_internal(name) && !state.variables.contains_key(name) {
@@ -628,6 +650,87 @@ mod tests {
         assert!(declarations_changed(&mut before, b"declare -- A=\"1\"\n").is_empty());
         let text = snapshot(sets[0]);
         assert_eq!(declarations_changed(&mut before, &text).len(), 3);
+    }
+
+    /// The restore script of a run whose first snapshot declared `base`
+    /// and whose last one `state`.
+    fn restore_of(base: &[&str], state: &[&str]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("base"), snapshot(base)).unwrap();
+        fs::write(dir.path().join("state"), snapshot(state)).unwrap();
+        restore_script(dir.path()).unwrap()
+    }
+
+    #[test]
+    fn the_runbooks_read_only_variables_are_restored_read_only_and_bashs_own_are_not() {
+        let base = [
+            "declare -r BASHOPTS=\"checkwinsize\"",
+            "declare -ir PPID=\"10\"",
+            "declare -r SHELLOPTS=\"braceexpand\"",
+            "declare -x HOME=\"/root\"",
+            // Read-only before any block, by a name runsheet does not know.
+            "declare -r LATER_BASH_OWN=\"1\"",
+        ];
+        let state = [
+            "declare -r BASHOPTS=\"checkwinsize:nullglob\"",
+            "declare -ar BASH_VERSINFO=([0]=\"5\")",
+            "declare -ir EUID=\"0\"",
+            "declare -ir PPID=\"11\"",
+            "declare -r SHELLOPTS=\"braceexpand:noclobber\"",
+            "declare -ir UID=\"0\"",
+            "declare -x HOME=\"/root\"",
+            "declare -r LATER_BASH_OWN=\"2\"",
+            "declare -r KUBE_CONTEXT=\"staging-cluster\"",
+            "declare -rx EXPORTED=\"e\"",
+            "declare -ar LIST=([0]=\"a\" [1]=\"b\")",
+            "declare -ir N=\"3\"",
+            "declare -r EMPTY",
+        ];
+        let script = restore_of(&base, &state);
+        for line in [
+            "declare -gr +x KUBE_CONTEXT=\"staging-cluster\"\n",
+            "declare -grx EXPORTED=\"e\"\n",
+            "declare -gar LIST=([0]=\"a\" [1]=\"b\")\n",
+            "declare -gir +x N=\"3\"\n",
+            "declare -gr +x EMPTY\n",
+            "builtin shopt -s nullglob\n",
+            "builtin set -o noclobber\n",
+        ] {
+            assert!(script.contains(line), "{line:?} not in {script}");
+        }
+        for name in [
+            "BASHOPTS",
+            "BASH_VERSINFO",
+            "EUID",
+            "PPID",
+            "SHELLOPTS",
+            "UID",
+            "HOME",
+            "LATER_BASH_OWN",
+        ] {
+            assert!(!script.contains(&format!(" {name}")), "{name} in {script}");
+        }
+    }
+
+    #[test]
+    fn a_variable_un_exported_is_restored_un_exported_and_values_are_kept_whole() {
+        let script = restore_of(
+            &["declare -x NAMESPACE=\"payments\""],
+            &[
+                "declare -- NAMESPACE=\"payments\"",
+                "declare -x FLAG=\"a-g-b\"",
+                "declare -- PLAIN=\"-g-\"",
+                "declare -n REF=\"PLAIN\"",
+            ],
+        );
+        for line in [
+            "declare -g +x NAMESPACE=\"payments\"\n",
+            "declare -gx FLAG=\"a-g-b\"\n",
+            "declare -g +x PLAIN=\"-g-\"\n",
+            "declare -gn REF=\"PLAIN\"\n",
+        ] {
+            assert!(script.contains(line), "{line:?} not in {script}");
+        }
     }
 
     #[test]

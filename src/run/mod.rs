@@ -18,6 +18,7 @@ mod wait;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::path::Path;
 
 pub use choose::{choices, choose_ahead};
 pub use contingency::PathSettings;
@@ -90,6 +91,8 @@ pub struct Run<'a> {
     announced: Option<(String, Status, u64, Option<i32>)>,
     /// Resuming: the directory the run's shell was in, where it goes on.
     restored_cwd: Option<String>,
+    /// Resuming: the directory the run's shell was in, gone since.
+    gone_cwd: Option<String>,
     /// Each step's index by its id: outcomes name their step by id, and a
     /// scan of every step per outcome made long runbooks quadratic.
     ids: HashMap<String, usize>,
@@ -219,9 +222,32 @@ impl<'a> Run<'a> {
             restoring = false;
         }
         // A resumed run goes on where its shell was, not where runsheet starts.
-        let restored_cwd = restoring
+        let mut restored_cwd = restoring
             .then(|| crate::exec::snapshot::saved_cwd(&state.path))
             .flatten();
+        // A directory removed since: the shell cannot go back there, and its
+        // commands would run where `resume` was started instead.
+        let gone_cwd = restored_cwd.take_if(|dir| !Path::new(dir.as_str()).is_dir());
+        if let Some(gone) = &gone_cwd {
+            let what = format!(
+                "{}: the directory the run's shell was in, {gone}, no longer exists, so the \
+                 commands after it would run in {} instead",
+                settings.transcript.display(),
+                settings.cwd.display()
+            );
+            let go_on = if settings.attended() {
+                operator.confirm_typed(&format!("Careful: {what}. Go on there?"))?
+            } else {
+                None
+            };
+            if go_on != Some(true) {
+                return Err(Error::usage(format!(
+                    "{what}; nothing was run. Create it again (`mkdir -p {}`) and resume, or \
+                     resume on a terminal, from the directory to go on in, and answer `yes`",
+                    shell_words::quote(gone)
+                )));
+            }
+        }
         let recorder = Recorder::open(
             source,
             settings.transcript.clone(),
@@ -268,6 +294,7 @@ impl<'a> Run<'a> {
             path: contingency::PathState::default(),
             announced: None,
             restored_cwd,
+            gone_cwd,
             ids,
             places: RefCell::new(None),
             resuming,
@@ -300,9 +327,15 @@ impl<'a> Run<'a> {
 
     /// Where commands will land, before the first one runs.
     fn show_context(&mut self) {
-        let line = match &self.restored_cwd {
-            Some(dir) => format!("Commands run in {dir} (where the run's shell was, restored)"),
-            None => format!("Commands run in {}", self.settings.cwd.display()),
+        let line = match (&self.restored_cwd, &self.gone_cwd) {
+            (Some(dir), _) => {
+                format!("Commands run in {dir} (where the run's shell was, restored)")
+            }
+            (None, Some(gone)) => format!(
+                "Commands run in {} (the run's shell was in {gone}, which no longer exists)",
+                self.settings.cwd.display()
+            ),
+            (None, None) => format!("Commands run in {}", self.settings.cwd.display()),
         };
         self.operator.say(&line);
         let over_ssh =
