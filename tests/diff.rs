@@ -301,6 +301,42 @@ fn templated_runs_whose_commands_differ_only_in_their_time_are_equivalent() {
         .run();
 }
 
+/// A task moved with its block edited is one step whose command changed,
+/// not one new and one gone.
+#[test]
+fn a_task_moved_with_its_block_edited_is_one_changed_command() {
+    let task = |name: &str, cmd: &str| format!("- [ ] Task {name}\n  ```bash\n  {cmd}\n  ```\n");
+    let out = Test::new()
+        .file(
+            "v1.md",
+            format!("# D\n\n{}{}", task("A", "echo a"), task("B", "echo b")),
+        )
+        .file(
+            "v2.md",
+            format!(
+                "# D\n\n{}{}",
+                task("B", "echo b --verbose"),
+                task("A", "echo a")
+            ),
+        )
+        .args(["run", "--yes", "v1.md", "-o", "1.md"])
+        .run()
+        .then()
+        .args(["run", "--yes", "v2.md", "-o", "2.md"])
+        .run();
+    let out = out
+        .then()
+        .args(["diff", "--slower", "1000x", "1.md", "2.md"])
+        .status(1)
+        .run();
+    assert!(
+        out.stdout.starts_with("1 step differs: 1 command\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("gone"), "{}", out.stdout);
+}
+
 #[test]
 fn ignore_patterns_from_the_command_line_and_runsheet_toml() {
     let runbook = "```bash\necho \"build $BUILD of the site\"\n```\n";

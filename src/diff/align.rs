@@ -103,6 +103,7 @@ pub fn align(old: &[StepRecord], new: &[StepRecord]) -> Vec<Pair> {
             links.pair(o, n);
         }
     }
+    inside_paired(&old_steps, &new_steps, &mut links);
 
     // A gone step comes right after the step it followed in the old run
     // (after the last paired step before it), or first.
@@ -132,6 +133,47 @@ pub fn align(old: &[StepRecord], new: &[StepRecord]) -> Vec<Pair> {
         gone(Some(n), &mut pairs);
     }
     pairs
+}
+
+/// Moved with its task and edited there: a step inside a task (the block of
+/// an item) left unpaired pairs with the one step of its kind left unpaired
+/// inside the task its own task was paired with, when there is one each.
+fn inside_paired(old: &[&StepRecord], new: &[&StepRecord], links: &mut Links) {
+    let unpaired_inside = |steps: &[&StepRecord], paired: &[Option<usize>]| {
+        let mut by_parent: HashMap<(String, Kind), Vec<usize>> = HashMap::new();
+        for (i, s) in steps.iter().enumerate() {
+            if paired[i].is_none()
+                && let Some(parent) = &s.counts_as
+            {
+                by_parent
+                    .entry((parent.clone(), s.kind))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        by_parent
+    };
+    let olds = unpaired_inside(old, &links.to_new);
+    if olds.is_empty() {
+        return;
+    }
+    let news = unpaired_inside(new, &links.to_old);
+    let new_at: HashMap<&str, usize> = new
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    for ((parent, kind), ns) in news {
+        let Some(po) = new_at.get(parent.as_str()).and_then(|&p| links.to_old[p]) else {
+            continue;
+        };
+        if let ([n], Some([o])) = (
+            ns.as_slice(),
+            olds.get(&(old[po].id.clone(), kind)).map(Vec::as_slice),
+        ) {
+            links.pair(*o, *n);
+        }
+    }
 }
 
 /// Which steps are paired, both ways, by their place among the compared steps.
