@@ -1,6 +1,6 @@
 //! The library's one error type: what stops runsheet itself from going on.
 
-use std::io;
+use std::io::{self, Write as _};
 use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
@@ -108,12 +108,15 @@ impl Error {
     pub fn report(&self) {
         match self {
             Error::Interrupted => {}
+            // Standard error may be a terminal that hung up: not a panic.
             Error::Document(diagnostics) => {
                 for d in diagnostics {
-                    eprintln!("{d}");
+                    let _ = writeln!(std::io::stderr(), "{d}");
                 }
             }
-            e => eprintln!("error: {e}"),
+            e => {
+                let _ = writeln!(std::io::stderr(), "error: {e}");
+            }
         }
     }
 

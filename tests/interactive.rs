@@ -332,3 +332,144 @@ fn a_session_killed_while_the_operator_waits_is_started_again_for_the_next_block
         "{transcript}"
     );
 }
+
+/// The connection drops (the terminal's other side closes) while runsheet
+/// waits at `prompt`, reached by typing `keys` (prompt, answer) first: the
+/// run is saved as interrupted and ends with 130, as on SIGHUP, not with a
+/// panic on the terminal that is gone.
+fn dropped_at(runbook: &str, keys: &[(&str, &str)], prompt: &str) -> crate::common::Sandbox {
+    let sandbox = sandbox(runbook);
+    let mut pty = sandbox.droppable_pty(&["run", RUNBOOK, "-o", OUT]);
+    for (asked, answer) in keys {
+        pty.expect_prompt(asked);
+        pty.send(&format!("{answer}\r"));
+    }
+    pty.expect_prompt(prompt);
+    let screen = pty.screen();
+    let code = pty.hang_up();
+    assert_eq!(code, 130, "{screen}");
+    let transcript = sandbox.transcript();
+    assert!(
+        transcript.contains("state=interrupted"),
+        "the transcript does not say the run was interrupted:\n{transcript}"
+    );
+    sandbox
+}
+
+#[test]
+fn a_connection_dropped_at_a_task_prompt_saves_the_run_as_interrupted() {
+    let sandbox = dropped_at(
+        r#"
+        # Deploy
+
+        ```bash
+        echo before-the-drop
+        ```
+
+        - [ ] Tell #ops
+        "#,
+        &[(RUN, "r")],
+        TASK,
+    );
+    assert_eq!(sandbox.outputs(), vec!["before-the-drop\n".to_string()]);
+}
+
+#[test]
+fn a_connection_dropped_at_a_note_or_a_hidden_prompt_saves_the_run_as_interrupted() {
+    dropped_at("- [ ] Tell #ops\n", &[(TASK, "n")], "Note");
+    let sandbox = dropped_at(
+        "```bash\necho \"<db-password>\" > ran\n```\n",
+        &[(RUN, "r")],
+        "Value for <db-password> (hidden)",
+    );
+    assert!(!sandbox.exists("ran"), "the block ran without its value");
+}
+
+/// Ctrl-C or Ctrl-D at the hidden prompt of a secret placeholder ends the
+/// run as at any other prompt: saved as interrupted, exit 130.
+#[test]
+fn ctrl_c_or_ctrl_d_at_a_hidden_prompt_saves_and_exits_130() {
+    const HIDDEN: &str = "Value for <db-password> (hidden)";
+    for key in ["\x03", "\x04"] {
+        let sandbox = sandbox("```bash\necho \"<db-password>\" > ran\n```\n");
+        let mut pty = run(&sandbox);
+        pty.answer(RUN, "r");
+        pty.expect_prompt(HIDDEN);
+        pty.send(key);
+        let (code, screen) = pty.wait();
+        assert_eq!(code, 130, "{key:?}: {screen}");
+        assert!(!sandbox.exists("ran"), "{key:?}: the block ran");
+        let transcript = sandbox.transcript();
+        assert!(
+            transcript.contains("state=interrupted"),
+            "{key:?}: {transcript}"
+        );
+    }
+}
+
+/// Enter alone asks again, Backspace takes a character back, and the value
+/// typed (never shown) fills the placeholder.
+#[test]
+fn the_hidden_prompt_asks_again_on_empty_and_takes_backspace() {
+    const HIDDEN: &str = "Value for <db-password> (hidden)";
+    let sandbox = sandbox("```bash\necho \"<db-password>\" > ran\n```\n");
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.expect_prompt(HIDDEN);
+    pty.send("\r");
+    pty.expect_prompt(HIDDEN);
+    pty.send("hunter22\x7f\r");
+    pty.expect(&format!("{HIDDEN}: [hidden]\n"));
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("ran"), "hunter2\n");
+    assert!(!screen.contains("hunter2"), "{screen}");
+}
+
+/// The closing summary says how each step failed in the words of its own
+/// line: not `exit 0` for a block whose output failed its check.
+#[test]
+fn the_closing_summary_gives_why_an_output_check_failed() {
+    let sandbox = sandbox(
+        r#"
+        # Checks
+
+        ```bash {expect=healthy}
+        echo sick
+        ```
+
+        ```bash
+        echo actual-output
+        # Expected: something else
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.answer(
+        "The step failed: its output does not contain what `expect` asks for. [r]etry / [e]dit / [i]gnore / [s]kip / [a]bort / [q]uit / [b]ack / [g]o to",
+        "i",
+    );
+    pty.answer(RUN, "r");
+    pty.answer("Does the output match? [y]es / [n]o", "n");
+    pty.answer(
+        "The step failed: you said its output was not what was expected. [r]etry / [e]dit / [i]gnore / [s]kip / [a]bort / [q]uit / [b]ack / [g]o to",
+        "i",
+    );
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 1, "{screen}");
+    let summary = screen
+        .split("2 steps failed:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no summary:\n{screen}"));
+    assert!(!summary.contains("exit 0"), "{summary}");
+    assert!(
+        line_with(summary, "runbook.md:3").ends_with("· output lacks what `expect` asks for"),
+        "{summary}"
+    );
+    assert!(
+        line_with(summary, "runbook.md:7").ends_with("· output not as expected"),
+        "{summary}"
+    );
+}

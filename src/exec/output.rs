@@ -159,7 +159,9 @@ impl Sink for Live {
             Some(status) => status.write(line.as_bytes(), |b| {
                 let _ = std::io::stderr().write_all(b);
             }),
-            None => eprint!("{line}"),
+            None => {
+                let _ = std::io::stderr().write_all(line.as_bytes());
+            }
         }
     }
 

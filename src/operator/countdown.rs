@@ -66,14 +66,17 @@ fn line_within(timeout: Duration) -> Result<Option<String>> {
         Ok(_) => {}
         // A signal: the caller looks at the clock and at the signal flags.
         Err(e) if e == rustix::io::Errno::INTR => return Ok(None),
-        Err(e) => return Err(Error::usage(format!("cannot read the terminal: {e}"))),
+        // The terminal is gone: as a hangup.
+        Err(_) => return Err(Error::Interrupted),
     }
     let mut line = String::new();
     match stdin.lock().read_line(&mut line) {
-        // End of input: nobody can type any more; stop waiting.
         Ok(0) => Err(Error::Interrupted),
         Ok(_) => Ok(Some(line)),
-        Err(e) => Err(Error::usage(format!("cannot read the terminal: {e}"))),
+        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(None),
+        // End of input, or a read error (the terminal hung up): nobody can
+        // type any more; stop waiting, as a hangup does.
+        Err(_) => Err(Error::Interrupted),
     }
 }
 

@@ -4,6 +4,7 @@
 mod answered;
 pub mod answers;
 mod countdown;
+mod hidden;
 mod tty;
 mod yes;
 

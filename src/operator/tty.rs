@@ -133,7 +133,7 @@ impl Terminal {
                 }
             })
             .interact_text_on(&self.term)
-            .map_err(|_| Error::Interrupted)?;
+            .map_err(interrupted)?;
         Ok(answer
             .trim()
             .parse::<usize>()
@@ -160,10 +160,11 @@ impl Terminal {
     }
 }
 
-/// A prompt ended by Ctrl-C (or a closed terminal): what comes next starts
-/// on a fresh line, not after the prompt's text.
+/// A prompt ended by Ctrl-C, Ctrl-D or a terminal gone (a read at its end,
+/// or an error): what comes next starts on a fresh line, not after the
+/// prompt's text. The terminal may be gone, so the line end may go nowhere.
 fn interrupted(_: dialoguer::Error) -> Error {
-    eprintln!();
+    let _ = std::io::stderr().write_all(b"\n");
     Error::Interrupted
 }
 
@@ -376,10 +377,7 @@ impl Operator for Terminal {
         let _prompt = Prompting::start();
         let prompt = format!("Value for {token}");
         let value = if secret {
-            dialoguer::Password::with_theme(&SimpleTheme)
-                .with_prompt(format!("{prompt} (hidden)"))
-                .interact_on(&self.term)
-                .map_err(interrupted)?
+            super::hidden::ask(&self.term, &format!("{prompt} (hidden)"))?
         } else {
             Input::<String>::with_theme(&SimpleTheme)
                 .with_prompt(prompt)

@@ -14,7 +14,10 @@ use crate::screen::Verbosity;
 /// `[7/9] Checks · Look at the dashboard — not confirmed (unattended)`, under `-v` only.
 fn each_when_verbose(view: &View, what: &str) {
     if crate::screen::verbosity() == Verbosity::Verbose {
-        eprintln!("{} — {what} (unattended)", progress_with_text(view));
+        line(&format!(
+            "{} — {what} (unattended)",
+            progress_with_text(view)
+        ));
     }
 }
 

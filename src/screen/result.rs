@@ -8,6 +8,9 @@ use crate::record::{Outcome, Reason, RunRecord, Status, StepRecord, unit_status}
 /// How many steps not confirmed the closing summary names.
 const NAMED: usize = 5;
 
+/// How many characters of how a step failed the closing summary gives.
+const HOW: usize = 48;
+
 /// What the operator calls `step`: the task a command belongs to, else its
 /// own text, cut to one short line.
 pub fn title(book: &Runbook, step: &Step) -> String {
@@ -26,13 +29,7 @@ pub fn title(book: &Runbook, step: &Step) -> String {
 }
 
 fn short(text: &str) -> String {
-    let text = text.trim();
-    if text.chars().count() <= 80 {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(79).collect();
-    cut.push('…');
-    cut
+    cut(text.trim(), 80)
 }
 
 /// `0.4 s`, `41.2 s`, `3 min 05 s`, `1 h 02 min`.
@@ -93,8 +90,27 @@ pub fn result_line(
 
 /// How a step failed, in a few words: `exit 1`, `timed out`, `refused`.
 fn failure(outcome: &Outcome) -> String {
-    let has = |r| outcome.has(r);
-    if has(Reason::Timeout) {
+    failure_words(
+        &outcome.reasons,
+        outcome.exit,
+        outcome.value.as_deref(),
+        !outcome.hosts.is_empty(),
+    )
+    .unwrap_or_else(|| "failed".into())
+}
+
+/// The words of `failure` for a step with `reasons`, the `exit` status of
+/// its last attempt, the `value` answered, run on hosts or not; `None` when
+/// nothing says more than that it failed. The step's line and the closing
+/// summary both say these.
+fn failure_words(
+    reasons: &[Reason],
+    exit: Option<i32>,
+    value: Option<&str>,
+    on_hosts: bool,
+) -> Option<String> {
+    let has = |r| reasons.contains(&r);
+    Some(if has(Reason::Timeout) {
         "timed out".into()
     } else if has(Reason::Interrupted) {
         "interrupted".into()
@@ -107,17 +123,25 @@ fn failure(outcome: &Outcome) -> String {
     } else if has(Reason::Expect) {
         "output lacks what `expect` asks for".into()
     } else if has(Reason::Negative) || has(Reason::OffTarget) {
-        match &outcome.value {
+        match value {
             Some(v) => format!("answered {v}"),
             None => "answered on the failing side".into(),
         }
-    } else if !outcome.hosts.is_empty() {
+    } else if on_hosts {
         "failed on some hosts".into()
-    } else if let Some(exit) = outcome.exit {
-        format!("exit {exit}")
     } else {
-        "failed".into()
+        format!("exit {}", exit?)
+    })
+}
+
+/// Cuts `text` to `max` characters, an ellipsis last when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
     }
+    let mut cut: String = text.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// The closing lines of a run before its counts: the steps that failed or
@@ -155,13 +179,15 @@ pub fn summary(record: &RunRecord) -> Vec<String> {
                 .filter(|m| m.counts_as.as_deref() == Some(step.id.as_str()))
                 .find(|m| m.status == Some(Status::Failed) && m.id != step.id)
                 .unwrap_or(step);
-            let how = if failing.reasons.contains(&Reason::Refused) {
-                " · refused".to_string()
-            } else if let Some(exit) = failing.attempts.last().and_then(|a| a.exit) {
-                format!(" · exit {exit}")
-            } else {
-                String::new()
-            };
+            // The words of the step's own line, an answer cut short.
+            let how = failure_words(
+                &failing.reasons,
+                failing.attempts.last().and_then(|a| a.exit),
+                failing.answer.as_deref(),
+                !failing.hosts.is_empty(),
+            )
+            .map(|words| format!(" · {}", cut(&words, HOW)))
+            .unwrap_or_default();
             lines.push(format!("  {source}:{}  {}{how}", failing.line, name(step)));
         }
     }

@@ -193,7 +193,12 @@ impl Shown {
             }
             Way::Plain { every, next } => {
                 if elapsed >= *next && self.at_line_start {
-                    eprintln!("still running: {label} · {}", clock(elapsed));
+                    // Standard error may be a terminal gone: nothing to say then.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "still running: {label} · {}",
+                        clock(elapsed)
+                    );
                     while *next <= elapsed {
                         *next += *every;
                     }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+pub mod hangup;
 pub mod sshd;
 mod strip;
 pub mod transcript;
