@@ -1135,3 +1135,225 @@ fn a_run_keeps_the_mangled_bytes_and_strips_back() {
     assert!(!transcript.contains("✅ Deploy"), "{transcript}");
     strips_back(out.sandbox, MANGLED.as_bytes());
 }
+
+// --- Sessions in shell blocks ------------------------------------------------
+
+#[test]
+fn a_prompt_line_in_a_here_document_leaves_a_bash_block_a_script() {
+    let runbook = unindent(
+        r#"
+        # Notes
+
+        ```bash
+        cat > NOTES.txt <<'EOF2'
+        If the disk fills up, an admin may run:
+        $ rm -rf victim
+        EOF2
+        echo "notes written"
+        ```
+
+        ```bash
+        printf '%s\n' "first
+        $ rm -rf victim
+        last" > quoted.txt
+        ```
+        "#,
+    );
+    let plan = Test::new().runbook(&runbook).args(["plan", RUNBOOK]).run();
+    assert!(!plan.stdout.contains("destructive"), "{}", plan.stdout);
+    let t = Test::new().runbook(&runbook);
+    t.sandbox().write("victim/keep", "x");
+    let out = t
+        .args(["run", "--yes", "--allow-destructive", RUNBOOK, "-o", OUT])
+        .run();
+    assert!(out.outputs().iter().any(|o| o.contains("notes written")));
+    assert!(out.exists("victim/keep"), "the here-document's line ran");
+    assert!(out.read("NOTES.txt").contains("$ rm -rf victim"));
+    assert_eq!(out.read("quoted.txt"), "first\n$ rm -rf victim\nlast\n");
+}
+
+#[test]
+fn a_bash_block_that_starts_with_a_prompt_is_a_session() {
+    let out = Test::new()
+        .runbook("# S\n\n```bash\n# show it\n$ echo hi > said.txt\nhi\n```\n")
+        .run_yes()
+        .run();
+    assert_eq!(out.read("said.txt"), "hi\n");
+}
+
+#[test]
+fn continuation_prompts_in_a_session_belong_to_their_command() {
+    let out = Test::new()
+        .runbook(unindent(
+            r"
+            # S
+
+            ```shell-session
+            $ echo one && \
+            > echo two
+            one
+            two
+            $ cat <<EOF > file
+            > hello
+            > EOF
+            $ cat file > copy
+            $ for i in 1 2; do
+            > echo n$i
+            > done > loop
+            ```
+            ",
+        ))
+        .run_yes()
+        .stderr_lacks("command not found")
+        .run();
+    assert!(!out.exists("echo"), "a `> ` line was run as a redirection");
+    assert_eq!(out.read("file"), "hello\n");
+    assert_eq!(
+        out.read("copy"),
+        "hello\n",
+        "the here-document took in the next command"
+    );
+    assert_eq!(out.read("loop"), "n1\nn2\n");
+}
+
+// --- Negative options ---------------------------------------------------------
+
+#[test]
+fn options_that_negate_fail_their_step() {
+    let options = [
+        "Not ready",
+        "Not healthy",
+        "Not safe",
+        "Not passed",
+        "Not verified",
+        "Do not proceed",
+        "Don't proceed",
+        "Not Go",
+        "Deny",
+        "Unsafe",
+        "Unstable",
+        "Degraded",
+        "Error",
+    ];
+    let mut runbook = String::from("# Gates\n\n");
+    for (i, option) in options.iter().enumerate() {
+        runbook.push_str(&format!("- [ ] Gate {i}: `Go / {option}`\n"));
+    }
+    runbook.push_str("- [ ] Deployed: `Yes / No`\n- [ ] Logs: `No errors / Errors`\n");
+    let out = Test::new()
+        .runbook(&runbook)
+        .args(["plan", "--format", "json", RUNBOOK])
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let mut fails = Vec::new();
+    for task in doc["steps"].as_array().expect("steps") {
+        for child in task["children"].as_array().expect("children") {
+            if child["kind"] == "choice" {
+                fails.push(child["fail"].clone());
+            }
+        }
+    }
+    let mut expected: Vec<serde_json::Value> =
+        options.iter().map(|o| serde_json::json!([o])).collect();
+    expected.push(serde_json::json!(["No"]));
+    expected.push(serde_json::json!(["Errors"]));
+    assert_eq!(fails, expected);
+}
+
+// --- Numbered work that names a contingency -----------------------------------
+
+const MAINTENANCE: &str = r"
+    # Weekly maintenance
+
+    ## 1. Check the disks
+
+    ```bash
+    echo one >> did
+    ```
+
+    ## 2. Downgrade the log level to INFO
+
+    ```bash
+    echo two >> did
+    ```
+
+    ## 3. Revert last week's temporary firewall rule
+
+    ```bash
+    echo three >> did
+    ```
+
+    ## 4. Recover disk space on /var
+
+    ```bash
+    echo four >> did
+    ```
+
+    ## 5. Abort stuck jobs
+
+    ```bash
+    echo five >> did
+    ```
+
+    ## Rollback
+
+    ```bash
+    echo rollback >> did
+    ```
+    ";
+
+#[test]
+fn numbered_steps_of_the_main_sequence_run() {
+    let plan = Test::new()
+        .runbook(unindent(MAINTENANCE))
+        .args(["plan", RUNBOOK])
+        .run();
+    let listed: Vec<&str> = plan
+        .stdout
+        .lines()
+        .filter(|l| l.contains("[contingency"))
+        .collect();
+    assert_eq!(listed.len(), 1, "{}", plan.stdout);
+    assert!(
+        listed[0].ends_with("Rollback  [contingency: rollback]"),
+        "{}",
+        plan.stdout
+    );
+    let out = Test::new()
+        .runbook(unindent(MAINTENANCE))
+        .run_yes()
+        .stderr_contains("[5/5]")
+        .stderr_contains("5 done")
+        .run();
+    assert_eq!(out.read("did"), "one\ntwo\nthree\nfour\nfive\n");
+}
+
+// --- Blocks with nothing to run -----------------------------------------------
+
+const COMMENTS_ONLY: &str = r"
+    # Ops
+
+    - [ ] Restart the payment workers
+
+      ```bash
+      # TODO: add the real restart command here
+      ```
+    ";
+
+#[test]
+fn a_block_of_comments_does_not_do_its_task() {
+    Test::new()
+        .runbook(unindent(COMMENTS_ONLY))
+        .args(["plan", RUNBOOK])
+        .stdout_contains("(manual)")
+        .stdout_contains("holds no command")
+        .run();
+    let out = Test::new()
+        .runbook(unindent(COMMENTS_ONLY))
+        .run_yes()
+        .status(3)
+        .stderr_contains("1 not confirmed")
+        .run();
+    let task = line_with(&out.transcript(), "Restart the payment workers");
+    assert!(task.starts_with("- [ ] "), "{task}");
+}

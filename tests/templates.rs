@@ -887,3 +887,32 @@ fn an_operator_at_the_terminal_sees_the_rendered_block_with_secrets_masked() {
     assert!(screen.contains("deploying to web-9 with •••"), "{screen}");
     assert!(!sandbox.transcript().contains("tok-0123456789"));
 }
+
+/// A `$ ` line in a script's here-document leaves the script whole: a value
+/// in a string that spans lines after it is quoted for that string.
+#[test]
+fn a_prompt_line_in_a_here_document_does_not_change_how_values_are_quoted() {
+    let out = Test::new();
+    let pwned = out.sandbox().path("pwned");
+    let value = format!("x'; touch {} #", pwned.display());
+    let body = template(
+        "v: world",
+        r#"
+        ```bash
+        cat > notes.txt <<'EOF'
+        $ echo example
+        EOF
+        printf '<%s>\n' 'first
+        second {{ v }}'
+        ```
+        "#,
+    );
+    let t = Test::new()
+        .runbook(&body)
+        .args(["run", "--yes", RUNBOOK, "-o", OUT, "--var"])
+        .arg(format!("v={value}"))
+        .run();
+    assert!(!t.exists("pwned"), "a value ran as a command");
+    let outputs = t.outputs().join("\n");
+    assert!(outputs.contains(&format!("second {value}>")), "{outputs}");
+}

@@ -70,6 +70,67 @@ const FAIL: &[&str] = &[
     "canceled",
     "not approved",
     "do not deploy",
+    "deny",
+    "unsafe",
+    "unstable",
+    "unavailable",
+    "unreachable",
+    "unresponsive",
+    "unverified",
+    "unapproved",
+    "unsuccessful",
+    "unresolved",
+    "degraded",
+    "error",
+    "errors",
+    "refused",
+];
+
+/// Words that open an option saying the opposite of something: `Not
+/// ready`, `No Go`, `Do not proceed`, `Never`. Such an option fails.
+const NEGATIONS: &[&str] = &[
+    "no", "not", "do not", "don't", "dont", "does not", "doesn't", "never", "cannot", "can't",
+    "won't", "nope",
+];
+
+/// Trouble a negated option may deny without failing: `No errors`.
+const TROUBLE: &[&str] = &[
+    "error",
+    "errors",
+    "issue",
+    "issues",
+    "problem",
+    "problems",
+    "incident",
+    "incidents",
+    "alert",
+    "alerts",
+    "regression",
+    "regressions",
+    "blocker",
+    "blockers",
+    "failures",
+    "outage",
+    "outages",
+    "downtime",
+    "leak",
+    "leaks",
+    "warnings",
+    "vulnerabilities",
+];
+/// Words between a negation and the trouble it denies: `No new errors`.
+const DENIAL_QUALIFIERS: &[&str] = &["new", "known", "open", "major", "critical", "other"];
+
+/// What else a negated option may deny without failing: something bad (`No
+/// errors`) or something that was not called for (`Not needed`).
+const NOT_CALLED_FOR: &[&str] = &[
+    "needed",
+    "required",
+    "necessary",
+    "applicable",
+    "relevant",
+    "affected",
+    "impacted",
 ];
 
 /// Marks that make an option pass or fail whatever its words.
@@ -157,6 +218,31 @@ fn asks_about_trouble(label: &str) -> bool {
         && HAPPENED.iter().any(|h| label.contains(h))
 }
 
+/// Whether a (normalised) option says the opposite of something other than
+/// trouble: `Not ready`, `Don't proceed`, but not `No errors`, `Not needed`.
+fn negates(option: &str) -> bool {
+    NEGATIONS.iter().any(|n| matches_word(option, n)) && !denies_trouble(option)
+}
+
+/// Whether a (normalised) option denies trouble or need: `No errors`,
+/// `No known issues`, `Not needed`. A bare `No` denies nothing, and nor
+/// does `No (rollback)`, which answers and then says what follows.
+fn denies_trouble(option: &str) -> bool {
+    let Some(rest) = NEGATIONS
+        .iter()
+        .filter_map(|n| option.strip_prefix(n)?.strip_prefix(' '))
+        .next()
+    else {
+        return false;
+    };
+    let mut words = rest
+        .split(' ')
+        .skip_while(|w| DENIAL_QUALIFIERS.contains(w));
+    words
+        .next()
+        .is_some_and(|w| TROUBLE.contains(&w) || NOT_CALLED_FOR.contains(&w))
+}
+
 /// Indices of the options of a choice labelled `label` that fail, with
 /// `words` (a document's, then runsheet.toml's) before the built-in words.
 pub fn failing_options(label: &str, options: &[String], words: &ChoiceWords) -> Vec<usize> {
@@ -180,7 +266,7 @@ pub fn failing_options(label: &str, options: &[String], words: &ChoiceWords) -> 
         if flip {
             return option == "yes";
         }
-        FAIL.iter().any(|w| matches_word(option, w))
+        (FAIL.iter().any(|w| matches_word(option, w)) && !denies_trouble(option)) || negates(option)
     };
     (0..options.len()).filter(|&i| fails(i)).collect()
 }
@@ -279,6 +365,57 @@ mod tests {
         );
         assert_eq!(
             fails("Impact", &["None", "Minor", "Significant"]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn an_option_that_negates_fails() {
+        for option in [
+            "Not ready",
+            "Not healthy",
+            "Not safe",
+            "Not passed",
+            "Not verified",
+            "Do not proceed",
+            "Don't proceed",
+            "Not Go",
+            "No Go",
+            "NOT OK",
+            "Never",
+            "Deny",
+            "Unsafe",
+            "Unstable",
+            "Degraded",
+            "Error",
+        ] {
+            assert_eq!(fails("Status", &["Ready", option]), [option], "{option:?}");
+        }
+        assert_eq!(fails("Deployed", &["Yes", "No"]), ["No"]);
+        assert_eq!(fails("Status", &["Ready", "Noted"]), Vec::<String>::new());
+        assert_eq!(
+            fails("Proceed", &["Yes", "No (rollback)"]),
+            ["No (rollback)"]
+        );
+    }
+
+    #[test]
+    fn an_option_that_denies_trouble_passes() {
+        for option in [
+            "No errors",
+            "No issues found",
+            "Not needed",
+            "Not required",
+            "N/A",
+        ] {
+            assert_eq!(
+                fails("Check", &["Clean", option]),
+                Vec::<String>::new(),
+                "{option:?}"
+            );
+        }
+        assert_eq!(
+            fails("Rollback", &["Not needed", "Executed"]),
             Vec::<String>::new()
         );
     }

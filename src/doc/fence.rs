@@ -252,6 +252,22 @@ pub(super) fn close(
             Some(format!("close it with a line of {}", fence.marker)),
         ));
     }
+    let mut attrs = attrs;
+    // Nothing in it would run: a task that owns it is not done by it, nor
+    // is a step its comments name. An empty block on its own claims nothing.
+    if !attrs.skip
+        && !attrs.manual
+        && holds_no_command(&open.code, runner == Runner::Shell)
+        && (parent.is_some() || !open.code.trim().is_empty())
+    {
+        book.diagnostics.push(source.diagnostic(
+            Severity::Warning,
+            open.start + marker_len,
+            "this block holds no command, only comments or nothing, so it is not run: the operator is asked to do it by hand".to_string(),
+            Some("put the commands in it, or mark it {manual} if it is done by hand".into()),
+        ));
+        std::sync::Arc::make_mut(&mut attrs).manual = true;
+    }
     let first_line = open
         .code
         .lines()
@@ -287,6 +303,15 @@ pub(super) fn close(
         first_line,
     );
     Some((book.push(step, parent), found))
+}
+
+/// Whether a block's code holds nothing to run: blank lines, and in a
+/// shell block (`comments`) lines that are comments.
+fn holds_no_command(code: &str, comments: bool) -> bool {
+    code.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || (comments && l.starts_with('#'))
+    })
 }
 
 /// Whether a block without prompt lines reads as commands: its first line

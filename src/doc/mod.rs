@@ -15,6 +15,7 @@ pub mod mojibake;
 pub mod parse;
 mod pieces;
 pub mod placeholders;
+pub mod prompts;
 pub mod sections;
 pub mod target;
 mod tidy;

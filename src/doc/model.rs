@@ -505,43 +505,20 @@ impl Command {
         self.split_prompted().1
     }
 
-    /// Whether only its `$ `-prompt lines run. A `console` block with no
-    /// `$ ` line at all is commands written without prompts: it runs as
-    /// written (`plan` says so).
+    /// Whether only its `$ `-prompt lines run: a `console` block with a
+    /// `$ ` line, or a shell block whose first command has the prompt. A
+    /// `console` block with no `$ ` line at all is commands written without
+    /// prompts: it runs as written (`plan` says so).
     fn prompted(&self) -> bool {
-        // A prompt line holds `$ `: most blocks have none, and finding that
-        // out is one fast search rather than a walk over every line.
-        (&*self.lang == "console" || &*self.lang == "shell-session" || self.runner == Runner::Shell)
-            && self.code.contains("$ ")
-            && self.code.lines().any(|l| l.trim_start().starts_with("$ "))
+        let console = &*self.lang == "console" || &*self.lang == "shell-session";
+        (console || self.runner == Runner::Shell) && super::prompts::is_session(console, &self.code)
     }
 
     fn split_prompted(&self) -> (String, String) {
         if !self.prompted() {
             return (self.code.to_string(), String::new());
         }
-        let mut out = String::new();
-        let mut example = String::new();
-        let mut continuing = false;
-        for line in self.code.lines() {
-            let trimmed = line.trim_start();
-            if let Some(cmd) = trimmed.strip_prefix("$ ") {
-                out.push_str(cmd);
-                out.push('\n');
-                continuing = cmd.ends_with('\\');
-            } else if continuing {
-                out.push_str(line);
-                out.push('\n');
-                continuing = line.ends_with('\\');
-            } else if trimmed.starts_with('#') {
-                // A comment the author wrote between commands: neither a
-                // command nor output to compare.
-            } else {
-                example.push_str(line);
-                example.push('\n');
-            }
-        }
-        (out, example)
+        super::prompts::split(&self.code)
     }
 }
 

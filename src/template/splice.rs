@@ -343,14 +343,14 @@ fn land(text: &str, count: usize, runners: &Runners, mut put: impl FnMut(&StandI
                 &mut offsets,
             );
             let body = body.as_ref();
-            // Only shell blocks read prompts; a body without "$ " has none.
+            // Only shell blocks read prompts, and a shell block only when
+            // the parser reads it as a session: a `$ ` line in a script's
+            // here-document or string leaves the script one whole.
             let prompted = quoting == Quoting::Shell
                 && (matches!(
                     block.lang.as_str(),
                     "console" | "shell-session" | "shellsession"
-                ) || (memchr::memchr_iter(b'$', body.as_bytes())
-                    .any(|i| body.as_bytes().get(i + 1) == Some(&b' '))
-                    && body.lines().any(|l| l.trim_start().starts_with("$ "))));
+                ) || crate::doc::prompts::is_session(false, body));
             let places = quote::places(&quoting, body, &offsets, prompted);
             for (s, place) in in_body.iter().zip(places) {
                 put(s, Landing::Runs(&block, place));

@@ -231,6 +231,7 @@ impl Headings {
             });
             open.push(i);
         }
+        main_sequence_steps(&mut sections);
         // A section ends where the next heading of its level or above starts.
         let mut open: Vec<usize> = Vec::new();
         for i in 0..sections.len() {
@@ -304,6 +305,28 @@ fn mark(source: &Source, heading: &Span) -> Mark {
         at: to32(at),
         prefix: FenceText::new(&prefix),
         eol_first,
+    }
+}
+
+/// Takes as work the numbered sections whose headings name a contingency as
+/// a verb done to something else ("2. Downgrade the log level to INFO") in
+/// a sequence of numbered sections of which one at least is plain work.
+fn main_sequence_steps(sections: &mut [Section]) {
+    let candidates: Vec<usize> = (0..sections.len())
+        .filter(|&i| sections[i].named.is_some() && words::numbered_work(&sections[i].title))
+        .collect();
+    for i in candidates {
+        let (level, parent) = (sections[i].level, sections[i].parent);
+        let in_sequence = sections.iter().enumerate().any(|(j, s)| {
+            j != i
+                && s.level == level
+                && s.parent == parent
+                && s.named.is_none()
+                && words::numbered(&s.title)
+        });
+        if in_sequence {
+            sections[i].named = None;
+        }
     }
 }
 

@@ -300,6 +300,94 @@ pub fn heading_kind(title: &str) -> Option<Contingency> {
     None
 }
 
+/// Verbs that, opening a numbered heading, may name a step of the work
+/// itself: "2. Downgrade the log level", "4. Recover disk space".
+const WORK_VERBS: &[&str] = &["downgrade", "revert", "recover", "abort"];
+
+/// Words after such a verb that make the heading about a contingency after
+/// all: what it undoes is the run's own work ("Revert the deployment"), it
+/// names a procedure ("Abort criteria"), or it says something went wrong.
+const UNDOES: &[&str] = &[
+    "plan",
+    "plans",
+    "procedure",
+    "procedures",
+    "process",
+    "steps",
+    "instructions",
+    "criteria",
+    "strategy",
+    "guide",
+    "checklist",
+    "options",
+    "if",
+    "when",
+    "case",
+    "after",
+    "deploy",
+    "deployment",
+    "deployments",
+    "release",
+    "releases",
+    "rollout",
+    "change",
+    "changes",
+    "upgrade",
+    "update",
+    "migration",
+    "migrations",
+    "version",
+    "previous",
+    "prior",
+    "hotfix",
+    "patch",
+    "commit",
+    "build",
+    "everything",
+    "all",
+    "it",
+    "failed",
+    "failure",
+    "broken",
+    "incident",
+    "outage",
+    "emergency",
+    "disaster",
+    "service",
+    "services",
+    "system",
+    "database",
+    "data",
+];
+
+/// Whether a heading numbers a step (`2. Downgrade the log level to INFO`,
+/// `Step 4: Recover disk space`) whose words, though they name a
+/// contingency, say what the step does to something that is not the run's
+/// own work: in a numbered sequence of steps, it is a step like the others.
+pub fn numbered_work(title: &str) -> bool {
+    if !numbered(title) {
+        return false;
+    }
+    let words = words(title);
+    let Some((verb, object)) = words.split_first() else {
+        return false;
+    };
+    WORK_VERBS.contains(&verb.as_str())
+        && !object.is_empty()
+        && !object.iter().any(|w| UNDOES.contains(&w.as_str()))
+}
+
+/// Whether a heading is numbered (`3.`, `Step 3:`, `4.2`).
+pub fn numbered(title: &str) -> bool {
+    let lead = title
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    let lead = lead
+        .strip_prefix("step")
+        .map_or(lead.as_str(), str::trim_start);
+    lead.starts_with(|c: char| c.is_ascii_digit())
+}
+
 /// The kinds of contingency a document whose title is `title` exists to
 /// carry out, and so runs on its main path: a "Rollback runbook" rolls
 /// back, a "DR runbook" recovers, an incident playbook handles the
@@ -402,6 +490,31 @@ mod tests {
             ("", None),
         ] {
             assert_eq!(heading_kind(title), kind, "{title:?}");
+        }
+    }
+
+    #[test]
+    fn numbered_steps_that_do_other_work() {
+        for title in [
+            "2. Downgrade the log level to INFO",
+            "3. Revert last week's temporary firewall rule",
+            "4. Recover disk space on /var",
+            "5. Abort stuck jobs",
+            "Step 6: Recover orphaned volumes",
+        ] {
+            assert!(numbered_work(title), "{title:?}");
+        }
+        for title in [
+            "Downgrade the log level to INFO",
+            "4. Rollback",
+            "4. Roll back the release",
+            "5. Revert the deployment",
+            "6. Abort criteria",
+            "7. Recover if the migration fails",
+            "8. Recovery",
+            "9. Revert to the previous version",
+        ] {
+            assert!(!numbered_work(title), "{title:?}");
         }
     }
 
