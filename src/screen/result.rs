@@ -3,7 +3,9 @@
 
 use super::{Verbosity, green, red, verbosity, yellow};
 use crate::doc::{Runbook, Step, StepKind};
-use crate::record::{Outcome, Reason, RunRecord, Status, StepRecord, unit_status};
+use crate::record::{
+    Outcome, Reason, RunRecord, SectionRecord, SectionState, Status, StepRecord, unit_status,
+};
 
 /// How many steps not confirmed the closing summary names.
 const NAMED: usize = 5;
@@ -205,6 +207,32 @@ pub fn summary(record: &RunRecord) -> Vec<String> {
         )));
         for step in unconfirmed.iter().take(NAMED) {
             lines.push(format!("  {source}:{}  {}", step.line, name(step)));
+        }
+        if n > NAMED {
+            lines.push(format!("  … and {} more", n - NAMED));
+        }
+    }
+    // Sections the run passed over are said, not only written in the
+    // transcript: a heading read as contingency that was the work itself
+    // shows here.
+    let passed: Vec<&SectionRecord> = record
+        .sections
+        .iter()
+        .filter(|s| s.state == SectionState::NotNeeded)
+        .collect();
+    if !passed.is_empty() {
+        let n = passed.len();
+        let s = if n == 1 { "" } else { "s" };
+        lines.push(format!(
+            "⏭ {n} contingency section{s} passed over (nothing called for {}):",
+            if n == 1 { "it" } else { "them" }
+        ));
+        for section in passed.iter().take(NAMED) {
+            lines.push(format!(
+                "  {source}:{}  {}",
+                section.line,
+                short(&section.title)
+            ));
         }
         if n > NAMED {
             lines.push(format!("  … and {} more", n - NAMED));
