@@ -128,7 +128,12 @@ fn the_operator_can_go_back_and_answer_again() {
         line_with(&transcript, "Smoke tests").starts_with("- [x] "),
         "{transcript}"
     );
-    assert!(!transcript.contains("status=failed"), "{transcript}");
+    // The step is done now; the No answered first stays on record as an
+    // earlier attempt, not as the step's status.
+    let choice = line_with(&transcript, "- All smoke tests passed:");
+    assert!(choice.contains("status=done"), "{choice}");
+    assert!(choice.contains("try1-value=No"), "{choice}");
+    assert!(!transcript.contains(" status=failed"), "{transcript}");
 }
 
 #[test]
@@ -435,4 +440,254 @@ fn unattended_a_negative_answer_goes_into_the_on_failure_section() {
         out.transcript()
             .contains("started because: Smoke tests was answered No at runbook.md:4")
     );
+}
+
+const CAB: &str = r#"
+    # Release 9.1
+
+    - [ ] CAB decision: `GO / NO-GO`
+    - [ ] Ship it
+      ```bash
+      touch shipped
+      ```
+    "#;
+
+/// The report of the transcript as `runsheet report` gives it.
+fn report(sandbox: crate::common::Sandbox) -> serde_json::Value {
+    let out = Test::in_sandbox(sandbox).args(["report", OUT]).run();
+    serde_json::from_str(&out.stdout).expect("JSON")
+}
+
+/// The step `id` of a report.
+fn step<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == id)
+        .expect("the step is in the report")
+}
+
+#[test]
+fn resume_unattended_without_a_new_answer_keeps_the_no_go_and_stops_there() {
+    let out = Test::new()
+        .runbook(unindent(CAB))
+        .run_answered("CAB decision: NO-GO\n")
+        .status(1)
+        .run();
+    let out = out
+        .then()
+        .args(["resume", "--yes", OUT])
+        .status(1)
+        .stderr_contains(
+            "CAB decision: NO-GO, as answered before, and no new answer: the step stays failed.",
+        )
+        .run();
+    assert!(
+        !out.exists("shipped"),
+        "the resumed run shipped after a NO-GO"
+    );
+    let transcript = out.transcript();
+    assert!(
+        transcript.contains("0 done · 0 skipped · 1 failed · 1 not reached"),
+        "{transcript}"
+    );
+    let choice = line_with(&transcript, "CAB decision");
+    assert!(
+        choice.contains("`☐ GO / ☒ NO-GO`<!--rs:fill id=s2 status=failed")
+            && choice.contains("value=NO-GO"),
+        "{choice}"
+    );
+    assert!(!choice.contains("not answered"), "{choice}");
+    // Nothing new was answered: no second attempt.
+    assert!(!choice.contains("tries="), "{choice}");
+    let report = report(out.sandbox);
+    assert_eq!(report["counts"]["failed"], 1, "{report}");
+    assert_eq!(step(&report, "s2")["status"], "failed");
+    assert_eq!(step(&report, "s2")["answer"], "NO-GO");
+}
+
+#[test]
+fn resume_unattended_with_a_new_answer_keeps_the_no_go_as_an_earlier_attempt() {
+    let source = unindent(CAB);
+    let out = Test::new()
+        .runbook(&source)
+        .run_answered("CAB decision: NO-GO\n")
+        .status(1)
+        .run();
+    let out = out
+        .then()
+        .file("go.yaml", "CAB decision: GO\n")
+        .args(["resume", "--yes", "--answers", "go.yaml", OUT])
+        .run();
+    assert!(out.exists("shipped"));
+    let transcript = out.transcript();
+    let choice = line_with(&transcript, "CAB decision");
+    assert!(choice.contains("`☒ GO / ☐ NO-GO`"), "{choice}");
+    assert!(
+        choice.contains("status=done") && choice.contains("try1-value=NO-GO"),
+        "{choice}"
+    );
+    assert!(
+        choice.contains("1 earlier attempt: ❌ NO-GO"),
+        "the NO-GO is not shown: {choice}"
+    );
+    strips_back(out.sandbox, &source);
+    let out = Test::new()
+        .runbook(&source)
+        .run_answered("CAB decision: NO-GO\n")
+        .status(1)
+        .run();
+    let out = out
+        .then()
+        .file("go.yaml", "CAB decision: GO\n")
+        .args(["resume", "--yes", "--answers", "go.yaml", OUT])
+        .run();
+    let report = report(out.sandbox);
+    let attempts = step(&report, "s2")["attempts"]
+        .as_array()
+        .expect("attempts")
+        .clone();
+    assert_eq!(attempts.len(), 2, "{report}");
+    assert_eq!(
+        (&attempts[0]["answer"], &attempts[0]["status"]),
+        (&"NO-GO".into(), &"failed".into())
+    );
+    assert_eq!(
+        (&attempts[1]["answer"], &attempts[1]["status"]),
+        (&"GO".into(), &"done".into())
+    );
+    // The task the choice failed keeps its failure as an attempt too.
+    let task = step(&report, "s1")["attempts"]
+        .as_array()
+        .expect("attempts")
+        .clone();
+    assert_eq!(task[0]["status"], "failed", "{report}");
+    assert_eq!(task[0]["note"], "CAB decision: NO-GO", "{report}");
+}
+
+#[test]
+fn resume_at_a_terminal_asks_a_no_go_again_and_keeps_it() {
+    let sandbox = sandbox(CAB);
+    let mut pty = run(&sandbox);
+    pty.answer(PICK2, "2");
+    pty.answer(ANSWER_FAILED, "a");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 1, "{screen}");
+    let mut pty = sandbox.pty(&["resume", OUT], &[]);
+    pty.answer(PICK2, "1");
+    pty.answer(crate::common::RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert!(sandbox.exists("shipped"));
+    let transcript = sandbox.transcript();
+    let choice = line_with(&transcript, "CAB decision");
+    assert!(
+        choice.contains("☒ GO") && choice.contains("try1-value=NO-GO"),
+        "{choice}"
+    );
+    assert!(choice.contains("1 earlier attempt: ❌ NO-GO"), "{choice}");
+    let report = report(sandbox);
+    let attempts = step(&report, "s2")["attempts"]
+        .as_array()
+        .expect("attempts")
+        .clone();
+    assert_eq!(attempts[0]["answer"], "NO-GO", "{report}");
+    assert_eq!(attempts[1]["answer"], "GO", "{report}");
+}
+
+const CHECKED_BY_HAND: &str = r#"
+    - [ ] Check the dashboards
+    - [ ] Ship it
+      ```bash
+      touch shipped
+      ```
+    "#;
+
+#[test]
+fn a_manual_task_answered_failed_stays_failed_unattended_and_is_kept_when_done_later() {
+    let out = Test::new()
+        .runbook(unindent(CHECKED_BY_HAND))
+        .run_answered("Check the dashboards: fail\n")
+        .status(1)
+        .run();
+    let out = out
+        .then()
+        .args(["resume", "--yes", OUT])
+        .status(1)
+        .stderr_contains("the step stays failed")
+        .run();
+    assert!(
+        !out.exists("shipped"),
+        "the resumed run went past a failed task"
+    );
+    let transcript = out.transcript();
+    let task = line_with(&transcript, "Check the dashboards");
+    assert!(task.contains("status=failed"), "{task}");
+    assert!(!task.contains("tries="), "{task}");
+    // At a terminal it is asked again; the failure stays as an attempt.
+    let sandbox = out.sandbox;
+    let mut pty = sandbox.pty(&["resume", OUT], &[]);
+    pty.answer(TASK, "d");
+    pty.answer(crate::common::RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    let transcript = sandbox.transcript();
+    let task = line_with(&transcript, "Check the dashboards");
+    assert!(task.starts_with("- [x] "), "{task}");
+    assert!(
+        task.contains("tries=1 try1-status=failed")
+            && task.contains("1 earlier attempt: ❌ failed"),
+        "{task}"
+    );
+    let report = report(sandbox);
+    let attempts = step(&report, "s1")["attempts"]
+        .as_array()
+        .expect("attempts")
+        .clone();
+    let statuses: Vec<&str> = attempts
+        .iter()
+        .filter_map(|a| a["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["failed", "done"], "{report}");
+}
+
+#[test]
+fn a_value_off_its_target_answered_again_on_resume_is_kept() {
+    let sandbox = sandbox(LATENCY);
+    let mut pty = run(&sandbox);
+    pty.answer(VALUE, "640");
+    pty.answer(ANSWER_FAILED, "a");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 1, "{screen}");
+    // Unattended with no new value, it stays failed.
+    let out = Test::in_sandbox(sandbox)
+        .args(["resume", "--yes", OUT])
+        .status(1)
+        .stderr_contains("640 misses the target < 500ms, as answered before")
+        .run();
+    let sandbox = out.sandbox;
+    let mut pty = sandbox.pty(&["resume", OUT], &[]);
+    pty.answer(VALUE, "300");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    let transcript = sandbox.transcript();
+    let value = line_with(&transcript, "- Latency p95:");
+    assert!(
+        value.contains("`300 ms`<!--rs:fill id=s2 status=done"),
+        "{value}"
+    );
+    assert!(
+        value.contains("try1-value=640") && value.contains("try1-how=off-target"),
+        "{value}"
+    );
+    assert!(value.contains("1 earlier attempt: ❌ 640"), "{value}");
+    let report = report(sandbox);
+    let attempts = step(&report, "s2")["attempts"]
+        .as_array()
+        .expect("attempts")
+        .clone();
+    assert_eq!(attempts[0]["answer"], "640", "{report}");
+    assert_eq!(attempts[0]["reasons"][0], "off-target", "{report}");
+    assert_eq!(attempts[1]["answer"], "300", "{report}");
 }

@@ -300,6 +300,8 @@ mod tests {
             ran: None,
             status: None,
             reasons: Vec::new(),
+            answer: None,
+            note: None,
         });
         s
     }

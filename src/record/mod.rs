@@ -132,6 +132,13 @@ pub struct Attempt {
     /// Why it ended so (`timeout`, `interrupted`, `ignored`, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<Reason>,
+    /// The answer this attempt gave, for a blank or choice answered more
+    /// than once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    /// Its note, for a step done by hand or answered more than once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Attempt {
@@ -147,6 +154,19 @@ impl Attempt {
             ran: o.ran.map(as_written),
             status: Some(o.status),
             reasons: o.reasons,
+            answer: None,
+            note: None,
+        }
+    }
+
+    /// The attempt `o` records at a step done by hand or answered (a task,
+    /// a blank, a choice): with its answer and note.
+    fn answered(mut o: Outcome) -> Attempt {
+        let (answer, note) = (o.value.take(), o.note.take());
+        Attempt {
+            answer,
+            note,
+            ..Attempt::of(o)
         }
     }
 }
@@ -521,6 +541,14 @@ fn step_record(
         return record;
     };
     record.reasons = o.reasons.clone();
+    // A step answered again on resume (a NO-GO, a task that failed, a
+    // value off its target) keeps every answer as an attempt, oldest first.
+    if step.command().is_none() && !o.earlier.is_empty() {
+        let mut all = std::mem::take(&mut o.earlier);
+        all.reverse();
+        all.push(o.clone());
+        record.attempts = all.into_iter().map(Attempt::answered).collect();
+    }
     record.answer = o.value.take();
     record.host = o.host.take();
     record.hosts = o.hosts.iter().map(HostRecord::of).collect();
@@ -530,9 +558,8 @@ fn step_record(
         n => n,
     };
     // Every attempt of a block, oldest first; a step tried once has one
-    // when there is something to time or show. (A transcript keeps the
-    // earlier attempts of blocks only, and the record is the same whether
-    // made during the run or read from its transcript.)
+    // when there is something to time or show. (The record is the same
+    // whether made during the run or read from its transcript.)
     let timed = o.exit.is_some() || o.ms > 0 || !o.output.is_empty() || o.ran.is_some();
     if step.command().is_some() && !o.earlier.is_empty() {
         // Oldest first: the earlier ones are kept newest first.
@@ -540,7 +567,7 @@ fn step_record(
         all.reverse();
         all.push(o);
         record.attempts = all.into_iter().map(Attempt::of).collect();
-    } else if timed {
+    } else if timed && record.attempts.is_empty() {
         record.attempts = vec![Attempt::of(o)];
     }
     record

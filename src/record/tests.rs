@@ -50,6 +50,8 @@ fn a_record_holds_every_step_with_what_became_of_it() {
             ran: None,
             status: Some(Status::Failed),
             reasons: Vec::new(),
+            answer: None,
+            note: None,
         }]
     );
     let announce = record.step("s3").unwrap();

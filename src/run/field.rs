@@ -28,6 +28,9 @@ impl Run<'_> {
                 Reply::Back => return Ok(self.back(step.at())),
                 Reply::GoTo(target) => return Ok(self.go(step.at(), target)),
                 Reply::Leave => {
+                    if let Some(flow) = self.failure_stands(step)? {
+                        return Ok(flow);
+                    }
                     let status = if self.settings.attended() {
                         Status::Skipped
                     } else {

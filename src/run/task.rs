@@ -30,7 +30,7 @@ impl Run<'_> {
             // Stopped inside: the task failed if a step of it did; else it waits.
             if self.status_of_children(step).contains(&Status::Failed) {
                 let outcome = self.answered_against(step, Outcome::new(step.id(), Status::Failed));
-                self.record(outcome, true)?;
+                self.record_task(outcome, true)?;
             }
             return Ok(flow);
         }
@@ -44,8 +44,24 @@ impl Run<'_> {
             outcome.add(Reason::Auto);
         }
         let outcome = self.answered_against(step, outcome);
-        self.record(outcome, false)?;
+        self.record_task(outcome, false)?;
         Ok(Flow::Continue)
+    }
+
+    /// Records what became of a task that owns steps; a failure that stood
+    /// on resume (see `failure_stands`) is the one on record, not another
+    /// attempt.
+    fn record_task(&mut self, outcome: Outcome, urgent: bool) -> Result<()> {
+        let same = outcome.status == Status::Failed
+            && self.recorder.outcome(&outcome.id).is_some_and(|was| {
+                was.status == Status::Failed
+                    && was.reasons == outcome.reasons
+                    && was.note == outcome.note
+            });
+        if same {
+            return Ok(());
+        }
+        self.record(outcome, urgent)
     }
 
     /// `outcome` of task `step`, with the answers that failed it: a choice
@@ -125,6 +141,11 @@ impl Run<'_> {
             TaskChoice::Back => return Ok(self.back(step.at())),
             TaskChoice::GoTo(target) => return Ok(self.go(step.at(), target)),
         };
+        if status == Status::NotConfirmed
+            && let Some(flow) = self.failure_stands(step)?
+        {
+            return Ok(flow);
+        }
         let mut outcome = Outcome::new(step.id(), status);
         outcome.note = note.map(|n| self.secrets.redact(&n));
         if let Some(waited) = waited {
@@ -139,6 +160,40 @@ impl Run<'_> {
             return self.setback(step, &format!("\"{}\" failed", step.text));
         }
         Ok(Flow::Continue)
+    }
+
+    /// Unattended, with no new answer for a step whose last answer failed
+    /// it (a NO-GO, a task answered failed, a value off its target), as on
+    /// resume: that answer stands, and the run goes where the run that gave
+    /// it went (stops, unless the operator chose to go on or `--keep-going`
+    /// says so). `None` when the step has no such failure on record.
+    pub(super) fn failure_stands(&mut self, step: &Step) -> Result<Option<Flow>> {
+        if self.settings.attended() {
+            return Ok(None);
+        }
+        let Some(was) = self
+            .recorder
+            .outcome(&step.id())
+            .filter(|o| o.status == Status::Failed)
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        // An answer that failed the step says what it was; a task answered
+        // `failed` has no more to say than that.
+        let why = match &was.note {
+            Some(note) if was.has(Reason::Negative) || was.has(Reason::OffTarget) => note.clone(),
+            _ => format!("\"{}\" failed", step.text),
+        };
+        let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
+        self.operator.say(&format!(
+            "{place}: {why}, as answered before, and no new answer: the step stays failed."
+        ));
+        self.note_failure(&was);
+        if was.has(Reason::Ignored) {
+            return Ok(Some(Flow::Continue));
+        }
+        self.after_unattended_failure(step, "").map(Some)
     }
 
     /// After a step failed with nobody to ask: go on under `--keep-going`, else stop.

@@ -94,6 +94,107 @@ pub fn read(
     Ok(o)
 }
 
+/// The earlier attempts (newest first) of a step recorded inline, a task's
+/// or a field's mark, as attributes of its marker: `tries` says how many,
+/// and each is keyed by its place (`try1-status`, `try1-value`, ...), the
+/// way a `boxes` marker keys each step it holds.
+pub fn inline_attrs(earlier: &[Outcome]) -> Vec<(String, String)> {
+    let mut attrs = Vec::new();
+    if earlier.is_empty() {
+        return attrs;
+    }
+    attrs.push(("tries".to_string(), earlier.len().to_string()));
+    for (n, o) in earlier.iter().enumerate() {
+        let key = |k: &str| format!("try{}-{k}", n + 1);
+        attrs.push((key("status"), o.status.word().to_string()));
+        attrs.push((key("at"), o.at.clone()));
+        if o.ms > 0 {
+            attrs.push((key("ms"), o.ms.to_string()));
+        }
+        if !o.reasons.is_empty() {
+            let words: Vec<&str> = o.reasons.iter().map(|r| r.word()).collect();
+            attrs.push((key("how"), words.join(",")));
+        }
+        if let Some(value) = &o.value {
+            attrs.push((key("value"), value.clone()));
+        }
+        if let Some(note) = &o.note {
+            attrs.push((key("note"), note.clone()));
+        }
+    }
+    attrs
+}
+
+/// The earlier attempts, newest first, that `inline_attrs` wrote on the
+/// marker of step `id`.
+pub fn read_inline(id: &str, m: &Marker) -> Result<Vec<Outcome>, String> {
+    read_keyed(id, m, "")
+}
+
+/// `read_inline` for a step of a `boxes` marker, whose keys end in `-{id}`
+/// (`tries-s3`, `try1-status-s3`).
+pub fn read_held(id: &str, m: &Marker) -> Result<Vec<Outcome>, String> {
+    read_keyed(id, m, &format!("-{id}"))
+}
+
+fn read_keyed(id: &str, m: &Marker, suffix: &str) -> Result<Vec<Outcome>, String> {
+    let count: usize = m
+        .get(&format!("tries{suffix}"))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let mut earlier = Vec::new();
+    for n in 1..=count {
+        let get = |k: &str| m.get(&format!("try{n}-{k}{suffix}"));
+        let status = get("status")
+            .and_then(|s| s.parse::<crate::record::Status>().ok())
+            .ok_or_else(|| format!("`{id}`: earlier attempt {n} has no status"))?;
+        let mut o = Outcome::stamped(id.to_string(), status, get("at").unwrap_or("").into());
+        o.ms = get("ms").and_then(|v| v.parse().ok()).unwrap_or(0);
+        o.reasons = super::attrs::reasons(id, get("how"))?;
+        o.value = get("value").map(str::to_string);
+        o.note = get("note").map(str::to_string);
+        earlier.push(o);
+    }
+    Ok(earlier)
+}
+
+/// What a task's or a field's mark shows of its earlier attempts, newest
+/// first (` · 1 earlier attempt: ❌ NO-GO 03:37:29Z`): the answer each gave,
+/// else its status, time and note.
+pub fn inline_label(earlier: &[Outcome]) -> String {
+    use crate::record::{Status, clock};
+    if earlier.is_empty() {
+        return String::new();
+    }
+    let count = earlier.len();
+    let plural = if count == 1 { "" } else { "s" };
+    let each: Vec<String> = earlier
+        .iter()
+        .map(|o| {
+            let (icon, word) = match o.status {
+                Status::Done => ("✅", "done"),
+                Status::Failed => ("❌", "failed"),
+                Status::Skipped => ("⏭️", "skipped"),
+                Status::NotConfirmed => ("⚠️", "not confirmed"),
+            };
+            let time = clock(&o.at);
+            match (&o.value, &o.note) {
+                (Some(value), _) => {
+                    format!("{icon} {} {time}", super::write::escape_inline(value))
+                }
+                (None, Some(note)) => {
+                    format!(
+                        "{icon} {word} {time} — {}",
+                        super::write::escape_inline(note)
+                    )
+                }
+                (None, None) => format!("{icon} {word} {time}"),
+            }
+        })
+        .collect();
+    format!(" · {count} earlier attempt{plural}: {}", each.join("; "))
+}
+
 /// The marker of an attempt line (`text` starts with one), if it is one.
 pub fn marker(text: &str) -> Option<Marker> {
     marker::parse_open(text).filter(|m| m.kind == "try")

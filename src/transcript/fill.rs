@@ -62,9 +62,12 @@ pub(super) fn field_edit(text: &str, field: &Field, outcome: &Outcome) -> Edit {
         attrs.push(("n", replacement.len().to_string()));
         attrs.push(("was", original.to_string()));
     }
+    let tries = super::attempts::inline_attrs(&outcome.earlier);
+    attrs.extend(tries.iter().map(|(k, v)| (k.as_str(), v.clone())));
     let mut out = if changed { replacement } else { String::new() };
     out.push_str(&marker::open("fill", &attrs));
     out.push_str(&visible);
+    out.push_str(&super::attempts::inline_label(&outcome.earlier));
     out.push_str(&marker::close("fill"));
     Edit {
         at: if changed {
@@ -284,6 +287,17 @@ pub(super) fn fence_region_edits(
                 " · {}: {}",
                 escape_inline(&h.step.text),
                 escape_inline(note)
+            );
+        }
+        for (k, v) in super::attempts::inline_attrs(&h.outcome.earlier) {
+            attrs.push((format!("{k}-{id}"), v));
+        }
+        if !h.outcome.earlier.is_empty() {
+            let _ = write!(
+                shown,
+                " · {}:{}",
+                escape_inline(&h.step.text),
+                super::attempts::inline_label(&h.outcome.earlier).trim_start_matches(" ·")
             );
         }
         if h.step.task().is_some() {

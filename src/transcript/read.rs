@@ -284,6 +284,8 @@ impl<'a> Reading<'a> {
             outcome.value = m.get(&format!("value-{id}")).map(str::to_string);
             outcome.reasons = reasons(id, m.get(&format!("how-{id}")))
                 .map_err(|e| self.damaged(region_line, e))?;
+            outcome.earlier =
+                super::attempts::read_held(id, m).map_err(|e| self.damaged(region_line, e))?;
             // Where the box or field is: `back` bytes before the region's line.
             let at = back
                 .get(n)
@@ -360,6 +362,8 @@ impl<'a> Reading<'a> {
         if let Some(mut o) = outcome(m).map_err(|e| self.damaged(start, e))? {
             o.note = m.get("note").map(str::to_string);
             o.value = m.get("value").map(str::to_string);
+            o.earlier =
+                super::attempts::read_inline(&o.id, m).map_err(|e| self.damaged(start, e))?;
             self.outcomes.insert(o.id.clone(), o);
         }
         Ok(first.min(from))

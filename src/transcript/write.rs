@@ -104,6 +104,8 @@ fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits:
     if let Some(note) = &outcome.note {
         attrs.push(("note", note.clone()));
     }
+    let tries = super::attempts::inline_attrs(&outcome.earlier);
+    attrs.extend(tries.iter().map(|(k, v)| (k.as_str(), v.clone())));
     let time = clock(&outcome.at);
     // Short, so the task's own text stays in sight: what needs explaining
     // is in a footnote of the summary (and in `how`).
@@ -128,6 +130,7 @@ fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits:
     if let Some(note) = &outcome.note {
         let _ = write!(label, " — note: {}", escape_inline(note));
     }
+    label.push_str(&super::attempts::inline_label(&outcome.earlier));
     let rest_of_line = text[at..].split(['\n', '\r']).next().unwrap_or("");
     if !rest_of_line.trim().is_empty() {
         label.push_str(" · ");
