@@ -144,7 +144,15 @@ fn strips_back(sandbox: Sandbox) -> Sandbox {
 #[test]
 fn an_unattended_deploy_passes_over_its_rollback_plan_without_running_it() {
     let (sandbox, path) = deploy_sandbox(DEPLOY);
-    let out = sandbox.test().env("PATH", &path).run_yes().run();
+    let rollback_line = line_of(&sandbox, "## H) ROLLBACK PLAN");
+    let out = sandbox
+        .test()
+        .env("PATH", &path)
+        .run_yes()
+        // The operator is told what was passed over, not only the transcript.
+        .stderr_contains("⏭ 2 contingency sections passed over (nothing called for them):")
+        .stderr_contains(&format!("{RUNBOOK}:{rollback_line}  H) ROLLBACK PLAN"))
+        .run();
     assert_eq!(
         calls(&out),
         [NODES, MIGRATE, GREEN, MARK],
