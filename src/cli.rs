@@ -104,6 +104,10 @@ pub enum Command {
         answers_template: bool,
         #[command(flatten)]
         template: TemplateArgs,
+        /// Treat this variable as a secret too (repeatable): its value is
+        /// shown as ••• in the plan.
+        #[arg(long = "secret", value_name = "NAME")]
+        secrets: Vec<String>,
     },
     /// Print a templated runbook rendered for an environment (secrets masked
     /// unless --show-secrets); any other document is printed as it is.

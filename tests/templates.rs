@@ -365,29 +365,6 @@ fn an_environment_is_found_beside_the_runbook_or_in_runbooks_envs() {
         .run();
 }
 
-/// An environment file may give `environment` a name to show; `env` stays
-/// the name `--env` chose, so no test of it (a prod-only step) changes.
-#[test]
-fn env_is_the_name_env_chose_whatever_the_file_calls_it() {
-    let body = template(
-        "x: 1",
-        "# Deploy to {{ environment }} (env={{ env }})\n\n{% if env == \"prod\" %}- [ ] Open the change window\n{% endif %}",
-    );
-    let t = Test::new()
-        .runbook(&body)
-        .file("envs/prod.toml", "environment = \"Production EU\"\n")
-        .args(["render", RUNBOOK, "--env", "prod"])
-        .stdout_contains("# Deploy to Production EU (env=prod)")
-        .stdout_contains("- [ ] Open the change window")
-        .run();
-    // Without --env, `env` is the variable `environment`.
-    t.then()
-        .args(["render", RUNBOOK, "--var", "environment=prod"])
-        .stdout_contains("(env=prod)")
-        .stdout_contains("- [ ] Open the change window")
-        .run();
-}
-
 #[test]
 fn an_unknown_environment_lists_the_known_ones() {
     Test::new()
@@ -888,6 +865,229 @@ fn an_operator_at_the_terminal_sees_the_rendered_block_with_secrets_masked() {
     assert!(!sandbox.transcript().contains("tok-0123456789"));
 }
 
+/// Asserts that none of `secrets` is in any of `texts` (named for the message).
+fn assert_hidden(secrets: &[&str], texts: &[(&str, &str)]) {
+    for (what, text) in texts {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{what} shows {secret}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn secrets_from_the_environment_and_a_dotenv_file_are_masked_everywhere() {
+    let body = "---\nrunsheet: {dotenv: true, template: true}\n---\n# Deploy\n\n\
+                - [ ] Connect with {{ env.DB_PASSWORD }} and {{ env.MY_TOKEN }}\n  \
+                ```bash\n  echo {{ env.DB_PASSWORD }} {{ env.API_KEY }} {{ env.MY_TOKEN }} {{ env.GH }} {{ env.PLAIN }}\n  ```\n";
+    let secrets = [
+        "dotenvpass777",
+        "dotenvapikey888",
+        "hometoken123456",
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    ];
+    let env = [
+        ("MY_TOKEN", "hometoken123456"),
+        ("GH", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+        ("PLAIN", "plainvalue42"),
+    ];
+    let with_env = |mut t: Test| {
+        for (k, v) in env {
+            t = t.env(k, v);
+        }
+        t
+    };
+    let t = with_env(
+        Test::new()
+            .runbook(body)
+            .file(
+                ".env",
+                "DB_PASSWORD=dotenvpass777\nAPI_KEY=dotenvapikey888\n",
+            )
+            .args(["render", RUNBOOK]),
+    )
+    .run();
+    assert_hidden(&secrets, &[("render", &t.stdout)]);
+    assert!(t.stdout.contains("plainvalue42"), "{}", t.stdout);
+    let t = with_env(t.then().args(["plan", RUNBOOK])).run();
+    assert_hidden(&secrets, &[("plan", &t.stdout)]);
+    let t = with_env(
+        t.then()
+            .run_yes()
+            .args(["--report", "r.json", "--junit", "j.xml"]),
+    )
+    .run();
+    let transcript = t.read(OUT);
+    assert!(transcript.contains("plainvalue42"), "{transcript}");
+    assert_hidden(
+        &secrets,
+        &[
+            ("live output", &format!("{}{}", t.stdout, t.stderr)),
+            ("the transcript", &transcript),
+            ("the JSON report", &t.read("r.json")),
+            ("the JUnit report", &t.read("j.xml")),
+        ],
+    );
+    let t = t.then().args(["strip", OUT]).run();
+    assert_hidden(&secrets, &[("strip", &t.stdout)]);
+    // --show-secrets writes them.
+    with_env(
+        t.then()
+            .args(["render", RUNBOOK, "--show-secrets"])
+            .stdout_contains("dotenvpass777")
+            .stdout_contains("hometoken123456"),
+    )
+    .run();
+}
+
+#[test]
+fn a_secret_field_inside_a_map_is_masked_at_any_depth() {
+    let body = "---\nrunsheet: {template: true}\n---\n# Deploy\n\n\
+                ```bash\necho {{ db.host }} {{ db.password }} {{ app.keys[1] }} {{ app.deep.api_token }} {{ app.name }}\n```\n";
+    let env = "[db]\nhost = \"db-prod\"\npassword = \"NestedProdPw123\"\n\
+               [app]\nname = \"app1\"\nkeys = [\"firstkey-aaaa\", \"secondkey-bbbb\"]\n\
+               [app.deep]\napi_token = \"DeepTokenValue99\"\n";
+    let secrets = [
+        "NestedProdPw123",
+        "firstkey-aaaa",
+        "secondkey-bbbb",
+        "DeepTokenValue99",
+    ];
+    let t = Test::new()
+        .runbook(body)
+        .file("envs/prod.toml", env)
+        .args(["envs", RUNBOOK])
+        .stdout_contains("db-prod")
+        .run();
+    assert_hidden(&secrets, &[("envs", &t.stdout)]);
+    let t = t
+        .then()
+        .args(["render", RUNBOOK, "--env", "prod"])
+        .stdout_contains("echo db-prod")
+        .run();
+    assert_hidden(&secrets, &[("render", &t.stdout)]);
+    let t = t
+        .then()
+        .run_yes()
+        .args(["--env", "prod", "--report", "r.json", "--junit", "j.xml"])
+        .run();
+    let transcript = t.read(OUT);
+    assert!(transcript.contains("db-prod"), "{transcript}");
+    assert_hidden(
+        &secrets,
+        &[
+            ("live output", &format!("{}{}", t.stdout, t.stderr)),
+            ("the transcript", &transcript),
+            ("the JSON report", &t.read("r.json")),
+            ("the JUnit report", &t.read("j.xml")),
+        ],
+    );
+}
+
+#[test]
+fn plan_takes_secret_names_from_the_command_line() {
+    let body = template(
+        "dsn: postgres-main-replica",
+        "
+        ```bash
+        psql {{ dsn }}
+        ```
+        ",
+    );
+    let t = Test::new()
+        .runbook(&body)
+        .args(["plan", RUNBOOK])
+        .stdout_contains("postgres-main-replica")
+        .run();
+    let t = t.then().args(["plan", RUNBOOK, "--secret", "dsn"]).run();
+    assert!(!t.stdout.contains("postgres-main-replica"), "{}", t.stdout);
+    assert!(t.stdout.contains("psql '•••'"), "{}", t.stdout);
+}
+
+#[test]
+fn a_template_that_mentions_a_run_marker_is_still_a_template() {
+    let body = template(
+        "host: web1",
+        r#"
+        A transcript begins with an `<!--rs:run ...-->` marker.
+
+        ```bash
+        echo "host={{ host }}"; grep -c "<!--rs:run" *.run.md || true
+        ```
+        "#,
+    );
+    let t = Test::new()
+        .runbook(&body)
+        .run_yes()
+        .stdout_contains("host=web1")
+        .run();
+    assert!(!t.read(OUT).contains("{{ host }}"), "{}", t.read(OUT));
+    let t = t
+        .then()
+        .args([
+            "run",
+            "--yes",
+            RUNBOOK,
+            "-o",
+            "second.md",
+            "--var",
+            "host=web2",
+        ])
+        .stdout_contains("host=web2")
+        .run();
+    let t = t
+        .then()
+        .args(["plan", "--template", RUNBOOK])
+        .stdout_contains("echo \"host=web1\"")
+        .run();
+    // A real transcript is still one.
+    t.then()
+        .args(["plan", "--var", "host=web3", OUT])
+        .status(1)
+        .stderr_contains("is a transcript")
+        .run();
+}
+
+#[test]
+fn resume_refuses_a_secret_other_than_the_runs() {
+    let body = template(
+        "db_password: unset",
+        "
+        ```bash
+        echo first
+        ```
+
+        ```bash
+        test -f go.txt && echo \"pw={{ db_password }}\" > used.txt
+        ```
+        ",
+    );
+    let t = Test::new()
+        .runbook(&body)
+        .run_yes()
+        .args(["--var", "db_password=CliSecret777"])
+        .status(1)
+        .run();
+    let transcript = t.read(OUT);
+    assert!(!transcript.contains("CliSecret777"), "{transcript}");
+    let t = t
+        .then()
+        .file("go.txt", "")
+        .args(["resume", "--yes", OUT, "--var", "db_password=WrongSecret"])
+        .status(2)
+        .stderr_contains("the secret `db_password` is not the one this run was rendered with")
+        .stderr_contains("--var db_password=...")
+        .run();
+    assert!(
+        !t.exists("used.txt"),
+        "resume ran the step with another secret"
+    );
+    let t = t
+        .then()
+        .args(["resume", "--yes", OUT, "--var", "db_password=CliSecret777"])
+        .run();
+    assert_eq!(t.read("used.txt"), "pw=CliSecret777\n");
+}
+
 /// A `$ ` line in a script's here-document leaves the script whole: a value
 /// in a string that spans lines after it is quoted for that string.
 #[test]
@@ -915,4 +1115,27 @@ fn a_prompt_line_in_a_here_document_does_not_change_how_values_are_quoted() {
     assert!(!t.exists("pwned"), "a value ran as a command");
     let outputs = t.outputs().join("\n");
     assert!(outputs.contains(&format!("second {value}>")), "{outputs}");
+}
+
+/// An environment file may give `environment` a name to show; `env` stays
+/// the name `--env` chose, so no test of it (a prod-only step) changes.
+#[test]
+fn env_is_the_name_env_chose_whatever_the_file_calls_it() {
+    let body = template(
+        "x: 1",
+        "# Deploy to {{ environment }} (env={{ env }})\n\n{% if env == \"prod\" %}- [ ] Open the change window\n{% endif %}",
+    );
+    let t = Test::new()
+        .runbook(&body)
+        .file("envs/prod.toml", "environment = \"Production EU\"\n")
+        .args(["render", RUNBOOK, "--env", "prod"])
+        .stdout_contains("# Deploy to Production EU (env=prod)")
+        .stdout_contains("- [ ] Open the change window")
+        .run();
+    // Without --env, `env` is the variable `environment`.
+    t.then()
+        .args(["render", RUNBOOK, "--var", "environment=prod"])
+        .stdout_contains("(env=prod)")
+        .stdout_contains("- [ ] Open the change window")
+        .run();
 }

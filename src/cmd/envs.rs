@@ -7,7 +7,8 @@ use super::print_out;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::secrets::{MASK, Secrets};
-use crate::template::{display_value, environments, vars::load_file};
+use crate::template::vars::{load_file, masked_value};
+use crate::template::{display_value, environments};
 
 /// Lists each environment of `file` and what it sets, secrets masked.
 pub fn envs(file: &Path) -> Result<i32> {
@@ -34,7 +35,7 @@ pub fn envs(file: &Path) -> Result<i32> {
             let shown = if secrets.is_secret(&key) {
                 MASK.to_string()
             } else {
-                display_value(&value)
+                display_value(masked_value(&value, &secrets).as_ref().unwrap_or(&value))
             };
             let _ = writeln!(out, "  {key} = {shown}");
         }

@@ -121,7 +121,14 @@ fn dispatch(command: Command) -> Result<i32> {
             format,
             answers_template,
             template,
-        } => plan::plan(&file, format, answers_template, &template.inputs()),
+            secrets,
+        } => plan::plan(
+            &file,
+            format,
+            answers_template,
+            &template.inputs(),
+            &secrets,
+        ),
         Command::Render {
             file,
             output,
@@ -182,7 +189,16 @@ fn load_text(
     config: &Config,
     secret_names: &[String],
 ) -> Result<Loaded> {
-    if !raw.text.contains(transcript::marker::OPEN) {
+    // A transcript is told by a run summary the reader finds where runsheet
+    // writes it: marker-like text in a code span or a fenced block (a
+    // runbook about runsheet, a `grep "<!--rs:run"`) does not make one.
+    let read = if raw.text.contains(transcript::marker::OPEN) {
+        Some(transcript::read(path, &raw.text)?)
+    } else {
+        None
+    };
+    let read = read.filter(|r| r.info.is_some() || r.stray_markers);
+    let Some(read) = read else {
         let names: Vec<String> = secret_names
             .iter()
             .chain(&config.secrets.names)
@@ -199,7 +215,7 @@ fn load_text(
             read: Transcript::default(),
             rendered,
         });
-    }
+    };
     if inputs.any() {
         return Err(Error::usage(format!(
             "{} is a transcript: its text is already rendered; --env, --var, --var-file, --dotenv and \
@@ -207,7 +223,7 @@ fn load_text(
             path.display()
         )));
     }
-    let (source, read) = load_transcript(path, raw)?;
+    let (source, read) = source_of(path, read, || raw)?;
     Ok(Loaded {
         source,
         read,
@@ -226,12 +242,6 @@ fn load_written(path: &Path, text: &str) -> Result<Loaded> {
         read,
         rendered: None,
     })
-}
-
-/// A transcript read as the source it was made from.
-fn load_transcript(path: &Path, raw: Source) -> Result<(Source, Transcript)> {
-    let read = transcript::read(path, &raw.text)?;
-    source_of(path, read, || raw)
 }
 
 /// The source a transcript `read` back gives (`raw`, the text as it is,
@@ -461,6 +471,8 @@ fn unmask(book: &mut Runbook, source: &Source, real: &str, config: &Config) -> R
 /// What the run summary records of `rendered`, a rendering of `template`.
 fn rendering(rendered: &Rendered, template: &Path) -> Rendering {
     let vars = &rendered.variables;
+    let key = secret_key();
+    let secrets = rendered.secret_digests(&key);
     Rendering {
         env: vars.env.as_ref().map(|e| e.name.clone()),
         vars: vars
@@ -474,9 +486,27 @@ fn rendering(rendered: &Rendered, template: &Path) -> Rendering {
             env_file: vars.env.as_ref().map(|e| e.path.display().to_string()),
             env_sha256: vars.env.as_ref().map(|e| e.sha256.clone()),
             rendered: rendered.rendered_at.clone(),
+            secret_key: (!secrets.is_empty()).then_some(key),
+            secrets,
         },
-        secret_values: vars.secret_values(),
+        secret_values: rendered.secret_values.clone(),
     }
+}
+
+/// A random key for a run's digests of its secrets, so that a transcript's
+/// digest cannot be looked up in a table made beforehand.
+fn secret_key() -> String {
+    use std::io::Read as _;
+    let mut bytes = [0u8; 16];
+    let random = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if random.is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let seed = crate::transcript::sha256(&format!("{nanos}-{}", std::process::id()));
+        return seed[..32].to_string();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The settings of a run or resume writing to `transcript`: the one place

@@ -10,10 +10,16 @@ use crate::doc;
 use crate::error::Result;
 use crate::template::Inputs;
 
-/// Prints the plan of `file` (a template rendered with `inputs`); 0 when
-/// clean, 1 when it found errors, 2 (an `Err`) when there is no document to
+/// Prints the plan of `file` (a template rendered with `inputs`, the
+/// variables `secret_names` names masked too); 0 when clean, 1 when it found errors, 2 (an `Err`) when there is no document to
 /// look at: the file is missing, unreadable, a directory, not a file.
-pub fn plan(file: &Path, format: Format, answers_template: bool, inputs: &Inputs) -> Result<i32> {
+pub fn plan(
+    file: &Path,
+    format: Format,
+    answers_template: bool,
+    inputs: &Inputs,
+    secret_names: &[String],
+) -> Result<i32> {
     // A file that cannot be read at all is 2, as for `run`; what is wrong
     // in a document (or its runsheet.toml) is an error found: 1.
     let found = |e: crate::error::Error| -> Result<i32> {
@@ -36,7 +42,7 @@ pub fn plan(file: &Path, format: Format, answers_template: bool, inputs: &Inputs
         Ok(config) => config,
         Err(e) => return found(e),
     };
-    let loaded = match load(file, inputs, &config, &[]) {
+    let loaded = match load(file, inputs, &config, secret_names) {
         Ok(loaded) => loaded,
         Err(e) => return found(e),
     };

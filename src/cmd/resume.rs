@@ -1,5 +1,6 @@
 //! `runsheet resume`: carry on a stopped run from its transcript.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{
@@ -332,6 +333,26 @@ fn render_again(
             unknown.join(", "),
             unknown[0]
         )));
+    }
+    // The masked text cannot tell one secret from another: the digests can.
+    if let Some(key) = &t.secret_key {
+        let now: BTreeMap<String, String> = rendered.secret_digests(key).into_iter().collect();
+        for (name, then) in &t.secrets {
+            if now.get(name).is_some_and(|d| d != then) {
+                let how = match name.strip_prefix("env.") {
+                    Some(var) => format!(
+                        "give it the value the run had (the environment variable or .env entry {var})"
+                    ),
+                    None => format!("give it the value the run had (--var {name}=...)"),
+                };
+                return Err(refuse(format!(
+                    "the secret `{name}` is not the one this run was rendered with (its digest \
+                     differs), so the steps left would run with another value; {how}, or start a \
+                     new run with `runsheet run {}`",
+                    t.path
+                )));
+            }
+        }
     }
     if rendered.masked() != recorded.text {
         let (line, now, then) = first_difference(rendered.masked(), &recorded.text);

@@ -84,6 +84,13 @@ pub struct TemplateInfo {
     pub env_sha256: Option<String>,
     /// What `now()` gave when the run began (UTC, RFC 3339).
     pub rendered: String,
+    /// The random key of `secrets`' digests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<String>,
+    /// Each secret input's keyed digest (sha256 of the key, its name and
+    /// value), by name: `resume` refuses another value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<(String, String)>,
 }
 
 /// What kind of step a record is of.

@@ -183,6 +183,13 @@ fn glob(pattern: &str, text: &str) -> bool {
     true
 }
 
+/// The tokens `text` holds that are secrets by their shape alone
+/// (`ghp_…`, `AKIA…`, a JWT): a value that is one is masked whatever its
+/// name.
+pub fn shaped_tokens(text: &str) -> Vec<&str> {
+    shapes::tokens(text).map(|(_, token)| token).collect()
+}
+
 /// Where a runbook writes a secret literally, which no transcript of it can
 /// hide: `(byte offset, what)`. For `plan` to warn about.
 pub fn literal_secrets(text: &str) -> Vec<(usize, String)> {

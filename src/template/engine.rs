@@ -107,6 +107,8 @@ pub struct Rendering {
     pub pieces: Pieces,
     /// The text of every file read, by template name.
     pub files: BTreeMap<String, String>,
+    /// What each `env.NAME` the template read gave, by name.
+    pub env_read: BTreeMap<String, String>,
 }
 
 /// A value written through `|raw`.
@@ -122,9 +124,13 @@ impl Object for Raw {
     }
 }
 
-/// `env.NAME`: the process environment, then what a `.env` file set.
+/// `env.NAME`: the process environment, then what a `.env` file set; what
+/// was read is kept, for masking the secrets among it.
 #[derive(Debug)]
-struct Environ(BTreeMap<String, String>);
+struct Environ(
+    BTreeMap<String, String>,
+    Arc<Mutex<BTreeMap<String, String>>>,
+);
 
 impl Object for Environ {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
@@ -132,10 +138,14 @@ impl Object for Environ {
     }
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
-        std::env::var(name)
+        let value = std::env::var(name)
             .ok()
-            .or_else(|| self.0.get(name).cloned())
-            .map(Value::from)
+            .or_else(|| self.0.get(name).cloned())?;
+        self.1
+            .lock()
+            .expect("the env list is never poisoned")
+            .insert(name.to_string(), value.clone());
+        Some(Value::from(value))
     }
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::NonEnumerable
@@ -259,7 +269,8 @@ pub fn render(
     env.add_filter("date", date);
     let now = now.to_string();
     env.add_function("now", move || now.clone());
-    env.add_global("env", Value::from_object(Environ(dotenv)));
+    let env_read: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
+    env.add_global("env", Value::from_object(Environ(dotenv, env_read.clone())));
 
     let result = env.template_from_named_str(name, body).and_then(|t| {
         if spans {
@@ -275,11 +286,13 @@ pub fn render(
             // The output grew by doubling; what is kept is read to the end.
             text.shrink_to_fit();
             let pieces = std::mem::take(&mut *pieces.lock().expect("never poisoned"));
+            let env_read = std::mem::take(&mut *env_read.lock().expect("never poisoned"));
             Ok(Rendering {
                 text,
                 spans,
                 pieces,
                 files,
+                env_read,
             })
         }
         Err(e) => Err((e, files)),

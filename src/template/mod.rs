@@ -36,6 +36,13 @@ pub struct Rendered {
     /// Where `|raw` wrote a value unquoted, as warnings for `plan`.
     pub notes: Vec<Diagnostic>,
     pub variables: Variables,
+    /// Every secret value the rendering holds: the variables' (whole or
+    /// under a secret-named key) and what `env.NAME` gave for a secret
+    /// name or a token-shaped value. What the masked text hides, and what
+    /// a run masks in output: the one set.
+    pub secret_values: Vec<String>,
+    /// The secret `env.NAME` values the template read, by name.
+    pub env_secrets: BTreeMap<String, String>,
     /// sha256 of the template's text.
     pub sha256: String,
     /// What `now()` gave: the time of the first render of a run.
@@ -48,6 +55,48 @@ impl Rendered {
     pub fn masked(&self) -> &str {
         self.masked.as_deref().unwrap_or(&self.text)
     }
+
+    /// A keyed digest of each secret input, by name (`env.NAME` for the
+    /// environment's): sha256 of `key` and the value, never the value, for
+    /// `resume` to tell the same secret from another.
+    pub fn secret_digests(&self, key: &str) -> Vec<(String, String)> {
+        let digest =
+            |name: &str, value: &str| crate::transcript::sha256(&format!("{key}\0{name}\0{value}"));
+        let mut out: Vec<(String, String)> = self
+            .variables
+            .secret_inputs()
+            .map(|(name, value)| (name.to_string(), digest(name, &value.to_string())))
+            .collect();
+        out.extend(self.env_secrets.iter().map(|(name, value)| {
+            let name = format!("env.{name}");
+            let d = digest(&name, value);
+            (name, d)
+        }));
+        out
+    }
+}
+
+/// The secret values among what `env.NAME` gave: a secret name's value
+/// whole, and the tokens any other value holds.
+fn env_secrets(
+    read: &BTreeMap<String, String>,
+    secrets: &Secrets,
+) -> (Vec<String>, BTreeMap<String, String>) {
+    let mut values = Vec::new();
+    let mut named = BTreeMap::new();
+    for (name, value) in read {
+        if secrets.is_secret(name) && !value.is_empty() {
+            values.push(value.clone());
+            named.insert(name.clone(), value.clone());
+        } else {
+            let tokens = crate::secrets::shaped_tokens(value);
+            if !tokens.is_empty() {
+                values.extend(tokens.into_iter().map(str::to_string));
+                named.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    (values, named)
 }
 
 /// Renders `source` when it is a template (it opted in, or `--template`);
@@ -132,8 +181,10 @@ pub fn render(
             .map_or_else(|| engine("", &body(source, cut.as_ref())), Ok)
             .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))
     };
-    let secret_values = variables.secret_values();
     let mut rendering = render(false)?;
+    let mut secret_values = variables.secret_values();
+    let (from_env, env_secrets) = env_secrets(&rendering.env_read, secrets);
+    secret_values.extend(from_env);
     let mut spliced = splice::splice(&rendering.text, &rendering.pieces, runners, &secret_values);
     if spliced.is_err() || spliced.as_ref().is_ok_and(|s| !s.raw.is_empty()) {
         // Pointing at a value takes where each piece of output came from:
@@ -190,6 +241,8 @@ pub fn render(
         masked: spliced.masked,
         notes,
         variables,
+        secret_values,
+        env_secrets,
         sha256: crate::transcript::sha256(&source.text),
         rendered_at,
     }))

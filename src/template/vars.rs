@@ -54,6 +54,9 @@ pub struct Var {
     pub origin: Origin,
     /// Masked wherever runsheet writes or prints it.
     pub secret: bool,
+    /// The value with what sits under a secret-named key (at any depth)
+    /// masked, when anything does: `{db: {password: …}}`.
+    pub shown: Option<Value>,
 }
 
 /// The environment file a render read.
@@ -81,16 +84,86 @@ impl Variables {
         if var.secret {
             return MASK.to_string();
         }
-        display_value(&var.value)
+        display_value(var.shown.as_ref().unwrap_or(&var.value))
     }
 
-    /// The secret values, for masking.
+    /// The secret values of the variables, for masking: every value of a
+    /// secret variable, and what sits under a secret-named key inside one.
     pub fn secret_values(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for var in self.vars.values().filter(|v| v.secret) {
-            collect_strings(&var.value, &mut out);
+        for var in self.vars.values() {
+            if var.secret {
+                collect_strings(&var.value, &mut out);
+            } else if let Some(shown) = &var.shown {
+                hidden_strings(&var.value, shown, &mut out);
+            }
         }
         out
+    }
+
+    /// The variables that hold a secret (whole or inside), by name: what a
+    /// resumed run must be given the same of.
+    pub fn secret_inputs(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.vars
+            .iter()
+            .filter(|(_, v)| v.secret || v.shown.is_some())
+            .map(|(k, v)| (k.as_str(), &v.value))
+    }
+}
+
+/// `value` with what sits under a secret-named key, at any depth, masked
+/// (a list under such a key masked whole); `None` when nothing does.
+pub fn masked_value(value: &Value, secrets: &Secrets) -> Option<Value> {
+    has_secret_key(value, secrets).then(|| mask_keys(value, secrets))
+}
+
+/// Whether a map inside `value` has a secret-named key.
+fn has_secret_key(value: &Value, secrets: &Secrets) -> bool {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| secrets.is_secret(k) || has_secret_key(v, secrets)),
+        Value::Array(items) => items.iter().any(|v| has_secret_key(v, secrets)),
+        _ => false,
+    }
+}
+
+fn mask_keys(value: &Value, secrets: &Secrets) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let shown = if secrets.is_secret(k) {
+                        Value::String(MASK.to_string())
+                    } else {
+                        mask_keys(v, secrets)
+                    };
+                    (k.clone(), shown)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| mask_keys(v, secrets)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The strings of `value` that `shown`, its masked copy, hides.
+fn hidden_strings(value: &Value, shown: &Value, out: &mut Vec<String>) {
+    match (value, shown) {
+        (Value::Object(map), Value::Object(shown)) => {
+            for (k, v) in map {
+                if let Some(s) = shown.get(k) {
+                    hidden_strings(v, s, out);
+                }
+            }
+        }
+        (Value::Array(items), Value::Array(shown)) => {
+            for (v, s) in items.iter().zip(shown) {
+                hidden_strings(v, s, out);
+            }
+        }
+        (_, Value::String(s)) if s == MASK && value != shown => collect_strings(value, out),
+        _ => {}
     }
 }
 
@@ -126,6 +199,7 @@ pub fn gather(
         vars.insert(
             name.clone(),
             Var {
+                shown: masked_value(value, secrets),
                 value: std::mem::take(value),
                 origin: Origin::Default,
                 secret: secrets.is_secret(name),
@@ -208,6 +282,7 @@ fn set(
     vars.insert(
         key.to_string(),
         Var {
+            shown: masked_value(&value, secrets),
             value,
             origin,
             secret: was_secret || secret_file || secrets.is_secret(key),
@@ -528,6 +603,7 @@ mod tests {
                     value: v,
                     origin: Origin::Default,
                     secret: false,
+                    shown: None,
                 },
             );
         }

@@ -53,6 +53,8 @@ pub fn run_info(m: &Marker) -> std::result::Result<RunInfo, String> {
             env_file: m.get("env_file").map(str::to_string),
             env_sha256: m.get("env_sha256").map(str::to_string),
             rendered: get("rendered"),
+            secret_key: m.get("secret_key").map(str::to_string),
+            secrets: pairs(m.get("secret_sha256")),
         }),
     })
 }

@@ -525,6 +525,11 @@ mod tests {
                 env_file: Some("envs/prod.toml".into()),
                 env_sha256: Some("cd".into()),
                 rendered: "2026-11-21T05:10:03Z".into(),
+                secret_key: Some("k1".into()),
+                secrets: vec![
+                    ("token".into(), "ef".into()),
+                    ("env.DB_PASSWORD".into(), "01".into()),
+                ],
             }),
             ..RunInfo::default()
         };

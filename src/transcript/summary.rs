@@ -154,6 +154,17 @@ pub(super) fn edit_with(
             attrs.push(("env_sha256", sha.clone()));
         }
         attrs.push(("rendered", t.rendered.clone()));
+        if let Some(key) = &t.secret_key {
+            attrs.push(("secret_key", key.clone()));
+        }
+        if !t.secrets.is_empty() {
+            let digests: Vec<String> = t
+                .secrets
+                .iter()
+                .map(|(k, d)| format!("{}={}", super::write::pair_part(k), d))
+                .collect();
+            attrs.push(("secret_sha256", digests.join(",")));
+        }
     }
     if let Some(f) = &info.finished {
         attrs.push(("finished", f.clone()));

@@ -148,9 +148,13 @@ impl StripCheck {
         }
         let source = if command == "run" {
             let bytes = fs::read(&document).ok()?;
-            // Running a transcript again runs the runbook inside it.
-            if contains(&bytes, b"<!--rs:run") {
-                match paths.strip(&document) {
+            // Running a transcript again runs the runbook inside it; a
+            // runbook that only mentions a marker strips to itself.
+            let stripped = contains(&bytes, b"<!--rs:run")
+                .then(|| paths.strip(&document))
+                .filter(|(_, stdout, _)| *stdout != bytes);
+            if let Some(stripped) = stripped {
+                match stripped {
                     (Some(0), stdout, _) => Some(stdout),
                     _ => None,
                 }
