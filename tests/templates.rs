@@ -1139,3 +1139,61 @@ fn env_is_the_name_env_chose_whatever_the_file_calls_it() {
         .stdout_contains("- [ ] Open the change window")
         .run();
 }
+
+/// A value made from a secret (a filter, a slice, text joined to it) holds
+/// no copy of the secret as given, and is masked as a secret all the same,
+/// in what the block prints too; a value made from other variables is not.
+#[test]
+fn a_value_made_from_a_secret_is_masked_like_the_secret() {
+    let body = template(
+        "api_token: unset\ndb: {host: db-main-1, password: unset}",
+        r#"
+        # Deploy
+
+        ```bash
+        echo "up {{ api_token | upper }}"
+        echo "auth {{ 'Bearer ' ~ api_token }}"
+        echo "tail {{ api_token[3:] }}"
+        echo "pw {{ db.password | lower }} at {{ db.host | upper }}"
+        echo "env {{ env.DEPLOY_TOKEN | upper }}"
+        ```
+        "#,
+    );
+    let made = [
+        "ABCDEF123456",
+        "Bearer abcdef123456",
+        "def123456",
+        "password99",
+        "ENVTOKEN12345",
+    ];
+    let t = Test::new()
+        .runbook(&body)
+        .env("DEPLOY_TOKEN", "envtoken12345")
+        .args([
+            "render",
+            RUNBOOK,
+            "--var",
+            "api_token=abcdef123456",
+            "--var",
+        ])
+        .arg(r#"db={"host": "db-main-1", "password": "PassWord99"}"#)
+        .stdout_contains("DB-MAIN-1")
+        .run();
+    assert_hidden(&made, &[("render", &t.stdout)]);
+    let t = t
+        .then()
+        .env("DEPLOY_TOKEN", "envtoken12345")
+        .run_yes()
+        .args(["--var", "api_token=abcdef123456", "--var"])
+        .arg(r#"db={"host": "db-main-1", "password": "PassWord99"}"#)
+        .run();
+    let transcript = t.read(OUT);
+    assert!(transcript.contains("at DB-MAIN-1"), "{transcript}");
+    assert_hidden(
+        &made,
+        &[
+            ("live output", &format!("{}{}", t.stdout, t.stderr)),
+            ("the transcript", &transcript),
+        ],
+    );
+}

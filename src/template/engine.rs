@@ -125,11 +125,13 @@ impl Object for Raw {
 }
 
 /// `env.NAME`: the process environment, then what a `.env` file set; what
-/// was read is kept, for masking the secrets among it.
+/// was read is kept, for masking the secrets among it. Stand-ins for some
+/// names come first (see `Env::stand_ins`).
 #[derive(Debug)]
 struct Environ(
     BTreeMap<String, String>,
     Arc<Mutex<BTreeMap<String, String>>>,
+    BTreeMap<String, String>,
 );
 
 impl Object for Environ {
@@ -138,8 +140,11 @@ impl Object for Environ {
     }
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
-        let value = std::env::var(name)
-            .ok()
+        let value = self
+            .2
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok())
             .or_else(|| self.0.get(name).cloned())?;
         self.1
             .lock()
@@ -165,6 +170,16 @@ pub struct Text<'a> {
     pub dir: &'a Path,
 }
 
+/// What `env.NAME` gives in a render.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// What a `.env` file set, seen after the process environment.
+    pub dotenv: BTreeMap<String, String>,
+    /// Values given instead of the real ones: the stand-ins for secrets of
+    /// a second render that finds where they went (see `super::derived`).
+    pub stand_ins: BTreeMap<String, String>,
+}
+
 /// Renders `text` with `context`. `now` is what `now()` gives. `spans`:
 /// also say where each piece of output came from (slower, and only needed
 /// to point at a value that cannot be written).
@@ -172,7 +187,7 @@ pub fn render(
     text: Text<'_>,
     context: Value,
     now: &str,
-    dotenv: BTreeMap<String, String>,
+    environ: Env,
     spans: bool,
 ) -> Result<Rendering, (Error, BTreeMap<String, String>)> {
     let Text {
@@ -270,7 +285,10 @@ pub fn render(
     let now = now.to_string();
     env.add_function("now", move || now.clone());
     let env_read: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
-    env.add_global("env", Value::from_object(Environ(dotenv, env_read.clone())));
+    env.add_global(
+        "env",
+        Value::from_object(Environ(environ.dotenv, env_read.clone(), environ.stand_ins)),
+    );
 
     let result = env.template_from_named_str(name, body).and_then(|t| {
         if spans {

@@ -2,6 +2,7 @@
 //! before it is parsed, every value quoted for the block it lands in. The
 //! only module that knows minijinja.
 
+mod derived;
 mod engine;
 mod envname;
 mod errors;
@@ -156,7 +157,9 @@ pub fn render(
     // each render and gone when it returns, before the values are put back
     // into its output: the rendering, its values and the runbook being put
     // together are then all a render holds.
-    let render = |spans: bool| {
+    // `stand_ins`: render with a stand-in for every secret instead, and
+    // these for the `env.NAME` that hold one (see `derived`).
+    let render = |spans: bool, stand_ins: Option<&BTreeMap<String, String>>| {
         let engine = |lead: &str, body: &str| {
             engine::render(
                 engine::Text {
@@ -165,9 +168,12 @@ pub fn render(
                     body: &envname::rewrite(body),
                     dir: &dir,
                 },
-                context(&variables),
+                context(&variables, stand_ins.is_some()),
                 &rendered_at,
-                variables.dotenv.clone(),
+                engine::Env {
+                    dotenv: variables.dotenv.clone(),
+                    stand_ins: stand_ins.cloned().unwrap_or_default(),
+                },
                 spans,
             )
         };
@@ -181,15 +187,25 @@ pub fn render(
             .map_or_else(|| engine("", &body(source, cut.as_ref())), Ok)
             .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))
     };
-    let mut rendering = render(false)?;
+    let mut rendering = render(false, None)?;
     let mut secret_values = variables.secret_values();
     let (from_env, env_secrets) = env_secrets(&rendering.env_read, secrets);
     secret_values.extend(from_env);
+    if !secret_values.is_empty() {
+        // Values made from a secret (`|upper`, a slice, joined to other
+        // text): what a render with stand-ins writes differently. A render
+        // that fails with them (a test of the secret's exact text) adds none.
+        let env_stand_ins = derived::env_values(&env_secrets, secrets);
+        if let Ok(other) = render(false, Some(&env_stand_ins)) {
+            let made = derived::values(&rendering.pieces, &other.pieces, &secret_values);
+            secret_values.extend(made);
+        }
+    }
     let mut spliced = splice::splice(&rendering.text, &rendering.pieces, runners, &secret_values);
     if spliced.is_err() || spliced.as_ref().is_ok_and(|s| !s.raw.is_empty()) {
         // Pointing at a value takes where each piece of output came from:
         // the same render again, with spans.
-        rendering = render(true)?;
+        rendering = render(true, None)?;
         spliced = splice::splice(&rendering.text, &rendering.pieces, runners, &secret_values);
     }
     let files = files_for(&rendering.files);
@@ -281,11 +297,20 @@ fn split<'s>(
 /// environment's name (see envname): the name `--env` chose, which an
 /// environment file's `environment` (often a longer name to show) never
 /// changes, else the variable `environment`.
-fn context(variables: &Variables) -> minijinja::Value {
+/// The variables as a render sees them; `stand_ins`: with a stand-in for
+/// every secret value (see `derived`).
+fn context(variables: &Variables, stand_ins: bool) -> minijinja::Value {
     let mut context: BTreeMap<String, minijinja::Value> = variables
         .vars
         .iter()
-        .map(|(k, v)| (k.clone(), engine::value_of(&v.value)))
+        .map(|(k, v)| {
+            let value = if stand_ins {
+                engine::value_of(&derived::var_value(v))
+            } else {
+                engine::value_of(&v.value)
+            };
+            (k.clone(), value)
+        })
         .collect();
     let name = match &variables.env {
         Some(env) => Some(minijinja::Value::from(env.name.as_str())),
