@@ -1140,13 +1140,18 @@ fn env_is_the_name_env_chose_whatever_the_file_calls_it() {
         .run();
 }
 
+/// A token-shaped value, here in a variable not named like a secret.
+const GH_TOKEN: &str = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+
 /// A value made from a secret (a filter, a slice, text joined to it) holds
 /// no copy of the secret as given, and is masked as a secret all the same,
 /// in what the block prints too; a value made from other variables is not.
+/// A token in a variable not named like a secret is masked too, in the
+/// variables the transcript and report list as well.
 #[test]
 fn a_value_made_from_a_secret_is_masked_like_the_secret() {
     let body = template(
-        "api_token: unset\ndb: {host: db-main-1, password: unset}",
+        "api_token: unset\nnote: none\ndb: {host: db-main-1, password: unset}",
         r#"
         # Deploy
 
@@ -1156,6 +1161,7 @@ fn a_value_made_from_a_secret_is_masked_like_the_secret() {
         echo "tail {{ api_token[3:] }}"
         echo "pw {{ db.password | lower }} at {{ db.host | upper }}"
         echo "env {{ env.DEPLOY_TOKEN | upper }}"
+        echo "note {{ note }}"
         ```
         "#,
     );
@@ -1165,6 +1171,7 @@ fn a_value_made_from_a_secret_is_masked_like_the_secret() {
         "def123456",
         "password99",
         "ENVTOKEN12345",
+        GH_TOKEN,
     ];
     let t = Test::new()
         .runbook(&body)
@@ -1184,7 +1191,15 @@ fn a_value_made_from_a_secret_is_masked_like_the_secret() {
         .then()
         .env("DEPLOY_TOKEN", "envtoken12345")
         .run_yes()
-        .args(["--var", "api_token=abcdef123456", "--var"])
+        .args([
+            "--var",
+            "api_token=abcdef123456",
+            "--report",
+            "r.json",
+            "--var",
+        ])
+        .arg(format!("note=see {GH_TOKEN}"))
+        .arg("--var")
         .arg(r#"db={"host": "db-main-1", "password": "PassWord99"}"#)
         .run();
     let transcript = t.read(OUT);
@@ -1194,6 +1209,7 @@ fn a_value_made_from_a_secret_is_masked_like_the_secret() {
         &[
             ("live output", &format!("{}{}", t.stdout, t.stderr)),
             ("the transcript", &transcript),
+            ("the JSON report", &t.read("r.json")),
         ],
     );
 }

@@ -79,23 +79,45 @@ pub struct Variables {
 
 impl Variables {
     /// `value` as the summary and `envs` show it: strings as they are,
-    /// anything else as JSON; secrets masked.
+    /// anything else as JSON; secrets, and tokens in any value, masked.
     pub fn display(var: &Var) -> String {
         if var.secret {
             return MASK.to_string();
         }
-        display_value(var.shown.as_ref().unwrap_or(&var.value))
+        let mut shown = display_value(var.shown.as_ref().unwrap_or(&var.value));
+        let tokens: Vec<String> = crate::secrets::shaped_tokens(&shown)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        for token in tokens {
+            shown = shown.replace(&token, MASK);
+        }
+        shown
     }
 
     /// The secret values of the variables, for masking: every value of a
-    /// secret variable, and what sits under a secret-named key inside one.
+    /// secret variable, what sits under a secret-named key inside one, and
+    /// the tokens (`ghp_…`, `AKIA…`, a JWT) any other value holds, as for
+    /// `env.NAME`.
     pub fn secret_values(&self) -> Vec<String> {
         let mut out = Vec::new();
+        let mut plain = Vec::new();
         for var in self.vars.values() {
             if var.secret {
                 collect_strings(&var.value, &mut out);
-            } else if let Some(shown) = &var.shown {
+                continue;
+            }
+            if let Some(shown) = &var.shown {
                 hidden_strings(&var.value, shown, &mut out);
+            }
+            plain.clear();
+            collect_strings(&var.value, &mut plain);
+            for text in &plain {
+                for token in crate::secrets::shaped_tokens(text) {
+                    if !out.iter().any(|o| o == token) {
+                        out.push(token.to_string());
+                    }
+                }
             }
         }
         out
