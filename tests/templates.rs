@@ -411,6 +411,45 @@ fn undefined_variables_are_errors_at_their_line_and_column() {
     assert_eq!(caret.find('^'), Some(4 + 39), "{}", t.stderr);
 }
 
+/// An undefined value that goes through a filter is named, not the filter:
+/// minijinja points at the filter.
+#[test]
+fn an_undefined_value_through_a_filter_is_named_itself() {
+    let t = Test::new()
+        .runbook(template(
+            "replica_count: 2",
+            "
+            # Scale
+
+            {% if replicas | int > 2 %}
+            Many.
+            {% endif %}
+            ",
+        ))
+        .args(["render", RUNBOOK])
+        .status(2)
+        .stderr_contains("error: undefined variable `replicas`")
+        .stderr_contains("--> runbook.md:8:7")
+        .stderr_contains("with --var replicas=...")
+        .stderr_lacks("int=")
+        .run();
+    t.then()
+        .runbook(template(
+            "replica_count: 2",
+            "
+            ```bash
+            echo {{ env.DEPLOY_TOKEN_UNSET | upper }}
+            ```
+            ",
+        ))
+        .args(["render", RUNBOOK])
+        .status(2)
+        .stderr_contains("error: the environment variable `DEPLOY_TOKEN_UNSET` is not set")
+        .stderr_contains("--> runbook.md:7:9")
+        .stderr_lacks("upper=")
+        .run();
+}
+
 #[test]
 fn bad_templates_and_variable_files_are_errors_with_a_line() {
     // What, runbook, other files, arguments, what stderr must say.

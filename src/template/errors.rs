@@ -136,6 +136,14 @@ pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> Diagnostic {
     let mut expr = text.get(range.clone()).unwrap_or("").trim().to_string();
     let detail = inner.detail().unwrap_or("").to_string();
     if inner.kind() == ErrorKind::UndefinedError
+        && let Some(operand) = filtered(&text, &range)
+    {
+        // The span is the filter an undefined value went through
+        // (`env.TOKEN | upper`): the value is what is undefined.
+        expr = text[operand.clone()].to_string();
+        range = operand;
+    }
+    if inner.kind() == ErrorKind::UndefinedError
         && let Some((at, word)) = culprit(&expr, files)
     {
         // The span covers a whole statement (`if replicas == 3`): point at
@@ -305,6 +313,29 @@ fn culprit(expr: &str, files: &Files<'_>) -> Option<(usize, String)> {
         i = end;
     }
     None
+}
+
+/// When `range` of `text` is a filter's name (`{{ env.TOKEN | upper }}`),
+/// where the value it filters is: from the tag's start to the first `|`,
+/// trimmed.
+fn filtered(text: &str, range: &std::ops::Range<usize>) -> Option<std::ops::Range<usize>> {
+    let before = text.get(..range.start)?.trim_end();
+    let pipe = before.strip_suffix('|')?.len();
+    let open = before[..pipe]
+        .rfind("{{")
+        .or_else(|| before[..pipe].rfind("{%"))?
+        + 2;
+    let tag = &text[open..pipe];
+    if tag.contains("}}") || tag.contains("%}") {
+        return None;
+    }
+    let operand = tag.split('|').next().unwrap_or("");
+    let start = open + operand.len()
+        - operand
+            .trim_start_matches(['-', '+', ' ', '\t', '\n'])
+            .len();
+    let end = open + operand.trim_end().len();
+    (start < end).then_some(start..end)
 }
 
 /// Whether a tag of the runbook binds `name` itself: a loop variable, a
