@@ -1252,3 +1252,41 @@ fn a_value_made_from_a_secret_is_masked_like_the_secret() {
         ],
     );
 }
+
+/// A `--var` the template never reads is most likely misspelt: the run goes
+/// on with the value it meant to change, so runsheet says so, with the name
+/// it may have meant. A variable the template reads gets no warning.
+#[test]
+fn a_var_the_template_never_reads_is_a_warning_with_the_likely_name() {
+    let body = template(
+        "replicas: 2",
+        "
+        # Scale
+
+        ```bash
+        echo scale to {{ replicas }}
+        ```
+        ",
+    );
+    let t = Test::new()
+        .runbook(&body)
+        .args(["run", "--yes", RUNBOOK, "-o", OUT, "--var", "replcas=5"])
+        .stdout_contains("scale to 2")
+        .stderr_contains("warning: --var replcas=...: the template never reads `replcas`")
+        .stderr_contains("did you mean `replicas`?")
+        .run();
+    let t = t
+        .then()
+        .args(["render", RUNBOOK, "--var", "replicas=5"])
+        .stdout_contains("scale to 5")
+        .stderr_lacks("never reads")
+        .run();
+    // `{{ env }}` with no environment chosen names `env`, not an empty
+    // environment variable.
+    t.then()
+        .runbook(&template("x: 1", "# To {{ env }}\n"))
+        .args(["render", RUNBOOK])
+        .status(2)
+        .stderr_contains("`env` alone is the name of the environment, and none was chosen")
+        .run();
+}

@@ -3,7 +3,7 @@
 //! `|date`, `env.NAME`; and every value written out as a numbered stand-in,
 //! so that it is quoted once it is known where it landed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -109,6 +109,8 @@ pub struct Rendering {
     pub files: BTreeMap<String, String>,
     /// What each `env.NAME` the template read gave, by name.
     pub env_read: BTreeMap<String, String>,
+    /// The variables the template and the files it included read.
+    pub reads: BTreeSet<String>,
 }
 
 /// A value written through `|raw`.
@@ -290,7 +292,9 @@ pub fn render(
         Value::from_object(Environ(environ.dotenv, env_read.clone(), environ.stand_ins)),
     );
 
+    let mut reads = BTreeSet::new();
     let result = env.template_from_named_str(name, body).and_then(|t| {
+        reads.extend(t.undeclared_variables(false));
         if spans {
             t.render_with_spans(context)
         } else {
@@ -298,6 +302,12 @@ pub fn render(
         }
     });
     let files = files.lock().expect("never poisoned").clone();
+    // What the files it included read too (each is loaded already).
+    for included in files.keys() {
+        if let Ok(t) = env.get_template(included) {
+            reads.extend(t.undeclared_variables(false));
+        }
+    }
     match result {
         Ok((mut text, spans)) => {
             text.insert_str(0, lead);
@@ -311,6 +321,7 @@ pub fn render(
                 pieces,
                 files,
                 env_read,
+                reads,
             })
         }
         Err(e) => Err((e, files)),

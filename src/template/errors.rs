@@ -367,7 +367,7 @@ fn undefined(expr: &str, detail: &str, files: &Files<'_>) -> (String, Option<Str
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
-    if root == super::envname::ALIAS {
+    if root == super::envname::ALIAS || expr == "env" {
         return (
             "`env` alone is the name of the environment, and none was chosen".into(),
             Some(

@@ -15,7 +15,7 @@ mod splice;
 pub mod vars;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 pub use page::page;
@@ -188,6 +188,7 @@ pub fn render(
             .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))
     };
     let mut rendering = render(false, None)?;
+    let unread = unread(&variables, &rendering.reads, source);
     let mut secret_values = variables.secret_values();
     let (from_env, env_secrets) = env_secrets(&rendering.env_read, secrets);
     secret_values.extend(from_env);
@@ -232,10 +233,9 @@ pub fn render(
                 .collect(),
         )
     })?;
-    let notes = spliced
-        .raw
-        .iter()
-        .map(|&(at, ref lang)| {
+    let notes = unread
+        .into_iter()
+        .chain(spliced.raw.iter().map(|&(at, ref lang)| {
             let (file, offset) = origin(at);
             let place = if lang.is_empty() {
                 "into the text".to_string()
@@ -249,7 +249,7 @@ pub fn render(
                 format!("`|raw`: this value goes {place} as it is, unquoted"),
                 Some("check that it can never hold something that runs".into()),
             )
-        })
+        }))
         .collect();
     drop(rendering);
     Ok(Some(Rendered {
@@ -262,6 +262,35 @@ pub fn render(
         sha256: crate::transcript::sha256(&source.text),
         rendered_at,
     }))
+}
+
+/// A warning for each `--var` the template never reads (`--var replcas=5`
+/// for `replicas`): a misspelt name would leave the default in its place.
+fn unread(variables: &Variables, reads: &BTreeSet<String>, source: &Source) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (name, var) in &variables.vars {
+        // `environment` is read through `env` too.
+        if var.origin != Origin::CommandLine || reads.contains(name) || name == "environment" {
+            continue;
+        }
+        let hint = match errors::did_you_mean(name, reads.iter().map(String::as_str)) {
+            Some(near) => format!("did you mean `{near}`? "),
+            None => String::new(),
+        };
+        out.push(Diagnostic {
+            severity: Severity::Warning,
+            path: source.display_path(),
+            line: 1,
+            column: 1,
+            message: format!("--var {name}=...: the template never reads `{name}`"),
+            hint: Some(format!(
+                "{hint}a misspelt name leaves the value it meant to change as it was"
+            )),
+            excerpt: String::new(),
+            caret: 0,
+        });
+    }
+    out
 }
 
 /// The text of `source` without what the front matter's `cut` takes out:
