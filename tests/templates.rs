@@ -1284,7 +1284,7 @@ fn a_var_the_template_never_reads_is_a_warning_with_the_likely_name() {
     // `{{ env }}` with no environment chosen names `env`, not an empty
     // environment variable.
     t.then()
-        .runbook(&template("x: 1", "# To {{ env }}\n"))
+        .runbook(template("x: 1", "# To {{ env }}\n"))
         .args(["render", RUNBOOK])
         .status(2)
         .stderr_contains("`env` alone is the name of the environment, and none was chosen")
