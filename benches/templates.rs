@@ -116,6 +116,7 @@ fn main() {
             &secrets,
             &runners,
             Some("2026-11-21T05:10:03Z"),
+            false,
         )
         .expect("the bench template renders")
         .expect("the bench template is a template")
