@@ -1,6 +1,8 @@
 //! Measures rendering a templated runbook: a 1 MB template whose loop runs
 //! 10,000 times, against the budget (under 50 ms, under 10× the template's
-//! size in memory), and against `plan` on the rendered runbook.
+//! size in memory), and against `plan` on the rendered runbook. Beside it,
+//! the render `plan`, `run` and `resume` make, which also works out which
+//! line of the template each line of the rendering came from.
 //!
 //! Run it with:
 //!
@@ -109,17 +111,19 @@ fn main() {
     let inputs = Inputs::default();
     let secrets = Secrets::new(&[]);
     let runners = Runners::new();
-    let render = || {
+    let render_with = |lines: bool| {
         template::render(
             &source,
             &inputs,
             &secrets,
             &runners,
             Some("2026-11-21T05:10:03Z"),
+            lines,
         )
         .expect("the bench template renders")
         .expect("the bench template is a template")
     };
+    let render = || render_with(false);
 
     // The first render's peak is the largest this process has held: what
     // it held before, and its peak, give what the render itself took.
@@ -151,6 +155,17 @@ fn main() {
     }
     let render_time = median(times);
 
+    // The render `plan` and `run` make: with the template's lines.
+    let mapped = render_with(true).lines.map_or(0, |m| m.len());
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let r = render_with(true);
+        times.push(start.elapsed());
+        drop(r);
+    }
+    let lines_time = median(times);
+
     let mut times = Vec::new();
     for _ in 0..RUNS {
         let start = Instant::now();
@@ -170,6 +185,11 @@ fn main() {
         runsheet::doc::parse(&rendered).steps.len()
     );
     println!("render (median of {RUNS}): {:.1} ms", ms(render_time));
+    println!(
+        "render with the template's lines, as plan, run and resume make it (median of {RUNS}): {:.1} ms, \
+         {mapped} lines mapped",
+        ms(lines_time)
+    );
     println!(
         "`runsheet render` peak RSS: {:.1} MB, {factor:.1}× the template ({:.1} MB for a tiny template; {above:.1}× above that)",
         peak as f64 / 1e6,

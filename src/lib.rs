@@ -11,6 +11,7 @@ pub mod exec;
 pub mod fsutil;
 pub mod guard;
 pub mod history;
+pub mod linemap;
 pub mod operator;
 pub mod plan;
 pub mod record;

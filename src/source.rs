@@ -1,12 +1,14 @@
 //! Reading a document from disk into text runsheet can parse, with line lookup.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, Result};
+use crate::linemap::{LineMap, LinesAfter};
 
 const BOM: &str = "\u{feff}";
 
@@ -16,6 +18,10 @@ pub struct Source {
     pub path: PathBuf,
     pub text: String,
     lines: Lines,
+    /// For a template's rendering: which line of the template (the file
+    /// at `path`) each line of `text` came from. Every line runsheet shows
+    /// or records for the document is the template's.
+    origin: Option<Arc<LineMap>>,
 }
 
 /// Where each line of a text starts: the one place a byte offset becomes a
@@ -216,6 +222,39 @@ impl Source {
             path: path.into(),
             lines: Lines::new(&text),
             text,
+            origin: None,
+        }
+    }
+
+    /// The same source, its text made from the file at its path (a
+    /// template) as `origin` says: `None` for a text that is the file's.
+    pub fn with_origin(mut self, origin: Option<LineMap>) -> Source {
+        self.origin = origin.map(Arc::new);
+        self
+    }
+
+    /// Which line of the file each line of the text came from, when the
+    /// text is a rendering of it.
+    pub fn origin(&self) -> Option<&LineMap> {
+        self.origin.as_deref()
+    }
+
+    /// How many lines the text has: one more than its line feeds.
+    pub fn line_count(&self) -> usize {
+        self.lines.starts.len()
+    }
+
+    /// The line of the file at `path` that 1-based `line` of the text came
+    /// from: `line` itself, unless the text is a template's rendering.
+    pub fn file_line(&self, line: usize) -> usize {
+        self.origin.as_ref().map_or(line, |m| m.line(line))
+    }
+
+    /// The lines after the one holding `offset`, as the file numbers them.
+    pub fn lines_after(&self, offset: usize) -> LinesAfter {
+        LinesAfter {
+            from: self.line_of(offset),
+            map: self.origin.clone(),
         }
     }
 
@@ -247,7 +286,9 @@ impl Source {
     /// offset in it is an offset in the text.
     pub fn for_parser(&self) -> std::borrow::Cow<'_, Source> {
         if self.cr_only() {
-            std::borrow::Cow::Owned(Source::from_text(&self.path, self.text.replace('\r', "\n")))
+            let mut converted = Source::from_text(&self.path, self.text.replace('\r', "\n"));
+            converted.origin.clone_from(&self.origin);
+            std::borrow::Cow::Owned(converted)
         } else {
             std::borrow::Cow::Borrowed(self)
         }
@@ -298,7 +339,9 @@ impl Source {
         self.path.display().to_string()
     }
 
-    /// A finding at `offset`, with the source line for context.
+    /// A finding at `offset`, with the source line for context. Its line is
+    /// the file's (a template's, for a rendering); the text shown under it
+    /// and the column are the text's, which is what was read.
     pub fn diagnostic(
         &self,
         severity: Severity,
@@ -333,7 +376,7 @@ impl Source {
         Diagnostic {
             severity,
             path: self.display_path(),
-            line,
+            line: self.file_line(line),
             column,
             message: message.into(),
             hint,

@@ -232,6 +232,27 @@ fn the_templates_chapter_shows_the_error_runsheet_gives() {
     );
 }
 
+#[test]
+fn the_templates_chapter_shows_the_template_lines_plan_gives() {
+    let page = fs::read_to_string(repo().join("book/src/templates.md")).expect("the chapter");
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let state = tmp.path().join("state");
+    fs::create_dir_all(&state).expect("state dir");
+    let out = runsheet(
+        &examples(),
+        &["plan", "templated.md", "--env", "prod"],
+        &state,
+    )
+    .output()
+    .expect("plan the example");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        marked_block(&page, "template-plan"),
+        String::from_utf8_lossy(&out.stdout),
+        "the chapter's plan is not what runsheet prints now"
+    );
+}
+
 /// `mask`, and what else changes between two runs of the health check: how
 /// many times slower, process ids, digests, times of day, JUnit's seconds.
 fn mask_runs(text: &str) -> String {

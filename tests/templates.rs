@@ -1290,3 +1290,208 @@ fn a_var_the_template_never_reads_is_a_warning_with_the_likely_name() {
         .stderr_contains("`env` alone is the name of the environment, and none was chosen")
         .run();
 }
+
+/// A template whose front matter, loop and conditions make its rendering's
+/// lines other than its own: its steps are on lines 10 (all three tasks the
+/// loop makes), 13 and 18.
+const NUMBERED: &str = "---
+runsheet:
+  vars:
+    host: web1
+    n: 3
+---
+# Deploy {{ host }}
+
+{% for i in range(n) %}
+- [ ] check {{ i }}
+{% endfor %}
+
+```bash
+echo hi {{ host }}
+false
+```
+
+Status: ____
+";
+
+/// The numbers of the `\"line\": N` fields of a JSON text, in order.
+fn json_lines(json: &str) -> Vec<u64> {
+    let mut found = Vec::new();
+    fn walk(value: &serde_json::Value, found: &mut Vec<u64>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    match (k.as_str(), v.as_u64()) {
+                        ("line", Some(n)) => found.push(n),
+                        _ => walk(v, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, found)),
+            _ => {}
+        }
+    }
+    walk(&serde_json::from_str(json).expect("JSON"), &mut found);
+    found
+}
+
+#[test]
+fn plan_gives_each_step_the_line_of_the_template_it_came_from() {
+    let t = Test::new().runbook(NUMBERED).args(["plan", RUNBOOK]).run();
+    let lines: Vec<&str> = t
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.parse::<usize>().is_ok())
+        .collect();
+    assert_eq!(lines, ["10", "10", "10", "13", "18"], "{}", t.stdout);
+    let t = t.then().args(["plan", "--format", "json", RUNBOOK]).run();
+    assert_eq!(json_lines(&t.stdout), [10, 10, 10, 13, 18], "{}", t.stdout);
+    let t = t.then().args(["plan", "--answers-template", RUNBOOK]).run();
+    let said: Vec<&str> = t
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("# line "))
+        .filter_map(|l| l.split(':').next())
+        .collect();
+    assert_eq!(said, ["10", "10", "10", "18"], "{}", t.stdout);
+    // `--from` takes the line plan shows.
+    t.then()
+        .args(["run", "--yes", "--from", "13", RUNBOOK, "-o", OUT])
+        .status(1)
+        .stderr_contains("runbook.md:13  echo hi web1 · exit 1")
+        .run();
+}
+
+#[test]
+fn a_failing_templated_block_is_named_at_its_template_line() {
+    let t = Test::new()
+        .runbook(NUMBERED)
+        .args(["run", "--yes", RUNBOOK, "-o", OUT, "--report", "run.json"])
+        .status(1)
+        .stderr_contains("runbook.md:13  echo hi web1 · exit 1")
+        .stderr_contains("runbook.md:10  check 2")
+        .run();
+    let transcript = t.read(OUT);
+    assert!(
+        transcript.contains("Failed: [echo hi web1](#rs-s4) (runbook.md:13)"),
+        "{transcript}"
+    );
+    // The run summary keeps the lines, so that the transcript read back
+    // gives them too.
+    assert!(
+        transcript.contains(" lines=7-8,10*3,12-19 "),
+        "{transcript}"
+    );
+    assert_eq!(json_lines(&t.read("run.json")), [10, 10, 10, 13, 18]);
+    let t = t.then().args(["report", OUT]).run();
+    assert_eq!(json_lines(&t.stdout), [10, 10, 10, 13, 18], "{}", t.stdout);
+    let t = t
+        .then()
+        .args(["report", "--format", "junit", OUT])
+        .stdout_contains("line=\"13\"")
+        .run();
+    assert!(!t.stdout.contains("line=\"7\""), "{}", t.stdout);
+    let t = t
+        .then()
+        .args(["resume", "--yes", OUT])
+        .status(1)
+        .stderr_contains("runbook.md:13  echo hi web1 · exit 1")
+        .run();
+    t.then()
+        .args(["diff", OUT, OUT])
+        .stdout_contains("equivalent")
+        .run();
+}
+
+#[test]
+fn findings_on_a_templated_runbook_name_their_template_lines() {
+    let body = "---
+runsheet:
+  vars:
+    prod: false
+    hosts: [a, b]
+---
+# Checks
+{% if prod %}
+- [ ] Announce
+- [ ] Wait for the window
+{% endif %}
+
+```bash
+# look at the dashboard
+```
+{% for host in hosts %}
+
+```bash {name=same}
+echo {{ host }}
+```
+{% endfor %}
+";
+    let t = Test::new()
+        .runbook(body)
+        .args(["plan", RUNBOOK])
+        .status(1)
+        .stdout_contains("warning: this block holds no command")
+        .stdout_contains("--> runbook.md:13:4")
+        .stdout_contains("error: `name=same` is already the name of the block on line 18")
+        .stdout_contains("--> runbook.md:18:")
+        .run();
+    let t = t
+        .then()
+        .args(["plan", "--format", "json", RUNBOOK])
+        .status(1)
+        .run();
+    let json: serde_json::Value = serde_json::from_str(&t.stdout).expect("JSON");
+    let found: Vec<u64> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["line"].as_u64())
+        .collect();
+    assert_eq!(found, [13, 18], "{}", t.stdout);
+}
+
+#[test]
+fn steps_below_a_condition_that_drops_lines_keep_their_template_lines() {
+    let body = "---
+runsheet:
+  vars:
+    prod: false
+---
+# Deploy
+{% if prod %}
+- [ ] Open the change window
+- [ ] Tell the on-call
+{% endif %}
+
+```bash
+echo deploying
+not_a_command_xyz
+```
+";
+    let t = Test::new()
+        .runbook(body)
+        .args(["plan", RUNBOOK])
+        .stdout_contains("   12  command  bash$ echo deploying")
+        .run();
+    let t = t
+        .then()
+        .args(["plan", RUNBOOK, "--var", "prod=true"])
+        .stdout_contains("    8  task     [ ] Open the change window")
+        .stdout_contains("    9  task     [ ] Tell the on-call")
+        .stdout_contains("   12  command  bash$ echo deploying")
+        .run();
+    let t = t
+        .then()
+        .run_yes()
+        .status(1)
+        .stderr_contains("runbook.md:12  echo deploying · exit 127")
+        .run();
+    // bash's message about the block names the template's line too.
+    let output = t.outputs().join("");
+    assert!(
+        output.contains("runbook.md:14: not_a_command_xyz: command not found"),
+        "{output}"
+    );
+}

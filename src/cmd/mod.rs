@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::doc::{self, Runbook};
 use crate::error::{Error, Result};
 use crate::exec::ssh::{FleetOptions, Inventory, Pattern};
+use crate::linemap::LineMap;
 use crate::operator::{Answered, Answers, Operator, Terminal, Unattended};
 use crate::record::{Mode, RunRecord};
 use crate::run::{Rendering, RunSettings};
@@ -204,10 +205,11 @@ fn load_text(
             .chain(&config.secrets.names)
             .cloned()
             .collect();
-        let rendered =
-            template::render(&raw, inputs, &Secrets::new(&names), &config.runners, None)?;
+        let secrets = Secrets::new(&names);
+        let rendered = template::render(&raw, inputs, &secrets, &config.runners, None, true)?;
+        // Steps are read from the rendering, and numbered as the template's lines.
         let source = match &rendered {
-            Some(r) => Source::from_text(path, r.masked().to_string()),
+            Some(r) => Source::from_text(path, r.masked().to_string()).with_origin(r.lines.clone()),
             None => raw,
         };
         return Ok(Loaded {
@@ -264,10 +266,14 @@ fn source_of(
     // so a new run of it records where the checklist came from.
     // Taken, not copied: what loads a transcript reads its source from here.
     let source = match &read.info {
-        Some(info) if !info.source.is_empty() => {
-            Source::from_text(Path::new(&info.source), std::mem::take(&mut read.source))
+        Some(info) => {
+            let named = if info.source.is_empty() {
+                path
+            } else {
+                Path::new(&info.source)
+            };
+            transcript::runbook_source(named, std::mem::take(&mut read.source), info)
         }
-        Some(_) => Source::from_text(path, std::mem::take(&mut read.source)),
         None => raw(),
     };
     Ok((source, read))
@@ -488,6 +494,7 @@ fn rendering(rendered: &Rendered, template: &Path) -> Rendering {
             rendered: rendered.rendered_at.clone(),
             secret_key: (!secrets.is_empty()).then_some(key),
             secrets,
+            lines: rendered.lines.as_ref().map(LineMap::encode),
         },
         secret_values: rendered.secret_values.clone(),
     }

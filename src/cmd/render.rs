@@ -35,6 +35,7 @@ pub fn render(
         &Secrets::new(&names),
         &config.runners,
         None,
+        false,
     )?;
     let text = match &rendered {
         Some(r) if show_secrets => &r.text,

@@ -80,8 +80,19 @@ pub fn resume(
         }
         None => None,
     };
+    // The rendering the transcript holds is the one the template gives
+    // again: numbered by the template's lines as that render says (a
+    // transcript written before they were recorded has none).
+    let source = match &rendered {
+        Some(r) => source.with_origin(r.lines.clone()),
+        None => source,
+    };
     let book = match parsed {
-        Some(early) if early.path == source.path && early.text == source.text => {
+        Some(early)
+            if early.path == source.path
+                && early.text == source.text
+                && source.origin().is_none() =>
+        {
             checked(early.book, &source, &config, rendered.as_ref())?
         }
         _ => parse_checked(&source, &config, rendered.as_ref())?,
@@ -303,6 +314,7 @@ fn render_again(
         &Secrets::new(&names),
         &config.runners,
         Some(&t.rendered),
+        true,
     )
     .map_err(|e| {
         if missing.is_empty() {
@@ -356,9 +368,11 @@ fn render_again(
     }
     if rendered.masked() != recorded.text {
         let (line, now, then) = first_difference(rendered.masked(), &recorded.text);
+        // Where in the template: the file to look at.
+        let line = rendered.lines.as_ref().map_or(line, |m| m.line(line));
         return Err(refuse(format!(
             "rendered again with the variables this run recorded, the template gives another runbook \
-             (line {line} now reads `{now}`, the run's read `{then}`){}",
+             (its line {line} now gives `{now}` where the run's read `{then}`){}",
             secret_hint()
         )));
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::model::{Runbook, StepKind};
 use super::mojibake;
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::Source;
 
 /// Adds what the whole document gives to say to `book`'s diagnostics (and
@@ -51,16 +51,20 @@ fn cap_findings(source: &Source, book: &mut Runbook) {
         .map(|d| d.severity)
         .max_by_key(|s| *s == Severity::Error)
         .unwrap_or(Severity::Warning);
-    let at = rest.first().map_or(0, |d| source.line_offset(d.line));
-    book.diagnostics.push(source.diagnostic(
-        severity,
-        at,
-        format!(
-            "{} more findings like the ones above are not shown",
-            rest.len()
-        ),
-        None,
-    ));
+    let message = format!(
+        "{} more findings like the ones above are not shown",
+        rest.len()
+    );
+    // At the first one not shown: its place, as it was found.
+    book.diagnostics.push(match rest.into_iter().next() {
+        Some(first) => Diagnostic {
+            severity,
+            message,
+            hint: None,
+            ..first
+        },
+        None => source.diagnostic(severity, 0, message, None),
+    });
 }
 
 /// Two blocks with the same `name=` would share one record: an error.

@@ -4,10 +4,11 @@
 use super::decide;
 use super::lint;
 use super::markdown;
-use super::model::Runbook;
+use super::model::{Runbook, to32};
 use super::pieces;
 use super::walk::Walker;
 pub use crate::exec::runner::Runners;
+use crate::linemap::LineMap;
 use crate::source::Source;
 
 /// How much a parse works out besides the steps.
@@ -104,12 +105,34 @@ fn parse_in(original: &Source, runners: &Runners, piece: Option<usize>, depth: D
             (walk.finish(), scan())
         }
     };
+    // A template's rendering: from here on, lines are the template's (the
+    // walk read lines of the text, the one place that needs them).
+    if let Some(map) = original.origin() {
+        relocate(&mut book, map);
+    }
     match depth {
         Depth::Full => lint::check(source, &mut book, base, secrets),
         Depth::Steps => lint::repair(source, &mut book),
     }
     decide::classify(&mut book, &decide::ChoiceWords::default());
     book
+}
+
+/// Gives every line `book` holds as the file its text was made from
+/// numbers it: `map` says which line each line of the text came from.
+fn relocate(book: &mut Runbook, map: &LineMap) {
+    for step in &mut book.steps {
+        step.line = to32(map.line(step.line()));
+    }
+    for section in &mut book.sections {
+        section.line = map.line(section.line);
+    }
+    for group in &mut book.groups {
+        group.line = map.line(group.line);
+        for option in &mut group.options {
+            option.line = map.line(option.line);
+        }
+    }
 }
 
 #[cfg(test)]

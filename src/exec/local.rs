@@ -9,6 +9,7 @@ use super::watch::Seen;
 use super::{Block, BlockEnd, Executor, Session, SessionOptions, Sink};
 use crate::error::Result;
 use crate::fsutil::write_private;
+use crate::linemap::LinesAfter;
 
 /// The run's bash session on this machine.
 pub struct LocalShell {
@@ -187,8 +188,8 @@ impl Executor for LocalShell {
         std::mem::take(&mut self.fresh)
     }
 
-    fn locate(&self, output: &str, runbook: &str, fence_line: usize) -> String {
-        relocate(output, runbook, fence_line)
+    fn locate(&self, output: &str, runbook: &str, lines: &LinesAfter) -> String {
+        relocate(output, runbook, lines)
     }
 
     fn finish(&mut self) {
@@ -227,9 +228,10 @@ fn take_change(
 }
 
 /// Bash names the private block file in its messages (`/…/block-3.sh: line 2:
-/// foo: command not found`); point at the runbook line instead, and keep the
-/// state directory out of the transcript.
-pub(crate) fn relocate(output: &str, runbook: &str, fence_line: usize) -> String {
+/// foo: command not found`); point at the runbook line instead (`lines`
+/// numbers the block's lines from its fence), and keep the state directory
+/// out of the transcript.
+pub(crate) fn relocate(output: &str, runbook: &str, lines: &LinesAfter) -> String {
     const TAG: &str = ".sh: line ";
     let mut out = String::with_capacity(output.len());
     let mut rest = output;
@@ -252,7 +254,7 @@ pub(crate) fn relocate(output: &str, runbook: &str, fence_line: usize) -> String
         if is_block {
             let n: usize = rest[at + TAG.len()..after].parse().unwrap_or(0);
             out.push_str(&rest[..start]);
-            out.push_str(&format!("{runbook}:{}", fence_line + n));
+            out.push_str(&format!("{runbook}:{}", lines.line(n)));
             rest = &rest[after..];
         } else {
             out.push_str(&rest[..at + TAG.len()]);
@@ -265,14 +267,28 @@ pub(crate) fn relocate(output: &str, runbook: &str, fence_line: usize) -> String
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::relocate;
+    use crate::linemap::{LineMap, LinesAfter};
 
     #[test]
     fn bash_messages_point_at_the_runbook() {
         let out = "ok\n/root/.local/state/runsheet/R/block-3.sh: line 2: foo: command not found\nmy.sh: line 1: x\n";
+        let lines = LinesAfter {
+            from: 10,
+            map: None,
+        };
         assert_eq!(
-            relocate(out, "deploy.md", 10),
+            relocate(out, "deploy.md", &lines),
             "ok\ndeploy.md:12: foo: command not found\nmy.sh: line 1: x\n"
         );
+        // A template's block: the template's line.
+        let map = LineMap::new((1..=12).map(|l| l + 20).collect());
+        let lines = LinesAfter {
+            from: 10,
+            map: Some(Arc::new(map)),
+        };
+        assert!(relocate(out, "deploy.md", &lines).contains("deploy.md:32: foo"));
     }
 }

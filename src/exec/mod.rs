@@ -25,6 +25,7 @@ pub use session::{BlockEnd, Session, SessionOptions};
 
 use crate::doc::attrs::Share;
 use crate::error::Result;
+use crate::linemap::LinesAfter;
 use runner::Runner;
 
 /// One block to run, as the run loop hands it over.
@@ -124,8 +125,9 @@ pub trait Executor {
     }
 
     /// Output as the operator should read it: messages that name the
-    /// executor's own files point at the runbook's `runbook:line` instead.
-    fn locate(&self, output: &str, runbook: &str, fence_line: usize) -> String;
+    /// executor's own files point at the runbook's `runbook:line` instead,
+    /// `lines` numbering the block's lines from its fence.
+    fn locate(&self, output: &str, runbook: &str, lines: &LinesAfter) -> String;
 
     /// Ends the session(s) and whatever they still run.
     fn finish(&mut self);

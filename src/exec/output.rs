@@ -6,6 +6,7 @@ use std::io::Write as _;
 
 use super::Sink;
 use super::capture::Capture;
+use crate::linemap::LinesAfter;
 use crate::screen::status::StatusLine;
 use crate::secrets::{Redactor, Secrets};
 
@@ -21,9 +22,9 @@ pub struct Live {
     learnt: Vec<String>,
     stdout: std::io::Stdout,
     status: Option<StatusLine>,
-    /// The runbook and the line of the block's fence, for bash's messages.
+    /// The runbook and its lines from the block's fence, for bash's messages.
     runbook: String,
-    fence_line: usize,
+    lines: LinesAfter,
     /// The start of a line not shown yet: it may be a bash message naming
     /// the block file, to be pointed at the runbook once whole.
     held: Vec<u8>,
@@ -34,8 +35,8 @@ pub struct Live {
 impl Live {
     /// A sink that masks the run's `secrets` known so far, shows `status`
     /// while the block is quiet, and shows bash's messages about the block
-    /// at `runbook`:`fence_line` plus their line.
-    pub fn new(secrets: &Secrets, status: StatusLine, runbook: String, fence_line: usize) -> Live {
+    /// at `runbook` and the line `lines` gives theirs.
+    pub fn new(secrets: &Secrets, status: StatusLine, runbook: String, lines: LinesAfter) -> Live {
         Live {
             capture: Capture::default(),
             redactor: Redactor::new(secrets),
@@ -43,7 +44,7 @@ impl Live {
             stdout: std::io::stdout(),
             status: Some(status),
             runbook,
-            fence_line,
+            lines,
             held: Vec::new(),
             mid_line: false,
         }
@@ -97,7 +98,7 @@ impl Live {
             return lines.to_vec();
         }
         match std::str::from_utf8(lines) {
-            Ok(text) => super::local::relocate(text, &self.runbook, self.fence_line).into_bytes(),
+            Ok(text) => super::local::relocate(text, &self.runbook, &self.lines).into_bytes(),
             Err(_) => lines.to_vec(),
         }
     }

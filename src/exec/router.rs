@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::ssh::Fleet;
 use super::{Block, BlockEnd, Executor, LocalShell, Sink, Targets};
 use crate::error::Result;
+use crate::linemap::LinesAfter;
 
 /// This machine's shell, and the fleet.
 pub struct Router {
@@ -59,9 +60,9 @@ impl Executor for Router {
         vars
     }
 
-    fn locate(&self, output: &str, runbook: &str, fence_line: usize) -> String {
+    fn locate(&self, output: &str, runbook: &str, lines: &LinesAfter) -> String {
         // The block files on a host are named as here: one way to point at the runbook.
-        self.local.locate(output, runbook, fence_line)
+        self.local.locate(output, runbook, lines)
     }
 
     fn finish(&mut self) {

@@ -91,6 +91,11 @@ pub struct TemplateInfo {
     /// value), by name: `resume` refuses another value.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<(String, String)>,
+    /// Which line of the template each line of the rendered runbook came
+    /// from, as `LineMap::encode` writes it: the lines of a transcript's
+    /// steps read back. Reports give those lines, not this.
+    #[serde(skip)]
+    pub lines: Option<String>,
 }
 
 /// What kind of step a record is of.

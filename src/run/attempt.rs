@@ -51,7 +51,9 @@ impl Run<'_> {
         let stop = move || terminate.load(Ordering::SeqCst) || int.load(Ordering::SeqCst);
         let runbook = self.recorder.source().display_path();
         let status = StatusLine::start(self.status_label(step));
-        let mut live = Live::new(&self.secrets, status, runbook.clone(), step.line());
+        // bash numbers the block's lines from the line after its fence.
+        let lines = self.recorder.source().lines_after(step.span().start);
+        let mut live = Live::new(&self.secrets, status, runbook.clone(), lines.clone());
         let end = self.exec.run(&block, &stop, &mut live)?;
         let (capture, learnt) = live.finish();
         for value in &learnt {
@@ -64,7 +66,7 @@ impl Run<'_> {
         let mut outcome = Outcome::new(id, Status::Failed);
         outcome.exit = Some(end.exit);
         outcome.ms = end.duration.as_millis() as u64;
-        let output = self.exec.locate(&capture.text(), &runbook, step.line());
+        let output = self.exec.locate(&capture.text(), &runbook, &lines);
         outcome.output = self.secrets.redact(&output);
         if end.timed_out {
             outcome.add(Reason::Timeout);

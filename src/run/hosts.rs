@@ -40,6 +40,7 @@ impl Run<'_> {
         last: Option<&Outcome>,
     ) -> (Vec<HostOutcome>, Status) {
         let runbook = self.recorder.source().display_path();
+        let lines = self.recorder.source().lines_after(step.span().start);
         let hosts: Vec<HostOutcome> = end
             .hosts
             .iter()
@@ -52,7 +53,7 @@ impl Run<'_> {
                 let mut o = host_outcome(command, h);
                 o.output = self
                     .secrets
-                    .redact(&self.exec.locate(&o.output, &runbook, step.line()));
+                    .redact(&self.exec.locate(&o.output, &runbook, &lines));
                 o
             })
             .collect();

@@ -7,6 +7,7 @@ mod engine;
 mod envname;
 mod errors;
 pub mod front;
+mod lines;
 mod page;
 mod plain;
 mod quote;
@@ -24,6 +25,7 @@ pub use vars::{Inputs, Origin, Var, Variables, display_value, environments};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::doc::parse::Runners;
 use crate::error::{Error, Result};
+use crate::linemap::LineMap;
 use crate::secrets::Secrets;
 use crate::source::Source;
 
@@ -48,6 +50,9 @@ pub struct Rendered {
     pub sha256: String,
     /// What `now()` gave: the time of the first render of a run.
     pub rendered_at: String,
+    /// Which line of the template each line of `masked()` came from, when
+    /// it was asked for.
+    pub lines: Option<LineMap>,
 }
 
 impl Rendered {
@@ -102,13 +107,18 @@ fn env_secrets(
 
 /// Renders `source` when it is a template (it opted in, or `--template`);
 /// `None` for any other document, which is never rendered. `now` fixes
-/// `now()` (a resumed run renders with its first render's time).
+/// `now()` (a resumed run renders with its first render's time). `lines`:
+/// also work out which line of the template each line of the rendering
+/// came from (`Rendered::lines`), for what shows lines (`plan`, `run`,
+/// `resume`); that render keeps where each piece of output came from, and
+/// takes longer.
 pub fn render(
     source: &Source,
     inputs: &Inputs,
     secrets: &Secrets,
     runners: &Runners,
     now: Option<&str>,
+    lines: bool,
 ) -> Result<Option<Rendered>> {
     let Some(mut front) = front::read(source, inputs.forced)? else {
         if inputs.any() {
@@ -187,7 +197,7 @@ pub fn render(
             .map_or_else(|| engine("", &body(source, cut.as_ref())), Ok)
             .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))
     };
-    let mut rendering = render(false, None)?;
+    let mut rendering = render(lines, None)?;
     let unread = unread(&variables, &rendering.reads, source);
     let mut secret_values = variables.secret_values();
     let (from_env, env_secrets) = env_secrets(&rendering.env_read, secrets);
@@ -203,7 +213,7 @@ pub fn render(
         }
     }
     let mut spliced = splice::splice(&rendering.text, &rendering.pieces, runners, &secret_values);
-    if spliced.is_err() || spliced.as_ref().is_ok_and(|s| !s.raw.is_empty()) {
+    if !lines && (spliced.is_err() || spliced.as_ref().is_ok_and(|s| !s.raw.is_empty())) {
         // Pointing at a value takes where each piece of output came from:
         // the same render again, with spans.
         rendering = render(true, None)?;
@@ -251,6 +261,14 @@ pub fn render(
             )
         }))
         .collect();
+    let lines = lines.then(|| {
+        let template = lines::Template {
+            source,
+            name: &name,
+            cut: cut.as_ref(),
+        };
+        lines::map(&rendering.text, &rendering.spans, &spliced.grown, &template)
+    });
     drop(rendering);
     Ok(Some(Rendered {
         text: spliced.text,
@@ -261,6 +279,7 @@ pub fn render(
         env_secrets,
         sha256: crate::transcript::sha256(&source.text),
         rendered_at,
+        lines,
     }))
 }
 
@@ -367,6 +386,7 @@ mod tests {
             &Secrets::new(&[]),
             &Runners::new(),
             Some("2026-11-21T05:10:03Z"),
+            false,
         )
     }
 

@@ -21,6 +21,10 @@ pub struct Spliced {
     /// any number of times, out of the order it was written in), and the
     /// block's language (empty in prose).
     pub raw: Vec<(usize, String)>,
+    /// Values that add lines to the masked text, in order: where each
+    /// stand-in was in the rendering, and how many line feeds its value
+    /// wrote there.
+    pub grown: Vec<(usize, usize)>,
 }
 
 /// A value that cannot be written where it landed: the piece, and why.
@@ -71,6 +75,7 @@ pub fn splice(
             0
         }),
         raw: Vec::new(),
+        grown: Vec::new(),
         refusals: Vec::new(),
         at: 0,
     };
@@ -118,6 +123,7 @@ struct Out<'t> {
     real: String,
     masked: String,
     raw: Vec<(usize, String)>,
+    grown: Vec<(usize, usize)>,
     refusals: Vec<Refusal>,
     /// How far `text` has been copied.
     at: usize,
@@ -153,6 +159,12 @@ impl Out<'_> {
             Ok((r, m)) => {
                 grow(&mut self.real, r.len(), left);
                 self.real.push_str(&r);
+                // The lines a value adds to the text that is read for steps.
+                let feeds =
+                    memchr::memchr_iter(b'\n', m.as_deref().unwrap_or(&r).as_bytes()).count();
+                if feeds > 0 {
+                    self.grown.push((s.start, feeds));
+                }
                 if let Some(m) = m {
                     grow(&mut self.masked, m.len(), left);
                     self.masked.push_str(&m);
@@ -200,6 +212,7 @@ impl Out<'_> {
             text: self.real,
             masked,
             raw: self.raw,
+            grown: self.grown,
         })
     }
 }

@@ -55,6 +55,7 @@ pub fn run_info(m: &Marker) -> std::result::Result<RunInfo, String> {
             rendered: get("rendered"),
             secret_key: m.get("secret_key").map(str::to_string),
             secrets: pairs(m.get("secret_sha256")),
+            lines: m.get("lines").map(str::to_string),
         }),
     })
 }

@@ -24,6 +24,7 @@ use std::path::Path;
 use crate::config::Config;
 use crate::doc::{Depth, Runbook};
 use crate::error::{Error, Result};
+use crate::linemap::LineMap;
 use crate::record::{Outcome, RunInfo, RunRecord};
 use crate::source::Source;
 pub use crate::source::sha256;
@@ -83,13 +84,16 @@ pub fn run_of(path: &Path, text: &str, config: &Config) -> Result<Run> {
         });
     };
     let (source, book) = match early {
+        // A template's rendering is numbered by the template's lines.
         Some((source, book))
-            if source.path.as_os_str() == info.source.as_str() && source.text == read.source =>
+            if source.path.as_os_str() == info.source.as_str()
+                && source.text == read.source
+                && info.template.is_none() =>
         {
             (source, book)
         }
         _ => parse(
-            Source::from_text(Path::new(&info.source), read.source),
+            runbook_source(Path::new(&info.source), read.source, &info),
             config,
         ),
     };
@@ -99,6 +103,19 @@ pub fn run_of(path: &Path, text: &str, config: &Config) -> Result<Run> {
         info,
         outcomes: read.outcomes,
     })
+}
+
+/// The runbook a transcript holds (`text`, its markers taken out), named
+/// `named`, as the run summary `info` says it: its lines are the
+/// template's when the run was rendered from one (the summary's `lines`).
+pub fn runbook_source(named: &Path, text: String, info: &RunInfo) -> Source {
+    let source = Source::from_text(named, text);
+    let lines = info
+        .template
+        .as_ref()
+        .and_then(|t| t.lines.as_deref())
+        .and_then(|lines| LineMap::decode(lines, source.line_count()));
+    source.with_origin(lines)
 }
 
 /// The steps of `source`, as a run with `config` walks them: only the
@@ -530,6 +547,7 @@ mod tests {
                     ("token".into(), "ef".into()),
                     ("env.DB_PASSWORD".into(), "01".into()),
                 ],
+                lines: Some("7-8,10*3,12-18".into()),
             }),
             ..RunInfo::default()
         };

@@ -154,6 +154,9 @@ pub(super) fn edit_with(
             attrs.push(("env_sha256", sha.clone()));
         }
         attrs.push(("rendered", t.rendered.clone()));
+        if let Some(lines) = &t.lines {
+            attrs.push(("lines", lines.clone()));
+        }
         if let Some(key) = &t.secret_key {
             attrs.push(("secret_key", key.clone()));
         }
