@@ -8,6 +8,9 @@ use crate::common::{OUT, RUNBOOK, Sandbox, TASK, Test, line_with, run, sandbox, 
 
 const VALUE: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
 
+/// What a reader sees after a blank or choice the answers file answered.
+pub const FROM_FILE: &str = " — note: answered in the answers file";
+
 /// The steps `plan --format json` finds in the runbook of `sandbox`: kind,
 /// line and text, depth first.
 pub fn plan_steps(sandbox: Sandbox) -> (Vec<(String, usize, String)>, Sandbox) {
@@ -76,7 +79,7 @@ fn answered(doc: &str, answers: &str, status: i32) -> (Vec<(String, usize, Strin
 }
 
 /// `line` with runsheet's marks taken out: what a reader sees.
-fn visible(line: &str) -> String {
+pub fn visible(line: &str) -> String {
     Regex::new(r"<!--.*?-->")
         .expect("a valid pattern")
         .replace_all(line, "")
@@ -104,11 +107,11 @@ fn fields_after_a_fenced_block_in_the_same_item() {
     assert!(line_with(&transcript, "Restart cache").starts_with("- [x] "));
     assert_eq!(
         visible(&line_with(&transcript, "Cache healthy")),
-        "  - Cache healthy: `☒ Yes / ☐ No`"
+        format!("  - Cache healthy: `☒ Yes / ☐ No`{FROM_FILE}")
     );
     assert_eq!(
         visible(&line_with(&transcript, "Restarted at")),
-        "  - Restarted at: `05:12 UTC`"
+        format!("  - Restarted at: `05:12 UTC`{FROM_FILE}")
     );
 }
 
@@ -134,7 +137,10 @@ fn blanks_with_a_unit_or_sign_keep_it() {
         "- Budget: `$300`",
     ] {
         let label = want.split(':').next().unwrap_or_default();
-        assert_eq!(visible(&line_with(&transcript, label)), want);
+        assert_eq!(
+            visible(&line_with(&transcript, label)),
+            format!("{want}{FROM_FILE}")
+        );
     }
 }
 
@@ -168,7 +174,7 @@ fn a_plain_fence_used_as_a_form_is_filled_in_place() {
         "Risk: ☒ Low ☐ Medium ☐ High\n",
         "When: Saturday 06:00\n",
         "Reason for the change:\nnew TLS certificate\n```\n<!--rs:boxes ",
-        "☑ 4 of 4 fields in the block above filled in\n",
+        "☑ 4 of 4 fields in the block above filled in · Signed off by: answered in the answers file · Risk: answered in the answers file · When: answered in the answers file · Reason for the change: answered in the answers file\n",
     ] {
         assert!(transcript.contains(want), "no {want:?} in:\n{transcript}");
     }
@@ -204,7 +210,10 @@ fn bracketed_slots_in_prose_are_blanks() {
         "**Verdict**: `Closed`",
     ] {
         let label = want.split([':', ' ']).next().unwrap_or_default();
-        assert_eq!(visible(&line_with(&transcript, label)), want);
+        assert_eq!(
+            visible(&line_with(&transcript, label)),
+            format!("{want}{FROM_FILE}")
+        );
     }
 }
 
@@ -235,16 +244,18 @@ fn emphasised_fill_ins_and_blanks_split_by_emphasis() {
     let planned = visible(&line_with(&transcript, "planned date"));
     assert!(
         planned.starts_with("* [x] ")
-            && planned.ends_with("Agree on the planned date for the release: `2026-12-01`"),
+            && planned.ends_with(&format!(
+                "Agree on the planned date for the release: `2026-12-01`{FROM_FILE}"
+            )),
         "{planned}"
     );
     assert_eq!(
         visible(&line_with(&transcript, "Total changes")),
-        "**Total changes today**: `3`  "
+        format!("**Total changes today**: `3`{FROM_FILE}  ")
     );
     assert_eq!(
         visible(&line_with(&transcript, "Approved")),
-        "**Approved**: `2`**"
+        format!("**Approved**: `2`{FROM_FILE}**")
     );
 }
 
@@ -269,11 +280,11 @@ fn empty_labelled_lines_of_a_form_are_blanks() {
     assert_eq!(kinds(&steps), [("blank", 3), ("blank", 4)]);
     assert_eq!(
         visible(&line_with(&transcript, "Ticket")),
-        "- Ticket: `CHG-42`"
+        format!("- Ticket: `CHG-42`{FROM_FILE}")
     );
     assert_eq!(
         visible(&line_with(&transcript, "Approver")),
-        "- **Approver:** `Dana`"
+        format!("- **Approver:** `Dana`{FROM_FILE}")
     );
 }
 
@@ -293,10 +304,11 @@ fn ballots_written_through_a_wrong_encoding_are_choices() {
     // Marked through the same misreading, so the file keeps one encoding.
     assert_eq!(
         visible(&line_with(&transcript, "Decision")),
-        "**Decision:** ‚òí GO  ‚òê NO-GO (if NO-GO, reschedule)"
+        format!("**Decision:** ‚òí GO  ‚òê NO-GO{FROM_FILE} (if NO-GO, reschedule)")
     );
     assert!(
-        visible(&line_with(&transcript, "Batch 1")).ends_with("‚òí ‚úÖ Stable  ‚òê ‚ùå Rollback"),
+        visible(&line_with(&transcript, "Batch 1"))
+            .ends_with(&format!("‚òí ‚úÖ Stable  ‚òê ‚ùå Rollback{FROM_FILE}")),
         "{transcript}"
     );
 }
@@ -315,11 +327,11 @@ fn bracketed_option_lists_are_choices() {
     assert_eq!(kinds(&steps), [("choice", 1), ("choice", 3)]);
     assert_eq!(
         visible(&line_with(&transcript, "Next step")),
-        "Next step: `☒ ✅ Continue / ☐ ⏸ Hold / ☐ ❌ Stop`"
+        format!("Next step: `☒ ✅ Continue / ☐ ⏸ Hold / ☐ ❌ Stop`{FROM_FILE}")
     );
     assert_eq!(
         visible(&line_with(&transcript, "Ticket state")),
-        "Ticket state: `☐ Open / ☐ Ongoing / ☒ Closed`"
+        format!("Ticket state: `☐ Open / ☐ Ongoing / ☒ Closed`{FROM_FILE}")
     );
 }
 
@@ -380,7 +392,9 @@ fn a_box_starting_a_list_item_is_a_task_that_owns_its_blanks() {
         "{qa}"
     );
     assert!(
-        qa.ends_with("QA Lead: `Quinn` (Date: `01/12/2026`)"),
+        qa.ends_with(&format!(
+            "QA Lead: `Quinn`{FROM_FILE} (Date: `01/12/2026`{FROM_FILE})"
+        )),
         "{qa}"
     );
 }

@@ -1,3 +1,4 @@
+mod answer_origin;
 mod attempts;
 mod bad_inputs;
 mod book;

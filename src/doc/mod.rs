@@ -16,6 +16,7 @@ pub mod parse;
 mod pieces;
 pub mod placeholders;
 pub mod prompts;
+pub mod question;
 pub mod sections;
 pub mod target;
 mod tidy;

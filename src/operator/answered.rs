@@ -80,7 +80,7 @@ impl<O: Operator> Operator for Answered<O> {
 
     fn blank(&mut self, view: &View) -> Result<Reply<String>> {
         match self.file_answer(view) {
-            Some(value) => Ok(Reply::Value(value)),
+            Some(value) => Ok(Reply::FromFile(value)),
             None => self.inner.blank(view),
         }
     }
@@ -91,7 +91,7 @@ impl<O: Operator> Operator for Answered<O> {
             .file_answer(view)
             .and_then(|a| options.iter().position(|o| *o == a))
         {
-            Some(index) => Ok(Reply::Value(index)),
+            Some(index) => Ok(Reply::FromFile(index)),
             None => self.inner.choice(view, options),
         }
     }

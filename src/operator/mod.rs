@@ -61,6 +61,9 @@ pub enum CommandChoice {
 pub enum Reply<T> {
     /// The value typed, or the option picked.
     Value(T),
+    /// The answer the answers file gave ahead of time: recorded as the
+    /// file's, not as typed at the prompt.
+    FromFile(T),
     /// Left as it is: skipped, or nobody to ask.
     Leave,
     /// Back to the step before.

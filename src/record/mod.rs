@@ -317,7 +317,8 @@ pub struct RunRecord {
     pub sections: Vec<SectionRecord>,
 }
 
-/// The note a task answered in the answers file carries.
+/// The note a task or `manual` block answered in the answers file carries
+/// (with the reason `answers-file`, which blanks and choices carry alone).
 pub const ANSWERED_IN_FILE: &str = "answered in the answers file";
 
 /// The note a guarded block's outcome carries once someone typed `yes`.
@@ -607,7 +608,8 @@ fn confirmed_by(run: &RunInfo, step: &Step, o: &Outcome) -> Option<String> {
     }
     let by_hand = step.children.is_empty()
         && (step.task().is_some() || step.command().is_some_and(|c| c.attrs.manual));
-    let answered_ahead = o.note.as_deref() == Some(ANSWERED_IN_FILE);
+    // Transcripts written before `how=answers-file` have the note alone.
+    let answered_ahead = o.has(Reason::AnswersFile) || o.note.as_deref() == Some(ANSWERED_IN_FILE);
     (by_hand && o.status == Status::Done && run.mode == Mode::Interactive && !answered_ahead)
         .then(|| run.operator.clone())
 }

@@ -141,6 +141,9 @@ pub enum Reason {
     /// The operator edited the block before it ran (placeholders filled in
     /// are not an edit: see `Outcome::fills`).
     Edited,
+    /// Answered ahead of time in the answers file, not by a person at a
+    /// prompt: a blank, a choice, a task or a `manual` block.
+    AnswersFile,
 }
 
 words!(Reason {
@@ -171,6 +174,7 @@ words!(Reason {
     Negative => "negative",
     OffTarget => "off-target",
     Edited => "edited",
+    AnswersFile => "answers-file",
 });
 
 /// Where a run stands.

@@ -17,14 +17,22 @@ impl Run<'_> {
             let reply = match &step.kind {
                 StepKind::Choice(field) => match self.operator.choice(&view, &field.options)? {
                     Reply::Value(i) => field.options.get(i).cloned().into(),
+                    Reply::FromFile(i) => field
+                        .options
+                        .get(i)
+                        .cloned()
+                        .map_or(Reply::Leave, Reply::FromFile),
                     Reply::Leave => Reply::Leave,
                     Reply::Back => Reply::Back,
                     Reply::GoTo(i) => Reply::GoTo(i),
                 },
                 _ => self.operator.blank(&view)?,
             };
-            let value = match reply {
-                Reply::Value(value) => value,
+            // Who gave the answer goes on record: the answers file, or
+            // whoever typed it at the prompt.
+            let (value, from_file) = match reply {
+                Reply::Value(value) => (value, false),
+                Reply::FromFile(value) => (value, true),
                 Reply::Back => return Ok(self.back(step.at())),
                 Reply::GoTo(target) => return Ok(self.go(step.at(), target)),
                 Reply::Leave => {
@@ -48,12 +56,18 @@ impl Run<'_> {
             let mut outcome = Outcome::new(step.id(), Status::Done);
             let verdict = self.judge(step, &value);
             outcome.value = Some(value);
-            let Some((reason, why)) = verdict else {
+            // Why it failed, when it did, comes first among its reasons.
+            if let Some((reason, _)) = &verdict {
+                outcome.status = Status::Failed;
+                outcome.add(*reason);
+            }
+            if from_file {
+                outcome.add(Reason::AnswersFile);
+            }
+            let Some((_, why)) = verdict else {
                 self.record(outcome, false)?;
                 return Ok(Flow::Continue);
             };
-            outcome.status = Status::Failed;
-            outcome.add(reason);
             outcome.note = Some(why.clone());
             self.record(outcome.clone(), true)?;
             let view = self.view(step, "");
@@ -116,35 +130,6 @@ impl Run<'_> {
     /// What a field asks, in a few words: its label without the field itself
     /// and the colon before it (`Smoke tests passed`).
     pub(super) fn question(&self, step: &Step) -> String {
-        let Some(field) = step.field() else {
-            return step.text.clone();
-        };
-        // As the label has it: on one line, single spaces.
-        let written = self
-            .recorder
-            .source()
-            .text
-            .get(field.span.clone())
-            .unwrap_or("")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let written = written.as_str();
-        let text = match step.text.find(written).filter(|_| !written.is_empty()) {
-            Some(at) => format!("{}{}", &step.text[..at], &step.text[at + written.len()..]),
-            None => step.text.clone(),
-        };
-        let text = text
-            .split(" (target")
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_end_matches([':', '：', '-', '—'])
-            .trim();
-        if text.is_empty() {
-            step.text.clone()
-        } else {
-            text.to_string()
-        }
+        crate::doc::question::question(&self.recorder.source().text, step)
     }
 }

@@ -4,7 +4,7 @@
 use super::{Flow, Run};
 use crate::doc::Step;
 use crate::error::Result;
-use crate::operator::{FailureChoice, TaskChoice};
+use crate::operator::{ANSWERED_IN_FILE, FailureChoice, TaskChoice};
 use crate::record::{Outcome, Reason, Status};
 
 impl Run<'_> {
@@ -147,6 +147,11 @@ impl Run<'_> {
             return Ok(flow);
         }
         let mut outcome = Outcome::new(step.id(), status);
+        // The answers file's answers come with this note; the reason says
+        // so where programs look.
+        if note.as_deref() == Some(ANSWERED_IN_FILE) {
+            outcome.add(Reason::AnswersFile);
+        }
         outcome.note = note.map(|n| self.secrets.redact(&n));
         if let Some(waited) = waited {
             outcome.add(Reason::Waited);

@@ -162,7 +162,7 @@ fn read_keyed(id: &str, m: &Marker, suffix: &str) -> Result<Vec<Outcome>, String
 /// first (` · 1 earlier attempt: ❌ NO-GO 03:37:29Z`): the answer each gave,
 /// else its status, time and note.
 pub fn inline_label(earlier: &[Outcome]) -> String {
-    use crate::record::{Status, clock};
+    use crate::record::{ANSWERED_IN_FILE, Reason, Status, clock};
     if earlier.is_empty() {
         return String::new();
     }
@@ -179,6 +179,11 @@ pub fn inline_label(earlier: &[Outcome]) -> String {
             };
             let time = clock(&o.at);
             match (&o.value, &o.note) {
+                // Where an answer came from shows as a task's note does.
+                (Some(value), _) if o.has(Reason::AnswersFile) => format!(
+                    "{icon} {} {time} — {ANSWERED_IN_FILE}",
+                    super::write::escape_inline(value)
+                ),
                 (Some(value), _) => {
                     format!("{icon} {} {time}", super::write::escape_inline(value))
                 }

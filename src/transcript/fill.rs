@@ -8,8 +8,9 @@ use super::marker;
 use super::write::{Edit, before_region, escape_inline, outcome_attrs};
 use crate::doc::fields::{self, BOXES};
 use crate::doc::model::{Fence, Field, FieldForm};
+use crate::doc::question::question;
 use crate::doc::{Step, StepKind};
-use crate::record::{Outcome, Reason, Status};
+use crate::record::{ANSWERED_IN_FILE, Outcome, Reason, Status};
 
 /// Whether an outcome carries an answer to write in: a value given, and the
 /// step done, or failed because of the value (a negative pick, a missed target).
@@ -30,17 +31,28 @@ fn failure_words(outcome: &Outcome) -> String {
     format!(" ❌ {}", escape_inline(why))
 }
 
+/// What an answer's mark says after it when the answers file gave the
+/// answer, as a task's note says it: nothing for one typed at the prompt.
+fn origin_words(outcome: &Outcome) -> String {
+    if outcome.has(Reason::AnswersFile) {
+        format!(" — note: {ANSWERED_IN_FILE}")
+    } else {
+        String::new()
+    }
+}
+
 /// A blank filled in or a choice marked, in place; or a "not answered" note beside it.
 pub(super) fn field_edit(text: &str, field: &Field, outcome: &Outcome) -> Edit {
     let original = &text[field.span.clone()];
     let mut attrs = outcome_attrs(outcome);
     let (replacement, visible) = match &outcome.value {
         Some(value) if answered(outcome) => {
-            let visible = if outcome.status == Status::Failed {
+            let mut visible = if outcome.status == Status::Failed {
                 failure_words(outcome)
             } else {
                 String::new()
             };
+            visible.push_str(&origin_words(outcome));
             (filled(text, field, value), visible)
         }
         _ => {
@@ -287,6 +299,17 @@ pub(super) fn fence_region_edits(
                 " · {}: {}",
                 escape_inline(&h.step.text),
                 escape_inline(note)
+            );
+        }
+        // A field the answers file filled in has no note that says so (a
+        // box it ticked does): named by what it asks, as its text holds the
+        // blank it no longer is.
+        if h.outcome.has(Reason::AnswersFile) && h.outcome.note.as_deref() != Some(ANSWERED_IN_FILE)
+        {
+            let _ = write!(
+                shown,
+                " · {}: {ANSWERED_IN_FILE}",
+                escape_inline(&question(text, h.step))
             );
         }
         for (k, v) in super::attempts::inline_attrs(&h.outcome.earlier) {
