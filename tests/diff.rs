@@ -510,6 +510,32 @@ fn damaged_markers_are_an_error_naming_the_line() {
         .run();
 }
 
+/// Within a format version, a `how` word this runsheet does not know (one a
+/// newer runsheet added) is passed over, as the format promises: the
+/// transcript is still read, not called damaged.
+#[test]
+fn a_how_word_this_runsheet_does_not_know_is_passed_over() {
+    let out = one_run();
+    let transcript = out.transcript();
+    assert!(transcript.contains("<!--rs:out id="), "{transcript}");
+    let later = transcript.replacen("<!--rs:out id=", "<!--rs:out how=added-later id=", 1);
+    out.write("later.md", later);
+    let out = out
+        .test()
+        .args(["diff", OUT, "later.md"])
+        .stderr_lacks("damaged")
+        .run();
+    let out = out
+        .then()
+        .args(["report", "later.md"])
+        .stderr_lacks("damaged")
+        .run();
+    let later = out.then().args(["strip", "later.md"]).run();
+    let stripped = later.stdout.clone();
+    let original = later.then().args(["strip", OUT]).run().stdout;
+    assert_eq!(stripped, original);
+}
+
 #[test]
 fn a_newer_format_version_is_refused_plainly() {
     let out = one_run();

@@ -150,7 +150,7 @@ fn read_keyed(id: &str, m: &Marker, suffix: &str) -> Result<Vec<Outcome>, String
             .ok_or_else(|| format!("`{id}`: earlier attempt {n} has no status"))?;
         let mut o = Outcome::stamped(id.to_string(), status, get("at").unwrap_or("").into());
         o.ms = get("ms").and_then(|v| v.parse().ok()).unwrap_or(0);
-        o.reasons = super::attrs::reasons(id, get("how"))?;
+        o.reasons = super::attrs::reasons(get("how"));
         o.value = get("value").map(str::to_string);
         o.note = get("note").map(str::to_string);
         earlier.push(o);

@@ -80,7 +80,7 @@ pub fn outcome(m: &Marker) -> std::result::Result<Option<Outcome>, String> {
         return Ok(None);
     };
     let status: Status = status.parse().map_err(|e| format!("`{id}`: {e}"))?;
-    let reasons = reasons(id, m.get("how"))?;
+    let reasons = reasons(m.get("how"));
     let at = m.get("at").unwrap_or_default().to_string();
     let mut o = Outcome::stamped(id.to_string(), status, at);
     o.exit = m.get("exit").and_then(|e| e.parse().ok());
@@ -89,11 +89,12 @@ pub fn outcome(m: &Marker) -> std::result::Result<Option<Outcome>, String> {
     Ok(Some(o))
 }
 
-/// The `how` words of step `id`, as a marker records them.
-pub fn reasons(id: &str, how: Option<&str>) -> std::result::Result<Vec<Reason>, String> {
+/// The `how` words a marker records. A word this runsheet does not know, one
+/// a newer runsheet added within the same version, is passed over, as the
+/// transcript format promises.
+pub fn reasons(how: Option<&str>) -> Vec<Reason> {
     how.unwrap_or_default()
         .split(',')
-        .filter(|w| !w.is_empty())
-        .map(|w| w.parse().map_err(|e| format!("`{id}`: {e}")))
+        .filter_map(|w| w.parse().ok())
         .collect()
 }

@@ -282,8 +282,7 @@ impl<'a> Reading<'a> {
             let mut outcome = Outcome::stamped(id.clone(), status, at);
             outcome.note = m.get(&format!("note-{id}")).map(str::to_string);
             outcome.value = m.get(&format!("value-{id}")).map(str::to_string);
-            outcome.reasons = reasons(id, m.get(&format!("how-{id}")))
-                .map_err(|e| self.damaged(region_line, e))?;
+            outcome.reasons = reasons(m.get(&format!("how-{id}")));
             outcome.earlier =
                 super::attempts::read_held(id, m).map_err(|e| self.damaged(region_line, e))?;
             // Where the box or field is: `back` bytes before the region's line.
