@@ -5,7 +5,7 @@
 
 use regex::Regex;
 
-use crate::common::{OUT, RUNBOOK, Sandbox, Test, line_with, sandbox, unindent};
+use crate::common::{OUT, RUN, RUNBOOK, Sandbox, Test, line_with, sandbox, unindent};
 use crate::fields::{FROM_FILE, strips_back, visible};
 
 const VALUE: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
@@ -270,4 +270,70 @@ fn a_blank_the_file_answered_and_the_operator_answered_again_is_the_operators() 
         "{manager}"
     );
     strips_back(sandbox, &source);
+}
+
+/// Two commands that use one placeholder, which is asked once a run.
+const TAGGED: &str = r"
+    # Release
+
+    ```bash
+    echo tagging <release-tag>
+    ```
+
+    ```bash
+    echo pushing <release-tag>
+    ```
+    ";
+
+/// A placeholder's value the answers file gave is recorded as the file's, on
+/// every command that used it; one typed at the prompt is not.
+#[test]
+fn a_placeholder_value_from_the_answers_file_is_marked_and_a_typed_one_is_not() {
+    let source = unindent(TAGGED);
+    let out = Test::new()
+        .runbook(&source)
+        .run_answered("release-tag: v1.2.3\n")
+        .stdout_contains("pushing v1.2.3")
+        .run();
+    let transcript = out.transcript();
+    let ids: Vec<String> = Regex::new(r"<!--rs:out id=(\S+) ")
+        .expect("a valid pattern")
+        .captures_iter(&transcript)
+        .map(|c| c[1].to_string())
+        .collect();
+    assert_eq!(ids.len(), 2, "{transcript}");
+    for (id, word) in ids.iter().zip(["tagging", "pushing"]) {
+        let status = line_with(&transcript, &format!("<!--rs:out id={id} "));
+        assert!(status.contains(" how=answers-file "), "{word}: {status}");
+        assert!(
+            visible(&status).contains(
+                " · filled from the answers file: <code>&lt;release-tag></code> = <code>v1.2.3</code>"
+            ),
+            "{word}: {status}"
+        );
+        assert!(!visible(&status).contains("answered in"), "{status}");
+    }
+    let (found, answered) = reasons(out.sandbox, &[&ids[0], &ids[1]]);
+    assert_eq!(found, [["answers-file"], ["answers-file"]]);
+    strips_back(answered, &source);
+
+    let sandbox = sandbox(TAGGED);
+    let mut pty = sandbox.pty(&["run", RUNBOOK, "-o", OUT], &[]);
+    pty.answer(RUN, "r");
+    pty.answer("Value for <release-tag>", "v1.2.4");
+    pty.expect("With its placeholders filled in, it runs as:");
+    pty.answer(RUN, "r");
+    // The second command has the value already: not asked again.
+    pty.answer(RUN, "r");
+    pty.expect("With its placeholders filled in, it runs as:");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    let transcript = sandbox.transcript();
+    let status = line_with(&transcript, &format!("<!--rs:out id={} ", ids[0]));
+    assert!(!status.contains("answers-file"), "{status}");
+    assert!(
+        visible(&status).contains(" · filled: <code>&lt;release-tag></code> = <code>v1.2.4</code>"),
+        "{status}"
+    );
 }

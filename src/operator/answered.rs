@@ -96,9 +96,9 @@ impl<O: Operator> Operator for Answered<O> {
         }
     }
 
-    fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Option<String>> {
+    fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Reply<String>> {
         match self.answers.for_placeholder(name) {
-            Some(value) => Ok(Some(value)),
+            Some(value) => Ok(Reply::FromFile(value)),
             None => self.inner.placeholder(name, token, secret),
         }
     }

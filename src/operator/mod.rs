@@ -161,8 +161,9 @@ pub trait Operator {
     /// An answer came out on the failing side, for `reason`.
     fn answer_failed(&mut self, view: &View, reason: &str) -> Result<AnswerChoice>;
     /// A value for a placeholder in the command about to run; asked without
-    /// echo when `secret`. `None`: nobody to ask.
-    fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Option<String>>;
+    /// echo when `secret`. `Value` typed, `FromFile` from the answers file,
+    /// `Leave`: nobody to ask.
+    fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Reply<String>>;
     /// A typed confirmation (`yes`) for something that needs a person even
     /// under `--yes`. `None`: no person can be asked.
     fn confirm_typed(&mut self, question: &str) -> Result<Option<bool>>;

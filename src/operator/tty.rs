@@ -373,7 +373,7 @@ impl Operator for Terminal {
         }
     }
 
-    fn placeholder(&mut self, _name: &str, token: &str, secret: bool) -> Result<Option<String>> {
+    fn placeholder(&mut self, _name: &str, token: &str, secret: bool) -> Result<Reply<String>> {
         let _prompt = Prompting::start();
         let prompt = format!("Value for {token}");
         let value = if secret {
@@ -384,7 +384,7 @@ impl Operator for Terminal {
                 .interact_text_on(&self.term)
                 .map_err(interrupted)?
         };
-        Ok(Some(value))
+        Ok(Reply::Value(value))
     }
 
     fn confirm_typed(&mut self, question: &str) -> Result<Option<bool>> {

@@ -86,8 +86,8 @@ impl Operator for Unattended {
         Ok(Reply::Leave)
     }
 
-    fn placeholder(&mut self, _name: &str, _token: &str, _secret: bool) -> Result<Option<String>> {
-        Ok(None)
+    fn placeholder(&mut self, _name: &str, _token: &str, _secret: bool) -> Result<Reply<String>> {
+        Ok(Reply::Leave)
     }
 
     fn confirm_typed(&mut self, question: &str) -> Result<Option<bool>> {

@@ -20,6 +20,8 @@ pub(super) struct Cleared {
     /// The placeholders filled in it, with their values as shown (a
     /// secret's as `•••`), in the order they were filled.
     pub fills: Vec<(String, String)>,
+    /// Whether the answers file gave any of the placeholders' values.
+    pub filled_from_file: bool,
     /// What looks destructive in it (empty when nothing does).
     pub destructive: Vec<String>,
     /// Who typed `yes` for it.
@@ -34,6 +36,9 @@ impl Cleared {
             outcome.add(Reason::Edited);
         }
         outcome.fills.clone_from(&self.fills);
+        if self.filled_from_file {
+            outcome.add(Reason::AnswersFile);
+        }
         if let Some(who) = &self.confirmed_by {
             outcome.add(Reason::Confirmed);
             outcome.note = Some(format!("{CONFIRMED_BY}{who}"));
@@ -190,7 +195,7 @@ impl Run<'_> {
     /// guard and `confirm` look at what will run.
     fn gate(&mut self, step: &Step, command: &Command, script: &str, edited: bool) -> Result<Gate> {
         let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
-        let (text, fills) = match self.fill_placeholders(step, script)? {
+        let (text, fills, filled_from_file) = match self.fill_placeholders(step, script)? {
             Ok(filled) => filled,
             Err(missing) => {
                 self.operator.say(&format!(
@@ -228,6 +233,7 @@ impl Run<'_> {
             changed,
             edited,
             fills: fills.clone(),
+            filled_from_file,
             destructive: destructive.clone(),
             confirmed_by,
         };

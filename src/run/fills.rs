@@ -6,15 +6,17 @@ use std::collections::HashMap;
 use super::Run;
 use crate::doc::Step;
 use crate::error::Result;
+use crate::operator::Reply;
 
-/// A command with its placeholders filled in, and each token with its value
-/// as the record may show it.
-pub(super) type Filled = (String, Vec<(String, String)>);
+/// A command with its placeholders filled in, each token with its value as
+/// the record may show it, and whether the answers file gave any of them.
+pub(super) type Filled = (String, Vec<(String, String)>, bool);
 
-/// Placeholder values given so far in a run, by token.
+/// Placeholder values given so far in a run, by token, each with whether
+/// the answers file gave it.
 #[derive(Debug, Default)]
 pub(super) struct Fills {
-    values: HashMap<String, String>,
+    values: HashMap<String, (String, bool)>,
 }
 
 impl Run<'_> {
@@ -30,6 +32,7 @@ impl Run<'_> {
     ) -> Result<std::result::Result<Filled, String>> {
         let mut filled = script.to_string();
         let mut given = Vec::new();
+        let mut from_file = false;
         for &child in &step.children {
             let Some(p) = self.book.steps[child].placeholder().cloned() else {
                 continue;
@@ -39,13 +42,15 @@ impl Run<'_> {
             }
             // `--secret` and `[secrets] names` too, beyond the placeholder's own name.
             let secret = p.secret || self.secrets.is_secret(&p.name);
-            let value = match self.fills.values.get(&p.token) {
-                Some(v) => Some(v.clone()),
-                None => self.operator.placeholder(&p.name, &p.token, secret)?,
+            let (value, in_file) = match self.fills.values.get(&p.token) {
+                Some(v) => v.clone(),
+                None => match self.operator.placeholder(&p.name, &p.token, secret)? {
+                    Reply::Value(v) => (v, false),
+                    Reply::FromFile(v) => (v, true),
+                    _ => return Ok(Err(p.token)),
+                },
             };
-            let Some(value) = value else {
-                return Ok(Err(p.token));
-            };
+            from_file |= in_file;
             if secret {
                 self.secrets.add(&value);
             }
@@ -57,8 +62,8 @@ impl Run<'_> {
                 self.secrets.redact(&value)
             };
             given.push((p.token.clone(), shown));
-            self.fills.values.insert(p.token, value);
+            self.fills.values.insert(p.token, (value, in_file));
         }
-        Ok(Ok((filled, given)))
+        Ok(Ok((filled, given, from_file)))
     }
 }

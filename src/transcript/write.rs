@@ -362,7 +362,12 @@ fn status_line_onto(line: &mut String, o: &Outcome) {
         let _ = write!(line, " · {}", o.note.as_deref().unwrap_or("confirmed"));
     }
     // In a fixed order, whatever order the reasons were recorded in.
+    // Values the answers file gave are said with the fills, below.
+    let filled_from_file = o.has(Reason::AnswersFile) && !o.fills.is_empty();
     for reason in EXPLAINED {
+        if filled_from_file && reason == Reason::AnswersFile {
+            continue;
+        }
         if let Some(note) = reason_note(reason).filter(|_| o.has(reason)) {
             line.push_str(" · ");
             line.push_str(note);
@@ -379,7 +384,12 @@ fn status_line_onto(line: &mut String, o: &Outcome) {
             .iter()
             .map(|(token, value)| format!("{} = {}", code(token), code(value)))
             .collect();
-        let _ = write!(line, " · filled: {}", fills.join(", "));
+        let from = if filled_from_file {
+            " from the answers file"
+        } else {
+            ""
+        };
+        let _ = write!(line, " · filled{from}: {}", fills.join(", "));
     }
     if o.ran.is_some() {
         if !o.has(Reason::Edited) && o.fills.is_empty() {
