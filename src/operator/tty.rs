@@ -160,8 +160,9 @@ impl Terminal {
     }
 }
 
-/// A prompt ended by Ctrl-C, Ctrl-D or a terminal gone (a read at its end,
-/// or an error): what comes next starts on a fresh line, not after the
+/// A prompt ended by Ctrl-C or a terminal gone (a read at its end, or an
+/// error; dialoguer's line input passes Ctrl-D over, only the hidden prompt
+/// takes it): what comes next starts on a fresh line, not after the
 /// prompt's text. The terminal may be gone, so the line end may go nowhere.
 fn interrupted(_: dialoguer::Error) -> Error {
     let _ = std::io::stderr().write_all(b"\n");
