@@ -13,7 +13,7 @@ use similar::{Algorithm, DiffOp, capture_diff_slices_deadline};
 
 use super::engine::Pieces;
 use super::vars::Var;
-use crate::secrets::{MASK, Secrets};
+use crate::secrets::Secrets;
 
 /// Shorter values made from a secret are not masked, as shorter secrets are
 /// not (`{{ token[:4] }}` shows four characters of it): masking every place
@@ -55,38 +55,17 @@ fn stand_in_all(value: &Value) -> Value {
     }
 }
 
-/// `value` with a stand-in for what `shown`, its masked copy, hides.
-fn stand_in_hidden(value: &Value, shown: &Value) -> Value {
-    match (value, shown) {
-        (Value::Object(map), Value::Object(shown)) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = match shown.get(k) {
-                        Some(s) => stand_in_hidden(v, s),
-                        None => v.clone(),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        (Value::Array(items), Value::Array(shown)) => Value::Array(
-            items
-                .iter()
-                .zip(shown)
-                .map(|(v, s)| stand_in_hidden(v, s))
-                .collect(),
-        ),
-        (_, Value::String(s)) if s == MASK && value != shown => stand_in_all(value),
-        _ => value.clone(),
-    }
-}
-
-/// A variable's value for the second render: its secrets replaced.
-pub fn var_value(var: &Var) -> Cow<'_, Value> {
+/// A variable's value for the second render: its secrets replaced (the
+/// whole value, or what sits under a secret-named key in it).
+pub fn var_value<'v>(var: &'v Var, secrets: &Secrets) -> Cow<'v, Value> {
     if var.secret {
         Cow::Owned(stand_in_all(&var.value))
-    } else if let Some(shown) = &var.shown {
-        Cow::Owned(stand_in_hidden(&var.value, shown))
+    } else if var.shown.is_some() {
+        Cow::Owned(super::vars::under_secret_keys(
+            &var.value,
+            secrets,
+            &stand_in_all,
+        ))
     } else {
         Cow::Borrowed(&var.value)
     }

@@ -178,7 +178,7 @@ pub fn render(
                     body: &envname::rewrite(body),
                     dir: &dir,
                 },
-                context(&variables, stand_ins.is_some()),
+                context(&variables, stand_ins.map(|_| secrets)),
                 &rendered_at,
                 engine::Env {
                     dotenv: variables.dotenv.clone(),
@@ -345,15 +345,15 @@ fn split<'s>(
 /// environment's name (see envname): the name `--env` chose, which an
 /// environment file's `environment` (often a longer name to show) never
 /// changes, else the variable `environment`.
-/// The variables as a render sees them; `stand_ins`: with a stand-in for
-/// every secret value (see `derived`).
-fn context(variables: &Variables, stand_ins: bool) -> minijinja::Value {
+/// The variables as a render sees them; with `stand_ins` (the run's
+/// secrets), a stand-in for every secret value (see `derived`).
+fn context(variables: &Variables, stand_ins: Option<&Secrets>) -> minijinja::Value {
     let mut context: BTreeMap<String, minijinja::Value> = variables
         .vars
         .iter()
         .map(|(k, v)| {
-            let value = if stand_ins {
-                engine::value_of(&derived::var_value(v))
+            let value = if let Some(secrets) = stand_ins {
+                engine::value_of(&derived::var_value(v, secrets))
             } else {
                 engine::value_of(&v.value)
             };

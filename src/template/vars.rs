@@ -84,15 +84,7 @@ impl Variables {
         if var.secret {
             return MASK.to_string();
         }
-        let mut shown = display_value(var.shown.as_ref().unwrap_or(&var.value));
-        let tokens: Vec<String> = crate::secrets::shaped_tokens(&shown)
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        for token in tokens {
-            shown = shown.replace(&token, MASK);
-        }
-        shown
+        Secrets::default().redact(&display_value(var.shown.as_ref().unwrap_or(&var.value)))
     }
 
     /// The secret values of the variables, for masking: every value of a
@@ -151,20 +143,35 @@ fn has_secret_key(value: &Value, secrets: &Secrets) -> bool {
 }
 
 fn mask_keys(value: &Value, secrets: &Secrets) -> Value {
+    under_secret_keys(value, secrets, &|_| Value::String(MASK.to_string()))
+}
+
+/// `value` with what sits under a secret-named key, at any depth, replaced
+/// by `replace` of it.
+pub fn under_secret_keys(
+    value: &Value,
+    secrets: &Secrets,
+    replace: &dyn Fn(&Value) -> Value,
+) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
                     let shown = if secrets.is_secret(k) {
-                        Value::String(MASK.to_string())
+                        replace(v)
                     } else {
-                        mask_keys(v, secrets)
+                        under_secret_keys(v, secrets, replace)
                     };
                     (k.clone(), shown)
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| mask_keys(v, secrets)).collect()),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| under_secret_keys(v, secrets, replace))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
