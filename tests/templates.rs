@@ -3,7 +3,7 @@
 //! precedence, errors point into the source, and a templated run records
 //! what it was rendered from.
 
-use crate::common::{OUT, RUN, RUNBOOK, Sandbox, Test, require_tool, unindent};
+use crate::common::{OUT, Output, RUN, RUNBOOK, Sandbox, Test, require_tool, unindent};
 
 /// A template with front-matter defaults `vars` (YAML lines) and `body`.
 fn template(vars: &str, body: &str) -> String {
@@ -904,6 +904,22 @@ fn an_operator_at_the_terminal_sees_the_rendered_block_with_secrets_masked() {
     assert!(!sandbox.transcript().contains("tok-0123456789"));
 }
 
+/// Asserts that none of `secrets` is in what run `t` printed, its transcript
+/// or the reports it wrote (`r.json`, `j.xml`).
+fn assert_run_hides(secrets: &[&str], t: &Output) {
+    let mut texts = vec![
+        ("live output", format!("{}{}", t.stdout, t.stderr)),
+        ("the transcript", t.read(OUT)),
+    ];
+    for (what, file) in [("the JSON report", "r.json"), ("the JUnit report", "j.xml")] {
+        if t.exists(file) {
+            texts.push((what, t.read(file)));
+        }
+    }
+    let texts: Vec<(&str, &str)> = texts.iter().map(|(w, x)| (*w, x.as_str())).collect();
+    assert_hidden(secrets, &texts);
+}
+
 /// Asserts that none of `secrets` is in any of `texts` (named for the message).
 fn assert_hidden(secrets: &[&str], texts: &[(&str, &str)]) {
     for (what, text) in texts {
@@ -957,15 +973,7 @@ fn secrets_from_the_environment_and_a_dotenv_file_are_masked_everywhere() {
     .run();
     let transcript = t.read(OUT);
     assert!(transcript.contains("plainvalue42"), "{transcript}");
-    assert_hidden(
-        &secrets,
-        &[
-            ("live output", &format!("{}{}", t.stdout, t.stderr)),
-            ("the transcript", &transcript),
-            ("the JSON report", &t.read("r.json")),
-            ("the JUnit report", &t.read("j.xml")),
-        ],
-    );
+    assert_run_hides(&secrets, &t);
     let t = t.then().args(["strip", OUT]).run();
     assert_hidden(&secrets, &[("strip", &t.stdout)]);
     // --show-secrets writes them.
@@ -1011,15 +1019,7 @@ fn a_secret_field_inside_a_map_is_masked_at_any_depth() {
         .run();
     let transcript = t.read(OUT);
     assert!(transcript.contains("db-prod"), "{transcript}");
-    assert_hidden(
-        &secrets,
-        &[
-            ("live output", &format!("{}{}", t.stdout, t.stderr)),
-            ("the transcript", &transcript),
-            ("the JSON report", &t.read("r.json")),
-            ("the JUnit report", &t.read("j.xml")),
-        ],
-    );
+    assert_run_hides(&secrets, &t);
 }
 
 #[test]
@@ -1243,14 +1243,7 @@ fn a_value_made_from_a_secret_is_masked_like_the_secret() {
         .run();
     let transcript = t.read(OUT);
     assert!(transcript.contains("at DB-MAIN-1"), "{transcript}");
-    assert_hidden(
-        &made,
-        &[
-            ("live output", &format!("{}{}", t.stdout, t.stderr)),
-            ("the transcript", &transcript),
-            ("the JSON report", &t.read("r.json")),
-        ],
-    );
+    assert_run_hides(&made, &t);
 }
 
 /// A `--var` the template never reads is most likely misspelt: the run goes
