@@ -1246,6 +1246,56 @@ fn a_value_made_from_a_secret_is_masked_like_the_secret() {
     assert_run_hides(&made, &t);
 }
 
+/// A template that checks how a secret starts (and stops when it does not)
+/// still has what it makes from the secret masked; one that tests the
+/// secret's exact text cannot, and says so instead of staying silent.
+#[test]
+fn a_template_that_checks_a_secret_still_masks_what_it_makes_from_it() {
+    let body = |check: &str| {
+        template(
+            "api_token: unset",
+            &format!(
+                r#"
+                # Deploy
+                {{% if {check} %}}{{{{ api_token_is_not_a_deploy_token }}}}{{% endif %}}
+
+                ```bash
+                echo "up {{{{ api_token | upper }}}}"
+                ```
+                "#
+            ),
+        )
+    };
+    let made = ["TOK_ABCDEF123456"];
+    let t = Test::new()
+        .runbook(body(r#"api_token[:4] != "tok_""#))
+        .args(["render", RUNBOOK, "--var", "api_token=tok_abcdef123456"])
+        .stdout_contains("echo \"up ")
+        .stderr_lacks("not masked")
+        .run();
+    assert_hidden(&made, &[("render", &t.stdout)]);
+    let t = t
+        .then()
+        .run_yes()
+        .args(["--var", "api_token=tok_abcdef123456", "--report", "r.json"])
+        .stderr_lacks("not masked")
+        .run();
+    assert_run_hides(&made, &t);
+
+    let exact = r#"api_token != "tok_abcdef123456""#;
+    for args in [&["render", RUNBOOK][..], &["run", RUNBOOK, "--yes"]] {
+        Test::new()
+            .runbook(body(exact))
+            .args(args)
+            .args(["--var", "api_token=tok_abcdef123456"])
+            .stderr_contains(
+                "warning: values made from a secret, such as `{{ token | upper }}`, are not masked",
+            )
+            .stderr_contains("the template tests a secret's exact text")
+            .run();
+    }
+}
+
 /// A `--var` the template never reads is most likely misspelt: the run goes
 /// on with the value it meant to change, so runsheet says so, with the name
 /// it may have meant. A variable the template reads gets no warning.

@@ -167,9 +167,10 @@ pub fn render(
     // each render and gone when it returns, before the values are put back
     // into its output: the rendering, its values and the runbook being put
     // together are then all a render holds.
-    // `stand_ins`: render with a stand-in for every secret instead, and
-    // these for the `env.NAME` that hold one (see `derived`).
-    let render = |spans: bool, stand_ins: Option<&BTreeMap<String, String>>| {
+    // `stand_ins`: render with a stand-in for every secret instead (changed
+    // as the `StandIn` says), and these for the `env.NAME` that hold one
+    // (see `derived`).
+    let render = |spans: bool, stand_ins: Option<(&BTreeMap<String, String>, derived::StandIn)>| {
         let engine = |lead: &str, body: &str| {
             engine::render(
                 engine::Text {
@@ -178,11 +179,11 @@ pub fn render(
                     body: &envname::rewrite(body),
                     dir: &dir,
                 },
-                context(&variables, stand_ins.map(|_| secrets)),
+                context(&variables, stand_ins.map(|(_, how)| (secrets, how))),
                 &rendered_at,
                 engine::Env {
                     dotenv: variables.dotenv.clone(),
-                    stand_ins: stand_ins.cloned().unwrap_or_default(),
+                    stand_ins: stand_ins.map(|(env, _)| env.clone()).unwrap_or_default(),
                 },
                 spans,
             )
@@ -198,18 +199,28 @@ pub fn render(
             .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))
     };
     let mut rendering = render(lines, None)?;
-    let unread = unread(&variables, &rendering.reads, source);
+    let mut warnings = unread(&variables, &rendering.reads, source);
     let mut secret_values = variables.secret_values();
     let (from_env, env_secrets) = env_secrets(&rendering.env_read, secrets);
     secret_values.extend(from_env);
     if !secret_values.is_empty() {
         // Values made from a secret (`|upper`, a slice, joined to other
         // text): what a render with stand-ins writes differently. A render
-        // that fails with them (a test of the secret's exact text) adds none.
-        let env_stand_ins = derived::env_values(&env_secrets, secrets);
-        if let Ok(other) = render(false, Some(&env_stand_ins)) {
-            let made = derived::values(&rendering.pieces, &other.pieces, &secret_values);
-            secret_values.extend(made);
+        // that fails with them (a test of the secret's exact text) is tried
+        // again with the secrets' first halves kept; when that fails too,
+        // none are found, and the operator is told so.
+        let with_stand_ins = |how| {
+            let env = derived::env_values(&env_secrets, secrets, how);
+            render(false, Some((&env, how))).ok()
+        };
+        match with_stand_ins(derived::StandIn::Whole)
+            .or_else(|| with_stand_ins(derived::StandIn::Tail))
+        {
+            Some(other) => {
+                let made = derived::values(&rendering.pieces, &other.pieces, &secret_values);
+                secret_values.extend(made);
+            }
+            None => warnings.push(derived::untraced(source)),
         }
     }
     let mut spliced = splice::splice(&rendering.text, &rendering.pieces, runners, &secret_values);
@@ -243,7 +254,7 @@ pub fn render(
                 .collect(),
         )
     })?;
-    let notes = unread
+    let notes = warnings
         .into_iter()
         .chain(spliced.raw.iter().map(|&(at, ref lang)| {
             let (file, offset) = origin(at);
@@ -344,16 +355,18 @@ fn split<'s>(
 /// The variables as the template sees them; `env` alone is the
 /// environment's name (see envname): the name `--env` chose, which an
 /// environment file's `environment` (often a longer name to show) never
-/// changes, else the variable `environment`.
-/// The variables as a render sees them; with `stand_ins` (the run's
+/// changes, else the variable `environment`. With `stand_ins` (the run's
 /// secrets), a stand-in for every secret value (see `derived`).
-fn context(variables: &Variables, stand_ins: Option<&Secrets>) -> minijinja::Value {
+fn context(
+    variables: &Variables,
+    stand_ins: Option<(&Secrets, derived::StandIn)>,
+) -> minijinja::Value {
     let mut context: BTreeMap<String, minijinja::Value> = variables
         .vars
         .iter()
         .map(|(k, v)| {
-            let value = if let Some(secrets) = stand_ins {
-                engine::value_of(&derived::var_value(v, secrets))
+            let value = if let Some((secrets, how)) = stand_ins {
+                engine::value_of(&derived::var_value(v, secrets, how))
             } else {
                 engine::value_of(&v.value)
             };
