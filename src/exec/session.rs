@@ -670,6 +670,24 @@ mod tests {
     }
 
     #[test]
+    fn read_only_functions_are_restored_read_only() {
+        let (_d, mut s) = session();
+        let set = "f() { echo one; }; readonly -f f; g() { :; }; declare -fx g; h() { :; }\n";
+        assert_eq!(run(&mut s, set), (0, String::new()));
+        let check = "{ f() { echo two; }; } 2>/dev/null || echo refused; f; declare -F f g h\n";
+        let want = "refused\none\nf\ng\nh\n";
+        assert_eq!(run(&mut s, check), (0, want.to_string()));
+        let attrs = "declare -pf f g h | grep '^declare'\n";
+        let marks = "declare -fr f\ndeclare -fx g\n";
+        assert_eq!(run(&mut s, attrs), (0, marks.to_string()));
+        let end = s.run("exit 3\n", None, &|| false, &mut |_| {}).unwrap();
+        assert!(end.session_restarted);
+        assert_eq!(run(&mut s, check), (0, want.to_string()));
+        assert_eq!(run(&mut s, attrs), (0, marks.to_string()));
+        s.finish();
+    }
+
+    #[test]
     fn a_timeout_for_reads_does_not_end_the_session_between_blocks() {
         let (_d, mut s) = session();
         // Hardened hosts export a read-only TMOUT; a block may set one too.
