@@ -101,7 +101,7 @@ pub fn driver_controlled(root: &Path, blocks: usize, block: &str) -> (Duration, 
     for _ in 0..blocks {
         cmd_write.write_all(b"\n").expect("send the driver a block");
         output.clear();
-        // `\x1eRS0:<exit>:<saved>:<jobs>\x1e`: the status ends at its
+        // `\x1eRS0:<exit>:<saved>:<jobs>:<cwd>\x1e`: the status ends at its
         // second separator.
         let sent = Instant::now();
         let status_at = loop {

@@ -685,3 +685,62 @@ fn two_runs_of_a_fleet_differ_host_by_host() {
         .stdout_contains("[web-3]")
         .run();
 }
+
+#[test]
+#[ignore = "needs openssh-server (sshd); CI installs it and runs --ignored"]
+fn a_block_that_removes_its_hosts_directory_is_said_for_that_host() {
+    let hosts = Hosts::start(&["web-1", "web-2"], &[]);
+    let shared = hosts.shared();
+    let out = run_yes(
+        &hosts,
+        &format!(
+            r#"
+            # Deploy
+
+            ```bash {{on="web-[1:2]"}}
+            mkdir -p {shared}/$FAKE_HOST && cd {shared}/$FAKE_HOST
+            ```
+
+            ```bash {{on="web-[1:2]" danger=false}}
+            if [ "$FAKE_HOST" = web-2 ]; then rm -rf "$PWD"; fi
+            ```
+
+            ```bash {{on="web-[1:2]"}}
+            echo "on $FAKE_HOST"
+            ```
+            "#,
+            shared = shared.display()
+        ),
+    )
+    .stderr_contains(&format!(
+        "on web-2: the shell's working directory, {}/web-2, no longer exists",
+        shared.display()
+    ))
+    .run();
+    assert_eq!(
+        out.stderr.matches("no longer exists").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    let record = record(&out);
+    let removed = &record.steps[1];
+    let how: Vec<(&str, bool)> = removed
+        .hosts
+        .iter()
+        .map(|h| {
+            (
+                h.host.as_str(),
+                h.reasons.contains(&runsheet::record::Reason::CwdGone),
+            )
+        })
+        .collect();
+    assert_eq!(how, [("web-1", false), ("web-2", true)]);
+    assert!(output(removed, "web-2").contains("[runsheet: the shell's working directory"));
+    // Remote hosts are warned, not stopped.
+    assert_eq!(statuses(&record.steps[2]), web(HostStatus::Done)[..2]);
+    assert!(
+        out.transcript()
+            .contains("it took away the shell's working directory")
+    );
+}

@@ -10,6 +10,7 @@ mod corpus;
 mod corpus_sections;
 mod counting;
 mod crash;
+mod cwd_gone;
 mod decisions;
 mod diff;
 mod faults;

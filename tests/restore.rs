@@ -17,6 +17,8 @@ const SET: &str = r#"
     declare -rx XR=xr
     export UNEXPORTED=u
     export -n UNEXPORTED
+    context() { echo "context: $KUBE_CONTEXT"; }
+    readonly -f context
     ```
 "#;
 
@@ -25,6 +27,8 @@ const SEE: &str = r#"
     echo "kubectl --context=$KUBE_CONTEXT -n $NAMESPACE $DR ${RA[1]} $XR" > seen
     declare -p KUBE_CONTEXT DR RA XR >> seen
     bash -c 'echo "child: ${UNEXPORTED-unset} ${XR-unset}"' >> seen
+    { context() { echo redefined; }; } 2>/dev/null || echo "context is read-only" >> seen
+    context >> seen
     ```
 "#;
 
@@ -33,7 +37,9 @@ const SEEN: &str = "kubectl --context=staging-cluster -n payments 1 b xr\n\
                     declare -r DR=\"1\"\n\
                     declare -ar RA=([0]=\"a\" [1]=\"b\")\n\
                     declare -rx XR=\"xr\"\n\
-                    child: unset xr\n";
+                    child: unset xr\n\
+                    context is read-only\n\
+                    context: staging-cluster\n";
 
 #[test]
 fn read_only_variables_outlive_a_block_that_ends_the_shell() {
@@ -72,6 +78,38 @@ fn read_only_and_un_exported_variables_are_restored_on_resume() {
         .env("UNEXPORTED", "from-the-environment")
         .run();
     assert_eq!(out.read("seen"), SEEN);
+}
+
+#[test]
+fn a_read_only_function_is_read_only_again_on_resume() {
+    // The same block after the function was made read-only, in one run and
+    // resumed after a stop: it fails alike, at the same line.
+    let runbook = "```bash\nnotify() { echo \"first: $1\"; }\nreadonly -f notify\n```\n\n\
+                   ```bash\ntest -f fixed\n```\n\n\
+                   ```bash\nnotify deploy\nnotify() { echo \"second: $1\"; }\necho redefined > redefined\n```\n";
+    let once = Test::new()
+        .runbook(runbook)
+        .file("fixed", "")
+        .run_yes()
+        .status(1)
+        .run();
+    assert!(!once.exists("redefined"));
+    let failed_once = once.outputs().last().cloned().unwrap();
+    assert!(
+        failed_once.contains("notify: readonly function"),
+        "{failed_once}"
+    );
+    let out = Test::new().runbook(runbook).run_yes().status(1).run();
+    assert!(!out.exists("redefined"));
+    out.write("fixed", "");
+    let out = out
+        .then()
+        .args(["resume", "--yes", OUT])
+        .status(1)
+        .stderr_contains("Restored the shell state")
+        .run();
+    assert!(!out.exists("redefined"), "the function was not read-only");
+    assert_eq!(out.outputs().last(), Some(&failed_once));
 }
 
 /// A run whose first block went into `wd` and whose second failed until

@@ -10,8 +10,9 @@
 # (runsheet reads it there and keeps it when it changed), or on a remote host
 # to the file state.new; bash writes it a line at a time, so the driver keeps
 # no function of its own while it is taken (`declare -f` would list it); then the status goes to fd 5, the session's output:
-# \036RS<nonce>:<exit>:<saved>:<jobs>\036, <jobs> 1 once a background job was
-# started (runsheet then lists the shell's children before each block).
+# \036RS<nonce>:<exit>:<saved>:<jobs>:<cwd>\036, <jobs> 1 once a background job was
+# started (runsheet then lists the shell's children before each block), <cwd>
+# empty unless the block took the shell's directory away (below).
 # Every command here goes through `builtin`, so a runbook's own `printf` or `cd`
 # function cannot hijack the driver.
 #
@@ -32,6 +33,7 @@ __rs_spin=${3:-0}
 __rs_pending=
 # Set before the first snapshot, so that the second is not a change.
 __rs_saved=1
+__rs_cwd=
 __rs_frames=
 # The driver's own text, quoted into every snapshot otherwise.
 builtin unset -v BASH_EXECUTION_STRING
@@ -136,10 +138,21 @@ do
       { @SNAPSHOT@ } >&6
     fi && __rs_saved=1 || __rs_saved=0
     builtin set +x
+    # The shell's directory, when the block took it away: `m` nothing is at
+    # $PWD any more (removed, moved), `o` $PWD names another directory than
+    # the one the shell is in (removed and made again, a link switched).
+    # Two stats, and a third only when they differ; no process.
+    if [[ -z ${PWD-} || . -ef $PWD ]]; then
+      __rs_cwd=
+    elif [[ -d $PWD ]]; then
+      __rs_cwd=o${PWD//$'\036'/?}
+    else
+      __rs_cwd=m${PWD//$'\036'/?}
+    fi
   } 2>&3
   # On a remote host the state goes back to runsheet with the status, in one
   # write (ssh/hooks.sh puts it in __rs_frames).
   [[ -z ${__rs_remote-} ]] || __rs_sync
-  builtin printf '%s\036RS%s:%s:%s:%s\036' "${__rs_frames-}" "$__rs_nonce" "$__rs_rc" "$__rs_saved" "${!:+1}" >&5
+  builtin printf '%s\036RS%s:%s:%s:%s:%s\036' "${__rs_frames-}" "$__rs_nonce" "$__rs_rc" "$__rs_saved" "${!:+1}" "$__rs_cwd" >&5
   __rs_frames=
 done

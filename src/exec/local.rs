@@ -155,13 +155,16 @@ impl Executor for LocalShell {
         if end.session_restarted {
             crate::state::record_session(session.dir(), session.pid());
         }
+        let mut end = end;
         if block.cwd.is_some() && !end.session_restarted {
-            session.run(
+            let back = session.run(
                 "builtin popd >/dev/null 2>&1 || :\n",
                 None,
                 &|| false,
                 &mut |_| {},
             )?;
+            // Where the next block runs is where `popd` went back to.
+            end.lost_cwd = back.lost_cwd;
         }
         let now = (session.pid(), session.generation());
         if now != read_at {

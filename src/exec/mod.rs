@@ -13,6 +13,7 @@ pub mod runner;
 pub mod session;
 pub mod snapshot;
 pub mod ssh;
+pub mod status;
 mod store;
 pub mod tree;
 mod watch;
@@ -22,6 +23,7 @@ use std::time::{Duration, SystemTime};
 pub use local::LocalShell;
 pub use router::Router;
 pub use session::{BlockEnd, Session, SessionOptions};
+pub use status::LostCwd;
 
 use crate::doc::attrs::Share;
 use crate::error::Result;

@@ -14,6 +14,7 @@ use command_fds::{CommandFdExt, FdMapping};
 use super::pipes::{Pipes, Tag, Waited};
 use super::pty;
 use super::snapshot;
+use super::status::{LostCwd, Status};
 use super::store::StateFile;
 use super::tree;
 use crate::error::{Error, Result};
@@ -112,6 +113,9 @@ pub struct BlockEnd {
     pub state_saved: bool,
     /// On a fleet: how it ended on each host, in inventory order.
     pub hosts: Vec<super::HostEnd>,
+    /// The shell's working directory after the block, when the block took
+    /// it away (removed, moved or replaced it).
+    pub lost_cwd: Option<LostCwd>,
 }
 
 /// One persistent `bash --noprofile --norc` for a whole run.
@@ -355,7 +359,12 @@ impl Session {
             }
         };
         match end {
-            Some((exit, saved)) => {
+            Some(Status {
+                exit,
+                saved,
+                lost_cwd,
+                ..
+            }) => {
                 // The shell wrote the snapshot before its status: all of it is
                 // in the pipe now.
                 self.pipes.drain_state();
@@ -383,6 +392,7 @@ impl Session {
                     interrupted,
                     state_saved,
                     hosts: Vec::new(),
+                    lost_cwd,
                 })
             }
             None => self.restart_after_exit(started, sink),
@@ -390,23 +400,21 @@ impl Session {
     }
 
     /// Pulls the block's output out of `pending` up to its status sentinel:
-    /// the block's exit status, and whether the state after it was saved.
-    fn take_status(&mut self, sink: &mut dyn FnMut(&[u8])) -> Option<(i32, bool)> {
+    /// the block's exit status, and what the driver said with it.
+    fn take_status(&mut self, sink: &mut dyn FnMut(&[u8])) -> Option<Status> {
         let pending = &mut self.pipes.pending;
         let tag_len = self.tag.bytes().len();
         if let Some(at) = self.tag.find(pending) {
             let rest = &pending[at + tag_len..];
             if let Some(end) = rest.iter().position(|&b| b == 0x1e) {
-                // `<exit>:<saved>:<jobs>`
-                let status = std::str::from_utf8(&rest[..end]).unwrap_or("");
-                let mut fields = status.split(':');
-                let rc = fields.next().and_then(|f| f.parse().ok()).unwrap_or(1);
-                let saved = fields.next() == Some("1");
-                self.jobs |= fields.next() == Some("1");
+                // `<exit>:<saved>:<jobs>:<cwd>`, the directory last: a path
+                // may hold `:` and bytes that are not UTF-8.
+                let status = Status::parse(&rest[..end]);
+                self.jobs |= status.jobs;
                 sink(&pending[..at]);
                 let consumed = at + tag_len + end + 1;
                 pending.drain(..consumed);
-                return Some((rc, saved));
+                return Some(status);
             }
             return None;
         }
@@ -439,6 +447,7 @@ impl Session {
             interrupted: false,
             state_saved: true,
             hosts: Vec::new(),
+            lost_cwd: None,
         })
     }
 
@@ -661,6 +670,24 @@ mod tests {
     }
 
     #[test]
+    fn read_only_functions_are_restored_read_only() {
+        let (_d, mut s) = session();
+        let set = "f() { echo one; }; readonly -f f; g() { :; }; declare -fx g; h() { :; }\n";
+        assert_eq!(run(&mut s, set), (0, String::new()));
+        let check = "{ f() { echo two; }; } 2>/dev/null || echo refused; f; declare -F f g h\n";
+        let want = "refused\none\nf\ng\nh\n";
+        assert_eq!(run(&mut s, check), (0, want.to_string()));
+        let attrs = "declare -pf f g h | grep '^declare'\n";
+        let marks = "declare -fr f\ndeclare -fx g\n";
+        assert_eq!(run(&mut s, attrs), (0, marks.to_string()));
+        let end = s.run("exit 3\n", None, &|| false, &mut |_| {}).unwrap();
+        assert!(end.session_restarted);
+        assert_eq!(run(&mut s, check), (0, want.to_string()));
+        assert_eq!(run(&mut s, attrs), (0, marks.to_string()));
+        s.finish();
+    }
+
+    #[test]
     fn a_timeout_for_reads_does_not_end_the_session_between_blocks() {
         let (_d, mut s) = session();
         // Hardened hosts export a read-only TMOUT; a block may set one too.
@@ -710,6 +737,49 @@ mod tests {
         let end = s.run("exit 0\n", None, &|| false, &mut |_| {}).unwrap();
         assert!(end.session_restarted);
         assert_eq!(run(&mut s, "echo ${#BIG}; f\n"), (0, "3000000\n".into()));
+        s.finish();
+    }
+
+    /// The directory the shell is left in after `script`, as the status says.
+    fn lost_after(s: &mut Session, script: &str) -> Option<LostCwd> {
+        s.run(
+            script,
+            Some(Duration::from_secs(20)),
+            &|| false,
+            &mut |_| {},
+        )
+        .unwrap()
+        .lost_cwd
+    }
+
+    #[test]
+    fn a_block_that_takes_the_shells_directory_away_is_told_apart() {
+        let (d, mut s) = session();
+        let here = d.path().display().to_string();
+        assert_eq!(lost_after(&mut s, "mkdir -p a b c && cd a\n"), None);
+        // Removed: gone, and still gone after a block that does nothing.
+        let gone = Some(LostCwd::Gone(format!("{here}/a")));
+        assert_eq!(lost_after(&mut s, "rm -rf \"$PWD\"\n"), gone);
+        assert_eq!(lost_after(&mut s, "echo still\n"), gone);
+        // Leaving it is the fix.
+        assert_eq!(lost_after(&mut s, "cd ..\n"), None);
+        // Moved away: gone from where the shell says it is.
+        let moved = Some(LostCwd::Gone(format!("{here}/b")));
+        assert_eq!(lost_after(&mut s, "cd b && mv \"$PWD\" ../moved\n"), moved);
+        // Removed and made again: another directory by that name.
+        let replaced = Some(LostCwd::Replaced(format!("{here}/c")));
+        assert_eq!(
+            lost_after(&mut s, "cd ../c && rm -rf \"$PWD\" && mkdir \"$PWD\"\n"),
+            replaced
+        );
+        // A failing block says it too; a link to the same place is fine.
+        assert_eq!(
+            lost_after(
+                &mut s,
+                "cd \"$PWD\" && ln -s c ../link && cd ../link && false\n"
+            ),
+            None
+        );
         s.finish();
     }
 

@@ -713,6 +713,19 @@ mod tests {
     }
 
     #[test]
+    fn functions_are_restored_with_their_read_only_and_export_marks() {
+        // `declare -f` writes a function's attributes after its body.
+        let functions =
+            "f () \n{ \n    echo one\n}\ndeclare -fr f\ng () \n{ \n    :\n}\ndeclare -fx g\n";
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("base"), snapshot(&[])).unwrap();
+        let state = format!("\n\x1e\n{functions}\x1e\n\x1e\n\x1e\n0022\n/tmp\n\x1eend\n");
+        fs::write(dir.path().join("state"), state).unwrap();
+        let script = restore_script(dir.path()).unwrap();
+        assert!(script.contains(functions), "{script}");
+    }
+
+    #[test]
     fn a_variable_un_exported_is_restored_un_exported_and_values_are_kept_whole() {
         let script = restore_of(
             &["declare -x NAMESPACE=\"payments\""],

@@ -324,6 +324,11 @@ pub const ANSWERED_IN_FILE: &str = "answered in the answers file";
 /// The note a guarded block's outcome carries once someone typed `yes`.
 pub const CONFIRMED_BY: &str = "confirmed by ";
 
+/// What the status line of a block (or a host's line) adds when the block
+/// took the shell's working directory away (`cwd-gone`); its output ends
+/// in a `[runsheet: ...]` line that names the directory.
+pub const CWD_GONE: &str = "it took away the shell's working directory";
+
 impl RunRecord {
     /// From the run's start to its end, in milliseconds; `None` while it has
     /// not finished. The summary's times are whole seconds.

@@ -144,6 +144,9 @@ pub enum Reason {
     /// Answered ahead of time in the answers file, not by a person at a
     /// prompt: a blank, a choice, a task or a `manual` block.
     AnswersFile,
+    /// The block took the shell's working directory away (removed, moved
+    /// or replaced it): the shell is still in it for the next block.
+    CwdGone,
 }
 
 words!(Reason {
@@ -175,6 +178,7 @@ words!(Reason {
     OffTarget => "off-target",
     Edited => "edited",
     AnswersFile => "answers-file",
+    CwdGone => "cwd-gone",
 });
 
 /// Where a run stands.

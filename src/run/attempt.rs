@@ -102,6 +102,8 @@ impl Run<'_> {
                 Reason::ExampleDiffers
             });
         }
+        // Said once the output is judged: the note it adds is runsheet's.
+        self.note_lost_cwd(step, &end, &mut outcome);
         if outcome.status == Status::Done
             && let Some(hint) = command.hint()
         {

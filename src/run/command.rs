@@ -159,6 +159,9 @@ impl Run<'_> {
         if let Some(flow) = self.say_hosts(step, command)? {
             return Ok(Err(flow));
         }
+        if self.settings.attended() {
+            self.remind_lost_cwd(command)?;
+        }
         self.offer(step, command.script())
     }
 
@@ -223,6 +226,9 @@ impl Run<'_> {
                 }
                 Err(flow) => return Ok(Gate::Done(flow)),
             }
+        }
+        if let Some(flow) = self.refuse_in_lost_cwd(step, command, &text, script)? {
+            return Ok(Gate::Done(flow));
         }
         // The guard looks at what will run: edits and placeholder values included.
         let destructive = crate::guard::assess(command.attrs.danger, &text);

@@ -6,6 +6,7 @@ mod attempt;
 mod choose;
 mod command;
 mod contingency;
+mod cwd;
 mod field;
 mod fills;
 mod hosts;
@@ -93,6 +94,10 @@ pub struct Run<'a> {
     restored_cwd: Option<String>,
     /// Resuming: the directory the run's shell was in, gone since.
     gone_cwd: Option<String>,
+    /// The directory a shell is in, when a block took it away, by host
+    /// (`None`: this machine's shell): where the next block there would
+    /// run. Each is said once, after the block that took it away.
+    lost_cwd: HashMap<Option<String>, crate::exec::LostCwd>,
     /// Each step's index by its id: outcomes name their step by id, and a
     /// scan of every step per outcome made long runbooks quadratic.
     ids: HashMap<String, usize>,
@@ -295,6 +300,7 @@ impl<'a> Run<'a> {
             announced: None,
             restored_cwd,
             gone_cwd,
+            lost_cwd: HashMap::new(),
             ids,
             places: RefCell::new(None),
             resuming,

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 
 use super::marker::{self, Marker};
 use super::write::{duration, fenced};
-use crate::record::{HostOutcome, HostStatus, Outcome, Reason, clock, hosts_summary};
+use crate::record::{CWD_GONE, HostOutcome, HostStatus, Outcome, Reason, clock, hosts_summary};
 
 /// What a host line opens with.
 pub const HOST: &str = "<!--rs:host ";
@@ -91,6 +91,10 @@ fn label(h: &HostOutcome) -> String {
     let mut line = format!("{} · {text}", h.host);
     if h.has(Reason::Restarted) {
         line.push_str(" · the shell ended; a new session went on from the last saved state");
+    }
+    if h.has(Reason::CwdGone) {
+        line.push_str(" · ");
+        line.push_str(CWD_GONE);
     }
     line.replace('&', "&amp;").replace('<', "&lt;")
 }

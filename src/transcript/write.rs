@@ -9,7 +9,7 @@ use super::pieces::Rendered;
 use crate::doc::fields::BOXES;
 use crate::doc::model::Fence;
 use crate::doc::{Command, Runbook, Step, StepKind};
-use crate::record::{ANSWERED_IN_FILE, Outcome, Reason, RunInfo, Status, clock};
+use crate::record::{ANSWERED_IN_FILE, CWD_GONE, Outcome, Reason, RunInfo, Status, clock};
 use crate::source::Source;
 
 /// One change to the source: replace `len` bytes at `at` with `text`.
@@ -261,7 +261,7 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
 }
 
 /// The reasons the status line explains, in the order it lists them.
-const EXPLAINED: [Reason; 11] = [
+const EXPLAINED: [Reason; 12] = [
     Reason::AllowedDestructive,
     Reason::ExampleMatches,
     Reason::ExampleDiffers,
@@ -272,6 +272,7 @@ const EXPLAINED: [Reason; 11] = [
     Reason::UnexpectedExit,
     Reason::Ignored,
     Reason::Restarted,
+    Reason::CwdGone,
     Reason::AnswersFile,
 ];
 
@@ -288,6 +289,7 @@ fn reason_note(reason: Reason) -> Option<&'static str> {
         Reason::UnexpectedExit => "not the exit code `expect_exit` asks for",
         Reason::Ignored => "failure ignored by the operator",
         Reason::Restarted => "the shell ended; a new session went on from the last saved state",
+        Reason::CwdGone => CWD_GONE,
         // A `manual` block the answers file said was done (or not).
         Reason::AnswersFile => ANSWERED_IN_FILE,
         Reason::Auto

@@ -265,6 +265,8 @@ impl Fleet {
             interrupted: interrupted || ran.iter().any(|e| e.interrupted),
             state_saved: ran.iter().all(|e| e.state_saved),
             hosts,
+            // Each host's is in its own end.
+            lost_cwd: None,
         })
     }
 

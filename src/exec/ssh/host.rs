@@ -169,7 +169,7 @@ impl Host {
             }
         };
         match ended {
-            Ended::Block(block_end, seen) => {
+            Ended::Block(mut block_end, seen) => {
                 for value in seen {
                     events(Event::Secret(value));
                 }
@@ -177,13 +177,17 @@ impl Host {
                     && !block_end.session_restarted
                     && let Some((_, remote)) = self.link.as_mut()
                 {
-                    let _ = remote.run(
+                    let back = remote.run(
                         "builtin popd >/dev/null 2>&1 || :\n",
                         &[],
                         None,
                         &|| false,
                         &mut |_| {},
                     );
+                    // Where the next block runs is where `popd` went back to.
+                    if let Ended::Block(back, _) = back {
+                        block_end.lost_cwd = back.lost_cwd;
+                    }
                 }
                 let mut e = end(Reach::Ran(block_end.clone()), None);
                 e.duration = block_end.duration;

@@ -47,7 +47,7 @@ pub struct Remote {
 /// A frame the host sends, taken out of the output.
 enum Frame {
     Ready,
-    Status(i32, bool),
+    Status(crate::exec::status::Status),
     File(String, Vec<u8>),
     Exited(i32),
 }
@@ -174,7 +174,8 @@ impl Remote {
         loop {
             while let Some(frame) = self.next_frame(sink) {
                 match frame {
-                    Frame::Status(exit, saved) => {
+                    Frame::Status(status) => {
+                        let (exit, saved) = (status.exit, status.saved);
                         return Ended::Block(
                             BlockEnd {
                                 exit: if timed_out {
@@ -188,6 +189,7 @@ impl Remote {
                                 timed_out,
                                 interrupted,
                                 state_saved: saved && (!new_state || self.keep_state()),
+                                lost_cwd: status.lost_cwd,
                                 ..BlockEnd::default()
                             },
                             seen,
@@ -317,11 +319,9 @@ impl Remote {
         let mut used = self.tag.len() + end + 1;
         let frame = match head.as_bytes().first() {
             Some(b'R') => Frame::Ready,
-            Some(b':') => {
-                let (rc, saved) = head[1..].split_once(':').unwrap_or((&head[1..], "0"));
-                // `<exit>:<saved>:<jobs>`; the jobs flag is for local sessions.
-                Frame::Status(rc.parse().unwrap_or(1), saved.starts_with('1'))
-            }
+            // `<exit>:<saved>:<jobs>:<cwd>`, as on this machine (the jobs
+            // flag is for local sessions); the directory's bytes as sent.
+            Some(b':') => Frame::Status(crate::exec::status::Status::parse(&body[1..end])),
             Some(b'X') => Frame::Exited(head[1..].parse().unwrap_or(1)),
             Some(b'F') => {
                 let (name, len) = head[1..].split_once(' ').unwrap_or((&head[1..], "0"));

@@ -1,0 +1,181 @@
+//! A block that takes the shell's working directory away (removes, moves or
+//! replaces it) is said right after it, on the terminal, in the transcript
+//! and in the report; an unattended run runs no block in a directory that
+//! is gone unless the block moves out of it first.
+
+use crate::common::{OUT, RUN, RUNBOOK, Sandbox, Test};
+
+/// A runbook that goes into `rel`, takes it away with `gone` (a block that
+/// the guard is told is reviewed), then runs `next` and notes where.
+fn runbook(sandbox: &Sandbox, gone: &str, next: &str) -> String {
+    let rel = sandbox.work().join("rel");
+    format!(
+        "# Release\n\n- [ ] Build\n  ```bash\n  mkdir -p {rel} && cd {rel} && echo built > out.txt\n  ```\n\
+         - [ ] Clean up\n  ```bash {{danger=false}}\n  {gone}\n  ```\n\
+         - [ ] Check\n  ```bash\n  {next}\n  pwd -L > {w}/where\n  ```\n",
+        rel = rel.display(),
+        w = sandbox.work().display(),
+    )
+}
+
+#[test]
+fn an_unattended_run_says_so_and_runs_no_block_in_a_directory_that_is_gone() {
+    let sandbox = Sandbox::new();
+    let rel = sandbox.work().join("rel");
+    sandbox.write(RUNBOOK, runbook(&sandbox, "rm -rf \"$PWD\"", "ls"));
+    let out = sandbox
+        .test()
+        .args(["run", "--yes", RUNBOOK, "-o", OUT, "--report", "r.json"])
+        .status(1)
+        .stderr_contains(&format!(
+            "warning: {RUNBOOK}:8: the shell's working directory, {}, no longer exists \
+             (the block removed or moved it). The next blocks would run in a directory \
+             that is gone: this unattended run does not run one there unless it starts \
+             with `cd`",
+            rel.display()
+        ))
+        .stderr_contains(&format!(
+            "{RUNBOOK}:12: refused: It would run in {}, which no longer exists",
+            rel.display()
+        ))
+        .run();
+    assert!(
+        !out.exists("where"),
+        "the block ran in a directory that is gone"
+    );
+    let transcript = out.transcript();
+    let clean_up = line_after(&transcript, "rm -rf \"$PWD\"", "<!--rs:out");
+    assert!(
+        clean_up.contains("status=done") && clean_up.contains("how=cwd-gone"),
+        "{transcript}"
+    );
+    assert!(
+        clean_up.ends_with("· it took away the shell's working directory"),
+        "{clean_up}"
+    );
+    let note = format!(
+        "  [runsheet: the shell's working directory, {}, no longer exists (the block \
+         removed or moved it)]\n",
+        rel.display()
+    );
+    assert!(transcript.contains(&note), "{transcript}");
+    let check = line_after(&transcript, "  ls\n", "<!--rs:out");
+    assert!(
+        check.contains("status=failed") && check.contains("how=refused"),
+        "{transcript}"
+    );
+    assert!(check.contains("⛔ refused"), "{check}");
+    // The report has it among the step's reasons.
+    let report: serde_json::Value = serde_json::from_str(&out.read("r.json")).unwrap();
+    let reasons = |id: &str| -> Vec<String> {
+        report["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .and_then(|s| s["reasons"].as_array())
+            .map(|r| r.iter().map(|w| w.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(reasons("s4"), ["cwd-gone"]);
+    assert_eq!(reasons("s6"), ["refused"]);
+}
+
+#[test]
+fn a_block_that_starts_by_leaving_the_directory_runs_and_nothing_more_is_said() {
+    let sandbox = Sandbox::new();
+    let work = sandbox.work();
+    let next = format!("set -euo pipefail\n  cd {}", work.display());
+    sandbox.write(RUNBOOK, runbook(&sandbox, "mv \"$PWD\" ../moved", &next));
+    let out = sandbox
+        .test()
+        .run_yes()
+        .stderr_contains("no longer exists (the block removed or moved it)")
+        .run();
+    assert_eq!(out.read("where"), format!("{}\n", work.display()));
+    let transcript = out.transcript();
+    assert_eq!(
+        transcript.matches("how=cwd-gone").count(),
+        1,
+        "{transcript}"
+    );
+    assert_eq!(out.stderr.matches("warning:").count(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn a_directory_made_again_is_said_once_and_the_run_goes_on() {
+    let sandbox = Sandbox::new();
+    let rel = sandbox.work().join("rel");
+    sandbox.write(
+        RUNBOOK,
+        runbook(&sandbox, "rm -rf \"$PWD\" && mkdir \"$PWD\"", "echo next"),
+    );
+    let out = sandbox
+        .test()
+        .run_yes()
+        .stderr_contains(&format!(
+            "the shell's working directory, {}, is no longer the directory the shell is in",
+            rel.display()
+        ))
+        .run();
+    // The shell is still in the removed one: it cannot even name it.
+    assert!(out.exists("where"));
+    let transcript = out.transcript();
+    assert_eq!(
+        transcript.matches("how=cwd-gone").count(),
+        1,
+        "{transcript}"
+    );
+}
+
+#[test]
+fn a_block_whose_cwd_attribute_is_removed_leaves_the_shell_where_it_was() {
+    let out = Test::new()
+        .runbook(
+            "```bash\nmkdir -p tmpdir\n```\n\n```bash {cwd=tmpdir danger=false}\nrm -rf \"$PWD\"\n```\n\n```bash\ntouch after\n```\n",
+        )
+        .run_yes()
+        .run();
+    assert!(out.exists("after"));
+    assert!(!out.transcript().contains("cwd-gone"));
+    assert!(!out.stderr.contains("warning:"), "{}", out.stderr);
+}
+
+#[test]
+fn at_a_terminal_the_next_block_is_asked_about_with_a_reminder() {
+    let sandbox = Sandbox::new();
+    let rel = sandbox.work().join("rel");
+    sandbox.write(
+        RUNBOOK,
+        format!(
+            "```bash\nmkdir -p {rel} && cd {rel}\n```\n\n```bash {{danger=false}}\nrm -rf \"$PWD\"\n```\n\n```bash\nls\n```\n",
+            rel = rel.display()
+        ),
+    );
+    let mut pty = sandbox.pty(&["run", RUNBOOK, "-o", OUT], &[]);
+    pty.answer(RUN, "r");
+    pty.answer(RUN, "r");
+    pty.expect(&format!(
+        "the shell's working directory, {}, no longer exists",
+        rel.display()
+    ));
+    pty.expect(&format!(
+        "warning: this block would run in {}, which no longer exists",
+        rel.display()
+    ));
+    pty.answer(RUN, "q");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 130, "{screen}");
+    assert!(sandbox.transcript().contains("how=cwd-gone"));
+}
+
+/// The first line holding `marker` after the first place `after` is found.
+fn line_after(text: &str, after: &str, marker: &str) -> String {
+    let from = text.find(after).unwrap_or_else(|| panic!("no {after:?}"));
+    text[from..]
+        .lines()
+        .find(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("no {marker:?} after {after:?}"))
+        .trim()
+        .to_string()
+}
