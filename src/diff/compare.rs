@@ -287,6 +287,7 @@ mod tests {
             contingency: None,
             option: None,
             off_path: false,
+            fills: Vec::new(),
         }
     }
 
