@@ -99,8 +99,8 @@ fn diff_shows_an_answer_typed_in_one_run_and_taken_from_the_answers_file_in_the_
         "{text}"
     );
     assert!(
-        text.contains("    `<release-tag>` came from: typed at the prompt → the answers file\n")
-            && text.contains("    `<host>` came from: typed at the prompt → the answers file\n"),
+        text.contains("    <release-tag> came from: typed at the prompt → the answers file\n")
+            && text.contains("    <host> came from: typed at the prompt → the answers file\n"),
         "{text}"
     );
     assert!(!text.contains("command: what ran differs"), "{text}");
@@ -144,7 +144,7 @@ fn diff_shows_an_answer_typed_in_one_run_and_taken_from_the_answers_file_in_the_
     assert!(
         out.stdout.contains(
             "| ✏️ answer | Release › Release manager: ____ | answer came from: typed at the prompt → the answers file |\n\
-             | ✏️ answer | Release › `tag` | `&lt;host&gt;` came from: typed at the prompt → the answers file |\n"
+             | ✏️ answer | Release › `tag` | &lt;host&gt; came from: typed at the prompt → the answers file |\n"
         ),
         "{}",
         out.stdout

@@ -237,9 +237,10 @@ pub(super) fn summary(change: &Change) -> String {
             new,
         } => format!(
             "{}: {} → {}",
+            // Bare: a code span would show `<` escaped for Markdown as `&lt;`.
             placeholder.as_deref().map_or_else(
                 || "answer came from".to_string(),
-                |p| format!("`{p}` came from")
+                |p| format!("{p} came from")
             ),
             origin(*old),
             origin(*new)
