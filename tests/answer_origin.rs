@@ -337,3 +337,167 @@ fn a_placeholder_value_from_the_answers_file_is_marked_and_a_typed_one_is_not() 
         "{status}"
     );
 }
+
+/// A command with two placeholders.
+const DEPLOY: &str = r"
+    # Deploy
+
+    ```bash
+    echo deploying to <host> on port <port>
+    ```
+    ";
+
+/// The opening `out` marker of the first command in `transcript`.
+fn out_marker(transcript: &str) -> String {
+    Regex::new(r"<!--rs:out [^>]*-->")
+        .expect("a valid pattern")
+        .find(transcript)
+        .unwrap_or_else(|| panic!("no output marker in:\n{transcript}"))
+        .as_str()
+        .to_string()
+}
+
+/// `runsheet report`'s `fills` of step `id`: placeholder, value, origin.
+fn report_fills(sandbox: Sandbox, id: &str) -> (Vec<(String, String, String)>, Sandbox) {
+    let out = Test::in_sandbox(sandbox).args(["report", OUT]).run();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let step = report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no step {id} in {}", out.stdout))
+        .clone();
+    let fills = step["fills"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no fills in {step}"))
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (s("placeholder"), s("value"), s("from"))
+        })
+        .collect();
+    (fills, out.sandbox)
+}
+
+fn fill(placeholder: &str, value: &str, from: &str) -> (String, String, String) {
+    (placeholder.into(), value.into(), from.into())
+}
+
+/// Some of a command's values from the answers file and some typed: only
+/// those the file gave are called the file's, on the status line, in the
+/// marker and in the report; the command is not marked `answers-file`.
+#[test]
+fn a_command_filled_partly_from_the_answers_file_names_only_the_files_values() {
+    let source = unindent(DEPLOY);
+    let sandbox = sandbox(DEPLOY);
+    sandbox.write("answers.yaml", "host: web-1\n");
+    let mut pty = sandbox.pty(
+        &["run", "--answers", "answers.yaml", RUNBOOK, "-o", OUT],
+        &[],
+    );
+    pty.answer(RUN, "r");
+    // The file gave `<host>`: only `<port>` is asked.
+    pty.answer("Value for <port>", "8080");
+    pty.expect("With its placeholders filled in, it runs as:");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("Value for <host>"), "{screen}");
+    let transcript = sandbox.transcript();
+    let marker = out_marker(&transcript);
+    assert!(how(&marker).is_empty(), "not wholly the file's: {marker}");
+    assert!(
+        marker.contains(" fills-from-file=%253Chost%253E"),
+        "{marker}"
+    );
+    let status = visible(&line_with(&transcript, "<!--rs:out "));
+    assert!(
+        status.contains(
+            " · filled: <code>&lt;port></code> = <code>8080</code> · filled from the answers file: <code>&lt;host></code> = <code>web-1</code> · it ran as:"
+        ),
+        "{status}"
+    );
+    assert!(
+        transcript.contains("deploying to web-1 on port 8080"),
+        "{transcript}"
+    );
+    let (found, sandbox) = reasons(sandbox, &["s1"]);
+    assert_eq!(found, [Vec::<String>::new()]);
+    let (fills, sandbox) = report_fills(sandbox, "s1");
+    assert_eq!(
+        fills,
+        [
+            fill("<host>", "web-1", "answers-file"),
+            fill("<port>", "8080", "prompt")
+        ]
+    );
+    strips_back(sandbox, &source);
+
+    // Every value from the file: `answers-file`, and no list of tokens.
+    let out = Test::new()
+        .runbook(&source)
+        .run_answered("host: web-1\nport: 8080\n")
+        .run();
+    let transcript = out.transcript();
+    let marker = out_marker(&transcript);
+    assert_eq!(how(&marker), ["answers-file"], "{marker}");
+    assert!(!marker.contains("fills-from-file"), "{marker}");
+    let status = visible(&line_with(&transcript, "<!--rs:out "));
+    assert!(
+        status.contains(
+            " · filled from the answers file: <code>&lt;host></code> = <code>web-1</code>, <code>&lt;port></code> = <code>8080</code> · it ran as:"
+        ) && !status.contains(" · filled: "),
+        "{status}"
+    );
+    let (fills, _) = report_fills(out.sandbox, "s1");
+    assert_eq!(
+        fills,
+        [
+            fill("<host>", "web-1", "answers-file"),
+            fill("<port>", "8080", "answers-file")
+        ]
+    );
+}
+
+/// A transcript of a command filled partly from the file, as the previous
+/// runsheet wrote it (`how=answers-file`, no list of tokens), still reads
+/// as it did: each value the file's, as its status line says.
+#[test]
+fn a_transcript_without_the_list_of_the_files_values_reads_as_before() {
+    let body = "\
+<!--rs:run v=1 id=20261121T070301Z-0001 source=runbook.md sha256=0 operator=alice@ops started=2026-11-21T07:03:01Z finished=2026-11-21T07:03:02Z state=complete mode=interactive-->
+> **runsheet** · `runbook.md` · alice@ops · 07:03:01Z–07:03:02Z UTC · 1 done
+<!--/rs:run-->
+
+# Deploy
+
+```bash
+echo deploying to <host> on port <port>
+```
+<!--rs:out id=s1 status=done at=2026-11-21T07:03:02Z exit=0 ms=4 how=answers-file fills=%253Chost%253E%3Dweb-1,%253Cport%253E%3D8080-->✅ exit 0 · 0.00s · 07:03:02Z · filled from the answers file: <code>&lt;host></code> = <code>web-1</code>, <code>&lt;port></code> = <code>8080</code> · it ran as:
+```bash {rs=ran}
+echo deploying to web-1 on port 8080
+```
+```text {rs=output}
+deploying to web-1 on port 8080
+```
+<!--/rs:out-->
+";
+    let out = Test::new().file(OUT, body).args(["report", OUT]).run();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let step = &report["steps"][0];
+    assert_eq!(
+        step["reasons"],
+        serde_json::json!(["answers-file"]),
+        "{step}"
+    );
+    let (fills, _) = report_fills(out.sandbox, "s1");
+    assert_eq!(
+        fills,
+        [
+            fill("<host>", "web-1", "answers-file"),
+            fill("<port>", "8080", "answers-file")
+        ]
+    );
+}

@@ -183,7 +183,7 @@ fn markdown_json_and_csv_hold_the_same_runs() {
     let lines: Vec<&str> = csv.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "runbook,run,started,operator,env,transcript,step,kind,status,duration_ms"
+        "runbook,run,started,operator,env,transcript,step,kind,status,duration_ms,answer_from"
     );
     // Three steps in the first three runs, four in the last.
     assert_eq!(lines.len(), 1 + 3 * 3 + 4, "{}", csv.stdout);

@@ -1,4 +1,5 @@
 mod answer_origin;
+mod answer_origin_runs;
 mod attempts;
 mod bad_inputs;
 mod book;

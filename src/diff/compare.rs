@@ -168,6 +168,7 @@ fn changes(o: &StepRecord, n: &StepRecord, options: &Options) -> Vec<Change> {
             new: n.answer.clone(),
         });
     }
+    changes.extend(origins(o, n));
     let command = |s: &StepRecord| -> Option<String> {
         s.attempts
             .last()
@@ -212,6 +213,33 @@ fn changes(o: &StepRecord, n: &StepRecord, options: &Options) -> Vec<Change> {
         });
     }
     changes.extend(super::hosts::changes(o, n, options));
+    changes
+}
+
+/// Where the answers of a step pair came from, where that differs: a
+/// blank's or choice's answer, each placeholder filled in both runs.
+fn origins(o: &StepRecord, n: &StepRecord) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if let (Some(old), Some(new)) = (o.answer_origin(), n.answer_origin())
+        && old != new
+    {
+        changes.push(Change::Origin {
+            placeholder: None,
+            old,
+            new,
+        });
+    }
+    for fill in &n.fills {
+        if let Some(before) = o.fills.iter().find(|f| f.placeholder == fill.placeholder)
+            && before.from != fill.from
+        {
+            changes.push(Change::Origin {
+                placeholder: Some(fill.placeholder.clone()),
+                old: before.from,
+                new: fill.from,
+            });
+        }
+    }
     changes
 }
 
@@ -260,7 +288,7 @@ pub(super) fn unified(old: &str, new: &str, old_shown: &str, new_shown: &str) ->
 mod tests {
     use super::*;
     use crate::diff::Category;
-    use crate::record::{Attempt, Counts, RunInfo};
+    use crate::record::{Attempt, Counts, Fill, Origin, RunInfo};
 
     fn step(id: &str, kind: Kind, status: Status) -> StepRecord {
         StepRecord {
@@ -287,6 +315,7 @@ mod tests {
             contingency: None,
             option: None,
             off_path: false,
+            fills: Vec::new(),
         }
     }
 
@@ -342,6 +371,57 @@ mod tests {
             vec![Change::Answer {
                 old: Some("4 s".into()),
                 new: Some("45 s".into())
+            }]
+        );
+    }
+
+    #[test]
+    fn where_an_answer_came_from_is_a_change_even_when_the_answer_is_the_same() {
+        let answered = |from_file: bool| {
+            let mut s = step("s1", Kind::Blank, Status::Done);
+            s.answer = Some("Alice".into());
+            if from_file {
+                s.reasons.push(Reason::AnswersFile);
+            }
+            s
+        };
+        let got = changes_of(answered(false), answered(true));
+        assert_eq!(
+            got,
+            vec![Change::Origin {
+                placeholder: None,
+                old: Origin::Prompt,
+                new: Origin::AnswersFile,
+            }]
+        );
+        assert_eq!(got[0].category(), Category::Answer);
+        assert_eq!(changes_of(answered(true), answered(true)), vec![]);
+        // Each placeholder on its own: only the one whose origin changed.
+        let filled = |host: Origin, port: Origin| {
+            let mut s = step("s2", Kind::Command, Status::Done);
+            s.fills = vec![
+                Fill {
+                    placeholder: "<host>".into(),
+                    value: "web-1".into(),
+                    from: host,
+                },
+                Fill {
+                    placeholder: "<port>".into(),
+                    value: "8080".into(),
+                    from: port,
+                },
+            ];
+            s
+        };
+        assert_eq!(
+            changes_of(
+                filled(Origin::AnswersFile, Origin::Prompt),
+                filled(Origin::AnswersFile, Origin::AnswersFile)
+            ),
+            vec![Change::Origin {
+                placeholder: Some("<port>".into()),
+                old: Origin::Prompt,
+                new: Origin::AnswersFile,
             }]
         );
     }

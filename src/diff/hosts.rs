@@ -188,6 +188,7 @@ mod tests {
             contingency: None,
             option: None,
             off_path: false,
+            fills: Vec::new(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::hosts::HostState;
-use crate::record::{Kind, Reason, RunInfo, Status};
+use crate::record::{Kind, Origin, Reason, RunInfo, Status};
 
 /// What kind of change a step shows, most important first: a step is
 /// counted under the first that applies to it.
@@ -80,6 +80,16 @@ pub enum Change {
         old: Option<String>,
         new: Option<String>,
     },
+    /// Where an answer came from: typed at the prompt in one run, given by
+    /// the answers file in the other (the answer itself the same or not).
+    /// `placeholder`: which of a command's placeholders; `None` for a blank
+    /// or choice.
+    Origin {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        placeholder: Option<String>,
+        old: Origin,
+        new: Origin,
+    },
     /// The command as it ran (edited, placeholders filled) or as the runbook
     /// has it, when that differs.
     Command {
@@ -121,7 +131,7 @@ impl Change {
             Change::Status { .. } => Category::Status,
             Change::New => Category::New,
             Change::Gone => Category::Gone,
-            Change::Answer { .. } => Category::Answer,
+            Change::Answer { .. } | Change::Origin { .. } => Category::Answer,
             Change::Command { .. } => Category::Command,
             Change::Output { .. } => Category::Output,
             Change::Slower { .. } => Category::Slower,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::markdown;
 use super::model::{Change, Comparison, Side, State, StepDiff};
-use crate::record::Status;
+use crate::record::{Origin, Status};
 
 /// How a comparison is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +212,14 @@ pub(super) fn value(v: Option<&str>) -> String {
     )
 }
 
+/// Where an answer came from, in a sentence.
+pub(super) fn origin(origin: Origin) -> &'static str {
+    match origin {
+        Origin::Prompt => "typed at the prompt",
+        Origin::AnswersFile => "the answers file",
+    }
+}
+
 /// The one-line summary of a change, without its diff.
 pub(super) fn summary(change: &Change) -> String {
     match change {
@@ -222,6 +230,20 @@ pub(super) fn summary(change: &Change) -> String {
             "answer: {} → {}",
             value(old.as_deref()),
             value(new.as_deref())
+        ),
+        Change::Origin {
+            placeholder,
+            old,
+            new,
+        } => format!(
+            "{}: {} → {}",
+            // Bare: a code span would show `<` escaped for Markdown as `&lt;`.
+            placeholder.as_deref().map_or_else(
+                || "answer came from".to_string(),
+                |p| format!("{p} came from")
+            ),
+            origin(*old),
+            origin(*new)
         ),
         Change::Command { .. } => "command: what ran differs".into(),
         Change::Output { .. } => "output differs".into(),

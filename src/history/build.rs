@@ -3,9 +3,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::stats::{people, trend};
-use super::{Answer, Cell, Failure, History, Row, Run};
+use super::{Answer, AnswerFrom, Cell, Failure, History, Row, Run};
 use crate::diff::align;
-use crate::record::{Kind, RunRecord, RunState, Status, StepRecord};
+use crate::record::{Kind, Origin, RunRecord, RunState, Status, StepRecord};
 
 /// A transcript read: where it is and its run.
 #[derive(Debug, Clone)]
@@ -183,7 +183,26 @@ fn cell(step: &StepRecord) -> Cell {
         status: step.status,
         off_path: step.off_path,
         ms: step.attempts.last().map(|a| a.duration_ms),
+        answer_from: answer_from(step),
     }
+}
+
+/// Where the answer of a blank or choice, or the values of a command's
+/// placeholders, came from.
+fn answer_from(step: &StepRecord) -> Option<AnswerFrom> {
+    let one = |o: Origin| match o {
+        Origin::Prompt => AnswerFrom::Prompt,
+        Origin::AnswersFile => AnswerFrom::AnswersFile,
+    };
+    if let Some(o) = step.answer_origin() {
+        return Some(one(o));
+    }
+    let first = step.fills.first()?.from;
+    Some(if step.fills.iter().all(|f| f.from == first) {
+        one(first)
+    } else {
+        AnswerFrom::Both
+    })
 }
 
 /// The summary of one run.
@@ -194,17 +213,23 @@ fn summary(transcript: String, record: &RunRecord, by_id: &HashMap<&str, &str>) 
             .get(s.id.as_str())
             .map_or_else(|| s.text.clone(), |l| (*l).to_string())
     };
-    let answers = record
-        .steps
-        .iter()
-        .filter(|s| matches!(s.kind, Kind::Blank | Kind::Choice))
-        .filter_map(|s| {
-            Some(Answer {
+    let mut answers = Vec::new();
+    for s in &record.steps {
+        if let (Some(answer), Some(from)) = (&s.answer, s.answer_origin()) {
+            answers.push(Answer {
                 step: name(s),
-                answer: s.answer.clone()?,
-            })
-        })
-        .collect();
+                placeholder: None,
+                answer: answer.clone(),
+                from,
+            });
+        }
+        answers.extend(s.fills.iter().map(|f| Answer {
+            step: name(s),
+            placeholder: Some(f.placeholder.clone()),
+            answer: f.value.clone(),
+            from: f.from,
+        }));
+    }
     let failures = record
         .steps
         .iter()

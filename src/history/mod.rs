@@ -12,7 +12,7 @@ pub use page::html;
 pub use stats::{Person, Trend};
 pub use table::{Format, render};
 
-use crate::record::{Counts, Kind, Mode, RunState, Status};
+use crate::record::{Counts, Kind, Mode, Origin, RunState, Status};
 
 /// The runs of one runbook, in time order, and its steps aligned across them.
 #[derive(Debug, Clone, Serialize)]
@@ -56,11 +56,48 @@ pub struct Run {
     pub failures: Vec<Failure>,
 }
 
-/// An answer a run recorded.
+/// An answer a run recorded: a blank's, a choice's, or a placeholder's value.
 #[derive(Debug, Clone, Serialize)]
 pub struct Answer {
     pub step: String,
+    /// The placeholder of the command `step` it filled (`<release-tag>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
     pub answer: String,
+    /// Typed at the prompt, or given by the answers file.
+    pub from: Origin,
+}
+
+/// Where a step's answers came from in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnswerFrom {
+    /// Typed at the prompt.
+    Prompt,
+    /// Given by the answers file.
+    AnswersFile,
+    /// A command's placeholders: some typed, some from the answers file.
+    Both,
+}
+
+impl AnswerFrom {
+    /// The word JSON and CSV use.
+    pub fn word(self) -> &'static str {
+        match self {
+            AnswerFrom::Prompt => "prompt",
+            AnswerFrom::AnswersFile => "answers-file",
+            AnswerFrom::Both => "both",
+        }
+    }
+
+    /// In a sentence: `typed`, `from the answers file`.
+    pub fn said(self) -> &'static str {
+        match self {
+            AnswerFrom::Prompt => "typed",
+            AnswerFrom::AnswersFile => "from the answers file",
+            AnswerFrom::Both => "partly from the answers file",
+        }
+    }
 }
 
 /// A step that failed in a run.
@@ -86,6 +123,26 @@ pub struct Row {
     pub trend: Trend,
 }
 
+impl Row {
+    /// The runs (by index) grouped by where the step's answers came from,
+    /// when that was not the same in every run that answered it.
+    pub fn answered_differently(&self) -> Option<Vec<(AnswerFrom, Vec<usize>)>> {
+        let mut groups: Vec<(AnswerFrom, Vec<usize>)> = Vec::new();
+        for (run, from) in self
+            .cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((i, c.as_ref()?.answer_from?)))
+        {
+            match groups.iter_mut().find(|(f, _)| *f == from) {
+                Some((_, runs)) => runs.push(run),
+                None => groups.push((from, vec![run])),
+            }
+        }
+        (groups.len() > 1).then_some(groups)
+    }
+}
+
 /// What became of a step in one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Cell {
@@ -96,6 +153,10 @@ pub struct Cell {
     pub off_path: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ms: Option<u64>,
+    /// Where its answer (a blank's, a choice's) or its placeholders' values
+    /// came from; `None` when it had none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_from: Option<AnswerFrom>,
 }
 
 impl Cell {

@@ -58,6 +58,11 @@ pub fn html(h: &History) -> Result<String> {
             .collect(),
         trends: h.rows.iter().map(trend_line).collect(),
         people: &h.people,
+        answered: h
+            .rows
+            .iter()
+            .filter_map(super::table::answered_differently)
+            .collect(),
         data: data(h)?,
     };
     crate::template::page("history.html", TEMPLATE, &page)
@@ -77,6 +82,9 @@ struct Page<'a> {
     runs: Vec<RunLine<'a>>,
     trends: Vec<TrendLine>,
     people: &'a [super::Person],
+    /// The steps whose answers came from the answers file in some runs and
+    /// were typed in others, each with the runs.
+    answered: Vec<String>,
     /// The runs' step lists, answers and failed outputs as JSON, for the
     /// script to show one when its row is clicked (`<` escaped, so it
     /// cannot close the script element).

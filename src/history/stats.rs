@@ -120,6 +120,7 @@ mod tests {
             status: Some(status),
             off_path: false,
             ms,
+            answer_from: None,
         })
     }
 
@@ -148,6 +149,7 @@ mod tests {
             status: Some(Status::Skipped),
             off_path: true,
             ms: None,
+            answer_from: None,
         });
         assert_eq!(trend(&[off, off]), Trend::default());
         assert_eq!(percentile(&[7], 90), Some(7));

@@ -238,6 +238,7 @@ fn glance(h: &History, out: &mut String, bullet: &str) {
             let _ = writeln!(out, "  {bullet}{item}");
         }
     };
+    let answered: Vec<String> = h.rows.iter().filter_map(answered_differently).collect();
     list("Failed in more than one run", &failing);
     list(
         "Skipped or not confirmed in more than one run",
@@ -257,7 +258,25 @@ fn glance(h: &History, out: &mut String, bullet: &str) {
             )
         })
         .collect();
+    list(
+        "Answered from the answers file in some runs and typed in others",
+        &answered,
+    );
     list("Who ran it", &people);
+}
+
+/// `Release › Release manager (typed in #1, from the answers file in #2, #3)`:
+/// a step whose answers did not come from the same place in every run.
+pub fn answered_differently(row: &Row) -> Option<String> {
+    let groups = row.answered_differently()?;
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(from, runs)| {
+            let runs: Vec<String> = runs.iter().map(|r| format!("#{}", r + 1)).collect();
+            format!("{} in {}", from.said(), runs.join(", "))
+        })
+        .collect();
+    Some(format!("{} ({})", row.label, parts.join("; ")))
 }
 
 /// Escapes what would break a Markdown table cell.
@@ -323,6 +342,7 @@ fn csv(histories: &[History]) -> Result<String> {
         "kind",
         "status",
         "duration_ms",
+        "answer_from",
     ])
     .map_err(failed)?;
     for h in histories {
@@ -349,6 +369,7 @@ fn csv(histories: &[History]) -> Result<String> {
                     &kind,
                     status,
                     &c.ms.map(|m| m.to_string()).unwrap_or_default(),
+                    c.answer_from.map_or("", super::AnswerFrom::word),
                 ])
                 .map_err(failed)?;
             }

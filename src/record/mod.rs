@@ -20,7 +20,7 @@ use started::started;
 
 pub use counts::{Counts, Tally, UNREACHABLE};
 pub use host::{HostOutcome, HostRecord, HostStatus, summary as hosts_summary};
-pub use outcome::{Mode, Outcome, Reason, RunState, Status, UnknownWord, clock, now};
+pub use outcome::{Mode, Origin, Outcome, Reason, RunState, Status, UnknownWord, clock, now};
 pub use scope::{Scope, section_id};
 pub use unfold::{StepRecords, Unfolded};
 pub use unit::{Places, Units, status as unit_status};
@@ -253,6 +253,34 @@ pub struct StepRecord {
     /// inventory order (diff and reports align these by `host`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<HostRecord>,
+    /// The placeholders filled in a command before its last attempt ran,
+    /// in the order they were filled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fills: Vec<Fill>,
+}
+
+/// A placeholder filled in a command: its value, and where that came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fill {
+    /// The token as the runbook has it: `<release-tag>`.
+    pub placeholder: String,
+    /// The value as the transcript shows it (a secret's as `•••`).
+    pub value: String,
+    pub from: Origin,
+}
+
+impl StepRecord {
+    /// Where the answer of a blank or choice came from, when it has one.
+    pub fn answer_origin(&self) -> Option<Origin> {
+        if !matches!(self.kind, Kind::Blank | Kind::Choice) || self.answer.is_none() {
+            return None;
+        }
+        Some(if self.reasons.contains(&Reason::AnswersFile) {
+            Origin::AnswersFile
+        } else {
+            Origin::Prompt
+        })
+    }
 }
 
 /// What a section is for, when a run treats it apart from the rest.
@@ -554,11 +582,21 @@ fn step_record(
         option: None,
         off_path: false,
         hosts: Vec::new(),
+        fills: Vec::new(),
     };
     let Some(mut o) = outcome else {
         return record;
     };
     record.reasons = o.reasons.clone();
+    record.fills = o
+        .fills
+        .iter()
+        .map(|(token, value)| Fill {
+            placeholder: token.clone(),
+            value: value.clone(),
+            from: o.fill_origin(token),
+        })
+        .collect();
     // A step answered again on resume (a NO-GO, a task that failed, a
     // value off its target) keeps every answer as an attempt, oldest first.
     if step.command().is_none() && !o.earlier.is_empty() {

@@ -181,6 +181,21 @@ words!(Reason {
     CwdGone => "cwd-gone",
 });
 
+/// Where an answer or a placeholder's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// Typed at the prompt, by the operator.
+    Prompt,
+    /// Given ahead of time in the answers file.
+    AnswersFile,
+}
+
+words!(Origin {
+    Prompt => "prompt",
+    AnswersFile => "answers-file",
+});
+
 /// Where a run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -253,6 +268,12 @@ pub struct Outcome {
     /// value as shown (a secret's as `•••`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fills: Vec<(String, String)>,
+    /// The tokens of `fills` whose values the answers file gave, when it
+    /// gave some of them and the operator typed the others; when it gave
+    /// them all, the reason `answers-file` says so instead (see
+    /// `Outcome::fill_origin`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fills_from_file: Vec<String>,
     /// The host the step ran on, when it did not run here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
@@ -296,6 +317,7 @@ impl Outcome {
             note: None,
             value: None,
             fills: Vec::new(),
+            fills_from_file: Vec::new(),
             host: None,
             hosts: Vec::new(),
             earlier: Vec::new(),
@@ -332,6 +354,49 @@ impl Outcome {
     /// this block: the hosts it did not run on left the run at an earlier step.
     pub fn only_hosts_left_before(&self) -> bool {
         !self.hosts.is_empty() && !self.hosts.iter().any(|h| h.status.is_failure())
+    }
+
+    /// Records the placeholders filled in a command before it ran, each as
+    /// `(token, value as shown, whether the answers file gave it)`, in the
+    /// order they were filled: `answers-file` when the file gave every
+    /// value, the tokens it gave when it gave only some.
+    pub fn set_fills(&mut self, fills: &[(String, String, bool)]) {
+        self.fills = fills
+            .iter()
+            .map(|(token, value, _)| (token.clone(), value.clone()))
+            .collect();
+        let from_file: Vec<String> = fills
+            .iter()
+            .filter(|(_, _, f)| *f)
+            .map(|(token, _, _)| token.clone())
+            .collect();
+        self.reasons.retain(|r| *r != Reason::AnswersFile);
+        self.fills_from_file.clear();
+        if from_file.is_empty() {
+            return;
+        }
+        if from_file.len() == fills.len() {
+            self.add(Reason::AnswersFile);
+        } else {
+            self.fills_from_file = from_file;
+        }
+    }
+
+    /// Where the value `fills` holds for `token` came from. A command
+    /// marked `answers-file` without a list of tokens had every value from
+    /// the answers file (transcripts written before the list say so of
+    /// each, as their status lines did).
+    pub fn fill_origin(&self, token: &str) -> Origin {
+        let from_file = if self.fills_from_file.is_empty() {
+            self.has(Reason::AnswersFile)
+        } else {
+            self.fills_from_file.iter().any(|t| t == token)
+        };
+        if from_file {
+            Origin::AnswersFile
+        } else {
+            Origin::Prompt
+        }
     }
 
     /// With `reason` added.
@@ -380,6 +445,40 @@ mod tests {
             assert_eq!(m.word().parse::<Mode>(), Ok(m));
         }
         assert!("finished".parse::<RunState>().is_err());
+        for &o in Origin::ALL {
+            assert_eq!(o.word().parse::<Origin>(), Ok(o));
+            assert_eq!(
+                serde_json::to_string(&o).unwrap(),
+                format!("\"{}\"", o.word())
+            );
+        }
+    }
+
+    #[test]
+    fn each_placeholder_value_keeps_where_it_came_from() {
+        let fill = |t: &str, v: &str, f: bool| (t.to_string(), v.to_string(), f);
+        let mut o = Outcome::new("s2".into(), Status::Done);
+        // Some from the file, some typed: only those are the file's.
+        o.set_fills(&[fill("<host>", "web-1", true), fill("<port>", "8080", false)]);
+        assert!(!o.has(Reason::AnswersFile));
+        assert_eq!(o.fills_from_file, ["<host>"]);
+        assert_eq!(o.fill_origin("<host>"), Origin::AnswersFile);
+        assert_eq!(o.fill_origin("<port>"), Origin::Prompt);
+        // All from the file: the reason says it of each.
+        o.set_fills(&[fill("<host>", "web-1", true), fill("<port>", "8080", true)]);
+        assert!(o.has(Reason::AnswersFile));
+        assert!(o.fills_from_file.is_empty());
+        assert_eq!(o.fill_origin("<port>"), Origin::AnswersFile);
+        // All typed.
+        o.set_fills(&[fill("<host>", "web-1", false)]);
+        assert!(!o.has(Reason::AnswersFile));
+        assert_eq!(o.fill_origin("<host>"), Origin::Prompt);
+        // A journal line of an earlier version has no list: read as before.
+        let line = r#"{"id":"s2","status":"done","at":"2026-11-21T05:11:01Z","how":["answers-file"],"fills":[["<host>","web-1"],["<port>","8080"]]}"#;
+        let old: Outcome = serde_json::from_str(line).unwrap();
+        assert_eq!(old.fill_origin("<port>"), Origin::AnswersFile);
+        let back = serde_json::to_string(&old).unwrap();
+        assert!(!back.contains("fills_from_file"), "{back}");
     }
 
     #[test]

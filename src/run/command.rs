@@ -18,10 +18,9 @@ pub(super) struct Cleared {
     /// Whether the operator edited it (beyond filling placeholders).
     pub edited: bool,
     /// The placeholders filled in it, with their values as shown (a
-    /// secret's as `•••`), in the order they were filled.
-    pub fills: Vec<(String, String)>,
-    /// Whether the answers file gave any of the placeholders' values.
-    pub filled_from_file: bool,
+    /// secret's as `•••`) and whether the answers file gave each, in the
+    /// order they were filled.
+    pub fills: Vec<(String, String, bool)>,
     /// What looks destructive in it (empty when nothing does).
     pub destructive: Vec<String>,
     /// Who typed `yes` for it.
@@ -35,10 +34,7 @@ impl Cleared {
         if self.edited {
             outcome.add(Reason::Edited);
         }
-        outcome.fills.clone_from(&self.fills);
-        if self.filled_from_file {
-            outcome.add(Reason::AnswersFile);
-        }
+        outcome.set_fills(&self.fills);
         if let Some(who) = &self.confirmed_by {
             outcome.add(Reason::Confirmed);
             outcome.note = Some(format!("{CONFIRMED_BY}{who}"));
@@ -198,7 +194,7 @@ impl Run<'_> {
     /// guard and `confirm` look at what will run.
     fn gate(&mut self, step: &Step, command: &Command, script: &str, edited: bool) -> Result<Gate> {
         let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
-        let (text, fills, filled_from_file) = match self.fill_placeholders(step, script)? {
+        let (text, fills) = match self.fill_placeholders(step, script)? {
             Ok(filled) => filled,
             Err(missing) => {
                 self.operator.say(&format!(
@@ -239,7 +235,6 @@ impl Run<'_> {
             changed,
             edited,
             fills: fills.clone(),
-            filled_from_file,
             destructive: destructive.clone(),
             confirmed_by,
         };

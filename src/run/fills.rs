@@ -8,9 +8,10 @@ use crate::doc::Step;
 use crate::error::Result;
 use crate::operator::Reply;
 
-/// A command with its placeholders filled in, each token with its value as
-/// the record may show it, and whether the answers file gave any of them.
-pub(super) type Filled = (String, Vec<(String, String)>, bool);
+/// A command with its placeholders filled in, and each token with its value
+/// as the record may show it and whether the answers file gave it (the
+/// operator typed it otherwise).
+pub(super) type Filled = (String, Vec<(String, String, bool)>);
 
 /// Placeholder values given so far in a run, by token, each with whether
 /// the answers file gave it.
@@ -32,7 +33,6 @@ impl Run<'_> {
     ) -> Result<std::result::Result<Filled, String>> {
         let mut filled = script.to_string();
         let mut given = Vec::new();
-        let mut from_file = false;
         for &child in &step.children {
             let Some(p) = self.book.steps[child].placeholder().cloned() else {
                 continue;
@@ -50,7 +50,6 @@ impl Run<'_> {
                     _ => return Ok(Err(p.token)),
                 },
             };
-            from_file |= in_file;
             if secret {
                 self.secrets.add(&value);
             }
@@ -61,9 +60,9 @@ impl Run<'_> {
             } else {
                 self.secrets.redact(&value)
             };
-            given.push((p.token.clone(), shown));
+            given.push((p.token.clone(), shown, in_file));
             self.fills.values.insert(p.token, (value, in_file));
         }
-        Ok(Ok((filled, given, from_file)))
+        Ok(Ok((filled, given)))
     }
 }

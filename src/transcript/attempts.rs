@@ -50,6 +50,9 @@ pub fn render(out: &mut String, prefix: &str, eol: &str, lang: &str, earlier: &[
         if let Some(fills) = super::write::fills_attr(o) {
             attrs.push(("fills", fills));
         }
+        if let Some(tokens) = super::write::fills_from_file_attr(o) {
+            attrs.push(("fills-from-file", tokens));
+        }
         let line = if o.hosts.is_empty() {
             status_line(o)
         } else {
@@ -86,6 +89,7 @@ pub fn read(
         .ok_or_else(|| "an attempt line without id or status".to_string())?;
     o.note = m.get("note").map(str::to_string);
     o.fills = super::attrs::pairs(m.get("fills"));
+    o.fills_from_file = super::attrs::list(m.get("fills-from-file"));
     o.ran = ran;
     o.output = output.unwrap_or_default();
     for (h, out) in hosts {

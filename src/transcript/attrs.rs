@@ -73,6 +73,16 @@ pub fn pairs(list: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Items, comma-separated, each encoded on its own (a command's
+/// `fills-from-file`).
+pub fn list(list: Option<&str>) -> Vec<String> {
+    list.unwrap_or_default()
+        .split(',')
+        .filter(|item| !item.is_empty())
+        .map(marker::decode)
+        .collect()
+}
+
 /// The outcome an `out`, `task` or `fill` marker records; `None` when it has
 /// no id or status.
 pub fn outcome(m: &Marker) -> std::result::Result<Option<Outcome>, String> {

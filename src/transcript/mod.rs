@@ -197,6 +197,12 @@ mod tests {
             if n % 5 == 1 {
                 o.ran = Some("echo edited\n".into());
             }
+            // Placeholders, some typed and some from the answers file.
+            let fill = |t: &str, v: &str, f: bool| (t.to_string(), v.to_string(), f);
+            o.set_fills(&[
+                fill("<host,a>", "web-1, --> 2", n.is_multiple_of(2)),
+                fill("<port>", "8080", n.is_multiple_of(3)),
+            ]);
             if n % 4 == 1 {
                 // An earlier attempt that printed something marker-like.
                 let mut before = Outcome::new(o.id.clone(), Status::Failed);
@@ -204,6 +210,10 @@ mod tests {
                 before.output =
                     "<!--rs:try id=x status=done-->\n```\n<!--rs:earlier-end--></details>\n".into();
                 before.ran = Some("echo first <try>\n".into());
+                before.set_fills(&[
+                    ("<host,a>".into(), "web-0".into(), false),
+                    ("<port>".into(), "80".into(), true),
+                ]);
                 o = o.after(before);
             }
         } else if n % 2 == 1 {
@@ -256,12 +266,17 @@ mod tests {
                 (o.status, o.exit, &o.note, &o.ran),
                 "{id}"
             );
+            assert_eq!(
+                (&got.fills, &got.fills_from_file, &got.reasons),
+                (&o.fills, &o.fills_from_file, &o.reasons),
+                "{id}"
+            );
             assert_eq!(got.output.trim_end(), o.output.trim_end(), "{id}");
             assert_eq!(got.earlier.len(), o.earlier.len(), "{id}");
             for (g, e) in got.earlier.iter().zip(&o.earlier) {
                 assert_eq!(
-                    (g.status, g.exit, &g.ran),
-                    (e.status, e.exit, &e.ran),
+                    (g.status, g.exit, &g.ran, &g.fills, &g.fills_from_file),
+                    (e.status, e.exit, &e.ran, &e.fills, &e.fills_from_file),
                     "{id}"
                 );
             }

@@ -9,7 +9,7 @@ use super::pieces::Rendered;
 use crate::doc::fields::BOXES;
 use crate::doc::model::Fence;
 use crate::doc::{Command, Runbook, Step, StepKind};
-use crate::record::{ANSWERED_IN_FILE, CWD_GONE, Outcome, Reason, RunInfo, Status, clock};
+use crate::record::{ANSWERED_IN_FILE, CWD_GONE, Origin, Outcome, Reason, RunInfo, Status, clock};
 use crate::source::Source;
 
 /// One change to the source: replace `len` bytes at `at` with `text`.
@@ -69,6 +69,14 @@ pub(super) fn fills_attr(o: &Outcome) -> Option<String> {
         .map(|(k, v)| format!("{}={}", pair_part(k), pair_part(v)))
         .collect();
     (!pairs.is_empty()).then(|| pairs.join(","))
+}
+
+/// The `fills-from-file` attribute: the tokens of `fills` whose values the
+/// answers file gave, when it gave some but not all (`how=answers-file`
+/// says it gave all), each encoded as `fills` encodes it.
+pub(super) fn fills_from_file_attr(o: &Outcome) -> Option<String> {
+    let tokens: Vec<String> = o.fills_from_file.iter().map(|t| pair_part(t)).collect();
+    (!tokens.is_empty()).then(|| tokens.join(","))
 }
 
 /// One side of a `name=value` pair in the `vars` list: encoded, commas too.
@@ -219,6 +227,9 @@ fn command_edit(command: &Command, outcome: &Outcome, eol: &str) -> Edit {
     if let Some(fills) = fills_attr(outcome) {
         marker::attr_onto(&mut out, "fills", &fills);
     }
+    if let Some(tokens) = fills_from_file_attr(outcome) {
+        marker::attr_onto(&mut out, "fills-from-file", &tokens);
+    }
     if !pre.is_empty() {
         marker::attr_onto(&mut out, "pre", itoa::Buffer::new().format(pre.len()));
     }
@@ -365,9 +376,8 @@ fn status_line_onto(line: &mut String, o: &Outcome) {
     }
     // In a fixed order, whatever order the reasons were recorded in.
     // Values the answers file gave are said with the fills, below.
-    let filled_from_file = o.has(Reason::AnswersFile) && !o.fills.is_empty();
     for reason in EXPLAINED {
-        if filled_from_file && reason == Reason::AnswersFile {
+        if reason == Reason::AnswersFile && !o.fills.is_empty() {
             continue;
         }
         if let Some(note) = reason_note(reason).filter(|_| o.has(reason)) {
@@ -380,18 +390,21 @@ fn status_line_onto(line: &mut String, o: &Outcome) {
     if o.has(Reason::Edited) {
         line.push_str(" · edited by the operator");
     }
-    if !o.fills.is_empty() {
+    // Typed values first, then the answers file's: each value is said to
+    // come from where it came from, and no typed one is called the file's.
+    for (origin, said) in [
+        (Origin::Prompt, "filled"),
+        (Origin::AnswersFile, "filled from the answers file"),
+    ] {
         let fills: Vec<String> = o
             .fills
             .iter()
+            .filter(|(token, _)| o.fill_origin(token) == origin)
             .map(|(token, value)| format!("{} = {}", code(token), code(value)))
             .collect();
-        let from = if filled_from_file {
-            " from the answers file"
-        } else {
-            ""
-        };
-        let _ = write!(line, " · filled{from}: {}", fills.join(", "));
+        if !fills.is_empty() {
+            let _ = write!(line, " · {said}: {}", fills.join(", "));
+        }
     }
     if o.ran.is_some() {
         if !o.has(Reason::Edited) && o.fills.is_empty() {
