@@ -179,3 +179,103 @@ fn line_after(text: &str, after: &str, marker: &str) -> String {
         .trim()
         .to_string()
 }
+
+/// A `cwd=` block that removes the directory the shell came from: `popd`
+/// cannot go back, so the shell has lost its directory as surely as when a
+/// block removes its own, and the next block is not run in the `cwd=` one.
+#[test]
+fn a_cwd_block_that_removes_the_directory_it_came_from_is_said_and_the_next_is_refused() {
+    let sandbox = Sandbox::new();
+    let rel = sandbox.work().join("rel");
+    let other = sandbox.work().join("other");
+    sandbox.write(
+        RUNBOOK,
+        format!(
+            "```bash\nmkdir -p {rel} {other} && cd {rel}\n```\n\n\
+             ```bash {{cwd={other} danger=false}}\nrm -rf {rel}\n```\n\n\
+             ```bash\ntouch ran-here\n```\n",
+            rel = rel.display(),
+            other = other.display()
+        ),
+    );
+    let out = sandbox
+        .test()
+        .run_yes()
+        .status(1)
+        .stderr_contains(&format!(
+            "the shell's working directory, {}, no longer exists",
+            rel.display()
+        ))
+        .stderr_contains(&format!(
+            "refused: It would run in {}, which no longer exists",
+            rel.display()
+        ))
+        .run();
+    assert!(
+        !other.join("ran-here").exists(),
+        "ran in the cwd= directory"
+    );
+    let transcript = out.transcript();
+    let removal = line_after(&transcript, "rm -rf", "<!--rs:out");
+    assert!(removal.contains("how=cwd-gone"), "{transcript}");
+}
+
+/// A rollback is not stopped because the directory is gone: its blocks
+/// run, and it is said.
+#[test]
+fn a_rollback_runs_in_a_directory_that_is_gone_and_says_so() {
+    let sandbox = Sandbox::new();
+    let rel = sandbox.work().join("rel");
+    let w = sandbox.work();
+    sandbox.write(
+        RUNBOOK,
+        format!(
+            "# Deploy\n\n```bash\nmkdir -p {rel} && cd {rel}\n```\n\n\
+             ```bash {{danger=false}}\nrm -rf \"$PWD\"\nfalse\n```\n\n\
+             ## Rollback\n\n```bash\necho rolled back > {w}/rolled\n```\n",
+            rel = rel.display(),
+            w = w.display()
+        ),
+    );
+    let out = sandbox
+        .test()
+        .args([
+            "run",
+            "--yes",
+            RUNBOOK,
+            "-o",
+            OUT,
+            "--on-failure",
+            "rollback",
+        ])
+        .status(1)
+        .stderr_contains(&format!(
+            "this block runs in {}, which no longer exists (it is in a contingency section",
+            rel.display()
+        ))
+        .stderr_lacks("refused")
+        .run();
+    assert_eq!(out.read("rolled"), "rolled back\n");
+}
+
+/// Output that does not end a line keeps its last line: the note about the
+/// directory comes on a line of its own.
+#[test]
+fn the_note_about_the_directory_is_a_line_of_its_own() {
+    let sandbox = Sandbox::new();
+    let rel = sandbox.work().join("rel");
+    sandbox.write(
+        RUNBOOK,
+        format!(
+            "```bash\nmkdir -p {rel} && cd {rel}\n```\n\n\
+             ```bash {{danger=false}}\nprintf done; rm -rf \"$PWD\"\n```\n",
+            rel = rel.display()
+        ),
+    );
+    let out = sandbox.test().run_yes().run();
+    let transcript = out.transcript();
+    assert!(
+        transcript.contains("done\n[runsheet: the shell's working directory"),
+        "{transcript}"
+    );
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::runner::Runner;
 use super::watch::Seen;
-use super::{Block, BlockEnd, Executor, Session, SessionOptions, Sink};
+use super::{Block, BlockEnd, Executor, LostCwd, Session, SessionOptions, Sink};
 use crate::error::Result;
 use crate::fsutil::write_private;
 use crate::linemap::LinesAfter;
@@ -157,14 +157,13 @@ impl Executor for LocalShell {
         }
         let mut end = end;
         if block.cwd.is_some() && !end.session_restarted {
-            let back = session.run(
-                "builtin popd >/dev/null 2>&1 || :\n",
-                None,
-                &|| false,
-                &mut |_| {},
-            )?;
-            // Where the next block runs is where `popd` went back to.
-            end.lost_cwd = back.lost_cwd;
+            let mut printed = Vec::new();
+            let back = session.run(LostCwd::BACK, None, &|| false, &mut |bytes| {
+                printed.extend_from_slice(bytes)
+            })?;
+            // Where the next block runs is where `popd` went back to, or
+            // the directory it could not go back to is gone.
+            end.lost_cwd = LostCwd::after_back(back.exit, back.lost_cwd, &printed);
         }
         let now = (session.pid(), session.generation());
         if now != read_at {

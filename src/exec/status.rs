@@ -15,6 +15,25 @@ pub enum LostCwd {
 }
 
 impl LostCwd {
+    /// What runsheet runs after a block with `cwd=`, to go back to where
+    /// the shell was. When that directory is gone, `popd` cannot go back:
+    /// its entry is dropped from the stack and its path printed, and the
+    /// shell stays where `cwd=` took it.
+    pub const BACK: &'static str = "builtin popd >/dev/null 2>&1 || { \
+        [[ -d ${DIRSTACK[1]-} ]] || builtin printf '%s' \"${DIRSTACK[1]-}\"; \
+        builtin popd -n >/dev/null 2>&1; builtin false; }\n";
+
+    /// Where the shell's directory stands after `BACK`: what its status
+    /// said (`status`), or, when `popd` could not go back (`exit`), the
+    /// directory it could not go back to (`printed`).
+    pub fn after_back(exit: i32, status: Option<LostCwd>, printed: &[u8]) -> Option<LostCwd> {
+        if exit != 0 && !printed.is_empty() {
+            Some(LostCwd::Gone(String::from_utf8_lossy(printed).into_owned()))
+        } else {
+            status
+        }
+    }
+
     /// What the driver's status says of the directory (`m<path>` gone,
     /// `o<path>` replaced, empty when all is well).
     pub fn parse(field: &[u8]) -> Option<LostCwd> {

@@ -193,7 +193,7 @@ impl Run<'_> {
     /// Fills the placeholders of `script`, then lets the destructive-command
     /// guard and `confirm` look at what will run.
     fn gate(&mut self, step: &Step, command: &Command, script: &str, edited: bool) -> Result<Gate> {
-        let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
+        let place = self.place(step);
         let (text, fills) = match self.fill_placeholders(step, script)? {
             Ok(filled) => filled,
             Err(missing) => {
@@ -223,9 +223,7 @@ impl Run<'_> {
                 Err(flow) => return Ok(Gate::Done(flow)),
             }
         }
-        if let Some(flow) = self.refuse_in_lost_cwd(step, command, &text, script)? {
-            return Ok(Gate::Done(flow));
-        }
+        let lost_cwd = self.lost_cwd_to_confirm(step, command, &text)?;
         // The guard looks at what will run: edits and placeholder values included.
         let destructive = crate::guard::assess(command.attrs.danger, &text);
         let guarded = !destructive.is_empty() && !self.settings.allow_destructive;
@@ -238,14 +236,22 @@ impl Run<'_> {
             destructive: destructive.clone(),
             confirmed_by,
         };
-        if !command.attrs.confirm && !guarded {
+        if !command.attrs.confirm && !guarded && lost_cwd.is_none() {
             return Ok(Gate::Run(cleared(None)));
         }
         let mut what = if guarded {
             format!("This block looks destructive ({}).", destructive.join(", "))
-        } else {
+        } else if command.attrs.confirm {
             "This block is marked `confirm`.".to_string()
+        } else {
+            String::new()
         };
+        if let Some(lost) = &lost_cwd {
+            if !what.is_empty() {
+                what.push(' ');
+            }
+            what.push_str(lost);
+        }
         if let Some(t) = self.exec.targets(command.attrs.on.as_deref())? {
             what.push_str(&format!(
                 " It runs on {} host{}: {}.",
@@ -264,7 +270,9 @@ impl Run<'_> {
                 Ok(Gate::Done(Flow::Continue))
             }
             None => {
-                let hint = if guarded {
+                let hint = if lost_cwd.is_some() {
+                    " start the block with `cd` to where it should run, or resume on a terminal."
+                } else if guarded {
                     " use --allow-destructive if this unattended run may do it."
                 } else {
                     " run it interactively to confirm it."

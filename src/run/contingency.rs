@@ -277,7 +277,7 @@ impl Run<'_> {
     }
 
     /// `deploy.md:312`: where a step is.
-    fn place(&self, step: &Step) -> String {
+    pub(super) fn place(&self, step: &Step) -> String {
         format!("{}:{}", self.recorder.source().display_path(), step.line)
     }
 

@@ -3,25 +3,23 @@
 //! unattended run, no block runs in a directory that is gone unless it
 //! moves out of it first.
 
-use super::{Flow, Run};
+use super::Run;
 use crate::doc::{Command, Runner, Step};
 use crate::error::Result;
 use crate::exec::{BlockEnd, LostCwd};
-use crate::record::{HostStatus, Outcome, Reason, Status};
+use crate::record::{HostStatus, Outcome, Reason};
 
 impl Run<'_> {
     /// After an attempt: what the block did to the shell's directory, here
     /// or on each host, said on the terminal and recorded in `outcome`.
     pub(super) fn note_lost_cwd(&mut self, step: &Step, end: &BlockEnd, outcome: &mut Outcome) {
-        let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
         if end.hosts.is_empty() {
             let Some(lost) = self.now_lost(None, end.lost_cwd.as_ref()) else {
                 return;
             };
+            let place = self.place(step);
             outcome.add(Reason::CwdGone);
-            outcome
-                .output
-                .push_str(&self.secrets.redact(&note_line(&lost)));
+            push_note(&mut outcome.output, &self.secrets.redact(&note_line(&lost)));
             let next = match &lost {
                 LostCwd::Gone(_) if self.settings.attended() => {
                     "The next blocks would run in a directory that is gone: start the next \
@@ -55,9 +53,9 @@ impl Run<'_> {
             if !host.reasons.contains(&Reason::CwdGone) {
                 host.reasons.push(Reason::CwdGone);
             }
-            host.output
-                .push_str(&self.secrets.redact(&note_line(&lost)));
+            push_note(&mut host.output, &self.secrets.redact(&note_line(&lost)));
             let what = self.secrets.redact(&lost.describe());
+            let place = self.place(step);
             self.operator.say(&format!(
                 "warning: {place}: on {}: {what}. The next blocks on it run there: start \
                  the next one with `cd` to where it should run.",
@@ -70,12 +68,15 @@ impl Run<'_> {
     /// directory lost, when this block is the one that took it away (not
     /// when it was lost already, and the block did nothing about it).
     fn now_lost(&mut self, host: Option<&str>, after: Option<&LostCwd>) -> Option<LostCwd> {
-        let key = host.map(str::to_string);
         let Some(after) = after else {
-            self.lost_cwd.remove(&key);
+            if !self.lost_cwd.is_empty() {
+                self.lost_cwd.remove(&host.map(str::to_string));
+            }
             return None;
         };
-        let before = self.lost_cwd.insert(key, after.clone());
+        let before = self
+            .lost_cwd
+            .insert(host.map(str::to_string), after.clone());
         (before.as_ref() != Some(after)).then(|| after.clone())
     }
 
@@ -83,55 +84,48 @@ impl Run<'_> {
     /// would run in a directory that is gone.
     pub(super) fn remind_lost_cwd(&mut self, command: &Command) -> Result<()> {
         if let Some(LostCwd::Gone(dir)) = self.runs_in_lost_cwd(command)? {
-            self.operator.say(&format!(
+            let said = self.secrets.redact(&format!(
                 "warning: this block would run in {dir}, which no longer exists; edit it to \
                  start with `cd` to where it should run, unless it does"
             ));
+            self.operator.say(&said);
         }
         Ok(())
     }
 
     /// Unattended, a block that would run in a directory that is gone and
-    /// does not move out of it first (`text` is what would run) is refused,
-    /// as a CI step whose working directory is missing fails, unless a
-    /// person at the terminal types `yes`: `Some` is where the walk goes
-    /// when it does not run.
-    pub(super) fn refuse_in_lost_cwd(
+    /// does not move out of it first (`text` is what would run): why it
+    /// must be confirmed, as a CI step whose working directory is missing
+    /// fails. In a contingency section it is only said: a rollback must
+    /// not stop for it.
+    pub(super) fn lost_cwd_to_confirm(
         &mut self,
         step: &Step,
         command: &Command,
         text: &str,
-        script: &str,
-    ) -> Result<Option<Flow>> {
-        if self.settings.attended() || moves_first(command, text) {
+    ) -> Result<Option<String>> {
+        if self.settings.attended() || self.lost_cwd.is_empty() {
             return Ok(None);
         }
         let Some(LostCwd::Gone(dir)) = self.runs_in_lost_cwd(command)? else {
             return Ok(None);
         };
-        let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
-        let what = self.secrets.redact(&format!(
+        if moves_first(command, text) {
+            return Ok(None);
+        }
+        if self.book.contingency_of(step.index as usize).is_some() {
+            let said = self.secrets.redact(&format!(
+                "warning: {}: this block runs in {dir}, which no longer exists (it is in \
+                 a contingency section, which runs all the same)",
+                self.place(step)
+            ));
+            self.operator.say(&said);
+            return Ok(None);
+        }
+        Ok(Some(self.secrets.redact(&format!(
             "It would run in {dir}, which no longer exists: an earlier block removed or \
              moved the shell's working directory."
-        ));
-        // A person at the terminal of a `--yes` run is asked, as for the guard.
-        match self.operator.confirm_typed(&what)? {
-            Some(true) => return Ok(None),
-            Some(false) => {
-                let o = Outcome::new(step.id(), Status::Skipped).because(Reason::Declined);
-                self.record(o, false)?;
-                return Ok(Some(Flow::Continue));
-            }
-            None => {}
-        }
-        self.operator.say(&format!(
-            "{place}: refused: {what} Nobody is at a terminal to say where it should run; \
-             start the block with `cd` to where it should run, or resume on a terminal."
-        ));
-        let mut o = Outcome::new(step.id(), Status::Failed).because(Reason::Refused);
-        o.note = Some(what);
-        self.record(o, true)?;
-        Ok(Some(self.after_unattended_failure(step, script)?))
+        ))))
     }
 
     /// The directory this machine's shell lost, when `command` runs on
@@ -154,17 +148,23 @@ fn note_line(lost: &LostCwd) -> String {
     format!("[runsheet: {}]\n", lost.describe())
 }
 
+/// `note` added to `output` on a line of its own.
+fn push_note(output: &mut String, note: &str) {
+    if !output.is_empty() && !output.ends_with('\n') {
+        output.push('\n');
+    }
+    output.push_str(note);
+}
+
 /// Whether a block leaves the shell's directory before anything else: an
 /// absolute `cwd=`, or a shell block whose first command (after `set`
 /// lines and comments) is `cd` or `pushd`.
 fn moves_first(command: &Command, text: &str) -> bool {
-    if command
-        .attrs
-        .cwd
-        .as_deref()
-        .is_some_and(|d| d.starts_with('/'))
-    {
-        return true;
+    match command.attrs.cwd.as_deref() {
+        Some(dir) if dir.starts_with('/') => return true,
+        // `pushd` into it, from the directory that is gone, before the text.
+        Some(_) => return false,
+        None => {}
     }
     if !matches!(command.runner, Runner::Shell) {
         return false;
@@ -226,6 +226,7 @@ mod tests {
         }
         assert!(moves_first(absolute, "ls"));
         assert!(!moves_first(relative, "ls"));
+        assert!(!moves_first(relative, "cd /srv"));
         assert!(!moves_first(python, "cd /srv"));
     }
 }

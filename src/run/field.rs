@@ -73,7 +73,7 @@ impl Run<'_> {
             let view = self.view(step, "");
             let said = format!("{why}: the step is recorded as failed.");
             if !self.settings.attended() {
-                let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
+                let place = self.place(step);
                 self.operator.say(&format!("{place}: {said}"));
             }
             let mut choice = self.operator.answer_failed(&view, &said)?;

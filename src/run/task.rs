@@ -190,7 +190,7 @@ impl Run<'_> {
             Some(note) if was.has(Reason::Negative) || was.has(Reason::OffTarget) => note.clone(),
             _ => format!("\"{}\" failed", step.text),
         };
-        let place = format!("{}:{}", self.recorder.source().display_path(), step.line);
+        let place = self.place(step);
         self.operator.say(&format!(
             "{place}: {why}, as answered before, and no new answer: the step stays failed."
         ));

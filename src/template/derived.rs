@@ -139,6 +139,22 @@ pub fn untraced(source: &crate::source::Source) -> Diagnostic {
     }
 }
 
+/// The values `real` wrote that are part of one of `secrets` (a slice of
+/// it), as long as `MIN_LEN` or longer.
+pub fn parts(real: &Pieces, secrets: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for piece in (0..real.len()).filter_map(|i| real.get(i)) {
+        let text = &*piece.text;
+        if text.chars().count() >= MIN_LEN
+            && secrets.iter().any(|s| s != text && s.contains(text))
+            && !out.iter().any(|o| o == text)
+        {
+            out.push(text.to_string());
+        }
+    }
+    out
+}
+
 /// The values `real` wrote that the render with stand-ins (`other`) did not
 /// write alike: the ones made from a secret. Those shorter than `MIN_LEN`
 /// and those in `known` are left out.

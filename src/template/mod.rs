@@ -207,17 +207,24 @@ pub fn render(
         // Values made from a secret (`|upper`, a slice, joined to other
         // text): what a render with stand-ins writes differently. A render
         // that fails with them (a test of the secret's exact text) is tried
-        // again with the secrets' first halves kept; when that fails too,
-        // none are found, and the operator is told so.
+        // again with the secrets' first halves kept (a value cut from
+        // those is the same in both renders: every value that is part of
+        // a secret is masked then too); when that fails too, none are
+        // found, and the operator is told so.
         let with_stand_ins = |how| {
             let env = derived::env_values(&env_secrets, secrets, how);
-            render(false, Some((&env, how))).ok()
+            render(false, Some((&env, how)))
+                .ok()
+                .map(|other| (other, how))
         };
         match with_stand_ins(derived::StandIn::Whole)
             .or_else(|| with_stand_ins(derived::StandIn::Tail))
         {
-            Some(other) => {
-                let made = derived::values(&rendering.pieces, &other.pieces, &secret_values);
+            Some((other, how)) => {
+                let mut made = derived::values(&rendering.pieces, &other.pieces, &secret_values);
+                if how == derived::StandIn::Tail {
+                    made.extend(derived::parts(&rendering.pieces, &secret_values));
+                }
                 secret_values.extend(made);
             }
             None => warnings.push(derived::untraced(source)),

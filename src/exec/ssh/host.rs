@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 use super::master::{Master, SshCommand};
 use super::session::{Ended, Remote};
 use crate::exec::runner::{Runner, program_line};
-use crate::exec::{Block, HostEnd, Reach};
+use crate::exec::{Block, HostEnd, LostCwd, Reach};
 use crate::fsutil::private_dir;
 
 /// A host of the run.
@@ -177,16 +177,15 @@ impl Host {
                     && !block_end.session_restarted
                     && let Some((_, remote)) = self.link.as_mut()
                 {
-                    let back = remote.run(
-                        "builtin popd >/dev/null 2>&1 || :\n",
-                        &[],
-                        None,
-                        &|| false,
-                        &mut |_| {},
-                    );
-                    // Where the next block runs is where `popd` went back to.
+                    let mut printed = Vec::new();
+                    let back = remote.run(LostCwd::BACK, &[], None, &|| false, &mut |bytes| {
+                        printed.extend_from_slice(bytes)
+                    });
+                    // Where the next block runs is where `popd` went back
+                    // to, or the directory it could not go back to is gone.
                     if let Ended::Block(back, _) = back {
-                        block_end.lost_cwd = back.lost_cwd;
+                        block_end.lost_cwd =
+                            LostCwd::after_back(back.exit, back.lost_cwd, &printed);
                     }
                 }
                 let mut e = end(Reach::Ran(block_end.clone()), None);
