@@ -144,7 +144,7 @@ pub fn untraced(source: &crate::source::Source) -> Diagnostic {
 pub fn parts(real: &Pieces, secrets: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for piece in (0..real.len()).filter_map(|i| real.get(i)) {
-        let text = &*piece.text;
+        let text = piece.text;
         if text.chars().count() >= MIN_LEN
             && secrets.iter().any(|s| s != text && s.contains(text))
             && !out.iter().any(|o| o == text)
