@@ -192,7 +192,7 @@ fn a_cwd_block_that_removes_the_directory_it_came_from_is_said_and_the_next_is_r
         RUNBOOK,
         format!(
             "```bash\nmkdir -p {rel} {other} && cd {rel}\n```\n\n\
-             ```bash {{cwd={other} danger=false}}\nrm -rf {rel}\n```\n\n\
+             ```bash {{cwd={other} danger=false}}\nset -x\nrm -rf {rel}\n```\n\n\
              ```bash\ntouch ran-here\n```\n",
             rel = rel.display(),
             other = other.display()
@@ -218,6 +218,17 @@ fn a_cwd_block_that_removes_the_directory_it_came_from_is_said_and_the_next_is_r
     let transcript = out.transcript();
     let removal = line_after(&transcript, "rm -rf", "<!--rs:out");
     assert!(removal.contains("how=cwd-gone"), "{transcript}");
+    // The shell state kept for a resume names the directory that is gone:
+    // an unattended resume does not go on in the `cwd=` one either.
+    out.then()
+        .args(["resume", "--yes", OUT])
+        .status(2)
+        .stderr_contains(&format!(
+            "the directory the run's shell was in, {}, no longer exists",
+            rel.display()
+        ))
+        .run();
+    assert!(!other.join("ran-here").exists(), "resumed in the cwd= one");
 }
 
 /// A rollback is not stopped because the directory is gone: its blocks

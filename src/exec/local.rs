@@ -96,11 +96,7 @@ impl LocalShell {
             }
         };
         if let Some(dir) = block.cwd {
-            // For this block only, like a CI step's working-directory.
-            text = format!(
-                "builtin pushd -- {} >/dev/null || builtin return 1\n{text}",
-                shell_words::quote(dir)
-            );
+            text = LostCwd::push(dir) + &text;
         }
         Ok(text)
     }
@@ -157,13 +153,10 @@ impl Executor for LocalShell {
         }
         let mut end = end;
         if block.cwd.is_some() && !end.session_restarted {
-            let mut printed = Vec::new();
-            let back = session.run(LostCwd::BACK, None, &|| false, &mut |bytes| {
-                printed.extend_from_slice(bytes)
-            })?;
+            let back = session.run(LostCwd::BACK, None, &|| false, &mut |_| {})?;
             // Where the next block runs is where `popd` went back to, or
             // the directory it could not go back to is gone.
-            end.lost_cwd = LostCwd::after_back(back.exit, back.lost_cwd, &printed);
+            end.lost_cwd = back.lost_cwd;
         }
         let now = (session.pid(), session.generation());
         if now != read_at {

@@ -15,23 +15,25 @@ pub enum LostCwd {
 }
 
 impl LostCwd {
-    /// What runsheet runs after a block with `cwd=`, to go back to where
-    /// the shell was. When that directory is gone, `popd` cannot go back:
-    /// its entry is dropped from the stack and its path printed, and the
-    /// shell stays where `cwd=` took it.
-    pub const BACK: &'static str = "builtin popd >/dev/null 2>&1 || { \
-        [[ -d ${DIRSTACK[1]-} ]] || builtin printf '%s' \"${DIRSTACK[1]-}\"; \
-        builtin popd -n >/dev/null 2>&1; builtin false; }\n";
+    /// What runsheet runs after a block with `cwd=` (whose `pushd` set
+    /// `__rs_pushed`, see `PUSH`), to go back to where the shell was. When
+    /// that directory is gone, `popd` cannot go back: its entry is dropped,
+    /// and `$PWD` names it still, as it would had the block removed the
+    /// shell's own directory, so that the driver reports it gone and the
+    /// snapshot keeps it for a resume. The shell itself stays in the `cwd=`
+    /// directory.
+    pub const BACK: &'static str = "[[ -z ${__rs_pushed-} ]] || { __rs_pushed=; \
+        builtin popd >/dev/null 2>&1 || { \
+        [[ -z ${DIRSTACK[1]-} || -d ${DIRSTACK[1]} ]] || PWD=${DIRSTACK[1]}; \
+        builtin popd -n >/dev/null 2>&1; }; }\n";
 
-    /// Where the shell's directory stands after `BACK`: what its status
-    /// said (`status`), or, when `popd` could not go back (`exit`), the
-    /// directory it could not go back to (`printed`).
-    pub fn after_back(exit: i32, status: Option<LostCwd>, printed: &[u8]) -> Option<LostCwd> {
-        if exit != 0 && !printed.is_empty() {
-            Some(LostCwd::Gone(String::from_utf8_lossy(printed).into_owned()))
-        } else {
-            status
-        }
+    /// The line a block with `cwd=` starts with, for `dir` (quoted): into
+    /// it for this block only, like a CI step's working-directory.
+    pub fn push(dir: &str) -> String {
+        format!(
+            "builtin pushd -- {} >/dev/null && __rs_pushed=1 || builtin return 1\n",
+            shell_words::quote(dir)
+        )
     }
 
     /// What the driver's status says of the directory (`m<path>` gone,

@@ -270,7 +270,10 @@ impl Run<'_> {
                 Ok(Gate::Done(Flow::Continue))
             }
             None => {
-                let hint = if lost_cwd.is_some() {
+                let hint = if lost_cwd.is_some() && guarded {
+                    " start the block with `cd` to where it should run, and use \
+                     --allow-destructive if this unattended run may do it."
+                } else if lost_cwd.is_some() {
                     " start the block with `cd` to where it should run, or resume on a terminal."
                 } else if guarded {
                     " use --allow-destructive if this unattended run may do it."

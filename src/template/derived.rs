@@ -139,14 +139,20 @@ pub fn untraced(source: &crate::source::Source) -> Diagnostic {
     }
 }
 
-/// The values `real` wrote that are part of one of `secrets` (a slice of
-/// it), as long as `MIN_LEN` or longer.
+/// The values `real` wrote, as long as `MIN_LEN` or longer, that are part
+/// of what `StandIn::Tail` keeps of one of `secrets` (a slice of its first
+/// half): the same in both renders, so `values` cannot tell them.
 pub fn parts(real: &Pieces, secrets: &[String]) -> Vec<String> {
+    let kept: Vec<String> = secrets
+        .iter()
+        .map(|s| s.chars().take(s.chars().count().div_ceil(2)).collect())
+        .collect();
     let mut out: Vec<String> = Vec::new();
     for piece in (0..real.len()).filter_map(|i| real.get(i)) {
         let text = piece.text;
         if text.chars().count() >= MIN_LEN
-            && secrets.iter().any(|s| s != text && s.contains(text))
+            && kept.iter().any(|k| k.contains(text))
+            && !secrets.iter().any(|s| s == text)
             && !out.iter().any(|o| o == text)
         {
             out.push(text.to_string());

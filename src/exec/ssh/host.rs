@@ -177,15 +177,11 @@ impl Host {
                     && !block_end.session_restarted
                     && let Some((_, remote)) = self.link.as_mut()
                 {
-                    let mut printed = Vec::new();
-                    let back = remote.run(LostCwd::BACK, &[], None, &|| false, &mut |bytes| {
-                        printed.extend_from_slice(bytes)
-                    });
+                    let back = remote.run(LostCwd::BACK, &[], None, &|| false, &mut |_| {});
                     // Where the next block runs is where `popd` went back
                     // to, or the directory it could not go back to is gone.
                     if let Ended::Block(back, _) = back {
-                        block_end.lost_cwd =
-                            LostCwd::after_back(back.exit, back.lost_cwd, &printed);
+                        block_end.lost_cwd = back.lost_cwd;
                     }
                 }
                 let mut e = end(Reach::Ran(block_end.clone()), None);
@@ -216,10 +212,7 @@ fn remote_text(block: &Block, remote: &mut Remote) -> Result<String, String> {
         }
     };
     if let Some(dir) = block.cwd {
-        text = format!(
-            "builtin pushd -- {} >/dev/null || builtin return 1\n{text}",
-            shell_words::quote(dir)
-        );
+        text = LostCwd::push(dir) + &text;
     }
     Ok(text)
 }
