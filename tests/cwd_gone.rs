@@ -290,3 +290,26 @@ fn the_note_about_the_directory_is_a_line_of_its_own() {
         "{transcript}"
     );
 }
+
+/// `--yes` with a person at the terminal: the block that would run in the
+/// directory that is gone is asked about as the guard asks, and a typed
+/// `yes` is recorded with who typed it.
+#[test]
+fn a_yes_run_at_a_terminal_asks_and_records_who_typed_yes() {
+    let sandbox = Sandbox::new();
+    let rel = sandbox.work().join("rel");
+    sandbox.write(RUNBOOK, runbook(&sandbox, "rm -rf \"$PWD\"", "ls"));
+    let mut pty = sandbox.pty(&["run", "--yes", RUNBOOK, "-o", OUT], &[]);
+    pty.expect(&format!(
+        "It would run in {}, which no longer exists",
+        rel.display()
+    ));
+    pty.answer("Type `yes` to run it, anything else to skip it", "yes");
+    let (code, screen) = pty.wait();
+    // `ls` in a directory that is gone fails: the block ran.
+    assert_ne!(code, 130, "{screen}");
+    assert!(sandbox.exists("where"), "{screen}");
+    let transcript = sandbox.transcript();
+    let check = line_after(&transcript, "  ls\n", "<!--rs:out");
+    assert!(check.contains("confirmed by "), "{check}");
+}

@@ -16,7 +16,7 @@ pub enum LostCwd {
 
 impl LostCwd {
     /// What runsheet runs after a block with `cwd=` (whose `pushd` set
-    /// `__rs_pushed`, see `PUSH`), to go back to where the shell was. When
+    /// `__rs_pushed`, see `push`), to go back to where the shell was. When
     /// that directory is gone, `popd` cannot go back: its entry is dropped,
     /// and `$PWD` names it still, as it would had the block removed the
     /// shell's own directory, so that the driver reports it gone and the
