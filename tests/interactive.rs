@@ -473,3 +473,128 @@ fn the_closing_summary_gives_why_an_output_check_failed() {
         "{summary}"
     );
 }
+
+const VALUE: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
+
+/// Ctrl-D on nothing typed ends the run at every prompt, as Ctrl-C does and
+/// as the end of input ends a shell: saved as interrupted, exit 130, and
+/// nothing after the prompt done.
+#[test]
+fn ctrl_d_on_nothing_typed_at_any_prompt_saves_and_exits_130() {
+    for (runbook, prompt) in [
+        ("```bash\ntouch ran\n```\n", RUN),
+        ("- [ ] Tell #ops\n\n```bash\ntouch ran\n```\n", TASK),
+        ("Build number: ____\n\n```bash\ntouch ran\n```\n", VALUE),
+        (
+            "CAB decision: ☐ GO ☐ NO-GO\n\n```bash\ntouch ran\n```\n",
+            "Pick 1-2",
+        ),
+    ] {
+        let sandbox = sandbox(runbook);
+        let mut pty = run(&sandbox);
+        pty.expect(prompt);
+        pty.expect(": ");
+        std::thread::sleep(Duration::from_millis(50));
+        pty.send("\x04");
+        let (code, screen) = pty.wait();
+        assert_eq!(code, 130, "{prompt}: {screen}");
+        assert!(!sandbox.exists("ran"), "{prompt}: a later block ran");
+        let transcript = sandbox.transcript();
+        assert!(
+            transcript.contains("state=interrupted"),
+            "{prompt}: {transcript}"
+        );
+    }
+}
+
+/// The line at a prompt edits as a shell's does: arrows, Home and End,
+/// Delete, Ctrl-D on a character, Ctrl-W and Ctrl-U; what ends up typed is
+/// what is recorded.
+#[test]
+fn the_line_at_a_prompt_edits_like_a_shell_line() {
+    let sandbox = sandbox("Build number: ____\n\nRelease owner: ____\n");
+    let mut pty = run(&sandbox);
+    pty.expect_prompt(VALUE);
+    // `helo`, back one, `l`; to the start, Delete, `H`; to the end, `!`.
+    pty.send("helo\x1b[Dl\x1b[H\x1b[3~H\x1b[F!\r");
+    pty.expect(&format!("{VALUE}: Hello!\n"));
+    pty.expect_prompt(VALUE);
+    // A word and all before the cursor taken back; Ctrl-D on a character
+    // deletes it rather than ending the run.
+    pty.send("wrong words\x17\x15Sam\x01\x04s\r");
+    pty.expect(&format!("{VALUE}: sam\n"));
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    let transcript = sandbox.transcript();
+    assert!(
+        line_with(&transcript, "Build number").contains("`Hello!`"),
+        "{transcript}"
+    );
+    assert!(
+        line_with(&transcript, "Release owner").contains("`sam`"),
+        "{transcript}"
+    );
+}
+
+/// Keys pressed while a block runs (an impatient `r` and Enter) do not
+/// answer the next prompt: it waits for what is typed once it is shown.
+#[test]
+fn keys_typed_while_a_block_runs_do_not_answer_the_next_prompt() {
+    let sandbox = sandbox(
+        r#"
+        ```bash
+        sleep 1
+        echo first-done
+        ```
+
+        ```bash
+        touch second-ran
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    std::thread::sleep(Duration::from_millis(200));
+    pty.send("r\r");
+    pty.expect("first-done");
+    pty.expect_prompt(RUN);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !sandbox.exists("second-ran"),
+        "keys typed during the first block ran the second"
+    );
+    pty.reply(RUN, "s");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!sandbox.exists("second-ran"), "{screen}");
+}
+
+/// A stop signal while runsheet waits at a prompt ends it there; the
+/// terminal is given back as the prompt found it, echoing what is typed,
+/// not left in the raw mode the prompt reads keys in.
+#[test]
+fn a_stop_signal_at_a_prompt_gives_the_terminal_back_as_it_was() {
+    for prompt in [RUN, "Value for <db-password> (hidden)"] {
+        let sandbox = sandbox("```bash\necho \"<db-password>\" > ran\n```\n");
+        let mut pty = run(&sandbox);
+        pty.echo_like_a_terminal();
+        if prompt != RUN {
+            pty.answer(RUN, "r");
+        }
+        pty.expect_prompt(prompt);
+        assert!(!pty.echoes(), "{prompt}: the prompt reads keys in raw mode");
+        rustix::process::kill_process(
+            rustix::process::Pid::from_raw(pty.pid() as i32).expect("a pid"),
+            rustix::process::Signal::TERM,
+        )
+        .expect("send SIGTERM");
+        let (code, screen) = pty.wait_here();
+        assert_eq!(code, 130, "{prompt}: {screen}");
+        assert!(
+            screen.contains("stopped by a signal at a prompt"),
+            "{screen}"
+        );
+        assert!(pty.echoes(), "{prompt}: the terminal was left raw");
+        assert!(!sandbox.exists("ran"), "{prompt}: the block ran");
+    }
+}

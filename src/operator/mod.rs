@@ -4,7 +4,7 @@
 mod answered;
 pub mod answers;
 mod countdown;
-mod hidden;
+mod line;
 mod tty;
 mod yes;
 
@@ -191,8 +191,10 @@ pub fn terminal_width() -> Option<usize> {
         .map(|(_, cols)| usize::from(cols))
 }
 
-/// Puts the terminal back as a prompt found it (cursor shown), before exiting.
+/// Puts the terminal back as a prompt found it (its modes, the cursor shown),
+/// before exiting.
 pub fn restore_terminal() {
+    line::restore();
     let _ = console::Term::stderr().show_cursor();
 }
 

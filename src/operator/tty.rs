@@ -4,9 +4,8 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use console::{Style, Term};
-use dialoguer::Input;
-use dialoguer::theme::SimpleTheme;
 
+use super::line::Ask;
 use super::{
     AnswerChoice, CommandChoice, FailureChoice, Operator, Prompting, Reply, Setback, TaskChoice,
     View, progress,
@@ -51,9 +50,8 @@ impl Terminal {
         }
         let keys_for_check = keys.clone();
         let count = numbered.len();
-        let answer: String = Input::with_theme(&SimpleTheme)
-            .with_prompt(format!("{question} {listed}"))
-            .validate_with(move |input: &String| -> std::result::Result<(), String> {
+        let answer: String = Ask::new(&format!("{question} {listed}"))
+            .check(move |input: &str| -> std::result::Result<(), String> {
                 let c = input.trim().to_ascii_lowercase();
                 let letter = c.chars().count() == 1
                     && keys_for_check.contains(&c.chars().next().unwrap_or(' '));
@@ -66,8 +64,7 @@ impl Terminal {
                     Err("type one of the letters in brackets, then Enter".into())
                 }
             })
-            .interact_text_on(&self.term)
-            .map_err(interrupted)?;
+            .read(&self.term)?;
         let answer = answer.trim().to_ascii_lowercase();
         if let Ok(n) = answer.parse::<usize>() {
             return Ok(options.len() + n - 1);
@@ -86,10 +83,9 @@ impl Terminal {
             let _ = self.term.write_line(&format!("    [{}] {item}", n + 1));
         }
         let count = view.contingency.len();
-        let answer: String = Input::with_theme(&SimpleTheme)
-            .with_prompt(format!("Start which? (1-{count}, empty to go back)"))
-            .allow_empty(true)
-            .validate_with(move |input: &String| -> std::result::Result<(), String> {
+        let answer: String = Ask::new(&format!("Start which? (1-{count}, empty to go back)"))
+            .allow_empty()
+            .check(move |input: &str| -> std::result::Result<(), String> {
                 let t = input.trim();
                 if t.is_empty() || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n)) {
                     Ok(())
@@ -99,8 +95,7 @@ impl Terminal {
                     ))
                 }
             })
-            .interact_text_on(&self.term)
-            .map_err(interrupted)?;
+            .read(&self.term)?;
         Ok(answer.trim().parse::<usize>().ok().map(|n| n - 1))
     }
 
@@ -119,10 +114,9 @@ impl Terminal {
                 .write_line(&format!("    [{}] {item}{here}", n + 1));
         }
         let count = view.steps.len();
-        let answer: String = Input::with_theme(&SimpleTheme)
-            .with_prompt(format!("Go to which step? (1-{count}, empty to stay)"))
-            .allow_empty(true)
-            .validate_with(move |input: &String| -> std::result::Result<(), String> {
+        let answer: String = Ask::new(&format!("Go to which step? (1-{count}, empty to stay)"))
+            .allow_empty()
+            .check(move |input: &str| -> std::result::Result<(), String> {
                 let t = input.trim();
                 if t.is_empty() || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n)) {
                     Ok(())
@@ -132,8 +126,7 @@ impl Terminal {
                     ))
                 }
             })
-            .interact_text_on(&self.term)
-            .map_err(interrupted)?;
+            .read(&self.term)?;
         Ok(answer
             .trim()
             .parse::<usize>()
@@ -158,15 +151,6 @@ impl Terminal {
             .write_line(&self.bold.apply_to(progress(view)).to_string());
         let _ = self.term.write_line(&format!("  {}", view.step.text));
     }
-}
-
-/// A prompt ended by Ctrl-C or a terminal gone (a read at its end, or an
-/// error; dialoguer's line input passes Ctrl-D over, only the hidden prompt
-/// takes it): what comes next starts on a fresh line, not after the
-/// prompt's text. The terminal may be gone, so the line end may go nowhere.
-fn interrupted(_: dialoguer::Error) -> Error {
-    let _ = std::io::stderr().write_all(b"\n");
-    Error::Interrupted
 }
 
 impl Operator for Terminal {
@@ -273,11 +257,7 @@ impl Operator for Terminal {
                     None => continue,
                 },
                 "note" => {
-                    let text: String = Input::with_theme(&SimpleTheme)
-                        .with_prompt("Note")
-                        .allow_empty(true)
-                        .interact_text_on(&self.term)
-                        .map_err(interrupted)?;
+                    let text: String = Ask::new("Note").allow_empty().read(&self.term)?;
                     let text = text.trim().to_string();
                     note = (!text.is_empty()).then_some(text);
                     continue;
@@ -292,13 +272,11 @@ impl Operator for Terminal {
         let _prompt = Prompting::start();
         self.show(view);
         loop {
-            let value: String = Input::with_theme(&SimpleTheme)
-                .with_prompt(
-                    "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to",
-                )
-                .allow_empty(true)
-                .interact_text_on(&self.term)
-                .map_err(interrupted)?;
+            let value: String = Ask::new(
+                "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to",
+            )
+            .allow_empty()
+            .read(&self.term)?;
             let value = value.trim().to_string();
             // `b` or `g` alone could be the value itself: asked which.
             let key = value.to_ascii_lowercase();
@@ -333,28 +311,26 @@ impl Operator for Terminal {
         let lower: Vec<String> = options.iter().map(|o| o.to_lowercase()).collect();
         loop {
             let check = lower.clone();
-            let answer: String = Input::with_theme(&SimpleTheme)
-                .with_prompt(format!(
-                    "Pick 1-{count} (or type the option; empty to skip) · [b]ack / [g]o to"
-                ))
-                .allow_empty(true)
-                .validate_with(move |input: &String| -> std::result::Result<(), String> {
-                    let t = input.trim().to_lowercase();
-                    let ok = t.is_empty()
-                        || t == "b"
-                        || t == "g"
-                        || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n))
-                        || check.contains(&t);
-                    if ok {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "type a number from 1 to {count}, one of the options, or b or g"
-                        ))
-                    }
-                })
-                .interact_text_on(&self.term)
-                .map_err(interrupted)?;
+            let answer: String = Ask::new(&format!(
+                "Pick 1-{count} (or type the option; empty to skip) · [b]ack / [g]o to"
+            ))
+            .allow_empty()
+            .check(move |input: &str| -> std::result::Result<(), String> {
+                let t = input.trim().to_lowercase();
+                let ok = t.is_empty()
+                    || t == "b"
+                    || t == "g"
+                    || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n))
+                    || check.contains(&t);
+                if ok {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "type a number from 1 to {count}, one of the options, or b or g"
+                    ))
+                }
+            })
+            .read(&self.term)?;
             let t = answer.trim().to_lowercase();
             // An option spelled `b` or `g` is that option.
             if let Some(i) = t
@@ -378,12 +354,11 @@ impl Operator for Terminal {
         let _prompt = Prompting::start();
         let prompt = format!("Value for {token}");
         let value = if secret {
-            super::hidden::ask(&self.term, &format!("{prompt} (hidden)"))?
+            Ask::new(&format!("{prompt} (hidden)"))
+                .hidden()
+                .read(&self.term)?
         } else {
-            Input::<String>::with_theme(&SimpleTheme)
-                .with_prompt(prompt)
-                .interact_text_on(&self.term)
-                .map_err(interrupted)?
+            Ask::new(&prompt).read(&self.term)?
         };
         Ok(Reply::Value(value))
     }
@@ -393,11 +368,9 @@ impl Operator for Terminal {
         let _ = self
             .term
             .write_line(&format!("  {}", self.bold.apply_to(question)));
-        let answer: String = Input::with_theme(&SimpleTheme)
-            .with_prompt("Type `yes` to run it, anything else to skip it")
-            .allow_empty(true)
-            .interact_text_on(&self.term)
-            .map_err(interrupted)?;
+        let answer: String = Ask::new("Type `yes` to run it, anything else to skip it")
+            .allow_empty()
+            .read(&self.term)?;
         Ok(Some(answer.trim() == "yes"))
     }
 
@@ -437,9 +410,8 @@ impl Operator for Terminal {
             let _ = self.term.write_line(&format!("    {}) {o}", n + 1));
         }
         let count = options.len();
-        let answer: String = Input::with_theme(&SimpleTheme)
-            .with_prompt(format!("Which one? (1-{count}, q to quit)"))
-            .validate_with(move |input: &String| -> std::result::Result<(), String> {
+        let answer: String = Ask::new(&format!("Which one? (1-{count}, q to quit)"))
+            .check(move |input: &str| -> std::result::Result<(), String> {
                 let t = input.trim();
                 if t == "q" || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n)) {
                     Ok(())
@@ -447,8 +419,7 @@ impl Operator for Terminal {
                     Err(format!("type a number from 1 to {count}, or q to quit"))
                 }
             })
-            .interact_text_on(&self.term)
-            .map_err(interrupted)?;
+            .read(&self.term)?;
         match answer.trim().parse::<usize>() {
             Ok(n) => Ok(Some(n - 1)),
             Err(_) => Err(Error::Interrupted),

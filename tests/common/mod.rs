@@ -535,6 +535,15 @@ impl Pty {
             .expect("turn echo on");
     }
 
+    /// Whether the terminal echoes what is typed: a terminal a program left
+    /// in raw mode does not.
+    pub fn echoes(&self) -> bool {
+        self.session
+            .get_process()
+            .get_echo()
+            .expect("read the terminal's modes")
+    }
+
     /// Everything printed so far, as the terminal received it.
     pub fn raw(&mut self) -> &[u8] {
         while self.pump() {}
