@@ -262,6 +262,43 @@ fn an_unclosed_fence_runs_to_the_end_and_is_closed_before_its_output() {
     assert_eq!(out.outputs(), vec!["one\n".to_string()]);
 }
 
+/// A fence left open above another block: the prose after it and the next
+/// block's opening line would run as commands, until the next block's
+/// closing fence closes it. The line that opens a block inside a block is an
+/// error that names it; nothing runs. A fence shown inside a longer one, or
+/// indented as a block's own text, is not that.
+#[test]
+fn a_block_left_open_above_another_block_is_an_error_and_nothing_runs() {
+    let document = "# Ops\n\n## Cleanup\n\n```bash\ntouch cleaned\n\n## Rollback\n\n\
+                    If it fails, run this:\n\n```bash\ntouch rolled-back\n```\n\n- [ ] Tell the team\n";
+    let want = "error: this line opens a `bash` block inside the block that starts on line 5";
+    let plan = Test::new()
+        .runbook(document)
+        .args(["plan", RUNBOOK])
+        .status(1)
+        .stdout_contains(want)
+        .stdout_contains("runbook.md:12:1")
+        .run();
+    let out = plan
+        .then()
+        .args(["run", "--yes", RUNBOOK, "-o", OUT])
+        .status(2)
+        .stderr_contains(want)
+        .run();
+    assert!(!out.exists("cleaned") && !out.exists("rolled-back"));
+    assert!(!out.exists(OUT), "a transcript was written");
+    for fine in [
+        "````bash\ncat > notes.md <<'EOF'\n```bash\nmake\n```\nEOF\ntouch ran\n````\n",
+        "```bash\ncat > notes.md <<'EOF'\n    ```bash\n    make\nEOF\ntouch ran\n```\n",
+    ] {
+        let out = Test::new()
+            .runbook(fine)
+            .args(["run", "--yes", RUNBOOK, "-o", OUT])
+            .run();
+        assert!(out.exists("ran"), "{fine}");
+    }
+}
+
 #[test]
 fn front_matter_that_is_not_yaml_is_left_alone() {
     let document = "---\n: : [\n---\n# Deploy\n\n- [ ] manual\n\n```bash\necho hi\n```\n";

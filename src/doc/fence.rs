@@ -139,6 +139,46 @@ fn geometry(source: &Source, open: &OpenFence, end: usize) -> Geometry {
     }
 }
 
+/// Where a line of the block from `start` to `end` (its opening line left
+/// out) opens a fence of the block's own kind with a language (```` ```bash ````
+/// in a block opened with three backticks). No block holds such a line: it
+/// cannot close the block, so the fence that should have closed it before
+/// is missing, and the prose after it runs as commands until some later
+/// fence closes the block. Indented as a fence could be only: one indented
+/// further is a block's own text (a here-document, say).
+fn opener_inside(text: &str, start: usize, end: usize, fence: &Fence) -> Option<usize> {
+    let mark = fence.marker.as_bytes()[0];
+    let body = start + text[start..end].find('\n')? + 1;
+    let mut at = body;
+    for line in text[body..end].split_inclusive('\n') {
+        let here = at;
+        at += line.len();
+        let inside = line.strip_prefix(fence.prefix.as_str()).unwrap_or(line);
+        let spaces = inside.bytes().take_while(|&b| b == b' ').count();
+        if spaces > 3 {
+            continue;
+        }
+        let rest = &inside[spaces..];
+        let run = rest.bytes().take_while(|&b| b == mark).count();
+        if run < fence.marker.len() {
+            continue;
+        }
+        let word = rest[run..]
+            .trim_start()
+            .split(|c: char| c.is_whitespace() || c == '{')
+            .next()
+            .unwrap_or("");
+        if !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '_' | '.'))
+        {
+            return Some(here + (line.len() - rest.len()));
+        }
+    }
+    None
+}
+
 /// The step a fenced block becomes, added to `book` under `parent`: a
 /// command if its language runs (its index returned; the command takes
 /// `open`'s code), tasks for the boxes of a plain-text block, else nothing
@@ -250,6 +290,27 @@ pub(super) fn close(
             open.start,
             "this fence is never closed, so it runs to the end of its container",
             Some(format!("close it with a line of {}", fence.marker)),
+        ));
+    }
+    if let Some(at) = opener_inside(text, open.start, end, &fence) {
+        let line = text[at..].lines().next().unwrap_or("").trim();
+        book.diagnostics.push(source.diagnostic(
+            Severity::Error,
+            at,
+            format!(
+                "this line opens a `{}` block inside the block that starts on line {}: \
+                 the fence that closes that block is probably missing above it, and the text \
+                 between would run as commands",
+                line.trim_start_matches(fence.marker.as_bytes()[0] as char),
+                source.line_of(open.start)
+            ),
+            Some(format!(
+                "close the block above with a line of {} before this one; to show a fence \
+                 inside a block, open the outer block with a longer fence ({}{})",
+                fence.marker,
+                fence.marker.as_str(),
+                &fence.marker[..1]
+            )),
         ));
     }
     let mut attrs = attrs;
