@@ -3,7 +3,7 @@
 //! precedence, errors point into the source, and a templated run records
 //! what it was rendered from.
 
-use crate::common::{OUT, Output, RUN, RUNBOOK, Sandbox, Test, require_tool, unindent};
+use crate::common::{OUT, Output, RUN, RUNBOOK, Sandbox, Test, line_with, require_tool, unindent};
 
 /// A template with front-matter defaults `vars` (YAML lines) and `body`.
 fn template(vars: &str, body: &str) -> String {
@@ -607,6 +607,63 @@ fn loops_make_one_step_per_host_with_a_stable_id() {
         .args(["plan", "--format", "json", RUNBOOK])
         .stdout_contains("\"id\": \"restart-web-1\"")
         .run();
+}
+
+/// A line a loop made a step of on each pass names none of them: `--from`
+/// it is an error that lists each step it made with its id, and nothing
+/// runs; the id names one.
+#[test]
+fn from_a_line_a_loop_made_several_steps_of_asks_which() {
+    let body = template(
+        "hosts: [web-1, web-2]",
+        "
+        {% for host in hosts %}
+        - [ ] Restart {{ host }}
+          ```bash {name=restart-{{ host }}}
+          echo restarting {{ host }} >> restarted
+          ```
+        {% endfor %}
+        ",
+    );
+    assert_eq!(
+        line_with(&body, "- [ ] Restart"),
+        "- [ ] Restart {{ host }}"
+    );
+    let line = body
+        .lines()
+        .position(|l| l.starts_with("- [ ] Restart"))
+        .unwrap()
+        + 1;
+    let t = Test::new()
+        .runbook(&body)
+        .args([
+            "run",
+            "--yes",
+            RUNBOOK,
+            "-o",
+            OUT,
+            "--from",
+            &line.to_string(),
+        ])
+        .status(2)
+        .stderr_contains(&format!("line {line} of runbook.md made 2 steps"))
+        .stderr_contains(&format!("runbook.md:{line}  s1  Restart web-1"))
+        .stderr_contains(&format!("runbook.md:{line}  s3  Restart web-2"))
+        .run();
+    assert!(!t.exists("restarted"), "a step ran");
+    let t = t
+        .then()
+        .args([
+            "run",
+            "--yes",
+            RUNBOOK,
+            "-o",
+            OUT,
+            "--from",
+            "restart-web-2",
+        ])
+        .run();
+    assert_eq!(t.read("restarted"), "restarting web-2\n");
 }
 
 #[test]

@@ -20,7 +20,24 @@ impl Runbook {
             return Ok(s.at());
         }
         if let Some(line) = line_of(q) {
-            return match steps().find(|s| s.line() == line) {
+            let on_line: Vec<&Step> = steps().filter(|s| s.line() == line).collect();
+            // Steps one after another on one line (two blanks) start at the
+            // first; a line that made steps apart from each other (a
+            // template's loop, once a pass) names none of them.
+            let apart = on_line.windows(2).any(|w| {
+                steps()
+                    .skip_while(|s| s.at() != w[0].at())
+                    .nth(1)
+                    .is_some_and(|next| next.at() != w[1].at())
+            });
+            if apart {
+                return Err(format!(
+                    "line {line} of {file} made {} steps (a template's loop, say); name one by its id:{}",
+                    on_line.len(),
+                    listing(&on_line, file)
+                ));
+            }
+            return match on_line.first() {
                 Some(s) => Ok(s.at()),
                 None => {
                     let near: Vec<&Step> =
