@@ -260,7 +260,8 @@ fn text(s: &str) -> String {
     escape_inline(s).replace("\\<", "&lt;")
 }
 
-/// `✅ complete`, `❌ failed at Migrate (deploy.md:88)`, `⚠️ complete, 3
+/// `✅ complete`, `❌ failed at Migrate (deploy.md:88)`, `❌ went on to the end
+/// with 2 steps failed, the last at Smoke test (deploy.md:97)`, `⚠️ complete, 3
 /// steps not confirmed or not answered`, ...
 fn verdict(
     book: &Runbook,
@@ -277,6 +278,14 @@ fn verdict(
     match (info.state, last) {
         (RunState::Running, _) => "⏳ running".into(),
         (RunState::Interrupted, _) => "⏸️ interrupted: `runsheet resume` goes on from here".into(),
+        // Failures passed over (`--keep-going`, ignored at the prompt): the
+        // run did not stop at any of them.
+        (RunState::Complete, Some(step)) => format!(
+            "❌ went on to the end with {} failed, the last at {} ({})",
+            steps(failed.len()),
+            text(&name(book, step)),
+            place(step)
+        ),
         (_, Some(step)) => format!("❌ failed at {} ({})", text(&name(book, step)), place(step)),
         (RunState::Stopped, None) => "⛔ stopped".into(),
         (RunState::Complete, None) => {
