@@ -327,3 +327,64 @@ fn plan_warns_about_a_password_in_a_url_with_an_empty_user() {
     let all = format!("{}{}", out.stdout, out.stderr);
     assert!(all.contains("a password inside a URL"), "{all}");
 }
+
+/// A secret printed across a point where a long output is cut for the
+/// transcript (its first and last 64 KiB kept) is dropped whole: no start of
+/// it before the cut, no end of it after, in the transcript, the JSON report
+/// or the journal.
+#[test]
+fn no_part_of_a_secret_is_kept_where_a_long_output_is_cut() {
+    let secret = "Zq81Lm27-tok-Xy90Wv";
+    let runbook = unindent(
+        r#"
+        ```bash
+        fill() { head -c "$2" /dev/zero | tr '\0' "$1"; }
+        fill a 65530; printf '%s\n' "$API_TOKEN"; fill b 200000; echo
+        ```
+
+        ```bash
+        fill() { head -c "$2" /dev/zero | tr '\0' "$1"; }
+        fill d 200000; echo; printf '%s' "$API_TOKEN"; fill c 65530; echo
+        ```
+
+        ```bash
+        exit 3
+        ```
+        "#,
+    );
+    let out = Test::new()
+        .runbook(runbook)
+        .env("API_TOKEN", secret)
+        .args(["run", "--yes", "--report", "r.json", RUNBOOK, "-o", OUT])
+        .status(1)
+        .run();
+    let live = format!("{}{}", out.stdout, out.stderr);
+    assert!(live.contains("aaa•••\nbbb") && live.contains("ddd\n•••ccc"));
+    let journals: Vec<String> = out
+        .sandbox
+        .state_dirs()
+        .iter()
+        .map(|dir| std::fs::read_to_string(dir.join("journal.jsonl")).unwrap_or_default())
+        .collect();
+    let journal = journals.concat();
+    assert!(
+        journal.contains("bytes omitted"),
+        "no journal: {journals:?}"
+    );
+    let transcript = out.transcript();
+    let json = out.read("r.json");
+    for (what, text) in [
+        ("the transcript", &transcript),
+        ("the JSON report", &json),
+        ("the journal", &journal),
+    ] {
+        assert_eq!(text.matches("bytes omitted").count(), 2, "{what}");
+        for k in 1..=secret.len() {
+            let (start, end) = (&secret[..k], &secret[secret.len() - k..]);
+            assert!(
+                !text.contains(&format!("a{start}")) && !text.contains(&format!("{end}c")),
+                "{what} keeps a part of the secret at a cut: {start:?} or {end:?}"
+            );
+        }
+    }
+}

@@ -2,65 +2,72 @@
 
 use std::collections::VecDeque;
 
+use crate::secrets::Secrets;
+
 /// Bytes kept from the start of a block's output.
 pub const HEAD: usize = 64 * 1024;
 /// Bytes kept from the end of a block's output.
 pub const TAIL: usize = 64 * 1024;
+/// Bytes held past the head and before the tail, never kept themselves: a
+/// secret running across a cut is seen whole there, so the cut is moved off
+/// it rather than keeping a part of it in clear.
+const MARGIN: usize = 64 * 1024;
 
-/// What a block printed, bounded: the first `HEAD` and last `TAIL` bytes.
+// The output is whole in the tail's bytes whenever nothing is dropped, and
+// both margins are full whenever something is.
+const _: () = assert!(MARGIN >= HEAD && TAIL >= MARGIN);
+
+/// What a block printed, bounded: the first `HEAD` and last `TAIL` bytes
+/// (fewer where that would cut a secret).
 #[derive(Debug, Default, Clone)]
 pub struct Capture {
+    /// The first `HEAD + MARGIN` bytes.
     head: Vec<u8>,
+    /// The last `MARGIN + TAIL` bytes.
     tail: VecDeque<u8>,
     total: u64,
 }
 
 impl Capture {
     /// Takes more output.
-    pub fn push(&mut self, mut bytes: &[u8]) {
+    pub fn push(&mut self, bytes: &[u8]) {
         self.total += bytes.len() as u64;
-        if self.head.len() < HEAD {
-            let n = (HEAD - self.head.len()).min(bytes.len());
+        if self.head.len() < HEAD + MARGIN {
+            let n = (HEAD + MARGIN - self.head.len()).min(bytes.len());
             self.head.extend_from_slice(&bytes[..n]);
-            bytes = &bytes[n..];
         }
-        if bytes.len() >= TAIL {
+        let room = MARGIN + TAIL;
+        if bytes.len() >= room {
             self.tail.clear();
-            self.tail.extend(&bytes[bytes.len() - TAIL..]);
+            self.tail.extend(&bytes[bytes.len() - room..]);
         } else {
-            let overflow = (self.tail.len() + bytes.len()).saturating_sub(TAIL);
+            let overflow = (self.tail.len() + bytes.len()).saturating_sub(room);
             self.tail.drain(..overflow);
             self.tail.extend(bytes);
         }
     }
 
-    /// Total bytes printed, kept or not.
-    pub fn total(&self) -> u64 {
-        self.total
-    }
-
-    /// Bytes printed but not kept.
-    pub fn omitted(&self) -> u64 {
-        self.total - (self.head.len() + self.tail.len()) as u64
-    }
-
     /// The kept output as clean text: escapes stripped, `\r` progress lines
-    /// collapsed to their final state, with a marker where bytes were dropped.
-    pub fn text(&self) -> String {
+    /// collapsed to their final state, with a marker where bytes were
+    /// dropped. Where a cut would split one of `secrets` (a known value, or a
+    /// secret by its shape), it is moved so that the secret is dropped whole:
+    /// masking the text later cannot find a part of one.
+    pub fn text(&self, secrets: &Secrets) -> String {
         let (tail_a, tail_b) = self.tail.as_slices();
         let mut tail = Vec::with_capacity(self.tail.len());
         tail.extend_from_slice(tail_a);
         tail.extend_from_slice(tail_b);
-        let omitted = self.omitted();
-        if omitted == 0 {
-            let mut all = self.head.clone();
-            all.extend_from_slice(&tail);
-            return clean(&all);
+        if self.total <= (HEAD + TAIL) as u64 {
+            return clean(&tail);
         }
+        let head_end = secrets.head_cut(&self.head, HEAD, false);
+        let tail_start = secrets.tail_start(&tail, MARGIN);
+        let kept = head_end + (tail.len() - tail_start);
+        let omitted = self.total - kept as u64;
         format!(
             "{}\n[… {omitted} bytes omitted …]\n{}",
-            clean(&self.head).trim_end_matches('\n'),
-            clean(&tail)
+            clean(&self.head[..head_end]).trim_end_matches('\n'),
+            clean(&tail[tail_start..])
         )
     }
 }
@@ -144,10 +151,57 @@ mod tests {
             c.push(&[b'a'; 4096]);
         }
         c.push(b"\nEND\n");
-        assert_eq!(c.total(), 100 * 4096 + 5);
-        assert_eq!(c.omitted(), c.total() - (HEAD + TAIL) as u64);
-        let text = c.text();
+        let omitted = 100 * 4096 + 5 - (HEAD + TAIL);
+        let text = c.text(&Secrets::default());
         assert!(text.ends_with("\nEND\n"));
-        assert!(text.contains(&format!("[… {} bytes omitted …]", c.omitted())));
+        assert!(text.contains(&format!("[… {omitted} bytes omitted …]")));
+        assert_eq!(
+            text.len(),
+            HEAD + TAIL + format!("\n[… {omitted} bytes omitted …]\n").len()
+        );
+    }
+
+    #[test]
+    fn a_short_output_is_kept_whole() {
+        let mut c = Capture::default();
+        for _ in 0..31 {
+            c.push(&[b'x'; 4096]);
+        }
+        c.push(b"\n");
+        assert_eq!(
+            c.text(&Secrets::default()),
+            format!("{}\n", "x".repeat(31 * 4096))
+        );
+    }
+
+    #[test]
+    fn no_cut_splits_a_secret() {
+        let secret = "abcdefghijklmnop1234";
+        let mut secrets = Secrets::default();
+        secrets.add(secret);
+        let total = 400 * 1024;
+        // A secret across the head's end, then one across the tail's start:
+        // the bytes kept from either end.
+        for (at, head, tail) in [
+            (HEAD - 7, HEAD - 7, TAIL),
+            (total - TAIL - 5, HEAD, TAIL - 15),
+        ] {
+            let mut out = vec![b'.'; total];
+            out[at..at + secret.len()].copy_from_slice(secret.as_bytes());
+            let mut c = Capture::default();
+            for chunk in out.chunks(1000) {
+                c.push(chunk);
+            }
+            let text = c.text(&secrets);
+            let omitted = total - head - tail;
+            assert_eq!(
+                text,
+                format!(
+                    "{}\n[… {omitted} bytes omitted …]\n{}",
+                    ".".repeat(head),
+                    ".".repeat(tail)
+                )
+            );
+        }
     }
 }

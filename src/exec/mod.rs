@@ -100,6 +100,8 @@ pub trait Sink {
     /// Lines to show as they come, not to capture: a fleet's output, each
     /// line marked with its host (each host's output is captured apart).
     fn live(&mut self, bytes: &[u8]);
+    /// The secrets known so far: a capture is cut where it splits none.
+    fn secrets(&self) -> &crate::secrets::Secrets;
 }
 
 /// Something that runs a block and streams its output: the local bash

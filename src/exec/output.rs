@@ -166,6 +166,10 @@ impl Sink for Live {
         }
     }
 
+    fn secrets(&self) -> &Secrets {
+        self.redactor.secrets()
+    }
+
     fn live(&mut self, bytes: &[u8]) {
         let shown = self.redactor.push(bytes);
         self.write(&shown);

@@ -66,7 +66,9 @@ impl Run<'_> {
         let mut outcome = Outcome::new(id, Status::Failed);
         outcome.exit = Some(end.exit);
         outcome.ms = end.duration.as_millis() as u64;
-        let output = self.exec.locate(&capture.text(), &runbook, &lines);
+        let output = self
+            .exec
+            .locate(&capture.text(&self.secrets), &runbook, &lines);
         outcome.output = self.secrets.redact(&output);
         if end.timed_out {
             outcome.add(Reason::Timeout);

@@ -144,6 +144,71 @@ impl Secrets {
         shapes::ranges(text, whole, out);
     }
 
+    /// Where a secret not yet whole may start in `text`, output that goes
+    /// on past it: a known value begun, or a token, URL password, key block
+    /// or field by its shape.
+    fn open_from(&self, text: &[u8]) -> Option<usize> {
+        let known = self.values.iter().filter_map(|v| {
+            let v = v.as_bytes();
+            (1..v.len().min(text.len() + 1))
+                .rev()
+                .find(|&n| text.ends_with(&v[..n]))
+                .map(|n| text.len() - n)
+        });
+        known.chain(shapes::open_from(text)).min()
+    }
+
+    /// Where to end the part kept of `text`, the start of an output, so that
+    /// no secret is cut in two: `cut`, or earlier, where a secret running
+    /// across it starts. `text` should go on well past `cut` (as far as a
+    /// secret may be long); `whole` says it is all of the output.
+    pub fn head_cut(&self, text: &[u8], mut cut: usize, whole: bool) -> usize {
+        let mut spans = Vec::new();
+        self.mask_ranges(text, whole, &mut spans);
+        if !whole && let Some(open) = self.open_from(text) {
+            // A secret begun that goes on past what is here.
+            spans.push(open..usize::MAX);
+        }
+        // Starting earlier may cut another secret: until none is.
+        while let Some(start) = spans
+            .iter()
+            .filter(|s| s.start < cut && cut < s.end)
+            .map(|s| s.start)
+            .min()
+        {
+            cut = start;
+        }
+        cut
+    }
+
+    /// Where to start the part kept of `text`, the end of an output whose
+    /// start was dropped, so that no secret is cut in two: `start`, or later,
+    /// where a secret running across it ends. `text` should begin well before
+    /// `start` (as far as a secret may be long).
+    pub fn tail_start(&self, text: &[u8], mut start: usize) -> usize {
+        let mut spans = Vec::new();
+        self.mask_ranges(text, true, &mut spans);
+        // The end of a known value whose start was dropped.
+        for v in &self.values {
+            let v = v.as_bytes();
+            if let Some(n) = (1..v.len().min(text.len() + 1))
+                .rev()
+                .find(|&n| text.starts_with(&v[v.len() - n..]))
+            {
+                spans.push(0..n);
+            }
+        }
+        while let Some(end) = spans
+            .iter()
+            .filter(|s| s.start < start && start < s.end)
+            .map(|s| s.end)
+            .max()
+        {
+            start = end;
+        }
+        start
+    }
+
     /// The known values as one pattern, longest first.
     fn known(&self) -> Option<&regex::bytes::Regex> {
         self.known

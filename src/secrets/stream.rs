@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::{MASK, Secrets, shapes};
+use super::{MASK, Secrets};
 
 /// Held back at most this much: past it, what is held is shown with the
 /// secret that may have begun masked to its end.
@@ -38,6 +38,11 @@ impl Redactor {
         self.secrets.add(value);
     }
 
+    /// The secrets masked: the run's, and those learnt since.
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
     /// Takes more output; returns what may be shown now.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<u8> {
         self.held.extend_from_slice(bytes);
@@ -57,7 +62,7 @@ impl Redactor {
         let upto = if end {
             text.len()
         } else {
-            let open = self.open_from(&text).map(|at| at.max(seen));
+            let open = self.secrets.open_from(&text).map(|at| at.max(seen));
             match open {
                 Some(at) if text.len() - at > HOLD_LIMIT => {
                     // Too long to be a secret still coming: show it, masked
@@ -80,19 +85,6 @@ impl Redactor {
         self.held = text.split_off(upto);
         self.line = text.split_off(line_start);
         shown
-    }
-
-    /// Where a secret not yet whole may start in `text`: a known value begun,
-    /// or a token, URL password, key block or field by its shape.
-    fn open_from(&self, text: &[u8]) -> Option<usize> {
-        let known = self.secrets.values.iter().filter_map(|v| {
-            let v = v.as_bytes();
-            (1..v.len().min(text.len() + 1))
-                .rev()
-                .find(|&n| text.ends_with(&v[..n]))
-                .map(|n| text.len() - n)
-        });
-        known.chain(shapes::open_from(text)).min()
     }
 }
 

@@ -487,7 +487,7 @@ impl Shown {
             line.push(b'\n');
             sink.live(&line);
         }
-        std::mem::take(&mut self.captures[pos]).text()
+        std::mem::take(&mut self.captures[pos]).text(sink.secrets())
     }
 
     /// `[web-2] ✗ exit 1 · 0.21s`.
