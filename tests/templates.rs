@@ -1603,3 +1603,86 @@ not_a_command_xyz
         "{output}"
     );
 }
+
+/// A `--var` value of the wrong kind, a `--var` without `=`, a `.env` line
+/// that is not `KEY=value`: the error never shows a secret variable's value,
+/// nor a value that looks like a token, in `render`, `plan` or `run`.
+#[test]
+fn errors_about_values_given_never_show_a_secret() {
+    let runbook = template(
+        "deploy_keys: []\napi_token: 0\nreplicas: 1",
+        "
+        ```bash
+        echo {{ deploy_keys | length }} {{ api_token }} {{ replicas }}
+        ```
+        ",
+    );
+    let token = "ghp_Q9x7Lm2Vb8Nc4Zr6Tt1Yw3Pk5Hd0Sj2Fg7Ua9E";
+    // (--var given, what must not be seen, what the error says instead)
+    let cases = [
+        (
+            "deploy_keys=ssh-ed25519 AAAAReallyPrivate".to_string(),
+            "ReallyPrivate",
+            "--var deploy_keys=...: `deploy_keys` is a list",
+        ),
+        (
+            "api_token=hunter2-not-a-number".to_string(),
+            "hunter2",
+            "--var api_token=...: `api_token` is a number",
+        ),
+        (
+            format!("replicas={token}"),
+            "Q9x7Lm2V",
+            "--var replicas=...: `replicas` is a number",
+        ),
+        (token.to_string(), "Q9x7Lm2V", "has no `=`"),
+    ];
+    let mut t = Test::new().runbook(&runbook);
+    for (var, secret, says) in &cases {
+        for command in ["render", "plan", "run"] {
+            let mut args = vec![command, RUNBOOK, "--var", var];
+            if command == "run" {
+                args.extend(["--yes", "-o", OUT]);
+            }
+            // `plan` reports what it found with 1.
+            let status = if command == "plan" { 1 } else { 2 };
+            let out = t.args(args).status(status).stderr_contains(says).run();
+            assert!(
+                !out.stderr.contains(secret),
+                "{command} --var {var}: {}",
+                out.stderr
+            );
+            t = out.then();
+        }
+    }
+    // A value that is neither: still shown, to see what was wrong.
+    let t = t
+        .args(["render", RUNBOOK, "--var", "replicas=many"])
+        .status(2)
+        .stderr_contains("`many` is not one")
+        .run();
+    let t = t
+        .then()
+        .file("bad.env", "DB_PASSWORD hunter2hunter2\n")
+        .args(["render", RUNBOOK, "--dotenv", "bad.env"])
+        .status(2)
+        .stderr_contains("bad.env:1: this line is not KEY=value")
+        .stderr_lacks("hunter2")
+        .run();
+    assert!(!t.exists(OUT));
+    // A refusal that quotes the value it refused shows a secret masked.
+    t.then()
+        .runbook(template(
+            "api_token: x",
+            "
+            ```bash
+            echo $(( {{ api_token }} + 1 ))
+            ```
+            ",
+        ))
+        .args(["render", RUNBOOK, "--var", "api_token=hunter2hunter2"])
+        .status(2)
+        .stderr_contains("`•••` lands inside $((...))")
+        .stderr_lacks("hunter2")
+        .run();
+}

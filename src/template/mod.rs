@@ -310,6 +310,9 @@ fn unread(variables: &Variables, reads: &BTreeSet<String>, source: &Source) -> V
         if var.origin != Origin::CommandLine || reads.contains(name) || name == "environment" {
             continue;
         }
+        // A name that looks like a token was likely a value given as one.
+        let masked = Secrets::default().redact(name);
+        let shown = if masked == *name { name } else { &masked };
         let hint = match errors::did_you_mean(name, reads.iter().map(String::as_str)) {
             Some(near) => format!("did you mean `{near}`? "),
             None => String::new(),
@@ -319,7 +322,7 @@ fn unread(variables: &Variables, reads: &BTreeSet<String>, source: &Source) -> V
             path: source.display_path(),
             line: 1,
             column: 1,
-            message: format!("--var {name}=...: the template never reads `{name}`"),
+            message: format!("--var {shown}=...: the template never reads `{shown}`"),
             hint: Some(format!(
                 "{hint}a misspelt name leaves the value it meant to change as it was"
             )),

@@ -474,6 +474,12 @@ fn write<'a>(
                 ));
             }
             let real = quote::quote(piece.text, place).map_err(|m| {
+                // A refusal that quotes the value shows it masked.
+                let m = if masking && !piece.text.is_empty() {
+                    m.replace(piece.text, hidden)
+                } else {
+                    m
+                };
                 (
                     m,
                     Some(

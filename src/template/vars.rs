@@ -284,7 +284,7 @@ pub fn gather(
         }
     }
     for pair in &inputs.vars {
-        let (key, value) = command_line_var(pair, &vars)?;
+        let (key, value) = command_line_var(pair, &vars, secrets)?;
         set(&mut vars, &key, value, Origin::CommandLine, secrets, false);
     }
     let dotenv_path = match (&inputs.dotenv, front.dotenv) {
@@ -293,7 +293,7 @@ pub fn gather(
         (None, false) => None,
     };
     let dotenv = match dotenv_path {
-        Some(path) => read_dotenv(&path, inputs.dotenv.is_none())?,
+        Some(path) => read_dotenv(&path, inputs.dotenv.is_none(), secrets)?,
         None => BTreeMap::new(),
     };
     Ok(Variables { vars, env, dotenv })
@@ -384,22 +384,48 @@ fn key_line(text: &str, key: &str) -> usize {
 
 /// `key=value` from the command line, typed like the value it replaces:
 /// a number stays a number, a list or map is read as JSON, anything else
-/// is the string as typed.
-fn command_line_var(pair: &str, vars: &BTreeMap<String, Var>) -> Result<(String, Value)> {
+/// is the string as typed. An error shows no secret: not the value of a
+/// secret variable, nor a value or name that looks like one.
+fn command_line_var(
+    pair: &str,
+    vars: &BTreeMap<String, Var>,
+    secrets: &Secrets,
+) -> Result<(String, Value)> {
     let Some((key, text)) = pair.split_once('=') else {
-        return Err(Error::usage(format!(
-            "--var `{pair}` has no `=`: write it as --var {pair}=VALUE"
-        )));
+        // Not a name: maybe a value given without one, shown only when no
+        // secret by its shape.
+        if is_name(pair) && !looks_secret(pair, secrets) {
+            return Err(Error::usage(format!(
+                "--var `{pair}` has no `=`: write it as --var {pair}=VALUE"
+            )));
+        }
+        return Err(Error::usage(
+            "--var: what was given has no `=` (not shown: it may be a secret); \
+             write it as --var NAME=VALUE",
+        ));
     };
     let key = key.trim();
     if !is_name(key) {
+        let shown = if looks_secret(key, secrets) {
+            MASK
+        } else {
+            key
+        };
         return Err(Error::usage(format!(
-            "--var `{pair}`: `{key}` is not a variable name (letters, digits and _, not starting with a digit)"
+            "--var `{shown}=...`: `{shown}` is not a variable name (letters, digits and _, not starting with a digit)"
         )));
     }
+    let secret = secrets.is_secret(key)
+        || vars.get(key).is_some_and(|v| v.secret)
+        || looks_secret(text, secrets);
     let wrong = |kind: &str| {
+        let given = if secret {
+            "the value given is not one (not shown: it may be a secret)".to_string()
+        } else {
+            format!("`{text}` is not one")
+        };
         Error::usage(format!(
-            "--var {key}={text}: `{key}` is {kind} in the runbook's variables, and `{text}` is not one"
+            "--var {key}=...: `{key}` is {kind} in the runbook's variables, and {given}"
         ))
     };
     let value = match vars.get(key).map(|v| &v.value) {
@@ -423,6 +449,12 @@ fn command_line_var(pair: &str, vars: &BTreeMap<String, Var>) -> Result<(String,
         _ => Value::String(text.to_string()),
     };
     Ok((key.to_string(), value))
+}
+
+/// Whether `text`, a value or name given, holds a secret by its shape (a
+/// token, a URL's password, `password: …`): it is then not shown in errors.
+fn looks_secret(text: &str, secrets: &Secrets) -> bool {
+    secrets.redact(text) != text
 }
 
 /// A name a template can use as a variable.
@@ -577,7 +609,7 @@ fn line_col(text: &str, at: usize) -> (usize, usize) {
 
 /// The `KEY=value` pairs of a `.env` file. `required`: the document asked
 /// for the one beside it, which must then be there.
-fn read_dotenv(path: &Path, required: bool) -> Result<BTreeMap<String, String>> {
+fn read_dotenv(path: &Path, required: bool, secrets: &Secrets) -> Result<BTreeMap<String, String>> {
     if !path.is_file() {
         let why = if required {
             "the runbook asks for it (`runsheet: {dotenv: true}`)"
@@ -603,8 +635,14 @@ fn read_dotenv(path: &Path, required: bool) -> Result<BTreeMap<String, String>> 
                     .lines()
                     .position(|l| l == line || l.contains(line.as_str()))
                     .map_or(1, |i| i + 1);
+                // A line that names a secret or holds one is not shown.
+                let shown = if secrets.names_in(&line).is_empty() && !looks_secret(&line, secrets) {
+                    format!(": {line}")
+                } else {
+                    " (not shown: it may hold a secret)".to_string()
+                };
                 return Err(Error::usage(format!(
-                    "{}:{n}: this line is not KEY=value: {line}",
+                    "{}:{n}: this line is not KEY=value{shown}",
                     path.display()
                 )));
             }
@@ -636,34 +674,37 @@ mod tests {
                 },
             );
         }
+        let secrets = Secrets::default();
         assert_eq!(
-            command_line_var("replicas=3", &vars).unwrap().1,
+            command_line_var("replicas=3", &vars, &secrets).unwrap().1,
             serde_json::json!(3)
         );
         assert_eq!(
-            command_line_var("hosts=[\"x\",\"y\"]", &vars).unwrap().1,
+            command_line_var("hosts=[\"x\",\"y\"]", &vars, &secrets)
+                .unwrap()
+                .1,
             serde_json::json!(["x", "y"])
         );
         assert_eq!(
-            command_line_var("debug=true", &vars).unwrap().1,
+            command_line_var("debug=true", &vars, &secrets).unwrap().1,
             serde_json::json!(true)
         );
         assert_eq!(
-            command_line_var("version=1.10", &vars).unwrap().1,
+            command_line_var("version=1.10", &vars, &secrets).unwrap().1,
             serde_json::json!("1.10")
         );
         assert!(
-            command_line_var("replicas=many", &vars)
+            command_line_var("replicas=many", &vars, &secrets)
                 .unwrap_err()
                 .to_string()
                 .contains("is a number")
         );
         assert!(
-            command_line_var("replicas", &vars)
+            command_line_var("replicas", &vars, &secrets)
                 .unwrap_err()
                 .to_string()
                 .contains("has no `=`")
         );
-        assert!(command_line_var("9x=1", &vars).is_err());
+        assert!(command_line_var("9x=1", &vars, &secrets).is_err());
     }
 }
