@@ -409,3 +409,41 @@ fn csv_cells_a_spreadsheet_would_run_as_formulas_are_text() {
         out.stdout
     );
 }
+
+#[test]
+fn markdown_holds_no_html_from_a_transcript() {
+    let runbook = "# Deploy\n\n```bash\necho '<img src=x onerror=alert(2)>'; exit 1\n```\n";
+    let out = Test::new()
+        .runbook(runbook)
+        .file("runs/.keep", "")
+        .env("USER", "x<img src=x onerror=alert(1)>")
+        .args(["run", "--yes", RUNBOOK, "-o", "runs/one.md"])
+        .status(1)
+        .run();
+    let out = out
+        .then()
+        .env("USER", "x<img src=x onerror=alert(1)>")
+        .args(["run", "--yes", RUNBOOK, "-o", "runs/two.md"])
+        .status(1)
+        .run();
+    let md = out
+        .then()
+        .args(["history", "--format", "markdown", "runs"])
+        .run()
+        .stdout;
+    assert!(!md.contains('<') && !md.contains('>'), "{md}");
+    // In the runs table, in who ran it, and in the steps that failed twice.
+    assert_eq!(
+        md.matches("| x&lt;img src=x onerror=alert(1)&gt;@").count(),
+        2,
+        "{md}"
+    );
+    assert!(
+        md.contains("Who ran it:\n  - x&lt;img src=x onerror=alert(1)&gt;@"),
+        "{md}"
+    );
+    assert!(
+        md.contains("  - Deploy › `echo '&lt;img src=x onerror=alert(2)&gt;'; exit 1` (2 runs)"),
+        "{md}"
+    );
+}

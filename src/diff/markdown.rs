@@ -89,12 +89,13 @@ fn fence_for(text: &str) -> String {
 }
 
 /// Text for a table cell: one line, no `|` to end the cell, no raw HTML.
-fn cell(text: &str) -> String {
+/// Also what `history --format markdown` writes a transcript's text with.
+pub fn cell(text: &str) -> String {
     inline(text).replace('|', "\\|")
 }
 
 /// Text for one line of Markdown: no line breaks, no raw HTML.
-fn inline(text: &str) -> String {
+pub fn inline(text: &str) -> String {
     text.replace(['\n', '\r'], " ")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

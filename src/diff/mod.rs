@@ -4,7 +4,7 @@
 pub mod align;
 mod compare;
 mod hosts;
-mod markdown;
+pub mod markdown;
 mod mask;
 mod model;
 mod render;

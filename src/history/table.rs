@@ -195,7 +195,7 @@ fn table(h: &History, width: usize) -> String {
     for (i, run) in h.runs.iter().enumerate().skip(first) {
         let _ = writeln!(out, "#{:<3} {}", i + 1, run_line(run));
     }
-    glance(h, &mut out, "");
+    glance(h, &mut out, "", str::to_string);
     out
 }
 
@@ -209,8 +209,9 @@ fn run_line(run: &Run) -> String {
     parts.join(" · ")
 }
 
-/// What stands out: steps failing or passed over in more than one run, who ran it.
-fn glance(h: &History, out: &mut String, bullet: &str) {
+/// What stands out: steps failing or passed over in more than one run, who
+/// ran it; each item written through `text` (Markdown's escaping, for one).
+fn glance(h: &History, out: &mut String, bullet: &str, text: fn(&str) -> String) {
     let failing: Vec<String> = h
         .rows
         .iter()
@@ -235,7 +236,7 @@ fn glance(h: &History, out: &mut String, bullet: &str) {
         }
         let _ = writeln!(out, "{title}:");
         for item in items {
-            let _ = writeln!(out, "  {bullet}{item}");
+            let _ = writeln!(out, "  {bullet}{}", text(item));
         }
     };
     let answered: Vec<String> = h.rows.iter().filter_map(answered_differently).collect();
@@ -279,11 +280,11 @@ pub fn answered_differently(row: &Row) -> Option<String> {
     Some(format!("{} ({})", row.label, parts.join("; ")))
 }
 
-/// Escapes what would break a Markdown table cell.
+/// Text from a transcript in a Markdown table cell: one line, no `|` to
+/// end the cell, no raw HTML (an operator named `x<img onerror=...>`), as
+/// `diff --format markdown` writes it.
 fn md(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('\n', " ")
+    crate::diff::markdown::cell(text)
 }
 
 fn markdown(h: &History) -> String {
@@ -315,7 +316,7 @@ fn markdown(h: &History) -> String {
             out,
             "| #{} | {} | {} | {} | {} | {} | `{}` |",
             i + 1,
-            when(&run.started),
+            md(&when(&run.started)),
             md(&run.operator),
             md(run.env.as_deref().unwrap_or("")),
             run.result,
@@ -323,7 +324,7 @@ fn markdown(h: &History) -> String {
             md(&run.transcript)
         );
     }
-    glance(h, &mut out, "- ");
+    glance(h, &mut out, "- ", crate::diff::markdown::inline);
     out
 }
 
