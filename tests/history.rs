@@ -447,3 +447,40 @@ fn markdown_holds_no_html_from_a_transcript() {
         "{md}"
     );
 }
+
+#[test]
+fn copies_of_a_transcript_count_as_one_run() {
+    let sandbox = four_runs();
+    let failed = sandbox.read("runs/run-3.md");
+    sandbox.write("runs/z-archive/run-3.md", &failed);
+    let out = sandbox
+        .test()
+        .args(["history", "--format", "json", "runs", "runs/run-4.md"])
+        .stderr_contains("note: runs/z-archive/run-3.md: the same run (")
+        .stderr_contains(") as runs/run-3.md, left out: a run counts once")
+        .stderr_contains("note: runs/run-4.md: the same run (")
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let runs = doc[0]["runs"].as_array().expect("runs");
+    let paths: Vec<&str> = runs
+        .iter()
+        .filter_map(|r| r["transcript"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "runs/run-1.md",
+            "runs/run-2.md",
+            "runs/run-3.md",
+            "runs/run-4.md"
+        ],
+        "{}",
+        out.stdout
+    );
+    let api = doc[0]["rows"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["name"] == "api"))
+        .expect("the api row");
+    assert_eq!(api["trend"]["failed"], 2, "{}", out.stdout);
+    assert_eq!(doc[0]["people"][0]["runs"], 4, "{}", out.stdout);
+}

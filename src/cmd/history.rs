@@ -24,7 +24,7 @@ pub fn history(args: &HistoryArgs) -> Result<i32> {
         let reads: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
         super::check_written(out, "--html", &reads)?;
     }
-    let runs = read_all(&files);
+    let runs = once_each(read_all(&files));
     if runs.is_empty() {
         return Err(Error::usage(format!(
             "no runsheet transcripts in {} ({} Markdown {} looked at); \
@@ -251,6 +251,28 @@ fn read_all(files: &[PathBuf]) -> Vec<Loaded> {
         }
     }
     runs
+}
+
+/// `runs` with each run once: copies of a transcript (one in `runs/ci/`,
+/// one in `runs/archive/`, or a file named twice) record the same run id,
+/// and counting each would count its steps and failures twice. The first
+/// is kept, and each left out is named on standard error.
+fn once_each(runs: Vec<Loaded>) -> Vec<Loaded> {
+    let mut first: HashMap<String, String> = HashMap::new();
+    let mut kept = Vec::with_capacity(runs.len());
+    for run in runs {
+        match first.get(&run.record.run.id) {
+            Some(kept_path) => eprintln!(
+                "note: {}: the same run ({}) as {kept_path}, left out: a run counts once",
+                run.path, run.record.run.id
+            ),
+            None => {
+                first.insert(run.record.run.id.clone(), run.path.clone());
+                kept.push(run);
+            }
+        }
+    }
+    kept
 }
 
 fn read_one(path: &Path, configs: &Mutex<HashMap<PathBuf, Config>>) -> Read {
