@@ -302,7 +302,7 @@ fn raw_warnings_follow_values_through_loops_filters_and_macros() {
         ))
         .args(["render", RUNBOOK])
         .stdout_contains(
-            "echo 'my files' 1\necho 'my files' 2\nECHO 'my files'\nls 'my files' --all --force\n",
+            "echo 'my files' 1\necho 'my files' 2\nECHO 'my files'\n\nls 'my files' --all --force\n",
         )
         .run();
     let t = t.then().args(["plan", RUNBOOK]).run();
@@ -1684,5 +1684,125 @@ fn errors_about_values_given_never_show_a_secret() {
         .status(2)
         .stderr_contains("`•••` lands inside $((...))")
         .stderr_lacks("hunter2")
+/// Tags that share their line with text, and tags alone on theirs.
+const INLINE_TAGS: &str = "---
+runsheet:
+  vars:
+    dry_run: true
+    prod: true
+---
+# Upgrade
+
+- [ ] Apply
+  ```bash
+  echo apply{% if dry_run %} --dry-run=server{% endif %}
+  echo rollout-status
+  ```
+- [ ] Announce{% if prod %} in #prod{% endif %}
+- [ ] Deploy
+  ```bash
+  echo deploy{% if dry_run %} --dry-run{% endif %}
+  ```
+- [ ] Shout
+    {% if prod %}  \t
+  ```bash
+    {% filter lower %}echo LOUD{% endfilter %}
+  ```
+    {% endif %}   
+- [ ] Tell #ops{% if prod %} now{% endif %}
+";
+
+#[test]
+fn a_tag_that_shares_its_line_with_text_leaves_the_line_as_it_is() {
+    let t = Test::new()
+        .runbook(INLINE_TAGS)
+        .args(["render", RUNBOOK])
+        .run();
+    // Each line with text keeps its indentation and line break, the final
+    // one included; the lines of `{% if %}` and `{% endif %}` alone (with
+    // whitespace around them) are gone.
+    assert_eq!(
+        t.stdout,
+        "# Upgrade
+
+- [ ] Apply
+  ```bash
+  echo apply --dry-run=server
+  echo rollout-status
+  ```
+- [ ] Announce in #prod
+- [ ] Deploy
+  ```bash
+  echo deploy --dry-run
+  ```
+- [ ] Shout
+  ```bash
+    echo loud
+  ```
+- [ ] Tell #ops now
+"
+    );
+    let t = t.then().args(["plan", RUNBOOK]).run();
+    let plan: Vec<&str> = t.stdout.lines().filter(|l| l.starts_with("   ")).collect();
+    assert_eq!(
+        plan,
+        [
+            "    9  task     [ ] Apply",
+            "   10    command  bash$ echo apply --dry-run=server",
+            "   14  task     [ ] Announce in #prod",
+            "   15  task     [ ] Deploy",
+            "   16    command  bash$ echo deploy --dry-run",
+            "   19  task     [ ] Shout",
+            "   21    command  bash$ echo loud",
+            "   25  task     [ ] Tell #ops now",
+        ],
+        "{}",
+        t.stdout
+    );
+    // Both commands of the first block run, each on its own; the second
+    // block's fence is closed, so the tasks after it are tasks.
+    // (The two tasks without a block wait for a person: exit 3.)
+    let t = t
+        .then()
+        .run_yes()
+        .status(3)
+        .stderr_contains("runbook.md:14  Announce in #prod\n  runbook.md:25  Tell #ops now\n")
+        .run();
+    assert_eq!(
+        t.outputs(),
+        [
+            "apply --dry-run=server\nrollout-status\n",
+            "deploy --dry-run\n",
+            "loud\n"
+        ]
+    );
+}
+
+#[test]
+fn explicit_whitespace_control_and_raw_text_keep_their_meaning() {
+    let body = template(
+        "who: ops",
+        "
+        # Notes
+        Hi {{ who }}
+          {%- if who %}
+        !
+        {% endif %}
+        {% raw %}
+          {% if x %}
+        ${{ secrets.TOKEN }}{% endif %}
+          {% endraw %}
+        a{% raw %} {# #} {% endraw %}b
+        {% if who -%}
+            c
+        {% endif %}
+        ",
+    );
+    Test::new()
+        .runbook(&body)
+        .args(["render", RUNBOOK])
+        .stdout_contains(
+            "# Notes\nHi ops!\n  {% if x %}\n${{ secrets.TOKEN }}{% endif %}\na {# #} b\nc\n",
+        )
         .run();
 }

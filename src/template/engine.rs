@@ -202,11 +202,12 @@ pub fn render(
     let files: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // No `trim_blocks` or `lstrip_blocks`: they act on every block tag,
+    // also one that shares its line with text; a line of only tags is
+    // taken out before (see `tagline`).
     env.set_syntax(
         minijinja::syntax::SyntaxConfig::builder()
             .keep_trailing_newline(true)
-            .trim_blocks(true)
-            .lstrip_blocks(true)
             .build()
             .expect("the default delimiters are valid"),
     );
@@ -371,7 +372,7 @@ fn load(
             "this file holds Unicode noncharacters U+FDD0/U+FDD1, which runsheet keeps for itself",
         ));
     }
-    let compiled = super::envname::rewrite(&text).into_owned();
+    let compiled = super::tagline::rewrite(&super::envname::rewrite(&text)).into_owned();
     files
         .lock()
         .expect("never poisoned")

@@ -13,6 +13,7 @@ mod plain;
 mod quote;
 mod shell;
 mod splice;
+mod tagline;
 pub mod vars;
 
 use std::borrow::Cow;
@@ -172,11 +173,12 @@ pub fn render(
     // (see `derived`).
     let render = |spans: bool, stand_ins: Option<(&BTreeMap<String, String>, derived::StandIn)>| {
         let engine = |lead: &str, body: &str| {
+            let body = envname::rewrite(body);
             engine::render(
                 engine::Text {
                     name: &name,
                     lead,
-                    body: &envname::rewrite(body),
+                    body: &tagline::rewrite(&body),
                     dir: &dir,
                 },
                 context(&variables, stand_ins.map(|(_, how)| (secrets, how))),
