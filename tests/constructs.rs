@@ -8,8 +8,9 @@ use crate::common::{
     OUT, RUN, RUNBOOK, Sandbox, TASK, Test, line_with, require_tool, run, sandbox, unindent,
 };
 
-const VALUE: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
-const PICK2: &str = "Pick 1-2 (or type the option; empty to skip) · [b]ack / [g]o to";
+const VALUE: &str =
+    "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to";
+const PICK2: &str = "Pick 1-2 (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to";
 const VERIFY: &str = "Does the output match? [y]es / [n]o";
 
 /// The result marker line of the block with id `id`.
@@ -1356,4 +1357,58 @@ fn a_block_of_comments_does_not_do_its_task() {
         .run();
     let task = line_with(&out.transcript(), "Restart the payment workers");
     assert!(task.starts_with("- [ ] "), "{task}");
+}
+
+/// A choice and a blank, after a block that must not run when the answers
+/// file is refused.
+const TWICE: &str = "```bash\ntouch marker\n```\n\nDecision: `GO / NO-GO`\n\nOperator: ________\n";
+
+/// `run --yes --answers FILE` of `TWICE`, refused with `message`.
+fn refused_twice(file: &str, answers: &str, message: &str) {
+    let out = Test::new()
+        .runbook(TWICE)
+        .file(file, answers)
+        .args(["run", "--yes", "--answers", file, RUNBOOK, "-o", OUT])
+        .status(2)
+        .stderr_contains(message)
+        .run();
+    assert!(!out.exists("marker"), "a block ran before the error");
+    assert!(!out.exists(OUT), "a transcript was written");
+}
+
+/// Two keys for one step: the file does not say which it means, so neither
+/// is taken; both are named, with their lines.
+#[test]
+fn two_answers_keys_for_one_step_are_an_error_naming_both() {
+    refused_twice(
+        "answers.yaml",
+        "Decision: GO\nDecision: NO-GO\n",
+        "error: answers.yaml: the key `Decision` is given more than once (lines 1, 2); keep one of them",
+    );
+    refused_twice(
+        "answers.json",
+        "{\n  \"Decision\": \"NO-GO\",\n  \"Decision\": \"GO\"\n}\n",
+        "the key `Decision` is given more than once (lines 2, 3); keep one of them",
+    );
+    // On one line, JSON gives no line to tell them apart.
+    refused_twice(
+        "answers.json",
+        "{\"Decision\":\"NO-GO\",\"Decision\":\"GO\"}\n",
+        "the key `Decision` is given more than once; keep one of them",
+    );
+    refused_twice(
+        "answers.yaml",
+        "Decision: GO\ns2: NO-GO\n",
+        "`Decision` (line 1) and `s2` (line 2) both answer the choice on line 5; keep one of them",
+    );
+    refused_twice(
+        "answers.yaml",
+        "operator: x\nOPERATOR: y\n",
+        "`OPERATOR` (line 2) and `operator` (line 1) both answer the blank on line 7; keep one of them",
+    );
+    refused_twice(
+        "answers.json",
+        "{\"operator\": \"x\", \"OPERATOR\": \"y\"}",
+        "`OPERATOR` and `operator` (line 1) both answer the blank on line 7; keep one of them",
+    );
 }

@@ -14,6 +14,93 @@ pub struct Answers {
     by_placeholder: HashMap<String, String>,
     /// `choose:` — the options to take where the runbook offers alternatives.
     choose: Vec<String>,
+    /// The key that gave each answer so far: a second key for the same step
+    /// or placeholder is an error that names both.
+    keys: HashMap<Target, String>,
+}
+
+/// What a key of the file answers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Target {
+    /// The step with this index.
+    Step(usize),
+    /// The placeholder with this name, lowercased.
+    Placeholder(String),
+}
+
+/// The entries of an answers file, in the order the file gives them, a key
+/// given twice kept twice: a map would keep one of them without a word.
+struct Entries(Vec<(String, crate::yaml::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Entries, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> std::result::Result<Entries, M::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// Where the file gives each key: for each key, the lines it is given on,
+/// in order. A line is a key's when, after blanks and a `{` or `,`, it
+/// starts with the key (plain or quoted) and a colon; a key whose lines do
+/// not add up to the times the file gives it (written across lines, in a
+/// one-line JSON map with others) is given no line.
+struct KeyLines(HashMap<String, Vec<usize>>);
+
+impl KeyLines {
+    fn new(text: &str, entries: &[(String, crate::yaml::Value)]) -> KeyLines {
+        let mut times: HashMap<&str, usize> = HashMap::new();
+        for (key, _) in entries {
+            *times.entry(key.as_str()).or_default() += 1;
+        }
+        let mut lines: HashMap<String, Vec<usize>> = HashMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line
+                .trim_start()
+                .trim_start_matches(['{', ','])
+                .trim_start();
+            let key = if let Some(rest) = line.strip_prefix('"') {
+                rest.split_once('"')
+            } else if let Some(rest) = line.strip_prefix('\'') {
+                rest.split_once('\'')
+            } else {
+                // A plain key ends at a colon and a blank, or the line's end.
+                line.find(": ")
+                    .or_else(|| line.strip_suffix(':').map(str::len))
+                    .map(|at| (line[..at].trim_end(), &line[at..]))
+            };
+            let Some((key, after)) = key else { continue };
+            if after.trim_start().starts_with(':') && times.contains_key(key) {
+                lines.entry(key.to_string()).or_default().push(n + 1);
+            }
+        }
+        lines.retain(|key, at| times.get(key.as_str()) == Some(&at.len()));
+        KeyLines(lines)
+    }
+
+    /// `` `key` (line 4) ``: a key the file gives once, with its line when
+    /// known.
+    fn name(&self, key: &str) -> String {
+        match self.0.get(key).and_then(|at| at.first()) {
+            Some(line) => format!("`{key}` (line {line})"),
+            None => format!("`{key}`"),
+        }
+    }
 }
 
 /// The words that answer a task.
@@ -33,10 +120,35 @@ impl Answers {
             path: path.into(),
             source,
         })?;
-        let raw: BTreeMap<String, crate::yaml::Value> = crate::yaml::from_str(&text)
+        let Entries(mut raw) = crate::yaml::from_str(&text)
             .map_err(|e| bad(path, format!("is not a YAML or JSON map of answers ({e})")))?;
+        let lines = KeyLines::new(&text, &raw);
+        // A key given twice: which one was meant is not for runsheet to guess.
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for (key, _) in &raw {
+            *seen.entry(key.as_str()).or_default() += 1;
+        }
+        if let Some((key, _)) = seen.iter().find(|(_, times)| **times > 1) {
+            let at = match lines.0.get(*key) {
+                Some(at) => format!(
+                    " (lines {})",
+                    at.iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => String::new(),
+            };
+            return Err(bad(
+                path,
+                format!("the key `{key}` is given more than once{at}; keep one of them"),
+            ));
+        }
+        // Checked in sorted order: the first problem is the same whatever
+        // the order of the file.
+        raw.sort_by(|a, b| a.0.cmp(&b.0));
         let mut answers = Answers::default();
-        let names = Names::new(book, raw.keys().map(String::as_str));
+        let names = Names::new(book, raw.iter().map(|(k, _)| k.as_str()));
         for (key, value) in raw {
             if key == CHOOSE {
                 answers.choose = choices(path, book, value)?;
@@ -59,15 +171,30 @@ impl Answers {
                     ));
                 }
             };
-            answers.add(path, &names, &key, value)?;
+            answers.add(path, &names, &lines, &key, value)?;
         }
         Ok(answers)
     }
 
-    fn add(&mut self, path: &Path, names: &Names, key: &str, value: String) -> Result<()> {
+    fn add(
+        &mut self,
+        path: &Path,
+        names: &Names,
+        lines: &KeyLines,
+        key: &str,
+        value: String,
+    ) -> Result<()> {
         // A key that names a placeholder exactly (`release-tag`, `<release-tag>`)
         // is that placeholder's, whatever text elsewhere it also matches.
         if let Some(name) = names.placeholder(key) {
+            let what = format!("the placeholder `{name}`");
+            self.claim(
+                path,
+                lines,
+                Target::Placeholder(name.to_owned()),
+                key,
+                &what,
+            )?;
             self.by_placeholder.insert(name.to_owned(), value);
             return Ok(());
         }
@@ -112,6 +239,8 @@ impl Answers {
                 ),
             )),
             [step] => {
+                let what = format!("the {} on line {}", step.kind_name(), step.line);
+                self.claim(path, lines, Target::Step(step.at()), key, &what)?;
                 if let StepKind::Choice(field) = &step.kind {
                     let Some(option) = field
                         .options
@@ -144,6 +273,32 @@ impl Answers {
                 ),
             )),
         }
+    }
+
+    /// Notes that `key` answers `target` (`what`, in words): an error when
+    /// another key of the file answers it already, in another case, by its
+    /// id or by another piece of its text. Which of the two was meant is
+    /// not for runsheet to guess.
+    fn claim(
+        &mut self,
+        path: &Path,
+        lines: &KeyLines,
+        target: Target,
+        key: &str,
+        what: &str,
+    ) -> Result<()> {
+        if let Some(first) = self.keys.get(&target) {
+            return Err(bad(
+                path,
+                format!(
+                    "{} and {} both answer {what}; keep one of them",
+                    lines.name(first),
+                    lines.name(key)
+                ),
+            ));
+        }
+        self.keys.insert(target, key.to_owned());
+        Ok(())
     }
 
     /// The answer for a task, blank or choice, if the file gave one.
