@@ -8,7 +8,8 @@ use regex::Regex;
 use crate::common::{OUT, RUN, RUNBOOK, Sandbox, Test, line_with, sandbox, unindent};
 use crate::fields::{FROM_FILE, strips_back, visible};
 
-const VALUE: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
+const VALUE: &str =
+    "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to";
 
 /// Two blanks (`s1`, `s2`) and a choice (`s4`, in the task `s3`).
 const RELEASE: &str = r"

@@ -4,7 +4,8 @@
 
 use crate::common::{RUN, RUNBOOK, Sandbox, Test, sandbox};
 
-const VALUE: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
+const VALUE: &str =
+    "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to";
 
 /// A blank (`s1`) and a command (`s2`) with two placeholders.
 const RELEASE: &str = r"

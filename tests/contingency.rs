@@ -840,7 +840,7 @@ fn at_a_terminal_any_prompt_lists_the_contingency_sections_and_a_no_go_offers_th
     );
     pty.answer(&task, "d");
     pty.answer(
-        "Pick 1-2 (or type the option; empty to skip) · [b]ack / [g]o to",
+        "Pick 1-2 (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to",
         "2",
     );
     pty.answer(

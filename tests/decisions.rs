@@ -6,8 +6,9 @@
 use crate::common::{OUT, RUNBOOK, TASK, Test, line_with, run, sandbox, unindent};
 use crate::fields::{plan_steps, strips_back};
 
-const PICK2: &str = "Pick 1-2 (or type the option; empty to skip) · [b]ack / [g]o to";
-const VALUE: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
+const PICK2: &str = "Pick 1-2 (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to";
+const VALUE: &str =
+    "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to";
 const ANSWER_FAILED: &str = "[c]ontinue / [g]o back / [a]bort";
 
 const SMOKE: &str = r#"

@@ -6,7 +6,8 @@ use regex::Regex;
 
 use crate::common::{OUT, RUNBOOK, Sandbox, TASK, Test, line_with, run, sandbox, unindent};
 
-const VALUE: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
+const VALUE: &str =
+    "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to";
 
 /// What a reader sees after a blank or choice the answers file answered.
 pub const FROM_FILE: &str = " — note: answered in the answers file";
@@ -505,7 +506,7 @@ fn a_box_then_a_blank_in_one_line_is_asked_and_written_without_overlap() {
     pty.answer(VALUE, "Quinn");
     pty.expect("1) yes");
     pty.answer(
-        "Pick 1-2 (or type the option; empty to skip) · [b]ack / [g]o to",
+        "Pick 1-2 (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to",
         "yes",
     );
     pty.answer(VALUE, "Sam");

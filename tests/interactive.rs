@@ -474,7 +474,8 @@ fn the_closing_summary_gives_why_an_output_check_failed() {
     );
 }
 
-const VALUE: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
+const VALUE: &str =
+    "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to";
 
 /// Ctrl-D on nothing typed ends the run at every prompt, as Ctrl-C does and
 /// as the end of input ends a shell: saved as interrupted, exit 130, and

@@ -225,9 +225,10 @@ fn only_steps_runs_those_steps_and_records_the_others_as_skipped() {
 }
 
 /// The prompt for a blank.
-const BLANK: &str = "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to";
+const BLANK: &str =
+    "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to";
 /// The prompt for a choice of two.
-const CHOICE: &str = "Pick 1-2 (or type the option; empty to skip) · [b]ack / [g]o to";
+const CHOICE: &str = "Pick 1-2 (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to";
 
 #[test]
 fn back_and_go_to_work_at_a_blank_and_a_choice_too() {
@@ -288,4 +289,148 @@ fn go_to_a_step_outside_the_section_of_the_run_is_refused_and_asked_again() {
     assert_eq!(code, 0, "{screen}");
     assert_eq!(sandbox.read("ran"), "migrate\nsmoke\n");
     assert!(screen.contains("2 done · 0 skipped · 0 failed"), "{screen}");
+}
+
+/// `q` at a blank could be its value: asked which, and quitting saves and
+/// stops as at any other prompt (exit 130), for `resume` to ask it again.
+#[test]
+fn q_at_a_blank_asks_whether_to_quit_and_quits() {
+    let sandbox = sandbox(
+        r#"
+        Operator: ________
+
+        ```bash
+        echo one >> ran
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(BLANK, "q");
+    pty.answer("`q`: quit, or is it the value? [q]uit / [v]alue", "q");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 130, "{screen}");
+    assert!(!sandbox.exists("ran"), "the block after the blank ran");
+    let transcript = sandbox.transcript();
+    assert!(transcript.contains("state=interrupted"), "{transcript}");
+    assert!(!transcript.contains("`q`"), "{transcript}");
+    // `resume` asks the blank again; this time `q` is its value.
+    let mut pty = sandbox.pty(&["resume", OUT], &[]);
+    pty.answer(BLANK, "q");
+    pty.answer("`q`: quit, or is it the value? [q]uit / [v]alue", "v");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("ran"), "one\n");
+    assert!(
+        sandbox.transcript().contains("Operator: `q`"),
+        "{}",
+        sandbox.transcript()
+    );
+}
+
+/// `q` at a choice quits, unless an option is `q` itself: then it is picked.
+#[test]
+fn q_at_a_choice_quits_unless_an_option_is_q() {
+    let sandbox = sandbox(
+        r#"
+        Decision: `GO / NO-GO`
+
+        Queue: `p / q`
+
+        ```bash
+        echo one >> ran
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(CHOICE, "q");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 130, "{screen}");
+    let transcript = sandbox.transcript();
+    assert!(transcript.contains("state=interrupted"), "{transcript}");
+    assert!(!transcript.contains("rs:fill id=s1"), "{transcript}");
+    let mut pty = sandbox.pty(&["resume", OUT], &[]);
+    pty.answer(CHOICE, "1");
+    pty.answer(CHOICE, "q");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    let transcript = sandbox.transcript();
+    assert!(transcript.contains("Queue: `☐ p / ☒ q`"), "{transcript}");
+    assert_eq!(sandbox.read("ran"), "one\n");
+}
+
+/// `[g]o to` marks the step being asked about, a block inside a task
+/// included (the list numbers the task), in a run and after `resume`.
+#[test]
+fn go_to_marks_the_step_asked_about() {
+    let sandbox = sandbox(THREE);
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "g");
+    pty.expect("[1] runbook.md:3 Deploy › Build  ← here\n");
+    pty.expect("[2] runbook.md:10 Deploy › Migrate › Apply the migration\n");
+    pty.answer("Go to which step? (1-3, empty to stay)", "");
+    pty.answer(RUN, "r");
+    pty.answer(RUN, "g");
+    pty.expect("[1] runbook.md:3 Deploy › Build\n");
+    pty.expect("[2] runbook.md:10 Deploy › Migrate › Apply the migration  ← here\n");
+    pty.answer("Go to which step? (1-3, empty to stay)", "");
+    pty.answer(RUN, "q");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 130, "{screen}");
+    let mut pty = sandbox.pty(&["resume", OUT], &[]);
+    pty.answer(RUN, "r");
+    pty.answer(RUN, "g");
+    pty.expect("[2] runbook.md:10 Deploy › Migrate › Apply the migration\n");
+    pty.expect("[3] runbook.md:15 Deploy › Migrate › echo smoke >> ran  ← here\n");
+    pty.answer("Go to which step? (1-3, empty to stay)", "");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("ran"), "build\nmigrate\nsmoke\n");
+}
+
+/// After `resume`, `[b]ack` goes to the step answered last before the run
+/// stopped, at a block's prompt and at a choice's.
+#[test]
+fn back_after_resume_goes_to_the_step_before() {
+    let sandbox = sandbox(
+        r#"
+        ```bash
+        echo one >> ran
+        ```
+
+        ```bash
+        echo two >> ran
+        ```
+
+        Result: `PASS / FAIL`
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.answer(RUN, "q");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 130, "{screen}");
+    let mut pty = sandbox.pty(&["resume", OUT], &[]);
+    pty.expect("[2/3]");
+    pty.answer(RUN, "b");
+    pty.expect("[1/3]");
+    pty.answer(RUN, "r");
+    pty.expect("[2/3]");
+    pty.answer(RUN, "r");
+    pty.answer(CHOICE, "q");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 130, "{screen}");
+    assert!(!screen.contains("nothing to go back to"), "{screen}");
+    // Resumed at the choice, back goes to the second block.
+    let mut pty = sandbox.pty(&["resume", OUT], &[]);
+    pty.answer(CHOICE, "b");
+    pty.expect("[2/3]");
+    pty.answer(RUN, "r");
+    pty.answer(CHOICE, "1");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("nothing to go back to"), "{screen}");
+    assert_eq!(sandbox.read("ran"), "one\none\ntwo\ntwo\n");
 }

@@ -39,6 +39,9 @@ pub struct View<'a> {
     /// (`deploy.md:88 Deploy › Migrate`); empty where going elsewhere is not
     /// offered.
     pub steps: Arc<[(usize, String)]>,
+    /// The index `steps` gives the step asked about, marked `← here`: for a
+    /// part of an item, the item's.
+    pub here: usize,
 }
 
 /// The answer for a command about to run.
@@ -66,6 +69,8 @@ pub enum Reply<T> {
     FromFile(T),
     /// Left as it is: skipped, or nobody to ask.
     Leave,
+    /// Stop here, to be resumed later (the step is not answered).
+    Quit,
     /// Back to the step before.
     Back,
     /// To the step with this index.

@@ -104,7 +104,7 @@ impl Terminal {
     fn pick_step(&self, view: &View) -> Result<Option<usize>> {
         let _ = self.term.write_line("  Steps of this runbook:");
         for (n, (index, item)) in view.steps.iter().enumerate() {
-            let here = if *index == view.step.at() {
+            let here = if *index == view.here {
                 "  ← here"
             } else {
                 ""
@@ -135,10 +135,11 @@ impl Terminal {
             .map(|(index, _)| *index))
     }
 
-    /// `b` or `g` typed at a blank or choice: back, or the step picked to
-    /// go to. `None`: the operator went back to the question.
+    /// `q`, `b` or `g` typed at a blank or choice: quit, back, or the step
+    /// picked to go to. `None`: the operator went back to the question.
     fn navigate<T>(&self, view: &View, key: &str) -> Result<Option<Reply<T>>> {
         Ok(match key {
+            "q" => Some(Reply::Quit),
             "b" => Some(Reply::Back),
             _ => self.pick_step(view)?.map(Reply::GoTo),
         })
@@ -273,16 +274,20 @@ impl Operator for Terminal {
         self.show(view);
         loop {
             let value: String = Ask::new(
-                "Value (`now` for the current UTC time, empty to skip) · [b]ack / [g]o to",
+                "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to",
             )
             .allow_empty()
             .read(&self.term)?;
             let value = value.trim().to_string();
-            // `b` or `g` alone could be the value itself: asked which.
+            // `q`, `b` or `g` alone could be the value itself: asked which.
             let key = value.to_ascii_lowercase();
-            if key == "b" || key == "g" {
+            if key == "q" || key == "b" || key == "g" {
                 // Typing the same letter again goes.
-                let going = if key == "b" { "back" } else { "go to" };
+                let going = match key.as_str() {
+                    "q" => "quit",
+                    "b" => "back",
+                    _ => "go to",
+                };
                 let question = format!("`{value}`: {going}, or is it the value?");
                 let options = [going, "value"];
                 if self.ask_with(&question, &options, &[])? == 1 {
@@ -312,12 +317,13 @@ impl Operator for Terminal {
         loop {
             let check = lower.clone();
             let answer: String = Ask::new(&format!(
-                "Pick 1-{count} (or type the option; empty to skip) · [b]ack / [g]o to"
+                "Pick 1-{count} (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to"
             ))
             .allow_empty()
             .check(move |input: &str| -> std::result::Result<(), String> {
                 let t = input.trim().to_lowercase();
                 let ok = t.is_empty()
+                    || t == "q"
                     || t == "b"
                     || t == "g"
                     || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n))
@@ -326,13 +332,13 @@ impl Operator for Terminal {
                     Ok(())
                 } else {
                     Err(format!(
-                        "type a number from 1 to {count}, one of the options, or b or g"
+                        "type a number from 1 to {count}, one of the options, or q, b or g"
                     ))
                 }
             })
             .read(&self.term)?;
             let t = answer.trim().to_lowercase();
-            // An option spelled `b` or `g` is that option.
+            // An option spelled `q`, `b` or `g` is that option.
             if let Some(i) = t
                 .parse::<usize>()
                 .ok()

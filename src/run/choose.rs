@@ -195,6 +195,7 @@ pub fn choose_ahead(
             script: "",
             contingency: Default::default(),
             steps: Default::default(),
+            here: first,
         };
         match operator.choose(&view, &labels)? {
             Some(o) => {

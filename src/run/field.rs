@@ -23,6 +23,7 @@ impl Run<'_> {
                         .cloned()
                         .map_or(Reply::Leave, Reply::FromFile),
                     Reply::Leave => Reply::Leave,
+                    Reply::Quit => Reply::Quit,
                     Reply::Back => Reply::Back,
                     Reply::GoTo(i) => Reply::GoTo(i),
                 },
@@ -33,6 +34,7 @@ impl Run<'_> {
             let (value, from_file) = match reply {
                 Reply::Value(value) => (value, false),
                 Reply::FromFile(value) => (value, true),
+                Reply::Quit => return Ok(Flow::Interrupted),
                 Reply::Back => return Ok(self.back(step.at())),
                 Reply::GoTo(target) => return Ok(self.go(step.at(), target)),
                 Reply::Leave => {

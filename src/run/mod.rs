@@ -277,6 +277,12 @@ impl<'a> Run<'a> {
         } else {
             std::sync::Arc::from([])
         };
+        // Resuming, `[b]ack` goes to the step the run answered last.
+        let history = if resuming && settings.attended() {
+            navigate::walked_before(&book, &recorder)
+        } else {
+            Vec::new()
+        };
         let mut ids = HashMap::with_capacity(book.steps.len());
         for step in &book.steps {
             // As a scan would: the first step of an id is the one it names.
@@ -292,7 +298,7 @@ impl<'a> Run<'a> {
             signals: Signals::install(),
             from,
             revisit: None,
-            history: Vec::new(),
+            history,
             step_list,
             units,
             fills: Fills::default(),
@@ -439,14 +445,16 @@ impl<'a> Run<'a> {
 
     fn view<'s>(&self, step: &'s Step, script: &'s str) -> View<'s> {
         let (position, total) = self.number(step.at());
+        let unit = self.units.unit(step.at()).unwrap_or(step.at());
         View {
             position,
             total,
-            part: self.units.unit(step.at()).is_some_and(|u| u != step.at()),
+            part: unit != step.at(),
             step,
             script,
             contingency: self.path.labels.clone(),
             steps: self.step_list.clone(),
+            here: unit,
         }
     }
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{Flow, Run};
+use super::{Flow, Recorder, Run};
 use crate::doc::Runbook;
 use crate::error::Result;
 use crate::record::{Outcome, Reason, Status, Units};
@@ -35,6 +35,30 @@ pub(super) fn step_list(book: &Runbook, units: &Units, file: &str) -> Arc<[(usiz
             (s.at(), format!("{file}:{} {at}", s.line()))
         })
         .collect()
+}
+
+/// The steps an earlier part of a run walked, in the order it answered them
+/// (by the time each ended, then document order): where `[b]ack` goes after
+/// `resume`, as the steps walked since are where it goes in a run. Steps it
+/// left off its path, or recorded as not needed or not chosen, were not walked.
+pub(super) fn walked_before(book: &Runbook, recorder: &Recorder) -> Vec<usize> {
+    let scope = recorder.scope(book);
+    let mut walked: Vec<(&str, usize)> = book
+        .steps
+        .iter()
+        .filter(|s| {
+            (s.children.is_empty() || s.command().is_some())
+                && s.placeholder().is_none()
+                && !scope.off_path(s.at())
+        })
+        .filter_map(|s| {
+            let o = recorder.outcome(&s.id())?;
+            let passed = o.has(Reason::NotChosen) || o.has(Reason::NotNeeded);
+            (!passed).then_some((o.at.as_str(), s.at()))
+        })
+        .collect();
+    walked.sort();
+    walked.into_iter().map(|(_, i)| i).collect()
 }
 
 impl Run<'_> {
