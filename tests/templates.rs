@@ -1684,6 +1684,9 @@ fn errors_about_values_given_never_show_a_secret() {
         .status(2)
         .stderr_contains("`•••` lands inside $((...))")
         .stderr_lacks("hunter2")
+        .run();
+}
+
 /// Tags that share their line with text, and tags alone on theirs.
 const INLINE_TAGS: &str = "---
 runsheet:
