@@ -1809,3 +1809,60 @@ fn explicit_whitespace_control_and_raw_text_keep_their_meaning() {
         )
         .run();
 }
+
+/// A value that would make a here-document's line its delimiter ends the
+/// here-document early, and the data lines after it would run as commands:
+/// it is refused at its place in the template, for `<<END`, `<<'EOF'` and
+/// `<<-EOF` (leading tabs stripped) alike; a value that only contains the
+/// delimiter is data as ever.
+#[test]
+fn a_value_never_ends_a_here_document() {
+    let body = |opener: &str, delimiter: &str, indent: &str| {
+        template(
+            "marker: x",
+            &format!(
+                "
+                ```bash
+                cat > /dev/null {opener}
+                {indent}key={{{{ marker }}}}
+                {indent}{{{{ marker }}}}
+                {indent}touch this-was-data
+                {delimiter}
+                echo after
+                ```
+                "
+            ),
+        )
+    };
+    for (opener, delimiter, indent, value) in [
+        ("<<END", "END", "", "END"),
+        ("<<'EOF'", "EOF", "", "EOF"),
+        ("<<-EOF", "\tEOF", "\t", "\tEOF"),
+    ] {
+        let t = Test::new()
+            .runbook(body(opener, delimiter, indent))
+            .args(["run", "--yes", RUNBOOK, "-o", OUT, "--var"])
+            .arg(format!("marker={value}"))
+            .status(2)
+            .stderr_contains("makes a line of the here-document read")
+            .stderr_contains("--> runbook.md:9:")
+            .run();
+        assert!(!t.exists("this-was-data"), "{opener}: a data line ran");
+        assert!(!t.exists(OUT), "{opener}: something ran");
+        let t = t
+            .then()
+            .args(["render", RUNBOOK, "--var"])
+            .arg(format!("marker={value}"))
+            .status(2)
+            .stderr_contains("the lines after it would run as commands")
+            .run();
+        // Only on its own line is the value the delimiter.
+        let t = t
+            .then()
+            .args(["run", "--yes", RUNBOOK, "-o", OUT, "--var"])
+            .arg(format!("marker={value}-2"))
+            .stdout_contains("after")
+            .run();
+        assert!(!t.exists("this-was-data"), "{opener}: a data line ran");
+    }
+}

@@ -27,6 +27,31 @@ pub enum Context {
     Arithmetic,
 }
 
+/// A line of a here-document's body: the delimiter that ends the body, and
+/// whether leading tabs are stripped before a line is compared with it
+/// (`<<-`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HereLine {
+    pub delimiter: String,
+    pub strip_tabs: bool,
+    /// The line in the block's body, without its line feed.
+    pub line: std::ops::Range<usize>,
+}
+
+impl HereLine {
+    /// Whether `line`, this line as it will be written, ends the
+    /// here-document.
+    pub fn ends_it(&self, line: &str) -> bool {
+        let line = line.trim_end_matches('\r');
+        let line = if self.strip_tabs {
+            line.trim_start_matches('\t')
+        } else {
+            line
+        };
+        line == self.delimiter
+    }
+}
+
 /// Gives a context to the offsets up to an end: (from, to, context, out).
 type Mark<'m> = dyn FnMut(usize, usize, Context, &mut Vec<Context>) + 'm;
 
@@ -73,6 +98,28 @@ pub fn contexts(body: &str, offsets: &[usize], prompted: bool) -> Vec<Context> {
     Lexer::new(body).run(offsets)
 }
 
+/// For each of `offsets` (ascending byte offsets into `body`, a shell
+/// block), the here-document line it is on, if any: a value there must not
+/// make the line the delimiter, which would end the here-document early and
+/// run the lines after it as commands.
+pub fn here_lines(body: &str, offsets: &[usize], prompted: bool) -> Vec<Option<HereLine>> {
+    // A prompted block's lines are read one by one: no here-document
+    // body is in one of them.
+    if prompted || !body.contains("<<") {
+        return vec![None; offsets.len()];
+    }
+    let mut lexer = Lexer::new(body);
+    lexer.here = Some(Vec::new());
+    lexer.lex(offsets);
+    let mut lines = vec![None; offsets.len()];
+    for (marked, line) in lexer.here.unwrap_or_default() {
+        for slot in lines.get_mut(marked).into_iter().flatten() {
+            *slot = Some(line.clone());
+        }
+    }
+    lines
+}
+
 /// The bytes that mean something to `Lexer::run` in plain shell text, and
 /// inside double quotes; every other byte is passed over.
 const PLAIN_SPECIAL: [bool; 256] = special(b"\\'$\"`()#<\n");
@@ -101,6 +148,9 @@ struct Lexer<'a> {
     stack: Vec<Frame>,
     /// Here-documents announced on the current line: (delimiter, quoted, strip tabs).
     pending: Vec<(String, bool, bool)>,
+    /// When kept: the here-document lines offsets were on, as the indices
+    /// of those offsets and the line.
+    here: Option<Vec<(std::ops::Range<usize>, HereLine)>>,
 }
 
 impl<'a> Lexer<'a> {
@@ -112,6 +162,7 @@ impl<'a> Lexer<'a> {
                 sub: false,
             }],
             pending: Vec::new(),
+            here: None,
         }
     }
 
@@ -123,6 +174,10 @@ impl<'a> Lexer<'a> {
     }
 
     fn run(mut self, offsets: &[usize]) -> Vec<Context> {
+        self.lex(offsets)
+    }
+
+    fn lex(&mut self, offsets: &[usize]) -> Vec<Context> {
         let mut out = Vec::with_capacity(offsets.len());
         let mut next = 0;
         let mut i = 0;
@@ -380,7 +435,20 @@ impl<'a> Lexer<'a> {
                     i = (end + 1).min(t.len());
                     break;
                 }
+                let before = out.len();
                 mark(i, end + 1, ctx, out);
+                if let Some(here) = &mut self.here
+                    && out.len() > before
+                {
+                    here.push((
+                        before..out.len(),
+                        HereLine {
+                            delimiter: word.clone(),
+                            strip_tabs: strip,
+                            line: i..end,
+                        },
+                    ));
+                }
                 i = (end + 1).min(t.len());
             }
         }
@@ -437,6 +505,19 @@ mod tests {
         );
         assert_eq!(at("cat <<EOF\nhi\nEOF\necho @\n"), Context::Word);
         assert_eq!(at("echo 'a'\necho \"@\""), Context::Double);
+    }
+
+    #[test]
+    fn values_in_a_here_document_know_its_line_and_delimiter() {
+        let body = "cat <<-'EOF' >x\n\tkey=@\nEOF\necho @\n";
+        let offsets: Vec<usize> = body.match_indices('@').map(|(i, _)| i).collect();
+        let lines = here_lines(body, &offsets, false);
+        let first = lines[0].as_ref().expect("in the here-document");
+        assert_eq!(first.delimiter, "EOF");
+        assert!(first.strip_tabs);
+        assert_eq!(&body[first.line.clone()], "\tkey=@");
+        assert!(first.ends_it("\t\tEOF") && !first.ends_it("key=EOF"));
+        assert_eq!(lines[1], None);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use super::engine::{CLOSE, OPEN, Piece, Pieces};
 use super::quote::{self, Quoting};
+use super::shell::HereLine;
 use crate::doc::fenced::{FencedBlock, each_fenced_block, runner_of};
 use crate::doc::parse::Runners;
 use crate::secrets::MASK;
@@ -49,7 +50,14 @@ enum Landing<'b> {
     Lang,
     Info(&'b FencedBlock),
     Shown,
-    Runs(&'b FencedBlock, quote::Place),
+    /// In a block that runs, and when in a here-document's body, its line.
+    Runs(&'b FencedBlock, quote::Place, Option<Here<'b>>),
+}
+
+/// The here-document line a value is on: its text, stand-ins and all.
+struct Here<'b> {
+    text: &'b str,
+    line: HereLine,
 }
 
 /// Replaces every stand-in of `text` with its piece, quoted for where it is.
@@ -155,6 +163,25 @@ impl Out<'_> {
         } else {
             Cow::Borrowed(piece.text)
         };
+        if let Landing::Runs(_, quote::Place::Shell(ctx), Some(here)) = landing
+            && !piece.raw
+            && self.ends_here_document(here, *ctx)
+        {
+            let delimiter = &here.line.delimiter;
+            self.refusals.push(Refusal {
+                at: s.start,
+                message: format!(
+                    "this value, `{hidden}`, makes a line of the here-document read `{delimiter}`, \
+                     the word that ends it: the lines after it would run as commands"
+                ),
+                hint: Some(
+                    "end the here-document with a word no value can be (<<'END_OF_DATA'), \
+                     or check the value"
+                        .into(),
+                ),
+            });
+            return;
+        }
         match write(&piece, &hidden, landing, self.masking) {
             Ok((r, m)) => {
                 grow(&mut self.real, r.len(), left);
@@ -171,7 +198,7 @@ impl Out<'_> {
                 }
                 if piece.raw {
                     let lang = match landing {
-                        Landing::Runs(b, _) | Landing::Info(b) => b.lang.clone(),
+                        Landing::Runs(b, ..) | Landing::Info(b) => b.lang.clone(),
                         _ => String::new(),
                     };
                     self.raw.push((s.start, lang));
@@ -183,6 +210,27 @@ impl Out<'_> {
                 hint,
             }),
         }
+    }
+
+    /// Whether `here`, a here-document line, with each value on it written
+    /// as it would be (quoted for `ctx`, or as it is through `|raw`), is the
+    /// line that ends the here-document.
+    fn ends_here_document(&self, here: &Here<'_>, ctx: super::shell::Context) -> bool {
+        let place = quote::Place::Shell(ctx);
+        let mut line = String::with_capacity(here.text.len());
+        let mut at = 0;
+        for s in StandIns::new(here.text, self.pieces.len()) {
+            line.push_str(&here.text[at..s.start]);
+            if let Some(piece) = self.pieces.get(s.piece) {
+                match quote::quote(piece.text, &place) {
+                    Ok(written) if !piece.raw => line.push_str(&written),
+                    _ => line.push_str(piece.text),
+                }
+            }
+            at = s.end;
+        }
+        line.push_str(&here.text[at..]);
+        here.line.ends_it(&line)
     }
 
     fn finish(mut self) -> Result<Spliced, Vec<Refusal>> {
@@ -365,8 +413,17 @@ fn land(text: &str, count: usize, runners: &Runners, mut put: impl FnMut(&StandI
                     "console" | "shell-session" | "shellsession"
                 ) || crate::doc::prompts::is_session(false, body));
             let places = quote::places(&quoting, body, &offsets, prompted);
-            for (s, place) in in_body.iter().zip(places) {
-                put(s, Landing::Runs(&block, place));
+            let here_lines = if quoting == Quoting::Shell {
+                super::shell::here_lines(body, &offsets, prompted)
+            } else {
+                vec![None; offsets.len()]
+            };
+            for ((s, place), line) in in_body.iter().zip(places).zip(here_lines) {
+                let here = line.map(|line| Here {
+                    text: &body[line.line.clone()],
+                    line,
+                });
+                put(s, Landing::Runs(&block, place, here));
             }
         }
     });
@@ -463,7 +520,7 @@ fn write<'a>(
             }
             Ok((Cow::Borrowed(piece.text), hidden_copy()))
         }
-        Landing::Runs(block, place) => {
+        Landing::Runs(block, place, _) => {
             if piece.compound {
                 return Err((
                     format!(
