@@ -796,3 +796,34 @@ fn runs_that_took_other_sections_say_so() {
         out.stdout
     );
 }
+
+#[test]
+fn a_transcript_cut_short_is_compared_with_a_warning_first() {
+    let out = crate::report::cut_short()
+        .then()
+        .args(["diff", "--format", "json", OUT, "cut.md"])
+        .status(1)
+        .stderr_contains("warning: cut.md: this transcript is not the record its run wrote")
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(doc["old"]["intact"], true, "{}", out.stdout);
+    assert_eq!(doc["new"]["intact"], false, "{}", out.stdout);
+    assert!(
+        doc["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.starts_with("cut.md: this transcript is not the record")),
+        "{}",
+        out.stdout
+    );
+    let out = out
+        .then()
+        .args(["diff", "--format", "markdown", "cut.md", "cut.md"])
+        .stderr_contains("warning: cut.md: this transcript is not the record its run wrote")
+        .run();
+    assert!(
+        out.stdout
+            .contains("> **Warning:** cut.md: this transcript is not the record its run wrote"),
+        "{}",
+        out.stdout
+    );
+}

@@ -484,3 +484,31 @@ fn copies_of_a_transcript_count_as_one_run() {
     assert_eq!(api["trend"]["failed"], 2, "{}", out.stdout);
     assert_eq!(doc[0]["people"][0]["runs"], 4, "{}", out.stdout);
 }
+
+#[test]
+fn a_transcript_cut_short_is_shown_as_edited_and_a_whole_copy_wins() {
+    let out = crate::report::cut_short()
+        .then()
+        .args(["history", "--format", "json", "cut.md"])
+        .stderr_contains("warning: cut.md: this transcript is not the record its run wrote")
+        .stderr_contains("its run is shown as `edited`")
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let run = &doc[0]["runs"][0];
+    assert_eq!(run["result"], "edited", "{}", out.stdout);
+    assert_eq!(run["intact"], false, "{}", out.stdout);
+
+    let out = out
+        .then()
+        .args(["history", "--format", "json", "cut.md", crate::common::OUT])
+        .stderr_contains("note: cut.md: the same run (")
+        .stderr_contains("a run counts once, and this copy is not intact")
+        .stderr_lacks("warning")
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let runs = doc[0]["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 1, "{}", out.stdout);
+    assert_eq!(runs[0]["transcript"], crate::common::OUT);
+    assert_eq!(runs[0]["result"], "failed", "{}", out.stdout);
+    assert_eq!(runs[0]["intact"], true, "{}", out.stdout);
+}

@@ -605,3 +605,133 @@ fn steps_left_off_the_path_are_skipped_saying_why() {
     let out = out.then().args(["report", "--format", "junit", OUT]).run();
     assert_eq!(out.stdout, out.read("r.xml"));
 }
+
+/// A runbook whose second section fails; `hold` makes its first block wait
+/// for a file `go`, so a run can be caught while it goes on.
+const TWO_PARTS: &str = "
+    # Nightly
+
+    ## Capacity
+
+    ```bash {name=warm}
+    echo warmed
+    if [ -n \"${HOLD:-}\" ]; then touch reached; while [ ! -e go ]; do sleep 0.05; done; fi
+    ```
+
+    ## Service
+
+    ```bash {name=api}
+    echo 'api: 503'; exit 1
+    ```
+    ";
+
+#[test]
+fn a_transcript_copied_while_its_run_goes_on_is_not_reported_as_finished() {
+    let sandbox = crate::common::sandbox(TWO_PARTS);
+    let mut child = sandbox
+        .command()
+        .args(["run", "--yes", "--keep-going", RUNBOOK, "-o", OUT])
+        .env("HOLD", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("runsheet starts");
+    let reached = crate::common::wait_for(std::time::Duration::from_secs(30), || {
+        sandbox.exists("reached")
+    });
+    // The copy an operator would take while the run goes on.
+    let copy = reached.then(|| sandbox.read(OUT));
+    sandbox.write("go", "");
+    let status = child.wait().expect("the run ends");
+    assert_eq!(status.code(), Some(1));
+    let copy = copy.expect("the first block started");
+    assert!(copy.contains("state=running"), "{copy}");
+    sandbox.write("copy.md", &copy);
+
+    let out = Test::in_sandbox(sandbox)
+        .args(["report", "copy.md"])
+        .stderr_contains("warning: copy.md: the run has not ended (its state is `running`)")
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(doc["run"]["state"], "running", "{}", out.stdout);
+    assert_eq!(doc["counts"]["failed"], 0, "{}", out.stdout);
+    assert_eq!(doc["exit_code"], 6, "{}", out.stdout);
+    assert_eq!(doc["intact"], true, "{}", out.stdout);
+
+    let out = out
+        .then()
+        .args(["report", "--format", "junit", "copy.md"])
+        .run();
+    let (cases, [_, failures, errors, _]) = parse_junit(&out.stdout);
+    assert_eq!((failures, errors), (0, 1), "{}", out.stdout);
+    let run = cases
+        .iter()
+        .find(|c| c.name == "the run")
+        .expect("the run's case");
+    let (element, message, _) = run.outcome.as_ref().expect("an error");
+    assert_eq!(element, "error");
+    assert!(message.starts_with("the run has not ended"), "{message}");
+
+    // The run itself, ended, is reported as it ended.
+    let out = out
+        .then()
+        .args(["report", OUT])
+        .stderr_lacks("warning")
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(doc["exit_code"], 1, "{}", out.stdout);
+}
+
+/// `TWO_PARTS` run, its failing section then cut off the transcript as a
+/// truncated copy or a careless edit would: `cut.md`.
+pub fn cut_short() -> crate::common::Output {
+    let out = Test::new()
+        .runbook(unindent(TWO_PARTS))
+        .args(["run", "--yes", "--keep-going", RUNBOOK, "-o", OUT])
+        .status(1)
+        .run();
+    let whole = out.read(OUT);
+    let at = whole.find("\n## Service").expect("the second section");
+    out.write("cut.md", &whole[..at + 1]);
+    out
+}
+
+#[test]
+fn a_transcript_cut_short_is_never_reported_as_a_clean_pass() {
+    let out = cut_short()
+        .then()
+        .args(["report", "cut.md"])
+        .stderr_contains("warning: cut.md: this transcript is not the record its run wrote")
+        .stderr_contains("`runsheet strip --force cut.md | diff runbook.md -`")
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(doc["intact"], false, "{}", out.stdout);
+    assert_eq!(doc["counts"]["failed"], 0, "{}", out.stdout);
+
+    let out = out
+        .then()
+        .args(["report", "--format", "junit", "cut.md"])
+        .stderr_contains("warning: cut.md: this transcript is not the record its run wrote")
+        .run();
+    let (cases, [_, failures, errors, _]) = parse_junit(&out.stdout);
+    assert_eq!((failures, errors), (0, 1), "{}", out.stdout);
+    let edited = cases
+        .iter()
+        .find(|c| c.name == "the transcript")
+        .expect("the transcript's case");
+    let (element, message, _) = edited.outcome.as_ref().expect("an error");
+    assert_eq!(element, "error");
+    assert!(message.contains("its sha256 differs"), "{message}");
+
+    // The whole transcript is intact, with no error of the kind.
+    let out = out
+        .then()
+        .args(["report", OUT])
+        .stderr_lacks("warning")
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(
+        (doc["intact"].clone(), doc["exit_code"].clone()),
+        (true.into(), 1.into())
+    );
+}

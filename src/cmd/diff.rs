@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{print_out, record_of};
+use super::{not_intact, print_out, record_of};
 use crate::cli::{DiffArgs, DiffFormat};
 use crate::diff::{self, Format, Mask, Options, Paint};
 use crate::error::{Error, Result};
@@ -91,9 +91,17 @@ fn compare_git(files: &Files, args: &DiffArgs, format: Format) -> Result<String>
         } else {
             (&files.old, &files.old_name, "deleted")
         };
-        let (record, _) = record_of(path)?;
+        let (record, _, intact) = record_of(path)?;
+        let edited = if intact {
+            String::new()
+        } else {
+            format!(
+                "warning: {}\n",
+                not_intact(Path::new(name), &record.run.source)
+            )
+        };
         return Ok(format!(
-            "{header}{what} transcript {name}: `{}` · {} · {}\n",
+            "{header}{what} transcript {name}: `{}` · {} · {}\n{edited}",
             record.run.source,
             record.run.started,
             record.counts.tally()
@@ -118,7 +126,7 @@ fn compare(files: &Files, args: &DiffArgs, format: Format) -> Result<(String, bo
             new,
         )
     });
-    let ((old, old_config), (new, new_config)) = (old?, new?);
+    let ((old, old_config, old_intact), (new, new_config, new_intact)) = (old?, new?);
     let patterns = args.ignore.iter().map(|p| (p.as_str(), "--ignore")).chain(
         old_config
             .diff
@@ -133,11 +141,31 @@ fn compare(files: &Files, args: &DiffArgs, format: Format) -> Result<(String, bo
         slower_by_ms: Options::SLOWER_BY_MS,
         times_in_commands: false,
     };
-    let comparison = diff::compare(
+    let mut comparison = diff::compare(
         (Path::new(&files.old_name), &old),
         (Path::new(&files.new_name), &new),
         &options,
     );
+    // A transcript that is not the record its run wrote comes first of what
+    // the reader should know, and is said on standard error too (below, with
+    // `--stat`), where a script that reads only the exit code still sees it.
+    let sides = [
+        (&mut comparison.old, old_intact, &files.old_name),
+        (&mut comparison.new, new_intact, &files.new_name),
+    ];
+    let mut edited = Vec::new();
+    for (side, intact, name) in sides {
+        side.intact = intact;
+        if !intact {
+            edited.push(not_intact(Path::new(name), &side.run.source));
+        }
+    }
+    if !args.stat {
+        for w in &edited {
+            eprintln!("warning: {w}");
+        }
+    }
+    comparison.warnings.splice(0..0, edited);
     let paint = Paint {
         on: crate::screen::colour_on_stdout(),
     };

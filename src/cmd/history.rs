@@ -9,6 +9,7 @@ use crate::cli::{HistoryArgs, HistoryFormat};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::history::{self, Format, History, Loaded};
+use crate::record::RunRecord;
 use crate::run::write_atomic;
 use crate::source::Source;
 use crate::transcript;
@@ -256,21 +257,39 @@ fn read_all(files: &[PathBuf]) -> Vec<Loaded> {
 /// `runs` with each run once: copies of a transcript (one in `runs/ci/`,
 /// one in `runs/archive/`, or a file named twice) record the same run id,
 /// and counting each would count its steps and failures twice. The first
-/// is kept, and each left out is named on standard error.
+/// is kept, unless it is not intact and a later copy is; each left out is
+/// named on standard error, and so is each kept that is not intact.
 fn once_each(runs: Vec<Loaded>) -> Vec<Loaded> {
-    let mut first: HashMap<String, String> = HashMap::new();
-    let mut kept = Vec::with_capacity(runs.len());
+    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut kept: Vec<Loaded> = Vec::with_capacity(runs.len());
     for run in runs {
-        match first.get(&run.record.run.id) {
-            Some(kept_path) => eprintln!(
-                "note: {}: the same run ({}) as {kept_path}, left out: a run counts once",
-                run.path, run.record.run.id
-            ),
-            None => {
-                first.insert(run.record.run.id.clone(), run.path.clone());
-                kept.push(run);
+        let Some(&i) = at.get(&run.record.run.id) else {
+            at.insert(run.record.run.id.clone(), kept.len());
+            kept.push(run);
+            continue;
+        };
+        let (left, other) = if run.intact && !kept[i].intact {
+            (std::mem::replace(&mut kept[i], run), &kept[i])
+        } else {
+            (run, &kept[i])
+        };
+        eprintln!(
+            "note: {}: the same run ({}) as {}, left out: a run counts once{}",
+            left.path,
+            left.record.run.id,
+            other.path,
+            if left.intact {
+                ""
+            } else {
+                ", and this copy is not intact"
             }
-        }
+        );
+    }
+    for run in kept.iter().filter(|r| !r.intact) {
+        eprintln!(
+            "warning: {}\n  (its run is shown as `edited`, not by what it says)",
+            super::not_intact(Path::new(&run.path), &run.record.run.source)
+        );
     }
     kept
 }
@@ -305,10 +324,11 @@ fn read_one(path: &Path, configs: &Mutex<HashMap<PathBuf, Config>>) -> Read {
             Err(e) => return Read::Damaged(e),
         },
     };
-    match transcript::record(path, &raw.text, &config) {
-        Ok((_, record)) => Read::Run(Box::new(Loaded {
+    match transcript::run_of(path, &raw.text, &config) {
+        Ok(run) => Read::Run(Box::new(Loaded {
             path: path.display().to_string(),
-            record,
+            intact: run.intact,
+            record: RunRecord::of_outcomes(run.info, &run.book, run.outcomes),
         })),
         Err(e) => Read::Damaged(e),
     }

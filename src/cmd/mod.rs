@@ -279,13 +279,29 @@ fn source_of(
     Ok((source, read))
 }
 
-/// The run record of the transcript at `path`, and the runsheet.toml of its
+/// The run record of the transcript at `path`, the runsheet.toml of its
 /// runbook (beside the runbook when it is where the run found it, else
-/// beside the transcript).
-fn record_of(path: &Path) -> Result<(RunRecord, Config)> {
+/// beside the transcript), and whether the transcript is intact (see
+/// `transcript::Run::intact`).
+fn record_of(path: &Path) -> Result<(RunRecord, Config, bool)> {
     let (run, config) = run_of(path)?;
+    let intact = run.intact;
     let record = RunRecord::of_outcomes(run.info, &run.book, run.outcomes);
-    Ok((record, config))
+    Ok((record, config, intact))
+}
+
+/// What `report`, `diff` and `history` say of the transcript at `path`, a
+/// run of `runbook`, when it is not the record its run wrote: what that
+/// means, and what to do.
+pub(crate) fn not_intact(path: &Path, runbook: &str) -> String {
+    format!(
+        "{shown}: this transcript is not the record its run wrote: what is left once runsheet's \
+         markers are taken out is not the runbook the run recorded (its sha256 differs), so it was \
+         edited, cut short or converted since the run, and steps may be missing or altered. \
+         Do not take it for the run's result: find a whole copy, or see what changed with \
+         `runsheet strip --force {shown} | diff {runbook} -`",
+        shown = path.display(),
+    )
 }
 
 /// `record_of` before the record is made (see `transcript::run_of`).

@@ -220,6 +220,9 @@ pub struct Side {
     pub run: RunInfo,
     /// `41 done · 3 skipped · 1 failed`.
     pub tally: String,
+    /// Whether the transcript is the record its run wrote (its sha256):
+    /// false when it was edited, cut short or converted since.
+    pub intact: bool,
 }
 
 /// Two runs compared.

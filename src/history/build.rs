@@ -12,6 +12,8 @@ use crate::record::{Kind, Origin, RunRecord, RunState, Status, StepRecord};
 pub struct Loaded {
     pub path: String,
     pub record: RunRecord,
+    /// Whether the transcript is the record its run wrote (its sha256).
+    pub intact: bool,
 }
 
 /// How much of a failed step's output a history keeps: its end, where the
@@ -50,7 +52,11 @@ pub fn build(runbook: &str, runs: Vec<Loaded>) -> History {
     let mut cells: Vec<Vec<Option<Cell>>> = Vec::new();
     let mut labels: Vec<String> = Vec::new();
     for (at, loaded) in runs.into_iter().enumerate() {
-        let Loaded { path, record } = loaded;
+        let Loaded {
+            path,
+            record,
+            intact,
+        } = loaded;
         if !versions.contains(&record.run.sha256) {
             versions.push(record.run.sha256.clone());
         }
@@ -60,7 +66,7 @@ pub fn build(runbook: &str, runs: Vec<Loaded>) -> History {
             .zip(&step_labels)
             .map(|(s, l)| (s.id.as_str(), l.as_str()))
             .collect();
-        summaries.push(summary(path, &record, &by_id));
+        summaries.push(summary(path, &record, intact, &by_id));
         if reps.is_empty() {
             // The first run: nothing to pair with.
             for (step, label) in steps.into_iter().zip(step_labels) {
@@ -205,8 +211,14 @@ fn answer_from(step: &StepRecord) -> Option<AnswerFrom> {
     })
 }
 
-/// The summary of one run.
-fn summary(transcript: String, record: &RunRecord, by_id: &HashMap<&str, &str>) -> Run {
+/// The summary of one run; `intact`: its transcript is the record the run
+/// wrote.
+fn summary(
+    transcript: String,
+    record: &RunRecord,
+    intact: bool,
+    by_id: &HashMap<&str, &str>,
+) -> Run {
     let (steps_ms, wall) = (record.steps_ms(), record.wall_ms());
     let name = |s: &StepRecord| {
         by_id
@@ -245,6 +257,8 @@ fn summary(transcript: String, record: &RunRecord, by_id: &HashMap<&str, &str>) 
         .collect();
     let c = record.counts;
     let result = match record.run.state {
+        // Steps may be missing or altered: what it says is not the run.
+        _ if !intact => "edited",
         RunState::Interrupted => "interrupted",
         RunState::Running => "unfinished",
         _ if c.failed > 0 => "failed",
@@ -269,6 +283,7 @@ fn summary(transcript: String, record: &RunRecord, by_id: &HashMap<&str, &str>) 
         duration_ms: wall.filter(|&w| w > steps_ms + 1_000).unwrap_or(steps_ms),
         counts: c,
         result,
+        intact,
         answers,
         failures,
     }

@@ -46,8 +46,11 @@ pub struct Run {
     /// From its start to its end, else the steps' durations added up.
     pub duration_ms: u64,
     pub counts: Counts,
-    /// `passed`, `failed`, `not confirmed`, `interrupted`...: the run in a word.
+    /// `passed`, `failed`, `not confirmed`, `interrupted`...: the run in a
+    /// word; `edited` when its transcript is not the record the run wrote.
     pub result: &'static str,
+    /// Whether its transcript is the record the run wrote (its sha256).
+    pub intact: bool,
     /// Answers given to blanks and choices, by step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub answers: Vec<Answer>,

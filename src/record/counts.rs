@@ -33,6 +33,10 @@ fn only_partly<'o>(steps: &[usize], outcome: &dyn Fn(usize) -> Option<&'o Outcom
 /// failure on the hosts that were reached.
 pub const UNREACHABLE: i32 = 4;
 
+/// The exit code a report gives a run that has not ended: its transcript
+/// still says `running`. `run` and `resume` never end with it.
+pub const UNFINISHED: i32 = 6;
+
 /// Counts of steps by where they ended up, for the summary and the exit code.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {

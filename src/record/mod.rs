@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use started::started;
 
-pub use counts::{Counts, Tally, UNREACHABLE};
+pub use counts::{Counts, Tally, UNFINISHED, UNREACHABLE};
 pub use host::{HostOutcome, HostRecord, HostStatus, summary as hosts_summary};
 pub use outcome::{Mode, Origin, Outcome, Reason, RunState, Status, UnknownWord, clock, now};
 pub use scope::{Scope, section_id};

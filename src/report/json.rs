@@ -6,7 +6,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::ser::Formatter;
 
-use crate::record::{Counts, RunInfo, RunRecord, RunState, SectionRecord, StepRecords, Unfolded};
+use crate::record::{
+    Counts, RunInfo, RunRecord, RunState, SectionRecord, StepRecords, UNFINISHED, Unfolded,
+};
 
 /// The version of the report's JSON; documented in the book.
 pub const SCHEMA: &str = "runsheet-report/1";
@@ -16,11 +18,16 @@ struct Report<'a> {
     schema: &'static str,
     /// The exit code `run` or `resume` ended (or would end) with.
     exit_code: i32,
+    /// Whether the transcript read is the one its run wrote: false when
+    /// what is left once the markers are taken out is not the runbook the
+    /// run recorded (its sha256), so steps may be missing or altered.
+    intact: bool,
     #[serde(flatten)]
     record: &'a RunRecord,
 }
 
-/// `record` as pretty-printed JSON, ending in a line feed.
+/// `record`, the record of a run as it ended, as pretty-printed JSON,
+/// ending in a line feed.
 pub fn json(record: &RunRecord) -> String {
     let mut out = Vec::new();
     write_json(record, &mut out).expect("a run record serialises");
@@ -28,11 +35,12 @@ pub fn json(record: &RunRecord) -> String {
 }
 
 /// `json`, written to `out` as it is made: ten thousand steps need not be
-/// held as text too.
+/// held as text too. The record is the one its run made, so intact.
 pub fn write_json(record: &RunRecord, out: impl Write) -> io::Result<()> {
     let report = Report {
         schema: SCHEMA,
         exit_code: exit_code(&record.run, &record.counts),
+        intact: true,
         record,
     };
     serialize(&report, out)
@@ -40,7 +48,8 @@ pub fn write_json(record: &RunRecord, out: impl Write) -> io::Result<()> {
 
 /// `write_json` of the record `unfolded` makes: each step's record made,
 /// written and dropped in turn, so that they are never all held at once.
-pub fn write_json_unfolded(unfolded: Unfolded, out: impl Write) -> io::Result<()> {
+/// `intact`: the transcript read is the one its run wrote (its sha256).
+pub fn write_json_unfolded(unfolded: Unfolded, intact: bool, out: impl Write) -> io::Result<()> {
     let Unfolded {
         run,
         counts,
@@ -50,6 +59,7 @@ pub fn write_json_unfolded(unfolded: Unfolded, out: impl Write) -> io::Result<()
     let report = Streamed {
         schema: SCHEMA,
         exit_code: exit_code(&run, &counts),
+        intact,
         run: &run,
         counts: &counts,
         steps: Once(Cell::new(Some(steps))),
@@ -65,6 +75,7 @@ pub fn write_json_unfolded(unfolded: Unfolded, out: impl Write) -> io::Result<()
 struct Streamed<'a, 'b> {
     schema: &'static str,
     exit_code: i32,
+    intact: bool,
     run: &'a RunInfo,
     counts: &'a Counts,
     steps: Once<StepRecords<'b>>,
@@ -86,9 +97,15 @@ impl<I: Iterator<Item = T>, T: Serialize> Serialize for Once<I> {
     }
 }
 
-/// The exit code `run` or `resume` ended (or would end) with.
+/// The exit code `run` or `resume` ended (or would end) with; for a run
+/// that has not ended (a transcript copied while it ran, or left by a
+/// runsheet that was killed), `UNFINISHED`: what its steps say so far is
+/// not how it ended, and 0 or 3 would pass it as finished.
 fn exit_code(run: &RunInfo, counts: &Counts) -> i32 {
-    counts.exit_code(run.state == RunState::Interrupted)
+    match run.state {
+        RunState::Running => UNFINISHED,
+        state => counts.exit_code(state == RunState::Interrupted),
+    }
 }
 
 /// `report` as pretty-printed JSON and a line feed, written to `out`

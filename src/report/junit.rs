@@ -11,7 +11,8 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, Event};
 
 use crate::record::{
-    HostRecord, HostStatus, Kind, Reason, RunInfo, RunRecord, Status, StepRecord, Unfolded,
+    HostRecord, HostStatus, Kind, Reason, RunInfo, RunRecord, RunState, Status, StepRecord,
+    Unfolded,
 };
 
 /// How many of a failed step's last output lines its `failure` holds.
@@ -36,29 +37,38 @@ pub fn junit(record: &RunRecord) -> String {
     String::from_utf8(out).expect("the XML written is UTF-8")
 }
 
-/// `junit`, written to `out` as it is made.
+/// `junit`, written to `out` as it is made. The record is the one its run
+/// made, so intact.
 pub fn write_junit(record: &RunRecord, out: impl Write) -> std::io::Result<()> {
     let has_parts: HashSet<&str> = record
         .steps
         .iter()
         .filter_map(|s| s.counts_as.as_deref().filter(|&u| u != s.id))
         .collect();
-    write_suite(&record.run, &has_parts, record.steps.iter(), out)
+    write_suite(&record.run, true, &has_parts, record.steps.iter(), out)
 }
 
 /// `write_junit` of the record `unfolded` makes: each step's record made,
 /// written and dropped in turn, so that they are never all held at once.
-pub fn write_junit_unfolded(unfolded: Unfolded, out: impl Write) -> std::io::Result<()> {
+/// `intact`: the transcript read is the one its run wrote (its sha256).
+pub fn write_junit_unfolded(
+    unfolded: Unfolded,
+    intact: bool,
+    out: impl Write,
+) -> std::io::Result<()> {
     let Unfolded { run, steps, .. } = unfolded;
     let parts = steps.with_parts();
     let has_parts: HashSet<&str> = parts.iter().map(String::as_str).collect();
-    write_suite(&run, &has_parts, steps, out)
+    write_suite(&run, intact, &has_parts, steps, out)
 }
 
 /// The suite of the run `run` whose steps are `steps` (in document order),
 /// `has_parts` the ids of the tasks whose parts are test cases of their own.
+/// A run that has not ended, and a transcript that is not `intact`, are
+/// each an `error` case ahead of the steps: neither reads as a pass.
 fn write_suite<S: Borrow<StepRecord>>(
     run: &RunInfo,
+    intact: bool,
     has_parts: &HashSet<&str>,
     steps: impl Iterator<Item = S>,
     out: impl Write,
@@ -79,6 +89,11 @@ fn write_suite<S: Borrow<StepRecord>>(
     // in place.
     let mut cases = Vec::new();
     let mut tally = Tally::default();
+    for (kind, name, message) in run_errors(run, intact) {
+        tally.tests += 1;
+        tally.errors += 1;
+        run_case(&mut cases, &file_name, &source, [name, kind, message]);
+    }
     for step in steps {
         let step = step.borrow();
         tally.steps_ms += step.attempts.last().map_or(0, |a| a.duration_ms);
@@ -260,6 +275,45 @@ fn host_verdict(h: &HostRecord) -> Verdict {
             message: on(format!("not run ({})", h.status.word())),
         },
     }
+}
+
+/// What makes the run itself an error: `(type, test case name, message)`.
+fn run_errors(run: &RunInfo, intact: bool) -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut errors = Vec::new();
+    if run.state == RunState::Running {
+        errors.push((
+            "unfinished",
+            "the run",
+            "the run has not ended: its transcript says `running` (copied while the run went on, \
+             or the runsheet running it was killed); its steps so far are not how it ended",
+        ));
+    }
+    if !intact {
+        errors.push((
+            "edited",
+            "the transcript",
+            "the transcript is not the record its run wrote: what is left once runsheet's markers \
+             are taken out is not the runbook the run recorded (its sha256 differs), so steps may \
+             be missing or altered",
+        ));
+    }
+    errors
+}
+
+/// One `testcase` for the run as a whole, named `name`, an `error` of
+/// type `kind`; written as `case` writes a step's.
+fn run_case(out: &mut Vec<u8>, file_name: &str, source: &[u8], [name, kind, message]: [&str; 3]) {
+    use super::xml::{attr, attribute};
+    out.extend_from_slice(b"\n    <testcase classname=\"");
+    attr(out, file_name);
+    out.extend_from_slice(b"\" name=\"");
+    attr(out, name);
+    out.extend_from_slice(b"\" time=\"0.000\" file=\"");
+    out.extend_from_slice(source);
+    out.extend_from_slice(b"\">\n      <error");
+    attribute(out, "message", message);
+    attribute(out, "type", kind);
+    out.extend_from_slice(b"/>\n    </testcase>");
 }
 
 /// One `testcase` element onto `out`, as quick-xml's indenting writer

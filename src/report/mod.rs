@@ -96,13 +96,13 @@ mod tests {
             assert_eq!(record.sections.is_empty(), !reached);
             let unfolded = || Unfolded::new(info.clone(), &book, outcomes.clone());
             let mut json = Vec::new();
-            write_json_unfolded(unfolded(), &mut json).unwrap();
+            write_json_unfolded(unfolded(), true, &mut json).unwrap();
             assert_eq!(
                 String::from_utf8(json).unwrap(),
                 render(&record, Format::Json)
             );
             let mut xml = Vec::new();
-            write_junit_unfolded(unfolded(), &mut xml).unwrap();
+            write_junit_unfolded(unfolded(), true, &mut xml).unwrap();
             let xml = String::from_utf8(xml).unwrap();
             assert_eq!(xml, render(&record, Format::Junit));
             let lines: Vec<&str> = xml.lines().collect();

@@ -56,6 +56,10 @@ pub struct Run {
     pub book: Runbook,
     pub info: RunInfo,
     pub outcomes: HashMap<String, Outcome>,
+    /// Whether the text read back is the runbook the run recorded (its
+    /// sha256): false for a transcript edited, cut short or converted since
+    /// its run wrote it, whose record may miss or alter what the run did.
+    pub intact: bool,
 }
 
 /// The run the transcript at `path` (text `text`) records, before it is
@@ -83,25 +87,31 @@ pub fn run_of(path: &Path, text: &str, config: &Config) -> Result<Run> {
             message: "this is not a runsheet transcript (it has no run summary)".into(),
         });
     };
-    let (source, book) = match early {
+    // The runbook read early has the recorded sha256: the same text does.
+    let (source, book, intact) = match early {
         // A template's rendering is numbered by the template's lines.
         Some((source, book))
             if source.path.as_os_str() == info.source.as_str()
                 && source.text == read.source
                 && info.template.is_none() =>
         {
-            (source, book)
+            (source, book, true)
         }
-        _ => parse(
-            runbook_source(Path::new(&info.source), read.source, &info),
-            config,
-        ),
+        _ => {
+            let intact = sha256(&read.source) == info.sha256;
+            let (source, book) = parse(
+                runbook_source(Path::new(&info.source), read.source, &info),
+                config,
+            );
+            (source, book, intact)
+        }
     };
     Ok(Run {
         source,
         book,
         info,
         outcomes: read.outcomes,
+        intact,
     })
 }
 
