@@ -366,6 +366,42 @@ fn an_environment_is_found_beside_the_runbook_or_in_runbooks_envs() {
 }
 
 #[test]
+fn two_files_for_one_environment_are_an_error_naming_both() {
+    let said = "environment `prod` has two files, envs/prod.toml and envs/prod.yaml, and \
+                runsheet will not guess which one is meant: remove or rename one of them";
+    let t = Test::new()
+        .runbook(template("x: 1", "x is {{ x }}\n"))
+        .file("envs/prod.toml", "x = 2\n")
+        .file("envs/prod.yaml", "x: 3\n")
+        .file("envs/staging.yml", "x: 4\n")
+        .args(["render", RUNBOOK, "--env", "prod"])
+        .status(2)
+        .stderr_contains(said)
+        .run();
+    assert!(t.stdout.is_empty(), "{}", t.stdout);
+    let t = t
+        .then()
+        .args(["run", "--yes", RUNBOOK, "--env", "prod"])
+        .status(2)
+        .stderr_contains(said)
+        .run();
+    // `envs` lists both files, the others as usual, and fails.
+    let t = t
+        .then()
+        .args(["envs", RUNBOOK])
+        .status(2)
+        .stdout_contains("prod  (envs/prod.toml, envs/prod.yaml: refused, more than one file)\n")
+        .stdout_contains("staging  (envs/staging.yml)\n  x = 4\n")
+        .stderr_contains(said)
+        .run();
+    // The other environment renders.
+    t.then()
+        .args(["render", RUNBOOK, "--env", "staging"])
+        .stdout_contains("x is 4")
+        .run();
+}
+
+#[test]
 fn an_unknown_environment_lists_the_known_ones() {
     Test::new()
         .runbook(template("x: 1", "{{ x }}\n"))

@@ -7,7 +7,7 @@ use super::print_out;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::secrets::{MASK, Secrets};
-use crate::template::vars::{load_file, masked_value};
+use crate::template::vars::{conflict, load_file, masked_value};
 use crate::template::{display_value, environments};
 
 /// Lists each environment of `file` and what it sets, secrets masked.
@@ -28,8 +28,20 @@ pub fn envs(file: &Path) -> Result<i32> {
         )));
     }
     let mut out = String::new();
-    for (name, path) in found {
-        let (vars, _) = load_file(&path)?;
+    let mut conflicts = Vec::new();
+    for (name, files) in found {
+        let [path] = files.as_slice() else {
+            // Shown, with every file, and refused once the rest is listed.
+            let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+            let _ = writeln!(
+                out,
+                "{name}  ({}: refused, more than one file)",
+                shown.join(", ")
+            );
+            conflicts.push(conflict(&name, &files));
+            continue;
+        };
+        let (vars, _) = load_file(path)?;
         let _ = writeln!(out, "{name}  ({})", path.display());
         for (key, value) in vars {
             let shown = if secrets.is_secret(&key) {
@@ -41,5 +53,8 @@ pub fn envs(file: &Path) -> Result<i32> {
         }
     }
     print_out(out.as_bytes());
+    if !conflicts.is_empty() {
+        return Err(Error::usage(conflicts.join("; ")));
+    }
     Ok(0)
 }

@@ -485,9 +485,11 @@ fn env_dirs(runbook: &Path) -> Vec<PathBuf> {
 const ENV_EXTENSIONS: [&str; 3] = ["toml", "yaml", "yml"];
 
 /// The environments a runbook has: names and files, sorted by name; one
-/// beside the runbook hides one of the same name in `runbooks/envs/`.
-pub fn environments(runbook: &Path) -> Vec<(String, PathBuf)> {
-    let mut found: BTreeMap<String, PathBuf> = BTreeMap::new();
+/// beside the runbook hides one of the same name in `runbooks/envs/`. An
+/// environment with more than one file (`prod.toml` and `prod.yaml`) has
+/// them all, for `conflict` to refuse.
+pub fn environments(runbook: &Path) -> Vec<(String, Vec<PathBuf>)> {
+    let mut found: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for dir in env_dirs(runbook) {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -500,7 +502,7 @@ pub fn environments(runbook: &Path) -> Vec<(String, PathBuf)> {
                 continue;
             }
             if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
-                found.entry(stem.to_string()).or_insert(path);
+                found.entry(stem.to_string()).or_default().push(path);
             }
         }
         if !found.is_empty() {
@@ -519,11 +521,15 @@ pub fn find_env(runbook: &Path, name: &str) -> Result<PathBuf> {
         )));
     }
     for dir in env_dirs(runbook) {
-        for ext in ENV_EXTENSIONS {
-            let path = dir.join(format!("{name}.{ext}"));
-            if path.is_file() {
-                return Ok(path);
-            }
+        let mut files: Vec<PathBuf> = ENV_EXTENSIONS
+            .iter()
+            .map(|ext| dir.join(format!("{name}.{ext}")))
+            .filter(|path| path.is_file())
+            .collect();
+        match files.len() {
+            0 => {}
+            1 => return Ok(files.remove(0)),
+            _ => return Err(Error::usage(conflict(name, &files))),
         }
     }
     let known = environments(runbook);
@@ -547,6 +553,25 @@ pub fn find_env(runbook: &Path, name: &str) -> Result<PathBuf> {
         "unknown environment `{name}`: the known ones are {}{hint}",
         names.join(", ")
     )))
+}
+
+/// Why environment `name`, which has more than one file, is not read:
+/// runsheet would have to pick one, and the other would be ignored.
+pub fn conflict(name: &str, files: &[PathBuf]) -> String {
+    let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let (last, rest) = shown
+        .split_last()
+        .map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+    let (count, what) = if files.len() == 2 {
+        ("two".to_string(), "one of them")
+    } else {
+        (files.len().to_string(), "all but one")
+    };
+    format!(
+        "environment `{name}` has {count} files, {} and {last}, and runsheet will not guess which \
+         one is meant: remove or rename {what}",
+        rest.join(", ")
+    )
 }
 
 /// A variables file (TOML, or YAML/JSON) as a map, with its text.
