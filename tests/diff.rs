@@ -306,7 +306,7 @@ fn templated_runs_whose_commands_differ_only_in_their_time_are_equivalent() {
 /// A task moved with its block edited is one step whose command changed,
 /// not one new and one gone.
 #[test]
-fn a_task_moved_with_its_block_edited_is_one_changed_command() {
+fn a_task_moved_with_its_block_edited_is_one_step_moved_and_changed() {
     let task = |name: &str, cmd: &str| format!("- [ ] Task {name}\n  ```bash\n  {cmd}\n  ```\n");
     let out = Test::new()
         .file(
@@ -331,8 +331,10 @@ fn a_task_moved_with_its_block_edited_is_one_changed_command() {
         .args(["diff", "--slower", "1000x", "1.md", "2.md"])
         .status(1)
         .run();
+    // Task B now comes first: it moved, and its block was edited.
     assert!(
-        out.stdout.starts_with("1 step differs: 1 command\n"),
+        out.stdout
+            .starts_with("1 step differs: 1 moved, 1 command\n"),
         "{}",
         out.stdout
     );

@@ -1,7 +1,7 @@
 //! What changed between two runs, step pair by step pair, ranked: status,
 //! new or gone, answers, commands, outputs, durations, notes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -24,36 +24,45 @@ pub fn compare(
     };
     let old_parents = parents(old);
     let new_parents = parents(new);
-    // Each pair with the step a person counts it as (a block inside an
-    // item counts as the item), so a failed task and its failed block are
-    // one step that differs, not two.
-    let (units, steps): (Vec<String>, Vec<StepDiff>) = align(&old.steps, &new.steps)
-        .into_iter()
-        .map(|Pair { old: o, new: n }| {
-            let side = n.map(|i| &new.steps[i]).or(o.map(|i| &old.steps[i]));
-            let unit = side
-                .map(|s| s.counts_as.clone().unwrap_or_else(|| s.id.clone()))
-                .unwrap_or_default();
-            let o = o.map(|i| (&old.steps[i], &old_parents));
-            let n = n.map(|i| (&new.steps[i], &new_parents));
-            (unit, step_diff(o, n, options))
-        })
-        .unzip();
-    // A step that differs counts once, under its most important change.
-    let mut worst: BTreeMap<&str, Category> = BTreeMap::new();
+    let pairs = align(&old.steps, &new.steps);
+    let steps: Vec<StepDiff> = pairs
+        .iter()
+        .map(
+            |&Pair {
+                 old: o,
+                 new: n,
+                 moved,
+             }| {
+                let o = o.map(|i| (&old.steps[i], &old_parents));
+                let n = n.map(|i| (&new.steps[i], &new_parents));
+                let moved = moved.map(|m| {
+                    let label = |s: &StepRecord, parents| step_ref((s, parents)).label();
+                    Change::Moved {
+                        old_place: m.old_place,
+                        new_place: m.new_place,
+                        old_after: m.old_after.map(|i| label(&old.steps[i], &old_parents)),
+                        new_after: m.new_after.map(|i| label(&new.steps[i], &new_parents)),
+                    }
+                });
+                step_diff(o, n, moved, options)
+            },
+        )
+        .collect();
+    // A step that differs counts once, as a person counts steps (a block
+    // inside an item counts as the item, so a failed task and its failed
+    // block are one step), and under each kind of entry listed for it.
+    let units = units(&pairs, old, new);
+    let mut kinds: BTreeMap<usize, BTreeSet<Category>> = BTreeMap::new();
     for (unit, c) in units
         .iter()
         .zip(&steps)
-        .filter_map(|(u, s)| Some((u, s.category?)))
+        .filter_map(|(u, s)| Some((*u, s.category?)))
     {
-        worst
-            .entry(unit.as_str())
-            .and_modify(|w| *w = (*w).min(c))
-            .or_insert(c);
+        kinds.entry(unit).or_default().insert(c);
     }
     let mut counts = BTreeMap::new();
-    for c in worst.into_values() {
-        *counts.entry(c).or_default() += 1;
+    for c in kinds.values().flatten() {
+        *counts.entry(*c).or_default() += 1;
     }
     Comparison {
         warnings: super::warnings::warnings(old_path, &old.run, new_path, &new.run)
@@ -62,9 +71,43 @@ pub fn compare(
             .collect(),
         old: side(old_path, old),
         new: side(new_path, new),
+        changed: kinds.len(),
         counts,
         steps,
     }
+}
+
+/// For each pair, the pair of the step a person counts it as: a block or
+/// field inside an item counts as the item. Looked up in the new run when
+/// the pair has a step there, else in the old one, since step ids are only
+/// unique within a run.
+fn units(pairs: &[Pair], old: &RunRecord, new: &RunRecord) -> Vec<usize> {
+    let mut old_at: HashMap<&str, usize> = HashMap::new();
+    let mut new_at: HashMap<&str, usize> = HashMap::new();
+    for (at, p) in pairs.iter().enumerate() {
+        if let Some(o) = p.old {
+            old_at.insert(old.steps[o].id.as_str(), at);
+        }
+        if let Some(n) = p.new {
+            new_at.insert(new.steps[n].id.as_str(), at);
+        }
+    }
+    pairs
+        .iter()
+        .enumerate()
+        .map(|(at, p)| {
+            let (step, by_id) = match (p.new, p.old) {
+                (Some(n), _) => (&new.steps[n], &new_at),
+                (None, Some(o)) => (&old.steps[o], &old_at),
+                (None, None) => return at,
+            };
+            step.counts_as
+                .as_deref()
+                .and_then(|id| by_id.get(id))
+                .copied()
+                .unwrap_or(at)
+        })
+        .collect()
 }
 
 fn side(path: &Path, record: &RunRecord) -> Side {
@@ -108,9 +151,26 @@ fn step_ref((s, parents): Of) -> StepRef {
     }
 }
 
-fn step_diff(old: Option<Of>, new: Option<Of>, options: &Options) -> StepDiff {
+/// What changed between `old` and `new`: `moved` is where a paired step
+/// moved, placed after a change of status.
+fn step_diff(
+    old: Option<Of>,
+    new: Option<Of>,
+    moved: Option<Change>,
+    options: &Options,
+) -> StepDiff {
     let changes = match (old, new) {
-        (Some((o, _)), Some((n, _))) => changes(o, n, options),
+        (Some((o, _)), Some((n, _))) => {
+            let mut changes = changes(o, n, options);
+            if let Some(moved) = moved {
+                let at = changes
+                    .iter()
+                    .take_while(|c| matches!(c, Change::Status { .. }))
+                    .count();
+                changes.insert(at, moved);
+            }
+            changes
+        }
         (None, Some(_)) => vec![Change::New],
         (Some(_), None) => vec![Change::Gone],
         (None, None) => Vec::new(),

@@ -49,6 +49,7 @@ fn badge(step: &StepDiff) -> String {
         Category::Status => "🔁",
         Category::New => "➕",
         Category::Gone => "➖",
+        Category::Moved => "↕️",
         Category::Hosts => "🖥️",
         Category::Answer => "✏️",
         Category::Command => "⌨️",

@@ -19,6 +19,9 @@ pub enum Category {
     Status,
     New,
     Gone,
+    /// It stands elsewhere among the steps beside it: out of order, or in
+    /// another section.
+    Moved,
     /// A fleet block ran on hosts it did not run on before, or no longer on
     /// some.
     Hosts,
@@ -37,6 +40,7 @@ impl Category {
             Category::Status => "status",
             Category::New => "new",
             Category::Gone => "gone",
+            Category::Moved => "moved",
             Category::Hosts => "hosts",
             Category::Answer => "answer",
             Category::Command => "command",
@@ -76,6 +80,15 @@ pub enum Change {
     New,
     /// In the old run only.
     Gone,
+    /// The step stands elsewhere: its place among the steps beside it
+    /// (the runbook's top-level steps, or its task's), counted from 1, and
+    /// the step before it there (`None`: it is first).
+    Moved {
+        old_place: usize,
+        new_place: usize,
+        old_after: Option<String>,
+        new_after: Option<String>,
+    },
     Answer {
         old: Option<String>,
         new: Option<String>,
@@ -131,6 +144,7 @@ impl Change {
             Change::Status { .. } => Category::Status,
             Change::New => Category::New,
             Change::Gone => Category::Gone,
+            Change::Moved { .. } => Category::Moved,
             Change::Answer { .. } | Change::Origin { .. } => Category::Answer,
             Change::Command { .. } => Category::Command,
             Change::Output { .. } => Category::Output,
@@ -230,7 +244,10 @@ pub struct Side {
 pub struct Comparison {
     pub old: Side,
     pub new: Side,
-    /// Changed steps by category.
+    /// How many steps differ.
+    pub changed: usize,
+    /// Steps that differ by the kinds of their entries: a step whose task
+    /// changed status and whose block printed otherwise counts under both.
     pub counts: BTreeMap<Category, usize>,
     /// What the reader should know before trusting the pairing.
     pub warnings: Vec<String>,
@@ -241,12 +258,12 @@ pub struct Comparison {
 impl Comparison {
     /// No step differs.
     pub fn equivalent(&self) -> bool {
-        self.counts.is_empty()
+        self.changed == 0
     }
 
     /// `equivalent`, or `3 steps differ: 1 failed, 1 slower, 1 output`.
     pub fn verdict(&self) -> String {
-        let changed: usize = self.counts.values().sum();
+        let changed = self.changed;
         if changed == 0 {
             return "equivalent".into();
         }

@@ -226,6 +226,20 @@ pub(super) fn summary(change: &Change) -> String {
         Change::Status { old, new } => format!("status: {} → {}", describe(old), describe(new)),
         Change::New => "new: only in the new run".into(),
         Change::Gone => "gone: only in the old run".into(),
+        Change::Moved {
+            old_place,
+            new_place,
+            old_after,
+            new_after,
+        } => {
+            let after =
+                |a: &Option<String>| a.as_ref().map_or("first".into(), |a| format!("after {a}"));
+            format!(
+                "moved: was step {old_place}, {}; now step {new_place}, {}",
+                after(old_after),
+                after(new_after)
+            )
+        }
         Change::Answer { old, new } => format!(
             "answer: {} → {}",
             value(old.as_deref()),

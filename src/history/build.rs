@@ -48,9 +48,12 @@ pub fn build(runbook: &str, runs: Vec<Loaded>) -> History {
     let mut summaries = Vec::with_capacity(n);
     let mut versions: Vec<String> = Vec::new();
     // Each row's step as the latest run that has it shows it, and its cells.
+    // A task shown through its steps has a row too, with no label, so that
+    // its steps pair only with the steps of the task it paired with; it is
+    // left out at the end.
     let mut reps: Vec<StepRecord> = Vec::new();
     let mut cells: Vec<Vec<Option<Cell>>> = Vec::new();
-    let mut labels: Vec<String> = Vec::new();
+    let mut labels: Vec<Option<String>> = Vec::new();
     for (at, loaded) in runs.into_iter().enumerate() {
         let Loaded {
             path,
@@ -64,7 +67,7 @@ pub fn build(runbook: &str, runs: Vec<Loaded>) -> History {
         let by_id: HashMap<&str, &str> = steps
             .iter()
             .zip(&step_labels)
-            .map(|(s, l)| (s.id.as_str(), l.as_str()))
+            .filter_map(|(s, l)| Some((s.id.as_str(), l.as_deref()?)))
             .collect();
         summaries.push(summary(path, &record, intact, &by_id));
         if reps.is_empty() {
@@ -74,16 +77,20 @@ pub fn build(runbook: &str, runs: Vec<Loaded>) -> History {
                 row[at] = Some(cell(&step));
                 cells.push(row);
                 labels.push(label);
-                reps.push(light(step));
+                reps.push(light(step, at));
             }
             continue;
         }
         let pairs = align::align(&reps, &steps);
         let mut old_reps: Vec<Option<StepRecord>> = reps.drain(..).map(Some).collect();
         let mut old_cells: Vec<Option<Vec<Option<Cell>>>> = cells.drain(..).map(Some).collect();
-        let mut old_labels: Vec<Option<String>> = labels.drain(..).map(Some).collect();
+        let mut old_labels: Vec<Option<Option<String>>> = labels.drain(..).map(Some).collect();
         let mut new_steps: Vec<Option<StepRecord>> = steps.into_iter().map(Some).collect();
-        let mut new_labels: Vec<Option<String>> = step_labels.into_iter().map(Some).collect();
+        let mut new_labels: Vec<Option<Option<String>>> =
+            step_labels.into_iter().map(Some).collect();
+        // The rows kept from earlier runs name their task by its id then:
+        // where that task paired with a step of this run, by the new id.
+        let mut renamed: HashMap<String, String> = HashMap::new();
         for pair in pairs {
             let (mut row, old_rep, old_label) = match pair.old {
                 Some(o) => (
@@ -96,7 +103,11 @@ pub fn build(runbook: &str, runs: Vec<Loaded>) -> History {
             let (rep, label) = match pair.new.and_then(|i| Some((new_steps[i].take()?, i))) {
                 Some((step, i)) => {
                     row[at] = Some(cell(&step));
-                    (light(step), new_labels[i].take())
+                    let rep = light(step, at);
+                    if let Some(old) = &old_rep {
+                        renamed.insert(old.id.clone(), rep.id.clone());
+                    }
+                    (rep, new_labels[i].take())
                 }
                 None => match old_rep {
                     Some(rep) => (rep, old_label),
@@ -105,7 +116,14 @@ pub fn build(runbook: &str, runs: Vec<Loaded>) -> History {
             };
             reps.push(rep);
             cells.push(row);
-            labels.push(label.unwrap_or_default());
+            labels.push(label.flatten());
+        }
+        for rep in &mut reps {
+            for id in [&mut rep.parent, &mut rep.counts_as].into_iter().flatten() {
+                if let Some(new_id) = renamed.get(id.as_str()) {
+                    id.clone_from(new_id);
+                }
+            }
         }
     }
     let rows = reps
@@ -113,6 +131,7 @@ pub fn build(runbook: &str, runs: Vec<Loaded>) -> History {
         .zip(cells)
         .zip(labels)
         .filter(|((_, cells), _)| cells.iter().flatten().any(|c| !c.off_path))
+        .filter_map(|((step, cells), label)| Some(((step, cells), label?)))
         .map(|((step, cells), label)| {
             let trend = trend(&cells);
             Row {
@@ -133,10 +152,10 @@ pub fn build(runbook: &str, runs: Vec<Loaded>) -> History {
     }
 }
 
-/// The steps of a run a history shows, and their labels. A task whose
-/// steps are its commands is shown through them (labelled with its text),
-/// so that a step is one row, not two.
-fn rows_of(record: &RunRecord) -> (Vec<StepRecord>, Vec<String>) {
+/// The steps of a run a history pairs, and the labels of those it shows. A
+/// task whose steps are its commands is shown through them (labelled with
+/// its text), so that a step is one row, not two: it has no label.
+fn rows_of(record: &RunRecord) -> (Vec<StepRecord>, Vec<Option<String>>) {
     let parents: HashSet<&str> = record
         .steps
         .iter()
@@ -150,12 +169,15 @@ fn rows_of(record: &RunRecord) -> (Vec<StepRecord>, Vec<String>) {
     let mut steps = Vec::new();
     let mut labels = Vec::new();
     for s in &record.steps {
-        if s.kind == Kind::Placeholder || (s.kind == Kind::Task && parents.contains(s.id.as_str()))
-        {
+        if s.kind == Kind::Placeholder {
             continue;
         }
-        let task = s.parent.as_deref().and_then(|p| texts.get(p)).copied();
-        labels.push(label(s, task));
+        if s.kind == Kind::Task && parents.contains(s.id.as_str()) {
+            labels.push(None);
+        } else {
+            let task = s.parent.as_deref().and_then(|p| texts.get(p)).copied();
+            labels.push(Some(label(s, task)));
+        }
         steps.push(s.clone());
     }
     (steps, labels)
@@ -177,7 +199,19 @@ fn label(s: &StepRecord, task: Option<&str>) -> String {
 }
 
 /// A step kept only to pair the next run's steps with: what `align` reads.
-fn light(mut step: StepRecord) -> StepRecord {
+/// Its id, and the ids it names, are made those of run `at`, since step ids
+/// repeat from run to run and the rows kept hold steps of many runs.
+fn light(mut step: StepRecord, at: usize) -> StepRecord {
+    for id in [
+        Some(&mut step.id),
+        step.parent.as_mut(),
+        step.counts_as.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        *id = format!("{at}\u{1f}{id}");
+    }
     step.attempts = Vec::new();
     step.hosts = Vec::new();
     step.code = None;
