@@ -270,14 +270,22 @@ fn pair_level(
             }
         }
     }
-    // Moved to another section: the same kind and text, anywhere.
-    for &n in news {
-        if links.to_old[n].is_some() {
-            continue;
+    // Moved to another section: the same kind and text, anywhere, the
+    // first left in the old run for the first in the new one.
+    let mut left: HashMap<(Kind, &str), Vec<usize>> = HashMap::new();
+    for &o in olds.iter().rev() {
+        if links.to_new[o].is_none() {
+            left.entry((old[o].kind, old[o].text.as_str()))
+                .or_default()
+                .push(o);
         }
-        if let Some(&o) = olds.iter().find(|&&o| {
-            links.to_new[o].is_none() && old[o].kind == new[n].kind && old[o].text == new[n].text
-        }) {
+    }
+    for &n in news {
+        if links.to_old[n].is_none()
+            && let Some(o) = left
+                .get_mut(&(new[n].kind, new[n].text.as_str()))
+                .and_then(Vec::pop)
+        {
             links.pair(o, n);
         }
     }
