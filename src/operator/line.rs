@@ -334,8 +334,21 @@ impl<'a> Ask<'a> {
             let Some(key) = key(&mut next) else {
                 return Err(self.stop(term, &drawn, &edit, &shown));
             };
+            let appended = matches!(key, Key::Char(_)) && edit.at == edit.chars.len();
             match edit.apply(key, self.hidden) {
                 Done::Stop => return Err(self.stop(term, &drawn, &edit, &shown)),
+                // Nothing shown changes on a hidden line.
+                Done::Changed if self.hidden => continue,
+                // A character typed at the end that does not end a row is
+                // only echoed, as a terminal would: no redraw.
+                Done::Changed if appended => {
+                    let (all, before) = Drawn::widths(&shown, &edit, false);
+                    if all % cols() != 0 {
+                        let _ = term.write_str(&edit.chars[edit.at - 1].to_string());
+                        drawn.rows_above_cursor = before / cols();
+                        continue;
+                    }
+                }
                 Done::Changed => {}
                 Done::Submit => {
                     let value = edit.text();
