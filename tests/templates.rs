@@ -1435,6 +1435,67 @@ fn a_var_the_template_never_reads_is_a_warning_with_the_likely_name() {
         .run();
 }
 
+#[test]
+fn a_name_an_environment_or_variables_file_sets_and_nobody_reads_is_a_warning_at_its_line() {
+    let body = template(
+        "replicas: 2",
+        "
+        # Scale
+
+        ```bash
+        echo scale to {{ replicas }}
+        ```
+        ",
+    );
+    let t = Test::new()
+        .runbook(&body)
+        .file(
+            "envs/stage.toml",
+            "# Staging\nreplcas = 3\nregion = \"eu\"\n",
+        )
+        .args(["render", RUNBOOK, "--env", "stage"])
+        .stdout_contains("scale to 2")
+        .stderr_contains(
+            "warning: the template never reads `replcas`, which this environment file sets\n \
+             --> envs/stage.toml:2:1\n  |\n2 | replcas = 3\n",
+        )
+        .stderr_contains("did you mean `replicas`?")
+        // A name with none like it that the template reads may be another
+        // runbook's: no warning.
+        .stderr_lacks("`region`")
+        .run();
+    let t = t
+        .then()
+        .file(
+            "vars.json",
+            "{\n  \"hosts\": [\"a\"],\n  \"replicsa\": 4\n}\n",
+        )
+        .args([
+            "run",
+            "--yes",
+            RUNBOOK,
+            "-o",
+            OUT,
+            "--var-file",
+            "vars.json",
+        ])
+        .stdout_contains("scale to 2")
+        .stderr_contains(
+            "warning: the template never reads `replicsa`, which this variables file sets\n \
+             --> vars.json:3:4\n",
+        )
+        .stderr_contains("did you mean `replicas`?")
+        .stderr_lacks("`hosts`")
+        .run();
+    // Set right, it is read: no warning.
+    t.then()
+        .file("envs/stage.toml", "replicas = 3\n")
+        .args(["plan", RUNBOOK, "--env", "stage"])
+        .stdout_contains("echo scale to 3")
+        .stderr_lacks("never reads")
+        .run();
+}
+
 /// A template whose front matter, loop and conditions make its rendering's
 /// lines other than its own: its steps are on lines 10 (all three tasks the
 /// loop makes), 13 and 18.

@@ -305,17 +305,54 @@ pub fn render(
 
 /// A warning for each `--var` the template never reads (`--var replcas=5`
 /// for `replicas`): a misspelt name would leave the default in its place.
+/// The same for a name an environment or variables file sets, at its line
+/// there, when the template reads one like it: such a file is often shared
+/// by several runbooks, and a name only others read is no mistake.
 fn unread(variables: &Variables, reads: &BTreeSet<String>, source: &Source) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (name, var) in &variables.vars {
         // `environment` is read through `env` too.
-        if var.origin != Origin::CommandLine || reads.contains(name) || name == "environment" {
+        if reads.contains(name) || name == "environment" {
             continue;
         }
         // A name that looks like a token was likely a value given as one.
         let masked = Secrets::default().redact(name);
         let shown = if masked == *name { name } else { &masked };
-        let hint = match errors::did_you_mean(name, reads.iter().map(String::as_str)) {
+        let near = errors::did_you_mean(name, reads.iter().map(String::as_str));
+        let file = match &var.origin {
+            Origin::CommandLine => None,
+            Origin::EnvFile(_) => Some("environment"),
+            Origin::VarFile(_) => Some("variables"),
+            Origin::Default => continue,
+        };
+        if let Some(file) = file {
+            // A near name the same file sets too is one of a pair it means.
+            let Some(near) = near.filter(|n| {
+                variables
+                    .vars
+                    .get(*n)
+                    .is_none_or(|other| other.origin != var.origin)
+            }) else {
+                continue;
+            };
+            let Some(place) = variables.places.get(name) else {
+                continue;
+            };
+            out.push(Diagnostic {
+                severity: Severity::Warning,
+                path: place.path.display().to_string(),
+                line: place.line,
+                column: place.column,
+                message: format!("the template never reads `{shown}`, which this {file} file sets"),
+                hint: Some(format!(
+                    "did you mean `{near}`? a misspelt name leaves the value it meant to change as it was"
+                )),
+                excerpt: place.text.clone(),
+                caret: place.column,
+            });
+            continue;
+        }
+        let hint = match near {
             Some(near) => format!("did you mean `{near}`? "),
             None => String::new(),
         };

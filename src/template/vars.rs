@@ -67,10 +67,23 @@ pub struct EnvFile {
     pub sha256: String,
 }
 
+/// Where an environment or variables file sets a variable: its line, the
+/// column its name starts at, and the line's text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub text: String,
+}
+
 /// Every variable of one render.
 #[derive(Debug, Clone, Default)]
 pub struct Variables {
     pub vars: BTreeMap<String, Var>,
+    /// Where the last file that set each variable sets it, for a warning
+    /// about a name the template never reads.
+    pub places: BTreeMap<String, Place>,
     pub env: Option<EnvFile>,
     /// What a `.env` file set, seen through `env.NAME` after the process
     /// environment.
@@ -235,6 +248,7 @@ pub fn gather(
             },
         );
     }
+    let mut places = BTreeMap::new();
     let mut env = None;
     if let Some(name) = &inputs.env {
         let path = find_env(&source.path, name)?;
@@ -251,6 +265,7 @@ pub fn gather(
         }
         for (key, value) in map {
             check_shape(source, front, &vars, &key, &value, &path, &text)?;
+            places.insert(key.clone(), place(&path, &text, &key));
             set(
                 &mut vars,
                 &key,
@@ -273,6 +288,7 @@ pub fn gather(
             .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("secret"));
         for (key, value) in map {
             check_shape(source, front, &vars, &key, &value, path, &text)?;
+            places.insert(key.clone(), place(path, &text, &key));
             set(
                 &mut vars,
                 &key,
@@ -296,7 +312,27 @@ pub fn gather(
         Some(path) => read_dotenv(&path, inputs.dotenv.is_none(), secrets)?,
         None => BTreeMap::new(),
     };
-    Ok(Variables { vars, env, dotenv })
+    Ok(Variables {
+        vars,
+        places,
+        env,
+        dotenv,
+    })
+}
+
+/// Where file `path`, which reads `text`, sets `key`.
+fn place(path: &Path, text: &str, key: &str) -> Place {
+    let line = key_line(text, key);
+    let text = text.lines().nth(line - 1).unwrap_or_default().to_string();
+    let column = text
+        .find(key)
+        .map_or(1, |at| text[..at].chars().count() + 1);
+    Place {
+        path: path.to_path_buf(),
+        line,
+        column,
+        text,
+    }
 }
 
 fn set(
@@ -369,16 +405,19 @@ fn shape(value: &Value) -> &'static str {
     }
 }
 
-/// The 1-based line where `key` is set at the top of a TOML or YAML file.
+/// The 1-based line where `key` is set at the top of a TOML or YAML file;
+/// else on an indented line (a JSON file's).
 fn key_line(text: &str, key: &str) -> usize {
-    text.lines()
-        .position(|l| {
-            let l = l.trim_start_matches(['"', '\'']);
-            l.strip_prefix(key).is_some_and(|rest| {
-                let rest = rest.trim_start_matches(['"', '\'']).trim_start();
-                rest.starts_with('=') || rest.starts_with(':')
-            })
+    let sets = |l: &str| {
+        let l = l.trim_start_matches(['"', '\'']);
+        l.strip_prefix(key).is_some_and(|rest| {
+            let rest = rest.trim_start_matches(['"', '\'']).trim_start();
+            rest.starts_with('=') || rest.starts_with(':')
         })
+    };
+    text.lines()
+        .position(sets)
+        .or_else(|| text.lines().position(|l| sets(l.trim_start())))
         .map_or(1, |i| i + 1)
 }
 
