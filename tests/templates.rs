@@ -1963,3 +1963,49 @@ fn a_value_never_ends_a_here_document() {
         assert!(!t.exists("this-was-data"), "{opener}: a data line ran");
     }
 }
+
+#[test]
+fn lookalikes_in_a_template_are_told_to_go_inside_raw_where_they_stand() {
+    // GitHub Actions' `${{ ... }}` is not a missing variable to set.
+    let t = Test::new()
+        .runbook(template(
+            "x: 1",
+            "
+            # CI
+
+            ```bash
+            echo \"${{ secrets.TOKEN }}\"
+            ```
+            ",
+        ))
+        .args(["render", RUNBOOK])
+        .status(2)
+        .stderr_contains("error: undefined variable `secrets`\n --> runbook.md:9:11\n")
+        .stderr_contains("put it inside {% raw %}...{% endraw %}")
+        .stderr_lacks("--var secrets=")
+        .run();
+    // bash's `${#arr[@]}` opens a comment that is never closed: the error
+    // is where it opened, not at the end of the file.
+    t.then()
+        .runbook(template(
+            "x: 1",
+            "
+            # Count
+            {# a closed comment #}
+            ```bash
+            arr=(a b)
+            echo ${#arr[@]}
+            ```
+
+            - [ ] Check
+            ",
+        ))
+        .args(["plan", RUNBOOK])
+        .status(1)
+        .stderr_contains(
+            "`{#` opens a template comment that is never closed with `#}`\n  --> runbook.md:10:7\n",
+        )
+        .stderr_contains("bash's `${#arr[@]}`")
+        .stderr_contains("{% raw %}...{% endraw %}")
+        .run();
+}

@@ -154,7 +154,25 @@ pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> Diagnostic {
         range.start += lead + at;
         expr = word;
     }
-    let (message, hint) = match inner.kind() {
+    if inner.kind() == ErrorKind::SyntaxError
+        && detail.contains("end of comment")
+        && let Some(open) = unclosed_comment(&text)
+    {
+        // The lexer reached the end of the file looking for `#}`: the
+        // place to show is where the comment opened (bash's `${#arr[@]}`).
+        return files.at(
+            name,
+            open,
+            "template syntax error: `{#` opens a template comment that is never closed with `#}`"
+                .into(),
+            Some(
+                "text that only looks like one, such as bash's `${#arr[@]}` or `${#name}`, can go \
+                 inside {% raw %}...{% endraw %}"
+                    .into(),
+            ),
+        );
+    }
+    let (message, mut hint) = match inner.kind() {
         ErrorKind::UndefinedError => undefined(&expr, &detail, files),
         ErrorKind::UnknownFilter => {
             let filter = detail
@@ -214,7 +232,32 @@ pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> Diagnostic {
             None,
         ),
     };
+    if inner.kind() == ErrorKind::UndefinedError && in_dollar_tag(&text, range.start) {
+        // `${{ secrets.TOKEN }}`: a CI system's expression, not a value.
+        hint = Some(
+            "`${{ ... }}` is GitHub Actions' syntax (and other CI systems'), not a value of this \
+             template: put it inside {% raw %}...{% endraw %} to keep it as written"
+                .into(),
+        );
+    }
     files.at(name, range.start, message, hint)
+}
+
+/// Whether `at` is inside a `{{ … }}` written right after a `$`.
+fn in_dollar_tag(text: &str, at: usize) -> bool {
+    let Some(before) = text.get(..at) else {
+        return false;
+    };
+    before
+        .rfind("{{")
+        .is_some_and(|open| !before[open..].contains("}}") && before[..open].ends_with('$'))
+}
+
+/// Where the comment that is never closed opens: the first `{#` after the
+/// last `#}`.
+fn unclosed_comment(text: &str) -> Option<usize> {
+    let from = text.rfind("#}").map_or(0, |at| at + 2);
+    text[from..].find("{#").map(|at| from + at)
 }
 
 fn display_dir(dir: &Path) -> String {
