@@ -776,6 +776,13 @@ fn env_reads_the_process_environment_and_a_dotenv_file_on_request() {
         .stdout_contains("User alice, region eu-west")
         .run()
         .then()
+        // Asking for the `.env` file alone makes the document a template:
+        // nothing else would read it.
+        .runbook("---\nrunsheet: {dotenv: true}\n---\nregion {{ env.REGION }}\n")
+        .args(["render", RUNBOOK])
+        .stdout_contains("region eu-west")
+        .run()
+        .then()
         .runbook("---\nrunsheet: {template: true}\n---\n{{ env.NOT_SET_ANYWHERE }}\n")
         .args(["render", RUNBOOK])
         .status(2)

@@ -61,7 +61,9 @@ pub fn read(source: &Source, forced: bool) -> Result<Option<Front>> {
     };
     let opted = match section.template {
         Some(explicit) => explicit,
-        None => section.vars.is_some() || by_name,
+        // Asking for defaults or for the `.env` file only means something
+        // to a template.
+        None => section.vars.is_some() || section.dotenv == Some(true) || by_name,
     };
     if !(opted || forced) {
         return Ok(None);
