@@ -2016,3 +2016,46 @@ fn lookalikes_in_a_template_are_told_to_go_inside_raw_where_they_stand() {
         .stderr_contains("{% raw %}...{% endraw %}")
         .run();
 }
+
+/// What a template leaves open runs to its end: the error is where it
+/// opened. A name that is not ASCII is an error at its place, not a crash.
+#[test]
+fn what_a_template_leaves_open_is_shown_where_it_opens() {
+    let t = Test::new()
+        .runbook(template(
+            "x: 1",
+            "
+            # Notes
+            {% raw %}{{ .Values.image }}
+            ```bash
+            echo {{ x }}
+            ```
+            ",
+        ))
+        .args(["render", RUNBOOK])
+        .status(2)
+        .stderr_contains("`{% raw %}` is never closed with `{% endraw %}`\n --> runbook.md:7:1\n")
+        .run();
+    let t = t
+        .then()
+        .runbook(template(
+            "x: 1",
+            "
+            # Notes
+            {% if x == \"prod %} yes {% endif %}
+            done
+            ",
+        ))
+        .args(["render", RUNBOOK])
+        .status(2)
+        .stderr_contains(
+            "this quote opens a string inside a tag that is never closed\n --> runbook.md:7:12\n",
+        )
+        .run();
+    t.then()
+        .runbook(template("x: 1", "\n# Notes\n{{ café }}\n"))
+        .args(["render", RUNBOOK])
+        .status(2)
+        .stderr_contains("template syntax error: unexpected character\n --> runbook.md:7:7\n")
+        .run();
+}

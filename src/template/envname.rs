@@ -85,7 +85,7 @@ fn tag(text: &str, start: usize, end: usize, found: &mut Vec<usize>) {
             i += 1;
             continue;
         }
-        if text[i..end].starts_with("env")
+        if bytes[i..end].starts_with(b"env")
             && (i == start || !(word(bytes[i - 1]) || bytes[i - 1] == b'.'))
             && !bytes.get(i + 3).is_some_and(|&b| word(b))
         {

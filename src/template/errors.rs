@@ -155,21 +155,40 @@ pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> Diagnostic {
         expr = word;
     }
     if inner.kind() == ErrorKind::SyntaxError
-        && detail.contains("end of comment")
-        && let Some(open) = unclosed_comment(&text)
+        && text
+            .get(range.start..)
+            .is_none_or(|rest| rest.trim().is_empty())
+        && let Some((open, what)) = unclosed(&text)
     {
-        // The lexer reached the end of the file looking for `#}`: the
-        // place to show is where the comment opened (bash's `${#arr[@]}`).
+        // The lexer reached the end of the file looking for what closes
+        // something: the place to show is where that opened.
+        let (message, hint) = match what {
+            Unclosed::Comment => (
+                "`{#` opens a template comment that is never closed with `#}`",
+                "text that only looks like one, such as bash's `${#arr[@]}` or `${#name}`, can go \
+                 inside {% raw %}...{% endraw %}",
+            ),
+            Unclosed::Raw => (
+                "`{% raw %}` is never closed with `{% endraw %}`",
+                "everything after it up to `{% endraw %}` is kept as written; add it where the \
+                 text to keep ends",
+            ),
+            Unclosed::Tag => (
+                "this tag is never closed (`}}` or `%}`)",
+                "close it where it ends; text that only looks like a tag can go inside \
+                 {% raw %}...{% endraw %}",
+            ),
+            Unclosed::Quote => (
+                "this quote opens a string inside a tag that is never closed",
+                "add the closing quote; a quote that is meant as a character goes inside \
+                 another kind of quotes (\"it's\")",
+            ),
+        };
         return files.at(
             name,
             open,
-            "template syntax error: `{#` opens a template comment that is never closed with `#}`"
-                .into(),
-            Some(
-                "text that only looks like one, such as bash's `${#arr[@]}` or `${#name}`, can go \
-                 inside {% raw %}...{% endraw %}"
-                    .into(),
-            ),
+            format!("template syntax error: {message}"),
+            Some(hint.into()),
         );
     }
     let (message, mut hint) = match inner.kind() {
@@ -253,11 +272,94 @@ fn in_dollar_tag(text: &str, at: usize) -> bool {
         .is_some_and(|open| !before[open..].contains("}}") && before[..open].ends_with('$'))
 }
 
-/// Where the comment that is never closed opens: the first `{#` after the
-/// last `#}`.
-fn unclosed_comment(text: &str) -> Option<usize> {
-    let from = text.rfind("#}").map_or(0, |at| at + 2);
-    text[from..].find("{#").map(|at| from + at)
+/// What a template leaves open at its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unclosed {
+    Comment,
+    Raw,
+    Tag,
+    Quote,
+}
+
+/// What the template leaves open at its end, and where it opens, read as
+/// the template lexer reads it: a comment, a raw block, a tag, or a string
+/// inside a tag.
+fn unclosed(text: &str) -> Option<(usize, Unclosed)> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(open) = memchr::memchr(b'{', &bytes[from..]).map(|i| from + i) {
+        match bytes.get(open + 1) {
+            Some(b'#') => match text[open + 2..].find("#}") {
+                Some(end) => from = open + 2 + end + 2,
+                None => return Some((open, Unclosed::Comment)),
+            },
+            Some(b'{' | b'%') => {
+                let close: &[u8] = if bytes[open + 1] == b'{' {
+                    b"}}"
+                } else {
+                    b"%}"
+                };
+                let inner = tag_inside(&text[open + 2..]);
+                let raw = bytes[open + 1] == b'%'
+                    && inner.starts_with("raw")
+                    && !inner[3..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+                let mut i = open + 2;
+                let mut quote: Option<(u8, usize)> = None;
+                loop {
+                    let Some(&b) = bytes.get(i) else {
+                        return Some(match quote {
+                            Some((_, at)) => (at, Unclosed::Quote),
+                            None => (open, Unclosed::Tag),
+                        });
+                    };
+                    match quote {
+                        Some(_) if b == b'\\' => i += 1,
+                        Some((q, _)) if b == q => quote = None,
+                        Some(_) => {}
+                        None if b == b'"' || b == b'\'' => quote = Some((b, i)),
+                        None if bytes[i..].starts_with(close) => break,
+                        None => {}
+                    }
+                    i += 1;
+                }
+                from = i + 2;
+                if raw {
+                    match endraw(text, from) {
+                        Some(end) => from = end,
+                        None => return Some((open, Unclosed::Raw)),
+                    }
+                }
+            }
+            _ => from = open + 1,
+        }
+    }
+    None
+}
+
+/// What a tag holds after its opening `{%` or `{{`: one whitespace-control
+/// sign (`-` or `+`) and the spaces after it taken off, as the lexer does.
+fn tag_inside(after_open: &str) -> &str {
+    after_open
+        .strip_prefix(['-', '+'])
+        .unwrap_or(after_open)
+        .trim_start()
+}
+
+/// Where the `{% endraw %}` tag after `from` ends.
+fn endraw(text: &str, from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(open) = text[at..].find("{%").map(|i| at + i) {
+        let inner = tag_inside(&text[open + 2..]);
+        if let Some(rest) = inner.strip_prefix("endraw") {
+            let rest = rest.trim_start();
+            let close = rest.strip_prefix(['-', '+']).unwrap_or(rest);
+            if close.starts_with("%}") {
+                return Some(text.len() - close.len() + 2);
+            }
+        }
+        at = open + 2;
+    }
+    None
 }
 
 fn display_dir(dir: &Path) -> String {
