@@ -47,6 +47,16 @@ pub fn stamp_of(id: &str) -> Option<PathBuf> {
     (!bad).then(|| root().0.join(id).join(STAMP))
 }
 
+/// Where the run `id` keeps its journal (see `StateDir::journal`), found
+/// without making its state directory; `None` for an id runsheet does not
+/// write.
+pub fn journal_of(id: &str) -> Option<PathBuf> {
+    stamp_of(id).map(|stamp| stamp.with_file_name(JOURNAL))
+}
+
+/// The name of a run's journal in its state directory.
+const JOURNAL: &str = "journal.jsonl";
+
 /// The name of a run's transcript stamp in its state directory.
 const STAMP: &str = "transcript.sha256";
 
@@ -101,7 +111,7 @@ impl StateDir {
 
     /// The journal file.
     pub fn journal(&self) -> PathBuf {
-        self.path.join("journal.jsonl")
+        self.path.join(JOURNAL)
     }
 
     /// The sha256 of the transcript the run last wrote.

@@ -29,6 +29,7 @@ mod leaks;
 mod navigate;
 mod report;
 mod restore;
+mod resume_edited;
 mod run;
 mod safety;
 mod screen;

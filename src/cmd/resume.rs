@@ -50,7 +50,6 @@ pub fn resume(
     });
     let loaded = loaded?;
     let (source, mut read) = (loaded.source, loaded.read);
-    let spans = std::mem::take(&mut read.spans);
     let Some(mut info) = read.info else {
         return Err(Error::Transcript {
             path: path.into(),
@@ -97,6 +96,33 @@ pub fn resume(
         }
         _ => parse_checked(&source, &config, rendered.as_ref())?,
     };
+    // Steps are numbered by their place, so an edit renumbers those after
+    // it: each record goes to the step it was written beside.
+    let now_sha = sha256(&source.text);
+    let edited = now_sha != info.sha256;
+    let dropped = if edited {
+        // A run cut off between saves left records in its journal, under
+        // the old numbering, that its transcript lacks: they go in first,
+        // each where the transcript has the same step's record. (A run
+        // that stopped saved all it did; what its journal holds beyond the
+        // transcript now was edited out of it.)
+        if info.state == RunState::Running
+            && let Some(journal) = crate::state::journal_of(&info.id)
+        {
+            transcript::journal::replay_into(&journal, &mut read.outcomes);
+        }
+        transcript::rekey(
+            &book,
+            &source.text,
+            &text,
+            &mut read.outcomes,
+            &read.places,
+            &read.spans,
+        )
+    } else {
+        Vec::new()
+    };
+    let spans = std::mem::take(&mut read.spans);
     // From the end: a stopped run's unsettled steps are mostly its last.
     let finished = info.state == RunState::Complete && {
         let scope = Scope::of(&book, &read.outcomes);
@@ -125,15 +151,26 @@ pub fn resume(
         return Ok(0);
     }
     let mut operator = operator(mode, &book)?;
-    let now_sha = sha256(&source.text);
-    if now_sha != info.sha256 {
+    if edited {
         let changed = "the checklist in this transcript is not the one the run began with: \
                        it was edited since (its sha256 differs)";
         let go_on = if mode.yes {
             None
         } else {
+            for line in &dropped {
+                operator.say(&format!("Dropped: the record {line}"));
+            }
+            let dropped = match dropped.len() {
+                0 => String::new(),
+                1 => " The record listed above belongs to no step now and is dropped.".into(),
+                n => {
+                    format!(" The {n} records listed above belong to no step now and are dropped.")
+                }
+            };
             operator.confirm_typed(&format!(
-                "Careful: {changed}. Steps keep their records by id, and an edited command runs as it reads now."
+                "Careful: {changed}. Each step keeps the record written beside it in the transcript, \
+                 wherever the edit moved it; a step added since has none and runs.{dropped} \
+                 An edited command runs as it reads now."
             ))?
         };
         if go_on != Some(true) {
@@ -169,6 +206,7 @@ pub fn resume(
             text,
             spans,
             sha256: digest,
+            rekeyed: edited,
         },
     )?;
     let report = run.execute()?;

@@ -26,6 +26,11 @@ pub struct Written {
     pub text: String,
     pub spans: Vec<Span>,
     pub sha256: String,
+    /// The checklist was edited since the run began, and its records were
+    /// given to the steps they sit beside, the journal's already among
+    /// them: its lines, under the ids the steps had before, are not read
+    /// again.
+    pub rekeyed: bool,
 }
 
 /// Where a run's outcomes go.
@@ -83,6 +88,11 @@ impl Recorder {
         written: Option<Written>,
     ) -> Result<Recorder> {
         let output = lock_output(&transcript)?;
+        if written.as_ref().is_some_and(|w| w.rekeyed) {
+            // Until the first save, the transcript keeps the records where
+            // they were, and gives them to their steps again if need be.
+            crate::fsutil::open_private(&state.journal(), crate::fsutil::Open::Truncate)?;
+        }
         let was = journal::replay_into(&state.journal(), &mut outcomes);
         let stamp = std::fs::read_to_string(state.stamp()).unwrap_or_default();
         let base = written

@@ -13,6 +13,7 @@ pub mod marker;
 mod parsed;
 mod pieces;
 pub mod read;
+mod rekey;
 mod section;
 mod splice;
 mod summary;
@@ -31,6 +32,7 @@ pub use crate::source::sha256;
 
 pub use pieces::Rendered;
 pub use read::{Transcript, read, read_written};
+pub use rekey::rekey;
 pub use splice::{Span, Spliced};
 pub use write::render;
 

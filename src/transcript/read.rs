@@ -37,6 +37,36 @@ pub struct Transcript {
     /// What runsheet put in, where: the map from the source back to the
     /// transcript that a save patches instead of rendering everything again.
     pub spans: Vec<Span>,
+    /// Where each record was read, by its id: what tells, once the
+    /// checklist was edited, which step it was written beside (see `rekey`).
+    pub places: Vec<Place>,
+}
+
+/// What kind of marker a record was read from, and so what kind of step
+/// it was written beside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Beside {
+    /// An `out` region, right after a block's closing fence.
+    Block,
+    /// A `sec` region, under a heading.
+    Heading,
+    /// A task's mark, after its box.
+    Task,
+    /// A field's mark after the value that replaced it: at the field's start.
+    Filled,
+    /// A field's mark after the field left as it was: at its end.
+    Field,
+    /// A box or field inside a plain fence, recorded in the region after
+    /// the fence: at the box or field.
+    InFence,
+}
+
+/// Where the record `id` was read: `at` is a byte of the transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub id: String,
+    pub beside: Beside,
+    pub at: usize,
 }
 
 impl Transcript {
@@ -117,6 +147,7 @@ pub(super) struct Reading<'a> {
     pub(super) removals: Vec<Removal>,
     info: Option<RunInfo>,
     outcomes: HashMap<String, Outcome>,
+    places: Vec<Place>,
 }
 
 /// One marked region: its opening marker, where it starts (what runsheet
@@ -164,7 +195,18 @@ impl<'a> Reading<'a> {
             removals: Vec::new(),
             info: None,
             outcomes: HashMap::new(),
+            places: Vec::new(),
         }
+    }
+
+    /// Notes that the record `id` was read at byte `at`, beside a step of
+    /// the kind `beside` says.
+    fn place(&mut self, id: &str, beside: Beside, at: usize) {
+        self.places.push(Place {
+            id: id.to_string(),
+            beside,
+            at,
+        });
     }
 
     /// A reading of the whole of `text`, with room for about one outcome and
@@ -179,6 +221,7 @@ impl<'a> Reading<'a> {
         let mut r = Reading::new(path, text);
         r.removals.reserve(regions);
         r.outcomes.reserve(regions);
+        r.places.reserve(regions);
         r
     }
 
@@ -221,6 +264,7 @@ impl<'a> Reading<'a> {
                         self.damaged(start, "a section marker without id or status".into())
                     })?;
                 outcome.value = m.get("value").map(str::to_string);
+                self.place(&outcome.id, Beside::Heading, start);
                 self.outcomes.insert(outcome.id.clone(), outcome);
             }
             "out" => {
@@ -245,6 +289,7 @@ impl<'a> Reading<'a> {
                             .map_err(|e| self.damaged(start, e))?,
                     );
                 }
+                self.place(&outcome.id, Beside::Block, start);
                 self.outcomes.insert(outcome.id.clone(), outcome);
             }
             _ => {}
@@ -321,6 +366,8 @@ impl<'a> Reading<'a> {
                 let was = m.get(&format!("was-{id}")).unwrap_or_default();
                 self.removals.push((at, at + n, was.to_string()));
             }
+            // A place no step has: a record that cannot be placed.
+            self.place(id, Beside::InFence, at.unwrap_or(usize::MAX));
             self.outcomes.insert(id.clone(), outcome);
         }
         Ok(())
@@ -364,6 +411,12 @@ impl<'a> Reading<'a> {
             o.value = m.get("value").map(str::to_string);
             o.earlier =
                 super::attempts::read_inline(&o.id, m).map_err(|e| self.damaged(start, e))?;
+            let beside = match (m.kind.as_str(), n) {
+                ("task", _) => Beside::Task,
+                (_, 0) => Beside::Field,
+                _ => Beside::Filled,
+            };
+            self.place(&o.id, beside, from);
             self.outcomes.insert(o.id.clone(), o);
         }
         Ok(first.min(from))
@@ -373,6 +426,7 @@ impl<'a> Reading<'a> {
     pub(super) fn take(&mut self, mut other: Reading) {
         self.removals.append(&mut other.removals);
         self.outcomes.extend(other.outcomes);
+        self.places.append(&mut other.places);
         if other.info.is_some() {
             self.info = other.info;
         }
@@ -404,6 +458,7 @@ impl<'a> Reading<'a> {
                 outcomes: HashMap::new(),
                 stray_markers: found_markers,
                 spans: Vec::new(),
+                places: Vec::new(),
             });
         }
         Ok(Transcript {
@@ -412,6 +467,7 @@ impl<'a> Reading<'a> {
             outcomes: self.outcomes,
             stray_markers: false,
             spans,
+            places: self.places,
         })
     }
 }

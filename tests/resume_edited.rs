@@ -1,0 +1,225 @@
+//! Resuming a transcript whose checklist was edited since the run began:
+//! every record stays with the step it was written beside, whatever the
+//! edit did to the numbering, and a record beside no step is dropped and
+//! named, never given to another step.
+
+use crate::common::{OUT, RUN, RUNBOOK, Sandbox, output_blocks};
+
+/// The confirmation an edited transcript asks for before anything runs.
+const CONFIRM: &str = "Type `yes` to run it, anything else to skip it";
+
+/// Four blocks, each noting in `ran` that it ran; the third fails until
+/// `fixed` exists.
+const FOUR: &str = "# Deploy\n\n\
+                    ```bash\necho one | tee -a ran\n```\n\n\
+                    ```bash\necho two | tee -a ran\n```\n\n\
+                    ```bash\ntest -f fixed\necho three | tee -a ran\n```\n\n\
+                    ```bash\necho four | tee -a ran\n```\n";
+
+/// A sandbox whose run of `FOUR` stopped at the third block; `fixed` made.
+fn stopped_at_the_third() -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.write(RUNBOOK, FOUR);
+    let out = sandbox.test().run_yes().status(1).run();
+    assert_eq!(out.read("ran"), "one\ntwo\n");
+    out.write("fixed", "");
+    out.sandbox
+}
+
+/// The bytes of `transcript` from the fence of the block whose first line
+/// is `line` to the end of the record written after it.
+fn block_and_record(transcript: &str, line: &str) -> std::ops::Range<usize> {
+    let start = transcript
+        .find(&format!("```bash\n{line}"))
+        .unwrap_or_else(|| panic!("no block {line:?} in:\n{transcript}"));
+    let close = "<!--/rs:out-->\n";
+    let end = start
+        + transcript[start..]
+            .find(close)
+            .unwrap_or_else(|| panic!("no record after {line:?} in:\n{transcript}"))
+        + close.len();
+    start..end
+}
+
+/// The record written after the block whose first line is `line`.
+fn record_of<'a>(transcript: &'a str, line: &str) -> &'a str {
+    let range = block_and_record(transcript, line);
+    let record = &transcript[range];
+    &record[record.find("<!--rs:out").expect("an opening marker")..]
+}
+
+/// Resumes `OUT` on a terminal, confirms the edit, and runs every block
+/// offered: `offered` are the first lines shown of the blocks, in order.
+/// Returns the screen.
+fn resume_confirmed(sandbox: &Sandbox, before_confirm: &[&str], offered: &[&str]) -> String {
+    let mut pty = sandbox.pty(&["resume", OUT], &[]);
+    for line in before_confirm {
+        pty.expect(line);
+    }
+    pty.expect("it was edited since");
+    pty.answer(CONFIRM, "yes");
+    for block in offered {
+        pty.expect(block);
+        pty.answer(RUN, "r");
+    }
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    screen
+}
+
+#[test]
+fn a_block_added_above_runs_and_the_records_stay_with_their_blocks() {
+    let sandbox = stopped_at_the_third();
+    let edited = sandbox.transcript().replacen(
+        "# Deploy\n",
+        "# Deploy\n\n```bash\necho zero-added | tee -a ran\n```\n",
+        1,
+    );
+    sandbox.write(OUT, &edited);
+    let screen = resume_confirmed(
+        &sandbox,
+        &[],
+        &["echo zero-added", "test -f fixed", "echo four"],
+    );
+    assert!(!screen.contains("Dropped"), "{screen}");
+    // The new block ran, the failed one again, and nothing that was done.
+    assert_eq!(sandbox.read("ran"), "one\ntwo\nzero-added\nthree\nfour\n");
+    let t = sandbox.transcript();
+    assert_eq!(
+        output_blocks(&t),
+        ["zero-added\n", "one\n", "two\n", "three\n", "four\n"],
+        "{t}"
+    );
+    for (block, id) in [
+        ("echo zero-added", "s1"),
+        ("echo one", "s2"),
+        ("echo two", "s3"),
+        ("test -f fixed", "s4"),
+        ("echo four", "s5"),
+    ] {
+        let record = record_of(&t, block);
+        assert!(
+            record.starts_with(&format!("<!--rs:out id={id} status=done")),
+            "{block}: {record}"
+        );
+    }
+    // The records of the first run are the ones it wrote, at their blocks.
+    let first = t.find("echo one | tee").unwrap();
+    assert!(
+        t[..first].contains("zero-added\n```\n<!--/rs:out-->"),
+        "{t}"
+    );
+    // The failure the first run recorded is the third block's earlier try.
+    let third = record_of(&t, "test -f fixed");
+    assert!(third.contains("exit 1"), "{third}");
+    for block in ["echo zero-added", "echo one", "echo two", "echo four"] {
+        assert!(
+            !record_of(&t, block).contains("exit 1"),
+            "{block} took the failure:\n{t}"
+        );
+    }
+    assert!(!t.contains("Failed:"), "{t}");
+}
+
+#[test]
+fn a_removed_block_takes_its_record_away_and_one_left_behind_is_dropped_and_named() {
+    let sandbox = stopped_at_the_third();
+    let t = sandbox.transcript();
+    // The second block deleted, its record left behind in the text.
+    let second = "```bash\necho two | tee -a ran\n```\n";
+    assert!(t.contains(second));
+    sandbox.write(OUT, t.replacen(second, "", 1));
+    let screen = resume_confirmed(
+        &sandbox,
+        &[
+            "Dropped: the record `s2` (done",
+            "it sits beside no block now",
+        ],
+        &["test -f fixed", "echo four"],
+    );
+    assert!(screen.contains("is dropped"), "{screen}");
+    assert_eq!(screen.matches("Dropped:").count(), 1, "{screen}");
+    // The failed block ran again, though the removal made it the second.
+    assert_eq!(sandbox.read("ran"), "one\ntwo\nthree\nfour\n");
+    let t = sandbox.transcript();
+    assert_eq!(output_blocks(&t), ["one\n", "three\n", "four\n"], "{t}");
+    assert!(record_of(&t, "echo one").starts_with("<!--rs:out id=s1 status=done"));
+    let third = record_of(&t, "test -f fixed");
+    assert!(third.starts_with("<!--rs:out id=s2 status=done"), "{third}");
+    assert!(third.contains("exit 1"), "{third}");
+    assert!(record_of(&t, "echo four").starts_with("<!--rs:out id=s3 status=done"));
+    // Taken out: a record of a block no longer there.
+    assert!(!t.contains("two\n```\n<!--/rs:out-->"), "{t}");
+}
+
+#[test]
+fn a_removed_block_and_its_record_leave_the_failed_block_to_run_again() {
+    let sandbox = stopped_at_the_third();
+    let t = sandbox.transcript();
+    let second = block_and_record(&t, "echo two");
+    let mut edited = t.clone();
+    edited.replace_range(second, "");
+    sandbox.write(OUT, &edited);
+    // Nothing dropped: the record went with its block.
+    let screen = resume_confirmed(&sandbox, &[], &["test -f fixed", "echo four"]);
+    assert!(!screen.contains("Dropped"), "{screen}");
+    assert_eq!(sandbox.read("ran"), "one\ntwo\nthree\nfour\n");
+    assert_eq!(
+        output_blocks(&sandbox.transcript()),
+        ["one\n", "three\n", "four\n"]
+    );
+}
+
+#[test]
+fn two_blocks_swapped_keep_their_own_records() {
+    let sandbox = stopped_at_the_third();
+    let t = sandbox.transcript();
+    let (two, three) = (
+        block_and_record(&t, "echo two"),
+        block_and_record(&t, "test -f fixed"),
+    );
+    let edited = format!(
+        "{}{}{}{}{}",
+        &t[..two.start],
+        &t[three.clone()],
+        &t[two.end..three.start],
+        &t[two.clone()],
+        &t[three.end..]
+    );
+    sandbox.write(OUT, &edited);
+    let screen = resume_confirmed(&sandbox, &[], &["test -f fixed", "echo four"]);
+    assert!(!screen.contains("Dropped"), "{screen}");
+    // The failed block, now the second, ran again; the done one did not.
+    assert_eq!(sandbox.read("ran"), "one\ntwo\nthree\nfour\n");
+    let t = sandbox.transcript();
+    assert_eq!(
+        output_blocks(&t),
+        ["one\n", "three\n", "two\n", "four\n"],
+        "{t}"
+    );
+    let third = record_of(&t, "test -f fixed");
+    assert!(third.starts_with("<!--rs:out id=s2 status=done"), "{third}");
+    assert!(third.contains("exit 1"), "{third}");
+    let two = record_of(&t, "echo two");
+    assert!(two.starts_with("<!--rs:out id=s3 status=done"), "{two}");
+    assert!(!two.contains("exit 1"), "{two}");
+}
+
+#[test]
+fn an_edited_transcript_under_yes_runs_nothing() {
+    let sandbox = stopped_at_the_third();
+    let edited = sandbox.transcript().replacen(
+        "# Deploy\n",
+        "# Deploy\n\n```bash\necho zero-added | tee -a ran\n```\n",
+        1,
+    );
+    sandbox.write(OUT, &edited);
+    let out = sandbox
+        .test()
+        .args(["resume", "--yes", OUT])
+        .status(2)
+        .stderr_contains("nothing was run")
+        .run();
+    assert_eq!(out.read("ran"), "one\ntwo\n");
+    assert_eq!(out.read(OUT), edited);
+}
