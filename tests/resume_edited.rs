@@ -223,3 +223,40 @@ fn an_edited_transcript_under_yes_runs_nothing() {
     assert_eq!(out.read("ran"), "one\ntwo\n");
     assert_eq!(out.read(OUT), edited);
 }
+
+#[test]
+fn records_are_saved_under_their_new_ids_and_a_later_resume_goes_on_from_them() {
+    let sandbox = stopped_at_the_third();
+    let edited = sandbox.transcript().replacen(
+        "# Deploy\n",
+        "# Deploy\n\n```bash\necho zero-added | tee -a ran\n```\n",
+        1,
+    );
+    sandbox.write(OUT, &edited);
+    let mut pty = sandbox.pty(&["resume", OUT], &[]);
+    pty.expect("it was edited since");
+    pty.answer(CONFIRM, "yes");
+    pty.expect("echo zero-added");
+    pty.answer(RUN, "q");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 130, "{screen}");
+    assert_eq!(sandbox.read("ran"), "one\ntwo\n");
+    // The summary's link to the failure goes to the block that failed.
+    let t = sandbox.transcript();
+    assert!(t.contains("Failed: [test -f fixed](#rs-s4)"), "{t}");
+    let third = record_of(&t, "test -f fixed");
+    assert!(
+        third.starts_with("<!--rs:out id=s4 status=failed")
+            && third.contains("<a id=\"rs-s4\"></a>"),
+        "{t}"
+    );
+    assert!(!t.contains("id=\"rs-s3\""), "{t}");
+    // Saved so, the transcript is its checklist again: an unattended
+    // resume goes on, the journal's lines under the old ids not read again.
+    let out = sandbox.test().args(["resume", "--yes", OUT]).run();
+    assert_eq!(out.read("ran"), "one\ntwo\nzero-added\nthree\nfour\n");
+    assert_eq!(
+        output_blocks(&out.read(OUT)),
+        ["zero-added\n", "one\n", "two\n", "three\n", "four\n"]
+    );
+}

@@ -122,6 +122,8 @@ pub fn resume(
     } else {
         Vec::new()
     };
+    // Where the records were is of no more use: not kept through the run.
+    drop(std::mem::take(&mut read.places));
     let spans = std::mem::take(&mut read.spans);
     // From the end: a stopped run's unsettled steps are mostly its last.
     let finished = info.state == RunState::Complete && {

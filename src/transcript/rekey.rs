@@ -7,7 +7,7 @@
 //! right after its block's fence, a task's mark after its box, a field's
 //! at the field, a section's under its heading.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::read::{Beside, Place};
 use super::splice::Span;
@@ -31,8 +31,8 @@ pub fn rekey(
 ) -> Vec<String> {
     let anchors = anchors(book, source);
     // Where each record now belongs, by its old id; `None`: nowhere.
-    let mut target: HashMap<&str, (Option<&str>, &Place)> = HashMap::new();
-    let mut doubled: Vec<&str> = Vec::new();
+    let mut target: HashMap<&str, (Option<&str>, &Place)> = HashMap::with_capacity(places.len());
+    let mut doubled: HashSet<&str> = HashSet::new();
     for place in places {
         let at = to_source(spans, place.at);
         let now = anchors.get(&(place.beside, at)).map(String::as_str);
@@ -43,57 +43,52 @@ pub fn rekey(
             // The same name at two steps (a runbook may name two blocks
             // alike) is one record, as it always was.
             Some((was, _)) if now.is_some() && *was == now => {}
-            Some(_) => doubled.push(&place.id),
+            Some(_) => {
+                doubled.insert(&place.id);
+            }
         }
     }
-    // Which records each step would take.
-    let mut takers: HashMap<&str, Vec<&str>> = HashMap::new();
+    // How many records each step would take.
+    let mut takers: HashMap<&str, usize> = HashMap::with_capacity(target.len());
     for (old, (now, _)) in &target {
         if let Some(now) = now
             && !doubled.contains(old)
         {
-            takers.entry(now).or_default().push(old);
+            *takers.entry(now).or_default() += 1;
         }
     }
     let mut kept = HashMap::with_capacity(outcomes.len());
     let mut dropped: Vec<(usize, String)> = Vec::new();
     let lines = Lines::of(transcript);
-    for (old, outcome) in outcomes.drain() {
-        let what = named(&outcome);
+    for (old, mut outcome) in outcomes.drain() {
         let Some(&(now, place)) = target.get(old.as_str()) else {
             dropped.push((
                 usize::MAX,
                 format!(
-                    "{what}: recorded after the transcript was last saved (the run was cut off), \
-                     so which step of the edited checklist it belongs to cannot be told"
+                    "{}: recorded after the transcript was last saved (the run was cut off), \
+                     so which step of the edited checklist it belongs to cannot be told",
+                    named(&outcome)
                 ),
             ));
             continue;
         };
-        let line = lines.at(place.at);
-        let why = if doubled.contains(&old.as_str()) {
-            Some("its marker stands in more than one place".to_string())
-        } else {
-            match now {
-                None => Some(format!(
-                    "it sits beside no {} now",
-                    beside_word(place.beside)
-                )),
-                Some(now) if takers[now].len() > 1 => Some(format!(
-                    "another record ({}) sits beside the same step",
-                    takers[now]
-                        .iter()
-                        .filter(|o| **o != old)
-                        .map(|o| format!("`{o}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-                Some(_) => None,
+        let why = match now {
+            _ if doubled.contains(old.as_str()) => {
+                "its marker stands in more than one place".to_string()
             }
-        };
-        match (why, now) {
-            (None, Some(now)) => {
-                let mut outcome = outcome;
+            None => format!("it sits beside no {} now", beside_word(place.beside)),
+            Some(now) if takers[now] > 1 => {
+                let others: Vec<String> = target
+                    .iter()
+                    .filter(|(o, (n, _))| **o != old && *n == Some(now) && !doubled.contains(*o))
+                    .map(|(o, _)| format!("`{o}`"))
+                    .collect();
+                format!(
+                    "another record ({}) sits beside the same step",
+                    others.join(", ")
+                )
+            }
+            Some(now) => {
                 if outcome.id != now {
                     outcome.id = now.to_string();
                     for earlier in &mut outcome.earlier {
@@ -101,15 +96,17 @@ pub fn rekey(
                     }
                 }
                 kept.insert(now.to_string(), outcome);
+                continue;
             }
-            (why, _) => dropped.push((
-                place.at,
-                format!(
-                    "{what} on line {line} of the transcript: {}",
-                    why.unwrap_or_default()
-                ),
-            )),
-        }
+        };
+        dropped.push((
+            place.at,
+            format!(
+                "{} on line {} of the transcript: {why}",
+                named(&outcome),
+                lines.at(place.at)
+            ),
+        ));
     }
     *outcomes = kept;
     dropped.sort();
