@@ -187,7 +187,9 @@ fn to_source(spans: &[Span], at: usize) -> usize {
     match before.checked_sub(1).map(|i| spans[i]) {
         None => at,
         Some(s) if at < s.t_to => s.s_at,
-        Some(s) => s.s_at + s.s_len + (at - s.t_to),
+        // Saturating: a box's place never found is `usize::MAX`, and a
+        // value shorter than what it replaced moves the source ahead.
+        Some(s) => (s.s_at + s.s_len).saturating_add(at - s.t_to),
     }
 }
 
@@ -383,5 +385,19 @@ mod tests {
         for (step, said) in &notes {
             assert_eq!(step, said);
         }
+    }
+
+    #[test]
+    fn a_byte_of_the_transcript_is_found_in_the_source() {
+        // Bytes 10..20 of the transcript stand for 12 bytes at 5 of the
+        // source (a short value filled where a long blank was).
+        let spans = [Span::new(5, 12, 10, 20)];
+        assert_eq!(to_source(&spans, 3), 3);
+        assert_eq!(to_source(&spans, 10), 5);
+        assert_eq!(to_source(&spans, 19), 5);
+        assert_eq!(to_source(&spans, 20), 17);
+        assert_eq!(to_source(&spans, 25), 22);
+        // A place never found stays past the end of any source.
+        assert!(to_source(&spans, usize::MAX) > u32::MAX as usize);
     }
 }
