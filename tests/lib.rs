@@ -14,6 +14,7 @@ mod crash;
 mod cwd_gone;
 mod decisions;
 mod diff;
+mod diff_attempts;
 mod diff_pairing;
 mod faults;
 mod fields;

@@ -1,5 +1,5 @@
 //! What changed between two runs, step pair by step pair, ranked: status,
-//! new or gone, answers, commands, outputs, durations, notes.
+//! attempts, new or gone, answers, commands, outputs, durations, notes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -152,7 +152,7 @@ fn step_ref((s, parents): Of) -> StepRef {
 }
 
 /// What changed between `old` and `new`: `moved` is where a paired step
-/// moved, placed after a change of status.
+/// moved, placed after a change of status or of its attempts.
 fn step_diff(
     old: Option<Of>,
     new: Option<Of>,
@@ -165,7 +165,7 @@ fn step_diff(
             if let Some(moved) = moved {
                 let at = changes
                     .iter()
-                    .take_while(|c| matches!(c, Change::Status { .. }))
+                    .take_while(|c| matches!(c, Change::Status { .. } | Change::Attempts { .. }))
                     .count();
                 changes.insert(at, moved);
             }
@@ -184,7 +184,7 @@ fn step_diff(
 }
 
 /// The reasons that tell one failure or skip from another.
-const TELLING: &[Reason] = &[
+pub(super) const TELLING: &[Reason] = &[
     Reason::Refused,
     Reason::Timeout,
     Reason::Interrupted,
@@ -223,6 +223,7 @@ fn changes(o: &StepRecord, n: &StepRecord, options: &Options) -> Vec<Change> {
             new: new_state,
         });
     }
+    changes.extend(super::attempts::change(o, n));
     let masked = |v: &Option<String>| v.as_deref().map(|v| mask.value(v).into_owned());
     if masked(&o.answer) != masked(&n.answer) {
         changes.push(Change::Answer {
@@ -551,6 +552,53 @@ mod tests {
                 },
             ]
         );
+    }
+
+    /// `s` tried again after each of `earlier`: (status, exit) of each,
+    /// oldest first.
+    fn after(mut s: StepRecord, earlier: &[(Status, i32)]) -> StepRecord {
+        let last = s.attempts.pop();
+        for &(status, exit) in earlier {
+            s = ran(s, 10, exit, "");
+            s.attempts.last_mut().expect("just pushed").status = Some(status);
+        }
+        s.attempts.extend(last);
+        s
+    }
+
+    #[test]
+    fn a_retry_is_listed_after_the_status_and_before_a_move() {
+        let mut other = step("s3", Kind::Task, Status::Done);
+        other.text = "Page the on-call".into();
+        let old = record(vec![
+            step("s1", Kind::Task, Status::Done),
+            other,
+            ran(step("s2", Kind::Command, Status::Done), 10, 0, ""),
+        ]);
+        // The block moved from last to first.
+        let mut new = old.clone();
+        new.steps.rotate_right(1);
+        new.steps[0] = after(new.steps[0].clone(), &[(Status::Failed, 1)]);
+        new.steps[0].status = Some(Status::Failed);
+        new.steps[0].attempts[1].exit = Some(3);
+        let c = compare(
+            (Path::new("a"), &old),
+            (Path::new("b"), &new),
+            &Options::plain(),
+        );
+        let s2 = c
+            .steps
+            .iter()
+            .find(|s| s.step().id == "s2")
+            .expect("s2 paired");
+        let kinds: Vec<Category> = s2.changes.iter().map(Change::category).collect();
+        assert_eq!(
+            kinds,
+            vec![Category::Failed, Category::Attempts, Category::Moved],
+            "{s2:#?}"
+        );
+        // Counted, as every entry is, under the first kind of its changes.
+        assert_eq!(c.verdict(), "1 step differs: 1 failed");
     }
 
     #[test]

@@ -47,6 +47,7 @@ fn badge(step: &StepDiff) -> String {
     let icon = match c {
         Category::Failed => "❌",
         Category::Status => "🔁",
+        Category::Attempts => "🔂",
         Category::New => "➕",
         Category::Gone => "➖",
         Category::Moved => "↕️",

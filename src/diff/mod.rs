@@ -2,6 +2,7 @@
 //! and shown as text, Markdown or JSON.
 
 pub mod align;
+mod attempts;
 mod compare;
 mod hosts;
 pub mod markdown;

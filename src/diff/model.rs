@@ -17,6 +17,9 @@ pub enum Category {
     Failed,
     /// Any other change of status (done → skipped, failed → done, not reached).
     Status,
+    /// It took another number of attempts, or its earlier attempts ended
+    /// otherwise (failed and retried this time, not before).
+    Attempts,
     New,
     Gone,
     /// It stands elsewhere among the steps beside it: out of order, or in
@@ -38,6 +41,7 @@ impl Category {
         match self {
             Category::Failed => "failed",
             Category::Status => "status",
+            Category::Attempts => "attempts",
             Category::New => "new",
             Category::Gone => "gone",
             Category::Moved => "moved",
@@ -75,6 +79,15 @@ pub enum Change {
     Status {
         old: State,
         new: State,
+    },
+    /// It was tried another number of times, or its tries before the last
+    /// ended otherwise: how many attempts each run made, and how each
+    /// attempt before the last ended, oldest first.
+    Attempts {
+        old: usize,
+        new: usize,
+        old_earlier: Vec<State>,
+        new_earlier: Vec<State>,
     },
     /// In the new run only.
     New,
@@ -142,6 +155,7 @@ impl Change {
         match self {
             Change::Status { new, .. } if new.status == Some(Status::Failed) => Category::Failed,
             Change::Status { .. } => Category::Status,
+            Change::Attempts { .. } => Category::Attempts,
             Change::New => Category::New,
             Change::Gone => Category::Gone,
             Change::Moved { .. } => Category::Moved,

@@ -224,6 +224,12 @@ pub(super) fn origin(origin: Origin) -> &'static str {
 pub(super) fn summary(change: &Change) -> String {
     match change {
         Change::Status { old, new } => format!("status: {} → {}", describe(old), describe(new)),
+        Change::Attempts {
+            old,
+            new,
+            old_earlier,
+            new_earlier,
+        } => attempts(*old, *new, old_earlier, new_earlier),
         Change::New => "new: only in the new run".into(),
         Change::Gone => "gone: only in the old run".into(),
         Change::Moved {
@@ -270,6 +276,25 @@ pub(super) fn summary(change: &Change) -> String {
         Change::Host { host, old, new } => super::hosts::summary(host, old.as_ref(), new.as_ref()),
         Change::HostOutput { host, .. } => format!("host {host}: output differs"),
     }
+}
+
+/// `attempts: 1 → 3 (earlier in the new run: failed (exit 1), failed (exit 1))`.
+fn attempts(old: usize, new: usize, old_earlier: &[State], new_earlier: &[State]) -> String {
+    let list = |states: &[State]| -> String {
+        let each: Vec<String> = states.iter().map(describe).collect();
+        each.join(", ")
+    };
+    let earlier = match (old_earlier.is_empty(), new_earlier.is_empty()) {
+        (true, true) => String::new(),
+        (false, true) => format!(" (earlier in the old run: {})", list(old_earlier)),
+        (true, false) => format!(" (earlier in the new run: {})", list(new_earlier)),
+        (false, false) => format!(
+            " (earlier in the old run: {}; in the new run: {})",
+            list(old_earlier),
+            list(new_earlier)
+        ),
+    };
+    format!("attempts: {old} → {new}{earlier}")
 }
 
 /// The unified diff a change shows under its summary, if any.
