@@ -4,6 +4,8 @@
 //! global holding the name: the same length, so every column an error
 //! points at stays where the author wrote it.
 
+use super::strings::string_end;
+
 /// What a bare `env` is written as for the engine: as long as `env`.
 pub const ALIAS: &str = "_ev";
 
@@ -66,23 +68,9 @@ fn tag(text: &str, start: usize, end: usize, found: &mut Vec<usize>) {
     let bytes = text.as_bytes();
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut i = start;
-    let mut quote: Option<u8> = None;
     while i < end {
-        let b = bytes[i];
-        if let Some(q) = quote {
-            if b == b'\\' {
-                i += 2;
-                continue;
-            }
-            if b == q {
-                quote = None;
-            }
-            i += 1;
-            continue;
-        }
-        if b == b'"' || b == b'\'' {
-            quote = Some(b);
-            i += 1;
+        if let Some(after) = string_end(bytes, i, end) {
+            i = after;
             continue;
         }
         if bytes[i..end].starts_with(b"env")

@@ -13,6 +13,7 @@ mod plain;
 mod quote;
 mod shell;
 mod splice;
+mod strings;
 mod tagline;
 pub mod vars;
 

@@ -13,6 +13,8 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use super::strings::string_end;
+
 /// A block tag or comment of a line.
 struct Tag {
     /// `{%` or `{#`, with the whitespace marker after it (`{%-`).
@@ -236,26 +238,16 @@ fn endraw(text: &str, from: usize) -> Option<(usize, Tag)> {
 fn close(text: &str, from: usize, delimiter: &[u8; 2]) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
     let mut i = from;
     while i < bytes.len() {
-        let b = bytes[i];
-        if let Some(q) = quote {
-            if b == b'\\' {
-                i += 2;
-                continue;
-            }
-            if b == q {
-                quote = None;
-            }
-            i += 1;
-            continue;
-        }
         if depth == 0 && bytes[i..].starts_with(delimiter) {
             return Some(i + 2);
         }
-        match b {
-            b'"' | b'\'' => quote = Some(b),
+        if let Some(end) = string_end(bytes, i, bytes.len()) {
+            i = end;
+            continue;
+        }
+        match bytes[i] {
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
