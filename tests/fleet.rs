@@ -686,43 +686,64 @@ fn two_runs_of_a_fleet_differ_host_by_host() {
         .run();
 }
 
+/// A runbook on web-1 and web-2: each goes into its own directory, web-2's
+/// is removed, then `next` runs and leaves `<host>.ran` in the shared
+/// directory (an absolute path: it does not depend on where it runs).
+fn removes_web_2s_directory(shared: &Path, next: &str) -> String {
+    let next = next.replace('\n', "\n        ");
+    format!(
+        r#"
+        # Deploy
+
+        ```bash {{on="web-[1:2]"}}
+        mkdir -p {shared}/$FAKE_HOST && cd {shared}/$FAKE_HOST
+        ```
+
+        ```bash {{on="web-[1:2]" danger=false}}
+        if [ "$FAKE_HOST" = web-2 ]; then rm -rf "$PWD"; fi
+        ```
+
+        ```bash {{on="web-[1:2]"}}
+        {next}
+        touch {shared}/$FAKE_HOST.ran
+        ```
+        "#,
+        shared = shared.display()
+    )
+}
+
 #[test]
 #[ignore = "needs openssh-server (sshd); CI installs it and runs --ignored"]
-fn a_block_that_removes_its_hosts_directory_is_said_for_that_host() {
+fn a_block_that_removes_its_hosts_directory_is_said_and_the_next_is_refused_there() {
     let hosts = Hosts::start(&["web-1", "web-2"], &[]);
     let shared = hosts.shared();
+    let gone = format!("{}/web-2", shared.display());
     let out = run_yes(
         &hosts,
-        &format!(
-            r#"
-            # Deploy
-
-            ```bash {{on="web-[1:2]"}}
-            mkdir -p {shared}/$FAKE_HOST && cd {shared}/$FAKE_HOST
-            ```
-
-            ```bash {{on="web-[1:2]" danger=false}}
-            if [ "$FAKE_HOST" = web-2 ]; then rm -rf "$PWD"; fi
-            ```
-
-            ```bash {{on="web-[1:2]"}}
-            echo "on $FAKE_HOST"
-            ```
-            "#,
-            shared = shared.display()
-        ),
+        &removes_web_2s_directory(&shared, "echo \"on $FAKE_HOST\""),
     )
+    .args(["--report", "r.json", "--junit", "j.xml"])
+    .status(1)
     .stderr_contains(&format!(
-        "on web-2: the shell's working directory, {}/web-2, no longer exists",
-        shared.display()
+        "{RUNBOOK}:7: on web-2: the shell's working directory, {gone}, no longer exists \
+             (the block removed or moved it). The next blocks on it would run in a directory \
+             that is gone: this unattended run does not run one there unless it starts with \
+             `cd` (or has an absolute `cwd=`)."
     ))
+    .stderr_contains(&format!(
+        "{RUNBOOK}:11: refused on web-2: On web-2, it would run in {gone}, which no longer \
+             exists: an earlier block removed or moved the shell's working directory there. \
+             Nobody is at a terminal to confirm it; start the block with `cd`"
+    ))
+    .stderr_contains("Going on without web-2")
     .run();
-    assert_eq!(
-        out.stderr.matches("no longer exists").count(),
-        1,
-        "{}",
-        out.stderr
+    // Not run on web-2; run on web-1.
+    assert!(shared.join("web-1.ran").exists(), "{}", out.stderr);
+    assert!(
+        !shared.join("web-2.ran").exists(),
+        "the block ran on web-2, in a directory that is gone"
     );
+    assert_eq!(out.stdout.matches("on web-").count(), 1, "{}", out.stdout);
     let record = record(&out);
     let removed = &record.steps[1];
     let how: Vec<(&str, bool)> = removed
@@ -737,10 +758,135 @@ fn a_block_that_removes_its_hosts_directory_is_said_for_that_host() {
         .collect();
     assert_eq!(how, [("web-1", false), ("web-2", true)]);
     assert!(output(removed, "web-2").contains("[runsheet: the shell's working directory"));
-    // Remote hosts are warned, not stopped.
-    assert_eq!(statuses(&record.steps[2]), web(HostStatus::Done)[..2]);
-    assert!(
-        out.transcript()
-            .contains("it took away the shell's working directory")
+    let next = &record.steps[2];
+    assert_eq!(
+        statuses(next),
+        [
+            ("web-1".to_string(), HostStatus::Done),
+            ("web-2".to_string(), HostStatus::Failed)
+        ]
     );
+    let web_2 = &next.hosts[1];
+    assert_eq!(web_2.reasons, [runsheet::record::Reason::Refused]);
+    assert_eq!(web_2.exit, None);
+    assert!(web_2.output.is_empty(), "{:?}", web_2.output);
+    // The transcript says why, on the host's line.
+    let transcript = out.transcript();
+    assert!(
+        transcript.contains(&format!(
+            "-->web-2 · ⛔ refused · it would run in {gone}, which no longer exists (an \
+             earlier block removed or moved it); nobody was at a terminal to confirm it"
+        )),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("it took away the shell's working directory"),
+        "{transcript}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&out.read("r.json")).expect("JSON");
+    let hosts_of_next = &report["steps"][2]["hosts"];
+    assert_eq!(hosts_of_next[1]["status"], "failed", "{report}");
+    assert_eq!(hosts_of_next[1]["reasons"][0], "refused", "{report}");
+    assert!(
+        out.read("j.xml")
+            .contains(r#"<failure message="refused on web-2: it would run in"#),
+        "{}",
+        out.read("j.xml")
+    );
+}
+
+#[test]
+#[ignore = "needs openssh-server (sshd); CI installs it and runs --ignored"]
+fn a_block_that_starts_with_cd_runs_on_the_host_whose_directory_is_gone() {
+    let hosts = Hosts::start(&["web-1", "web-2"], &[]);
+    let shared = hosts.shared();
+    let out = run_yes(&hosts, &removes_web_2s_directory(&shared, "cd /tmp\npwd"))
+        .stderr_contains("on web-2: the shell's working directory")
+        .stderr_lacks("refused")
+        .run();
+    assert!(shared.join("web-1.ran").exists(), "{}", out.stderr);
+    assert!(shared.join("web-2.ran").exists(), "{}", out.stderr);
+    let record = record(&out);
+    assert_eq!(statuses(&record.steps[2]), web(HostStatus::Done)[..2]);
+    assert_eq!(output(&record.steps[2], "web-2"), "/tmp\n");
+}
+
+/// A rollback on the hosts is not stopped because a host's directory is
+/// gone: it runs there, and it is said.
+#[test]
+#[ignore = "needs openssh-server (sshd); CI installs it and runs --ignored"]
+fn a_rollback_runs_on_a_host_whose_directory_is_gone_and_says_so() {
+    let hosts = Hosts::start(&["web-1", "web-2"], &[]);
+    let shared = hosts.shared();
+    let out = run_yes(
+        &hosts,
+        &format!(
+            r#"
+            # Deploy
+
+            ```bash {{on="web-[1:2]"}}
+            mkdir -p {shared}/$FAKE_HOST && cd {shared}/$FAKE_HOST
+            ```
+
+            ```bash {{on="web-[1:2]" danger=false}}
+            rm -rf "$PWD"
+            ```
+
+            ```bash
+            false
+            ```
+
+            ## Rollback
+
+            ```bash {{on="web-[1:2]"}}
+            touch {shared}/$FAKE_HOST.rolled
+            ```
+            "#,
+            shared = shared.display()
+        ),
+    )
+    .args(["--on-failure", "rollback"])
+    .status(1)
+    .stderr_contains(&format!(
+        "on web-1, this block runs in {shared}/web-1, which no longer exists; on web-2, this \
+         block runs in {shared}/web-2, which no longer exists (it is in a contingency section, \
+         which runs all the same)",
+        shared = shared.display()
+    ))
+    .stderr_lacks("refused")
+    .run();
+    assert!(shared.join("web-1.rolled").exists(), "{}", out.stderr);
+    assert!(shared.join("web-2.rolled").exists(), "{}", out.stderr);
+}
+
+/// At a terminal, the block is shown with a reminder of the hosts whose
+/// directory is gone, and the operator decides.
+#[test]
+#[ignore = "needs openssh-server (sshd); CI installs it and runs --ignored"]
+fn at_a_terminal_the_next_block_is_asked_about_with_the_hosts_whose_directory_is_gone() {
+    let hosts = Hosts::start(&["web-1", "web-2"], &[]);
+    let shared = hosts.shared();
+    let sandbox = crate::common::sandbox(&removes_web_2s_directory(&shared, "ls"));
+    let config = hosts.ssh_config();
+    let mut pty = sandbox.pty(&["run", "--ssh-config", &config, RUNBOOK, "-o", OUT], &[]);
+    pty.answer(crate::common::RUN, "r");
+    pty.answer(crate::common::RUN, "r");
+    pty.expect(&format!(
+        "on web-2: the shell's working directory, {}/web-2, no longer exists",
+        shared.display()
+    ));
+    pty.expect("start the next one with `cd` to where it should run (edit it at its prompt)");
+    pty.expect(&format!(
+        "warning: on web-2, this block would run in {}/web-2, which no longer exists; edit it \
+         to start with `cd` to where it should run, unless it does",
+        shared.display()
+    ));
+    pty.answer(crate::common::RUN, "s");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("refused"), "{screen}");
+    assert!(!shared.join("web-1.ran").exists());
+    assert!(!shared.join("web-2.ran").exists());
+    let transcript = sandbox.transcript();
+    assert!(transcript.contains("how=cwd-gone"), "{transcript}");
 }

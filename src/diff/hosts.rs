@@ -35,7 +35,7 @@ impl HostState {
         HostState {
             status: h.status,
             exit: h.exit.filter(|_| h.status == HostStatus::Failed),
-            reason: [Reason::Timeout, Reason::Interrupted]
+            reason: [Reason::Timeout, Reason::Interrupted, Reason::Refused]
                 .into_iter()
                 .find(|r| h.status == HostStatus::Failed && h.reasons.contains(r)),
             note: h.note.clone(),
@@ -102,7 +102,7 @@ fn ran(h: &HostRecord) -> bool {
     matches!(
         h.status,
         HostStatus::Done | HostStatus::Failed | HostStatus::Lost
-    )
+    ) && !h.reasons.contains(&Reason::Refused)
 }
 
 /// `done`, `failed (exit 1)`, `unreachable (ssh: connect to host …)`.

@@ -53,6 +53,9 @@ pub struct Block<'a> {
     /// Hosts it must not run on: done there already (a resumed or retried
     /// block), or lost in an attempt retried without asking anyone.
     pub skip_hosts: Vec<String>,
+    /// Hosts it must not run on, each with why: the run refused it there
+    /// (its shell's directory is gone and nobody could confirm it).
+    pub refuse_hosts: Vec<(String, String)>,
     /// The exit code that counts as success (`expect_exit=`, else 0).
     pub expect_exit: i32,
     /// What the output must hold (`expect=`), for judging each host.
@@ -87,6 +90,8 @@ pub enum Reach {
     Stopped,
     /// Not run: done there already, as `Block::skip_hosts` says.
     Kept,
+    /// Not run: refused there, as `Block::refuse_hosts` says.
+    Refused,
 }
 
 /// Where a running block's output goes.

@@ -253,6 +253,8 @@ fn host_verdict(h: &HostRecord) -> Verdict {
                 ("timeout", "timed out".to_string())
             } else if h.reasons.contains(&Reason::Interrupted) {
                 ("interrupted", "interrupted".to_string())
+            } else if h.reasons.contains(&Reason::Refused) {
+                ("refused", "refused".to_string())
             } else if let Some(code) = h.exit {
                 ("exit", format!("exit {code}"))
             } else {

@@ -40,6 +40,7 @@ impl Run<'_> {
             serial: command.attrs.serial,
             max_fail: command.attrs.max_fail,
             skip_hosts: Self::hosts_to_skip(last, automatic),
+            refuse_hosts: cleared.refused_hosts.clone(),
             expect_exit: command.attrs.expect_exit.unwrap_or(0),
             expect: command.attrs.expect.as_deref(),
         };

@@ -25,6 +25,9 @@ pub(super) struct Cleared {
     pub destructive: Vec<String>,
     /// Who typed `yes` for it.
     pub confirmed_by: Option<String>,
+    /// On a fleet, the hosts it is refused on, each with why: its shell's
+    /// directory is gone there, and nobody was at a terminal to confirm it.
+    pub refused_hosts: Vec<(String, String)>,
 }
 
 impl Cleared {
@@ -98,7 +101,10 @@ impl Run<'_> {
                 // On a fleet, `retries=` is for hosts where the block failed:
                 // a lost connection is never retried without asking.
                 let retriable = outcome.hosts.is_empty()
-                    || outcome.hosts.iter().any(|h| h.status == HostStatus::Failed);
+                    || outcome
+                        .hosts
+                        .iter()
+                        .any(|h| h.status == HostStatus::Failed && !h.has(Reason::Refused));
                 if !interrupted && retriable && attempts <= command.attrs.retries as usize {
                     // Each failed try stays in the record, retried or not.
                     self.record(outcome, false)?;
@@ -235,6 +241,7 @@ impl Run<'_> {
             fills: fills.clone(),
             destructive: destructive.clone(),
             confirmed_by,
+            refused_hosts: Vec::new(),
         };
         if !command.attrs.confirm && !guarded && lost_cwd.is_none() {
             return Ok(Gate::Run(cleared(None)));
@@ -250,7 +257,7 @@ impl Run<'_> {
             if !what.is_empty() {
                 what.push(' ');
             }
-            what.push_str(lost);
+            what.push_str(&lost.what);
         }
         if let Some(t) = self.exec.targets(command.attrs.on.as_deref())? {
             what.push_str(&format!(
@@ -268,6 +275,24 @@ impl Run<'_> {
                 let o = Outcome::new(step.id(), Status::Skipped).because(Reason::Declined);
                 self.record(o, false)?;
                 Ok(Gate::Done(Flow::Continue))
+            }
+            // Only the hosts whose directory is gone: refused there, as a
+            // host the block fails on, and run on the others.
+            None if !guarded
+                && !command.attrs.confirm
+                && lost_cwd.as_ref().is_some_and(|l| !l.hosts.is_empty()) =>
+            {
+                let lost = lost_cwd.expect("checked just above");
+                let names: Vec<&str> = lost.hosts.iter().map(|(h, _)| h.as_str()).collect();
+                self.operator.say(&format!(
+                    "{place}: refused on {}: {} Nobody is at a terminal to confirm it; start \
+                     the block with `cd` to where it should run.",
+                    names.join(", "),
+                    lost.what
+                ));
+                let mut cleared = cleared(None);
+                cleared.refused_hosts = lost.hosts;
+                Ok(Gate::Run(cleared))
             }
             None => {
                 let hint = if lost_cwd.is_some() && guarded {

@@ -1,7 +1,7 @@
 //! A block that took the shell's working directory away (removed, moved or
-//! replaced it): said right after it, recorded on its step, and, in an
-//! unattended run, no block runs in a directory that is gone unless it
-//! moves out of it first.
+//! replaced it), here or on a host: said right after it, recorded on its
+//! step, and, in an unattended run, no block runs in a directory that is
+//! gone (here, or on that host) unless it moves out of it first.
 
 use super::Run;
 use crate::doc::{Command, Runner, Step};
@@ -56,9 +56,23 @@ impl Run<'_> {
             push_note(&mut host.output, &self.secrets.redact(&note_line(&lost)));
             let what = self.secrets.redact(&lost.describe());
             let place = self.place(step);
+            let next = match &lost {
+                LostCwd::Gone(_) if self.settings.attended() => {
+                    "The next blocks on it would run in a directory that is gone: start the \
+                     next one with `cd` to where it should run (edit it at its prompt)."
+                }
+                LostCwd::Gone(_) => {
+                    "The next blocks on it would run in a directory that is gone: this \
+                     unattended run does not run one there unless it starts with `cd` (or \
+                     has an absolute `cwd=`)."
+                }
+                LostCwd::Replaced(_) => {
+                    "Relative paths in the next blocks on it act in the old directory: start \
+                     the next one with `cd` to where it should run."
+                }
+            };
             self.operator.say(&format!(
-                "warning: {place}: on {}: {what}. The next blocks on it run there: start \
-                 the next one with `cd` to where it should run.",
+                "warning: {place}: on {}: {what}. {next}",
                 host.host
             ));
         }
@@ -81,65 +95,144 @@ impl Run<'_> {
     }
 
     /// Before a block is asked about at a terminal: a reminder when it
-    /// would run in a directory that is gone.
+    /// would run in a directory that is gone, here or on hosts.
     pub(super) fn remind_lost_cwd(&mut self, command: &Command) -> Result<()> {
-        if let Some(LostCwd::Gone(dir)) = self.runs_in_lost_cwd(command)? {
-            let said = self.secrets.redact(&format!(
+        let lost = self.runs_in_lost_cwd(command)?;
+        let said = match lost.as_slice() {
+            [] => return Ok(()),
+            [(None, dir)] => format!(
                 "warning: this block would run in {dir}, which no longer exists; edit it to \
                  start with `cd` to where it should run, unless it does"
-            ));
-            self.operator.say(&said);
-        }
+            ),
+            hosts => format!(
+                "warning: {}; edit it to start with `cd` to where it should run, unless it does",
+                on_hosts(hosts, "this block would run in")
+            ),
+        };
+        let said = self.secrets.redact(&said);
+        self.operator.say(&said);
         Ok(())
     }
 
     /// Unattended, a block that would run in a directory that is gone and
     /// does not move out of it first (`text` is what would run): why it
     /// must be confirmed, as a CI step whose working directory is missing
-    /// fails. In a contingency section it is only said: a rollback must
-    /// not stop for it.
+    /// fails, and, on a fleet, the hosts it is refused on when nobody
+    /// confirms it. In a contingency section it is only said: a rollback
+    /// must not stop for it.
     pub(super) fn lost_cwd_to_confirm(
         &mut self,
         step: &Step,
         command: &Command,
         text: &str,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<LostGate>> {
         if self.settings.attended() || self.lost_cwd.is_empty() {
             return Ok(None);
         }
-        let Some(LostCwd::Gone(dir)) = self.runs_in_lost_cwd(command)? else {
-            return Ok(None);
-        };
-        if moves_first(command, text) {
+        let lost = self.runs_in_lost_cwd(command)?;
+        if lost.is_empty() || moves_first(command, text) {
             return Ok(None);
         }
         if self.book.contingency_of(step.index as usize).is_some() {
+            let where_ = match lost.as_slice() {
+                [(None, dir)] => format!("this block runs in {dir}, which no longer exists"),
+                hosts => on_hosts(hosts, "this block runs in"),
+            };
             let said = self.secrets.redact(&format!(
-                "warning: {}: this block runs in {dir}, which no longer exists (it is in \
-                 a contingency section, which runs all the same)",
+                "warning: {}: {where_} (it is in a contingency section, which runs all the same)",
                 self.place(step)
             ));
             self.operator.say(&said);
             return Ok(None);
         }
-        Ok(Some(self.secrets.redact(&format!(
-            "It would run in {dir}, which no longer exists: an earlier block removed or \
-             moved the shell's working directory."
-        ))))
+        let (what, hosts) = match lost.as_slice() {
+            [(None, dir)] => (
+                format!(
+                    "It would run in {dir}, which no longer exists: an earlier block removed or \
+                     moved the shell's working directory."
+                ),
+                Vec::new(),
+            ),
+            hosts => {
+                let what = format!(
+                    "{}: an earlier block removed or moved the shell's working directory there.",
+                    capitalised(&on_hosts(hosts, "it would run in"))
+                );
+                let refused = hosts
+                    .iter()
+                    .filter_map(|(host, dir)| {
+                        let note = format!(
+                            "it would run in {dir}, which no longer exists (an earlier block \
+                             removed or moved it); nobody was at a terminal to confirm it"
+                        );
+                        host.clone().map(|h| (h, self.secrets.redact(&note)))
+                    })
+                    .collect();
+                (what, refused)
+            }
+        };
+        Ok(Some(LostGate {
+            what: self.secrets.redact(&what),
+            hosts,
+        }))
     }
 
-    /// The directory this machine's shell lost, when `command` runs on
-    /// this machine.
-    fn runs_in_lost_cwd(&mut self, command: &Command) -> Result<Option<LostCwd>> {
-        let Some(lost) = self.lost_cwd.get(&None) else {
-            return Ok(None);
-        };
-        let lost = lost.clone();
-        if self.exec.targets(command.attrs.on.as_deref())?.is_some() {
-            return Ok(None);
+    /// Where `command` would run in a directory that is gone: this
+    /// machine (`None`) or each of its hosts still in the run, with the
+    /// directory.
+    fn runs_in_lost_cwd(&mut self, command: &Command) -> Result<Vec<(Option<String>, String)>> {
+        if self.lost_cwd.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(Some(lost))
+        let gone = |lost: Option<&LostCwd>| match lost {
+            Some(LostCwd::Gone(dir)) => Some(dir.clone()),
+            _ => None,
+        };
+        let Some(targets) = self.exec.targets(command.attrs.on.as_deref())? else {
+            return Ok(gone(self.lost_cwd.get(&None))
+                .map(|dir| (None, dir))
+                .into_iter()
+                .collect());
+        };
+        Ok(targets
+            .hosts
+            .into_iter()
+            .filter_map(|host| {
+                let dir = gone(self.lost_cwd.get(&Some(host.clone())))?;
+                Some((Some(host), dir))
+            })
+            .collect())
     }
+}
+
+/// A block that would run in a directory that is gone, unattended: what
+/// to ask or refuse it for, and on a fleet the hosts concerned, each with
+/// the note its line gets when the block is refused there.
+pub(super) struct LostGate {
+    pub what: String,
+    pub hosts: Vec<(String, String)>,
+}
+
+/// `on web-2, <lead> /srv/a, which no longer exists`, for each host.
+fn on_hosts(hosts: &[(Option<String>, String)], lead: &str) -> String {
+    let parts: Vec<String> = hosts
+        .iter()
+        .map(|(host, dir)| {
+            format!(
+                "on {}, {lead} {dir}, which no longer exists",
+                host.as_deref().unwrap_or("this machine")
+            )
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// `text` with its first letter in capitals.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// The line the output of a block that took the shell's directory away

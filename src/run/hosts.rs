@@ -88,8 +88,12 @@ impl Run<'_> {
             return FailureChoice::Abort;
         }
         if !any_done {
-            self.operator
-                .say("The block failed on every host it ran on; the run stops here.");
+            let refused = outcome.hosts.iter().all(|h| h.has(Reason::Refused));
+            self.operator.say(if refused {
+                "The block was refused on every host; the run stops here."
+            } else {
+                "The block failed on every host it ran on; the run stops here."
+            });
             return FailureChoice::Abort;
         }
         self.operator.say(&format!(
@@ -163,6 +167,7 @@ pub(super) fn failure_reason(outcome: &Outcome) -> String {
         .filter(|h| h.status.is_failure())
         .map(|h| match h.status {
             HostStatus::Failed if h.has(Reason::Timeout) => format!("{}: timed out", h.host),
+            HostStatus::Failed if h.has(Reason::Refused) => format!("{}: refused", h.host),
             HostStatus::Failed => format!("{}: exit {}", h.host, h.exit.unwrap_or(1)),
             HostStatus::Lost => format!(
                 "{}: connection lost, the block may have finished there",
@@ -187,8 +192,12 @@ fn host_outcome(command: &Command, end: &HostEnd) -> HostOutcome {
         Reach::Unreachable => HostStatus::Unreachable,
         Reach::Left | Reach::Kept => HostStatus::Skipped,
         Reach::Stopped => HostStatus::Stopped,
+        Reach::Refused => HostStatus::Failed,
     };
     let mut o = HostOutcome::new(&end.host, status);
+    if end.reach == Reach::Refused {
+        o.reasons.push(Reason::Refused);
+    }
     let finished = end.started + end.duration;
     o.at = rfc3339(finished);
     o.ms = end.duration.as_millis() as u64;

@@ -82,6 +82,7 @@ fn label(h: &HostOutcome) -> String {
         HostStatus::Failed if h.has(Reason::Interrupted) => {
             format!("⚠️ interrupted after {took} · {time}")
         }
+        HostStatus::Failed if h.has(Reason::Refused) => format!("⛔ refused · {note}"),
         HostStatus::Done => format!("✅ exit {exit} · {took} · {time}"),
         HostStatus::Failed => format!("❌ exit {exit} · {took} · {time}"),
         HostStatus::Lost => format!("⚠️ {note} · after {took} · {time}"),

@@ -191,6 +191,15 @@ impl Fleet {
                 }
                 None => {}
             }
+            if let Some((_, why)) = block.refuse_hosts.iter().find(|(h, _)| *h == host.name) {
+                // As a host the block failed on: it leaves the run here.
+                ends[slot] = Some(not_run(&host.name, Reach::Refused, Some(why.clone())));
+                host.left = Some((
+                    block.id.to_string(),
+                    format!("left the run at {}: the block was refused there", block.id),
+                ));
+                continue;
+            }
             runnable.push(slot);
         }
         let batch = block
@@ -254,10 +263,14 @@ impl Fleet {
             exit: if all_ok {
                 block.expect_exit
             } else {
+                let unreached = hosts
+                    .iter()
+                    .any(|h| matches!(h.reach, Reach::Lost | Reach::Unreachable));
                 ran.iter()
                     .map(|e| e.exit)
                     .find(|&x| x != block.expect_exit)
-                    .unwrap_or(255)
+                    // ssh's own failure; a block refused on a host is a plain one.
+                    .unwrap_or(if unreached { 255 } else { 1 })
             },
             duration: started.elapsed(),
             session_restarted: false,
@@ -504,7 +517,7 @@ impl Shown {
                 end.note.as_deref().unwrap_or("")
             ),
             Reach::Unreachable => format!("unreachable: {}", end.note.as_deref().unwrap_or("")),
-            Reach::Left | Reach::Stopped | Reach::Kept => "not run".into(),
+            Reach::Left | Reach::Stopped | Reach::Kept | Reach::Refused => "not run".into(),
         };
         format!("[{name}] {mark} {what}\n")
     }
