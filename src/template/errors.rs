@@ -304,21 +304,19 @@ fn unclosed(text: &str) -> Option<(usize, Unclosed)> {
                     && inner.starts_with("raw")
                     && !inner[3..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
                 let mut i = open + 2;
-                let mut quote: Option<(u8, usize)> = None;
                 loop {
-                    let Some(&b) = bytes.get(i) else {
-                        return Some(match quote {
-                            Some((_, at)) => (at, Unclosed::Quote),
-                            None => (open, Unclosed::Tag),
-                        });
-                    };
-                    match quote {
-                        Some(_) if b == b'\\' => i += 1,
-                        Some((q, _)) if b == q => quote = None,
-                        Some(_) => {}
-                        None if b == b'"' || b == b'\'' => quote = Some((b, i)),
-                        None if bytes[i..].starts_with(close) => break,
-                        None => {}
+                    if let Some((after, closed)) = super::strings::string(bytes, i, bytes.len()) {
+                        if !closed {
+                            return Some((i, Unclosed::Quote));
+                        }
+                        i = after;
+                        continue;
+                    }
+                    if i >= bytes.len() {
+                        return Some((open, Unclosed::Tag));
+                    }
+                    if bytes[i..].starts_with(close) {
+                        break;
                     }
                     i += 1;
                 }

@@ -6,16 +6,22 @@
 /// its closing quote, a backslash escaping the character after it; `end`
 /// when it is not closed before `end`. `None` when no string opens there.
 pub(super) fn string_end(bytes: &[u8], at: usize, end: usize) -> Option<usize> {
+    string(bytes, at, end).map(|(after, _)| after)
+}
+
+/// When a string opens at `at`, where it ends (as `string_end` says) and
+/// whether its closing quote was found.
+pub(super) fn string(bytes: &[u8], at: usize, end: usize) -> Option<(usize, bool)> {
     let quote = *bytes.get(at).filter(|&&b| b == b'"' || b == b'\'')?;
     let mut i = at + 1;
     while i < end {
         match bytes[i] {
             b'\\' => i += 2,
-            b if b == quote => return Some(i + 1),
+            b if b == quote => return Some((i + 1, true)),
             _ => i += 1,
         }
     }
-    Some(end)
+    Some((end, false))
 }
 
 #[cfg(test)]
