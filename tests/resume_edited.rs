@@ -260,3 +260,100 @@ fn records_are_saved_under_their_new_ids_and_a_later_resume_goes_on_from_them() 
         ["zero-added\n", "one\n", "two\n", "three\n", "four\n"]
     );
 }
+
+/// A checklist with every kind of record: tasks, a blank, a choice, blocks
+/// (one failing), boxes in a fence and a contingency section.
+const EVERY_KIND: &str = "# Deploy\n\n\
+    - [ ] Tell the channel\n\
+    - [ ] Version deployed: ____\n\
+    - [ ] Smoke test passed? Yes / No\n\n\
+    ```bash\necho one\n```\n\n\
+    ```text\n[ ] a box in a fence\n[ ] another\n```\n\n\
+    ## Roll out\n\n\
+    - [ ] Deploy\n  ```bash\n  echo two\n  ```\n\n\
+    ```bash\nfalse\n```\n\n\
+    ## Rollback\n\n\
+    ```bash\necho rolled back\n```\n";
+
+/// Edited transcripts of every shape, read back and re-keyed: lines of a
+/// real transcript cut, repeated, swapped or added (seeded, so every run
+/// tries the same texts). Reading gives a transcript or an error, and
+/// re-keying never gives a record to a step the checklist does not have,
+/// nor crashes.
+#[test]
+fn edited_transcripts_of_any_shape_are_re_keyed_without_a_crash() {
+    use runsheet::doc::parse;
+    use runsheet::source::Source;
+    use runsheet::transcript;
+    use std::collections::HashSet;
+
+    let sandbox = Sandbox::new();
+    sandbox.write(RUNBOOK, EVERY_KIND);
+    let out = sandbox
+        .test()
+        .run_yes()
+        .args(["--keep-going"])
+        .status(1)
+        .run();
+    let original = out.read(OUT);
+    let lines: Vec<&str> = original.split_inclusive('\n').collect();
+    let additions = [
+        "```bash\necho added\n```\n",
+        "- [ ] An added task\n",
+        "## An added section\n",
+        "\n",
+        "- [ ] Added blank: ____\n",
+    ];
+    let path = std::path::Path::new("edited.md");
+    let mut rng = fastrand::Rng::with_seed(7);
+    let mut re_keyed = 0;
+    for _ in 0..2000 {
+        let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        for _ in 0..rng.usize(1..4) {
+            let at = rng.usize(..edited.len());
+            match rng.u8(..4) {
+                0 => {
+                    edited.remove(at);
+                }
+                1 => edited.insert(at, edited[at].clone()),
+                2 => {
+                    let other = rng.usize(..edited.len());
+                    edited.swap(at, other);
+                }
+                _ => edited.insert(at, additions[rng.usize(..additions.len())].into()),
+            }
+            if edited.is_empty() {
+                break;
+            }
+        }
+        let text = edited.concat();
+        let Ok(mut read) = transcript::read(path, &text) else {
+            continue;
+        };
+        if read.info.is_none() {
+            continue;
+        }
+        let source = Source::from_text(path, read.source.clone());
+        let book = parse(&source);
+        let dropped = transcript::rekey(
+            &book,
+            &source.text,
+            &text,
+            &mut read.outcomes,
+            &read.places,
+            &read.spans,
+        );
+        assert!(dropped.iter().all(|d| !d.is_empty()), "{text}");
+        let ids: HashSet<String> = book.steps.iter().map(|s| s.id().to_string()).collect();
+        for id in read.outcomes.keys() {
+            assert!(
+                ids.contains(id) || id.starts_with('§'),
+                "the record `{id}` went to no step of the edited checklist:\n{text}"
+            );
+        }
+        re_keyed += 1;
+    }
+    // Most edits leave a transcript that reads: the test is not passing by
+    // reading none.
+    assert!(re_keyed > 1000, "only {re_keyed} of 2000 edits read back");
+}
