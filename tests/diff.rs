@@ -424,7 +424,17 @@ fn an_edited_runbook_is_warned_about_and_its_steps_still_pair_up() {
         .run();
     let out = out.then().args(["diff", "old.md", OUT]).status(1).run();
     let text = &out.stdout;
-    assert!(text.starts_with("1 step differs: 1 new\n"), "{text}");
+    assert!(
+        text.starts_with("2 steps differ: 1 new, 1 reworded\n"),
+        "{text}"
+    );
+    // The reworded task pairs with what it was, and says how it read.
+    assert!(
+        text.contains(
+            "reworded Deploy › Run the database migrations (line 4 → 5)\n    reworded: `Run the migrations` → `Run the database migrations`\n"
+        ),
+        "{text}"
+    );
     assert!(
         text.contains(
             "warning: the runbook `runbook.md` was edited between the two runs (its sha256 differs)"

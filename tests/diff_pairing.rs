@@ -299,5 +299,8 @@ fn a_block_pairs_only_inside_the_task_its_task_paired_with() {
         &tasks(&["Run the database migrations"]),
     );
     let (_, json) = diff_json(sandbox, 1);
-    assert_eq!(json["verdict"], "1 step differs: 1 command", "{json:#}");
+    assert_eq!(
+        json["verdict"], "1 step differs: 1 reworded, 1 command",
+        "{json:#}"
+    );
 }

@@ -224,6 +224,17 @@ fn changes(o: &StepRecord, n: &StepRecord, options: &Options) -> Vec<Change> {
         });
     }
     changes.extend(super::attempts::change(o, n));
+    // A block's text is its command, compared below as it ran.
+    if o.kind != Kind::Command
+        && n.kind != Kind::Command
+        && o.text != n.text
+        && mask.value(&o.text) != mask.value(&n.text)
+    {
+        changes.push(Change::Reworded {
+            old: o.text.clone(),
+            new: n.text.clone(),
+        });
+    }
     let masked = |v: &Option<String>| v.as_deref().map(|v| mask.value(v).into_owned());
     if masked(&o.answer) != masked(&n.answer) {
         changes.push(Change::Answer {
@@ -413,6 +424,42 @@ mod tests {
 
     fn changes_of(old: StepRecord, new: StepRecord) -> Vec<Change> {
         changes(&old, &new, &Options::plain())
+    }
+
+    #[test]
+    fn a_task_that_reads_otherwise_is_reworded_and_a_block_is_its_command() {
+        let with_text = |kind: Kind, text: &str| {
+            let mut s = step("s1", kind, Status::Done);
+            s.text = text.into();
+            s
+        };
+        assert_eq!(
+            changes_of(
+                with_text(Kind::Task, "Tell #ops"),
+                with_text(Kind::Task, "Tell #ops and #support")
+            ),
+            vec![Change::Reworded {
+                old: "Tell #ops".into(),
+                new: "Tell #ops and #support".into()
+            }]
+        );
+        // Only the dates differ: the same step, as `--ignore` and the
+        // output's masks would have it.
+        assert_eq!(
+            changes_of(
+                with_text(Kind::Blank, "Freeze from 2026-11-21: ____"),
+                with_text(Kind::Blank, "Freeze from 2026-11-28: ____")
+            ),
+            vec![]
+        );
+        // A block's text is compared as its command, which is the same here.
+        assert_eq!(
+            changes_of(
+                with_text(Kind::Command, "./migrate"),
+                with_text(Kind::Command, "./migrate --all")
+            ),
+            vec![]
+        );
     }
 
     #[test]

@@ -51,6 +51,7 @@ fn badge(step: &StepDiff) -> String {
         Category::New => "➕",
         Category::Gone => "➖",
         Category::Moved => "↕️",
+        Category::Reworded => "🔤",
         Category::Hosts => "🖥️",
         Category::Answer => "✏️",
         Category::Command => "⌨️",

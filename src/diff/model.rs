@@ -25,6 +25,9 @@ pub enum Category {
     /// It stands elsewhere among the steps beside it: out of order, or in
     /// another section.
     Moved,
+    /// Its text in the checklist reads otherwise (a task, a blank or a
+    /// choice; a block's change is its command's).
+    Reworded,
     /// A fleet block ran on hosts it did not run on before, or no longer on
     /// some.
     Hosts,
@@ -45,6 +48,7 @@ impl Category {
             Category::New => "new",
             Category::Gone => "gone",
             Category::Moved => "moved",
+            Category::Reworded => "reworded",
             Category::Hosts => "hosts",
             Category::Answer => "answer",
             Category::Command => "command",
@@ -101,6 +105,12 @@ pub enum Change {
         new_place: usize,
         old_after: Option<String>,
         new_after: Option<String>,
+    },
+    /// The step's text reads otherwise: what the operator was asked to do
+    /// or answer changed between the runs.
+    Reworded {
+        old: String,
+        new: String,
     },
     Answer {
         old: Option<String>,
@@ -159,6 +169,7 @@ impl Change {
             Change::New => Category::New,
             Change::Gone => Category::Gone,
             Change::Moved { .. } => Category::Moved,
+            Change::Reworded { .. } => Category::Reworded,
             Change::Answer { .. } | Change::Origin { .. } => Category::Answer,
             Change::Command { .. } => Category::Command,
             Change::Output { .. } => Category::Output,

@@ -246,6 +246,9 @@ pub(super) fn summary(change: &Change) -> String {
                 after(new_after)
             )
         }
+        Change::Reworded { old, new } => {
+            format!("reworded: {} → {}", value(Some(old)), value(Some(new)))
+        }
         Change::Answer { old, new } => format!(
             "answer: {} → {}",
             value(old.as_deref()),
