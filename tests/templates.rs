@@ -1404,12 +1404,10 @@ fn a_template_that_checks_a_secret_still_masks_what_it_makes_from_it() {
     }
 }
 
-/// A `--var` the template never reads is most likely misspelt: the run goes
-/// on with the value it meant to change, so runsheet says so, with the name
-/// it may have meant. A variable the template reads gets no warning.
-#[test]
-fn a_var_the_template_never_reads_is_a_warning_with_the_likely_name() {
-    let body = template(
+/// A template with one variable, `replicas` (2 by default), that its
+/// block prints as `scale to N`.
+fn scale() -> String {
+    template(
         "replicas: 2",
         "
         # Scale
@@ -1418,7 +1416,15 @@ fn a_var_the_template_never_reads_is_a_warning_with_the_likely_name() {
         echo scale to {{ replicas }}
         ```
         ",
-    );
+    )
+}
+
+/// A `--var` the template never reads is most likely misspelt: the run goes
+/// on with the value it meant to change, so runsheet says so, with the name
+/// it may have meant. A variable the template reads gets no warning.
+#[test]
+fn a_var_the_template_never_reads_is_a_warning_with_the_likely_name() {
+    let body = scale();
     let t = Test::new()
         .runbook(&body)
         .args(["run", "--yes", RUNBOOK, "-o", OUT, "--var", "replcas=5"])
@@ -1444,16 +1450,7 @@ fn a_var_the_template_never_reads_is_a_warning_with_the_likely_name() {
 
 #[test]
 fn a_name_an_environment_or_variables_file_sets_and_nobody_reads_is_a_warning_at_its_line() {
-    let body = template(
-        "replicas: 2",
-        "
-        # Scale
-
-        ```bash
-        echo scale to {{ replicas }}
-        ```
-        ",
-    );
+    let body = scale();
     let t = Test::new()
         .runbook(&body)
         .file(
