@@ -447,6 +447,67 @@ fn undefined_variables_are_errors_at_their_line_and_column() {
     assert_eq!(caret.find('^'), Some(4 + 39), "{}", t.stderr);
 }
 
+/// An environment that lacks several variables gets them all named in one
+/// go, each where the render first needs it, not one per try; a name given
+/// once is not named again, and a part a missing value leaves out (a loop
+/// over it) is not looked into.
+#[test]
+fn every_variable_an_environment_lacks_is_named_at_once() {
+    let t = Test::new()
+        .runbook(template(
+            "service: web",
+            "
+            # Deploy {{ service }}
+
+            {% for h in hosts %}
+            - [ ] Deploy to {{ h.name }} in {{ region }}
+            {% endfor %}
+
+            {% if cfg.canary %}
+            Canary first.
+            {% endif %}
+
+            ```bash
+            kubectl scale --replicas={{ replicas }} deploy/{{ servce }}
+            echo {{ replicas }} {{ cluster.api }}
+            ```
+            ",
+        ))
+        .file("envs/prod.toml", "replicas = 3\n")
+        .args(["render", RUNBOOK, "--env", "prod"])
+        .status(2)
+        .stderr_contains("error: undefined variable `hosts`\n --> runbook.md:8:13\n")
+        .stderr_contains("error: undefined variable `cfg`\n  --> runbook.md:12:7\n")
+        .stderr_contains("error: undefined variable `servce`\n  --> runbook.md:17:51\n")
+        .stderr_contains(
+            "did you mean `service`? set it in envs/prod.toml or with --var servce=...",
+        )
+        .stderr_contains("error: undefined variable `cluster`\n  --> runbook.md:18:24\n")
+        .stderr_lacks("`region`")
+        .stderr_lacks("`replicas`")
+        .run();
+    let errors: Vec<&str> = t
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 4, "{}", t.stderr);
+    // In the order the render needs them.
+    let at = |name: &str| t.stderr.find(&format!("`{name}`\n")).unwrap_or(usize::MAX);
+    assert!(at("hosts") < at("cfg") && at("cfg") < at("servce") && at("servce") < at("cluster"));
+    // With them set, the loop's own variable is the one left.
+    t.then()
+        .file(
+            "envs/prod.toml",
+            "replicas = 3\nservce = \"web\"\nhosts = [{name = \"web-1\"}]\ncfg = {canary = false}\ncluster = {api = \"https://k\"}\n",
+        )
+        .args(["render", RUNBOOK, "--env", "prod"])
+        .status(2)
+        .stderr_contains("error: undefined variable `region`\n --> runbook.md:9:")
+        .stderr_lacks("`hosts`")
+        .run();
+}
+
 /// An undefined value that goes through a filter is named, not the filter:
 /// minijinja points at the filter.
 #[test]

@@ -126,6 +126,36 @@ impl Object for Raw {
     }
 }
 
+/// A stand-in for a variable that is not set, in a render that only looks
+/// for the next one that is not set either: any key or item of it is
+/// itself, it is false, it iterates as empty and writes nothing.
+#[derive(Debug)]
+pub struct Unset;
+
+impl Unset {
+    pub fn value() -> Value {
+        Value::from_object(Unset)
+    }
+}
+
+impl Object for Unset {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+    fn get_value(self: &Arc<Self>, _key: &Value) -> Option<Value> {
+        Some(Unset::value())
+    }
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Empty
+    }
+    fn is_true(self: &Arc<Self>) -> bool {
+        false
+    }
+    fn render(self: &Arc<Self>, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Ok(())
+    }
+}
+
 /// `env.NAME`: the process environment, then what a `.env` file set; what
 /// was read is kept, for masking the secrets among it. Stand-ins for some
 /// names come first (see `Env::stand_ins`).

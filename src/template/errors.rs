@@ -87,8 +87,10 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
-/// The diagnostic for a render that failed with `error`.
-pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> Diagnostic {
+/// The diagnostic for a render that failed with `error`, and the name of
+/// the variable it lacked when what failed is a variable that is not set
+/// (`replicas`, not `cfg.replicas` of a `cfg` that is).
+pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> (Diagnostic, Option<String>) {
     // Errors in included files come wrapped, one layer per include.
     let mut chain: Vec<&minijinja::Error> = vec![error];
     let mut cause = std::error::Error::source(error);
@@ -116,12 +118,13 @@ pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> Diagnostic {
                 .copied()
                 .unwrap_or(error);
             let at = first.range().map_or(0, |r| r.start);
-            return files.at(
+            let shown = files.at(
                 first.name().unwrap_or(&files.main_name),
                 at,
                 format!("an include cycle: {}", cycle.join(" → ")),
                 Some("a file may not include itself, directly or through others".into()),
             );
+            return (shown, None);
         }
     }
     let inner = chain
@@ -184,15 +187,21 @@ pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> Diagnostic {
                  another kind of quotes (\"it's\")",
             ),
         };
-        return files.at(
+        let shown = files.at(
             name,
             open,
             format!("template syntax error: {message}"),
             Some(hint.into()),
         );
+        return (shown, None);
     }
+    let mut missing = None;
     let (message, mut hint) = match inner.kind() {
-        ErrorKind::UndefinedError => undefined(&expr, &detail, files),
+        ErrorKind::UndefinedError => {
+            let (message, hint, root) = undefined(&expr, &detail, files);
+            missing = root;
+            (message, hint)
+        }
         ErrorKind::UnknownFilter => {
             let filter = detail
                 .strip_prefix("filter ")
@@ -259,7 +268,7 @@ pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> Diagnostic {
                 .into(),
         );
     }
-    files.at(name, range.start, message, hint)
+    (files.at(name, range.start, message, hint), missing)
 }
 
 /// Whether `at` is inside a `{{ … }}` written right after a `$`.
@@ -499,8 +508,13 @@ fn bound(files: &Files<'_>, name: &str) -> bool {
     .any(|p| text.contains(p.as_str()))
 }
 
-/// The message and hint for an undefined `expr` (`replicas`, `cfg.x`, `env.HOME`).
-fn undefined(expr: &str, detail: &str, files: &Files<'_>) -> (String, Option<String>) {
+/// The message and hint for an undefined `expr` (`replicas`, `cfg.x`,
+/// `env.HOME`), and the variable's name when it is one that is not set.
+fn undefined(
+    expr: &str,
+    detail: &str,
+    files: &Files<'_>,
+) -> (String, Option<String>, Option<String>) {
     // minijinja names the expression: "`cfg.replica` is undefined".
     let expr = detail
         .strip_prefix('`')
@@ -518,6 +532,7 @@ fn undefined(expr: &str, detail: &str, files: &Files<'_>) -> (String, Option<Str
                  front matter's vars"
                     .into(),
             ),
+            None,
         );
     }
     if root == "env" {
@@ -531,6 +546,7 @@ fn undefined(expr: &str, detail: &str, files: &Files<'_>) -> (String, Option<Str
             Some(format!(
                 "export {var}=... before running, or put it in a .env file beside the runbook (runsheet: {{dotenv: true}})"
             )),
+            None,
         );
     }
     let known = files.names.contains(&root);
@@ -544,10 +560,15 @@ fn undefined(expr: &str, detail: &str, files: &Files<'_>) -> (String, Option<Str
                 "set it under `runsheet: {{vars: ...}}` in the front matter, in an environment file (--env), or with --var {root}=..."
             )),
         }
-        return (format!("undefined variable `{root}`"), Some(hint));
+        return (
+            format!("undefined variable `{root}`"),
+            Some(hint),
+            (!root.is_empty()).then_some(root),
+        );
     }
     (
         format!("`{expr}` is undefined: `{root}` has no such key or item"),
         Some(format!("check the keys of `{root}` in the variables")),
+        None,
     )
 }

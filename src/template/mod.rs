@@ -172,7 +172,11 @@ pub fn render(
     // `stand_ins`: render with a stand-in for every secret instead (changed
     // as the `StandIn` says), and these for the `env.NAME` that hold one
     // (see `derived`).
-    let render = |spans: bool, stand_ins: Option<(&BTreeMap<String, String>, derived::StandIn)>| {
+    // `unset`: names given a stand-in that stands for anything (see
+    // `every_unset`).
+    let attempt = |spans: bool,
+                   stand_ins: Option<(&BTreeMap<String, String>, derived::StandIn)>,
+                   unset: &BTreeSet<String>| {
         let engine = |lead: &str, body: &str| {
             let body = envname::rewrite(body);
             engine::render(
@@ -182,7 +186,7 @@ pub fn render(
                     body: &tagline::rewrite(&body),
                     dir: &dir,
                 },
-                context(&variables, stand_ins.map(|(_, how)| (secrets, how))),
+                context(&variables, stand_ins.map(|(_, how)| (secrets, how)), unset),
                 &rendered_at,
                 engine::Env {
                     dotenv: variables.dotenv.clone(),
@@ -199,9 +203,20 @@ pub fn render(
         split
             .and_then(|(lead, rest)| engine(lead, rest).ok())
             .map_or_else(|| engine("", &body(source, cut.as_ref())), Ok)
-            .map_err(|(e, files)| Error::Document(vec![errors::diagnostic(&e, &files_for(&files))]))
+            .map_err(|(e, files)| Box::new(errors::diagnostic(&e, &files_for(&files))))
     };
-    let mut rendering = render(lines, None)?;
+    let render = |spans: bool, stand_ins: Option<(&BTreeMap<String, String>, derived::StandIn)>| {
+        attempt(spans, stand_ins, &BTreeSet::new()).map_err(|e| Error::Document(vec![e.0]))
+    };
+    let mut rendering = match attempt(lines, None, &BTreeSet::new()) {
+        Ok(rendering) => rendering,
+        Err(e) => {
+            let (shown, missing) = *e;
+            return Err(Error::Document(every_unset(shown, missing, |unset| {
+                attempt(false, None, unset).map(drop)
+            })));
+        }
+    };
     let mut warnings = unread(&variables, &rendering.reads, source);
     let mut secret_values = variables.secret_values();
     let (from_env, env_secrets) = env_secrets(&rendering.env_read, secrets);
@@ -407,9 +422,44 @@ fn split<'s>(
 /// environment file's `environment` (often a longer name to show) never
 /// changes, else the variable `environment`. With `stand_ins` (the run's
 /// secrets), a stand-in for every secret value (see `derived`).
+/// How many variables that are not set one failed render names at most.
+const UNSET_SHOWN: usize = 20;
+
+/// What to show of a render that stopped at `first`. When that is a
+/// variable that is not set (`missing`), the render is tried again with a
+/// stand-in for it, and so on, so that every variable this environment
+/// lacks is named at once rather than one per try. The stand-in stands for
+/// anything (see `engine::Unset`); the first error that is of another kind
+/// ends the search, as it may be the stand-in's doing.
+fn every_unset(
+    first: Diagnostic,
+    missing: Option<String>,
+    attempt: impl Fn(&BTreeSet<String>) -> std::result::Result<(), Box<(Diagnostic, Option<String>)>>,
+) -> Vec<Diagnostic> {
+    let mut shown = vec![first];
+    let mut unset = BTreeSet::new();
+    let mut next = missing;
+    while let Some(name) = next.take()
+        && shown.len() < UNSET_SHOWN
+        && unset.insert(name)
+    {
+        // A name that has its stand-in already is the stand-in's doing
+        // (`hosts | first` of an empty stand-in).
+        if let Err(e) = attempt(&unset)
+            && e.1.as_ref().is_some_and(|name| !unset.contains(name))
+        {
+            let (more, missing) = *e;
+            shown.push(more);
+            next = missing;
+        }
+    }
+    shown
+}
+
 fn context(
     variables: &Variables,
     stand_ins: Option<(&Secrets, derived::StandIn)>,
+    unset: &BTreeSet<String>,
 ) -> minijinja::Value {
     let mut context: BTreeMap<String, minijinja::Value> = variables
         .vars
@@ -429,6 +479,9 @@ fn context(
     };
     if let Some(name) = name {
         context.insert(envname::ALIAS.to_string(), name);
+    }
+    for name in unset {
+        context.insert(name.clone(), engine::Unset::value());
     }
     minijinja::Value::from(context)
 }
