@@ -14,7 +14,7 @@ use crate::common::sshd::Hosts;
 use crate::common::{OUT, RUNBOOK, Sandbox, Test, unindent, wait_for};
 
 /// The run record of the transcript at `OUT`.
-fn record(sandbox: &Sandbox) -> RunRecord {
+pub(crate) fn record(sandbox: &Sandbox) -> RunRecord {
     let path = sandbox.path(OUT);
     let text = sandbox.transcript();
     runsheet::transcript::record(&path, &text, &runsheet::config::Config::default())
@@ -32,7 +32,7 @@ fn step<'a>(record: &'a RunRecord, needle: &str) -> &'a StepRecord {
 }
 
 /// `host: status` for each host of a step, in order.
-fn statuses(step: &StepRecord) -> Vec<(String, HostStatus)> {
+pub(crate) fn statuses(step: &StepRecord) -> Vec<(String, HostStatus)> {
     step.hosts
         .iter()
         .map(|h| (h.host.clone(), h.status))
@@ -40,7 +40,7 @@ fn statuses(step: &StepRecord) -> Vec<(String, HostStatus)> {
 }
 
 /// A host's output in a step.
-fn output<'a>(step: &'a StepRecord, host: &str) -> &'a str {
+pub(crate) fn output<'a>(step: &'a StepRecord, host: &str) -> &'a str {
     &step
         .hosts
         .iter()
@@ -50,7 +50,7 @@ fn output<'a>(step: &'a StepRecord, host: &str) -> &'a str {
 }
 
 /// `run --yes --ssh-config CONFIG RUNBOOK -o OUT`.
-fn run_yes(hosts: &Hosts, runbook: &str) -> Test {
+pub(crate) fn run_yes(hosts: &Hosts, runbook: &str) -> Test {
     Test::new().runbook(unindent(runbook)).args([
         "run",
         "--yes",
@@ -689,7 +689,7 @@ fn two_runs_of_a_fleet_differ_host_by_host() {
 /// A runbook on web-1 and web-2: each goes into its own directory, web-2's
 /// is removed, then `next` runs and leaves `<host>.ran` in the shared
 /// directory (an absolute path: it does not depend on where it runs).
-fn removes_web_2s_directory(shared: &Path, next: &str) -> String {
+pub(crate) fn removes_web_2s_directory(shared: &Path, next: &str) -> String {
     let next = next.replace('\n', "\n        ");
     format!(
         r#"

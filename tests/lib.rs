@@ -20,6 +20,7 @@ mod faults;
 mod fields;
 mod fleet;
 mod fleet_diff;
+mod fleet_resume;
 mod fuzz_replay;
 mod guard_catalogue;
 mod history;

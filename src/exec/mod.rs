@@ -147,6 +147,29 @@ pub trait Executor {
         let _ = on;
         Ok(None)
     }
+
+    /// Resuming on a fleet: connects now to the hosts a block with `on`
+    /// runs on (all but `skip`) whose saved shell state was not taken back
+    /// yet, and takes it back, so that what became of the directory each
+    /// shell was in is known before the block is asked about.
+    fn take_back(
+        &mut self,
+        on: Option<&str>,
+        skip: &[String],
+        stop: &dyn Fn() -> bool,
+    ) -> Result<TakenBack> {
+        let _ = (on, skip, stop);
+        Ok(TakenBack::default())
+    }
+}
+
+/// What taking back the saved shells of hosts found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TakenBack {
+    /// What was said on the way, each line marked with its host.
+    pub said: Vec<String>,
+    /// Each host whose shell was in a directory that is gone now, with it.
+    pub lost: Vec<(String, LostCwd)>,
 }
 
 /// The hosts a block targets.

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::ssh::Fleet;
-use super::{Block, BlockEnd, Executor, LocalShell, Sink, Targets};
+use super::{Block, BlockEnd, Executor, LocalShell, Sink, TakenBack, Targets};
 use crate::error::Result;
 use crate::linemap::LinesAfter;
 
@@ -72,5 +72,14 @@ impl Executor for Router {
 
     fn targets(&mut self, on: Option<&str>) -> Result<Option<Targets>> {
         self.fleet.targets(on)
+    }
+
+    fn take_back(
+        &mut self,
+        on: Option<&str>,
+        skip: &[String],
+        stop: &dyn Fn() -> bool,
+    ) -> Result<TakenBack> {
+        self.fleet.take_back(on, skip, stop)
     }
 }

@@ -454,6 +454,13 @@ fn redeclare(flags: &str, decl: &str) -> String {
 /// variables it set or unset, its functions, aliases, options, umask and cwd.
 /// `None` when there is no whole snapshot to restore (see `check`).
 pub fn restore_script(dir: &Path) -> Option<String> {
+    restore_script_with(dir, |cwd| {
+        format!("builtin cd -- {}\n", shell_words::quote(cwd))
+    })
+}
+
+/// As `restore_script`, the directory put back by the line `cd` gives.
+pub fn restore_script_with(dir: &Path, cd: impl Fn(&str) -> String) -> Option<String> {
     let base_text = fs::read_to_string(dir.join("base")).ok()?;
     let state_text = fs::read_to_string(dir.join("state")).ok()?;
     let base = split(&base_text)?;
@@ -491,10 +498,7 @@ pub fn restore_script(dir: &Path) -> Option<String> {
         &base, &state, "BASHOPTS", "shopt -s", "shopt -u",
     ));
     script.push_str(&format!("builtin umask {}\n", state.umask));
-    script.push_str(&format!(
-        "builtin cd -- {}\n",
-        shell_words::quote(state.cwd)
-    ));
+    script.push_str(&cd(state.cwd));
     Some(script)
 }
 

@@ -161,6 +161,7 @@ impl Run<'_> {
         if let Some(flow) = self.say_hosts(step, command)? {
             return Ok(Err(flow));
         }
+        self.take_back_hosts(step, command)?;
         if self.settings.attended() {
             self.remind_lost_cwd(command)?;
         }

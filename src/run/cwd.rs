@@ -56,26 +56,53 @@ impl Run<'_> {
             push_note(&mut host.output, &self.secrets.redact(&note_line(&lost)));
             let what = self.secrets.redact(&lost.describe());
             let place = self.place(step);
-            let next = match &lost {
-                LostCwd::Gone(_) if self.settings.attended() => {
-                    "The next blocks on it would run in a directory that is gone: start the \
-                     next one with `cd` to where it should run (edit it at its prompt)."
-                }
-                LostCwd::Gone(_) => {
-                    "The next blocks on it would run in a directory that is gone: this \
-                     unattended run does not run one there unless it starts with `cd` (or \
-                     has an absolute `cwd=`)."
-                }
-                LostCwd::Replaced(_) => {
-                    "Relative paths in the next blocks on it act in the old directory: start \
-                     the next one with `cd` to where it should run."
-                }
-            };
+            let next = next_on_host(&lost, self.settings.attended());
             self.operator.say(&format!(
                 "warning: {place}: on {}: {what}. {next}",
                 host.host
             ));
         }
+    }
+
+    /// Resuming on a fleet, before a block is asked about: the shell state
+    /// saved for each host it runs on is taken back there, and a host whose
+    /// shell was in a directory that is gone now (a block removed it, or
+    /// it went while the run was stopped) is one a block took it away
+    /// from: refused there unattended, a reminder at a terminal. A host
+    /// whose directory is there again goes on in it.
+    pub(super) fn take_back_hosts(&mut self, step: &Step, command: &Command) -> Result<()> {
+        if !self.resuming {
+            return Ok(());
+        }
+        let skip = Self::hosts_to_skip(self.recorder.outcome(&step.id()), false);
+        let interrupt = self.signals.interrupt.clone();
+        let terminate = self.signals.terminate.clone();
+        let stop = move || {
+            terminate.load(std::sync::atomic::Ordering::SeqCst)
+                || interrupt.load(std::sync::atomic::Ordering::SeqCst)
+        };
+        let back = self
+            .exec
+            .take_back(command.attrs.on.as_deref(), &skip, &stop)?;
+        for line in &back.said {
+            let line = self.secrets.redact(line);
+            self.operator.say(&line);
+        }
+        for (host, lost) in back.lost {
+            let LostCwd::Gone(dir) = &lost else {
+                continue;
+            };
+            let said = format!(
+                "warning: {}: on {host}: the shell's working directory when the run stopped, \
+                 {dir}, no longer exists. {}",
+                self.place(step),
+                next_on_host(&lost, self.settings.attended())
+            );
+            let said = self.secrets.redact(&said);
+            self.operator.say(&said);
+            self.lost_cwd.insert(Some(host), lost);
+        }
+        Ok(())
     }
 
     /// Keeps what a block left of the shell's directory on `host`: the
@@ -211,6 +238,24 @@ impl Run<'_> {
 pub(super) struct LostGate {
     pub what: String,
     pub hosts: Vec<(String, String)>,
+}
+
+/// What the next blocks on a host whose shell's directory is `lost` do.
+fn next_on_host(lost: &LostCwd, attended: bool) -> &'static str {
+    match lost {
+        LostCwd::Gone(_) if attended => {
+            "The next blocks on it would run in a directory that is gone: start the next one \
+             with `cd` to where it should run (edit it at its prompt)."
+        }
+        LostCwd::Gone(_) => {
+            "The next blocks on it would run in a directory that is gone: this unattended run \
+             does not run one there unless it starts with `cd` (or has an absolute `cwd=`)."
+        }
+        LostCwd::Replaced(_) => {
+            "Relative paths in the next blocks on it act in the old directory: start the next \
+             one with `cd` to where it should run."
+        }
+    }
 }
 
 /// `on web-2, <lead> /srv/a, which no longer exists`, for each host.

@@ -15,7 +15,7 @@ use super::master::SshCommand;
 use super::targets::{Pattern, Selection};
 use crate::error::{Error, Result};
 use crate::exec::capture::Capture;
-use crate::exec::{Block, BlockEnd, HostEnd, Reach, Sink, Targets};
+use crate::exec::{Block, BlockEnd, HostEnd, LostCwd, Reach, Sink, TakenBack, Targets};
 
 /// Unix socket paths longer than this do not fit (108 bytes on Linux, less elsewhere).
 const SOCKET_PATH_MAX: usize = 100;
@@ -34,11 +34,16 @@ pub struct Fleet {
     /// `hosts/` is there: an earlier part of the run made it, or a host of
     /// this one. Until then there are no host variables to look for.
     hosts_dir: bool,
+    /// An earlier part of the run saved hosts' shell states, to take back.
+    restoring: bool,
 }
 
 /// Length and time of change of a host's `base` and `state` snapshots.
 type Stamp = [Option<(u64, Option<SystemTime>)>; 2];
 type Vars = Vec<(String, String)>;
+/// How connecting to a host ended: the directory its shell was in, when
+/// that is gone, or why it was not reached.
+type Connected = std::result::Result<Option<LostCwd>, String>;
 
 /// What a worker reports about the host it runs a block on.
 enum Report {
@@ -67,6 +72,7 @@ impl Fleet {
             spare: None,
             variables: RefCell::default(),
             hosts_dir,
+            restoring: hosts_dir,
         }
     }
 
@@ -155,6 +161,98 @@ impl Fleet {
                 left: names(left),
             }
         }))
+    }
+
+    /// Connects to the hosts a block with `on` runs on (but `skip`) whose
+    /// saved shell state was not taken back yet, up to `--forks` at once,
+    /// and takes it back (see `Executor::take_back`). A host not reached
+    /// is tried again when the block runs.
+    pub fn take_back(
+        &mut self,
+        on: Option<&str>,
+        skip: &[String],
+        stop: &dyn Fn() -> bool,
+    ) -> Result<TakenBack> {
+        let mut back = TakenBack::default();
+        if !self.restoring {
+            return Ok(back);
+        }
+        let Some(targets) = self.select(on)? else {
+            return Ok(back);
+        };
+        let due: Vec<usize> = targets
+            .into_iter()
+            .filter(|&i| {
+                let h = &self.hosts[i];
+                !h.taken_back
+                    && !h.connected()
+                    && !h.fresh
+                    && h.left.is_none()
+                    && !skip.contains(&h.name)
+                    && h.dir.join("state").is_file()
+            })
+            .collect();
+        if due.is_empty() {
+            return Ok(back);
+        }
+        let mut picked: Vec<(usize, &mut Host)> = self
+            .hosts
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, h)| due.iter().position(|&x| x == i).map(|pos| (pos, h)))
+            .collect();
+        picked.sort_by_key(|(pos, _)| *pos);
+        let nonce = self.nonce.as_str();
+        let halt = AtomicBool::new(false);
+        for chunk in picked.chunks_mut(self.options.forks.max(1)) {
+            let ends: Vec<(Vec<String>, Connected)> = std::thread::scope(|scope| {
+                let halt = &halt;
+                let workers: Vec<_> = chunk
+                    .iter_mut()
+                    .map(|(_, host)| {
+                        scope.spawn(move || {
+                            let mut said = Vec::new();
+                            let name = host.name.clone();
+                            let end = host.connect(nonce, halt, &mut |e| {
+                                if let Event::Notice(text) = e {
+                                    said.push(format!("[{name}] {text}"));
+                                }
+                            });
+                            (said, end)
+                        })
+                    })
+                    .collect();
+                while !workers
+                    .iter()
+                    .all(std::thread::ScopedJoinHandle::is_finished)
+                {
+                    if stop() {
+                        halt.store(true, Ordering::SeqCst);
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                workers
+                    .into_iter()
+                    .map(|w| {
+                        w.join()
+                            .unwrap_or_else(|_| (Vec::new(), Err("the worker ended".into())))
+                    })
+                    .collect()
+            });
+            for ((_, host), (said, end)) in chunk.iter().zip(ends) {
+                back.said.extend(said);
+                match end {
+                    Ok(Some(lost)) => back.lost.push((host.name.clone(), lost)),
+                    Ok(None) => {}
+                    Err(message) => back.said.push(format!(
+                        "[{}] not reached to take back its shell state ({message}); tried again \
+                         when the block runs",
+                        host.name
+                    )),
+                }
+            }
+        }
+        Ok(back)
     }
 
     /// Whether a block with `on` runs on hosts.
@@ -366,6 +464,7 @@ impl Fleet {
 
     /// Every host starts from a fresh shell, whatever was saved.
     pub fn skip_restore(&mut self) {
+        self.restoring = false;
         if let Ok(entries) = std::fs::read_dir(self.dir.join("hosts")) {
             for entry in entries.flatten() {
                 let _ = std::fs::remove_file(entry.path().join("state"));

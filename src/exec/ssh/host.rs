@@ -24,6 +24,9 @@ pub struct Host {
     pub left: Option<(String, String)>,
     /// Start from a fresh shell even where a snapshot was saved.
     pub fresh: bool,
+    /// A connection was made in this process: the state saved for the
+    /// host, if any, was taken back then.
+    pub taken_back: bool,
 }
 
 /// What happens while a block runs on a host, for whoever shows it.
@@ -44,6 +47,7 @@ impl Host {
             link: None,
             left: None,
             fresh: false,
+            taken_back: false,
         }
     }
 
@@ -52,13 +56,14 @@ impl Host {
         self.link.is_some()
     }
 
-    /// Opens the connection and the shell, taking back the state saved here.
-    fn connect(
+    /// Opens the connection and the shell, taking back the state saved here:
+    /// the directory the shell was in when that one is gone.
+    pub fn connect(
         &mut self,
         nonce: &str,
         stop: &AtomicBool,
         events: &mut dyn FnMut(Event),
-    ) -> Result<(), String> {
+    ) -> Result<Option<LostCwd>, String> {
         private_dir(&self.dir).map_err(|e| e.to_string())?;
         let master = Master::connect(&self.ssh, &self.socket, &|| stop.load(Ordering::SeqCst))
             .map_err(|u| {
@@ -78,16 +83,21 @@ impl Host {
         };
         crate::state::record_session(&self.dir, remote.pid());
         events(Event::Notice(format!("connected to {}", master.endpoint)));
+        let mut lost = None;
         if self.fresh {
             self.fresh = false;
         } else if self.dir.join("state").exists() {
             match remote.restore() {
-                Ok(true) => events(Event::Notice(
-                    "restored the shell state saved after its last block; background jobs cannot be restored"
+                Ok(Some(back)) => {
+                    lost = back.lost_cwd;
+                    events(Event::Notice(
+                        "restored the shell state saved after its last block; background jobs cannot be restored"
+                            .into(),
+                    ));
+                }
+                Ok(None) => events(Event::Notice(
+                    "the shell state saved for this host is damaged: it starts from a fresh shell"
                         .into(),
-                )),
-                Ok(false) => events(Event::Notice(
-                    "the shell state saved for this host is damaged: it starts from a fresh shell".into(),
                 )),
                 Err(message) => {
                     remote.finish();
@@ -97,7 +107,8 @@ impl Host {
             }
         }
         self.link = Some((master, remote));
-        Ok(())
+        self.taken_back = true;
+        Ok(lost)
     }
 
     /// Ends the connection, if there is one.

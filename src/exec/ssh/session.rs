@@ -277,19 +277,28 @@ impl Remote {
             ..BlockEnd::default()
         };
         match self.restore() {
-            Ok(_) => Ended::Block(end, seen),
+            // A directory gone is where the next block would run.
+            Ok(back) => Ended::Block(
+                BlockEnd {
+                    lost_cwd: back.and_then(|b| b.lost_cwd),
+                    ..end
+                },
+                seen,
+            ),
             Err(message) => Ended::Lost(message),
         }
     }
 
     /// Puts back what the runbook changed on this host, per the snapshots
-    /// kept here. `false` when there is nothing to restore.
-    pub fn restore(&mut self) -> Result<bool, String> {
-        let Some(script) = snapshot::restore_script(&self.dir) else {
-            return Ok(false);
+    /// kept here: how the restore ended (its `lost_cwd` says when the
+    /// directory the shell was in is gone), `None` when there is nothing
+    /// to restore.
+    pub fn restore(&mut self) -> Result<Option<BlockEnd>, String> {
+        let Some(script) = snapshot::restore_script_with(&self.dir, back_into) else {
+            return Ok(None);
         };
         match self.run(&script, &[], None, &|| false, &mut |_| {}) {
-            Ended::Block(..) => Ok(true),
+            Ended::Block(end, _) => Ok(Some(end)),
             Ended::Lost(m) | Ended::Unsent(m) => Err(m),
         }
     }
@@ -358,6 +367,22 @@ impl Remote {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The line that takes a host's shell back to `dir`, the directory it was
+/// in. When `dir` is gone (removed by a block, or since the run stopped),
+/// the shell is left as the block that removed it left it: in a directory
+/// that no longer exists (an empty one, made and removed), `$PWD` naming
+/// `dir`. So the driver reports it gone, the run treats the host as one
+/// whose directory a block took away, and relative paths fail as they
+/// would have, instead of acting in the login's home directory.
+fn back_into(dir: &str) -> String {
+    let dir = shell_words::quote(dir);
+    format!(
+        "builtin cd -- {dir} 2>/dev/null || {{ __rs_gone=$__rs_dir/gone; \
+         builtin command mkdir -p -- \"$__rs_gone\" && builtin cd -- \"$__rs_gone\" && \
+         builtin command rmdir -- \"$__rs_gone\"; PWD={dir}; builtin unset -v __rs_gone; }}\n"
+    )
 }
 
 /// The command line the host's login shell runs: the receiver, given the
