@@ -180,6 +180,81 @@ fn retries_of_the_fence_keep_each_failed_try() {
     );
 }
 
+/// The attempts of step `id` in `runsheet report OUT`: how each ended, oldest first.
+fn attempt_statuses(steps: &[serde_json::Value], id: &str) -> Vec<String> {
+    let step = steps
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no step {id} in {steps:?}"));
+    step["attempts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|t| t["status"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A task whose block fails until its third try, by the fence's `retries=`,
+/// the operator's retry at the failure prompt, or `resume`.
+const TASK_WITH_BLOCK: &str = "# Deploy\n\n- [ ] Bring the service up\n  ```bash {name=up RETRIES}\n  echo try >> tries; test \"$(wc -l < tries)\" -ge 3\n  ```\n";
+
+#[test]
+fn a_task_keeps_the_failure_of_its_block_retried_by_the_fence_as_by_resume() {
+    // By the fence: the run never stops.
+    let out = Test::new()
+        .runbook(TASK_WITH_BLOCK.replace("RETRIES", "retries=2"))
+        .run_yes()
+        .run();
+    let transcript = out.transcript();
+    let task = transcript
+        .lines()
+        .find(|l| l.contains("<!--rs:task id=s1 "))
+        .expect("the task's line");
+    assert!(task.contains("status=done"), "{transcript}");
+    assert!(
+        task.contains("1 earlier attempt: ❌ failed"),
+        "the task does not keep its block's failure:\n{transcript}"
+    );
+    let by_fence = report_steps(out.sandbox);
+    assert_eq!(attempt_statuses(&by_fence, "s1"), ["failed", "done"]);
+    assert_eq!(
+        attempt_statuses(&by_fence, "up"),
+        ["failed", "failed", "done"]
+    );
+
+    // By resume, twice: the task's record is the same.
+    let out = Test::new()
+        .runbook(TASK_WITH_BLOCK.replace("RETRIES", ""))
+        .run_yes()
+        .status(1)
+        .run();
+    let out = out.then().args(["resume", "--yes", OUT]).status(1).run();
+    let out = out.then().args(["resume", "--yes", OUT]).run();
+    let by_resume = report_steps(out.sandbox);
+    assert_eq!(attempt_statuses(&by_resume, "s1"), ["failed", "done"]);
+    assert_eq!(
+        attempt_statuses(&by_resume, "up"),
+        ["failed", "failed", "done"]
+    );
+}
+
+#[test]
+fn a_task_keeps_the_failure_of_its_block_retried_at_the_failure_prompt() {
+    let sandbox = sandbox(&TASK_WITH_BLOCK.replace("RETRIES", ""));
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.answer(FAILED, "r");
+    pty.answer(FAILED, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("tries"), "try\ntry\ntry\n");
+    let steps = report_steps(sandbox);
+    assert_eq!(attempt_statuses(&steps, "s1"), ["failed", "done"]);
+    assert_eq!(attempt_statuses(&steps, "up"), ["failed", "failed", "done"]);
+}
+
 #[test]
 fn a_filled_placeholder_is_shown_before_it_runs_and_labelled_as_a_fill_not_an_edit() {
     let source = "```bash\necho \"tag=<release-tag>\"\n```\n";

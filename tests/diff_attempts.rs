@@ -80,6 +80,14 @@ fn a_block_retried_by_its_fence_differs_from_a_clean_run_in_every_format() {
         "{text}"
     );
     assert!(!text.contains("output differs"), "{text}");
+    // The task the block is in failed with it before it was retried, as
+    // when a run stops at the failure and is resumed.
+    assert!(
+        text.contains(
+            "attempts Deploy › Bring the service up (line 7)\n    attempts: 1 → 2 (earlier in the new run: failed)\n"
+        ),
+        "{text}"
+    );
 
     // The other way round, the earlier attempts are the old run's.
     let out = out

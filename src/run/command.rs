@@ -108,6 +108,7 @@ impl Run<'_> {
                 if !interrupted && retriable && attempts <= command.attrs.retries as usize {
                     // Each failed try stays in the record, retried or not.
                     self.record(outcome, false)?;
+                    self.fail_tasks_above(step)?;
                     self.operator.say(&format!(
                         "Retrying ({attempts} of {})",
                         command.attrs.retries
@@ -116,7 +117,11 @@ impl Run<'_> {
                     continue;
                 }
                 automatic = false;
-                match self.after_failure(step, command, &cleared.text, outcome)? {
+                let choice = self.after_failure(step, command, &cleared.text, outcome)?;
+                if matches!(choice, FailureChoice::Retry | FailureChoice::Edit) {
+                    self.fail_tasks_above(step)?;
+                }
+                match choice {
                     FailureChoice::Retry => {}
                     FailureChoice::Edit => {
                         // The edited block is shown and asked about, then

@@ -48,6 +48,24 @@ impl Run<'_> {
         Ok(Flow::Continue)
     }
 
+    /// Before a block that failed inside a task is tried again (by its
+    /// `retries=`, or the operator's retry or edit): each task it is in
+    /// failed with it, as it does when the run stops there and is resumed,
+    /// so the task keeps that failure as an earlier attempt however the
+    /// block came to be retried.
+    pub(super) fn fail_tasks_above(&mut self, step: &Step) -> Result<()> {
+        let mut at = step.parent();
+        while let Some(p) = at {
+            let task = &self.book.steps[p];
+            at = task.parent();
+            if task.task().is_some() {
+                let outcome = self.answered_against(task, Outcome::new(task.id(), Status::Failed));
+                self.record_task(outcome, false)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Records what became of a task that owns steps; a failure that stood
     /// on resume (see `failure_stands`) is the one on record, not another
     /// attempt.
