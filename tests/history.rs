@@ -183,7 +183,7 @@ fn markdown_json_and_csv_hold_the_same_runs() {
     let lines: Vec<&str> = csv.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "runbook,run,started,operator,env,transcript,step,kind,status,duration_ms,answer_from"
+        "runbook,run,started,operator,env,transcript,step,kind,status,duration_ms,answer_from,attempts,earlier"
     );
     // Three steps in the first three runs, four in the last.
     assert_eq!(lines.len(), 1 + 3 * 3 + 4, "{}", csv.stdout);
@@ -511,4 +511,204 @@ fn a_transcript_cut_short_is_shown_as_edited_and_a_whole_copy_wins() {
     assert_eq!(runs[0]["transcript"], crate::common::OUT);
     assert_eq!(runs[0]["result"], "failed", "{}", out.stdout);
     assert_eq!(runs[0]["intact"], true, "{}", out.stdout);
+}
+
+/// A deploy whose block fails until its `PASS_AT`-th try (the first, unset),
+/// retried twice by its fence, then a task for a person.
+const RETRIED: &str = "
+    # Deploy
+
+    - [ ] Bring the service up
+      ```bash {name=up retries=2}
+      n=$(( $(cat tries 2>/dev/null || echo 0) + 1 )); echo \"$n\" > tries
+      if [ \"$n\" -lt \"${PASS_AT:-1}\" ]; then echo \"not up yet (try $n)\"; false; fi
+      echo up
+      ```
+    - [ ] Tell #ops
+    ";
+
+/// Four runs of `RETRIED` into `runs/`: a clean one; one whose block passed
+/// at its third try; one that left the task for a person and was resumed
+/// with the answer (carried on, not retried); one whose block failed its
+/// three tries, stopped the run, and passed at its fifth on resume.
+pub fn retried_runs() -> Sandbox {
+    let answers = ["--answers", "answers.yaml"];
+    let fresh = |out: crate::common::Output| {
+        if out.exists("tries") {
+            std::fs::remove_file(out.path("tries")).expect("remove the count of tries");
+        }
+        out.then()
+    };
+    let out = Test::new()
+        .runbook(unindent(RETRIED))
+        .file("answers.yaml", "\"Tell #ops\": done\n")
+        .file("runs/.keep", "")
+        .args(["run", "--yes", RUNBOOK, "-o", "runs/run-1.md"])
+        .args(answers)
+        .run();
+    let out = fresh(out)
+        .args(["run", "--yes", RUNBOOK, "-o", "runs/run-2.md"])
+        .args(answers)
+        .env("PASS_AT", "3")
+        .run();
+    let out = fresh(out)
+        .args(["run", "--yes", RUNBOOK, "-o", "runs/run-3.md"])
+        .status(3)
+        .run();
+    let out = out
+        .then()
+        .args(["resume", "--yes", "runs/run-3.md"])
+        .args(answers)
+        .run();
+    let out = fresh(out)
+        .args(["run", "--yes", RUNBOOK, "-o", "runs/run-4.md"])
+        .args(answers)
+        .env("PASS_AT", "5")
+        .status(1)
+        .run();
+    let out = out
+        .then()
+        .args(["resume", "--yes", "runs/run-4.md"])
+        .args(answers)
+        .env("PASS_AT", "5")
+        .run();
+    assert_eq!(out.read("tries"), "5\n", "the block ran five times");
+    out.sandbox
+}
+
+const UP: &str = "Deploy › Bring the service up › `up`";
+
+#[test]
+fn steps_that_took_more_than_one_attempt_are_counted_and_told() {
+    let sandbox = retried_runs();
+    let out = sandbox
+        .test()
+        .args(["history", "runs"])
+        .env("COLUMNS", "200")
+        .run();
+    let text = &out.stdout;
+    let head = line(text, "step ");
+    assert!(head.trim_end().ends_with("failed  retried"), "{text}");
+    // Each run's cell says how many attempts the block took, when more than one.
+    let up = line(text, &format!("{UP} "));
+    assert_eq!(up.matches('×').count(), 2, "{up}");
+    assert!(up.contains(" ×3 "), "{up}");
+    assert!(up.contains(" ×5 "), "{up}");
+    assert!(up.trim_end().ends_with(" 2"), "retried in two runs: {up}");
+    // Waiting for a person and resuming is not a retry.
+    let tell = line(text, "Deploy › Tell #ops ");
+    assert!(!tell.contains('×'), "{tell}");
+    assert!(tell.trim_end().ends_with('-'), "{tell}");
+    // Each run says how many of its steps were retried, and how much.
+    assert!(!line(text, "#1   2").contains("retried"), "{text}");
+    assert!(
+        line(text, "#2   2").contains(" · 1 step retried (+2 attempts) · "),
+        "{text}"
+    );
+    assert!(!line(text, "#3   2").contains("retried"), "{text}");
+    assert!(
+        line(text, "#4   2").contains(" · 1 step retried (+4 attempts) · "),
+        "{text}"
+    );
+    // The step, and how its earlier attempts ended in each run.
+    let failed = "failed (exit 1)";
+    assert!(
+        text.contains(&format!(
+            "Took more than one attempt:\n  {UP} (#2: 3 attempts (earlier: {failed}, {failed}); \
+             #4: 5 attempts (earlier: {failed}, {failed}, {failed}, {failed}))\n"
+        )),
+        "{text}"
+    );
+
+    let md = out
+        .then()
+        .args(["history", "--format", "markdown", "runs"])
+        .run();
+    let text = &md.stdout;
+    assert!(
+        text.contains("| step | #1 | #2 | #3 | #4 | p50 | p90 | slowest | failed | retried |"),
+        "{text}"
+    );
+    assert!(line(text, &format!("| {UP} |")).contains(" ×3 |"), "{text}");
+    assert!(
+        line(text, "| #4 | 2").contains(", 1 step retried (+4 attempts) |"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "Took more than one attempt:\n  - {UP} (#2: 3 attempts"
+        )),
+        "{text}"
+    );
+
+    let json = md
+        .then()
+        .args(["history", "--format", "json", "runs"])
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let h = &doc[0];
+    let runs = h["runs"].as_array().expect("runs");
+    let counted: Vec<(u64, u64)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r["retried"].as_u64().expect("retried"),
+                r["extra_attempts"].as_u64().expect("extra_attempts"),
+            )
+        })
+        .collect();
+    assert_eq!(counted, [(0, 0), (1, 2), (0, 0), (1, 4)], "{h}");
+    let rows = h["rows"].as_array().expect("rows");
+    let up = rows.iter().find(|r| r["name"] == "up").expect("the up row");
+    assert_eq!(up["trend"]["retried"], 2);
+    let attempts: Vec<u64> = (0..4)
+        .map(|i| up["cells"][i]["attempts"].as_u64().expect("attempts"))
+        .collect();
+    assert_eq!(attempts, [1, 3, 1, 5]);
+    assert_eq!(
+        up["cells"][1]["earlier"],
+        serde_json::json!([
+            {"status": "failed", "exit": 1},
+            {"status": "failed", "exit": 1}
+        ])
+    );
+    assert_eq!(up["cells"][0].get("earlier"), None);
+    let tell = rows
+        .iter()
+        .find(|r| r["label"] == "Deploy › Tell #ops")
+        .expect("the task's row");
+    assert_eq!(tell["cells"][2]["attempts"], 1, "{tell}");
+    assert_eq!(tell["cells"][2].get("earlier"), None, "{tell}");
+    assert_eq!(tell["trend"]["retried"], 0);
+
+    let csv = json
+        .then()
+        .args(["history", "--format", "csv", "runs"])
+        .run();
+    let lines: Vec<&str> = csv.stdout.lines().collect();
+    assert!(
+        lines[0].ends_with(",answer_from,attempts,earlier"),
+        "{}",
+        csv.stdout
+    );
+    let of = |run: &str| line(&csv.stdout, &format!("runs/{run}.md,{UP},")).to_string();
+    assert!(of("run-1").ends_with(",1,"), "{}", csv.stdout);
+    assert!(
+        of("run-2").ends_with(",3,failed (exit 1); failed (exit 1)"),
+        "{}",
+        csv.stdout
+    );
+}
+
+#[test]
+fn a_history_with_no_retries_has_no_retried_column() {
+    let out = four_runs()
+        .test()
+        .args(["history", "runs"])
+        .env("COLUMNS", "200")
+        .run();
+    let text = &out.stdout;
+    assert!(!text.contains("retried"), "{text}");
+    assert!(!text.contains('×'), "{text}");
+    assert!(!text.contains("more than one attempt"), "{text}");
 }

@@ -197,3 +197,87 @@ fn the_page_fits_a_phone() {
         assert_eq!(chart, true);
     });
 }
+
+#[test]
+#[ignore = "needs chromium; CI installs it and runs --ignored"]
+fn the_page_shows_which_steps_took_more_than_one_attempt_and_how() {
+    let sandbox = page(crate::history::retried_runs());
+    open(&sandbox.path("page.html"), 1280, |tab, _| {
+        let earlier = "failed (exit 1), failed (exit 1)";
+        // The run's line counts its retried steps.
+        let runs = eval(
+            tab,
+            "JSON.stringify([...document.querySelectorAll('#runs tr.run')].map(r => r.innerText))",
+        );
+        let runs: serde_json::Value =
+            serde_json::from_str(runs.as_str().unwrap_or_default()).expect("JSON");
+        let runs: Vec<&str> = runs
+            .as_array()
+            .expect("the runs' rows")
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        assert_eq!(runs.len(), 4, "{runs:?}");
+        assert!(!runs[0].contains("retried"), "{runs:?}");
+        assert!(runs[1].contains("1 step retried (+2 attempts)"), "{runs:?}");
+        assert!(!runs[2].contains("retried"), "{runs:?}");
+        assert!(runs[3].contains("1 step retried (+4 attempts)"), "{runs:?}");
+        // The steps' trends count the runs a step was retried in.
+        assert_eq!(
+            eval(
+                tab,
+                "[...document.querySelectorAll('#trends thead th')].pop().textContent"
+            ),
+            "retried"
+        );
+        assert_eq!(
+            eval(
+                tab,
+                "[...document.querySelectorAll('#trends tbody tr')].find(r => r.innerText.includes('`up`')).lastElementChild.textContent"
+            ),
+            "2"
+        );
+        let listed = eval(tab, "document.getElementById('retried').innerText");
+        assert!(
+            listed
+                .as_str()
+                .is_some_and(|t| t.contains(&format!("#2: 3 attempts (earlier: {earlier})"))),
+            "{listed}"
+        );
+        let heat = eval(
+            tab,
+            "JSON.stringify([...document.querySelectorAll('#step-chart rect title')].map(t => t.textContent).filter(t => t.includes('attempts')))",
+        );
+        let heat: serde_json::Value =
+            serde_json::from_str(heat.as_str().unwrap_or_default()).expect("JSON");
+        let titles: Vec<&str> = heat
+            .as_array()
+            .expect("titles")
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        assert_eq!(titles.len(), 2, "{titles:?}");
+        assert!(
+            titles[0].starts_with("#2 ") && titles[0].ends_with(" · 3 attempts"),
+            "{titles:?}"
+        );
+        assert!(
+            titles[1].starts_with("#4 ") && titles[1].ends_with(" · 5 attempts"),
+            "{titles:?}"
+        );
+        // A run opened says how many attempts each step took, and how the
+        // earlier ones ended.
+        tab.find_element("#row-2")
+            .expect("the second run's row")
+            .click()
+            .expect("click it");
+        let text = eval(tab, "document.getElementById('run-2').innerText");
+        let text = text.as_str().unwrap_or_default();
+        assert!(
+            text.contains(&format!(" · 3 attempts (earlier: {earlier})")),
+            "{text}"
+        );
+        assert!(text.contains("Deploy › Tell #ops — done"), "{text}");
+        assert!(!text.contains("Tell #ops — done ·"), "{text}");
+    });
+}

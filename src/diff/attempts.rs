@@ -35,7 +35,8 @@ fn attempt_state(a: &Attempt) -> State {
 /// ended, oldest first. A try that only waited for a person (a manual task
 /// not confirmed, a blank not answered, in a run without one) and was
 /// settled when the run was resumed is the run carried on, not a retry.
-fn tries(s: &StepRecord) -> (usize, Vec<State>) {
+/// `history` counts retries by this too.
+pub fn tries(s: &StepRecord) -> (usize, Vec<State>) {
     let earlier: Vec<State> = match s.attempts.split_last() {
         Some((_, before)) => before
             .iter()

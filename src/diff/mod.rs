@@ -11,11 +11,12 @@ mod model;
 mod render;
 mod warnings;
 
+pub use attempts::tries;
 pub use compare::compare;
 pub use hosts::HostState;
 pub use mask::Mask;
 pub use model::{Category, Change, Comparison, Side, State, StepDiff, StepRef};
-pub use render::{Format, Paint, render};
+pub use render::{Format, Paint, describe, render};
 
 /// How two runs are compared.
 #[derive(Debug, Clone)]

@@ -165,7 +165,7 @@ pub(super) fn where_(step: &StepDiff) -> String {
 }
 
 /// `done`, `failed (exit 1)`, `skipped (declined)`, `not reached`.
-pub(super) fn describe(state: &State) -> String {
+pub fn describe(state: &State) -> String {
     let mut out = match state.status {
         Some(Status::NotConfirmed) => "not confirmed".to_string(),
         Some(s) => s.word().to_string(),

@@ -219,11 +219,14 @@ fn light(mut step: StepRecord, at: usize) -> StepRecord {
 }
 
 fn cell(step: &StepRecord) -> Cell {
+    let (attempts, earlier) = crate::diff::tries(step);
     Cell {
         status: step.status,
         off_path: step.off_path,
         ms: step.attempts.last().map(|a| a.duration_ms),
         answer_from: answer_from(step),
+        attempts,
+        earlier,
     }
 }
 
@@ -289,6 +292,19 @@ fn summary(
             }
         })
         .collect();
+    // The steps a history shows (a task through its blocks), each once.
+    let (mut retried, mut extra_attempts) = (0, 0);
+    for s in record
+        .steps
+        .iter()
+        .filter(|s| by_id.contains_key(s.id.as_str()))
+    {
+        let (_, earlier) = crate::diff::tries(s);
+        if !earlier.is_empty() {
+            retried += 1;
+            extra_attempts += earlier.len();
+        }
+    }
     let c = record.counts;
     let result = match record.run.state {
         // Steps may be missing or altered: what it says is not the run.
@@ -320,6 +336,8 @@ fn summary(
         intact,
         answers,
         failures,
+        retried,
+        extra_attempts,
     }
 }
 

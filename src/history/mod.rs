@@ -12,6 +12,7 @@ pub use page::html;
 pub use stats::{Person, Trend};
 pub use table::{Format, render};
 
+use crate::diff::State;
 use crate::record::{Counts, Kind, Mode, Origin, RunState, Status};
 
 /// The runs of one runbook, in time order, and its steps aligned across them.
@@ -57,6 +58,29 @@ pub struct Run {
     /// The steps that failed, with the end of what they printed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<Failure>,
+    /// Its steps that took more than one attempt (retried by `retries=`,
+    /// at the failure prompt, or by `resume`), as `diff` counts attempts.
+    pub retried: usize,
+    /// The attempts those steps made before their last.
+    pub extra_attempts: usize,
+}
+
+impl Run {
+    /// `1 step retried (+2 attempts)`; `None` when no step was.
+    pub fn retried_text(&self) -> Option<String> {
+        (self.retried > 0).then(|| {
+            let steps = if self.retried == 1 { "step" } else { "steps" };
+            let attempts = if self.extra_attempts == 1 {
+                "attempt"
+            } else {
+                "attempts"
+            };
+            format!(
+                "{} {steps} retried (+{} {attempts})",
+                self.retried, self.extra_attempts
+            )
+        })
+    }
 }
 
 /// An answer a run recorded: a blank's, a choice's, or a placeholder's value.
@@ -147,7 +171,7 @@ impl Row {
 }
 
 /// What became of a step in one run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cell {
     /// `None`: the run never reached it.
     pub status: Option<Status>,
@@ -160,11 +184,32 @@ pub struct Cell {
     /// came from; `None` when it had none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer_from: Option<AnswerFrom>,
+    /// How many times it was tried (0: not reached), as `diff` counts
+    /// attempts: a run that only waited for a person and was resumed is
+    /// one attempt.
+    pub attempts: usize,
+    /// How each attempt before the last ended, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<State>,
 }
 
 impl Cell {
+    /// Tried more than once.
+    pub fn retried(&self) -> bool {
+        !self.earlier.is_empty()
+    }
+
+    /// `3 attempts (earlier: failed (exit 1), failed (exit 1))`; `None`
+    /// when it was tried once or not at all.
+    pub fn attempts_text(&self) -> Option<String> {
+        self.retried().then(|| {
+            let each: Vec<String> = self.earlier.iter().map(crate::diff::describe).collect();
+            format!("{} attempts (earlier: {})", self.attempts, each.join(", "))
+        })
+    }
+
     /// The glyph a table shows for it.
-    pub fn glyph(self) -> &'static str {
+    pub fn glyph(&self) -> &'static str {
         match (self.off_path, self.status) {
             (true, _) => "–",
             (_, Some(Status::Done)) => "✓",

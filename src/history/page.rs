@@ -53,6 +53,7 @@ pub fn html(h: &History) -> Result<String> {
                 result: r.result,
                 took: short_duration(r.duration_ms),
                 tally: r.counts.tally(),
+                retried: r.retried_text().unwrap_or_default(),
                 transcript: &r.transcript,
             })
             .collect(),
@@ -63,6 +64,7 @@ pub fn html(h: &History) -> Result<String> {
             .iter()
             .filter_map(super::table::answered_differently)
             .collect(),
+        retried: h.rows.iter().filter_map(super::table::retried).collect(),
         data: data(h)?,
     };
     crate::template::page("history.html", TEMPLATE, &page)
@@ -85,6 +87,9 @@ struct Page<'a> {
     /// The steps whose answers came from the answers file in some runs and
     /// were typed in others, each with the runs.
     answered: Vec<String>,
+    /// The steps that took more than one attempt in some run, each with
+    /// the runs and how the earlier attempts ended.
+    retried: Vec<String>,
     /// The runs' step lists, answers and failed outputs as JSON, for the
     /// script to show one when its row is clicked (`<` escaped, so it
     /// cannot close the script element).
@@ -100,6 +105,8 @@ struct RunLine<'a> {
     result: &'static str,
     took: String,
     tally: String,
+    /// `1 step retried (+2 attempts)`, empty when none was.
+    retried: String,
     transcript: &'a str,
 }
 
@@ -111,6 +118,8 @@ struct TrendLine {
     slowest: String,
     failed: usize,
     passed_over: usize,
+    /// Runs in which it took more than one attempt.
+    retried: usize,
     flag: bool,
 }
 
@@ -127,6 +136,7 @@ fn trend_line(row: &Row) -> TrendLine {
         ),
         failed: t.failed,
         passed_over: t.skipped + t.not_confirmed,
+        retried: t.retried,
         flag: t.fails_repeatedly() || t.passed_over_repeatedly(),
     }
 }
@@ -339,6 +349,7 @@ fn heat_cell(row: &Row, col: usize, per: usize, col_w: f64) -> Option<HeatCell> 
         .filter(|c| matches!(c.status, Some(Status::Skipped | Status::NotConfirmed)))
         .count();
     let ms = cells.iter().filter_map(|c| c.ms).max();
+    let retried: Vec<&super::Cell> = cells.iter().copied().filter(|c| c.retried()).collect();
     let median = row.trend.p50_ms.unwrap_or(0).max(1);
     let class = if failed > 0 {
         "fail"
@@ -372,6 +383,15 @@ fn heat_cell(row: &Row, col: usize, per: usize, col_w: f64) -> Option<HeatCell> 
     } else if passed_over > 0 {
         title.push_str(" · skipped or not confirmed");
     }
+    match retried.as_slice() {
+        [] => {}
+        [one] if to - from == 1 => {
+            let _ = write!(title, " · {} attempts", one.attempts);
+        }
+        some => {
+            let _ = write!(title, " · retried in {}", some.len());
+        }
+    }
     Some(HeatCell {
         x: round(LABEL_W + col as f64 * col_w),
         class,
@@ -394,6 +414,9 @@ struct RunData<'a> {
     s: String,
     /// Milliseconds a step, 0 where not timed.
     ms: Vec<u64>,
+    /// The steps (by index) that took more than one attempt, each with how
+    /// many and how the earlier ones ended.
+    t: Vec<(usize, String)>,
     answers: &'a [super::Answer],
     failures: &'a [super::Failure],
 }
@@ -406,7 +429,7 @@ fn data(h: &History) -> Result<String> {
         .map(|(i, r)| RunData {
             s: h.rows
                 .iter()
-                .map(|row| match row.cells[i] {
+                .map(|row| match &row.cells[i] {
                     None => '-',
                     Some(c) if c.off_path => 'o',
                     Some(c) => match c.status {
@@ -421,7 +444,12 @@ fn data(h: &History) -> Result<String> {
             ms: h
                 .rows
                 .iter()
-                .map(|row| row.cells[i].and_then(|c| c.ms).unwrap_or(0))
+                .map(|row| row.cells[i].as_ref().and_then(|c| c.ms).unwrap_or(0))
+                .collect(),
+            t: h.rows
+                .iter()
+                .enumerate()
+                .filter_map(|(s, row)| Some((s, row.cells[i].as_ref()?.attempts_text()?)))
                 .collect(),
             answers: &r.answers,
             failures: &r.failures,

@@ -22,6 +22,8 @@ pub struct Trend {
     pub failed: usize,
     pub skipped: usize,
     pub not_confirmed: usize,
+    /// Runs in which it took more than one attempt.
+    pub retried: usize,
 }
 
 /// The run where a step took longest.
@@ -49,9 +51,10 @@ pub fn trend(cells: &[Option<Cell>]) -> Trend {
     let mut t = Trend::default();
     let mut times = Vec::new();
     for (run, c) in cells.iter().enumerate() {
-        let Some(c) = c.filter(|c| !c.off_path) else {
+        let Some(c) = c.as_ref().filter(|c| !c.off_path) else {
             continue;
         };
+        t.retried += usize::from(c.retried());
         match c.status {
             Some(Status::Failed) => t.failed += 1,
             Some(Status::Skipped) => t.skipped += 1,
@@ -121,6 +124,8 @@ mod tests {
             off_path: false,
             ms,
             answer_from: None,
+            attempts: 1,
+            earlier: Vec::new(),
         })
     }
 
@@ -150,8 +155,10 @@ mod tests {
             off_path: true,
             ms: None,
             answer_from: None,
+            attempts: 0,
+            earlier: Vec::new(),
         });
-        assert_eq!(trend(&[off, off]), Trend::default());
+        assert_eq!(trend(&[off.clone(), off]), Trend::default());
         assert_eq!(percentile(&[7], 90), Some(7));
     }
 }

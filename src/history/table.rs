@@ -66,36 +66,64 @@ pub fn headline(h: &History) -> String {
     line
 }
 
+/// `✓ 1.2s`, and `×3` after it when the step took three attempts.
 fn cell_text(row: &Row, run: usize) -> String {
-    match row.cells[run] {
-        None => String::new(),
-        Some(c) => match c.ms {
-            Some(ms) if !c.off_path => format!("{} {}", c.glyph(), short_duration(ms)),
-            _ => c.glyph().to_string(),
-        },
+    let Some(c) = &row.cells[run] else {
+        return String::new();
+    };
+    let mut text = match c.ms {
+        Some(ms) if !c.off_path => format!("{} {}", c.glyph(), short_duration(ms)),
+        _ => c.glyph().to_string(),
+    };
+    if c.retried() {
+        let _ = write!(text, " ×{}", c.attempts);
+    }
+    text
+}
+
+/// Whether a step of `h` took more than one attempt in some run: only then
+/// do the tables have a `retried` column.
+fn any_retried(h: &History) -> bool {
+    h.rows.iter().any(|r| r.trend.retried > 0)
+}
+
+/// The trend columns' heads: `retried` only when `retried`.
+fn trend_heads(retried: bool) -> &'static [&'static str] {
+    if retried {
+        &TREND_HEADS
+    } else {
+        &TREND_HEADS[..4]
     }
 }
 
-/// The trend columns of a row: p50, p90, slowest (and in which run), failures.
-fn trend_texts(row: &Row) -> [String; 4] {
+/// The trend columns of a row: p50, p90, slowest (and in which run),
+/// failures, and the runs it was retried in when `retried`.
+fn trend_texts(row: &Row, retried: bool) -> Vec<String> {
     let t = &row.trend;
     let ms = |v: Option<u64>| v.map_or_else(|| "-".to_string(), short_duration);
-    [
+    let count = |n: usize| {
+        if n == 0 {
+            "-".to_string()
+        } else {
+            n.to_string()
+        }
+    };
+    let mut texts = vec![
         ms(t.p50_ms),
         ms(t.p90_ms),
         t.slowest.map_or_else(
             || "-".into(),
             |s| format!("{} #{}", short_duration(s.ms), s.run + 1),
         ),
-        if t.failed == 0 {
-            "-".into()
-        } else {
-            t.failed.to_string()
-        },
-    ]
+        count(t.failed),
+    ];
+    if retried {
+        texts.push(count(t.retried));
+    }
+    texts
 }
 
-const TREND_HEADS: [&str; 4] = ["p50", "p90", "slowest", "failed"];
+const TREND_HEADS: [&str; 5] = ["p50", "p90", "slowest", "failed", "retried"];
 
 fn width_of(text: &str) -> usize {
     text.chars().count()
@@ -116,13 +144,18 @@ fn right(text: &str, width: usize) -> String {
 
 /// The terminal table: as many of the latest runs as fit in `width`.
 fn table(h: &History, width: usize) -> String {
-    let trends: Vec<[String; 4]> = h.rows.iter().map(trend_texts).collect();
-    let trend_w: Vec<usize> = (0..4)
+    let heads = trend_heads(any_retried(h));
+    let trends: Vec<Vec<String>> = h
+        .rows
+        .iter()
+        .map(|r| trend_texts(r, heads.len() > 4))
+        .collect();
+    let trend_w: Vec<usize> = (0..heads.len())
         .map(|i| {
             trends
                 .iter()
                 .map(|t| width_of(&t[i]))
-                .chain([TREND_HEADS[i].len()])
+                .chain([heads[i].len()])
                 .max()
                 .unwrap_or(0)
         })
@@ -174,7 +207,7 @@ fn table(h: &History, width: usize) -> String {
         let _ = write!(line, "  {}", right(&format!("#{}", r + 1), *w));
     }
     line.push_str("  │");
-    for (head, w) in TREND_HEADS.iter().zip(&trend_w) {
+    for (head, w) in heads.iter().zip(&trend_w) {
         let _ = write!(line, "  {}", right(head, *w));
     }
     out.push_str(line.trim_end());
@@ -199,11 +232,13 @@ fn table(h: &History, width: usize) -> String {
     out
 }
 
-/// `2026-11-29 19:27 · alice@ops · prod · failed · 1m05s · deploy.run.md`.
+/// `2026-11-29 19:27 · alice@ops · prod · failed · 1 step retried (+2
+/// attempts) · 1m05s · deploy.run.md`.
 fn run_line(run: &Run) -> String {
     let mut parts = vec![when(&run.started), run.operator.clone()];
     parts.extend(run.env.clone());
     parts.push(run.result.to_string());
+    parts.extend(run.retried_text());
     parts.push(short_duration(run.duration_ms));
     parts.push(run.transcript.clone());
     parts.join(" · ")
@@ -240,7 +275,9 @@ fn glance(h: &History, out: &mut String, bullet: &str, text: fn(&str) -> String)
         }
     };
     let answered: Vec<String> = h.rows.iter().filter_map(answered_differently).collect();
+    let retried: Vec<String> = h.rows.iter().filter_map(retried).collect();
     list("Failed in more than one run", &failing);
+    list("Took more than one attempt", &retried);
     list(
         "Skipped or not confirmed in more than one run",
         &passed_over,
@@ -280,6 +317,19 @@ pub fn answered_differently(row: &Row) -> Option<String> {
     Some(format!("{} ({})", row.label, parts.join("; ")))
 }
 
+/// `Deploy › `up` (#2: 3 attempts (earlier: failed (exit 1), failed (exit
+/// 1)); #4: ...)`: a step that took more than one attempt in some run, with
+/// how its earlier attempts ended in each.
+pub fn retried(row: &Row) -> Option<String> {
+    let runs: Vec<String> = row
+        .cells
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| Some(format!("#{}: {}", i + 1, c.as_ref()?.attempts_text()?)))
+        .collect();
+    (!runs.is_empty()).then(|| format!("{} ({})", row.label, runs.join("; ")))
+}
+
 /// Text from a transcript in a Markdown table cell: one line, no `|` to
 /// end the cell, no raw HTML (an operator named `x<img onerror=...>`), as
 /// `diff --format markdown` writes it.
@@ -289,13 +339,14 @@ fn md(text: &str) -> String {
 
 fn markdown(h: &History) -> String {
     let mut out = format!("## {}\n\n", md(&headline(h)));
+    let heads = trend_heads(any_retried(h));
     let mut head = "| step |".to_string();
     let mut rule = "|---|".to_string();
     for i in 0..h.runs.len() {
         let _ = write!(head, " #{} |", i + 1);
         rule.push_str("---|");
     }
-    for t in TREND_HEADS {
+    for t in heads {
         let _ = write!(head, " {t} |");
         rule.push_str("--:|");
     }
@@ -305,7 +356,7 @@ fn markdown(h: &History) -> String {
         for r in 0..h.runs.len() {
             let _ = write!(out, " {} |", cell_text(row, r));
         }
-        for t in trend_texts(row) {
+        for t in trend_texts(row, heads.len() > 4) {
             let _ = write!(out, " {t} |");
         }
         out.push('\n');
@@ -319,7 +370,10 @@ fn markdown(h: &History) -> String {
             md(&when(&run.started)),
             md(&run.operator),
             md(run.env.as_deref().unwrap_or("")),
-            run.result,
+            run.retried_text().map_or_else(
+                || run.result.to_string(),
+                |r| format!("{}, {r}", run.result)
+            ),
             short_duration(run.duration_ms),
             md(&run.transcript)
         );
@@ -356,12 +410,14 @@ fn csv(histories: &[History]) -> Result<String> {
         "status",
         "duration_ms",
         "answer_from",
+        "attempts",
+        "earlier",
     ])
     .map_err(failed)?;
     for h in histories {
         for (i, run) in h.runs.iter().enumerate() {
             for row in &h.rows {
-                let Some(c) = row.cells[i] else { continue };
+                let Some(c) = &row.cells[i] else { continue };
                 let status = match (c.off_path, c.status) {
                     (true, _) => "off-path",
                     (_, Some(s)) => s.word(),
@@ -383,6 +439,8 @@ fn csv(histories: &[History]) -> Result<String> {
                     status,
                     &c.ms.map(|m| m.to_string()).unwrap_or_default(),
                     c.answer_from.map_or("", super::AnswerFrom::word),
+                    &c.attempts.to_string(),
+                    &earlier(c),
                 ];
                 let cells = record.map(inert);
                 w.write_record(cells.iter().map(|c| c.as_bytes()))
@@ -394,6 +452,12 @@ fn csv(histories: &[History]) -> Result<String> {
         .into_inner()
         .map_err(|e| Error::usage(format!("cannot write the history as CSV: {e}")))?;
     String::from_utf8(bytes).map_err(|e| Error::usage(format!("the CSV is not UTF-8: {e}")))
+}
+
+/// How a cell's earlier attempts ended, `; ` between them: one CSV cell.
+fn earlier(c: &super::Cell) -> String {
+    let each: Vec<String> = c.earlier.iter().map(crate::diff::describe).collect();
+    each.join("; ")
 }
 
 #[cfg(test)]
