@@ -408,10 +408,7 @@ fn a_command_filled_partly_from_the_answers_file_names_only_the_files_values() {
     let transcript = sandbox.transcript();
     let marker = out_marker(&transcript);
     assert!(how(&marker).is_empty(), "not wholly the file's: {marker}");
-    assert!(
-        marker.contains(" fills-from-file=%253Chost%253E"),
-        "{marker}"
-    );
+    assert!(marker.contains(" fills-from-file=%3Chost%3E"), "{marker}");
     let status = visible(&line_with(&transcript, "<!--rs:out "));
     assert!(
         status.contains(

@@ -29,6 +29,7 @@ mod hostile;
 mod interactive;
 mod leaks;
 mod navigate;
+mod pair_lists;
 mod report;
 mod restore;
 mod resume_edited;

@@ -873,7 +873,7 @@ fn secrets_are_masked_in_the_transcript_render_and_envs() {
     let transcript = t.read(OUT);
     assert!(!transcript.contains(secret), "{transcript}");
     assert!(transcript.contains("env=prod"), "{transcript}");
-    assert!(transcript.contains("api_token%3D•••"), "{transcript}");
+    assert!(transcript.contains(" vars=api_token=•••,"), "{transcript}");
     assert!(transcript.contains("calling with •••"), "{transcript}");
     let t = t.then().args(["render", RUNBOOK, "--env", "prod"]).run();
     assert!(!t.stdout.contains(secret));

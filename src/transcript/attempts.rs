@@ -88,8 +88,7 @@ pub fn read(
     let mut o = super::attrs::outcome(m)?
         .ok_or_else(|| "an attempt line without id or status".to_string())?;
     o.note = m.get("note").map(str::to_string);
-    o.fills = super::attrs::pairs(m.get("fills"));
-    o.fills_from_file = super::attrs::list(m.get("fills-from-file"));
+    (o.fills, o.fills_from_file) = super::attrs::fills(m);
     o.ran = ran;
     o.output = output.unwrap_or_default();
     for (h, out) in hosts {

@@ -26,7 +26,7 @@ pub fn check_version(path: &Path, m: &Marker) -> Result<()> {
 /// The run summary a `run` marker holds.
 pub fn run_info(m: &Marker) -> std::result::Result<RunInfo, String> {
     let get = |k: &str| m.get(k).unwrap_or_default().to_string();
-    let vars = pairs(m.get("vars")).into_iter().collect();
+    let vars = pairs(m, "vars").into_iter().collect();
     Ok(RunInfo {
         id: get("id"),
         source: get("source"),
@@ -54,33 +54,56 @@ pub fn run_info(m: &Marker) -> std::result::Result<RunInfo, String> {
             env_sha256: m.get("env_sha256").map(str::to_string),
             rendered: get("rendered"),
             secret_key: m.get("secret_key").map(str::to_string),
-            secrets: pairs(m.get("secret_sha256")),
+            secrets: pairs(m, "secret_sha256"),
             lines: m.get("lines").map(str::to_string),
         }),
     })
 }
 
-/// `name=value` pairs, comma-separated, each side encoded on its own (a
-/// run's `vars`, a command's `fills`).
-pub fn pairs(list: Option<&str>) -> Vec<(String, String)> {
-    list.unwrap_or_default()
+/// The `name=value` pairs of a [list](marker::LISTS) attribute (a run's
+/// `vars`, a command's `fills`), comma-separated, each side encoded on its
+/// own.
+///
+/// A transcript written before lists were written so encoded each list
+/// once more as a whole, `=` between the sides included: a pair with no
+/// `=` as written is one of those, decoded as a whole before it is split.
+/// A pair written since always has its `=` as it is, and one written
+/// before never does (encoding a list as a whole left no `=` in it), so
+/// the two cannot be mistaken for each other, whatever the values hold
+/// (`%25`, `%3D` or `,` typed as text included).
+pub fn pairs(m: &Marker, key: &str) -> Vec<(String, String)> {
+    m.written(key)
+        .unwrap_or_default()
         .split(',')
         .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (marker::decode(k), marker::decode(v))
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => (marker::decode(k), marker::decode(v)),
+            None => {
+                let once = marker::decode(pair);
+                let (k, v) = once.split_once('=').unwrap_or((&once, ""));
+                (marker::decode(k), marker::decode(v))
+            }
         })
         .collect()
 }
 
-/// Items, comma-separated, each encoded on its own (a command's
-/// `fills-from-file`).
-pub fn list(list: Option<&str>) -> Vec<String> {
-    list.unwrap_or_default()
+/// A command's `fills` and `fills-from-file`. The tokens of
+/// `fills-from-file` are encoded as the `fills` beside them are: once, or,
+/// in a transcript written before lists were encoded once, twice (see
+/// `pairs`).
+pub fn fills(m: &Marker) -> (Vec<(String, String)>, Vec<String>) {
+    let twice = m.written("fills").is_some_and(|f| !f.contains('='));
+    let tokens = m
+        .written("fills-from-file")
+        .unwrap_or_default()
         .split(',')
         .filter(|item| !item.is_empty())
-        .map(marker::decode)
-        .collect()
+        .map(|item| {
+            let once = marker::decode(item);
+            if twice { marker::decode(&once) } else { once }
+        })
+        .collect();
+    (pairs(m, "fills"), tokens)
 }
 
 /// The outcome an `out`, `task` or `fill` marker records; `None` when it has
@@ -107,4 +130,47 @@ pub fn reasons(how: Option<&str>) -> Vec<Reason> {
         .split(',')
         .filter_map(|w| w.parse().ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marker(words: &str) -> Marker {
+        marker::parse_open(&format!("<!--rs:out id=s1 status=done {words}-->")).expect("a marker")
+    }
+
+    /// A list written once and the same list written twice read the same,
+    /// values holding `%25`, `%3D`, `=` and `,` as text included.
+    #[test]
+    fn pairs_written_once_or_twice_read_the_same() {
+        let values = [
+            ("<tag>", "v1.4.0"),
+            ("<note>", "a,b=c"),
+            ("<pct>", "%25"),
+            ("<enc>", "%3D%2C %"),
+            ("<empty>", ""),
+            ("[SHA]", "a--"),
+        ];
+        let once: Vec<String> = values
+            .iter()
+            .map(|(k, v)| format!("{}={}", marker::item(k), marker::item(v)))
+            .collect();
+        let once = once.join(",");
+        let twice = marker::encode(&once);
+        assert!(!twice.contains('='), "{twice}");
+        let want: Vec<(String, String)> = values
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect();
+        for list in [&once, &twice] {
+            let m = marker(&format!("fills={list}"));
+            assert_eq!(pairs(&m, "fills"), want, "{list}");
+        }
+        let tokens = format!("{},{}", marker::item("<pct>"), marker::item("[SHA]"));
+        for (list, from_file) in [(&once, tokens.clone()), (&twice, marker::encode(&tokens))] {
+            let m = marker(&format!("fills={list} fills-from-file={from_file}"));
+            assert_eq!(fills(&m).1, ["<pct>", "[SHA]"], "{from_file}");
+        }
+    }
 }

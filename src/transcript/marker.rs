@@ -25,22 +25,39 @@ pub fn open(kind: &str, attrs: &[(&str, String)]) -> String {
     out.push_str(OPEN);
     out.push_str(kind);
     for (key, value) in attrs {
-        out.push(' ');
-        out.push_str(key);
-        out.push('=');
-        encode_into(&mut out, value);
+        attr_onto(&mut out, key, value);
     }
     out.push_str("-->");
     out
 }
 
 /// ` key=value`, the value encoded, onto the end of an opening marker being
-/// written: what `open` writes for each attribute.
+/// written: what `open` writes for each attribute. The value of a
+/// [list](LISTS) is written as it is: its items are encoded already.
 pub fn attr_onto(out: &mut String, key: &str, value: &str) {
     out.push(' ');
     out.push_str(key);
     out.push('=');
-    encode_into(out, value);
+    if LISTS.contains(&key) {
+        out.push_str(value);
+    } else {
+        encode_into(out, value);
+    }
+}
+
+/// Attributes that hold a list, comma-separated, of items or `name=value`
+/// pairs, each item (each side of a pair) encoded on its own, `,` too (see
+/// [`item`]): the list is written with nothing encoded again, and read by
+/// splitting what is written before anything is decoded, so that a `,` or
+/// `=` inside an item stays inside it. (A transcript written before
+/// lists were written so encoded each list again as a whole; reading
+/// tells the two apart: see `attrs::pairs`.)
+pub const LISTS: &[&str] = &["vars", "secret_sha256", "fills", "fills-from-file"];
+
+/// One item of a [list](LISTS), or one side of a `name=value` pair in
+/// one: encoded, commas too.
+pub fn item(text: &str) -> String {
+    encode(text).replace(',', "%2C")
 }
 
 /// Builds a closing marker.
@@ -146,32 +163,37 @@ pub struct Marker {
     attrs: Vec<Attr>,
 }
 
-/// One attribute of a marker: its key, and its value, where in `words`
-/// both are, or the value decoded when it has something encoded.
+/// One attribute of a marker: where in `words` its key and its value are,
+/// and the value decoded when it has something encoded.
 #[derive(Debug, Clone)]
 struct Attr {
     key: Range<usize>,
-    value: Value,
-}
-
-#[derive(Debug, Clone)]
-enum Value {
-    Written(Range<usize>),
-    Decoded(String),
+    value: Range<usize>,
+    decoded: Option<String>,
 }
 
 impl Marker {
     /// A decoded attribute; of a key written twice, the last value.
     pub fn get(&self, key: &str) -> Option<&str> {
-        let attr = self
-            .attrs
+        let attr = self.attr(key)?;
+        Some(match &attr.decoded {
+            Some(v) => v.as_str(),
+            None => &self.words[attr.value.clone()],
+        })
+    }
+
+    /// An attribute as it is written, nothing decoded: what a [list](LISTS)
+    /// is read from.
+    pub fn written(&self, key: &str) -> Option<&str> {
+        self.attr(key).map(|a| &self.words[a.value.clone()])
+    }
+
+    /// Of a key written twice, the last.
+    fn attr(&self, key: &str) -> Option<&Attr> {
+        self.attrs
             .iter()
             .rev()
-            .find(|a| &self.words[a.key.clone()] == key)?;
-        Some(match &attr.value {
-            Value::Written(r) => &self.words[r.clone()],
-            Value::Decoded(v) => v.as_str(),
-        })
+            .find(|a| &self.words[a.key.clone()] == key)
     }
 }
 
@@ -208,11 +230,8 @@ pub fn parse_open(text: &str) -> Option<Marker> {
                 if let Some(eq) = eq {
                     attrs.push(Attr {
                         key: from..eq,
-                        value: if encoded {
-                            Value::Decoded(decode(&words[eq + 1..at]))
-                        } else {
-                            Value::Written(eq + 1..at)
-                        },
+                        value: eq + 1..at,
+                        decoded: encoded.then(|| decode(&words[eq + 1..at])),
                     });
                 }
                 (from, eq, encoded) = (at + 1, None, false);

@@ -275,8 +275,7 @@ impl<'a> Reading<'a> {
                     })?;
                 outcome.output = output.unwrap_or_default();
                 outcome.note = m.get("note").map(str::to_string);
-                outcome.fills = super::attrs::pairs(m.get("fills"));
-                outcome.fills_from_file = super::attrs::list(m.get("fills-from-file"));
+                (outcome.fills, outcome.fills_from_file) = super::attrs::fills(&m);
                 outcome.ran = ran;
                 for (h, out) in hosts {
                     outcome

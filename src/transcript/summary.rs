@@ -129,20 +129,10 @@ pub(super) fn edit_with(
         attrs.push(("env", env.clone()));
     }
     if !info.vars.is_empty() {
-        // `name=value` pairs, comma-separated, each encoded on its own so a
-        // comma in a value cannot split it.
-        let vars: Vec<String> = info
-            .vars
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{}={}",
-                    super::write::pair_part(k),
-                    super::write::pair_part(v)
-                )
-            })
-            .collect();
-        attrs.push(("vars", vars.join(",")));
+        // `name=value` pairs, comma-separated, each side encoded on its own
+        // so a comma in a value cannot split it.
+        let vars = info.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        attrs.push(("vars", super::write::pairs(vars)));
     }
     if let Some(t) = &info.template {
         attrs.push(("template", t.path.clone()));
@@ -161,12 +151,8 @@ pub(super) fn edit_with(
             attrs.push(("secret_key", key.clone()));
         }
         if !t.secrets.is_empty() {
-            let digests: Vec<String> = t
-                .secrets
-                .iter()
-                .map(|(k, d)| format!("{}={}", super::write::pair_part(k), d))
-                .collect();
-            attrs.push(("secret_sha256", digests.join(",")));
+            let digests = t.secrets.iter().map(|(k, d)| (k.as_str(), d.as_str()));
+            attrs.push(("secret_sha256", super::write::pairs(digests)));
         }
     }
     if let Some(f) = &info.finished {

@@ -63,25 +63,23 @@ pub(super) fn step_edits(
 
 /// The `fills` attribute: `token=value` pairs, as `vars` writes them.
 pub(super) fn fills_attr(o: &Outcome) -> Option<String> {
-    let pairs: Vec<String> = o
-        .fills
-        .iter()
-        .map(|(k, v)| format!("{}={}", pair_part(k), pair_part(v)))
+    (!o.fills.is_empty()).then(|| pairs(o.fills.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+}
+
+/// A [list](marker::LISTS) of `name=value` pairs, each side encoded on its own.
+pub(super) fn pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let pairs: Vec<String> = pairs
+        .map(|(k, v)| format!("{}={}", marker::item(k), marker::item(v)))
         .collect();
-    (!pairs.is_empty()).then(|| pairs.join(","))
+    pairs.join(",")
 }
 
 /// The `fills-from-file` attribute: the tokens of `fills` whose values the
 /// answers file gave, when it gave some but not all (`how=answers-file`
 /// says it gave all), each encoded as `fills` encodes it.
 pub(super) fn fills_from_file_attr(o: &Outcome) -> Option<String> {
-    let tokens: Vec<String> = o.fills_from_file.iter().map(|t| pair_part(t)).collect();
+    let tokens: Vec<String> = o.fills_from_file.iter().map(|t| marker::item(t)).collect();
     (!tokens.is_empty()).then(|| tokens.join(","))
-}
-
-/// One side of a `name=value` pair in the `vars` list: encoded, commas too.
-pub(super) fn pair_part(text: &str) -> String {
-    marker::encode(text).replace(',', "%2C")
 }
 
 fn task_edits(text: &str, book: &Runbook, step: &Step, outcome: &Outcome, edits: &mut Vec<Edit>) {
