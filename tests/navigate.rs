@@ -328,9 +328,11 @@ fn q_at_a_blank_asks_whether_to_quit_and_quits() {
     );
 }
 
-/// `q` at a choice quits, unless an option is `q` itself: then it is picked.
+/// `q` at a choice quits; when an option is `q` itself, a lone `q` could be
+/// either, so it is asked which, as at a blank: the operator can quit with
+/// it, or pick the option.
 #[test]
-fn q_at_a_choice_quits_unless_an_option_is_q() {
+fn q_at_a_choice_quits_and_asks_which_when_an_option_is_q() {
     let sandbox = sandbox(
         r#"
         Decision: `GO / NO-GO`
@@ -346,12 +348,30 @@ fn q_at_a_choice_quits_unless_an_option_is_q() {
     pty.answer(CHOICE, "q");
     let (code, screen) = pty.wait();
     assert_eq!(code, 130, "{screen}");
+    assert!(!screen.contains("or is it the option"), "{screen}");
     let transcript = sandbox.transcript();
     assert!(transcript.contains("state=interrupted"), "{transcript}");
     assert!(!transcript.contains("rs:fill id=s1"), "{transcript}");
+    // At the choice with an option `q`, `q` asks which was meant; quitting
+    // saves what was answered and stops, for `resume` to ask it again.
     let mut pty = sandbox.pty(&["resume", OUT], &[]);
     pty.answer(CHOICE, "1");
     pty.answer(CHOICE, "q");
+    pty.answer("`q`: quit, or is it the option? [q]uit / [o]ption", "q");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 130, "{screen}");
+    assert!(!sandbox.exists("ran"), "the block after the choice ran");
+    let transcript = sandbox.transcript();
+    assert!(transcript.contains("state=interrupted"), "{transcript}");
+    assert!(
+        transcript.contains("Decision: `☒ GO / ☐ NO-GO`"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("Queue: `p / q`"), "{transcript}");
+    // This time `q` is the option.
+    let mut pty = sandbox.pty(&["resume", OUT], &[]);
+    pty.answer(CHOICE, "Q");
+    pty.answer("`Q`: quit, or is it the option? [q]uit / [o]ption", "o");
     pty.answer(RUN, "r");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");

@@ -154,6 +154,16 @@ impl Terminal {
     }
 }
 
+/// Where `q`, `b` or `g` typed at a blank or choice goes, in words.
+fn going(key: &str) -> Option<&'static str> {
+    match key {
+        "q" => Some("quit"),
+        "b" => Some("back"),
+        "g" => Some("go to"),
+        _ => None,
+    }
+}
+
 impl Operator for Terminal {
     fn attended(&self) -> bool {
         true
@@ -280,14 +290,9 @@ impl Operator for Terminal {
             .read(&self.term)?;
             let value = value.trim().to_string();
             // `q`, `b` or `g` alone could be the value itself: asked which.
+            // Typing the same letter again goes.
             let key = value.to_ascii_lowercase();
-            if key == "q" || key == "b" || key == "g" {
-                // Typing the same letter again goes.
-                let going = match key.as_str() {
-                    "q" => "quit",
-                    "b" => "back",
-                    _ => "go to",
-                };
+            if let Some(going) = going(&key) {
                 let question = format!("`{value}`: {going}, or is it the value?");
                 let options = [going, "value"];
                 if self.ask_with(&question, &options, &[])? == 1 {
@@ -338,13 +343,24 @@ impl Operator for Terminal {
             })
             .read(&self.term)?;
             let t = answer.trim().to_lowercase();
-            // An option spelled `q`, `b` or `g` is that option.
-            if let Some(i) = t
+            let picked = t
                 .parse::<usize>()
                 .ok()
                 .map(|n| n - 1)
-                .or_else(|| lower.iter().position(|o| *o == t))
-            {
+                .or_else(|| lower.iter().position(|o| *o == t));
+            // An option spelled `q`, `b` or `g` could be meant, or the way to
+            // go: asked which, as at a blank.
+            if let (Some(i), Some(going)) = (picked, going(&t)) {
+                let question = format!("`{}`: {going}, or is it the option?", answer.trim());
+                if self.ask_with(&question, &[going, "option"], &[])? == 1 {
+                    return Ok(Reply::Value(i));
+                }
+                match self.navigate(view, &t)? {
+                    Some(reply) => return Ok(reply),
+                    None => continue,
+                }
+            }
+            if let Some(i) = picked {
                 return Ok(Reply::Value(i));
             }
             if t.is_empty() {
