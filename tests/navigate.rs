@@ -1,7 +1,7 @@
 //! Starting part-way and going back: `run --from`, `resume --from`,
 //! `resume --retry-skipped`.
 
-use crate::common::{OUT, RUN, RUNBOOK, Test, run, sandbox, unindent};
+use crate::common::{OUT, RUN, RUNBOOK, TASK, Test, run, sandbox, unindent};
 
 const THREE: &str = r#"
     # Deploy
@@ -453,4 +453,68 @@ fn back_after_resume_goes_to_the_step_before() {
     assert_eq!(code, 0, "{screen}");
     assert!(!screen.contains("nothing to go back to"), "{screen}");
     assert_eq!(sandbox.read("ran"), "one\none\ntwo\ntwo\n");
+}
+
+/// A task that holds several blocks is one step, and `[g]o to` lists its
+/// blocks under it (`1.2`), so that one block can run again alone: the
+/// blocks before and after it, done already, are left as they are.
+#[test]
+fn go_to_a_block_of_a_task_runs_that_block_again_alone() {
+    let sandbox = sandbox(
+        r#"
+        # Release
+
+        - [ ] Package it
+          ```bash
+          echo one >> ran
+          ```
+          ```bash
+          echo two >> ran
+          ```
+          ```bash
+          echo three >> ran
+          ```
+        - [ ] Announce it
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    // At a block of the task, that block is where the run is.
+    pty.answer(RUN, "g");
+    pty.expect("    [1] runbook.md:3 Release › Package it\n");
+    pty.expect("      [1.1] runbook.md:4 echo one >> ran\n");
+    pty.expect("      [1.2] runbook.md:7 echo two >> ran  ← here\n");
+    pty.expect("      [1.3] runbook.md:10 echo three >> ran\n");
+    pty.expect("    [2] runbook.md:13 Release › Announce it\n");
+    pty.answer("Go to which step? (1-2, a block as 1.1, empty to stay)", "");
+    pty.answer(RUN, "r");
+    pty.answer(RUN, "r");
+    pty.answer(TASK, "g");
+    pty.expect("    [2] runbook.md:13 Release › Announce it  ← here\n");
+    // A number not listed is refused and asked again.
+    let pick = "Go to which step? (1-2, a block as 1.1, empty to stay)";
+    pty.expect_prompt(pick);
+    pty.send("2.1\r");
+    pty.expect("a block's number as listed");
+    pty.answer(pick, "1.2");
+    pty.expect("│ echo two >> ran");
+    pty.answer(RUN, "r");
+    // The third block, done, is not run again: on to the step after.
+    pty.answer(TASK, "d");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("ran"), "one\ntwo\nthree\ntwo\n");
+    let transcript = sandbox.transcript();
+    assert!(transcript.contains("- [x] "), "{transcript}");
+    // Only the second block ran twice: its earlier attempt is kept under it.
+    let at = |text: &str| transcript.find(text).expect(text);
+    let (one, two, three) = (
+        at("echo one >> ran"),
+        at("echo two >> ran"),
+        at("echo three >> ran"),
+    );
+    let earlier = "<summary>1 earlier attempt</summary>";
+    assert!(!transcript[one..two].contains(earlier), "{transcript}");
+    assert!(transcript[two..three].contains(earlier), "{transcript}");
+    assert!(!transcript[three..].contains(earlier), "{transcript}");
 }

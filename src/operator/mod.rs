@@ -35,13 +35,26 @@ pub struct View<'a> {
     /// The contingency sections the operator may start from here
     /// (`rollback: H) ROLLBACK PLAN`); empty when the runbook has none.
     pub contingency: Arc<[String]>,
-    /// The steps `[g]o to` lists: each step's index and how it reads
-    /// (`deploy.md:88 Deploy › Migrate`); empty where going elsewhere is not
-    /// offered.
-    pub steps: Arc<[(usize, String)]>,
+    /// The steps `[g]o to` lists, the blocks of a task that holds several
+    /// under it; empty where going elsewhere is not offered.
+    pub steps: Arc<[Target]>,
     /// The index `steps` gives the step asked about, marked `← here`: for a
-    /// part of an item, the item's.
+    /// part of an item, the item's (a block listed under its task is marked
+    /// itself).
     pub here: usize,
+}
+
+/// A step `[g]o to` lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The step's index.
+    pub index: usize,
+    /// What the operator types to go there: the step's number (`7`), or,
+    /// for a block of a task that holds several, the task's number and the
+    /// block's (`7.2`).
+    pub number: String,
+    /// How it reads: `deploy.md:88 Deploy › Migrate`.
+    pub text: String,
 }
 
 /// The answer for a command about to run.

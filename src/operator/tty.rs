@@ -100,26 +100,44 @@ impl Terminal {
     }
 
     /// The operator asked to go to another step: lists the steps by number
-    /// and asks which. The step's index; `None`: back to the prompt.
+    /// (a task's blocks under it, `7.1`, `7.2`, when it holds several) and
+    /// asks which. The step's index; `None`: back to the prompt.
     fn pick_step(&self, view: &View) -> Result<Option<usize>> {
         let _ = self.term.write_line("  Steps of this runbook:");
-        for (n, (index, item)) in view.steps.iter().enumerate() {
-            let here = if *index == view.here {
-                "  ← here"
-            } else {
-                ""
-            };
+        // A block listed under its task is itself where the run is.
+        let here = if view.steps.iter().any(|t| t.index == view.step.at()) {
+            view.step.at()
+        } else {
+            view.here
+        };
+        for t in view.steps.iter() {
+            let mark = if t.index == here { "  ← here" } else { "" };
+            let indent = if t.number.contains('.') { "  " } else { "" };
             let _ = self
                 .term
-                .write_line(&format!("    [{}] {item}{here}", n + 1));
+                .write_line(&format!("    {indent}[{}] {}{mark}", t.number, t.text));
         }
-        let count = view.steps.len();
-        let answer: String = Ask::new(&format!("Go to which step? (1-{count}, empty to stay)"))
+        let count = view
+            .steps
+            .iter()
+            .filter(|t| !t.number.contains('.'))
+            .count();
+        let block = view.steps.iter().find(|t| t.number.contains('.'));
+        let which = match block {
+            Some(b) => format!("1-{count}, a block as {}", b.number),
+            None => format!("1-{count}"),
+        };
+        let numbers: Vec<String> = view.steps.iter().map(|t| t.number.clone()).collect();
+        let answer: String = Ask::new(&format!("Go to which step? ({which}, empty to stay)"))
             .allow_empty()
             .check(move |input: &str| -> std::result::Result<(), String> {
                 let t = input.trim();
-                if t.is_empty() || t.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n)) {
+                if t.is_empty() || numbers.iter().any(|n| n == t) {
                     Ok(())
+                } else if numbers.len() > count {
+                    Err(format!(
+                        "type a number from 1 to {count}, a block's number as listed, or nothing to stay"
+                    ))
                 } else {
                     Err(format!(
                         "type a number from 1 to {count}, or nothing to stay"
@@ -127,12 +145,12 @@ impl Terminal {
                 }
             })
             .read(&self.term)?;
-        Ok(answer
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .and_then(|n| view.steps.get(n - 1))
-            .map(|(index, _)| *index))
+        let answer = answer.trim();
+        Ok(view
+            .steps
+            .iter()
+            .find(|t| !answer.is_empty() && t.number == answer)
+            .map(|t| t.index))
     }
 
     /// `q`, `b` or `g` typed at a blank or choice: quit, back, or the step

@@ -85,7 +85,7 @@ pub struct Run<'a> {
     /// The steps walked so far, latest last: where `[b]ack` goes.
     history: Vec<usize>,
     /// What `[g]o to` lists (nothing in an unattended run).
-    step_list: std::sync::Arc<[(usize, String)]>,
+    step_list: std::sync::Arc<[crate::operator::Target]>,
     /// The steps as a person counts them: what `[n/N]` numbers.
     units: Units,
     /// The last result line shown: (step id, status, ms, exit).

@@ -6,35 +6,58 @@
 use std::sync::Arc;
 
 use super::{Flow, Recorder, Run};
-use crate::doc::Runbook;
+use crate::doc::{Runbook, Step};
 use crate::error::Result;
+use crate::operator::Target;
 use crate::record::{Outcome, Reason, Status, Units};
 
 /// What `[g]o to` lists: the steps as a person counts them (an item with
-/// what is inside it is one), as `deploy.md:88 Deploy › Migrate`.
-pub(super) fn step_list(book: &Runbook, units: &Units, file: &str) -> Arc<[(usize, String)]> {
+/// what is inside it is one), as `deploy.md:88 Deploy › Migrate`, each
+/// numbered as it is counted; under a task that holds more than one block,
+/// each of its blocks, numbered `7.1`, `7.2`, so that one of them can be
+/// run again alone.
+pub(super) fn step_list(book: &Runbook, units: &Units, file: &str) -> Arc<[Target]> {
     let file = file.rsplit('/').next().unwrap_or(file);
-    units
-        .steps()
-        .map(|i| &book.steps[i])
-        .map(|s| {
-            let text: String = s
-                .text
-                .lines()
-                .next()
-                .unwrap_or("")
-                .chars()
-                .take(70)
-                .collect();
-            let heading = s.heading_path();
-            let at = if heading.is_empty() {
-                text
-            } else {
-                format!("{heading} › {text}")
-            };
-            (s.at(), format!("{file}:{} {at}", s.line()))
-        })
-        .collect()
+    let reads = |s: &Step| {
+        let text: String = s
+            .text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(70)
+            .collect();
+        let heading = s.heading_path();
+        let at = if heading.is_empty() || s.command().is_some() && s.parent().is_some() {
+            text
+        } else {
+            format!("{heading} › {text}")
+        };
+        format!("{file}:{} {at}", s.line())
+    };
+    let mut list = Vec::new();
+    for (n, i) in units.steps().enumerate() {
+        let step = &book.steps[i];
+        list.push(Target {
+            index: step.at(),
+            number: (n + 1).to_string(),
+            text: reads(step),
+        });
+        let blocks: Vec<&Step> = units
+            .members(i)
+            .iter()
+            .map(|&m| &book.steps[m])
+            .filter(|m| m.command().is_some())
+            .collect();
+        if step.task().is_some() && blocks.len() > 1 {
+            list.extend(blocks.iter().enumerate().map(|(k, b)| Target {
+                index: b.at(),
+                number: format!("{}.{}", n + 1, k + 1),
+                text: reads(b),
+            }));
+        }
+    }
+    list.into()
 }
 
 /// The steps an earlier part of a run walked, in the order it answered them
