@@ -123,19 +123,23 @@ fn line_of(query: &str) -> Option<usize> {
     digits.parse().ok().filter(|&l| l > 0)
 }
 
+/// A step's first line, cut to 70 characters: how a list names it.
+pub(crate) fn first_line(s: &Step) -> String {
+    s.text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(70)
+        .collect()
+}
+
 /// One candidate a line: `  deploy.md:88  migrate  Deploy › Migrate`.
 fn listing(steps: &[&Step], file: &str) -> String {
     steps
         .iter()
         .map(|s| {
-            let text: String = s
-                .text
-                .lines()
-                .next()
-                .unwrap_or("")
-                .chars()
-                .take(70)
-                .collect();
+            let text = first_line(s);
             let heading = s.heading_path();
             let at = if heading.is_empty() {
                 text

@@ -6,6 +6,7 @@ mod fence;
 pub mod fenced;
 pub mod fields;
 mod find;
+pub(crate) use find::first_line;
 mod form;
 mod hints;
 mod lint;

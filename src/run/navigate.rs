@@ -19,14 +19,7 @@ use crate::record::{Outcome, Reason, Status, Units};
 pub(super) fn step_list(book: &Runbook, units: &Units, file: &str) -> Arc<[Target]> {
     let file = file.rsplit('/').next().unwrap_or(file);
     let reads = |s: &Step| {
-        let text: String = s
-            .text
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(70)
-            .collect();
+        let text = crate::doc::first_line(s);
         let heading = s.heading_path();
         let at = if heading.is_empty() || s.command().is_some() && s.parent().is_some() {
             text
