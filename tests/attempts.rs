@@ -255,6 +255,23 @@ fn a_task_keeps_the_failure_of_its_block_retried_at_the_failure_prompt() {
     assert_eq!(attempt_statuses(&steps, "up"), ["failed", "failed", "done"]);
 }
 
+/// Skipped at the failure prompt, the block keeps its failure as an
+/// earlier attempt, and so does its task: as when the run is quit there,
+/// resumed and the block skipped then.
+#[test]
+fn a_task_keeps_the_failure_of_its_block_skipped_at_the_failure_prompt() {
+    let sandbox = sandbox(&TASK_WITH_BLOCK.replace("RETRIES", ""));
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.answer(FAILED, "s");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("tries"), "try\n");
+    let steps = report_steps(sandbox);
+    assert_eq!(attempt_statuses(&steps, "s1"), ["failed", "skipped"]);
+    assert_eq!(attempt_statuses(&steps, "up"), ["failed", "skipped"]);
+}
+
 #[test]
 fn a_filled_placeholder_is_shown_before_it_runs_and_labelled_as_a_fill_not_an_edit() {
     let source = "```bash\necho \"tag=<release-tag>\"\n```\n";

@@ -118,7 +118,10 @@ impl Run<'_> {
                 }
                 automatic = false;
                 let choice = self.after_failure(step, command, &cleared.text, outcome)?;
-                if matches!(choice, FailureChoice::Retry | FailureChoice::Edit) {
+                if matches!(
+                    choice,
+                    FailureChoice::Retry | FailureChoice::Edit | FailureChoice::Skip
+                ) {
                     self.fail_tasks_above(step)?;
                 }
                 match choice {

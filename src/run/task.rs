@@ -49,10 +49,11 @@ impl Run<'_> {
     }
 
     /// Before a block that failed inside a task is tried again (by its
-    /// `retries=`, or the operator's retry or edit): each task it is in
-    /// failed with it, as it does when the run stops there and is resumed,
-    /// so the task keeps that failure as an earlier attempt however the
-    /// block came to be retried.
+    /// `retries=`, or the operator's retry or edit) or skipped at the
+    /// failure prompt: each task it is in failed with it, as it does when
+    /// the run stops there and is resumed, so the task keeps that failure
+    /// as an earlier attempt, as the block does, however the block came to
+    /// be retried or skipped.
     pub(super) fn fail_tasks_above(&mut self, step: &Step) -> Result<()> {
         let mut at = step.parent();
         while let Some(p) = at {
