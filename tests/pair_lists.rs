@@ -3,7 +3,7 @@
 //! lists were encoded twice still read, resume, diff, report and go into
 //! history the same.
 
-use crate::common::{OUT, RUNBOOK, Sandbox, Test, line_with, unindent};
+use crate::common::{OUT, RUN_ANSWERED, Sandbox, Test, line_with, unindent};
 
 /// A template whose variable and whose placeholder values hold every
 /// character a list must keep inside an item: `,`, `=`, `%`, a `%25`
@@ -84,15 +84,7 @@ fn lists_are_encoded_once_and_those_encoded_twice_read_the_same() {
     let out = Test::new()
         .runbook(&source)
         .file("answers.yaml", ANSWERS)
-        .args([
-            "run",
-            "--yes",
-            "--answers",
-            "answers.yaml",
-            RUNBOOK,
-            "-o",
-            OUT,
-        ])
+        .args(RUN_ANSWERED)
         .status(1)
         .run();
     assert_eq!(out.read("label.txt"), "a,b=c %25 --\n");
