@@ -7,6 +7,48 @@ use crate::common::{OUT, RUN, RUNBOOK, TASK, Test, line_with, run, sandbox};
 const FAILED: &str = "The block failed (exit 1). [r]etry / [e]dit / [i]gnore / [s]kip / [a]bort / [q]uit / [b]ack / [g]o to";
 
 #[test]
+fn whole_words_answer_as_their_letters_do_and_a_wrong_answer_names_the_letters() {
+    let sandbox = sandbox(
+        r#"
+        # Deploy
+
+        ```bash
+        touch ran-file
+        ```
+
+        ```bash
+        touch skipped-file
+        ```
+
+        - [ ] Tell the channel
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    // `y` is what many tools take for yes; here it is refused, and the
+    // refusal says which letters there are.
+    pty.expect_prompt(RUN);
+    pty.send("y\r");
+    pty.expect("type one of the letters in brackets (r, s, e, q, b, g), then Enter");
+    pty.answer(RUN, "Run");
+    pty.answer(RUN, " skip ");
+    pty.answer(TASK, "DONE");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert!(sandbox.exists("ran-file"), "`Run` did not run the block");
+    assert!(!sandbox.exists("skipped-file"), "` skip ` ran the block");
+    let transcript = sandbox.transcript();
+    assert!(
+        line_with(&transcript, "Tell the channel").starts_with("- [x] "),
+        "`DONE` did not tick the task: {transcript}"
+    );
+    assert_eq!(
+        transcript.matches("status=skipped").count(),
+        1,
+        "{transcript}"
+    );
+}
+
+#[test]
 fn operator_runs_one_block_and_skips_another() {
     let sandbox = sandbox(
         r#"

@@ -29,15 +29,34 @@ impl Default for Terminal {
     }
 }
 
+/// What an answer to a question with `options` (each offered by its first
+/// letter) and `numbered` further items picks: the option whose letter or
+/// whole name was typed (`skip` as well as `s`, in any case), or
+/// `options.len() + n - 1` for the number `n` of a numbered item. `None`
+/// for anything else.
+fn picked(input: &str, options: &[String], numbered: usize) -> Option<usize> {
+    let typed = input.trim().to_lowercase();
+    if let Ok(n) = typed.parse::<usize>() {
+        return (1..=numbered).contains(&n).then(|| options.len() + n - 1);
+    }
+    let mut letters = typed.chars();
+    if let (Some(c), None) = (letters.next(), letters.next()) {
+        return options.iter().position(|o| o.starts_with(c));
+    }
+    let squeezed = |s: &str| s.split_whitespace().collect::<String>();
+    options.iter().position(|o| squeezed(o) == squeezed(&typed))
+}
+
 impl Terminal {
     /// Asks until one of `keys` (first letters) is typed; returns its index.
     fn ask(&self, question: &str, options: &[&str]) -> Result<usize> {
         self.ask_with(question, options, &[])
     }
 
-    /// Asks until the first letter of one of `options`, or the number of one
-    /// of `numbered`, is typed. Returns the option's index, or
-    /// `options.len() + n` for the n-th (0-based) numbered item.
+    /// Asks until the first letter or the whole name of one of `options`, or
+    /// the number of one of `numbered`, is typed. Returns the option's index,
+    /// or `options.len() + n` for the n-th (0-based) numbered item. A wrong
+    /// answer is told which letters there are, and asked again.
     fn ask_with(&self, question: &str, options: &[&str], numbered: &[String]) -> Result<usize> {
         let keys: Vec<char> = options.iter().filter_map(|o| o.chars().next()).collect();
         let mut listed = options
@@ -48,29 +67,30 @@ impl Terminal {
         for (n, item) in numbered.iter().enumerate() {
             listed.push_str(&format!(" · [{}] {item}", n + 1));
         }
-        let keys_for_check = keys.clone();
         let count = numbered.len();
+        let words: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+        let letters = keys
+            .iter()
+            .map(char::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         let answer: String = Ask::new(&format!("{question} {listed}"))
             .check(move |input: &str| -> std::result::Result<(), String> {
-                let c = input.trim().to_ascii_lowercase();
-                let letter = c.chars().count() == 1
-                    && keys_for_check.contains(&c.chars().next().unwrap_or(' '));
-                let number = c.parse::<usize>().is_ok_and(|n| (1..=count).contains(&n));
-                if letter || number {
+                if picked(input, &words, count).is_some() {
                     Ok(())
                 } else if count > 0 {
-                    Err("type one of the letters or numbers in brackets, then Enter".into())
+                    Err(format!(
+                        "type one of the letters ({letters}) or numbers in brackets, then Enter"
+                    ))
                 } else {
-                    Err("type one of the letters in brackets, then Enter".into())
+                    Err(format!(
+                        "type one of the letters in brackets ({letters}), then Enter"
+                    ))
                 }
             })
             .read(&self.term)?;
-        let answer = answer.trim().to_ascii_lowercase();
-        if let Ok(n) = answer.parse::<usize>() {
-            return Ok(options.len() + n - 1);
-        }
-        let c = answer.chars().next().unwrap_or(' ');
-        Ok(keys.iter().position(|&k| k == c).unwrap_or(0))
+        let words: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+        Ok(picked(&answer, &words, count).unwrap_or(0))
     }
 
     /// The operator asked for the contingency sections at a prompt: lists
