@@ -464,12 +464,13 @@ fn every_variable_an_environment_lacks_is_named_at_once() {
             {% endfor %}
 
             {% if cfg.canary %}
-            Canary first.
+            Canary first, {{ canary_percent }} %.
             {% endif %}
 
             ```bash
             kubectl scale --replicas={{ replicas }} deploy/{{ servce }}
             echo {{ replicas }} {{ cluster.api }}
+            ssh {{ (hosts | first).name }} -p {{ ssh_port }}
             ```
             ",
         ))
@@ -477,13 +478,17 @@ fn every_variable_an_environment_lacks_is_named_at_once() {
         .args(["render", RUNBOOK, "--env", "prod"])
         .status(2)
         .stderr_contains("error: undefined variable `hosts`\n --> runbook.md:8:13\n")
+        // The body of a loop over a missing list is looked into, once.
+        .stderr_contains("error: undefined variable `region`\n --> runbook.md:9:")
         .stderr_contains("error: undefined variable `cfg`\n  --> runbook.md:12:7\n")
         .stderr_contains("error: undefined variable `servce`\n  --> runbook.md:17:51\n")
         .stderr_contains(
             "did you mean `service`? set it in envs/prod.toml or with --var servce=...",
         )
         .stderr_contains("error: undefined variable `cluster`\n  --> runbook.md:18:24\n")
-        .stderr_lacks("`region`")
+        // A filter on a missing value does not end the search.
+        .stderr_contains("error: undefined variable `ssh_port`\n  --> runbook.md:19:")
+        .stderr_lacks("`canary_percent`")
         .stderr_lacks("`replicas`")
         .run();
     let errors: Vec<&str> = t
@@ -491,20 +496,49 @@ fn every_variable_an_environment_lacks_is_named_at_once() {
         .lines()
         .filter(|l| l.starts_with("error:"))
         .collect();
-    assert_eq!(errors.len(), 4, "{}", t.stderr);
+    assert_eq!(errors.len(), 6, "{}", t.stderr);
     // In the order the render needs them.
     let at = |name: &str| t.stderr.find(&format!("`{name}`\n")).unwrap_or(usize::MAX);
-    assert!(at("hosts") < at("cfg") && at("cfg") < at("servce") && at("servce") < at("cluster"));
-    // With them set, the loop's own variable is the one left.
+    let order = ["hosts", "region", "cfg", "servce", "cluster", "ssh_port"];
+    assert!(
+        order.windows(2).all(|w| at(w[0]) < at(w[1])),
+        "{}",
+        t.stderr
+    );
+    // With them set, what the `if` on a missing value left out is named.
     t.then()
         .file(
             "envs/prod.toml",
-            "replicas = 3\nservce = \"web\"\nhosts = [{name = \"web-1\"}]\ncfg = {canary = false}\ncluster = {api = \"https://k\"}\n",
+            "replicas = 3\nservce = \"web\"\nhosts = [{name = \"web-1\"}]\nregion = \"eu\"\n\
+             cfg = {canary = true}\ncluster = {api = \"https://k\"}\nssh_port = 22\n",
         )
         .args(["render", RUNBOOK, "--env", "prod"])
         .status(2)
-        .stderr_contains("error: undefined variable `region`\n --> runbook.md:9:")
+        .stderr_contains("error: undefined variable `canary_percent`\n  --> runbook.md:13:")
         .stderr_lacks("`hosts`")
+        .run();
+}
+
+/// An undefined value in arithmetic or a comparison is named as undefined,
+/// not reported as an operation on unsupported types.
+#[test]
+fn an_undefined_value_in_arithmetic_is_named_itself() {
+    Test::new()
+        .runbook(template(
+            "replica_count: 2",
+            "
+            ```bash
+            kubectl scale deploy/api --replicas={{ replicas + 1 }}
+            echo {{ replica_count * batches }}
+            ```
+            ",
+        ))
+        .args(["render", RUNBOOK])
+        .status(2)
+        .stderr_contains("error: undefined variable `replicas`\n --> runbook.md:7:40")
+        .stderr_contains("did you mean `replica_count`?")
+        .stderr_contains("error: undefined variable `batches`\n --> runbook.md:8:")
+        .stderr_lacks("unsupported types")
         .run();
 }
 

@@ -126,9 +126,29 @@ impl Object for Raw {
     }
 }
 
+/// What stands in for a variable that is not set, in a render that only
+/// looks for the next one that is not set either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// `Unset`, which stands for anything but a number.
+    Anything,
+    /// 0, for a name `Unset` could not stand for (`replicas + 1`).
+    Number,
+}
+
+impl Missing {
+    pub fn value(self) -> Value {
+        match self {
+            Missing::Anything => Unset::value(),
+            Missing::Number => Value::from(0),
+        }
+    }
+}
+
 /// A stand-in for a variable that is not set, in a render that only looks
 /// for the next one that is not set either: any key or item of it is
-/// itself, it is false, it iterates as empty and writes nothing.
+/// itself, it is false, it iterates as itself once (so that the body of a
+/// loop over it, and `first` of it, are looked into too) and writes nothing.
 #[derive(Debug)]
 pub struct Unset;
 
@@ -146,7 +166,7 @@ impl Object for Unset {
         Some(Unset::value())
     }
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Empty
+        Enumerator::Values(vec![Unset::value()])
     }
     fn is_true(self: &Arc<Self>) -> bool {
         false

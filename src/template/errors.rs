@@ -24,6 +24,9 @@ pub struct Files<'a> {
     pub dir: std::path::PathBuf,
     /// Variable names the render had, for "did you mean".
     pub names: Vec<String>,
+    /// Names that have a stand-in in this render (see `every_unset`): set,
+    /// for finding which name in an expression is not, but never suggested.
+    pub standing: Vec<String>,
     /// Where a variable may be set, for the hint: `envs/prod.toml`.
     pub env_file: Option<String>,
 }
@@ -146,9 +149,14 @@ pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> (Diagnostic, O
         expr = text[operand.clone()].to_string();
         range = operand;
     }
-    if inner.kind() == ErrorKind::UndefinedError
-        && let Some((at, word)) = culprit(&expr, files)
+    // `{{ replicas + 1 }}` with `replicas` not set: minijinja calls it an
+    // operation on undefined; it is the variable that is missing.
+    let operand = inner.kind() == ErrorKind::InvalidOperation && detail.contains("undefined");
+    let mut not_set = inner.kind() == ErrorKind::UndefinedError;
+    if (not_set || operand)
+        && let Some((at, word)) = culprit(&expr, files, operand)
     {
+        not_set = true;
         // The span covers a whole statement (`if replicas == 3`): point at
         // the name that is not defined.
         let lead = text
@@ -197,7 +205,7 @@ pub fn diagnostic(error: &minijinja::Error, files: &Files<'_>) -> (Diagnostic, O
     }
     let mut missing = None;
     let (message, mut hint) = match inner.kind() {
-        ErrorKind::UndefinedError => {
+        _ if not_set => {
             let (message, hint, root) = undefined(&expr, &detail, files);
             missing = root;
             (message, hint)
@@ -402,12 +410,12 @@ const KEYWORDS: &[&str] = &[
 /// In a statement's text (`if replicas == 3`), the first name it reads that
 /// no variable gives: its offset and the name (`env.X` as a whole). None
 /// when the text is one expression already, or every name is known.
-fn culprit(expr: &str, files: &Files<'_>) -> Option<(usize, String)> {
+fn culprit(expr: &str, files: &Files<'_>, anywhere: bool) -> Option<(usize, String)> {
     let first: String = expr
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
-    if !KEYWORDS.contains(&first.as_str()) {
+    if !anywhere && !KEYWORDS.contains(&first.as_str()) {
         return None;
     }
     let bytes = expr.as_bytes();
@@ -458,7 +466,9 @@ fn culprit(expr: &str, files: &Files<'_>) -> Option<(usize, String)> {
                 if !files.names.iter().any(|n| n == "environment") {
                     return Some((i, super::envname::ALIAS.to_string()));
                 }
-            } else if !files.names.iter().any(|n| n == name) && !bound(files, name) {
+            } else if !files.names.iter().chain(&files.standing).any(|n| n == name)
+                && !bound(files, name)
+            {
                 return Some((i, name.to_string()));
             }
         }

@@ -156,13 +156,14 @@ pub fn render(
     let rendered_at = now.map_or_else(crate::record::now, str::to_string);
     let names: Vec<String> = variables.vars.keys().cloned().collect();
     let env_file = variables.env.as_ref().map(|e| e.path.display().to_string());
-    let files_for = |included: &BTreeMap<String, String>| errors::Files {
+    let files_for = |included: &BTreeMap<String, String>, unset: &Unset| errors::Files {
         main: source,
         main_name: name.clone(),
         cut: cut.clone(),
         included: included.clone(),
         dir: dir.clone(),
         names: names.clone(),
+        standing: unset.keys().cloned().collect(),
         env_file: env_file.clone(),
     };
     // The text, the compiled template and the context are made anew for
@@ -176,7 +177,7 @@ pub fn render(
     // `every_unset`).
     let attempt = |spans: bool,
                    stand_ins: Option<(&BTreeMap<String, String>, derived::StandIn)>,
-                   unset: &BTreeSet<String>| {
+                   unset: &Unset| {
         let engine = |lead: &str, body: &str| {
             let body = envname::rewrite(body);
             engine::render(
@@ -203,12 +204,12 @@ pub fn render(
         split
             .and_then(|(lead, rest)| engine(lead, rest).ok())
             .map_or_else(|| engine("", &body(source, cut.as_ref())), Ok)
-            .map_err(|(e, files)| Box::new(errors::diagnostic(&e, &files_for(&files))))
+            .map_err(|(e, files)| Box::new(errors::diagnostic(&e, &files_for(&files, unset))))
     };
     let render = |spans: bool, stand_ins: Option<(&BTreeMap<String, String>, derived::StandIn)>| {
-        attempt(spans, stand_ins, &BTreeSet::new()).map_err(|e| Error::Document(vec![e.0]))
+        attempt(spans, stand_ins, &Unset::new()).map_err(|e| Error::Document(vec![e.0]))
     };
-    let mut rendering = match attempt(lines, None, &BTreeSet::new()) {
+    let mut rendering = match attempt(lines, None, &Unset::new()) {
         Ok(rendering) => rendering,
         Err(e) => {
             let (shown, missing) = *e;
@@ -255,7 +256,7 @@ pub fn render(
         rendering = render(true, None)?;
         spliced = splice::splice(&rendering.text, &rendering.pieces, runners, &secret_values);
     }
-    let files = files_for(&rendering.files);
+    let files = files_for(&rendering.files, &Unset::new());
     // Where in the author's files a place of the rendered text came from.
     let origin = |at: usize| -> (String, usize) {
         let k = rendering
@@ -434,19 +435,33 @@ const UNSET_SHOWN: usize = 20;
 fn every_unset(
     first: Diagnostic,
     missing: Option<String>,
-    attempt: impl Fn(&BTreeSet<String>) -> std::result::Result<(), Box<(Diagnostic, Option<String>)>>,
+    attempt: impl Fn(&Unset) -> Tried,
 ) -> Vec<Diagnostic> {
     let mut shown = vec![first];
-    let mut unset = BTreeSet::new();
+    let mut unset = Unset::new();
     let mut next = missing;
     while let Some(name) = next.take()
         && shown.len() < UNSET_SHOWN
-        && unset.insert(name)
+        && !unset.contains_key(&name)
     {
-        // A name that has its stand-in already is the stand-in's doing
-        // (`hosts | first` of an empty stand-in).
-        if let Err(e) = attempt(&unset)
-            && e.1.as_ref().is_some_and(|name| !unset.contains(name))
+        unset.insert(name.clone(), engine::Missing::Anything);
+        // An error that names no new variable may be the stand-in's doing:
+        // one for anything does no arithmetic (`replicas + 1`), so the
+        // render is tried once more with a number standing in for it.
+        let new = |tried: &Tried, unset: &Unset| {
+            tried
+                .as_ref()
+                .err()
+                .and_then(|e| e.1.as_ref())
+                .is_some_and(|name| !unset.contains_key(name))
+        };
+        let mut tried = attempt(&unset);
+        if tried.is_err() && !new(&tried, &unset) {
+            unset.insert(name, engine::Missing::Number);
+            tried = attempt(&unset);
+        }
+        if new(&tried, &unset)
+            && let Err(e) = tried
         {
             let (more, missing) = *e;
             shown.push(more);
@@ -456,10 +471,18 @@ fn every_unset(
     shown
 }
 
+/// The names given a stand-in while looking for every variable that is not
+/// set, and what stands in for each.
+type Unset = BTreeMap<String, engine::Missing>;
+
+/// A render tried with stand-ins: the first error, and the variable it
+/// found not set, if that is what it was.
+type Tried = std::result::Result<(), Box<(Diagnostic, Option<String>)>>;
+
 fn context(
     variables: &Variables,
     stand_ins: Option<(&Secrets, derived::StandIn)>,
-    unset: &BTreeSet<String>,
+    unset: &Unset,
 ) -> minijinja::Value {
     let mut context: BTreeMap<String, minijinja::Value> = variables
         .vars
@@ -480,8 +503,8 @@ fn context(
     if let Some(name) = name {
         context.insert(envname::ALIAS.to_string(), name);
     }
-    for name in unset {
-        context.insert(name.clone(), engine::Unset::value());
+    for (name, missing) in unset {
+        context.insert(name.clone(), missing.value());
     }
     minijinja::Value::from(context)
 }
