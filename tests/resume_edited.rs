@@ -342,8 +342,9 @@ fn edited_transcripts_of_any_shape_are_re_keyed_without_a_crash() {
             &mut read.outcomes,
             &read.places,
             &read.spans,
+            &read.repeats,
         );
-        assert!(dropped.iter().all(|d| !d.is_empty()), "{text}");
+        assert!(dropped.iter().all(|d| !d.text.is_empty()), "{text}");
         let ids: HashSet<String> = book.steps.iter().map(|s| s.id().to_string()).collect();
         for id in read.outcomes.keys() {
             assert!(
@@ -356,4 +357,178 @@ fn edited_transcripts_of_any_shape_are_re_keyed_without_a_crash() {
     // Most edits leave a transcript that reads: the test is not passing by
     // reading none.
     assert!(re_keyed > 1000, "only {re_keyed} of 2000 edits read back");
+}
+
+/// The 1-based line of `text` that byte `at` is on.
+fn line_at(text: &str, at: usize) -> usize {
+    text[..at].matches('\n').count() + 1
+}
+
+/// The line of `transcript` that the record after the `nth` (0-based)
+/// block whose first line is `line` opens on.
+fn record_line(transcript: &str, line: &str, nth: usize) -> usize {
+    let fence = format!("```bash\n{line}");
+    let start = transcript
+        .match_indices(&fence)
+        .nth(nth)
+        .unwrap_or_else(|| panic!("no block {nth} {line:?} in:\n{transcript}"))
+        .0;
+    line_at(
+        transcript,
+        start + transcript[start..].find("<!--rs:out").unwrap(),
+    )
+}
+
+#[test]
+fn a_block_copied_with_its_record_below_keeps_the_record_where_it_ran_and_the_copy_runs() {
+    let sandbox = stopped_at_the_third();
+    let t = sandbox.transcript();
+    let first = block_and_record(&t, "echo one");
+    let original = record_of(&t, "echo one").to_string();
+    // The first block and its record copied below the failed one, the
+    // copy's output touched up by hand: not what the first block printed.
+    let copy = t[first.clone()].replace("one\n```\n<!--/rs:out", "one (copied)\n```\n<!--/rs:out");
+    assert_ne!(copy, t[first.clone()]);
+    let four = t.find("```bash\necho four").unwrap();
+    let edited = format!("{}{copy}\n{}", &t[..four], &t[four..]);
+    sandbox.write(OUT, &edited);
+    let (kept, copied) = (
+        record_line(&edited, "echo one", 0),
+        record_line(&edited, "echo one", 1),
+    );
+    let screen = resume_confirmed(
+        &sandbox,
+        &[&format!(
+            "Copy: {OUT}:{copied}: this output annotation is a copy of the record `s1` (done"
+        )],
+        &["test -f fixed", "echo one", "echo four"],
+    );
+    assert!(
+        screen.contains(&format!(
+            "stays with the block it was written for (line {kept})"
+        )),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("which has not run and runs when reached"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Dropped"), "{screen}");
+    assert!(!screen.contains("Unsure"), "{screen}");
+    // The first block did not run again; its copy did, as a block of its own.
+    assert_eq!(sandbox.read("ran"), "one\ntwo\nthree\none\nfour\n");
+    let t = sandbox.transcript();
+    assert_eq!(
+        output_blocks(&t),
+        ["one\n", "two\n", "three\n", "one\n", "four\n"],
+        "{t}"
+    );
+    // The record of the block that ran is the one written for it, byte
+    // for byte, not the copy's.
+    assert_eq!(record_of(&t, "echo one"), original, "{t}");
+    assert!(!t.contains("(copied)"), "{t}");
+    let copy_at = t.match_indices("```bash\necho one").nth(1).unwrap().0;
+    let copy_record = record_of(&t[copy_at..], "echo one");
+    assert!(
+        copy_record.starts_with("<!--rs:out id=s4 status=done"),
+        "{copy_record}"
+    );
+    assert!(record_of(&t, "test -f fixed").starts_with("<!--rs:out id=s3 status=done"));
+    assert!(record_of(&t, "echo four").starts_with("<!--rs:out id=s5 status=done"));
+}
+
+#[test]
+fn a_block_copied_with_its_record_above_keeps_the_record_where_it_ran_and_the_copy_runs() {
+    let sandbox = stopped_at_the_third();
+    let t = sandbox.transcript();
+    let second = block_and_record(&t, "echo two");
+    let original = record_of(&t, "echo two").to_string();
+    // The second block and its record copied to the top of the checklist.
+    let one = t.find("```bash\necho one").unwrap();
+    let edited = format!("{}{}\n{}", &t[..one], &t[second.clone()], &t[one..]);
+    sandbox.write(OUT, &edited);
+    let (copied, kept) = (
+        record_line(&edited, "echo two", 0),
+        record_line(&edited, "echo two", 1),
+    );
+    let screen = resume_confirmed(
+        &sandbox,
+        &[&format!(
+            "Copy: {OUT}:{copied}: this output annotation is a copy of the record `s2` (done"
+        )],
+        &["echo two", "test -f fixed", "echo four"],
+    );
+    assert!(
+        screen.contains(&format!(
+            "stays with the block it was written for (line {kept})"
+        )),
+        "{screen}"
+    );
+    assert!(!screen.contains("Dropped"), "{screen}");
+    assert!(!screen.contains("Unsure"), "{screen}");
+    // The copy ran first, where it now stands; the block that ran did not.
+    assert_eq!(sandbox.read("ran"), "one\ntwo\ntwo\nthree\nfour\n");
+    let t = sandbox.transcript();
+    assert_eq!(
+        output_blocks(&t),
+        ["two\n", "one\n", "two\n", "three\n", "four\n"],
+        "{t}"
+    );
+    let copy_record = record_of(&t, "echo two");
+    assert!(
+        copy_record.starts_with("<!--rs:out id=s1 status=done"),
+        "{copy_record}"
+    );
+    let kept_at = t.match_indices("```bash\necho two").nth(1).unwrap().0;
+    assert_eq!(
+        record_of(&t[kept_at..], "echo two"),
+        original.replacen("id=s2 ", "id=s3 ", 1),
+        "{t}"
+    );
+    let third = record_of(&t, "test -f fixed");
+    assert!(third.starts_with("<!--rs:out id=s4 status=done"), "{third}");
+    assert!(third.contains("exit 1"), "{third}");
+}
+
+#[test]
+fn a_copy_right_beside_its_record_cannot_be_told_apart_so_both_blocks_run_and_it_is_said() {
+    let sandbox = stopped_at_the_third();
+    let t = sandbox.transcript();
+    let second = block_and_record(&t, "echo two");
+    // The copy right under the original: no other record between them,
+    // and either could be the one the run wrote.
+    let edited = format!(
+        "{}\n{}{}",
+        &t[..second.end],
+        &t[second.clone()],
+        &t[second.end..]
+    );
+    sandbox.write(OUT, &edited);
+    let (a, b) = (
+        record_line(&edited, "echo two", 0),
+        record_line(&edited, "echo two", 1),
+    );
+    let screen = resume_confirmed(
+        &sandbox,
+        &[&format!("Unsure: {OUT}:{a}: the record `s2` (done")],
+        &["echo two", "echo two", "test -f fixed", "echo four"],
+    );
+    assert!(screen.contains(&format!("(lines {a} and {b})")), "{screen}");
+    assert!(
+        screen.contains("each of them runs when reached"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Copy:"), "{screen}");
+    // Nothing is claimed for either: both ran, the first block did not.
+    assert_eq!(sandbox.read("ran"), "one\ntwo\ntwo\ntwo\nthree\nfour\n");
+    let t = sandbox.transcript();
+    assert_eq!(
+        output_blocks(&t),
+        ["one\n", "two\n", "two\n", "three\n", "four\n"],
+        "{t}"
+    );
+    assert!(record_of(&t, "echo one").starts_with("<!--rs:out id=s1 status=done"));
+    let third = record_of(&t, "test -f fixed");
+    assert!(third.starts_with("<!--rs:out id=s4 status=done"), "{third}");
+    assert!(third.contains("exit 1"), "{third}");
 }

@@ -16,7 +16,7 @@ use crate::run::{Run, Written};
 use crate::secrets::{MASK, Secrets};
 use crate::source::Source;
 use crate::template::{self, Inputs, Rendered};
-use crate::transcript::{self, sha256};
+use crate::transcript::{self, Why, sha256};
 
 /// Resumes the run whose transcript is at `path`, updating it in place. A
 /// templated run is rendered again from its template with the variables
@@ -118,12 +118,14 @@ pub fn resume(
             &mut read.outcomes,
             &read.places,
             &read.spans,
+            &read.repeats,
         )
     } else {
         Vec::new()
     };
     // Where the records were is of no more use: not kept through the run.
     drop(std::mem::take(&mut read.places));
+    drop(std::mem::take(&mut read.repeats));
     let spans = std::mem::take(&mut read.spans);
     // From the end: a stopped run's unsettled steps are mostly its last.
     let finished = info.state == RunState::Complete && {
@@ -159,16 +161,34 @@ pub fn resume(
         let go_on = if mode.yes {
             None
         } else {
-            for line in &dropped {
-                operator.say(&format!("Dropped: the record {line}"));
+            let count = |why: Why| dropped.iter().filter(|u| u.why == why).count();
+            for u in &dropped {
+                operator.say(&match u.why {
+                    Why::Dropped => format!("Dropped: the record {}", u.text),
+                    Why::Copy => format!("Copy: {}:{}: {}", path.display(), u.line, u.text),
+                    Why::Unsure => format!("Unsure: {}:{}: {}", path.display(), u.line, u.text),
+                });
             }
-            let dropped = match dropped.len() {
+            let mut said = match count(Why::Dropped) {
                 0 => String::new(),
                 1 => " The record listed above belongs to no step now and is dropped.".into(),
                 n => {
                     format!(" The {n} records listed above belong to no step now and are dropped.")
                 }
             };
+            if count(Why::Copy) > 0 {
+                said.push_str(
+                    " A record copied with its block stays with the block that ran; \
+                     the copy records no run, and its block runs when reached.",
+                );
+            }
+            if count(Why::Unsure) > 0 {
+                said.push_str(
+                    " A record that stands beside several steps, with nothing to tell \
+                     which one ran, is given to none of them: they all run when reached.",
+                );
+            }
+            let dropped = said;
             operator.confirm_typed(&format!(
                 "Careful: {changed}. Each step keeps the record written beside it in the transcript, \
                  wherever the edit moved it; a step added since has none and runs.{dropped} \

@@ -32,7 +32,7 @@ pub use crate::source::sha256;
 
 pub use pieces::Rendered;
 pub use read::{Transcript, read, read_written};
-pub use rekey::rekey;
+pub use rekey::{Unplaced, Why, rekey};
 pub use splice::{Span, Spliced};
 pub use write::render;
 

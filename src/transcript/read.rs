@@ -40,6 +40,10 @@ pub struct Transcript {
     /// Where each record was read, by its id: what tells, once the
     /// checklist was edited, which step it was written beside (see `rekey`).
     pub places: Vec<Place>,
+    /// Records whose id was read again further on (a record copied with
+    /// its block), each with the byte it was read at: `outcomes` holds the
+    /// last one read of each id, these the ones before it.
+    pub repeats: Vec<(usize, Outcome)>,
 }
 
 /// What kind of marker a record was read from, and so what kind of step
@@ -148,6 +152,7 @@ pub(super) struct Reading<'a> {
     info: Option<RunInfo>,
     outcomes: HashMap<String, Outcome>,
     places: Vec<Place>,
+    repeats: Vec<(usize, Outcome)>,
 }
 
 /// One marked region: its opening marker, where it starts (what runsheet
@@ -196,17 +201,34 @@ impl<'a> Reading<'a> {
             info: None,
             outcomes: HashMap::new(),
             places: Vec::new(),
+            repeats: Vec::new(),
         }
     }
 
-    /// Notes that the record `id` was read at byte `at`, beside a step of
-    /// the kind `beside` says.
-    fn place(&mut self, id: &str, beside: Beside, at: usize) {
+    /// Takes in the record `outcome`, read at byte `at` beside a step of
+    /// the kind `beside` says. A record of the same id read before is kept
+    /// among the repeats, with where it was read.
+    fn record(&mut self, outcome: Outcome, beside: Beside, at: usize) {
         self.places.push(Place {
-            id: id.to_string(),
+            id: outcome.id.clone(),
             beside,
             at,
         });
+        if let Some(before) = self.outcomes.insert(outcome.id.clone(), outcome) {
+            let was = self.last_place_before(&before.id, self.places.len() - 1);
+            self.repeats.push((was, before));
+        }
+    }
+
+    /// Where the last of the first `n` places of the record `id` is: the
+    /// place of the record `outcomes` holds for it, as places and records
+    /// go in together.
+    fn last_place_before(&self, id: &str, n: usize) -> usize {
+        self.places[..n]
+            .iter()
+            .rev()
+            .find(|p| p.id == id)
+            .map_or(usize::MAX, |p| p.at)
     }
 
     /// A reading of the whole of `text`, with room for about one outcome and
@@ -264,8 +286,7 @@ impl<'a> Reading<'a> {
                         self.damaged(start, "a section marker without id or status".into())
                     })?;
                 outcome.value = m.get("value").map(str::to_string);
-                self.place(&outcome.id, Beside::Heading, start);
-                self.outcomes.insert(outcome.id.clone(), outcome);
+                self.record(outcome, Beside::Heading, start);
             }
             "out" => {
                 let mut outcome = outcome(&m)
@@ -288,8 +309,7 @@ impl<'a> Reading<'a> {
                             .map_err(|e| self.damaged(start, e))?,
                     );
                 }
-                self.place(&outcome.id, Beside::Block, start);
-                self.outcomes.insert(outcome.id.clone(), outcome);
+                self.record(outcome, Beside::Block, start);
             }
             _ => {}
         }
@@ -366,8 +386,7 @@ impl<'a> Reading<'a> {
                 self.removals.push((at, at + n, was.to_string()));
             }
             // A place no step has: a record that cannot be placed.
-            self.place(id, Beside::InFence, at.unwrap_or(usize::MAX));
-            self.outcomes.insert(id.clone(), outcome);
+            self.record(outcome, Beside::InFence, at.unwrap_or(usize::MAX));
         }
         Ok(())
     }
@@ -415,8 +434,7 @@ impl<'a> Reading<'a> {
                 (_, 0) => Beside::Field,
                 _ => Beside::Filled,
             };
-            self.place(&o.id, beside, from);
-            self.outcomes.insert(o.id.clone(), o);
+            self.record(o, beside, from);
         }
         Ok(first.min(from))
     }
@@ -424,8 +442,15 @@ impl<'a> Reading<'a> {
     /// Adds what `other` found.
     pub(super) fn take(&mut self, mut other: Reading) {
         self.removals.append(&mut other.removals);
-        self.outcomes.extend(other.outcomes);
+        let mine = self.places.len();
         self.places.append(&mut other.places);
+        self.repeats.append(&mut other.repeats);
+        for (id, outcome) in other.outcomes {
+            if let Some(before) = self.outcomes.insert(id, outcome) {
+                let was = self.last_place_before(&before.id, mine);
+                self.repeats.push((was, before));
+            }
+        }
         if other.info.is_some() {
             self.info = other.info;
         }
@@ -458,6 +483,7 @@ impl<'a> Reading<'a> {
                 stray_markers: found_markers,
                 spans: Vec::new(),
                 places: Vec::new(),
+                repeats: Vec::new(),
             });
         }
         Ok(Transcript {
@@ -467,6 +493,7 @@ impl<'a> Reading<'a> {
             stray_markers: false,
             spans,
             places: self.places,
+            repeats: self.repeats,
         })
     }
 }

@@ -7,20 +7,53 @@
 //! right after its block's fence, a task's mark after its box, a field's
 //! at the field, a section's under its heading.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::read::{Beside, Place};
 use super::splice::Span;
 use crate::doc::{Runbook, Step, StepKind};
 use crate::record::{Outcome, clock, section_id};
 
+/// A record not given to the step it sits beside, as the operator is told
+/// of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unplaced {
+    pub why: Why,
+    /// The line of the transcript it stands on; 0: none known.
+    pub line: usize,
+    /// What to say: the record, where it stands, and why it is not taken.
+    pub text: String,
+}
+
+/// Why a record was not given to a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// It belongs to no step now: dropped.
+    Dropped,
+    /// A copy of a record that stays with the step it was written for:
+    /// the step the copy sits beside has not run.
+    Copy,
+    /// It stands beside more than one step and nothing tells which one it
+    /// was written for: given to none of them.
+    Unsure,
+}
+
 /// Gives each record of `outcomes`, read from a transcript at `places`
-/// (`spans` say where runsheet's text is in it), the id of the step of
-/// `book` it sits beside; `source` is the checklist as it reads now.
-/// A record that sits beside no step of its kind, that stands in more
-/// than one place, or that shares its step with another record, is
-/// dropped: returns one line naming each, in the transcript's order.
-/// `transcript` is the text read, for the lines the records were on.
+/// (`spans` say where runsheet's text is in it; `repeats` are records of
+/// an id read again further on), the id of the step of `book` it sits
+/// beside; `source` is the checklist as it reads now.
+///
+/// A record that stands in more than one place (copied with its block) is
+/// given to the step where the order of the other records says it was
+/// written: the one place where no record of a step before it in the
+/// checklist comes after it and none of a step after it comes before. The
+/// other places are copies, and their steps have not run. If no one place
+/// is so, the record is given to none.
+///
+/// A record that sits beside no step of its kind, or that shares its step
+/// with another record, is dropped. Returns one line for each record not
+/// given to a step, in the transcript's order. `transcript` is the text
+/// read, for the lines the records were on.
 pub fn rekey(
     book: &Runbook,
     source: &str,
@@ -28,11 +61,13 @@ pub fn rekey(
     outcomes: &mut HashMap<String, Outcome>,
     places: &[Place],
     spans: &[Span],
-) -> Vec<String> {
+    repeats: &[(usize, Outcome)],
+) -> Vec<Unplaced> {
     let anchors = anchors(book, source);
     // Where each record now belongs, by its old id; `None`: nowhere.
     let mut target: HashMap<&str, (Option<&str>, &Place)> = HashMap::with_capacity(places.len());
-    let mut doubled: HashSet<&str> = HashSet::new();
+    // Every place of the records read in more than one, in order.
+    let mut doubled: HashMap<&str, Vec<(Option<&str>, &Place)>> = HashMap::new();
     for place in places {
         let at = to_source(spans, place.at);
         let now = anchors.get(&(place.beside, at)).map(String::as_str);
@@ -43,44 +78,144 @@ pub fn rekey(
             // The same name at two steps (a runbook may name two blocks
             // alike) is one record, as it always was.
             Some((was, _)) if now.is_some() && *was == now => {}
-            Some(_) => {
-                doubled.insert(&place.id);
+            Some(&first) => {
+                doubled
+                    .entry(&place.id)
+                    .or_insert_with(|| vec![first])
+                    .push((now, place));
             }
+        }
+    }
+    let lines = Lines::of(transcript);
+    let mut unplaced: Vec<(usize, Unplaced)> = Vec::new();
+    // The records read in one place, each with its step's number then:
+    // the order the run wrote them in, against which a copy stands out.
+    let settled: Vec<(usize, usize)> = target
+        .iter()
+        .filter(|(old, (now, _))| now.is_some() && !doubled.contains_key(*old))
+        .filter_map(|(old, (_, place))| Some((place.at, number(old)?)))
+        .collect();
+    // Where a record stands twice, the place it was written in; the
+    // record read there, if not the one `outcomes` holds.
+    let mut taken: HashMap<&str, Option<Outcome>> = HashMap::new();
+    let mut repeats: Vec<(usize, Outcome)> = repeats.to_vec();
+    for (old, places) in &doubled {
+        let Some(outcome) = outcomes.get(*old) else {
+            continue;
+        };
+        let beside: Vec<&(Option<&str>, &Place)> =
+            places.iter().filter(|(now, _)| now.is_some()).collect();
+        let original = match beside.as_slice() {
+            [one] => Some(**one),
+            _ => number(old).and_then(|n| {
+                let mut in_order = beside
+                    .iter()
+                    .filter(|(_, p)| out_of_order(&settled, p.at, n) == 0);
+                match (in_order.next(), in_order.next()) {
+                    (Some(one), None) => Some(**one),
+                    _ => None,
+                }
+            }),
+        };
+        if beside.is_empty() {
+            // Dropped below, as beside no step.
+            target.insert(old, places[0]);
+            taken.insert(old, None);
+            continue;
+        }
+        let Some(original) = original else {
+            // Nothing tells: the record goes to none of its places.
+            target.remove(*old);
+            let at: Vec<String> = beside
+                .iter()
+                .map(|(_, p)| lines.at(p.at).to_string())
+                .collect();
+            unplaced.push((
+                places[0].1.at,
+                Unplaced {
+                    why: Why::Unsure,
+                    line: lines.at(beside[0].1.at),
+                    text: format!(
+                        "the record {} stands after {} {}s (lines {}) and nothing in the \
+                         transcript tells which one it was written for, so it is taken as \
+                         the record of none of them: each of them runs when reached",
+                        named(outcome),
+                        beside.len(),
+                        beside_word(places[0].1.beside),
+                        and_list(&at)
+                    ),
+                },
+            ));
+            continue;
+        };
+        target.insert(old, original);
+        let own = repeats
+            .iter()
+            .position(|(at, o)| *at == original.1.at && o.id == *old)
+            .map(|i| repeats.swap_remove(i).1);
+        taken.insert(old, own);
+        for &(now, place) in places {
+            if place.at == original.1.at {
+                continue;
+            }
+            let what = beside_word(place.beside);
+            let text = format!(
+                "this {} is a copy of the record {}, which stays with the {what} it was \
+                 written for (line {}); {}",
+                marker_word(place.beside),
+                named(outcome),
+                lines.at(original.1.at),
+                if now.is_some() {
+                    format!(
+                        "it is not taken as a record of the {what} it follows, which has not \
+                         run and runs when reached"
+                    )
+                } else {
+                    format!("it sits beside no {what} and is taken as no record")
+                }
+            );
+            unplaced.push((
+                place.at,
+                Unplaced {
+                    why: Why::Copy,
+                    line: lines.at(place.at),
+                    text,
+                },
+            ));
         }
     }
     // How many records each step would take.
     let mut takers: HashMap<&str, usize> = HashMap::with_capacity(target.len());
-    for (old, (now, _)) in &target {
-        if let Some(now) = now
-            && !doubled.contains(old)
-        {
+    for (now, _) in target.values() {
+        if let Some(now) = now {
             *takers.entry(now).or_default() += 1;
         }
     }
     let mut kept = HashMap::with_capacity(outcomes.len());
-    let mut dropped: Vec<(usize, String)> = Vec::new();
-    let lines = Lines::of(transcript);
     for (old, mut outcome) in outcomes.drain() {
+        if doubled.contains_key(old.as_str()) && !taken.contains_key(old.as_str()) {
+            // Said above: stands in several places, given to none.
+            continue;
+        }
         let Some(&(now, place)) = target.get(old.as_str()) else {
-            dropped.push((
+            unplaced.push((
                 usize::MAX,
-                format!(
-                    "{}: recorded after the transcript was last saved (the run was cut off), \
-                     so which step of the edited checklist it belongs to cannot be told",
+                dropped(format!(
+                    "{}: recorded after the transcript was last saved (the run was cut off),                      so which step of the edited checklist it belongs to cannot be told",
                     named(&outcome)
-                ),
+                )),
             ));
             continue;
         };
+        if let Some(Some(own)) = taken.get_mut(old.as_str()).map(Option::take) {
+            outcome = own;
+        }
         let why = match now {
-            _ if doubled.contains(old.as_str()) => {
-                "its marker stands in more than one place".to_string()
-            }
             None => format!("it sits beside no {} now", beside_word(place.beside)),
             Some(now) if takers[now] > 1 => {
                 let others: Vec<String> = target
                     .iter()
-                    .filter(|(o, (n, _))| **o != old && *n == Some(now) && !doubled.contains(*o))
+                    .filter(|(o, (n, _))| **o != old && *n == Some(now))
                     .map(|(o, _)| format!("`{o}`"))
                     .collect();
                 format!(
@@ -99,18 +234,52 @@ pub fn rekey(
                 continue;
             }
         };
-        dropped.push((
+        unplaced.push((
             place.at,
-            format!(
+            dropped(format!(
                 "{} on line {} of the transcript: {why}",
                 named(&outcome),
                 lines.at(place.at)
-            ),
+            )),
         ));
     }
     *outcomes = kept;
-    dropped.sort();
-    dropped.into_iter().map(|(_, line)| line).collect()
+    unplaced.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.text.cmp(&b.1.text)));
+    unplaced.into_iter().map(|(_, u)| u).collect()
+}
+
+/// A record dropped, as said.
+fn dropped(text: String) -> Unplaced {
+    Unplaced {
+        why: Why::Dropped,
+        line: 0,
+        text,
+    }
+}
+
+/// The number of the step a record was written for, from its id: `s3`
+/// is the third step then. A named step's or a section's has none.
+fn number(id: &str) -> Option<usize> {
+    id.strip_prefix('s')?.parse().ok()
+}
+
+/// How many of the `settled` records (where each was read, and its step's
+/// number) stand on the wrong side of a record of step `n` read at byte
+/// `at`: written for a step after it but read before it, or the other way.
+fn out_of_order(settled: &[(usize, usize)], at: usize, n: usize) -> usize {
+    settled
+        .iter()
+        .filter(|&&(s_at, s_n)| (s_at < at && s_n > n) || (s_at > at && s_n < n))
+        .count()
+}
+
+/// `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// A record as the operator is told of it: its id, status and time.
@@ -124,6 +293,17 @@ fn named(o: &Outcome) -> String {
     }
     what.push(')');
     what
+}
+
+/// What a marker of `beside` is called where it stands.
+fn marker_word(beside: Beside) -> &'static str {
+    match beside {
+        Beside::Block => "output annotation",
+        Beside::Heading => "section's record",
+        Beside::Task => "task's mark",
+        Beside::Filled | Beside::Field => "field's mark",
+        Beside::InFence => "record of boxes",
+    }
 }
 
 /// The kind of step a marker of `beside` records.
@@ -278,7 +458,9 @@ mod tests {
             &mut t.outcomes,
             &t.places,
             &t.spans,
+            &t.repeats,
         );
+        let dropped: Vec<String> = dropped.into_iter().map(|u| u.text).collect();
         let notes = t
             .outcomes
             .iter()
