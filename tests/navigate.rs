@@ -518,3 +518,112 @@ fn go_to_a_block_of_a_task_runs_that_block_again_alone() {
     assert!(transcript[two..three].contains(earlier), "{transcript}");
     assert!(!transcript[three..].contains(earlier), "{transcript}");
 }
+
+/// A task that holds a blank, a block and a choice: the release checklist
+/// item the go-to tests below correct.
+const TAG: &str = r#"
+    # Release
+
+    - [ ] Tag the release
+      Version tagged: ____
+      ```bash
+      echo tag >> ran
+      ```
+      Smoke tests passed: `Yes / No`
+    - [ ] Announce it
+    "#;
+
+/// What `[g]o to` asks when the list holds blanks and choices of a task.
+const PICK_PART: &str = "Go to which step? (1-2, a block, blank or choice as 1.1, empty to stay)";
+
+/// A wrong value typed into the blank of an earlier task is corrected by
+/// going to the blank alone (`1.1`): it is asked again, the block beside it
+/// is not run again, and the transcript keeps the earlier value as an
+/// earlier answer.
+#[test]
+fn go_to_a_blank_of_an_earlier_task_asks_it_again_and_keeps_the_old_answer() {
+    let sandbox = sandbox(TAG);
+    let mut pty = run(&sandbox);
+    pty.answer(BLANK, "1.2.3");
+    pty.answer(RUN, "r");
+    pty.answer(CHOICE, "1");
+    pty.answer(TASK, "g");
+    // The task's blank, block and choice are listed under it, in document order.
+    pty.expect("    [1] runbook.md:3 Release › Tag the release Version tagged: ____\n");
+    pty.expect("      [1.1] runbook.md:4 Version tagged: ____\n");
+    pty.expect("      [1.2] runbook.md:5 echo tag >> ran\n");
+    pty.expect("      [1.3] runbook.md:8 Smoke tests passed: `Yes / No`\n");
+    pty.expect("    [2] runbook.md:9 Release › Announce it  ← here\n");
+    pty.expect_prompt(PICK_PART);
+    pty.send("1.4\r");
+    pty.expect("the number of a block, blank or choice as listed");
+    pty.answer(PICK_PART, "1.1");
+    pty.answer(BLANK, "1.2.4");
+    // The block and the choice, done, are left as they are: on to the step after.
+    pty.answer(TASK, "d");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("ran"), "tag\n");
+    let transcript = sandbox.transcript();
+    let blank = crate::common::line_with(&transcript, "Version tagged:");
+    assert!(
+        blank.contains("1.2.4") && blank.contains("1 earlier attempt: ✅ 1.2.3"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("- [x] "), "{transcript}");
+    // Read back, the record holds the new value and the old one before it.
+    let report = Test::in_sandbox(sandbox).args(["report", OUT]).run();
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).expect("the report");
+    let steps = json["steps"].as_array().expect("steps");
+    let field = steps
+        .iter()
+        .find(|s| s["kind"] == "blank")
+        .expect("the blank");
+    assert_eq!(field["answer"], "1.2.4", "{}", report.stdout);
+    let answers: Vec<&serde_json::Value> = field["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|a| &a["answer"])
+        .collect();
+    assert_eq!(answers, ["1.2.3", "1.2.4"], "{}", report.stdout);
+}
+
+/// A choice answered on its failing side is changed by going to it alone
+/// (`1.3`): the new answer settles the task, which is ticked, and the run
+/// ends clean; the transcript keeps the first answer as an earlier one.
+#[test]
+fn go_to_a_choice_of_an_earlier_task_changes_the_answer() {
+    let sandbox = sandbox(TAG);
+    let mut pty = run(&sandbox);
+    pty.answer(BLANK, "1.2.3");
+    pty.answer(RUN, "r");
+    pty.answer(CHOICE, "2");
+    pty.answer("[c]ontinue / [g]o back / [a]bort", "c");
+    pty.answer(TASK, "g");
+    pty.answer(PICK_PART, "1.3");
+    pty.expect("1) Yes");
+    pty.answer(CHOICE, "1");
+    pty.answer(TASK, "d");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("ran"), "tag\n");
+    let transcript = sandbox.transcript();
+    let choice = crate::common::line_with(&transcript, "Smoke tests passed: `");
+    assert!(
+        choice.contains("`☒ Yes / ☐ No`") && choice.contains("1 earlier attempt: ❌ No"),
+        "{transcript}"
+    );
+    // The blank beside it is left as it was.
+    let blank = crate::common::line_with(&transcript, "Version tagged:");
+    assert!(
+        blank.contains("1.2.3") && !blank.contains("earlier attempt"),
+        "{transcript}"
+    );
+    // The task failed with the first answer and is ticked with the new one.
+    assert!(transcript.contains("- [x] "), "{transcript}");
+    assert!(
+        transcript.contains("2 done · 0 skipped · 0 failed"),
+        "{transcript}"
+    );
+}

@@ -35,12 +35,13 @@ pub struct View<'a> {
     /// The contingency sections the operator may start from here
     /// (`rollback: H) ROLLBACK PLAN`); empty when the runbook has none.
     pub contingency: Arc<[String]>,
-    /// The steps `[g]o to` lists, the blocks of a task that holds several
-    /// under it; empty where going elsewhere is not offered.
+    /// The steps `[g]o to` lists, the blocks, blanks and choices of a task
+    /// that holds several under it; empty where going elsewhere is not
+    /// offered.
     pub steps: Arc<[Target]>,
     /// The index `steps` gives the step asked about, marked `← here`: for a
-    /// part of an item, the item's (a block listed under its task is marked
-    /// itself).
+    /// part of an item, the item's (a block, blank or choice listed under
+    /// its task is marked itself).
     pub here: usize,
 }
 
@@ -50,11 +51,35 @@ pub struct Target {
     /// The step's index.
     pub index: usize,
     /// What the operator types to go there: the step's number (`7`), or,
-    /// for a block of a task that holds several, the task's number and the
-    /// block's (`7.2`).
+    /// for a part of a task that holds several, the task's number and the
+    /// part's, in document order (`7.2`).
     pub number: String,
     /// How it reads: `deploy.md:88 Deploy › Migrate`.
     pub text: String,
+    /// What part of its task it is; `None` for a step.
+    pub part: Option<Part>,
+}
+
+/// What a part of a task `[g]o to` lists under the task is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    /// A block: going there runs it alone again.
+    Block,
+    /// A blank: going there asks for its value again.
+    Blank,
+    /// A choice: going there asks it again.
+    Choice,
+}
+
+impl Part {
+    /// The word for it in a question: `block`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Part::Block => "block",
+            Part::Blank => "blank",
+            Part::Choice => "choice",
+        }
+    }
 }
 
 /// The answer for a command about to run.

@@ -7,8 +7,8 @@ use console::{Style, Term};
 
 use super::line::Ask;
 use super::{
-    AnswerChoice, CommandChoice, FailureChoice, Operator, Prompting, Reply, Setback, TaskChoice,
-    View, progress,
+    AnswerChoice, CommandChoice, FailureChoice, Operator, Part, Prompting, Reply, Setback,
+    TaskChoice, View, progress,
 };
 use crate::error::{Error, Result};
 
@@ -120,11 +120,12 @@ impl Terminal {
     }
 
     /// The operator asked to go to another step: lists the steps by number
-    /// (a task's blocks under it, `7.1`, `7.2`, when it holds several) and
-    /// asks which. The step's index; `None`: back to the prompt.
+    /// (a task's blocks, blanks and choices under it, `7.1`, `7.2`, when it
+    /// holds several) and asks which. The step's index; `None`: back to the
+    /// prompt.
     fn pick_step(&self, view: &View) -> Result<Option<usize>> {
         let _ = self.term.write_line("  Steps of this runbook:");
-        // A block listed under its task is itself where the run is.
+        // A part listed under its task is itself where the run is.
         let here = if view.steps.iter().any(|t| t.index == view.step.at()) {
             view.step.at()
         } else {
@@ -132,20 +133,24 @@ impl Terminal {
         };
         for t in view.steps.iter() {
             let mark = if t.index == here { "  ← here" } else { "" };
-            let indent = if t.number.contains('.') { "  " } else { "" };
+            let indent = if t.part.is_some() { "  " } else { "" };
             let _ = self
                 .term
                 .write_line(&format!("    {indent}[{}] {}{mark}", t.number, t.text));
         }
-        let count = view
-            .steps
-            .iter()
-            .filter(|t| !t.number.contains('.'))
-            .count();
-        let block = view.steps.iter().find(|t| t.number.contains('.'));
-        let which = match block {
-            Some(b) => format!("1-{count}, a block as {}", b.number),
+        let count = view.steps.iter().filter(|t| t.part.is_none()).count();
+        let mut kinds: Vec<Part> = view.steps.iter().filter_map(|t| t.part).collect();
+        kinds.sort();
+        kinds.dedup();
+        let first = view.steps.iter().find(|t| t.part.is_some());
+        let which = match first {
+            Some(p) => format!("1-{count}, {} as {}", one_of(&kinds), p.number),
             None => format!("1-{count}"),
+        };
+        // One kind reads as before: `a block's number`.
+        let listed = match kinds.as_slice() {
+            [kind] => format!("a {}'s number as listed", kind.word()),
+            _ => format!("the number of {} as listed", one_of(&kinds)),
         };
         let numbers: Vec<String> = view.steps.iter().map(|t| t.number.clone()).collect();
         let answer: String = Ask::new(&format!("Go to which step? ({which}, empty to stay)"))
@@ -156,7 +161,7 @@ impl Terminal {
                     Ok(())
                 } else if numbers.len() > count {
                     Err(format!(
-                        "type a number from 1 to {count}, a block's number as listed, or nothing to stay"
+                        "type a number from 1 to {count}, {listed}, or nothing to stay"
                     ))
                 } else {
                     Err(format!(
@@ -189,6 +194,17 @@ impl Terminal {
             .term
             .write_line(&self.bold.apply_to(progress(view)).to_string());
         let _ = self.term.write_line(&format!("  {}", view.step.text));
+    }
+}
+
+/// The parts `[g]o to` lists under tasks, as one may be named: `a block`,
+/// `a block or blank`, `a block, blank or choice`.
+fn one_of(kinds: &[Part]) -> String {
+    let words: Vec<&str> = kinds.iter().map(|k| k.word()).collect();
+    match words.split_last() {
+        Some((last, [])) => format!("a {last}"),
+        Some((last, rest)) => format!("a {} or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 

@@ -1,27 +1,30 @@
 //! Where the walk goes besides straight on: `--from STEP` (steps before it
 //! passed over), `resume --retry-skipped`, and `[b]ack` and `[g]o to` at a
-//! prompt (the step gone to runs again, in the same shell session; its
-//! earlier attempts stay on record).
+//! prompt (the step gone to runs again, in the same shell session, or a
+//! blank or choice is asked again; its earlier attempts and answers stay on
+//! record).
 
 use std::sync::Arc;
 
 use super::{Flow, Recorder, Run};
-use crate::doc::{Runbook, Step};
+use crate::doc::{Runbook, Step, StepKind};
 use crate::error::Result;
-use crate::operator::Target;
+use crate::operator::{Part, Target};
 use crate::record::{Outcome, Reason, Status, Units};
 
 /// What `[g]o to` lists: the steps as a person counts them (an item with
 /// what is inside it is one), as `deploy.md:88 Deploy › Migrate`, each
 /// numbered as it is counted; under a task that holds more than one block,
-/// each of its blocks, numbered `7.1`, `7.2`, so that one of them can be
-/// run again alone.
+/// blank or choice, each of them in document order, numbered `7.1`, `7.2`,
+/// so that one block can be run again alone, or one answer given again,
+/// without the rest of the task.
 pub(super) fn step_list(book: &Runbook, units: &Units, file: &str) -> Arc<[Target]> {
     let file = file.rsplit('/').next().unwrap_or(file);
-    let reads = |s: &Step| {
+    // A part listed under its task reads without the headings the task shows.
+    let reads = |s: &Step, part: bool| {
         let text = crate::doc::first_line(s);
         let heading = s.heading_path();
-        let at = if heading.is_empty() || s.command().is_some() && s.parent().is_some() {
+        let at = if heading.is_empty() || part || s.command().is_some() && s.parent().is_some() {
             text
         } else {
             format!("{heading} › {text}")
@@ -34,23 +37,36 @@ pub(super) fn step_list(book: &Runbook, units: &Units, file: &str) -> Arc<[Targe
         list.push(Target {
             index: step.at(),
             number: (n + 1).to_string(),
-            text: reads(step),
+            text: reads(step, false),
+            part: None,
         });
-        let blocks: Vec<&Step> = units
+        let parts: Vec<(&Step, Part)> = units
             .members(i)
             .iter()
             .map(|&m| &book.steps[m])
-            .filter(|m| m.command().is_some())
+            .filter_map(|m| part_of(m).map(|p| (m, p)))
             .collect();
-        if step.task().is_some() && blocks.len() > 1 {
-            list.extend(blocks.iter().enumerate().map(|(k, b)| Target {
-                index: b.at(),
+        if step.task().is_some() && parts.len() > 1 {
+            list.extend(parts.iter().enumerate().map(|(k, (s, p))| Target {
+                index: s.at(),
                 number: format!("{}.{}", n + 1, k + 1),
-                text: reads(b),
+                text: reads(s, true),
+                part: Some(*p),
             }));
         }
     }
     list.into()
+}
+
+/// What part of a task `[g]o to` may go to step `s` is: a block, a blank
+/// or a choice (a placeholder is filled with its block, not alone).
+fn part_of(s: &Step) -> Option<Part> {
+    match s.kind {
+        StepKind::Command(_) => Some(Part::Block),
+        StepKind::Blank(_) => Some(Part::Blank),
+        StepKind::Choice(_) => Some(Part::Choice),
+        StepKind::Task(_) | StepKind::Placeholder(_) => None,
+    }
 }
 
 /// The steps an earlier part of a run walked, in the order it answered them
