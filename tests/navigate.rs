@@ -544,6 +544,11 @@ const PICK_PART: &str = "Go to which step? (1-2, a block, blank or choice as 1.1
 fn go_to_a_blank_of_an_earlier_task_asks_it_again_and_keeps_the_old_answer() {
     let sandbox = sandbox(TAG);
     let mut pty = run(&sandbox);
+    // At the blank, the blank itself is where the run is.
+    pty.answer(BLANK, "g");
+    pty.answer("`g`: go to, or is it the value? [g]o to / [v]alue", "g");
+    pty.expect("      [1.1] runbook.md:4 Version tagged: ____  ← here\n");
+    pty.answer(PICK_PART, "");
     pty.answer(BLANK, "1.2.3");
     pty.answer(RUN, "r");
     pty.answer(CHOICE, "1");

@@ -529,3 +529,24 @@ impl Operator for Terminal {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Part, one_of};
+
+    #[test]
+    fn the_parts_go_to_lists_are_named_in_one_phrase() {
+        let cases: [(&[Part], &str); 4] = [
+            (&[Part::Block], "a block"),
+            (&[Part::Blank], "a blank"),
+            (&[Part::Block, Part::Choice], "a block or choice"),
+            (
+                &[Part::Block, Part::Blank, Part::Choice],
+                "a block, blank or choice",
+            ),
+        ];
+        for (kinds, phrase) in cases {
+            assert_eq!(one_of(kinds), phrase);
+        }
+    }
+}
