@@ -712,3 +712,133 @@ fn a_history_with_no_retries_has_no_retried_column() {
     assert!(!text.contains('×'), "{text}");
     assert!(!text.contains("more than one attempt"), "{text}");
 }
+
+/// A deploy with two blocks retried by their fences: `up` fails until its
+/// `UP_AT`-th try, `warm` until its `WARM_AT`-th (the first, unset).
+const TWO_RETRIED: &str = "
+    # Deploy
+
+    - [ ] Bring the service up
+      ```bash {name=up retries=2}
+      n=$(( $(cat up-tries 2>/dev/null || echo 0) + 1 )); echo \"$n\" > up-tries
+      if [ \"$n\" -lt \"${UP_AT:-1}\" ]; then echo \"not up yet (try $n)\"; false; fi
+      echo up
+      ```
+    - [ ] Warm the cache
+      ```bash {name=warm retries=1}
+      n=$(( $(cat warm-tries 2>/dev/null || echo 0) + 1 )); echo \"$n\" > warm-tries
+      if [ \"$n\" -lt \"${WARM_AT:-1}\" ]; then echo \"cold (try $n)\"; false; fi
+      echo warm
+      ```
+    ";
+
+/// Two runs of `TWO_RETRIED` into `runs/`: in the first both blocks were
+/// retried (`up` at its third try, `warm` at its second); in the second
+/// only `warm` was.
+pub fn two_retried_runs() -> Sandbox {
+    let out = Test::new()
+        .runbook(unindent(TWO_RETRIED))
+        .file("runs/.keep", "")
+        .args(["run", "--yes", RUNBOOK, "-o", "runs/run-1.md"])
+        .env("UP_AT", "3")
+        .env("WARM_AT", "2")
+        .run();
+    assert_eq!(out.read("up-tries"), "3\n", "up ran three times");
+    assert_eq!(out.read("warm-tries"), "2\n", "warm ran twice");
+    for tries in ["up-tries", "warm-tries"] {
+        std::fs::remove_file(out.path(tries)).expect("remove the count of tries");
+    }
+    let out = out
+        .then()
+        .args(["run", "--yes", RUNBOOK, "-o", "runs/run-2.md"])
+        .env("WARM_AT", "2")
+        .run();
+    assert_eq!(out.read("up-tries"), "1\n", "up ran once");
+    assert_eq!(out.read("warm-tries"), "2\n", "warm ran twice");
+    out.sandbox
+}
+
+#[test]
+fn a_runs_retried_steps_are_counted_among_the_steps_step_keeps() {
+    let sandbox = two_retried_runs();
+    // Every step: both retried in the first run, one in the second.
+    let all = sandbox
+        .test()
+        .args(["history", "runs"])
+        .env("COLUMNS", "200")
+        .run();
+    let text = &all.stdout;
+    assert!(
+        line(text, "#1   2").contains(" · 2 steps retried (+3 attempts) · "),
+        "{text}"
+    );
+    assert!(
+        line(text, "#2   2").contains(" · 1 step retried (+1 attempt) · "),
+        "{text}"
+    );
+
+    // `--step up`: the run counts `up` alone, in every format.
+    let up = all
+        .then()
+        .args(["history", "--step", "up", "runs"])
+        .env("COLUMNS", "200")
+        .run();
+    let text = &up.stdout;
+    assert!(!text.contains("`warm`"), "{text}");
+    assert!(
+        line(text, "#1   2").contains(" · 1 step retried (+2 attempts) · "),
+        "{text}"
+    );
+    assert!(!line(text, "#2   2").contains("retried"), "{text}");
+
+    let md = up
+        .then()
+        .args(["history", "--step", "up", "--format", "markdown", "runs"])
+        .run();
+    let text = &md.stdout;
+    assert!(
+        line(text, "| #1 | 2").contains(", 1 step retried (+2 attempts) |"),
+        "{text}"
+    );
+    assert!(!line(text, "| #2 | 2").contains("retried"), "{text}");
+
+    let json = |out: crate::common::Output, step: &str| {
+        let out = out
+            .then()
+            .args(["history", "--step", step, "--format", "json", "runs"])
+            .run();
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+        let counted: Vec<(u64, u64)> = doc[0]["runs"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .map(|r| {
+                (
+                    r["retried"].as_u64().expect("retried"),
+                    r["extra_attempts"].as_u64().expect("extra_attempts"),
+                )
+            })
+            .collect();
+        (out, counted)
+    };
+    let (out, counted) = json(md, "up");
+    assert_eq!(counted, [(1, 2), (0, 0)], "{}", out.stdout);
+    let (out, counted) = json(out, "WARM");
+    assert_eq!(counted, [(1, 1), (1, 1)], "{}", out.stdout);
+    // A pattern every step matches: the whole run's count.
+    let (out, counted) = json(out, "Deploy");
+    assert_eq!(counted, [(2, 3), (1, 1)], "{}", out.stdout);
+
+    // CSV has a line a step of a run: `--step` keeps only its lines, and
+    // their attempts.
+    let csv = out
+        .then()
+        .args(["history", "--step", "warm", "--format", "csv", "runs"])
+        .run();
+    let lines: Vec<&str> = csv.stdout.lines().skip(1).collect();
+    assert_eq!(lines.len(), 2, "{}", csv.stdout);
+    for l in lines {
+        assert!(l.contains("`warm`,command,done,"), "{}", csv.stdout);
+        assert!(l.ends_with(",2,failed (exit 1)"), "{}", csv.stdout);
+    }
+}

@@ -281,3 +281,36 @@ fn the_page_shows_which_steps_took_more_than_one_attempt_and_how() {
         assert!(!text.contains("Tell #ops — done ·"), "{text}");
     });
 }
+
+#[test]
+#[ignore = "needs chromium; CI installs it and runs --ignored"]
+fn the_page_of_some_steps_counts_a_runs_retries_among_them() {
+    let sandbox = crate::history::two_retried_runs()
+        .test()
+        .args(["history", "--step", "up", "--html", "page.html", "runs"])
+        .stderr_contains("wrote page.html (2 runs, 1 steps)")
+        .run()
+        .sandbox;
+    open(&sandbox.path("page.html"), 1280, |tab, _| {
+        let runs = eval(
+            tab,
+            "JSON.stringify([...document.querySelectorAll('#runs tr.run')].map(r => r.innerText))",
+        );
+        let runs: serde_json::Value =
+            serde_json::from_str(runs.as_str().unwrap_or_default()).expect("JSON");
+        let runs: Vec<&str> = runs
+            .as_array()
+            .expect("the runs' rows")
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        assert_eq!(runs.len(), 2, "{runs:?}");
+        // `warm` was retried in both runs too, but is not shown.
+        assert!(runs[0].contains("1 step retried (+2 attempts)"), "{runs:?}");
+        assert!(!runs[1].contains("retried"), "{runs:?}");
+        let listed = eval(tab, "document.getElementById('retried').innerText");
+        let listed = listed.as_str().unwrap_or_default();
+        assert!(listed.contains("`up` (#1: 3 attempts"), "{listed}");
+        assert!(!listed.contains("`warm`"), "{listed}");
+    });
+}

@@ -95,8 +95,7 @@ pub fn history(args: &HistoryArgs) -> Result<i32> {
         .map(|(runbook, runs)| {
             let mut h = history::build(&runbook, runs);
             if let Some(pattern) = &args.step {
-                let pattern = pattern.to_lowercase();
-                h.rows.retain(|r| r.label.to_lowercase().contains(&pattern));
+                h.keep_steps(pattern);
             }
             h
         })

@@ -143,13 +143,15 @@ pub fn build(runbook: &str, runs: Vec<Loaded>) -> History {
             }
         })
         .collect();
-    History {
+    let mut history = History {
         runbook: runbook.to_string(),
         versions,
         people: people(&summaries),
         runs: summaries,
         rows,
-    }
+    };
+    history.count_retries();
+    history
 }
 
 /// The steps of a run a history pairs, and the labels of those it shows. A
@@ -292,19 +294,6 @@ fn summary(
             }
         })
         .collect();
-    // The steps a history shows (a task through its blocks), each once.
-    let (mut retried, mut extra_attempts) = (0, 0);
-    for s in record
-        .steps
-        .iter()
-        .filter(|s| by_id.contains_key(s.id.as_str()))
-    {
-        let (_, earlier) = crate::diff::tries(s);
-        if !earlier.is_empty() {
-            retried += 1;
-            extra_attempts += earlier.len();
-        }
-    }
     let c = record.counts;
     let result = match record.run.state {
         // Steps may be missing or altered: what it says is not the run.
@@ -336,8 +325,9 @@ fn summary(
         intact,
         answers,
         failures,
-        retried,
-        extra_attempts,
+        // Counted from the rows, once they are made: see `count_retries`.
+        retried: 0,
+        extra_attempts: 0,
     }
 }
 

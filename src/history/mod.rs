@@ -29,6 +29,33 @@ pub struct History {
     pub people: Vec<Person>,
 }
 
+impl History {
+    /// Only the rows whose label contains `pattern`, in any case (`--step`):
+    /// each run's retried steps then counted among those rows alone.
+    pub fn keep_steps(&mut self, pattern: &str) {
+        let pattern = pattern.to_lowercase();
+        self.rows
+            .retain(|r| r.label.to_lowercase().contains(&pattern));
+        self.count_retries();
+    }
+
+    /// Each run's steps that took more than one attempt, and the attempts
+    /// they made before their last, among the rows shown: a task shown
+    /// through its blocks counts through them, once.
+    fn count_retries(&mut self) {
+        for (i, run) in self.runs.iter_mut().enumerate() {
+            let earlier = self
+                .rows
+                .iter()
+                .filter_map(|r| r.cells.get(i)?.as_ref())
+                .filter(|c| c.retried())
+                .map(|c| c.earlier.len());
+            (run.retried, run.extra_attempts) =
+                earlier.fold((0, 0), |(steps, extra), n| (steps + 1, extra + n));
+        }
+    }
+}
+
 /// One run: its summary and what stood out in it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Run {
@@ -59,7 +86,8 @@ pub struct Run {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<Failure>,
     /// Its steps that took more than one attempt (retried by `retries=`,
-    /// at the failure prompt, or by `resume`), as `diff` counts attempts.
+    /// at the failure prompt, or by `resume`), as `diff` counts attempts:
+    /// of the steps the history shows (`--step` narrows them).
     pub retried: usize,
     /// The attempts those steps made before their last.
     pub extra_attempts: usize,
