@@ -686,6 +686,53 @@ fn two_runs_of_a_fleet_differ_host_by_host() {
         .run();
 }
 
+#[test]
+#[ignore = "needs openssh-server (sshd); CI installs it and runs --ignored"]
+fn a_retry_on_one_host_is_told_on_that_host() {
+    let hosts = Hosts::start(&["web-1", "web-2", "web-3"], &[]);
+    let shared = hosts.shared();
+    // A host with a `.flaky` file fails once, then is up.
+    let runbook = format!(
+        r#"
+        ```bash {{name=restart on="web-[1:3]" retries=1}}
+        if [ -e {dir}/$FAKE_HOST.flaky ]; then rm {dir}/$FAKE_HOST.flaky; echo "not up yet"; false; fi
+        echo up
+        ```
+        "#,
+        dir = shared.display()
+    );
+    let out = run_yes(&hosts, &runbook).run();
+    fs::write(shared.join("web-2.flaky"), "").expect("web-2 flaky");
+    let config = hosts.ssh_config();
+    let out = out
+        .then()
+        .args([
+            "run",
+            "--yes",
+            "--ssh-config",
+            &config,
+            RUNBOOK,
+            "-o",
+            "new.md",
+        ])
+        .run();
+    assert!(!shared.join("web-2.flaky").exists(), "web-2 failed once");
+    let out = out
+        .then()
+        .args(["diff", OUT, "new.md"])
+        .status(1)
+        .stdout_contains("1 step differs: 1 attempts\n")
+        .stdout_contains("    attempts: 1 → 2 (earlier in the new run: failed (exit 1))\n")
+        .stdout_contains(
+            "    host web-2: attempts: 1 → 2 (earlier in the new run: failed (exit 1))\n",
+        )
+        .run();
+    // web-1 and web-3 were done at the first attempt and not run again.
+    for other in ["web-1", "web-3"] {
+        assert!(!out.stdout.contains(other), "{}", out.stdout);
+    }
+}
+
 /// A runbook on web-1 and web-2: each goes into its own directory, web-2's
 /// is removed, then `next` runs and leaves `<host>.ran` in the shared
 /// directory (an absolute path: it does not depend on where it runs).

@@ -32,11 +32,13 @@ type Host<'a> = (&'a str, HostStatus, &'a str);
 
 /// A transcript of `FLEET` whose `restart` block did `hosts`.
 fn transcript(hosts: &[Host], at: &str) -> String {
-    let text = unindent(FLEET);
-    let source = Source::from_text(Path::new("deploy.md"), text.clone());
-    let book = runsheet::doc::parse(&source);
+    transcript_of(restart(hosts, &format!("2026-11-{at}T05:11:02Z")), at)
+}
+
+/// The `restart` block's attempt that did `hosts`, ending at `end`.
+fn restart(hosts: &[Host], end: &str) -> Outcome {
     let mut restart = Outcome::new("restart".into(), Status::Done);
-    restart.at = format!("2026-11-{at}T05:11:02Z");
+    restart.at = end.to_string();
     restart.ms = 300;
     for &(name, status, output) in hosts {
         let mut h = HostOutcome::new(name, status);
@@ -57,6 +59,15 @@ fn transcript(hosts: &[Host], at: &str) -> String {
         }
         restart.hosts.push(h);
     }
+    restart
+}
+
+/// A transcript of `FLEET` run on day `at` whose `restart` block ended as
+/// `restart` says.
+fn transcript_of(restart: Outcome, at: &str) -> String {
+    let text = unindent(FLEET);
+    let source = Source::from_text(Path::new("deploy.md"), text.clone());
+    let book = runsheet::doc::parse(&source);
     let mut tell = Outcome::new("tell".into(), Status::Done);
     tell.at = restart.at.clone();
     tell.exit = Some(0);
@@ -244,4 +255,157 @@ fn junit_has_a_test_case_a_host() {
         assert!(xml.contains(want), "no {want:?} in\n{xml}");
     }
     assert!(!xml.contains("[web-4]"), "{xml}");
+}
+
+/// A transcript of `FLEET` whose `restart` block failed on the hosts of
+/// `failing` at its first attempt and was run again there (as `retries=`
+/// does), the others keeping their first part, and was then done on every
+/// host of `OLD`.
+fn retried_on(failing: &[&str], at: &str) -> String {
+    let first: Vec<Host> = OLD
+        .iter()
+        .map(|&(h, s, o)| {
+            if failing.contains(&h) {
+                (h, HostStatus::Failed, "restart: unit app.service failed\n")
+            } else {
+                (h, s, o)
+            }
+        })
+        .collect();
+    let first = restart(&first, &format!("2026-11-{at}T05:11:02Z"));
+    let mut last = restart(OLD, &format!("2026-11-{at}T05:11:04Z"));
+    // A host done at the first attempt is not run again: its part is kept.
+    for h in &mut last.hosts {
+        if let Some(kept) = first
+            .hosts
+            .iter()
+            .find(|k| k.host == h.host && k.status == HostStatus::Done)
+        {
+            h.clone_from(kept);
+        }
+    }
+    last.earlier = vec![first];
+    transcript_of(last, at)
+}
+
+#[test]
+fn a_retry_is_told_on_the_host_that_needed_it() {
+    let out = Test::new()
+        .file("old.run.md", transcript(OLD, "21"))
+        .file("new.run.md", retried_on(&["web-2"], "28"))
+        .args(["diff", "--color", "never", "old.run.md", "new.run.md"])
+        .status(1)
+        .run();
+    let text = &out.stdout;
+    assert!(text.starts_with("1 step differs: 1 attempts\n"), "{text}");
+    assert!(
+        text.contains(
+            "    attempts: 1 → 2 (earlier in the new run: failed (exit 1))\n    \
+             host web-2: attempts: 1 → 2 (earlier in the new run: failed (exit 1))\n"
+        ),
+        "{text}"
+    );
+    for other in ["web-1", "web-3", "web-4"] {
+        assert!(
+            !text.contains(other),
+            "{other} was tried once in both:\n{text}"
+        );
+    }
+    let page = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/diff-and-reports.md"),
+    )
+    .expect("the chapter");
+    assert_eq!(
+        crate::book::marked_block(&page, "diff-fleet-attempts"),
+        out.stdout,
+        "the chapter's example of a retry on one host is not what runsheet prints"
+    );
+
+    // As many attempts in both runs, on another host: the block as a whole
+    // is tried alike, its hosts are not.
+    let out = out
+        .then()
+        .file("web3.run.md", retried_on(&["web-3"], "29"))
+        .args(["diff", "--color", "never", "web3.run.md", "new.run.md"])
+        .status(1)
+        .run();
+    let text = &out.stdout;
+    assert!(text.starts_with("1 step differs: 1 attempts\n"), "{text}");
+    assert!(!text.contains("    attempts:"), "{text}");
+    assert!(
+        text.contains(
+            "    host web-2: attempts: 1 → 2 (earlier in the new run: failed (exit 1))\n    \
+             host web-3: attempts: 2 → 1 (earlier in the old run: failed (exit 1))\n"
+        ),
+        "{text}"
+    );
+
+    let out = out
+        .then()
+        .args(["diff", "--format", "markdown", "web3.run.md", "new.run.md"])
+        .status(1)
+        .stdout_contains(
+            "host web-2: attempts: 1 → 2 (earlier in the new run: failed (exit 1)); \
+             host web-3: attempts: 2 → 1 (earlier in the old run: failed (exit 1))",
+        )
+        .run();
+    let out = out
+        .then()
+        .args(["diff", "--format", "json", "web3.run.md", "new.run.md"])
+        .status(1)
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let changes: Vec<&serde_json::Value> = doc["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .flat_map(|s| s["changes"].as_array().expect("changes"))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            &serde_json::json!({
+                "change": "host-attempts", "host": "web-2", "old": 1, "new": 2,
+                "old_earlier": [], "new_earlier": [{"status": "failed", "exit": 1}]
+            }),
+            &serde_json::json!({
+                "change": "host-attempts", "host": "web-3", "old": 2, "new": 1,
+                "old_earlier": [{"status": "failed", "exit": 1}], "new_earlier": []
+            }),
+        ],
+        "{}",
+        out.stdout
+    );
+    assert_eq!(doc["counts"], serde_json::json!({"attempts": 1}));
+
+    // The report keeps each attempt's part on each host.
+    let out = out.then().args(["report", "new.run.md"]).run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let restart = doc["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == "restart")
+        .expect("the restart block");
+    let first: Vec<(&str, &str)> = restart["attempts"][0]["hosts"]
+        .as_array()
+        .expect("the first attempt's hosts")
+        .iter()
+        .map(|h| {
+            (
+                h["host"].as_str().expect("host"),
+                h["status"].as_str().expect("status"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        first,
+        [
+            ("web-1", "done"),
+            ("web-2", "failed"),
+            ("web-3", "done"),
+            ("web-4", "done")
+        ]
+    );
+    assert_eq!(restart["attempts"][1].get("hosts"), None, "{restart}");
 }

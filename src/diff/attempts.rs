@@ -75,6 +75,7 @@ mod tests {
             reasons: Vec::new(),
             answer: None,
             note: None,
+            hosts: Vec::new(),
         }
     }
 

@@ -405,6 +405,7 @@ mod tests {
             reasons: Vec::new(),
             answer: None,
             note: None,
+            hosts: Vec::new(),
         });
         s
     }

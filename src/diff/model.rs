@@ -18,7 +18,8 @@ pub enum Category {
     /// Any other change of status (done → skipped, failed → done, not reached).
     Status,
     /// It took another number of attempts, or its earlier attempts ended
-    /// otherwise (failed and retried this time, not before).
+    /// otherwise (failed and retried this time, not before), as a whole or
+    /// on one host of a fleet.
     Attempts,
     New,
     Gone,
@@ -152,6 +153,17 @@ pub enum Change {
         old: Option<HostState>,
         new: Option<HostState>,
     },
+    /// A fleet block was tried another number of times on one host, or its
+    /// tries there before the last ended otherwise: how many each run made
+    /// there (0 where it did not run there), and how each before the last
+    /// ended, oldest first.
+    HostAttempts {
+        host: String,
+        old: usize,
+        new: usize,
+        old_earlier: Vec<HostState>,
+        new_earlier: Vec<HostState>,
+    },
     /// What a fleet block printed on one host differs, once noise is masked.
     HostOutput {
         host: String,
@@ -165,7 +177,7 @@ impl Change {
         match self {
             Change::Status { new, .. } if new.status == Some(Status::Failed) => Category::Failed,
             Change::Status { .. } => Category::Status,
-            Change::Attempts { .. } => Category::Attempts,
+            Change::Attempts { .. } | Change::HostAttempts { .. } => Category::Attempts,
             Change::New => Category::New,
             Change::Gone => Category::Gone,
             Change::Moved { .. } => Category::Moved,

@@ -278,15 +278,31 @@ pub(super) fn summary(change: &Change) -> String {
         ),
         Change::Host { host, old, new } => super::hosts::summary(host, old.as_ref(), new.as_ref()),
         Change::HostOutput { host, .. } => format!("host {host}: output differs"),
+        Change::HostAttempts {
+            host,
+            old,
+            new,
+            old_earlier,
+            new_earlier,
+        } => super::hosts::attempts(host, *old, *new, old_earlier, new_earlier),
     }
 }
 
 /// `attempts: 1 → 3 (earlier in the new run: failed (exit 1), failed (exit 1))`.
 fn attempts(old: usize, new: usize, old_earlier: &[State], new_earlier: &[State]) -> String {
-    let list = |states: &[State]| -> String {
-        let each: Vec<String> = states.iter().map(describe).collect();
-        each.join(", ")
-    };
+    let each = |states: &[State]| states.iter().map(describe).collect::<Vec<_>>();
+    attempts_line(old, new, &each(old_earlier), &each(new_earlier))
+}
+
+/// `attempts: 1 → 3 (earlier in the new run: ...)`, from how each earlier
+/// attempt ended, in words.
+pub(super) fn attempts_line(
+    old: usize,
+    new: usize,
+    old_earlier: &[String],
+    new_earlier: &[String],
+) -> String {
+    let list = |each: &[String]| each.join(", ");
     let earlier = match (old_earlier.is_empty(), new_earlier.is_empty()) {
         (true, true) => String::new(),
         (false, true) => format!(" (earlier in the old run: {})", list(old_earlier)),

@@ -151,6 +151,11 @@ pub struct Attempt {
     /// Its note, for a step done by hand or answered more than once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A fleet block's attempt before its last: its part on each host, in
+    /// inventory order, a host it did not run again holding its part from
+    /// before. The last attempt's are the step's `hosts`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostRecord>,
 }
 
 impl Attempt {
@@ -168,6 +173,7 @@ impl Attempt {
             reasons: o.reasons,
             answer: None,
             note: None,
+            hosts: o.hosts.iter().map(HostRecord::of).collect(),
         }
     }
 
@@ -625,6 +631,10 @@ fn step_record(
         record.attempts = all.into_iter().map(Attempt::of).collect();
     } else if timed && record.attempts.is_empty() {
         record.attempts = vec![Attempt::of(o)];
+    }
+    // The last attempt's hosts are the step's, said once.
+    if let Some(last) = record.attempts.last_mut() {
+        last.hosts = Vec::new();
     }
     record
 }

@@ -52,6 +52,7 @@ fn a_record_holds_every_step_with_what_became_of_it() {
             reasons: Vec::new(),
             answer: None,
             note: None,
+            hosts: Vec::new(),
         }]
     );
     let announce = record.step("s3").unwrap();
