@@ -10,6 +10,7 @@ use crate::doc::model::PlanStep;
 use crate::doc::sections::{Because, OptionForm};
 use crate::doc::{Contingency, Runbook};
 use crate::record::Units;
+use crate::screen::plural;
 
 #[derive(Serialize)]
 struct PlanJson<'a> {
@@ -229,11 +230,6 @@ fn spaces(out: &mut impl std::fmt::Write, mut n: usize) -> std::fmt::Result {
 /// How many of the steps in `range` are steps as a person counts them.
 fn counted(units: &Units, range: &std::ops::Range<usize>) -> usize {
     range.clone().filter(|&i| units.counted(i)).count()
-}
-
-/// `3 tasks`, `1 task`.
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `5 steps (2 tasks, 2 commands, 1 blank; inside them 1 command, 1

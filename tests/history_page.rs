@@ -288,10 +288,16 @@ fn the_page_of_some_steps_counts_a_runs_retries_among_them() {
     let sandbox = crate::history::two_retried_runs()
         .test()
         .args(["history", "--step", "up", "--html", "page.html", "runs"])
-        .stderr_contains("wrote page.html (2 runs, 1 steps)")
+        .stderr_contains("wrote page.html (2 runs, 1 step)")
         .run()
         .sandbox;
     open(&sandbox.path("page.html"), 1280, |tab, _| {
+        let descs = eval(
+            tab,
+            "[...document.querySelectorAll('svg desc')].map(d => d.textContent).join('\\n')",
+        );
+        let descs = descs.as_str().unwrap_or_default();
+        assert!(descs.contains("1 step by 2 runs;"), "{descs}");
         let runs = eval(
             tab,
             "JSON.stringify([...document.querySelectorAll('#runs tr.run')].map(r => r.innerText))",

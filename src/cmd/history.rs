@@ -107,10 +107,10 @@ pub fn history(args: &HistoryArgs) -> Result<i32> {
         let page = history::html(h)?;
         write_atomic(out, page.as_bytes())?;
         eprintln!(
-            "wrote {} ({} runs, {} steps)",
+            "wrote {} ({}, {})",
             out.display(),
-            h.runs.len(),
-            h.rows.len()
+            crate::screen::plural(h.runs.len(), "run"),
+            crate::screen::plural(h.rows.len(), "step")
         );
         return Ok(0);
     }

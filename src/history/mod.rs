@@ -97,15 +97,10 @@ impl Run {
     /// `1 step retried (+2 attempts)`; `None` when no step was.
     pub fn retried_text(&self) -> Option<String> {
         (self.retried > 0).then(|| {
-            let steps = if self.retried == 1 { "step" } else { "steps" };
-            let attempts = if self.extra_attempts == 1 {
-                "attempt"
-            } else {
-                "attempts"
-            };
             format!(
-                "{} {steps} retried (+{} {attempts})",
-                self.retried, self.extra_attempts
+                "{} retried (+{})",
+                crate::screen::plural(self.retried, "step"),
+                crate::screen::plural(self.extra_attempts, "attempt")
             )
         })
     }

@@ -320,8 +320,9 @@ fn heat_map(h: &History) -> Heat {
             .collect(),
         rows,
         desc: format!(
-            "{} steps by {n} runs{}; shade: time against the step's median; red: failed.",
-            h.rows.len(),
+            "{} by {}{}; shade: time against the step's median; red: failed.",
+            crate::screen::plural(h.rows.len(), "step"),
+            crate::screen::plural(n, "run"),
             if per > 1 {
                 format!(", {per} neighbouring runs a column (the slowest of them shown)")
             } else {

@@ -32,6 +32,11 @@ pub enum Verbosity {
 static VERBOSITY: AtomicU8 = AtomicU8::new(1);
 
 /// Sets how much runsheet says, for the whole process.
+/// `3 tasks`, `1 task`.
+pub fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 pub fn set_verbosity(level: Verbosity) {
     VERBOSITY.store(level as u8, Ordering::Relaxed);
 }
