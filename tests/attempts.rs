@@ -180,6 +180,48 @@ fn retries_of_the_fence_keep_each_failed_try() {
     );
 }
 
+/// A retry starts in the directory the first attempt started in: the usual
+/// `cd build && make` finds build again rather than build/build.
+#[test]
+fn a_retry_starts_where_the_first_attempt_started() {
+    let out = Test::new()
+        .file("build/.keep", "")
+        .runbook(
+            "```bash {retries=2}\ncd build && test -f ready || { touch ready; false; }\n```\n\n\
+             ```bash\necho \"now in ${PWD##*/}\"\n```\n",
+        )
+        .run_yes()
+        .stderr_contains("Retrying (1 of 2)")
+        .stderr_contains(", where the first attempt started")
+        .stderr_lacks("Retrying (2 of 2)")
+        .stderr_lacks("No such file or directory")
+        .run();
+    let transcript = out.transcript();
+    assert!(transcript.contains("1 earlier attempt"), "{transcript}");
+    assert!(transcript.contains("now in build"), "{transcript}");
+}
+
+/// A block that moves up and removes the directory it started in is not
+/// tried again one directory higher: its retry finds the directory gone,
+/// says so, and does nothing else.
+#[test]
+fn a_retry_whose_first_directory_is_gone_runs_nowhere_else() {
+    let out = Test::new()
+        .file("a/b/c/.keep", "")
+        .runbook(
+            "```bash\nroot=$PWD; cd a/b/c\n```\n\n\
+             ```bash {retries=1}\ncd .. && echo \"$PWD\" >> \"$root/log\" && rm c/.keep && rmdir c && false\n```\n",
+        )
+        .run_yes()
+        .status(1)
+        .stderr_contains("Retrying (1 of 1)")
+        .stdout_contains("/a/b/c: No such file or directory")
+        .run();
+    let log = std::fs::read_to_string(out.sandbox.path("log")).expect("the log");
+    assert_eq!(log.lines().count(), 1, "the retry ran elsewhere: {log}");
+    assert!(log.trim_end().ends_with("/a/b"), "{log}");
+}
+
 /// The attempts of step `id` in `runsheet report OUT`: how each ended, oldest first.
 fn attempt_statuses(steps: &[serde_json::Value], id: &str) -> Vec<String> {
     let step = steps

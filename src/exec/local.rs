@@ -95,6 +95,14 @@ impl LocalShell {
                 super::runner::program_line(program, &quoted)
             }
         };
+        if let Some(dir) = block.start_in {
+            // On the block's first line, so that bash numbers its lines as
+            // it numbered the first attempt's.
+            text = format!(
+                "builtin cd -- {} || builtin return 1; {text}",
+                shell_words::quote(dir)
+            );
+        }
         if let Some(dir) = block.cwd {
             text = LostCwd::push(dir) + &text;
         }
@@ -173,6 +181,18 @@ impl Executor for LocalShell {
                 .map(|(name, (_, value))| (name.clone(), value.clone()))
                 .collect(),
             None => super::snapshot::variables(&self.dir),
+        }
+    }
+
+    fn cwd(&self) -> Option<String> {
+        match &self.known {
+            Some(known) => known.get("PWD").map(|(_, value)| value.clone()),
+            // Before the first block: where the run's shell starts (the
+            // saved state's directory on a resume).
+            None => super::snapshot::variables(&self.dir)
+                .into_iter()
+                .find_map(|(name, value)| (name == "PWD").then_some(value))
+                .or_else(|| Some(self.cwd.to_string_lossy().into_owned())),
         }
     }
 

@@ -40,6 +40,9 @@ pub struct Block<'a> {
     pub runner: &'a Runner,
     /// A directory to run this block in (`cwd=`), only for this block.
     pub cwd: Option<&'a str>,
+    /// On this machine, a retry of a block that moved the shell: the
+    /// directory its first attempt started in, to start from again.
+    pub start_in: Option<&'a str>,
     pub timeout: Option<Duration>,
     /// Secret-named variables the block mentions: new values they take while
     /// it runs are reported to the sink before what it prints next.
@@ -125,6 +128,12 @@ pub trait Executor {
     /// Variables the runbook set, as the session's last snapshot has them
     /// (to learn the values of secret-named ones).
     fn variables(&self) -> Vec<(String, String)>;
+
+    /// The directory this machine's shell is in, as its last snapshot has
+    /// it; `None` before there is one.
+    fn cwd(&self) -> Option<String> {
+        None
+    }
 
     /// The variables that are new or took another value since the last
     /// call (all of them at the first): what the run learns secrets from

@@ -54,6 +54,10 @@ impl Executor for Router {
         vars
     }
 
+    fn cwd(&self) -> Option<String> {
+        self.local.cwd()
+    }
+
     fn fresh_variables(&mut self) -> Vec<(String, String)> {
         let mut vars = self.local.fresh_variables();
         vars.extend(self.fleet.variables());

@@ -16,7 +16,8 @@ use crate::screen::status::StatusLine;
 impl Run<'_> {
     /// Runs `cleared` once and returns its outcome (not yet recorded). On a
     /// fleet, `last` is the block's previous outcome, whose hosts done (and,
-    /// when the retry is `automatic`, lost) are not run again.
+    /// when the retry is `automatic`, lost) are not run again. `start_in`:
+    /// the directory a retry starts in again (see `Block::start_in`).
     pub(super) fn attempt(
         &mut self,
         step: &Step,
@@ -24,6 +25,7 @@ impl Run<'_> {
         cleared: &Cleared,
         last: Option<&Outcome>,
         automatic: bool,
+        start_in: Option<&str>,
     ) -> Result<Outcome> {
         // A block takes time: what the run holds is saved first.
         self.started()?;
@@ -33,6 +35,7 @@ impl Run<'_> {
             script: &cleared.text,
             runner: &command.runner,
             cwd: command.attrs.cwd.as_deref(),
+            start_in,
             timeout: command.attrs.timeout.or(self.settings.timeout),
             // A secret the block sets is masked in what it prints after, live too.
             watch: self.secrets.names_in(&cleared.text),

@@ -77,14 +77,27 @@ impl Run<'_> {
         // transcript, when resuming): a new one leaves the hosts done alone.
         let mut last = self.recorder.outcome(&step.id()).cloned();
         let mut automatic = false;
+        // Where the shell was when the block was first tried: a retry (by
+        // `retries=`, the operator, or after an edit) starts there again,
+        // so that `cd build && make` does not look for build/build.
+        let started_in = self.exec.cwd();
         loop {
             let cleared = match self.gate(step, command, &script, edited)? {
                 Gate::Run(cleared) => cleared,
                 Gate::Done(flow) => return Ok(flow),
             };
             loop {
+                let start_in = started_in
+                    .as_deref()
+                    .filter(|dir| attempts > 0 && self.exec.cwd().as_deref() != Some(*dir));
+                if let Some(dir) = start_in {
+                    self.operator.say(&format!(
+                        "Starting again in {dir}, where the first attempt started"
+                    ));
+                }
                 attempts += 1;
-                let outcome = self.attempt(step, command, &cleared, last.as_ref(), automatic)?;
+                let outcome =
+                    self.attempt(step, command, &cleared, last.as_ref(), automatic, start_in)?;
                 last = Some(outcome.clone());
                 if outcome.status == Status::Done {
                     self.record(outcome, false)?;
