@@ -23,6 +23,7 @@ mod fleet_diff;
 mod fleet_resume;
 mod fuzz_replay;
 mod guard_catalogue;
+mod handover;
 mod history;
 mod history_page;
 mod hostile;

@@ -214,7 +214,7 @@ pub fn resume(
         super::run::path_settings(&book, way, super::run::Only::default(), &info.source)?;
     settings.path.retry_skipped = retry_skipped;
     if mode.yes {
-        crate::run::choose_ahead(&book, &mut settings.path, operator.as_mut())?;
+        crate::run::choose_ahead(&book, &mut settings.path, &read.outcomes, operator.as_mut())?;
     }
     operator.say(&format!("Resuming {}", path.display()));
     let run = Run::resume(

@@ -63,7 +63,12 @@ pub fn run(
     settings.rendering = loaded.rendered.as_ref().map(|r| rendering(r, file));
     settings.path = path_settings(&book, path, only, &file.to_string_lossy())?;
     if mode.yes {
-        crate::run::choose_ahead(&book, &mut settings.path, operator.as_mut())?;
+        crate::run::choose_ahead(
+            &book,
+            &mut settings.path,
+            &std::collections::HashMap::new(),
+            operator.as_mut(),
+        )?;
     }
     if read.info.is_some() {
         operator.say(&format!(

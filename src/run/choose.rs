@@ -10,7 +10,7 @@ use crate::doc::Runbook;
 use crate::doc::sections::{OptionForm, pick};
 use crate::error::{Error, Result};
 use crate::operator::{Operator, View};
-use crate::record::{Outcome, Reason, Status};
+use crate::record::{Outcome, Reason, Status, section_id};
 
 /// What a group's decision means for the walk.
 enum Decision {
@@ -161,18 +161,53 @@ pub fn choices(book: &Runbook, wanted: &[String]) -> Result<HashMap<usize, (usiz
     Ok(chosen)
 }
 
+/// The option of group `g` that a record (`outcome` of a step or section
+/// id) says was taken, as `Run::recorded_choice` reads it: the section
+/// marked chosen, or the one option left when the others are marked not
+/// chosen.
+fn decided_in<'o>(
+    book: &Runbook,
+    g: usize,
+    outcome: impl Fn(&str) -> Option<&'o Outcome>,
+) -> Option<usize> {
+    let options = &book.groups[g].options;
+    let has = |o: usize, reason: Reason| match options[o].form {
+        OptionForm::Section(s) => outcome(&section_id(s)).is_some_and(|x| x.has(reason)),
+        OptionForm::Item(t) => outcome(&book.steps[t].id()).is_some_and(|x| x.has(reason)),
+    };
+    if let Some(taken) = (0..options.len())
+        .find(|&o| matches!(options[o].form, OptionForm::Section(_)) && has(o, Reason::Chosen))
+    {
+        return Some(taken);
+    }
+    let left: Vec<usize> = (0..options.len())
+        .filter(|&o| !has(o, Reason::NotChosen))
+        .collect();
+    match left.as_slice() {
+        [taken] if left.len() < options.len() => Some(*taken),
+        _ => None,
+    }
+}
+
 /// Before an unattended run: each group of alternatives on its path whose
 /// options run commands must have its option chosen ahead, by `--choose`
-/// or by the answers file (asked through `operator`). An error names the
-/// groups left, before anything runs.
+/// or by the answers file (asked through `operator`) — unless `recorded`,
+/// the outcomes of the run being resumed, says which was taken already.
+/// An error names the groups left, before anything runs.
 pub fn choose_ahead(
     book: &Runbook,
     path: &mut PathSettings,
+    recorded: &HashMap<String, Outcome>,
     operator: &mut dyn Operator,
 ) -> Result<()> {
     let mut left = Vec::new();
     for (g, group) in book.groups.iter().enumerate() {
         if path.chosen.contains_key(&g) || !group.runs_commands(book) || !on_path(book, path, g) {
+            continue;
+        }
+        if decided_in(book, g, |id| recorded.get(id)).is_some() {
+            // Decided in the part of the run that went before: the walk
+            // keeps that choice, whatever `--choose` says now.
             continue;
         }
         let labels = group.labels();
