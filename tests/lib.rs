@@ -31,6 +31,7 @@ mod interactive;
 mod leaks;
 mod navigate;
 mod pair_lists;
+mod pipes;
 mod report;
 mod restore;
 mod resume_edited;

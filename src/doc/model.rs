@@ -147,6 +147,8 @@ pub struct Field {
     /// Inside a plain fence: filled in place as plain text, and recorded
     /// after the fence (a comment inside it would show as text).
     pub in_fence: Option<Box<Fence>>,
+    /// In a table cell, where a `|` written into it would end the cell.
+    pub in_cell: bool,
 }
 
 impl Field {
@@ -160,6 +162,7 @@ impl Field {
             target: None,
             unit: None,
             in_fence: None,
+            in_cell: false,
         }
     }
 }

@@ -131,7 +131,7 @@ fn filled(text: &str, field: &Field, value: &str) -> String {
                     format!("{mark} {o}")
                 })
                 .collect();
-            code_span(&marked.join(" / "))
+            code_span(&marked.join(" / "), field.in_cell)
         }
         FieldForm::CodeSpan => {
             // `___ hours`: the value goes where the underscores were, the unit stays.
@@ -153,18 +153,21 @@ fn filled(text: &str, field: &Field, value: &str) -> String {
                     } else {
                         value
                     };
-                    code_span(&format!("{before}{value}{after}"))
+                    code_span(&format!("{before}{value}{after}"), field.in_cell)
                 }
-                None => code_span(value),
+                None => code_span(value, field.in_cell),
             }
         }
-        FieldForm::Prose => code_span(value),
-        FieldForm::After => format!(" {}", code_span(value)),
+        FieldForm::Prose => code_span(value, field.in_cell),
+        FieldForm::After => format!(" {}", code_span(value, field.in_cell)),
     }
 }
 
-/// `value` as a code span, with a backtick run longer than any inside it.
-pub(super) fn code_span(value: &str) -> String {
+/// `value` as a code span, with a backtick run longer than any inside it;
+/// `in_cell`: in a table cell, where a `|` is escaped so as not to end the
+/// cell (GitHub takes the backslash away there; anywhere else a code span
+/// would show it).
+fn code_span(value: &str, in_cell: bool) -> String {
     let value: String = value
         .chars()
         .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
@@ -177,7 +180,12 @@ pub(super) fn code_span(value: &str) -> String {
         ""
     };
     // A `|` would end a table cell even inside a code span.
-    format!("{ticks}{pad}{}{pad}{ticks}", value.replace('|', "\\|"))
+    let value = if in_cell {
+        value.replace('|', "\\|")
+    } else {
+        value
+    };
+    format!("{ticks}{pad}{value}{pad}{ticks}")
 }
 
 /// A value as it is written inside a fence: on the line it fills (no line

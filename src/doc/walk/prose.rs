@@ -306,7 +306,10 @@ impl Walker<'_> {
         step.text = text;
     }
 
-    pub(super) fn add_field(&mut self, kind: StepKind, span: Range<usize>) {
+    pub(super) fn add_field(&mut self, mut kind: StepKind, span: Range<usize>) {
+        if let StepKind::Blank(field) | StepKind::Choice(field) = &mut kind {
+            field.in_cell = self.in_cell;
+        }
         let parent = self.enclosing_task();
         let index = self.push(kind, span.clone(), parent);
         match self.labels.last_mut() {
