@@ -137,7 +137,11 @@ impl Counts {
             );
         }
         if self.unverified > 0 {
-            let _ = write!(tally, " · {} outputs not verified", self.unverified);
+            let _ = write!(
+                tally,
+                " · {} not verified",
+                crate::screen::plural(self.unverified, "output")
+            );
         }
         if self.pending > 0 {
             let _ = write!(tally, " · {} not reached", self.pending);

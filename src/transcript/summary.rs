@@ -283,7 +283,10 @@ fn verdict(
                 ));
             }
             if c.unverified > 0 {
-                left.push(format!("{} outputs not verified", c.unverified));
+                left.push(format!(
+                    "{} not verified",
+                    crate::screen::plural(c.unverified, "output")
+                ));
             }
             if c.pending > 0 {
                 left.push(format!("{} not reached", steps(c.pending)));
