@@ -239,3 +239,53 @@ fn a_block_added_above_runs_on_every_host_and_each_hosts_results_stay_with_their
         "web-2's failed part of the second block's first attempt:\n{transcript}"
     );
 }
+
+/// A host that cannot be reached when the resume checks it before the
+/// prompt is tried again as the block starts; found then in a directory
+/// that is gone, it is checked as it would have been up front: the block,
+/// which nobody was asked about there, is not run on it.
+#[test]
+#[ignore = "needs openssh-server (sshd); CI installs it and runs --ignored"]
+fn a_host_first_reached_as_the_block_starts_is_checked_for_its_directory() {
+    let mut hosts = Hosts::start(&["web-1", "web-2"], &[]);
+    let shared = hosts.shared();
+    let gone = format!("{}/web-2", shared.display());
+    let config = hosts.ssh_config();
+    let out = run_yes(&hosts, &removes_web_2s_directory(&shared, "pwd"))
+        .status(1)
+        .run();
+    hosts.crash("web-2");
+    let mut pty = out
+        .sandbox
+        .pty(&["resume", "--ssh-config", &config, OUT], &[]);
+    pty.expect("[web-2] not reached to take back its shell state");
+    hosts.restart("web-2");
+    pty.answer(RUN, "r");
+    pty.expect(&format!(
+        "on web-2: the shell's working directory when the run stopped, {gone}, no longer exists \
+         (the host was first reached as this block started). The next blocks on it would run in \
+         a directory that is gone"
+    ));
+    let failed = "The block failed on 1 of 2 hosts (web-2: refused). Retry runs it again there; \
+                  ignore goes on without them. [r]etry / [e]dit / [i]gnore / [s]kip / [a]bort / \
+                  [q]uit / [b]ack / [g]o to";
+    pty.answer(failed, "a");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 1, "{screen}");
+    assert!(
+        !shared.join("web-2.ran").exists(),
+        "the block ran on web-2 unchecked:\n{screen}"
+    );
+    let record = record(&out.sandbox);
+    let third = &record.steps[2];
+    assert_eq!(statuses(third), both(HostStatus::Done, HostStatus::Failed));
+    assert_eq!(third.hosts[1].reasons, [Reason::Refused]);
+    assert!(
+        third.hosts[1]
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains(&format!("it would run in {gone}, which no longer exists"))),
+        "{:?}",
+        third.hosts[1]
+    );
+}

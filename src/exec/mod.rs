@@ -59,6 +59,11 @@ pub struct Block<'a> {
     /// Hosts it must not run on, each with why: the run refused it there
     /// (its shell's directory is gone and nobody could confirm it).
     pub refuse_hosts: Vec<(String, String)>,
+    /// Whether it may run where the shell's directory is gone: it moves out
+    /// first (`cd`, an absolute `cwd=`), or is in a contingency section. A
+    /// resumed host first reached as it starts, its directory gone, is
+    /// refused otherwise (nobody was asked about it there).
+    pub may_run_in_lost_cwd: bool,
     /// The exit code that counts as success (`expect_exit=`, else 0).
     pub expect_exit: i32,
     /// What the output must hold (`expect=`), for judging each host.
@@ -76,6 +81,9 @@ pub struct HostEnd {
     pub output: String,
     /// What ssh said, or why it did not run.
     pub note: Option<String>,
+    /// Resuming, when this block was the first to reach the host: the
+    /// directory its shell was in when the run stopped, now gone.
+    pub lost_cwd: Option<LostCwd>,
 }
 
 /// What happened on one host.

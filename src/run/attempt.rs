@@ -44,6 +44,8 @@ impl Run<'_> {
             max_fail: command.attrs.max_fail,
             skip_hosts: Self::hosts_to_skip(last, automatic),
             refuse_hosts: cleared.refused_hosts.clone(),
+            may_run_in_lost_cwd: super::cwd::moves_first(command, &cleared.text)
+                || self.book.contingency_of(step.index as usize).is_some(),
             expect_exit: command.attrs.expect_exit.unwrap_or(0),
             expect: command.attrs.expect.as_deref(),
         };

@@ -41,6 +41,21 @@ impl Run<'_> {
             return;
         }
         for (host, ended) in outcome.hosts.iter_mut().zip(&end.hosts) {
+            if let Some(lost @ LostCwd::Gone(dir)) = &ended.lost_cwd {
+                // Resuming, a host this block reached first: its directory
+                // was found gone only now, as the up-front check did at once.
+                let said = format!(
+                    "warning: {}: on {}: the shell's working directory when the run stopped, \
+                     {dir}, no longer exists (the host was first reached as this block \
+                     started). {}",
+                    self.place(step),
+                    host.host,
+                    next_on_host(lost, self.settings.attended())
+                );
+                let said = self.secrets.redact(&said);
+                self.operator.say(&said);
+                self.lost_cwd.insert(Some(host.host.clone()), lost.clone());
+            }
             let crate::exec::Reach::Ran(e) = &ended.reach else {
                 continue;
             };
@@ -297,7 +312,7 @@ fn push_note(output: &mut String, note: &str) {
 /// Whether a block leaves the shell's directory before anything else: an
 /// absolute `cwd=`, or a shell block whose first command (after `set`
 /// lines and comments) is `cd` or `pushd`.
-fn moves_first(command: &Command, text: &str) -> bool {
+pub(super) fn moves_first(command: &Command, text: &str) -> bool {
     match command.attrs.cwd.as_deref() {
         Some(dir) if dir.starts_with('/') => return true,
         // `pushd` into it, from the directory that is gone, before the text.

@@ -156,6 +156,27 @@ impl Hosts {
         shared
     }
 
+    /// Starts host `name`'s server again (after `crash`), on the same port
+    /// with the same keys.
+    pub fn restart(&mut self, name: &str) {
+        let conf = self.dir.path().join(format!("sshd-{name}.conf"));
+        let Some((_, port, slot)) = self.servers.iter_mut().find(|(n, _, _)| n == name) else {
+            panic!("no host {name}");
+        };
+        assert!(slot.is_none(), "host {name} is running already");
+        let child = Command::new(sshd())
+            .args(["-D", "-e", "-f"])
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sshd again");
+        *slot = Some(child);
+        let port = *port;
+        self.wait_listening(name, port);
+    }
+
     /// Kills host `name` as a crash would: its server and every session it
     /// serves, shells and what they run included.
     pub fn crash(&mut self, name: &str) {
@@ -171,6 +192,9 @@ impl Hosts {
                 .status();
         }
         let _ = child.wait();
+        if let Some((_, _, slot)) = self.servers.iter_mut().find(|(n, _, _)| n == name) {
+            *slot = None;
+        }
     }
 }
 

@@ -540,6 +540,7 @@ fn left_why(step: &str, end: &HostEnd) -> String {
     let what = match &end.reach {
         Reach::Lost => "its connection was lost",
         Reach::Unreachable => "it was unreachable",
+        Reach::Refused => "the block was refused there",
         _ => "the block failed there",
     };
     format!("left the run at {step}: {what}")
@@ -553,6 +554,7 @@ fn not_run(host: &str, reach: Reach, note: Option<String>) -> HostEnd {
         duration: Duration::ZERO,
         output: String::new(),
         note,
+        lost_cwd: None,
     }
 }
 
@@ -616,7 +618,11 @@ impl Shown {
                 end.note.as_deref().unwrap_or("")
             ),
             Reach::Unreachable => format!("unreachable: {}", end.note.as_deref().unwrap_or("")),
-            Reach::Left | Reach::Stopped | Reach::Kept | Reach::Refused => "not run".into(),
+            Reach::Refused => match &end.note {
+                Some(why) => format!("not run: {why}"),
+                None => "not run".into(),
+            },
+            Reach::Left | Reach::Stopped | Reach::Kept => "not run".into(),
         };
         format!("[{name}] {mark} {what}\n")
     }

@@ -138,7 +138,11 @@ impl Host {
             duration: clock.elapsed(),
             output: String::new(),
             note,
+            lost_cwd: None,
         };
+        // Resuming, a host first reached now (not when the run checked it
+        // before the block was asked about): what became of its directory.
+        let mut found = None;
         // A connection that died between blocks is made again: the block
         // has not started, so that is no risk.
         let mut tries = 0;
@@ -153,10 +157,21 @@ impl Host {
                     "the connection had closed ({said}); connecting again"
                 )));
             }
-            if self.link.is_none()
-                && let Err(message) = self.connect(nonce, stop, events)
-            {
-                return end(Reach::Unreachable, Some(message));
+            if self.link.is_none() {
+                let first = !self.taken_back;
+                match self.connect(nonce, stop, events) {
+                    Err(message) => return end(Reach::Unreachable, Some(message)),
+                    Ok(Some(lost @ LostCwd::Gone(_))) if first => {
+                        if !block.may_run_in_lost_cwd {
+                            return HostEnd {
+                                lost_cwd: Some(lost.clone()),
+                                ..end(Reach::Refused, Some(refused_in(&lost)))
+                            };
+                        }
+                        found = Some(lost);
+                    }
+                    Ok(_) => {}
+                }
             }
             let (_, remote) = self.link.as_mut().expect("connected above");
             let result = match remote_text(block, remote) {
@@ -197,6 +212,7 @@ impl Host {
                 }
                 let mut e = end(Reach::Ran(block_end.clone()), None);
                 e.duration = block_end.duration;
+                e.lost_cwd = found;
                 e
             }
             Ended::Lost(message) => {
@@ -209,6 +225,19 @@ impl Host {
             }
         }
     }
+}
+
+/// Why a block is not run on a resumed host first reached as it started,
+/// whose shell was in a directory that is gone: nobody was asked about it.
+fn refused_in(lost: &LostCwd) -> String {
+    let dir = match lost {
+        LostCwd::Gone(dir) | LostCwd::Replaced(dir) => dir,
+    };
+    format!(
+        "it would run in {dir}, which no longer exists; the host was first reached as the \
+         block started, after it was asked about, so nobody could check it there: start the \
+         block with `cd` to where it should run"
+    )
 }
 
 /// The text the host's shell sources for `block`: a program's code goes into
