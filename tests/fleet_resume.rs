@@ -289,3 +289,37 @@ fn a_host_first_reached_as_the_block_starts_is_checked_for_its_directory() {
         third.hosts[1]
     );
 }
+
+/// A block run all the same on a resumed host whose directory is gone sees
+/// that directory as the shell's, by `pwd` as by `$PWD`, as a block after
+/// the one that removed it would have in the run; and nothing is left at
+/// its path.
+#[test]
+#[ignore = "needs openssh-server (sshd); CI installs it and runs --ignored"]
+fn on_a_resumed_host_pwd_and_pwd_variable_name_the_directory_that_is_gone() {
+    let hosts = Hosts::start(&["web-1", "web-2"], &[]);
+    let shared = hosts.shared();
+    let gone = format!("{}/web-2", shared.display());
+    let config = hosts.ssh_config();
+    let out = run_yes(
+        &hosts,
+        &removes_web_2s_directory(&shared, "pwd\necho \"$PWD\""),
+    )
+    .status(1)
+    .run();
+    let mut pty = out
+        .sandbox
+        .pty(&["resume", "--ssh-config", &config, OUT], &[]);
+    pty.expect(&format!(
+        "warning: on web-2, this block would run in {gone}, which no longer exists"
+    ));
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert!(shared.join("web-2.ran").exists(), "{screen}");
+    assert!(!shared.join("web-2").exists(), "{screen}");
+    let record = record(&out.sandbox);
+    let third = &record.steps[2];
+    assert_eq!(statuses(third), both(HostStatus::Done, HostStatus::Done));
+    assert_eq!(output(third, "web-2"), format!("{gone}\n{gone}\n"));
+}

@@ -372,16 +372,28 @@ impl Remote {
 /// The line that takes a host's shell back to `dir`, the directory it was
 /// in. When `dir` is gone (removed by a block, or since the run stopped),
 /// the shell is left as the block that removed it left it: in a directory
-/// that no longer exists (an empty one, made and removed), `$PWD` naming
-/// `dir`. So the driver reports it gone, the run treats the host as one
-/// whose directory a block took away, and relative paths fail as they
-/// would have, instead of acting in the login's home directory.
+/// that no longer exists, at that path. The missing part of the path is
+/// made for a moment, entered and removed again, so that `pwd`, `$PWD`,
+/// `cd ..` and runsheet's messages all name `dir`, and relative paths fail
+/// as they would have, instead of acting in the login's home directory.
+/// Where the path cannot be made (no permission, a read-only file system),
+/// the shell goes into an empty directory made and removed in the private
+/// directory instead, `$PWD` naming `dir`.
 fn back_into(dir: &str) -> String {
     let dir = shell_words::quote(dir);
     format!(
-        "builtin cd -- {dir} 2>/dev/null || {{ __rs_gone=$__rs_dir/gone; \
-         builtin command mkdir -p -- \"$__rs_gone\" && builtin cd -- \"$__rs_gone\" && \
-         builtin command rmdir -- \"$__rs_gone\"; PWD={dir}; builtin unset -v __rs_gone; }}\n"
+        "builtin cd -- {dir} 2>/dev/null || {{ __rs_d={dir} __rs_made=(); \
+         while [[ $__rs_d == /?* && ! -e $__rs_d && ! -L $__rs_d ]]; do \
+         __rs_made=(\"$__rs_d\" \"${{__rs_made[@]}}\"); __rs_d=${{__rs_d%/*}}; done; \
+         if ((${{#__rs_made[@]}})) && builtin command mkdir -- \"${{__rs_made[@]}}\" \
+         2>/dev/null && builtin cd -- {dir} 2>/dev/null; then builtin :; fi; \
+         for ((__rs_d=${{#__rs_made[@]}}-1; __rs_d>=0; __rs_d--)); do \
+         builtin command rmdir -- \"${{__rs_made[__rs_d]}}\" 2>/dev/null || builtin :; done; \
+         __rs_d=$__rs_dir/gone; \
+         if [[ $PWD != {dir} ]] && builtin command mkdir -p -- \"$__rs_d\" 2>/dev/null \
+         && builtin cd -- \"$__rs_d\" 2>/dev/null; then \
+         builtin command rmdir -- \"$__rs_d\" 2>/dev/null || builtin :; fi; \
+         PWD={dir}; builtin unset -v __rs_d __rs_made; }}\n"
     )
 }
 
@@ -427,6 +439,65 @@ mod tests {
             Ended::Block(end, _) => (end.exit, String::from_utf8(out).unwrap()),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// `back_into` run by a local bash as the host's would, then `tail`.
+    fn taken_back(private: &Path, dir: &Path, tail: &str) -> String {
+        let script = format!(
+            "__rs_dir={}\n{}{tail}",
+            shell_words::quote(&private.display().to_string()),
+            back_into(&dir.display().to_string())
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-c", &script])
+            .current_dir(private)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn a_shell_taken_back_into_a_directory_that_is_gone_names_it_everywhere() {
+        let tmp = tempfile::tempdir().unwrap();
+        let private = tmp.path().join("private");
+        private_dir(&private).unwrap();
+        let up = tmp.path().join("releases");
+        std::fs::create_dir(&up).unwrap();
+        let gone = up.join("42");
+        let tail = "pwd; echo \"$PWD\"; cd .. && pwd\n";
+        let g = gone.display();
+        assert_eq!(
+            taken_back(&private, &gone, tail),
+            format!("{g}\n{g}\n{}\n", up.display())
+        );
+        // It is not there: relative paths fail.
+        assert_eq!(
+            taken_back(
+                &private,
+                &gone,
+                "pwd -P 2>/dev/null || echo gone; : >new 2>/dev/null || echo gone\n"
+            ),
+            "gone\ngone\n"
+        );
+        // Nothing made for a moment is left, there or in the private
+        // directory; what was there stays.
+        assert!(!gone.exists() && up.is_dir());
+        assert_eq!(std::fs::read_dir(&private).unwrap().count(), 0);
+        // Its parents gone too: only what was made is removed.
+        let deeper = tmp.path().join("a/b/c");
+        let d = deeper.display();
+        assert_eq!(
+            taken_back(&private, &deeper, "pwd; echo \"$PWD\"\n"),
+            format!("{d}\n{d}\n")
+        );
+        assert!(!tmp.path().join("a").exists());
+        // A directory that is there is gone back into, and left alone.
+        std::fs::create_dir_all(&gone).unwrap();
+        assert_eq!(
+            taken_back(&private, &gone, "pwd -P\n"),
+            format!("{}\n", gone.canonicalize().unwrap().display())
+        );
+        assert!(gone.is_dir());
     }
 
     #[test]
