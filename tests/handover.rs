@@ -60,6 +60,26 @@ fn an_unattended_resume_keeps_the_option_the_operator_chose() {
 }
 
 #[test]
+fn a_choice_given_again_on_resume_does_not_undo_what_was_taken_and_says_so() {
+    let sandbox = sandbox(SWITCH);
+    let mut pty = crate::common::run(&sandbox);
+    pty.answer("Which one? (1-2, q to quit)", "2");
+    pty.answer(RUN, "r");
+    pty.answer(RUN, "q");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 130, "{screen}");
+
+    let out = sandbox
+        .test()
+        .args(["resume", "--yes", "--choose", "Option A", OUT])
+        .stderr_contains(
+            "the run already took \"Option B: Change DNS\"; it goes on with that, not with \"Option A",
+        )
+        .run();
+    assert_eq!(out.read("calls.log"), "dns\ncheck\n", "an option ran again");
+}
+
+#[test]
 fn an_unattended_resume_still_needs_a_choice_nobody_made_yet() {
     let sandbox = sandbox(&format!(
         "

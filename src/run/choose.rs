@@ -202,6 +202,17 @@ pub fn choose_ahead(
 ) -> Result<()> {
     let mut left = Vec::new();
     for (g, group) in book.groups.iter().enumerate() {
+        if let Some((asked, _)) = path.chosen.get(&g)
+            && let Some(taken) = decided_in(book, g, |id| recorded.get(id))
+            && taken != *asked
+        {
+            // What was done stands: say so rather than drop the choice unsaid.
+            let labels = group.labels();
+            operator.say(&format!(
+                "line {}: the run already took \"{}\"; it goes on with that, not with \"{}\" as chosen now",
+                group.line, labels[taken], labels[*asked]
+            ));
+        }
         if path.chosen.contains_key(&g) || !group.runs_commands(book) || !on_path(book, path, g) {
             continue;
         }
