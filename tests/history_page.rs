@@ -98,6 +98,19 @@ fn open(path: &Path, width: u32, check: impl FnOnce(&headless_chrome::Tab, &Mute
     assert!(others.is_empty(), "the page asked for {others:?}");
 }
 
+/// The strings of the array `expression` makes in the page.
+fn strings(tab: &headless_chrome::Tab, expression: &str) -> Vec<String> {
+    let json = eval(tab, &format!("JSON.stringify({expression})"));
+    let value: serde_json::Value =
+        serde_json::from_str(json.as_str().unwrap_or_default()).expect("JSON");
+    value
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
 /// The value of `expression` in the page, as JSON.
 fn eval(tab: &headless_chrome::Tab, expression: &str) -> serde_json::Value {
     tab.evaluate(expression, false)
@@ -205,18 +218,10 @@ fn the_page_shows_which_steps_took_more_than_one_attempt_and_how() {
     open(&sandbox.path("page.html"), 1280, |tab, _| {
         let earlier = "failed (exit 1), failed (exit 1)";
         // The run's line counts its retried steps.
-        let runs = eval(
+        let runs = strings(
             tab,
-            "JSON.stringify([...document.querySelectorAll('#runs tr.run')].map(r => r.innerText))",
+            "[...document.querySelectorAll('#runs tr.run')].map(r => r.innerText)",
         );
-        let runs: serde_json::Value =
-            serde_json::from_str(runs.as_str().unwrap_or_default()).expect("JSON");
-        let runs: Vec<&str> = runs
-            .as_array()
-            .expect("the runs' rows")
-            .iter()
-            .filter_map(serde_json::Value::as_str)
-            .collect();
         assert_eq!(runs.len(), 4, "{runs:?}");
         assert!(!runs[0].contains("retried"), "{runs:?}");
         assert!(runs[1].contains("1 step retried (+2 attempts)"), "{runs:?}");
@@ -244,18 +249,10 @@ fn the_page_shows_which_steps_took_more_than_one_attempt_and_how() {
                 .is_some_and(|t| t.contains(&format!("#2: 3 attempts (earlier: {earlier})"))),
             "{listed}"
         );
-        let heat = eval(
+        let titles = strings(
             tab,
-            "JSON.stringify([...document.querySelectorAll('#step-chart rect title')].map(t => t.textContent).filter(t => t.includes('attempts')))",
+            "[...document.querySelectorAll('#step-chart rect title')].map(t => t.textContent).filter(t => t.includes('attempts'))",
         );
-        let heat: serde_json::Value =
-            serde_json::from_str(heat.as_str().unwrap_or_default()).expect("JSON");
-        let titles: Vec<&str> = heat
-            .as_array()
-            .expect("titles")
-            .iter()
-            .filter_map(serde_json::Value::as_str)
-            .collect();
         assert_eq!(titles.len(), 2, "{titles:?}");
         assert!(
             titles[0].starts_with("#2 ") && titles[0].ends_with(" · 3 attempts"),
@@ -298,18 +295,10 @@ fn the_page_of_some_steps_counts_a_runs_retries_among_them() {
         );
         let descs = descs.as_str().unwrap_or_default();
         assert!(descs.contains("1 step by 2 runs;"), "{descs}");
-        let runs = eval(
+        let runs = strings(
             tab,
-            "JSON.stringify([...document.querySelectorAll('#runs tr.run')].map(r => r.innerText))",
+            "[...document.querySelectorAll('#runs tr.run')].map(r => r.innerText)",
         );
-        let runs: serde_json::Value =
-            serde_json::from_str(runs.as_str().unwrap_or_default()).expect("JSON");
-        let runs: Vec<&str> = runs
-            .as_array()
-            .expect("the runs' rows")
-            .iter()
-            .filter_map(serde_json::Value::as_str)
-            .collect();
         assert_eq!(runs.len(), 2, "{runs:?}");
         // `warm` was retried in both runs too, but is not shown.
         assert!(runs[0].contains("1 step retried (+2 attempts)"), "{runs:?}");
