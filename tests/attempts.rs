@@ -373,3 +373,81 @@ fn a_resumed_run_is_in_its_transcript_before_its_first_block_runs() {
     assert_eq!(seen.trim(), "state=running", "{seen}");
     assert!(out.transcript().contains("state=complete"));
 }
+
+/// The line resume, back and go to print before a block offered again.
+fn last_time_line(screen: &str) -> &str {
+    screen
+        .lines()
+        .find(|l| l.starts_with("Last time ("))
+        .unwrap_or_else(|| panic!("no `Last time` line:\n{screen}"))
+}
+
+#[test]
+fn resume_says_what_a_block_did_last_time_before_it_runs_it_again() {
+    let out = Test::new()
+        .runbook("```bash\necho starting\necho \"halfway with $TOKEN\"\nfalse\n```\n")
+        .env("TOKEN", "s3cr3t-value-42")
+        .args(["run", "--yes", "--secret", "TOKEN", RUNBOOK, "-o", OUT])
+        .status(1)
+        .run();
+    assert!(!out.stderr.contains("Last time"), "{}", out.stderr);
+    let out = out
+        .then()
+        .env("TOKEN", "s3cr3t-value-42")
+        .args(["resume", "--yes", "--secret", "TOKEN", OUT])
+        .status(1)
+        .run();
+    let said = last_time_line(&out.stderr);
+    assert!(
+        said.contains("): exit 1 after ")
+            && said.ends_with("the last line it printed: halfway with •••"),
+        "{said}"
+    );
+    // When the block failed, in the transcript's time.
+    let transcript = out.transcript();
+    let first = region(&transcript)
+        .into_iter()
+        .find(|l| l.contains("rs:try"))
+        .expect("the first attempt kept");
+    assert!(
+        said.contains(&at(&first).replacen('T', " ", 1)),
+        "{said}\n{first}"
+    );
+    // Said under the block's heading, and the block ran again.
+    let heading = out.stderr.find("echo starting").expect("the block shown");
+    assert!(
+        heading < out.stderr.find("Last time (").unwrap(),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout.matches("starting").count(), 1, "{}", out.stdout);
+    assert!(!out.stderr.contains("s3cr3t-value-42"), "{}", out.stderr);
+}
+
+#[test]
+fn at_a_terminal_resume_says_it_before_asking_and_back_says_it_of_a_done_block() {
+    let sandbox = sandbox(
+        "- [ ] One\n  ```bash\n  echo one-done\n  ```\n\n- [ ] Two\n  ```bash\n  echo \"two was here\"; false\n  ```\n",
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.answer(RUN, "r");
+    pty.answer(FAILED, "q");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 130, "{screen}");
+    assert!(!screen.contains("Last time"), "{screen}");
+
+    let mut pty = sandbox.pty(&["resume", OUT], &[]);
+    pty.expect("Last time (");
+    pty.expect("): exit 1 after ");
+    pty.expect("; the last line it printed: two was here\n");
+    pty.expect_prompt(RUN);
+    // Back to the block that passed: it says so too.
+    pty.reply(RUN, "b");
+    pty.expect("Last time (");
+    pty.expect("): done after ");
+    pty.expect("; the last line it printed: one-done\n");
+    pty.answer(RUN, "q");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 130, "{screen}");
+}

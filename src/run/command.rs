@@ -183,10 +183,24 @@ impl Run<'_> {
             return Ok(Err(flow));
         }
         self.take_back_hosts(step, command)?;
+        // What the block did last time: before the prompt at a terminal,
+        // after the block's heading when unattended.
+        let earlier = self
+            .recorder
+            .outcome(&step.id())
+            .and_then(crate::screen::last_time)
+            .map(|said| self.secrets.redact(&said));
         if self.settings.attended() {
             self.remind_lost_cwd(command)?;
+            if let Some(said) = &earlier {
+                self.operator.say(said);
+            }
         }
-        self.offer(step, command.script())
+        let offered = self.offer(step, command.script())?;
+        if let (false, Ok(_), Some(said)) = (self.settings.attended(), &offered, &earlier) {
+            self.operator.say(said);
+        }
+        Ok(offered)
     }
 
     /// Shows `script` as it will run and asks to run it; an edit is shown

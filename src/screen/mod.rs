@@ -4,7 +4,7 @@
 mod result;
 pub mod status;
 
-pub use result::{duration, result_line, summary, title};
+pub use result::{duration, last_time, result_line, summary, title};
 
 use std::sync::atomic::{AtomicU8, Ordering};
 

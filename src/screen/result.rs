@@ -46,6 +46,37 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
+/// What a block's last attempt did, said before it is offered again (by
+/// `resume`, `[b]ack` or `[g]o to`), so that nobody runs a block that was
+/// cut short halfway without knowing it: `Last time (2026-12-02 00:20:47Z):
+/// interrupted after 2.0 s; the last line it printed: step 3`. `None` for a
+/// step with nothing on record that ran or was passed over.
+pub fn last_time(outcome: &Outcome) -> Option<String> {
+    let ran = |how: String| match outcome.exit {
+        Some(_) if outcome.hosts.is_empty() => format!("{how} after {}", duration(outcome.ms)),
+        _ => how,
+    };
+    let how = match outcome.status {
+        Status::Done if outcome.exit.is_some() || !outcome.hosts.is_empty() => ran("done".into()),
+        Status::Failed => ran(failure(outcome)),
+        Status::Skipped => "skipped".into(),
+        Status::Done | Status::NotConfirmed => return None,
+    };
+    let when = outcome.at.replacen('T', " ", 1);
+    let mut line = format!("Last time ({when}): {how}");
+    if let Some(last) = outcome
+        .output
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+    {
+        line.push_str("; the last line it printed: ");
+        line.push_str(&cut(last, 72));
+    }
+    Some(line)
+}
+
 /// The line that gives how `step` ended, coloured; `None` when there is
 /// nothing to say: a heading task (its steps said it), a step not confirmed
 /// in an unattended run (the closing summary counts those; `-v` names each
