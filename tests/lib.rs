@@ -16,6 +16,7 @@ mod decisions;
 mod diff;
 mod diff_attempts;
 mod diff_pairing;
+mod endless;
 mod faults;
 mod fields;
 mod fleet;

@@ -7,6 +7,7 @@
 
 mod args;
 mod command;
+mod endless;
 mod lenient;
 mod shell;
 mod sql;
@@ -17,6 +18,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use command::Found;
+pub use endless::endless;
 
 /// What the guard stops in a block whose fence says `danger` (`None` when it
 /// says nothing): `danger=false` marks a reviewed block, `danger=true` forces

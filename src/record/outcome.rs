@@ -147,6 +147,11 @@ pub enum Reason {
     /// The block took the shell's working directory away (removed, moved
     /// or replaced it): the shell is still in it for the next block.
     CwdGone,
+    /// The block does not end by itself (`kubectl get pods -w`, `tail -f`):
+    /// done when the operator stopped it with Ctrl-C or its timeout did;
+    /// not confirmed when nobody was there to stop it and it had no
+    /// timeout, so it was not run.
+    Endless,
 }
 
 words!(Reason {
@@ -179,6 +184,7 @@ words!(Reason {
     Edited => "edited",
     AnswersFile => "answers-file",
     CwdGone => "cwd-gone",
+    Endless => "endless",
 });
 
 /// Where an answer or a placeholder's value came from.

@@ -76,12 +76,24 @@ impl Run<'_> {
             .exec
             .locate(&capture.text(&self.secrets), &runbook, &lines);
         outcome.output = self.secrets.redact(&output);
-        if end.timed_out {
-            outcome.add(Reason::Timeout);
-        }
-        let stopped = interrupt.swap(false, Ordering::SeqCst) || self.signals.terminating();
-        if end.interrupted || stopped || end.exit == 130 {
-            outcome.add(Reason::Interrupted);
+        let by_hand = interrupt.swap(false, Ordering::SeqCst);
+        let terminating = self.signals.terminating();
+        // A block that does not end by itself ends as it is meant to when
+        // its timeout stops it, or the operator at the terminal presses
+        // Ctrl-C (not a hang-up, nor a TERM: those stop the run).
+        let watched = end.hosts.is_empty()
+            && !end.session_restarted
+            && (end.timed_out || (by_hand && !terminating && self.settings.attended()))
+            && crate::guard::endless(&cleared.text).is_some();
+        if watched {
+            outcome.add(Reason::Endless);
+        } else {
+            if end.timed_out {
+                outcome.add(Reason::Timeout);
+            }
+            if end.interrupted || by_hand || terminating || end.exit == 130 {
+                outcome.add(Reason::Interrupted);
+            }
         }
         if end.session_restarted {
             outcome.add(Reason::Restarted);
@@ -92,7 +104,9 @@ impl Run<'_> {
                  a resume would restore the state saved after the block before",
             );
         }
-        if end.hosts.is_empty() {
+        if watched {
+            outcome.status = Status::Done;
+        } else if end.hosts.is_empty() {
             outcome.status = judge(command, &end, &mut outcome);
         } else {
             (outcome.hosts, outcome.status) = self.host_outcomes(step, command, &end, last);

@@ -71,6 +71,9 @@ impl Run<'_> {
             Ok(script) => script,
             Err(flow) => return Ok(flow),
         };
+        if let Some(flow) = self.unwatched(step, command, &script)? {
+            return Ok(flow);
+        }
         let mut edited = script != command.script();
         let mut attempts = 0;
         // On a fleet, what the last attempt did on each host (from the
@@ -195,12 +198,43 @@ impl Run<'_> {
             if let Some(said) = &earlier {
                 self.operator.say(said);
             }
+            if let Some(what) = crate::guard::endless(&command.script()) {
+                let how = if self.exec.targets(command.attrs.on.as_deref())?.is_some() {
+                    "press Ctrl-C when you have seen enough"
+                } else {
+                    "press Ctrl-C when you have seen enough, and it is recorded as done"
+                };
+                let said = format!("This block does not end by itself (`{what}`): {how}.");
+                self.operator.say(&self.secrets.redact(&said));
+            }
         }
         let offered = self.offer(step, command.script())?;
         if let (false, Ok(_), Some(said)) = (self.settings.attended(), &offered, &earlier) {
             self.operator.say(said);
         }
         Ok(offered)
+    }
+
+    /// Unattended, a block that does not end by itself (`tail -f`,
+    /// `kubectl get pods -w`) and has no timeout: nobody is there to stop
+    /// it, so it is not run but left not confirmed, as a task for a person
+    /// is, and the run goes on. With a timeout it runs for that long.
+    fn unwatched(&mut self, step: &Step, command: &Command, script: &str) -> Result<Option<Flow>> {
+        if self.settings.attended() || command.attrs.timeout.or(self.settings.timeout).is_some() {
+            return Ok(None);
+        }
+        let Some(what) = crate::guard::endless(script) else {
+            return Ok(None);
+        };
+        let said = format!(
+            "{}: not run: `{what}` does not end by itself, and nobody is here to stop it; \
+             give the block a timeout (```bash {{timeout=2m}}) or run with --timeout to watch it for that long",
+            self.place(step)
+        );
+        self.operator.say(&self.secrets.redact(&said));
+        let o = Outcome::new(step.id(), Status::NotConfirmed).because(Reason::Endless);
+        self.record(o, false)?;
+        Ok(Some(Flow::Continue))
     }
 
     /// Shows `script` as it will run and asks to run it; an edit is shown

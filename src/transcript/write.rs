@@ -315,6 +315,7 @@ fn reason_note(reason: Reason) -> Option<&'static str> {
         | Reason::Chosen
         | Reason::NotChosen
         | Reason::Waited
+        | Reason::Endless
         | Reason::Edited => return None,
         Reason::Negative | Reason::OffTarget => return None,
     })
@@ -346,7 +347,16 @@ fn status_line_onto(line: &mut String, o: &Outcome) {
             write!(line, "⏭️ not run {time}: the operator did not confirm it")
         }
         Status::Skipped => write!(line, "⏭️ skipped {time}"),
+        Status::NotConfirmed if o.has(Reason::Endless) => write!(
+            line,
+            "⚠️ not run (unattended): it does not end by itself, and nobody was there to stop it"
+        ),
         Status::NotConfirmed => write!(line, "⚠️ not run (unattended)"),
+        Status::Done if o.has(Reason::Endless) => {
+            line.push_str("✅ stopped after ");
+            duration_onto(line, o.ms);
+            write!(line, " (it does not end by itself) · {time}")
+        }
         _ if o.has(Reason::Timeout) => {
             line.push_str("⏱️ timed out after ");
             duration_onto(line, o.ms);
