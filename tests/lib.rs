@@ -3,6 +3,7 @@ mod answer_origin_runs;
 mod attempts;
 mod bad_inputs;
 mod book;
+mod command_names;
 mod common;
 mod constructs;
 mod contingency;

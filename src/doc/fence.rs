@@ -329,14 +329,7 @@ pub(super) fn close(
         ));
         std::sync::Arc::make_mut(&mut attrs).manual = true;
     }
-    let first_line = open
-        .code
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .or_else(|| open.code.lines().map(str::trim).find(|l| !l.is_empty()))
-        .unwrap_or("")
-        .to_string();
+    let name = super::name::command_text(&open.code);
     let mut command = Command {
         lang,
         runner,
@@ -361,7 +354,7 @@ pub(super) fn close(
         open.start..end,
         source.line_of(open.start),
         path.clone(),
-        first_line,
+        name,
     );
     Some((book.push(step, parent), found))
 }

@@ -13,6 +13,7 @@ mod lint;
 pub mod markdown;
 pub mod model;
 pub mod mojibake;
+mod name;
 pub mod parse;
 mod pieces;
 pub mod placeholders;
