@@ -842,3 +842,113 @@ fn a_runs_retried_steps_are_counted_among_the_steps_step_keeps() {
         assert!(l.ends_with(",2,failed (exit 1)"), "{}", csv.stdout);
     }
 }
+
+/// The failures `--format json` lists for each run, as `(step, exit)`.
+fn failures(json: &str) -> Vec<Vec<(String, i64)>> {
+    let doc: serde_json::Value = serde_json::from_str(json).expect("JSON");
+    doc[0]["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .map(|r| {
+            r["failures"]
+                .as_array()
+                .map(|f| {
+                    f.iter()
+                        .map(|f| {
+                            let step = f["step"].as_str().expect("step").to_string();
+                            (step, f["exit"].as_i64().expect("exit"))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// What every format says of a history `--step` narrowed.
+const NARROWED: &str = "Only the steps whose label contains \"warm\": a run's failures and \
+                        retried steps are of these steps; its result and counts are the whole run's.";
+
+#[test]
+fn a_runs_failures_are_those_of_the_steps_step_keeps() {
+    let sandbox = four_runs();
+    let api = "Deploy › Check the API › `api`".to_string();
+    // Every step: the API failed in the last two runs.
+    let all = sandbox
+        .test()
+        .args(["history", "--format", "json", "runs"])
+        .run();
+    let failed = vec![(api.clone(), 1)];
+    assert_eq!(
+        failures(&all.stdout),
+        [vec![], vec![], failed.clone(), failed.clone()]
+    );
+    let doc: serde_json::Value = serde_json::from_str(&all.stdout).expect("JSON");
+    assert!(doc[0].get("step").is_none(), "{}", all.stdout);
+
+    // `--step warm`: the runs failed, but not at `warm`.
+    let warm = all
+        .then()
+        .args(["history", "--format", "json", "--step", "warm", "runs"])
+        .run();
+    assert_eq!(failures(&warm.stdout), vec![vec![]; 4], "{}", warm.stdout);
+    let doc: serde_json::Value = serde_json::from_str(&warm.stdout).expect("JSON");
+    assert_eq!(doc[0]["step"], "warm");
+    // The result is still the whole run's, as the text says.
+    assert_eq!(doc[0]["runs"][2]["result"], "failed");
+    assert_eq!(doc[0]["runs"][2]["counts"]["failed"], 1);
+
+    // `--step api`: the failure is the step's own.
+    let one = warm
+        .then()
+        .args(["history", "--format", "json", "--step", "api", "runs"])
+        .run();
+    assert_eq!(
+        failures(&one.stdout),
+        [vec![], vec![], failed.clone(), failed]
+    );
+
+    // The table and Markdown say what the failures and results are of.
+    let table = one
+        .then()
+        .args(["history", "--step", "warm", "runs"])
+        .env("COLUMNS", "200")
+        .run();
+    let text = &table.stdout;
+    assert_eq!(text.lines().nth(1), Some(NARROWED), "{text}");
+    assert!(line(text, "#3   2").contains(" · failed · "), "{text}");
+    let md = table
+        .then()
+        .args(["history", "--step", "warm", "--format", "markdown", "runs"])
+        .run();
+    assert!(
+        md.stdout.contains(&format!("\n\n{NARROWED}\n\n| step |")),
+        "{}",
+        md.stdout
+    );
+    let whole = md
+        .then()
+        .args(["history", "--format", "markdown", "runs"])
+        .run();
+    assert!(!whole.stdout.contains("Only the steps"), "{}", whole.stdout);
+    let whole = whole
+        .then()
+        .args(["history", "runs"])
+        .env("COLUMNS", "200")
+        .run();
+    assert!(!whole.stdout.contains("Only the steps"), "{}", whole.stdout);
+
+    // CSV has a line a step of a run: the failed `api` is not among them.
+    let csv = whole
+        .then()
+        .args(["history", "--step", "warm", "--format", "csv", "runs"])
+        .run();
+    let lines: Vec<&str> = csv.stdout.lines().skip(1).collect();
+    assert_eq!(lines.len(), 4, "{}", csv.stdout);
+    assert!(
+        lines.iter().all(|l| l.contains("`warm`,command,done,")),
+        "{}",
+        csv.stdout
+    );
+}

@@ -189,6 +189,11 @@ fn the_page_loads_alone_and_shows_every_run() {
         );
         // The rest stay closed.
         assert_eq!(eval(tab, "document.getElementById('run-2').hidden"), true);
+        // Every step is shown: nothing says some are left out.
+        assert_eq!(
+            eval(tab, "document.getElementById('narrowed') === null"),
+            true
+        );
     });
 }
 
@@ -307,5 +312,56 @@ fn the_page_of_some_steps_counts_a_runs_retries_among_them() {
         let listed = listed.as_str().unwrap_or_default();
         assert!(listed.contains("`up` (#1: 3 attempts"), "{listed}");
         assert!(!listed.contains("`warm`"), "{listed}");
+    });
+}
+
+#[test]
+#[ignore = "needs chromium; CI installs it and runs --ignored"]
+fn the_page_of_some_steps_lists_a_runs_failures_among_them() {
+    let sandbox = four_runs()
+        .test()
+        .args(["history", "--step", "warm", "--html", "warm.html", "runs"])
+        .stderr_contains("wrote warm.html (4 runs, 1 step)")
+        .run()
+        .then()
+        .args(["history", "--step", "api", "--html", "api.html", "runs"])
+        .run()
+        .sandbox;
+    // The third run failed at `api`: not a step of this page.
+    open(&sandbox.path("warm.html"), 1280, |tab, _| {
+        let said = eval(tab, "document.getElementById('narrowed').textContent");
+        assert_eq!(
+            said,
+            "Only the steps whose label contains \"warm\": a run's failures and retried \
+             steps are of these steps; its result and counts are the whole run's."
+        );
+        tab.find_element("#row-3")
+            .expect("the third run's row")
+            .click()
+            .expect("click it");
+        let text = eval(tab, "document.getElementById('run-3').innerText");
+        let text = text.as_str().unwrap_or_default();
+        assert!(text.contains("`warm` — done"), "{text}");
+        assert!(!text.contains("Failed:"), "{text}");
+        assert!(!text.contains("503"), "{text}");
+        let runs = strings(
+            tab,
+            "[...document.querySelectorAll('#runs tr.run')].map(r => r.innerText)",
+        );
+        assert!(runs[2].contains("failed"), "{runs:?}");
+    });
+    // The page of `api` lists its failure.
+    open(&sandbox.path("api.html"), 1280, |tab, _| {
+        tab.find_element("#row-3")
+            .expect("the third run's row")
+            .click()
+            .expect("click it");
+        let text = eval(tab, "document.getElementById('run-3').innerText");
+        let text = text.as_str().unwrap_or_default();
+        assert!(
+            text.contains("Failed: Deploy › Check the API › `api` (exit 1)"),
+            "{text}"
+        );
+        assert!(text.contains("api: 503 Service Unavailable"), "{text}");
     });
 }

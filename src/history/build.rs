@@ -149,6 +149,7 @@ pub fn build(runbook: &str, runs: Vec<Loaded>) -> History {
         people: people(&summaries),
         runs: summaries,
         rows,
+        step: None,
     };
     history.count_retries();
     history
@@ -229,6 +230,7 @@ fn cell(step: &StepRecord) -> Cell {
         answer_from: answer_from(step),
         attempts,
         earlier,
+        id: step.id.clone(),
     }
 }
 
@@ -289,6 +291,7 @@ fn summary(
             let last = s.attempts.last();
             Failure {
                 step: name(s),
+                id: s.id.clone(),
                 exit: last.and_then(|a| a.exit),
                 output: last.map_or_else(String::new, |a| tail(&a.output, OUTPUT_TAIL)),
             }

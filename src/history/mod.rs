@@ -5,6 +5,8 @@ mod page;
 mod stats;
 mod table;
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 pub use build::{Loaded, build, group};
@@ -27,16 +29,41 @@ pub struct History {
     pub rows: Vec<Row>,
     /// Who ran it, most runs first.
     pub people: Vec<Person>,
+    /// The pattern `--step` kept the rows by: each run's failures and
+    /// retried steps are then of those rows alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
 }
 
 impl History {
     /// Only the rows whose label contains `pattern`, in any case (`--step`):
-    /// each run's retried steps then counted among those rows alone.
+    /// each run's failures and retried steps then those of these rows alone.
     pub fn keep_steps(&mut self, pattern: &str) {
-        let pattern = pattern.to_lowercase();
+        let lower = pattern.to_lowercase();
         self.rows
-            .retain(|r| r.label.to_lowercase().contains(&pattern));
+            .retain(|r| r.label.to_lowercase().contains(&lower));
+        self.step = Some(pattern.to_string());
+        for (i, run) in self.runs.iter_mut().enumerate() {
+            let shown: HashSet<&str> = self
+                .rows
+                .iter()
+                .filter_map(|r| r.cells.get(i)?.as_ref())
+                .map(|c| c.id.as_str())
+                .collect();
+            run.failures.retain(|f| shown.contains(f.id.as_str()));
+        }
         self.count_retries();
+    }
+
+    /// What `--step` left out, said once where the runs are listed: `None`
+    /// when the history has every step.
+    pub fn narrowed(&self) -> Option<String> {
+        self.step.as_ref().map(|pattern| {
+            format!(
+                "Only the steps whose label contains \"{pattern}\": a run's failures and \
+                 retried steps are of these steps; its result and counts are the whole run's."
+            )
+        })
     }
 
     /// Each run's steps that took more than one attempt, and the attempts
@@ -154,6 +181,9 @@ impl AnswerFrom {
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
     pub step: String,
+    /// The step's id in its run, to tell it among the rows (`--step`).
+    #[serde(skip)]
+    pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exit: Option<i32>,
     /// The end of its output (secrets masked, as the transcript has it).
@@ -214,6 +244,9 @@ pub struct Cell {
     /// How each attempt before the last ended, oldest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub earlier: Vec<State>,
+    /// The step's id in this run, to tell its failure (`--step`).
+    #[serde(skip)]
+    pub id: String,
 }
 
 impl Cell {

@@ -34,6 +34,7 @@ pub fn html(h: &History) -> Result<String> {
     let page = Page {
         title: format!("History of {}", h.runbook),
         headline: headline(h),
+        narrowed: h.narrowed(),
         runbook: &h.runbook,
         first: h.runs.first().map(|r| when(&r.started)).unwrap_or_default(),
         last: h.runs.last().map(|r| when(&r.started)).unwrap_or_default(),
@@ -74,6 +75,8 @@ pub fn html(h: &History) -> Result<String> {
 struct Page<'a> {
     title: String,
     headline: String,
+    /// What `--step` left out, when it was given.
+    narrowed: Option<String>,
     runbook: &'a str,
     first: String,
     last: String,

@@ -126,6 +126,7 @@ mod tests {
             answer_from: None,
             attempts: 1,
             earlier: Vec::new(),
+            id: String::new(),
         })
     }
 
@@ -157,6 +158,7 @@ mod tests {
             answer_from: None,
             attempts: 0,
             earlier: Vec::new(),
+            id: String::new(),
         });
         assert_eq!(trend(&[off.clone(), off]), Trend::default());
         assert_eq!(percentile(&[7], 90), Some(7));

@@ -195,6 +195,9 @@ fn table(h: &History, width: usize) -> String {
 
     let mut out = headline(h);
     out.push('\n');
+    if let Some(narrowed) = h.narrowed() {
+        let _ = writeln!(out, "{narrowed}");
+    }
     if first > 0 {
         let _ = writeln!(
             out,
@@ -339,6 +342,9 @@ fn md(text: &str) -> String {
 
 fn markdown(h: &History) -> String {
     let mut out = format!("## {}\n\n", md(&headline(h)));
+    if let Some(narrowed) = h.narrowed() {
+        let _ = writeln!(out, "{}\n", crate::diff::markdown::inline(&narrowed));
+    }
     let heads = trend_heads(any_retried(h));
     let mut head = "| step |".to_string();
     let mut rule = "|---|".to_string();
