@@ -177,7 +177,7 @@ const CHOICES: &str = r#"
     "#;
 
 /// The prompt after an answer on the failing side of a choice.
-const ANSWER_FAILED: &str = "[c]ontinue / [g]o back / [a]bort";
+const ANSWER_FAILED: &str = "[c]ontinue / [b]ack / [a]bort / [g]o to";
 
 #[test]
 fn choices_are_picked_by_number_or_by_name_and_marked_in_place() {

@@ -844,7 +844,7 @@ fn at_a_terminal_any_prompt_lists_the_contingency_sections_and_a_no_go_offers_th
         "2",
     );
     pty.answer(
-        "Decision: NO-GO: the step is recorded as failed. [c]ontinue / [g]o back / [a]bort · [1] rollback: Rollback",
+        "Decision: NO-GO: the step is recorded as failed. [c]ontinue / [b]ack / [a]bort / [g]o to · [1] rollback: Rollback",
         "a",
     );
     let (code, screen) = pty.wait();

@@ -9,7 +9,7 @@ use crate::fields::{plan_steps, strips_back};
 const PICK2: &str = "Pick 1-2 (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to";
 const VALUE: &str =
     "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to";
-const ANSWER_FAILED: &str = "[c]ontinue / [g]o back / [a]bort";
+const ANSWER_FAILED: &str = "[c]ontinue / [b]ack / [a]bort / [g]o to";
 
 const SMOKE: &str = r#"
     # Deploy
@@ -115,7 +115,7 @@ fn the_operator_can_go_back_and_answer_again() {
     pty.expect("All smoke tests passed");
     pty.answer(PICK2, "no");
     pty.expect("All smoke tests passed: No: the step is recorded as failed.");
-    pty.answer(ANSWER_FAILED, "g");
+    pty.answer(ANSWER_FAILED, "b");
     pty.answer(PICK2, "yes");
     pty.answer(
         "Run this block? [r]un / [s]kip / [e]dit / [q]uit / [b]ack / [g]o to",
@@ -209,7 +209,7 @@ fn a_missed_target_is_said_and_asked_about() {
     pty.expect("Latency p95");
     pty.answer(VALUE, "750");
     pty.expect("Latency p95: 750 misses the target < 500ms: the step is recorded as failed.");
-    pty.answer(ANSWER_FAILED, "g");
+    pty.answer(ANSWER_FAILED, "b");
     pty.answer(VALUE, "420");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");
@@ -397,7 +397,7 @@ fn a_negative_answer_offers_the_contingency_sections() {
     pty.answer(PICK2, "no");
     pty.answer(
         "All smoke tests passed: No: the step is recorded as failed. \
-         [c]ontinue / [g]o back / [a]bort · [1] rollback: Rollback",
+         [c]ontinue / [b]ack / [a]bort / [g]o to · [1] rollback: Rollback",
         "1",
     );
     pty.answer(

@@ -34,6 +34,7 @@ mod leaks;
 mod navigate;
 mod pair_lists;
 mod pipes;
+mod prompt_letters;
 mod report;
 mod restore;
 mod resume_edited;

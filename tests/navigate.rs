@@ -604,7 +604,7 @@ fn go_to_a_choice_of_an_earlier_task_changes_the_answer() {
     pty.answer(BLANK, "1.2.3");
     pty.answer(RUN, "r");
     pty.answer(CHOICE, "2");
-    pty.answer("[c]ontinue / [g]o back / [a]bort", "c");
+    pty.answer("[c]ontinue / [b]ack / [a]bort / [g]o to", "c");
     pty.answer(TASK, "g");
     pty.answer(PICK_PART, "1.3");
     pty.expect("1) Yes");

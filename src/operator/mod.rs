@@ -4,6 +4,7 @@
 mod answered;
 pub mod answers;
 mod countdown;
+mod letters;
 mod line;
 mod tty;
 mod yes;
@@ -149,6 +150,8 @@ pub enum Setback {
     GoOn,
     /// Stop the run here.
     Stop,
+    /// To the step with this index (this one stays recorded as failed).
+    GoTo(usize),
     /// Start the contingency section at this index of `View::contingency`.
     Contingency(usize),
 }
@@ -161,6 +164,8 @@ pub enum AnswerChoice {
     Continue,
     /// Answer it again.
     Back,
+    /// To the step with this index (this one stays recorded as failed).
+    GoTo(usize),
     Abort,
     /// Start the contingency section at this index of `View::contingency`.
     Contingency(usize),
@@ -213,8 +218,8 @@ pub trait Operator {
     /// After a command with an `Expected` hint ran: did the output match?
     /// `None`: nobody to say.
     fn verify(&mut self, hint: &str) -> Result<Option<bool>>;
-    /// Something went wrong (`what`: "Smoke test failed"): go on, stop, or
-    /// start one of `view.contingency`.
+    /// Something went wrong (`what`: "Smoke test failed"): go on, stop, go
+    /// to another step, or start one of `view.contingency`.
     fn setback(&mut self, view: &View, what: &str) -> Result<Setback>;
     /// A contingency section (`title`) is done: `true` returns to where the
     /// run was, `false` stops it.

@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use console::{Style, Term};
 
+use super::letters::{
+    ANSWER_FAILED, ANSWER_FAILED_ALSO, Also, COMMAND, FAILED, SETBACK, SETBACK_ALSO, TASK, picked,
+    with_go_to,
+};
 use super::line::Ask;
 use super::{
     AnswerChoice, CommandChoice, FailureChoice, Operator, Part, Prompting, Reply, Setback,
@@ -29,24 +33,6 @@ impl Default for Terminal {
     }
 }
 
-/// What an answer to a question with `options` (each offered by its first
-/// letter) and `numbered` further items picks: the option whose letter or
-/// whole name was typed (`skip` as well as `s`, in any case), or
-/// `options.len() + n - 1` for the number `n` of a numbered item. `None`
-/// for anything else.
-fn picked(input: &str, options: &[String], numbered: usize) -> Option<usize> {
-    let typed = input.trim().to_lowercase();
-    if let Ok(n) = typed.parse::<usize>() {
-        return (1..=numbered).contains(&n).then(|| options.len() + n - 1);
-    }
-    let mut letters = typed.chars();
-    if let (Some(c), None) = (letters.next(), letters.next()) {
-        return options.iter().position(|o| o.starts_with(c));
-    }
-    let squeezed = |s: &str| s.split_whitespace().collect::<String>();
-    options.iter().position(|o| squeezed(o) == squeezed(&typed))
-}
-
 impl Terminal {
     /// Asks until one of `keys` (first letters) is typed; returns its index.
     fn ask(&self, question: &str, options: &[&str]) -> Result<usize> {
@@ -58,6 +44,17 @@ impl Terminal {
     /// or `options.len() + n` for the n-th (0-based) numbered item. A wrong
     /// answer is told which letters there are, and asked again.
     fn ask_with(&self, question: &str, options: &[&str], numbered: &[String]) -> Result<usize> {
+        self.ask_also(question, options, &[], numbered)
+    }
+
+    /// `ask_with`, taking the older whole words `also` gives for options too.
+    fn ask_also(
+        &self,
+        question: &str,
+        options: &[&str],
+        also: &Also,
+        numbered: &[String],
+    ) -> Result<usize> {
         let keys: Vec<char> = options.iter().filter_map(|o| o.chars().next()).collect();
         let mut listed = options
             .iter()
@@ -68,7 +65,6 @@ impl Terminal {
             listed.push_str(&format!(" · [{}] {item}", n + 1));
         }
         let count = numbered.len();
-        let words: Vec<String> = options.iter().map(|o| o.to_string()).collect();
         let letters = keys
             .iter()
             .map(char::to_string)
@@ -76,7 +72,7 @@ impl Terminal {
             .join(", ");
         let answer: String = Ask::new(&format!("{question} {listed}"))
             .check(move |input: &str| -> std::result::Result<(), String> {
-                if picked(input, &words, count).is_some() {
+                if picked(input, options, also, count).is_some() {
                     Ok(())
                 } else if count > 0 {
                     Err(format!(
@@ -89,8 +85,7 @@ impl Terminal {
                 }
             })
             .read(&self.term)?;
-        let words: Vec<String> = options.iter().map(|o| o.to_string()).collect();
-        Ok(picked(&answer, &words, count).unwrap_or(0))
+        Ok(picked(&answer, options, also, count).unwrap_or(0))
     }
 
     /// The operator asked for the contingency sections at a prompt: lists
@@ -240,7 +235,7 @@ impl Operator for Terminal {
                 .term
                 .write_line(&format!("  {} {line}", self.dim.apply_to("│")));
         }
-        let mut options = vec!["run", "skip", "edit", "quit", "back", "go to"];
+        let mut options = COMMAND.to_vec();
         if !view.contingency.is_empty() {
             options.push("contingency");
         }
@@ -265,9 +260,7 @@ impl Operator for Terminal {
 
     fn failed(&mut self, view: &View, reason: &str) -> Result<FailureChoice> {
         let _prompt = Prompting::start();
-        let options = [
-            "retry", "edit", "ignore", "skip", "abort", "quit", "back", "go to",
-        ];
+        let options = FAILED;
         let reason = crate::screen::alarm(reason);
         loop {
             return Ok(match self.ask_with(&reason, &options, &view.contingency)? {
@@ -289,20 +282,27 @@ impl Operator for Terminal {
 
     fn answer_failed(&mut self, view: &View, reason: &str) -> Result<AnswerChoice> {
         let _prompt = Prompting::start();
-        let options = ["continue", "go back", "abort"];
-        Ok(match self.ask_with(reason, &options, &view.contingency)? {
-            0 => AnswerChoice::Continue,
-            1 => AnswerChoice::Back,
-            2 => AnswerChoice::Abort,
-            n => AnswerChoice::Contingency(n - options.len()),
-        })
+        let options = with_go_to(&ANSWER_FAILED, view);
+        loop {
+            let n = self.ask_also(reason, &options, &ANSWER_FAILED_ALSO, &view.contingency)?;
+            return Ok(match options.get(n).copied() {
+                Some("continue") => AnswerChoice::Continue,
+                Some("back") => AnswerChoice::Back,
+                Some("abort") => AnswerChoice::Abort,
+                Some(_) => match self.pick_step(view)? {
+                    Some(i) => AnswerChoice::GoTo(i),
+                    None => continue,
+                },
+                None => AnswerChoice::Contingency(n - options.len()),
+            });
+        }
     }
 
     fn task(&mut self, view: &View) -> Result<(TaskChoice, Option<String>)> {
         let _prompt = Prompting::start();
         self.show(view);
         let mut note: Option<String> = None;
-        let mut options = vec!["done", "skip", "failed", "note", "quit", "back", "go to"];
+        let mut options = TASK.to_vec();
         if !view.contingency.is_empty() {
             options.push("contingency");
         }
@@ -460,14 +460,20 @@ impl Operator for Terminal {
 
     fn setback(&mut self, view: &View, what: &str) -> Result<Setback> {
         let _prompt = Prompting::start();
-        let options = ["go on", "stop"];
-        Ok(
-            match self.ask_with(&format!("{what}. What next?"), &options, &view.contingency)? {
-                0 => Setback::GoOn,
-                1 => Setback::Stop,
-                n => Setback::Contingency(n - options.len()),
-            },
-        )
+        let options = with_go_to(&SETBACK, view);
+        let question = format!("{what}. What next?");
+        loop {
+            let n = self.ask_also(&question, &options, &SETBACK_ALSO, &view.contingency)?;
+            return Ok(match options.get(n).copied() {
+                Some("continue") => Setback::GoOn,
+                Some("stop") => Setback::Stop,
+                Some(_) => match self.pick_step(view)? {
+                    Some(i) => Setback::GoTo(i),
+                    None => continue,
+                },
+                None => Setback::Contingency(n - options.len()),
+            });
+        }
     }
 
     fn after_contingency(&mut self, title: &str) -> Result<bool> {

@@ -183,7 +183,8 @@ impl Run<'_> {
 
     /// Something went wrong at `step` that is not a failed command (`what`:
     /// "Smoke test failed", "Decision: NO-GO"): the operator may go on,
-    /// stop, or start a contingency section. Asked only when there is one.
+    /// stop, go to another step, or start a contingency section. Asked
+    /// only when there is one.
     pub(super) fn setback(&mut self, step: &Step, what: &str) -> Result<Flow> {
         if !self.settings.attended() || self.path.offered.is_empty() {
             return Ok(Flow::Continue);
@@ -194,6 +195,7 @@ impl Run<'_> {
             match self.operator.setback(&view, what)? {
                 Setback::GoOn => return Ok(Flow::Continue),
                 Setback::Stop => return Ok(Flow::Stop),
+                Setback::GoTo(target) => return Ok(self.go(step.at(), target)),
                 Setback::Contingency(k) => {
                     match self.start_offered(k, format!("{what} at {}", self.place(step)))? {
                         Flow::Continue => {}

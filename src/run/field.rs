@@ -100,6 +100,7 @@ impl Run<'_> {
                     return Ok(Flow::Continue);
                 }
                 AnswerChoice::Abort => return Ok(Flow::Stop),
+                AnswerChoice::GoTo(target) => return Ok(self.go(step.at(), target)),
             }
         }
     }
