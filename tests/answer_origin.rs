@@ -11,6 +11,10 @@ use crate::fields::{FROM_FILE, strips_back, visible};
 const VALUE: &str =
     "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to";
 
+/// The blank's prompt when it is asked again, with a value from before.
+const VALUE_AGAIN: &str = "Value (`now` for the current UTC time, empty keeps the value before) · \
+                           [q]uit / [b]ack / [g]o to";
+
 /// Two blanks (`s1`, `s2`) and a choice (`s4`, in the task `s3`).
 const RELEASE: &str = r"
     # Release
@@ -255,7 +259,8 @@ fn a_blank_the_file_answered_and_the_operator_answered_again_is_the_operators() 
     pty.answer(VALUE, "b");
     pty.answer("`b`: back, or is it the value? [b]ack / [v]alue", "b");
     pty.expect("Release manager: ____");
-    pty.answer(VALUE, "Bob");
+    pty.expect("  Before: Alice\n");
+    pty.answer(VALUE_AGAIN, "Bob");
     pty.answer(VALUE, "Sam");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");

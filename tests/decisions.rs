@@ -7,6 +7,10 @@ use crate::common::{OUT, RUNBOOK, TASK, Test, line_with, run, sandbox, unindent}
 use crate::fields::{plan_steps, strips_back};
 
 const PICK2: &str = "Pick 1-2 (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to";
+
+/// The blank's prompt when it is asked again, with a value from before.
+const VALUE_AGAIN: &str = "Value (`now` for the current UTC time, empty keeps the value before) · \
+                           [q]uit / [b]ack / [g]o to";
 const VALUE: &str =
     "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to";
 const ANSWER_FAILED: &str = "[c]ontinue / [b]ack / [a]bort / [g]o to";
@@ -210,7 +214,8 @@ fn a_missed_target_is_said_and_asked_about() {
     pty.answer(VALUE, "750");
     pty.expect("Latency p95: 750 misses the target < 500ms: the step is recorded as failed.");
     pty.answer(ANSWER_FAILED, "b");
-    pty.answer(VALUE, "420");
+    pty.expect("  Before: 750\n");
+    pty.answer(VALUE_AGAIN, "420");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");
     assert!(line_with(&sandbox.transcript(), "Check the latency").starts_with("- [x] "));
@@ -669,7 +674,8 @@ fn a_value_off_its_target_answered_again_on_resume_is_kept() {
         .run();
     let sandbox = out.sandbox;
     let mut pty = sandbox.pty(&["resume", OUT], &[]);
-    pty.answer(VALUE, "300");
+    pty.expect("  Before: 640\n");
+    pty.answer(VALUE_AGAIN, "300");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");
     let transcript = sandbox.transcript();

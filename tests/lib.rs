@@ -1,5 +1,6 @@
 mod answer_origin;
 mod answer_origin_runs;
+mod asked_again;
 mod attempts;
 mod bad_inputs;
 mod book;

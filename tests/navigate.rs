@@ -227,6 +227,9 @@ fn only_steps_runs_those_steps_and_records_the_others_as_skipped() {
 /// The prompt for a blank.
 const BLANK: &str =
     "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to";
+/// The prompt for a blank asked again, with a value from before.
+const BLANK_AGAIN: &str = "Value (`now` for the current UTC time, empty keeps the value before) · \
+                           [q]uit / [b]ack / [g]o to";
 /// The prompt for a choice of two.
 const CHOICE: &str = "Pick 1-2 (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to";
 
@@ -563,7 +566,8 @@ fn go_to_a_blank_of_an_earlier_task_asks_it_again_and_keeps_the_old_answer() {
     pty.send("1.4\r");
     pty.expect("the number of a block, blank or choice as listed");
     pty.answer(PICK_PART, "1.1");
-    pty.answer(BLANK, "1.2.4");
+    pty.expect("  Before: 1.2.3\n");
+    pty.answer(BLANK_AGAIN, "1.2.4");
     // The block and the choice, done, are left as they are: on to the step after.
     pty.answer(TASK, "d");
     let (code, screen) = pty.wait();

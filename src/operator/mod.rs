@@ -44,6 +44,18 @@ pub struct View<'a> {
     /// part of an item, the item's (a block, blank or choice listed under
     /// its task is marked itself).
     pub here: usize,
+    /// A blank asked again (gone back to, or answered off its target): the
+    /// value it was given before, which Enter on nothing typed keeps.
+    pub before: Option<Before>,
+}
+
+/// The value a blank was given before it was asked again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Before {
+    /// The value itself: what keeping it records.
+    pub value: String,
+    /// How the screen shows it: secrets in it masked.
+    pub shown: String,
 }
 
 /// A step `[g]o to` lists.

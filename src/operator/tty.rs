@@ -336,12 +336,19 @@ impl Operator for Terminal {
     fn blank(&mut self, view: &View) -> Result<Reply<String>> {
         let _prompt = Prompting::start();
         self.show(view);
+        // Asked again, the value given before is shown (masked where it
+        // holds a secret) and kept by Enter, not lost by it.
+        let empty = match &view.before {
+            Some(before) => {
+                let _ = self.term.write_line(&format!("  Before: {}", before.shown));
+                "empty keeps the value before"
+            }
+            None => "empty to skip",
+        };
+        let prompt =
+            format!("Value (`now` for the current UTC time, {empty}) · [q]uit / [b]ack / [g]o to");
         loop {
-            let value: String = Ask::new(
-                "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to",
-            )
-            .allow_empty()
-            .read(&self.term)?;
+            let value: String = Ask::new(&prompt).allow_empty().read(&self.term)?;
             let value = value.trim().to_string();
             // `q`, `b` or `g` alone could be the value itself: asked which.
             // Typing the same letter again goes.
@@ -356,6 +363,10 @@ impl Operator for Terminal {
                     Some(reply) => return Ok(reply),
                     None => continue,
                 }
+            }
+            if let (true, Some(before)) = (value.is_empty(), &view.before) {
+                let _ = self.term.write_line(&format!("  Kept: {}", before.shown));
+                return Ok(Reply::Value(before.value.clone()));
             }
             return Ok(if value.is_empty() {
                 Reply::Leave

@@ -242,6 +242,7 @@ pub fn choose_ahead(
             contingency: Default::default(),
             steps: Default::default(),
             here: first,
+            before: None,
         };
         match operator.choose(&view, &labels)? {
             Some(o) => {

@@ -5,7 +5,7 @@
 use super::{Flow, Run};
 use crate::doc::{Step, StepKind};
 use crate::error::Result;
-use crate::operator::{AnswerChoice, Reply};
+use crate::operator::{AnswerChoice, Before, Reply};
 use crate::record::{Outcome, Reason, Status, now};
 
 impl Run<'_> {
@@ -13,7 +13,7 @@ impl Run<'_> {
     pub(super) fn field(&mut self, step: &Step) -> Result<Flow> {
         loop {
             self.before_prompt()?;
-            let view = self.view(step, "");
+            let mut view = self.view(step, "");
             let reply = match &step.kind {
                 StepKind::Choice(field) => match self.operator.choice(&view, &field.options)? {
                     Reply::Value(i) => field.options.get(i).cloned().into(),
@@ -27,7 +27,10 @@ impl Run<'_> {
                     Reply::Back => Reply::Back,
                     Reply::GoTo(i) => Reply::GoTo(i),
                 },
-                _ => self.operator.blank(&view)?,
+                _ => {
+                    view.before = self.before(step);
+                    self.operator.blank(&view)?
+                }
             };
             // Who gave the answer goes on record: the answers file, or
             // whoever typed it at the prompt.
@@ -103,6 +106,15 @@ impl Run<'_> {
                 AnswerChoice::GoTo(target) => return Ok(self.go(step.at(), target)),
             }
         }
+    }
+
+    /// The value blank `step` was given before, when it has one on record
+    /// (the run went back to it, or it missed its target): offered to keep,
+    /// shown with its secrets masked.
+    fn before(&self, step: &Step) -> Option<Before> {
+        let value = self.recorder.outcome(&step.id())?.value.clone()?;
+        let shown = self.secrets.redact(&value);
+        Some(Before { value, shown })
     }
 
     /// What `value` decides for `step`: nothing, or the reason it fails and

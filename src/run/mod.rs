@@ -455,6 +455,7 @@ impl<'a> Run<'a> {
             contingency: self.path.labels.clone(),
             steps: self.step_list.clone(),
             here: unit,
+            before: None,
         }
     }
 

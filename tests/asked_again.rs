@@ -1,0 +1,116 @@
+//! A blank asked again — gone back to with `[b]ack` or `[g]o to` — shows the
+//! value it was given before (masked where it holds a secret), and Enter on
+//! nothing typed keeps it; the transcript records the value that ends up
+//! chosen, the earlier answer kept as an earlier attempt.
+
+use crate::common::{OUT, RUN, Test, line_with, run, sandbox};
+
+const BLANK: &str =
+    "Value (`now` for the current UTC time, empty to skip) · [q]uit / [b]ack / [g]o to";
+/// The blank's prompt when it has a value from before.
+const AGAIN: &str = "Value (`now` for the current UTC time, empty keeps the value before) · \
+                     [q]uit / [b]ack / [g]o to";
+
+const TAG: &str = r#"
+    # Release
+
+    Version tagged: ____
+
+    ```bash
+    echo tag >> ran
+    ```
+    "#;
+
+/// The answers the report holds for the blank, oldest first.
+fn answers(out: crate::common::Sandbox) -> Vec<String> {
+    let report = Test::in_sandbox(out).args(["report", OUT]).run();
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).expect("the report");
+    let steps = json["steps"].as_array().expect("steps");
+    let blank = steps
+        .iter()
+        .find(|s| s["kind"] == "blank")
+        .expect("the blank");
+    blank["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|a| a["answer"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn back_to_a_blank_shows_the_value_before_and_enter_keeps_it() {
+    let sandbox = sandbox(TAG);
+    let mut pty = run(&sandbox);
+    pty.answer(BLANK, "1.2.3");
+    pty.answer(RUN, "b");
+    pty.expect("  Before: 1.2.3\n");
+    pty.answer(AGAIN, "");
+    pty.expect("  Kept: 1.2.3\n");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    let transcript = sandbox.transcript();
+    let blank = line_with(&transcript, "Version tagged:");
+    assert!(
+        blank.starts_with("Version tagged: `1.2.3`<!--rs:fill")
+            && blank.contains("1 earlier attempt: ✅ 1.2.3"),
+        "{transcript}"
+    );
+    assert_eq!(answers(sandbox), ["1.2.3", "1.2.3"]);
+}
+
+#[test]
+fn go_to_a_blank_shows_the_value_before_and_a_new_one_replaces_it() {
+    let sandbox = sandbox(TAG);
+    let mut pty = run(&sandbox);
+    pty.answer(BLANK, "1.2.3");
+    pty.answer(RUN, "g");
+    pty.answer("Go to which step? (1-2, empty to stay)", "1");
+    pty.expect("  Before: 1.2.3\n");
+    pty.answer(AGAIN, "1.2.4");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("Kept:"), "{screen}");
+    let transcript = sandbox.transcript();
+    let blank = line_with(&transcript, "Version tagged:");
+    assert!(
+        blank.starts_with("Version tagged: `1.2.4`<!--rs:fill")
+            && blank.contains("1 earlier attempt: ✅ 1.2.3"),
+        "{transcript}"
+    );
+    assert_eq!(answers(sandbox), ["1.2.3", "1.2.4"]);
+}
+
+#[test]
+fn a_secret_value_before_is_masked_and_still_kept() {
+    let token = format!("ghp_{}", "a1B2c3D4e5".repeat(4).get(..36).unwrap_or(""));
+    let sandbox = sandbox(
+        r#"
+        # Access
+
+        Token issued: ____
+
+        ```bash
+        echo issued >> ran
+        ```
+        "#,
+    );
+    let mut pty = run(&sandbox);
+    pty.answer(BLANK, &token);
+    pty.answer(RUN, "b");
+    pty.expect("  Before: ");
+    pty.answer(AGAIN, "");
+    pty.expect("  Kept: ");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    // Echoed as it was typed; offered again, it is not shown.
+    let again = screen.split_once("  Before: ").map_or("", |(_, a)| a);
+    assert!(again.starts_with("•••\n"), "{screen}");
+    assert!(again.contains("  Kept: •••\n"), "{screen}");
+    assert!(!again.contains(&token[..12]), "{screen}");
+    // Kept, it is the value typed, not its mask.
+    assert_eq!(answers(sandbox), [token.clone(), token]);
+}
