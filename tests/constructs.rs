@@ -452,6 +452,144 @@ fn an_unattended_run_without_a_value_fails_the_step_naming_the_placeholder() {
     assert!(!out.exists("after"), "the run went on");
 }
 
+// --- Example values a comment says to replace ------------------------------
+
+/// An example value the comment says to replace, the same text elsewhere in
+/// the block (left as written), and a comment that only explains.
+const EXAMPLE_VALUE: &str = r#"
+    # Fail over DNS
+
+    ```bash
+    export HOSTED_ZONE_ID="Z1234567890ABC"  # Replace with actual hosted zone ID
+    RETRIES=3  # seconds between retries
+    # Replace with your monitoring tool query
+    echo "zone=$HOSTED_ZONE_ID retries=$RETRIES" "doc=Z1234567890ABC"
+    ```
+    "#;
+
+#[test]
+fn plan_lists_an_example_value_to_replace_as_a_placeholder_named_by_its_variable() {
+    let out = Test::new()
+        .runbook(unindent(EXAMPLE_VALUE))
+        .args(["plan", "--format", "json", RUNBOOK])
+        .run();
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("plan prints JSON");
+    let children = plan["steps"][0]["children"]
+        .as_array()
+        .expect("the command has children");
+    let found: Vec<(&str, &str, u64)> = children
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap_or_default(),
+                c["name"].as_str().unwrap_or_default(),
+                c["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [("placeholder", "HOSTED_ZONE_ID", 4)],
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn an_example_value_to_replace_is_not_run_unattended_without_a_value() {
+    let out = Test::new()
+        .runbook(unindent(EXAMPLE_VALUE))
+        .run_yes()
+        .status(1)
+        .stderr_contains("no value for HOSTED_ZONE_ID")
+        .run();
+    let line = out_line(&out.transcript(), "s1");
+    assert!(line.contains("status=failed"), "{line}");
+    assert!(line.contains("a placeholder has no value"), "{line}");
+    assert!(out.outputs().iter().all(|o| !o.contains("zone=")), "it ran");
+}
+
+#[test]
+fn an_answers_file_fills_an_example_value_by_its_variable_on_its_line_only() {
+    let out = Test::new()
+        .runbook(unindent(EXAMPLE_VALUE))
+        .run_answered("HOSTED_ZONE_ID: Z9REALZONE\n")
+        .run();
+    assert_eq!(
+        out.outputs(),
+        vec!["zone=Z9REALZONE retries=3 doc=Z1234567890ABC\n".to_string()],
+        "{}",
+        out.transcript()
+    );
+    let transcript = out.transcript();
+    let line = out_line(&transcript, "s1");
+    assert!(
+        line.contains(
+            "filled from the answers file: <code>HOSTED_ZONE_ID</code> = <code>Z9REALZONE</code>"
+        ),
+        "{line}"
+    );
+    assert!(
+        transcript.contains(
+            "```bash {rs=ran}\nexport HOSTED_ZONE_ID=\"Z9REALZONE\"  # Replace with actual hosted zone ID\n"
+        ),
+        "{transcript}"
+    );
+    strips_back(out.sandbox, unindent(EXAMPLE_VALUE).as_bytes());
+}
+
+#[test]
+fn an_example_value_to_replace_is_asked_showing_the_example_and_the_comment() {
+    let sandbox = sandbox(EXAMPLE_VALUE);
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.expect(
+        "HOSTED_ZONE_ID is set to an example value, Z1234567890ABC, and the runbook says: Replace with actual hosted zone ID",
+    );
+    pty.answer("Value for HOSTED_ZONE_ID", "ZTYPED42");
+    pty.expect("With its placeholders filled in, it runs as:");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(
+        sandbox.outputs(),
+        vec!["zone=ZTYPED42 retries=3 doc=Z1234567890ABC\n".to_string()]
+    );
+    let line = out_line(&sandbox.transcript(), "s1");
+    assert!(
+        line.contains("filled: <code>HOSTED_ZONE_ID</code> = <code>ZTYPED42</code>"),
+        "{line}"
+    );
+    strips_back(sandbox, unindent(EXAMPLE_VALUE).as_bytes());
+}
+
+#[test]
+fn an_example_secret_to_replace_is_asked_hidden_and_masked() {
+    let runbook = r#"
+        ```bash
+        DB_PASSWORD=example-pass-123  # CHANGEME
+        echo "pass=$DB_PASSWORD"
+        ```
+        "#;
+    let sandbox = sandbox(runbook);
+    let mut pty = run(&sandbox);
+    pty.answer(RUN, "r");
+    pty.expect("DB_PASSWORD is set to an example value, •••, and the runbook says: CHANGEME");
+    let hidden = "Value for DB_PASSWORD (hidden)";
+    pty.expect_prompt(hidden);
+    pty.send(&format!("{SECRET}\r"));
+    pty.expect("With its placeholders filled in, it runs as:");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains(SECRET), "{screen}");
+    assert!(!screen.contains("example-pass-123,"), "{screen}");
+    let transcript = sandbox.transcript();
+    assert!(!transcript.contains(SECRET), "{transcript}");
+    assert_eq!(sandbox.outputs(), vec!["pass=•••\n".to_string()]);
+    strips_back(sandbox, unindent(runbook).as_bytes());
+}
+
 // --- Expected output --------------------------------------------------------
 
 const EXPECTED: &str = r#"

@@ -2,6 +2,7 @@
 
 pub mod attrs;
 pub mod decide;
+pub mod examples;
 mod fence;
 pub mod fenced;
 pub mod fields;

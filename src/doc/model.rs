@@ -188,6 +188,28 @@ pub struct Placeholder {
     pub token: String,
     pub name: String,
     pub secret: bool,
+    /// An example value to replace, on its own line: `token` is then the
+    /// variable's name, and only that line's value is filled.
+    pub example: Option<Box<super::examples::Example>>,
+}
+
+impl Placeholder {
+    /// Whether `script` (the block as it will run) still holds it.
+    pub fn is_in(&self, script: &str) -> bool {
+        match &self.example {
+            Some(e) => e.is_in(script),
+            None => script.contains(&self.token),
+        }
+    }
+
+    /// `script` with `value` in its place: every `token`, or an example's
+    /// value on its line.
+    pub fn fill(&self, script: &str, value: &str) -> String {
+        match &self.example {
+            Some(e) => e.fill(script, value),
+            None => script.replace(&self.token, value),
+        }
+    }
 }
 
 /// A `- [ ]` item.

@@ -2,6 +2,7 @@
 //! it runs (`<release-tag>`, `XXXXX`, `[SHA]`, `your-admin-token`, `vX.Y.Z`,
 //! `YYYYMMDD`, `[Command to restart the worker]`).
 
+use super::examples::{Example, example};
 use super::fields::bracketed_caps;
 
 /// A placeholder found in a command.
@@ -16,6 +17,9 @@ pub struct Placeholder {
     /// Named like a credential (`secrets::is_secret_name`): asked without
     /// echo, redacted.
     pub secret: bool,
+    /// A variable's example value that its comment says to replace; the
+    /// placeholder is then named and written as the variable.
+    pub example: Option<Box<Example>>,
 }
 
 const HTML_TAGS: &[&str] = &[
@@ -30,7 +34,8 @@ const HTML_TAGS: &[&str] = &[
 /// patterns (`vX.Y.Z`, `YYYYMMDD`) are values to give, not format strings.
 pub fn placeholders(script: &str, shell: bool) -> Vec<Placeholder> {
     let mut out: Vec<Placeholder> = Vec::new();
-    if !may_hold_one(script) {
+    // An example to replace is said so in a `#` comment.
+    if !(may_hold_one(script) || (shell && script.contains('#'))) {
         return out;
     }
     let mut heredoc_end: Option<String> = None;
@@ -41,6 +46,7 @@ pub fn placeholders(script: &str, shell: bool) -> Vec<Placeholder> {
             }
             continue;
         }
+        let example = if shell { example(line, n) } else { None };
         let code = strip_comment(line);
         let masked;
         // `{{ .Values.image }}`, `${{ secrets.TOKEN }}`: another tool's
@@ -75,8 +81,22 @@ pub fn placeholders(script: &str, shell: bool) -> Vec<Placeholder> {
                     name,
                     line: n,
                     secret,
+                    example: None,
                 });
             }
+        }
+        // A value already written as a placeholder (`"<zone-id>"  # replace
+        // with yours`) is asked as that placeholder.
+        if let Some(e) = example.filter(|_| !out.iter().any(|p| p.line == n))
+            && !out.iter().any(|p| p.token == e.name)
+        {
+            out.push(Placeholder {
+                token: e.name.clone(),
+                name: e.name.clone(),
+                line: n,
+                secret: crate::secrets::is_secret_name(&e.name),
+                example: Some(Box::new(e)),
+            });
         }
         heredoc_end = heredoc_delimiter(code);
     }
@@ -497,6 +517,38 @@ mod tests {
         assert_eq!(names("node --security-revert=CVE-2024-XXXX"), ["XXXX"]);
         // Only shell blocks: elsewhere these are format strings.
         assert!(placeholders("dayjs().format('YYYY-MM-DD')", false).is_empty());
+    }
+
+    #[test]
+    fn example_values_a_comment_says_to_replace() {
+        let script = "HOSTED_ZONE_ID=\"Z1234567890ABC\"  # Replace with actual hosted zone ID\n\
+                      export DB_PASSWORD=hunter22 # CHANGEME\n\
+                      # Replace with your monitoring tool query\n\
+                      curl https://x/q  # Replace with your monitoring tool query\n\
+                      RETRIES=3 # how many times\n\
+                      ZONE=\"<zone-id>\" # replace with the real one\n\
+                      cat <<EOF\nIN_DOC=1 # replace me\nEOF\n";
+        let found: Vec<(String, String, bool, Option<String>)> = placeholders(script, true)
+            .into_iter()
+            .map(|p| {
+                let example = p.example.map(|e| e.value().to_string());
+                (p.token, p.name, p.secret, example)
+            })
+            .collect();
+        let example = |name: &str, secret, value: &str| {
+            (name.into(), name.into(), secret, Some(value.into()))
+        };
+        assert_eq!(
+            found,
+            vec![
+                example("HOSTED_ZONE_ID", false, "Z1234567890ABC"),
+                example("DB_PASSWORD", true, "hunter22"),
+                ("<zone-id>".into(), "zone-id".into(), false, None),
+            ]
+        );
+        // Only shell blocks set variables this way.
+        assert!(placeholders("ID = 'x'  # replace me", false).is_empty());
+        assert!(placeholders("ID='x'  # replace me", false).is_empty());
     }
 
     #[test]

@@ -622,6 +622,7 @@ impl Walker<'_> {
                 token: p.token.clone(),
                 name: p.name,
                 secret: p.secret,
+                example: p.example,
             }));
             let line = first_code_line + p.line;
             let step = Step::new(kind, span.clone(), line, heading.clone(), p.token);

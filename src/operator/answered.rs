@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::{
     AnswerChoice, Answers, CommandChoice, FailureChoice, Operator, Reply, Setback, TaskChoice, View,
 };
+use crate::doc::model::Placeholder;
 use crate::error::Result;
 
 pub use crate::record::ANSWERED_IN_FILE;
@@ -96,10 +97,10 @@ impl<O: Operator> Operator for Answered<O> {
         }
     }
 
-    fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Reply<String>> {
-        match self.answers.for_placeholder(name) {
+    fn placeholder(&mut self, placeholder: &Placeholder, secret: bool) -> Result<Reply<String>> {
+        match self.answers.for_placeholder(&placeholder.name) {
             Some(value) => Ok(Reply::FromFile(value)),
-            None => self.inner.placeholder(name, token, secret),
+            None => self.inner.placeholder(placeholder, secret),
         }
     }
 

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::doc::Step;
+use crate::doc::model::Placeholder;
 use crate::error::Result;
 use crate::signals::Prompting;
 
@@ -223,7 +224,7 @@ pub trait Operator {
     /// A value for a placeholder in the command about to run; asked without
     /// echo when `secret`. `Value` typed, `FromFile` from the answers file,
     /// `Leave`: nobody to ask.
-    fn placeholder(&mut self, name: &str, token: &str, secret: bool) -> Result<Reply<String>>;
+    fn placeholder(&mut self, placeholder: &Placeholder, secret: bool) -> Result<Reply<String>>;
     /// A typed confirmation (`yes`) for something that needs a person even
     /// under `--yes`. `None`: no person can be asked.
     fn confirm_typed(&mut self, question: &str) -> Result<Option<bool>>;

@@ -14,6 +14,7 @@ use super::{
     AnswerChoice, CommandChoice, FailureChoice, Operator, Part, Prompting, Reply, Setback,
     TaskChoice, View, progress,
 };
+use crate::doc::model::Placeholder;
 use crate::error::{Error, Result};
 
 /// The operator of an interactive run.
@@ -437,8 +438,17 @@ impl Operator for Terminal {
         }
     }
 
-    fn placeholder(&mut self, _name: &str, token: &str, secret: bool) -> Result<Reply<String>> {
+    fn placeholder(&mut self, placeholder: &Placeholder, secret: bool) -> Result<Reply<String>> {
         let _prompt = Prompting::start();
+        if let Some(e) = &placeholder.example {
+            // A secret's example is not shown: it may be a real one.
+            let value = if secret { "•••" } else { e.value() };
+            let _ = self.term.write_line(&format!(
+                "  {} is set to an example value, {value}, and the runbook says: {}",
+                e.name, e.comment
+            ));
+        }
+        let token = &placeholder.token;
         let prompt = format!("Value for {token}");
         let value = if secret {
             Ask::new(&format!("{prompt} (hidden)"))

@@ -8,6 +8,7 @@ use super::{
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use crate::doc::model::Placeholder;
 use crate::error::{Error, Result};
 use crate::screen::Verbosity;
 
@@ -86,7 +87,7 @@ impl Operator for Unattended {
         Ok(Reply::Leave)
     }
 
-    fn placeholder(&mut self, _name: &str, _token: &str, _secret: bool) -> Result<Reply<String>> {
+    fn placeholder(&mut self, _placeholder: &Placeholder, _secret: bool) -> Result<Reply<String>> {
         Ok(Reply::Leave)
     }
 

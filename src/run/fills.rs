@@ -37,14 +37,14 @@ impl Run<'_> {
             let Some(p) = self.book.steps[child].placeholder().cloned() else {
                 continue;
             };
-            if !filled.contains(&p.token) {
+            if !p.is_in(&filled) {
                 continue;
             }
             // `--secret` and `[secrets] names` too, beyond the placeholder's own name.
             let secret = p.secret || self.secrets.is_secret(&p.name);
             let (value, in_file) = match self.fills.values.get(&p.token) {
                 Some(v) => v.clone(),
-                None => match self.operator.placeholder(&p.name, &p.token, secret)? {
+                None => match self.operator.placeholder(&p, secret)? {
                     Reply::Value(v) => (v, false),
                     Reply::FromFile(v) => (v, true),
                     _ => return Ok(Err(p.token)),
@@ -53,7 +53,7 @@ impl Run<'_> {
             if secret {
                 self.secrets.add(&value);
             }
-            filled = filled.replace(&p.token, &value);
+            filled = p.fill(&filled, &value);
             // As the record shows it: a secret's value never.
             let shown = if secret {
                 "•••".to_string()
