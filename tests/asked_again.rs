@@ -84,7 +84,7 @@ fn go_to_a_blank_shows_the_value_before_and_a_new_one_replaces_it() {
 }
 
 #[test]
-fn a_secret_value_before_is_masked_and_still_kept() {
+fn a_secret_typed_into_a_blank_is_masked_on_screen_and_in_the_transcript() {
     let token = format!("ghp_{}", "a1B2c3D4e5".repeat(4).get(..36).unwrap_or(""));
     let sandbox = sandbox(
         r#"
@@ -111,6 +111,26 @@ fn a_secret_value_before_is_masked_and_still_kept() {
     assert!(again.starts_with("•••\n"), "{screen}");
     assert!(again.contains("  Kept: •••\n"), "{screen}");
     assert!(!again.contains(&token[..12]), "{screen}");
-    // Kept, it is the value typed, not its mask.
-    assert_eq!(answers(sandbox), [token.clone(), token]);
+    // What is kept is its mask: the token is in no file of the run.
+    let transcript = sandbox.transcript();
+    assert!(!transcript.contains(&token[..12]), "{transcript}");
+    // Nor the run's journal and state, under the state directory.
+    let mut dirs = vec![sandbox.state_root()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(
+                    !text.contains(&token[..12]),
+                    "{} holds the token",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert_eq!(answers(sandbox), ["•••", "•••"]);
 }

@@ -60,7 +60,10 @@ impl Run<'_> {
             };
             let mut outcome = Outcome::new(step.id(), Status::Done);
             let verdict = self.judge(step, &value);
-            outcome.value = Some(value);
+            // A secret typed into a blank (a token pasted where the runbook
+            // asks for one) is masked in what is kept, as everywhere else:
+            // the transcript and the journal never hold it.
+            outcome.value = Some(self.secrets.redact(&value));
             // Why it failed, when it did, comes first among its reasons.
             if let Some((reason, _)) = &verdict {
                 outcome.status = Status::Failed;
