@@ -112,6 +112,19 @@ fn strings(tab: &headless_chrome::Tab, expression: &str) -> Vec<String> {
 }
 
 /// The value of `expression` in the page, as JSON.
+/// Run `n` opened by a click on its row: the text it shows.
+fn opened(tab: &headless_chrome::Tab, n: usize) -> String {
+    tab.find_element(&format!("#row-{n}"))
+        .expect("the run's row")
+        .click()
+        .expect("click it");
+    let text = eval(
+        tab,
+        &format!("document.getElementById('run-{n}').innerText"),
+    );
+    text.as_str().unwrap_or_default().to_string()
+}
+
 fn eval(tab: &headless_chrome::Tab, expression: &str) -> serde_json::Value {
     tab.evaluate(expression, false)
         .expect("evaluate")
@@ -269,12 +282,7 @@ fn the_page_shows_which_steps_took_more_than_one_attempt_and_how() {
         );
         // A run opened says how many attempts each step took, and how the
         // earlier ones ended.
-        tab.find_element("#row-2")
-            .expect("the second run's row")
-            .click()
-            .expect("click it");
-        let text = eval(tab, "document.getElementById('run-2').innerText");
-        let text = text.as_str().unwrap_or_default();
+        let text = opened(tab, 2);
         assert!(
             text.contains(&format!(" · 3 attempts (earlier: {earlier})")),
             "{text}"
@@ -335,12 +343,7 @@ fn the_page_of_some_steps_lists_a_runs_failures_among_them() {
             "Only the steps whose label contains \"warm\": a run's failures and retried \
              steps are of these steps; its result and counts are the whole run's."
         );
-        tab.find_element("#row-3")
-            .expect("the third run's row")
-            .click()
-            .expect("click it");
-        let text = eval(tab, "document.getElementById('run-3').innerText");
-        let text = text.as_str().unwrap_or_default();
+        let text = opened(tab, 3);
         assert!(text.contains("`warm` — done"), "{text}");
         assert!(!text.contains("Failed:"), "{text}");
         assert!(!text.contains("503"), "{text}");
@@ -352,12 +355,7 @@ fn the_page_of_some_steps_lists_a_runs_failures_among_them() {
     });
     // The page of `api` lists its failure.
     open(&sandbox.path("api.html"), 1280, |tab, _| {
-        tab.find_element("#row-3")
-            .expect("the third run's row")
-            .click()
-            .expect("click it");
-        let text = eval(tab, "document.getElementById('run-3').innerText");
-        let text = text.as_str().unwrap_or_default();
+        let text = opened(tab, 3);
         assert!(
             text.contains("Failed: Deploy › Check the API › `api` (exit 1)"),
             "{text}"
