@@ -1,5 +1,5 @@
-//! A blank asked again — gone back to with `[b]ack` or `[g]o to` — shows the
-//! value it was given before (masked where it holds a secret), and Enter on
+//! A blank or choice asked again — gone back to with `[b]ack` or `[g]o to` —
+//! shows the value (or pick) it was given before (masked where it holds a secret), and Enter on
 //! nothing typed keeps it; the transcript records the value that ends up
 //! chosen, the earlier answer kept as an earlier attempt.
 
@@ -23,13 +23,15 @@ const TAG: &str = r#"
 
 /// The answers the report holds for the blank, oldest first.
 fn answers(out: crate::common::Sandbox) -> Vec<String> {
+    answers_of(out, "blank")
+}
+
+/// The answers the report holds for the first step of `kind`, oldest first.
+fn answers_of(out: crate::common::Sandbox, kind: &str) -> Vec<String> {
     let report = Test::in_sandbox(out).args(["report", OUT]).run();
     let json: serde_json::Value = serde_json::from_str(&report.stdout).expect("the report");
     let steps = json["steps"].as_array().expect("steps");
-    let blank = steps
-        .iter()
-        .find(|s| s["kind"] == "blank")
-        .expect("the blank");
+    let blank = steps.iter().find(|s| s["kind"] == kind).expect("the step");
     blank["attempts"]
         .as_array()
         .expect("attempts")
@@ -133,4 +135,35 @@ fn a_secret_typed_into_a_blank_is_masked_on_screen_and_in_the_transcript() {
         }
     }
     assert_eq!(answers(sandbox), ["•••", "•••"]);
+}
+
+#[test]
+fn back_to_a_choice_shows_the_pick_before_and_enter_keeps_it() {
+    let sandbox = sandbox(
+        r#"
+        # Release
+
+        CAB decision: ☐ GO ☐ NO-GO
+
+        ```bash
+        echo shipped >> ran
+        ```
+        "#,
+    );
+    let pick = "Pick 1-2 (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to";
+    let again =
+        "Pick 1-2 (or type the option; empty keeps the pick before) · [q]uit / [b]ack / [g]o to";
+    let mut pty = run(&sandbox);
+    pty.answer(pick, "1");
+    pty.answer(RUN, "b");
+    pty.expect("  Before: GO\n");
+    pty.answer(again, "");
+    pty.expect("  Kept: GO\n");
+    pty.answer(RUN, "r");
+    let (code, screen) = pty.wait();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(sandbox.read("ran"), "shipped\n");
+    let choice = line_with(&sandbox.transcript(), "CAB decision");
+    assert!(choice.contains("☒ GO"), "{choice}");
+    assert_eq!(answers_of(sandbox, "choice"), ["GO", "GO"]);
 }

@@ -7,6 +7,8 @@ use crate::common::{OUT, RUNBOOK, TASK, Test, line_with, run, sandbox, unindent}
 use crate::fields::{plan_steps, strips_back};
 
 const PICK2: &str = "Pick 1-2 (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to";
+const PICK2_AGAIN: &str =
+    "Pick 1-2 (or type the option; empty keeps the pick before) · [q]uit / [b]ack / [g]o to";
 
 /// The blank's prompt when it is asked again, with a value from before.
 const VALUE_AGAIN: &str = "Value (`now` for the current UTC time, empty keeps the value before) · \
@@ -120,7 +122,8 @@ fn the_operator_can_go_back_and_answer_again() {
     pty.answer(PICK2, "no");
     pty.expect("All smoke tests passed: No: the step is recorded as failed.");
     pty.answer(ANSWER_FAILED, "b");
-    pty.answer(PICK2, "yes");
+    pty.expect("  Before: No\n");
+    pty.answer(PICK2_AGAIN, "yes");
     pty.answer(
         "Run this block? [r]un / [s]kip / [e]dit / [q]uit / [b]ack / [g]o to",
         "r",
@@ -581,7 +584,8 @@ fn resume_at_a_terminal_asks_a_no_go_again_and_keeps_it() {
     let (code, screen) = pty.wait();
     assert_eq!(code, 1, "{screen}");
     let mut pty = sandbox.pty(&["resume", OUT], &[]);
-    pty.answer(PICK2, "1");
+    pty.expect("  Before: NO-GO\n");
+    pty.answer(PICK2_AGAIN, "1");
     pty.answer(crate::common::RUN, "r");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");

@@ -232,6 +232,8 @@ const BLANK_AGAIN: &str = "Value (`now` for the current UTC time, empty keeps th
                            [q]uit / [b]ack / [g]o to";
 /// The prompt for a choice of two.
 const CHOICE: &str = "Pick 1-2 (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to";
+const CHOICE_AGAIN: &str =
+    "Pick 1-2 (or type the option; empty keeps the pick before) · [q]uit / [b]ack / [g]o to";
 
 #[test]
 fn back_and_go_to_work_at_a_blank_and_a_choice_too() {
@@ -612,7 +614,7 @@ fn go_to_a_choice_of_an_earlier_task_changes_the_answer() {
     pty.answer(TASK, "g");
     pty.answer(PICK_PART, "1.3");
     pty.expect("1) Yes");
-    pty.answer(CHOICE, "1");
+    pty.answer(CHOICE_AGAIN, "1");
     pty.answer(TASK, "d");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");

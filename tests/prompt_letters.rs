@@ -103,6 +103,8 @@ const SMOKE: &str = r#"
     "#;
 
 const PICK2: &str = "Pick 1-2 (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to";
+const PICK2_AGAIN: &str =
+    "Pick 1-2 (or type the option; empty keeps the pick before) · [q]uit / [b]ack / [g]o to";
 const ANSWER_FAILED: &str = "All smoke tests passed: No: the step is recorded as failed. \
                              [c]ontinue / [b]ack / [a]bort / [g]o to";
 
@@ -112,9 +114,10 @@ fn after_an_answer_on_the_failing_side_b_answers_again() {
     let mut pty = run(&sandbox);
     pty.answer(PICK2, "2");
     pty.answer(ANSWER_FAILED, "b");
-    // The same choice, asked again.
+    // The same choice, asked again, with the pick before.
     pty.expect("All smoke tests passed");
-    pty.answer(PICK2, "1");
+    pty.expect("  Before: No\n");
+    pty.answer(PICK2_AGAIN, "1");
     pty.answer(RUN, "r");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");
@@ -138,7 +141,7 @@ fn after_an_answer_on_the_failing_side_g_lists_the_steps_and_go_back_still_answe
     pty.answer("Go to which step? (1-2, empty to stay)", "");
     pty.answer(ANSWER_FAILED, "go back");
     pty.expect("All smoke tests passed");
-    pty.answer(PICK2, "yes");
+    pty.answer(PICK2_AGAIN, "yes");
     pty.answer(RUN, "r");
     let (code, screen) = pty.wait();
     assert_eq!(code, 0, "{screen}");

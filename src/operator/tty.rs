@@ -385,10 +385,22 @@ impl Operator for Terminal {
         }
         let count = options.len();
         let lower: Vec<String> = options.iter().map(|o| o.to_lowercase()).collect();
+        // Asked again, the option picked before is shown and kept by Enter,
+        // as a blank's value is (while the runbook still offers it).
+        let before = view.before.as_ref().and_then(|b| {
+            let i = options.iter().position(|o| *o == b.value)?;
+            let _ = self.term.write_line(&format!("  Before: {}", b.shown));
+            Some((i, b.shown.clone()))
+        });
+        let empty = if before.is_some() {
+            "empty keeps the pick before"
+        } else {
+            "empty to skip"
+        };
         loop {
             let check = lower.clone();
             let answer: String = Ask::new(&format!(
-                "Pick 1-{count} (or type the option; empty to skip) · [q]uit / [b]ack / [g]o to"
+                "Pick 1-{count} (or type the option; {empty}) · [q]uit / [b]ack / [g]o to"
             ))
             .allow_empty()
             .check(move |input: &str| -> std::result::Result<(), String> {
@@ -428,6 +440,10 @@ impl Operator for Terminal {
             }
             if let Some(i) = picked {
                 return Ok(Reply::Value(i));
+            }
+            if let (true, Some((i, shown))) = (t.is_empty(), &before) {
+                let _ = self.term.write_line(&format!("  Kept: {shown}"));
+                return Ok(Reply::Value(*i));
             }
             if t.is_empty() {
                 return Ok(Reply::Leave);

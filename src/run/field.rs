@@ -14,6 +14,7 @@ impl Run<'_> {
         loop {
             self.before_prompt()?;
             let mut view = self.view(step, "");
+            view.before = self.before(step);
             let reply = match &step.kind {
                 StepKind::Choice(field) => match self.operator.choice(&view, &field.options)? {
                     Reply::Value(i) => field.options.get(i).cloned().into(),
@@ -27,10 +28,7 @@ impl Run<'_> {
                     Reply::Back => Reply::Back,
                     Reply::GoTo(i) => Reply::GoTo(i),
                 },
-                _ => {
-                    view.before = self.before(step);
-                    self.operator.blank(&view)?
-                }
+                _ => self.operator.blank(&view)?,
             };
             // Who gave the answer goes on record: the answers file, or
             // whoever typed it at the prompt.
@@ -111,7 +109,7 @@ impl Run<'_> {
         }
     }
 
-    /// The value blank `step` was given before, when it has one on record
+    /// The value blank or choice `step` was given before, when it has one on record
     /// (the run went back to it, or it missed its target): offered to keep,
     /// shown with its secrets masked.
     fn before(&self, step: &Step) -> Option<Before> {
