@@ -38,6 +38,18 @@ fn sshd() -> PathBuf {
     }
 }
 
+/// `sshd` in the foreground on the configuration `conf`, its logs dropped.
+fn start(sshd: &Path, conf: &Path) -> Child {
+    Command::new(sshd)
+        .args(["-D", "-e", "-f"])
+        .arg(conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sshd")
+}
+
 fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(
@@ -111,14 +123,7 @@ impl Hosts {
                     ),
                 )
                 .expect("sshd config");
-                Command::new(&sshd)
-                    .args(["-D", "-e", "-f"])
-                    .arg(&conf)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .expect("start sshd")
+                start(&sshd, &conf)
             });
             servers.push((name.to_string(), port, child));
         }
@@ -164,15 +169,7 @@ impl Hosts {
             panic!("no host {name}");
         };
         assert!(slot.is_none(), "host {name} is running already");
-        let child = Command::new(sshd())
-            .args(["-D", "-e", "-f"])
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sshd again");
-        *slot = Some(child);
+        *slot = Some(start(&sshd(), &conf));
         let port = *port;
         self.wait_listening(name, port);
     }
